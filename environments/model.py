@@ -1,0 +1,254 @@
+"""The environment model: typed, frozen, validated; loaded from TOML files that hold data only.
+
+``environments/base.toml`` holds what every environment shares; ``environments/<name>.toml`` holds only that
+environment's differences, merged over the base table by table. Every problem in every file is reported at once,
+each as ``<env>.<field path>: what is wrong (got X); allowed: ...; fix: ...``, before anything is synthesized.
+
+Usage::
+
+    from environments.model import load_environments
+    envs = load_environments()              # every environment file in environments/
+    envs = load_environments(["staging"])   # just one
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import tomllib
+from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping, Sequence
+
+from vtc_constructs.errors import ConfigError, Problem
+from vtc_constructs.network import NatStrategy, NetworkProps
+
+ENVIRONMENTS_DIR = Path(__file__).resolve().parent
+BASE_FILE = "base.toml"
+
+#: Every environment spreads over at least this many AZs (multi-AZ database, per-AZ NAT, EKS node spread).
+MIN_AVAILABILITY_ZONES = 3
+
+# Commercial AWS regions (2025). Ref: https://docs.aws.amazon.com/global-infrastructure/latest/regions/
+AWS_REGIONS = frozenset({
+    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
+    "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
+    "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+})
+
+STATE_LOCKING = ("s3-lockfile", "dynamodb")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StateBackend:
+    """Where an environment's Terraform state lives: S3, always encrypted, always locked.
+
+    :param bucket: the state bucket (must already exist). Required.
+    :param key: the state object's key; unique per environment. Required.
+    :param region: the bucket's region. Required.
+    :param locking: ``s3-lockfile`` (default: Terraform's native S3 lock file, no table needed) or ``dynamodb``.
+    :param dynamodb_table: the lock table, required with ``locking = "dynamodb"`` only.
+    """
+
+    bucket: str
+    key: str
+    region: str
+    locking: str = "s3-lockfile"
+    dynamodb_table: str | None = None
+
+    def validate(self) -> list[Problem]:
+        problems = []
+        for field in ("bucket", "key"):
+            value = getattr(self, field)
+            if not isinstance(value, str) or not value.strip():
+                problems.append(Problem(field, value, "a non-empty string", f"set state.{field}", "missing value"))
+        if self.region not in AWS_REGIONS:
+            problems.append(_unknown_region(self.region))
+        if self.locking not in STATE_LOCKING:
+            problems.append(Problem("locking", self.locking, ", ".join(STATE_LOCKING),
+                                    "use 's3-lockfile' unless you already run a DynamoDB lock table"))
+        if self.locking == "dynamodb" and not self.dynamodb_table:
+            problems.append(Problem("dynamodb_table", self.dynamodb_table, "the lock table's name",
+                                    "set state.dynamodb_table, or use locking = 's3-lockfile'", "missing value"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    """One environment: everything its stack needs, already validated."""
+
+    name: str
+    region: str
+    state: StateBackend
+    tags: Mapping[str, str]
+    network: NetworkProps
+    source: tuple[str, ...] = ()
+
+    @property
+    def resource_prefix(self) -> str:
+        """``vtc-<name>``: the prefix of every named resource of this environment."""
+        return f"vtc-{self.name}"
+
+
+def _unknown_region(value: object) -> Problem:
+    return Problem("region", value, "an AWS commercial region such as eu-west-1",
+                   "correct the region's name", "unknown region")
+
+
+def available_environments(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
+    """The names of the environment files in ``directory`` (every ``*.toml`` except the base)."""
+    return sorted(p.stem for p in directory.glob("*.toml") if p.name != BASE_FILE)
+
+
+def load_environments(names: Sequence[str] | None = None, directory: Path | str = ENVIRONMENTS_DIR
+                      ) -> list[EnvironmentConfig]:
+    """Load, validate and cross-check environments; raise :class:`ConfigError` with every problem found.
+
+    :param names: default: every environment file in ``directory``.
+    """
+    directory = Path(directory)
+    known = available_environments(directory)
+    names = list(names) if names is not None else known
+    problems: list[Problem] = []
+    for name in names:
+        if name not in known:
+            problems.append(Problem("environment", name, ", ".join(known) or "(no environment files)",
+                                    f"pick a known environment or add {directory / (name + '.toml')}",
+                                    "unknown environment"))
+    base, base_problems = _read_toml(directory / BASE_FILE, "base", required=False)
+    problems += base_problems
+    envs: list[EnvironmentConfig] = []
+    for name in (n for n in names if n in known):
+        data, read_problems = _read_toml(directory / f"{name}.toml", name, required=True)
+        problems += read_problems
+        if read_problems:
+            continue
+        env, env_problems = _build(name, _merge(base, data), (str(directory / BASE_FILE), str(directory / f"{name}.toml")))
+        problems += env_problems
+        if env is not None:
+            envs.append(env)
+    if not problems:
+        problems += _cross_checks(envs)
+    if problems:
+        raise ConfigError(problems)
+    return envs
+
+
+def _read_toml(path: Path, label: str, required: bool) -> tuple[dict[str, Any], list[Problem]]:
+    if not path.exists():
+        if required:
+            return {}, [Problem(label, str(path), "an existing TOML file", "create it", "file missing")]
+        return {}, []
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), []
+    except tomllib.TOMLDecodeError as exc:
+        return {}, [Problem(label, path.name, "valid TOML", f"fix the syntax ({exc})", "unreadable file")]
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Table-by-table merge: tables merge recursively, every other value in ``override`` replaces the base's."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+_TOP_LEVEL = {"region", "tags", "state", "network"}
+
+
+def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[EnvironmentConfig | None, list[Problem]]:
+    problems: list[Problem] = []
+    for key in sorted(set(data) - _TOP_LEVEL):
+        problems.append(Problem(key, data[key], ", ".join(sorted(_TOP_LEVEL)), "remove or rename the key",
+                                "unknown field"))
+    region = data.get("region")
+    if region not in AWS_REGIONS:
+        problems.append(_unknown_region(region))
+
+    tags = data.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        problems.append(Problem("tags", tags, "a table of string keys to string values", "quote every tag value"))
+        tags = {}
+
+    state, state_problems = _table(StateBackend, data.get("state"), "state", {})
+    problems += state_problems
+    network, network_problems = _table(NetworkProps, data.get("network"), "network",
+                                       {"name": f"vtc-{name}"}, convert=_network_types)
+    problems += network_problems
+
+    if network is not None:
+        azs = network.availability_zones
+        if isinstance(azs, tuple) and len(azs) < MIN_AVAILABILITY_ZONES:
+            problems.append(Problem("network.availability_zones", list(azs),
+                                    f"at least {MIN_AVAILABILITY_ZONES} Availability Zones",
+                                    f"list {MIN_AVAILABILITY_ZONES} AZs of {region}", "too few Availability Zones"))
+        if region in AWS_REGIONS and isinstance(azs, tuple):  # an unknown region is reported once, above
+            for i, az in enumerate(azs):
+                if isinstance(az, str) and not (az.startswith(region) and len(az) == len(region) + 1):
+                    problems.append(Problem(f"network.availability_zones[{i}]", az, f"an AZ of {region}",
+                                            f"use {region}a, {region}b, ...", "AZ outside the region"))
+    problems = [p.prefixed(name) for p in problems]
+    if problems:
+        return None, problems
+    return EnvironmentConfig(name=name, region=region, state=state, tags=MappingProxyType(dict(tags)),
+                             network=network, source=source), []
+
+
+def _network_types(values: dict[str, Any]) -> dict[str, Any]:
+    values = dict(values)
+    if isinstance(values.get("availability_zones"), list):
+        values["availability_zones"] = tuple(values["availability_zones"])
+    strategy = values.get("nat_strategy")
+    if strategy in {s.value for s in NatStrategy}:
+        values["nat_strategy"] = NatStrategy(strategy)
+    return values
+
+
+def _table(cls, data: object, path: str, fixed: dict[str, Any], convert=lambda v: v):
+    """Build dataclass ``cls`` from a TOML table; report unknown, missing and invalid fields, all of them."""
+    if not isinstance(data, dict):
+        return None, [Problem(path, data, f"a [{path}] table", f"add a [{path}] table", "missing table")]
+    allowed = {f.name for f in fields(cls)} - set(fixed)
+    problems = [Problem(f"{path}.{key}", data[key], ", ".join(sorted(allowed)), "remove or rename the key",
+                        "unknown field") for key in sorted(set(data) - allowed)]
+    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING} - set(fixed)
+    for key in sorted(required - set(data)):
+        problems.append(Problem(f"{path}.{key}", None, "a value", f"set {path}.{key}", "missing field"))
+    if problems:
+        return None, problems
+    instance = cls(**fixed, **convert(data))
+    return instance, [p.prefixed(path) for p in instance.validate()]
+
+
+def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
+    """Checks between environments: nothing shared that must be separate; production no weaker than staging."""
+    problems: list[Problem] = []
+    for i, a in enumerate(envs):
+        for b in envs[i + 1:]:
+            if ipaddress.IPv4Network(a.network.vpc_cidr).overlaps(ipaddress.IPv4Network(b.network.vpc_cidr)):
+                problems.append(Problem(f"{b.name}.network.vpc_cidr", b.network.vpc_cidr,
+                                        f"a range that does not overlap {a.name}'s {a.network.vpc_cidr}",
+                                        "give every environment its own range, so they can be peered later",
+                                        "overlapping CIDR"))
+            if (a.state.bucket, a.state.key) == (b.state.bucket, b.state.key):
+                problems.append(Problem(f"{b.name}.state.key", b.state.key, f"a key other than {a.name}'s",
+                                        "use a state key per environment", "shared state"))
+    by_name = {e.name: e for e in envs}
+    staging, production = by_name.get("staging"), by_name.get("production")
+    if staging and production:
+        if (production.network.nat_strategy is not NatStrategy.ONE_PER_AZ
+                and staging.network.nat_strategy is NatStrategy.ONE_PER_AZ):
+            problems.append(Problem("production.network.nat_strategy", production.network.nat_strategy.value,
+                                    "one_per_az (staging has it)", "production must not be weaker than staging"))
+        if production.network.flow_log_retention_days < staging.network.flow_log_retention_days:
+            problems.append(Problem("production.network.flow_log_retention_days",
+                                    production.network.flow_log_retention_days,
+                                    f">= staging's {staging.network.flow_log_retention_days}",
+                                    "production must not be weaker than staging"))
+    return problems

@@ -1,0 +1,56 @@
+"""One stack per environment: remote state, the AWS provider, the constructs and the stack's outputs."""
+
+from __future__ import annotations
+
+from cdktf import S3Backend, TerraformOutput, TerraformStack
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+
+from vtc_constructs import Network
+
+from .model import EnvironmentConfig
+
+
+class PlatformStack(TerraformStack):
+    """The Vision-to-Code platform in one environment. The stack's id is the environment's name, so
+    ``cdktf deploy staging`` deploys ``environments/staging.toml``."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig):
+        super().__init__(scope, config.name)
+        self.config = config
+        state = config.state
+        backend = S3Backend(self, bucket=state.bucket, key=state.key, region=state.region, encrypt=True,
+                            dynamodb_table=state.dynamodb_table if state.locking == "dynamodb" else None)
+        if state.locking == "s3-lockfile":
+            # Terraform >= 1.10 locks with a lock object next to the state; cdktf 0.21's S3Backend has no field for
+            # it yet. Ref: https://developer.hashicorp.com/terraform/language/backend/s3#use_lockfile
+            self.add_override("terraform.backend.s3.use_lockfile", True)
+        self.backend = backend
+
+        AwsProvider(self, "aws", region=config.region,
+                    default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))])
+
+        self.network = Network(self, "network", config.network)
+        self._outputs()
+
+    def _output(self, id: str, value, description: str) -> None:
+        TerraformOutput(self, id, value=value, description=description)
+
+    def _outputs(self) -> None:
+        n = self.network
+        self._output("network_vpc_id", n.vpc_id, "ID of the VPC.")
+        self._output("network_vpc_cidr_block", n.vpc_cidr_block, "IPv4 range of the VPC.")
+        self._output("network_public_subnet_ids", n.public_subnet_ids,
+                     "Public subnets (ALB, NAT), one per Availability Zone, in AZ order.")
+        self._output("network_private_subnet_ids", n.private_subnet_ids,
+                     "Private subnets (EKS nodes and pods), one per Availability Zone, in AZ order.")
+        self._output("network_database_subnet_ids", n.database_subnet_ids,
+                     "Isolated database subnets (no route out of the VPC), one per Availability Zone.")
+        self._output("network_public_route_table_ids", n.public_route_table_ids, "Route table of the public tier.")
+        self._output("network_private_route_table_ids", n.private_route_table_ids,
+                     "Route tables of the private tier, one per Availability Zone.")
+        self._output("network_database_route_table_ids", n.database_route_table_ids,
+                     "Route table of the isolated database tier.")
+        self._output("network_nat_public_ips", n.nat_public_ips, "Public IPs of the NAT gateways (egress addresses).")
+        self._output("network_flow_log_group_name", n.flow_log_group_name, "CloudWatch log group of the VPC flow logs.")

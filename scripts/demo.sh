@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job, end to end: install, synthesize every environment with the cdktf CLI, terraform validate each
+# stack, scan them with checkov, deploy staging into a local AWS emulator, print what was created, tear it down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+exec python -m tooling.demo "$@"

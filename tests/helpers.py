@@ -1,0 +1,43 @@
+"""Small helpers for fine-grained assertions on synthesized Terraform JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from cdktf import Testing, TerraformStack
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+
+def synth(build: Callable[[Construct], object]) -> dict:
+    """Synthesize one construct into a throwaway stack (with a provider) and return the parsed Terraform JSON."""
+    app = Testing.app()
+    stack = TerraformStack(app, "test")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    build(stack)
+    # to_terraform() rather than Testing.synth(): it keeps each resource's "//" metadata (its construct path),
+    # which the assertions use to find resources by construct ID.
+    return json.loads(json.dumps(stack.to_terraform()))
+
+
+def resources(tf: dict, kind: str, data: bool = False) -> dict[str, dict]:
+    """Resources (or, with ``data``, data sources) of one Terraform type, by logical id."""
+    return tf.get("data" if data else "resource", {}).get(kind, {})
+
+
+def by_path(tf: dict, kind: str, path: str, data: bool = False) -> dict:
+    """The one resource (or data source) of ``kind`` whose construct path ends with ``path``."""
+    matches = [r for r in resources(tf, kind, data).values() if r["//"]["metadata"]["path"].endswith("/" + path)]
+    assert len(matches) == 1, f"{len(matches)} {kind} at .../{path}"
+    return matches[0]
+
+
+def ref(tf: dict, kind: str, path: str, attribute: str = "id", data: bool = False) -> str:
+    """The Terraform reference ``${kind.<logical id>.attribute}`` of the resource (or data source) at ``path``."""
+    prefix = "data." if data else ""
+    for logical_id, resource in resources(tf, kind, data).items():
+        if resource["//"]["metadata"]["path"].endswith("/" + path):
+            return "${" + f"{prefix}{kind}.{logical_id}.{attribute}" + "}"
+    raise AssertionError(f"no {kind} at .../{path}")

@@ -1,0 +1,54 @@
+"""The cdktf CLI (npm cdktf-cli 0.21.0) drives this repo: `cdktf list`, `cdktf synth`, with the same output."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from tests.test_environments import env_dir, rewrite
+from tests.test_main import tree_digest
+from tooling.paths import CDKTF, REPO, tool_env
+
+
+def cdktf(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CDKTF), *args], cwd=REPO, env=tool_env(**env), capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cdktf_list_shows_both_stacks(tmp_path):
+    result = cdktf("list", "--output", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", result.stdout)
+    assert "Stack name" in text
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    listed = {row[0] for row in rows if row[0] in {"staging", "production", "qa"} and len(row) > 1}
+    assert listed == {"staging", "production"}
+
+
+def test_cdktf_synth_writes_both_stacks_identical_to_the_library_synth(tmp_path, synth_dir):
+    out = tmp_path / "out"
+    result = cdktf("synth", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    for name in ("staging", "production"):
+        assert (out / "stacks" / name / "cdk.tf.json").read_bytes() == \
+            (synth_dir / "stacks" / name / "cdk.tf.json").read_bytes()
+
+
+def test_cdktf_synth_with_a_bad_environment_fails_and_keeps_the_last_good_output(tmp_path, synth_dir):
+    out = tmp_path / "out"
+    subprocess.run(["cp", "-a", str(synth_dir), str(out)], check=True)
+    before = tree_digest(out)
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.10.0.0/16"')
+    result = cdktf("synth", "--output", str(out), VTC_ENVIRONMENTS_DIR=str(directory))
+    assert result.returncode != 0
+    assert "staging.network.vpc_cidr: overlapping CIDR (got '10.10.0.0/16')" in result.stdout + result.stderr
+    assert tree_digest(out) == before
+
+
+@pytest.mark.parametrize("command", ["list", "synth"])
+def test_the_cli_reports_the_app_it_runs(command):
+    # cdktf.json names the app; if it pointed anywhere else, the tests above would not be testing main.py.
+    assert '"app": ".venv/bin/python main.py"' in (REPO / "cdktf.json").read_text()

@@ -1,0 +1,90 @@
+"""A real deploy: the staging stack applied by Terraform into a local AWS emulator, inspected, then destroyed.
+
+The emulator (moto's server) listens on 127.0.0.1 only and is stopped by this module's fixture. The stack under
+test is the synthesized one, unchanged; an ``*_override.tf.json`` beside a copy of it points the provider at the
+emulator and the state at a local file.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from tooling import terraform
+from tooling.emulator import MotoServer
+
+pytestmark = pytest.mark.deploy
+
+
+@pytest.fixture(scope="module")
+def deployed(synth_dir, environments, tmp_path_factory):
+    env = environments["staging"]
+    workdir = terraform.copy_stack(synth_dir / "stacks" / "staging", tmp_path_factory.mktemp("deploy") / "staging")
+    with MotoServer(log_file=workdir.parent / "moto.log") as aws:
+        terraform.write_override(workdir, "emulator", aws.terraform_override(env.region))
+        terraform.init(workdir, backend=True)
+        terraform.run(["apply", "-auto-approve", "-input=false"], workdir)
+        outputs = terraform.run(["output", "-json"], workdir).stdout
+        yield {"aws": aws, "env": env, "workdir": workdir, "outputs": outputs}
+        terraform.run(["destroy", "-auto-approve", "-input=false"], workdir)
+        ec2 = aws.client("ec2", env.region)
+        remaining = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]
+        assert remaining == [], "destroy left the VPC behind"
+
+
+def _vpc(deployed):
+    ec2 = deployed["aws"].client("ec2", deployed["env"].region)
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": [deployed["env"].network.vpc_cidr]}])["Vpcs"]
+    return ec2, vpc
+
+
+def test_vpc_created_with_dns_and_tags(deployed):
+    ec2, vpc = _vpc(deployed)
+    tags = {t["Key"]: t["Value"] for t in vpc.get("Tags", [])}
+    assert tags["Name"] == "vtc-staging-vpc"
+    assert tags["environment"] == "staging" and tags["managed-by"] == "cdktf"  # provider default tags
+    for attribute in ("enableDnsSupport", "enableDnsHostnames"):
+        key = attribute[0].upper() + attribute[1:]
+        assert ec2.describe_vpc_attribute(VpcId=vpc["VpcId"], Attribute=attribute)[key]["Value"] is True
+
+
+def test_nine_subnets_across_three_azs_inside_the_vpc(deployed):
+    ec2, vpc = _vpc(deployed)
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
+    assert len(subnets) == 9
+    assert {s["AvailabilityZone"] for s in subnets} == set(deployed["env"].network.availability_zones)
+    network = ipaddress.IPv4Network(vpc["CidrBlock"])
+    assert all(ipaddress.IPv4Network(s["CidrBlock"]).subnet_of(network) for s in subnets)
+    tiers = {}
+    for subnet in subnets:
+        tags = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}
+        tiers.setdefault(tags["vtc/tier"], []).append(subnet)
+    assert {tier: len(items) for tier, items in tiers.items()} == {"public": 3, "private": 3, "database": 3}
+
+
+def test_staging_has_one_nat_gateway_in_a_public_subnet(deployed):
+    ec2, vpc = _vpc(deployed)
+    nats = [n for n in ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["NatGateways"]
+            if n["State"] != "deleted"]
+    assert len(nats) == 1
+    (subnet,) = ec2.describe_subnets(SubnetIds=[nats[0]["SubnetId"]])["Subnets"]
+    assert {"Key": "vtc/tier", "Value": "public"} in subnet["Tags"]
+    assert nats[0]["NatGatewayAddresses"][0]["PublicIp"] in deployed["outputs"]
+
+
+def test_flow_log_captures_all_traffic_into_the_log_group(deployed):
+    ec2, vpc = _vpc(deployed)
+    (flow,) = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]
+    assert flow["TrafficType"] == "ALL"
+    assert flow["LogDestinationType"] == "cloud-watch-logs"
+    assert flow["LogDestination"].split(":log-group:")[1].rstrip(":*") == "/vtc/vtc-staging/vpc-flow-logs"
+    logs = deployed["aws"].client("logs", deployed["env"].region)
+    (group,) = logs.describe_log_groups(logGroupNamePrefix="/vtc/vtc-staging/vpc-flow-logs")["logGroups"]
+    assert group["retentionInDays"] == 90
+    assert group["kmsKeyId"].startswith("arn:aws:kms:")
+
+
+def test_outputs_carry_the_created_ids(deployed):
+    ec2, vpc = _vpc(deployed)
+    assert vpc["VpcId"] in deployed["outputs"]

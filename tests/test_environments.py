@@ -1,0 +1,168 @@
+"""The environment files: what staging and production are, and every branch of their validation."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from environments.model import ENVIRONMENTS_DIR, MIN_AVAILABILITY_ZONES, available_environments, load_environments
+from vtc_constructs import ConfigError, NatStrategy
+
+
+def env_dir(tmp_path: Path, **files: str) -> Path:
+    """A copy of the real environment files, with ``files`` (name -> extra TOML text) appended."""
+    target = tmp_path / "environments"
+    target.mkdir()
+    for source in ENVIRONMENTS_DIR.glob("*.toml"):
+        shutil.copy(source, target / source.name)
+    for name, text in files.items():
+        path = target / f"{name}.toml"
+        path.write_text((path.read_text() if path.exists() else "") + "\n" + text)
+    return target
+
+
+def rewrite(directory: Path, name: str, old: str, new: str) -> None:
+    path = directory / f"{name}.toml"
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def problems(directory: Path, names=None) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        load_environments(names, directory)
+    return [str(p) for p in raised.value.problems]
+
+
+# --- what the environments are --------------------------------------------------------------------------------------
+
+def test_two_environments_named_exactly_staging_and_production():
+    assert available_environments() == ["production", "staging"]
+
+
+def test_explicit_differences_between_staging_and_production(environments):
+    staging, production = environments["staging"], environments["production"]
+    assert staging.network.nat_strategy is NatStrategy.SINGLE
+    assert production.network.nat_strategy is NatStrategy.ONE_PER_AZ
+    assert staging.network.flow_log_retention_days == 90
+    assert production.network.flow_log_retention_days == 365
+    assert staging.network.vpc_cidr == "10.20.0.0/16" and production.network.vpc_cidr == "10.10.0.0/16"
+    assert staging.state.key != production.state.key
+    assert staging.tags["environment"] == "staging" and production.tags["environment"] == "production"
+
+
+def test_shared_values_come_from_the_base(environments):
+    for env in environments.values():
+        assert env.region == "eu-west-1"
+        assert len(env.network.availability_zones) == MIN_AVAILABILITY_ZONES == 3
+        assert env.state.bucket == "vtc-terraform-state" and env.state.locking == "s3-lockfile"
+        assert env.tags["project"] == "vision-to-code"
+        assert env.network.name == env.resource_prefix == f"vtc-{env.name}"
+
+
+def test_the_model_is_frozen(environments):
+    with pytest.raises(Exception):
+        environments["staging"].region = "us-east-1"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        environments["staging"].tags["environment"] = "x"  # type: ignore[index]
+
+
+# --- every validation branch ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, old, new, expected", [
+    ("staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.20.0/16"',
+     r"^staging\.network\.vpc_cidr: malformed CIDR \(got '10\.20\.0/16'\); allowed: an IPv4 network"),
+    ("staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.10.128.0/17"',
+     r"^staging\.network\.vpc_cidr: overlapping CIDR \(got '10\.10\.128\.0/17'\); allowed: a range that does not "
+     r"overlap production's 10\.10\.0\.0/16; fix: give every environment its own range"),
+    ("staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.20.0.0/24"',
+     r"^staging\.network\.vpc_cidr: too small for the subnets \(got '10\.20\.0\.0/24'\)"),
+    ("staging", "[tags]", 'region = "eu-west-9"\n[tags]',
+     r"^staging\.region: unknown region \(got 'eu-west-9'\); allowed: an AWS commercial region"),
+    ("staging", "[network]", '[network]\navailability_zones = ["eu-west-1a", "eu-west-1b"]',
+     r"^staging\.network\.availability_zones: too few Availability Zones \(got \['eu-west-1a', 'eu-west-1b'\]\); "
+     r"allowed: at least 3"),
+    ("staging", "[network]", '[network]\navailability_zones = ["eu-west-1a", "eu-west-1b", "us-east-1a"]',
+     r"^staging\.network\.availability_zones\[2\]: AZ outside the region \(got 'us-east-1a'\); allowed: an AZ of "
+     r"eu-west-1"),
+    ("staging", 'nat_strategy = "single"', 'nat_strategy = "none"',
+     r"^staging\.network\.nat_strategy: invalid value \(got 'none'\); allowed: one_per_az, single"),
+    ("staging", "flow_log_retention_days = 90", "flow_log_retention_days = 91",
+     r"^staging\.network\.flow_log_retention_days: invalid value \(got 91\)"),
+    ("staging", "[network]", "[network]\nvpc_cdir = '10.0.0.0/16'",
+     r"^staging\.network\.vpc_cdir: unknown field \(got '10\.0\.0\.0/16'\); allowed: availability_zones, "
+     r"database_subnet_new_bits, eks_cluster_name, flow_log_retention_days, nat_strategy"),
+    ("staging", 'vpc_cidr = "10.20.0.0/16"\n', "",
+     r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a value; fix: set network\.vpc_cidr"),
+    ("staging", "[tags]", 'colour = "blue"\n[tags]',
+     r"^staging\.colour: unknown field \(got 'blue'\); allowed: network, region, state, tags"),
+    ("staging", 'environment = "staging"', "environment = 3",
+     r"^staging\.tags: invalid value \(got \{.*'environment': 3\}\); allowed: a table of string keys"),
+    ("staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"',
+     r"^staging\.state\.key: shared state \(got 'vtc/production/terraform\.tfstate'\)"),
+    ("staging", "[state]", '[state]\nlocking = "dynamodb"',
+     r"^staging\.state\.dynamodb_table: missing value \(got None\); allowed: the lock table's name"),
+    ("staging", "[state]", '[state]\nlocking = "none"',
+     r"^staging\.state\.locking: invalid value \(got 'none'\); allowed: s3-lockfile, dynamodb"),
+    ("staging", "[state]", '[state]\nregion = "mars-1"',
+     r"^staging\.state\.region: unknown region \(got 'mars-1'\)"),
+    ("staging", "[state]", '[state]\nbucket = ""',
+     r"^staging\.state\.bucket: missing value \(got ''\); allowed: a non-empty string"),
+    ("production", "[network]", '[network]\nflow_log_retention_days = 30',
+     r"^production\.network\.flow_log_retention_days: invalid value \(got 30\); allowed: >= staging's 90; fix: "
+     r"production must not be weaker than staging"),
+])
+def test_each_bad_value_gives_one_clear_problem(tmp_path, name, old, new, expected):
+    directory = env_dir(tmp_path)
+    rewrite(directory, name, old, new)
+    found = problems(directory)
+    assert len(found) == 1, found
+    assert re.search(expected, found[0]), found[0]
+    assert "; fix: " in found[0]
+
+
+def test_production_weaker_nat_than_staging_is_refused(tmp_path):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", 'nat_strategy = "single"', 'nat_strategy = "one_per_az"')
+    rewrite(directory, "production", "[network]", '[network]\nnat_strategy = "single"')
+    assert problems(directory) == ["production.network.nat_strategy: invalid value (got 'single'); allowed: "
+                                   "one_per_az (staging has it); fix: production must not be weaker than staging"]
+
+
+def test_unknown_environment_names_the_known_ones(tmp_path):
+    assert problems(env_dir(tmp_path), ["qa"]) == [
+        f"environment: unknown environment (got 'qa'); allowed: production, staging; fix: pick a known environment "
+        f"or add {tmp_path / 'environments' / 'qa.toml'}"]
+
+
+def test_unreadable_toml_is_reported_with_its_file(tmp_path):
+    directory = env_dir(tmp_path)
+    (directory / "staging.toml").write_text("[network\n")
+    (found,) = problems(directory, ["staging"])
+    assert found.startswith("staging: unreadable file (got 'staging.toml'); allowed: valid TOML; fix: fix the syntax")
+
+
+def test_missing_table_is_reported(tmp_path):
+    directory = env_dir(tmp_path)
+    (directory / "base.toml").unlink()
+    (directory / "staging.toml").write_text('region = "eu-west-1"\n')
+    found = problems(directory, ["staging"])
+    assert "staging.state: missing table (got None); allowed: a [state] table; fix: add a [state] table" in found
+    assert "staging.network: missing table (got None); allowed: a [network] table; fix: add a [network] table" in found
+
+
+def test_every_problem_in_every_file_is_reported_at_once(tmp_path):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.20.0.0/33"')
+    rewrite(directory, "staging", "flow_log_retention_days = 90", "flow_log_retention_days = 2")
+    rewrite(directory, "production", "[network]", '[network]\navailability_zones = ["eu-west-1a"]')
+    found = problems(directory)
+    assert [p.split(":")[0] for p in found] == [
+        "production.network.availability_zones",  # the construct's own check (at least 2)
+        "production.network.availability_zones",  # the environment's (at least 3)
+        "staging.network.vpc_cidr",
+        "staging.network.flow_log_retention_days",
+    ]

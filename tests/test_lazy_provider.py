@@ -1,0 +1,99 @@
+"""The lazy provider loader: same output as plain imports, loud failure on an unexpected provider package."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cdktf_cdktf_provider_aws as provider
+from tests.test_main import tree_digest
+from tooling.paths import REPO, tool_env
+from vtc_constructs import _lazy_provider
+from vtc_constructs._lazy_provider import LazyProviderError, jsii_namespace, split_init
+
+UNUSED = "workspacesweb_browser_settings"  # a submodule no construct of this library touches
+
+
+def test_the_provider_was_loaded_lazily_in_this_process():
+    assert getattr(provider, "__lazy_submodules__", None), "vtc_constructs did not install the lazy loader"
+    assert len(provider.__lazy_submodules__) > 2000
+    assert f"{provider.__name__}.{UNUSED}" not in sys.modules
+
+
+def test_submodules_stay_reachable_as_attributes():
+    module = provider.vpc
+    assert module.Vpc.__jsii_type__ == "@cdktf/provider-aws.vpc.Vpc"
+    with pytest.raises(AttributeError, match="no attribute 'not_a_resource'"):
+        provider.not_a_resource  # noqa: B018
+
+
+def test_jsii_imports_an_unloaded_submodule_when_it_meets_one_of_its_types():
+    from jsii import _reference_map
+
+    fqn = "@cdktf/provider-aws.xraySamplingRule.XraySamplingRule"
+    assert f"{provider.__name__}.xray_sampling_rule" not in sys.modules
+    assert _reference_map._try_import_type_module(fqn)
+    assert fqn in _reference_map._types
+
+
+def test_every_submodule_maps_to_the_jsii_namespace_its_types_declare():
+    root = Path(provider.__file__).parent
+    mismatched = []
+    for name in sorted(provider.__lazy_submodules__):
+        declared = re.search(r'jsii_type="@cdktf/provider-aws\.([A-Za-z0-9]+)\.', (root / name / "__init__.py").read_text())
+        if declared is None or declared.group(1) != jsii_namespace(name):
+            mismatched.append((name, declared and declared.group(1)))
+    assert mismatched == []
+
+
+def test_install_is_idempotent():
+    assert _lazy_provider.install() == "already"
+
+
+def test_output_is_byte_identical_with_plain_eager_imports(tmp_path, synth_dir):
+    out = tmp_path / "eager"
+    result = subprocess.run([sys.executable, "main.py", "--outdir", str(out)], cwd=REPO, capture_output=True,
+                            text=True, timeout=300, env=tool_env(VTC_EAGER_PROVIDER="1"))
+    assert result.returncode == 0, result.stderr
+    assert tree_digest(out) == tree_digest(synth_dir)
+
+
+# --- loud failure on an unexpected package shape ---------------------------------------------------------------------
+
+SOURCE = Path(provider.__file__).read_text()
+
+
+def test_split_init_on_the_real_package():
+    head, submodules = split_init(SOURCE)
+    assert "from . import" not in head.split("__all__")[-1]
+    assert "vpc" in submodules and len(submodules) == len(provider.__lazy_submodules__)
+
+
+def test_missing_marker_fails_loudly():
+    with pytest.raises(LazyProviderError, match="marker .* is missing or repeated"):
+        split_init(SOURCE.replace("# Loading modules to ensure", "# Loading"))
+
+
+def test_unexpected_code_after_the_marker_fails_loudly():
+    with pytest.raises(LazyProviderError, match=r"unexpected line after the marker: 'print\(1\)'"):
+        split_init(SOURCE + "print(1)\n")
+
+
+def test_import_of_a_name_missing_from_all_fails_loudly():
+    with pytest.raises(LazyProviderError, match="not in __all__: \\['brand_new'\\]"):
+        split_init(SOURCE + "from . import brand_new\n")
+
+
+def test_a_fresh_process_loads_few_submodules_and_the_escape_hatch_loads_them_all():
+    code = ("import sys, vtc_constructs; "
+            "print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))")
+    lazy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=tool_env(), cwd=REPO,
+                          timeout=300)
+    eager = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300,
+                           env=tool_env(VTC_EAGER_PROVIDER="1"))
+    assert int(lazy.stdout) < 60, lazy.stderr
+    assert int(eager.stdout) > 2000, eager.stderr

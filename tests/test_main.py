@@ -1,0 +1,101 @@
+"""main.py end to end: bad input fails loudly and touches nothing; good input swaps in a complete output."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from environments import synth as synth_module
+from tests.test_environments import env_dir, rewrite
+from tooling.paths import REPO, tool_env
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under ``root`` with the hash of its bytes: equal digests mean an untouched tree."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def previous_output(tmp_path, synth_dir) -> Path:
+    """A copy of a good earlier synth, plus something Terraform left in it."""
+    out = tmp_path / "cdktf.out"
+    subprocess.run(["cp", "-a", str(synth_dir), str(out)], check=True)
+    (out / "stacks" / "staging" / ".terraform").mkdir()
+    (out / "stacks" / "staging" / ".terraform" / "marker").write_text("from terraform init")
+    return out
+
+
+def test_bad_environment_file_exits_non_zero_lists_every_problem_and_leaves_output_untouched(tmp_path,
+                                                                                           previous_output):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.20.0.0/33"')
+    rewrite(directory, "production", "[network]", '[network]\nnat_strategy = "many"')
+    before = tree_digest(previous_output)
+    result = subprocess.run([sys.executable, "main.py", "--environments-dir", str(directory), "--outdir",
+                             str(previous_output)], cwd=REPO, env=tool_env(), capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: 2 configuration problems:\n")
+    assert "  - production.network.nat_strategy: invalid value (got 'many'); allowed: one_per_az, single" in result.stderr
+    assert "  - staging.network.vpc_cidr: malformed CIDR (got '10.20.0.0/33')" in result.stderr
+    assert f"Nothing was synthesized; {previous_output} is unchanged." in result.stderr
+    assert tree_digest(previous_output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "environments"]  # no half-written sibling
+
+
+def test_unknown_environment_on_the_command_line_fails_the_same_way(tmp_path, previous_output):
+    before = tree_digest(previous_output)
+    result = subprocess.run([sys.executable, "main.py", "--only", "qa", "--outdir", str(previous_output)],
+                            cwd=REPO, env=tool_env(), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "environment: unknown environment (got 'qa'); allowed: production, staging" in result.stderr
+    assert tree_digest(previous_output) == before
+
+
+def test_failure_during_synthesis_leaves_the_previous_output_and_no_temporary_folder(tmp_path, previous_output,
+                                                                                     environments, monkeypatch):
+    from environments import stack as stack_module
+
+    before = tree_digest(previous_output)
+    built = []
+
+    class Exploding(stack_module.PlatformStack):
+        def __init__(self, scope, config):
+            if built:
+                raise RuntimeError("synthesis failed half-way")
+            built.append(config.name)
+            super().__init__(scope, config)
+
+    monkeypatch.setattr(stack_module, "PlatformStack", Exploding)
+    with pytest.raises(RuntimeError, match="half-way"):
+        synth_module.synthesize(list(environments.values()), previous_output)
+    assert built == ["production"]
+    assert tree_digest(previous_output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def test_success_swaps_in_the_new_output_and_keeps_what_terraform_left(previous_output, environments, synth_dir):
+    (previous_output / "stacks" / "retired").mkdir()
+    (previous_output / "stacks" / "staging" / "cdk.tf.json").write_text("{}")
+    synth_module.synthesize([environments["staging"], environments["production"]], previous_output)
+    assert sorted(p.name for p in (previous_output / "stacks").iterdir()) == ["production", "staging"]
+    staging = previous_output / "stacks" / "staging"
+    assert (staging / "cdk.tf.json").read_bytes() == (synth_dir / "stacks" / "staging" / "cdk.tf.json").read_bytes()
+    assert (staging / ".terraform" / "marker").read_text() == "from terraform init"
+    assert not [p for p in previous_output.parent.iterdir() if p.name.startswith(".cdktf.out.")]
+
+
+def test_main_writes_to_cdktf_outdir_from_the_environment(tmp_path, monkeypatch):
+    import main
+
+    out = tmp_path / "from-env"
+    monkeypatch.setenv("CDKTF_OUTDIR", str(out))
+    assert main.main(["--only", "staging"]) == 0
+    assert sorted(p.name for p in (out / "stacks").iterdir()) == ["staging"]
+    assert os.path.exists(out / "manifest.json")

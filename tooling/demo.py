@@ -1,0 +1,124 @@
+"""The main job, end to end: ``python -m tooling.demo`` (run by ``scripts/demo.sh``).
+
+1. ``cdktf synth``: every environment, into ``cdktf.out/`` (the CLI a user runs; the app is main.py).
+2. ``terraform init`` (offline) and ``terraform validate`` on every stack.
+3. checkov on every stack, against tests/policy/checkov_suppressions.toml.
+4. ``terraform apply`` of ``staging`` into a local AWS emulator on 127.0.0.1, a report of what was created,
+   then ``terraform destroy``.
+
+Exits non-zero at the first step that fails. Works on copies of the stacks: ``cdktf.out/`` only ever holds what
+``cdktf synth`` wrote.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import checkov, terraform
+from .emulator import MotoServer
+from .paths import CDKTF, REPO, tool_env
+
+DEPLOYED = "staging"
+
+
+def step(title: str) -> float:
+    print(f"\n== {title}", flush=True)
+    return time.perf_counter()
+
+
+def done(start: float, what: str = "done") -> None:
+    print(f"   {what} in {time.perf_counter() - start:.1f} s", flush=True)
+
+
+def main() -> int:
+    outdir = REPO / "cdktf.out"
+    start = step("cdktf synth (every environment)")
+    result = subprocess.run([str(CDKTF), "synth"], cwd=REPO, env=tool_env(), capture_output=True, text=True)
+    if result.returncode != 0:
+        print(result.stdout[-3000:], result.stderr[-3000:], sep="\n", file=sys.stderr)
+        return 1
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    names = sorted(manifest["stacks"])
+    for name in names:
+        stack = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
+        count = sum(len(v) for v in stack.get("resource", {}).values())
+        print(f"   {name}: {count} resources, {len(stack.get('data', {}))} data source types, "
+              f"{len(stack.get('output', {}))} outputs -> cdktf.out/stacks/{name}/cdk.tf.json")
+    done(start)
+
+    with tempfile.TemporaryDirectory(prefix="vtc-demo-") as scratch:
+        scratch_dir = Path(scratch)
+        start = step("terraform init (offline mirror) + validate")
+        for name in names:
+            terraform.validate(terraform.copy_stack(outdir / "stacks" / name, scratch_dir / "validate" / name))
+            print(f"   {name}: valid")
+        done(start)
+
+        start = step("checkov")
+        report = checkov.scan(outdir / "stacks")
+        print(f"   {report.summary()}")
+        for finding, suppression in report.suppressed:
+            print(f"   suppressed {finding}: {suppression.reason[:90]}...")
+        if report.problems():
+            print("\n".join(f"   FAIL {p}" for p in report.problems()), file=sys.stderr)
+            return 1
+        done(start)
+
+        env = next(e for e in _environments() if e.name == DEPLOYED)
+        workdir = terraform.copy_stack(outdir / "stacks" / DEPLOYED, scratch_dir / "deploy" / DEPLOYED)
+        with MotoServer(log_file=scratch_dir / "moto.log") as aws:
+            start = step(f"deploy {DEPLOYED} into the local AWS emulator at {aws.endpoint}")
+            terraform.write_override(workdir, "emulator", aws.terraform_override(env.region))
+            terraform.init(workdir, backend=True)
+            terraform.run(["apply", "-auto-approve", "-input=false"], workdir)
+            done(start, "applied")
+            try:
+                _report(aws, env, workdir)
+            finally:
+                start = step(f"destroy {DEPLOYED}")
+                terraform.run(["destroy", "-auto-approve", "-input=false"], workdir)
+                left = aws.client("ec2", env.region).describe_vpcs(
+                    Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]
+                done(start, "destroyed" if not left else f"destroy LEFT {len(left)} VPC(s)")
+    print("\nAll steps passed.")
+    return 0
+
+
+def _environments():
+    from environments.model import load_environments
+
+    return load_environments()
+
+
+def _report(aws: MotoServer, env, workdir: Path) -> None:
+    state = terraform.run(["state", "list"], workdir).stdout.split()
+    managed = [address for address in state if not address.startswith("data.")]
+    print(f"   {len(managed)} resources in state:")
+    by_type: dict[str, int] = {}
+    for address in managed:
+        by_type[address.split(".")[0]] = by_type.get(address.split(".")[0], 0) + 1
+    for kind, count in sorted(by_type.items()):
+        print(f"     {count:3d} {kind}")
+    ec2 = aws.client("ec2", env.region)
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]
+    print(f"   as the emulator's API reports it:\n     VPC {vpc['VpcId']} {vpc['CidrBlock']}")
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]
+    for subnet in sorted(subnets, key=lambda s: ipaddress.IPv4Network(s["CidrBlock"])):
+        tags = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}
+        print(f"     subnet {subnet['SubnetId']} {subnet['CidrBlock']:>16} {subnet['AvailabilityZone']} "
+              f"{tags.get('vtc/tier')}")
+    for nat in ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["NatGateways"]:
+        print(f"     NAT gateway {nat['NatGatewayId']} in {nat['SubnetId']}, "
+              f"public IP {nat['NatGatewayAddresses'][0].get('PublicIp')}")
+    for flow in ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]:
+        print(f"     flow log {flow['FlowLogId']}: {flow['TrafficType']} traffic -> {flow['LogDestination']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

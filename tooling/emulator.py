@@ -1,0 +1,93 @@
+"""A local AWS to deploy into: moto's server on a loopback port, started and stopped by whoever needs it.
+
+Usage::
+
+    with MotoServer() as aws:
+        tf.write_override(workdir, "emulator", aws.terraform_override(region="eu-west-1"))
+        ec2 = aws.client("ec2", "eu-west-1")
+
+Only ever binds 127.0.0.1; the server is terminated (then killed, if it must be) when the block ends.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from .paths import VENV_BIN, tool_env
+
+# Every AWS service a stack of this repository calls. The provider sends each to the emulator.
+SERVICES = ("acm", "autoscaling", "cloudwatch", "ec2", "ecr", "eks", "elb", "elbv2", "iam", "kms", "lambda", "logs",
+            "rds", "route53", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2")
+
+DUMMY_KEY = "testing"  # moto accepts any key; never a real credential
+
+
+class MotoServer:
+    def __init__(self, log_file: Path | None = None, start_timeout: float = 60):
+        self.host = "127.0.0.1"
+        self.port = _free_port(self.host)
+        self.endpoint = f"http://{self.host}:{self.port}"
+        self._log_file = log_file
+        self._start_timeout = start_timeout
+        self._process: subprocess.Popen | None = None
+        self._log = None
+
+    def __enter__(self) -> "MotoServer":
+        self._log = open(self._log_file, "w") if self._log_file else subprocess.DEVNULL
+        self._process = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", self.host, "-p", str(self.port)],
+                                         stdout=self._log, stderr=subprocess.STDOUT, env=tool_env())
+        deadline = time.monotonic() + self._start_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"moto_server exited with {self._process.returncode} before it was ready")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"moto_server did not answer on {self.endpoint} within {self._start_timeout} s")
+
+    def __exit__(self, *exc) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=10)
+        if self._log not in (None, subprocess.DEVNULL):
+            self._log.close()
+
+    def terraform_override(self, region: str) -> dict:
+        """Provider and backend settings that point a stack at this emulator, with local state."""
+        return {
+            "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
+            "provider": {"aws": [{
+                "region": region,
+                "access_key": DUMMY_KEY,
+                "secret_key": DUMMY_KEY,
+                "skip_credentials_validation": True,
+                "skip_requesting_account_id": True,
+                "skip_metadata_api_check": "true",
+                "skip_region_validation": True,
+                "s3_use_path_style": True,
+                "endpoints": [{service: self.endpoint for service in SERVICES}],
+            }]},
+        }
+
+    def client(self, service: str, region: str):
+        import boto3
+
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint,
+                            aws_access_key_id=DUMMY_KEY, aws_secret_access_key=DUMMY_KEY)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

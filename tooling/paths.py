@@ -1,0 +1,22 @@
+"""Where the repository's tools live. Every path is derived from the repository root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO / ".venv" / "bin"
+CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
+CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
+SUPPRESSIONS = REPO / "tests" / "policy" / "checkov_suppressions.toml"
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment every tool runs in: the venv's Node and Python first on PATH, no telemetry."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["CHECKPOINT_DISABLE"] = "1"  # Terraform and the cdktf CLI would otherwise phone home for version checks
+    env["CDKTF_DISABLE_TELEMETRY"] = "true"
+    env.update(extra)
+    return env

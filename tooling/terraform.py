@@ -1,0 +1,95 @@
+"""Real Terraform, offline: ``init`` from the machine's provider mirror, then ``validate``, ``apply``, ``destroy``.
+
+The machine image carries a filesystem mirror of hashicorp/aws 5.100.0 (the folder holding
+``registry.terraform.io/``). ``VTC_TF_PLUGIN_DIR`` names it; otherwise the usual places are searched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from .paths import tool_env
+
+PROVIDER_GLOB = "registry.terraform.io/hashicorp/aws/5.100.0/linux_amd64/terraform-provider-aws_v5.100.0*"
+_SEARCHED = ("/opt/tf-plugins", "/usr/share/terraform/plugins", "/usr/local/share/terraform/plugins",
+             "~/.terraform.d/plugins")
+
+
+class TerraformError(RuntimeError):
+    """A Terraform command failed; the message carries the command and its output."""
+
+
+def plugin_dir() -> Path:
+    """The provider mirror's root, or a clear error saying how to point at one."""
+    candidates = [os.environ["VTC_TF_PLUGIN_DIR"]] if os.environ.get("VTC_TF_PLUGIN_DIR") else list(_SEARCHED)
+    for candidate in candidates:
+        root = Path(candidate).expanduser()
+        if any(root.glob(PROVIDER_GLOB)):
+            return root
+    raise TerraformError(f"no Terraform provider mirror holding hashicorp/aws 5.100.0 in {candidates}; set "
+                         "VTC_TF_PLUGIN_DIR to the folder that contains registry.terraform.io/")
+
+
+def terraform_binary() -> str:
+    found = shutil.which("terraform")
+    if not found:
+        raise TerraformError("terraform is not on PATH (these machines carry 1.11.4 in /usr/local/bin)")
+    return found
+
+
+def run(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``terraform <args>`` in ``cwd``; raise :class:`TerraformError` with its output when it fails."""
+    # An empty CLI config: nothing from the user's ~/.terraformrc (or a TF_CLI_CONFIG_FILE naming a missing file)
+    # can send init to a registry.
+    config = cwd / ".terraformrc.vtc"
+    config.write_text("", encoding="utf-8")
+    env = tool_env(TF_CLI_CONFIG_FILE=str(config), TF_IN_AUTOMATION="1", TF_INPUT="0")
+    result = subprocess.run([terraform_binary(), *args, "-no-color"], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise TerraformError(f"terraform {' '.join(args)} failed in {cwd} (exit {result.returncode}):\n"
+                             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+def copy_stack(stack_dir: Path, dest: Path) -> Path:
+    """Copy a synthesized stack's own files (not ``.terraform``) to ``dest``, so tests never touch cdktf.out."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for entry in stack_dir.iterdir():
+        if entry.name.startswith(".terraform") or entry.name.endswith(".tfstate"):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, dest / entry.name)
+        else:
+            shutil.copy2(entry, dest / entry.name)
+    return dest
+
+
+def init(workdir: Path, backend: bool) -> None:
+    args = ["init", "-input=false", f"-plugin-dir={plugin_dir()}"]
+    if not backend:
+        args.append("-backend=false")
+    run(args, workdir)
+
+
+def validate(workdir: Path) -> dict:
+    """``terraform init -backend=false`` then ``terraform validate -json``; returns the parsed report."""
+    init(workdir, backend=False)
+    result = subprocess.run([terraform_binary(), "validate", "-json", "-no-color"], cwd=workdir,
+                            env=tool_env(TF_CLI_CONFIG_FILE=str(workdir / ".terraformrc.vtc")),
+                            capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stdout)
+    if not report.get("valid"):
+        raise TerraformError(f"terraform validate found errors in {workdir}:\n{json.dumps(report, indent=2)}")
+    return report
+
+
+def write_override(workdir: Path, name: str, content: dict) -> Path:
+    """Write a ``<name>_override.tf.json``: Terraform merges it over the stack without changing the stack."""
+    path = workdir / f"{name}_override.tf.json"
+    path.write_text(json.dumps(content, indent=2), encoding="utf-8")
+    return path

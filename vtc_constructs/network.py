@@ -1,0 +1,399 @@
+"""Network: a three-tier, multi-AZ VPC with NAT, flow logs and an S3 gateway endpoint.
+
+Usage::
+
+    from vtc_constructs import Network, NetworkProps, NatStrategy
+
+    network = Network(self, "network", NetworkProps(
+        name="vtc-staging",
+        vpc_cidr="10.20.0.0/16",
+        availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"),
+        nat_strategy=NatStrategy.SINGLE,
+    ))
+    network.private_subnet_ids  # -> list of subnet id tokens, one per AZ, in AZ order
+
+Three tiers in every Availability Zone:
+
+* **public**: ALBs and NAT gateways; default route to the internet gateway; tagged for the AWS Load Balancer
+  Controller (``kubernetes.io/role/elb``). Instances launched here get no public IP unless they ask for one.
+* **private**: EKS nodes and pods; default route to a NAT gateway; tagged ``kubernetes.io/role/internal-elb``.
+* **database**: isolated, no route out of the VPC at all.
+
+Fixed, not optional: DNS support and hostnames on; the VPC's default security group stripped of every rule; flow
+logs of ALL traffic to a CloudWatch log group encrypted with a customer-managed KMS key (rotation on); an S3 gateway
+endpoint on the private and database route tables (image layers and backups stay off the NAT).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Sequence
+
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.route_table import RouteTable
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+
+from .errors import Problem, raise_if_any
+
+# Ref: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                      3288, 3653)
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_AZ_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$")
+
+
+class NatStrategy(str, Enum):
+    """How private subnets reach the internet."""
+
+    ONE_PER_AZ = "one_per_az"
+    """A NAT gateway in every AZ: an AZ outage takes no other AZ's egress with it (production)."""
+
+    SINGLE = "single"
+    """One NAT gateway in the first AZ, shared by all: cheaper, but egress depends on that AZ (staging)."""
+
+
+@dataclass(frozen=True)
+class SubnetPlan:
+    """The CIDR of every subnet, per tier, in the order of ``availability_zones``."""
+
+    public: tuple[str, ...]
+    private: tuple[str, ...]
+    database: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkProps:
+    """Input of :class:`Network`.
+
+    :param name: prefix of every ``Name`` tag and of the flow-log group (``/vtc/<name>/vpc-flow-logs``). Lower-case
+        letters, digits and ``-``, 3 to 32 characters. Required: there is no sensible default.
+    :param vpc_cidr: the VPC's IPv4 range, ``/16`` to ``/24``. Required.
+    :param availability_zones: the AZs to spread every tier over, at least 2 (one subnet per tier per AZ). Required.
+    :param nat_strategy: default: one NAT gateway per AZ (``NatStrategy.ONE_PER_AZ``), so an AZ failure cannot cut
+        the others' egress. ``NatStrategy.SINGLE`` puts one NAT gateway in the first AZ for all of them.
+    :param flow_log_retention_days: default: flow logs are kept 365 days. One of CloudWatch's retention values.
+    :param private_subnet_new_bits: default: 3, i.e. a /19 per AZ from a /16 VPC (8,190 addresses: EKS pods take
+        VPC addresses, one each). Bits added to the VPC prefix for each private subnet.
+    :param public_subnet_new_bits: default: 7, i.e. a /23 per AZ from a /16 VPC (load balancers and NAT only).
+    :param database_subnet_new_bits: default: 7, i.e. a /23 per AZ from a /16 VPC.
+    :param eks_cluster_name: default: no cluster tag. When set, every public and private subnet is tagged
+        ``kubernetes.io/cluster/<name> = shared`` for tools that still discover subnets by that tag.
+
+    Subnets are carved in order (all private, then all public, then all database subnets), each aligned to its own
+    size, so the same props always give the same CIDRs and adding nothing moves nothing.
+    """
+
+    name: str
+    vpc_cidr: str
+    availability_zones: tuple[str, ...]
+    nat_strategy: NatStrategy = NatStrategy.ONE_PER_AZ
+    flow_log_retention_days: int = 365
+    private_subnet_new_bits: int = 3
+    public_subnet_new_bits: int = 7
+    database_subnet_new_bits: int = 7
+    eks_cluster_name: str | None = None
+
+    def validate(self) -> list[Problem]:
+        """Every problem with these props (an empty list when there is none); paths are relative to the props."""
+        problems: list[Problem] = []
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter",
+                                    "use a short lower-case name such as 'vtc-staging'"))
+        network = _parse_cidr(self.vpc_cidr, "vpc_cidr", problems)
+        if network is not None and not 16 <= network.prefixlen <= 24:
+            problems.append(Problem("vpc_cidr", self.vpc_cidr, "a prefix length from /16 to /24",
+                                    "choose a /16 to /24 range, e.g. 10.20.0.0/16", "prefix length out of range"))
+            network = None
+        azs = tuple(self.availability_zones) if isinstance(self.availability_zones, (tuple, list)) else ()
+        if len(azs) < 2:
+            problems.append(Problem("availability_zones", self.availability_zones,
+                                    "at least 2 Availability Zones", "list two or more AZs of the region",
+                                    "too few Availability Zones"))
+        for index, az in enumerate(azs):
+            if not isinstance(az, str) or not _AZ_RE.match(az):
+                problems.append(Problem(f"availability_zones[{index}]", az, "an AZ name such as 'eu-west-1a'",
+                                        "use the AZ's name, not its id", "not an Availability Zone name"))
+        duplicates = sorted({az for az in azs if azs.count(az) > 1}, key=str)
+        if duplicates:
+            problems.append(Problem("availability_zones", list(azs), "each AZ at most once",
+                                    f"remove the repeated {', '.join(map(str, duplicates))}", "repeated AZ"))
+        if not isinstance(self.nat_strategy, NatStrategy):
+            problems.append(Problem("nat_strategy", self.nat_strategy,
+                                    ", ".join(s.value for s in NatStrategy), "pick one of the allowed strategies"))
+        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(Problem("flow_log_retention_days", self.flow_log_retention_days,
+                                    f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
+                                    "pick the nearest allowed value (365 keeps a year)"))
+        for field in ("private_subnet_new_bits", "public_subnet_new_bits", "database_subnet_new_bits"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 12:
+                problems.append(Problem(field, value, "a whole number from 1 to 12", "use the default or a value "
+                                        "that leaves room for every AZ"))
+        if network is not None and len(azs) >= 1 and not any(p.path.endswith("new_bits") for p in problems):
+            try:
+                plan_subnets(self)
+            except _DoesNotFit as exc:
+                problems.append(Problem("vpc_cidr", self.vpc_cidr, exc.allowed, exc.fix,
+                                        "too small for the subnets"))
+        return problems
+
+
+class _DoesNotFit(Exception):
+    def __init__(self, allowed: str, fix: str):
+        super().__init__(allowed)
+        self.allowed = allowed
+        self.fix = fix
+
+
+def _parse_cidr(value: object, path: str, problems: list[Problem]) -> ipaddress.IPv4Network | None:
+    reason = "not a string"
+    if isinstance(value, str):
+        try:
+            return ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            reason = str(exc)
+    problems.append(Problem(path, value, "an IPv4 network in CIDR notation with no host bits set (e.g. 10.20.0.0/16)",
+                            f"correct the address ({reason})", "malformed CIDR"))
+    return None
+
+
+def plan_subnets(props: NetworkProps) -> SubnetPlan:
+    """The subnet CIDRs ``props`` give: deterministic, aligned, non-overlapping.
+
+    Raises ``_DoesNotFit`` (reported by :meth:`NetworkProps.validate`) when the VPC is too small.
+    """
+    vpc = ipaddress.IPv4Network(props.vpc_cidr)
+    count = len(props.availability_zones)
+    cursor = int(vpc.network_address)
+    end = int(vpc.broadcast_address) + 1
+    tiers: dict[str, tuple[str, ...]] = {}
+    for tier in ("private", "public", "database"):
+        prefix = vpc.prefixlen + getattr(props, f"{tier}_subnet_new_bits")
+        if prefix > 28:
+            raise _DoesNotFit(f"{tier} subnets of /28 or larger (got /{prefix})",
+                              f"use a larger vpc_cidr or fewer {tier}_subnet_new_bits")
+        size = 2 ** (32 - prefix)
+        cursor = -(-cursor // size) * size  # align up to the subnet size
+        cidrs = []
+        for _ in range(count):
+            if cursor + size > end:
+                raise _DoesNotFit(f"room for {count} {tier} /{prefix} subnets after the tiers before it",
+                                  "use a larger vpc_cidr (e.g. a /16) or more *_subnet_new_bits")
+            cidrs.append(str(ipaddress.IPv4Network((cursor, prefix))))
+            cursor += size
+        tiers[tier] = tuple(cidrs)
+    return SubnetPlan(**tiers)
+
+
+class Network(Construct):
+    """A three-tier, multi-AZ VPC. See the module docstring for what is fixed and :class:`NetworkProps` for inputs.
+
+    Construct IDs (and so Terraform addresses) are ``vpc``, ``public-<i>``, ``private-<i>``, ``database-<i>``,
+    ``nat-<i>`` ... by AZ index: adding an AZ at the end adds resources and moves none.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: NetworkProps):
+        super().__init__(scope, id)
+        raise_if_any(problem.prefixed(id) for problem in props.validate())
+        self.props = props
+        plan = plan_subnets(props)
+        self.subnet_plan = plan
+        azs = props.availability_zones
+
+        def tags(name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+            return {"Name": f"{props.name}-{name}", **(extra or {})}
+
+        cluster_tag = {f"kubernetes.io/cluster/{props.eks_cluster_name}": "shared"} if props.eks_cluster_name else {}
+
+        self.vpc = Vpc(self, "vpc", cidr_block=props.vpc_cidr, enable_dns_support=True, enable_dns_hostnames=True,
+                       tags=tags("vpc"))
+        # With no ingress and no egress blocks, Terraform removes every rule AWS puts on the default group, so
+        # nothing can use it by accident. Ref: CIS AWS Foundations 5.4.
+        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags=tags("default-deny-all"))
+
+        self.internet_gateway = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags=tags("igw"))
+
+        self.public_subnets = [
+            Subnet(self, f"public-{i}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=az,
+                   map_public_ip_on_launch=False,
+                   tags=tags(f"public-{az}", {"kubernetes.io/role/elb": "1", "vtc/tier": "public", **cluster_tag}))
+            for i, (az, cidr) in enumerate(zip(azs, plan.public))
+        ]
+        self.private_subnets = [
+            Subnet(self, f"private-{i}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=az,
+                   tags=tags(f"private-{az}",
+                             {"kubernetes.io/role/internal-elb": "1", "vtc/tier": "private", **cluster_tag}))
+            for i, (az, cidr) in enumerate(zip(azs, plan.private))
+        ]
+        self.database_subnets = [
+            Subnet(self, f"database-{i}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=az,
+                   tags=tags(f"database-{az}", {"vtc/tier": "database"}))
+            for i, (az, cidr) in enumerate(zip(azs, plan.database))
+        ]
+
+        self.public_route_table = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags=tags("public"))
+        Route(self, "public-default-route", route_table_id=self.public_route_table.id,
+              destination_cidr_block="0.0.0.0/0", gateway_id=self.internet_gateway.id)
+        for i, subnet in enumerate(self.public_subnets):
+            RouteTableAssociation(self, f"public-rta-{i}", subnet_id=subnet.id,
+                                  route_table_id=self.public_route_table.id)
+
+        nat_count = len(azs) if props.nat_strategy is NatStrategy.ONE_PER_AZ else 1
+        self.nat_eips = [Eip(self, f"nat-eip-{i}", domain="vpc", tags=tags(f"nat-{azs[i]}"),
+                             depends_on=[self.internet_gateway])
+                         for i in range(nat_count)]
+        self.nat_gateways = [NatGateway(self, f"nat-{i}", allocation_id=self.nat_eips[i].id,
+                                        subnet_id=self.public_subnets[i].id, tags=tags(f"nat-{azs[i]}"),
+                                        depends_on=[self.internet_gateway])
+                             for i in range(nat_count)]
+
+        # One private route table per AZ whatever the NAT strategy: switching SINGLE -> ONE_PER_AZ then changes
+        # routes only, and replaces no route table or association.
+        self.private_route_tables = []
+        for i, (az, subnet) in enumerate(zip(azs, self.private_subnets)):
+            table = RouteTable(self, f"private-rt-{i}", vpc_id=self.vpc.id, tags=tags(f"private-{az}"))
+            Route(self, f"private-default-route-{i}", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
+                  nat_gateway_id=self.nat_gateways[i % nat_count].id)
+            RouteTableAssociation(self, f"private-rta-{i}", subnet_id=subnet.id, route_table_id=table.id)
+            self.private_route_tables.append(table)
+
+        self.database_route_table = RouteTable(self, "database-rt", vpc_id=self.vpc.id, tags=tags("database"))
+        for i, subnet in enumerate(self.database_subnets):
+            RouteTableAssociation(self, f"database-rta-{i}", subnet_id=subnet.id,
+                                  route_table_id=self.database_route_table.id)
+
+        region = DataAwsRegion(self, "region")
+        self.s3_endpoint = VpcEndpoint(
+            self, "s3-endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{region.name}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[t.id for t in self.private_route_tables] + [self.database_route_table.id],
+            tags=tags("s3"))
+
+        self._flow_logs(tags, region)
+
+    def _flow_logs(self, tags, region: DataAwsRegion) -> None:
+        props = self.props
+        caller = DataAwsCallerIdentity(self, "caller")
+        partition = DataAwsPartition(self, "partition")
+        account_root = f"arn:{partition.partition}:iam::{caller.account_id}:root"
+        log_group_name = f"/vtc/{props.name}/vpc-flow-logs"
+        log_group_arn = (f"arn:{partition.partition}:logs:{region.name}:{caller.account_id}"
+                         f":log-group:{log_group_name}")
+
+        key_policy = DataAwsIamPolicyDocument(self, "flow-log-key-policy", statement=[
+            # The account keeps full control of its key, so IAM policies can grant use and nobody is locked out.
+            DataAwsIamPolicyDocumentStatement(
+                sid="AccountAdministration", actions=["kms:*"], resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[account_root])]),
+            # CloudWatch Logs may use the key for this one log group only.
+            DataAwsIamPolicyDocumentStatement(
+                sid="CloudWatchLogsThisLogGroup",
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
+                    type="Service", identifiers=[f"logs.{region.name}.amazonaws.com"])],
+                condition=[DataAwsIamPolicyDocumentStatementCondition(
+                    test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn", values=[log_group_arn])]),
+        ])
+        self.flow_log_key = KmsKey(self, "flow-log-key", description=f"{props.name} VPC flow logs",
+                                   enable_key_rotation=True, deletion_window_in_days=30,
+                                   policy=key_policy.json, tags=tags("flow-logs"))
+        KmsAlias(self, "flow-log-key-alias", name=f"alias/{props.name}-vpc-flow-logs",
+                 target_key_id=self.flow_log_key.key_id)
+        self.flow_log_group = CloudwatchLogGroup(self, "flow-log-group", name=log_group_name,
+                                                 retention_in_days=props.flow_log_retention_days,
+                                                 kms_key_id=self.flow_log_key.arn, tags=tags("vpc-flow-logs"))
+
+        assume = DataAwsIamPolicyDocument(self, "flow-log-assume", statement=[DataAwsIamPolicyDocumentStatement(
+            actions=["sts:AssumeRole"],
+            principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service",
+                                                                    identifiers=["vpc-flow-logs.amazonaws.com"])],
+            # Confused-deputy guard: only flow logs of this account may assume the role.
+            condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount",
+                                                                  values=[caller.account_id])])])
+        role = IamRole(self, "flow-log-role", name_prefix=f"{props.name}-flow-logs-"[:38],
+                       assume_role_policy=assume.json, tags=tags("flow-logs"))
+        write = DataAwsIamPolicyDocument(self, "flow-log-write", statement=[DataAwsIamPolicyDocumentStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            resources=[f"{self.flow_log_group.arn}:*"])])
+        IamRolePolicy(self, "flow-log-role-policy", role=role.id, name="write-flow-logs", policy=write.json)
+        self.flow_log = FlowLog(self, "flow-log", vpc_id=self.vpc.id, traffic_type="ALL",
+                                log_destination_type="cloud-watch-logs", log_destination=self.flow_log_group.arn,
+                                iam_role_arn=role.arn, max_aggregation_interval=60, tags=tags("vpc"))
+
+    # Typed outputs, named after their resource.
+    @property
+    def vpc_id(self) -> str:
+        return self.vpc.id
+
+    @property
+    def vpc_cidr_block(self) -> str:
+        return self.vpc.cidr_block
+
+    @property
+    def public_subnet_ids(self) -> list[str]:
+        return [s.id for s in self.public_subnets]
+
+    @property
+    def private_subnet_ids(self) -> list[str]:
+        return [s.id for s in self.private_subnets]
+
+    @property
+    def database_subnet_ids(self) -> list[str]:
+        return [s.id for s in self.database_subnets]
+
+    @property
+    def public_route_table_ids(self) -> list[str]:
+        return [self.public_route_table.id]
+
+    @property
+    def private_route_table_ids(self) -> list[str]:
+        return [t.id for t in self.private_route_tables]
+
+    @property
+    def database_route_table_ids(self) -> list[str]:
+        return [self.database_route_table.id]
+
+    @property
+    def nat_gateway_ids(self) -> list[str]:
+        return [n.id for n in self.nat_gateways]
+
+    @property
+    def nat_public_ips(self) -> list[str]:
+        return [e.public_ip for e in self.nat_eips]
+
+    @property
+    def flow_log_group_name(self) -> str:
+        return self.flow_log_group.name
+
+    @property
+    def availability_zones(self) -> Sequence[str]:
+        return self.props.availability_zones
