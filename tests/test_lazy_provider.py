@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import cdktf_cdktf_provider_aws as provider
 from tests.test_main import tree_digest
 from tooling.paths import REPO, tool_env
 from vtc_constructs import _lazy_provider
-from vtc_constructs._lazy_provider import LazyProviderError, jsii_namespace, split_init
+from vtc_constructs._lazy_provider import NODE_HOOK, LazyProviderError, jsii_namespace, split_init
 
 UNUSED = "workspacesweb_browser_settings"  # a submodule no construct of this library touches
 
@@ -97,3 +99,70 @@ def test_a_fresh_process_loads_few_submodules_and_the_escape_hatch_loads_them_al
                            env=tool_env(VTC_EAGER_PROVIDER="1"))
     assert int(lazy.stdout) < 60, lazy.stderr
     assert int(eager.stdout) > 2000, eager.stderr
+
+
+# --- the Node side: jsii's kernel requires the provider's lazy index ----------------------------------------------------
+
+def _jsii_node_processes() -> list[int]:
+    """Descendant processes of this test process that run jsii's Node runtime."""
+    found, stack = [], [os.getpid()]
+    while stack:
+        pid = stack.pop()
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                for child in map(int, handle.read().split()):
+                    stack.append(child)
+                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                        if b"jsii" in cmdline.read():
+                            found.append(child)
+    return found
+
+
+def test_jsii_node_processes_of_this_session_run_with_the_hook_and_the_environment_is_restored():
+    processes = _jsii_node_processes()
+    assert len(processes) == 2, processes  # jsii-runtime.js and the kernel program it spawns
+    for pid in processes:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        options = [e for e in environ if e.startswith(b"NODE_OPTIONS=")]
+        assert options and str(NODE_HOOK).encode() in options[0], options
+    assert str(NODE_HOOK) not in os.environ.get("NODE_OPTIONS", "")
+
+
+def _fake_package(root: Path, with_lazy_index: bool) -> Path:
+    package = root / "node_modules" / "@cdktf" / "provider-aws"
+    (package / "lib").mkdir(parents=True)
+    (package / "package.json").write_text('{"name": "@cdktf/provider-aws", "main": "lib/index.js"}')
+    (package / "lib" / "index.js").write_text('exports.loaded = "eager index";\n')
+    if with_lazy_index:
+        (package / "lib" / "lazy-index.js").write_text('exports.loaded = "lazy index";\n')
+    (root / "node_modules" / "other").mkdir()
+    (root / "node_modules" / "other" / "index.js").write_text('exports.loaded = "other";\n')
+    return root
+
+
+@pytest.mark.parametrize("with_lazy_index, expected", [(True, "lazy index other"), (False, "eager index other")])
+def test_the_hook_redirects_only_the_provider_and_only_to_an_existing_lazy_index(tmp_path, with_lazy_index,
+                                                                                 expected):
+    root = _fake_package(tmp_path, with_lazy_index)
+    script = "console.log(require('@cdktf/provider-aws').loaded, require('other').loaded)"
+    result = subprocess.run(["node", "--require", str(NODE_HOOK), "-e", script], cwd=root, capture_output=True,
+                            text=True, env=tool_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_the_lazy_index_exports_exactly_what_the_eager_index_exports():
+    tarball = Path(provider.__file__).parent / "_jsii" / "provider-aws@20.1.0.jsii.tgz"
+    wanted = {"package/lib/index.js", "package/lib/lazy-index.js"}
+    sources = {}
+    with tarfile.open(tarball, "r:gz") as archive:
+        for member in archive:
+            if member.name in wanted:
+                sources[member.name] = archive.extractfile(member).read().decode()
+                if len(sources) == len(wanted):
+                    break
+    eager = set(re.findall(r"^exports\.([A-Za-z0-9_]+) = require\(", sources["package/lib/index.js"], re.M))
+    lazy = set(re.findall(r"^Object\.defineProperty\(exports, '([A-Za-z0-9_]+)', \{ get: function \(\) \{ return "
+                          r"require\(", sources["package/lib/lazy-index.js"], re.M))
+    assert len(eager) > 2000
+    assert lazy == eager

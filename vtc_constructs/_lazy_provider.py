@@ -1,4 +1,4 @@
-"""Load ``cdktf_cdktf_provider_aws`` without importing its ~2,100 submodules up front.
+"""Load the AWS provider bindings without loading their ~2,100 resource modules up front, in Python and in Node.
 
 The prebuilt provider's package ``__init__`` ends with one ``from . import <submodule>`` per resource type, "to
 ensure their types are registered with the jsii runtime library". Importing any submodule runs that ``__init__``
@@ -17,6 +17,13 @@ expects (a different provider release), :class:`LazyProviderError` is raised nam
 ``VTC_EAGER_PROVIDER=1`` to bypass it entirely (plain imports, as any cdktf program does); tests prove the two paths
 synthesize byte-identical output.
 
+The same happens on the JavaScript side: jsii's kernel ``require``s the provider package, whose ``lib/index.js``
+requires every resource module (about 1.5 s and 450 MB). Before jsii starts its Node process, :func:`install` puts
+``_lazy_provider_hook.js`` into that process's ``NODE_OPTIONS`` (``--require``), and the hook resolves the one
+request for ``@cdktf/provider-aws`` to the package's own ``lib/lazy-index.js``, which exports the same namespaces
+as getters. If jsii was already running (the program imported a jsii library first), the Node side stays eager:
+slower, same output.
+
 :func:`install` runs when ``vtc_constructs`` is imported, before any construct module imports the provider.
 """
 
@@ -27,12 +34,16 @@ import importlib.util
 import os
 import re
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 JSII_MODULE_PREFIX = "@cdktf/provider-aws."
 _MARKER = "# Loading modules to ensure their types are registered with the jsii runtime library\n"
 _EAGER_LINE = re.compile(r"^from \. import ([a-z0-9_]+)$")
+NODE_HOOK = Path(__file__).with_name("_lazy_provider_hook.js")
 
 
 class LazyProviderError(ImportError):
@@ -46,6 +57,7 @@ def install() -> str:
     if os.environ.get("VTC_EAGER_PROVIDER") == "1":
         importlib.import_module(PACKAGE)
         return "eager"
+    _start_jsii_with_node_hook()
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or spec.origin is None or spec.loader is None:
         raise LazyProviderError(f"{PACKAGE} is not installed")
@@ -75,6 +87,34 @@ def install() -> str:
     module.__lazy_submodules__ = names  # type: ignore[attr-defined]
     _register_submodules_with_jsii(names)
     return "lazy"
+
+
+def _start_jsii_with_node_hook() -> None:
+    """Start jsii's Node process with the lazy-require hook preloaded, unless it is already running."""
+    from jsii import _reference_map
+
+    if _reference_map._assembly_to_module:  # an assembly is loaded: the Node process runs without the hook
+        return
+    with _node_options(f'--require "{_quote(str(NODE_HOOK))}"'):
+        # Loading the first assembly starts the Node process; jsii copies os.environ for it at that moment.
+        importlib.import_module("constructs")
+
+
+@contextmanager
+def _node_options(option: str) -> Iterator[None]:
+    previous = os.environ.get("NODE_OPTIONS")
+    os.environ["NODE_OPTIONS"] = f"{previous} {option}" if previous else option
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["NODE_OPTIONS"]
+        else:
+            os.environ["NODE_OPTIONS"] = previous
+
+
+def _quote(path: str) -> str:
+    return path.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def split_init(source: str, origin: str = PACKAGE) -> tuple[str, list[str]]:

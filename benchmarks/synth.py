@@ -1,0 +1,149 @@
+"""Synth benchmark: prints figures, asserts nothing. ``python benchmarks/synth.py [--runs 7]``.
+
+Every measurement is a fresh process (as ``cdktf synth`` runs the app), timed from start to exit:
+
+1. full synth of every environment through the project's path (lazy provider loading), alternating run by run
+   with the same synth through plain imports (``VTC_EAGER_PROVIDER=1``: what a cdktf user writes); medians, ratio;
+2. peak memory of each: the summed RSS of the whole process tree (Python and jsii's two Node processes),
+   sampled every 10 ms;
+3. cost growth: 2, 8 and 32 generated environments (variants of the real ones), and the marginal cost of one more;
+4. cold against warm: the first synth with an empty jsii package cache (a fresh ``JSII_RUNTIME_PACKAGE_CACHE_ROOT``;
+   the user's own cache is never touched) against a warm one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tooling.paths import tool_env  # noqa: E402
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Summed resident memory of ``pid`` and all its descendants (KiB); 0 once they are gone."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total
+
+
+def measure(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall time (s) and peak tree RSS (MiB) of one run of ``python <args>`` in the repo."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_rss_kib(process.pid))
+            stop.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{stderr[-2000:]}")
+    return elapsed, peak // 1024
+
+
+def synth_many(count: int, outdir: str) -> None:
+    """Child mode: synthesize ``count`` environments generated from the real ones."""
+    import vtc_constructs  # noqa: F401  (the lazy loader, exactly as main.py uses it)
+    from environments.model import load_environments
+    from environments.synth import synthesize
+
+    real = load_environments()
+    envs = []
+    for i in range(count):
+        base = real[i % len(real)]
+        name = f"{base.name[:4]}{i}"
+        network = dataclasses.replace(base.network, name=f"vtc-{name}", vpc_cidr=f"10.{100 + i}.0.0/16")
+        state = dataclasses.replace(base.state, key=f"bench/{name}/terraform.tfstate")
+        envs.append(dataclasses.replace(base, name=name, network=network, state=state))
+    synthesize(envs, outdir)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs of each full-synth variant (default 7)")
+    parser.add_argument("--scale-runs", type=int, default=3, help="runs of each environment count (default 3)")
+    parser.add_argument("--cold-runs", type=int, default=3, help="cold and warm runs each (default 3)")
+    parser.add_argument("--child-many", nargs=2, metavar=("COUNT", "OUTDIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_many:
+        synth_many(int(args.child_many[0]), args.child_many[1])
+        return
+
+    scratch = Path(tempfile.mkdtemp(prefix="vtc-bench-"))
+    env = tool_env()
+    eager_env = tool_env(VTC_EAGER_PROVIDER="1")
+    print(f"synth benchmark: {os.cpu_count()} cores, python {sys.version.split()[0]}, each figure a fresh process")
+
+    # Warm-up: fills the jsii package cache and the OS page cache for both paths.
+    measure(["main.py", "--outdir", str(scratch / "warm")], env)
+    measure(["main.py", "--outdir", str(scratch / "warm")], eager_env)
+
+    fast, plain = [], []
+    for i in range(args.runs):  # alternating, so drift on the machine hits both alike
+        fast.append(measure(["main.py", "--outdir", str(scratch / f"fast{i}")], env))
+        plain.append(measure(["main.py", "--outdir", str(scratch / f"plain{i}")], eager_env))
+    fast_t, plain_t = median([t for t, _ in fast]), median([t for t, _ in plain])
+    print(f"\nfull synth, staging + production ({args.runs} runs each, alternating):")
+    print(f"  fast path (lazy provider):  median {fast_t:6.2f} s  (min {min(t for t, _ in fast):.2f}, "
+          f"max {max(t for t, _ in fast):.2f})  peak RSS {max(m for _, m in fast):5d} MiB")
+    print(f"  plain imports:              median {plain_t:6.2f} s  (min {min(t for t, _ in plain):.2f}, "
+          f"max {max(t for t, _ in plain):.2f})  peak RSS {max(m for _, m in plain):5d} MiB")
+    print(f"  speed-up: {plain_t / fast_t:.1f}x")
+
+    print(f"\ncost growth, fast path ({args.scale_runs} runs each):")
+    sizes = {}
+    for count in (2, 8, 32):
+        runs = [measure([__file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], env)
+                for i in range(args.scale_runs)]
+        sizes[count] = median([t for t, _ in runs])
+        print(f"  {count:2d} environments: median {sizes[count]:6.2f} s  peak RSS {max(m for _, m in runs):5d} MiB")
+    print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
+          f"((t32 - t2) / 30)")
+
+    print(f"\ncold against warm jsii package cache, fast path ({args.cold_runs} runs each):")
+    cold = []
+    for i in range(args.cold_runs):
+        cold_env = tool_env(JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(scratch / f"jsii-cache-{i}"))
+        cold.append(measure(["main.py", "--outdir", str(scratch / f"cold{i}")], cold_env)[0])
+    warm = [measure(["main.py", "--outdir", str(scratch / f"warm{i}")], env)[0] for i in range(args.cold_runs)]
+    print(f"  cold (empty cache): median {median(cold):6.2f} s")
+    print(f"  warm:               median {median(warm):6.2f} s")
+    subprocess.run(["rm", "-rf", str(scratch)], check=False)
+
+
+if __name__ == "__main__":
+    main()
