@@ -21,8 +21,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from vtc_constructs.eks import (
+    ADDONS,
+    CapacityType,
+    DesiredSizeOwner,
+    EksClusterProps,
+    NodeGroupProps,
+    Taint,
+    TaintEffect,
+)
 from vtc_constructs.errors import ConfigError, Problem
-from vtc_constructs.network import NatStrategy, NetworkProps
+from vtc_constructs.network import NatStrategy, NetworkProps, planned_cluster_network
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 BASE_FILE = "base.toml"
@@ -85,6 +94,7 @@ class EnvironmentConfig:
     state: StateBackend
     tags: Mapping[str, str]
     network: NetworkProps
+    eks: EksClusterProps
     source: tuple[str, ...] = ()
 
     @property
@@ -159,7 +169,7 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-_TOP_LEVEL = {"region", "tags", "state", "network"}
+_TOP_LEVEL = {"region", "tags", "state", "network", "eks"}
 
 
 def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[EnvironmentConfig | None, list[Problem]]:
@@ -181,6 +191,16 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     network, network_problems = _table(NetworkProps, data.get("network"), "network",
                                        {"name": f"vtc-{name}"}, convert=_network_types)
     problems += network_problems
+    eks = None
+    if network is not None:
+        # The cluster is validated against the network it will get (planned ids; the real ones exist at synth),
+        # unless the network itself is invalid: that is reported once, above.
+        eks, eks_problems = _table(EksClusterProps, data.get("eks"), "eks",
+                                   {"name": f"vtc-{name}", "network": planned_cluster_network(network)},
+                                   convert=_eks_types, validate=False)
+        problems += eks_problems
+        if eks is not None:
+            problems += [p.prefixed("eks") for p in eks.validate(check_network=not network_problems)]
 
     if network is not None:
         azs = network.availability_zones
@@ -197,21 +217,58 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     if problems:
         return None, problems
     return EnvironmentConfig(name=name, region=region, state=state, tags=MappingProxyType(dict(tags)),
-                             network=network, source=source), []
+                             network=network, eks=eks, source=source), []
 
 
-def _network_types(values: dict[str, Any]) -> dict[str, Any]:
-    values = dict(values)
-    if isinstance(values.get("availability_zones"), list):
-        values["availability_zones"] = tuple(values["availability_zones"])
-    strategy = values.get("nat_strategy")
-    if strategy in {s.value for s in NatStrategy}:
-        values["nat_strategy"] = NatStrategy(strategy)
-    return values
+def _enum(enum, value):
+    """``value`` as a member of ``enum`` when it names one; otherwise as given, for validate() to report."""
+    return enum(value) if value in {m.value for m in enum} else value
 
 
-def _table(cls, data: object, path: str, fixed: dict[str, Any], convert=lambda v: v):
-    """Build dataclass ``cls`` from a TOML table; report unknown, missing and invalid fields, all of them."""
+def _tuples(values: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {**values, **{k: tuple(values[k]) for k in keys if isinstance(values.get(k), list)}}
+
+
+def _network_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    values = _tuples(values, "availability_zones")
+    if "nat_strategy" in values:
+        values["nat_strategy"] = _enum(NatStrategy, values["nat_strategy"])
+    return values, []
+
+
+def _eks_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    values = _tuples(values, "admin_principal_arns", "endpoint_public_access_cidrs", "control_plane_log_types")
+    problems: list[Problem] = []
+    groups = values.get("node_groups", {})
+    if not isinstance(groups, dict):
+        return values, [Problem("node_groups", groups, "a table of node groups, [eks.node_groups.<name>]",
+                                "define each group as its own table")]
+    built = []
+    for group_name, group in groups.items():
+        group = _tuples(group, "instance_types")
+        for key, enum in (("capacity_type", CapacityType), ("desired_size_owner", DesiredSizeOwner)):
+            if key in group:
+                group[key] = _enum(enum, group[key])
+        if isinstance(group.get("taints"), list):
+            group["taints"] = tuple(Taint(key=t.get("key"), value=t.get("value", ""),
+                                          effect=_enum(TaintEffect, t.get("effect", "NO_SCHEDULE")))
+                                    for t in group["taints"])
+        instance, group_problems = _table(NodeGroupProps, group, f"node_groups.{group_name}", {"name": group_name},
+                                          validate=False)
+        problems += group_problems
+        if instance is not None:
+            built.append(instance)
+    values["node_groups"] = tuple(built)
+    return values, problems
+
+
+def _table(cls, data: object, path: str, fixed: dict[str, Any], convert=None, validate: bool = True):
+    """Build dataclass ``cls`` from a TOML table; report unknown, missing and invalid fields, all of them.
+
+    ``convert`` turns TOML values into the field types (lists to tuples, strings to enums) and may report
+    problems of nested tables; ``validate`` runs the props' own checks (off for nested props that the parent
+    validates).
+    """
     if not isinstance(data, dict):
         return None, [Problem(path, data, f"a [{path}] table", f"add a [{path}] table", "missing table")]
     allowed = {f.name for f in fields(cls)} - set(fixed)
@@ -222,8 +279,11 @@ def _table(cls, data: object, path: str, fixed: dict[str, Any], convert=lambda v
         problems.append(Problem(f"{path}.{key}", None, "a value", f"set {path}.{key}", "missing field"))
     if problems:
         return None, problems
-    instance = cls(**fixed, **convert(data))
-    return instance, [p.prefixed(path) for p in instance.validate()]
+    values, nested = convert(data) if convert else (data, [])
+    if nested:
+        return None, [p.prefixed(path) for p in nested]
+    instance = cls(**fixed, **values)
+    return instance, [p.prefixed(path) for p in instance.validate()] if validate else []
 
 
 def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
@@ -246,9 +306,37 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
                 and staging.network.nat_strategy is NatStrategy.ONE_PER_AZ):
             problems.append(Problem("production.network.nat_strategy", production.network.nat_strategy.value,
                                     "one_per_az (staging has it)", "production must not be weaker than staging"))
+        problems += _production_eks_checks(staging.eks, production.eks)
         if production.network.flow_log_retention_days < staging.network.flow_log_retention_days:
             problems.append(Problem("production.network.flow_log_retention_days",
                                     production.network.flow_log_retention_days,
                                     f">= staging's {staging.network.flow_log_retention_days}",
                                     "production must not be weaker than staging"))
+    return problems
+
+
+def _production_eks_checks(staging: EksClusterProps, production: EksClusterProps) -> list[Problem]:
+    """Production's cluster is no weaker than staging's, and pins every add-on.
+
+    Node disk encryption needs no check: the construct always encrypts it.
+    """
+    problems = []
+    if production.endpoint_public_access and not staging.endpoint_public_access:
+        problems.append(Problem("production.eks.endpoint_public_access_cidrs",
+                                list(production.endpoint_public_access_cidrs), "[] (staging's endpoint is private)",
+                                "production must not be weaker than staging: keep its API endpoint private"))
+    missing = [t for t in staging.control_plane_log_types if t not in production.control_plane_log_types]
+    if missing:
+        problems.append(Problem("production.eks.control_plane_log_types", list(production.control_plane_log_types),
+                                f"every type staging logs, including {', '.join(missing)}",
+                                "production must not be weaker than staging"))
+    if production.log_retention_days < staging.log_retention_days:
+        problems.append(Problem("production.eks.log_retention_days", production.log_retention_days,
+                                f">= staging's {staging.log_retention_days}",
+                                "production must not be weaker than staging"))
+    unpinned = [a for a in ADDONS if not production.addon_versions.get(a)]
+    if unpinned:
+        problems.append(Problem("production.eks.addon_versions", dict(production.addon_versions),
+                                f"a pinned version for every add-on ({', '.join(ADDONS)})",
+                                f"pin {', '.join(unpinned)} (aws eks describe-addon-versions)", "unpinned add-on"))
     return problems

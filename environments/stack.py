@@ -7,7 +7,9 @@ from constructs import Construct
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
-from vtc_constructs import Network
+import dataclasses
+
+from vtc_constructs import EksCluster, Network
 
 from .model import EnvironmentConfig
 
@@ -32,6 +34,7 @@ class PlatformStack(TerraformStack):
                     default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))])
 
         self.network = Network(self, "network", config.network)
+        self.eks = EksCluster(self, "eks", dataclasses.replace(config.eks, network=self.network.cluster_network()))
         self._outputs()
 
     def _output(self, id: str, value, description: str) -> None:
@@ -54,3 +57,19 @@ class PlatformStack(TerraformStack):
                      "Route table of the isolated database tier.")
         self._output("network_nat_public_ips", n.nat_public_ips, "Public IPs of the NAT gateways (egress addresses).")
         self._output("network_flow_log_group_name", n.flow_log_group_name, "CloudWatch log group of the VPC flow logs.")
+        e = self.eks
+        self._output("eks_cluster_name", e.cluster_name, "Name of the EKS cluster.")
+        self._output("eks_cluster_endpoint", e.cluster_endpoint, "Endpoint of the Kubernetes API (private).")
+        self._output("eks_cluster_certificate_authority_data", e.cluster_certificate_authority_data,
+                     "Base64 CA certificate of the Kubernetes API.")
+        self._output("eks_cluster_oidc_issuer_url", e.cluster_oidc_issuer_url, "OIDC issuer of the cluster (IRSA).")
+        self._output("eks_oidc_provider_arn", e.oidc_provider_arn, "IAM OIDC provider for IRSA roles.")
+        self._output("eks_node_security_group_id", e.node_security_group_id,
+                     "Security group of the nodes (the database and the ALB admit it).")
+        self._output("eks_node_role_arn", e.node_role_arn, "IAM role of the nodes.")
+        self._output("eks_load_balancer_controller_role_arn", e.load_balancer_controller_role_arn,
+                     "IRSA role of the AWS Load Balancer Controller (kube-system/aws-load-balancer-controller).")
+        self._output("eks_cluster_autoscaler_role_arn", e.cluster_autoscaler_role_arn,
+                     "IRSA role of the cluster autoscaler (kube-system/cluster-autoscaler).")
+        self._output("eks_external_secrets_role_arn", e.external_secrets_role_arn,
+                     "IRSA role of external-secrets (external-secrets/external-secrets).")

@@ -8,11 +8,12 @@ emulator and the state at a local file.
 from __future__ import annotations
 
 import ipaddress
+import json
 
 import pytest
 
 from tooling import terraform
-from tooling.emulator import MotoServer
+from tooling.emulator import UNSUPPORTED, MotoServer
 
 pytestmark = pytest.mark.deploy
 
@@ -21,12 +22,18 @@ pytestmark = pytest.mark.deploy
 def deployed(synth_dir, environments, tmp_path_factory):
     env = environments["staging"]
     workdir = terraform.copy_stack(synth_dir / "stacks" / "staging", tmp_path_factory.mktemp("deploy") / "staging")
+    stack = json.loads((workdir / "cdk.tf.json").read_text())
     with MotoServer(log_file=workdir.parent / "moto.log") as aws:
         terraform.write_override(workdir, "emulator", aws.terraform_override(env.region))
+        override, skipped = aws.unsupported_override(stack)
+        terraform.write_override(workdir, "unsupported", override)
+        print(f"not deployable into the emulator, turned off: {skipped}")
         terraform.init(workdir, backend=True)
         terraform.run(["apply", "-auto-approve", "-input=false"], workdir)
         outputs = terraform.run(["output", "-json"], workdir).stdout
-        yield {"aws": aws, "env": env, "workdir": workdir, "outputs": outputs}
+        state = terraform.run(["state", "list"], workdir).stdout.split()
+        yield {"aws": aws, "env": env, "workdir": workdir, "outputs": outputs, "skipped": skipped,
+               "state": state, "stack": stack}
         terraform.run(["destroy", "-auto-approve", "-input=false"], workdir)
         ec2 = aws.client("ec2", env.region)
         remaining = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]
@@ -88,3 +95,49 @@ def test_flow_log_captures_all_traffic_into_the_log_group(deployed):
 def test_outputs_carry_the_created_ids(deployed):
     ec2, vpc = _vpc(deployed)
     assert vpc["VpcId"] in deployed["outputs"]
+
+
+# --- EKS ----------------------------------------------------------------------------------------------------------------
+
+def test_only_what_the_emulator_cannot_serve_was_turned_off_and_everything_else_was_created(deployed):
+    skipped_types = {address.split(".")[0] for address in deployed["skipped"]}
+    assert skipped_types == set(UNSUPPORTED) & set(deployed["stack"]["resource"])
+    expected = {f"{kind}.{name}" for kind, resources in deployed["stack"]["resource"].items()
+                for name in resources} - set(deployed["skipped"])
+    assert {a for a in deployed["state"] if not a.startswith("data.")} == expected
+
+
+def test_cluster_is_active_private_and_encrypted(deployed):
+    eks = deployed["aws"].client("eks", deployed["env"].region)
+    cluster = eks.describe_cluster(name="vtc-staging")["cluster"]
+    assert cluster["status"] == "ACTIVE"
+    assert cluster["version"] == deployed["env"].eks.kubernetes_version
+    assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is False
+    assert cluster["resourcesVpcConfig"]["endpointPrivateAccess"] is True
+    assert cluster["encryptionConfig"][0]["resources"] == ["secrets"]
+    assert sorted(cluster["logging"]["clusterLogging"][0]["types"]) == sorted(
+        deployed["env"].eks.control_plane_log_types)
+    issuer = cluster["identity"]["oidc"]["issuer"]
+    iam = deployed["aws"].client("iam", deployed["env"].region)
+    urls = [iam.get_open_id_connect_provider(OpenIDConnectProviderArn=p["Arn"])["Url"]
+            for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    assert issuer.removeprefix("https://") in urls
+
+
+def test_node_group_runs_in_private_subnets_from_an_imdsv2_launch_template(deployed):
+    aws, env = deployed["aws"], deployed["env"]
+    eks = aws.client("eks", env.region)
+    (name,) = eks.list_nodegroups(clusterName="vtc-staging")["nodegroups"]
+    group = eks.describe_nodegroup(clusterName="vtc-staging", nodegroupName=name)["nodegroup"]
+    general = env.eks.node_groups[0]
+    assert group["scalingConfig"] == {"minSize": general.min_size, "maxSize": general.max_size,
+                                      "desiredSize": general.desired_size}
+    assert group["capacityType"] == general.capacity_type.value
+    ec2 = aws.client("ec2", env.region)
+    tiers = {s["SubnetId"]: {t["Key"]: t["Value"] for t in s["Tags"]}["vtc/tier"]
+             for s in ec2.describe_subnets(SubnetIds=group["subnets"])["Subnets"]}
+    assert set(tiers.values()) == {"private"}
+    template = ec2.describe_launch_template_versions(LaunchTemplateId=group["launchTemplate"]["id"])
+    data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True

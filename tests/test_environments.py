@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from environments.model import ENVIRONMENTS_DIR, MIN_AVAILABILITY_ZONES, available_environments, load_environments
-from vtc_constructs import ConfigError, NatStrategy
+from vtc_constructs import ADDONS, ConfigError, NatStrategy
 
 
 def env_dir(tmp_path: Path, **files: str) -> Path:
@@ -52,6 +52,12 @@ def test_explicit_differences_between_staging_and_production(environments):
     assert staging.network.vpc_cidr == "10.20.0.0/16" and production.network.vpc_cidr == "10.10.0.0/16"
     assert staging.state.key != production.state.key
     assert staging.tags["environment"] == "staging" and production.tags["environment"] == "production"
+    assert staging.eks.log_retention_days == 90 and production.eks.log_retention_days == 365
+    (staging_nodes,), (production_nodes,) = staging.eks.node_groups, production.eks.node_groups
+    assert staging_nodes.capacity_type.value == "SPOT" and production_nodes.capacity_type.value == "ON_DEMAND"
+    assert (staging_nodes.min_size, staging_nodes.max_size) == (2, 6)
+    assert (production_nodes.min_size, production_nodes.max_size) == (3, 24)
+    assert staging.eks.admin_principal_arns != production.eks.admin_principal_arns
 
 
 def test_shared_values_come_from_the_base(environments):
@@ -60,7 +66,10 @@ def test_shared_values_come_from_the_base(environments):
         assert len(env.network.availability_zones) == MIN_AVAILABILITY_ZONES == 3
         assert env.state.bucket == "vtc-terraform-state" and env.state.locking == "s3-lockfile"
         assert env.tags["project"] == "vision-to-code"
-        assert env.network.name == env.resource_prefix == f"vtc-{env.name}"
+        assert env.network.name == env.resource_prefix == env.eks.name == f"vtc-{env.name}"
+        assert env.eks.kubernetes_version == "1.33"
+        assert not env.eks.endpoint_public_access
+        assert all(env.eks.addon_versions.get(addon) for addon in ADDONS)
 
 
 def test_the_model_is_frozen(environments):
@@ -98,7 +107,7 @@ def test_the_model_is_frozen(environments):
     ("staging", 'vpc_cidr = "10.20.0.0/16"\n', "",
      r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a value; fix: set network\.vpc_cidr"),
     ("staging", "[tags]", 'colour = "blue"\n[tags]',
-     r"^staging\.colour: unknown field \(got 'blue'\); allowed: network, region, state, tags"),
+     r"^staging\.colour: unknown field \(got 'blue'\); allowed: eks, network, region, state, tags"),
     ("staging", 'environment = "staging"', "environment = 3",
      r"^staging\.tags: invalid value \(got \{.*'environment': 3\}\); allowed: a table of string keys"),
     ("staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"',
@@ -111,6 +120,26 @@ def test_the_model_is_frozen(environments):
      r"^staging\.state\.region: unknown region \(got 'mars-1'\)"),
     ("staging", "[state]", '[state]\nbucket = ""',
      r"^staging\.state\.bucket: missing value \(got ''\); allowed: a non-empty string"),
+    ("staging", "[eks.node_groups.general]", '[eks.node_groups.general]\nmax_pods = 30',
+     r"^staging\.eks\.node_groups\.general\.max_pods: unknown field \(got 30\); allowed: capacity_type, "),
+    ("staging", 'capacity_type = "SPOT"', 'capacity_type = "spot"',
+     r"^staging\.eks\.node_groups\.general\.capacity_type: invalid value \(got 'spot'\); allowed: ON_DEMAND, SPOT"),
+    ("staging", "max_size = 6", "max_size = 1",
+     r"^staging\.eks\.node_groups\.general\.desired_size: sizes out of order"),
+    ("staging", "[eks]", '[eks]\nversion = "1.33"',
+     r"^staging\.eks\.version: unknown field \(got '1\.33'\); allowed: addon_versions, admin_principal_arns"),
+    ("staging", "[eks]", '[eks]\nkubernetes_version = "1.34"',
+     r"^staging\.eks\.kubernetes_version: unsupported Kubernetes version \(got '1\.34'\)"),
+    ("production", "[eks]", '[eks]\nendpoint_public_access_cidrs = ["198.51.100.0/24"]',
+     r"^production\.eks\.endpoint_public_access_cidrs: invalid value \(got \['198\.51\.100\.0/24'\]\); allowed: "
+     r"\[\] \(staging's endpoint is private\); fix: production must not be weaker than staging"),
+    ("production", "[eks]", '[eks]\ncontrol_plane_log_types = ["api", "audit"]',
+     r"^production\.eks\.control_plane_log_types: invalid value \(got \['api', 'audit'\]\); allowed: every type "
+     r"staging logs, including authenticator, controllerManager, scheduler"),
+    ("production", "[eks]", '[eks]\nlog_retention_days = 30',
+     r"^production\.eks\.log_retention_days: invalid value \(got 30\); allowed: >= staging's 90"),
+    ("production", "[eks]", '[eks]\naddon_versions = { coredns = "" }',
+     r"^production\.eks\.addon_versions: unpinned add-on .*fix: pin coredns \(aws eks describe-addon-versions\)"),
     ("production", "[network]", '[network]\nflow_log_retention_days = 30',
      r"^production\.network\.flow_log_retention_days: invalid value \(got 30\); allowed: >= staging's 90; fix: "
      r"production must not be weaker than staging"),

@@ -97,8 +97,9 @@ def test_a_fresh_process_loads_few_submodules_and_the_escape_hatch_loads_them_al
                           timeout=300)
     eager = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300,
                            env=tool_env(VTC_EAGER_PROVIDER="1"))
-    assert int(lazy.stdout) < 60, lazy.stderr
     assert int(eager.stdout) > 2000, eager.stderr
+    # Only the submodules the constructs import (tens, growing with the library), not the whole provider.
+    assert int(lazy.stdout) < int(eager.stdout) / 10, lazy.stderr
 
 
 # --- the Node side: jsii's kernel requires the provider's lazy index ----------------------------------------------------

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from . import checkov, terraform
-from .emulator import MotoServer
+from .emulator import UNSUPPORTED, MotoServer
 from .paths import CDKTF, REPO, tool_env
 
 DEPLOYED = "staging"
@@ -75,6 +75,12 @@ def main() -> int:
         with MotoServer(log_file=scratch_dir / "moto.log") as aws:
             start = step(f"deploy {DEPLOYED} into the local AWS emulator at {aws.endpoint}")
             terraform.write_override(workdir, "emulator", aws.terraform_override(env.region))
+            stack = json.loads((workdir / "cdk.tf.json").read_text())
+            override, skipped = aws.unsupported_override(stack)
+            terraform.write_override(workdir, "unsupported", override)
+            for address in skipped:
+                print(f"   not deployed (the emulator has no API for it: {UNSUPPORTED[address.split('.')[0]]}): "
+                      f"{address}")
             terraform.init(workdir, backend=True)
             terraform.run(["apply", "-auto-approve", "-input=false"], workdir)
             done(start, "applied")
@@ -116,6 +122,15 @@ def _report(aws: MotoServer, env, workdir: Path) -> None:
     for nat in ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["NatGateways"]:
         print(f"     NAT gateway {nat['NatGatewayId']} in {nat['SubnetId']}, "
               f"public IP {nat['NatGatewayAddresses'][0].get('PublicIp')}")
+    eks = aws.client("eks", env.region)
+    for name in eks.list_clusters()["clusters"]:
+        cluster = eks.describe_cluster(name=name)["cluster"]
+        print(f"     EKS cluster {name} {cluster['version']} {cluster['status']}, private endpoint "
+              f"{cluster['resourcesVpcConfig']['endpointPrivateAccess']}, public "
+              f"{cluster['resourcesVpcConfig']['endpointPublicAccess']}")
+        for group in eks.list_nodegroups(clusterName=name)["nodegroups"]:
+            scaling = eks.describe_nodegroup(clusterName=name, nodegroupName=group)["nodegroup"]["scalingConfig"]
+            print(f"       node group {group}: {scaling}")
     for flow in ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]:
         print(f"     flow log {flow['FlowLogId']}: {flow['TrafficType']} traffic -> {flow['LogDestination']}")
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from vtc_constructs import Network, NetworkProps, NatStrategy
+    from vtc_constructs import Network, NetworkProps, NatStrategy, EksCluster, EksClusterProps, NodeGroupProps
 
 Every construct is ``Construct(scope, id, Props)``; props are frozen, keyword-only dataclasses that validate
 themselves and report every problem at once (:class:`ConfigError`).
@@ -12,7 +12,24 @@ from . import _lazy_provider
 
 _lazy_provider.install()  # before any construct module imports the provider; see _lazy_provider.py
 
+from .eks import (
+    ADDONS,
+    CONTROL_PLANE_LOG_TYPES,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    CapacityType,
+    ClusterNetwork,
+    DesiredSizeOwner,
+    EksCluster,
+    EksClusterProps,
+    NodeGroupProps,
+    Taint,
+    TaintEffect,
+)
 from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
 
-__all__ = ["ConfigError", "NatStrategy", "Network", "NetworkProps", "Problem", "SubnetPlan", "plan_subnets"]
+__all__ = [
+    "ADDONS", "CONTROL_PLANE_LOG_TYPES", "SUPPORTED_KUBERNETES_VERSIONS", "CapacityType", "ClusterNetwork",
+    "ConfigError", "DesiredSizeOwner", "EksCluster", "EksClusterProps", "NatStrategy", "Network", "NetworkProps",
+    "NodeGroupProps", "Problem", "SubnetPlan", "Taint", "TaintEffect", "plan_subnets",
+]

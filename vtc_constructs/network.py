@@ -26,6 +26,7 @@ endpoint on the private and database route tables (image layers and backups stay
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -35,23 +36,12 @@ from typing import Sequence
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
-    DataAwsIamPolicyDocument,
-    DataAwsIamPolicyDocumentStatement,
-    DataAwsIamPolicyDocumentStatementCondition,
-    DataAwsIamPolicyDocumentStatementPrincipals,
-)
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
@@ -60,6 +50,7 @@ from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 
+from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
 from .errors import Problem, raise_if_any
 
 # Ref: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
@@ -213,6 +204,16 @@ def plan_subnets(props: NetworkProps) -> SubnetPlan:
     return SubnetPlan(**tiers)
 
 
+def planned_cluster_network(props: NetworkProps) -> "ClusterNetwork":
+    """The :class:`~vtc_constructs.eks.ClusterNetwork` a :class:`Network` with ``props`` will give, with placeholder
+    ids: for validating a cluster's props against its network before anything is synthesized."""
+    from .eks import ClusterNetwork
+
+    return ClusterNetwork(vpc_id="planned:vpc", subnet_ids=tuple(f"planned:private-{i}"
+                                                                 for i in range(len(props.availability_zones))),
+                          dns_support=True, dns_hostnames=True, subnets_have_nat_route=True)
+
+
 class Network(Construct):
     """A three-tier, multi-AZ VPC. See the module docstring for what is fixed and :class:`NetworkProps` for inputs.
 
@@ -290,64 +291,44 @@ class Network(Construct):
             RouteTableAssociation(self, f"database-rta-{i}", subnet_id=subnet.id,
                                   route_table_id=self.database_route_table.id)
 
-        region = DataAwsRegion(self, "region")
+        account = Account(self)
         self.s3_endpoint = VpcEndpoint(
-            self, "s3-endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{region.name}.s3",
+            self, "s3-endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{account.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in self.private_route_tables] + [self.database_route_table.id],
             tags=tags("s3"))
 
-        self._flow_logs(tags, region)
+        self._flow_logs(tags, account)
 
-    def _flow_logs(self, tags, region: DataAwsRegion) -> None:
+    def _flow_logs(self, tags, account: Account) -> None:
         props = self.props
-        caller = DataAwsCallerIdentity(self, "caller")
-        partition = DataAwsPartition(self, "partition")
-        account_root = f"arn:{partition.partition}:iam::{caller.account_id}:root"
         log_group_name = f"/vtc/{props.name}/vpc-flow-logs"
-        log_group_arn = (f"arn:{partition.partition}:logs:{region.name}:{caller.account_id}"
-                         f":log-group:{log_group_name}")
-
-        key_policy = DataAwsIamPolicyDocument(self, "flow-log-key-policy", statement=[
-            # The account keeps full control of its key, so IAM policies can grant use and nobody is locked out.
-            DataAwsIamPolicyDocumentStatement(
-                sid="AccountAdministration", actions=["kms:*"], resources=["*"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="AWS", identifiers=[account_root])]),
-            # CloudWatch Logs may use the key for this one log group only.
-            DataAwsIamPolicyDocumentStatement(
-                sid="CloudWatchLogsThisLogGroup",
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                resources=["*"],
-                principals=[DataAwsIamPolicyDocumentStatementPrincipals(
-                    type="Service", identifiers=[f"logs.{region.name}.amazonaws.com"])],
-                condition=[DataAwsIamPolicyDocumentStatementCondition(
-                    test="ArnEquals", variable="kms:EncryptionContext:aws:logs:arn", values=[log_group_arn])]),
-        ])
-        self.flow_log_key = KmsKey(self, "flow-log-key", description=f"{props.name} VPC flow logs",
-                                   enable_key_rotation=True, deletion_window_in_days=30,
-                                   policy=key_policy.json, tags=tags("flow-logs"))
-        KmsAlias(self, "flow-log-key-alias", name=f"alias/{props.name}-vpc-flow-logs",
-                 target_key_id=self.flow_log_key.key_id)
+        key_policy = policy_document(self, "flow-log-key-policy", account_admin_statement(account),
+                                     logs_statement(account, [log_group_name]))
+        self.flow_log_key = kms_key(self, "flow-log-key", description=f"{props.name} VPC flow logs",
+                                    alias=f"{props.name}-vpc-flow-logs", policy=key_policy, tags=tags("flow-logs"))
         self.flow_log_group = CloudwatchLogGroup(self, "flow-log-group", name=log_group_name,
                                                  retention_in_days=props.flow_log_retention_days,
                                                  kms_key_id=self.flow_log_key.arn, tags=tags("vpc-flow-logs"))
-
-        assume = DataAwsIamPolicyDocument(self, "flow-log-assume", statement=[DataAwsIamPolicyDocumentStatement(
-            actions=["sts:AssumeRole"],
-            principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="Service",
-                                                                    identifiers=["vpc-flow-logs.amazonaws.com"])],
-            # Confused-deputy guard: only flow logs of this account may assume the role.
-            condition=[DataAwsIamPolicyDocumentStatementCondition(test="StringEquals", variable="aws:SourceAccount",
-                                                                  values=[caller.account_id])])])
+        # Confused-deputy guard: only flow logs of this account may assume the role.
+        assume = policy_document(self, "flow-log-assume", Statement(
+            actions=["sts:AssumeRole"], principals={"Service": ["vpc-flow-logs.amazonaws.com"]},
+            conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
         role = IamRole(self, "flow-log-role", name_prefix=f"{props.name}-flow-logs-"[:38],
                        assume_role_policy=assume.json, tags=tags("flow-logs"))
-        write = DataAwsIamPolicyDocument(self, "flow-log-write", statement=[DataAwsIamPolicyDocumentStatement(
+        write = policy_document(self, "flow-log-write", Statement(
             actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            resources=[f"{self.flow_log_group.arn}:*"])])
+            resources=[f"{self.flow_log_group.arn}:*"]))
         IamRolePolicy(self, "flow-log-role-policy", role=role.id, name="write-flow-logs", policy=write.json)
         self.flow_log = FlowLog(self, "flow-log", vpc_id=self.vpc.id, traffic_type="ALL",
                                 log_destination_type="cloud-watch-logs", log_destination=self.flow_log_group.arn,
                                 iam_role_arn=role.arn, max_aggregation_interval=60, tags=tags("vpc"))
+
+    def cluster_network(self) -> "ClusterNetwork":
+        """What an :class:`~vtc_constructs.eks.EksCluster` needs of this VPC: its private subnets, which always
+        route through NAT (whatever the strategy), and its DNS settings (always on)."""
+        return dataclasses.replace(planned_cluster_network(self.props), vpc_id=self.vpc_id,
+                                   subnet_ids=tuple(self.private_subnet_ids))
 
     # Typed outputs, named after their resource.
     @property

@@ -1,0 +1,315 @@
+"""Fine-grained assertions on the EksCluster construct and every branch of its validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from tests.helpers import by_path, ref, resources, synth
+from vtc_constructs import (
+    ADDONS,
+    CONTROL_PLANE_LOG_TYPES,
+    CapacityType,
+    ClusterNetwork,
+    ConfigError,
+    DesiredSizeOwner,
+    EksCluster,
+    EksClusterProps,
+    Network,
+    NetworkProps,
+    NodeGroupProps,
+    Taint,
+    TaintEffect,
+)
+
+NETWORK = NetworkProps(name="vtc-test", vpc_cidr="10.20.0.0/16",
+                       availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"))
+PLANNED = ClusterNetwork(vpc_id="vpc-1", subnet_ids=("subnet-a", "subnet-b", "subnet-c"), dns_support=True,
+                         dns_hostnames=True, subnets_have_nat_route=True)
+ADMIN = "arn:aws:iam::111122223333:role/platform-admin"
+PROPS = EksClusterProps(
+    name="vtc-test", kubernetes_version="1.33", network=PLANNED, admin_principal_arns=(ADMIN,),
+    addon_versions={"vpc-cni": "v1.19.6-eksbuild.1"},
+    node_groups=(NodeGroupProps(name="general", instance_types=("m6i.large",), min_size=2, desired_size=3,
+                                max_size=6, labels={"workload": "api"},
+                                taints=(Taint(key="dedicated", value="api", effect=TaintEffect.NO_SCHEDULE),)),
+                 NodeGroupProps(name="spot", capacity_type=CapacityType.SPOT,
+                                desired_size_owner=DesiredSizeOwner.AUTOSCALER)),
+)
+
+
+def build(props: EksClusterProps = PROPS):
+    captured = {}
+
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        captured["eks"] = EksCluster(scope, "eks", dataclasses.replace(props, network=network.cluster_network()))
+
+    tf = synth(build_in)
+    return tf, captured["eks"]
+
+
+@pytest.fixture(scope="module")
+def tf():
+    return build()[0]
+
+
+def statements(tf: dict, path: str) -> list[dict]:
+    return by_path(tf, "aws_iam_policy_document", path, data=True)["statement"]
+
+
+# --- cluster ----------------------------------------------------------------------------------------------------------
+
+def test_cluster_is_private_encrypted_and_logs_everything(tf):
+    cluster = by_path(tf, "aws_eks_cluster", "cluster")
+    assert cluster["name"] == "vtc-test" and cluster["version"] == "1.33"
+    vpc = cluster["vpc_config"]
+    assert vpc["endpoint_private_access"] is True and vpc["endpoint_public_access"] is False
+    assert "public_access_cidrs" not in vpc
+    assert vpc["subnet_ids"] == [ref(tf, "aws_subnet", f"private-{i}") for i in range(3)]
+    assert vpc["security_group_ids"] == [ref(tf, "aws_security_group", "cluster-sg")]
+    assert cluster["encryption_config"] == {"resources": ["secrets"],
+                                            "provider": {"key_arn": ref(tf, "aws_kms_key", "eks/key", "arn")}}
+    assert cluster["enabled_cluster_log_types"] == list(CONTROL_PLANE_LOG_TYPES)
+    assert cluster["access_config"] == {"authentication_mode": "API",
+                                        "bootstrap_cluster_creator_admin_permissions": False}
+
+
+def test_log_group_exists_before_the_cluster_encrypted_with_the_cluster_key(tf):
+    group = by_path(tf, "aws_cloudwatch_log_group", "eks/log-group")
+    assert group["name"] == "/aws/eks/vtc-test/cluster"  # the name EKS writes to: it must not create its own
+    assert group["retention_in_days"] == 365
+    assert group["kms_key_id"] == ref(tf, "aws_kms_key", "eks/key", "arn")
+    depends = by_path(tf, "aws_eks_cluster", "cluster")["depends_on"]
+    assert ref(tf, "aws_cloudwatch_log_group", "eks/log-group").removeprefix("${").removesuffix(".id}") in depends
+
+
+def test_key_rotates_and_the_account_always_administers_it(tf):
+    assert by_path(tf, "aws_kms_key", "eks/key")["enable_key_rotation"] is True
+    admin = next(s for s in statements(tf, "eks/key-policy") if s["sid"] == "AccountAdministration")
+    assert admin["actions"] == ["kms:*"]
+    assert admin["principals"][0]["identifiers"][0].endswith(":root")
+
+
+def test_cluster_role_has_only_the_cluster_policy(tf):
+    attachments = [a for a in resources(tf, "aws_iam_role_policy_attachment").values()
+                   if a["role"] == ref(tf, "aws_iam_role", "cluster-role", "name")]
+    assert [a["policy_arn"].rsplit("/", 1)[1] for a in attachments] == ["AmazonEKSClusterPolicy"]
+    trust = statements(tf, "cluster-role-assume")[0]
+    assert trust["principals"][0]["identifiers"] == ["eks.amazonaws.com"]
+
+
+def test_admins_get_access_entries_with_cluster_admin(tf):
+    entry = by_path(tf, "aws_eks_access_entry", "admin-0")
+    assert entry["principal_arn"] == ADMIN and entry["type"] == "STANDARD"
+    association = by_path(tf, "aws_eks_access_policy_association", "admin-0-policy")
+    assert association["policy_arn"].endswith(":cluster-access-policy/AmazonEKSClusterAdminPolicy")
+    assert association["access_scope"] == {"type": "cluster"}
+
+
+def test_oidc_provider_trusts_sts_for_the_clusters_issuer(tf):
+    provider = by_path(tf, "aws_iam_openid_connect_provider", "oidc-provider")
+    assert provider["client_id_list"] == ["sts.amazonaws.com"]
+    assert provider["url"] == "${aws_eks_cluster." + next(iter(resources(tf, "aws_eks_cluster"))) + \
+        ".identity[0].oidc[0].issuer}"
+
+
+def test_public_endpoint_only_for_listed_cidrs():
+    tf, _ = build(dataclasses.replace(PROPS, endpoint_public_access_cidrs=("198.51.100.0/24",)))
+    vpc = by_path(tf, "aws_eks_cluster", "cluster")["vpc_config"]
+    assert vpc["endpoint_public_access"] is True and vpc["public_access_cidrs"] == ["198.51.100.0/24"]
+    assert vpc["endpoint_private_access"] is True
+
+
+# --- security groups -----------------------------------------------------------------------------------------------
+
+def test_security_group_rules_are_only_what_nodes_and_control_plane_need(tf):
+    cluster, node = ref(tf, "aws_security_group", "cluster-sg"), ref(tf, "aws_security_group", "node-sg")
+    ingress = {(r["security_group_id"], r.get("referenced_security_group_id"), r["ip_protocol"], r["from_port"],
+                r["to_port"]) for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()}
+    assert ingress == {
+        (cluster, node, "tcp", 443, 443),
+        (node, cluster, "tcp", 443, 443), (node, cluster, "tcp", 10250, 10250), (node, cluster, "tcp", 4443, 9443),
+        (node, node, "tcp", 53, 53), (node, node, "udp", 53, 53), (node, node, "tcp", 1025, 65535),
+    }
+    assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values() if "cidr_ipv4" in r]
+    to_internet = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values() if "cidr_ipv4" in r]
+    assert [(r["security_group_id"], r["cidr_ipv4"], r["from_port"], r["to_port"]) for r in to_internet] == [
+        (node, "0.0.0.0/0", 443, 443)]
+    assert by_path(tf, "aws_security_group", "node-sg")["tags"]["kubernetes.io/cluster/vtc-test"] == "owned"
+
+
+# --- nodes ---------------------------------------------------------------------------------------------------------
+
+def test_launch_template_requires_imdsv2_and_encrypts_gp3_root_volumes(tf):
+    template = by_path(tf, "aws_launch_template", "general-launch-template")
+    assert template["metadata_options"] == {"http_endpoint": "enabled", "http_tokens": "required",
+                                            "http_put_response_hop_limit": 2, "instance_metadata_tags": "disabled"}
+    (disk,) = template["block_device_mappings"]
+    assert disk["ebs"] == {"volume_size": 50, "volume_type": "gp3", "encrypted": "true",
+                           "delete_on_termination": "true"}
+    assert template["vpc_security_group_ids"] == [ref(tf, "aws_security_group", "node-sg")]
+
+
+def test_node_group_sizes_types_labels_taints_and_private_subnets(tf):
+    group = by_path(tf, "aws_eks_node_group", "general-node-group")
+    assert group["scaling_config"] == {"min_size": 2, "desired_size": 3, "max_size": 6}
+    assert group["instance_types"] == ["m6i.large"] and group["capacity_type"] == "ON_DEMAND"
+    assert group["subnet_ids"] == [ref(tf, "aws_subnet", f"private-{i}") for i in range(3)]
+    assert group["labels"] == {"vtc/node-group": "general", "workload": "api"}
+    assert group["taint"] == [{"key": "dedicated", "value": "api", "effect": "NO_SCHEDULE"}]
+    assert group["launch_template"]["id"] == ref(tf, "aws_launch_template", "general-launch-template")
+    assert group["tags"]["k8s.io/cluster-autoscaler/vtc-test"] == "owned"
+    assert "ignore_changes" not in group["lifecycle"]  # Terraform owns the desired size
+
+
+def test_autoscaler_owned_group_is_ignored_by_terraform_after_creation(tf):
+    group = by_path(tf, "aws_eks_node_group", "spot-node-group")
+    assert group["capacity_type"] == "SPOT"
+    assert group["lifecycle"]["ignore_changes"] == ["scaling_config[0].desired_size"]
+
+
+def test_node_role_has_no_cni_policy_the_cni_has_its_own_role(tf):
+    attachments = {a["policy_arn"].rsplit("/", 1)[1]: a["role"]
+                   for a in resources(tf, "aws_iam_role_policy_attachment").values()
+                   if a["policy_arn"].startswith("arn:")}  # AWS managed policies
+    assert attachments["AmazonEKSWorkerNodePolicy"] == ref(tf, "aws_iam_role", "node-role", "name")
+    assert attachments["AmazonEKS_CNI_Policy"] == ref(tf, "aws_iam_role", "vpc-cni-role", "name")
+
+
+# --- add-ons and IRSA ----------------------------------------------------------------------------------------------
+
+def test_every_addon_is_installed_pinned_where_asked_with_its_role(tf):
+    addons = {a["addon_name"]: a for a in resources(tf, "aws_eks_addon").values()}
+    assert set(addons) == set(ADDONS)
+    assert addons["vpc-cni"]["addon_version"] == "v1.19.6-eksbuild.1"
+    assert "addon_version" not in addons["coredns"]  # not pinned in these props: EKS's default
+    assert addons["vpc-cni"]["service_account_role_arn"] == ref(tf, "aws_iam_role", "vpc-cni-role", "arn")
+    assert addons["aws-ebs-csi-driver"]["service_account_role_arn"] == ref(tf, "aws_iam_role", "ebs-csi-role", "arn")
+    assert addons["coredns"]["depends_on"]  # waits for nodes
+
+
+@pytest.mark.parametrize("role, namespace, account", [
+    ("lb-controller-role", "kube-system", "aws-load-balancer-controller"),
+    ("autoscaler-role", "kube-system", "cluster-autoscaler"),
+    ("external-secrets-role", "external-secrets", "external-secrets"),
+    ("vpc-cni-role", "kube-system", "aws-node"),
+    ("ebs-csi-role", "kube-system", "ebs-csi-controller-sa"),
+    ("cloudwatch-role", "amazon-cloudwatch", "cloudwatch-agent"),
+])
+def test_irsa_roles_trust_exactly_one_service_account(tf, role, namespace, account):
+    (trust,) = statements(tf, f"{role}-assume")
+    assert trust["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert trust["principals"] == [{"type": "Federated",
+                                    "identifiers": [ref(tf, "aws_iam_openid_connect_provider", "oidc-provider",
+                                                        "arn")]}]
+    conditions = {c["variable"].rsplit(":", 1)[1]: c["values"] for c in trust["condition"]}
+    assert conditions == {"sub": [f"system:serviceaccount:{namespace}:{account}"], "aud": ["sts.amazonaws.com"]}
+
+
+def test_load_balancer_controller_may_only_bind_targets_and_open_the_node_group(tf):
+    by_sid = {s["sid"]: s for s in statements(tf, "lb-controller-role-policy-document")}
+    assert set(by_sid) == {"Describe", "RegisterTargetsOfThisCluster", "OpenNodeSecurityGroupToTheLoadBalancer"}
+    assert all(a.split(":")[1].startswith("Describe") for a in by_sid["Describe"]["actions"])
+    assert by_sid["RegisterTargetsOfThisCluster"]["resources"][0].endswith(":targetgroup/vtc-test-*/*")
+    assert by_sid["OpenNodeSecurityGroupToTheLoadBalancer"]["resources"][0].endswith(
+        ":security-group/" + ref(tf, "aws_security_group", "node-sg"))
+    every_action = {a for s in by_sid.values() for a in s["actions"]}
+    assert not any(a.startswith("elasticloadbalancing:Create") or a.startswith("elasticloadbalancing:Delete")
+                   for a in every_action)
+
+
+def test_autoscaler_may_scale_only_groups_tagged_for_this_cluster(tf):
+    scale = next(s for s in statements(tf, "autoscaler-role-policy-document") if s["sid"] == "ScaleOnlyThisClustersGroups")
+    assert scale["condition"] == [{"test": "StringEquals", "variable": "aws:ResourceTag/k8s.io/cluster-autoscaler/vtc-test",
+                                   "values": ["owned"]}]
+
+
+def test_external_secrets_reads_only_this_environments_secrets(tf):
+    (read,) = statements(tf, "external-secrets-role-policy-document")
+    assert read["resources"][0].endswith(":secret:vtc-test/*")
+    assert all(a.startswith("secretsmanager:") and not a.startswith("secretsmanager:Put") for a in read["actions"])
+
+
+def test_typed_outputs():
+    _, eks = build()
+    for attribute in ("cluster_name", "cluster_endpoint", "cluster_certificate_authority_data",
+                      "cluster_oidc_issuer_url", "oidc_provider_arn", "node_security_group_id", "node_role_arn",
+                      "cluster_security_group_id", "load_balancer_controller_role_arn",
+                      "cluster_autoscaler_role_arn", "external_secrets_role_arn", "cluster_arn"):
+        assert isinstance(getattr(eks, attribute), str) and "${TfToken[" in getattr(eks, attribute), attribute
+
+
+# --- validation: every branch ------------------------------------------------------------------------------------------
+
+def problems_of(props: EksClusterProps) -> list[str]:
+    return [str(p) for p in props.validate()]
+
+
+def group(**changes) -> EksClusterProps:
+    return dataclasses.replace(PROPS, node_groups=(dataclasses.replace(PROPS.node_groups[0], **changes),))
+
+
+def test_valid_props_have_no_problem():
+    assert problems_of(PROPS) == []
+
+
+@pytest.mark.parametrize("props, expected", [
+    (dataclasses.replace(PROPS, name="Bad_Name"), r"^name: invalid value \(got 'Bad_Name'\)"),
+    (dataclasses.replace(PROPS, kubernetes_version="1.25"), r"^kubernetes_version: unsupported Kubernetes version "
+                                                             r"\(got '1\.25'\); allowed: 1\.29, 1\.30"),
+    (dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, dns_hostnames=False)),
+     r"^network\.dns_support: private endpoint without VPC DNS .*fix: enable DNS support and DNS hostnames"),
+    (dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, subnets_have_nat_route=False)),
+     r"^network\.subnets_have_nat_route: nodes cannot reach AWS \(got False\).*add endpoints for ec2, ecr\.api"),
+    (dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, subnet_ids=("subnet-a",))),
+     r"^network\.subnet_ids: too few subnets"),
+    (dataclasses.replace(PROPS, node_groups=()), r"^node_groups: no nodes \(got \[\]\)"),
+    (dataclasses.replace(PROPS, node_groups=(PROPS.node_groups[0], PROPS.node_groups[0])),
+     r"^node_groups: repeated node group .*rename one of the 'general' groups"),
+    (dataclasses.replace(PROPS, admin_principal_arns=("admins",)), r"^admin_principal_arns\[0\]: invalid value "
+                                                                   r"\(got 'admins'\); allowed: an IAM role or user ARN"),
+    (dataclasses.replace(PROPS, endpoint_public_access_cidrs=("0.0.0.0/0",)),
+     r"^endpoint_public_access_cidrs\[0\]: endpoint open to the internet \(got '0\.0\.0\.0/0'\)"),
+    (dataclasses.replace(PROPS, endpoint_public_access_cidrs=("10.0.0.1/24",)),
+     r"^endpoint_public_access_cidrs\[0\]: malformed CIDR"),
+    (dataclasses.replace(PROPS, control_plane_log_types=("api", "kubelet")),
+     r"^control_plane_log_types: invalid value \(got \['api', 'kubelet'\]\)"),
+    (dataclasses.replace(PROPS, control_plane_log_types=()), r"^control_plane_log_types: invalid value \(got \[\]\)"),
+    (dataclasses.replace(PROPS, log_retention_days=42), r"^log_retention_days: invalid value \(got 42\)"),
+    (dataclasses.replace(PROPS, addon_versions={"istio": "v1.0.0-eksbuild.1"}), r"^addon_versions\.istio: unknown "
+                                                                                r"add-on"),
+    (dataclasses.replace(PROPS, addon_versions={"coredns": "1.11"}), r"^addon_versions\.coredns: invalid value "
+                                                                     r"\(got '1\.11'\); allowed: an EKS add-on version"),
+    (group(name="General Nodes"), r"^node_groups\.General Nodes\.name: invalid value"),
+    (group(instance_types=()), r"^node_groups\.general\.instance_types: invalid value \(got \(\)\)"),
+    (group(instance_types=("large",)), r"^node_groups\.general\.instance_types: invalid value \(got \['large'\]\)"),
+    (group(capacity_type="RESERVED"), r"^node_groups\.general\.capacity_type: invalid value \(got 'RESERVED'\)"),
+    (group(desired_size_owner="karpenter"), r"^node_groups\.general\.desired_size_owner: invalid value"),
+    (group(min_size=4, desired_size=3, max_size=6), r"^node_groups\.general\.desired_size: sizes out of order "
+                                                    r"\(got \{'min_size': 4, 'desired_size': 3, 'max_size': 6\}\); "
+                                                    r"allowed: min_size <= desired_size <= max_size"),
+    (group(min_size=-1), r"^node_groups\.general\.min_size: invalid value \(got -1\)"),
+    (group(min_size=0, desired_size=0, max_size=0), r"^node_groups\.general\.max_size: invalid value \(got 0\); "
+                                                    r"allowed: >= 1"),
+    (group(disk_size_gib=8), r"^node_groups\.general\.disk_size_gib: invalid value \(got 8\); allowed: 20 to 16384"),
+    (group(labels={"kubernetes.io/role": "x"}), r"^node_groups\.general\.labels\.kubernetes\.io/role: invalid value"),
+    (group(taints=(Taint(key="a", effect="NoSchedule"),)), r"^node_groups\.general\.taints\[0\]\.effect: invalid "
+                                                           r"value \(got 'NoSchedule'\)"),
+    (group(taints=(Taint(key="bad key"),)), r"^node_groups\.general\.taints\[0\]\.key: invalid value"),
+])
+def test_each_invalid_field_is_reported(props, expected):
+    found = problems_of(props)
+    assert len(found) == 1, found
+    assert re.search(expected, found[0]), found[0]
+    assert "; fix: " in found[0]
+
+
+def test_every_problem_at_once_with_the_construct_id_in_front():
+    bad = dataclasses.replace(PROPS, kubernetes_version="1.20", log_retention_days=1,
+                              node_groups=(dataclasses.replace(PROPS.node_groups[0], max_size=1),))
+    with pytest.raises(ConfigError) as raised:
+        synth(lambda s: EksCluster(s, "eks", bad))
+    assert [p.path for p in raised.value.problems] == ["eks.kubernetes_version", "eks.node_groups.general.desired_size"]

@@ -1,0 +1,108 @@
+"""Building blocks shared by the constructs: account facts, IAM policy documents, KMS keys for log groups.
+
+Policy documents are always ``aws_iam_policy_document`` data sources, never JSON strings: checkov reads those, and
+Terraform normalises them, so a re-ordered statement is not a diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+
+LOG_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One IAM policy statement. ``principals`` maps a principal type (``AWS``, ``Service``, ``Federated``) to
+    identifiers; ``conditions`` are ``(test, variable, values)`` triples."""
+
+    actions: Sequence[str]
+    resources: Sequence[str] | None = None
+    principals: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    conditions: Sequence[tuple[str, str, Sequence[str]]] = ()
+    sid: str | None = None
+
+    def render(self) -> DataAwsIamPolicyDocumentStatement:
+        return DataAwsIamPolicyDocumentStatement(
+            sid=self.sid, actions=list(self.actions),
+            resources=list(self.resources) if self.resources is not None else None,
+            principals=[DataAwsIamPolicyDocumentStatementPrincipals(type=kind, identifiers=list(ids))
+                        for kind, ids in self.principals.items()] or None,
+            condition=[DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
+                       for test, variable, values in self.conditions] or None,
+        )
+
+
+def policy_document(scope: Construct, id: str, *statements: Statement) -> DataAwsIamPolicyDocument:
+    return DataAwsIamPolicyDocument(scope, id, statement=[s.render() for s in statements])
+
+
+class Account:
+    """The account, partition and region the provider deploys to, as Terraform references."""
+
+    def __init__(self, scope: Construct):
+        self.caller = DataAwsCallerIdentity(scope, "caller")
+        self._partition = DataAwsPartition(scope, "partition")
+        self._region = DataAwsRegion(scope, "region")
+
+    @property
+    def id(self) -> str:
+        return self.caller.account_id
+
+    @property
+    def partition(self) -> str:
+        return self._partition.partition
+
+    @property
+    def region(self) -> str:
+        return self._region.name
+
+    @property
+    def root_arn(self) -> str:
+        return f"arn:{self.partition}:iam::{self.id}:root"
+
+    def arn(self, service: str, resource: str, *, region: bool = True) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.id}:{resource}"
+
+    def managed_policy(self, name: str) -> str:
+        return f"arn:{self.partition}:iam::aws:policy/{name}"
+
+
+def account_admin_statement(account: Account) -> Statement:
+    """The account keeps full control of a key it owns, so IAM policies can grant use and nobody is locked out.
+    Ref: https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"""
+    return Statement(sid="AccountAdministration", actions=["kms:*"], resources=["*"],
+                     principals={"AWS": [account.root_arn]})
+
+
+def logs_statement(account: Account, log_group_names: Sequence[str]) -> Statement:
+    """CloudWatch Logs may use the key for the named log groups only."""
+    return Statement(
+        sid="CloudWatchLogsThisLogGroup", actions=list(LOG_KEY_ACTIONS), resources=["*"],
+        principals={"Service": [f"logs.{account.region}.amazonaws.com"]},
+        conditions=[("ArnEquals", "kms:EncryptionContext:aws:logs:arn",
+                     [account.arn("logs", f"log-group:{name}") for name in log_group_names])])
+
+
+def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: DataAwsIamPolicyDocument,
+            tags: Mapping[str, str]) -> KmsKey:
+    """A customer-managed key with rotation on and a 30-day deletion window, and its alias."""
+    key = KmsKey(scope, id, description=description, enable_key_rotation=True, deletion_window_in_days=30,
+                 policy=policy.json, tags=dict(tags))
+    KmsAlias(scope, f"{id}-alias", name=f"alias/{alias}", target_key_id=key.key_id)
+    return key

@@ -1,0 +1,615 @@
+"""EksCluster: a private EKS cluster with managed node groups, IRSA, pinned add-ons and least-privilege roles.
+
+Usage::
+
+    from vtc_constructs import EksCluster, EksClusterProps, NodeGroupProps
+
+    cluster = EksCluster(self, "eks", EksClusterProps(
+        name="vtc-staging",
+        kubernetes_version="1.33",
+        network=network.cluster_network(),
+        admin_principal_arns=("arn:aws:iam::111122223333:role/platform-admins",),
+        node_groups=(NodeGroupProps(name="general", instance_types=("m6i.large",),
+                                    min_size=2, desired_size=3, max_size=6),),
+    ))
+    cluster.cluster_oidc_issuer_url, cluster.node_security_group_id, cluster.load_balancer_controller_role_arn
+
+Fixed, not optional: the API endpoint is reachable privately (public access is off unless CIDRs are listed, never
+0.0.0.0/0); Kubernetes secrets are envelope-encrypted with a customer-managed KMS key (rotation on, the account
+root always keeps administration of the key); the control-plane log group is created by the construct *before*
+the cluster, encrypted with that key, so re-creating a cluster never fails on "log group already exists";
+authentication is by access entries only (API mode), the creator gets no implicit admin rights; nodes live in the
+private subnets only, launched from a launch template that requires IMDSv2 (hop limit 2, so pods such as the
+AWS Load Balancer Controller reach instance metadata through the node) and encrypted gp3 root volumes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Mapping
+
+from cdktf import Fn, TerraformResourceLifecycle, Token
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.eks_access_entry import EksAccessEntry
+from cdktf_cdktf_provider_aws.eks_access_policy_association import (
+    EksAccessPolicyAssociation,
+    EksAccessPolicyAssociationAccessScope,
+)
+from cdktf_cdktf_provider_aws.eks_addon import EksAddon
+from cdktf_cdktf_provider_aws.eks_cluster import (
+    EksCluster as EksClusterResource,
+    EksClusterAccessConfig,
+    EksClusterEncryptionConfig,
+    EksClusterEncryptionConfigProvider,
+    EksClusterVpcConfig,
+)
+from cdktf_cdktf_provider_aws.eks_node_group import (
+    EksNodeGroup,
+    EksNodeGroupLaunchTemplate,
+    EksNodeGroupScalingConfig,
+    EksNodeGroupTaint,
+    EksNodeGroupUpdateConfig,
+)
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.launch_template import (
+    LaunchTemplate,
+    LaunchTemplateBlockDeviceMappings,
+    LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateMetadataOptions,
+    LaunchTemplateMonitoring,
+    LaunchTemplateTagSpecifications,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
+from .errors import Problem, raise_if_any
+from .network import LOG_RETENTION_DAYS
+
+#: Kubernetes versions EKS offers (standard and extended support) for provider hashicorp/aws 5.100.
+#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
+SUPPORTED_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
+
+#: Every control-plane log type. Ref: https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+#: The managed add-ons every cluster gets. Their versions come from props; an empty version lets EKS pick its
+#: default for the cluster's Kubernetes version (never allowed in production: see environments/model.py).
+ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver",
+          "amazon-cloudwatch-observability")
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_ARN_RE = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)/[\w+=,.@/-]+$")
+_ADDON_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_LABEL_KEY_RE = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+class CapacityType(str, Enum):
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+class DesiredSizeOwner(str, Enum):
+    """Who sets a node group's desired size after creation."""
+
+    TERRAFORM = "terraform"
+    """Terraform: every deploy resets the desired size to the configured value."""
+
+    AUTOSCALER = "autoscaler"
+    """The cluster autoscaler: Terraform sets it once and then ignores it (``lifecycle.ignore_changes``)."""
+
+
+class TaintEffect(str, Enum):
+    NO_SCHEDULE = "NO_SCHEDULE"
+    NO_EXECUTE = "NO_EXECUTE"
+    PREFER_NO_SCHEDULE = "PREFER_NO_SCHEDULE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Taint:
+    key: str
+    value: str = ""
+    effect: TaintEffect = TaintEffect.NO_SCHEDULE
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterNetwork:
+    """What the cluster needs to know of its VPC; ``Network.cluster_network()`` gives it.
+
+    :param vpc_id: the VPC.
+    :param subnet_ids: the private subnets for the control-plane ENIs and the nodes.
+    :param dns_support: the VPC resolves DNS (a private endpoint needs it).
+    :param dns_hostnames: the VPC gives instances DNS hostnames (a private endpoint needs it).
+    :param subnets_have_nat_route: every node subnet has a default route through NAT, so nodes can pull images
+        and reach AWS APIs. Without it, nodes need interface endpoints for ECR, STS, EC2 and logs.
+    :param interface_endpoints: the services reachable through interface endpoints (``ecr.api``, ``sts``, ...).
+    """
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    dns_support: bool
+    dns_hostnames: bool
+    subnets_have_nat_route: bool
+    interface_endpoints: tuple[str, ...] = ()
+
+
+#: The interface endpoints nodes need when their subnets have no NAT route.
+#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html
+PRIVATE_NODE_ENDPOINTS = ("ec2", "ecr.api", "ecr.dkr", "sts", "logs")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupProps:
+    """One managed node group.
+
+    :param name: short name, unique in the cluster (it is part of the construct ID: renaming replaces the group).
+    :param instance_types: default: ``("m6i.large",)``.
+    :param capacity_type: default: on-demand.
+    :param min_size: default: 2. :param desired_size: default: 3. :param max_size: default: 6.
+    :param desired_size_owner: default: Terraform owns the desired size. ``AUTOSCALER`` hands it to the cluster
+        autoscaler after creation (Terraform then ignores it).
+    :param disk_size_gib: default: 50 GiB root volume (gp3, always encrypted).
+    :param labels: default: none besides ``vtc/node-group=<name>``.
+    :param taints: default: none.
+    """
+
+    name: str
+    instance_types: tuple[str, ...] = ("m6i.large",)
+    capacity_type: CapacityType = CapacityType.ON_DEMAND
+    min_size: int = 2
+    desired_size: int = 3
+    max_size: int = 6
+    desired_size_owner: DesiredSizeOwner = DesiredSizeOwner.TERRAFORM
+    disk_size_gib: int = 50
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+
+    def validate(self) -> list[Problem]:
+        problems: list[Problem] = []
+        if not isinstance(self.name, str) or not re.match(r"^[a-z][a-z0-9-]{0,19}$", self.name):
+            problems.append(Problem("name", self.name, "1-20 characters of a-z, 0-9 and '-', starting with a letter",
+                                    "use a short name such as 'general'"))
+        if not self.instance_types or not all(isinstance(t, str) and re.match(r"^[a-z0-9-]+\.[a-z0-9]+$", t)
+                                              for t in self.instance_types):
+            problems.append(Problem("instance_types", list(self.instance_types) if self.instance_types else
+                                    self.instance_types, "one or more EC2 instance types such as 'm6i.large'",
+                                    "list the instance types the group may launch"))
+        if not isinstance(self.capacity_type, CapacityType):
+            problems.append(Problem("capacity_type", self.capacity_type, "ON_DEMAND, SPOT",
+                                    "pick one of the allowed capacity types"))
+        if not isinstance(self.desired_size_owner, DesiredSizeOwner):
+            problems.append(Problem("desired_size_owner", self.desired_size_owner, "terraform, autoscaler",
+                                    "say who owns the desired size"))
+        sizes = {k: getattr(self, k) for k in ("min_size", "desired_size", "max_size")}
+        bad_sizes = [k for k, v in sizes.items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
+        for key in bad_sizes:
+            problems.append(Problem(key, sizes[key], "a whole number >= 0", f"set {key} to a node count"))
+        if not bad_sizes:
+            if not sizes["min_size"] <= sizes["desired_size"] <= sizes["max_size"]:
+                problems.append(Problem("desired_size", sizes, "min_size <= desired_size <= max_size",
+                                        "raise max_size or lower min_size so desired_size fits between them",
+                                        "sizes out of order"))
+            if sizes["max_size"] < 1:
+                problems.append(Problem("max_size", sizes["max_size"], ">= 1", "allow at least one node"))
+        if not isinstance(self.disk_size_gib, int) or not 20 <= self.disk_size_gib <= 16384:
+            problems.append(Problem("disk_size_gib", self.disk_size_gib, "20 to 16384 GiB",
+                                    "20 GiB is the smallest root volume the EKS AMIs boot from"))
+        for key in self.labels:
+            if not isinstance(key, str) or not _LABEL_KEY_RE.match(key) or key.startswith("kubernetes.io/"):
+                problems.append(Problem(f"labels.{key}", self.labels[key], "a Kubernetes label key outside "
+                                        "kubernetes.io/", "rename the label"))
+        for i, taint in enumerate(self.taints):
+            if not isinstance(taint.effect, TaintEffect):
+                problems.append(Problem(f"taints[{i}].effect", taint.effect, ", ".join(e.value for e in TaintEffect),
+                                        "pick one of the taint effects"))
+            if not isinstance(taint.key, str) or not _LABEL_KEY_RE.match(taint.key):
+                problems.append(Problem(f"taints[{i}].key", taint.key, "a Kubernetes label-style key",
+                                        "rename the taint key"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class EksClusterProps:
+    """Input of :class:`EksCluster`.
+
+    :param name: the cluster's name, also the prefix of every role and log group. Required.
+    :param kubernetes_version: one of :data:`SUPPORTED_KUBERNETES_VERSIONS`. Required: upgrades are deliberate.
+    :param network: the VPC facts (``Network.cluster_network()``). Required.
+    :param node_groups: at least one. Required.
+    :param admin_principal_arns: default: none. IAM roles or users given cluster-admin through access entries.
+    :param endpoint_public_access_cidrs: default: the API endpoint is private only. Listing CIDRs opens the public
+        endpoint to exactly those ranges (never 0.0.0.0/0).
+    :param control_plane_log_types: default: all five types.
+    :param log_retention_days: default: control-plane logs are kept 365 days.
+    :param addon_versions: default: EKS's default version of every add-on in :data:`ADDONS` for the cluster's
+        version. Map an add-on to a version (``v1.19.6-eksbuild.1``) to pin it.
+    :param secrets_prefix: default: ``<name>/``. The Secrets Manager name prefix external-secrets may read.
+    """
+
+    name: str
+    kubernetes_version: str
+    network: ClusterNetwork
+    node_groups: tuple[NodeGroupProps, ...]
+    admin_principal_arns: tuple[str, ...] = ()
+    endpoint_public_access_cidrs: tuple[str, ...] = ()
+    control_plane_log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
+    log_retention_days: int = 365
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+    secrets_prefix: str | None = None
+
+    @property
+    def endpoint_public_access(self) -> bool:
+        return bool(self.endpoint_public_access_cidrs)
+
+    def validate(self, *, check_network: bool = True) -> list[Problem]:
+        """Every problem; ``check_network=False`` skips the checks against ``network`` (for a caller that has
+        already reported the network itself as invalid, so that one mistake is not reported twice)."""
+        problems: list[Problem] = []
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter",
+                                    "use a short lower-case name such as 'vtc-staging'"))
+        if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
+            problems.append(Problem("kubernetes_version", self.kubernetes_version,
+                                    ", ".join(SUPPORTED_KUBERNETES_VERSIONS),
+                                    "pick a version EKS supports; upgrade one minor version at a time",
+                                    "unsupported Kubernetes version"))
+        if check_network:
+            problems += self._network_problems()
+        if not self.node_groups:
+            problems.append(Problem("node_groups", list(self.node_groups), "at least one node group",
+                                    "add a node group", "no nodes"))
+        names = [g.name for g in self.node_groups]
+        for name in sorted({n for n in names if names.count(n) > 1}, key=str):
+            problems.append(Problem("node_groups", names, "unique names", f"rename one of the '{name}' groups",
+                                    "repeated node group"))
+        for group in self.node_groups:
+            problems += [p.prefixed(f"node_groups.{group.name}") for p in group.validate()]
+        for i, arn in enumerate(self.admin_principal_arns):
+            if not isinstance(arn, str) or not _ARN_RE.match(arn):
+                problems.append(Problem(f"admin_principal_arns[{i}]", arn, "an IAM role or user ARN",
+                                        "use the role's ARN, e.g. arn:aws:iam::111122223333:role/admins"))
+        for i, cidr in enumerate(self.endpoint_public_access_cidrs):
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except (ValueError, TypeError) as exc:
+                problems.append(Problem(f"endpoint_public_access_cidrs[{i}]", cidr, "an IPv4 CIDR",
+                                        f"correct it ({exc})", "malformed CIDR"))
+                continue
+            if network.prefixlen == 0:
+                problems.append(Problem(f"endpoint_public_access_cidrs[{i}]", cidr, "specific ranges (office, VPN)",
+                                        "list the ranges that administer the cluster; the whole internet may not",
+                                        "endpoint open to the internet"))
+        unknown_logs = [t for t in self.control_plane_log_types if t not in CONTROL_PLANE_LOG_TYPES]
+        if unknown_logs or not self.control_plane_log_types:
+            problems.append(Problem("control_plane_log_types", list(self.control_plane_log_types),
+                                    f"a non-empty subset of {list(CONTROL_PLANE_LOG_TYPES)}", "fix the log types"))
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(Problem("log_retention_days", self.log_retention_days,
+                                    f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
+                                    "pick the nearest allowed value"))
+        for addon, version in self.addon_versions.items():
+            if addon not in ADDONS:
+                problems.append(Problem(f"addon_versions.{addon}", version, ", ".join(ADDONS),
+                                        "remove the entry or correct the add-on's name", "unknown add-on"))
+            elif version and not (isinstance(version, str) and _ADDON_VERSION_RE.match(version)):
+                problems.append(Problem(f"addon_versions.{addon}", version, "an EKS add-on version such as "
+                                        "v1.19.6-eksbuild.1, or empty for EKS's default",
+                                        "copy the version from `aws eks describe-addon-versions`"))
+        return problems
+
+    def _network_problems(self) -> list[Problem]:
+        net = self.network
+        problems = []
+        if not (net.dns_support and net.dns_hostnames):
+            problems.append(Problem("network.dns_support", {"dns_support": net.dns_support,
+                                                            "dns_hostnames": net.dns_hostnames},
+                                    "both on", "enable DNS support and DNS hostnames on the VPC; the private API "
+                                    "endpoint resolves only inside a VPC with both",
+                                    "private endpoint without VPC DNS"))
+        missing = [e for e in PRIVATE_NODE_ENDPOINTS if e not in net.interface_endpoints]
+        if not net.subnets_have_nat_route and missing:
+            problems.append(Problem("network.subnets_have_nat_route", False,
+                                    "a NAT route, or interface endpoints for " + ", ".join(PRIVATE_NODE_ENDPOINTS),
+                                    f"route the node subnets through NAT or add endpoints for {', '.join(missing)}",
+                                    "nodes cannot reach AWS"))
+        if len(net.subnet_ids) < 2:
+            problems.append(Problem("network.subnet_ids", list(net.subnet_ids), "subnets in at least 2 AZs",
+                                    "EKS requires subnets in two Availability Zones", "too few subnets"))
+        return problems
+
+
+class EksCluster(Construct):
+    """A private EKS cluster: see the module docstring for what is fixed and :class:`EksClusterProps` for inputs."""
+
+    def __init__(self, scope: Construct, id: str, props: EksClusterProps):
+        super().__init__(scope, id)
+        raise_if_any(problem.prefixed(id) for problem in props.validate())
+        self.props = props
+        self.account = account = Account(self)
+        name = props.name
+        tags = {"vtc/cluster": name}
+        self._log_group_name = f"/aws/eks/{name}/cluster"
+
+        key_policy = policy_document(self, "key-policy", account_admin_statement(account),
+                                     logs_statement(account, [self._log_group_name]))
+        self.key = kms_key(self, "key", description=f"{name} EKS secrets and control-plane logs",
+                           alias=f"{name}-eks", policy=key_policy, tags=tags)
+        self.log_group = CloudwatchLogGroup(self, "log-group", name=self._log_group_name,
+                                            retention_in_days=props.log_retention_days, kms_key_id=self.key.arn,
+                                            tags=tags)
+
+        self.cluster_role, cluster_role_attachments = self._service_role("cluster-role", "eks.amazonaws.com",
+                                                                         ["AmazonEKSClusterPolicy"], tags)
+        self._security_groups(tags)
+
+        self.cluster = EksClusterResource(
+            self, "cluster", name=name, version=props.kubernetes_version, role_arn=self.cluster_role.arn,
+            vpc_config=EksClusterVpcConfig(
+                subnet_ids=list(props.network.subnet_ids), security_group_ids=[self.cluster_security_group.id],
+                endpoint_private_access=True, endpoint_public_access=props.endpoint_public_access,
+                public_access_cidrs=list(props.endpoint_public_access_cidrs) or None),
+            encryption_config=EksClusterEncryptionConfig(
+                resources=["secrets"], provider=EksClusterEncryptionConfigProvider(key_arn=self.key.arn)),
+            enabled_cluster_log_types=list(props.control_plane_log_types),
+            access_config=EksClusterAccessConfig(authentication_mode="API",
+                                                 bootstrap_cluster_creator_admin_permissions=False),
+            tags=tags, depends_on=[self.log_group, *cluster_role_attachments])
+
+        self.oidc_provider = IamOpenidConnectProvider(
+            self, "oidc-provider", url=self.cluster.identity.get(0).oidc.get(0).issuer,
+            client_id_list=["sts.amazonaws.com"], tags=tags)
+
+        for i, arn in enumerate(props.admin_principal_arns):
+            entry = EksAccessEntry(self, f"admin-{i}", cluster_name=self.cluster.name, principal_arn=arn,
+                                   type="STANDARD", tags=tags)
+            EksAccessPolicyAssociation(
+                self, f"admin-{i}-policy", cluster_name=self.cluster.name, principal_arn=arn,
+                policy_arn=f"arn:{account.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"), depends_on=[entry])
+
+        # No CNI policy on the node role: the vpc-cni add-on gets it through its own IRSA role (least privilege).
+        self.node_role, node_role_attachments = self._service_role(
+            "node-role", "ec2.amazonaws.com", ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"], tags)
+        self.node_groups = {group.name: self._node_group(group, node_role_attachments, tags)
+                            for group in props.node_groups}
+
+        self._irsa_roles(tags)
+        self._addons(tags)
+
+    # --- IAM ------------------------------------------------------------------------------------------------------
+
+    def _service_role(self, id: str, service: str, managed: list[str], tags
+                      ) -> tuple[IamRole, list[IamRolePolicyAttachment]]:
+        assume = policy_document(self, f"{id}-assume", Statement(actions=["sts:AssumeRole"],
+                                                                 principals={"Service": [service]}))
+        role = IamRole(self, id, name_prefix=f"{self.props.name}-{id}-"[:38], assume_role_policy=assume.json,
+                       tags=tags)
+        return role, self._attach(id, role, managed)
+
+    def _attach(self, id: str, role: IamRole, managed) -> list[IamRolePolicyAttachment]:
+        return [IamRolePolicyAttachment(self, f"{id}-{policy.split('/')[-1]}", role=role.name,
+                                        policy_arn=self.account.managed_policy(policy)) for policy in managed]
+
+    def irsa_role(self, id: str, namespace: str, service_account: str, *, managed: list[str] = (),
+                  statements: list[Statement] = (), tags=None) -> IamRole:
+        """A role that exactly one Kubernetes service account may assume through the cluster's OIDC provider."""
+        issuer = Fn.replace(self.oidc_provider.url, "https://", "")
+        assume = policy_document(self, f"{id}-assume", Statement(
+            actions=["sts:AssumeRoleWithWebIdentity"], principals={"Federated": [self.oidc_provider.arn]},
+            conditions=[("StringEquals", f"{issuer}:sub", [f"system:serviceaccount:{namespace}:{service_account}"]),
+                        ("StringEquals", f"{issuer}:aud", ["sts.amazonaws.com"])]))
+        role = IamRole(self, id, name_prefix=f"{self.props.name}-{id}-"[:38], assume_role_policy=assume.json,
+                       tags=tags or {"vtc/cluster": self.props.name})
+        self._attach(id, role, managed)
+        if statements:
+            document = policy_document(self, f"{id}-policy-document", *statements)
+            policy = IamPolicy(self, f"{id}-policy", name_prefix=f"{self.props.name}-{id}-"[:38],
+                               policy=document.json, tags=tags or {"vtc/cluster": self.props.name})
+            IamRolePolicyAttachment(self, f"{id}-policy-attachment", role=role.name, policy_arn=policy.arn)
+        return role
+
+    def _irsa_roles(self, tags) -> None:
+        account, name = self.account, self.props.name
+        # The ALB and its target groups are Terraform's (the edge construct); the controller only binds pods to
+        # them (TargetGroupBinding) and opens the node security group to the ALB. It creates no load balancer.
+        self.load_balancer_controller_role = self.irsa_role(
+            "lb-controller-role", "kube-system", "aws-load-balancer-controller", tags=tags, statements=[
+                Statement(sid="Describe", resources=["*"], actions=[
+                    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
+                    "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeListeners",
+                    "elasticloadbalancing:DescribeTags", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
+                    "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces"]),
+                Statement(sid="RegisterTargetsOfThisCluster",
+                          actions=["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+                          resources=[account.arn("elasticloadbalancing", f"targetgroup/{name}-*/*")]),
+                Statement(sid="OpenNodeSecurityGroupToTheLoadBalancer",
+                          actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+                          resources=[account.arn("ec2", f"security-group/{self.node_security_group.id}")]),
+            ])
+        self.cluster_autoscaler_role = self.irsa_role(
+            "autoscaler-role", "kube-system", "cluster-autoscaler", tags=tags, statements=[
+                Statement(sid="Describe", resources=["*"], actions=[
+                    "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
+                    "ec2:DescribeImages", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements"]),
+                Statement(sid="DescribeThisClustersNodeGroups", actions=["eks:DescribeNodegroup"],
+                          resources=[account.arn("eks", f"nodegroup/{name}/*")]),
+                Statement(sid="ScaleOnlyThisClustersGroups",
+                          actions=["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                          resources=[account.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*")],
+                          conditions=[("StringEquals", f"aws:ResourceTag/k8s.io/cluster-autoscaler/{name}",
+                                       ["owned"])]),
+            ])
+        prefix = self.props.secrets_prefix or f"{name}/"
+        self.external_secrets_role = self.irsa_role(
+            "external-secrets-role", "external-secrets", "external-secrets", tags=tags, statements=[
+                Statement(sid="ReadThisEnvironmentsSecrets",
+                          actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
+                                   "secretsmanager:ListSecretVersionIds"],
+                          resources=[account.arn("secretsmanager", f"secret:{prefix}*")]),
+            ])
+        self.vpc_cni_role = self.irsa_role("vpc-cni-role", "kube-system", "aws-node", tags=tags,
+                                           managed=["AmazonEKS_CNI_Policy"])
+        self.ebs_csi_role = self.irsa_role("ebs-csi-role", "kube-system", "ebs-csi-controller-sa", tags=tags,
+                                           managed=["service-role/AmazonEBSCSIDriverPolicy"])
+        self.cloudwatch_role = self.irsa_role("cloudwatch-role", "amazon-cloudwatch", "cloudwatch-agent", tags=tags,
+                                              managed=["CloudWatchAgentServerPolicy"])
+
+    # --- network --------------------------------------------------------------------------------------------------
+
+    def _security_groups(self, tags) -> None:
+        name, vpc_id = self.props.name, self.props.network.vpc_id
+        self.cluster_security_group = SecurityGroup(
+            self, "cluster-sg", name_prefix=f"{name}-cluster-", vpc_id=vpc_id,
+            description=f"{name} EKS control plane: HTTPS from the nodes only",
+            tags={**tags, "Name": f"{name}-cluster"}, lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        self.node_security_group = SecurityGroup(
+            self, "node-sg", name_prefix=f"{name}-node-", vpc_id=vpc_id,
+            description=f"{name} EKS nodes: from the control plane and each other",
+            tags={**tags, "Name": f"{name}-node", f"kubernetes.io/cluster/{name}": "owned"},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        cluster, node = self.cluster_security_group.id, self.node_security_group.id
+
+        def ingress(id: str, group: str, source: str, protocol: str, from_port: int, to_port: int, what: str):
+            VpcSecurityGroupIngressRule(self, id, security_group_id=group, referenced_security_group_id=source,
+                                        ip_protocol=protocol, from_port=from_port, to_port=to_port, description=what,
+                                        tags=tags)
+
+        # Ref: https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html
+        ingress("cluster-from-nodes-443", cluster, node, "tcp", 443, 443, "Nodes to the Kubernetes API")
+        ingress("node-from-cluster-443", node, cluster, "tcp", 443, 443, "Control plane to webhooks on 443")
+        ingress("node-from-cluster-kubelet", node, cluster, "tcp", 10250, 10250, "Control plane to kubelets")
+        ingress("node-from-cluster-webhooks", node, cluster, "tcp", 4443, 9443,
+                "Control plane to admission webhooks (metrics-server, LB controller)")
+        ingress("node-from-node-dns-tcp", node, node, "tcp", 53, 53, "CoreDNS between nodes (TCP)")
+        ingress("node-from-node-dns-udp", node, node, "udp", 53, 53, "CoreDNS between nodes (UDP)")
+        ingress("node-from-node-ephemeral", node, node, "tcp", 1025, 65535, "Pod to pod across nodes")
+        VpcSecurityGroupEgressRule(self, "cluster-to-nodes", security_group_id=cluster,
+                                   referenced_security_group_id=node, ip_protocol="tcp", from_port=1025,
+                                   to_port=65535, description="Control plane to kubelets and webhooks", tags=tags)
+        VpcSecurityGroupEgressRule(self, "cluster-to-nodes-443", security_group_id=cluster,
+                                   referenced_security_group_id=node, ip_protocol="tcp", from_port=443,
+                                   to_port=443, description="Control plane to webhooks on 443", tags=tags)
+        # Nodes pull images and call AWS APIs through NAT: HTTPS out. The VPC resolver, Time Sync and instance
+        # metadata need no rule: security groups do not filter them.
+        # Ref: https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
+        VpcSecurityGroupEgressRule(self, "node-to-internet-https", security_group_id=node, cidr_ipv4="0.0.0.0/0",
+                                   ip_protocol="tcp", from_port=443, to_port=443,
+                                   description="HTTPS to ECR, AWS APIs and image registries", tags=tags)
+        VpcSecurityGroupEgressRule(self, "node-to-nodes", security_group_id=node, referenced_security_group_id=node,
+                                   ip_protocol="-1", description="Node to node (pods, DNS)", tags=tags)
+        VpcSecurityGroupEgressRule(self, "node-to-cluster", security_group_id=node,
+                                   referenced_security_group_id=cluster, ip_protocol="tcp", from_port=443,
+                                   to_port=443, description="Kubelets to the Kubernetes API", tags=tags)
+
+    # --- nodes ----------------------------------------------------------------------------------------------------
+
+    def _node_group(self, group: NodeGroupProps, role_attachments, tags) -> EksNodeGroup:
+        name = self.props.name
+        template = LaunchTemplate(
+            self, f"{group.name}-launch-template", name_prefix=f"{name}-{group.name}-",
+            description=f"{name} node group {group.name}", update_default_version=True,
+            vpc_security_group_ids=[self.node_security_group.id],
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2,
+                instance_metadata_tags="disabled"),
+            block_device_mappings=[LaunchTemplateBlockDeviceMappings(
+                device_name="/dev/xvda", ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                    volume_size=group.disk_size_gib, volume_type="gp3", encrypted="true",
+                    delete_on_termination="true"))],
+            monitoring=LaunchTemplateMonitoring(enabled=True),
+            tag_specifications=[LaunchTemplateTagSpecifications(
+                resource_type=kind, tags={**tags, "Name": f"{name}-{group.name}"}) for kind in ("instance", "volume")],
+            tags=tags)
+        ignore = ["scaling_config[0].desired_size"] if group.desired_size_owner is DesiredSizeOwner.AUTOSCALER else []
+        return EksNodeGroup(
+            self, f"{group.name}-node-group", cluster_name=self.cluster.name,
+            node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role.arn,
+            subnet_ids=list(self.props.network.subnet_ids), ami_type="AL2023_x86_64_STANDARD",
+            instance_types=list(group.instance_types), capacity_type=group.capacity_type.value,
+            scaling_config=EksNodeGroupScalingConfig(min_size=group.min_size, desired_size=group.desired_size,
+                                                     max_size=group.max_size),
+            update_config=EksNodeGroupUpdateConfig(max_unavailable_percentage=33),
+            launch_template=EksNodeGroupLaunchTemplate(id=template.id, version=Token.as_string(template.latest_version)),
+            labels={"vtc/node-group": group.name, **group.labels},
+            taint=[EksNodeGroupTaint(key=t.key, value=t.value or None, effect=t.effect.value) for t in group.taints]
+            or None,
+            tags={**tags, f"k8s.io/cluster-autoscaler/{name}": "owned", "k8s.io/cluster-autoscaler/enabled": "true"},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True, ignore_changes=ignore or None),
+            depends_on=list(role_attachments))
+
+    # --- add-ons --------------------------------------------------------------------------------------------------
+
+    def _addons(self, tags) -> None:
+        roles = {"vpc-cni": self.vpc_cni_role, "aws-ebs-csi-driver": self.ebs_csi_role,
+                 "amazon-cloudwatch-observability": self.cloudwatch_role}
+        # CoreDNS, the EBS CSI controller and the CloudWatch agent run as pods: they need nodes first.
+        needs_nodes = {"coredns", "aws-ebs-csi-driver", "amazon-cloudwatch-observability"}
+        self.addons = {}
+        for addon in ADDONS:
+            self.addons[addon] = EksAddon(
+                self, f"addon-{addon}", cluster_name=self.cluster.name, addon_name=addon,
+                addon_version=self.props.addon_versions.get(addon) or None,
+                service_account_role_arn=roles[addon].arn if addon in roles else None,
+                resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE", tags=tags,
+                depends_on=list(self.node_groups.values()) if addon in needs_nodes else None)
+
+    # --- typed outputs --------------------------------------------------------------------------------------------
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster.name
+
+    @property
+    def cluster_arn(self) -> str:
+        return self.cluster.arn
+
+    @property
+    def cluster_endpoint(self) -> str:
+        return self.cluster.endpoint
+
+    @property
+    def cluster_certificate_authority_data(self) -> str:
+        return self.cluster.certificate_authority.get(0).data
+
+    @property
+    def cluster_oidc_issuer_url(self) -> str:
+        return self.cluster.identity.get(0).oidc.get(0).issuer
+
+    @property
+    def oidc_provider_arn(self) -> str:
+        return self.oidc_provider.arn
+
+    @property
+    def cluster_security_group_id(self) -> str:
+        return self.cluster_security_group.id
+
+    @property
+    def node_security_group_id(self) -> str:
+        return self.node_security_group.id
+
+    @property
+    def node_role_arn(self) -> str:
+        return self.node_role.arn
+
+    @property
+    def load_balancer_controller_role_arn(self) -> str:
+        return self.load_balancer_controller_role.arn
+
+    @property
+    def cluster_autoscaler_role_arn(self) -> str:
+        return self.cluster_autoscaler_role.arn
+
+    @property
+    def external_secrets_role_arn(self) -> str:
+        return self.external_secrets_role.arn
