@@ -21,6 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from vtc_constructs.database import DatabaseProps
+from vtc_constructs.edge import Certificate, EdgeProps
 from vtc_constructs.eks import (
     ADDONS,
     CapacityType,
@@ -31,7 +33,13 @@ from vtc_constructs.eks import (
     TaintEffect,
 )
 from vtc_constructs.errors import ConfigError, Problem
-from vtc_constructs.network import NatStrategy, NetworkProps, planned_cluster_network
+from vtc_constructs.network import (
+    NatStrategy,
+    NetworkProps,
+    planned_cluster_network,
+    planned_database_network,
+    planned_edge_network,
+)
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 BASE_FILE = "base.toml"
@@ -95,6 +103,8 @@ class EnvironmentConfig:
     tags: Mapping[str, str]
     network: NetworkProps
     eks: EksClusterProps
+    database: DatabaseProps
+    edge: EdgeProps
     source: tuple[str, ...] = ()
 
     @property
@@ -169,7 +179,10 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-_TOP_LEVEL = {"region", "tags", "state", "network", "eks"}
+_TOP_LEVEL = {"region", "tags", "state", "network", "eks", "database", "edge"}
+
+#: Backups every environment must keep at least (days); an environment not listed keeps at least 7.
+MIN_BACKUP_RETENTION_DAYS = {"production": 30, "staging": 7}
 
 
 def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[EnvironmentConfig | None, list[Problem]]:
@@ -201,6 +214,28 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
         problems += eks_problems
         if eks is not None:
             problems += [p.prefixed("eks") for p in eks.validate(check_network=not network_problems)]
+    database = None
+    if network is not None:
+        database, database_problems = _table(DatabaseProps, data.get("database"), "database",
+                                             {"name": f"vtc-{name}", "network": planned_database_network(network)},
+                                             validate=False)
+        problems += database_problems
+        if database is not None:
+            problems += [p.prefixed("database") for p in database.validate(check_network=not network_problems)]
+    edge = None
+    if network is not None:
+        edge, edge_problems = _table(EdgeProps, data.get("edge"), "edge",
+                                     {"name": f"vtc-{name}", "network": planned_edge_network(network)},
+                                     convert=_edge_types, validate=False)
+        problems += edge_problems
+        if edge is not None:
+            problems += [p.prefixed("edge") for p in edge.validate(check_network=not network_problems)]
+    minimum = MIN_BACKUP_RETENTION_DAYS.get(name, 7)
+    if database is not None and isinstance(database.backup_retention_days, int) and \
+            1 <= database.backup_retention_days < minimum:
+        problems.append(Problem("database.backup_retention_days", database.backup_retention_days,
+                                f">= {minimum} days in {name}", f"keep at least {minimum} days of backups",
+                                "too few backups"))
 
     if network is not None:
         azs = network.availability_zones
@@ -217,7 +252,7 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     if problems:
         return None, problems
     return EnvironmentConfig(name=name, region=region, state=state, tags=MappingProxyType(dict(tags)),
-                             network=network, eks=eks, source=source), []
+                             network=network, eks=eks, database=database, edge=edge, source=source), []
 
 
 def _enum(enum, value):
@@ -233,6 +268,20 @@ def _network_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem
     values = _tuples(values, "availability_zones")
     if "nat_strategy" in values:
         values["nat_strategy"] = _enum(NatStrategy, values["nat_strategy"])
+    return values, []
+
+
+def _edge_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    values = _tuples(values, "ingress_cidrs")
+    certificate = values.get("certificate")
+    if not isinstance(certificate, dict):
+        return values, [Problem("certificate", certificate, "a [edge.certificate] table with certificate_arn, or "
+                                "domain_name and hosted_zone_name", "add the table", "no certificate")]
+    unknown = sorted(set(certificate) - {"certificate_arn", "domain_name", "hosted_zone_name"})
+    if unknown:
+        return values, [Problem(f"certificate.{key}", certificate[key], "certificate_arn, domain_name, "
+                                "hosted_zone_name", "remove or rename the key", "unknown field") for key in unknown]
+    values["certificate"] = Certificate(**certificate)
     return values, []
 
 
@@ -307,6 +356,11 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
             problems.append(Problem("production.network.nat_strategy", production.network.nat_strategy.value,
                                     "one_per_az (staging has it)", "production must not be weaker than staging"))
         problems += _production_eks_checks(staging.eks, production.eks)
+        problems += _production_database_checks(staging.database, production.database)
+        if not production.edge.deletion_protection:
+            problems.append(Problem("production.edge.deletion_protection", False, "true",
+                                    "the production load balancer must not be deletable by accident",
+                                    "unguarded production load balancer"))
         if production.network.flow_log_retention_days < staging.network.flow_log_retention_days:
             problems.append(Problem("production.network.flow_log_retention_days",
                                     production.network.flow_log_retention_days,
@@ -339,4 +393,22 @@ def _production_eks_checks(staging: EksClusterProps, production: EksClusterProps
         problems.append(Problem("production.eks.addon_versions", dict(production.addon_versions),
                                 f"a pinned version for every add-on ({', '.join(ADDONS)})",
                                 f"pin {', '.join(unpinned)} (aws eks describe-addon-versions)", "unpinned add-on"))
+    return problems
+
+
+def _production_database_checks(staging: DatabaseProps, production: DatabaseProps) -> list[Problem]:
+    """Production's database is guarded, and no weaker than staging's in anything that protects data."""
+    problems = []
+    if production.disposable:
+        problems.append(Problem("production.database.disposable", True, "false",
+                                "production data must be guarded: deletion protection, final snapshot, "
+                                "prevent_destroy", "unguarded production database"))
+    if staging.multi_az and not production.multi_az:
+        problems.append(Problem("production.database.multi_az", False, "true (staging has it)",
+                                "production must not be weaker than staging"))
+    for field in ("backup_retention_days", "performance_insights_retention_days", "log_retention_days"):
+        if getattr(production, field) < getattr(staging, field):
+            problems.append(Problem(f"production.database.{field}", getattr(production, field),
+                                    f">= staging's {getattr(staging, field)}",
+                                    "production must not be weaker than staging"))
     return problems

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from cdktf import S3Backend, TerraformOutput, TerraformStack
+from cdktf import S3Backend, TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 import dataclasses
 
-from vtc_constructs import EksCluster, Network
+from vtc_constructs import Edge, EksCluster, Network, PgvectorDatabase
 
 from .model import EnvironmentConfig
 
@@ -35,7 +35,36 @@ class PlatformStack(TerraformStack):
 
         self.network = Network(self, "network", config.network)
         self.eks = EksCluster(self, "eks", dataclasses.replace(config.eks, network=self.network.cluster_network()))
+        self.database = PgvectorDatabase(self, "database", dataclasses.replace(
+            config.database, network=self.network.database_network(self.eks.node_security_group_id)))
+        blue, green = self._weight_variables(config)
+        self.edge = Edge(self, "edge", dataclasses.replace(
+            config.edge, network=self.network.edge_network(self.eks.node_security_group_id),
+            blue_weight=blue.number_value, green_weight=green.number_value))
         self._outputs()
+
+    def _weight_variables(self, config: EnvironmentConfig) -> tuple[TerraformVariable, TerraformVariable]:
+        """The blue/green weights as Terraform variables, defaulting to the environment file's values, so that a
+        rollout step or a rollback is one command: ``cdktf deploy production --var='green_weight=10'
+        --var='blue_weight=90'``. Terraform checks them before it plans anything."""
+        def variable(colour: str, default: int, other: str, both_zero_check: bool) -> TerraformVariable:
+            checks = [TerraformVariableValidationConfig(
+                # "${...}": in Terraform's JSON syntax a bare string is a literal, not an expression.
+                condition=f"${{var.{colour}_weight >= 0 && var.{colour}_weight <= 100 && "
+                          f"floor(var.{colour}_weight) == var.{colour}_weight}}",
+                error_message=f"{colour}_weight must be a whole number from 0 to 100.")]
+            if both_zero_check:  # on one variable only: checks that refer to each other form a cycle
+                checks.append(TerraformVariableValidationConfig(
+                    condition=f"${{var.{colour}_weight > 0 || var.{other}_weight > 0}}",
+                    error_message=f"{colour}_weight and {other}_weight cannot both be 0: that sends traffic "
+                                  "nowhere. Give the live colour a weight."))
+            return TerraformVariable(
+                self, f"{colour}_weight", type="number", default=default, nullable=False,
+                description=f"Share of HTTPS traffic for the {colour} target group, 0-100 (with {other}_weight).",
+                validation=checks)
+
+        return (variable("blue", config.edge.blue_weight, "green", both_zero_check=False),
+                variable("green", config.edge.green_weight, "blue", both_zero_check=True))
 
     def _output(self, id: str, value, description: str) -> None:
         TerraformOutput(self, id, value=value, description=description)
@@ -73,3 +102,20 @@ class PlatformStack(TerraformStack):
                      "IRSA role of the cluster autoscaler (kube-system/cluster-autoscaler).")
         self._output("eks_external_secrets_role_arn", e.external_secrets_role_arn,
                      "IRSA role of external-secrets (external-secrets/external-secrets).")
+        d = self.database
+        self._output("database_instance_id", d.db_instance_id, "RDS instance identifier (metric dimension).")
+        self._output("database_endpoint_address", d.db_endpoint_address, "Host name of the PostgreSQL endpoint.")
+        self._output("database_port", d.db_port, "PostgreSQL port.")
+        self._output("database_name", d.db_name, "Application database (pgvector enabled).")
+        self._output("database_master_secret_arn", d.db_master_secret_arn,
+                     "Secrets Manager secret holding the master credentials (managed and rotated by RDS).")
+        self._output("database_security_group_id", d.db_security_group_id, "Security group of the database.")
+        g = self.edge
+        self._output("edge_alb_dns_name", g.alb_dns_name, "DNS name of the public ALB.")
+        self._output("edge_alb_arn", g.alb_arn, "ARN of the public ALB.")
+        self._output("edge_blue_target_group_arn", g.blue_target_group_arn,
+                     "Blue target group (IP targets): bind the blue workloads to it (TargetGroupBinding).")
+        self._output("edge_green_target_group_arn", g.green_target_group_arn,
+                     "Green target group (IP targets): bind the green workloads to it (TargetGroupBinding).")
+        self._output("edge_https_listener_arn", g.https_listener_arn, "HTTPS listener that splits traffic by weight.")
+        self._output("edge_web_acl_arn", g.web_acl_arn, "WAF web ACL in front of the ALB.")

@@ -24,6 +24,8 @@ def deployed(synth_dir, environments, tmp_path_factory):
     workdir = terraform.copy_stack(synth_dir / "stacks" / "staging", tmp_path_factory.mktemp("deploy") / "staging")
     stack = json.loads((workdir / "cdk.tf.json").read_text())
     with MotoServer(log_file=workdir.parent / "moto.log") as aws:
+        # The company's DNS zone exists outside the stack; the edge validates its certificate in it.
+        aws.create_hosted_zone(env.edge.certificate.hosted_zone_name, env.region)
         terraform.write_override(workdir, "emulator", aws.terraform_override(env.region))
         override, skipped = aws.unsupported_override(stack)
         terraform.write_override(workdir, "unsupported", override)
@@ -141,3 +143,102 @@ def test_node_group_runs_in_private_subnets_from_an_imdsv2_launch_template(deplo
     data = template["LaunchTemplateVersions"][0]["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+
+
+# --- database -----------------------------------------------------------------------------------------------------------
+
+def test_database_is_encrypted_private_and_its_password_never_reaches_the_state(deployed):
+    aws, env = deployed["aws"], deployed["env"]
+    (db,) = aws.client("rds", env.region).describe_db_instances(
+        DBInstanceIdentifier="vtc-staging-postgres")["DBInstances"]
+    assert (db["Engine"], db["EngineVersion"]) == ("postgres", env.database.engine_version)
+    assert db["StorageEncrypted"] is True and db["PubliclyAccessible"] is False
+    assert db["MultiAZ"] is env.database.multi_az
+    assert db["IAMDatabaseAuthenticationEnabled"] is True
+    secret_arn = db["MasterUserSecret"]["SecretArn"]
+    assert secret_arn in deployed["outputs"]
+    secret = json.loads(aws.client("secretsmanager", env.region).get_secret_value(SecretId=secret_arn)["SecretString"])
+    state = (deployed["workdir"] / "terraform.tfstate").read_text()
+    assert secret["password"] and secret["password"] not in state
+
+
+def test_bootstrap_function_exists_in_the_vpc_and_only_its_invocation_was_skipped(deployed):
+    aws, env = deployed["aws"], deployed["env"]
+    function = aws.client("lambda", env.region).get_function(FunctionName="vtc-staging-pgvector-bootstrap")
+    assert function["Configuration"]["VpcConfig"]["SubnetIds"]
+    assert [a for a in deployed["skipped"] if a.startswith("aws_lambda_")] == [
+        a for a in deployed["skipped"] if a.startswith("aws_lambda_invocation.")]
+
+
+# --- edge: blue/green ---------------------------------------------------------------------------------------------------
+
+def _plan(deployed, name: str, blue: int, green: int) -> dict:
+    """A saved plan against the deployed state (no refresh: the emulator's read-backs are not AWS's), as JSON."""
+    workdir = deployed["workdir"]
+    terraform.run(["plan", "-refresh=false", "-input=false", f"-var=blue_weight={blue}", f"-var=green_weight={green}",
+                   f"-out={name}.plan"], workdir)
+    return json.loads(terraform.run(["show", "-json", f"{name}.plan"], workdir).stdout)
+
+
+def _differences(a: dict, b: dict) -> dict[str, dict]:
+    """Resources whose planned result differs between two plans, with the differing top-level attributes."""
+    after_a = {c["address"]: (c["change"]["actions"], c["change"]["after"]) for c in a["resource_changes"]}
+    after_b = {c["address"]: (c["change"]["actions"], c["change"]["after"]) for c in b["resource_changes"]}
+    assert set(after_a) == set(after_b)
+    out = {}
+    for address in after_a:
+        (actions_a, values_a), (actions_b, values_b) = after_a[address], after_b[address]
+        if (actions_a, values_a) != (actions_b, values_b):
+            keys = {k for k in set(values_a or {}) | set(values_b or {})
+                    if (values_a or {}).get(k) != (values_b or {}).get(k)}
+            out[address] = {"actions": (actions_a, actions_b), "keys": keys, "a": values_a, "b": values_b}
+    return out
+
+
+def _weights(values: dict) -> dict[str, int]:
+    groups = values["default_action"][0]["forward"][0]["target_group"]
+    return sorted(group["weight"] for group in groups)
+
+
+def test_shifting_and_rolling_back_traffic_changes_only_the_listener_weights(deployed):
+    steps = [("live", 100, 0), ("canary", 90, 10), ("half", 50, 50), ("green", 0, 100), ("rollback", 100, 0)]
+    plans = {name: _plan(deployed, name, blue, green) for name, blue, green in steps}
+    for (before, *_), (after, blue, green) in zip(steps, steps[1:]):
+        changed = _differences(plans[before], plans[after])
+        (address,) = changed  # exactly one resource differs
+        assert address.startswith("aws_lb_listener.edge_https-listener_"), address
+        assert changed[address]["keys"] == {"default_action"}
+        assert _weights(changed[address]["b"]) == sorted([blue, green])
+        listener_actions = {c["address"]: c["change"]["actions"] for c in plans[after]["resource_changes"]}[address]
+        assert listener_actions in (["update"], ["no-op"])  # in place: the listener is never replaced
+    assert _differences(plans["live"], plans["rollback"]) == {}
+
+
+@pytest.mark.parametrize("blue, green, message", [
+    (0, 0, "green_weight and blue_weight cannot both be 0"),
+    (100, 101, "green_weight must be a whole number from 0 to 100"),
+    (-1, 100, "blue_weight must be a whole number from 0 to 100"),
+    (50, 12.5, "green_weight must be a whole number from 0 to 100"),
+])
+def test_terraform_refuses_bad_weights_before_planning(deployed, blue, green, message):
+    with pytest.raises(terraform.TerraformError) as raised:
+        terraform.run(["plan", "-refresh=false", "-input=false", f"-var=blue_weight={blue}",
+                       f"-var=green_weight={green}"], deployed["workdir"])
+    assert message in " ".join(str(raised.value).split())
+
+
+def test_alb_serves_https_with_tls13_and_redirects_http(deployed):
+    aws, env = deployed["aws"], deployed["env"]
+    elb = aws.client("elbv2", env.region)
+    (alb,) = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == "vtc-staging"]
+    assert alb["Scheme"] == "internet-facing"
+    listeners = {l["Port"]: l for l in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
+    assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+    assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
+    forward = listeners[443]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+    names = {elb.describe_target_groups(TargetGroupArns=[g["TargetGroupArn"]])["TargetGroups"][0]["TargetGroupName"]:
+             g["Weight"] for g in forward}
+    assert names == {"vtc-staging-blue": env.edge.blue_weight, "vtc-staging-green": env.edge.green_weight}
+    waf = aws.client("wafv2", env.region)
+    acl = waf.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"])["WebACL"]
+    assert {r["Name"] for r in acl["Rules"]} >= {"AWSManagedRulesCommonRuleSet", "RateLimitPerIp"}

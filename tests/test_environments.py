@@ -58,6 +58,11 @@ def test_explicit_differences_between_staging_and_production(environments):
     assert (staging_nodes.min_size, staging_nodes.max_size) == (2, 6)
     assert (production_nodes.min_size, production_nodes.max_size) == (3, 24)
     assert staging.eks.admin_principal_arns != production.eks.admin_principal_arns
+    assert (staging.database.disposable, production.database.disposable) == (True, False)
+    assert (staging.database.multi_az, production.database.multi_az) == (False, True)
+    assert (staging.database.backup_retention_days, production.database.backup_retention_days) == (7, 30)
+    assert (staging.edge.deletion_protection, production.edge.deletion_protection) == (False, True)
+    assert staging.edge.certificate.domain_name != production.edge.certificate.domain_name
 
 
 def test_shared_values_come_from_the_base(environments):
@@ -68,6 +73,7 @@ def test_shared_values_come_from_the_base(environments):
         assert env.tags["project"] == "vision-to-code"
         assert env.network.name == env.resource_prefix == env.eks.name == f"vtc-{env.name}"
         assert env.eks.kubernetes_version == "1.33"
+        assert env.database.engine_version == "16.8" and env.database.name == f"vtc-{env.name}"
         assert not env.eks.endpoint_public_access
         assert all(env.eks.addon_versions.get(addon) for addon in ADDONS)
 
@@ -107,7 +113,7 @@ def test_the_model_is_frozen(environments):
     ("staging", 'vpc_cidr = "10.20.0.0/16"\n', "",
      r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a value; fix: set network\.vpc_cidr"),
     ("staging", "[tags]", 'colour = "blue"\n[tags]',
-     r"^staging\.colour: unknown field \(got 'blue'\); allowed: eks, network, region, state, tags"),
+     r"^staging\.colour: unknown field \(got 'blue'\); allowed: database, edge, eks, network, region, state, tags"),
     ("staging", 'environment = "staging"', "environment = 3",
      r"^staging\.tags: invalid value \(got \{.*'environment': 3\}\); allowed: a table of string keys"),
     ("staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"',
@@ -140,6 +146,27 @@ def test_the_model_is_frozen(environments):
      r"^production\.eks\.log_retention_days: invalid value \(got 30\); allowed: >= staging's 90"),
     ("production", "[eks]", '[eks]\naddon_versions = { coredns = "" }',
      r"^production\.eks\.addon_versions: unpinned add-on .*fix: pin coredns \(aws eks describe-addon-versions\)"),
+    ("staging", "[database]", '[database]\nengine_version = "15.3"',
+     r"^staging\.database\.engine_version: no pgvector on this engine version \(got '15\.3'\)"),
+    ("staging", "[database]", '[database]\nstorage = 20',
+     r"^staging\.database\.storage: unknown field \(got 20\); allowed: allocated_storage_gib"),
+    ("staging", "backup_retention_days = 7", "backup_retention_days = 3",
+     r"^staging\.database\.backup_retention_days: too few backups \(got 3\); allowed: >= 7 days in staging"),
+    ("production", "[database]", '[database]\nbackup_retention_days = 14',
+     r"^production\.database\.backup_retention_days: too few backups \(got 14\); allowed: >= 30 days in production"),
+    ("production", "[database]", '[database]\ndisposable = true',
+     r"^production\.database\.disposable: unguarded production database \(got True\); allowed: false"),
+    ("production", "[database]", '[database]\nlog_retention_days = 30',
+     r"^production\.database\.log_retention_days: invalid value \(got 30\); allowed: >= staging's 90"),
+    ("staging", "[edge.certificate]", '[edge.certificate]\ncertificate_arn = "arn:aws:acm:eu-west-1:111122223333:'
+                                      'certificate/12345678-1234-1234-1234-123456789012"',
+     r"^staging\.edge\.certificate: two certificates"),
+    ("staging", "[edge.certificate]", '[edge.certificate]\nzone = "x"',
+     r"^staging\.edge\.certificate\.zone: unknown field \(got 'x'\)"),
+    ("staging", "[edge]", '[edge]\ngreen_weight = 0\nblue_weight = 0',
+     r"^staging\.edge\.green_weight: no live colour"),
+    ("production", "[edge.certificate]", '[edge]\ndeletion_protection = false\n[edge.certificate]',
+     r"^production\.edge\.deletion_protection: unguarded production load balancer \(got False\)"),
     ("production", "[network]", '[network]\nflow_log_retention_days = 30',
      r"^production\.network\.flow_log_retention_days: invalid value \(got 30\); allowed: >= staging's 90; fix: "
      r"production must not be weaker than staging"),

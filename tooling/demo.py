@@ -131,6 +131,13 @@ def _report(aws: MotoServer, env, workdir: Path) -> None:
         for group in eks.list_nodegroups(clusterName=name)["nodegroups"]:
             scaling = eks.describe_nodegroup(clusterName=name, nodegroupName=group)["nodegroup"]["scalingConfig"]
             print(f"       node group {group}: {scaling}")
+    for db in aws.client("rds", env.region).describe_db_instances()["DBInstances"]:
+        print(f"     RDS {db['DBInstanceIdentifier']} {db['Engine']} {db['EngineVersion']}, Multi-AZ {db['MultiAZ']}, "
+              f"encrypted {db['StorageEncrypted']}, public {db['PubliclyAccessible']}, "
+              f"master secret {db.get('MasterUserSecret', {}).get('SecretArn')}")
+    for function in aws.client("lambda", env.region).list_functions()["Functions"]:
+        print(f"     Lambda {function['FunctionName']} ({function['Runtime']}), in VPC subnets "
+              f"{function.get('VpcConfig', {}).get('SubnetIds')}: created, not invoked (no Docker here)")
     for flow in ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]:
         print(f"     flow log {flow['FlowLogId']}: {flow['TrafficType']} traffic -> {flow['LogDestination']}")
 

@@ -31,6 +31,8 @@ UNSUPPORTED = {
     "aws_eks_addon": "moto implements no EKS add-on API (CreateAddon)",
     "aws_eks_access_entry": "moto implements no EKS access-entry API (CreateAccessEntry)",
     "aws_eks_access_policy_association": "moto implements no EKS access-policy API (AssociateAccessPolicy)",
+    "aws_lambda_invocation": "moto runs Lambda functions only in Docker, which these machines do not have "
+                             "(the bootstrap code itself is tested against a real PostgreSQL: tests/test_bootstrap.py)",
 }
 
 
@@ -49,7 +51,9 @@ class MotoServer:
         self._process = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", self.host, "-p", str(self.port)],
                                          stdout=self._log, stderr=subprocess.STDOUT,
                                          # AWS managed policies (AmazonEKSClusterPolicy, ...) exist only if loaded.
-                                         env=tool_env(MOTO_IAM_LOAD_MANAGED_POLICIES="true"))
+                                         # ACM "validates" DNS certificates after this many seconds.
+                                         env=tool_env(MOTO_IAM_LOAD_MANAGED_POLICIES="true",
+                                                      MOTO_ACM_VALIDATION_WAIT="1"))
         deadline = time.monotonic() + self._start_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -89,6 +93,11 @@ class MotoServer:
                 "endpoints": [{service: self.endpoint for service in SERVICES}],
             }]},
         }
+
+    def create_hosted_zone(self, name: str, region: str) -> str:
+        """A public zone that exists outside the stack (as the company's DNS zone does); returns its id."""
+        zone = self.client("route53", region).create_hosted_zone(Name=name, CallerReference=f"vtc-{name}")
+        return zone["HostedZone"]["Id"]
 
     @staticmethod
     def unsupported_override(stack: dict) -> tuple[dict, list[str]]:

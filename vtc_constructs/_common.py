@@ -36,10 +36,11 @@ class Statement:
     principals: Mapping[str, Sequence[str]] = field(default_factory=dict)
     conditions: Sequence[tuple[str, str, Sequence[str]]] = ()
     sid: str | None = None
+    effect: str | None = None  # default: Allow
 
     def render(self) -> DataAwsIamPolicyDocumentStatement:
         return DataAwsIamPolicyDocumentStatement(
-            sid=self.sid, actions=list(self.actions),
+            sid=self.sid, effect=self.effect, actions=list(self.actions),
             resources=list(self.resources) if self.resources is not None else None,
             principals=[DataAwsIamPolicyDocumentStatementPrincipals(type=kind, identifiers=list(ids))
                         for kind, ids in self.principals.items()] or None,

@@ -214,6 +214,28 @@ def planned_cluster_network(props: NetworkProps) -> "ClusterNetwork":
                           dns_support=True, dns_hostnames=True, subnets_have_nat_route=True)
 
 
+def planned_database_network(props: NetworkProps, client_security_group_id: str = "planned:clients"
+                             ) -> "DatabaseNetwork":
+    """The :class:`~vtc_constructs.database.DatabaseNetwork` a :class:`Network` with ``props`` will give, with
+    placeholder ids: for validating a database's props before anything is synthesized."""
+    from .database import DatabaseNetwork
+
+    count = len(props.availability_zones)
+    return DatabaseNetwork(vpc_id="planned:vpc", subnet_ids=tuple(f"planned:database-{i}" for i in range(count)),
+                           bootstrap_subnet_ids=tuple(f"planned:private-{i}" for i in range(count)),
+                           client_security_group_id=client_security_group_id)
+
+
+def planned_edge_network(props: NetworkProps, target_security_group_id: str = "planned:targets") -> "EdgeNetwork":
+    """The :class:`~vtc_constructs.edge.EdgeNetwork` a :class:`Network` with ``props`` will give, with placeholder
+    ids: for validating an edge's props before anything is synthesized."""
+    from .edge import EdgeNetwork
+
+    return EdgeNetwork(vpc_id="planned:vpc",
+                       public_subnet_ids=tuple(f"planned:public-{i}" for i in range(len(props.availability_zones))),
+                       target_security_group_id=target_security_group_id)
+
+
 class Network(Construct):
     """A three-tier, multi-AZ VPC. See the module docstring for what is fixed and :class:`NetworkProps` for inputs.
 
@@ -329,6 +351,19 @@ class Network(Construct):
         route through NAT (whatever the strategy), and its DNS settings (always on)."""
         return dataclasses.replace(planned_cluster_network(self.props), vpc_id=self.vpc_id,
                                    subnet_ids=tuple(self.private_subnet_ids))
+
+    def database_network(self, client_security_group_id: str) -> "DatabaseNetwork":
+        """What a :class:`~vtc_constructs.database.PgvectorDatabase` needs of this VPC: the isolated subnets for the
+        instance, the private ones (NAT) for its bootstrap function, and the one client group to admit."""
+        return dataclasses.replace(planned_database_network(self.props, client_security_group_id),
+                                   vpc_id=self.vpc_id, subnet_ids=tuple(self.database_subnet_ids),
+                                   bootstrap_subnet_ids=tuple(self.private_subnet_ids))
+
+    def edge_network(self, target_security_group_id: str) -> "EdgeNetwork":
+        """What an :class:`~vtc_constructs.edge.Edge` needs of this VPC: the public subnets for the ALB and the
+        security group of its targets (the EKS nodes)."""
+        return dataclasses.replace(planned_edge_network(self.props, target_security_group_id), vpc_id=self.vpc_id,
+                                   public_subnet_ids=tuple(self.public_subnet_ids))
 
     # Typed outputs, named after their resource.
     @property

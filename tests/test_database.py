@@ -1,0 +1,246 @@
+"""Fine-grained assertions on PgvectorDatabase, its bootstrap package, and every branch of its validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.helpers import by_path, ref, resources, synth
+from vtc_constructs import ConfigError, DatabaseNetwork, DatabaseProps, Network, NetworkProps, PgvectorDatabase
+from vtc_constructs.database import bootstrap_package
+
+NETWORK = NetworkProps(name="vtc-test", vpc_cidr="10.20.0.0/16",
+                       availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"))
+PLANNED = DatabaseNetwork(vpc_id="vpc-1", subnet_ids=("subnet-a", "subnet-b"), bootstrap_subnet_ids=("subnet-p",),
+                          client_security_group_id="sg-nodes")
+PROPS = DatabaseProps(name="vtc-test", engine_version="16.8", network=PLANNED)
+CLIENTS = "sg-0123456789abcdef0"
+
+
+def build(props: DatabaseProps = PROPS) -> dict:
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        PgvectorDatabase(scope, "database", dataclasses.replace(props, network=network.database_network(CLIENTS)))
+
+    return synth(build_in)
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    return build()
+
+
+@pytest.fixture(scope="module")
+def disposable():
+    return build(dataclasses.replace(PROPS, disposable=True, multi_az=False))
+
+
+def instance(tf):
+    return by_path(tf, "aws_db_instance", "database/instance")
+
+
+# --- the instance -------------------------------------------------------------------------------------------------------
+
+def test_instance_is_encrypted_private_multi_az_with_managed_password(guarded):
+    db = instance(guarded)
+    key = ref(guarded, "aws_kms_key", "database/key", "arn")
+    assert db["identifier"] == "vtc-test-postgres"
+    assert (db["engine"], db["engine_version"]) == ("postgres", "16.8")
+    assert db["storage_encrypted"] is True and db["kms_key_id"] == key
+    assert db["storage_type"] == "gp3" and (db["allocated_storage"], db["max_allocated_storage"]) == (100, 500)
+    assert db["multi_az"] is True and db["publicly_accessible"] is False
+    assert db["manage_master_user_password"] is True and db["master_user_secret_kms_key_id"] == key
+    assert "password" not in db
+    assert db["iam_database_authentication_enabled"] is True
+    assert db["performance_insights_enabled"] is True and db["performance_insights_kms_key_id"] == key
+    assert db["monitoring_interval"] == 60
+    assert db["monitoring_role_arn"] == ref(guarded, "aws_iam_role", "database/monitoring-role", "arn")
+    assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
+    assert db["copy_tags_to_snapshot"] is True
+    assert db["auto_minor_version_upgrade"] is False and db["allow_major_version_upgrade"] is False
+    assert db["db_subnet_group_name"] == ref(guarded, "aws_db_subnet_group", "database/subnet-group", "name")
+
+
+def test_subnet_group_uses_the_isolated_database_subnets(guarded):
+    group = by_path(guarded, "aws_db_subnet_group", "database/subnet-group")
+    assert group["subnet_ids"] == [ref(guarded, "aws_subnet", f"database-{i}") for i in range(3)]
+
+
+def test_guarded_database_cannot_be_lost(guarded):
+    db = instance(guarded)
+    assert db["deletion_protection"] is True
+    assert db["skip_final_snapshot"] is False and db["final_snapshot_identifier"] == "vtc-test-postgres-final"
+    assert db["lifecycle"]["prevent_destroy"] is True
+    assert db["delete_automated_backups"] is False
+    assert db["backup_retention_period"] == 30
+
+
+def test_disposable_database_drops_every_guard_explicitly(disposable):
+    db = instance(disposable)
+    assert db["deletion_protection"] is False and db["skip_final_snapshot"] is True
+    assert "final_snapshot_identifier" not in db
+    assert db["lifecycle"]["prevent_destroy"] is False
+    assert db["multi_az"] is False
+
+
+def test_parameter_group_forces_tls_and_follows_the_engine_major_version(guarded):
+    group = by_path(guarded, "aws_db_parameter_group", "database/parameter-group")
+    assert group["family"] == "postgres16"
+    assert group["name_prefix"] == "vtc-test-postgres-postgres16-"
+    assert group["lifecycle"] == {"create_before_destroy": True}
+    parameters = {p["name"]: p["value"] for p in group["parameter"]}
+    assert parameters["rds.force_ssl"] == "1"
+    assert parameters["shared_preload_libraries"] == "pg_stat_statements"
+    assert parameters["log_min_duration_statement"] == "500"
+    upgraded = build(dataclasses.replace(PROPS, engine_version="17.2"))
+    assert by_path(upgraded, "aws_db_parameter_group", "database/parameter-group")["family"] == "postgres17"
+
+
+def test_log_groups_exist_before_the_instance_with_key_and_retention(guarded):
+    for kind in ("postgresql", "upgrade"):
+        group = by_path(guarded, "aws_cloudwatch_log_group", f"database/log-group-{kind}")
+        assert group["name"] == f"/aws/rds/instance/vtc-test-postgres/{kind}"
+        assert group["retention_in_days"] == 365
+        assert group["kms_key_id"] == ref(guarded, "aws_kms_key", "database/key", "arn")
+        address = ref(guarded, "aws_cloudwatch_log_group", f"database/log-group-{kind}").strip("${}").rsplit(".", 1)[0]
+        assert address in instance(guarded)["depends_on"]
+
+
+def test_only_the_nodes_and_the_bootstrap_reach_5432(guarded):
+    database = ref(guarded, "aws_security_group", "database/security-group")
+    bootstrap = ref(guarded, "aws_security_group", "database/bootstrap-security-group")
+    ingress = [(r["referenced_security_group_id"], r["from_port"], r["to_port"])
+               for r in resources(guarded, "aws_vpc_security_group_ingress_rule").values()
+               if r["security_group_id"] == database]
+    assert sorted(ingress) == sorted([(CLIENTS, 5432, 5432), (bootstrap, 5432, 5432)])
+    egress = {(r["security_group_id"], r.get("referenced_security_group_id"), r.get("cidr_ipv4"), r["from_port"])
+              for r in resources(guarded, "aws_vpc_security_group_egress_rule").values()}
+    assert (CLIENTS, database, None, 5432) in egress  # the nodes may leave towards the database
+    assert not [e for e in egress if e[0] == database]  # the database itself opens nothing outwards
+    assert "ingress" not in by_path(guarded, "aws_security_group", "database/security-group")
+
+
+# --- the bootstrap ------------------------------------------------------------------------------------------------------
+
+def test_bootstrap_function_runs_in_the_private_subnets_from_the_pinned_package(guarded):
+    function = by_path(guarded, "aws_lambda_function", "database/bootstrap-function")
+    package, digest = bootstrap_package()
+    assert function["source_code_hash"] == digest
+    assert function["filename"].endswith(f"/{package.name}")
+    assert function["runtime"] == "python3.12" and function["handler"] == "handler.handler"
+    assert function["vpc_config"]["subnet_ids"] == [ref(guarded, "aws_subnet", f"private-{i}") for i in range(3)]
+    assert function["reserved_concurrent_executions"] == 1
+    assert function["tracing_config"] == {"mode": "Active"}
+    assert "environment" not in function  # nothing secret, nothing at all, in its configuration
+
+
+def test_bootstrap_reads_only_the_master_secret(guarded):
+    statements = by_path(guarded, "aws_iam_policy_document", "database/bootstrap-role-policy-document",
+                         data=True)["statement"]
+    by_sid = {s["sid"]: s for s in statements}
+    assert by_sid["ReadTheMasterSecret"]["actions"] == ["secretsmanager:GetSecretValue"]
+    assert by_sid["ReadTheMasterSecret"]["resources"] == [
+        "${aws_db_instance." + next(iter(resources(guarded, "aws_db_instance"))) + ".master_user_secret[0].secret_arn}"]
+    assert by_sid["DecryptTheMasterSecret"]["resources"] == [ref(guarded, "aws_kms_key", "database/key", "arn")]
+
+
+def test_invocation_names_the_secret_not_its_value_and_reruns_on_code_or_engine_change(guarded):
+    invocation = by_path(guarded, "aws_lambda_invocation", "database/bootstrap-invocation")
+    event = invocation["input"]
+    assert event.startswith("${jsonencode(") and "secret_arn" in event and "password" not in event
+    assert invocation["triggers"] == {"code": bootstrap_package()[1], "engine_version": "16.8"}
+    db_address = ref(guarded, "aws_db_instance", "database/instance").strip("${}").rsplit(".", 1)[0]
+    assert invocation["depends_on"] == [db_address]
+
+
+def test_no_secret_value_anywhere_in_the_synthesized_stacks(stacks):
+    for name, stack in stacks.items():
+        text = json.dumps(stack)
+        assert not re.search(r'"(master_)?password"\s*:', text), name
+        assert "aws_secretsmanager_secret_version" not in stack.get("resource", {}), name
+        assert not re.search(r'"secret_string"', text), name
+        for db in stack["resource"]["aws_db_instance"].values():
+            assert db["manage_master_user_password"] is True
+
+
+def test_the_package_is_deterministic_and_complete(tmp_path):
+    first, digest = bootstrap_package(tmp_path / "a")
+    second, again = bootstrap_package(tmp_path / "b")
+    assert digest == again and first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        names = archive.namelist()
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert "handler.py" in names and "pg8000/native.py" in names and "scramp/core.py" in names
+    assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
+    # The handler imports from the package alone: an isolated interpreter with nothing but the zip on its path.
+    result = subprocess.run([sys.executable, "-I", "-S", "-c",
+                             f"import sys; sys.path.insert(0, {str(first)!r}); import handler; "
+                             "print(handler.pg8000.__file__)"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(str(first))
+
+
+def test_typed_outputs():
+    captured = {}
+
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        captured["db"] = PgvectorDatabase(scope, "database", dataclasses.replace(
+            PROPS, network=network.database_network(CLIENTS)))
+
+    synth(build_in)
+    db = captured["db"]
+    assert db.db_port == 5432 and db.db_name == "vtc"
+    for attribute in ("db_instance_id", "db_endpoint_address", "db_master_secret_arn", "db_security_group_id"):
+        assert "${TfToken[" in getattr(db, attribute), attribute
+
+
+# --- validation: every branch ---------------------------------------------------------------------------------------
+
+def test_valid_props_have_no_problem():
+    assert PROPS.validate() == []
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"name": "VTC"}, r"^name: invalid value \(got 'VTC'\)"),
+    ({"engine_version": "16"}, r"^engine_version: engine version not pinned \(got '16'\); allowed: a full version"),
+    ({"engine_version": "15.2"}, r"^engine_version: no pgvector on this engine version \(got '15\.2'\); allowed: a "
+                                 r"version RDS ships pgvector for: 12\.16\+, 13\.12\+, 14\.9\+, 15\.4\+, 16\.1\+, 17\.1\+"),
+    ({"engine_version": "11.22"}, r"^engine_version: no pgvector on this engine version \(got '11\.22'\)"),
+    ({"network": dataclasses.replace(PLANNED, subnet_ids=("subnet-a",))}, r"^network\.subnet_ids: too few subnets"),
+    ({"network": dataclasses.replace(PLANNED, bootstrap_subnet_ids=())},
+     r"^network\.bootstrap_subnet_ids: no subnet for the bootstrap"),
+    ({"instance_class": "r6g.large"}, r"^instance_class: invalid value \(got 'r6g\.large'\)"),
+    ({"allocated_storage_gib": 10}, r"^allocated_storage_gib: invalid value \(got 10\); allowed: 20 to 65536"),
+    ({"max_allocated_storage_gib": 100}, r"^max_allocated_storage_gib: no room to grow \(got 100\); allowed: more "
+                                         r"than allocated_storage_gib \(100\)"),
+    ({"backup_retention_days": 0}, r"^backup_retention_days: invalid value \(got 0\); allowed: 1 to 35 days"),
+    ({"backup_window": "2am"}, r"^backup_window: invalid value \(got '2am'\); allowed: hh:mm-hh:mm in UTC"),
+    ({"maintenance_window": "sunday"}, r"^maintenance_window: invalid value \(got 'sunday'\)"),
+    ({"database_name": "postgres"}, r"^database_name: invalid value \(got 'postgres'\)"),
+    ({"app_role": "App"}, r"^app_role: invalid value \(got 'App'\)"),
+    ({"app_schema": "rds_iam"}, r"^app_schema: invalid value \(got 'rds_iam'\)"),
+    ({"performance_insights_retention_days": 30}, r"^performance_insights_retention_days: invalid value \(got 30\)"),
+    ({"monitoring_interval_seconds": 0}, r"^monitoring_interval_seconds: invalid value \(got 0\); allowed: 1, 5, 10"),
+    ({"log_retention_days": 2}, r"^log_retention_days: invalid value \(got 2\)"),
+    ({"multi_az": "yes"}, r"^multi_az: invalid value \(got 'yes'\); allowed: true or false"),
+    ({"disposable": 1}, r"^disposable: invalid value \(got 1\); allowed: true or false"),
+])
+def test_each_invalid_field_is_reported(changes, expected):
+    found = [str(p) for p in dataclasses.replace(PROPS, **changes).validate()]
+    assert len(found) == 1, found
+    assert re.search(expected, found[0]), found[0]
+    assert "; fix: " in found[0]
+
+
+def test_every_problem_at_once_with_the_construct_id_in_front():
+    bad = dataclasses.replace(PROPS, engine_version="14.1", backup_retention_days=99)
+    with pytest.raises(ConfigError) as raised:
+        synth(lambda s: PgvectorDatabase(s, "database", bad))
+    assert [p.path for p in raised.value.problems] == ["database.engine_version", "database.backup_retention_days"]

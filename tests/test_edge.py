@@ -1,0 +1,219 @@
+"""Fine-grained assertions on the Edge construct (ALB, TLS, WAF, access logs, blue/green) and its validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from cdktf import TerraformVariable
+
+from tests.helpers import by_path, ref, resources, synth
+from vtc_constructs import Certificate, ConfigError, Edge, EdgeNetwork, EdgeProps, Network, NetworkProps
+from vtc_constructs.edge import MANAGED_RULE_GROUPS
+
+NETWORK = NetworkProps(name="vtc-test", vpc_cidr="10.20.0.0/16",
+                       availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"))
+TARGETS = "sg-0123456789abcdef0"
+PLANNED = EdgeNetwork(vpc_id="vpc-1", public_subnet_ids=("subnet-a", "subnet-b"), target_security_group_id=TARGETS)
+DNS = Certificate(domain_name="app.example.com", hosted_zone_name="example.com")
+ARN = Certificate(certificate_arn="arn:aws:acm:eu-west-1:111122223333:certificate/"
+                                  "12345678-1234-1234-1234-123456789012")
+PROPS = EdgeProps(name="vtc-test", network=PLANNED, certificate=DNS)
+
+
+def build(props: EdgeProps = PROPS, variables: bool = False) -> dict:
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        changes = {"network": dataclasses.replace(network.edge_network(TARGETS),
+                                                  target_admitted_ports=props.network.target_admitted_ports)}
+        if variables:
+            changes["blue_weight"] = TerraformVariable(scope, "blue_weight", type="number", default=100).number_value
+            changes["green_weight"] = TerraformVariable(scope, "green_weight", type="number", default=0).number_value
+        Edge(scope, "edge", dataclasses.replace(props, **changes))
+
+    return synth(build_in)
+
+
+@pytest.fixture(scope="module")
+def tf():
+    return build()
+
+
+# --- ALB and listeners --------------------------------------------------------------------------------------------
+
+def test_alb_is_public_in_every_public_subnet_with_header_hygiene(tf):
+    alb = by_path(tf, "aws_lb", "edge/alb")
+    assert alb["internal"] is False and alb["load_balancer_type"] == "application"
+    assert alb["subnets"] == [ref(tf, "aws_subnet", f"public-{i}") for i in range(3)]
+    assert alb["drop_invalid_header_fields"] is True and alb["desync_mitigation_mode"] == "strictest"
+    assert alb["enable_http2"] is True and alb["idle_timeout"] == 60
+    assert alb["enable_deletion_protection"] is True
+    assert alb["access_logs"] == {"bucket": ref(tf, "aws_s3_bucket", "edge/access-log-bucket"), "prefix": "alb",
+                                  "enabled": True}
+
+
+def test_https_listener_uses_tls13_the_certificate_and_forwards_by_weight(tf):
+    listener = by_path(tf, "aws_lb_listener", "edge/https-listener")
+    assert (listener["port"], listener["protocol"]) == (443, "HTTPS")
+    assert listener["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listener["certificate_arn"] == ref(tf, "aws_acm_certificate_validation", "edge/certificate-validation",
+                                              "certificate_arn")
+    (action,) = listener["default_action"]
+    groups = action["forward"]["target_group"]
+    assert groups == [{"arn": ref(tf, "aws_lb_target_group", "edge/blue-target-group", "arn"), "weight": 100},
+                      {"arn": ref(tf, "aws_lb_target_group", "edge/green-target-group", "arn"), "weight": 0}]
+
+
+def test_http_only_redirects_to_https(tf):
+    listener = by_path(tf, "aws_lb_listener", "edge/http-listener")
+    assert (listener["port"], listener["protocol"]) == (80, "HTTP")
+    assert listener["default_action"] == [{"type": "redirect", "redirect": {"protocol": "HTTPS", "port": "443",
+                                                                           "status_code": "HTTP_301"}}]
+
+
+def test_weights_can_be_terraform_variables():
+    tf = build(variables=True)
+    groups = by_path(tf, "aws_lb_listener", "edge/https-listener")["default_action"][0]["forward"]["target_group"]
+    assert [g["weight"] for g in groups] == ["${var.blue_weight}", "${var.green_weight}"]
+
+
+def test_two_ip_target_groups_named_for_the_load_balancer_controller(tf):
+    for colour in ("blue", "green"):
+        group = by_path(tf, "aws_lb_target_group", f"edge/{colour}-target-group")
+        assert group["name"] == f"vtc-test-{colour}"  # matches the controller's targetgroup/<cluster>-* grant
+        assert (group["target_type"], group["port"], group["protocol"]) == ("ip", 8080, "HTTP")
+        assert group["health_check"]["path"] == "/healthz" and group["health_check"]["matcher"] == "200"
+
+
+# --- security groups ----------------------------------------------------------------------------------------------
+
+def test_alb_admits_443_and_80_from_the_cidrs_and_reaches_only_the_targets_on_their_port(tf):
+    alb_group = ref(tf, "aws_security_group", "edge/security-group")
+    ingress = sorted((r["cidr_ipv4"], r["from_port"]) for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                     if r["security_group_id"] == alb_group)
+    assert ingress == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
+    (egress,) = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values()
+                 if r["security_group_id"] == alb_group]
+    assert (egress["referenced_security_group_id"], egress["from_port"], egress["to_port"]) == (TARGETS, 8080, 8080)
+    (opened,) = [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                 if r["security_group_id"] == TARGETS]
+    assert (opened["referenced_security_group_id"], opened["from_port"]) == (alb_group, 8080)
+
+
+def test_a_caller_managed_target_group_is_left_alone_when_it_admits_the_port():
+    tf = build(dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, target_admitted_ports=(8080,))))
+    assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                if r["security_group_id"] == TARGETS]
+
+
+# --- access logs --------------------------------------------------------------------------------------------------
+
+def test_access_log_bucket_is_encrypted_versioned_expiring_private_and_tls_only(tf):
+    encryption = by_path(tf, "aws_s3_bucket_server_side_encryption_configuration", "edge/access-log-encryption")
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"] == {"sse_algorithm": "AES256"}
+    versioning = by_path(tf, "aws_s3_bucket_versioning", "edge/access-log-versioning")
+    assert versioning["versioning_configuration"] == {"status": "Enabled"}
+    rule = by_path(tf, "aws_s3_bucket_lifecycle_configuration", "edge/access-log-lifecycle")["rule"][0]
+    assert rule["expiration"] == [{"days": 90}] and rule["status"] == "Enabled"
+    block = by_path(tf, "aws_s3_bucket_public_access_block", "edge/access-log-public-access")
+    assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                                          "restrict_public_buckets"))
+    statements = {s["sid"]: s for s in by_path(tf, "aws_iam_policy_document", "edge/access-log-bucket-policy-document",
+                                               data=True)["statement"]}
+    deny = statements["DenyInsecureTransport"]
+    assert deny["effect"] == "Deny" and deny["condition"][0]["variable"] == "aws:SecureTransport"
+    assert statements["LogDeliveryService"]["principals"][0]["identifiers"] == [
+        "logdelivery.elasticloadbalancing.amazonaws.com"]
+    assert statements["ElbAccountOfThisRegion"]["actions"] == ["s3:PutObject"]
+
+
+# --- WAF ----------------------------------------------------------------------------------------------------------
+
+def test_waf_has_the_managed_rule_groups_and_a_rate_limit_and_is_associated_and_logged(tf):
+    acl = by_path(tf, "aws_wafv2_web_acl", "edge/web-acl")
+    assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
+    rules = {r["name"]: r for r in acl["rule"]}
+    for group in MANAGED_RULE_GROUPS:
+        assert rules[group]["statement"] == {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}}
+        assert rules[group]["override_action"] == {"none": {}}
+    rate = rules["RateLimitPerIp"]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rate_based_statement"]["limit"] == 2000
+    association = by_path(tf, "aws_wafv2_web_acl_association", "edge/web-acl-association")
+    assert association["resource_arn"] == ref(tf, "aws_lb", "edge/alb", "arn")
+    logging = by_path(tf, "aws_wafv2_web_acl_logging_configuration", "edge/waf-logging")
+    assert logging["log_destination_configs"] == [ref(tf, "aws_cloudwatch_log_group", "edge/waf-log-group", "arn")]
+    group = by_path(tf, "aws_cloudwatch_log_group", "edge/waf-log-group")
+    assert group["name"] == "aws-waf-logs-vtc-test" and group["kms_key_id"]
+
+
+# --- certificate ----------------------------------------------------------------------------------------------------
+
+def test_dns_certificate_is_requested_validated_and_the_name_points_at_the_alb(tf):
+    certificate = by_path(tf, "aws_acm_certificate", "edge/certificate")
+    assert certificate["domain_name"] == "app.example.com" and certificate["validation_method"] == "DNS"
+    zone = by_path(tf, "aws_route53_zone", "edge/zone", data=True)
+    assert zone["name"] == "example.com"
+    alias = by_path(tf, "aws_route53_record", "edge/alias-record")
+    assert alias["name"] == "app.example.com"
+    assert alias["alias"]["name"] == ref(tf, "aws_lb", "edge/alb", "dns_name")
+
+
+def test_an_existing_certificate_arn_is_used_as_is():
+    tf = build(dataclasses.replace(PROPS, certificate=ARN))
+    assert by_path(tf, "aws_lb_listener", "edge/https-listener")["certificate_arn"] == ARN.certificate_arn
+    assert not resources(tf, "aws_acm_certificate") and not resources(tf, "aws_route53_record")
+
+
+# --- validation: every branch ------------------------------------------------------------------------------------------
+
+def test_valid_props_have_no_problem():
+    assert PROPS.validate() == [] and dataclasses.replace(PROPS, certificate=ARN).validate() == []
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"name": "a-very-long-edge-name-x"}, r"^name: invalid value .*must fit a 32-character target group name"),
+    ({"blue_weight": 101}, r"^blue_weight: invalid value \(got 101\); allowed: a whole number from 0 to 100"),
+    ({"green_weight": -5}, r"^green_weight: invalid value \(got -5\)"),
+    ({"blue_weight": 0, "green_weight": 0}, r"^green_weight: no live colour \(got 0\); allowed: not 0 while "
+                                            r"blue_weight is 0 too"),
+    ({"network": dataclasses.replace(PLANNED, public_subnet_ids=("subnet-a",))},
+     r"^network\.public_subnet_ids: too few Availability Zones"),
+    ({"network": dataclasses.replace(PLANNED, target_admitted_ports=(80, 443))},
+     r"^target_port: targets unreachable \(got 8080\); allowed: a port the target security group admits from the "
+     r"ALB: \[80, 443\]"),
+    ({"certificate": Certificate()}, r"^certificate: no certificate \(got \{\}\); allowed: either certificate_arn, "
+                                     r"or domain_name with hosted_zone_name; fix: HTTPS needs a certificate"),
+    ({"certificate": Certificate(certificate_arn=ARN.certificate_arn, domain_name="a.example.com")},
+     r"^certificate: two certificates"),
+    ({"certificate": Certificate(certificate_arn="arn:aws:iam::1:role/x")}, r"^certificate\.certificate_arn: invalid"),
+    ({"certificate": Certificate(domain_name="app.example.org", hosted_zone_name="example.com")},
+     r"^certificate\.domain_name: domain outside the zone \(got 'app\.example\.org'\); allowed: a name inside "
+     r"example\.com"),
+    ({"certificate": Certificate(domain_name="App!", hosted_zone_name="example.com")},
+     r"^certificate\.domain_name: invalid value \(got 'App!'\)"),
+    ({"target_port": 10250}, r"^target_port: invalid value \(got 10250\); allowed: 1024-65535, not the kubelet"),
+    ({"health_check_path": "healthz"}, r"^health_check_path: invalid value \(got 'healthz'\)"),
+    ({"ingress_cidrs": ("10.0.0.1/8",)}, r"^ingress_cidrs\[0\]: malformed CIDR"),
+    ({"ingress_cidrs": ()}, r"^ingress_cidrs: nobody admitted"),
+    ({"tls_policy": "ELBSecurityPolicy-2016-08"}, r"^tls_policy: not a TLS 1\.3 policy \(got "
+                                                  r"'ELBSecurityPolicy-2016-08'\)"),
+    ({"idle_timeout_seconds": 0}, r"^idle_timeout_seconds: invalid value \(got 0\); allowed: 1 to 4000"),
+    ({"rate_limit_per_5_minutes": 10}, r"^rate_limit_per_5_minutes: invalid value \(got 10\)"),
+    ({"access_log_expiry_days": 0}, r"^access_log_expiry_days: invalid value \(got 0\)"),
+    ({"waf_log_retention_days": 8}, r"^waf_log_retention_days: invalid value \(got 8\)"),
+    ({"deletion_protection": "yes"}, r"^deletion_protection: invalid value \(got 'yes'\)"),
+])
+def test_each_invalid_field_is_reported(changes, expected):
+    found = [str(p) for p in dataclasses.replace(PROPS, **changes).validate()]
+    assert len(found) == 1, found
+    assert re.search(expected, found[0]), found[0]
+    assert "; fix: " in found[0]
+
+
+def test_every_problem_at_once_with_the_construct_id_in_front():
+    bad = dataclasses.replace(PROPS, blue_weight=0, green_weight=0, tls_policy="old", certificate=Certificate())
+    with pytest.raises(ConfigError) as raised:
+        synth(lambda s: Edge(s, "edge", bad))
+    assert [p.path for p in raised.value.problems] == ["edge.green_weight", "edge.certificate", "edge.tls_policy"]

@@ -1,0 +1,447 @@
+"""PgvectorDatabase: Multi-AZ, encrypted RDS PostgreSQL whose every deploy ensures the ``vector`` extension.
+
+Usage::
+
+    from vtc_constructs import DatabaseProps, PgvectorDatabase
+
+    db = PgvectorDatabase(self, "database", DatabaseProps(
+        name="vtc-production",
+        engine_version="16.8",
+        network=network.database_network(client_security_group_id=cluster.node_security_group_id),
+    ))
+    db.db_endpoint_address, db.db_master_secret_arn, db.db_instance_id
+
+Fixed, not optional: storage, Performance Insights, exported logs and the master secret encrypted with one
+customer-managed KMS key (rotation on); the master password is generated and kept by RDS in Secrets Manager, so it
+is never in the Terraform configuration or state; TLS is forced (``rds.force_ssl=1``); IAM database authentication
+on; the instance is never publicly accessible and sits in the isolated database subnets, admitting 5432 only from
+the client security group (the EKS nodes) and the bootstrap function; copy-tags-to-snapshot on; enhanced
+monitoring on. Unless the props say the database is ``disposable`` (for staging, explicitly), deletion protection
+is on, a final snapshot is taken, and Terraform refuses to destroy the instance (``prevent_destroy``).
+
+The bootstrap: a Lambda function in the private subnets, packaged at synth time from
+``vtc_constructs/pgvector_bootstrap/handler.py`` and pure-Python pg8000, invoked by Terraform
+(``aws_lambda_invocation``) whenever its input, its code or the engine version changes. It reads the master secret
+and runs ``CREATE EXTENSION IF NOT EXISTS vector``, creates the application role (IAM sign-in) and schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import io
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktf import AssetType, Fn, TerraformAsset, TerraformResourceLifecycle
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
+)
+from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+
+from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
+from .errors import Problem, raise_if_any
+from .network import LOG_RETENTION_DAYS
+
+#: The first minor version of each major on which RDS ships pgvector (0.5.0 or later).
+#: Ref: https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-extensions.html
+PGVECTOR_MIN_MINOR = {12: 16, 13: 12, 14: 9, 15: 4, 16: 1, 17: 1}
+
+#: Performance Insights retention RDS accepts: 7 days (free) or a whole number of months up to 731 days.
+PERFORMANCE_INSIGHTS_RETENTION = (7, *(31 * m for m in range(1, 24)), 731)
+MONITORING_INTERVALS = (1, 5, 10, 15, 30, 60)
+LOG_EXPORTS = ("postgresql", "upgrade")
+PORT = 5432
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
+_IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_RESERVED = {"postgres", "rdsadmin", "rds_superuser", "rds_iam", "public", "template0", "template1"}
+_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+_MAINTENANCE_RE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
+                             r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseNetwork:
+    """Where the database lives and who may reach it; ``Network.database_network(...)`` gives it.
+
+    :param vpc_id: the VPC.
+    :param subnet_ids: the isolated database subnets (at least two AZs).
+    :param bootstrap_subnet_ids: private subnets with a route to Secrets Manager (NAT) for the bootstrap function.
+    :param client_security_group_id: the only security group (the EKS nodes) admitted on 5432.
+    """
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    bootstrap_subnet_ids: tuple[str, ...]
+    client_security_group_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseProps:
+    """Input of :class:`PgvectorDatabase`.
+
+    :param name: prefix of the instance identifier (``<name>-postgres``) and of every related name. Required.
+    :param engine_version: the full PostgreSQL version (``16.8``), a version RDS ships pgvector for. Required:
+        upgrades are deliberate, so minor versions are not upgraded automatically either.
+    :param network: :class:`DatabaseNetwork`. Required.
+    :param instance_class: default: ``db.r6g.large``.
+    :param allocated_storage_gib: default: 100 GiB of gp3.
+    :param max_allocated_storage_gib: default: 500 GiB, the ceiling of storage autoscaling (above the allocation).
+    :param multi_az: default: a synchronous standby in another AZ.
+    :param backup_retention_days: default: 30 days of automated backups (1-35).
+    :param backup_window: default: ``02:00-03:00`` UTC.
+    :param maintenance_window: default: ``sun:03:30-sun:04:30`` UTC, after the backup window.
+    :param disposable: default: False, the database is guarded (deletion protection, final snapshot,
+        ``prevent_destroy``). True drops every guard: for environments whose data may be lost.
+    :param database_name: default: ``vtc``. :param app_role: default: ``vtc_app``. :param app_schema: default: ``vtc``.
+    :param performance_insights_retention_days: default: 7 (the free tier).
+    :param monitoring_interval_seconds: default: 60 (enhanced monitoring).
+    :param log_retention_days: default: exported ``postgresql`` and ``upgrade`` logs are kept 365 days.
+    """
+
+    name: str
+    engine_version: str
+    network: DatabaseNetwork
+    instance_class: str = "db.r6g.large"
+    allocated_storage_gib: int = 100
+    max_allocated_storage_gib: int = 500
+    multi_az: bool = True
+    backup_retention_days: int = 30
+    backup_window: str = "02:00-03:00"
+    maintenance_window: str = "sun:03:30-sun:04:30"
+    disposable: bool = False
+    database_name: str = "vtc"
+    app_role: str = "vtc_app"
+    app_schema: str = "vtc"
+    performance_insights_retention_days: int = 7
+    monitoring_interval_seconds: int = 60
+    log_retention_days: int = 365
+
+    @property
+    def engine_major(self) -> int:
+        return int(self.engine_version.split(".")[0])
+
+    @property
+    def parameter_group_family(self) -> str:
+        """``postgres16`` for 16.x: the family follows the engine's major version."""
+        return f"postgres{self.engine_major}"
+
+    def validate(self, *, check_network: bool = True) -> list[Problem]:
+        """Every problem; ``check_network=False`` skips the checks of ``network`` (for a caller that reported the
+        network as invalid already)."""
+        problems: list[Problem] = []
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            problems.append(Problem("name", self.name, "3-42 characters of a-z, 0-9 and '-', starting with a letter",
+                                    "use a short lower-case name such as 'vtc-staging'"))
+        problems += self._engine_problems()
+        if check_network:
+            problems += self._network_problems()
+        problems += self._sizing_problems()
+        return problems
+
+    def _network_problems(self) -> list[Problem]:
+        problems = []
+        if len(self.network.subnet_ids) < 2:
+            problems.append(Problem("network.subnet_ids", list(self.network.subnet_ids), "subnets in at least 2 AZs",
+                                    "RDS subnet groups (and Multi-AZ) need two Availability Zones", "too few subnets"))
+        if not self.network.bootstrap_subnet_ids:
+            problems.append(Problem("network.bootstrap_subnet_ids", [], "at least one private subnet",
+                                    "give the bootstrap function a subnet that reaches Secrets Manager",
+                                    "no subnet for the bootstrap"))
+        return problems
+
+    def _sizing_problems(self) -> list[Problem]:
+        problems = []
+        if not isinstance(self.instance_class, str) or not re.match(r"^db\.[a-z0-9]+\.[a-z0-9]+$", self.instance_class):
+            problems.append(Problem("instance_class", self.instance_class, "an RDS instance class such as "
+                                    "db.r6g.large", "correct the instance class"))
+        storage, ceiling = self.allocated_storage_gib, self.max_allocated_storage_gib
+        if not isinstance(storage, int) or not 20 <= storage <= 65536:
+            problems.append(Problem("allocated_storage_gib", storage, "20 to 65536 GiB (gp3)",
+                                    "allocate at least 20 GiB"))
+        elif not isinstance(ceiling, int) or ceiling <= storage or ceiling > 65536:
+            problems.append(Problem("max_allocated_storage_gib", ceiling,
+                                    f"more than allocated_storage_gib ({storage}) and at most 65536",
+                                    "set the autoscaling ceiling above the allocation", "no room to grow"))
+        if not isinstance(self.backup_retention_days, int) or not 1 <= self.backup_retention_days <= 35:
+            problems.append(Problem("backup_retention_days", self.backup_retention_days, "1 to 35 days",
+                                    "keep backups at least one day; RDS keeps at most 35"))
+        if not isinstance(self.backup_window, str) or not _WINDOW_RE.match(self.backup_window):
+            problems.append(Problem("backup_window", self.backup_window, "hh:mm-hh:mm in UTC", "e.g. 02:00-03:00"))
+        if not isinstance(self.maintenance_window, str) or not _MAINTENANCE_RE.match(self.maintenance_window):
+            problems.append(Problem("maintenance_window", self.maintenance_window, "ddd:hh:mm-ddd:hh:mm in UTC",
+                                    "e.g. sun:03:30-sun:04:30"))
+        for field in ("database_name", "app_role", "app_schema"):
+            value = getattr(self, field)
+            if not isinstance(value, str) or not _IDENTIFIER_RE.match(value) or value in _RESERVED:
+                problems.append(Problem(field, value, f"a lower-case SQL identifier, not one of {sorted(_RESERVED)}",
+                                        "use letters, digits and '_'"))
+        if self.performance_insights_retention_days not in PERFORMANCE_INSIGHTS_RETENTION:
+            problems.append(Problem("performance_insights_retention_days", self.performance_insights_retention_days,
+                                    "7, a multiple of 31 up to 713, or 731", "7 is free; 731 keeps two years"))
+        if self.monitoring_interval_seconds not in MONITORING_INTERVALS:
+            problems.append(Problem("monitoring_interval_seconds", self.monitoring_interval_seconds,
+                                    ", ".join(map(str, MONITORING_INTERVALS)), "enhanced monitoring is always on; "
+                                    "pick an interval"))
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(Problem("log_retention_days", self.log_retention_days,
+                                    f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
+                                    "pick the nearest allowed value"))
+        for field in ("multi_az", "disposable"):
+            if not isinstance(getattr(self, field), bool):
+                problems.append(Problem(field, getattr(self, field), "true or false", f"set {field} to a boolean"))
+        return problems
+
+    def _engine_problems(self) -> list[Problem]:
+        match = re.match(r"^(\d+)\.(\d+)$", self.engine_version) if isinstance(self.engine_version, str) else None
+        allowed = ", ".join(f"{major}.{minor}+" for major, minor in PGVECTOR_MIN_MINOR.items())
+        if not match:
+            return [Problem("engine_version", self.engine_version, "a full version such as 16.8",
+                            "pin the major and minor version", "engine version not pinned")]
+        major, minor = int(match.group(1)), int(match.group(2))
+        if major not in PGVECTOR_MIN_MINOR or minor < PGVECTOR_MIN_MINOR[major]:
+            return [Problem("engine_version", self.engine_version, f"a version RDS ships pgvector for: {allowed}",
+                            "upgrade to a version with pgvector", "no pgvector on this engine version")]
+        return []
+
+
+#: What the bootstrap package carries besides the handler: module -> the distribution that installs it.
+_BUNDLED = {"pg8000": "pg8000", "scramp": "scramp", "asn1crypto": "asn1crypto", "dateutil": "python-dateutil",
+            "six": "six"}
+
+
+def bootstrap_package(workdir: Path | None = None) -> tuple[Path, str]:
+    """Build the bootstrap function's zip: the handler and pure-Python pg8000 with its dependencies.
+
+    Deterministic (sorted entries, fixed timestamps, no bytecode), so the same sources give the same bytes and the
+    same hash, and the synthesized stack does not change unless the code does. Returns (zip path, sha256 hex).
+    """
+    entries: dict[str, bytes] = {}
+    handler = Path(__file__).with_name("pgvector_bootstrap") / "handler.py"
+    entries["handler.py"] = handler.read_bytes()
+    for module, distribution in _BUNDLED.items():
+        # The metadata too: pg8000 and scramp read their own version with importlib.metadata at import time.
+        meta = importlib.metadata.distribution(distribution)
+        entries[f"{distribution.replace('-', '_')}-{meta.version}.dist-info/METADATA"] = \
+            (meta.read_text("METADATA") or "").encode()
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"the bootstrap needs {module} installed (a dependency of vtc-infra)")
+        origin = Path(spec.origin)
+        if origin.name == "__init__.py":
+            for path in sorted(origin.parent.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".txt",
+                                                                                            ".tar", ".json"):
+                    entries[f"{module}/{path.relative_to(origin.parent).as_posix()}"] = path.read_bytes()
+        else:
+            entries[origin.name] = origin.read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, entries[name], compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    folder = Path(workdir or tempfile.gettempdir()) / "vtc-infra-assets"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"pgvector-bootstrap-{digest[:16]}.zip"
+    if not path.exists():
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    return path, digest
+
+
+class PgvectorDatabase(Construct):
+    """Encrypted, guarded RDS PostgreSQL with pgvector ensured by every deploy. See the module docstring."""
+
+    def __init__(self, scope: Construct, id: str, props: DatabaseProps):
+        super().__init__(scope, id)
+        raise_if_any(problem.prefixed(id) for problem in props.validate())
+        self.props = props
+        self.account = account = Account(self)
+        name, net = props.name, props.network
+        identifier = f"{name}-postgres"
+        tags = {"vtc/database": identifier}
+        self._function_name = f"{name}-pgvector-bootstrap"
+        log_groups = [f"/aws/rds/instance/{identifier}/{kind}" for kind in LOG_EXPORTS]
+        function_log_group = f"/aws/lambda/{self._function_name}"
+
+        key_policy = policy_document(self, "key-policy", account_admin_statement(account),
+                                     logs_statement(account, [*log_groups, function_log_group]))
+        self.key = kms_key(self, "key", description=f"{identifier}: storage, secret, insights and logs",
+                           alias=f"{identifier}", policy=key_policy, tags=tags)
+        # Created before the instance, so RDS writes into groups with our retention and key, not its own.
+        self.log_groups = [CloudwatchLogGroup(self, f"log-group-{kind}", name=group,
+                                              retention_in_days=props.log_retention_days, kms_key_id=self.key.arn,
+                                              tags=tags)
+                           for kind, group in zip(LOG_EXPORTS, log_groups)]
+
+        self.subnet_group = DbSubnetGroup(self, "subnet-group", name_prefix=f"{identifier}-",
+                                          subnet_ids=list(net.subnet_ids), tags=tags,
+                                          lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        self.security_group = SecurityGroup(self, "security-group", name_prefix=f"{identifier}-", vpc_id=net.vpc_id,
+                                            description=f"{identifier}: PostgreSQL from the cluster nodes only",
+                                            tags={**tags, "Name": identifier},
+                                            lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        self._client_rules(net.client_security_group_id, "clients", "EKS nodes", tags)
+
+        self.parameter_group = DbParameterGroup(
+            self, "parameter-group", name_prefix=f"{identifier}-{props.parameter_group_family}-",
+            family=props.parameter_group_family, description=f"{identifier} (TLS forced, pg_stat_statements)",
+            parameter=[DbParameterGroupParameter(name=k, value=v, apply_method=m) for k, v, m in (
+                ("rds.force_ssl", "1", "immediate"),
+                ("shared_preload_libraries", "pg_stat_statements", "pending-reboot"),
+                ("pg_stat_statements.track", "all", "immediate"),
+                ("log_min_duration_statement", "500", "immediate"),
+                ("log_connections", "1", "immediate"),
+                ("log_disconnections", "1", "immediate"),
+                ("log_lock_waits", "1", "immediate"),
+                ("log_statement", "ddl", "immediate"),
+                ("log_temp_files", "0", "immediate"),
+            )],
+            tags=tags,
+            # A major upgrade needs a group of the new family: create it before the old one is destroyed.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+
+        monitoring_assume = policy_document(self, "monitoring-role-assume", Statement(
+            actions=["sts:AssumeRole"], principals={"Service": ["monitoring.rds.amazonaws.com"]}))
+        self.monitoring_role = IamRole(self, "monitoring-role", name_prefix=f"{name}-rds-monitoring-"[:38],
+                                       assume_role_policy=monitoring_assume.json, tags=tags)
+        monitoring_policy = IamRolePolicyAttachment(
+            self, "monitoring-role-policy", role=self.monitoring_role.name,
+            policy_arn=account.managed_policy("service-role/AmazonRDSEnhancedMonitoringRole"))
+
+        self.instance = DbInstance(
+            self, "instance", identifier=identifier, engine="postgres", engine_version=props.engine_version,
+            instance_class=props.instance_class, allocated_storage=props.allocated_storage_gib,
+            max_allocated_storage=props.max_allocated_storage_gib, storage_type="gp3", storage_encrypted=True,
+            kms_key_id=self.key.arn, multi_az=props.multi_az, db_name=props.database_name, username="vtc_admin",
+            manage_master_user_password=True, master_user_secret_kms_key_id=self.key.arn,
+            iam_database_authentication_enabled=True, port=PORT,
+            db_subnet_group_name=self.subnet_group.name, vpc_security_group_ids=[self.security_group.id],
+            parameter_group_name=self.parameter_group.name, publicly_accessible=False,
+            ca_cert_identifier="rds-ca-rsa2048-g1",
+            backup_retention_period=props.backup_retention_days, backup_window=props.backup_window,
+            maintenance_window=props.maintenance_window, copy_tags_to_snapshot=True,
+            delete_automated_backups=props.disposable,
+            auto_minor_version_upgrade=False, allow_major_version_upgrade=False,
+            performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
+            performance_insights_retention_period=props.performance_insights_retention_days,
+            monitoring_interval=props.monitoring_interval_seconds, monitoring_role_arn=self.monitoring_role.arn,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            deletion_protection=not props.disposable, skip_final_snapshot=props.disposable,
+            final_snapshot_identifier=None if props.disposable else f"{identifier}-final",
+            tags=tags, depends_on=[*self.log_groups, monitoring_policy],
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=not props.disposable))
+
+        self._bootstrap(tags, function_log_group)
+
+    def _client_rules(self, client_group: str, id: str, what: str, tags) -> None:
+        """Admit ``client_group`` on 5432, and let it out to the database (its egress is closed otherwise)."""
+        VpcSecurityGroupIngressRule(self, f"from-{id}", security_group_id=self.security_group.id,
+                                    referenced_security_group_id=client_group, ip_protocol="tcp", from_port=PORT,
+                                    to_port=PORT, description=f"PostgreSQL from {what}", tags=tags)
+        VpcSecurityGroupEgressRule(self, f"{id}-to-database", security_group_id=client_group,
+                                   referenced_security_group_id=self.security_group.id, ip_protocol="tcp",
+                                   from_port=PORT, to_port=PORT, description=f"{what} to PostgreSQL", tags=tags)
+
+    def _bootstrap(self, tags, log_group_name: str) -> None:
+        props, account = self.props, self.account
+        package, digest = bootstrap_package()
+        asset = TerraformAsset(self, "bootstrap-code", path=str(package), type=AssetType.FILE, asset_hash=digest)
+
+        self.bootstrap_security_group = SecurityGroup(
+            self, "bootstrap-security-group", name_prefix=f"{self._function_name}-", vpc_id=props.network.vpc_id,
+            description=f"{self._function_name}: out to the database and to AWS APIs only",
+            tags={**tags, "Name": self._function_name},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        VpcSecurityGroupEgressRule(self, "bootstrap-to-aws-apis", security_group_id=self.bootstrap_security_group.id,
+                                   cidr_ipv4="0.0.0.0/0", ip_protocol="tcp", from_port=443, to_port=443,
+                                   description="Secrets Manager over HTTPS (through NAT)", tags=tags)
+        self._client_rules(self.bootstrap_security_group.id, "bootstrap", "the pgvector bootstrap", tags)
+
+        log_group = CloudwatchLogGroup(self, "bootstrap-log-group", name=log_group_name,
+                                       retention_in_days=props.log_retention_days, kms_key_id=self.key.arn, tags=tags)
+        assume = policy_document(self, "bootstrap-role-assume", Statement(
+            actions=["sts:AssumeRole"], principals={"Service": ["lambda.amazonaws.com"]}))
+        role = IamRole(self, "bootstrap-role", name_prefix=f"{props.name}-pgvector-"[:38],
+                       assume_role_policy=assume.json, tags=tags)
+        vpc_access = IamRolePolicyAttachment(
+            self, "bootstrap-role-vpc-access", role=role.name,
+            policy_arn=account.managed_policy("service-role/AWSLambdaVPCAccessExecutionRole"))
+        tracing = IamRolePolicyAttachment(self, "bootstrap-role-xray", role=role.name,
+                                          policy_arn=account.managed_policy("AWSXRayDaemonWriteAccess"))
+        secret_arn = self.instance.master_user_secret.get(0).secret_arn
+        read = policy_document(self, "bootstrap-role-policy-document",
+                               Statement(sid="ReadTheMasterSecret", actions=["secretsmanager:GetSecretValue"],
+                                         resources=[secret_arn]),
+                               Statement(sid="DecryptTheMasterSecret", actions=["kms:Decrypt"],
+                                         resources=[self.key.arn]))
+        policy = IamRolePolicy(self, "bootstrap-role-policy", role=role.id, name="read-master-secret",
+                               policy=read.json)
+
+        self.bootstrap_function = LambdaFunction(
+            self, "bootstrap-function", function_name=self._function_name, role=role.arn, runtime="python3.12",
+            architectures=["arm64"], handler="handler.handler", filename=asset.path, source_code_hash=digest,
+            timeout=120, memory_size=256, reserved_concurrent_executions=1,
+            description="CREATE EXTENSION vector, the application role and schema (idempotent)",
+            vpc_config=LambdaFunctionVpcConfig(subnet_ids=list(props.network.bootstrap_subnet_ids),
+                                               security_group_ids=[self.bootstrap_security_group.id]),
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            tags=tags, depends_on=[log_group, vpc_access, tracing, policy])
+        event = {"secret_arn": secret_arn, "host": self.instance.address, "port": PORT,
+                 "database": props.database_name, "app_role": props.app_role, "app_schema": props.app_schema}
+        self.bootstrap_invocation = LambdaInvocation(
+            self, "bootstrap-invocation", function_name=self.bootstrap_function.function_name,
+            input=Fn.jsonencode(event),
+            # Run again when the code or the engine changes, not only when the input does.
+            triggers={"code": digest, "engine_version": props.engine_version},
+            depends_on=[self.instance])
+
+    # --- typed outputs ------------------------------------------------------------------------------------------------
+
+    @property
+    def db_instance_id(self) -> str:
+        """The instance identifier (``<name>-postgres``): the ``DBInstanceIdentifier`` dimension of its metrics."""
+        return self.instance.identifier
+
+    @property
+    def db_endpoint_address(self) -> str:
+        return self.instance.address
+
+    @property
+    def db_port(self) -> int:
+        return PORT
+
+    @property
+    def db_name(self) -> str:
+        return self.props.database_name
+
+    @property
+    def db_master_secret_arn(self) -> str:
+        return self.instance.master_user_secret.get(0).secret_arn
+
+    @property
+    def db_security_group_id(self) -> str:
+        return self.security_group.id

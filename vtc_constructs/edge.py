@@ -1,0 +1,499 @@
+"""Edge: the public ALB with TLS 1.3, WAF, access logs, and blue/green target groups weighted at deploy time.
+
+Usage::
+
+    from vtc_constructs import Edge, EdgeProps, Certificate
+
+    edge = Edge(self, "edge", EdgeProps(
+        name="vtc-production",
+        network=network.edge_network(target_security_group_id=cluster.node_security_group_id),
+        certificate=Certificate(domain_name="app.example.com", hosted_zone_name="example.com"),
+        blue_weight=100, green_weight=0,     # plain numbers, or Terraform variables (see PlatformStack)
+    ))
+    edge.blue_target_group_arn, edge.green_target_group_arn, edge.alb_dns_name
+
+Fixed, not optional: HTTPS only (port 80 answers with a permanent redirect and nothing else); a TLS 1.3 security
+policy; invalid header fields dropped, the strictest desync mitigation, HTTP/2; access logs to a bucket the
+construct owns (SSE-S3, the only encryption ALB log delivery writes to; versioned; expiring; public access
+blocked; TLS-only policy plus the ELB log-delivery grant); a regional WAF web ACL with AWS's common, known-bad-
+inputs, anonymous-IP and IP-reputation rule groups and a per-IP rate limit, logging to an encrypted log group; the
+ALB's security group admits 443 and 80 from the listed CIDRs and may only reach the targets' security group on the
+target port.
+
+Blue/green: two IP target groups, ``<name>-blue`` and ``<name>-green``, and one HTTPS listener forwarding by weight.
+Shifting traffic (0 -> 10 -> 50 -> 100 % green) or rolling back changes the listener's weights and nothing else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Union
+
+from cdktf import Fn, TerraformResourceLifecycle, Token
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionForward,
+    LbListenerDefaultActionForwardStickiness,
+    LbListenerDefaultActionForwardTargetGroup,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from cdktf_cdktf_provider_aws.wafv2_web_acl import (
+    Wafv2WebAcl,
+    Wafv2WebAclDefaultAction,
+    Wafv2WebAclRule,
+    Wafv2WebAclRuleAction,
+    Wafv2WebAclRuleOverrideAction,
+    Wafv2WebAclRuleVisibilityConfig,
+    Wafv2WebAclVisibilityConfig,
+)
+from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
+
+from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
+from .errors import Problem, raise_if_any
+from .network import LOG_RETENTION_DAYS
+
+#: ALB security policies that negotiate TLS 1.3. Ref:
+#: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
+TLS13_POLICIES = ("ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                  "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04")
+MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                       "AWSManagedRulesAnonymousIpList", "AWSManagedRulesAmazonIpReputationList")
+COLOURS = ("blue", "green")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}[a-z0-9]$")  # <name>-green must fit a 32-character target group name
+_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+Weight = Union[int, float]  # or a Terraform number token (a variable's number_value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Certificate:
+    """The HTTPS certificate: an existing ACM certificate, or one the construct requests and validates by DNS.
+
+    Give either ``certificate_arn``, or ``domain_name`` with the Route 53 ``hosted_zone_name`` it validates in.
+    """
+
+    certificate_arn: str | None = None
+    domain_name: str | None = None
+    hosted_zone_name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeNetwork:
+    """Where the ALB lives and what it sends traffic to; ``Network.edge_network(...)`` gives it.
+
+    :param target_admitted_ports: default: empty, and the construct itself opens ``target_port`` on the target
+        security group to the ALB. When the caller manages that group's rules, list the ports it admits from the
+        ALB: ``target_port`` must be one of them.
+    """
+
+    vpc_id: str
+    public_subnet_ids: tuple[str, ...]
+    target_security_group_id: str
+    target_admitted_ports: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeProps:
+    """Input of :class:`Edge`.
+
+    :param name: prefix of the ALB, target groups (``<name>-blue``), WAF and bucket names; up to 21 characters.
+        Required. Target group names must match the AWS Load Balancer Controller's IRSA policy (``<cluster>-*``).
+    :param network: :class:`EdgeNetwork`. Required.
+    :param certificate: :class:`Certificate`. Required: HTTPS needs one.
+    :param blue_weight: default: 100. :param green_weight: default: 0. Each 0-100, not both 0; numbers or
+        Terraform number tokens (so a deploy can change them without a code change).
+    :param target_port: default: 8080, the services' container port.
+    :param health_check_path: default: ``/healthz``.
+    :param ingress_cidrs: default: the whole internet, for a public site.
+    :param deletion_protection: default: True.
+    :param idle_timeout_seconds: default: 60.
+    :param tls_policy: default: ``ELBSecurityPolicy-TLS13-1-2-2021-06`` (TLS 1.3, and 1.2 for older clients); any of
+        :data:`TLS13_POLICIES`.
+    :param rate_limit_per_5_minutes: default: 2,000 requests per client IP per 5 minutes, then blocked.
+    :param access_log_expiry_days: default: 90.
+    :param waf_log_retention_days: default: 365.
+    """
+
+    name: str
+    network: EdgeNetwork
+    certificate: Certificate
+    blue_weight: Weight = 100
+    green_weight: Weight = 0
+    target_port: int = 8080
+    health_check_path: str = "/healthz"
+    ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    deletion_protection: bool = True
+    idle_timeout_seconds: int = 60
+    tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    rate_limit_per_5_minutes: int = 2000
+    access_log_expiry_days: int = 90
+    waf_log_retention_days: int = 365
+
+    def validate(self, *, check_network: bool = True) -> list[Problem]:
+        problems: list[Problem] = []
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            problems.append(Problem("name", self.name, "3-21 characters of a-z, 0-9 and '-'",
+                                    "shorten the name: '<name>-green' must fit a 32-character target group name"))
+        problems += _weight_problems(self.blue_weight, self.green_weight)
+        if check_network:
+            if len(self.network.public_subnet_ids) < 2:
+                problems.append(Problem("network.public_subnet_ids", list(self.network.public_subnet_ids),
+                                        "public subnets in at least 2 AZs", "an ALB needs two Availability Zones",
+                                        "too few Availability Zones"))
+            admitted = self.network.target_admitted_ports
+            if admitted and self.target_port not in admitted:
+                problems.append(Problem("target_port", self.target_port, f"a port the target security group "
+                                        f"admits from the ALB: {list(admitted)}",
+                                        "change target_port or open it on the nodes' security group",
+                                        "targets unreachable"))
+        problems += self._certificate_problems()
+        if not isinstance(self.target_port, int) or not 1024 <= self.target_port <= 65535 or \
+                self.target_port in (10250,):
+            problems.append(Problem("target_port", self.target_port, "1024-65535, not the kubelet's 10250",
+                                    "use the services' container port"))
+        if not isinstance(self.health_check_path, str) or not re.match(r"^/[\w./-]*$", self.health_check_path):
+            problems.append(Problem("health_check_path", self.health_check_path, "a path starting with /",
+                                    "e.g. /healthz"))
+        for i, cidr in enumerate(self.ingress_cidrs):
+            try:
+                ipaddress.IPv4Network(cidr, strict=True)
+            except (ValueError, TypeError) as exc:
+                problems.append(Problem(f"ingress_cidrs[{i}]", cidr, "an IPv4 CIDR", f"correct it ({exc})",
+                                        "malformed CIDR"))
+        if not self.ingress_cidrs:
+            problems.append(Problem("ingress_cidrs", [], "at least one CIDR", "list who may reach the site",
+                                    "nobody admitted"))
+        if self.tls_policy not in TLS13_POLICIES:
+            problems.append(Problem("tls_policy", self.tls_policy, ", ".join(TLS13_POLICIES),
+                                    "pick a TLS 1.3 policy", "not a TLS 1.3 policy"))
+        checks = (("idle_timeout_seconds", 1, 4000), ("rate_limit_per_5_minutes", 100, 2_000_000_000),
+                  ("access_log_expiry_days", 1, 3650))
+        for field, low, high in checks:
+            value = getattr(self, field)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                problems.append(Problem(field, value, f"{low} to {high}", f"set {field} within the range"))
+        if self.waf_log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(Problem("waf_log_retention_days", self.waf_log_retention_days,
+                                    f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
+                                    "pick the nearest allowed value"))
+        if not isinstance(self.deletion_protection, bool):
+            problems.append(Problem("deletion_protection", self.deletion_protection, "true or false",
+                                    "set a boolean"))
+        return problems
+
+    def _certificate_problems(self) -> list[Problem]:
+        cert = self.certificate
+        by_arn = cert.certificate_arn is not None
+        by_dns = cert.domain_name is not None or cert.hosted_zone_name is not None
+        if by_arn == by_dns:
+            return [Problem("certificate", {k: v for k, v in vars(cert).items() if v is not None},
+                            "either certificate_arn, or domain_name with hosted_zone_name",
+                            "HTTPS needs a certificate: name an ACM certificate, or a domain to request one for",
+                            "no certificate" if not by_arn else "two certificates")]
+        problems = []
+        if by_arn and not _ARN_RE.match(str(cert.certificate_arn)):
+            problems.append(Problem("certificate.certificate_arn", cert.certificate_arn, "an ACM certificate ARN",
+                                    "copy the ARN from ACM"))
+        if by_dns:
+            for field in ("domain_name", "hosted_zone_name"):
+                value = getattr(cert, field)
+                if not isinstance(value, str) or not _DOMAIN_RE.match(value):
+                    problems.append(Problem(f"certificate.{field}", value, "a lower-case DNS name",
+                                            f"set certificate.{field}"))
+            if not problems and not (cert.domain_name == cert.hosted_zone_name or
+                                     cert.domain_name.endswith("." + cert.hosted_zone_name)):
+                problems.append(Problem("certificate.domain_name", cert.domain_name,
+                                        f"a name inside {cert.hosted_zone_name}",
+                                        "validate the certificate in the zone that holds the name",
+                                        "domain outside the zone"))
+        return problems
+
+
+def _weight_problems(blue: Weight, green: Weight) -> list[Problem]:
+    """Weights are checked here when they are numbers; as Terraform variables, their validation blocks check them."""
+    problems = []
+    plain = {}
+    for colour, value in (("blue_weight", blue), ("green_weight", green)):
+        if isinstance(value, str) and Token.is_unresolved(value) or _is_number_token(value):
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            problems.append(Problem(colour, value, "a whole number from 0 to 100", "set a percentage weight"))
+        else:
+            plain[colour] = value
+    if len(plain) == 2 and plain["blue_weight"] == plain["green_weight"] == 0:
+        problems.append(Problem("green_weight", 0, "not 0 while blue_weight is 0 too",
+                                "give the live colour a weight; both at 0 sends traffic nowhere", "no live colour"))
+    return problems
+
+
+def _is_number_token(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and Token.is_unresolved(value)
+
+
+class Edge(Construct):
+    """The public entry point. See the module docstring for what is fixed and :class:`EdgeProps` for inputs."""
+
+    def __init__(self, scope: Construct, id: str, props: EdgeProps):
+        super().__init__(scope, id)
+        raise_if_any(problem.prefixed(id) for problem in props.validate())
+        self.props = props
+        self.account = Account(self)
+        tags = {"vtc/edge": props.name}
+        self._security_group(tags)
+        self._access_log_bucket(tags)
+        certificate_arn = self._certificate(tags)
+
+        self.alb = Lb(
+            self, "alb", name=props.name, load_balancer_type="application", internal=False,
+            subnets=list(props.network.public_subnet_ids), security_groups=[self.security_group.id],
+            drop_invalid_header_fields=True, desync_mitigation_mode="strictest", enable_http2=True,
+            idle_timeout=props.idle_timeout_seconds, enable_deletion_protection=props.deletion_protection,
+            preserve_host_header=True, xff_header_processing_mode="append",
+            access_logs=LbAccessLogs(bucket=self.log_bucket.id, prefix="alb", enabled=True),
+            tags=tags, depends_on=[self.log_bucket_policy])
+
+        self.target_groups = {colour: LbTargetGroup(
+            self, f"{colour}-target-group", name=f"{props.name}-{colour}", port=props.target_port, protocol="HTTP",
+            target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay="30",
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True, path=props.health_check_path, matcher="200", protocol="HTTP", port="traffic-port",
+                interval=10, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
+            tags={**tags, "vtc/colour": colour},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=False)) for colour in COLOURS}
+
+        weights = {"blue": props.blue_weight, "green": props.green_weight}
+        self.https_listener = LbListener(
+            self, "https-listener", load_balancer_arn=self.alb.arn, port=443, protocol="HTTPS",
+            ssl_policy=props.tls_policy, certificate_arn=certificate_arn,
+            default_action=[LbListenerDefaultAction(type="forward", forward=LbListenerDefaultActionForward(
+                target_group=[LbListenerDefaultActionForwardTargetGroup(arn=self.target_groups[c].arn,
+                                                                         weight=weights[c]) for c in COLOURS],
+                stickiness=LbListenerDefaultActionForwardStickiness(enabled=False, duration=1)))],
+            tags=tags)
+        self.http_listener = LbListener(
+            self, "http-listener", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
+            default_action=[LbListenerDefaultAction(type="redirect", redirect=LbListenerDefaultActionRedirect(
+                protocol="HTTPS", port="443", status_code="HTTP_301"))],
+            tags=tags)
+        self._alias_record()
+        self._waf(tags)
+
+    # --- network ----------------------------------------------------------------------------------------------------
+
+    def _security_group(self, tags) -> None:
+        props = self.props
+        self.security_group = SecurityGroup(
+            self, "security-group", name_prefix=f"{props.name}-alb-", vpc_id=props.network.vpc_id,
+            description=f"{props.name} ALB: HTTPS (and HTTP for the redirect) in, targets out",
+            tags={**tags, "Name": f"{props.name}-alb"},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        for i, cidr in enumerate(props.ingress_cidrs):
+            for port, what in ((443, "HTTPS"), (80, "HTTP, answered with a redirect to HTTPS")):
+                VpcSecurityGroupIngressRule(self, f"ingress-{port}-{i}", security_group_id=self.security_group.id,
+                                            cidr_ipv4=cidr, ip_protocol="tcp", from_port=port, to_port=port,
+                                            description=what, tags=tags)
+        target = props.network.target_security_group_id
+        VpcSecurityGroupEgressRule(self, "egress-to-targets", security_group_id=self.security_group.id,
+                                   referenced_security_group_id=target, ip_protocol="tcp",
+                                   from_port=props.target_port, to_port=props.target_port,
+                                   description="To the targets (pods) on the target port only", tags=tags)
+        if not props.network.target_admitted_ports:
+            VpcSecurityGroupIngressRule(self, "targets-from-alb", security_group_id=target,
+                                        referenced_security_group_id=self.security_group.id, ip_protocol="tcp",
+                                        from_port=props.target_port, to_port=props.target_port,
+                                        description=f"{props.name} ALB to the pods", tags=tags)
+
+    # --- access logs ------------------------------------------------------------------------------------------------
+
+    def _access_log_bucket(self, tags) -> None:
+        props, account = self.props, self.account
+        self.log_bucket = S3Bucket(self, "access-log-bucket", bucket_prefix=f"{props.name}-alb-logs-",
+                                   force_destroy=not props.deletion_protection, tags=tags)
+        bucket = self.log_bucket.id
+        S3BucketOwnershipControls(self, "access-log-ownership", bucket=bucket,
+                                  rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"))
+        public = S3BucketPublicAccessBlock(self, "access-log-public-access", bucket=bucket, block_public_acls=True,
+                                           block_public_policy=True, ignore_public_acls=True,
+                                           restrict_public_buckets=True)
+        # ALB access log delivery writes only to SSE-S3 buckets (not SSE-KMS).
+        # Ref: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+        S3BucketServerSideEncryptionConfigurationA(
+            self, "access-log-encryption", bucket=bucket, rule=[S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=(
+                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256")))])
+        versioning = S3BucketVersioningA(self, "access-log-versioning", bucket=bucket,
+                                         versioning_configuration=S3BucketVersioningVersioningConfiguration(
+                                             status="Enabled"))
+        S3BucketLifecycleConfiguration(
+            self, "access-log-lifecycle", bucket=bucket, depends_on=[versioning],
+            rule=[S3BucketLifecycleConfigurationRule(
+                id="expire-access-logs", status="Enabled", filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.access_log_expiry_days)],
+                noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                    noncurrent_days=7)],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)])])
+        elb_account = DataAwsElbServiceAccount(self, "elb-account")
+        objects = f"{self.log_bucket.arn}/alb/AWSLogs/{account.id}/*"
+        policy = policy_document(
+            self, "access-log-bucket-policy-document",
+            Statement(sid="DenyInsecureTransport", effect="Deny", actions=["s3:*"],
+                      resources=[self.log_bucket.arn, f"{self.log_bucket.arn}/*"], principals={"*": ["*"]},
+                      conditions=[("Bool", "aws:SecureTransport", ["false"])]),
+            # Regions since 2022 deliver as the log-delivery service; older ones as the region's ELB account.
+            Statement(sid="LogDeliveryService", actions=["s3:PutObject"], resources=[objects],
+                      principals={"Service": ["logdelivery.elasticloadbalancing.amazonaws.com"]}),
+            Statement(sid="ElbAccountOfThisRegion", actions=["s3:PutObject"], resources=[objects],
+                      principals={"AWS": [elb_account.arn]}))
+        self.log_bucket_policy = S3BucketPolicy(self, "access-log-bucket-policy", bucket=bucket,
+                                                policy=policy.json, depends_on=[public])
+
+    # --- certificate ------------------------------------------------------------------------------------------------
+
+    def _certificate(self, tags) -> str:
+        cert = self.props.certificate
+        self.zone = None
+        if cert.certificate_arn:
+            return cert.certificate_arn
+        self.zone = DataAwsRoute53Zone(self, "zone", name=cert.hosted_zone_name, private_zone=False)
+        self.certificate = AcmCertificate(self, "certificate", domain_name=cert.domain_name,
+                                          validation_method="DNS", key_algorithm="EC_prime256v1", tags=tags,
+                                          lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        option = Fn.element(Fn.tolist(self.certificate.domain_validation_options), 0)
+        record = Route53Record(
+            self, "certificate-validation-record", zone_id=self.zone.zone_id, allow_overwrite=True, ttl=300,
+            name=Token.as_string(Fn.lookup(option, "resource_record_name", None)),
+            type=Token.as_string(Fn.lookup(option, "resource_record_type", None)),
+            records=[Token.as_string(Fn.lookup(option, "resource_record_value", None))])
+        validation = AcmCertificateValidation(self, "certificate-validation", certificate_arn=self.certificate.arn,
+                                              validation_record_fqdns=[record.fqdn])
+        return validation.certificate_arn
+
+    def _alias_record(self) -> None:
+        """The site's name, pointing at the ALB, in the zone that validated its certificate."""
+        if self.zone is None:
+            return
+        Route53Record(self, "alias-record", zone_id=self.zone.zone_id, name=self.props.certificate.domain_name,
+                      type="A", alias=Route53RecordAlias(name=self.alb.dns_name, zone_id=self.alb.zone_id,
+                                                         evaluate_target_health=True))
+
+    # --- WAF --------------------------------------------------------------------------------------------------------
+
+    def _waf(self, tags) -> None:
+        props, account = self.props, self.account
+        metric = re.sub(r"[^A-Za-z0-9]", "", props.name.title())
+
+        def visibility(name: str) -> Wafv2WebAclRuleVisibilityConfig:
+            return Wafv2WebAclRuleVisibilityConfig(cloudwatch_metrics_enabled=True, metric_name=f"{metric}{name}",
+                                                   sampled_requests_enabled=True)
+
+        rules = [Wafv2WebAclRule(name=group, priority=i * 10, override_action=Wafv2WebAclRuleOverrideAction(none={}),
+                                 statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                                 visibility_config=visibility(group.removeprefix("AWSManagedRules")))
+                 for i, group in enumerate(MANAGED_RULE_GROUPS, start=1)]
+        rules.append(Wafv2WebAclRule(
+            name="RateLimitPerIp", priority=100, action=Wafv2WebAclRuleAction(block={}),
+            statement={"rate_based_statement": {"limit": props.rate_limit_per_5_minutes,
+                                                "aggregate_key_type": "IP", "evaluation_window_sec": 300}},
+            visibility_config=visibility("RateLimit")))
+        self.web_acl = Wafv2WebAcl(self, "web-acl", name=props.name, scope="REGIONAL",
+                                   description=f"{props.name}: AWS managed rules and a per-IP rate limit",
+                                   default_action=Wafv2WebAclDefaultAction(allow={}), rule=rules,
+                                   visibility_config=Wafv2WebAclVisibilityConfig(
+                                       cloudwatch_metrics_enabled=True, metric_name=f"{metric}WebAcl",
+                                       sampled_requests_enabled=True),
+                                   tags=tags)
+        Wafv2WebAclAssociation(self, "web-acl-association", resource_arn=self.alb.arn,
+                               web_acl_arn=self.web_acl.arn)
+        # WAF logs only to log groups whose name starts with aws-waf-logs-.
+        log_group_name = f"aws-waf-logs-{props.name}"
+        key_policy = policy_document(self, "waf-log-key-policy", account_admin_statement(account),
+                                     logs_statement(account, [log_group_name]))
+        key = kms_key(self, "waf-log-key", description=f"{props.name} WAF logs", alias=f"{props.name}-waf-logs",
+                      policy=key_policy, tags=tags)
+        self.waf_log_group = CloudwatchLogGroup(self, "waf-log-group", name=log_group_name,
+                                                retention_in_days=props.waf_log_retention_days, kms_key_id=key.arn,
+                                                tags=tags)
+        Wafv2WebAclLoggingConfiguration(self, "waf-logging", resource_arn=self.web_acl.arn,
+                                        log_destination_configs=[self.waf_log_group.arn])
+
+    # --- typed outputs ----------------------------------------------------------------------------------------------
+
+    @property
+    def alb_arn(self) -> str:
+        return self.alb.arn
+
+    @property
+    def alb_dns_name(self) -> str:
+        return self.alb.dns_name
+
+    @property
+    def alb_zone_id(self) -> str:
+        return self.alb.zone_id
+
+    @property
+    def alb_security_group_id(self) -> str:
+        return self.security_group.id
+
+    @property
+    def blue_target_group_arn(self) -> str:
+        return self.target_groups["blue"].arn
+
+    @property
+    def green_target_group_arn(self) -> str:
+        return self.target_groups["green"].arn
+
+    @property
+    def https_listener_arn(self) -> str:
+        return self.https_listener.arn
+
+    @property
+    def web_acl_arn(self) -> str:
+        return self.web_acl.arn
+
+    @property
+    def access_log_bucket_name(self) -> str:
+        return self.log_bucket.id

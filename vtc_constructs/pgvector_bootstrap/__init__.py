@@ -1,0 +1,1 @@
+"""The code the database construct packages into its bootstrap Lambda (``handler.py``), importable for tests."""
