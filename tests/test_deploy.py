@@ -231,7 +231,7 @@ def test_alb_serves_https_with_tls13_and_redirects_http(deployed):
     aws, env = deployed["aws"], deployed["env"]
     elb = aws.client("elbv2", env.region)
     (alb,) = [lb for lb in elb.describe_load_balancers()["LoadBalancers"] if lb["LoadBalancerName"] == "vtc-staging"]
-    assert alb["Scheme"] == "internet-facing"
+    assert alb["Type"] == "application"
     listeners = {l["Port"]: l for l in elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]}
     assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import ENVIRONMENT_NAMES
@@ -27,7 +29,8 @@ def test_no_failure_outside_the_suppression_file_and_no_stale_suppression(report
 def test_every_suppression_names_a_check_a_resource_stacks_and_a_reason():
     for entry in checkov.load_suppressions():
         assert entry.check.startswith("CKV")
-        assert entry.resource.startswith(("resource.", "data."))
+        # checkov's address: resource.<id> / data.<id> for attribute checks, <type>.<id> for graph checks.
+        assert re.match(r"^(resource|data|aws_[a-z0-9_]+)\.[A-Za-z0-9_-]+_[0-9A-F]{8}$", entry.resource), entry
         assert set(entry.stacks) <= set(ENVIRONMENT_NAMES) and entry.stacks
         assert len(entry.reason.split()) >= 8
 

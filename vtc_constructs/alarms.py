@@ -1,0 +1,394 @@
+"""Alarms: SLO alarms for every layer, paging through encrypted SNS, and a golden-signals dashboard.
+
+Usage::
+
+    from vtc_constructs import Alarms, AlarmsProps, AlarmTargets, AlarmThresholds
+
+    Alarms(self, "alarms", AlarmsProps(
+        name="vtc-production",
+        targets=AlarmTargets(alb_arn_suffix=edge.alb.arn_suffix, ..., cluster_name=cluster.cluster_name),
+        thresholds=AlarmThresholds(alb_p99_latency_ms=100),
+        page_email_endpoints=("oncall@example.com",),
+    ))
+
+Two topics, both encrypted with a customer-managed key that CloudWatch may use: ``<name>-page`` wakes somebody up
+(every SLO alarm, and the composite "live colour unhealthy" alarm), ``<name>-notify`` files a ticket (the
+per-colour health alarms, which matter only for the colour that takes traffic). Every alarm has an alarm and an OK
+action, a description that says what to look at first, and a deliberate treatment of missing data.
+
+What is watched, per layer:
+
+* ALB: p99 target response time above the SLO; 5xx rate (metric math: target 5xx over requests); ELB-generated
+  5xx; rejected connections; unhealthy hosts per colour; a composite that pages only when a colour with traffic
+  (weight above 0) is unhealthy.
+* RDS: CPU; free storage as a share of the allocation; freeable memory as a share of the instance class's memory;
+  connections against the class's default ``max_connections``; read and write latency. A Multi-AZ *instance*
+  deployment has a standby that cannot be read and publishes no replica lag, so there is no lag alarm to make.
+* EKS (Container Insights): node CPU and memory utilisation, failed nodes; API server 5xx from the control plane.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Union
+
+from cdktf import Fn, Op, Token
+from constructs import Construct
+
+from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
+from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+    CloudwatchMetricAlarm,
+    CloudwatchMetricAlarmMetricQuery,
+    CloudwatchMetricAlarmMetricQueryMetric,
+)
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+
+from ._common import Account, Statement, account_admin_statement, kms_key, policy_document
+from .errors import Problem, raise_if_any
+
+#: Memory of the RDS instance classes this library sizes alarms for (GiB).
+#: Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Summary.html
+RDS_INSTANCE_MEMORY_GIB = {
+    "db.t4g.medium": 4, "db.t4g.large": 8, "db.t4g.xlarge": 16, "db.t4g.2xlarge": 32,
+    "db.m6g.large": 8, "db.m6g.xlarge": 16, "db.m6g.2xlarge": 32, "db.m6g.4xlarge": 64,
+    "db.m7g.large": 8, "db.m7g.xlarge": 16, "db.m7g.2xlarge": 32, "db.m7g.4xlarge": 64,
+    "db.r6g.large": 16, "db.r6g.xlarge": 32, "db.r6g.2xlarge": 64, "db.r6g.4xlarge": 128,
+    "db.r7g.large": 16, "db.r7g.xlarge": 32, "db.r7g.2xlarge": 64, "db.r7g.4xlarge": 128,
+}
+GIB = 1024 ** 3
+#: RDS for PostgreSQL's default max_connections is LEAST(DBInstanceClassMemory / 9531392, 5000).
+#: Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections
+MAX_CONNECTIONS_DIVISOR = 9531392
+
+Number = Union[int, float]
+
+
+def rds_max_connections(instance_class: str) -> int:
+    """The default ``max_connections`` of ``instance_class`` (an upper estimate: RDS subtracts what the OS uses)."""
+    return min(RDS_INSTANCE_MEMORY_GIB[instance_class] * GIB // MAX_CONNECTIONS_DIVISOR, 5000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmThresholds:
+    """When to page; every field has a default that fits the platform's production SLOs.
+
+    Percentages are 0-100. ``period_seconds`` is the metric period (a multiple of 60); an alarm fires when
+    ``datapoints_to_alarm`` of the last ``evaluation_periods`` periods breach.
+    """
+
+    alb_p99_latency_ms: int = 100
+    alb_5xx_rate_percent: float = 1.0
+    alb_elb_5xx_count: int = 10
+    alb_rejected_connections: int = 0
+    rds_cpu_percent: float = 80.0
+    rds_free_storage_percent: float = 15.0
+    rds_freeable_memory_percent: float = 10.0
+    rds_connections_percent: float = 80.0
+    rds_read_latency_ms: int = 20
+    rds_write_latency_ms: int = 20
+    eks_node_cpu_percent: float = 80.0
+    eks_node_memory_percent: float = 85.0
+    eks_failed_nodes: int = 0
+    eks_apiserver_5xx_count: int = 10
+    period_seconds: int = 60
+    evaluation_periods: int = 5
+    datapoints_to_alarm: int = 3
+
+    def validate(self) -> list[Problem]:
+        problems = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                problems.append(Problem(f.name, value, "a number", f"set {f.name} to a number"))
+            elif f.name.endswith("_percent") and not 0 < value <= 100:
+                problems.append(Problem(f.name, value, "a percentage above 0, at most 100", "give a share"))
+            elif f.name.endswith(("_ms", "_count", "_connections", "_nodes")) and value < 0:
+                problems.append(Problem(f.name, value, ">= 0", "a count or duration cannot be negative"))
+        period = self.period_seconds
+        if isinstance(period, int) and (period <= 0 or period % 60):
+            problems.append(Problem("period_seconds", period, "a positive multiple of 60", "e.g. 60 or 300"))
+        evaluation, datapoints = self.evaluation_periods, self.datapoints_to_alarm
+        if isinstance(evaluation, int) and evaluation < 1:
+            problems.append(Problem("evaluation_periods", evaluation, ">= 1", "evaluate at least one period"))
+        if isinstance(datapoints, int) and datapoints < 1:
+            problems.append(Problem("datapoints_to_alarm", datapoints, ">= 1", "alarm on at least one datapoint"))
+        elif isinstance(evaluation, int) and isinstance(datapoints, int) and evaluation < datapoints:
+            problems.append(Problem("evaluation_periods", evaluation, f">= datapoints_to_alarm ({datapoints})",
+                                    "evaluate at least as many periods as must breach", "fewer periods than datapoints"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmTargets:
+    """What to watch: the typed outputs of the other constructs (or of any other stack)."""
+
+    alb_arn_suffix: str
+    target_group_arn_suffixes: dict[str, str]  # colour -> target group ARN suffix
+    colour_weights: dict[str, Number]  # colour -> weight (a number or a Terraform number token)
+    db_instance_id: str
+    db_instance_class: str
+    db_allocated_storage_gib: int
+    cluster_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmsProps:
+    """Input of :class:`Alarms`.
+
+    :param name: prefix of the topics, alarms and the dashboard. Required.
+    :param targets: :class:`AlarmTargets`. Required.
+    :param thresholds: default: :class:`AlarmThresholds` defaults (production SLOs).
+    :param page_email_endpoints: default: none. E-mail addresses subscribed to the paging topic.
+    :param page_https_endpoints: default: none. HTTPS endpoints (a PagerDuty or Opsgenie integration URL)
+        subscribed to the paging topic.
+    :param notify_email_endpoints: default: none. E-mail addresses subscribed to the ticket topic.
+    """
+
+    name: str
+    targets: AlarmTargets
+    thresholds: AlarmThresholds = AlarmThresholds()
+    page_email_endpoints: tuple[str, ...] = ()
+    page_https_endpoints: tuple[str, ...] = ()
+    notify_email_endpoints: tuple[str, ...] = ()
+
+    def validate(self) -> list[Problem]:
+        problems = [p.prefixed("thresholds") for p in self.thresholds.validate()]
+        if not isinstance(self.name, str) or not re.match(r"^[a-z][a-z0-9-]{1,40}$", self.name):
+            problems.append(Problem("name", self.name, "a-z, 0-9 and '-'", "use the environment's prefix"))
+        for field in ("page_email_endpoints", "notify_email_endpoints"):
+            for i, address in enumerate(getattr(self, field)):
+                if not isinstance(address, str) or not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", address):
+                    problems.append(Problem(f"{field}[{i}]", address, "an e-mail address", "correct the address"))
+        for i, url in enumerate(self.page_https_endpoints):
+            if not isinstance(url, str) or not re.match(r"^https://[^\s/]+/\S*$", url):
+                problems.append(Problem(f"page_https_endpoints[{i}]", url, "an https:// URL",
+                                        "paste the integration's HTTPS URL"))
+        if not (self.page_email_endpoints or self.page_https_endpoints):
+            problems.append(Problem("page_email_endpoints", [], "at least one paging subscription (e-mail or "
+                                    "HTTPS)", "subscribe the on-call rota: alarms nobody receives are wishes",
+                                    "nobody is paged"))
+        if self.targets.db_instance_class not in RDS_INSTANCE_MEMORY_GIB:
+            problems.append(Problem("targets.db_instance_class", self.targets.db_instance_class,
+                                    ", ".join(sorted(RDS_INSTANCE_MEMORY_GIB)),
+                                    "add the class's memory to RDS_INSTANCE_MEMORY_GIB", "unknown instance class"))
+        return problems
+
+
+class Alarms(Construct):
+    """SLO alarms, paging topics and a dashboard for one environment. See the module docstring."""
+
+    def __init__(self, scope: Construct, id: str, props: AlarmsProps):
+        super().__init__(scope, id)
+        raise_if_any(problem.prefixed(id) for problem in props.validate())
+        self.props = props
+        self.account = Account(self)
+        self.alarms: dict[str, CloudwatchMetricAlarm] = {}
+        tags = {"vtc/alarms": props.name}
+        self._topics(tags)
+        self._alb_alarms(tags)
+        self._rds_alarms(tags)
+        self._eks_alarms(tags)
+        self._dashboard()
+
+    # --- paging ---------------------------------------------------------------------------------------------------
+
+    def _topics(self, tags) -> None:
+        props, account = self.props, self.account
+        key_policy = policy_document(self, "topic-key-policy", account_admin_statement(account), Statement(
+            sid="CloudWatchPublishesEncrypted", actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+            principals={"Service": ["cloudwatch.amazonaws.com"]},
+            conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
+        key = kms_key(self, "topic-key", description=f"{props.name} alarm topics", alias=f"{props.name}-alarms",
+                      policy=key_policy, tags=tags)
+        self.topics = {}
+        for kind in ("page", "notify"):
+            topic = SnsTopic(self, f"{kind}-topic", name=f"{props.name}-{kind}", kms_master_key_id=key.arn, tags=tags)
+            policy = policy_document(self, f"{kind}-topic-policy-document", Statement(
+                sid="CloudWatchAlarmsOfThisAccount", actions=["sns:Publish"], resources=[topic.arn],
+                principals={"Service": ["cloudwatch.amazonaws.com"]},
+                conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
+            SnsTopicPolicy(self, f"{kind}-topic-policy", arn=topic.arn, policy=policy.json)
+            self.topics[kind] = topic
+        subscriptions = [("page", "email", e) for e in props.page_email_endpoints]
+        subscriptions += [("page", "https", u) for u in props.page_https_endpoints]
+        subscriptions += [("notify", "email", e) for e in props.notify_email_endpoints]
+        for i, (kind, protocol, endpoint) in enumerate(subscriptions):
+            SnsTopicSubscription(self, f"{kind}-{protocol}-{i}", topic_arn=self.topics[kind].arn, protocol=protocol,
+                                 endpoint=endpoint, endpoint_auto_confirms=protocol == "https" or None)
+
+    def _alarm(self, key: str, *, description: str, namespace: str | None = None, metric: str | None = None,
+               dimensions: dict | None = None, statistic: str | None = None, threshold: Number,
+               comparison: str = "GreaterThanThreshold", missing: str, topic: str = "page",
+               queries: list | None = None, tags=None) -> CloudwatchMetricAlarm:
+        t = self.props.thresholds
+        percentile = statistic if statistic and statistic.startswith("p") else None
+        alarm = CloudwatchMetricAlarm(
+            self, key, alarm_name=f"{self.props.name}-{key}", alarm_description=description,
+            namespace=namespace, metric_name=metric, dimensions=dimensions,
+            statistic=None if percentile or queries else statistic, extended_statistic=percentile,
+            period=None if queries else t.period_seconds, metric_query=queries,
+            evaluation_periods=t.evaluation_periods, datapoints_to_alarm=t.datapoints_to_alarm,
+            threshold=threshold, comparison_operator=comparison, treat_missing_data=missing,
+            alarm_actions=[self.topics[topic].arn], ok_actions=[self.topics[topic].arn], tags=tags)
+        self.alarms[key] = alarm
+        return alarm
+
+    # --- ALB --------------------------------------------------------------------------------------------------------
+
+    def _alb_alarms(self, tags) -> None:
+        t, targets = self.props.thresholds, self.props.targets
+        alb = {"LoadBalancer": targets.alb_arn_suffix}
+        ns = "AWS/ApplicationELB"
+        self._alarm("alb-p99-latency", namespace=ns, metric="TargetResponseTime", dimensions=alb, statistic="p99",
+                    threshold=t.alb_p99_latency_ms / 1000, missing="notBreaching", tags=tags,
+                    description=f"p99 latency of the services above the {t.alb_p99_latency_ms} ms SLO. Look at: "
+                                "the dashboard's latency per colour, RDS read/write latency, node CPU.")
+        period = t.period_seconds
+
+        def query(id, metric_name, stat="Sum", dimensions=alb, return_data=False):
+            return CloudwatchMetricAlarmMetricQuery(id=id, return_data=return_data, metric=(
+                CloudwatchMetricAlarmMetricQueryMetric(namespace=ns, metric_name=metric_name, stat=stat,
+                                                       period=period, dimensions=dimensions)))
+
+        self._alarm("alb-5xx-rate", threshold=t.alb_5xx_rate_percent, missing="notBreaching", tags=tags,
+                    queries=[query("errors", "HTTPCode_Target_5XX_Count"), query("requests", "RequestCount"),
+                             CloudwatchMetricAlarmMetricQuery(
+                                 id="rate", label="5xx share of requests (%)", return_data=True,
+                                 expression="IF(requests > 0, 100 * errors / requests, 0)")],
+                    description=f"More than {t.alb_5xx_rate_percent} % of requests answered 5xx by the services. "
+                                "Look at: the live colour's pods (kubectl logs), the last release, the database.")
+        self._alarm("alb-elb-5xx", namespace=ns, metric="HTTPCode_ELB_5XX_Count", dimensions=alb, statistic="Sum",
+                    threshold=t.alb_elb_5xx_count, missing="notBreaching", tags=tags,
+                    description="The load balancer itself answers 5xx (no healthy target, or targets refusing "
+                                "connections). Look at: target health per colour, the listener's weights.")
+        self._alarm("alb-rejected-connections", namespace=ns, metric="RejectedConnectionCount", dimensions=alb,
+                    statistic="Sum", threshold=t.alb_rejected_connections, missing="notBreaching", tags=tags,
+                    description="The ALB rejects connections: it has reached its connection limit. Look at: traffic "
+                                "spikes and the WAF's rate rule; ask AWS to pre-warm for expected peaks.")
+        unhealthy = {}
+        for colour, suffix in targets.target_group_arn_suffixes.items():
+            unhealthy[colour] = self._alarm(
+                f"alb-unhealthy-{colour}", namespace=ns, metric="UnHealthyHostCount", statistic="Maximum",
+                dimensions={**alb, "TargetGroup": suffix}, threshold=0, missing="notBreaching", topic="notify",
+                tags=tags,
+                description=f"A {colour} target fails its health check. This files a ticket; it pages only while "
+                            f"{colour} takes traffic (composite alarm). Look at: {colour} pods' readiness.")
+        rule = self._live_colour_rule(unhealthy)
+        self.live_colour_alarm = CloudwatchCompositeAlarm(
+            self, "alb-live-colour-unhealthy", alarm_name=f"{self.props.name}-alb-live-colour-unhealthy",
+            alarm_rule=rule, alarm_actions=[self.topics["page"].arn], ok_actions=[self.topics["page"].arn],
+            alarm_description="A colour that takes traffic (weight above 0) has unhealthy targets. Look at: that "
+                              "colour's pods; roll back with the weights if it is the new release.", tags=tags,
+            depends_on=list(unhealthy.values()))  # the rule names them: they must exist first
+
+    def _live_colour_rule(self, unhealthy: dict[str, CloudwatchMetricAlarm]) -> str:
+        """``ALARM(<colour>)`` for every colour whose weight is above 0, joined by OR. Weights that are Terraform
+        variables make the rule a Terraform expression, so a deploy that shifts traffic re-points it."""
+        weights = self.props.targets.colour_weights
+        if not any(Token.is_unresolved(w) for w in weights.values()):
+            return " OR ".join(f'ALARM("{self.props.name}-alb-unhealthy-{colour}")' for colour in unhealthy
+                               if weights[colour] > 0)
+        terms = [Fn.conditional(Op.gt(weights[colour], 0), f'ALARM("{self.props.name}-alb-unhealthy-{colour}")', "")
+                 for colour in unhealthy]
+        return Token.as_string(Fn.join(" OR ", Fn.compact(terms)))
+
+    # --- RDS --------------------------------------------------------------------------------------------------------
+
+    def _rds_alarms(self, tags) -> None:
+        t, targets = self.props.thresholds, self.props.targets
+        db = {"DBInstanceIdentifier": targets.db_instance_id}
+        ns = "AWS/RDS"
+        memory = RDS_INSTANCE_MEMORY_GIB[targets.db_instance_class] * GIB
+        connections = rds_max_connections(targets.db_instance_class)
+        self._alarm("rds-cpu", namespace=ns, metric="CPUUtilization", dimensions=db, statistic="Average",
+                    threshold=t.rds_cpu_percent, missing="breaching", tags=tags,
+                    description=f"Database CPU above {t.rds_cpu_percent} %. Look at: Performance Insights' top SQL, "
+                                "pg_stat_statements, missing indexes on vector searches (ivfflat/hnsw).")
+        self._alarm("rds-free-storage", namespace=ns, metric="FreeStorageSpace", dimensions=db, statistic="Minimum",
+                    threshold=round(targets.db_allocated_storage_gib * GIB * t.rds_free_storage_percent / 100),
+                    comparison="LessThanThreshold", missing="breaching", tags=tags,
+                    description=f"Free storage below {t.rds_free_storage_percent} % of the "
+                                f"{targets.db_allocated_storage_gib} GiB allocated. Storage autoscaling should act; "
+                                "if it cannot, raise max_allocated_storage_gib. Look at: table bloat, WAL retention.")
+        self._alarm("rds-freeable-memory", namespace=ns, metric="FreeableMemory", dimensions=db, statistic="Minimum",
+                    threshold=round(memory * t.rds_freeable_memory_percent / 100), comparison="LessThanThreshold",
+                    missing="breaching", tags=tags,
+                    description=f"Freeable memory below {t.rds_freeable_memory_percent} % of the instance's "
+                                f"{memory // GIB} GiB. Look at: connection count, work_mem, large vector indexes.")
+        self._alarm("rds-connections", namespace=ns, metric="DatabaseConnections", dimensions=db, statistic="Maximum",
+                    threshold=round(connections * t.rds_connections_percent / 100), missing="breaching", tags=tags,
+                    description=f"Connections above {t.rds_connections_percent} % of max_connections (~{connections} "
+                                f"on {targets.db_instance_class}). Look at: pool sizes per service, leaked "
+                                "connections, a pooler (RDS Proxy / PgBouncer).")
+        for kind, limit in (("read", t.rds_read_latency_ms), ("write", t.rds_write_latency_ms)):
+            self._alarm(f"rds-{kind}-latency", namespace=ns, metric=f"{kind.title()}Latency", dimensions=db,
+                        statistic="Average", threshold=limit / 1000, missing="notBreaching", tags=tags,
+                        description=f"Average {kind} latency above {limit} ms. Look at: IOPS and throughput against "
+                                    "gp3's provisioned limits, checkpoints, vacuum activity.")
+
+    # --- EKS --------------------------------------------------------------------------------------------------------
+
+    def _eks_alarms(self, tags) -> None:
+        t, cluster = self.props.thresholds, {"ClusterName": self.props.targets.cluster_name}
+        insights = "ContainerInsights"
+        self._alarm("eks-node-cpu", namespace=insights, metric="node_cpu_utilization", dimensions=cluster,
+                    statistic="Average", threshold=t.eks_node_cpu_percent, missing="breaching", tags=tags,
+                    description=f"Node CPU above {t.eks_node_cpu_percent} % across the cluster. Look at: HPA "
+                                "targets, the cluster autoscaler's logs, node group max_size. Missing data means "
+                                "Container Insights stopped reporting: that pages too.")
+        self._alarm("eks-node-memory", namespace=insights, metric="node_memory_utilization", dimensions=cluster,
+                    statistic="Average", threshold=t.eks_node_memory_percent, missing="breaching", tags=tags,
+                    description=f"Node memory above {t.eks_node_memory_percent} %. Look at: pods without memory "
+                                "limits, evictions, node group max_size.")
+        self._alarm("eks-failed-nodes", namespace=insights, metric="cluster_failed_node_count", dimensions=cluster,
+                    statistic="Maximum", threshold=t.eks_failed_nodes, missing="breaching", tags=tags,
+                    description="Nodes in a failed state. Look at: kubectl get nodes, the node group's health "
+                                "issues in the EKS console, the EC2 instances' status checks.")
+        self._alarm("eks-apiserver-5xx", namespace="AWS/EKS", metric="apiserver_request_total_5XX",
+                    dimensions=cluster, statistic="Sum", threshold=t.eks_apiserver_5xx_count,
+                    missing="notBreaching", tags=tags,
+                    description="The Kubernetes API server answers 5xx. Look at: the control-plane logs (audit, "
+                                "api) in CloudWatch, admission webhooks timing out.")
+
+    # --- dashboard ----------------------------------------------------------------------------------------------------
+
+    def _dashboard(self) -> None:
+        props, targets = self.props, self.props.targets
+        region = self.account.region
+        alb, db, cluster = targets.alb_arn_suffix, targets.db_instance_id, targets.cluster_name
+
+        def widget(title: str, metrics: list, x: int, y: int, stat: str = "Sum") -> dict:
+            return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+                    "properties": {"title": title, "region": region, "stat": stat, "period": 60,
+                                   "view": "timeSeries", "metrics": metrics}}
+
+        colours = targets.target_group_arn_suffixes
+        widgets = [
+            widget("ALB: traffic (requests)", [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", alb]], 0, 0),
+            widget("ALB: errors (5xx)", [["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", alb],
+                                         ["AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", "LoadBalancer", alb]], 12, 0),
+            widget("ALB: latency p99 (s)", [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", alb]],
+                   0, 6, stat="p99"),
+            widget("ALB: healthy hosts per colour", [
+                ["AWS/ApplicationELB", "HealthyHostCount", "TargetGroup", suffix, "LoadBalancer", alb,
+                 {"label": colour}] for colour, suffix in colours.items()], 12, 6, stat="Minimum"),
+            widget("RDS: saturation (CPU %, connections)", [
+                ["AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db],
+                ["AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", db, {"yAxis": "right"}]], 0, 12,
+                stat="Average"),
+            widget("RDS: latency (s)", [["AWS/RDS", "ReadLatency", "DBInstanceIdentifier", db],
+                                        ["AWS/RDS", "WriteLatency", "DBInstanceIdentifier", db]], 12, 12,
+                   stat="Average"),
+            widget("EKS: node saturation (%)", [
+                ["ContainerInsights", "node_cpu_utilization", "ClusterName", cluster],
+                ["ContainerInsights", "node_memory_utilization", "ClusterName", cluster]], 0, 18, stat="Average"),
+            widget("EKS: failed nodes, API 5xx", [
+                ["ContainerInsights", "cluster_failed_node_count", "ClusterName", cluster],
+                ["AWS/EKS", "apiserver_request_total_5XX", "ClusterName", cluster]], 12, 18, stat="Maximum"),
+        ]
+        self.dashboard = CloudwatchDashboard(self, "dashboard", dashboard_name=props.name,
+                                             dashboard_body=Fn.jsonencode({"widgets": widgets}))
