@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
+from vtc_constructs.alarms import AlarmsProps, AlarmTargets, AlarmThresholds
 from vtc_constructs.database import DatabaseProps
 from vtc_constructs.edge import Certificate, EdgeProps
 from vtc_constructs.eks import (
@@ -105,6 +106,7 @@ class EnvironmentConfig:
     eks: EksClusterProps
     database: DatabaseProps
     edge: EdgeProps
+    alarms: AlarmsProps
     source: tuple[str, ...] = ()
 
     @property
@@ -179,7 +181,7 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-_TOP_LEVEL = {"region", "tags", "state", "network", "eks", "database", "edge"}
+_TOP_LEVEL = {"region", "tags", "state", "network", "eks", "database", "edge", "alarms"}
 
 #: Backups every environment must keep at least (days); an environment not listed keeps at least 7.
 MIN_BACKUP_RETENTION_DAYS = {"production": 30, "staging": 7}
@@ -230,6 +232,17 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
         problems += edge_problems
         if edge is not None:
             problems += [p.prefixed("edge") for p in edge.validate(check_network=not network_problems)]
+    alarms = None
+    if database is not None and edge is not None:
+        # Validated against what it will watch; the ids are filled in by the stack.
+        planned = AlarmTargets(alb_arn_suffix="planned:alb", target_group_arn_suffixes={"blue": "planned:blue",
+                               "green": "planned:green"}, colour_weights={"blue": edge.blue_weight,
+                               "green": edge.green_weight}, db_instance_id="planned:db",
+                               db_instance_class=database.instance_class,
+                               db_allocated_storage_gib=database.allocated_storage_gib, cluster_name=f"vtc-{name}")
+        alarms, alarm_problems = _table(AlarmsProps, data.get("alarms"), "alarms",
+                                        {"name": f"vtc-{name}", "targets": planned}, convert=_alarm_types)
+        problems += alarm_problems
     minimum = MIN_BACKUP_RETENTION_DAYS.get(name, 7)
     if database is not None and isinstance(database.backup_retention_days, int) and \
             1 <= database.backup_retention_days < minimum:
@@ -252,7 +265,8 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     if problems:
         return None, problems
     return EnvironmentConfig(name=name, region=region, state=state, tags=MappingProxyType(dict(tags)),
-                             network=network, eks=eks, database=database, edge=edge, source=source), []
+                             network=network, eks=eks, database=database, edge=edge, alarms=alarms,
+                             source=source), []
 
 
 def _enum(enum, value):
@@ -269,6 +283,13 @@ def _network_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem
     if "nat_strategy" in values:
         values["nat_strategy"] = _enum(NatStrategy, values["nat_strategy"])
     return values, []
+
+
+def _alarm_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    values = _tuples(values, "page_email_endpoints", "page_https_endpoints", "notify_email_endpoints")
+    thresholds, problems = _table(AlarmThresholds, values.get("thresholds", {}), "thresholds", {}, validate=False)
+    values["thresholds"] = thresholds
+    return values, problems
 
 
 def _edge_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:

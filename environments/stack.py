@@ -9,7 +9,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 
 import dataclasses
 
-from vtc_constructs import Edge, EksCluster, Network, PgvectorDatabase
+from vtc_constructs import Alarms, AlarmTargets, Edge, EksCluster, Network, PgvectorDatabase
 
 from .model import EnvironmentConfig
 
@@ -41,6 +41,12 @@ class PlatformStack(TerraformStack):
         self.edge = Edge(self, "edge", dataclasses.replace(
             config.edge, network=self.network.edge_network(self.eks.node_security_group_id),
             blue_weight=blue.number_value, green_weight=green.number_value))
+        self.alarms = Alarms(self, "alarms", dataclasses.replace(config.alarms, targets=AlarmTargets(
+            alb_arn_suffix=self.edge.alb.arn_suffix,
+            target_group_arn_suffixes={c: g.arn_suffix for c, g in self.edge.target_groups.items()},
+            colour_weights={"blue": blue.number_value, "green": green.number_value},
+            db_instance_id=self.database.db_instance_id, db_instance_class=config.database.instance_class,
+            db_allocated_storage_gib=config.database.allocated_storage_gib, cluster_name=self.eks.cluster_name)))
         self._outputs()
 
     def _weight_variables(self, config: EnvironmentConfig) -> tuple[TerraformVariable, TerraformVariable]:
@@ -119,3 +125,7 @@ class PlatformStack(TerraformStack):
                      "Green target group (IP targets): bind the green workloads to it (TargetGroupBinding).")
         self._output("edge_https_listener_arn", g.https_listener_arn, "HTTPS listener that splits traffic by weight.")
         self._output("edge_web_acl_arn", g.web_acl_arn, "WAF web ACL in front of the ALB.")
+        self._output("alarms_page_topic_arn", self.alarms.topics["page"].arn,
+                     "SNS topic that pages the on-call rota (encrypted).")
+        self._output("alarms_notify_topic_arn", self.alarms.topics["notify"].arn,
+                     "SNS topic for non-urgent notifications (encrypted).")

@@ -242,3 +242,20 @@ def test_alb_serves_https_with_tls13_and_redirects_http(deployed):
     waf = aws.client("wafv2", env.region)
     acl = waf.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"])["WebACL"]
     assert {r["Name"] for r in acl["Rules"]} >= {"AWSManagedRulesCommonRuleSet", "RateLimitPerIp"}
+
+
+# --- alarms ------------------------------------------------------------------------------------------------------------
+
+def test_alarms_and_encrypted_topics_exist(deployed):
+    aws, env = deployed["aws"], deployed["env"]
+    cloudwatch = aws.client("cloudwatch", env.region)
+    found = cloudwatch.describe_alarms(AlarmNamePrefix="vtc-staging-", AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+                                       MaxRecords=100)
+    expected = len(deployed["stack"]["resource"]["aws_cloudwatch_metric_alarm"])
+    assert len(found["MetricAlarms"]) == expected
+    assert any(a.startswith("aws_cloudwatch_composite_alarm.") for a in deployed["skipped"])  # see UNSUPPORTED
+    sns = aws.client("sns", env.region)
+    for kind in ("page", "notify"):
+        arn = f"arn:aws:sns:{env.region}:123456789012:vtc-staging-{kind}"
+        assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"].startswith("arn:aws:kms:")
+    assert cloudwatch.get_dashboard(DashboardName="vtc-staging")["DashboardBody"].startswith('{"widgets"')

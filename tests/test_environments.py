@@ -63,6 +63,7 @@ def test_explicit_differences_between_staging_and_production(environments):
     assert (staging.database.backup_retention_days, production.database.backup_retention_days) == (7, 30)
     assert (staging.edge.deletion_protection, production.edge.deletion_protection) == (False, True)
     assert staging.edge.certificate.domain_name != production.edge.certificate.domain_name
+    assert (staging.alarms.thresholds.alb_p99_latency_ms, production.alarms.thresholds.alb_p99_latency_ms) == (250, 100)
 
 
 def test_shared_values_come_from_the_base(environments):
@@ -113,7 +114,8 @@ def test_the_model_is_frozen(environments):
     ("staging", 'vpc_cidr = "10.20.0.0/16"\n', "",
      r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a value; fix: set network\.vpc_cidr"),
     ("staging", "[tags]", 'colour = "blue"\n[tags]',
-     r"^staging\.colour: unknown field \(got 'blue'\); allowed: database, edge, eks, network, region, state, tags"),
+     r"^staging\.colour: unknown field \(got 'blue'\); allowed: alarms, database, edge, eks, network, region, state, "
+     r"tags"),
     ("staging", 'environment = "staging"', "environment = 3",
      r"^staging\.tags: invalid value \(got \{.*'environment': 3\}\); allowed: a table of string keys"),
     ("staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"',
@@ -167,6 +169,13 @@ def test_the_model_is_frozen(environments):
      r"^staging\.edge\.green_weight: no live colour"),
     ("production", "[edge.certificate]", '[edge]\ndeletion_protection = false\n[edge.certificate]',
      r"^production\.edge\.deletion_protection: unguarded production load balancer \(got False\)"),
+    ("staging", "evaluation_periods = 10", "evaluation_periods = 4",
+     r"^staging\.alarms\.thresholds\.evaluation_periods: fewer periods than datapoints \(got 4\); allowed: >= "
+     r"datapoints_to_alarm \(5\)"),
+    ("staging", "[alarms.thresholds]", "[alarms.thresholds]\np95_latency_ms = 80",
+     r"^staging\.alarms\.thresholds\.p95_latency_ms: unknown field \(got 80\)"),
+    ("staging", "[alarms]", '[alarms]\npage_https_endpoints = ["http://pager.example.com/x"]',
+     r"^staging\.alarms\.page_https_endpoints\[0\]: invalid value"),
     ("production", "[network]", '[network]\nflow_log_retention_days = 30',
      r"^production\.network\.flow_log_retention_days: invalid value \(got 30\); allowed: >= staging's 90; fix: "
      r"production must not be weaker than staging"),

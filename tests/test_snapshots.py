@@ -36,3 +36,4 @@ def test_stack_matches_its_snapshot(name, stacks, snapshot_json):
 
 def test_every_stack_has_a_snapshot_and_no_snapshot_is_orphaned():
     assert sorted(p.stem for p in Path(REPO / "snapshots").glob("*.json")) == sorted(ENVIRONMENT_NAMES)
+    assert sorted(p.stem for p in Path(REPO / "snapshots" / "alarms").glob("*.json")) == sorted(ENVIRONMENT_NAMES)

@@ -12,6 +12,7 @@ from . import _lazy_provider
 
 _lazy_provider.install()  # before any construct module imports the provider; see _lazy_provider.py
 
+from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps
 from .eks import (
@@ -31,7 +32,7 @@ from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
 
 __all__ = [
-    "ADDONS", "COLOURS", "CONTROL_PLANE_LOG_TYPES", "Certificate", "Edge", "EdgeNetwork", "EdgeProps",
+    "ADDONS", "Alarms", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "RDS_INSTANCE_MEMORY_GIB", "COLOURS", "CONTROL_PLANE_LOG_TYPES", "Certificate", "Edge", "EdgeNetwork", "EdgeProps",
     "TLS13_POLICIES", "DatabaseNetwork", "DatabaseProps", "PGVECTOR_MIN_MINOR",
     "PgvectorDatabase", "SUPPORTED_KUBERNETES_VERSIONS", "CapacityType", "ClusterNetwork",
     "ConfigError", "DesiredSizeOwner", "EksCluster", "EksClusterProps", "NatStrategy", "Network", "NetworkProps",

@@ -114,7 +114,7 @@ class AlarmThresholds:
         evaluation, datapoints = self.evaluation_periods, self.datapoints_to_alarm
         if isinstance(evaluation, int) and evaluation < 1:
             problems.append(Problem("evaluation_periods", evaluation, ">= 1", "evaluate at least one period"))
-        if isinstance(datapoints, int) and datapoints < 1:
+        elif isinstance(datapoints, int) and datapoints < 1:
             problems.append(Problem("datapoints_to_alarm", datapoints, ">= 1", "alarm on at least one datapoint"))
         elif isinstance(evaluation, int) and isinstance(datapoints, int) and evaluation < datapoints:
             problems.append(Problem("evaluation_periods", evaluation, f">= datapoints_to_alarm ({datapoints})",
@@ -292,7 +292,10 @@ class Alarms(Construct):
         if not any(Token.is_unresolved(w) for w in weights.values()):
             return " OR ".join(f'ALARM("{self.props.name}-alb-unhealthy-{colour}")' for colour in unhealthy
                                if weights[colour] > 0)
-        terms = [Fn.conditional(Op.gt(weights[colour], 0), f'ALARM("{self.props.name}-alb-unhealthy-{colour}")', "")
+        # Weights are whole numbers, so "> 0.5" is "> 0" (a literal 0 does not survive jsii's serialisation),
+        # and the quotes inside the Terraform string literal are escaped by hand (cdktf does not).
+        terms = [Token.as_string(Fn.conditional(Op.gt(weights[colour], 0.5),
+                                                f'ALARM(\\"{self.props.name}-alb-unhealthy-{colour}\\")', ""))
                  for colour in unhealthy]
         return Token.as_string(Fn.join(" OR ", Fn.compact(terms)))
 

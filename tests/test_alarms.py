@@ -1,0 +1,241 @@
+"""The Alarms construct: topics, every alarm, the composite rule (evaluated by real Terraform), the dashboard,
+validation, and a golden file of every alarm per environment (snapshots/alarms/<env>.json)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import subprocess
+
+import pytest
+from cdktf import TerraformVariable
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from tests.conftest import ENVIRONMENT_NAMES
+from tests.helpers import by_path, ref, resources, synth
+from tooling.paths import REPO, tool_env
+from tooling.terraform import terraform_binary
+from vtc_constructs import Alarms, AlarmsProps, AlarmTargets, AlarmThresholds, ConfigError
+from vtc_constructs.alarms import rds_max_connections
+
+TARGETS = AlarmTargets(alb_arn_suffix="app/vtc-test/0123456789abcdef",
+                       target_group_arn_suffixes={"blue": "targetgroup/vtc-test-blue/1", "green": "targetgroup/vtc-test-green/2"},
+                       colour_weights={"blue": 100, "green": 0}, db_instance_id="vtc-test-postgres",
+                       db_instance_class="db.r6g.large", db_allocated_storage_gib=100, cluster_name="vtc-test")
+PROPS = AlarmsProps(name="vtc-test", targets=TARGETS, page_email_endpoints=("oncall@example.com",),
+                    page_https_endpoints=("https://events.example.com/integration/abc",),
+                    notify_email_endpoints=("team@example.com",))
+
+
+@pytest.fixture(scope="module")
+def tf():
+    return synth(lambda s: Alarms(s, "alarms", PROPS))
+
+
+def alarms_of(tf: dict) -> dict[str, dict]:
+    return {a["alarm_name"]: a for a in resources(tf, "aws_cloudwatch_metric_alarm").values()}
+
+
+# --- topics ---------------------------------------------------------------------------------------------------------
+
+def test_two_encrypted_topics_that_only_this_accounts_cloudwatch_may_publish_to(tf):
+    for kind in ("page", "notify"):
+        topic = by_path(tf, "aws_sns_topic", f"{kind}-topic")
+        assert topic["name"] == f"vtc-test-{kind}"
+        assert topic["kms_master_key_id"] == ref(tf, "aws_kms_key", "alarms/topic-key", "arn")
+        (statement,) = by_path(tf, "aws_iam_policy_document", f"{kind}-topic-policy-document", data=True)["statement"]
+        assert statement["principals"] == [{"type": "Service", "identifiers": ["cloudwatch.amazonaws.com"]}]
+        assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+    key = {s["sid"]: s for s in by_path(tf, "aws_iam_policy_document", "topic-key-policy", data=True)["statement"]}
+    assert key["CloudWatchPublishesEncrypted"]["actions"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_subscriptions_come_from_props(tf):
+    subscriptions = sorted((s["protocol"], s["endpoint"], s["topic_arn"])
+                           for s in resources(tf, "aws_sns_topic_subscription").values())
+    page, notify = (ref(tf, "aws_sns_topic", f"{k}-topic", "arn") for k in ("page", "notify"))
+    assert subscriptions == sorted([("email", "oncall@example.com", page),
+                                    ("https", "https://events.example.com/integration/abc", page),
+                                    ("email", "team@example.com", notify)])
+
+
+# --- alarms -----------------------------------------------------------------------------------------------------------
+
+def test_every_alarm_has_actions_a_description_and_a_missing_data_treatment(tf):
+    alarms = alarms_of(tf)
+    assert len(alarms) == 16
+    page, notify = (ref(tf, "aws_sns_topic", f"{k}-topic", "arn") for k in ("page", "notify"))
+    for name, alarm in alarms.items():
+        topic = notify if "unhealthy" in name else page
+        assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic], name
+        assert "Look at" in alarm["alarm_description"], name
+        assert alarm["treat_missing_data"] in ("breaching", "notBreaching", "missing", "ignore"), name
+        assert alarm["evaluation_periods"] == 5 and alarm["datapoints_to_alarm"] == 3
+
+
+def test_p99_latency_alarm_watches_the_slo_in_seconds(tf):
+    alarm = alarms_of(tf)["vtc-test-alb-p99-latency"]
+    assert (alarm["namespace"], alarm["metric_name"], alarm["extended_statistic"]) == (
+        "AWS/ApplicationELB", "TargetResponseTime", "p99")
+    assert alarm["threshold"] == 0.1 and alarm["dimensions"] == {"LoadBalancer": TARGETS.alb_arn_suffix}
+    assert "statistic" not in alarm
+
+
+def test_5xx_rate_is_metric_math_over_requests(tf):
+    alarm = alarms_of(tf)["vtc-test-alb-5xx-rate"]
+    queries = {q["id"]: q for q in alarm["metric_query"]}
+    assert queries["rate"]["expression"] == "IF(requests > 0, 100 * errors / requests, 0)"
+    assert queries["rate"]["return_data"] is True
+    assert queries["errors"]["metric"]["metric_name"] == "HTTPCode_Target_5XX_Count"
+    assert queries["requests"]["metric"]["metric_name"] == "RequestCount"
+    assert alarm["threshold"] == 1.0 and "metric_name" not in alarm
+
+
+def test_rds_thresholds_follow_the_instance_class_and_the_allocation(tf):
+    alarms = alarms_of(tf)
+    assert alarms["vtc-test-rds-free-storage"]["threshold"] == round(100 * 1024 ** 3 * 0.15)
+    assert alarms["vtc-test-rds-free-storage"]["comparison_operator"] == "LessThanThreshold"
+    assert alarms["vtc-test-rds-freeable-memory"]["threshold"] == round(16 * 1024 ** 3 * 0.10)
+    assert rds_max_connections("db.r6g.large") == 1802
+    assert alarms["vtc-test-rds-connections"]["threshold"] == round(1802 * 0.8)
+    assert alarms["vtc-test-rds-read-latency"]["threshold"] == 0.02
+
+
+def test_composite_pages_for_the_colours_that_take_traffic(tf):
+    composite = by_path(tf, "aws_cloudwatch_composite_alarm", "alb-live-colour-unhealthy")
+    assert composite["alarm_rule"] == 'ALARM("vtc-test-alb-unhealthy-blue")'
+    assert composite["alarm_actions"] == [ref(tf, "aws_sns_topic", "page-topic", "arn")]
+    both = synth(lambda s: Alarms(s, "alarms", dataclasses.replace(PROPS, targets=dataclasses.replace(
+        TARGETS, colour_weights={"blue": 50, "green": 50}))))
+    assert by_path(both, "aws_cloudwatch_composite_alarm", "alb-live-colour-unhealthy")["alarm_rule"] == \
+        'ALARM("vtc-test-alb-unhealthy-blue") OR ALARM("vtc-test-alb-unhealthy-green")'
+
+
+@pytest.mark.parametrize("blue, green, expected", [
+    (100, 0, 'ALARM("vtc-test-alb-unhealthy-blue")'),
+    (90, 10, 'ALARM("vtc-test-alb-unhealthy-blue") OR ALARM("vtc-test-alb-unhealthy-green")'),
+    (0, 100, 'ALARM("vtc-test-alb-unhealthy-green")'),
+])
+def test_composite_rule_with_weight_variables_is_evaluated_by_terraform(tmp_path, blue, green, expected):
+    def build(scope):
+        weights = {c: TerraformVariable(scope, f"{c}_weight", type="number", default=0).number_value
+                   for c in ("blue", "green")}
+        Alarms(scope, "alarms", dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS,
+                                                                                       colour_weights=weights)))
+
+    rule = by_path(synth(build), "aws_cloudwatch_composite_alarm", "alb-live-colour-unhealthy")["alarm_rule"]
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "variable": {"blue_weight": {"type": "number"}, "green_weight": {"type": "number"}},
+        "output": {"rule": {"value": rule}}}))
+    env = tool_env(TF_CLI_CONFIG_FILE=str(tmp_path / "none.rc"))
+    (tmp_path / "none.rc").write_text("")
+    subprocess.run([terraform_binary(), "init", "-input=false", "-no-color"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=120)
+    result = subprocess.run([terraform_binary(), "apply", "-auto-approve", "-input=false", "-no-color",
+                             f"-var=blue_weight={blue}", f"-var=green_weight={green}"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(subprocess.run([terraform_binary(), "output", "-json"], cwd=tmp_path, env=env,
+                                       capture_output=True, text=True, check=True).stdout)
+    assert output["rule"]["value"] == expected
+
+
+def test_dashboard_shows_the_golden_signals_of_every_layer(tf):
+    body = by_path(tf, "aws_cloudwatch_dashboard", "dashboard")["dashboard_body"]
+    for metric in ("RequestCount", "HTTPCode_Target_5XX_Count", "TargetResponseTime", "HealthyHostCount",
+                   "CPUUtilization", "DatabaseConnections", "ReadLatency", "node_cpu_utilization",
+                   "node_memory_utilization", "cluster_failed_node_count", "apiserver_request_total_5XX"):
+        assert f'"{metric}"' in body, metric
+
+
+# --- every stack ----------------------------------------------------------------------------------------------------
+
+def test_every_alarm_in_every_stack_has_an_action_and_every_log_group_a_retention(stacks):
+    for name, stack in stacks.items():
+        for kind in ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"):
+            for alarm in stack["resource"][kind].values():
+                assert alarm.get("alarm_actions") and alarm.get("ok_actions"), (name, alarm["alarm_name"])
+        for group in stack["resource"]["aws_cloudwatch_log_group"].values():
+            assert group.get("retention_in_days", 0) > 0, (name, group["name"])
+            assert group.get("kms_key_id"), (name, group["name"])
+
+
+class AlarmGolden(JSONSnapshotExtension):
+    @classmethod
+    def dirname(cls, *, test_location) -> str:
+        return str(REPO / "snapshots" / "alarms")
+
+    @classmethod
+    def get_snapshot_name(cls, *, test_location, index=0) -> str:
+        return str(index)
+
+
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
+def test_alarm_golden_file(name, stacks, snapshot):
+    """Every alarm's name, metric, statistic, threshold and dimensions: a monitoring change is a reviewed diff."""
+    golden = {}
+    for alarm in stacks[name]["resource"]["aws_cloudwatch_metric_alarm"].values():
+        metrics = [{"id": q["id"], **({"expression": q["expression"]} if "expression" in q else {}),
+                    **({k: q["metric"][k] for k in ("namespace", "metric_name", "stat", "dimensions")}
+                       if "metric" in q else {})} for q in alarm.get("metric_query", [])]
+        golden[alarm["alarm_name"]] = {
+            "namespace": alarm.get("namespace"), "metric": alarm.get("metric_name"),
+            "statistic": alarm.get("extended_statistic") or alarm.get("statistic"),
+            "comparison": alarm["comparison_operator"], "threshold": alarm["threshold"],
+            "dimensions": alarm.get("dimensions"), "metric_query": metrics or None,
+            "period": alarm.get("period"), "evaluation": [alarm["datapoints_to_alarm"], alarm["evaluation_periods"]],
+            "missing_data": alarm["treat_missing_data"],
+        }
+    for alarm in stacks[name]["resource"]["aws_cloudwatch_composite_alarm"].values():
+        golden[alarm["alarm_name"]] = {"rule": alarm["alarm_rule"]}
+    assert golden == snapshot.use_extension(AlarmGolden)(name=name)
+
+
+# --- validation: every branch -------------------------------------------------------------------------------------------
+
+def test_valid_props_have_no_problem():
+    assert PROPS.validate() == []
+
+
+def thresholds(**changes) -> AlarmsProps:
+    return dataclasses.replace(PROPS, thresholds=dataclasses.replace(AlarmThresholds(), **changes))
+
+
+@pytest.mark.parametrize("props, expected", [
+    (thresholds(alb_5xx_rate_percent=120), r"^thresholds\.alb_5xx_rate_percent: invalid value \(got 120\); allowed: "
+                                           r"a percentage above 0, at most 100"),
+    (thresholds(rds_cpu_percent=0), r"^thresholds\.rds_cpu_percent: invalid value \(got 0\)"),
+    (thresholds(alb_p99_latency_ms=-1), r"^thresholds\.alb_p99_latency_ms: invalid value \(got -1\); allowed: >= 0"),
+    (thresholds(eks_failed_nodes="none"), r"^thresholds\.eks_failed_nodes: invalid value \(got 'none'\); allowed: "
+                                          r"a number"),
+    (thresholds(period_seconds=45), r"^thresholds\.period_seconds: invalid value \(got 45\); allowed: a positive "
+                                    r"multiple of 60"),
+    (thresholds(evaluation_periods=2, datapoints_to_alarm=3),
+     r"^thresholds\.evaluation_periods: fewer periods than datapoints \(got 2\); allowed: >= datapoints_to_alarm \(3\)"),
+    (thresholds(evaluation_periods=0, datapoints_to_alarm=1), r"^thresholds\.evaluation_periods: invalid value \(got 0\)"),
+    (thresholds(datapoints_to_alarm=0), r"^thresholds\.datapoints_to_alarm: invalid value \(got 0\)"),
+    (dataclasses.replace(PROPS, name="Alarms!"), r"^name: invalid value \(got 'Alarms!'\)"),
+    (dataclasses.replace(PROPS, page_email_endpoints=("oncall",)), r"^page_email_endpoints\[0\]: invalid value"),
+    (dataclasses.replace(PROPS, notify_email_endpoints=("a b@c.de",)), r"^notify_email_endpoints\[0\]: invalid"),
+    (dataclasses.replace(PROPS, page_https_endpoints=("http://insecure.example.com/x",)),
+     r"^page_https_endpoints\[0\]: invalid value \(got 'http://insecure\.example\.com/x'\); allowed: an https:// URL"),
+    (dataclasses.replace(PROPS, page_email_endpoints=(), page_https_endpoints=()),
+     r"^page_email_endpoints: nobody is paged \(got \[\]\)"),
+    (dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS, db_instance_class="db.x9.huge")),
+     r"^targets\.db_instance_class: unknown instance class \(got 'db\.x9\.huge'\)"),
+])
+def test_each_invalid_field_is_reported(props, expected):
+    found = [str(p) for p in props.validate()]
+    assert len(found) == 1, found
+    assert re.search(expected, found[0]), found[0]
+    assert "; fix: " in found[0]
+
+
+def test_every_problem_at_once_with_the_construct_id_in_front():
+    bad = dataclasses.replace(thresholds(period_seconds=7, rds_cpu_percent=101), page_email_endpoints=("x",))
+    with pytest.raises(ConfigError) as raised:
+        synth(lambda s: Alarms(s, "alarms", bad))
+    assert [p.path for p in raised.value.problems] == ["alarms.thresholds.rds_cpu_percent",
+                                                       "alarms.thresholds.period_seconds",
+                                                       "alarms.page_email_endpoints[0]"]
