@@ -206,32 +206,18 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     network, network_problems = _table(NetworkProps, data.get("network"), "network",
                                        {"name": f"vtc-{name}"}, convert=_network_types)
     problems += network_problems
-    eks = None
+    # Each construct on the network is validated against the network it will get (planned ids; the real ones exist
+    # at synth), except that an invalid network is reported once, above, not again by every construct on it.
+    eks = database = edge = None
     if network is not None:
-        # The cluster is validated against the network it will get (planned ids; the real ones exist at synth),
-        # unless the network itself is invalid: that is reported once, above.
-        eks, eks_problems = _table(EksClusterProps, data.get("eks"), "eks",
-                                   {"name": f"vtc-{name}", "network": planned_cluster_network(network)},
-                                   convert=_eks_types, validate=False)
-        problems += eks_problems
-        if eks is not None:
-            problems += [p.prefixed("eks") for p in eks.validate(check_network=not network_problems)]
-    database = None
-    if network is not None:
-        database, database_problems = _table(DatabaseProps, data.get("database"), "database",
-                                             {"name": f"vtc-{name}", "network": planned_database_network(network)},
-                                             validate=False)
-        problems += database_problems
-        if database is not None:
-            problems += [p.prefixed("database") for p in database.validate(check_network=not network_problems)]
-    edge = None
-    if network is not None:
-        edge, edge_problems = _table(EdgeProps, data.get("edge"), "edge",
-                                     {"name": f"vtc-{name}", "network": planned_edge_network(network)},
-                                     convert=_edge_types, validate=False)
-        problems += edge_problems
-        if edge is not None:
-            problems += [p.prefixed("edge") for p in edge.validate(check_network=not network_problems)]
+        checked = not network_problems
+        eks, eks_problems = _on_network(EksClusterProps, data, "eks", name, planned_cluster_network(network),
+                                        _eks_types, checked)
+        database, database_problems = _on_network(DatabaseProps, data, "database", name,
+                                                  planned_database_network(network), None, checked)
+        edge, edge_problems = _on_network(EdgeProps, data, "edge", name, planned_edge_network(network),
+                                          _edge_types, checked)
+        problems += eks_problems + database_problems + edge_problems
     alarms = None
     if database is not None and edge is not None:
         # Validated against what it will watch; the ids are filled in by the stack.
@@ -267,6 +253,15 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     return EnvironmentConfig(name=name, region=region, state=state, tags=MappingProxyType(dict(tags)),
                              network=network, eks=eks, database=database, edge=edge, alarms=alarms,
                              source=source), []
+
+
+def _on_network(cls, data: dict[str, Any], key: str, name: str, planned, convert, check_network: bool):
+    """Build the ``[key]`` table's props with the planned network, then run their own validation."""
+    instance, problems = _table(cls, data.get(key), key, {"name": f"vtc-{name}", "network": planned},
+                                convert=convert, validate=False)
+    if instance is not None:
+        problems += [p.prefixed(key) for p in instance.validate(check_network=check_network)]
+    return instance, problems
 
 
 def _enum(enum, value):

@@ -41,3 +41,13 @@ def ref(tf: dict, kind: str, path: str, attribute: str = "id", data: bool = Fals
         if resource["//"]["metadata"]["path"].endswith("/" + path):
             return "${" + f"{prefix}{kind}.{logical_id}.{attribute}" + "}"
     raise AssertionError(f"no {kind} at .../{path}")
+
+
+def assert_one_problem(problems, expected: str) -> None:
+    """Exactly one problem, matching the regular expression ``expected``, and carrying a fix."""
+    import re
+
+    found = [str(p) for p in problems]
+    assert len(found) == 1, found
+    assert re.search(expected, found[0]), found[0]
+    assert "; fix: " in found[0]

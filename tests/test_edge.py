@@ -8,7 +8,7 @@ import re
 import pytest
 from cdktf import TerraformVariable
 
-from tests.helpers import by_path, ref, resources, synth
+from tests.helpers import assert_one_problem, by_path, ref, resources, synth
 from vtc_constructs import Certificate, ConfigError, Edge, EdgeNetwork, EdgeProps, Network, NetworkProps
 from vtc_constructs.edge import MANAGED_RULE_GROUPS
 
@@ -206,10 +206,7 @@ def test_valid_props_have_no_problem():
     ({"deletion_protection": "yes"}, r"^deletion_protection: invalid value \(got 'yes'\)"),
 ])
 def test_each_invalid_field_is_reported(changes, expected):
-    found = [str(p) for p in dataclasses.replace(PROPS, **changes).validate()]
-    assert len(found) == 1, found
-    assert re.search(expected, found[0]), found[0]
-    assert "; fix: " in found[0]
+    assert_one_problem(dataclasses.replace(PROPS, **changes).validate(), expected)
 
 
 def test_every_problem_at_once_with_the_construct_id_in_front():

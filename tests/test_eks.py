@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.helpers import by_path, ref, resources, synth
+from tests.helpers import assert_one_problem, by_path, ref, resources, synth
 from vtc_constructs import (
     ADDONS,
     CONTROL_PLANE_LOG_TYPES,
@@ -301,10 +301,7 @@ def test_valid_props_have_no_problem():
     (group(taints=(Taint(key="bad key"),)), r"^node_groups\.general\.taints\[0\]\.key: invalid value"),
 ])
 def test_each_invalid_field_is_reported(props, expected):
-    found = problems_of(props)
-    assert len(found) == 1, found
-    assert re.search(expected, found[0]), found[0]
-    assert "; fix: " in found[0]
+    assert_one_problem(props.validate(), expected)
 
 
 def test_every_problem_at_once_with_the_construct_id_in_front():
