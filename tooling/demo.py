@@ -74,6 +74,10 @@ def main() -> int:
         workdir = terraform.copy_stack(outdir / "stacks" / DEPLOYED, scratch_dir / "deploy" / DEPLOYED)
         with MotoServer(log_file=scratch_dir / "moto.log") as aws:
             start = step(f"deploy {DEPLOYED} into the local AWS emulator at {aws.endpoint}")
+            if env.edge.certificate.hosted_zone_name:
+                # The company's DNS zone exists outside the stack; the certificate is validated in it.
+                aws.create_hosted_zone(env.edge.certificate.hosted_zone_name, env.region)
+                print(f"   (seeded the emulator with the hosted zone {env.edge.certificate.hosted_zone_name})")
             terraform.write_override(workdir, "emulator", aws.terraform_override(env.region))
             stack = json.loads((workdir / "cdk.tf.json").read_text())
             override, skipped = aws.unsupported_override(stack)
