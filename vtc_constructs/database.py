@@ -27,6 +27,7 @@ and runs ``CREATE EXTENSION IF NOT EXISTS vector``, creates the application role
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -229,11 +230,13 @@ _BUNDLED = {"pg8000": "pg8000", "scramp": "scramp", "asn1crypto": "asn1crypto", 
             "six": "six"}
 
 
+@functools.lru_cache(maxsize=None)
 def bootstrap_package(workdir: Path | None = None) -> tuple[Path, str]:
     """Build the bootstrap function's zip: the handler and pure-Python pg8000 with its dependencies.
 
     Deterministic (sorted entries, fixed timestamps, no bytecode), so the same sources give the same bytes and the
     same hash, and the synthesized stack does not change unless the code does. Returns (zip path, sha256 hex).
+    Built once per process (every environment's stack shares it).
     """
     entries: dict[str, bytes] = {}
     handler = Path(__file__).with_name("pgvector_bootstrap") / "handler.py"
