@@ -63,8 +63,11 @@ def main() -> int:
         start = step("checkov")
         report = checkov.scan(outdir / "stacks")
         print(f"   {report.summary()}")
-        for finding, suppression in report.suppressed:
-            print(f"   suppressed {finding}: {suppression.reason[:90]}...")
+        by_check: dict[str, int] = {}
+        for finding, _ in report.suppressed:
+            by_check[finding.check] = by_check.get(finding.check, 0) + 1
+        print("   suppressed, by check (reasons in tests/policy/checkov_suppressions.toml): "
+              + ", ".join(f"{check} x{count}" for check, count in sorted(by_check.items())))
         if report.problems():
             print("\n".join(f"   FAIL {p}" for p in report.problems()), file=sys.stderr)
             return 1
@@ -83,8 +86,7 @@ def main() -> int:
             override, skipped = aws.unsupported_override(stack)
             terraform.write_override(workdir, "unsupported", override)
             for address in skipped:
-                print(f"   not deployed (the emulator has no API for it: {UNSUPPORTED[address.split('.')[0]]}): "
-                      f"{address}")
+                print(f"   not deployed into the emulator: {address}\n     why: {UNSUPPORTED[address.split('.')[0]]}")
             terraform.init(workdir, backend=True)
             terraform.run(["apply", "-auto-approve", "-input=false"], workdir)
             done(start, "applied")
