@@ -6,6 +6,7 @@ Terraform normalises them, so a re-ordered statement is not a diff.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
@@ -54,26 +55,30 @@ def policy_document(scope: Construct, id: str, *statements: Statement) -> DataAw
 
 
 class Account:
-    """The account, partition and region the provider deploys to, as Terraform references."""
+    """The account, partition and region the provider deploys to, as Terraform references.
+
+    Each attribute is read from jsii once and kept: a read is a round trip to the Node process, and these are
+    used in nearly every ARN a construct writes.
+    """
 
     def __init__(self, scope: Construct):
         self.caller = DataAwsCallerIdentity(scope, "caller")
         self._partition = DataAwsPartition(scope, "partition")
         self._region = DataAwsRegion(scope, "region")
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         return self.caller.account_id
 
-    @property
+    @functools.cached_property
     def partition(self) -> str:
         return self._partition.partition
 
-    @property
+    @functools.cached_property
     def region(self) -> str:
         return self._region.name
 
-    @property
+    @functools.cached_property
     def root_arn(self) -> str:
         return f"arn:{self.partition}:iam::{self.id}:root"
 

@@ -213,6 +213,8 @@ class Alarms(Construct):
                 conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
             SnsTopicPolicy(self, f"{kind}-topic-policy", arn=topic.arn, policy=policy.json)
             self.topics[kind] = topic
+        # Read once: every alarm names its topic twice, and each read is a round trip to jsii.
+        self._topic_arns = {kind: topic.arn for kind, topic in self.topics.items()}
         subscriptions = [("page", "email", e) for e in props.page_email_endpoints]
         subscriptions += [("page", "https", u) for u in props.page_https_endpoints]
         subscriptions += [("notify", "email", e) for e in props.notify_email_endpoints]
@@ -233,7 +235,7 @@ class Alarms(Construct):
             period=None if queries else t.period_seconds, metric_query=queries,
             evaluation_periods=t.evaluation_periods, datapoints_to_alarm=t.datapoints_to_alarm,
             threshold=threshold, comparison_operator=comparison, treat_missing_data=missing,
-            alarm_actions=[self.topics[topic].arn], ok_actions=[self.topics[topic].arn], tags=tags)
+            alarm_actions=[self._topic_arns[topic]], ok_actions=[self._topic_arns[topic]], tags=tags)
         self.alarms[key] = alarm
         return alarm
 
@@ -280,7 +282,7 @@ class Alarms(Construct):
         rule = self._live_colour_rule(unhealthy)
         self.live_colour_alarm = CloudwatchCompositeAlarm(
             self, "alb-live-colour-unhealthy", alarm_name=f"{self.props.name}-alb-live-colour-unhealthy",
-            alarm_rule=rule, alarm_actions=[self.topics["page"].arn], ok_actions=[self.topics["page"].arn],
+            alarm_rule=rule, alarm_actions=[self._topic_arns["page"]], ok_actions=[self._topic_arns["page"]],
             alarm_description="A colour that takes traffic (weight above 0) has unhealthy targets. Look at: that "
                               "colour's pods; roll back with the weights if it is the new release.", tags=tags,
             depends_on=list(unhealthy.values()))  # the rule names them: they must exist first

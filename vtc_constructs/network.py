@@ -258,31 +258,32 @@ class Network(Construct):
 
         self.vpc = Vpc(self, "vpc", cidr_block=props.vpc_cidr, enable_dns_support=True, enable_dns_hostnames=True,
                        tags=tags("vpc"))
+        vpc_id = self.vpc.id  # read once: each attribute read is a round trip to jsii
         # With no ingress and no egress blocks, Terraform removes every rule AWS puts on the default group, so
         # nothing can use it by accident. Ref: CIS AWS Foundations 5.4.
-        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags=tags("default-deny-all"))
+        DefaultSecurityGroup(self, "default-sg", vpc_id=vpc_id, tags=tags("default-deny-all"))
 
-        self.internet_gateway = InternetGateway(self, "igw", vpc_id=self.vpc.id, tags=tags("igw"))
+        self.internet_gateway = InternetGateway(self, "igw", vpc_id=vpc_id, tags=tags("igw"))
 
         self.public_subnets = [
-            Subnet(self, f"public-{i}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=az,
+            Subnet(self, f"public-{i}", vpc_id=vpc_id, cidr_block=cidr, availability_zone=az,
                    map_public_ip_on_launch=False,
                    tags=tags(f"public-{az}", {"kubernetes.io/role/elb": "1", "vtc/tier": "public", **cluster_tag}))
             for i, (az, cidr) in enumerate(zip(azs, plan.public))
         ]
         self.private_subnets = [
-            Subnet(self, f"private-{i}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=az,
+            Subnet(self, f"private-{i}", vpc_id=vpc_id, cidr_block=cidr, availability_zone=az,
                    tags=tags(f"private-{az}",
                              {"kubernetes.io/role/internal-elb": "1", "vtc/tier": "private", **cluster_tag}))
             for i, (az, cidr) in enumerate(zip(azs, plan.private))
         ]
         self.database_subnets = [
-            Subnet(self, f"database-{i}", vpc_id=self.vpc.id, cidr_block=cidr, availability_zone=az,
+            Subnet(self, f"database-{i}", vpc_id=vpc_id, cidr_block=cidr, availability_zone=az,
                    tags=tags(f"database-{az}", {"vtc/tier": "database"}))
             for i, (az, cidr) in enumerate(zip(azs, plan.database))
         ]
 
-        self.public_route_table = RouteTable(self, "public-rt", vpc_id=self.vpc.id, tags=tags("public"))
+        self.public_route_table = RouteTable(self, "public-rt", vpc_id=vpc_id, tags=tags("public"))
         Route(self, "public-default-route", route_table_id=self.public_route_table.id,
               destination_cidr_block="0.0.0.0/0", gateway_id=self.internet_gateway.id)
         for i, subnet in enumerate(self.public_subnets):
@@ -302,20 +303,20 @@ class Network(Construct):
         # routes only, and replaces no route table or association.
         self.private_route_tables = []
         for i, (az, subnet) in enumerate(zip(azs, self.private_subnets)):
-            table = RouteTable(self, f"private-rt-{i}", vpc_id=self.vpc.id, tags=tags(f"private-{az}"))
+            table = RouteTable(self, f"private-rt-{i}", vpc_id=vpc_id, tags=tags(f"private-{az}"))
             Route(self, f"private-default-route-{i}", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
                   nat_gateway_id=self.nat_gateways[i % nat_count].id)
             RouteTableAssociation(self, f"private-rta-{i}", subnet_id=subnet.id, route_table_id=table.id)
             self.private_route_tables.append(table)
 
-        self.database_route_table = RouteTable(self, "database-rt", vpc_id=self.vpc.id, tags=tags("database"))
+        self.database_route_table = RouteTable(self, "database-rt", vpc_id=vpc_id, tags=tags("database"))
         for i, subnet in enumerate(self.database_subnets):
             RouteTableAssociation(self, f"database-rta-{i}", subnet_id=subnet.id,
                                   route_table_id=self.database_route_table.id)
 
         account = Account(self)
         self.s3_endpoint = VpcEndpoint(
-            self, "s3-endpoint", vpc_id=self.vpc.id, service_name=f"com.amazonaws.{account.region}.s3",
+            self, "s3-endpoint", vpc_id=vpc_id, service_name=f"com.amazonaws.{account.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in self.private_route_tables] + [self.database_route_table.id],
             tags=tags("s3"))
@@ -342,7 +343,7 @@ class Network(Construct):
             actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             resources=[f"{self.flow_log_group.arn}:*"]))
         IamRolePolicy(self, "flow-log-role-policy", role=role.id, name="write-flow-logs", policy=write.json)
-        self.flow_log = FlowLog(self, "flow-log", vpc_id=self.vpc.id, traffic_type="ALL",
+        self.flow_log = FlowLog(self, "flow-log", vpc_id=self.vpc_id, traffic_type="ALL",
                                 log_destination_type="cloud-watch-logs", log_destination=self.flow_log_group.arn,
                                 iam_role_arn=role.arn, max_aggregation_interval=60, tags=tags("vpc"))
 
