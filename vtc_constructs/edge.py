@@ -300,8 +300,7 @@ class Edge(Construct):
             health_check=LbTargetGroupHealthCheck(
                 enabled=True, path=props.health_check_path, matcher="200", protocol="HTTP", port="traffic-port",
                 interval=10, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
-            tags={**tags, "vtc/colour": colour},
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=False)) for colour in COLOURS}
+            tags={**tags, "vtc/colour": colour}) for colour in COLOURS}
 
         weights = {"blue": props.blue_weight, "green": props.green_weight}
         self.https_listener = LbListener(
