@@ -104,29 +104,7 @@ def test_a_fresh_process_loads_few_submodules_and_the_escape_hatch_loads_them_al
 
 # --- the Node side: jsii's kernel requires the provider's lazy index ----------------------------------------------------
 
-def _jsii_node_processes() -> list[int]:
-    """Descendant processes of this test process that run jsii's Node runtime."""
-    found, stack = [], [os.getpid()]
-    while stack:
-        pid = stack.pop()
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as handle:
-                for child in map(int, handle.read().split()):
-                    stack.append(child)
-                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                        if b"jsii" in cmdline.read():
-                            found.append(child)
-    return found
-
-
-def test_jsii_node_processes_of_this_session_run_with_the_hook_and_the_environment_is_restored():
-    processes = _jsii_node_processes()
-    assert len(processes) == 2, processes  # jsii-runtime.js and the kernel program it spawns
-    for pid in processes:
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        options = [e for e in environ if e.startswith(b"NODE_OPTIONS=")]
-        assert options and str(NODE_HOOK).encode() in options[0], options
-    assert str(NODE_HOOK) not in os.environ.get("NODE_OPTIONS", "")
+# (That this session's jsii Node process runs with the hook: tests/test_direct_runtime.py.)
 
 
 def _fake_package(root: Path, with_lazy_index: bool) -> Path:

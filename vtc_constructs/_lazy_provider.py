@@ -22,7 +22,7 @@ requires every resource module (about 1.5 s and 450 MB). Before jsii starts its 
 ``_lazy_provider_hook.js`` into that process's ``NODE_OPTIONS`` (``--require``), and the hook resolves the one
 request for ``@cdktf/provider-aws`` to the package's own ``lib/lazy-index.js``, which exports the same namespaces
 as getters. If jsii was already running (the program imported a jsii library first), the Node side stays eager:
-slower, same output.
+slower, same output. The same start also runs jsii's kernel without its relay process (``_direct_runtime.py``).
 
 :func:`install` runs when ``vtc_constructs`` is imported, before any construct module imports the provider.
 """
@@ -93,9 +93,11 @@ def _start_jsii_with_node_hook() -> None:
     """Start jsii's Node process with the lazy-require hook preloaded, unless it is already running."""
     from jsii import _reference_map
 
+    from ._direct_runtime import direct_runtime
+
     if _reference_map._assembly_to_module:  # an assembly is loaded: the Node process runs without the hook
         return
-    with _node_options(f'--require "{_quote(str(NODE_HOOK))}"'):
+    with _node_options(f'--require "{_quote(str(NODE_HOOK))}"'), direct_runtime():
         # Loading the first assembly starts the Node process; jsii copies os.environ for it at that moment.
         importlib.import_module("constructs")
 
