@@ -4,6 +4,8 @@ Options (all optional):
   --outdir DIR            default: $CDKTF_OUTDIR (set by the cdktf CLI), else ./cdktf.out
   --environments-dir DIR  default: $VTC_ENVIRONMENTS_DIR, else ./environments
   --only NAME             synthesize only this environment (repeatable); default: every environment file
+  --workers N             processes to synthesize in; default: $VTC_SYNTH_WORKERS, else one per core but at most
+                          one per 3 environments (see environments/synth.py)
 
 Bad input exits with status 1, lists every problem, and leaves the previous output folder exactly as it was.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import vtc_constructs  # noqa: F401  (first, so the provider is loaded lazily: see vtc_constructs/_lazy_provider.py)
 from environments.model import ENVIRONMENTS_DIR, load_environments
+from environments.synth import default_workers, synthesize
 from vtc_constructs.errors import ConfigError
 
 
@@ -25,15 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
     parser.add_argument("--environments-dir", default=os.environ.get("VTC_ENVIRONMENTS_DIR", str(ENVIRONMENTS_DIR)))
     parser.add_argument("--only", action="append", default=None, metavar="NAME")
+    parser.add_argument("--workers", type=int, default=None, metavar="N")
     args = parser.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers: expected a whole number >= 1 (got {args.workers})")
     try:
         envs = load_environments(args.only, args.environments_dir)
-    except ConfigError as exc:
+        workers = default_workers(len(envs)) if args.workers is None else args.workers
+    except (ConfigError, ValueError) as exc:
         print(f"error: {exc}\nNothing was synthesized; {args.outdir} is unchanged.", file=sys.stderr)
         return 1
-    from environments.synth import synthesize
-
-    synthesize(envs, args.outdir)
+    synthesize(envs, args.outdir, workers=workers)
     return 0
 
 

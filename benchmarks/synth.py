@@ -6,7 +6,8 @@ Every measurement is a fresh process (as ``cdktf synth`` runs the app), timed fr
    with the same synth through plain imports (``VTC_EAGER_PROVIDER=1``: what a cdktf user writes); medians, ratio;
 2. peak memory of each: the summed RSS of the whole process tree (Python and jsii's two Node processes),
    sampled every 10 ms;
-3. cost growth: 2, 8 and 32 generated environments (variants of the real ones), and the marginal cost of one more;
+3. cost growth: 2, 8 and 32 generated environments (variants of the real ones), and the marginal cost of one more,
+   with the default worker processes (environments/synth.py) and in one process (``VTC_SYNTH_WORKERS=1``);
 4. cold against warm: the first synth with an empty jsii package cache (a fresh ``JSII_RUNTIME_PACKAGE_CACHE_ROOT``;
    the user's own cache is never touched) against a warm one.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from environments.synth import default_workers  # noqa: E402
 from tooling.paths import tool_env  # noqa: E402
 
 
@@ -124,15 +126,18 @@ def main() -> None:
           f"max {max(t for t, _ in plain):.2f})  peak RSS {max(m for _, m in plain):5d} MiB")
     print(f"  speed-up: {plain_t / fast_t:.1f}x")
 
-    print(f"\ncost growth, fast path ({args.scale_runs} runs each):")
-    sizes = {}
-    for count in (2, 8, 32):
-        runs = [measure([__file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], env)
-                for i in range(args.scale_runs)]
-        sizes[count] = median([t for t, _ in runs])
-        print(f"  {count:2d} environments: median {sizes[count]:6.2f} s  peak RSS {max(m for _, m in runs):5d} MiB")
-    print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
-          f"((t32 - t2) / 30)")
+    one_process = tool_env(VTC_SYNTH_WORKERS="1")
+    for label, run_env in ((f"default workers: {default_workers(8)} for 8, {default_workers(32)} for 32 "
+                            "environments", env), ("one process", one_process)):
+        print(f"\ncost growth, fast path, {label} ({args.scale_runs} runs each):")
+        sizes = {}
+        for count in (2, 8, 32):
+            runs = [measure([__file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], run_env)
+                    for i in range(args.scale_runs)]
+            sizes[count] = median([t for t, _ in runs])
+            print(f"  {count:2d} environments: median {sizes[count]:6.2f} s  peak RSS {max(m for _, m in runs):5d} MiB")
+        print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
+              f"((t32 - t2) / 30)")
 
     print(f"\ncold against warm jsii package cache, fast path ({args.cold_runs} runs each):")
     cold = []

@@ -1,43 +1,95 @@
-"""Synthesize environments aside, then swap the result into place: a failed synth leaves ``cdktf.out`` as it was."""
+"""Synthesize environments aside, then swap the result into place: a failed synth leaves ``cdktf.out`` as it was.
+
+Many environments are synthesized by several processes at once. One process spends its time alternating between
+Python and jsii's Node kernel, so it keeps one core busy; every stack is independent of the others (no cross-stack
+references), so ``workers`` processes each synthesize a share of the environments into a folder of their own and
+the results are merged into one output, byte for byte what one process writes (tested). A worker costs a process
+start (~0.8 s: Python, the jsii kernel, the assemblies), so a worker is only started for at least
+``MIN_ENVIRONMENTS_PER_WORKER`` environments; the default never starts more processes than there are cores.
+"""
 
 from __future__ import annotations
 
+import copyreg
+import json
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
-from typing import Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Sequence
 
-from .model import EnvironmentConfig
+if TYPE_CHECKING:  # not at run time: importing this module must not start jsii (the benchmark imports it)
+    from .model import EnvironmentConfig
 
 # What Terraform and cdktf write into a stack folder after synth (provider cache, backend settings, lock file,
 # plan files). Carried into the new folder so a swap does not force a fresh ``terraform init``.
 _SYNTH_PRODUCTS = {"cdk.tf.json", "assets"}
+# Measured (benchmarks/synth.py, 2 cores): one environment costs ~0.27 s in a running process, a worker's start
+# ~0.8 s; below three environments a worker finishes after the parent would have.
+MIN_ENVIRONMENTS_PER_WORKER = 3
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: bool = True) -> Path:
+class SynthWorkerError(RuntimeError):
+    """A worker process failed; its own error was printed to stderr as it happened."""
+
+
+def default_workers(count: int) -> int:
+    """Processes for ``count`` environments: ``$VTC_SYNTH_WORKERS`` if set, else as many as pay off and cores allow."""
+    configured = os.environ.get("VTC_SYNTH_WORKERS", "").strip()
+    if configured:
+        if not configured.isdigit() or int(configured) < 1:
+            raise ValueError(f"VTC_SYNTH_WORKERS: expected a whole number >= 1 (got {configured!r}); "
+                             "unset it for the default (one process per core, at most one per "
+                             f"{MIN_ENVIRONMENTS_PER_WORKER} environments)")
+        return int(configured)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, count // MIN_ENVIRONMENTS_PER_WORKER))
+
+
+def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: bool = True,
+               workers: int | None = None) -> Path:
     """Synthesize one stack per environment into ``outdir`` and return it.
 
     With ``swap`` (the default), the stacks are written to a fresh folder beside ``outdir`` first; only when every
     stack synthesized is the old ``outdir`` replaced, by two renames. Anything Terraform left in an old stack
     folder (``.terraform``, the lock file) is carried over.
+
+    :param workers: processes to synthesize in (this one included); default :func:`default_workers`.
     """
-    from cdktf import App  # imported here so that bad input fails before the jsii runtime starts
-
-    from .stack import PlatformStack
-
     outdir = Path(outdir).resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
+    shares = _shares(list(envs), default_workers(len(envs)) if workers is None else workers)
     target = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent)) if swap else outdir
+    parts: list[Path] = []
+    running: list[subprocess.Popen] = []
     try:
-        app = App(outdir=str(target), stack_traces=False)
-        for env in envs:
-            PlatformStack(app, env)
-        app.synth()
+        # Workers first, so that their start-up overlaps this process's own share.
+        for share in shares[1:]:
+            parts.append(Path(tempfile.mkdtemp(prefix=f".{outdir.name}.part-", dir=outdir.parent)))
+            running.append(_start_worker(share, parts[-1]))
+        _synthesize_here(shares[0], target)
+        for share, process in zip(shares[1:], running):
+            if process.wait() != 0:
+                names = ", ".join(env.name for env in share)
+                raise SynthWorkerError(f"the synth worker for {names} failed with exit status {process.returncode} "
+                                       "(its error is printed above)")
+        _merge(target, parts)
     except BaseException:
+        for process in running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
         if swap:
             shutil.rmtree(target, ignore_errors=True)
         raise
+    finally:
+        for part in parts:
+            shutil.rmtree(part, ignore_errors=True)
     if not swap:
         return outdir
     _carry_over_terraform_state(outdir, target)
@@ -47,6 +99,89 @@ def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: b
     os.rename(target, outdir)
     shutil.rmtree(old, ignore_errors=True)
     return outdir
+
+
+def _shares(envs: list[EnvironmentConfig], workers: int) -> list[list[EnvironmentConfig]]:
+    """Contiguous shares, one per process. This process is running already while a worker still starts (worth
+    ``MIN_ENVIRONMENTS_PER_WORKER`` environments), so its share is that much larger; every worker gets at least one.
+    """
+    workers = max(1, min(workers, len(envs)))
+    own = min(len(envs) - (workers - 1), -(-(len(envs) + MIN_ENVIRONMENTS_PER_WORKER * (workers - 1)) // workers))
+    shares = [envs[:own]]
+    size, extra = divmod(len(envs) - own, workers - 1) if workers > 1 else (0, 0)
+    start = own
+    for index in range(workers - 1):
+        end = start + size + (1 if index < extra else 0)
+        shares.append(envs[start:end])
+        start = end
+    return shares
+
+
+def _synthesize_here(envs: Sequence[EnvironmentConfig], target: Path) -> None:
+    from cdktf import App  # imported here so that bad input fails before the jsii runtime starts
+
+    from .stack import PlatformStack
+
+    app = App(outdir=str(target), stack_traces=False)
+    for env in envs:
+        PlatformStack(app, env)
+    app.synth()
+
+
+def _start_worker(envs: Sequence[EnvironmentConfig], outdir: Path) -> subprocess.Popen:
+    """A fresh process (never a fork: this process's jsii kernel cannot be shared) synthesizing ``envs``."""
+    environ = dict(os.environ)
+    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), environ.get("PYTHONPATH")]))
+    process = subprocess.Popen([sys.executable, "-m", "environments._synth_worker", str(outdir)],
+                               stdin=subprocess.PIPE, env=environ, cwd=PROJECT_ROOT)
+    assert process.stdin is not None
+    with process.stdin:
+        _pickler(process.stdin).dump(list(envs))
+    return process
+
+
+def _pickler(stream) -> pickle.Pickler:
+    """A pickler that also takes the read-only mappings (``MappingProxyType``) the frozen configs hold."""
+    pickler = pickle.Pickler(stream, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, MappingProxyType: lambda proxy: (_read_only, (dict(proxy),))}
+    return pickler
+
+
+def _read_only(mapping: dict) -> MappingProxyType:
+    return MappingProxyType(mapping)
+
+
+def _merge(target: Path, parts: Sequence[Path]) -> None:
+    """Move the workers' stacks into ``target`` and write the manifest one App would have written."""
+    if not parts:
+        return
+    manifest = json.loads((target / "manifest.json").read_text())
+    for part in parts:
+        theirs = json.loads((part / "manifest.json").read_text())
+        if theirs["version"] != manifest["version"]:
+            raise SynthWorkerError(f"a worker wrote manifest version {theirs['version']}, this process "
+                                   f"{manifest['version']}")
+        for name, entry in theirs["stacks"].items():
+            if name in manifest["stacks"] or entry["dependencies"]:
+                raise SynthWorkerError(f"stack {name!r} is repeated or depends on another stack: it cannot be "
+                                       "synthesized in a separate process")
+            os.rename(part / "stacks" / name, target / "stacks" / name)
+            manifest["stacks"][name] = entry
+    (target / "manifest.json").write_text(stable_stringify(manifest))
+
+
+def stable_stringify(value: object, space: str = "  ", level: int = 0) -> str:
+    """JSON exactly as the npm package json-stable-stringify writes it (cdktf's manifest): keys sorted, ``space``
+    indent, and empty arrays and objects broken over two lines (``[`` newline, indent, ``]``)."""
+    indent = "\n" + space * level
+    if isinstance(value, dict):
+        items = [f"{indent}{space}{json.dumps(key, ensure_ascii=False)}: {stable_stringify(value[key], space, level + 1)}"
+                 for key in sorted(value)]
+        return "{" + ",".join(items) + indent + "}"
+    if isinstance(value, list):
+        items = [f"{indent}{space}{stable_stringify(item, space, level + 1)}" for item in value]
+        return "[" + ",".join(items) + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _carry_over_terraform_state(old_out: Path, new_out: Path) -> None:
