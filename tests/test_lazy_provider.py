@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -145,3 +146,32 @@ def test_the_lazy_index_exports_exactly_what_the_eager_index_exports():
                           r"require\(", sources["package/lib/lazy-index.js"], re.M))
     assert len(eager) > 2000
     assert lazy == eager
+
+
+def _cdktf_stack_trace_module(root: Path) -> Path:
+    """cdktf's own stack-trace.js (from the cdktf wheel's jsii tarball), laid out as node_modules/cdktf/..."""
+    import cdktf
+
+    tarball = next((Path(cdktf.__file__).parent / "_jsii").glob("cdktf@*.jsii.tgz"))
+    with tarfile.open(tarball, "r:gz") as archive:
+        source = archive.extractfile("package/lib/tokens/private/stack-trace.js").read()
+    target = root / "node_modules" / "cdktf" / "lib" / "tokens" / "private" / "stack-trace.js"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(source)
+    (root / "node_modules" / "cdktf" / "package.json").write_text('{"name": "cdktf", "main": "lib/index.js"}')
+    return root
+
+
+@pytest.mark.parametrize("hooked", [True, False])
+def test_the_hook_stops_cdktf_recording_token_creation_stacks(tmp_path, hooked):
+    root = _cdktf_stack_trace_module(tmp_path)
+    script = ("const s = require('cdktf/lib/tokens/private/stack-trace.js').captureStackTrace(); "
+              "console.log(JSON.stringify(s))")
+    command = ["node", *(["--require", str(NODE_HOOK)] if hooked else []), "-e", script]
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, env=tool_env(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    stack = json.loads(result.stdout)
+    if hooked:
+        assert len(stack) == 1 and stack[0].startswith("(creation stack not recorded")
+    else:
+        assert len(stack) > 1 and any("[eval]" in frame for frame in stack)  # the real thing, frames and all
