@@ -4,8 +4,8 @@ Every measurement is a fresh process (as ``cdktf synth`` runs the app), timed fr
 
 1. full synth of every environment through the project's path (lazy provider loading), alternating run by run
    with the same synth through plain imports (``VTC_EAGER_PROVIDER=1``: what a cdktf user writes); medians, ratio;
-2. peak memory of each: the summed RSS of the whole process tree (Python and jsii's two Node processes),
-   sampled every 10 ms;
+2. peak memory of each: the summed RSS of the whole process tree (Python, jsii's Node process, synth workers),
+   sampled every 10 ms in a run of its own (sampling steals CPU, so timed runs are never sampled);
 3. cost growth: 2, 8 and 32 generated environments (variants of the real ones), and the marginal cost of one more,
    with the default worker processes (environments/synth.py) and in one process (``VTC_SYNTH_WORKERS=1``);
 4. cold against warm: the first synth with an empty jsii package cache (a fresh ``JSII_RUNTIME_PACKAGE_CACHE_ROOT``;
@@ -48,8 +48,12 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
-def measure(args: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Wall time (s) and peak tree RSS (MiB) of one run of ``python <args>`` in the repo."""
+def measure(args: list[str], env: dict[str, str], *, memory: bool = False) -> tuple[float, int]:
+    """Wall time (s) of one run of ``python <args>`` in the repo, and with ``memory`` its peak tree RSS (MiB).
+
+    Sampling the process tree every 10 ms costs CPU that the synth then lacks (most on a busy 2-core machine with
+    several synth processes), so a run is either timed or sampled, never both: the times come from unsampled runs.
+    """
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, *args], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
@@ -63,14 +67,21 @@ def measure(args: list[str], env: dict[str, str]) -> tuple[float, int]:
             stop.wait(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     _, stderr = process.communicate()
     elapsed = time.perf_counter() - start
     stop.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{stderr[-2000:]}")
     return elapsed, peak // 1024
+
+
+def peak_memory(args: list[str], env: dict[str, str]) -> int:
+    """Peak summed RSS (MiB) of the whole process tree, from a run of its own."""
+    return measure(args, env, memory=True)[1]
 
 
 def synth_many(count: int, outdir: str) -> None:
@@ -119,11 +130,13 @@ def main() -> None:
         fast.append(measure(["main.py", "--outdir", str(scratch / f"fast{i}")], env))
         plain.append(measure(["main.py", "--outdir", str(scratch / f"plain{i}")], eager_env))
     fast_t, plain_t = median([t for t, _ in fast]), median([t for t, _ in plain])
-    print(f"\nfull synth, staging + production ({args.runs} runs each, alternating):")
-    print(f"  fast path (lazy provider):  median {fast_t:6.2f} s  (min {min(t for t, _ in fast):.2f}, "
-          f"max {max(t for t, _ in fast):.2f})  peak RSS {max(m for _, m in fast):5d} MiB")
-    print(f"  plain imports:              median {plain_t:6.2f} s  (min {min(t for t, _ in plain):.2f}, "
-          f"max {max(t for t, _ in plain):.2f})  peak RSS {max(m for _, m in plain):5d} MiB")
+    fast_m = peak_memory(["main.py", "--outdir", str(scratch / "fast-memory")], env)
+    plain_m = peak_memory(["main.py", "--outdir", str(scratch / "plain-memory")], eager_env)
+    print(f"\nfull synth, staging + production ({args.runs} runs each, alternating; peak RSS from one more run each):")
+    print(f"  fast path:      median {fast_t:6.2f} s  (min {min(t for t, _ in fast):.2f}, "
+          f"max {max(t for t, _ in fast):.2f})  peak RSS {fast_m:5d} MiB")
+    print(f"  plain imports:  median {plain_t:6.2f} s  (min {min(t for t, _ in plain):.2f}, "
+          f"max {max(t for t, _ in plain):.2f})  peak RSS {plain_m:5d} MiB")
     print(f"  speed-up: {plain_t / fast_t:.1f}x")
 
     one_process = tool_env(VTC_SYNTH_WORKERS="1")
@@ -135,7 +148,8 @@ def main() -> None:
             runs = [measure([__file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], run_env)
                     for i in range(args.scale_runs)]
             sizes[count] = median([t for t, _ in runs])
-            print(f"  {count:2d} environments: median {sizes[count]:6.2f} s  peak RSS {max(m for _, m in runs):5d} MiB")
+            memory = peak_memory([__file__, "--child-many", str(count), str(scratch / f"many{count}-m")], run_env)
+            print(f"  {count:2d} environments: median {sizes[count]:6.2f} s  peak RSS {memory:5d} MiB")
         print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
               f"((t32 - t2) / 30)")
 
