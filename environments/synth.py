@@ -135,8 +135,11 @@ def _start_worker(envs: Sequence[EnvironmentConfig], outdir: Path) -> subprocess
     process = subprocess.Popen([sys.executable, "-m", "environments._synth_worker", str(outdir)],
                                stdin=subprocess.PIPE, env=environ, cwd=PROJECT_ROOT)
     assert process.stdin is not None
-    with process.stdin:
-        _pickler(process.stdin).dump(list(envs))
+    try:
+        with process.stdin:
+            _pickler(process.stdin).dump(list(envs))
+    except BrokenPipeError:
+        pass  # the worker died before reading its share: its exit status and error are reported by the caller
     return process
 
 

@@ -68,12 +68,14 @@ def test_default_workers_follow_cores_and_environment_count(monkeypatch):
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
-def test_a_bad_worker_setting_is_refused_by_main_before_anything_is_written(tmp_path, value):
-    result = subprocess.run([sys.executable, "main.py", "--outdir", str(tmp_path / "out")], cwd=REPO,
-                            env=tool_env(VTC_SYNTH_WORKERS=value), capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
-    assert f"VTC_SYNTH_WORKERS: expected a whole number >= 1 (got '{value}')" in result.stderr
-    assert "unset it for the default" in result.stderr
+def test_a_bad_worker_setting_is_refused_by_main_before_anything_is_written(tmp_path, value, monkeypatch, capsys):
+    import main
+
+    monkeypatch.setenv("VTC_SYNTH_WORKERS", value)
+    assert main.main(["--outdir", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert f"VTC_SYNTH_WORKERS: expected a whole number >= 1 (got '{value}')" in err
+    assert "unset it for the default" in err and "Nothing was synthesized" in err
     assert not (tmp_path / "out").exists()
 
 
