@@ -23,7 +23,7 @@ requires every resource module (about 1.5 s and 450 MB). Before jsii starts its 
 request for ``@cdktf/provider-aws`` to the package's own ``lib/lazy-index.js``, which exports the same namespaces
 as getters. If jsii was already running (the program imported a jsii library first), the Node side stays eager:
 slower, same output. The same start also runs jsii's kernel without its relay process (``_direct_runtime.py``), and
-the bindings' argument checks look their parameter types up once (``_type_hints.py``).
+the bindings' argument checks get cheaper without being skipped (``_binding_checks.py``).
 
 :func:`install` runs when ``vtc_constructs`` is imported, before any construct module imports the provider.
 """
@@ -40,7 +40,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
-from . import _type_hints
+from . import _binding_checks
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 JSII_MODULE_PREFIX = "@cdktf/provider-aws."
@@ -61,7 +61,7 @@ def install() -> str:
         importlib.import_module(PACKAGE)
         return "eager"
     _start_jsii_with_node_hook()
-    _type_hints.install()
+    _binding_checks.install()
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or spec.origin is None or spec.loader is None:
         raise LazyProviderError(f"{PACKAGE} is not installed")
