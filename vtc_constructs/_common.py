@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from cdktf import TerraformStack
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -55,16 +56,29 @@ def policy_document(scope: Construct, id: str, *statements: Statement) -> DataAw
 
 
 class Account:
-    """The account, partition and region the provider deploys to, as Terraform references.
+    """The account, partition and region the provider deploys to, as Terraform references: one per stack.
 
-    Each attribute is read from jsii once and kept: a read is a round trip to the Node process, and these are
-    used in nearly every ARN a construct writes.
+    ``Account.of(scope)`` returns the stack's instance, made on first use: three data sources at the stack's root
+    (``account-caller``, ``account-partition``, ``account-region``) that every construct in the stack shares, as the
+    AWS CDK's ``Stack.of(this).account`` does. Each attribute is read from jsii once and kept: a read is a round trip
+    to the Node process, and these are used in nearly every ARN a construct writes.
     """
 
-    def __init__(self, scope: Construct):
-        self.caller = DataAwsCallerIdentity(scope, "caller")
-        self._partition = DataAwsPartition(scope, "partition")
-        self._region = DataAwsRegion(scope, "region")
+    _ATTRIBUTE = "_vtc_account"
+
+    def __init__(self, stack: TerraformStack):
+        self.caller = DataAwsCallerIdentity(stack, "account-caller")
+        self._partition = DataAwsPartition(stack, "account-partition")
+        self._region = DataAwsRegion(stack, "account-region")
+
+    @classmethod
+    def of(cls, scope: Construct) -> "Account":
+        stack = TerraformStack.of(scope)
+        account = stack.__dict__.get(cls._ATTRIBUTE)
+        if account is None:
+            account = cls(stack)
+            setattr(stack, cls._ATTRIBUTE, account)
+        return account
 
     @functools.cached_property
     def id(self) -> str:

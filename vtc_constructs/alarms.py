@@ -185,7 +185,7 @@ class Alarms(Construct):
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
         self.props = props
-        self.account = Account(self)
+        self.account = Account.of(self)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         tags = {"vtc/alarms": props.name}
         self._topics(tags)

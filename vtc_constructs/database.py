@@ -282,7 +282,7 @@ class PgvectorDatabase(Construct):
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
         self.props = props
-        self.account = account = Account(self)
+        self.account = account = Account.of(self)
         name, net = props.name, props.network
         identifier = f"{name}-postgres"
         tags = {"vtc/database": identifier}

@@ -279,7 +279,7 @@ class Edge(Construct):
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
         self.props = props
-        self.account = Account(self)
+        self.account = Account.of(self)
         tags = {"vtc/edge": props.name}
         self._security_group(tags)
         self._access_log_bucket(tags)

@@ -334,7 +334,7 @@ class EksCluster(Construct):
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
         self.props = props
-        self.account = account = Account(self)
+        self.account = account = Account.of(self)
         name = props.name
         tags = {"vtc/cluster": name}
         self._log_group_name = f"/aws/eks/{name}/cluster"

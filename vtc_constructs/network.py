@@ -314,7 +314,7 @@ class Network(Construct):
             RouteTableAssociation(self, f"database-rta-{i}", subnet_id=subnet.id,
                                   route_table_id=self.database_route_table.id)
 
-        account = Account(self)
+        account = Account.of(self)
         self.s3_endpoint = VpcEndpoint(
             self, "s3-endpoint", vpc_id=vpc_id, service_name=f"com.amazonaws.{account.region}.s3",
             vpc_endpoint_type="Gateway",
