@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 import tomllib
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
@@ -100,6 +101,9 @@ class EnvironmentConfig:
 
     name: str
     region: str
+    #: The AWS account this environment deploys to. The provider refuses any other (``allowed_account_ids``), so
+    #: credentials for the wrong account fail before Terraform reads or changes anything.
+    account_id: str
     state: StateBackend
     tags: Mapping[str, str]
     network: NetworkProps
@@ -181,7 +185,9 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-_TOP_LEVEL = {"region", "tags", "state", "network", "eks", "database", "edge", "alarms"}
+_TOP_LEVEL = {"region", "account_id", "tags", "state", "network", "eks", "database", "edge", "alarms"}
+_ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+_PRINCIPAL_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::([0-9]{12}):")
 
 #: Backups every environment must keep at least (days); an environment not listed keeps at least 7.
 MIN_BACKUP_RETENTION_DAYS = {"production": 30, "staging": 7}
@@ -195,6 +201,11 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     region = data.get("region")
     if region not in AWS_REGIONS:
         problems.append(_unknown_region(region))
+    account_id = data.get("account_id")
+    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+        problems.append(Problem("account_id", account_id, "the 12-digit id of the AWS account, as a string",
+                                'write it quoted, e.g. account_id = "123456789012" (a leading zero is part of it)'))
+        account_id = None
 
     tags = data.get("tags", {})
     if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
@@ -229,6 +240,13 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
         alarms, alarm_problems = _table(AlarmsProps, data.get("alarms"), "alarms",
                                         {"name": f"vtc-{name}", "targets": planned}, convert=_alarm_types)
         problems += alarm_problems
+    if eks is not None and account_id is not None and isinstance(eks.admin_principal_arns, tuple):
+        for i, arn in enumerate(eks.admin_principal_arns):
+            match = _PRINCIPAL_ACCOUNT.match(arn) if isinstance(arn, str) else None
+            if match and match.group(1) != account_id:
+                problems.append(Problem(f"eks.admin_principal_arns[{i}]", arn, f"a principal of account {account_id}",
+                                        "EKS access entries take principals of the cluster's own account: use the "
+                                        "role in that account, or correct account_id", "principal in another account"))
     minimum = MIN_BACKUP_RETENTION_DAYS.get(name, 7)
     if database is not None and isinstance(database.backup_retention_days, int) and \
             1 <= database.backup_retention_days < minimum:
@@ -250,7 +268,7 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
     problems = [p.prefixed(name) for p in problems]
     if problems:
         return None, problems
-    return EnvironmentConfig(name=name, region=region, state=state, tags=MappingProxyType(dict(tags)),
+    return EnvironmentConfig(name=name, region=region, account_id=account_id, state=state, tags=MappingProxyType(dict(tags)),
                              network=network, eks=eks, database=database, edge=edge, alarms=alarms,
                              source=source), []
 

@@ -30,7 +30,7 @@ class PlatformStack(TerraformStack):
             self.add_override("terraform.backend.s3.use_lockfile", True)
         self.backend = backend
 
-        AwsProvider(self, "aws", region=config.region,
+        AwsProvider(self, "aws", region=config.region, allowed_account_ids=[config.account_id],
                     default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))])
 
         self.network = Network(self, "network", config.network)

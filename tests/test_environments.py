@@ -114,8 +114,18 @@ def test_the_model_is_frozen(environments):
     ("staging", 'vpc_cidr = "10.20.0.0/16"\n', "",
      r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a value; fix: set network\.vpc_cidr"),
     ("staging", "[tags]", 'colour = "blue"\n[tags]',
-     r"^staging\.colour: unknown field \(got 'blue'\); allowed: alarms, database, edge, eks, network, region, state, "
-     r"tags"),
+     r"^staging\.colour: unknown field \(got 'blue'\); allowed: account_id, alarms, database, edge, eks, network, "
+     r"region, state, tags"),
+    ("staging", 'account_id = "111111111111"', "account_id = 111111111111",
+     r"^staging\.account_id: invalid value \(got 111111111111\); allowed: the 12-digit id of the AWS account, as a "
+     r"string; fix: write it quoted"),
+    ("staging", 'account_id = "111111111111"', 'account_id = "11111111111"',
+     r"^staging\.account_id: invalid value \(got '11111111111'\)"),
+    ("staging", 'account_id = "111111111111"\n', "",
+     r"^staging\.account_id: invalid value \(got None\)"),
+    ("production", 'arn:aws:iam::222222222222:role/vtc-platform-admin', 'arn:aws:iam::111111111111:role/vtc-platform-admin',
+     r"^production\.eks\.admin_principal_arns\[0\]: principal in another account \(got "
+     r"'arn:aws:iam::111111111111:role/vtc-platform-admin'\); allowed: a principal of account 222222222222"),
     ("staging", 'environment = "staging"', "environment = 3",
      r"^staging\.tags: invalid value \(got \{.*'environment': 3\}\); allowed: a table of string keys"),
     ("staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"',
@@ -231,3 +241,10 @@ def test_every_problem_in_every_file_is_reported_at_once(tmp_path):
         "staging.network.vpc_cidr",
         "staging.network.flow_log_retention_days",
     ]
+
+
+def test_each_environment_deploys_only_to_its_own_account(environments, stacks):
+    assert environments["staging"].account_id == "111111111111"
+    assert environments["production"].account_id == "222222222222"
+    for name, stack in stacks.items():
+        assert stack["provider"]["aws"][0]["allowed_account_ids"] == [environments[name].account_id]

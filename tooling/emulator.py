@@ -24,6 +24,7 @@ SERVICES = ("acm", "autoscaling", "cloudwatch", "ec2", "ecr", "eks", "elb", "elb
             "rds", "route53", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2")
 
 DUMMY_KEY = "testing"  # moto accepts any key; never a real credential
+MOTO_ACCOUNT_ID = "123456789012"  # the account every moto server answers as
 
 #: Resource types the emulator has no API for, and why. A deploy into the emulator turns them off (count = 0)
 #: through an override file and says so; everything else deploys as synthesized.
@@ -81,7 +82,8 @@ class MotoServer:
             self._log.close()
 
     def terraform_override(self, region: str) -> dict:
-        """Provider and backend settings that point a stack at this emulator, with local state."""
+        """Provider and backend settings that point a stack at this emulator, with local state (and the emulator's
+        account as the one allowed)."""
         return {
             "terraform": {"backend": {"local": {"path": "terraform.tfstate"}}},
             "provider": {"aws": [{
@@ -89,7 +91,10 @@ class MotoServer:
                 "access_key": DUMMY_KEY,
                 "secret_key": DUMMY_KEY,
                 "skip_credentials_validation": True,
-                "skip_requesting_account_id": True,
+                # The stack allows only its environment's account; the emulator is another one. The provider asks
+                # the emulator's STS who it is and checks the answer against this list, as it would in AWS.
+                "skip_requesting_account_id": False,
+                "allowed_account_ids": [MOTO_ACCOUNT_ID],
                 "skip_metadata_api_check": "true",
                 "skip_region_validation": True,
                 "s3_use_path_style": True,

@@ -7,7 +7,8 @@ Usage::
 
 Unlike ``pgserver.get_server`` (unix socket, trust authentication), this listens on a loopback TCP port and
 requires SCRAM passwords, so wrong credentials fail as they do on RDS. As root, the server runs as the system user
-``pgserver`` (PostgreSQL refuses to run as root). Stopped, and its data removed, when the block ends.
+``pgserver`` (PostgreSQL refuses to run as root), in a private folder of its own under the system temp dir instead of
+``workdir``. Stopped, and its data removed, when the block ends.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 from pgserver._commands import POSTGRES_BIN_PATH
@@ -35,6 +37,7 @@ class LocalPostgres:
             self.port = sock.getsockname()[1]
         self.password = secrets.token_urlsafe(16)
         self._run_as = None
+        self._owns_workdir = False
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run([str(POSTGRES_BIN_PATH / args[0]), *args[1:]], capture_output=True, text=True,
@@ -44,19 +47,21 @@ class LocalPostgres:
         return result
 
     def __enter__(self) -> "LocalPostgres":
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        password_file = self.workdir / "pwfile"
-        password_file.write_text(self.password)
         if os.geteuid() == 0:
             entry = ensure_user_exists("pgserver")
             self._run_as = entry.pw_name
-            for path in (self.workdir, password_file):
-                os.chown(path, entry.pw_uid, entry.pw_gid)
-            # Let that user reach the folder through its parents.
-            for parent in self.workdir.parents:
-                if parent == Path("/"):
-                    break
-                os.chmod(parent, os.stat(parent).st_mode | 0o011)
+            # A folder of the server's own in the system temp dir: the caller's folder may sit in a private tree
+            # (pytest's is mode 0700, and pytest resets that mode when another session starts), and opening that
+            # tree to another user would be wrong anyway.
+            self.workdir = Path(tempfile.mkdtemp(prefix="vtc-postgres-"))
+            self.data = self.workdir / "pgdata"
+            self._owns_workdir = True
+            os.chown(self.workdir, entry.pw_uid, entry.pw_gid)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        password_file = self.workdir / "pwfile"
+        password_file.write_text(self.password)
+        if self._run_as is not None:
+            os.chown(password_file, entry.pw_uid, entry.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=scram-sha-256",
                   f"--pwfile={password_file}", "--encoding=UTF8", "--no-instructions")
         password_file.unlink()
@@ -68,4 +73,4 @@ class LocalPostgres:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
         finally:
-            shutil.rmtree(self.data, ignore_errors=True)
+            shutil.rmtree(self.workdir if self._owns_workdir else self.data, ignore_errors=True)
