@@ -21,6 +21,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
+from ._process_env import environ, node_options
+
 DIRECT_RUNTIME = Path(__file__).with_name("_jsii_direct_runtime.js")
 # jsii's embedded runtime files (resource name in the jsii wheel -> the file name the kernel expects beside it).
 _KERNEL_FILES = {"lib__program.js": "program.js", "lib__runtime-index-worker.js": "runtime-index-worker.js"}
@@ -38,12 +40,10 @@ def direct_runtime() -> Iterator[None]:
         return
     program = _private_kernel_copy()
     with ExitStack() as stack:
-        stack.enter_context(_environ("JSII_RUNTIME", str(DIRECT_RUNTIME)))
-        stack.enter_context(_environ("VTC_JSII_PROGRAM", str(program)))
+        stack.enter_context(environ("JSII_RUNTIME", str(DIRECT_RUNTIME)))
+        stack.enter_context(environ("VTC_JSII_PROGRAM", str(program)))
         # What jsii's relay passes on the kernel's command line; a runtime file cannot set it for Node's loader.
-        options = os.environ.get("NODE_OPTIONS")
-        stack.enter_context(_environ("NODE_OPTIONS", f"{options} --preserve-symlinks" if options else
-                                     "--preserve-symlinks"))
+        stack.enter_context(node_options("--preserve-symlinks"))
         yield
 
 
@@ -61,16 +61,3 @@ def _private_kernel_copy() -> Path:
     for resource, name in _KERNEL_FILES.items():
         (folder / name).write_bytes(resources.files(embedded).joinpath(resource).read_bytes())
     return folder / "program.js"
-
-
-@contextmanager
-def _environ(name: str, value: str) -> Iterator[None]:
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous

@@ -35,12 +35,11 @@ import importlib.util
 import os
 import re
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Iterator
 
 from . import _binding_checks
+from ._process_env import node_options
 
 PACKAGE = "cdktf_cdktf_provider_aws"
 JSII_MODULE_PREFIX = "@cdktf/provider-aws."
@@ -101,22 +100,9 @@ def _start_jsii_with_node_hook() -> None:
 
     if _reference_map._assembly_to_module:  # an assembly is loaded: the Node process runs without the hook
         return
-    with _node_options(f'--require "{_quote(str(NODE_HOOK))}"'), direct_runtime():
+    with node_options(f'--require "{_quote(str(NODE_HOOK))}"'), direct_runtime():
         # Loading the first assembly starts the Node process; jsii copies os.environ for it at that moment.
         importlib.import_module("constructs")
-
-
-@contextmanager
-def _node_options(option: str) -> Iterator[None]:
-    previous = os.environ.get("NODE_OPTIONS")
-    os.environ["NODE_OPTIONS"] = f"{previous} {option}" if previous else option
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["NODE_OPTIONS"]
-        else:
-            os.environ["NODE_OPTIONS"] = previous
 
 
 def _quote(path: str) -> str:
