@@ -208,9 +208,9 @@ def thresholds(**changes) -> AlarmsProps:
     (thresholds(rds_cpu_percent=0), r"^thresholds\.rds_cpu_percent: invalid value \(got 0\)"),
     (thresholds(alb_p99_latency_ms=-1), r"^thresholds\.alb_p99_latency_ms: invalid value \(got -1\); allowed: >= 0"),
     (thresholds(eks_failed_nodes="none"), r"^thresholds\.eks_failed_nodes: invalid value \(got 'none'\); allowed: "
-                                          r"a number"),
-    (thresholds(period_seconds=45), r"^thresholds\.period_seconds: invalid value \(got 45\); allowed: a positive "
-                                    r"multiple of 60"),
+                                          r"a finite number; fix: set eks_failed_nodes to a number$"),
+    (thresholds(period_seconds=45), r"^thresholds\.period_seconds: period CloudWatch refuses \(got 45\); "
+                                    r"allowed: a multiple of 60 \(whole seconds\); fix: e\.g\. 60 or 300$"),
     (thresholds(evaluation_periods=2, datapoints_to_alarm=3),
      r"^thresholds\.evaluation_periods: fewer periods than datapoints \(got 2\); allowed: >= datapoints_to_alarm \(3\)"),
     (thresholds(evaluation_periods=0, datapoints_to_alarm=1), r"^thresholds\.evaluation_periods: invalid value \(got 0\)"),

@@ -187,14 +187,16 @@ def test_valid_props_have_no_problem():
                                      r"or domain_name with hosted_zone_name; fix: HTTPS needs a certificate"),
     ({"certificate": Certificate(certificate_arn=ARN.certificate_arn, domain_name="a.example.com")},
      r"^certificate: two certificates"),
-    ({"certificate": Certificate(certificate_arn="arn:aws:iam::1:role/x")}, r"^certificate\.certificate_arn: invalid"),
+    ({"certificate": Certificate(certificate_arn="arn:aws:iam::1:role/x")}, r"^certificate\.certificate_arn: not an ACM certificate "
+                                                                             r"ARN \(got 'arn:aws:iam::1:role/x'\).*fix: copy the ARN from ACM$"),
     ({"certificate": Certificate(domain_name="app.example.org", hosted_zone_name="example.com")},
      r"^certificate\.domain_name: domain outside the zone \(got 'app\.example\.org'\); allowed: a name inside "
      r"example\.com"),
     ({"certificate": Certificate(domain_name="App!", hosted_zone_name="example.com")},
      r"^certificate\.domain_name: invalid value \(got 'App!'\)"),
     ({"target_port": 10250}, r"^target_port: invalid value \(got 10250\); allowed: 1024-65535, not the kubelet"),
-    ({"health_check_path": "healthz"}, r"^health_check_path: invalid value \(got 'healthz'\)"),
+    ({"health_check_path": "healthz"}, r"^health_check_path: path not starting with / \(got 'healthz'\).*"
+                                          r"fix: start the path with /, e.g\. /healthz$"),
     ({"ingress_cidrs": ("10.0.0.1/8",)}, r"^ingress_cidrs\[0\]: malformed CIDR"),
     ({"ingress_cidrs": ()}, r"^ingress_cidrs: nobody admitted"),
     ({"tls_policy": "ELBSecurityPolicy-2016-08"}, r"^tls_policy: not a TLS 1\.3 policy \(got "

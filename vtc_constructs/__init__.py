@@ -28,6 +28,7 @@ from .eks import (
     Taint,
     TaintEffect,
 )
+from . import aws_rules
 from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
 
@@ -36,5 +37,5 @@ __all__ = [
     "TLS13_POLICIES", "DatabaseNetwork", "DatabaseProps", "PGVECTOR_MIN_MINOR",
     "PgvectorDatabase", "SUPPORTED_KUBERNETES_VERSIONS", "CapacityType", "ClusterNetwork",
     "ConfigError", "DesiredSizeOwner", "EksCluster", "EksClusterProps", "NatStrategy", "Network", "NetworkProps",
-    "NodeGroupProps", "Problem", "SubnetPlan", "Taint", "TaintEffect", "plan_subnets",
+    "NodeGroupProps", "Problem", "SubnetPlan", "Taint", "TaintEffect", "aws_rules", "plan_subnets",
 ]

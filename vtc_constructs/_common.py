@@ -126,3 +126,62 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
                  policy=policy.json, tags=dict(tags))
     KmsAlias(scope, f"{id}-alias", name=f"alias/{alias}", target_key_id=key.key_id)
     return key
+
+
+def require_props(construct: str, props: object, expected: type, example: str) -> None:
+    """Raise a ``TypeError`` that says what ``props`` should be when it is anything but an ``expected`` instance (a
+    dict, None, another construct's props), before anything is built: not an ``AttributeError`` from deep inside."""
+    if isinstance(props, expected):
+        return
+    got = type(props).__name__
+    if isinstance(props, dict):
+        how = f"build it from the dict: {expected.__name__}(**your_dict)"
+    elif props is None:
+        how = f"build one: {example}"
+    elif type(props).__name__.endswith("Props"):
+        how = f"{got} is the input of another construct; build a {expected.__name__}: {example}"
+    else:
+        how = f"build one: {example}"
+    raise TypeError(f"{construct}(scope, id, props): props must be a {expected.__module__.rsplit('.', 1)[0]}."
+                    f"{expected.__name__} (got {got}); {how}")
+
+
+class NameRegistry:
+    """The AWS names the constructs of one stack claim (per kind: log group, load balancer, ...), with the path of
+    the construct that claimed each: two constructs that would create the same named resource are refused when the
+    second is built, naming both, instead of failing half-way through an apply. One per stack, like :class:`Account`.
+    """
+
+    _ATTRIBUTE = "_vtc_names"
+
+    def __init__(self):
+        self.claims: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def of(cls, scope: Construct) -> "NameRegistry":
+        stack = TerraformStack.of(scope)
+        registry = stack.__dict__.get(cls._ATTRIBUTE)
+        if registry is None:
+            registry = cls()
+            setattr(stack, cls._ATTRIBUTE, registry)
+        return registry
+
+
+def claim_names(construct: Construct, id: str, *names: tuple[str, str]) -> None:
+    """Claim ``(kind, name)`` pairs for ``construct``; raise :class:`ConfigError` naming both constructs for every
+    name another construct of the stack has claimed already (all of them, then nothing is claimed)."""
+    from .errors import ConfigError, Problem
+
+    registry = NameRegistry.of(construct)
+    path = construct.node.path
+    problems = []
+    for kind, name in names:
+        other = registry.claims.get((kind, name))
+        if other is not None and other != path:
+            problems.append(Problem(f"{id}.name", name, f"a name that gives no other construct's {kind}",
+                                    f"rename {path} or {other}: both would create the {kind} {name!r}",
+                                    f"{kind} already claimed by {other}"))
+    if problems:
+        raise ConfigError(problems)
+    for kind, name in names:
+        registry.claims[(kind, name)] = path

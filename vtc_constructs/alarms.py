@@ -47,18 +47,14 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
-from ._common import Account, Statement, account_admin_statement, kms_key, policy_document
-from .errors import Problem, raise_if_any
-
-#: Memory of the RDS instance classes this library sizes alarms for (GiB).
-#: Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Summary.html
-RDS_INSTANCE_MEMORY_GIB = {
-    "db.t4g.medium": 4, "db.t4g.large": 8, "db.t4g.xlarge": 16, "db.t4g.2xlarge": 32,
-    "db.m6g.large": 8, "db.m6g.xlarge": 16, "db.m6g.2xlarge": 32, "db.m6g.4xlarge": 64,
-    "db.m7g.large": 8, "db.m7g.xlarge": 16, "db.m7g.2xlarge": 32, "db.m7g.4xlarge": 64,
-    "db.r6g.large": 16, "db.r6g.xlarge": 32, "db.r6g.2xlarge": 64, "db.r6g.4xlarge": 128,
-    "db.r7g.large": 16, "db.r7g.xlarge": 32, "db.r7g.2xlarge": 64, "db.r7g.4xlarge": 128,
-}
+from ._common import Account, Statement, account_admin_statement, claim_names, kms_key, policy_document, require_props
+from .aws_rules import (  # noqa: F401  (RDS_INSTANCE_MEMORY_GIB re-exported: the one table of classes and memory)
+    RDS_INSTANCE_MEMORY_GIB,
+    alarm_period_problems,
+    alarm_window_problems,
+    rds_instance_class_problems,
+)
+from .errors import Problem, coerce_fields, is_number, is_string_tuple, is_whole, not_a_list, raise_if_any
 GIB = 1024 ** 3
 #: RDS for PostgreSQL's default max_connections is LEAST(DBInstanceClassMemory / 9531392, 5000).
 #: Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections
@@ -76,8 +72,11 @@ def rds_max_connections(instance_class: str) -> int:
 class AlarmThresholds:
     """When to page; every field has a default that fits the platform's production SLOs.
 
-    Percentages are 0-100. ``period_seconds`` is the metric period (a multiple of 60); an alarm fires when
-    ``datapoints_to_alarm`` of the last ``evaluation_periods`` periods breach.
+    Every threshold is a finite number (not a boolean). Percentages are 0-100. ``period_seconds`` is the metric
+    period in whole seconds, a multiple of 60 (every metric watched is published once a minute at best, so a
+    10-30 s high-resolution period would only give INSUFFICIENT_DATA); an alarm fires when ``datapoints_to_alarm``
+    of the last ``evaluation_periods`` periods breach (whole numbers); ``period_seconds x evaluation_periods`` is at
+    most one day (CloudWatch's limit for periods under an hour; seven days for longer ones).
     """
 
     alb_p99_latency_ms: int = 100
@@ -100,25 +99,35 @@ class AlarmThresholds:
 
     def validate(self) -> list[Problem]:
         problems = []
+        counts = ("period_seconds", "evaluation_periods", "datapoints_to_alarm")
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                problems.append(Problem(f.name, value, "a number", f"set {f.name} to a number"))
+            if f.name in counts:
+                continue
+            if not is_number(value):
+                problems.append(Problem(f.name, value, "a finite number", f"set {f.name} to a number"))
             elif f.name.endswith("_percent") and not 0 < value <= 100:
                 problems.append(Problem(f.name, value, "a percentage above 0, at most 100", "give a share"))
             elif f.name.endswith(("_ms", "_count", "_connections", "_nodes")) and value < 0:
                 problems.append(Problem(f.name, value, ">= 0", "a count or duration cannot be negative"))
         period = self.period_seconds
-        if isinstance(period, int) and (period <= 0 or period % 60):
-            problems.append(Problem("period_seconds", period, "a positive multiple of 60", "e.g. 60 or 300"))
+        problems += alarm_period_problems(period, high_resolution=False)
         evaluation, datapoints = self.evaluation_periods, self.datapoints_to_alarm
-        if isinstance(evaluation, int) and evaluation < 1:
+        for name, value in (("evaluation_periods", evaluation), ("datapoints_to_alarm", datapoints)):
+            if not is_whole(value):
+                problems.append(Problem(name, value, "a whole number >= 1", f"set {name} to a count of periods",
+                                        "not a whole number"))
+        if not (is_whole(evaluation) and is_whole(datapoints)):
+            return problems
+        if evaluation < 1:
             problems.append(Problem("evaluation_periods", evaluation, ">= 1", "evaluate at least one period"))
-        elif isinstance(datapoints, int) and datapoints < 1:
+        elif datapoints < 1:
             problems.append(Problem("datapoints_to_alarm", datapoints, ">= 1", "alarm on at least one datapoint"))
-        elif isinstance(evaluation, int) and isinstance(datapoints, int) and evaluation < datapoints:
+        elif evaluation < datapoints:
             problems.append(Problem("evaluation_periods", evaluation, f">= datapoints_to_alarm ({datapoints})",
                                     "evaluate at least as many periods as must breach", "fewer periods than datapoints"))
+        else:
+            problems += alarm_window_problems(period, evaluation)
         return problems
 
 
@@ -133,6 +142,31 @@ class AlarmTargets:
     db_instance_class: str
     db_allocated_storage_gib: int
     cluster_name: str
+
+    def validate(self) -> list[Problem]:
+        problems = rds_instance_class_problems(self.db_instance_class, "db_instance_class")
+        if not is_whole(self.db_allocated_storage_gib) or self.db_allocated_storage_gib < 1:
+            problems.append(Problem("db_allocated_storage_gib", self.db_allocated_storage_gib, "a whole number of GiB",
+                                    "pass the database's allocated_storage_gib"))
+        for name in ("target_group_arn_suffixes", "colour_weights"):
+            if not isinstance(getattr(self, name), dict):
+                problems.append(Problem(name, getattr(self, name), "a table by colour", "pass one entry per colour",
+                                        "not a table"))
+        if isinstance(self.target_group_arn_suffixes, dict) and isinstance(self.colour_weights, dict) and \
+                set(self.colour_weights) != set(self.target_group_arn_suffixes):
+            problems.append(Problem("colour_weights", sorted(map(str, self.colour_weights)),
+                                    f"the colours of target_group_arn_suffixes: {sorted(map(str, self.target_group_arn_suffixes))}",
+                                    "give every target group's colour a weight", "colours do not match"))
+        elif isinstance(self.colour_weights, dict):
+            for colour, weight in self.colour_weights.items():
+                if not is_number(weight):
+                    problems.append(Problem(f"colour_weights.{colour}", weight, "a number (or a number token)",
+                                            "pass the colour's weight"))
+        for name in ("alb_arn_suffix", "db_instance_id", "cluster_name"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                problems.append(Problem(name, getattr(self, name), "a string (or a string token)",
+                                        "pass the other construct's typed output"))
+        return problems
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,35 +189,57 @@ class AlarmsProps:
     page_https_endpoints: tuple[str, ...] = ()
     notify_email_endpoints: tuple[str, ...] = ()
 
+    def __post_init__(self):
+        coerce_fields(self, tuples=("page_email_endpoints", "page_https_endpoints", "notify_email_endpoints"))
+
     def validate(self) -> list[Problem]:
-        problems = [p.prefixed("thresholds") for p in self.thresholds.validate()]
+        problems = []
+        if isinstance(self.thresholds, AlarmThresholds):
+            problems += [p.prefixed("thresholds") for p in self.thresholds.validate()]
+        else:
+            problems.append(Problem("thresholds", self.thresholds, "an AlarmThresholds",
+                                    "build it with vtc_constructs.AlarmThresholds(...)", "not an AlarmThresholds"))
         if not isinstance(self.name, str) or not re.match(r"^[a-z][a-z0-9-]{1,40}$", self.name):
             problems.append(Problem("name", self.name, "a-z, 0-9 and '-'", "use the environment's prefix"))
+        for field in ("page_email_endpoints", "page_https_endpoints", "notify_email_endpoints"):
+            if not isinstance(getattr(self, field), tuple):
+                problems.append(not_a_list(field, getattr(self, field), "strings", "('oncall@example.com',)"))
         for field in ("page_email_endpoints", "notify_email_endpoints"):
-            for i, address in enumerate(getattr(self, field)):
+            for i, address in enumerate(_items(getattr(self, field))):
                 if not isinstance(address, str) or not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", address):
                     problems.append(Problem(f"{field}[{i}]", address, "an e-mail address", "correct the address"))
-        for i, url in enumerate(self.page_https_endpoints):
+        for i, url in enumerate(_items(self.page_https_endpoints)):
             if not isinstance(url, str) or not re.match(r"^https://[^\s/]+/\S*$", url):
                 problems.append(Problem(f"page_https_endpoints[{i}]", url, "an https:// URL",
                                         "paste the integration's HTTPS URL"))
-        if not (self.page_email_endpoints or self.page_https_endpoints):
+        if not (_items(self.page_email_endpoints) or _items(self.page_https_endpoints)):
             problems.append(Problem("page_email_endpoints", [], "at least one paging subscription (e-mail or "
                                     "HTTPS)", "subscribe the on-call rota: alarms nobody receives are wishes",
                                     "nobody is paged"))
-        if self.targets.db_instance_class not in RDS_INSTANCE_MEMORY_GIB:
-            problems.append(Problem("targets.db_instance_class", self.targets.db_instance_class,
-                                    ", ".join(sorted(RDS_INSTANCE_MEMORY_GIB)),
-                                    "add the class's memory to RDS_INSTANCE_MEMORY_GIB", "unknown instance class"))
+        if isinstance(self.targets, AlarmTargets):
+            problems += [p.prefixed("targets") for p in self.targets.validate()]
+        else:
+            problems.append(Problem("targets", self.targets, "an AlarmTargets", "build it from the other "
+                                    "constructs' typed outputs: AlarmTargets(alb_arn_suffix=edge.alb.arn_suffix, ...)",
+                                    "not an AlarmTargets"))
         return problems
+
+
+def _items(value) -> tuple:
+    return value if isinstance(value, tuple) else ()
 
 
 class Alarms(Construct):
     """SLO alarms, paging topics and a dashboard for one environment. See the module docstring."""
 
     def __init__(self, scope: Construct, id: str, props: AlarmsProps):
+        require_props("Alarms", props, AlarmsProps, "AlarmsProps(name='my-service', targets=AlarmTargets(...), "
+                      "page_email_endpoints=('oncall@example.com',))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        name = props.name
+        claim_names(self, id, ("SNS topic", f"{name}-page"), ("SNS topic", f"{name}-notify"),
+                    ("CloudWatch dashboard", name), ("KMS alias", f"alias/{name}-alarms"))
         self.props = props
         self.account = Account.of(self)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}

@@ -58,13 +58,31 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
-from .errors import Problem, raise_if_any
+from ._common import (
+    Account,
+    Statement,
+    account_admin_statement,
+    claim_names,
+    kms_key,
+    logs_statement,
+    policy_document,
+    require_props,
+)
+from .aws_rules import (
+    PGVECTOR_ENGINE_VERSIONS,
+    pgvector_engine_version_problems,
+    postgres_identifier_problems,
+    rds_instance_class_problems,
+    rds_window_problems,
+)
+from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
-#: The first minor version of each major on which RDS ships pgvector (0.5.0 or later).
-#: Ref: https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-extensions.html
-PGVECTOR_MIN_MINOR = {12: 16, 13: 12, 14: 9, 15: 4, 16: 1, 17: 1}
+#: The first minor version of each major on which RDS ships pgvector (0.5.0 or later), from the table of real
+#: versions, :data:`~vtc_constructs.aws_rules.PGVECTOR_ENGINE_VERSIONS` (the one source).
+PGVECTOR_MIN_MINOR = {major: int(versions[0].split(".")[1]) for major, versions in PGVECTOR_ENGINE_VERSIONS.items()}
+#: The master user RDS creates (its password is RDS's, in Secrets Manager); the application role may not take it.
+MASTER_USERNAME = "vtc_admin"
 
 #: Performance Insights retention RDS accepts: 7 days (free) or a whole number of months up to 731 days.
 PERFORMANCE_INSIGHTS_RETENTION = (7, *(31 * m for m in range(1, 24)), 731)
@@ -73,11 +91,6 @@ LOG_EXPORTS = ("postgresql", "upgrade")
 PORT = 5432
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
-_IDENTIFIER_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_RESERVED = {"postgres", "rdsadmin", "rds_superuser", "rds_iam", "public", "template0", "template1"}
-_WINDOW_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-_MAINTENANCE_RE = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-"
-                             r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,25 +108,44 @@ class DatabaseNetwork:
     bootstrap_subnet_ids: tuple[str, ...]
     client_security_group_id: str
 
+    def __post_init__(self):
+        coerce_fields(self, tuples=("subnet_ids", "bootstrap_subnet_ids"))
+
+    def type_problems(self) -> list[Problem]:
+        """Fields of the wrong type (what they say is checked by :meth:`DatabaseProps.validate`)."""
+        problems = []
+        for name in ("vpc_id", "client_security_group_id"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                problems.append(Problem(name, getattr(self, name), "an id (a string)",
+                                        "pass network.database_network(...)"))
+        for name in ("subnet_ids", "bootstrap_subnet_ids"):
+            if not is_string_tuple(getattr(self, name)):
+                problems.append(not_a_list(name, getattr(self, name), "subnet ids", "('subnet-1', 'subnet-2')"))
+        return problems
+
 
 @dataclass(frozen=True, kw_only=True)
 class DatabaseProps:
     """Input of :class:`PgvectorDatabase`.
 
     :param name: prefix of the instance identifier (``<name>-postgres``) and of every related name. Required.
-    :param engine_version: the full PostgreSQL version (``16.8``), a version RDS ships pgvector for. Required:
-        upgrades are deliberate, so minor versions are not upgraded automatically either.
+    :param engine_version: the full PostgreSQL version (``16.8``), a version RDS ships pgvector for
+        (:data:`~vtc_constructs.aws_rules.PGVECTOR_ENGINE_VERSIONS`). Required: upgrades are deliberate, so minor
+        versions are not upgraded automatically either.
     :param network: :class:`DatabaseNetwork`. Required.
-    :param instance_class: default: ``db.r6g.large``.
+    :param instance_class: default: ``db.r6g.large``. One of :data:`~vtc_constructs.aws_rules.RDS_INSTANCE_MEMORY_GIB`.
     :param allocated_storage_gib: default: 100 GiB of gp3.
     :param max_allocated_storage_gib: default: 500 GiB, the ceiling of storage autoscaling (above the allocation).
     :param multi_az: default: a synchronous standby in another AZ.
     :param backup_retention_days: default: 30 days of automated backups (1-35).
     :param backup_window: default: ``02:00-03:00`` UTC.
-    :param maintenance_window: default: ``sun:03:30-sun:04:30`` UTC, after the backup window.
+    :param maintenance_window: default: ``sun:03:30-sun:04:30`` UTC, after the backup window. Each window lasts at
+        least 30 minutes; they may not overlap (RDS's rules).
     :param disposable: default: False, the database is guarded (deletion protection, final snapshot,
         ``prevent_destroy``). True drops every guard: for environments whose data may be lost.
     :param database_name: default: ``vtc``. :param app_role: default: ``vtc_app``. :param app_schema: default: ``vtc``.
+        Each a lower-case PostgreSQL identifier: a letter first, at most 63 characters, not a reserved word; the
+        role not the master user (``vtc_admin``).
     :param performance_insights_retention_days: default: 7 (the free tier).
     :param monitoring_interval_seconds: default: 60 (enhanced monitoring).
     :param log_retention_days: default: exported ``postgresql`` and ``upgrade`` logs are kept 365 days.
@@ -153,10 +185,26 @@ class DatabaseProps:
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             problems.append(Problem("name", self.name, "3-42 characters of a-z, 0-9 and '-', starting with a letter",
                                     "use a short lower-case name such as 'vtc-staging'"))
-        problems += self._engine_problems()
-        if check_network:
-            problems += self._network_problems()
+        problems += pgvector_engine_version_problems(self.engine_version)
+        if not isinstance(self.network, DatabaseNetwork):
+            problems.append(Problem("network", self.network, "a DatabaseNetwork",
+                                    "pass network.database_network(client_security_group_id=...)",
+                                    "not a DatabaseNetwork"))
+        elif check_network:
+            type_problems = [p.prefixed("network") for p in self.network.type_problems()]
+            problems += type_problems or self._network_problems()
         problems += self._sizing_problems()
+        problems += self._name_problems()
+        return problems
+
+    def _name_problems(self) -> list[Problem]:
+        problems = postgres_identifier_problems(self.database_name, "database_name", "database name")
+        problems += postgres_identifier_problems(self.app_role, "app_role", "role name")
+        problems += postgres_identifier_problems(self.app_schema, "app_schema", "schema name")
+        if self.app_role == MASTER_USERNAME:
+            problems.append(Problem("app_role", self.app_role, f"a role other than the master user "
+                                    f"{MASTER_USERNAME}", "give the application a role of its own, e.g. 'vtc_app'",
+                                    "role is the master user"))
         return problems
 
     def _network_problems(self) -> list[Problem]:
@@ -172,38 +220,28 @@ class DatabaseProps:
 
     def _sizing_problems(self) -> list[Problem]:
         problems = []
-        if not isinstance(self.instance_class, str) or not re.match(r"^db\.[a-z0-9]+\.[a-z0-9]+$", self.instance_class):
-            problems.append(Problem("instance_class", self.instance_class, "an RDS instance class such as "
-                                    "db.r6g.large", "correct the instance class"))
+        problems += rds_instance_class_problems(self.instance_class)
         storage, ceiling = self.allocated_storage_gib, self.max_allocated_storage_gib
-        if not isinstance(storage, int) or not 20 <= storage <= 65536:
+        if not is_whole(storage) or not 20 <= storage <= 65536:
             problems.append(Problem("allocated_storage_gib", storage, "20 to 65536 GiB (gp3)",
                                     "allocate at least 20 GiB"))
-        elif not isinstance(ceiling, int) or ceiling <= storage or ceiling > 65536:
+        elif not is_whole(ceiling) or ceiling <= storage or ceiling > 65536:
             problems.append(Problem("max_allocated_storage_gib", ceiling,
                                     f"more than allocated_storage_gib ({storage}) and at most 65536",
                                     "set the autoscaling ceiling above the allocation", "no room to grow"))
-        if not isinstance(self.backup_retention_days, int) or not 1 <= self.backup_retention_days <= 35:
+        if not is_whole(self.backup_retention_days) or not 1 <= self.backup_retention_days <= 35:
             problems.append(Problem("backup_retention_days", self.backup_retention_days, "1 to 35 days",
                                     "keep backups at least one day; RDS keeps at most 35"))
-        if not isinstance(self.backup_window, str) or not _WINDOW_RE.match(self.backup_window):
-            problems.append(Problem("backup_window", self.backup_window, "hh:mm-hh:mm in UTC", "e.g. 02:00-03:00"))
-        if not isinstance(self.maintenance_window, str) or not _MAINTENANCE_RE.match(self.maintenance_window):
-            problems.append(Problem("maintenance_window", self.maintenance_window, "ddd:hh:mm-ddd:hh:mm in UTC",
-                                    "e.g. sun:03:30-sun:04:30"))
-        for field in ("database_name", "app_role", "app_schema"):
-            value = getattr(self, field)
-            if not isinstance(value, str) or not _IDENTIFIER_RE.match(value) or value in _RESERVED:
-                problems.append(Problem(field, value, f"a lower-case SQL identifier, not one of {sorted(_RESERVED)}",
-                                        "use letters, digits and '_'"))
-        if self.performance_insights_retention_days not in PERFORMANCE_INSIGHTS_RETENTION:
+        problems += rds_window_problems(self.backup_window, self.maintenance_window)
+        if not is_whole(self.performance_insights_retention_days) or \
+                self.performance_insights_retention_days not in PERFORMANCE_INSIGHTS_RETENTION:
             problems.append(Problem("performance_insights_retention_days", self.performance_insights_retention_days,
                                     "7, a multiple of 31 up to 713, or 731", "7 is free; 731 keeps two years"))
-        if self.monitoring_interval_seconds not in MONITORING_INTERVALS:
+        if not is_whole(self.monitoring_interval_seconds) or self.monitoring_interval_seconds not in MONITORING_INTERVALS:
             problems.append(Problem("monitoring_interval_seconds", self.monitoring_interval_seconds,
                                     ", ".join(map(str, MONITORING_INTERVALS)), "enhanced monitoring is always on; "
                                     "pick an interval"))
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
+        if not is_whole(self.log_retention_days) or self.log_retention_days not in LOG_RETENTION_DAYS:
             problems.append(Problem("log_retention_days", self.log_retention_days,
                                     f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
                                     "pick the nearest allowed value"))
@@ -211,18 +249,6 @@ class DatabaseProps:
             if not isinstance(getattr(self, field), bool):
                 problems.append(Problem(field, getattr(self, field), "true or false", f"set {field} to a boolean"))
         return problems
-
-    def _engine_problems(self) -> list[Problem]:
-        match = re.match(r"^(\d+)\.(\d+)$", self.engine_version) if isinstance(self.engine_version, str) else None
-        allowed = ", ".join(f"{major}.{minor}+" for major, minor in PGVECTOR_MIN_MINOR.items())
-        if not match:
-            return [Problem("engine_version", self.engine_version, "a full version such as 16.8",
-                            "pin the major and minor version", "engine version not pinned")]
-        major, minor = int(match.group(1)), int(match.group(2))
-        if major not in PGVECTOR_MIN_MINOR or minor < PGVECTOR_MIN_MINOR[major]:
-            return [Problem("engine_version", self.engine_version, f"a version RDS ships pgvector for: {allowed}",
-                            "upgrade to a version with pgvector", "no pgvector on this engine version")]
-        return []
 
 
 #: What the bootstrap package carries besides the handler: module -> the distribution that installs it.
@@ -279,16 +305,21 @@ class PgvectorDatabase(Construct):
     """Encrypted, guarded RDS PostgreSQL with pgvector ensured by every deploy. See the module docstring."""
 
     def __init__(self, scope: Construct, id: str, props: DatabaseProps):
+        require_props("PgvectorDatabase", props, DatabaseProps, "DatabaseProps(name='my-service', "
+                      "engine_version='16.8', network=network.database_network(client_security_group_id=...))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
-        self.props = props
-        self.account = account = Account.of(self)
         name, net = props.name, props.network
         identifier = f"{name}-postgres"
-        tags = {"vtc/database": identifier}
         self._function_name = f"{name}-pgvector-bootstrap"
         log_groups = [f"/aws/rds/instance/{identifier}/{kind}" for kind in LOG_EXPORTS]
         function_log_group = f"/aws/lambda/{self._function_name}"
+        claim_names(self, id, ("RDS instance", identifier), ("Lambda function", self._function_name),
+                    *(("CloudWatch log group", group) for group in (*log_groups, function_log_group)),
+                    ("KMS alias", f"alias/{identifier}"))
+        self.props = props
+        self.account = account = Account.of(self)
+        tags = {"vtc/database": identifier}
 
         key_policy = policy_document(self, "key-policy", account_admin_statement(account),
                                      logs_statement(account, [*log_groups, function_log_group]))
@@ -339,7 +370,7 @@ class PgvectorDatabase(Construct):
             self, "instance", identifier=identifier, engine="postgres", engine_version=props.engine_version,
             instance_class=props.instance_class, allocated_storage=props.allocated_storage_gib,
             max_allocated_storage=props.max_allocated_storage_gib, storage_type="gp3", storage_encrypted=True,
-            kms_key_id=self.key.arn, multi_az=props.multi_az, db_name=props.database_name, username="vtc_admin",
+            kms_key_id=self.key.arn, multi_az=props.multi_az, db_name=props.database_name, username=MASTER_USERNAME,
             manage_master_user_password=True, master_user_secret_kms_key_id=self.key.arn,
             iam_database_authentication_enabled=True, port=PORT,
             db_subnet_group_name=self.subnet_group.name, vpc_security_group_ids=[self.security_group.id],

@@ -27,6 +27,7 @@ Shifting traffic (0 -> 10 -> 50 -> 100 % green) or rolling back changes the list
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from dataclasses import dataclass
 from typing import Union
@@ -89,8 +90,18 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
 
-from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
-from .errors import Problem, raise_if_any
+from ._common import (
+    Account,
+    Statement,
+    account_admin_statement,
+    claim_names,
+    kms_key,
+    logs_statement,
+    policy_document,
+    require_props,
+)
+from .aws_rules import certificate_arn_problems, health_check_path_problems
+from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
 #: ALB security policies that negotiate TLS 1.3. Ref:
@@ -101,7 +112,6 @@ MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadI
                        "AWSManagedRulesAnonymousIpList", "AWSManagedRulesAmazonIpReputationList")
 COLOURS = ("blue", "green")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}[a-z0-9]$")  # <name>-green must fit a 32-character target group name
-_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 Weight = Union[int, float]  # or a Terraform number token (a variable's number_value)
@@ -111,7 +121,8 @@ Weight = Union[int, float]  # or a Terraform number token (a variable's number_v
 class Certificate:
     """The HTTPS certificate: an existing ACM certificate, or one the construct requests and validates by DNS.
 
-    Give either ``certificate_arn``, or ``domain_name`` with the Route 53 ``hosted_zone_name`` it validates in.
+    Give either ``certificate_arn`` (``arn:<partition>:acm:<region>:<account>:certificate/<id>``, in the load
+    balancer's region), or ``domain_name`` with the Route 53 ``hosted_zone_name`` it validates in.
     """
 
     certificate_arn: str | None = None
@@ -133,6 +144,25 @@ class EdgeNetwork:
     target_security_group_id: str
     target_admitted_ports: tuple[int, ...] = ()
 
+    def __post_init__(self):
+        coerce_fields(self, tuples=("public_subnet_ids", "target_admitted_ports"))
+
+    def type_problems(self) -> list[Problem]:
+        """Fields of the wrong type (what they say is checked by :meth:`EdgeProps.validate`)."""
+        problems = []
+        for name in ("vpc_id", "target_security_group_id"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                problems.append(Problem(name, getattr(self, name), "an id (a string)",
+                                        "pass network.edge_network(...)"))
+        if not is_string_tuple(self.public_subnet_ids):
+            problems.append(not_a_list("public_subnet_ids", self.public_subnet_ids, "subnet ids",
+                                       "('subnet-1', 'subnet-2')"))
+        ports = self.target_admitted_ports
+        if not isinstance(ports, tuple) or not all(is_whole(p) and 1 <= p <= 65535 for p in ports):
+            problems.append(Problem("target_admitted_ports", ports, "a list of port numbers (1-65535)",
+                                    "list the ports the target security group admits from the ALB"))
+        return problems
+
 
 @dataclass(frozen=True, kw_only=True)
 class EdgeProps:
@@ -145,7 +175,7 @@ class EdgeProps:
     :param blue_weight: default: 100. :param green_weight: default: 0. Each 0-100, not both 0; numbers or
         Terraform number tokens (so a deploy can change them without a code change).
     :param target_port: default: 8080, the services' container port.
-    :param health_check_path: default: ``/healthz``.
+    :param health_check_path: default: ``/healthz``. A URI path (and ?query) of at most 1024 characters.
     :param ingress_cidrs: default: the whole internet, for a public site.
     :param deletion_protection: default: True.
     :param idle_timeout_seconds: default: 60.
@@ -171,13 +201,21 @@ class EdgeProps:
     access_log_expiry_days: int = 90
     waf_log_retention_days: int = 365
 
+    def __post_init__(self):
+        coerce_fields(self, tuples=("ingress_cidrs",))
+
     def validate(self, *, check_network: bool = True) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             problems.append(Problem("name", self.name, "3-21 characters of a-z, 0-9 and '-'",
                                     "shorten the name: '<name>-green' must fit a 32-character target group name"))
         problems += _weight_problems(self.blue_weight, self.green_weight)
-        if check_network:
+        if not isinstance(self.network, EdgeNetwork):
+            problems.append(Problem("network", self.network, "an EdgeNetwork",
+                                    "pass network.edge_network(target_security_group_id=...)", "not an EdgeNetwork"))
+        elif check_network and self.network.type_problems():
+            problems += [p.prefixed("network") for p in self.network.type_problems()]
+        elif check_network:
             if len(self.network.public_subnet_ids) < 2:
                 problems.append(Problem("network.public_subnet_ids", list(self.network.public_subnet_ids),
                                         "public subnets in at least 2 AZs", "an ALB needs two Availability Zones",
@@ -189,23 +227,13 @@ class EdgeProps:
                                         "change target_port or open it on the nodes' security group",
                                         "targets unreachable"))
         problems += self._certificate_problems()
-        if not isinstance(self.target_port, int) or not 1024 <= self.target_port <= 65535 or \
+        if not is_whole(self.target_port) or not 1024 <= self.target_port <= 65535 or \
                 self.target_port in (10250,):
             problems.append(Problem("target_port", self.target_port, "1024-65535, not the kubelet's 10250",
                                     "use the services' container port"))
-        if not isinstance(self.health_check_path, str) or not re.match(r"^/[\w./-]*$", self.health_check_path):
-            problems.append(Problem("health_check_path", self.health_check_path, "a path starting with /",
-                                    "e.g. /healthz"))
-        for i, cidr in enumerate(self.ingress_cidrs):
-            try:
-                ipaddress.IPv4Network(cidr, strict=True)
-            except (ValueError, TypeError) as exc:
-                problems.append(Problem(f"ingress_cidrs[{i}]", cidr, "an IPv4 CIDR", f"correct it ({exc})",
-                                        "malformed CIDR"))
-        if not self.ingress_cidrs:
-            problems.append(Problem("ingress_cidrs", [], "at least one CIDR", "list who may reach the site",
-                                    "nobody admitted"))
-        if self.tls_policy not in TLS13_POLICIES:
+        problems += health_check_path_problems(self.health_check_path)
+        problems += self._ingress_problems()
+        if not isinstance(self.tls_policy, str) or self.tls_policy not in TLS13_POLICIES:
             problems.append(Problem("tls_policy", self.tls_policy, ", ".join(TLS13_POLICIES),
                                     "pick a TLS 1.3 policy", "not a TLS 1.3 policy"))
         checks = (("idle_timeout_seconds", 1, 4000), ("rate_limit_per_5_minutes", 100, 2_000_000_000),
@@ -214,7 +242,7 @@ class EdgeProps:
             value = getattr(self, field)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 problems.append(Problem(field, value, f"{low} to {high}", f"set {field} within the range"))
-        if self.waf_log_retention_days not in LOG_RETENTION_DAYS:
+        if not is_whole(self.waf_log_retention_days) or self.waf_log_retention_days not in LOG_RETENTION_DAYS:
             problems.append(Problem("waf_log_retention_days", self.waf_log_retention_days,
                                     f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
                                     "pick the nearest allowed value"))
@@ -223,8 +251,28 @@ class EdgeProps:
                                     "set a boolean"))
         return problems
 
+    def _ingress_problems(self) -> list[Problem]:
+        if not isinstance(self.ingress_cidrs, tuple):
+            return [not_a_list("ingress_cidrs", self.ingress_cidrs, "IPv4 CIDRs", "('0.0.0.0/0',)")]
+        if not self.ingress_cidrs:
+            return [Problem("ingress_cidrs", [], "at least one CIDR", "list who may reach the site",
+                            "nobody admitted")]
+        problems = []
+        for i, cidr in enumerate(self.ingress_cidrs):
+            try:
+                if not isinstance(cidr, str):
+                    raise ValueError("not a string")
+                ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as exc:
+                problems.append(Problem(f"ingress_cidrs[{i}]", cidr, "an IPv4 CIDR", f"correct it ({exc})",
+                                        "malformed CIDR"))
+        return problems
+
     def _certificate_problems(self) -> list[Problem]:
         cert = self.certificate
+        if not isinstance(cert, Certificate):
+            return [Problem("certificate", cert, "a Certificate(certificate_arn=...) or Certificate(domain_name=..., "
+                            "hosted_zone_name=...)", "build it with vtc_constructs.Certificate", "not a Certificate")]
         by_arn = cert.certificate_arn is not None
         by_dns = cert.domain_name is not None or cert.hosted_zone_name is not None
         if by_arn == by_dns:
@@ -233,9 +281,8 @@ class EdgeProps:
                             "HTTPS needs a certificate: name an ACM certificate, or a domain to request one for",
                             "no certificate" if not by_arn else "two certificates")]
         problems = []
-        if by_arn and not _ARN_RE.match(str(cert.certificate_arn)):
-            problems.append(Problem("certificate.certificate_arn", cert.certificate_arn, "an ACM certificate ARN",
-                                    "copy the ARN from ACM"))
+        if by_arn:
+            problems += certificate_arn_problems(cert.certificate_arn, "certificate.certificate_arn")
         if by_dns:
             for field in ("domain_name", "hosted_zone_name"):
                 value = getattr(cert, field)
@@ -269,15 +316,23 @@ def _weight_problems(blue: Weight, green: Weight) -> list[Problem]:
 
 
 def _is_number_token(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and Token.is_unresolved(value)
+    # Only finite numbers go to jsii: a NaN or infinity cannot cross to Node (and is no token).
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and \
+        Token.is_unresolved(value)
 
 
 class Edge(Construct):
     """The public entry point. See the module docstring for what is fixed and :class:`EdgeProps` for inputs."""
 
     def __init__(self, scope: Construct, id: str, props: EdgeProps):
+        require_props("Edge", props, EdgeProps, "EdgeProps(name='my-service', network=network.edge_network(...), "
+                      "certificate=Certificate(domain_name='app.example.com', hosted_zone_name='example.com'))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        name = props.name
+        claim_names(self, id, ("load balancer", name), ("target group", f"{name}-blue"),
+                    ("target group", f"{name}-green"), ("WAF web ACL", name),
+                    ("CloudWatch log group", f"aws-waf-logs-{name}"), ("KMS alias", f"alias/{name}-waf-logs"))
         self.props = props
         self.account = Account.of(self)
         tags = {"vtc/edge": props.name}

@@ -25,12 +25,6 @@ AWS Load Balancer Controller reach instance metadata through the node) and encry
 
 from __future__ import annotations
 
-import ipaddress
-import re
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import Mapping
-
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from constructs import Construct
 
@@ -71,273 +65,50 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
-from .errors import Problem, raise_if_any
-from .network import LOG_RETENTION_DAYS
+from ._common import (
+    Account,
+    Statement,
+    account_admin_statement,
+    claim_names,
+    kms_key,
+    logs_statement,
+    policy_document,
+    require_props,
+)
+from .errors import raise_if_any
 
-#: Kubernetes versions EKS offers (standard and extended support) for provider hashicorp/aws 5.100.
-#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
-SUPPORTED_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
-
-#: Every control-plane log type. Ref: https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
-CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-
-#: The managed add-ons every cluster gets. Their versions come from props; an empty version lets EKS pick its
-#: default for the cluster's Kubernetes version (never allowed in production: see environments/model.py).
-ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver",
-          "amazon-cloudwatch-observability")
-
-_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-_ARN_RE = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)/[\w+=,.@/-]+$")
-_ADDON_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
-_LABEL_KEY_RE = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-
-
-class CapacityType(str, Enum):
-    ON_DEMAND = "ON_DEMAND"
-    SPOT = "SPOT"
-
-
-class DesiredSizeOwner(str, Enum):
-    """Who sets a node group's desired size after creation."""
-
-    TERRAFORM = "terraform"
-    """Terraform: every deploy resets the desired size to the configured value."""
-
-    AUTOSCALER = "autoscaler"
-    """The cluster autoscaler: Terraform sets it once and then ignores it (``lifecycle.ignore_changes``)."""
-
-
-class TaintEffect(str, Enum):
-    NO_SCHEDULE = "NO_SCHEDULE"
-    NO_EXECUTE = "NO_EXECUTE"
-    PREFER_NO_SCHEDULE = "PREFER_NO_SCHEDULE"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Taint:
-    key: str
-    value: str = ""
-    effect: TaintEffect = TaintEffect.NO_SCHEDULE
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClusterNetwork:
-    """What the cluster needs to know of its VPC; ``Network.cluster_network()`` gives it.
-
-    :param vpc_id: the VPC.
-    :param subnet_ids: the private subnets for the control-plane ENIs and the nodes.
-    :param dns_support: the VPC resolves DNS (a private endpoint needs it).
-    :param dns_hostnames: the VPC gives instances DNS hostnames (a private endpoint needs it).
-    :param subnets_have_nat_route: every node subnet has a default route through NAT, so nodes can pull images
-        and reach AWS APIs. Without it, nodes need interface endpoints for ECR, STS, EC2 and logs.
-    :param interface_endpoints: the services reachable through interface endpoints (``ecr.api``, ``sts``, ...).
-    """
-
-    vpc_id: str
-    subnet_ids: tuple[str, ...]
-    dns_support: bool
-    dns_hostnames: bool
-    subnets_have_nat_route: bool
-    interface_endpoints: tuple[str, ...] = ()
-
-
-#: The interface endpoints nodes need when their subnets have no NAT route.
-#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html
-PRIVATE_NODE_ENDPOINTS = ("ec2", "ecr.api", "ecr.dkr", "sts", "logs")
-
-
-@dataclass(frozen=True, kw_only=True)
-class NodeGroupProps:
-    """One managed node group.
-
-    :param name: short name, unique in the cluster (it is part of the construct ID: renaming replaces the group).
-    :param instance_types: default: ``("m6i.large",)``.
-    :param capacity_type: default: on-demand.
-    :param min_size: default: 2. :param desired_size: default: 3. :param max_size: default: 6.
-    :param desired_size_owner: default: Terraform owns the desired size. ``AUTOSCALER`` hands it to the cluster
-        autoscaler after creation (Terraform then ignores it).
-    :param disk_size_gib: default: 50 GiB root volume (gp3, always encrypted).
-    :param labels: default: none besides ``vtc/node-group=<name>``.
-    :param taints: default: none.
-    """
-
-    name: str
-    instance_types: tuple[str, ...] = ("m6i.large",)
-    capacity_type: CapacityType = CapacityType.ON_DEMAND
-    min_size: int = 2
-    desired_size: int = 3
-    max_size: int = 6
-    desired_size_owner: DesiredSizeOwner = DesiredSizeOwner.TERRAFORM
-    disk_size_gib: int = 50
-    labels: Mapping[str, str] = field(default_factory=dict)
-    taints: tuple[Taint, ...] = ()
-
-    def validate(self) -> list[Problem]:
-        problems: list[Problem] = []
-        if not isinstance(self.name, str) or not re.match(r"^[a-z][a-z0-9-]{0,19}$", self.name):
-            problems.append(Problem("name", self.name, "1-20 characters of a-z, 0-9 and '-', starting with a letter",
-                                    "use a short name such as 'general'"))
-        if not self.instance_types or not all(isinstance(t, str) and re.match(r"^[a-z0-9-]+\.[a-z0-9]+$", t)
-                                              for t in self.instance_types):
-            problems.append(Problem("instance_types", list(self.instance_types) if self.instance_types else
-                                    self.instance_types, "one or more EC2 instance types such as 'm6i.large'",
-                                    "list the instance types the group may launch"))
-        if not isinstance(self.capacity_type, CapacityType):
-            problems.append(Problem("capacity_type", self.capacity_type, "ON_DEMAND, SPOT",
-                                    "pick one of the allowed capacity types"))
-        if not isinstance(self.desired_size_owner, DesiredSizeOwner):
-            problems.append(Problem("desired_size_owner", self.desired_size_owner, "terraform, autoscaler",
-                                    "say who owns the desired size"))
-        sizes = {k: getattr(self, k) for k in ("min_size", "desired_size", "max_size")}
-        bad_sizes = [k for k, v in sizes.items() if not isinstance(v, int) or isinstance(v, bool) or v < 0]
-        for key in bad_sizes:
-            problems.append(Problem(key, sizes[key], "a whole number >= 0", f"set {key} to a node count"))
-        if not bad_sizes:
-            if not sizes["min_size"] <= sizes["desired_size"] <= sizes["max_size"]:
-                problems.append(Problem("desired_size", sizes, "min_size <= desired_size <= max_size",
-                                        "raise max_size or lower min_size so desired_size fits between them",
-                                        "sizes out of order"))
-            if sizes["max_size"] < 1:
-                problems.append(Problem("max_size", sizes["max_size"], ">= 1", "allow at least one node"))
-        if not isinstance(self.disk_size_gib, int) or not 20 <= self.disk_size_gib <= 16384:
-            problems.append(Problem("disk_size_gib", self.disk_size_gib, "20 to 16384 GiB",
-                                    "20 GiB is the smallest root volume the EKS AMIs boot from"))
-        for key in self.labels:
-            if not isinstance(key, str) or not _LABEL_KEY_RE.match(key) or key.startswith("kubernetes.io/"):
-                problems.append(Problem(f"labels.{key}", self.labels[key], "a Kubernetes label key outside "
-                                        "kubernetes.io/", "rename the label"))
-        for i, taint in enumerate(self.taints):
-            if not isinstance(taint.effect, TaintEffect):
-                problems.append(Problem(f"taints[{i}].effect", taint.effect, ", ".join(e.value for e in TaintEffect),
-                                        "pick one of the taint effects"))
-            if not isinstance(taint.key, str) or not _LABEL_KEY_RE.match(taint.key):
-                problems.append(Problem(f"taints[{i}].key", taint.key, "a Kubernetes label-style key",
-                                        "rename the taint key"))
-        return problems
-
-
-@dataclass(frozen=True, kw_only=True)
-class EksClusterProps:
-    """Input of :class:`EksCluster`.
-
-    :param name: the cluster's name, also the prefix of every role and log group. Required.
-    :param kubernetes_version: one of :data:`SUPPORTED_KUBERNETES_VERSIONS`. Required: upgrades are deliberate.
-    :param network: the VPC facts (``Network.cluster_network()``). Required.
-    :param node_groups: at least one. Required.
-    :param admin_principal_arns: default: none. IAM roles or users given cluster-admin through access entries.
-    :param endpoint_public_access_cidrs: default: the API endpoint is private only. Listing CIDRs opens the public
-        endpoint to exactly those ranges (never 0.0.0.0/0).
-    :param control_plane_log_types: default: all five types.
-    :param log_retention_days: default: control-plane logs are kept 365 days.
-    :param addon_versions: default: EKS's default version of every add-on in :data:`ADDONS` for the cluster's
-        version. Map an add-on to a version (``v1.19.6-eksbuild.1``) to pin it.
-    :param secrets_prefix: default: ``<name>/``. The Secrets Manager name prefix external-secrets may read.
-    """
-
-    name: str
-    kubernetes_version: str
-    network: ClusterNetwork
-    node_groups: tuple[NodeGroupProps, ...]
-    admin_principal_arns: tuple[str, ...] = ()
-    endpoint_public_access_cidrs: tuple[str, ...] = ()
-    control_plane_log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
-    log_retention_days: int = 365
-    addon_versions: Mapping[str, str] = field(default_factory=dict)
-    secrets_prefix: str | None = None
-
-    @property
-    def endpoint_public_access(self) -> bool:
-        return bool(self.endpoint_public_access_cidrs)
-
-    def validate(self, *, check_network: bool = True) -> list[Problem]:
-        """Every problem; ``check_network=False`` skips the checks against ``network`` (for a caller that has
-        already reported the network itself as invalid, so that one mistake is not reported twice)."""
-        problems: list[Problem] = []
-        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
-            problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter",
-                                    "use a short lower-case name such as 'vtc-staging'"))
-        if self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
-            problems.append(Problem("kubernetes_version", self.kubernetes_version,
-                                    ", ".join(SUPPORTED_KUBERNETES_VERSIONS),
-                                    "pick a version EKS supports; upgrade one minor version at a time",
-                                    "unsupported Kubernetes version"))
-        if check_network:
-            problems += self._network_problems()
-        if not self.node_groups:
-            problems.append(Problem("node_groups", list(self.node_groups), "at least one node group",
-                                    "add a node group", "no nodes"))
-        names = [g.name for g in self.node_groups]
-        for name in sorted({n for n in names if names.count(n) > 1}, key=str):
-            problems.append(Problem("node_groups", names, "unique names", f"rename one of the '{name}' groups",
-                                    "repeated node group"))
-        for group in self.node_groups:
-            problems += [p.prefixed(f"node_groups.{group.name}") for p in group.validate()]
-        for i, arn in enumerate(self.admin_principal_arns):
-            if not isinstance(arn, str) or not _ARN_RE.match(arn):
-                problems.append(Problem(f"admin_principal_arns[{i}]", arn, "an IAM role or user ARN",
-                                        "use the role's ARN, e.g. arn:aws:iam::111122223333:role/admins"))
-        for i, cidr in enumerate(self.endpoint_public_access_cidrs):
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except (ValueError, TypeError) as exc:
-                problems.append(Problem(f"endpoint_public_access_cidrs[{i}]", cidr, "an IPv4 CIDR",
-                                        f"correct it ({exc})", "malformed CIDR"))
-                continue
-            if network.prefixlen == 0:
-                problems.append(Problem(f"endpoint_public_access_cidrs[{i}]", cidr, "specific ranges (office, VPN)",
-                                        "list the ranges that administer the cluster; the whole internet may not",
-                                        "endpoint open to the internet"))
-        unknown_logs = [t for t in self.control_plane_log_types if t not in CONTROL_PLANE_LOG_TYPES]
-        if unknown_logs or not self.control_plane_log_types:
-            problems.append(Problem("control_plane_log_types", list(self.control_plane_log_types),
-                                    f"a non-empty subset of {list(CONTROL_PLANE_LOG_TYPES)}", "fix the log types"))
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            problems.append(Problem("log_retention_days", self.log_retention_days,
-                                    f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
-                                    "pick the nearest allowed value"))
-        for addon, version in self.addon_versions.items():
-            if addon not in ADDONS:
-                problems.append(Problem(f"addon_versions.{addon}", version, ", ".join(ADDONS),
-                                        "remove the entry or correct the add-on's name", "unknown add-on"))
-            elif version and not (isinstance(version, str) and _ADDON_VERSION_RE.match(version)):
-                problems.append(Problem(f"addon_versions.{addon}", version, "an EKS add-on version such as "
-                                        "v1.19.6-eksbuild.1, or empty for EKS's default",
-                                        "copy the version from `aws eks describe-addon-versions`"))
-        return problems
-
-    def _network_problems(self) -> list[Problem]:
-        net = self.network
-        problems = []
-        if not (net.dns_support and net.dns_hostnames):
-            problems.append(Problem("network.dns_support", {"dns_support": net.dns_support,
-                                                            "dns_hostnames": net.dns_hostnames},
-                                    "both on", "enable DNS support and DNS hostnames on the VPC; the private API "
-                                    "endpoint resolves only inside a VPC with both",
-                                    "private endpoint without VPC DNS"))
-        missing = [e for e in PRIVATE_NODE_ENDPOINTS if e not in net.interface_endpoints]
-        if not net.subnets_have_nat_route and missing:
-            problems.append(Problem("network.subnets_have_nat_route", False,
-                                    "a NAT route, or interface endpoints for " + ", ".join(PRIVATE_NODE_ENDPOINTS),
-                                    f"route the node subnets through NAT or add endpoints for {', '.join(missing)}",
-                                    "nodes cannot reach AWS"))
-        if len(net.subnet_ids) < 2:
-            problems.append(Problem("network.subnet_ids", list(net.subnet_ids), "subnets in at least 2 AZs",
-                                    "EKS requires subnets in two Availability Zones", "too few subnets"))
-        return problems
+from .eks_props import (  # noqa: F401  (re-exported: the props are part of this module API)
+    ADDONS,
+    CONTROL_PLANE_LOG_TYPES,
+    PRIVATE_NODE_ENDPOINTS,
+    SUPPORTED_KUBERNETES_VERSIONS,
+    CapacityType,
+    ClusterNetwork,
+    DesiredSizeOwner,
+    EksClusterProps,
+    NodeGroupProps,
+    Taint,
+    TaintEffect,
+    node_ami_type,
+)
 
 
 class EksCluster(Construct):
     """A private EKS cluster: see the module docstring for what is fixed and :class:`EksClusterProps` for inputs."""
 
     def __init__(self, scope: Construct, id: str, props: EksClusterProps):
+        require_props("EksCluster", props, EksClusterProps, "EksClusterProps(name='my-service', "
+                      "kubernetes_version='1.33', network=network.cluster_network(), "
+                      "node_groups=(NodeGroupProps(name='general'),))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        name = props.name
+        self._log_group_name = f"/aws/eks/{name}/cluster"
+        claim_names(self, id, ("EKS cluster", name), ("CloudWatch log group", self._log_group_name),
+                    ("KMS alias", f"alias/{name}-eks"))
         self.props = props
         self.account = account = Account.of(self)
-        name = props.name
         tags = {"vtc/cluster": name}
-        self._log_group_name = f"/aws/eks/{name}/cluster"
 
         key_policy = policy_document(self, "key-policy", account_admin_statement(account),
                                      logs_statement(account, [self._log_group_name]))
@@ -535,7 +306,7 @@ class EksCluster(Construct):
         return EksNodeGroup(
             self, f"{group.name}-node-group", cluster_name=self.cluster.name,
             node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role.arn,
-            subnet_ids=list(self.props.network.subnet_ids), ami_type="AL2023_x86_64_STANDARD",
+            subnet_ids=list(self.props.network.subnet_ids), ami_type=node_ami_type(group.instance_types),
             instance_types=list(group.instance_types), capacity_type=group.capacity_type.value,
             scaling_config=EksNodeGroupScalingConfig(min_size=group.min_size, desired_size=group.desired_size,
                                                      max_size=group.max_size),

@@ -54,3 +54,51 @@ def raise_if_any(problems: Iterable[Problem]) -> None:
     problems = tuple(problems)
     if problems:
         raise ConfigError(problems)
+
+
+# --- type checks shared by every validate(): they never raise, whatever they are given --------------------------------
+
+def is_number(value: object) -> bool:
+    """A finite int or float; booleans are not numbers (``True == 1`` in Python, not in a configuration)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def is_whole(value: object) -> bool:
+    """An ``int`` (not a bool, not a float such as 60.0: AWS wants an integer there)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_string_tuple(value: object) -> bool:
+    """A tuple or list whose every item is a string (a bare string is not a list of strings)."""
+    return isinstance(value, (tuple, list)) and all(isinstance(item, str) for item in value)
+
+
+def not_a_list(path: str, value: object, of: str, example: str) -> Problem:
+    """The problem for a field that must be a list of ``of`` but is something else (a bare string, a table...)."""
+    hint = f"wrap it in a list: [{value!r}]" if isinstance(value, str) else f"give a list, e.g. {example}"
+    return Problem(path, value, f"a list of {of}", hint, "not a list" if not isinstance(value, (tuple, list))
+                   else f"not a list of {of}")
+
+
+def coerce_fields(instance: object, *, enums: dict | None = None, tuples: tuple[str, ...] = ()) -> None:
+    """For a frozen props dataclass's ``__post_init__``: a string naming an enum member's value becomes that member
+    (``nat_strategy="single"``), a list becomes a tuple. Anything else stays as given, for ``validate()`` to report."""
+    for field, enum in (enums or {}).items():
+        value = getattr(instance, field)
+        if isinstance(value, str) and not isinstance(value, enum):
+            member = next((m for m in enum if m.value == value), None)
+            if member is not None:
+                object.__setattr__(instance, field, member)
+    for field in tuples:
+        value = getattr(instance, field)
+        if isinstance(value, list):
+            object.__setattr__(instance, field, tuple(value))
+
+
+def enum_problem(path: str, value: object, enum, fix: str) -> Problem:
+    """A value that is not a member of ``enum``: the allowed values are the members', never the value given."""
+    return Problem(path, value, ", ".join(str(m.value) for m in enum), fix)

@@ -50,15 +50,24 @@ from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 
-from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
-from .errors import Problem, raise_if_any
+from ._common import (
+    Account,
+    Statement,
+    account_admin_statement,
+    claim_names,
+    kms_key,
+    logs_statement,
+    policy_document,
+    require_props,
+)
+from .aws_rules import availability_zone_problems, vpc_range_problems
+from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any
 
 # Ref: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-_AZ_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$")
 
 
 class NatStrategy(str, Enum):
@@ -86,10 +95,13 @@ class NetworkProps:
 
     :param name: prefix of every ``Name`` tag and of the flow-log group (``/vtc/<name>/vpc-flow-logs``). Lower-case
         letters, digits and ``-``, 3 to 32 characters. Required: there is no sensible default.
-    :param vpc_cidr: the VPC's IPv4 range, ``/16`` to ``/24``. Required.
-    :param availability_zones: the AZs to spread every tier over, at least 2 (one subnet per tier per AZ). Required.
+    :param vpc_cidr: the VPC's IPv4 range, ``/16`` to ``/24``, inside private address space (10.0.0.0/8,
+        172.16.0.0/12, 192.168.0.0/16, or 100.64.0.0/10). Required.
+    :param availability_zones: the AZs to spread every tier over, at least 2 (one subnet per tier per AZ), each an AZ
+        its region really has (:data:`~vtc_constructs.aws_rules.AVAILABILITY_ZONES`). Required.
     :param nat_strategy: default: one NAT gateway per AZ (``NatStrategy.ONE_PER_AZ``), so an AZ failure cannot cut
-        the others' egress. ``NatStrategy.SINGLE`` puts one NAT gateway in the first AZ for all of them.
+        the others' egress. ``NatStrategy.SINGLE`` puts one NAT gateway in the first AZ for all of them. The
+        member's value (``"single"``) is accepted too.
     :param flow_log_retention_days: default: flow logs are kept 365 days. One of CloudWatch's retention values.
     :param private_subnet_new_bits: default: 3, i.e. a /19 per AZ from a /16 VPC (8,190 addresses: EKS pods take
         VPC addresses, one each). Bits added to the VPC prefix for each private subnet.
@@ -112,6 +124,9 @@ class NetworkProps:
     database_subnet_new_bits: int = 7
     eks_cluster_name: str | None = None
 
+    def __post_init__(self):
+        coerce_fields(self, enums={"nat_strategy": NatStrategy}, tuples=("availability_zones",))
+
     def validate(self) -> list[Problem]:
         """Every problem with these props (an empty list when there is none); paths are relative to the props."""
         problems: list[Problem] = []
@@ -123,23 +138,29 @@ class NetworkProps:
             problems.append(Problem("vpc_cidr", self.vpc_cidr, "a prefix length from /16 to /24",
                                     "choose a /16 to /24 range, e.g. 10.20.0.0/16", "prefix length out of range"))
             network = None
+        if network is not None:
+            range_problems = vpc_range_problems(network, self.vpc_cidr)
+            problems += range_problems
+            network = None if range_problems else network
         azs = tuple(self.availability_zones) if isinstance(self.availability_zones, (tuple, list)) else ()
-        if len(azs) < 2:
-            problems.append(Problem("availability_zones", self.availability_zones,
-                                    "at least 2 Availability Zones", "list two or more AZs of the region",
-                                    "too few Availability Zones"))
-        for index, az in enumerate(azs):
-            if not isinstance(az, str) or not _AZ_RE.match(az):
-                problems.append(Problem(f"availability_zones[{index}]", az, "an AZ name such as 'eu-west-1a'",
-                                        "use the AZ's name, not its id", "not an Availability Zone name"))
-        duplicates = sorted({az for az in azs if azs.count(az) > 1}, key=str)
+        if not isinstance(self.availability_zones, (tuple, list)):
+            problems += availability_zone_problems(None, self.availability_zones)
+        elif len(azs) < 2:
+            problems.append(Problem("availability_zones", list(azs), "at least 2 Availability Zones",
+                                    "list two or more AZs of the region", "too few Availability Zones"))
+        problems += availability_zone_problems(None, azs)
+        duplicates = sorted({az for az in azs if isinstance(az, str) and azs.count(az) > 1})
         if duplicates:
             problems.append(Problem("availability_zones", list(azs), "each AZ at most once",
-                                    f"remove the repeated {', '.join(map(str, duplicates))}", "repeated AZ"))
+                                    f"remove the repeated {', '.join(duplicates)}", "repeated AZ"))
         if not isinstance(self.nat_strategy, NatStrategy):
-            problems.append(Problem("nat_strategy", self.nat_strategy,
-                                    ", ".join(s.value for s in NatStrategy), "pick one of the allowed strategies"))
-        if self.flow_log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(enum_problem("nat_strategy", self.nat_strategy, NatStrategy,
+                                         "pick one of the allowed strategies"))
+        if not isinstance(self.eks_cluster_name, (str, type(None))) or \
+                isinstance(self.eks_cluster_name, str) and not _NAME_RE.match(self.eks_cluster_name):
+            problems.append(Problem("eks_cluster_name", self.eks_cluster_name, "the cluster's name (3-32 characters "
+                                    "of a-z, 0-9 and '-'), or none", "give the EKS cluster's name, or leave it out"))
+        if not is_whole(self.flow_log_retention_days) or self.flow_log_retention_days not in LOG_RETENTION_DAYS:
             problems.append(Problem("flow_log_retention_days", self.flow_log_retention_days,
                                     f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
                                     "pick the nearest allowed value (365 keeps a year)"))
@@ -244,8 +265,12 @@ class Network(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, props: NetworkProps):
+        require_props("Network", props, NetworkProps, "NetworkProps(name='my-service', vpc_cidr='10.30.0.0/16', "
+                      "availability_zones=('eu-west-1a', 'eu-west-1b', 'eu-west-1c'))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        claim_names(self, id, ("CloudWatch log group", f"/vtc/{props.name}/vpc-flow-logs"),
+                    ("KMS alias", f"alias/{props.name}-vpc-flow-logs"))
         self.props = props
         plan = plan_subnets(props)
         self.subnet_plan = plan

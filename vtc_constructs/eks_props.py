@@ -1,0 +1,360 @@
+"""The inputs of :class:`~vtc_constructs.eks.EksCluster` and their validation (re-exported by ``vtc_constructs.eks``).
+
+Usage::
+
+    from vtc_constructs import EksClusterProps, NodeGroupProps
+
+    props = EksClusterProps(name="vtc-staging", kubernetes_version="1.33", network=network.cluster_network(),
+                            node_groups=(NodeGroupProps(name="general", capacity_type="SPOT"),))
+    props.validate()   # -> [] or every Problem, never an exception
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Mapping
+
+from .aws_rules import (
+    addon_version_problems,
+    instance_type_architecture,
+    node_instance_type_problems,
+    principal_arn_problems,
+    public_access_cidr_problems,
+)
+from .errors import Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list
+from .network import LOG_RETENTION_DAYS
+
+#: Kubernetes versions EKS offers (standard and extended support) for provider hashicorp/aws 5.100.
+#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
+SUPPORTED_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
+
+#: Every control-plane log type. Ref: https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+
+#: The managed add-ons every cluster gets. Their versions come from props; an empty version lets EKS pick its
+#: default for the cluster's Kubernetes version (never allowed in production: see environments/model.py).
+ADDONS = ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver",
+          "amazon-cloudwatch-observability")
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_GROUP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_LABEL_KEY_RE = re.compile(r"^([a-z0-9.-]+/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_LABEL_VALUE_RE = re.compile(r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$")
+
+#: The AL2023 AMI type of a managed node group, by the architecture of its instance types.
+#: Ref: https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html (amiType)
+AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
+
+
+def node_ami_type(instance_types) -> str:
+    """``AL2023_ARM_64_STANDARD`` for Graviton types, ``AL2023_x86_64_STANDARD`` otherwise (one group has one
+    architecture: :meth:`NodeGroupProps.validate` checks it)."""
+    architectures = [instance_type_architecture(t) for t in instance_types]
+    return AMI_TYPES["arm64" if "arm64" in architectures else "x86_64"]
+
+
+class CapacityType(str, Enum):
+    ON_DEMAND = "ON_DEMAND"
+    SPOT = "SPOT"
+
+
+class DesiredSizeOwner(str, Enum):
+    """Who sets a node group's desired size after creation."""
+
+    TERRAFORM = "terraform"
+    """Terraform: every deploy resets the desired size to the configured value."""
+
+    AUTOSCALER = "autoscaler"
+    """The cluster autoscaler: Terraform sets it once and then ignores it (``lifecycle.ignore_changes``)."""
+
+
+class TaintEffect(str, Enum):
+    NO_SCHEDULE = "NO_SCHEDULE"
+    NO_EXECUTE = "NO_EXECUTE"
+    PREFER_NO_SCHEDULE = "PREFER_NO_SCHEDULE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Taint:
+    """A Kubernetes taint on every node of a group. ``effect``: default ``NO_SCHEDULE``; its value
+    (``"NO_EXECUTE"``) is accepted too. ``value``: default empty."""
+
+    key: str
+    value: str = ""
+    effect: TaintEffect = TaintEffect.NO_SCHEDULE
+
+    def __post_init__(self):
+        coerce_fields(self, enums={"effect": TaintEffect})
+
+    def validate(self) -> list[Problem]:
+        problems = []
+        if not isinstance(self.effect, TaintEffect):
+            problems.append(enum_problem("effect", self.effect, TaintEffect, "pick one of the taint effects"))
+        if not isinstance(self.key, str) or not _LABEL_KEY_RE.match(self.key):
+            problems.append(Problem("key", self.key, "a Kubernetes label-style key", "rename the taint key"))
+        if not isinstance(self.value, str) or not _LABEL_VALUE_RE.match(self.value):
+            problems.append(Problem("value", self.value, "a label value: up to 63 of A-Z a-z 0-9 - _ ., or empty",
+                                    "correct the taint's value"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterNetwork:
+    """What the cluster needs to know of its VPC; ``Network.cluster_network()`` gives it.
+
+    :param vpc_id: the VPC.
+    :param subnet_ids: the private subnets for the control-plane ENIs and the nodes.
+    :param dns_support: the VPC resolves DNS (a private endpoint needs it).
+    :param dns_hostnames: the VPC gives instances DNS hostnames (a private endpoint needs it).
+    :param subnets_have_nat_route: every node subnet has a default route through NAT, so nodes can pull images
+        and reach AWS APIs. Without it, nodes need interface endpoints for ECR, STS, EC2 and logs.
+    :param interface_endpoints: the services reachable through interface endpoints (``ecr.api``, ``sts``, ...).
+    """
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    dns_support: bool
+    dns_hostnames: bool
+    subnets_have_nat_route: bool
+    interface_endpoints: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("subnet_ids", "interface_endpoints"))
+
+    def type_problems(self) -> list[Problem]:
+        """Fields of the wrong type (the checks of what they say are :meth:`EksClusterProps.validate`'s)."""
+        problems = []
+        if not isinstance(self.vpc_id, str) or not self.vpc_id:
+            problems.append(Problem("vpc_id", self.vpc_id, "the VPC's id", "pass network.cluster_network()"))
+        for name in ("subnet_ids", "interface_endpoints"):
+            if not is_string_tuple(getattr(self, name)):
+                problems.append(not_a_list(name, getattr(self, name), "strings", "('subnet-1', 'subnet-2')"))
+        for name in ("dns_support", "dns_hostnames", "subnets_have_nat_route"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append(Problem(name, getattr(self, name), "true or false", f"set {name} to a boolean"))
+        return problems
+
+
+#: The interface endpoints nodes need when their subnets have no NAT route.
+#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html
+PRIVATE_NODE_ENDPOINTS = ("ec2", "ecr.api", "ecr.dkr", "sts", "logs")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeGroupProps:
+    """One managed node group.
+
+    :param name: short name, unique in the cluster (it is part of the construct ID: renaming replaces the group).
+    :param instance_types: default: ``("m6i.large",)``. Types of :data:`~vtc_constructs.aws_rules.EKS_NODE_INSTANCE_TYPES`,
+        all of one architecture; Graviton (arm64) types get the arm64 AL2023 AMI.
+    :param capacity_type: default: on-demand. ``"SPOT"`` (the member's value) is accepted too.
+    :param min_size: default: 2. :param desired_size: default: 3. :param max_size: default: 6.
+    :param desired_size_owner: default: Terraform owns the desired size. ``AUTOSCALER`` hands it to the cluster
+        autoscaler after creation (Terraform then ignores it).
+    :param disk_size_gib: default: 50 GiB root volume (gp3, always encrypted).
+    :param labels: default: none besides ``vtc/node-group=<name>``.
+    :param taints: default: none.
+    """
+
+    name: str
+    instance_types: tuple[str, ...] = ("m6i.large",)
+    capacity_type: CapacityType = CapacityType.ON_DEMAND
+    min_size: int = 2
+    desired_size: int = 3
+    max_size: int = 6
+    desired_size_owner: DesiredSizeOwner = DesiredSizeOwner.TERRAFORM
+    disk_size_gib: int = 50
+    labels: Mapping[str, str] = field(default_factory=dict)
+    taints: tuple[Taint, ...] = ()
+
+    def __post_init__(self):
+        coerce_fields(self, enums={"capacity_type": CapacityType, "desired_size_owner": DesiredSizeOwner},
+                      tuples=("instance_types", "taints"))
+
+    def validate(self) -> list[Problem]:
+        problems: list[Problem] = []
+        if not isinstance(self.name, str) or not _GROUP_NAME_RE.match(self.name):
+            problems.append(Problem("name", self.name, "1-20 characters of a-z, 0-9 and '-', starting with a letter",
+                                    "use a short name such as 'general'"))
+        problems += node_instance_type_problems(self.instance_types)
+        if not isinstance(self.capacity_type, CapacityType):
+            problems.append(enum_problem("capacity_type", self.capacity_type, CapacityType,
+                                         "pick one of the allowed capacity types"))
+        if not isinstance(self.desired_size_owner, DesiredSizeOwner):
+            problems.append(enum_problem("desired_size_owner", self.desired_size_owner, DesiredSizeOwner,
+                                         "say who owns the desired size"))
+        sizes = {k: getattr(self, k) for k in ("min_size", "desired_size", "max_size")}
+        bad_sizes = [k for k, v in sizes.items() if not is_whole(v) or v < 0]
+        for key in bad_sizes:
+            problems.append(Problem(key, sizes[key], "a whole number >= 0", f"set {key} to a node count"))
+        if not bad_sizes:
+            if not sizes["min_size"] <= sizes["desired_size"] <= sizes["max_size"]:
+                problems.append(Problem("desired_size", sizes, "min_size <= desired_size <= max_size",
+                                        "raise max_size or lower min_size so desired_size fits between them",
+                                        "sizes out of order"))
+            if sizes["max_size"] < 1:
+                problems.append(Problem("max_size", sizes["max_size"], ">= 1", "allow at least one node"))
+        if not is_whole(self.disk_size_gib) or not 20 <= self.disk_size_gib <= 16384:
+            problems.append(Problem("disk_size_gib", self.disk_size_gib, "20 to 16384 GiB",
+                                    "20 GiB is the smallest root volume the EKS AMIs boot from"))
+        problems += self._label_problems()
+        if not isinstance(self.taints, (tuple, list)):
+            problems.append(Problem("taints", self.taints, "a list of Taint", "give a list, e.g. "
+                                    "(Taint(key='dedicated', value='api'),)", "not a list"))
+        else:
+            for i, taint in enumerate(self.taints):
+                if isinstance(taint, Taint):
+                    problems += [p.prefixed(f"taints[{i}]") for p in taint.validate()]
+                else:
+                    problems.append(Problem(f"taints[{i}]", taint, "a Taint(key=..., value=..., effect=...)",
+                                            "build the taint with vtc_constructs.Taint", "not a taint"))
+        return problems
+
+    def _label_problems(self) -> list[Problem]:
+        if not isinstance(self.labels, Mapping):
+            return [Problem("labels", self.labels, "a table of label keys to string values",
+                            "give the labels as a table, e.g. {'workload': 'api'}", "not a table")]
+        problems = []
+        for key, value in self.labels.items():
+            if not isinstance(key, str) or not _LABEL_KEY_RE.match(key) or key.startswith("kubernetes.io/"):
+                problems.append(Problem(f"labels.{key}", value, "a Kubernetes label key outside kubernetes.io/",
+                                        "rename the label"))
+            elif not isinstance(value, str) or not _LABEL_VALUE_RE.match(value):
+                problems.append(Problem(f"labels.{key}", value, "a label value: up to 63 of A-Z a-z 0-9 - _ ., "
+                                        "starting and ending with a letter or digit", "correct the label's value"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class EksClusterProps:
+    """Input of :class:`EksCluster`.
+
+    :param name: the cluster's name, also the prefix of every role and log group. Required.
+    :param kubernetes_version: one of :data:`SUPPORTED_KUBERNETES_VERSIONS`. Required: upgrades are deliberate.
+    :param network: the VPC facts (``Network.cluster_network()``). Required.
+    :param node_groups: at least one. Required.
+    :param admin_principal_arns: default: none. IAM roles or users (not STS session ARNs) given cluster-admin through
+        access entries, each once.
+    :param endpoint_public_access_cidrs: default: the API endpoint is private only. Listing CIDRs opens the public
+        endpoint to exactly those ranges: public IPv4 ranges of /16 or narrower (never 0.0.0.0/0, nor broad ranges
+        that add up to it), at most 40 (EKS's quota).
+    :param control_plane_log_types: default: all five types.
+    :param log_retention_days: default: control-plane logs are kept 365 days.
+    :param addon_versions: default: EKS's default version of every add-on in :data:`ADDONS` for the cluster's
+        version. Map an add-on to a version (``v1.19.6-eksbuild.1``) to pin it; kube-proxy and CoreDNS must be
+        built for ``kubernetes_version``.
+    :param secrets_prefix: default: ``<name>/``. The Secrets Manager name prefix external-secrets may read.
+    """
+
+    name: str
+    kubernetes_version: str
+    network: ClusterNetwork
+    node_groups: tuple[NodeGroupProps, ...]
+    admin_principal_arns: tuple[str, ...] = ()
+    endpoint_public_access_cidrs: tuple[str, ...] = ()
+    control_plane_log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
+    log_retention_days: int = 365
+    addon_versions: Mapping[str, str] = field(default_factory=dict)
+    secrets_prefix: str | None = None
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("node_groups", "admin_principal_arns", "endpoint_public_access_cidrs",
+                                    "control_plane_log_types"))
+
+    @property
+    def endpoint_public_access(self) -> bool:
+        return bool(self.endpoint_public_access_cidrs)
+
+    def validate(self, *, check_network: bool = True) -> list[Problem]:
+        """Every problem; ``check_network=False`` skips the checks against ``network`` (for a caller that has
+        already reported the network itself as invalid, so that one mistake is not reported twice)."""
+        problems: list[Problem] = []
+        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+            problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter",
+                                    "use a short lower-case name such as 'vtc-staging'"))
+        if not isinstance(self.kubernetes_version, str) or self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
+            problems.append(Problem("kubernetes_version", self.kubernetes_version,
+                                    ", ".join(SUPPORTED_KUBERNETES_VERSIONS),
+                                    "pick a version EKS supports; upgrade one minor version at a time",
+                                    "unsupported Kubernetes version"))
+        if not isinstance(self.network, ClusterNetwork):
+            problems.append(Problem("network", self.network, "a ClusterNetwork", "pass network.cluster_network()",
+                                    "not a ClusterNetwork"))
+        elif check_network:
+            type_problems = [p.prefixed("network") for p in self.network.type_problems()]
+            problems += type_problems or self._network_problems()
+        problems += self._node_group_problems()
+        problems += principal_arn_problems(self.admin_principal_arns)
+        problems += public_access_cidr_problems(self.endpoint_public_access_cidrs)
+        logs = self.control_plane_log_types
+        if not is_string_tuple(logs) or not logs or any(t not in CONTROL_PLANE_LOG_TYPES for t in logs) \
+                or len(set(logs)) != len(logs):
+            problems.append(Problem("control_plane_log_types", list(logs) if isinstance(logs, tuple) else logs,
+                                    f"a non-empty subset of {list(CONTROL_PLANE_LOG_TYPES)}, each once",
+                                    "fix the log types"))
+        if not is_whole(self.log_retention_days) or self.log_retention_days not in LOG_RETENTION_DAYS:
+            problems.append(Problem("log_retention_days", self.log_retention_days,
+                                    f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
+                                    "pick the nearest allowed value"))
+        problems += self._addon_problems()
+        if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or
+                                                not re.match(r"^[A-Za-z0-9/_+=.@-]{1,256}$", self.secrets_prefix)):
+            problems.append(Problem("secrets_prefix", self.secrets_prefix, "a Secrets Manager name prefix "
+                                    "(A-Z a-z 0-9 / _ + = . @ -)", "use e.g. 'my-service/'"))
+        return problems
+
+    def _node_group_problems(self) -> list[Problem]:
+        groups = self.node_groups
+        if not isinstance(groups, tuple):
+            return [Problem("node_groups", groups, "a list of NodeGroupProps", "give a list, e.g. "
+                            "(NodeGroupProps(name='general'),)", "not a list")]
+        if not groups:
+            return [Problem("node_groups", [], "at least one node group", "add a node group", "no nodes")]
+        problems = []
+        names = [g.name for g in groups if isinstance(g, NodeGroupProps) and isinstance(g.name, str)]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(Problem("node_groups", names, "unique names", f"rename one of the '{name}' groups",
+                                    "repeated node group"))
+        for index, group in enumerate(groups):
+            if not isinstance(group, NodeGroupProps):
+                problems.append(Problem(f"node_groups[{index}]", group, "a NodeGroupProps",
+                                        "build each group with vtc_constructs.NodeGroupProps", "not a node group"))
+                continue
+            prefix = f"node_groups.{group.name}" if isinstance(group.name, str) else f"node_groups[{index}]"
+            problems += [p.prefixed(prefix) for p in group.validate()]
+        return problems
+
+    def _addon_problems(self) -> list[Problem]:
+        if not isinstance(self.addon_versions, Mapping):
+            return [Problem("addon_versions", self.addon_versions, "a table of add-on names to versions",
+                            "give a table, e.g. {'vpc-cni': 'v1.19.6-eksbuild.1'}", "not a table")]
+        problems = []
+        for addon, version in self.addon_versions.items():
+            if addon not in ADDONS:
+                problems.append(Problem(f"addon_versions.{addon}", version, ", ".join(ADDONS),
+                                        "remove the entry or correct the add-on's name", "unknown add-on"))
+            else:
+                problems += addon_version_problems(addon, version, self.kubernetes_version)
+        return problems
+
+    def _network_problems(self) -> list[Problem]:
+        net = self.network
+        problems = []
+        if not (net.dns_support and net.dns_hostnames):
+            problems.append(Problem("network.dns_support", {"dns_support": net.dns_support,
+                                                            "dns_hostnames": net.dns_hostnames},
+                                    "both on", "enable DNS support and DNS hostnames on the VPC; the private API "
+                                    "endpoint resolves only inside a VPC with both",
+                                    "private endpoint without VPC DNS"))
+        missing = [e for e in PRIVATE_NODE_ENDPOINTS if e not in net.interface_endpoints]
+        if not net.subnets_have_nat_route and missing:
+            problems.append(Problem("network.subnets_have_nat_route", False,
+                                    "a NAT route, or interface endpoints for " + ", ".join(PRIVATE_NODE_ENDPOINTS),
+                                    f"route the node subnets through NAT or add endpoints for {', '.join(missing)}",
+                                    "nodes cannot reach AWS"))
+        if len(net.subnet_ids) < 2:
+            problems.append(Problem("network.subnet_ids", list(net.subnet_ids), "subnets in at least 2 AZs",
+                                    "EKS requires subnets in two Availability Zones", "too few subnets"))
+        return problems
