@@ -1,13 +1,16 @@
 """Synthesize every environment's stack: ``python main.py`` (or ``cdktf synth``, which runs this).
 
 Options (all optional):
-  --outdir DIR            default: $CDKTF_OUTDIR (set by the cdktf CLI), else ./cdktf.out
+  --outdir DIR            default: $CDKTF_OUTDIR (set by the cdktf CLI), else ./cdktf.out. Must be new, empty, or
+                          a previous cdktf output (manifest.json and stacks/ only): any other folder is refused.
   --environments-dir DIR  default: $VTC_ENVIRONMENTS_DIR, else ./environments
-  --only NAME             synthesize only this environment (repeatable); default: every environment file
+  --only NAME             synthesize only this environment (repeatable); every file is still checked, and the
+                          other stack folders in the output are kept exactly as they are. Default: every file.
   --workers N             processes to synthesize in; default: $VTC_SYNTH_WORKERS, else one per core but at most
                           one per 3 environments (see environments/synth.py)
 
-Bad input exits with status 1, lists every problem, and leaves the previous output folder exactly as it was.
+Bad input exits with status 1, lists every problem (the first 50, and how many more), and leaves the previous output
+folder exactly as it was.
 """
 
 from __future__ import annotations
@@ -15,12 +18,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
+from typing import Sequence
 
 import vtc_constructs  # noqa: F401  (first, so the provider is loaded lazily: see vtc_constructs/_lazy_provider.py)
 from environments.model import ENVIRONMENTS_DIR, load_environments
-from environments.synth import default_workers, synthesize
-from vtc_constructs.errors import ConfigError
+from environments.outdir import outdir_problems
+from environments.synth import MIN_ENVIRONMENTS_PER_WORKER, default_workers, synthesize
+from vtc_constructs.errors import ConfigError, Problem
+
+#: At most this many problems are printed, then how many more there are: one broken file must not print pages.
+MAX_PROBLEMS_SHOWN = 50
+
+
+def format_problems(problems: Sequence[Problem], limit: int = MAX_PROBLEMS_SHOWN) -> str:
+    """``N configuration problems:`` and one line per problem, at most ``limit`` of them."""
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = [f"{len(problems)} configuration {noun}:"] + [f"  - {p}" for p in problems[:limit]]
+    if len(problems) > limit:
+        lines.append(f"  ... and {len(problems) - limit} more not shown (fix these first, then run again)")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,15 +46,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=None, metavar="NAME")
     parser.add_argument("--workers", type=int, default=None, metavar="N")
     args = parser.parse_args(argv)
+    problems: list[Problem] = []
     if args.workers is not None and args.workers < 1:
-        parser.error(f"--workers: expected a whole number >= 1 (got {args.workers})")
+        problems.append(Problem("--workers", args.workers, "a whole number >= 1",
+                                "leave it out for the default, or give 1 for a single process"))
     try:
         envs = load_environments(args.only, args.environments_dir)
-        workers = default_workers(len(envs)) if args.workers is None else args.workers
-    except (ConfigError, ValueError) as exc:
-        print(f"error: {exc}\nNothing was synthesized; {args.outdir} is unchanged.", file=sys.stderr)
+        names = [env.name for env in envs]
+    except ConfigError as exc:
+        problems += exc.problems
+        envs, names = [], None  # which stack folders a synth would drop is not known yet
+    workers = args.workers
+    if workers is None:
+        try:
+            workers = default_workers(len(envs))
+        except ValueError:
+            problems.append(Problem("VTC_SYNTH_WORKERS", os.environ.get("VTC_SYNTH_WORKERS"), "a whole number >= 1",
+                                    "unset it for the default (one process per core, at most one per "
+                                    f"{MIN_ENVIRONMENTS_PER_WORKER} environments)", "invalid setting"))
+    problems += outdir_problems(args.outdir, names, partial=bool(args.only))
+    if problems:
+        print(f"error: {format_problems(problems)}\nNothing was synthesized; {args.outdir} is unchanged.",
+              file=sys.stderr)
         return 1
-    synthesize(envs, args.outdir, workers=workers)
+    synthesize(envs, args.outdir, workers=workers, keep_other_stacks=bool(args.only))
     return 0
 
 

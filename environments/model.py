@@ -1,53 +1,66 @@
 """The environment model: typed, frozen, validated; loaded from TOML files that hold data only.
 
 ``environments/base.toml`` holds what every environment shares; ``environments/<name>.toml`` holds only that
-environment's differences, merged over the base table by table. Every problem in every file is reported at once,
-each as ``<env>.<field path>: what is wrong (got X); allowed: ...; fix: ...``, before anything is synthesized.
+environment's differences, merged over the base table by table. Every file is read and checked on every run (also
+when only one environment is synthesized), and every problem in every file is reported at once, each as
+``<env>.<field path>: what is wrong (got X); allowed: ...; fix: ...``, before anything is synthesized:
+
+- the files themselves (missing, a directory, unreadable, not UTF-8, a byte-order mark, not TOML, an extension
+  written ``.TOML``, an environment name AWS names cannot carry);
+- the shape of every value at every depth (``environments/schema.py``: types, unknown keys with a suggestion,
+  missing keys);
+- what the values mean: the construct library's own rules (``vtc_constructs``, AWS's limits included) against the
+  network each construct will get;
+- between environments: no shared state key, no overlapping VPC ranges, and the tier guards
+  (``environments/tiers.py``: a production-tier environment meets its minimum and is never weaker than a
+  non-production one).
 
 Usage::
 
     from environments.model import load_environments
     envs = load_environments()              # every environment file in environments/
-    envs = load_environments(["staging"])   # just one
+    envs = load_environments(["staging"])   # every file checked, just staging returned
 """
 
 from __future__ import annotations
 
+import codecs
 import copy
+import dataclasses
 import ipaddress
 import re
 import tomllib
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-from vtc_constructs.alarms import AlarmsProps, AlarmTargets, AlarmThresholds
+from vtc_constructs.alarms import AlarmsProps, AlarmTargets
 from vtc_constructs.database import DatabaseProps
-from vtc_constructs.edge import Certificate, EdgeProps
-from vtc_constructs.eks import (
-    ADDONS,
-    CapacityType,
-    DesiredSizeOwner,
-    EksClusterProps,
-    NodeGroupProps,
-    Taint,
-    TaintEffect,
-)
+from vtc_constructs.edge import EdgeProps
+from vtc_constructs.eks import EksClusterProps, NodeGroupProps
 from vtc_constructs.errors import ConfigError, Problem
 from vtc_constructs.network import (
-    NatStrategy,
     NetworkProps,
     planned_cluster_network,
     planned_database_network,
     planned_edge_network,
 )
 
+from .schema import Choice, MapOf, Scalar, Table, check_table, props_spec, shown
+from .tiers import Tier, backup_problem, tier_problems
+
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 BASE_FILE = "base.toml"
+#: How environment files are found: every ``*.toml`` in the folder except the base.
+FILE_PATTERN = "*.toml"
 
 #: Every environment spreads over at least this many AZs (multi-AZ database, per-AZ NAT, EKS node spread).
 MIN_AVAILABILITY_ZONES = 3
+
+#: An environment's name prefixes every AWS name it owns (``vtc-<name>``); the tightest of them is the load
+#: balancer's ``vtc-<name>`` (at most 21 characters, so that ``-green`` still fits a 32-character target group name).
+ENVIRONMENT_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,15}[a-z0-9])?$")
 
 # Commercial AWS regions (2025). Ref: https://docs.aws.amazon.com/global-infrastructure/latest/regions/
 AWS_REGIONS = frozenset({
@@ -100,6 +113,8 @@ class EnvironmentConfig:
     """One environment: everything its stack needs, already validated."""
 
     name: str
+    #: What the environment is for; the guards of ``environments/tiers.py`` follow it, never the name.
+    tier: Tier
     region: str
     #: The AWS account this environment deploys to. The provider refuses any other (``allowed_account_ids``), so
     #: credentials for the wrong account fail before Terraform reads or changes anything.
@@ -124,52 +139,93 @@ def _unknown_region(value: object) -> Problem:
                    "correct the region's name", "unknown region")
 
 
-def available_environments(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
-    """The names of the environment files in ``directory`` (every ``*.toml`` except the base)."""
-    return sorted(p.stem for p in directory.glob("*.toml") if p.name != BASE_FILE)
+# --- the shape of a file ---------------------------------------------------------------------------------------------
+
+def environment_spec() -> Table:
+    """What an environment file (merged over the base) may hold, at every depth."""
+    return Table("environment", {
+        "tier": Choice(Tier),
+        "region": Scalar("string"),
+        "account_id": Scalar("string"),
+        "tags": MapOf(Scalar("string")),
+        "state": props_spec(StateBackend),
+        "network": props_spec(NetworkProps, fixed={"name"}),
+        "eks": props_spec(EksClusterProps, fixed={"name", "network"},
+                          overrides={"node_groups": MapOf(props_spec(NodeGroupProps, fixed={"name"}))}),
+        "database": props_spec(DatabaseProps, fixed={"name", "network"}),
+        "edge": props_spec(EdgeProps, fixed={"name", "network"}),
+        "alarms": props_spec(AlarmsProps, fixed={"name", "targets"}),
+    }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms"}))
 
 
-def load_environments(names: Sequence[str] | None = None, directory: Path | str = ENVIRONMENTS_DIR
-                      ) -> list[EnvironmentConfig]:
-    """Load, validate and cross-check environments; raise :class:`ConfigError` with every problem found.
+_SPEC = environment_spec()
 
-    :param names: default: every environment file in ``directory``.
-    """
+
+# --- finding and reading the files ---------------------------------------------------------------------------------
+
+def discover(directory: Path | str = ENVIRONMENTS_DIR) -> tuple[dict[str, Path], list[Problem]]:
+    """The environment files in ``directory`` by name, and every problem with the folder or a file's name."""
     directory = Path(directory)
-    known = available_environments(directory)
-    names = list(names) if names is not None else known
+    if not directory.exists():
+        return {}, [Problem("environments", str(directory), "an existing folder of environment files",
+                            "check --environments-dir / VTC_ENVIRONMENTS_DIR (a typo?)", "folder missing")]
+    if not directory.is_dir():
+        return {}, [Problem("environments", str(directory), "a folder of environment files",
+                            "point --environments-dir / VTC_ENVIRONMENTS_DIR at the folder, not a file",
+                            "not a folder")]
+    files: dict[str, Path] = {}
     problems: list[Problem] = []
-    for name in names:
-        if name not in known:
-            problems.append(Problem("environment", name, ", ".join(known) or "(no environment files)",
-                                    f"pick a known environment or add {directory / (name + '.toml')}",
-                                    "unknown environment"))
-    base, base_problems = _read_toml(directory / BASE_FILE, "base", required=False)
-    problems += base_problems
-    envs: list[EnvironmentConfig] = []
-    for name in (n for n in names if n in known):
-        data, read_problems = _read_toml(directory / f"{name}.toml", name, required=True)
-        problems += read_problems
-        if read_problems:
+    for path in sorted(directory.iterdir()):
+        suffix = path.suffix
+        if suffix != ".toml":
+            if suffix.lower() in (".toml", ".tml"):
+                problems.append(Problem(path.name, path.name, f"{path.stem}.toml (the extension in lower case)",
+                                        f"rename it to {path.stem}.toml", "file not read"))
             continue
-        env, env_problems = _build(name, _merge(base, data), (str(directory / BASE_FILE), str(directory / f"{name}.toml")))
-        problems += env_problems
-        if env is not None:
-            envs.append(env)
-    if not problems:
-        problems += _cross_checks(envs)
-    if problems:
-        raise ConfigError(problems)
-    return envs
+        if path.name == BASE_FILE:
+            continue
+        if not ENVIRONMENT_NAME.match(path.stem):
+            problems.append(Problem(path.name, path.stem, "1-17 characters of a-z, 0-9 and '-', starting with a "
+                                    "letter and not ending with '-' (it prefixes every AWS name: vtc-<name>)",
+                                    "rename the file, e.g. staging.toml", "invalid environment name"))
+            continue
+        files[path.stem] = path
+    if not files and not problems:
+        problems.append(Problem("environments", str(directory),
+                                f"at least one environment file ({FILE_PATTERN} other than {BASE_FILE})",
+                                f"add e.g. {directory / 'staging.toml'}, or point --environments-dir / "
+                                "VTC_ENVIRONMENTS_DIR at the folder that holds them", "no environment files"))
+    return files, problems
 
 
-def _read_toml(path: Path, label: str, required: bool) -> tuple[dict[str, Any], list[Problem]]:
+def available_environments(directory: Path | str = ENVIRONMENTS_DIR) -> list[str]:
+    """The names of the environment files in ``directory`` (every ``*.toml`` except the base)."""
+    return sorted(discover(directory)[0])
+
+
+def read_toml(path: Path, label: str, required: bool) -> tuple[dict[str, Any], list[Problem]]:
+    """A TOML file's data, or the problem that stops it being read (never an exception)."""
+    def problem(allowed: str, fix: str, what: str) -> tuple[dict[str, Any], list[Problem]]:
+        return {}, [Problem(label, str(path), allowed, fix, what)]
+
     if not path.exists():
-        if required:
-            return {}, [Problem(label, str(path), "an existing TOML file", "create it", "file missing")]
-        return {}, []
+        return ({}, []) if not required else problem("an existing TOML file", "create it", "file missing")
+    if path.is_dir():
+        return problem("a TOML file", f"{path} is a folder: remove or rename it", "not a file")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8")), []
+        raw = path.read_bytes()
+    except OSError as exc:
+        return problem("a readable file", f"make it readable ({exc.strerror})", "unreadable file")
+    if raw.startswith(codecs.BOM_UTF8):
+        return problem("UTF-8 without a byte-order mark", "save the file as UTF-8 without BOM", "byte-order mark")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        return problem("a UTF-8 text file", f"save the file as UTF-8 (byte {raw[exc.start]:#04x} on line {line} is "
+                       "not UTF-8)", "not UTF-8")
+    try:
+        return tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
         return {}, [Problem(label, path.name, "valid TOML", f"fix the syntax ({exc})", "unreadable file")]
 
@@ -185,51 +241,106 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-_TOP_LEVEL = {"region", "account_id", "tags", "state", "network", "eks", "database", "edge", "alarms"}
+# --- loading ----------------------------------------------------------------------------------------------------------
+
+def load_environments(names: Sequence[str] | None = None, directory: Path | str = ENVIRONMENTS_DIR
+                      ) -> list[EnvironmentConfig]:
+    """Load, validate and cross-check every environment in ``directory``; return those named in ``names``.
+
+    Every file is checked whichever are asked for, so that the guards between environments (tiers, shared state,
+    overlapping ranges) hold when only one is synthesized. Raises :class:`ConfigError` with every problem found.
+
+    :param names: default: every environment file in ``directory``.
+    """
+    directory = Path(directory)
+    files, problems = discover(directory)
+    names = list(names) if names is not None else sorted(files)
+    for name in dict.fromkeys(names):
+        if name not in files:
+            problems.append(Problem("environment", name, ", ".join(sorted(files)) or "(no environment files)",
+                                    f"pick a known environment or add {directory / (name + '.toml')}",
+                                    "unknown environment"))
+    base, base_problems = read_toml(directory / BASE_FILE, "base", required=False)
+    if "tier" in base:
+        base_problems.append(Problem("base.tier", base["tier"], "no tier in base.toml",
+                                     "say each environment's tier in its own file, so that a new file never "
+                                     "inherits one by accident", "tier in the base"))
+    problems += base_problems
+    envs: list[EnvironmentConfig] = []
+    for name, path in files.items():
+        data, read_problems = read_toml(path, name, required=True)
+        problems += read_problems
+        if read_problems:
+            continue
+        env, env_problems = _build(name, base, data, (str(directory / BASE_FILE), str(path)))
+        problems += env_problems
+        if env is not None:
+            envs.append(env)
+    problems += _cross_checks(envs)
+    if problems:
+        raise ConfigError(problems)
+    by_name = {env.name: env for env in envs}
+    return [by_name[name] for name in dict.fromkeys(names)]
+
+
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _PRINCIPAL_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::([0-9]{12}):")
-
-#: Backups every environment must keep at least (days); an environment not listed keeps at least 7.
-MIN_BACKUP_RETENTION_DAYS = {"production": 30, "staging": 7}
+_CERTIFICATE_REGION = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):")
 
 
-def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[EnvironmentConfig | None, list[Problem]]:
+def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: tuple[str, ...]
+           ) -> tuple[EnvironmentConfig | None, list[Problem]]:
+    """One environment from the base and its own file: every problem, or the config."""
+    data = _merge(base, own)
     problems: list[Problem] = []
-    for key in sorted(set(data) - _TOP_LEVEL):
-        problems.append(Problem(key, data[key], ", ".join(sorted(_TOP_LEVEL)), "remove or rename the key",
-                                "unknown field"))
-    region = data.get("region")
-    if region not in AWS_REGIONS:
+    if "tier" not in own:
+        problems.append(Problem("tier", None, "'production' or 'non-production'",
+                                f'add tier = "production" or tier = "non-production" to {name}.toml; the guards '
+                                "follow the tier, whatever the file is called", "missing field"))
+    shape = [p for p in check_table(data, _SPEC, "") if not (p.path == "tier" and "tier" not in own)]
+    problems += shape
+    broken = {re.split(r"[.\[]", p.path)[0] for p in shape}
+    ok = lambda key: key not in broken and key in data  # noqa: E731
+
+    tier = _enum(Tier, data.get("tier"))
+    if ok("tier") and not isinstance(tier, Tier):
+        problems.append(Problem("tier", tier, "'production' or 'non-production'",
+                                "say what the environment is for", "unknown tier"))
+    region = data.get("region") if ok("region") else None
+    if ok("region") and region not in AWS_REGIONS:
         problems.append(_unknown_region(region))
     account_id = data.get("account_id")
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+    if ok("account_id") and not _ACCOUNT_ID.match(account_id):
         problems.append(Problem("account_id", account_id, "the 12-digit id of the AWS account, as a string",
                                 'write it quoted, e.g. account_id = "123456789012" (a leading zero is part of it)'))
         account_id = None
+    if not ok("account_id"):
+        account_id = None
+    tags = dict(data.get("tags", {})) if ok("tags") or "tags" not in data else {}
 
-    tags = data.get("tags", {})
-    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
-        problems.append(Problem("tags", tags, "a table of string keys to string values", "quote every tag value"))
-        tags = {}
+    def props(key: str, cls, fixed: dict[str, Any], validate=lambda instance: instance.validate()):
+        if not ok(key):
+            return None
+        instance = cls(**fixed, **_python(data[key], _SPEC.fields[key]))
+        problems.extend(p.prefixed(key) for p in validate(instance))
+        return instance
 
-    state, state_problems = _table(StateBackend, data.get("state"), "state", {})
-    problems += state_problems
-    network, network_problems = _table(NetworkProps, data.get("network"), "network",
-                                       {"name": f"vtc-{name}"}, convert=_network_types)
-    problems += network_problems
-    # Each construct on the network is validated against the network it will get (planned ids; the real ones exist
-    # at synth), except that an invalid network is reported once, above, not again by every construct on it.
-    eks = database = edge = None
+    state = props("state", StateBackend, {})
+    network = props("network", NetworkProps, {"name": f"vtc-{name}"})
+    network_ok = network is not None and not any(p.path.startswith("network") for p in problems)
+    eks = database = edge = alarms = None
     if network is not None:
-        checked = not network_problems
-        eks, eks_problems = _on_network(EksClusterProps, data, "eks", name, planned_cluster_network(network),
-                                        _eks_types, checked)
-        database, database_problems = _on_network(DatabaseProps, data, "database", name,
-                                                  planned_database_network(network), None, checked)
-        edge, edge_problems = _on_network(EdgeProps, data, "edge", name, planned_edge_network(network),
-                                          _edge_types, checked)
-        problems += eks_problems + database_problems + edge_problems
-    alarms = None
+        # Each construct on the network is validated against the network it will get (planned ids; the real ones
+        # exist at synth), except that an invalid network is reported once, above, not again by every construct.
+        on_network = lambda instance: instance.validate(check_network=network_ok)  # noqa: E731
+        groups = data.get("eks", {}).get("node_groups", {}) if ok("eks") else {}
+        eks = props("eks", EksClusterProps, {"name": f"vtc-{name}", "network": planned_cluster_network(network),
+                                             "node_groups": tuple(NodeGroupProps(name=g, **_python(v, _NODE_GROUP))
+                                                                  for g, v in groups.items())}, on_network)
+        database = props("database", DatabaseProps, {"name": f"vtc-{name}",
+                                                     "network": planned_database_network(network)}, on_network)
+        edge = props("edge", EdgeProps, {"name": f"vtc-{name}", "network": planned_edge_network(network)},
+                     on_network)
     if database is not None and edge is not None:
         # Validated against what it will watch; the ids are filled in by the stack.
         planned = AlarmTargets(alb_arn_suffix="planned:alb", target_group_arn_suffixes={"blue": "planned:blue",
@@ -237,140 +348,79 @@ def _build(name: str, data: dict[str, Any], source: tuple[str, ...]) -> tuple[En
                                "green": edge.green_weight}, db_instance_id="planned:db",
                                db_instance_class=database.instance_class,
                                db_allocated_storage_gib=database.allocated_storage_gib, cluster_name=f"vtc-{name}")
-        alarms, alarm_problems = _table(AlarmsProps, data.get("alarms"), "alarms",
-                                        {"name": f"vtc-{name}", "targets": planned}, convert=_alarm_types)
-        problems += alarm_problems
-    if eks is not None and account_id is not None and isinstance(eks.admin_principal_arns, tuple):
+        alarms = props("alarms", AlarmsProps, {"name": f"vtc-{name}", "targets": planned})
+
+    if eks is not None and account_id is not None:
         for i, arn in enumerate(eks.admin_principal_arns):
-            match = _PRINCIPAL_ACCOUNT.match(arn) if isinstance(arn, str) else None
+            match = _PRINCIPAL_ACCOUNT.match(arn)
             if match and match.group(1) != account_id:
                 problems.append(Problem(f"eks.admin_principal_arns[{i}]", arn, f"a principal of account {account_id}",
                                         "EKS access entries take principals of the cluster's own account: use the "
                                         "role in that account, or correct account_id", "principal in another account"))
-    minimum = MIN_BACKUP_RETENTION_DAYS.get(name, 7)
-    if database is not None and isinstance(database.backup_retention_days, int) and \
-            1 <= database.backup_retention_days < minimum:
-        problems.append(Problem("database.backup_retention_days", database.backup_retention_days,
-                                f">= {minimum} days in {name}", f"keep at least {minimum} days of backups",
-                                "too few backups"))
-
+    if database is not None and isinstance(tier, Tier):
+        floor = backup_problem(name, tier, database.backup_retention_days)
+        if floor is not None:
+            problems.append(dataclasses.replace(floor, path=floor.path.removeprefix(f"{name}.")))
+    if edge is not None and region in AWS_REGIONS and edge.certificate.certificate_arn:
+        match = _CERTIFICATE_REGION.match(edge.certificate.certificate_arn)
+        if match and match.group(1) != region:
+            problems.append(Problem("edge.certificate.certificate_arn", edge.certificate.certificate_arn,
+                                    f"a certificate in {region}, the load balancer's region",
+                                    f"request or import the certificate in ACM in {region} (an ALB can only use a "
+                                    "certificate of its own region)", "certificate in another region"))
     if network is not None:
         azs = network.availability_zones
-        if isinstance(azs, tuple) and len(azs) < MIN_AVAILABILITY_ZONES:
+        if len(azs) < MIN_AVAILABILITY_ZONES:
             problems.append(Problem("network.availability_zones", list(azs),
                                     f"at least {MIN_AVAILABILITY_ZONES} Availability Zones",
                                     f"list {MIN_AVAILABILITY_ZONES} AZs of {region}", "too few Availability Zones"))
-        if region in AWS_REGIONS and isinstance(azs, tuple):  # an unknown region is reported once, above
+        if region in AWS_REGIONS:  # an unknown region is reported once, above
             for i, az in enumerate(azs):
-                if isinstance(az, str) and not (az.startswith(region) and len(az) == len(region) + 1):
+                if not (az.startswith(region) and len(az) == len(region) + 1):
                     problems.append(Problem(f"network.availability_zones[{i}]", az, f"an AZ of {region}",
                                             f"use {region}a, {region}b, ...", "AZ outside the region"))
     problems = [p.prefixed(name) for p in problems]
     if problems:
         return None, problems
-    return EnvironmentConfig(name=name, region=region, account_id=account_id, state=state, tags=MappingProxyType(dict(tags)),
-                             network=network, eks=eks, database=database, edge=edge, alarms=alarms,
-                             source=source), []
+    return EnvironmentConfig(name=name, tier=tier, region=region, account_id=account_id, state=state,
+                             tags=MappingProxyType(tags), network=network, eks=eks, database=database, edge=edge,
+                             alarms=alarms, source=source), []
 
 
-def _on_network(cls, data: dict[str, Any], key: str, name: str, planned, convert, check_network: bool):
-    """Build the ``[key]`` table's props with the planned network, then run their own validation."""
-    instance, problems = _table(cls, data.get(key), key, {"name": f"vtc-{name}", "network": planned},
-                                convert=convert, validate=False)
-    if instance is not None:
-        problems += [p.prefixed(key) for p in instance.validate(check_network=check_network)]
-    return instance, problems
+_NODE_GROUP = _SPEC.fields["eks"].fields["node_groups"].value  # type: ignore[union-attr]
 
 
 def _enum(enum, value):
     """``value`` as a member of ``enum`` when it names one; otherwise as given, for validate() to report."""
-    return enum(value) if value in {m.value for m in enum} else value
+    return enum(value) if isinstance(value, str) and value in {m.value for m in enum} else value
 
 
-def _tuples(values: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {**values, **{k: tuple(values[k]) for k in keys if isinstance(values.get(k), list)}}
+def _python(table: Mapping[str, Any], spec: Table) -> dict[str, Any]:
+    """A checked TOML table as keyword arguments of its props: lists as tuples, strings naming an enum member as
+    the member, nested tables as their props; tables handled by the caller (node groups) left out."""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        field = spec.fields[key]
+        if isinstance(field, MapOf) and isinstance(field.value, Table):
+            continue
+        values[key] = _convert(value, field)
+    return values
 
 
-def _network_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    values = _tuples(values, "availability_zones")
-    if "nat_strategy" in values:
-        values["nat_strategy"] = _enum(NatStrategy, values["nat_strategy"])
-    return values, []
-
-
-def _alarm_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    values = _tuples(values, "page_email_endpoints", "page_https_endpoints", "notify_email_endpoints")
-    thresholds, problems = _table(AlarmThresholds, values.get("thresholds", {}), "thresholds", {}, validate=False)
-    values["thresholds"] = thresholds
-    return values, problems
-
-
-def _edge_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    values = _tuples(values, "ingress_cidrs")
-    certificate = values.get("certificate")
-    if not isinstance(certificate, dict):
-        return values, [Problem("certificate", certificate, "a [edge.certificate] table with certificate_arn, or "
-                                "domain_name and hosted_zone_name", "add the table", "no certificate")]
-    unknown = sorted(set(certificate) - {"certificate_arn", "domain_name", "hosted_zone_name"})
-    if unknown:
-        return values, [Problem(f"certificate.{key}", certificate[key], "certificate_arn, domain_name, "
-                                "hosted_zone_name", "remove or rename the key", "unknown field") for key in unknown]
-    values["certificate"] = Certificate(**certificate)
-    return values, []
-
-
-def _eks_types(values: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    values = _tuples(values, "admin_principal_arns", "endpoint_public_access_cidrs", "control_plane_log_types")
-    problems: list[Problem] = []
-    groups = values.get("node_groups", {})
-    if not isinstance(groups, dict):
-        return values, [Problem("node_groups", groups, "a table of node groups, [eks.node_groups.<name>]",
-                                "define each group as its own table")]
-    built = []
-    for group_name, group in groups.items():
-        group = _tuples(group, "instance_types")
-        for key, enum in (("capacity_type", CapacityType), ("desired_size_owner", DesiredSizeOwner)):
-            if key in group:
-                group[key] = _enum(enum, group[key])
-        if isinstance(group.get("taints"), list):
-            group["taints"] = tuple(Taint(key=t.get("key"), value=t.get("value", ""),
-                                          effect=_enum(TaintEffect, t.get("effect", "NO_SCHEDULE")))
-                                    for t in group["taints"])
-        instance, group_problems = _table(NodeGroupProps, group, f"node_groups.{group_name}", {"name": group_name},
-                                          validate=False)
-        problems += group_problems
-        if instance is not None:
-            built.append(instance)
-    values["node_groups"] = tuple(built)
-    return values, problems
-
-
-def _table(cls, data: object, path: str, fixed: dict[str, Any], convert=None, validate: bool = True):
-    """Build dataclass ``cls`` from a TOML table; report unknown, missing and invalid fields, all of them.
-
-    ``convert`` turns TOML values into the field types (lists to tuples, strings to enums) and may report
-    problems of nested tables; ``validate`` runs the props' own checks (off for nested props that the parent
-    validates).
-    """
-    if not isinstance(data, dict):
-        return None, [Problem(path, data, f"a [{path}] table", f"add a [{path}] table", "missing table")]
-    allowed = {f.name for f in fields(cls)} - set(fixed)
-    problems = [Problem(f"{path}.{key}", data[key], ", ".join(sorted(allowed)), "remove or rename the key",
-                        "unknown field") for key in sorted(set(data) - allowed)]
-    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING} - set(fixed)
-    for key in sorted(required - set(data)):
-        problems.append(Problem(f"{path}.{key}", None, "a value", f"set {path}.{key}", "missing field"))
-    if problems:
-        return None, problems
-    values, nested = convert(data) if convert else (data, [])
-    if nested:
-        return None, [p.prefixed(path) for p in nested]
-    instance = cls(**fixed, **values)
-    return instance, [p.prefixed(path) for p in instance.validate()] if validate else []
+def _convert(value: Any, spec) -> Any:
+    if isinstance(spec, Choice):
+        return _enum(spec.enum, value)
+    if isinstance(spec, Table):
+        return spec.cls(**_python(value, spec)) if spec.cls else value
+    if hasattr(spec, "item"):
+        return tuple(_convert(v, spec.item) for v in value)
+    if isinstance(spec, MapOf):
+        return {k: _convert(v, spec.value) for k, v in value.items()}
+    return value
 
 
 def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
-    """Checks between environments: nothing shared that must be separate; production no weaker than staging."""
+    """Checks between environments: nothing shared that must be separate; the tiers' guards."""
     problems: list[Problem] = []
     for i, a in enumerate(envs):
         for b in envs[i + 1:]:
@@ -382,67 +432,9 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
             if (a.state.bucket, a.state.key) == (b.state.bucket, b.state.key):
                 problems.append(Problem(f"{b.name}.state.key", b.state.key, f"a key other than {a.name}'s",
                                         "use a state key per environment", "shared state"))
-    by_name = {e.name: e for e in envs}
-    staging, production = by_name.get("staging"), by_name.get("production")
-    if staging and production:
-        if (production.network.nat_strategy is not NatStrategy.ONE_PER_AZ
-                and staging.network.nat_strategy is NatStrategy.ONE_PER_AZ):
-            problems.append(Problem("production.network.nat_strategy", production.network.nat_strategy.value,
-                                    "one_per_az (staging has it)", "production must not be weaker than staging"))
-        problems += _production_eks_checks(staging.eks, production.eks)
-        problems += _production_database_checks(staging.database, production.database)
-        if not production.edge.deletion_protection:
-            problems.append(Problem("production.edge.deletion_protection", False, "true",
-                                    "the production load balancer must not be deletable by accident",
-                                    "unguarded production load balancer"))
-        if production.network.flow_log_retention_days < staging.network.flow_log_retention_days:
-            problems.append(Problem("production.network.flow_log_retention_days",
-                                    production.network.flow_log_retention_days,
-                                    f">= staging's {staging.network.flow_log_retention_days}",
-                                    "production must not be weaker than staging"))
-    return problems
+    return problems + tier_problems(envs)
 
 
-def _production_eks_checks(staging: EksClusterProps, production: EksClusterProps) -> list[Problem]:
-    """Production's cluster is no weaker than staging's, and pins every add-on.
-
-    Node disk encryption needs no check: the construct always encrypts it.
-    """
-    problems = []
-    if production.endpoint_public_access and not staging.endpoint_public_access:
-        problems.append(Problem("production.eks.endpoint_public_access_cidrs",
-                                list(production.endpoint_public_access_cidrs), "[] (staging's endpoint is private)",
-                                "production must not be weaker than staging: keep its API endpoint private"))
-    missing = [t for t in staging.control_plane_log_types if t not in production.control_plane_log_types]
-    if missing:
-        problems.append(Problem("production.eks.control_plane_log_types", list(production.control_plane_log_types),
-                                f"every type staging logs, including {', '.join(missing)}",
-                                "production must not be weaker than staging"))
-    if production.log_retention_days < staging.log_retention_days:
-        problems.append(Problem("production.eks.log_retention_days", production.log_retention_days,
-                                f">= staging's {staging.log_retention_days}",
-                                "production must not be weaker than staging"))
-    unpinned = [a for a in ADDONS if not production.addon_versions.get(a)]
-    if unpinned:
-        problems.append(Problem("production.eks.addon_versions", dict(production.addon_versions),
-                                f"a pinned version for every add-on ({', '.join(ADDONS)})",
-                                f"pin {', '.join(unpinned)} (aws eks describe-addon-versions)", "unpinned add-on"))
-    return problems
-
-
-def _production_database_checks(staging: DatabaseProps, production: DatabaseProps) -> list[Problem]:
-    """Production's database is guarded, and no weaker than staging's in anything that protects data."""
-    problems = []
-    if production.disposable:
-        problems.append(Problem("production.database.disposable", True, "false",
-                                "production data must be guarded: deletion protection, final snapshot, "
-                                "prevent_destroy", "unguarded production database"))
-    if staging.multi_az and not production.multi_az:
-        problems.append(Problem("production.database.multi_az", False, "true (staging has it)",
-                                "production must not be weaker than staging"))
-    for field in ("backup_retention_days", "performance_insights_retention_days", "log_retention_days"):
-        if getattr(production, field) < getattr(staging, field):
-            problems.append(Problem(f"production.database.{field}", getattr(production, field),
-                                    f">= staging's {getattr(staging, field)}",
-                                    "production must not be weaker than staging"))
-    return problems
+__all__ = ["AWS_REGIONS", "BASE_FILE", "ENVIRONMENTS_DIR", "EnvironmentConfig", "MIN_AVAILABILITY_ZONES",
+           "StateBackend", "Tier", "available_environments", "discover", "environment_spec", "load_environments",
+           "read_toml", "shown"]

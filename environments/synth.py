@@ -25,9 +25,6 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # not at run time: importing this module must not start jsii (the benchmark imports it)
     from .model import EnvironmentConfig
 
-# What Terraform and cdktf write into a stack folder after synth (provider cache, backend settings, lock file,
-# plan files). Carried into the new folder so a swap does not force a fresh ``terraform init``.
-_SYNTH_PRODUCTS = {"cdk.tf.json", "assets"}
 # Measured (benchmarks/synth.py, 2 cores): one environment costs ~0.27 s in a running process, a worker's start
 # ~0.8 s; below three environments a worker finishes after the parent would have.
 MIN_ENVIRONMENTS_PER_WORKER = 3
@@ -52,16 +49,30 @@ def default_workers(count: int) -> int:
 
 
 def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: bool = True,
-               workers: int | None = None) -> Path:
+               workers: int | None = None, keep_other_stacks: bool = False) -> Path:
     """Synthesize one stack per environment into ``outdir`` and return it.
 
-    With ``swap`` (the default), the stacks are written to a fresh folder beside ``outdir`` first; only when every
-    stack synthesized is the old ``outdir`` replaced, by two renames. Anything Terraform left in an old stack
-    folder (``.terraform``, the lock file) is carried over.
+    With ``swap`` (the default), ``outdir`` must be a folder the synth owns (``environments/outdir.py``: new,
+    empty, or a cdktf output), else :class:`ConfigError` is raised before anything is written. The stacks are
+    written to a fresh folder beside ``outdir`` first; only when every stack synthesized is the old ``outdir``
+    replaced, by two renames. Anything else in an old stack folder (``.terraform``, the lock file, local state) is
+    carried over.
 
     :param workers: processes to synthesize in (this one included); default :func:`default_workers`.
+    :param keep_other_stacks: keep the stack folders (and manifest entries) of environments not in ``envs``
+        exactly as they are (``main.py --only``). Default: the output holds exactly ``envs``' stacks; a stack folder
+        of another environment is dropped only if it holds nothing but synth output (else the synth is refused).
     """
-    outdir = Path(outdir).resolve()
+    from vtc_constructs.errors import ConfigError  # here: importing this module must not start jsii
+
+    from .outdir import outdir_problems
+
+    outdir = Path(outdir)
+    if swap:
+        refused = outdir_problems(outdir, [env.name for env in envs], partial=keep_other_stacks)
+        if refused:
+            raise ConfigError(refused)
+    outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     shares = _shares(list(envs), default_workers(len(envs)) if workers is None else workers)
     target = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent)) if swap else outdir
@@ -92,6 +103,8 @@ def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: b
             shutil.rmtree(part, ignore_errors=True)
     if not swap:
         return outdir
+    if keep_other_stacks:
+        _keep_other_stacks(outdir, target)
     _carry_over_terraform_state(outdir, target)
     old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
     if outdir.exists():
@@ -187,7 +200,28 @@ def stable_stringify(value: object, space: str = "  ", level: int = 0) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _keep_other_stacks(old_out: Path, new_out: Path) -> None:
+    """Move every stack folder of ``old_out`` that this synth did not write into ``new_out``, untouched, with its
+    manifest entry."""
+    from .outdir import read_manifest
+
+    old_stacks = old_out / "stacks"
+    if not old_stacks.is_dir():
+        return
+    manifest = json.loads((new_out / "manifest.json").read_text())
+    old_manifest = read_manifest(old_out) or {"stacks": {}}
+    for old_stack in sorted(old_stacks.iterdir()):
+        if (new_out / "stacks" / old_stack.name).exists():
+            continue
+        os.rename(old_stack, new_out / "stacks" / old_stack.name)
+        if old_stack.name in old_manifest["stacks"]:
+            manifest["stacks"][old_stack.name] = old_manifest["stacks"][old_stack.name]
+    (new_out / "manifest.json").write_text(stable_stringify(manifest))
+
+
 def _carry_over_terraform_state(old_out: Path, new_out: Path) -> None:
+    from .outdir import SYNTH_PRODUCTS
+
     old_stacks = old_out / "stacks"
     if not old_stacks.is_dir():
         return
@@ -196,5 +230,5 @@ def _carry_over_terraform_state(old_out: Path, new_out: Path) -> None:
         if not old_stack.is_dir():
             continue
         for entry in old_stack.iterdir():
-            if entry.name not in _SYNTH_PRODUCTS and not (new_stack / entry.name).exists():
+            if entry.name not in SYNTH_PRODUCTS and not (new_stack / entry.name).exists():
                 os.rename(entry, new_stack / entry.name)

@@ -112,22 +112,23 @@ def test_the_model_is_frozen(environments):
      r"^staging\.network\.vpc_cdir: unknown field \(got '10\.0\.0\.0/16'\); allowed: availability_zones, "
      r"database_subnet_new_bits, eks_cluster_name, flow_log_retention_days, nat_strategy"),
     ("staging", 'vpc_cidr = "10.20.0.0/16"\n', "",
-     r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a value; fix: set network\.vpc_cidr"),
+     r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a string \(in quotes\); fix: set "
+     r"network\.vpc_cidr$"),
     ("staging", "[tags]", 'colour = "blue"\n[tags]',
      r"^staging\.colour: unknown field \(got 'blue'\); allowed: account_id, alarms, database, edge, eks, network, "
-     r"region, state, tags"),
+     r"region, state, tags, tier; fix: remove the key or correct its name$"),
     ("staging", 'account_id = "111111111111"', "account_id = 111111111111",
-     r"^staging\.account_id: invalid value \(got 111111111111\); allowed: the 12-digit id of the AWS account, as a "
-     r"string; fix: write it quoted"),
+     r"^staging\.account_id: wrong type: a whole number \(got 111111111111\); allowed: a string \(in quotes\); "
+     r"fix: put the value in quotes, e\.g\. account_id = \"\.\.\.\"$"),
     ("staging", 'account_id = "111111111111"', 'account_id = "11111111111"',
      r"^staging\.account_id: invalid value \(got '11111111111'\)"),
     ("staging", 'account_id = "111111111111"\n', "",
-     r"^staging\.account_id: invalid value \(got None\)"),
+     r"^staging\.account_id: missing field \(got None\); allowed: a string \(in quotes\); fix: set account_id$"),
     ("production", 'arn:aws:iam::222222222222:role/vtc-platform-admin', 'arn:aws:iam::111111111111:role/vtc-platform-admin',
      r"^production\.eks\.admin_principal_arns\[0\]: principal in another account \(got "
      r"'arn:aws:iam::111111111111:role/vtc-platform-admin'\); allowed: a principal of account 222222222222"),
     ("staging", 'environment = "staging"', "environment = 3",
-     r"^staging\.tags: invalid value \(got \{.*'environment': 3\}\); allowed: a table of string keys"),
+     r"^staging\.tags\.environment: wrong type: a whole number \(got 3\); allowed: a string \(in quotes\)"),
     ("staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"',
      r"^staging\.state\.key: shared state \(got 'vtc/production/terraform\.tfstate'\)"),
     ("staging", "[state]", '[state]\nlocking = "dynamodb"',
@@ -148,28 +149,32 @@ def test_the_model_is_frozen(environments):
      r"^staging\.eks\.version: unknown field \(got '1\.33'\); allowed: addon_versions, admin_principal_arns"),
     ("staging", "[eks]", '[eks]\nkubernetes_version = "1.34"',
      r"^staging\.eks\.kubernetes_version: unsupported Kubernetes version \(got '1\.34'\)"),
-    ("production", "[eks]", '[eks]\nendpoint_public_access_cidrs = ["198.51.100.0/24"]',
-     r"^production\.eks\.endpoint_public_access_cidrs: invalid value \(got \['198\.51\.100\.0/24'\]\); allowed: "
-     r"\[\] \(staging's endpoint is private\); fix: production must not be weaker than staging"),
+    ("production", "[eks]", '[eks]\nendpoint_public_access_cidrs = ["81.2.69.0/24"]',
+     r"^production\.eks\.endpoint_public_access_cidrs: below the production minimum \(got \['81\.2\.69\.0/24'\]\); "
+     r"allowed: \[\] \(a private API endpoint\), the production tier's minimum; fix: remove the public access ranges"),
     ("production", "[eks]", '[eks]\ncontrol_plane_log_types = ["api", "audit"]',
-     r"^production\.eks\.control_plane_log_types: invalid value \(got \['api', 'audit'\]\); allowed: every type "
-     r"staging logs, including authenticator, controllerManager, scheduler"),
+     r"^production\.eks\.control_plane_log_types: below the production minimum \(got \['api', 'audit'\]\); "
+     r"allowed: all five: api, audit, authenticator, controllerManager, scheduler, the production tier's minimum"),
     ("production", "[eks]", '[eks]\nlog_retention_days = 30',
-     r"^production\.eks\.log_retention_days: invalid value \(got 30\); allowed: >= staging's 90"),
+     r"^production\.eks\.log_retention_days: below the production minimum \(got 30\); allowed: at least 365 days"),
     ("production", "[eks]", '[eks]\naddon_versions = { coredns = "" }',
-     r"^production\.eks\.addon_versions: unpinned add-on .*fix: pin coredns \(aws eks describe-addon-versions\)"),
+     r"^production\.eks\.addon_versions: below the production minimum .*allowed: a pinned version for every "
+     r"add-on .*fix: pin every add-on \(aws eks describe-addon-versions"),
     ("staging", "[database]", '[database]\nengine_version = "15.3"',
      r"^staging\.database\.engine_version: no pgvector on this engine version \(got '15\.3'\)"),
     ("staging", "[database]", '[database]\nstorage = 20',
      r"^staging\.database\.storage: unknown field \(got 20\); allowed: allocated_storage_gib"),
     ("staging", "backup_retention_days = 7", "backup_retention_days = 3",
-     r"^staging\.database\.backup_retention_days: too few backups \(got 3\); allowed: >= 7 days in staging"),
+     r"^staging\.database\.backup_retention_days: too few backups \(got 3\); allowed: >= 7 days in a "
+     r"non-production environment"),
     ("production", "[database]", '[database]\nbackup_retention_days = 14',
-     r"^production\.database\.backup_retention_days: too few backups \(got 14\); allowed: >= 30 days in production"),
+     r"^production\.database\.backup_retention_days: below the production minimum \(got 14\); allowed: at least "
+     r"30 days"),
     ("production", "[database]", '[database]\ndisposable = true',
-     r"^production\.database\.disposable: unguarded production database \(got True\); allowed: false"),
+     r"^production\.database\.disposable: below the production minimum \(got True\); allowed: false, the "
+     r"production tier's minimum; fix: production data must be guarded"),
     ("production", "[database]", '[database]\nlog_retention_days = 30',
-     r"^production\.database\.log_retention_days: invalid value \(got 30\); allowed: >= staging's 90"),
+     r"^production\.database\.log_retention_days: below the production minimum \(got 30\); allowed: at least 365"),
     ("staging", "[edge.certificate]", '[edge.certificate]\ncertificate_arn = "arn:aws:acm:eu-west-1:111122223333:'
                                       'certificate/12345678-1234-1234-1234-123456789012"',
      r"^staging\.edge\.certificate: two certificates"),
@@ -178,7 +183,7 @@ def test_the_model_is_frozen(environments):
     ("staging", "[edge]", '[edge]\ngreen_weight = 0\nblue_weight = 0',
      r"^staging\.edge\.green_weight: no live colour"),
     ("production", "[edge.certificate]", '[edge]\ndeletion_protection = false\n[edge.certificate]',
-     r"^production\.edge\.deletion_protection: unguarded production load balancer \(got False\)"),
+     r"^production\.edge\.deletion_protection: below the production minimum \(got False\); allowed: true"),
     ("staging", "evaluation_periods = 10", "evaluation_periods = 4",
      r"^staging\.alarms\.thresholds\.evaluation_periods: fewer periods than datapoints \(got 4\); allowed: >= "
      r"datapoints_to_alarm \(5\)"),
@@ -187,8 +192,8 @@ def test_the_model_is_frozen(environments):
     ("staging", "[alarms]", '[alarms]\npage_https_endpoints = ["http://pager.example.com/x"]',
      r"^staging\.alarms\.page_https_endpoints\[0\]: invalid value"),
     ("production", "[network]", '[network]\nflow_log_retention_days = 30',
-     r"^production\.network\.flow_log_retention_days: invalid value \(got 30\); allowed: >= staging's 90; fix: "
-     r"production must not be weaker than staging"),
+     r"^production\.network\.flow_log_retention_days: below the production minimum \(got 30\); allowed: at least "
+     r"365 days, the production tier's minimum; fix: keep VPC flow logs at least a year"),
 ])
 def test_each_bad_value_gives_one_clear_problem(tmp_path, name, old, new, expected):
     directory = env_dir(tmp_path)
@@ -199,12 +204,12 @@ def test_each_bad_value_gives_one_clear_problem(tmp_path, name, old, new, expect
     assert "; fix: " in found[0]
 
 
-def test_production_weaker_nat_than_staging_is_refused(tmp_path):
+def test_production_with_a_single_nat_gateway_is_refused_whatever_staging_has(tmp_path):
     directory = env_dir(tmp_path)
-    rewrite(directory, "staging", 'nat_strategy = "single"', 'nat_strategy = "one_per_az"')
     rewrite(directory, "production", "[network]", '[network]\nnat_strategy = "single"')
-    assert problems(directory) == ["production.network.nat_strategy: invalid value (got 'single'); allowed: "
-                                   "one_per_az (staging has it); fix: production must not be weaker than staging"]
+    assert problems(directory) == ["production.network.nat_strategy: below the production minimum (got 'single'); "
+                                   "allowed: one_per_az, the production tier's minimum; fix: give every AZ its own NAT "
+                                   "gateway, so an AZ outage cannot cut the others' egress"]
 
 
 def test_unknown_environment_names_the_known_ones(tmp_path):

@@ -74,7 +74,7 @@ def test_a_bad_worker_setting_is_refused_by_main_before_anything_is_written(tmp_
     monkeypatch.setenv("VTC_SYNTH_WORKERS", value)
     assert main.main(["--outdir", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
-    assert f"VTC_SYNTH_WORKERS: expected a whole number >= 1 (got '{value}')" in err
+    assert f"VTC_SYNTH_WORKERS: invalid setting (got '{value}'); allowed: a whole number >= 1" in err
     assert "unset it for the default" in err and "Nothing was synthesized" in err
     assert not (tmp_path / "out").exists()
 

@@ -1,0 +1,166 @@
+"""Environment tiers: what a production environment must at least be, whatever its name.
+
+Every environment file says what it is (``tier = "production"`` or ``tier = "non-production"``); the guards follow
+the tier, never the file's name. A production-tier environment
+
+1. meets a stated minimum of its own on every guarded setting (:data:`GUARDS`), and
+2. is never weaker than any non-production environment on the same settings (if staging keeps flow logs 400 days,
+   production keeps them at least 400 days).
+
+Both hold when only one environment is synthesized: every file is loaded and checked on every run.
+
+Usage::
+
+    problems = tier_problems(environments)   # [] when every production environment is guarded
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+
+from vtc_constructs import ADDONS, CONTROL_PLANE_LOG_TYPES, NatStrategy
+from vtc_constructs.errors import Problem
+
+from .schema import shown
+
+if TYPE_CHECKING:
+    from .model import EnvironmentConfig
+
+
+class Tier(str, enum.Enum):
+    """What an environment is for; the guards follow it."""
+
+    PRODUCTION = "production"
+    """Real users and real data: the production minimum applies, and nothing may be weaker than non-production."""
+
+    NON_PRODUCTION = "non-production"
+    """Staging, test, preview: only the construct library's own rules apply."""
+
+
+#: Backups every environment of a tier keeps at least (days).
+MIN_BACKUP_RETENTION_DAYS = {Tier.PRODUCTION: 30, Tier.NON_PRODUCTION: 7}
+
+
+@dataclass(frozen=True)
+class Guard:
+    """One guarded setting.
+
+    :param path: the setting's path in the environment file.
+    :param read: reads the setting from a loaded environment.
+    :param rank: orders values: a higher rank is stronger (a number, or a bool).
+    :param minimum: production's own minimum, as a value of the setting.
+    :param compare: production must also rank at least as high as every non-production environment.
+    :param allowed: the minimum in words, for the message.
+    :param fix: what to change.
+    """
+
+    path: str
+    read: Callable[["EnvironmentConfig"], object]
+    rank: Callable[[object], float]
+    minimum: object
+    allowed: str
+    fix: str
+    compare: bool = True
+
+
+def _at_least(value: object) -> float:
+    return float(value)  # type: ignore[arg-type]
+
+
+def _flag(value: object) -> float:
+    return 1.0 if value else 0.0
+
+
+def _not(value: object) -> float:
+    return 0.0 if value else 1.0
+
+
+def _shown(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        value = list(value)
+    elif isinstance(value, Mapping):
+        value = dict(value)
+    return shown(value)
+
+
+ALL_LOG_TYPES = frozenset(CONTROL_PLANE_LOG_TYPES)
+
+#: Every guarded setting, with production's minimum. The README's table of tiers is this table in words.
+GUARDS: tuple[Guard, ...] = (
+    Guard("network.nat_strategy", lambda e: e.network.nat_strategy,
+          lambda v: 1.0 if v is NatStrategy.ONE_PER_AZ else 0.0, NatStrategy.ONE_PER_AZ,
+          "one_per_az", "give every AZ its own NAT gateway, so an AZ outage cannot cut the others' egress"),
+    Guard("network.flow_log_retention_days", lambda e: e.network.flow_log_retention_days, _at_least, 365,
+          "at least 365 days", "keep VPC flow logs at least a year"),
+    Guard("eks.admin_principal_arns", lambda e: e.eks.admin_principal_arns, lambda v: float(len(v) > 0), ("…",),
+          "at least one principal", "name the platform team's admin role, so somebody can reach the cluster",
+          compare=False),
+    Guard("eks.endpoint_public_access_cidrs", lambda e: e.eks.endpoint_public_access_cidrs,
+          lambda v: 0.0 if v else 1.0, (), "[] (a private API endpoint)",
+          "remove the public access ranges; reach the API through the VPC (VPN, bastion, SSM)"),
+    Guard("eks.control_plane_log_types", lambda e: e.eks.control_plane_log_types,
+          lambda v: float(len(ALL_LOG_TYPES & set(v))), tuple(CONTROL_PLANE_LOG_TYPES),
+          "all five: " + ", ".join(CONTROL_PLANE_LOG_TYPES), "log every control-plane log type"),
+    Guard("eks.log_retention_days", lambda e: e.eks.log_retention_days, _at_least, 365,
+          "at least 365 days", "keep control-plane logs at least a year"),
+    Guard("eks.addon_versions", lambda e: e.eks.addon_versions,
+          lambda v: float(sum(1 for a in ADDONS if v.get(a))), {a: "…" for a in ADDONS},
+          "a pinned version for every add-on (" + ", ".join(ADDONS) + ")",
+          "pin every add-on (aws eks describe-addon-versions --kubernetes-version <version>)", compare=False),
+    Guard("database.multi_az", lambda e: e.database.multi_az, _flag, True, "true",
+          "keep a synchronous standby in another AZ"),
+    Guard("database.disposable", lambda e: e.database.disposable, _not, False, "false",
+          "production data must be guarded: deletion protection, final snapshot, prevent_destroy"),
+    Guard("database.backup_retention_days", lambda e: e.database.backup_retention_days, _at_least,
+          MIN_BACKUP_RETENTION_DAYS[Tier.PRODUCTION], "at least 30 days", "keep at least 30 days of backups"),
+    Guard("database.log_retention_days", lambda e: e.database.log_retention_days, _at_least, 365,
+          "at least 365 days", "keep database logs at least a year"),
+    Guard("database.performance_insights_retention_days", lambda e: e.database.performance_insights_retention_days,
+          _at_least, 7, "at least 7 days", "keep Performance Insights at least a week (the free tier)"),
+    Guard("edge.deletion_protection", lambda e: e.edge.deletion_protection, _flag, True, "true",
+          "the production load balancer must not be deletable by accident"),
+    Guard("edge.access_log_expiry_days", lambda e: e.edge.access_log_expiry_days, _at_least, 90,
+          "at least 90 days", "keep load balancer access logs at least 90 days"),
+    Guard("edge.waf_log_retention_days", lambda e: e.edge.waf_log_retention_days, _at_least, 365,
+          "at least 365 days", "keep WAF logs at least a year"),
+)
+
+
+def tier_problems(envs: Sequence["EnvironmentConfig"]) -> list[Problem]:
+    """Every production environment meets the minimum and is no weaker than any non-production one."""
+    problems: list[Problem] = []
+    others = [e for e in envs if e.tier is not Tier.PRODUCTION]
+    for env in (e for e in envs if e.tier is Tier.PRODUCTION):
+        for guard in GUARDS:
+            value = guard.read(env)
+            rank = guard.rank(value)
+            if rank < guard.rank(guard.minimum):
+                problems.append(Problem(f"{env.name}.{guard.path}", _shown(value),
+                                        f"{guard.allowed}, the production tier's minimum", guard.fix,
+                                        "below the production minimum"))
+                continue
+            if not guard.compare:
+                continue
+            for other in others:
+                theirs = guard.read(other)
+                if rank < guard.rank(theirs):
+                    problems.append(Problem(
+                        f"{env.name}.{guard.path}", _shown(value),
+                        f"at least what {other.name} (non-production) has: {_shown(theirs)!r}",
+                        "a production environment must not be weaker than a non-production one: raise it here, "
+                        f"or lower it in {other.name}", "weaker than non-production"))
+                    break
+    return problems
+
+
+def backup_problem(env_name: str, tier: Tier, days: object) -> Problem | None:
+    """Backups below the tier's floor (production's floor is also one of :data:`GUARDS`, reported there)."""
+    minimum = MIN_BACKUP_RETENTION_DAYS[tier]
+    if tier is Tier.NON_PRODUCTION and isinstance(days, int) and not isinstance(days, bool) and 1 <= days < minimum:
+        return Problem(f"{env_name}.database.backup_retention_days", days, f">= {minimum} days in a {tier.value} "
+                       "environment", f"keep at least {minimum} days of backups", "too few backups")
+    return None

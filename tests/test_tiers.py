@@ -1,0 +1,137 @@
+"""Tiers: the production guards follow what an environment says it is, not its file name, and hold with --only."""
+
+from __future__ import annotations
+
+import pytest
+
+import main
+from environments.model import load_environments
+from environments.tiers import GUARDS, Tier
+from tests.test_environments import env_dir, problems, rewrite
+
+# The production minimum as the README states it, written out here rather than read from environments/tiers.py.
+PRODUCTION_MINIMUM = {
+    "network.nat_strategy": ('nat_strategy = "single"', "one_per_az"),
+    "network.flow_log_retention_days": ("flow_log_retention_days = 180", "at least 365 days"),
+    "eks.admin_principal_arns": ("admin_principal_arns = []", "at least one principal"),
+    "eks.endpoint_public_access_cidrs": ('endpoint_public_access_cidrs = ["81.2.69.0/24"]',
+                                         r"[] (a private API endpoint)"),
+    "eks.control_plane_log_types": ('control_plane_log_types = ["api", "audit", "authenticator", "scheduler"]',
+                                    "all five: api, audit, authenticator, controllerManager, scheduler"),
+    "eks.log_retention_days": ("log_retention_days = 180", "at least 365 days"),
+    "eks.addon_versions": ('addon_versions = { kube-proxy = "" }', "a pinned version for every add-on"),
+    "database.multi_az": ("multi_az = false", "true"),
+    "database.disposable": ("disposable = true", "false"),
+    "database.backup_retention_days": ("backup_retention_days = 14", "at least 30 days"),
+    "database.log_retention_days": ("log_retention_days = 180", "at least 365 days"),
+    "edge.deletion_protection": ("deletion_protection = false", "true"),
+    "edge.access_log_expiry_days": ("access_log_expiry_days = 30", "at least 90 days"),
+    "edge.waf_log_retention_days": ("waf_log_retention_days = 180", "at least 365 days"),
+}
+
+
+def test_the_guard_table_covers_exactly_the_stated_minimum():
+    assert {g.path for g in GUARDS} - {"database.performance_insights_retention_days"} == set(PRODUCTION_MINIMUM)
+
+
+@pytest.mark.parametrize("path", sorted(PRODUCTION_MINIMUM))
+def test_each_production_minimum_holds_for_a_file_with_any_name(tmp_path, path):
+    line, allowed = PRODUCTION_MINIMUM[path]
+    directory = env_dir(tmp_path)
+    # The production environment is called "live" here: the guards must follow its tier, not its name.
+    (directory / "production.toml").rename(directory / "live.toml")
+    table = path.split(".")[0]
+    live = directory / "live.toml"
+    text = live.read_text()
+    # Into the file's own [table] where it has one, else a new [table] at its end.
+    key = line.split(" = ")[0]
+    if f"\n{key} = " in text:  # the file sets it already: change that line
+        start = text.index(f"\n{key} = ") + 1
+        live.write_text(text[:start] + line + text[text.index("\n", start):])
+    elif f"[{table}]\n" in text:
+        live.write_text(text.replace(f"[{table}]\n", f"[{table}]\n{line}\n"))
+    else:
+        live.write_text(f"{text}\n[{table}]\n{line}\n")
+    found = problems(directory)
+    assert len(found) == 1, found
+    assert found[0].startswith(f"live.{path}: below the production minimum (got "), found[0]
+    assert f"allowed: {allowed}" in found[0] and "the production tier's minimum; fix: " in found[0]
+
+
+def test_a_non_production_environment_is_held_to_none_of_it(tmp_path):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", "flow_log_retention_days = 90", "flow_log_retention_days = 30")
+    rewrite(directory, "staging", "waf_log_retention_days = 90", "waf_log_retention_days = 30")
+    assert [env.name for env in load_environments(directory=directory)] == ["production", "staging"]
+
+
+def test_production_is_never_weaker_than_any_non_production_environment(tmp_path):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", "flow_log_retention_days = 90", "flow_log_retention_days = 400")
+    assert problems(directory) == [
+        "production.network.flow_log_retention_days: weaker than non-production (got 365); allowed: at least what "
+        "staging (non-production) has: 400; fix: a production environment must not be weaker than a non-production "
+        "one: raise it here, or lower it in staging"]
+
+
+def test_multi_az_is_required_in_production_even_when_staging_is_single_az(tmp_path, environments):
+    assert environments["staging"].database.multi_az is False
+    directory = env_dir(tmp_path)
+    rewrite(directory, "production", "[database]", "[database]\nmulti_az = false")
+    assert problems(directory) == [
+        "production.database.multi_az: below the production minimum (got False); allowed: true, the production "
+        "tier's minimum; fix: keep a synchronous standby in another AZ"]
+
+
+def test_the_guards_hold_when_only_production_is_selected(tmp_path, capsys):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "production", "[database]", "[database]\ndisposable = true")
+    rewrite(directory, "production", 'key = "vtc/production/terraform.tfstate"', 'key = "vtc/staging/terraform.tfstate"')
+    status = main.main(["--only", "production", "--environments-dir", str(directory), "--outdir",
+                        str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "production.database.disposable: below the production minimum (got True)" in err
+    assert "staging.state.key: shared state (got 'vtc/staging/terraform.tfstate')" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_invalid_file_that_is_not_selected_still_fails_the_run(tmp_path):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", "max_size = 6", 'max_size = "6"')
+    assert problems(directory, ["production"]) == [
+        "staging.eks.node_groups.general.max_size: wrong type: a string (got '6'); allowed: a whole number; fix: "
+        "write a whole number without quotes or a decimal point, e.g. max_size = 30"]
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('tier = "production"\n', "",
+     'production.tier: missing field (got None); allowed: \'production\' or \'non-production\'; fix: add tier = '
+     '"production" or tier = "non-production" to production.toml; the guards follow the tier, whatever the file is '
+     "called"),
+    ('tier = "production"', 'tier = "prod"',
+     "production.tier: unknown tier (got 'prod'); allowed: 'production' or 'non-production'; fix: say what the "
+     "environment is for"),
+    ('tier = "production"', "tier = true",
+     "production.tier: wrong type: a boolean (got True); allowed: one of 'production', 'non-production'; fix: write "
+     "one of the names in quotes, e.g. tier = 'production'"),
+])
+def test_every_environment_says_its_tier(tmp_path, old, new, expected):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "production", old, new)
+    assert problems(directory) == [expected]
+
+
+def test_the_tier_is_not_inherited_from_the_base(tmp_path):
+    directory = env_dir(tmp_path)
+    (directory / "base.toml").write_text('tier = "non-production"\n' + (directory / "base.toml").read_text())
+    rewrite(directory, "production", 'tier = "production"\n', "")
+    found = problems(directory)
+    assert found[0].startswith("base.tier: tier in the base (got 'non-production'); allowed: no tier in base.toml")
+    assert found[1].startswith("production.tier: missing field (got None)")
+    assert len(found) == 2
+
+
+def test_the_repository_s_environments_declare_their_tiers(environments):
+    assert {name: env.tier for name, env in environments.items()} == {
+        "production": Tier.PRODUCTION, "staging": Tier.NON_PRODUCTION}
