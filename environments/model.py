@@ -36,6 +36,15 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from vtc_constructs.alarms import AlarmsProps, AlarmTargets
+from vtc_constructs.aws_rules import (
+    AWS_REGIONS,
+    availability_zone_region_problems,
+    certificate_arn_problems,
+    partition_of,
+    principal_arn_problems,
+    s3_bucket_name_problems,
+    tag_problems,
+)
 from vtc_constructs.database import DatabaseProps
 from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
@@ -61,15 +70,6 @@ MIN_AVAILABILITY_ZONES = 3
 #: An environment's name prefixes every AWS name it owns (``vtc-<name>``); the tightest of them is the load
 #: balancer's ``vtc-<name>`` (at most 21 characters, so that ``-green`` still fits a 32-character target group name).
 ENVIRONMENT_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,15}[a-z0-9])?$")
-
-# Commercial AWS regions (2025). Ref: https://docs.aws.amazon.com/global-infrastructure/latest/regions/
-AWS_REGIONS = frozenset({
-    "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
-    "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
-    "ap-southeast-7", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1",
-    "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1",
-    "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-})
 
 STATE_LOCKING = ("s3-lockfile", "dynamodb")
 
@@ -97,6 +97,14 @@ class StateBackend:
             value = getattr(self, field)
             if not isinstance(value, str) or not value.strip():
                 problems.append(Problem(field, value, "a non-empty string", f"set state.{field}", "missing value"))
+        if isinstance(self.bucket, str) and self.bucket.strip():
+            problems += s3_bucket_name_problems(self.bucket, "bucket")
+        if isinstance(self.key, str) and self.key.strip() and (
+                self.key.startswith("/") or len(self.key.encode("utf-8")) > 1024 or self.key.endswith("/")):
+            # Ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html (at most 1,024 bytes);
+            # Terraform's S3 backend refuses a key that starts or ends with "/".
+            problems.append(Problem("key", self.key, "an S3 object key of at most 1,024 bytes, not starting or "
+                                    "ending with '/'", "e.g. vtc/<environment>/terraform.tfstate"))
         if self.region not in AWS_REGIONS:
             problems.append(_unknown_region(self.region))
         if self.locking not in STATE_LOCKING:
@@ -284,8 +292,6 @@ def load_environments(names: Sequence[str] | None = None, directory: Path | str 
 
 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
-_PRINCIPAL_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::([0-9]{12}):")
-_CERTIFICATE_REGION = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):")
 
 
 def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: tuple[str, ...]
@@ -317,6 +323,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
     if not ok("account_id"):
         account_id = None
     tags = dict(data.get("tags", {})) if ok("tags") or "tags" not in data else {}
+    problems += tag_problems(tags, "tags")
 
     def props(key: str, cls, fixed: dict[str, Any], validate=lambda instance: instance.validate()):
         if not ok(key):
@@ -350,35 +357,31 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
                                db_allocated_storage_gib=database.allocated_storage_gib, cluster_name=f"vtc-{name}")
         alarms = props("alarms", AlarmsProps, {"name": f"vtc-{name}", "targets": planned})
 
-    if eks is not None and account_id is not None:
-        for i, arn in enumerate(eks.admin_principal_arns):
-            match = _PRINCIPAL_ACCOUNT.match(arn)
-            if match and match.group(1) != account_id:
-                problems.append(Problem(f"eks.admin_principal_arns[{i}]", arn, f"a principal of account {account_id}",
-                                        "EKS access entries take principals of the cluster's own account: use the "
-                                        "role in that account, or correct account_id", "principal in another account"))
+    if eks is not None and (account_id is not None or partition_of(region)):
+        # The shape, session ARNs and repeats are the construct's own checks, reported above; here only what the
+        # environment knows: the account and the partition.
+        problems += [p for p in principal_arn_problems(eks.admin_principal_arns, "eks.admin_principal_arns",
+                                                       account_id=account_id, partition=partition_of(region))
+                     if p.what in ("principal in another account", "principal in another partition")]
     if database is not None and isinstance(tier, Tier):
         floor = backup_problem(name, tier, database.backup_retention_days)
         if floor is not None:
             problems.append(dataclasses.replace(floor, path=floor.path.removeprefix(f"{name}.")))
     if edge is not None and region in AWS_REGIONS and edge.certificate.certificate_arn:
-        match = _CERTIFICATE_REGION.match(edge.certificate.certificate_arn)
-        if match and match.group(1) != region:
-            problems.append(Problem("edge.certificate.certificate_arn", edge.certificate.certificate_arn,
-                                    f"a certificate in {region}, the load balancer's region",
-                                    f"request or import the certificate in ACM in {region} (an ALB can only use a "
-                                    "certificate of its own region)", "certificate in another region"))
+        # The ARN's shape is the construct's check; an ALB takes only a certificate of its own region and account.
+        problems += [p for p in certificate_arn_problems(edge.certificate.certificate_arn,
+                                                         "edge.certificate.certificate_arn", region=region,
+                                                         account_id=account_id)
+                     if p.what in ("certificate in another region", "certificate in another account")]
     if network is not None:
         azs = network.availability_zones
         if len(azs) < MIN_AVAILABILITY_ZONES:
             problems.append(Problem("network.availability_zones", list(azs),
                                     f"at least {MIN_AVAILABILITY_ZONES} Availability Zones",
                                     f"list {MIN_AVAILABILITY_ZONES} AZs of {region}", "too few Availability Zones"))
-        if region in AWS_REGIONS:  # an unknown region is reported once, above
-            for i, az in enumerate(azs):
-                if not (az.startswith(region) and len(az) == len(region) + 1):
-                    problems.append(Problem(f"network.availability_zones[{i}]", az, f"an AZ of {region}",
-                                            f"use {region}a, {region}b, ...", "AZ outside the region"))
+        # Each AZ is a real one of its region (the construct's check); here: of this environment's region (an
+        # unknown region is reported once, above).
+        problems += availability_zone_region_problems(region, azs, "network.availability_zones")
     problems = [p.prefixed(name) for p in problems]
     if problems:
         return None, problems

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -16,6 +17,7 @@ import pytest
 from environments.model import _merge, environment_spec, load_environments
 from environments.schema import Choice, ListOf, MapOf, Scalar, Table
 from tests.test_environments import env_dir, problems, rewrite
+from tests.test_main import tree_digest
 from tooling.paths import REPO, tool_env
 from vtc_constructs import ConfigError
 
@@ -238,3 +240,114 @@ def test_one_broken_file_cannot_print_pages(tmp_path, capsys):
     assert lines[0] == "error: 70 configuration problems:"
     assert sum(line.startswith("  - staging.network.typo_") for line in lines) == 50
     assert lines[-2] == "  ... and 20 more not shown (fix these first, then run again)"
+
+
+# --- every class of bad input, end to end: exit 1, the path and the fix, the previous output untouched ------------
+
+@pytest.fixture(scope="module")
+def previous_output(tmp_path_factory, synth_dir) -> Path:
+    out = tmp_path_factory.mktemp("previous") / "cdktf.out"
+    shutil.copytree(synth_dir, out)
+    (out / "stacks" / "staging" / "terraform.tfstate").write_text("{}")
+    return out
+
+
+ARN_LINE = 'admin_principal_arns = ["arn:aws:iam::111111111111:role/vtc-platform-admin"]'
+CORPUS = [
+    # (file, old text, new text, expected: the problem's path, what is wrong, and a part of its fix)
+    ("production", "[eks]", '[eks]\nendpoint_public_access_cidrs = ["0.0.0.0/1", "128.0.0.0/1"]',
+     "production.eks.endpoint_public_access_cidrs[0]: range too broad (got '0.0.0.0/1'); allowed: specific public "
+     "ranges (office, VPN), /16 or narrower; fix: list the ranges that administer the cluster"),
+    ("staging", "[eks]", '[eks]\nendpoint_public_access_cidrs = ["0.0.0.0/0"]',
+     "staging.eks.endpoint_public_access_cidrs[0]: endpoint open to the internet (got '0.0.0.0/0')"),
+    ("staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "8.8.0.0/16"',
+     "staging.network.vpc_cidr: not a private range (got '8.8.0.0/16'); allowed: a range inside 10.0.0.0/8, "
+     "172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10; fix: choose a private range"),
+    ("staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "169.254.0.0/16"',
+     "staging.network.vpc_cidr: link-local range (got '169.254.0.0/16')"),
+    ("staging", "[network]", '[network]\navailability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1d"]',
+     "staging.network.availability_zones[2]: no such Availability Zone (got 'eu-west-1d'); allowed: an Availability "
+     "Zone of eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c; fix: pick one of"),
+    ("staging", "[network]", '[network]\navailability_zones = ["eu-west-1a", "eu-west-1b", "us-east-1a"]',
+     "staging.network.availability_zones[2]: AZ outside the region (got 'us-east-1a'); allowed: an AZ of eu-west-1"),
+    ("staging", 'instance_types = ["m6i.large", "m5.large"]', 'instance_types = ["m6i.huge"]',
+     "staging.eks.node_groups.general.instance_types[0]: unknown instance type (got 'm6i.huge')"),
+    ("staging", "[database]", '[database]\nengine_version = "16.99"',
+     "staging.database.engine_version: no pgvector on this engine version (got '16.99'); allowed: 16.x with "
+     "pgvector"),
+    ("staging", 'instance_class = "db.t4g.large"', 'instance_class = "db.r6g.huge"',
+     "staging.database.instance_class: "),
+    ("staging", "[eks]", '[eks]\naddon_versions = { kube-proxy = "v1.32.0-eksbuild.1" }',
+     "staging.eks.addon_versions.kube-proxy: add-on built for another Kubernetes version (got 'v1.32.0-eksbuild.1'); "
+     "allowed: v1.33.x-eksbuild.N"),
+    ("staging", ARN_LINE, 'admin_principal_arns = ["arn:aws:sts::111111111111:assumed-role/vtc-platform-admin/jane"]',
+     "staging.eks.admin_principal_arns[0]: assumed-role session ARN (got "
+     "'arn:aws:sts::111111111111:assumed-role/vtc-platform-admin/jane'); allowed: an IAM role or user ARN; fix: use "
+     "the role's ARN, 'arn:aws:iam::111111111111:role/vtc-platform-admin'"),
+    ("staging", ARN_LINE, 'admin_principal_arns = ["arn:aws:iam::111111111111:role/a", '
+                          '"arn:aws:iam::111111111111:role/a"]',
+     "staging.eks.admin_principal_arns[1]: repeated principal (got 'arn:aws:iam::111111111111:role/a')"),
+    ("staging", ARN_LINE, 'admin_principal_arns = ["arn:aws-cn:iam::111111111111:role/a"]',
+     "staging.eks.admin_principal_arns[0]: principal in another partition (got 'arn:aws-cn:iam::111111111111:role/a'); "
+     "allowed: a principal of partition aws"),
+    ("staging", ARN_LINE, 'admin_principal_arns = ["arn:aws:iam::222222222222:role/a"]',
+     "staging.eks.admin_principal_arns[0]: principal in another account (got 'arn:aws:iam::222222222222:role/a'); "
+     "allowed: a principal of account 111111111111"),
+    ("staging", 'environment = "staging"', 'environment = "staging"\n"aws:owner" = "me"',
+     "staging.tags.aws:owner: reserved tag prefix (got 'aws:owner')"),
+    ("staging", 'environment = "staging"', 'environment = "staging"\n' + "".join(f't{i} = "x"\n' for i in range(50)),
+     "staging.tags: too many tags (got '54 tags'); allowed: at most 46"),
+    ("staging", 'environment = "staging"', 'environment = "staging"\nowner = "me#1"',
+     "staging.tags.owner: character AWS refuses in a tag value (got 'me#1')"),
+    ("staging", "[database]", '[database]\nbackup_window = "02:00-02:10"',
+     "staging.database.backup_window: window too short (got '02:00-02:10'); allowed: at least 30 minutes"),
+    ("staging", "[database]", '[database]\nmaintenance_window = "sun:02:30-sun:03:30"',
+     "staging.database.backup_window: backup window overlaps the maintenance window (got '02:00-03:00')"),
+    ("staging", "[database]", '[database]\nbackup_window = "25:00-26:00"',
+     "staging.database.backup_window: malformed window (got '25:00-26:00'); allowed: hh:mm-hh:mm in UTC"),
+    ("staging", "[database]", '[database]\ndatabase_name = "select"',
+     "staging.database.database_name: reserved database name (got 'select')"),
+    ("staging", 'domain_name = "staging.vision-to-code.io"\nhosted_zone_name = "vision-to-code.io"',
+     'certificate_arn = "arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012"',
+     "staging.edge.certificate.certificate_arn: certificate in another region (got "
+     "'arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012'); allowed: a certificate "
+     "in eu-west-1, the load balancer's region"),
+    ("staging", "evaluation_periods = 10", "evaluation_periods = 10\nperiod_seconds = 45",
+     "staging.alarms.thresholds.period_seconds: period CloudWatch refuses (got 45)"),
+    ("staging", "evaluation_periods = 10", "evaluation_periods = 10\nperiod_seconds = 60.5",
+     "staging.alarms.thresholds.period_seconds: wrong type: a number (got 60.5); allowed: a whole number"),
+    ("staging", "[edge]", '[edge]\nhealth_check_path = "/' + "a" * 1100 + '"',
+     "staging.edge.health_check_path: path too long"),
+    ("staging", "[edge]", '[edge]\nhealth_check_path = "healthz"',
+     "staging.edge.health_check_path: path not starting with / (got 'healthz')"),
+    ("staging", "[state]", '[state]\nbucket = "VTC_State"',
+     "staging.state.bucket: upper-case letters in a bucket name (got 'VTC_State')"),
+    ("staging", "[state]", '[state]\nbucket = "192.168.5.4"', "staging.state.bucket: "),
+    ("staging", "[eks.node_groups.general]", '[eks.node_groups.general]\ntaints = [{ key = "a", efect = "x" }]',
+     "staging.eks.node_groups.general.taints[0].efect: unknown field (got 'x'); allowed: effect, key, value; fix: did "
+     "you mean 'effect'?"),
+    ("staging", "max_size = 6", "max_size = true",
+     "staging.eks.node_groups.general.max_size: wrong type: a boolean (got True); allowed: a whole number"),
+    ("staging", "rds_cpu_percent = 90.0", "rds_cpu_percent = inf",
+     "staging.alarms.thresholds.rds_cpu_percent: wrong type: inf (not a finite number)"),
+]
+
+
+@pytest.mark.parametrize("name, old, new, expected", CORPUS,
+                         ids=[f"{c[3].split(':')[0]}-{i}" for i, c in enumerate(CORPUS)])
+def test_each_class_of_bad_input_exits_1_names_path_and_fix_and_leaves_the_output(tmp_path, previous_output,
+                                                                                   capsys, name, old, new, expected):
+    import main
+
+    directory = env_dir(tmp_path)
+    rewrite(directory, name, old, new)
+    before = tree_digest(previous_output)
+    status = main.main(["--environments-dir", str(directory), "--outdir", str(previous_output)])
+    err = capsys.readouterr().err
+    assert status == 1
+    lines = [line for line in err.splitlines() if line.startswith("  - ")]
+    matching = [line for line in lines if line.startswith(f"  - {expected}")]
+    assert len(matching) == 1, err
+    assert "; fix: " in matching[0]
+    assert err.rstrip().endswith(f"Nothing was synthesized; {previous_output} is unchanged.")
+    assert tree_digest(previous_output) == before

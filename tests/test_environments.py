@@ -175,7 +175,7 @@ def test_the_model_is_frozen(environments):
      r"production tier's minimum; fix: production data must be guarded"),
     ("production", "[database]", '[database]\nlog_retention_days = 30',
      r"^production\.database\.log_retention_days: below the production minimum \(got 30\); allowed: at least 365"),
-    ("staging", "[edge.certificate]", '[edge.certificate]\ncertificate_arn = "arn:aws:acm:eu-west-1:111122223333:'
+    ("staging", "[edge.certificate]", '[edge.certificate]\ncertificate_arn = "arn:aws:acm:eu-west-1:111111111111:'
                                       'certificate/12345678-1234-1234-1234-123456789012"',
      r"^staging\.edge\.certificate: two certificates"),
     ("staging", "[edge.certificate]", '[edge.certificate]\nzone = "x"',
