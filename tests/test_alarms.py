@@ -224,9 +224,39 @@ def thresholds(**changes) -> AlarmsProps:
      r"^page_email_endpoints: nobody is paged \(got \[\]\)"),
     (dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS, db_instance_class="db.x9.huge")),
      r"^targets\.db_instance_class: unknown instance class \(got 'db\.x9\.huge'\)"),
+    (thresholds(period_seconds=60.0), r"^thresholds\.period_seconds: not a whole number \(got 60\.0\); allowed: a "
+                                      r"multiple of 60 \(whole seconds\); fix: give whole seconds, e\.g\. 60$"),
+    (thresholds(period_seconds=30), r"^thresholds\.period_seconds: period CloudWatch refuses \(got 30\)"),
+    (thresholds(evaluation_periods=1441, datapoints_to_alarm=3),
+     r"^thresholds\.evaluation_periods: evaluation window too long \(got 1441\); allowed: at most 1440 periods of 60 s "
+     r"\(86,400 s in all\); fix: evaluate fewer or shorter periods$"),
+    (thresholds(period_seconds=3600, evaluation_periods=169),
+     r"^thresholds\.evaluation_periods: evaluation window too long \(got 169\); allowed: at most 168 periods of "
+     r"3600 s \(604,800 s in all\)"),
+    (thresholds(evaluation_periods=5.5), r"^thresholds\.evaluation_periods: not a whole number \(got 5\.5\)"),
+    (thresholds(datapoints_to_alarm=True), r"^thresholds\.datapoints_to_alarm: not a whole number \(got True\)"),
+    (thresholds(rds_cpu_percent=float("inf")), r"^thresholds\.rds_cpu_percent: invalid value \(got inf\); allowed: a "
+                                               r"finite number"),
+    (thresholds(alb_elb_5xx_count=False), r"^thresholds\.alb_elb_5xx_count: invalid value \(got False\)"),
+    (dataclasses.replace(PROPS, thresholds={"period_seconds": 60}),
+     r"^thresholds: not an AlarmThresholds .*fix: build it with vtc_constructs\.AlarmThresholds\(\.\.\.\)$"),
+    (dataclasses.replace(PROPS, page_email_endpoints="oncall@example.com"),
+     r"^page_email_endpoints: not a list \(got 'oncall@example\.com'\).*fix: wrap it in a list"),
+    (dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS, colour_weights={"blue": 100})),
+     r"^targets\.colour_weights: colours do not match \(got \['blue'\]\)"),
 ])
 def test_each_invalid_field_is_reported(props, expected):
     assert_one_problem(props.validate(), expected)
+
+
+@pytest.mark.parametrize("props", [
+    thresholds(period_seconds=300, evaluation_periods=288, datapoints_to_alarm=3),
+    thresholds(period_seconds=3600, evaluation_periods=168, datapoints_to_alarm=1),
+    thresholds(alb_5xx_rate_percent=2, rds_cpu_percent=75),
+    dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS, db_instance_class="db.m6i.4xlarge")),
+])
+def test_valid_variants_have_no_problem(props):
+    assert props.validate() == []
 
 
 def test_every_problem_at_once_with_the_construct_id_in_front():

@@ -231,9 +231,45 @@ def test_valid_props_have_no_problem():
     ({"log_retention_days": 2}, r"^log_retention_days: invalid value \(got 2\)"),
     ({"multi_az": "yes"}, r"^multi_az: invalid value \(got 'yes'\); allowed: true or false"),
     ({"disposable": 1}, r"^disposable: invalid value \(got 1\); allowed: true or false"),
+    ({"engine_version": "16.42"}, r"^engine_version: no pgvector on this engine version \(got '16\.42'\); allowed: "
+                                  r"16\.x with pgvector: 16\.1 to 16\.11; fix: use 16\.11 \(or add 16\.42 to "
+                                  r"vtc_constructs\.aws_rules\.PGVECTOR_ENGINE_VERSIONS once RDS releases it\)$"),
+    ({"instance_class": "db.r6g.giant"}, r"^instance_class: unknown instance class \(got 'db\.r6g\.giant'\).*fix: "
+                                         r"correct the class \(or, if RDS offers it for PostgreSQL, add it and its "
+                                         r"memory to vtc_constructs\.aws_rules\.RDS_INSTANCE_MEMORY_GIB\)$"),
+    ({"backup_window": "02:00-02:15"}, r"^backup_window: window too short \(got '02:00-02:15'\); allowed: at least 30 "
+                                       r"minutes"),
+    ({"backup_window": "25:00-26:00"}, r"^backup_window: malformed window \(got '25:00-26:00'\)"),
+    ({"maintenance_window": "sun:02:30-sun:02:45"}, r"^maintenance_window: window too short"),
+    ({"backup_window": "03:00-04:00"},
+     r"^backup_window: backup window overlaps the maintenance window \(got '03:00-04:00'\); allowed: a daily window "
+     r"that does not overlap the maintenance window sun:03:30-sun:04:30; fix: move the backup window before or after "
+     r"the maintenance window$"),
+    ({"backup_window": "23:45-00:30", "maintenance_window": "mon:00:00-mon:01:00"},
+     r"^backup_window: backup window overlaps the maintenance window"),
+    ({"database_name": "1vtc"}, r"^database_name: invalid database name \(got '1vtc'\)"),
+    ({"database_name": "v" * 64}, r"^database_name: database name too long"),
+    ({"app_role": "select"}, r"^app_role: reserved role name \(got 'select'\)"),
+    ({"app_role": "pg_app"}, r"^app_role: reserved role name \(got 'pg_app'\)"),
+    ({"app_role": "vtc_admin"}, r"^app_role: role is the master user \(got 'vtc_admin'\); allowed: a role other than "
+                                r"the master user vtc_admin; fix: give the application a role of its own"),
+    ({"allocated_storage_gib": 100.0}, r"^allocated_storage_gib: invalid value \(got 100\.0\)"),
+    ({"network": None}, r"^network: not a DatabaseNetwork \(got None\)"),
+    ({"network": dataclasses.replace(PLANNED, subnet_ids="subnet-a")},
+     r"^network\.subnet_ids: not a list \(got 'subnet-a'\).*fix: wrap it in a list"),
 ])
 def test_each_invalid_field_is_reported(changes, expected):
     assert_one_problem(dataclasses.replace(PROPS, **changes).validate(), expected)
+
+
+@pytest.mark.parametrize("changes", [
+    {"engine_version": "17.4"}, {"engine_version": "12.16"}, {"instance_class": "db.t4g.large"},
+    {"instance_class": "db.m7g.2xlarge"}, {"backup_window": "23:30-00:30", "maintenance_window": "sat:21:00-sat:22:00"},
+    {"backup_window": "02:00-03:00", "maintenance_window": "sun:03:00-sun:04:00"},
+    {"database_name": "embeddings", "app_role": "api_v2", "app_schema": "search"},
+])
+def test_valid_variants_have_no_problem(changes):
+    assert dataclasses.replace(PROPS, **changes).validate() == []
 
 
 def test_every_problem_at_once_with_the_construct_id_in_front():

@@ -206,9 +206,39 @@ def test_valid_props_have_no_problem():
     ({"access_log_expiry_days": 0}, r"^access_log_expiry_days: invalid value \(got 0\)"),
     ({"waf_log_retention_days": 8}, r"^waf_log_retention_days: invalid value \(got 8\)"),
     ({"deletion_protection": "yes"}, r"^deletion_protection: invalid value \(got 'yes'\)"),
+    ({"health_check_path": "/" + "h" * 1024}, r"^health_check_path: path too long \(got '/h{39}\.\.\. \(1025 "
+                                              r"characters\)'\).*fix: shorten the path to 1024 characters$"),
+    ({"health_check_path": "/health check"}, r"^health_check_path: character not allowed in a URI path \(got "
+                                             r"'/health check'\).*fix: percent-encode spaces"),
+    ({"health_check_path": None}, r"^health_check_path: not a string \(got None\)"),
+    ({"certificate": Certificate(certificate_arn="arn:aws:acm:eu-west-1:111122223333:certificate/abc")},
+     r"^certificate\.certificate_arn: not an ACM certificate ARN \(got "
+     r"'arn:aws:acm:eu-west-1:111122223333:certificate/abc'\); allowed: an ACM certificate ARN, "
+     r"arn:<partition>:acm:<region>:<account>:certificate/<id>"),
+    ({"certificate": Certificate(
+        certificate_arn="arn:aws-cn:acm:eu-west-1:111122223333:certificate/12345678-1234-1234-1234-123456789012")},
+     r"^certificate\.certificate_arn: partition does not match the region .*allowed: partition aws for eu-west-1"),
+    ({"certificate": {"domain_name": "app.example.com"}}, r"^certificate: not a Certificate .*fix: build it with "
+                                                          r"vtc_constructs\.Certificate$"),
+    ({"ingress_cidrs": "0.0.0.0/0"}, r"^ingress_cidrs: not a list \(got '0\.0\.0\.0/0'\).*fix: wrap it in a list: "
+                                     r"\['0\.0\.0\.0/0'\]$"),
+    ({"ingress_cidrs": (None,)}, r"^ingress_cidrs\[0\]: malformed CIDR \(got None\)"),
+    ({"blue_weight": float("nan")}, r"^blue_weight: invalid value \(got nan\); allowed: a whole number from 0 to 100"),
+    ({"blue_weight": True}, r"^blue_weight: invalid value \(got True\)"),
+    ({"target_port": 8080.0}, r"^target_port: invalid value \(got 8080\.0\)"),
+    ({"network": dataclasses.replace(PLANNED, target_admitted_ports=("8080",))},
+     r"^network\.target_admitted_ports: invalid value \(got \('8080',\)\); allowed: a list of port numbers"),
 ])
 def test_each_invalid_field_is_reported(changes, expected):
     assert_one_problem(dataclasses.replace(PROPS, **changes).validate(), expected)
+
+
+@pytest.mark.parametrize("changes", [
+    {"health_check_path": "/health/ready?verbose=1"}, {"health_check_path": "/"},
+    {"health_check_path": "/api/v1/~status;x=%20"}, {"ingress_cidrs": ["52.94.76.0/22"]},
+])
+def test_valid_variants_have_no_problem(changes):
+    assert dataclasses.replace(PROPS, **changes).validate() == []
 
 
 def test_every_problem_at_once_with_the_construct_id_in_front():

@@ -165,6 +165,13 @@ def test_node_group_sizes_types_labels_taints_and_private_subnets(tf):
     assert "ignore_changes" not in group["lifecycle"]  # Terraform owns the desired size
 
 
+def test_x86_groups_get_the_x86_ami_and_graviton_groups_the_arm64_ami(tf):
+    assert by_path(tf, "aws_eks_node_group", "general-node-group")["ami_type"] == "AL2023_x86_64_STANDARD"
+    graviton, _ = build(dataclasses.replace(PROPS, node_groups=(
+        NodeGroupProps(name="graviton", instance_types=("m7g.large", "c7g.large")),)))
+    assert by_path(graviton, "aws_eks_node_group", "graviton-node-group")["ami_type"] == "AL2023_ARM_64_STANDARD"
+
+
 def test_autoscaler_owned_group_is_ignored_by_terraform_after_creation(tf):
     group = by_path(tf, "aws_eks_node_group", "spot-node-group")
     assert group["capacity_type"] == "SPOT"
@@ -300,9 +307,66 @@ def test_valid_props_have_no_problem():
     (group(taints=(Taint(key="a", effect="NoSchedule"),)), r"^node_groups\.general\.taints\[0\]\.effect: invalid "
                                                            r"value \(got 'NoSchedule'\)"),
     (group(taints=(Taint(key="bad key"),)), r"^node_groups\.general\.taints\[0\]\.key: invalid value"),
+    (group(taints=(Taint(key="dedicated", value="a b"),)),
+     r"^node_groups\.general\.taints\[0\]\.value: invalid value \(got 'a b'\).*fix: correct the taint's value$"),
+    (group(taints=("dedicated=api:NoSchedule",)),
+     r"^node_groups\.general\.taints\[0\]: not a taint .*fix: build the taint with vtc_constructs\.Taint$"),
+    (group(labels={"workload": "a b"}), r"^node_groups\.general\.labels\.workload: invalid value \(got 'a b'\)"),
+    (group(labels=["workload"]), r"^node_groups\.general\.labels: not a table \(got \['workload'\]\)"),
+    (group(instance_types=("m6i.large", "m7g.large")),
+     r"^node_groups\.general\.instance_types: mixed architectures \(got \['m6i\.large', 'm7g\.large'\]\); allowed: "
+     r"instance types of one architecture \(x86_64 or arm64\); fix: split the group in two: arm64: m7g\.large and "
+     r"x86_64: m6i\.large$"),
+    (group(instance_types=("m6i.large", "m6i.giant")),
+     r"^node_groups\.general\.instance_types\[1\]: unknown instance type \(got 'm6i\.giant'\)"),
+    (group(desired_size=3.0), r"^node_groups\.general\.desired_size: invalid value \(got 3\.0\); allowed: a whole "),
+    (dataclasses.replace(PROPS, node_groups=(PROPS.node_groups[0], "spot")),
+     r"^node_groups\[1\]: not a node group \(got 'spot'\).*fix: build each group with vtc_constructs\.NodeGroupProps$"),
+    (dataclasses.replace(PROPS, network={"vpc_id": "vpc-1"}),
+     r"^network: not a ClusterNetwork \(got \{'vpc_id': 'vpc-1'\}\).*fix: pass network\.cluster_network\(\)$"),
+    (dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, subnet_ids="subnet-a")),
+     r"^network\.subnet_ids: not a list \(got 'subnet-a'\).*fix: wrap it in a list: \['subnet-a'\]$"),
+    (dataclasses.replace(PROPS, admin_principal_arns=("arn:aws:sts::111122223333:assumed-role/platform-admin/alice",)),
+     r"^admin_principal_arns\[0\]: assumed-role session ARN \(got 'arn:aws:sts::111122223333:assumed-role/"
+     r"platform-admin/alice'\); allowed: an IAM role or user ARN; fix: use the role's ARN, "
+     r"'arn:aws:iam::111122223333:role/platform-admin'"),
+    (dataclasses.replace(PROPS, admin_principal_arns=(ADMIN, ADMIN)),
+     r"^admin_principal_arns\[1\]: repeated principal .*fix: remove the repeat of admin_principal_arns\[0\]$"),
+    (dataclasses.replace(PROPS, endpoint_public_access_cidrs=("0.0.0.0/1", "52.94.76.0/22")),
+     r"^endpoint_public_access_cidrs\[0\]: range too broad \(got '0\.0\.0\.0/1'\); allowed: specific public ranges "
+     r"\(office, VPN\), /16 or narrower"),
+    (dataclasses.replace(PROPS, endpoint_public_access_cidrs=("0.0.0.0/0.0.0.0",)),
+     r"^endpoint_public_access_cidrs\[0\]: endpoint open to the internet"),
+    (dataclasses.replace(PROPS, endpoint_public_access_cidrs=("192.168.10.0/24",)),
+     r"^endpoint_public_access_cidrs\[0\]: private range on a public endpoint \(got '192\.168\.10\.0/24'\).*fix: a "
+     r"public endpoint sees only public source addresses"),
+    (dataclasses.replace(PROPS, endpoint_public_access_cidrs=tuple(f"52.94.{i}.0/24" for i in range(41))),
+     r"^endpoint_public_access_cidrs: too many CIDRs \(got '41 CIDRs'\); allowed: at most 40 \(EKS's quota\)"),
+    (dataclasses.replace(PROPS, addon_versions={"kube-proxy": "v1.32.6-eksbuild.2"}),
+     r"^addon_versions\.kube-proxy: add-on built for another Kubernetes version \(got 'v1\.32\.6-eksbuild\.2'\).*fix: "
+     r"pin the kube-proxy built for 1\.33"),
+    (dataclasses.replace(PROPS, addon_versions={"coredns": "v1.11.4-eksbuild.24"}),
+     r"^addon_versions\.coredns: add-on built for another Kubernetes version .*allowed: CoreDNS v1\.12\.x or v1\.13\.x"),
+    (dataclasses.replace(PROPS, addon_versions=["vpc-cni"]), r"^addon_versions: not a table \(got \['vpc-cni'\]\)"),
+    (dataclasses.replace(PROPS, log_retention_days=365.0), r"^log_retention_days: invalid value \(got 365\.0\)"),
+    (dataclasses.replace(PROPS, secrets_prefix="my prefix"), r"^secrets_prefix: invalid value \(got 'my prefix'\)"),
+    (dataclasses.replace(PROPS, control_plane_log_types=("api", "api")),
+     r"^control_plane_log_types: invalid value \(got \['api', 'api'\]\)"),
 ])
 def test_each_invalid_field_is_reported(props, expected):
     assert_one_problem(props.validate(), expected)
+
+
+@pytest.mark.parametrize("props", [
+    dataclasses.replace(PROPS, endpoint_public_access_cidrs=("52.94.76.0/22", "3.5.140.0/22", "18.0.0.0/16")),
+    dataclasses.replace(PROPS, admin_principal_arns=("arn:aws:iam::111122223333:role/teams/platform/admin",
+                                                     "arn:aws:iam::111122223333:user/alice")),
+    dataclasses.replace(PROPS, addon_versions={"kube-proxy": "v1.33.0-eksbuild.2", "coredns": "v1.12.1-eksbuild.2"}),
+    group(instance_types=["m7g.large", "c7g.xlarge"], capacity_type="SPOT", desired_size_owner="autoscaler",
+          taints=[Taint(key="dedicated", effect="NO_EXECUTE")]),
+])
+def test_valid_variants_have_no_problem(props):
+    assert problems_of(props) == []
 
 
 def test_every_problem_at_once_with_the_construct_id_in_front():

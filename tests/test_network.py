@@ -242,12 +242,34 @@ def test_valid_props_have_no_problem():
     ({"flow_log_retention_days": 100}, r"^flow_log_retention_days: invalid value \(got 100\); allowed: one of "),
     ({"private_subnet_new_bits": 0}, r"^private_subnet_new_bits: invalid value \(got 0\); allowed: a whole number"),
     ({"public_subnet_new_bits": True}, r"^public_subnet_new_bits: invalid value \(got True\)"),
+    ({"vpc_cidr": "8.8.0.0/16"}, r"^vpc_cidr: not a private range \(got '8\.8\.0\.0/16'\); allowed: a range inside "
+                                 r"10\.0\.0\.0/8, 172\.16\.0\.0/12, 192\.168\.0\.0/16 or 100\.64\.0\.0/10; fix: choose a "
+                                 r"private range, e\.g\. 10\.20\.0\.0/16$"),
+    ({"vpc_cidr": "169.254.0.0/16"}, r"^vpc_cidr: link-local range \(got '169\.254\.0\.0/16'\)"),
+    ({"vpc_cidr": "172.32.0.0/16"}, r"^vpc_cidr: not a private range \(got '172\.32\.0\.0/16'\)"),
+    ({"availability_zones": ("eu-west-1a", "eu-west-1d")},
+     r"^availability_zones\[1\]: no such Availability Zone \(got 'eu-west-1d'\); allowed: an Availability Zone of "
+     r"eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c; fix: pick one of eu-west-1a, eu-west-1b, eu-west-1c$"),
+    ({"availability_zones": "eu-west-1a"}, r"^availability_zones: not a list \(got 'eu-west-1a'\)"),
+    ({"nat_strategy": None}, r"^nat_strategy: invalid value \(got None\); allowed: one_per_az, single"),
+    ({"flow_log_retention_days": True}, r"^flow_log_retention_days: invalid value \(got True\)"),
+    ({"eks_cluster_name": "Bad Name"}, r"^eks_cluster_name: invalid value \(got 'Bad Name'\).*fix: give the EKS "
+                                       r"cluster's name, or leave it out$"),
 ])
 def test_each_invalid_field_is_reported_with_value_allowed_and_fix(changes, expected):
     problems = problems_of(**changes)
     assert len(problems) == 1, problems
     assert re.search(expected, problems[0]), problems[0]
     assert "; fix: " in problems[0]
+
+
+@pytest.mark.parametrize("changes", [
+    {"vpc_cidr": "172.16.0.0/16"}, {"vpc_cidr": "192.168.0.0/16"}, {"vpc_cidr": "100.64.0.0/16"},
+    {"availability_zones": ["eu-west-1b", "eu-west-1c"]}, {"nat_strategy": "single"},
+    {"eks_cluster_name": "vtc-test"},
+])
+def test_private_ranges_real_zones_and_enum_values_are_accepted(changes):
+    assert problems_of(**changes) == []
 
 
 def test_subnets_that_do_not_fit_are_reported_as_too_small():
