@@ -369,6 +369,11 @@ def test_valid_variants_have_no_problem(props):
     assert problems_of(props) == []
 
 
+def test_an_unsupported_kubernetes_version_is_one_problem_not_one_per_add_on():
+    props = dataclasses.replace(PROPS, kubernetes_version="1.40", addon_versions={"kube-proxy": "v1.33.0-eksbuild.2"})
+    assert_one_problem(props.validate(), r"^kubernetes_version: unsupported Kubernetes version \(got '1\.40'\)")
+
+
 def test_every_problem_at_once_with_the_construct_id_in_front():
     bad = dataclasses.replace(PROPS, kubernetes_version="1.20", log_retention_days=1,
                               node_groups=(dataclasses.replace(PROPS.node_groups[0], max_size=1),))

@@ -331,12 +331,14 @@ class EksClusterProps:
             return [Problem("addon_versions", self.addon_versions, "a table of add-on names to versions",
                             "give a table, e.g. {'vpc-cni': 'v1.19.6-eksbuild.1'}", "not a table")]
         problems = []
+        # Against an unsupported version, only the version is reported (one mistake, one problem).
+        kubernetes = self.kubernetes_version if self.kubernetes_version in SUPPORTED_KUBERNETES_VERSIONS else None
         for addon, version in self.addon_versions.items():
             if addon not in ADDONS:
                 problems.append(Problem(f"addon_versions.{addon}", version, ", ".join(ADDONS),
                                         "remove the entry or correct the add-on's name", "unknown add-on"))
             else:
-                problems += addon_version_problems(addon, version, self.kubernetes_version)
+                problems += addon_version_problems(addon, version, kubernetes)
         return problems
 
     def _network_problems(self) -> list[Problem]:
