@@ -28,3 +28,33 @@ def test_account_of_returns_one_instance_per_stack():
     nested = Construct(first, "nested")
     assert Account.of(nested) is Account.of(first)
     assert Account.of(second) is not Account.of(first)
+
+
+def test_a_construct_may_claim_its_own_names_again_and_kinds_do_not_collide():
+    from vtc_constructs._common import NameRegistry, claim_names
+
+    stack = TerraformStack(App(), "stack")
+    first, second = Construct(stack, "first"), Construct(stack, "second")
+    claim_names(first, "first", ("load balancer", "vtc"), ("WAF web ACL", "vtc"))
+    claim_names(first, "first", ("load balancer", "vtc"))
+    claim_names(second, "second", ("CloudWatch dashboard", "vtc"))
+    assert NameRegistry.of(second).claims == {("load balancer", "vtc"): "stack/first",
+                                              ("WAF web ACL", "vtc"): "stack/first",
+                                              ("CloudWatch dashboard", "vtc"): "stack/second"}
+
+
+def test_a_refused_claim_claims_nothing():
+    import pytest
+
+    from vtc_constructs import ConfigError
+    from vtc_constructs._common import NameRegistry, claim_names
+
+    stack = TerraformStack(App(), "stack")
+    claim_names(Construct(stack, "first"), "first", ("load balancer", "vtc"))
+    second = Construct(stack, "second")
+    with pytest.raises(ConfigError) as raised:
+        claim_names(second, "second", ("target group", "vtc-blue"), ("load balancer", "vtc"))
+    assert [str(p) for p in raised.value.problems] == [
+        "second.name: load balancer already claimed by stack/first (got 'vtc'); allowed: a name that gives no other "
+        "construct's load balancer; fix: rename stack/second or stack/first: both would create the load balancer 'vtc'"]
+    assert ("target group", "vtc-blue") not in NameRegistry.of(stack).claims
