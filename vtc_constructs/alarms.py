@@ -54,7 +54,7 @@ from .aws_rules import (  # noqa: F401  (RDS_INSTANCE_MEMORY_GIB re-exported: th
     alarm_window_problems,
     rds_instance_class_problems,
 )
-from .errors import Problem, coerce_fields, is_number, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .errors import Problem, coerce_fields, is_number, is_whole, not_a_list, raise_if_any
 GIB = 1024 ** 3
 #: RDS for PostgreSQL's default max_connections is LEAST(DBInstanceClassMemory / 9531392, 5000).
 #: Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Limits.html#RDS_Limits.MaxConnections

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from .errors import Problem, is_whole
 
@@ -752,6 +752,5 @@ def health_check_path_problems(value: object, path: str = "health_check_path") -
     return []
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations", "Iterable",
-                                                                                "Mapping", "Problem", "ipaddress",
-                                                                                "re", "is_number", "is_whole"}]
+__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations", "Mapping", "Problem",
+                                                                                "ipaddress", "re", "is_whole"}]

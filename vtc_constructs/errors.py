@@ -12,6 +12,7 @@ user fixing a configuration sees the whole picture in one run::
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -60,8 +61,6 @@ def raise_if_any(problems: Iterable[Problem]) -> None:
 
 def is_number(value: object) -> bool:
     """A finite int or float; booleans are not numbers (``True == 1`` in Python, not in a configuration)."""
-    import math
-
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     return not isinstance(value, float) or math.isfinite(value)
