@@ -355,7 +355,11 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
                                "green": edge.green_weight}, db_instance_id="planned:db",
                                db_instance_class=database.instance_class,
                                db_allocated_storage_gib=database.allocated_storage_gib, cluster_name=f"vtc-{name}")
+        reported = len(problems)
         alarms = props("alarms", AlarmsProps, {"name": f"vtc-{name}", "targets": planned})
+        if any(p.path == "database.instance_class" for p in problems[:reported]):
+            # The alarms size their thresholds on the database's class: an unknown class is reported once, there.
+            problems[reported:] = [p for p in problems[reported:] if p.path != "alarms.targets.db_instance_class"]
 
     if eks is not None and (account_id is not None or partition_of(region)):
         # The shape, session ARNs and repeats are the construct's own checks, reported above; here only what the

@@ -78,7 +78,7 @@ ROLE = "arn:aws:iam::111122223333:role/platform-admin"
                                                     r"63 characters$"),
     (s3_bucket_name_problems("x" * 64), r"^bucket: bucket name length"),
     (s3_bucket_name_problems("VTC-state"), r"^bucket: upper-case letters in a bucket name \(got 'VTC-state'\).*fix: "
-                                           r"use 'vtc-state'$"),
+                                           r"use lower case, e.g. 'vtc-state'$"),
     (s3_bucket_name_problems("vtc_state"), r"^bucket: character S3 refuses in a bucket name \(got 'vtc_state'\)"),
     (s3_bucket_name_problems("-vtc-state"), r"^bucket: character S3 refuses in a bucket name"),
     (s3_bucket_name_problems("vtc-state-"), r"^bucket: character S3 refuses in a bucket name"),

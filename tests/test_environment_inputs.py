@@ -321,7 +321,9 @@ CORPUS = [
     ("staging", "[edge]", '[edge]\nhealth_check_path = "healthz"',
      "staging.edge.health_check_path: path not starting with / (got 'healthz')"),
     ("staging", "[state]", '[state]\nbucket = "VTC_State"',
-     "staging.state.bucket: upper-case letters in a bucket name (got 'VTC_State')"),
+     "staging.state.bucket: upper-case letters in a bucket name (got 'VTC_State'); allowed: 3-63 characters of a-z, "
+     "0-9, '.' and '-', starting and ending with a letter or digit, no '..', not an IP address, no reserved prefix or "
+     "suffix; fix: use lower case, e.g. 'vtc-state'"),
     ("staging", "[state]", '[state]\nbucket = "192.168.5.4"', "staging.state.bucket: "),
     ("staging", "[eks.node_groups.general]", '[eks.node_groups.general]\ntaints = [{ key = "a", efect = "x" }]',
      "staging.eks.node_groups.general.taints[0].efect: unknown field (got 'x'); allowed: effect, key, value; fix: did "
@@ -351,3 +353,10 @@ def test_each_class_of_bad_input_exits_1_names_path_and_fix_and_leaves_the_outpu
     assert "; fix: " in matching[0]
     assert err.rstrip().endswith(f"Nothing was synthesized; {previous_output} is unchanged.")
     assert tree_digest(previous_output) == before
+
+
+def test_an_unknown_database_class_is_reported_once_not_again_by_the_alarms_sized_on_it(tmp_path):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", 'instance_class = "db.t4g.large"', 'instance_class = "db.r6g.huge"')
+    (found,) = problems(directory)
+    assert found.startswith("staging.database.instance_class: ")

@@ -208,7 +208,8 @@ def s3_bucket_name_problems(name: object, path: str = "bucket") -> list[Problem]
     if not 3 <= len(name) <= 63:
         return problem("bucket name length", "use 3 to 63 characters")
     if name != name.lower():
-        return problem("upper-case letters in a bucket name", f"use {name.lower()!r}")
+        suggestion = re.sub(r"[^a-z0-9.-]", "-", name.lower())
+        return problem("upper-case letters in a bucket name", f"use lower case, e.g. {suggestion!r}")
     if not _BUCKET.match(name):
         return problem("character S3 refuses in a bucket name",
                        "use only a-z, 0-9, '.' and '-', starting and ending with a letter or digit")
