@@ -49,6 +49,7 @@ from vtc_constructs.database import DatabaseProps
 from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
 from vtc_constructs.errors import ConfigError, Problem
+from vtc_constructs.platform import PlatformProps
 from vtc_constructs.network import (
     NetworkProps,
     planned_cluster_network,
@@ -140,6 +141,16 @@ class EnvironmentConfig:
     def resource_prefix(self) -> str:
         """``vtc-<name>``: the prefix of every named resource of this environment."""
         return f"vtc-{self.name}"
+
+    @property
+    def platform(self) -> PlatformProps:
+        """The props of the environment's :class:`~vtc_constructs.platform.VisionToCodePlatform`: every part as the
+        file gives it, without the planned wiring it was validated against (the platform wires the real one)."""
+        return PlatformProps(name=self.resource_prefix, network=self.network,
+                             eks=dataclasses.replace(self.eks, network=None),
+                             database=dataclasses.replace(self.database, network=None),
+                             edge=dataclasses.replace(self.edge, network=None),
+                             alarms=dataclasses.replace(self.alarms, targets=None))
 
 
 def _unknown_region(value: object) -> Problem:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from cdktf import S3Backend, TerraformOutput, TerraformStack, TerraformVariable, TerraformVariableValidationConfig
+from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
-import dataclasses
-
-from vtc_constructs import Alarms, AlarmTargets, Edge, EksCluster, Network, PgvectorDatabase
+from vtc_constructs.platform import VisionToCodePlatform
 
 from .model import EnvironmentConfig
 
@@ -33,44 +31,12 @@ class PlatformStack(TerraformStack):
         AwsProvider(self, "aws", region=config.region, allowed_account_ids=[config.account_id],
                     default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))])
 
-        self.network = Network(self, "network", config.network)
-        self.eks = EksCluster(self, "eks", dataclasses.replace(config.eks, network=self.network.cluster_network()))
-        self.database = PgvectorDatabase(self, "database", dataclasses.replace(
-            config.database, network=self.network.database_network(self.eks.node_security_group_id)))
-        blue, green = self._weight_variables(config)
-        self.edge = Edge(self, "edge", dataclasses.replace(
-            config.edge, network=self.network.edge_network(self.eks.node_security_group_id),
-            blue_weight=blue.number_value, green_weight=green.number_value))
-        self.alarms = Alarms(self, "alarms", dataclasses.replace(config.alarms, targets=AlarmTargets(
-            alb_arn_suffix=self.edge.alb.arn_suffix,
-            target_group_arn_suffixes={c: g.arn_suffix for c, g in self.edge.target_groups.items()},
-            colour_weights={"blue": blue.number_value, "green": green.number_value},
-            db_instance_id=self.database.db_instance_id, db_instance_class=config.database.instance_class,
-            db_allocated_storage_gib=config.database.allocated_storage_gib, cluster_name=self.eks.cluster_name)))
+        # ID "Default": cdktf leaves it out of every logical ID, so the parts keep the Terraform addresses they had
+        # when this stack created them directly (renaming would replace real resources).
+        self.platform = VisionToCodePlatform(self, "Default", config.platform)
+        self.network, self.eks, self.database = self.platform.network, self.platform.eks, self.platform.database
+        self.edge, self.alarms = self.platform.edge, self.platform.alarms
         self._outputs()
-
-    def _weight_variables(self, config: EnvironmentConfig) -> tuple[TerraformVariable, TerraformVariable]:
-        """The blue/green weights as Terraform variables, defaulting to the environment file's values, so that a
-        rollout step or a rollback is one command: ``cdktf deploy production --var='green_weight=10'
-        --var='blue_weight=90'``. Terraform checks them before it plans anything."""
-        def variable(colour: str, default: int, other: str, both_zero_check: bool) -> TerraformVariable:
-            checks = [TerraformVariableValidationConfig(
-                # "${...}": in Terraform's JSON syntax a bare string is a literal, not an expression.
-                condition=f"${{var.{colour}_weight >= 0 && var.{colour}_weight <= 100 && "
-                          f"floor(var.{colour}_weight) == var.{colour}_weight}}",
-                error_message=f"{colour}_weight must be a whole number from 0 to 100.")]
-            if both_zero_check:  # on one variable only: checks that refer to each other form a cycle
-                checks.append(TerraformVariableValidationConfig(
-                    condition=f"${{var.{colour}_weight > 0 || var.{other}_weight > 0}}",
-                    error_message=f"{colour}_weight and {other}_weight cannot both be 0: that sends traffic "
-                                  "nowhere. Give the live colour a weight."))
-            return TerraformVariable(
-                self, f"{colour}_weight", type="number", default=default, nullable=False,
-                description=f"Share of HTTPS traffic for the {colour} target group, 0-100 (with {other}_weight).",
-                validation=checks)
-
-        return (variable("blue", config.edge.blue_weight, "green", both_zero_check=False),
-                variable("green", config.edge.green_weight, "blue", both_zero_check=True))
 
     def _output(self, id: str, value, description: str) -> None:
         TerraformOutput(self, id, value=value, description=description)
@@ -125,7 +91,7 @@ class PlatformStack(TerraformStack):
                      "Green target group (IP targets): bind the green workloads to it (TargetGroupBinding).")
         self._output("edge_https_listener_arn", g.https_listener_arn, "HTTPS listener that splits traffic by weight.")
         self._output("edge_web_acl_arn", g.web_acl_arn, "WAF web ACL in front of the ALB.")
-        self._output("alarms_page_topic_arn", self.alarms.topics["page"].arn,
+        self._output("alarms_page_topic_arn", self.alarms.page_topic_arn,
                      "SNS topic that pages the on-call rota (encrypted).")
-        self._output("alarms_notify_topic_arn", self.alarms.topics["notify"].arn,
+        self._output("alarms_notify_topic_arn", self.alarms.notify_topic_arn,
                      "SNS topic for non-urgent notifications (encrypted).")

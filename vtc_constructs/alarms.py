@@ -173,8 +173,8 @@ class AlarmTargets:
 class AlarmsProps:
     """Input of :class:`Alarms`.
 
-    :param name: prefix of the topics, alarms and the dashboard. Required.
-    :param targets: :class:`AlarmTargets`. Required.
+    :param name: prefix of the topics, alarms and the dashboard. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
+    :param targets: :class:`AlarmTargets`. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param thresholds: default: :class:`AlarmThresholds` defaults (production SLOs).
     :param page_email_endpoints: default: none. E-mail addresses subscribed to the paging topic.
     :param page_https_endpoints: default: none. HTTPS endpoints (a PagerDuty or Opsgenie integration URL)
@@ -182,8 +182,8 @@ class AlarmsProps:
     :param notify_email_endpoints: default: none. E-mail addresses subscribed to the ticket topic.
     """
 
-    name: str
-    targets: AlarmTargets
+    name: str | None = None
+    targets: AlarmTargets | None = None
     thresholds: AlarmThresholds = AlarmThresholds()
     page_email_endpoints: tuple[str, ...] = ()
     page_https_endpoints: tuple[str, ...] = ()
@@ -453,3 +453,13 @@ class Alarms(Construct):
         ]
         self.dashboard = CloudwatchDashboard(self, "dashboard", dashboard_name=props.name,
                                              dashboard_body=Fn.jsonencode({"widgets": widgets}))
+
+    @property
+    def page_topic_arn(self) -> str:
+        """The SNS topic that pages the on-call rota (KMS-encrypted): subscribe pagers to it."""
+        return self._topic_arns["page"]
+
+    @property
+    def notify_topic_arn(self) -> str:
+        """The SNS topic for non-urgent notifications (KMS-encrypted)."""
+        return self._topic_arns["notify"]

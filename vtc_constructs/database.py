@@ -128,11 +128,11 @@ class DatabaseNetwork:
 class DatabaseProps:
     """Input of :class:`PgvectorDatabase`.
 
-    :param name: prefix of the instance identifier (``<name>-postgres``) and of every related name. Required.
+    :param name: prefix of the instance identifier (``<name>-postgres``) and of every related name. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param engine_version: the full PostgreSQL version (``16.8``), a version RDS ships pgvector for
         (:data:`~vtc_constructs.aws_rules.PGVECTOR_ENGINE_VERSIONS`). Required: upgrades are deliberate, so minor
         versions are not upgraded automatically either.
-    :param network: :class:`DatabaseNetwork`. Required.
+    :param network: :class:`DatabaseNetwork`. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param instance_class: default: ``db.r6g.large``. One of :data:`~vtc_constructs.aws_rules.RDS_INSTANCE_MEMORY_GIB`.
     :param allocated_storage_gib: default: 100 GiB of gp3.
     :param max_allocated_storage_gib: default: 500 GiB, the ceiling of storage autoscaling (above the allocation).
@@ -151,9 +151,9 @@ class DatabaseProps:
     :param log_retention_days: default: exported ``postgresql`` and ``upgrade`` logs are kept 365 days.
     """
 
-    name: str
+    name: str | None = None
     engine_version: str
-    network: DatabaseNetwork
+    network: DatabaseNetwork | None = None
     instance_class: str = "db.r6g.large"
     allocated_storage_gib: int = 100
     max_allocated_storage_gib: int = 500

@@ -169,8 +169,9 @@ class EdgeProps:
     """Input of :class:`Edge`.
 
     :param name: prefix of the ALB, target groups (``<name>-blue``), WAF and bucket names; up to 21 characters.
-        Required. Target group names must match the AWS Load Balancer Controller's IRSA policy (``<cluster>-*``).
-    :param network: :class:`EdgeNetwork`. Required.
+        Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it. Target group names must match the AWS Load Balancer
+        Controller's IRSA policy (``<cluster>-*``): the platform gives the edge and the cluster the same name.
+    :param network: :class:`EdgeNetwork`. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param certificate: :class:`Certificate`. Required: HTTPS needs one.
     :param blue_weight: default: 100. :param green_weight: default: 0. Each 0-100, not both 0; numbers or
         Terraform number tokens (so a deploy can change them without a code change).
@@ -186,8 +187,8 @@ class EdgeProps:
     :param waf_log_retention_days: default: 365.
     """
 
-    name: str
-    network: EdgeNetwork
+    name: str | None = None
+    network: EdgeNetwork | None = None
     certificate: Certificate
     blue_weight: Weight = 100
     green_weight: Weight = 0
@@ -531,6 +532,16 @@ class Edge(Construct):
     @property
     def alb_security_group_id(self) -> str:
         return self.security_group.id
+
+    @property
+    def alb_arn_suffix(self) -> str:
+        """The ALB's ARN suffix (``app/<name>/<id>``): the ``LoadBalancer`` dimension of its CloudWatch metrics."""
+        return self.alb.arn_suffix
+
+    @property
+    def target_group_arn_suffixes(self) -> dict[str, str]:
+        """Each colour's target group ARN suffix (``targetgroup/<name>/<id>``): the ``TargetGroup`` dimension."""
+        return {colour: group.arn_suffix for colour, group in self.target_groups.items()}
 
     @property
     def blue_target_group_arn(self) -> str:

@@ -231,9 +231,9 @@ class NodeGroupProps:
 class EksClusterProps:
     """Input of :class:`EksCluster`.
 
-    :param name: the cluster's name, also the prefix of every role and log group. Required.
+    :param name: the cluster's name, also the prefix of every role and log group. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param kubernetes_version: one of :data:`SUPPORTED_KUBERNETES_VERSIONS`. Required: upgrades are deliberate.
-    :param network: the VPC facts (``Network.cluster_network()``). Required.
+    :param network: the VPC facts (``Network.cluster_network()``). Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param node_groups: at least one. Required.
     :param admin_principal_arns: default: none. IAM roles or users (not STS session ARNs) given cluster-admin through
         access entries, each once.
@@ -248,9 +248,9 @@ class EksClusterProps:
     :param secrets_prefix: default: ``<name>/``. The Secrets Manager name prefix external-secrets may read.
     """
 
-    name: str
+    name: str | None = None
     kubernetes_version: str
-    network: ClusterNetwork
+    network: ClusterNetwork | None = None
     node_groups: tuple[NodeGroupProps, ...]
     admin_principal_arns: tuple[str, ...] = ()
     endpoint_public_access_cidrs: tuple[str, ...] = ()

@@ -94,7 +94,7 @@ class NetworkProps:
     """Input of :class:`Network`.
 
     :param name: prefix of every ``Name`` tag and of the flow-log group (``/vtc/<name>/vpc-flow-logs``). Lower-case
-        letters, digits and ``-``, 3 to 32 characters. Required: there is no sensible default.
+        letters, digits and ``-``, 3 to 32 characters. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param vpc_cidr: the VPC's IPv4 range, ``/16`` to ``/24``, inside private address space (10.0.0.0/8,
         172.16.0.0/12, 192.168.0.0/16, or 100.64.0.0/10). Required.
     :param availability_zones: the AZs to spread every tier over, at least 2 (one subnet per tier per AZ), each an AZ
@@ -114,7 +114,7 @@ class NetworkProps:
     size, so the same props always give the same CIDRs and adding nothing moves nothing.
     """
 
-    name: str
+    name: str | None = None
     vpc_cidr: str
     availability_zones: tuple[str, ...]
     nat_strategy: NatStrategy = NatStrategy.ONE_PER_AZ

@@ -1,0 +1,122 @@
+"""VisionToCodePlatform: the whole platform from one props object, in a stack that is not this repository's."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+from tests.helpers import by_path, ref, resources, synth
+from vtc_constructs import ConfigError
+from vtc_constructs.alarms import AlarmsProps
+from vtc_constructs.database import DatabaseProps
+from vtc_constructs.edge import Certificate, EdgeProps
+from vtc_constructs.eks import EksClusterProps, NodeGroupProps
+from vtc_constructs.network import NetworkProps
+from vtc_constructs.platform import PlatformProps, VisionToCodePlatform
+
+
+def props(**changes) -> PlatformProps:
+    """A platform in another region, range and name than this repository's environments."""
+    base = PlatformProps(
+        name="acme-prod",
+        network=NetworkProps(vpc_cidr="10.40.0.0/16", availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c")),
+        eks=EksClusterProps(kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+                            admin_principal_arns=("arn:aws:iam::123456789012:role/admin",)),
+        database=DatabaseProps(engine_version="16.8", instance_class="db.r6g.large"),
+        edge=EdgeProps(certificate=Certificate(domain_name="app.acme.io", hosted_zone_name="acme.io"),
+                       blue_weight=80, green_weight=20),
+        alarms=AlarmsProps(page_email_endpoints=("oncall@acme.io",)),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture(scope="module")
+def tf() -> dict:
+    return synth(lambda stack: VisionToCodePlatform(stack, "platform", props()))
+
+
+def test_every_part_is_named_after_the_platform(tf):
+    assert by_path(tf, "aws_eks_cluster", "platform/eks/cluster")["name"] == "acme-prod"
+    assert by_path(tf, "aws_db_instance", "platform/database/instance")["identifier"] == "acme-prod-postgres"
+    assert by_path(tf, "aws_lb", "platform/edge/alb")["name"] == "acme-prod"
+    assert by_path(tf, "aws_vpc", "platform/network/vpc")["cidr_block"] == "10.40.0.0/16"
+
+
+def test_the_parts_are_wired_to_each_other(tf):
+    node_sg = ref(tf, "aws_security_group", "platform/eks/node-sg")
+    from_nodes = [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                  if r["//"]["metadata"]["path"].startswith("test/platform/database/")
+                  and r["description"] == "PostgreSQL from EKS nodes"]
+    assert [r["referenced_security_group_id"] for r in from_nodes] == [node_sg]
+    to_targets = [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                  if r["//"]["metadata"]["path"].startswith("test/platform/edge/")
+                  and r.get("security_group_id") == node_sg]
+    assert to_targets, "the edge admits nothing into the nodes' security group"
+    private = {ref(tf, "aws_subnet", f"platform/network/private-{i}") for i in range(3)}
+    assert set(by_path(tf, "aws_eks_cluster", "platform/eks/cluster")["vpc_config"]["subnet_ids"]) == private
+    alb_suffix = ref(tf, "aws_lb", "platform/edge/alb", "arn_suffix")
+    latency = by_path(tf, "aws_cloudwatch_metric_alarm", "platform/alarms/alb-p99-latency")
+    assert latency["dimensions"]["LoadBalancer"] == alb_suffix
+    unhealthy = by_path(tf, "aws_cloudwatch_metric_alarm", "platform/alarms/alb-unhealthy-green")
+    assert unhealthy["dimensions"]["TargetGroup"] == ref(tf, "aws_lb_target_group", "platform/edge/green-target-group",
+                                                         "arn_suffix")
+
+
+def test_the_weights_are_variables_whose_checks_name_themselves_under_any_id(tf):
+    variables = tf["variable"]
+    (blue_name,) = [n for n in variables if n.startswith("platform_blue_weight")]
+    (green_name,) = [n for n in variables if n.startswith("platform_green_weight")]
+    assert variables[blue_name]["default"] == 80 and variables[green_name]["default"] == 20
+    conditions = [v["condition"] for v in variables[green_name]["validation"]]
+    assert conditions == [
+        f"${{var.{green_name} >= 0 && var.{green_name} <= 100 && floor(var.{green_name}) == var.{green_name}}}",
+        f"${{var.{green_name} > 0 || var.{blue_name} > 0}}"]
+    assert [v["condition"] for v in variables[blue_name]["validation"]] == [
+        f"${{var.{blue_name} >= 0 && var.{blue_name} <= 100 && floor(var.{blue_name}) == var.{blue_name}}}"]
+    text = str(resources(tf, "aws_lb_listener"))
+    assert f"var.{blue_name}" in text and f"var.{green_name}" in text
+
+
+def test_under_the_id_default_the_addresses_are_those_of_parts_made_directly_in_the_stack():
+    from vtc_constructs.network import Network
+
+    platform = synth(lambda stack: VisionToCodePlatform(stack, "Default", props()))
+    direct = synth(lambda stack: Network(stack, "network", dataclasses.replace(props().network, name="acme-prod")))
+    assert set(resources(direct, "aws_vpc")) == set(resources(platform, "aws_vpc")) == {"network_vpc_4E8F0223"}
+    assert {"blue_weight", "green_weight"} <= set(platform["variable"])
+
+
+@pytest.mark.parametrize("change, expected", [
+    (dict(eks=EksClusterProps(name="other", kubernetes_version="1.33", node_groups=(NodeGroupProps(name="g"),))),
+     r"^platform\.eks\.name: name differs \(got 'other'\); allowed: None or 'acme-prod' \(the platform's name\); fix: "
+     r"leave it out"),
+    (dict(database=DatabaseProps(engine_version="16.99")),
+     r"^platform\.database\.engine_version: no pgvector on this engine version \(got '16\.99'\)"),
+    (dict(network=NetworkProps(vpc_cidr="8.8.0.0/16", availability_zones=("eu-west-1a", "eu-west-1b"))),
+     r"^platform\.network\.vpc_cidr: not a private range \(got '8\.8\.0\.0/16'\)"),
+    (dict(alarms=AlarmsProps()),
+     r"^platform\.alarms\.page_email_endpoints: "),
+])
+def test_every_problem_of_every_part_is_refused_before_anything_is_built(change, expected):
+    with pytest.raises(ConfigError) as raised:
+        synth(lambda stack: VisionToCodePlatform(stack, "platform", props(**change)))
+    found = [str(p) for p in raised.value.problems]
+    assert len(found) == 1 and re.search(expected, found[0]), found
+
+
+def test_wiring_given_by_hand_is_refused_not_silently_replaced():
+    from vtc_constructs.network import planned_edge_network
+
+    wired = dataclasses.replace(props().edge, network=planned_edge_network(
+        dataclasses.replace(props().network, name="acme-prod")))
+    with pytest.raises(ConfigError, match=r"platform\.edge\.network: wired by the platform \(got 'EdgeNetwork'\); "
+                                          r"allowed: None; fix: leave it out"):
+        synth(lambda stack: VisionToCodePlatform(stack, "platform", props(edge=wired)))
+
+
+def test_a_dict_instead_of_props_is_a_type_error_that_says_how_to_build_them():
+    with pytest.raises(TypeError, match=r"^VisionToCodePlatform\(scope, id, props\): props must be a "
+                                        r"vtc_constructs\.PlatformProps \(got dict\); build it from the dict"):
+        synth(lambda stack: VisionToCodePlatform(stack, "platform", {"name": "x"}))  # type: ignore[arg-type]

@@ -1,0 +1,198 @@
+"""The whole Vision-to-Code platform from one props object: network, EKS, pgvector database, edge and alarms, wired.
+
+Every part stays usable on its own (``Network``, ``EksCluster``, ...); this construct only composes them, the way
+EKS Blueprints composes a cluster and its add-ons. It names every part after the platform, passes each part what it
+needs from the others (subnets, security groups, the ALB and target groups, the database's class and storage), and
+adds the blue/green weights as Terraform variables with Terraform's own checks, so that a rollout step or a rollback
+is one ``cdktf deploy <stack> --var='blue_weight=..' --var='green_weight=..'``.
+
+Usage::
+
+    from vtc_constructs import (AlarmsProps, Certificate, DatabaseProps, EdgeProps, EksClusterProps, NetworkProps,
+                                NodeGroupProps, PlatformProps, VisionToCodePlatform)
+
+    platform = VisionToCodePlatform(stack, "platform", PlatformProps(
+        name="acme-prod",
+        network=NetworkProps(vpc_cidr="10.40.0.0/16",
+                             availability_zones=("us-east-2a", "us-east-2b", "us-east-2c")),
+        eks=EksClusterProps(kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+                            admin_principal_arns=("arn:aws:iam::123456789012:role/admin",)),
+        database=DatabaseProps(engine_version="16.8"),
+        edge=EdgeProps(certificate=Certificate(domain_name="app.acme.io", hosted_zone_name="acme.io")),
+        alarms=AlarmsProps(page_email_endpoints=("oncall@acme.io",)),
+    ))
+    platform.edge.alb_dns_name, platform.database.db_endpoint_address, platform.blue_weight_variable_name
+
+Give the construct the ID ``Default`` to keep the Terraform addresses of a stack that created the parts directly
+under the stack (cdktf leaves ``Default`` out of every logical ID): that is how this repository's own stacks use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from cdktf import TerraformVariable
+from constructs import Construct
+
+from ._common import require_props
+from .alarms import Alarms, AlarmsProps, AlarmTargets
+from .database import DatabaseProps, PgvectorDatabase
+from .edge import COLOURS, Edge, EdgeProps
+from .eks import EksCluster
+from .eks_props import EksClusterProps
+from .errors import Problem, raise_if_any
+from .network import (
+    Network,
+    NetworkProps,
+    planned_cluster_network,
+    planned_database_network,
+    planned_edge_network,
+)
+
+#: The parts, in the order they are built (each needs only the ones before it).
+PARTS = ("network", "eks", "database", "edge", "alarms")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformProps:
+    """Input of :class:`VisionToCodePlatform`.
+
+    Each part takes the props of its construct used alone, without what the platform fills in: leave out every
+    part's ``name`` (or give the platform's), the ``network`` of the cluster, database and edge, and the alarms'
+    ``targets``.
+
+    :param name: the prefix of every AWS name of the platform (VPC, cluster, database, load balancer, topics, ...):
+        lower-case letters, digits and ``-``, short enough for the load balancer (at most 21 characters). Required.
+    :param network: :class:`NetworkProps`. Required.
+    :param eks: :class:`EksClusterProps`. Required.
+    :param database: :class:`DatabaseProps`. Required.
+    :param edge: :class:`EdgeProps`; its ``blue_weight`` and ``green_weight`` become the defaults of the weight
+        variables. Required.
+    :param alarms: :class:`AlarmsProps`. Required: somebody must be paged.
+    """
+
+    name: str
+    network: NetworkProps
+    eks: EksClusterProps
+    database: DatabaseProps
+    edge: EdgeProps
+    alarms: AlarmsProps
+
+    def parts(self, *, planned: bool) -> dict[str, Any]:
+        """Each part's props with the platform's name and, with ``planned``, planned wiring (ids that exist only at
+        synth), as :meth:`validate` checks them."""
+        network = dataclasses.replace(self.network, name=self.name)
+        parts: dict[str, Any] = {"network": network}
+        if planned:
+            parts["eks"] = dataclasses.replace(self.eks, name=self.name, network=planned_cluster_network(network))
+            parts["database"] = dataclasses.replace(self.database, name=self.name,
+                                                    network=planned_database_network(network))
+            parts["edge"] = dataclasses.replace(self.edge, name=self.name, network=planned_edge_network(network))
+            parts["alarms"] = dataclasses.replace(self.alarms, name=self.name, targets=AlarmTargets(
+                alb_arn_suffix="planned:alb", target_group_arn_suffixes={c: f"planned:{c}" for c in COLOURS},
+                colour_weights={"blue": self.edge.blue_weight, "green": self.edge.green_weight},
+                db_instance_id="planned:db", db_instance_class=self.database.instance_class,
+                db_allocated_storage_gib=self.database.allocated_storage_gib, cluster_name=self.name))
+        return parts
+
+    def validate(self) -> list[Problem]:
+        """Every problem of every part, each against the network it will get; paths start with the part's name
+        (``eks.node_groups.general.max_size``). An invalid network is reported once, not again by each part on it."""
+        problems: list[Problem] = []
+        expected = {"network": NetworkProps, "eks": EksClusterProps, "database": DatabaseProps, "edge": EdgeProps,
+                    "alarms": AlarmsProps}
+        for part, cls in expected.items():
+            value = getattr(self, part)
+            if not isinstance(value, cls):
+                problems.append(Problem(part, type(value).__name__, cls.__name__,
+                                        f"build it with vtc_constructs.{cls.__name__}(...)", "wrong props"))
+        if problems:
+            return problems
+        for part in PARTS:
+            given = getattr(self, part).name
+            if given is not None and given != self.name:
+                problems.append(Problem(f"{part}.name", given, f"None or {self.name!r} (the platform's name)",
+                                        "leave it out: the platform names every part", "name differs"))
+        for part, wired in (("eks", "network"), ("database", "network"), ("edge", "network"), ("alarms", "targets")):
+            if getattr(getattr(self, part), wired) is not None:
+                problems.append(Problem(f"{part}.{wired}", type(getattr(getattr(self, part), wired)).__name__,
+                                        "None", f"leave it out: the platform wires {part} to the other parts",
+                                        "wired by the platform"))
+        parts = self.parts(planned=True)
+        network_problems = [p.prefixed("network") for p in parts["network"].validate()]
+        problems += network_problems
+        for part in ("eks", "database", "edge"):
+            problems += [p.prefixed(part) for p in parts[part].validate(check_network=not network_problems)]
+        database_class_reported = any(p.path == "database.instance_class" for p in problems)
+        # The alarms size their thresholds on the database's class: an unknown class is reported once, there.
+        problems += [p.prefixed("alarms") for p in parts["alarms"].validate()
+                     if not (database_class_reported and p.path == "targets.db_instance_class")]
+        return problems
+
+
+class VisionToCodePlatform(Construct):
+    """Network, EKS cluster, pgvector database, edge (ALB, WAF, blue/green) and alarms, wired together.
+
+    The parts are typed attributes with their own typed outputs: :attr:`network`, :attr:`eks`, :attr:`database`,
+    :attr:`edge`, :attr:`alarms`; the weight variables are :attr:`blue_weight` and :attr:`green_weight`.
+    """
+
+    def __init__(self, scope: Construct, id: str, props: PlatformProps):
+        require_props("VisionToCodePlatform", props, PlatformProps,
+                      "PlatformProps(name='my-platform', network=NetworkProps(...), eks=EksClusterProps(...), "
+                      "database=DatabaseProps(...), edge=EdgeProps(...), alarms=AlarmsProps(...))")
+        raise_if_any(p.prefixed(id) for p in props.validate())
+        super().__init__(scope, id)
+        self.props = props
+        parts = props.parts(planned=False)
+        self.network = Network(self, "network", parts["network"])
+        self.eks = EksCluster(self, "eks", dataclasses.replace(props.eks, name=props.name,
+                                                               network=self.network.cluster_network()))
+        self.database = PgvectorDatabase(self, "database", dataclasses.replace(
+            props.database, name=props.name,
+            network=self.network.database_network(client_security_group_id=self.eks.node_security_group_id)))
+        self.blue_weight = self._weight_variable("blue", props.edge.blue_weight, "green", both_zero_check=False)
+        self.green_weight = self._weight_variable("green", props.edge.green_weight, "blue", both_zero_check=True)
+        self.edge = Edge(self, "edge", dataclasses.replace(
+            props.edge, name=props.name,
+            network=self.network.edge_network(target_security_group_id=self.eks.node_security_group_id),
+            blue_weight=self.blue_weight.number_value, green_weight=self.green_weight.number_value))
+        self.alarms = Alarms(self, "alarms", dataclasses.replace(props.alarms, name=props.name, targets=AlarmTargets(
+            alb_arn_suffix=self.edge.alb_arn_suffix,
+            target_group_arn_suffixes=self.edge.target_group_arn_suffixes,
+            colour_weights={"blue": self.blue_weight.number_value, "green": self.green_weight.number_value},
+            db_instance_id=self.database.db_instance_id, db_instance_class=props.database.instance_class,
+            db_allocated_storage_gib=props.database.allocated_storage_gib, cluster_name=self.eks.cluster_name)))
+
+    @property
+    def blue_weight_variable_name(self) -> str:
+        """The Terraform name of the blue weight variable, for ``cdktf deploy --var='<name>=90'``
+        (``blue_weight`` when the platform's ID is ``Default``)."""
+        return self.blue_weight.friendly_unique_id
+
+    @property
+    def green_weight_variable_name(self) -> str:
+        """The Terraform name of the green weight variable (``green_weight`` when the platform's ID is ``Default``)."""
+        return self.green_weight.friendly_unique_id
+
+    def _weight_variable(self, colour: str, default, other: str, both_zero_check: bool) -> TerraformVariable:
+        """One colour's share of HTTPS traffic as a Terraform variable that defaults to the props' weight. Terraform
+        refuses a value outside 0-100, a fraction, and both weights 0, before it plans anything."""
+        variable = TerraformVariable(
+            self, f"{colour}_weight", type="number", default=default, nullable=False,
+            description=f"Share of HTTPS traffic for the {colour} target group, 0-100 (with {other}_weight).")
+        # A validation may only refer to its own variable, by its Terraform name (``blue_weight`` under the ID
+        # ``Default``); "${...}": in Terraform's JSON syntax a bare string is a literal, not an expression.
+        me = variable.friendly_unique_id
+        variable.add_validation(
+            condition=f"${{var.{me} >= 0 && var.{me} <= 100 && floor(var.{me}) == var.{me}}}",
+            error_message=f"{me} must be a whole number from 0 to 100.")
+        if both_zero_check:  # on one variable only: checks that refer to each other form a cycle
+            them = self.blue_weight.friendly_unique_id
+            variable.add_validation(
+                condition=f"${{var.{me} > 0 || var.{them} > 0}}",
+                error_message=f"{me} and {them} cannot both be 0: that sends traffic nowhere. Give the live "
+                              "colour a weight.")
+        return variable
