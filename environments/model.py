@@ -35,7 +35,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-from vtc_constructs.alarms import AlarmsProps, AlarmTargets
+from vtc_constructs.alarms import AlarmsProps
 from vtc_constructs.aws_rules import (
     AWS_REGIONS,
     availability_zone_region_problems,
@@ -49,7 +49,7 @@ from vtc_constructs.database import DatabaseProps
 from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
 from vtc_constructs.errors import ConfigError, Problem
-from vtc_constructs.platform import PlatformProps
+from vtc_constructs.platform import PlatformProps, planned_alarm_targets
 from vtc_constructs.network import (
     NetworkProps,
     planned_cluster_network,
@@ -361,11 +361,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
                      on_network)
     if database is not None and edge is not None:
         # Validated against what it will watch; the ids are filled in by the stack.
-        planned = AlarmTargets(alb_arn_suffix="planned:alb", target_group_arn_suffixes={"blue": "planned:blue",
-                               "green": "planned:green"}, colour_weights={"blue": edge.blue_weight,
-                               "green": edge.green_weight}, db_instance_id="planned:db",
-                               db_instance_class=database.instance_class,
-                               db_allocated_storage_gib=database.allocated_storage_gib, cluster_name=f"vtc-{name}")
+        planned = planned_alarm_targets(f"vtc-{name}", edge, database)
         reported = len(problems)
         alarms = props("alarms", AlarmsProps, {"name": f"vtc-{name}", "targets": planned})
         if any(p.path == "database.instance_class" for p in problems[:reported]):

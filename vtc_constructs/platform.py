@@ -55,6 +55,15 @@ from .network import (
 PARTS = ("network", "eks", "database", "edge", "alarms")
 
 
+def planned_alarm_targets(name: str, edge: EdgeProps, database: DatabaseProps) -> AlarmTargets:
+    """What the alarms of platform ``name`` will watch, with planned ids (the real ones exist at synth): enough to
+    validate :class:`AlarmsProps` against the database and edge they will get."""
+    return AlarmTargets(alb_arn_suffix="planned:alb", target_group_arn_suffixes={c: f"planned:{c}" for c in COLOURS},
+                        colour_weights={"blue": edge.blue_weight, "green": edge.green_weight},
+                        db_instance_id="planned:db", db_instance_class=database.instance_class,
+                        db_allocated_storage_gib=database.allocated_storage_gib, cluster_name=name)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PlatformProps:
     """Input of :class:`VisionToCodePlatform`.
@@ -90,11 +99,8 @@ class PlatformProps:
             parts["database"] = dataclasses.replace(self.database, name=self.name,
                                                     network=planned_database_network(network))
             parts["edge"] = dataclasses.replace(self.edge, name=self.name, network=planned_edge_network(network))
-            parts["alarms"] = dataclasses.replace(self.alarms, name=self.name, targets=AlarmTargets(
-                alb_arn_suffix="planned:alb", target_group_arn_suffixes={c: f"planned:{c}" for c in COLOURS},
-                colour_weights={"blue": self.edge.blue_weight, "green": self.edge.green_weight},
-                db_instance_id="planned:db", db_instance_class=self.database.instance_class,
-                db_allocated_storage_gib=self.database.allocated_storage_gib, cluster_name=self.name))
+            parts["alarms"] = dataclasses.replace(self.alarms, name=self.name,
+                                                  targets=planned_alarm_targets(self.name, self.edge, self.database))
         return parts
 
     def validate(self) -> list[Problem]:
