@@ -1,9 +1,15 @@
-"""Shared fixtures. The jsii runtime is the expensive part, so every environment is synthesized once per session."""
+"""Shared fixtures. The jsii runtime is the expensive part, so every environment is synthesized once per session (once
+per xdist worker: ``scripts/test.sh`` runs the suite in several processes, see :func:`pytest_collection_modifyitems`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +22,67 @@ from tooling.paths import VENV_BIN
 os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 ENVIRONMENT_NAMES = ("production", "staging")
+DEPLOYED = "staging"
+#: The xdist group of every test that needs the emulator deploy: one worker deploys once and runs them all.
+DEPLOY_GROUP = "deploy"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
+def pytest_collection_modifyitems(config, items):
+    """Schedule for ``pytest -n N --dist loadgroup`` (scripts/test.sh), for tests written now or later:
+
+    - every test marked ``deploy`` or using the ``deployed`` fixture joins one group, so that one worker deploys once
+      and runs them all; the group is collected first, so that its worker starts the deploy (minutes, mostly spent
+      waiting on the emulator) at once while the other workers run everything else beside it;
+    - a test that uses a module- or class-scoped fixture (a checkov scan, a terraform run) is grouped with its
+      module, so that the fixture is built once, not once per worker;
+    - every other test is scheduled on its own, to whichever worker is free.
+
+    Without xdist the groups change nothing; the deploy tests still run first, which changes no result.
+    """
+    deploy, rest = [], []
+    for item in items:
+        if item.get_closest_marker("deploy") or "deployed" in getattr(item, "fixturenames", ()):
+            if not item.get_closest_marker("deploy"):
+                item.add_marker(pytest.mark.deploy)
+            item.add_marker(pytest.mark.xdist_group(DEPLOY_GROUP))
+            deploy.append(item)
+            continue
+        if not item.get_closest_marker("xdist_group") and _uses_a_shared_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        rest.append(item)
+    items[:] = deploy + rest
+
+
+def _uses_a_shared_fixture(item) -> bool:
+    """Whether the test needs a fixture shared by its module or class (built once per process that runs them)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    return any(defs and defs[-1].scope in ("package", "module", "class")
+               for defs in (info.name2fixturedefs.get(name) for name in info.names_closure))
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput") and getattr(config.option, "loadgroup", False):
+        config.pluginmanager.register(_GroupSuffix(), "vtc-xdist-group-suffix")
+
+
+class _GroupSuffix:
+    """What ``--dist loadgroup`` relies on, where pytest-xdist cannot do it: xdist 3.8.0 marks a test's group by
+    appending ``@<group>`` to ``item._nodeid``, which pytest 9.2 no longer reads (a node's id is ``item._id``), so
+    every test would be scheduled on its own and each worker would deploy. After xdist's own hook, a test whose id
+    still lacks its group suffix gets it here; once xdist does it itself, this does nothing."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                             for m in item.iter_markers("xdist_group")})
+            if groups and not item.nodeid.endswith("@" + "_".join(groups)):
+                item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +102,84 @@ def synth_dir(tmp_path_factory, environments) -> Path:
 def stacks(synth_dir) -> dict[str, dict]:
     """The synthesized Terraform JSON of every stack, by stack name."""
     return {name: json.loads((synth_dir / "stacks" / name / "cdk.tf.json").read_text()) for name in ENVIRONMENT_NAMES}
+
+
+@dataclass
+class Deployed:
+    """The staging stack as ``cdktf deploy`` left it in the emulator (see :func:`deployed`)."""
+
+    aws: object  # tooling.emulator.MotoServer
+    env: object  # environments.model.EnvironmentConfig
+    stack_dir: Path  # <output>/stacks/staging: cdk.tf.json, the emulator override, the lock file, .terraform/
+    stack: dict  # the synthesized JSON
+    skipped: list[str]  # addresses the emulator override turned off
+    outputs: str  # the state's outputs, as JSON
+    state: dict  # the state right after the deploy, as stored (`terraform state pull`)
+    replan: "subprocess.CompletedProcess[str]"  # `terraform plan -detailed-exitcode` right after the deploy
+    deploy_log: str  # what `cdktf deploy` printed
+    terraform_env: dict[str, str]  # environment for terraform commands against this deployment
+
+    def terraform(self, *args: str, ok: tuple[int, ...] = (0,)) -> "subprocess.CompletedProcess[str]":
+        from tooling import terraform
+
+        return terraform.run(list(args), self.stack_dir, env=self.terraform_env, ok=ok)
+
+    def pull_state(self) -> dict:
+        """The state as the backend (S3, in the emulator) holds it now: cheap, no provider is started."""
+        return json.loads(self.terraform("state", "pull").stdout)
+
+    def resources(self, state: dict | None = None) -> dict[str, dict]:
+        """``{address: attributes}`` of every managed resource instance in a pulled state (default: right after the
+        deploy)."""
+        state = self.state if state is None else state
+        out = {}
+        for resource in state["resources"]:
+            if resource["mode"] != "managed":
+                continue
+            for instance in resource["instances"]:
+                key = instance.get("index_key")
+                suffix = "" if key is None else f"[{json.dumps(key)}]"
+                out[f"{resource['type']}.{resource['name']}{suffix}"] = instance["attributes"]
+        return out
+
+
+@pytest.fixture(scope="session")
+def deployed(synth_dir, environments, tmp_path_factory):
+    """``cdktf deploy staging --auto-approve``, through the CLI as a user runs it, offline, into a local AWS emulator
+    (moto on 127.0.0.1, answering as staging's own account; stopped at the end of the session, and thrown away:
+    nothing is destroyed).
+
+    The output folder starts as a copy of the session's synth (a previous ``cdktf synth``), plus what
+    ``python -m tooling.emulator prepare`` adds (the emulator override, and the provider lock file of
+    environments/provider_lock.py); ``cdktf deploy`` synthesizes again over it, as it always does. Terraform
+    installs the provider only from the machine's mirror (a CLI config with nothing else), so a registry lookup
+    would fail the deploy.
+    """
+    from tooling import terraform
+    from tooling.emulator import MotoServer
+    from tooling.paths import CDKTF, REPO, tool_env
+
+    env = environments[DEPLOYED]
+    root = tmp_path_factory.mktemp("deploy")
+    out = root / "cdktf.out"
+    shutil.copytree(synth_dir, out)
+    stack_dir = out / "stacks" / DEPLOYED
+    started = time.perf_counter()
+    with MotoServer(log_file=root / "moto.log", account_id=env.account_id) as aws:
+        skipped = aws.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
+        terraform_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
+        result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--output", str(out)], cwd=REPO,
+                                env=tool_env(CI="1", **terraform_env), capture_output=True, text=True, timeout=900)
+        log = result.stdout + result.stderr
+        (root / "cdktf-deploy.log").write_text(log)
+        assert result.returncode == 0, f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}"
+        deployed_after = time.perf_counter() - started
+        stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+        run = lambda *args, ok=(0,): terraform.run(list(args), stack_dir, env=terraform_env, ok=ok)  # noqa: E731
+        replan = run("plan", "-input=false", "-detailed-exitcode", "-out=replan.plan", ok=(0, 2))
+        state = json.loads(run("state", "pull").stdout)
+        outputs = json.dumps(state["outputs"])
+        print(f"\n[deploy] cdktf deploy {deployed_after:.0f} s, then re-plan, state and outputs "
+              f"{time.perf_counter() - started - deployed_after:.0f} s")
+        yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
+                       state=state, replan=replan, deploy_log=log, terraform_env=terraform_env)

@@ -3,8 +3,9 @@
 1. ``cdktf synth``: every environment, into ``cdktf.out/`` (the CLI a user runs; the app is main.py).
 2. ``terraform init`` (offline) and ``terraform validate`` on every stack.
 3. checkov on every stack, against tests/policy/checkov_suppressions.toml.
-4. ``terraform apply`` of ``staging`` into a local AWS emulator on 127.0.0.1, a report of what was created,
-   then ``terraform destroy``.
+4. ``terraform apply`` of ``staging`` into a local AWS emulator on 127.0.0.1 (with only the emulator override of
+   tooling/emulator.py), a report of what was created, then ``terraform destroy``, checked: nothing is left in the
+   state or the emulator's VPCs, and the emulator and the scratch folder are gone at the end.
 
 Exits non-zero at the first step that fails. Works on copies of the stacks: ``cdktf.out/`` only ever holds what
 ``cdktf synth`` wrote.
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import checkov, terraform
-from .emulator import UNSUPPORTED, MotoServer
+from .emulator import MotoServer, explain
 from .paths import CDKTF, REPO, tool_env
 
 DEPLOYED = "staging"
@@ -75,29 +76,30 @@ def main() -> int:
 
         env = next(e for e in _environments() if e.name == DEPLOYED)
         workdir = terraform.copy_stack(outdir / "stacks" / DEPLOYED, scratch_dir / "deploy" / DEPLOYED)
-        with MotoServer(log_file=scratch_dir / "moto.log") as aws:
-            start = step(f"deploy {DEPLOYED} into the local AWS emulator at {aws.endpoint}")
-            if env.edge.certificate.hosted_zone_name:
-                # The company's DNS zone exists outside the stack; the certificate is validated in it.
-                aws.create_hosted_zone(env.edge.certificate.hosted_zone_name, env.region)
-                print(f"   (seeded the emulator with the hosted zone {env.edge.certificate.hosted_zone_name})")
-            terraform.write_override(workdir, "emulator", aws.terraform_override(env.region))
-            stack = json.loads((workdir / "cdk.tf.json").read_text())
-            override, skipped = aws.unsupported_override(stack)
-            terraform.write_override(workdir, "unsupported", override)
-            for address in skipped:
-                print(f"   not deployed into the emulator: {address}\n     why: {UNSUPPORTED[address.split('.')[0]]}")
-            terraform.init(workdir, backend=True)
-            terraform.run(["apply", "-auto-approve", "-input=false"], workdir)
+        with MotoServer(log_file=scratch_dir / "moto.log", account_id=env.account_id) as aws:
+            start = step(f"deploy {DEPLOYED} into the local AWS emulator at {aws.endpoint} "
+                         f"(account {env.account_id}, state in its S3)")
+            # The state bucket and the company's DNS zone exist outside the stack; the override holds only what
+            # the emulator cannot do (tooling/emulator.py), each with its reason.
+            skipped = aws.prepare(workdir, env.region)
+            print("\n".join(f"   {line}" for line in explain(skipped)))
+            aws_env = aws.environment()
+            terraform.init(workdir, backend=True, env=aws_env)
+            terraform.run(["apply", "-auto-approve", "-input=false"], workdir, env=aws_env)
             done(start, "applied")
             try:
                 _report(aws, env, workdir)
             finally:
                 start = step(f"destroy {DEPLOYED}")
-                terraform.run(["destroy", "-auto-approve", "-input=false"], workdir)
-                left = aws.client("ec2", env.region).describe_vpcs(
+                terraform.run(["destroy", "-auto-approve", "-input=false"], workdir, env=aws_env)
+                left = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
+                vpcs = aws.client("ec2", env.region).describe_vpcs(
                     Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]
-                done(start, "destroyed" if not left else f"destroy LEFT {len(left)} VPC(s)")
+                if left or vpcs:
+                    print(f"   destroy LEFT {len(left)} resource(s) in the state and {len(vpcs)} VPC(s)",
+                          file=sys.stderr)
+                    return 1
+                done(start, "destroyed: the state is empty and the VPC is gone")
     print("\nAll steps passed.")
     return 0
 
@@ -109,7 +111,7 @@ def _environments():
 
 
 def _report(aws: MotoServer, env, workdir: Path) -> None:
-    state = terraform.run(["state", "list"], workdir).stdout.split()
+    state = terraform.run(["state", "list"], workdir, env=aws.environment()).stdout.split()
     managed = [address for address in state if not address.startswith("data.")]
     print(f"   {len(managed)} resources in state:")
     by_type: dict[str, int] = {}

@@ -41,19 +41,32 @@ def terraform_binary() -> str:
     return found
 
 
-def run(args: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """Run ``terraform <args>`` in ``cwd``; raise :class:`TerraformError` with its output when it fails."""
-    # An empty CLI config: nothing from the user's ~/.terraformrc (or a TF_CLI_CONFIG_FILE naming a missing file)
-    # can send init to a registry.
-    config = cwd / ".terraformrc.vtc"
-    config.write_text("", encoding="utf-8")
-    env = tool_env(TF_CLI_CONFIG_FILE=str(config), TF_IN_AUTOMATION="1", TF_INPUT="0")
-    result = subprocess.run([terraform_binary(), *args, "-no-color"], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=timeout)
-    if result.returncode != 0:
+def run(args: list[str], cwd: Path, timeout: float = 900, *, env: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    """Run ``terraform <args>`` in ``cwd``; raise :class:`TerraformError` with its output when its exit status is not
+    in ``ok``. ``env``: extra environment variables (e.g. an emulator's endpoint)."""
+    extra = dict(env or {})
+    if "TF_CLI_CONFIG_FILE" not in extra:
+        # An empty CLI config: nothing from the user's ~/.terraformrc (or a TF_CLI_CONFIG_FILE naming a missing
+        # file) can send init to a registry.
+        config = cwd / ".terraformrc.vtc"
+        config.write_text("", encoding="utf-8")
+        extra["TF_CLI_CONFIG_FILE"] = str(config)
+    result = subprocess.run([terraform_binary(), *args, "-no-color"], cwd=cwd,
+                            env=tool_env(TF_IN_AUTOMATION="1", TF_INPUT="0", **extra), capture_output=True, text=True,
+                            timeout=timeout)
+    if result.returncode not in ok:
         raise TerraformError(f"terraform {' '.join(args)} failed in {cwd} (exit {result.returncode}):\n"
                              f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
     return result
+
+
+def mirror_cli_config(path: Path, mirror: Path | None = None) -> Path:
+    """Write a Terraform CLI config that installs every provider from the offline mirror and from nowhere else (no
+    registry: a lookup there fails at once), as ``scripts/setup.sh``'s ``.tools/terraform.rc`` does; returns it."""
+    path.write_text('provider_installation {\n  filesystem_mirror {\n    path = ' + json.dumps(str(mirror or plugin_dir()))
+                    + '\n  }\n}\n', encoding="utf-8")
+    return path
 
 
 def copy_stack(stack_dir: Path, dest: Path) -> Path:
@@ -69,11 +82,11 @@ def copy_stack(stack_dir: Path, dest: Path) -> Path:
     return dest
 
 
-def init(workdir: Path, backend: bool) -> None:
+def init(workdir: Path, backend: bool, env: dict[str, str] | None = None) -> None:
     args = ["init", "-input=false", f"-plugin-dir={plugin_dir()}"]
     if not backend:
         args.append("-backend=false")
-    run(args, workdir)
+    run(args, workdir, env=env)
 
 
 def validate(workdir: Path) -> dict:

@@ -1,0 +1,66 @@
+"""tooling/emulator.py without deploying: the override it writes, and its command line (the deploy is test_deploy.py)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tooling.emulator import MASKS, SLOW_IN_THE_EMULATOR, UNSUPPORTED, emulator_override, explain
+from tooling.paths import REPO, VENV_BIN, tool_env
+
+
+def test_every_entry_of_the_override_says_why():
+    assert all(len(why.split()) >= 5 for why in UNSUPPORTED.values())
+    assert all(len(mask.why.split()) >= 8 and mask.attributes for mask in MASKS)
+    assert all(len(why.split()) >= 8 for attributes in SLOW_IN_THE_EMULATOR.values() for why in attributes.values())
+    assert len({(m.resource_type, a) for m in MASKS for a in m.attributes}) == sum(len(m.attributes) for m in MASKS)
+
+
+def test_masks_are_added_to_the_resources_own_ignore_changes_and_only_where_they_apply():
+    stack = {"resource": {
+        "aws_eks_node_group": {"ng": {"lifecycle": {"create_before_destroy": True,
+                                                    "ignore_changes": ["scaling_config[0].desired_size"]}}},
+        "aws_vpc_security_group_ingress_rule": {
+            "by_group": {"referenced_security_group_id": "${aws_security_group.a.id}", "description": "x"},
+            "by_cidr": {"cidr_ipv4": "10.0.0.0/16", "description": "y"}},
+        "aws_db_instance": {"db": {"ca_cert_identifier": "rds-ca-rsa2048-g1"}},
+        "aws_eks_addon": {"cni": {}},
+        "aws_vpc": {"vpc": {}},
+    }}
+    override, skipped = emulator_override(stack)
+    resources = override["resource"]
+    # Only ignore_changes is given: Terraform merges an override's lifecycle argument by argument, so the stack's
+    # create_before_destroy stays, and its own ignore_changes is kept in front.
+    assert resources["aws_eks_node_group"]["ng"] == {"lifecycle": {"ignore_changes": [
+        "scaling_config[0].desired_size", "remote_access", "update_config"]}}
+    assert resources["aws_vpc_security_group_ingress_rule"] == {
+        "by_group": {"lifecycle": {"ignore_changes": ["description"]}}}
+    assert resources["aws_db_instance"]["db"] == {
+        "ca_cert_identifier": None,
+        "lifecycle": {"ignore_changes": ["performance_insights_enabled", "performance_insights_kms_key_id",
+                                         "performance_insights_retention_period"]}}
+    assert resources["aws_eks_addon"] == {"cni": {"count": 0}} and skipped == ["aws_eks_addon.cni"]
+    assert "aws_vpc" not in resources
+    assert any(line.startswith("not deployed: aws_eks_addon.cni: ") for line in explain(skipped))
+
+
+def test_every_mask_and_every_unsupported_type_matches_something_in_staging(stacks):
+    stack = stacks["staging"]
+    for mask in MASKS:
+        assert any(mask.applies_to(config) for config in stack["resource"].get(mask.resource_type, {}).values()), mask
+    assert set(UNSUPPORTED) <= set(stack["resource"])
+    for kind, attributes in SLOW_IN_THE_EMULATOR.items():
+        assert all(attribute in config for config in stack["resource"][kind].values() for attribute in attributes)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["prepare", "staging", "--endpoint", "https://example.com"], "set AWS_ENDPOINT_URL (or --endpoint) to the emulator"),
+    (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "/nonexistent"], "holds no synthesized stack"),
+    (["serve", "qa"], "no environment named 'qa'"),
+])
+def test_the_command_line_refuses_what_it_cannot_do(args, message):
+    result = subprocess.run([str(VENV_BIN / "python"), "-m", "tooling.emulator", *args], cwd=REPO,
+                            env=tool_env(AWS_ENDPOINT_URL=""), capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert message in result.stderr
