@@ -1,0 +1,509 @@
+"""The workloads: the four Vision-to-Code services, released in blue and in green from ``charts/vision-to-code``.
+
+Usage::
+
+    from vtc_constructs.workloads import Colour, ImageTags, WorkloadsProps
+
+    props = WorkloadsProps(image_repository="111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc",
+                           image_tags=ImageTags(blue="1.4.2", green="1.5.0"))
+    props.validate()                      # -> [] or every Problem, never an exception
+    values = props.chart_values(Colour.GREEN, environment="staging", region="eu-west-1",
+                                role_arn="arn:aws:iam::111111111111:role/vtc-staging-workloads",
+                                database_host=db_host, database_cidrs=("10.20.96.0/23", ...))
+    release_name(Colour.GREEN)            # "vtc-green": helm upgrade --install vtc-green charts/vision-to-code -f ...
+
+One release of the chart per colour, each with its colour's image tag; the chart's ``values.schema.json`` refuses
+what :meth:`WorkloadsProps.validate` refuses, so a value file written by hand is held to the same rules.
+
+What the chart fixes, not offered here: the restricted security context (non-root user above 10000, read-only root
+filesystem, no privilege escalation, every capability dropped, seccomp RuntimeDefault), TLS to the database
+(``verify-full``) with IAM sign-in and no password, default-deny network policies, probes, topology spread over
+zones and nodes, and the names that tie a colour together (:func:`release_name`, :func:`ingress_class`,
+:func:`ingress_controller_release`): the ingress-nginx release of a colour must use them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Mapping, Sequence
+
+from .errors import ConfigError, Problem, coerce_fields, enum_problem, is_number, is_string_tuple, is_whole, not_a_list
+
+#: The chart in this repository (``charts/vision-to-code``) and its version (its ``Chart.yaml`` says the same; tested).
+CHART_NAME = "vision-to-code"
+CHART_VERSION = "0.1.0"
+CHART_PATH = "charts/vision-to-code"  # relative to the repository root; the chart is not part of the installed package
+
+#: The four services of the seed, in the order the chart and the tests list them.
+SERVICES = ("business", "core", "swarm", "development")
+#: The seed's autoscaling ranges (production): business 3-10, core 5-15, swarm 3-20, development 3-10 replicas.
+SEED_REPLICA_RANGES: Mapping[str, tuple[int, int]] = {"business": (3, 10), "core": (5, 15), "swarm": (3, 20),
+                                                      "development": (3, 10)}
+
+#: Every release's name starts with this; ``vtc-<colour>`` (:func:`release_name`).
+RELEASE_PREFIX = "vtc"
+#: PostgreSQL's port, the only one the database's security group admits (``vtc_constructs.database.PORT``).
+DATABASE_PORT = 5432
+
+#: The add-on charts whose versions an environment pins (``addon_chart_versions``); the releases of issue 14 item 2.
+ADDON_CHARTS = ("aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "external-secrets",
+                "ingress-nginx", "kube-prometheus-stack", "opentelemetry-collector", "aws-for-fluent-bit")
+
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1123 label (namespaces, release names)
+_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+_TAG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")  # a Docker tag that is also a label value
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_PATH = re.compile(r"^/[a-z0-9][a-z0-9._~/-]*$")
+_HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
+_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+_CPU = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$")
+_MEMORY = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")
+_MEMORY_UNITS = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40}
+
+
+class Colour(str, Enum):
+    """One of the two releases; the ALB's weights split traffic between them."""
+
+    BLUE = "blue"
+    GREEN = "green"
+
+
+def release_name(colour: Colour | str) -> str:
+    """``vtc-<colour>``: the Helm release of the services in ``colour``."""
+    return f"{RELEASE_PREFIX}-{Colour(colour).value}"
+
+
+def ingress_class(colour: Colour | str) -> str:
+    """``nginx-<colour>``: the ingress class of the colour's NGINX controller, which the services' Ingresses use."""
+    return f"nginx-{Colour(colour).value}"
+
+
+def ingress_controller_release(colour: Colour | str) -> str:
+    """``ingress-nginx-<colour>``: the colour's NGINX controller release; its pods
+    (``app.kubernetes.io/instance`` = this) are the only ones the network policies let in."""
+    return f"ingress-nginx-{Colour(colour).value}"
+
+
+def cpu_cores(quantity: str) -> float:
+    """``"250m"`` -> 0.25, ``"1.5"`` -> 1.5 (a quantity :data:`_CPU` accepts)."""
+    return int(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+
+def memory_bytes(quantity: str) -> int:
+    """``"512Mi"`` -> 536870912 (a quantity :data:`_MEMORY` accepts)."""
+    return int(quantity[:-2]) * _MEMORY_UNITS[quantity[-2:]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resources:
+    """What one pod of a service reserves (requests) and may use at most (limits).
+
+    :param cpu_request: default: ``"250m"`` (a quarter of a core). Millicores (``"500m"``) or cores (``"1.5"``).
+    :param memory_request: default: ``"512Mi"``. Bytes with a binary suffix (``Ki``, ``Mi``, ``Gi``, ``Ti``).
+    :param cpu_limit: default: ``"1"`` core (throttled above it). At least the request.
+    :param memory_limit: default: ``"1Gi"`` (killed above it). At least the request.
+    """
+
+    cpu_request: str = "250m"
+    memory_request: str = "512Mi"
+    cpu_limit: str = "1"
+    memory_limit: str = "1Gi"
+
+    def validate(self) -> list[Problem]:
+        problems: list[Problem] = []
+        ok = {}
+        for name, pattern, example in (("cpu_request", _CPU, "'250m' or '1'"), ("cpu_limit", _CPU, "'1' or '1500m'"),
+                                       ("memory_request", _MEMORY, "'512Mi'"), ("memory_limit", _MEMORY, "'1Gi'")):
+            value = getattr(self, name)
+            ok[name] = isinstance(value, str) and bool(pattern.match(value))
+            if not ok[name]:
+                kind = "a CPU quantity: millicores ('250m') or cores ('1', '1.5')" if pattern is _CPU else \
+                    "a memory quantity with a binary suffix: Ki, Mi, Gi or Ti"
+                problems.append(Problem(name, value, kind, f"write it as Kubernetes does, e.g. {example}"))
+        if ok["cpu_request"] and ok["cpu_limit"] and cpu_cores(self.cpu_limit) < cpu_cores(self.cpu_request):
+            problems.append(Problem("cpu_limit", self.cpu_limit, f">= cpu_request ({self.cpu_request})",
+                                    "raise cpu_limit or lower cpu_request", "limit below request"))
+        if ok["memory_request"] and ok["memory_limit"] and \
+                memory_bytes(self.memory_limit) < memory_bytes(self.memory_request):
+            problems.append(Problem("memory_limit", self.memory_limit, f">= memory_request ({self.memory_request})",
+                                    "raise memory_limit or lower memory_request", "limit below request"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceProps:
+    """One service of one colour: its autoscaling range, disruption budget, route and resources.
+
+    :param min_replicas: the autoscaler's lower bound, at least 2 (one pod is one disruption from an outage).
+        Required.
+    :param max_replicas: the autoscaler's upper bound, at least ``min_replicas``. Required.
+    :param target_cpu_percent: default: 70: the autoscaler adds pods when the average CPU use passes 70 % of the
+        request. 10 to 95.
+    :param max_unavailable: default: 1 pod may be evicted at a time by a voluntary disruption (node drain, upgrade);
+        below ``min_replicas``.
+    :param path: default: ``/<service>``: the URL path prefix the service's Ingress routes to it; each service has its
+        own.
+    :param resources: default: :class:`Resources`'s defaults (250m CPU and 512Mi requested, 1 CPU and 1Gi at most).
+    """
+
+    min_replicas: int
+    max_replicas: int
+    target_cpu_percent: int = 70
+    max_unavailable: int = 1
+    path: str | None = None
+    resources: Resources = Resources()
+
+    def validate(self) -> list[Problem]:
+        problems: list[Problem] = []
+        sizes_ok = True
+        for name in ("min_replicas", "max_replicas"):
+            value = getattr(self, name)
+            if not is_whole(value) or not 2 <= value <= 1000:
+                sizes_ok = False
+                problems.append(Problem(name, value, "a whole number from 2 to 1000", "at least 2, so that one "
+                                        "disruption never takes the service down"))
+        if sizes_ok and self.max_replicas < self.min_replicas:
+            problems.append(Problem("max_replicas", self.max_replicas, f">= min_replicas ({self.min_replicas})",
+                                    "raise max_replicas or lower min_replicas", "range out of order"))
+        if not is_whole(self.target_cpu_percent) or not 10 <= self.target_cpu_percent <= 95:
+            problems.append(Problem("target_cpu_percent", self.target_cpu_percent, "a whole number from 10 to 95",
+                                    "70 leaves room for a burst while new pods start"))
+        if not is_whole(self.max_unavailable) or self.max_unavailable < 1:
+            problems.append(Problem("max_unavailable", self.max_unavailable, "a whole number >= 1",
+                                    "1 lets a drain proceed one pod at a time"))
+        elif is_whole(self.min_replicas) and self.min_replicas >= 2 and self.max_unavailable >= self.min_replicas:
+            problems.append(Problem("max_unavailable", self.max_unavailable, f"below min_replicas "
+                                    f"({self.min_replicas})", "lower max_unavailable, or a drain could evict every "
+                                    "pod at once", "budget allows a full outage"))
+        if self.path is not None and (not isinstance(self.path, str) or not _PATH.match(self.path)
+                                      or len(self.path) > 200):
+            problems.append(Problem("path", self.path, "a URL path prefix: '/' then lower-case letters, digits and "
+                                    "._~/- (at most 200 characters)", "e.g. '/business', or leave it out"))
+        if isinstance(self.resources, Resources):
+            problems += [p.prefixed("resources") for p in self.resources.validate()]
+        else:
+            problems.append(Problem("resources", self.resources, "a Resources(...)",
+                                    "build it with vtc_constructs.workloads.Resources", "not a Resources"))
+        return problems
+
+
+def _seed(name: str) -> ServiceProps:
+    low, high = SEED_REPLICA_RANGES[name]
+    return ServiceProps(min_replicas=low, max_replicas=high)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    """The four services, each a :class:`ServiceProps`.
+
+    :param business: default: 3 to 10 replicas (the seed's range), :class:`ServiceProps`'s other defaults.
+    :param core: default: 5 to 15 replicas (the seed's range).
+    :param swarm: default: 3 to 20 replicas (the seed's range).
+    :param development: default: 3 to 10 replicas (the seed's range).
+    """
+
+    business: ServiceProps = _seed("business")
+    core: ServiceProps = _seed("core")
+    swarm: ServiceProps = _seed("swarm")
+    development: ServiceProps = _seed("development")
+
+    def items(self) -> tuple[tuple[str, ServiceProps], ...]:
+        """``(name, props)`` of every service, in :data:`SERVICES` order."""
+        return tuple((name, getattr(self, name)) for name in SERVICES)
+
+    def validate(self) -> list[Problem]:
+        problems: list[Problem] = []
+        paths: dict[str, str] = {}
+        for name, service in self.items():
+            if not isinstance(service, ServiceProps):
+                problems.append(Problem(name, service, "a ServiceProps(min_replicas=..., max_replicas=...)",
+                                        "build it with vtc_constructs.workloads.ServiceProps", "not a ServiceProps"))
+                continue
+            problems += [p.prefixed(name) for p in service.validate()]
+            path = service.path if service.path is not None else f"/{name}"
+            if not isinstance(path, str):
+                continue  # reported by the service's own validate()
+            if path in paths:
+                problems.append(Problem(f"{name}.path", path, f"a path no other service has ({paths[path]} has it)",
+                                        "give each service a path of its own", "path taken"))
+            paths.setdefault(path, name)
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageTags:
+    """The release tag each colour runs, the same for the four services (``<repository>/<service>:<tag>``).
+
+    :param blue: the blue release's tag. Required.
+    :param green: the green release's tag. Required.
+
+    A tag is 1-63 of ``A-Za-z0-9_.-``, starting and ending with a letter or digit (it is also the
+    ``app.kubernetes.io/version`` label), and never ``latest``: a rollback must get exactly the images it had.
+    """
+
+    blue: str
+    green: str
+
+    def of(self, colour: Colour | str) -> str:
+        return getattr(self, Colour(colour).value)
+
+    def validate(self) -> list[Problem]:
+        problems = []
+        for colour in Colour:
+            value = getattr(self, colour.value)
+            if not isinstance(value, str) or not _TAG.match(value):
+                problems.append(Problem(colour.value, value, "1-63 of A-Z a-z 0-9 _ . -, starting and ending with a "
+                                        "letter or digit", "use the release's version, e.g. '1.4.2'"))
+            elif value.lower() == "latest":
+                problems.append(Problem(colour.value, value, "a fixed release tag, never 'latest'",
+                                        "use the release's version, e.g. '1.4.2'", "mutable tag"))
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadsProps:
+    """What an environment says about its workloads: the services' images, sizes and neighbours, and the add-on
+    charts' versions.
+
+    :param image_repository: the registry path the images live under; each service runs
+        ``<image_repository>/<service>:<tag>`` (e.g. ``111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc``). Required.
+    :param image_tags: each colour's release tag (:class:`ImageTags`). Required.
+    :param services: default: the seed's ranges (business 3-10, core 5-15, swarm 3-20, development 3-10 replicas)
+        with :class:`ServiceProps`'s other defaults.
+    :param namespace: default: ``vision-to-code``: the namespace both colours' releases live in.
+    :param ingress_controller_namespace: default: ``ingress-nginx``: the namespace of both colours' NGINX controllers.
+    :param collector_namespace: default: ``opentelemetry``: the OpenTelemetry collector's namespace.
+    :param collector_release: default: ``otel-collector``: the collector's release (its pods' instance label, and its
+        Service's name: ``http://<release>.<namespace>.svc:4317`` is the OTLP endpoint).
+    :param monitoring_namespace: default: ``monitoring``: kube-prometheus-stack's namespace (Prometheus scrapes from
+        there).
+    :param monitoring_release: default: ``kube-prometheus-stack``: its release name, the ``release`` label its
+        Prometheus selects ServiceMonitors and rules by.
+    :param aws_api_cidrs: default: ``("0.0.0.0/0",)``: HTTPS (443) to anywhere, for AWS's APIs (STS behind IRSA). A
+        network policy cannot name hosts; narrow it to the VPC's range once the VPC has interface endpoints for them.
+    :param slo_p99_latency_ms: default: 100: the p99 latency objective the alert rules check, in milliseconds.
+    :param slo_error_rate_percent: default: 1.0: the error-rate objective (5xx answers), in percent.
+    :param addon_chart_versions: default: none pinned here. Maps an add-on chart of :data:`ADDON_CHARTS` to its
+        exact version (``"81.6.2"``), for the add-on releases.
+    """
+
+    image_repository: str
+    image_tags: ImageTags
+    services: Services = Services()
+    namespace: str = "vision-to-code"
+    ingress_controller_namespace: str = "ingress-nginx"
+    collector_namespace: str = "opentelemetry"
+    collector_release: str = "otel-collector"
+    monitoring_namespace: str = "monitoring"
+    monitoring_release: str = "kube-prometheus-stack"
+    aws_api_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    slo_p99_latency_ms: int = 100
+    slo_error_rate_percent: float = 1.0
+    addon_chart_versions: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("aws_api_cidrs",))
+
+    def validate(self) -> list[Problem]:
+        """Every problem with these props (an empty list when there is none); paths are relative to the props."""
+        problems: list[Problem] = []
+        if not isinstance(self.image_repository, str) or not _REPOSITORY.match(self.image_repository) \
+                or len(self.image_repository) > 200:
+            problems.append(Problem("image_repository", self.image_repository, "a registry path in lower case, "
+                                    "without a tag (host[:port]/path)", "e.g. "
+                                    "'111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc'"))
+        if isinstance(self.image_tags, ImageTags):
+            problems += [p.prefixed("image_tags") for p in self.image_tags.validate()]
+        else:
+            problems.append(Problem("image_tags", self.image_tags, "an ImageTags(blue=..., green=...)",
+                                    "give both colours' tags", "not an ImageTags"))
+        if isinstance(self.services, Services):
+            problems += [p.prefixed("services") for p in self.services.validate()]
+        else:
+            problems.append(Problem("services", self.services, "a Services(business=..., core=..., swarm=..., "
+                                    "development=...)", "build it with vtc_constructs.workloads.Services",
+                                    "not a Services"))
+        for name in ("namespace", "ingress_controller_namespace", "collector_namespace", "collector_release",
+                     "monitoring_namespace", "monitoring_release"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not _LABEL.match(value) or len(value) > 63:
+                problems.append(Problem(name, value, "a DNS label: 1-63 of a-z, 0-9 and '-', starting and ending "
+                                        "with a letter or digit", "use the name Kubernetes knows it by"))
+        problems += _cidr_problems(self.aws_api_cidrs, "aws_api_cidrs")
+        if not is_whole(self.slo_p99_latency_ms) or not 1 <= self.slo_p99_latency_ms <= 60_000:
+            problems.append(Problem("slo_p99_latency_ms", self.slo_p99_latency_ms, "a whole number of milliseconds "
+                                    "from 1 to 60000", "the seed's objective is 100"))
+        if not is_number(self.slo_error_rate_percent) or not 0 < self.slo_error_rate_percent <= 100:
+            problems.append(Problem("slo_error_rate_percent", self.slo_error_rate_percent, "a number above 0, at "
+                                    "most 100", "the seed's objective is 1.0"))
+        problems += _addon_problems(self.addon_chart_versions)
+        return problems
+
+    # --- what the releases get -------------------------------------------------------------------------------------
+
+    def service_account_names(self, colour: Colour | str) -> tuple[str, ...]:
+        """The service accounts of ``colour``'s release (``vtc-<colour>-<service>``), in :data:`SERVICES` order."""
+        return tuple(f"{release_name(colour)}-{name}" for name in SERVICES)
+
+    def service_account_subjects(self) -> tuple[str, ...]:
+        """Every ``system:serviceaccount:<namespace>:<name>`` of both colours: what the IRSA role's trust policy
+        must allow (``<issuer>:sub``), and nothing else."""
+        return tuple(f"system:serviceaccount:{self.namespace}:{account}"
+                     for colour in Colour for account in self.service_account_names(colour))
+
+    def chart_values(self, colour: Colour | str, *, environment: str, region: str, role_arn: str,
+                     database_host: str, database_cidrs: Sequence[str], database_name: str = "vtc",
+                     database_user: str = "vtc_app", database_schema: str = "vtc", host: str = "",
+                     image_digests: Mapping[str, str] | None = None) -> dict:
+        """The values of ``colour``'s release of ``charts/vision-to-code``: a plain dict, ready for ``helm -f``.
+
+        :param environment: the environment's name (a label, and the OpenTelemetry ``deployment.environment.name``).
+        :param region: the AWS region (``AWS_REGION`` in the pods).
+        :param role_arn: the IRSA role: allowed ``rds-db:connect`` as ``database_user``, trusting
+            :meth:`service_account_subjects`.
+        :param database_host: the database endpoint's address.
+        :param database_cidrs: the database subnets' ranges (egress on 5432 is allowed to them only).
+        :param database_name: default: ``vtc``. :param database_user: default: ``vtc_app``, the application role
+            (IAM sign-in). :param database_schema: default: ``vtc``. (``DatabaseProps``'s defaults.)
+        :param host: default: any host name; the environment's public name (the certificate's) narrows every Ingress
+            to it.
+        :param image_digests: default: images by tag only. A service's ``sha256:...`` digest pins its image to
+            exactly that build (``<repository>/<service>:<tag>@<digest>``); the pipeline that built the images knows
+            them.
+
+        Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the props and the arguments.
+        """
+        problems = self.validate()
+        colour_ok = isinstance(colour, Colour) or colour in {c.value for c in Colour}
+        if not colour_ok:
+            problems.append(enum_problem("colour", colour, Colour, "release 'blue' or 'green'"))
+        problems += _argument_problems(environment=environment, region=region, role_arn=role_arn,
+                                       database_host=database_host, database_cidrs=database_cidrs,
+                                       database_name=database_name, database_user=database_user,
+                                       database_schema=database_schema, host=host, image_digests=image_digests)
+        if problems:
+            raise ConfigError(problems)
+        colour = Colour(colour)
+        services = {}
+        for name, service in self.services.items():
+            resources = service.resources
+            services[name] = {
+                "minReplicas": service.min_replicas,
+                "maxReplicas": service.max_replicas,
+                "targetCPUUtilizationPercentage": service.target_cpu_percent,
+                "maxUnavailable": service.max_unavailable,
+                "path": service.path if service.path is not None else f"/{name}",
+                "resources": {"requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+                              "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit}},
+            }
+        image = {"repository": self.image_repository, "tag": self.image_tags.of(colour), "pullPolicy": "Always"}
+        if image_digests:
+            image["digests"] = dict(image_digests)
+        return {
+            "colour": colour.value,
+            "environment": environment,
+            "image": image,
+            "serviceAccount": {"roleArn": role_arn},
+            "database": {"host": database_host, "port": DATABASE_PORT, "name": database_name, "user": database_user,
+                         "schema": database_schema, "sslMode": "verify-full", "cidrs": list(database_cidrs)},
+            "aws": {"region": region, "apiCidrs": list(self.aws_api_cidrs)},
+            "ingress": {"host": host, "controllerNamespace": self.ingress_controller_namespace},
+            "telemetry": {"collector": {"namespace": self.collector_namespace, "release": self.collector_release,
+                                        "grpcPort": 4317, "httpPort": 4318}},
+            "monitoring": {"namespace": self.monitoring_namespace, "release": self.monitoring_release,
+                           "scrapeInterval": "30s"},
+            "slo": {"p99LatencySeconds": self.slo_p99_latency_ms / 1000,
+                    "errorRatePercent": self.slo_error_rate_percent, "window": "5m", "for": "5m",
+                    "latencyMetric": "http_server_request_duration_seconds",
+                    "statusCodeLabel": "http_response_status_code"},
+            "ports": {"http": 8080, "metrics": 9090},
+            "probes": {"livenessPath": "/healthz", "readinessPath": "/readyz", "startupPath": "/healthz"},
+            "podSecurity": {"runAsUser": 10001, "runAsGroup": 10001},
+            "tmpSizeLimit": "256Mi",
+            "terminationGracePeriodSeconds": 30,
+            "services": services,
+        }
+
+
+def _cidr_problems(cidrs: object, path: str) -> list[Problem]:
+    if not is_string_tuple(cidrs):
+        return [not_a_list(path, cidrs, "IPv4 CIDR ranges", "('10.20.96.0/23',)")]
+    if not cidrs:
+        return [Problem(path, list(cidrs), "at least one IPv4 CIDR range", "list the ranges", "empty list")]
+    problems = []
+    for i, cidr in enumerate(cidrs):
+        try:
+            ipaddress.IPv4Network(cidr, strict=True)
+        except ValueError as exc:
+            problems.append(Problem(f"{path}[{i}]", cidr, "an IPv4 network in CIDR notation with no host bits set",
+                                    f"correct the range ({exc})", "malformed CIDR"))
+    if len(set(cidrs)) != len(cidrs):
+        problems.append(Problem(path, list(cidrs), "each range once", "remove the repeated range", "repeated range"))
+    return problems
+
+
+def _addon_problems(versions: object) -> list[Problem]:
+    if not isinstance(versions, Mapping):
+        return [Problem("addon_chart_versions", versions, "a table of add-on chart names to versions",
+                        "give it as a table, e.g. {'ingress-nginx': '4.12.0'}", "not a table")]
+    problems = []
+    for chart, version in versions.items():
+        if chart not in ADDON_CHARTS:
+            problems.append(Problem(f"addon_chart_versions.{chart}", version, ", ".join(ADDON_CHARTS),
+                                    "correct the chart's name (or add the add-on to ADDON_CHARTS with its release)",
+                                    "unknown add-on chart"))
+        elif not isinstance(version, str) or not _SEMVER.match(version):
+            problems.append(Problem(f"addon_chart_versions.{chart}", version, "an exact version MAJOR.MINOR.PATCH, "
+                                    "no range, no 'v'", "pin the version the release was tested with, e.g. '4.12.0'"))
+    return problems
+
+
+def _argument_problems(*, environment, region, role_arn, database_host, database_cidrs, database_name, database_user,
+                       database_schema, host, image_digests) -> list[Problem]:
+    problems = []
+    if not isinstance(environment, str) or not _LABEL.match(environment) or len(environment) > 63:
+        problems.append(Problem("environment", environment, "a DNS label (the environment's name)",
+                                "pass the environment's name, e.g. 'staging'"))
+    if not isinstance(region, str) or not _REGION.match(region):
+        problems.append(Problem("region", region, "an AWS region such as eu-west-1", "pass the stack's region"))
+    if not isinstance(role_arn, str) or not _ROLE_ARN.match(role_arn):
+        problems.append(Problem("role_arn", role_arn, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
+                                "pass the IRSA role's ARN"))
+    if not isinstance(database_host, str) or not _HOST.match(database_host) or len(database_host) > 253:
+        problems.append(Problem("database_host", database_host, "a lower-case DNS name",
+                                "pass the database endpoint's address"))
+    problems += _cidr_problems(tuple(database_cidrs) if isinstance(database_cidrs, list) else database_cidrs,
+                               "database_cidrs")
+    for name, value in (("database_name", database_name), ("database_user", database_user),
+                        ("database_schema", database_schema)):
+        if not isinstance(value, str) or not _IDENTIFIER.match(value):
+            problems.append(Problem(name, value, "a lower-case PostgreSQL identifier (a-z, 0-9, _; at most 63)",
+                                    "pass DatabaseProps' value"))
+    if not isinstance(host, str) or (host and (not _HOST.match(host) or len(host) > 253)):
+        problems.append(Problem("host", host, "a lower-case DNS name with a dot, or '' for any host",
+                                "pass the certificate's domain name"))
+    if image_digests is not None:
+        if not isinstance(image_digests, Mapping):
+            problems.append(Problem("image_digests", image_digests, "a table of service names to sha256 digests",
+                                    "pass {'business': 'sha256:...', ...}", "not a table"))
+        else:
+            for name, digest in image_digests.items():
+                if name not in SERVICES:
+                    problems.append(Problem(f"image_digests.{name}", digest, ", ".join(SERVICES),
+                                            "name one of the four services", "unknown service"))
+                elif not isinstance(digest, str) or not _DIGEST.match(digest):
+                    problems.append(Problem(f"image_digests.{name}", digest, "sha256: and 64 lower-case hex digits",
+                                            "copy the digest the registry reports for the pushed image"))
+    return problems
+
+
+__all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
+           "RELEASE_PREFIX", "Resources", "SEED_REPLICA_RANGES", "SERVICES", "ServiceProps", "Services",
+           "WorkloadsProps", "cpu_cores", "ingress_class", "ingress_controller_release", "memory_bytes",
+           "release_name"]
