@@ -380,7 +380,7 @@ class WorkloadsProps:
         Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the props and the arguments.
         """
         problems = self.validate()
-        colour_ok = isinstance(colour, Colour) or colour in {c.value for c in Colour}
+        colour_ok = isinstance(colour, Colour) or isinstance(colour, str) and colour in {c.value for c in Colour}
         if not colour_ok:
             problems.append(enum_problem("colour", colour, Colour, "release 'blue' or 'green'"))
         problems += _argument_problems(environment=environment, region=region, role_arn=role_arn,

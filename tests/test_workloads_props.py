@@ -1,0 +1,445 @@
+"""WorkloadsProps: every rule refuses what it must (with path, value and fix) and never raises on a wrong type; the
+chart values it gives pass the chart's own values.schema.json; its annotations give a TOML shape.
+
+The ``[workloads]`` tables of the environment files are read from ``environments/*.toml`` once they hold them; until
+then from :data:`PROPOSED`, the text proposed for those files (the same text, so the tests do not change when it
+moves there).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from environments.schema import MapOf, Table, check_table, props_spec
+from vtc_constructs.errors import ConfigError, Problem
+from vtc_constructs.network import NetworkProps, plan_subnets
+from vtc_constructs.workloads import (
+    ADDON_CHARTS,
+    CHART_PATH,
+    SEED_REPLICA_RANGES,
+    SERVICES,
+    Colour,
+    ImageTags,
+    Resources,
+    ServiceProps,
+    Services,
+    WorkloadsProps,
+    cpu_cores,
+    ingress_class,
+    ingress_controller_release,
+    memory_bytes,
+    release_name,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = REPO / "environments"
+SCHEMA = REPO / CHART_PATH / "values.schema.json"
+ENVIRONMENT_NAMES = ("staging", "production")
+
+#: The [workloads] text proposed for environments/base.toml, staging.toml and production.toml.
+PROPOSED = {
+    "base": '''
+# The four services, released once per colour from charts/vision-to-code (vtc_constructs/workloads.py).
+[workloads]
+namespace = "vision-to-code"
+# HTTPS out, for STS behind IRSA: a network policy cannot name hosts. Narrow to the VPC's range once it has an STS
+# interface endpoint.
+aws_api_cidrs = ["0.0.0.0/0"]
+# The SLOs the alert rules check: p99 under 100 ms, under 1 % of requests failing.
+slo_p99_latency_ms = 100
+slo_error_rate_percent = 1.0
+
+# What each pod of a service reserves and may use; an environment overrides a service's table.
+[workloads.services.business.resources]
+cpu_request = "250m"
+memory_request = "512Mi"
+cpu_limit = "1"
+memory_limit = "1Gi"
+
+[workloads.services.core.resources]
+cpu_request = "500m"
+memory_request = "1Gi"
+cpu_limit = "2"
+memory_limit = "2Gi"
+
+[workloads.services.swarm.resources]
+cpu_request = "250m"
+memory_request = "512Mi"
+cpu_limit = "1"
+memory_limit = "1Gi"
+
+[workloads.services.development.resources]
+cpu_request = "250m"
+memory_request = "512Mi"
+cpu_limit = "1"
+memory_limit = "1Gi"
+''',
+    "staging": '''
+[workloads]
+# One repository per service under this path, in the environment's own account.
+image_repository = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc"
+
+# The release each colour runs; a deploy of a new release sets the idle colour's tag, then shifts the weights.
+[workloads.image_tags]
+blue = "1.0.0"
+green = "1.0.0"
+
+# Smaller than production's ranges (both colours at their minimum fit on the two spot nodes), still at least 2 each.
+[workloads.services.business]
+min_replicas = 2
+max_replicas = 4
+
+[workloads.services.core]
+min_replicas = 2
+max_replicas = 6
+
+[workloads.services.swarm]
+min_replicas = 2
+max_replicas = 6
+
+[workloads.services.development]
+min_replicas = 2
+max_replicas = 4
+
+[workloads.services.business.resources]
+cpu_request = "100m"
+memory_request = "256Mi"
+
+[workloads.services.core.resources]
+cpu_request = "100m"
+memory_request = "256Mi"
+
+[workloads.services.swarm.resources]
+cpu_request = "100m"
+memory_request = "256Mi"
+
+[workloads.services.development.resources]
+cpu_request = "100m"
+memory_request = "256Mi"
+''',
+    "production": '''
+[workloads]
+image_repository = "222222222222.dkr.ecr.eu-west-1.amazonaws.com/vtc"
+
+[workloads.image_tags]
+blue = "1.0.0"
+green = "1.0.0"
+
+# The seed's ranges: business 3-10, core 5-15, swarm 3-20, development 3-10 replicas.
+[workloads.services.business]
+min_replicas = 3
+max_replicas = 10
+
+[workloads.services.core]
+min_replicas = 5
+max_replicas = 15
+
+[workloads.services.swarm]
+min_replicas = 3
+max_replicas = 20
+
+[workloads.services.development]
+min_replicas = 3
+max_replicas = 10
+''',
+}
+
+
+# --- the environment files' [workloads] tables, and props built from them ----------------------------------------------
+
+def _merge(base: dict, override: dict) -> dict:
+    """Tables merge key by key, any other value replaces (as environments/model.py merges files)."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def environment_tables(name: str) -> dict:
+    """The environment's whole table (base merged with its file), with [workloads] from :data:`PROPOSED` where the
+    files do not hold one yet."""
+    base = tomllib.loads((ENVIRONMENTS / "base.toml").read_text(encoding="utf-8"))
+    own = tomllib.loads((ENVIRONMENTS / f"{name}.toml").read_text(encoding="utf-8"))
+    if "workloads" not in base and "workloads" not in own:
+        base = _merge(base, tomllib.loads(PROPOSED["base"]))
+        own = _merge(own, tomllib.loads(PROPOSED[name]))
+    return _merge(base, own)
+
+
+def build(spec: Table, table: dict):
+    """Props from a checked table: nested tables become their dataclasses, lists tuples."""
+    kwargs = {}
+    for key, value in table.items():
+        field_spec = spec.fields[key]
+        if isinstance(field_spec, Table) and field_spec.cls is not None:
+            kwargs[key] = build(field_spec, value)
+        elif isinstance(field_spec, MapOf):
+            kwargs[key] = dict(value)
+        elif isinstance(value, list):
+            kwargs[key] = tuple(value)
+        else:
+            kwargs[key] = value
+    return spec.cls(**kwargs)
+
+
+def workloads_props(name: str) -> WorkloadsProps:
+    table = environment_tables(name)["workloads"]
+    spec = props_spec(WorkloadsProps)
+    assert check_table(table, spec, "workloads") == []
+    return build(spec, table)
+
+
+def chart_inputs(name: str) -> dict:
+    """What the workloads stack would pass to chart_values: the environment's region, the role and database it makes
+    (placeholders shaped as AWS gives them), the database subnets the network construct plans."""
+    env = environment_tables(name)
+    network = NetworkProps(name=f"vtc-{name}", **{k: tuple(v) if isinstance(v, list) else v
+                                                   for k, v in env["network"].items()})
+    return dict(environment=name, region=env["region"],
+                role_arn=f"arn:aws:iam::{env['account_id']}:role/vtc-{name}-workloads",
+                database_host=f"vtc-{name}.c0abcdefghij.{env['region']}.rds.amazonaws.com",
+                database_cidrs=plan_subnets(network).database,
+                host=env["edge"]["certificate"]["domain_name"])
+
+
+def values_for(name: str, colour: Colour) -> dict:
+    return workloads_props(name).chart_values(colour, **chart_inputs(name))
+
+
+def _props(**overrides) -> WorkloadsProps:
+    kwargs = dict(image_repository="111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc",
+                  image_tags=ImageTags(blue="1.4.2", green="1.5.0"))
+    return WorkloadsProps(**{**kwargs, **overrides})
+
+
+def _inputs(**overrides) -> dict:
+    return {**dict(environment="staging", region="eu-west-1", role_arn="arn:aws:iam::111111111111:role/vtc-app",
+                   database_host="vtc.c0abc.eu-west-1.rds.amazonaws.com", database_cidrs=("10.20.96.0/23",)),
+            **overrides}
+
+
+def _paths(problems: list[Problem]) -> set[str]:
+    return {p.path for p in problems}
+
+
+# --- the environments ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
+def test_the_environment_tables_have_the_props_shape_and_are_valid(name):
+    props = workloads_props(name)
+    assert props.validate() == []
+    for colour in Colour:
+        assert props.chart_values(colour, **chart_inputs(name))["colour"] == colour.value
+
+
+def test_production_runs_the_seeds_ranges_and_staging_smaller_ones_of_at_least_two():
+    production, staging = workloads_props("production"), workloads_props("staging")
+    assert {n: (s.min_replicas, s.max_replicas) for n, s in production.services.items()} == SEED_REPLICA_RANGES
+    for (name, small), (_, full) in zip(staging.services.items(), production.services.items()):
+        assert 2 <= small.min_replicas <= full.min_replicas and small.max_replicas <= full.max_replicas, name
+
+
+def test_the_props_defaults_are_the_seeds_ranges_and_objectives():
+    props = _props()
+    assert {n: (s.min_replicas, s.max_replicas) for n, s in props.services.items()} == \
+        {"business": (3, 10), "core": (5, 15), "swarm": (3, 20), "development": (3, 10)}
+    assert (props.slo_p99_latency_ms, props.slo_error_rate_percent) == (100, 1.0)
+    assert props.validate() == []
+
+
+def test_the_toml_shape_comes_from_the_annotations_with_typos_caught():
+    spec = props_spec(WorkloadsProps)
+    assert spec.required == {"image_repository", "image_tags"}
+    problems = check_table({"image_repository": "r", "image_tags": {"blue": "1", "green": 2},
+                            "services": {"busines": {}, "core": {"min_replicas": "3", "max_replicas": 4}},
+                            "slo_p99_latency_ms": 0.1}, spec, "workloads")
+    text = "\n".join(map(str, problems))
+    assert "workloads.services.busines: unknown field" in text and "did you mean 'business'" in text
+    assert "workloads.image_tags.green: wrong type" in text
+    assert "workloads.services.core.min_replicas: wrong type" in text
+    assert "workloads.slo_p99_latency_ms: wrong type" in text
+
+
+# --- the chart values --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
+@pytest.mark.parametrize("colour", list(Colour))
+def test_chart_values_pass_the_charts_own_schema(name, colour):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    values = values_for(name, colour)
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(values)) == []
+    assert values["image"]["tag"] == getattr(workloads_props(name).image_tags, colour.value)
+    assert values["database"]["user"] == "vtc_app" and values["database"]["port"] == 5432
+    assert "password" not in json.dumps(values).lower()
+
+
+def test_the_schema_refuses_what_the_props_refuse():
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    good = _props().chart_values("blue", **_inputs())
+    for path, bad in ((("image", "tag"), "latest"), (("colour",), "purple"), (("services", "core", "minReplicas"), 1),
+                      (("podSecurity", "runAsUser"), 0), (("database", "sslMode"), "disable"),
+                      (("database", "cidrs"), []), (("services", "core", "resources", "limits", "memory"), "1G")):
+        values = copy.deepcopy(good)
+        target = values
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = bad
+        assert list(validator.iter_errors(values)), path
+    extra = copy.deepcopy(good)
+    extra["services"]["frontend"] = extra["services"]["core"]
+    assert list(validator.iter_errors(extra))
+
+
+def test_chart_values_per_colour_differ_only_in_colour_and_tag():
+    props = _props()
+    blue, green = (props.chart_values(c, **_inputs()) for c in Colour)
+    assert (blue["colour"], blue["image"]["tag"], green["colour"], green["image"]["tag"]) == \
+        ("blue", "1.4.2", "green", "1.5.0")
+    blue.update(colour=None), green.update(colour=None)
+    blue["image"]["tag"] = green["image"]["tag"] = None
+    assert blue == green
+
+
+def test_chart_values_carry_the_digests_it_is_given_and_refuse_bad_ones():
+    digest = "sha256:" + "0" * 64
+    values = _props().chart_values("blue", **_inputs(image_digests={"core": digest}))
+    assert values["image"]["digests"] == {"core": digest}
+    with pytest.raises(ConfigError, match=r"image_digests\.core: invalid value .*fix: copy the digest") as err:
+        _props().chart_values("blue", **_inputs(image_digests={"core": "sha256:abc", "web": digest}))
+    assert "image_digests.web: unknown service" in str(err.value)
+
+
+def test_chart_values_report_every_bad_argument_and_props_problem_at_once():
+    props = _props(image_tags=ImageTags(blue="latest", green="1"))
+    with pytest.raises(ConfigError) as err:
+        props.chart_values("purple", environment="Staging", region="eu-west", role_arn="arn:aws:iam::1:user/x",
+                           database_host="DB", database_cidrs="10.0.0.0/8", database_name="Vtc",
+                           database_user="1x", database_schema="", host="no-dot")
+    assert _paths(list(err.value.problems)) == {
+        "image_tags.blue", "colour", "environment", "region", "role_arn", "database_host", "database_cidrs",
+        "database_name", "database_user", "database_schema", "host"}
+    assert "colour: invalid value (got 'purple'); allowed: blue, green" in str(err.value)
+
+
+def test_names_that_tie_a_colour_together():
+    assert [release_name(c) for c in Colour] == ["vtc-blue", "vtc-green"]
+    assert [ingress_class(c) for c in ("blue", "green")] == ["nginx-blue", "nginx-green"]
+    assert ingress_controller_release(Colour.GREEN) == "ingress-nginx-green"
+    props = _props()
+    assert props.service_account_names("green") == tuple(f"vtc-green-{s}" for s in SERVICES)
+    assert len(props.service_account_subjects()) == 8
+    assert props.service_account_subjects()[0] == "system:serviceaccount:vision-to-code:vtc-blue-business"
+    with pytest.raises(ValueError):
+        release_name("purple")
+
+
+# --- every validation branch -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("overrides, path, match", [
+    ({"image_repository": "Registry/VTC"}, "image_repository", "a registry path in lower case"),
+    ({"image_repository": "reg.io/vtc:1.0"}, "image_repository", "without a tag"),
+    ({"image_tags": ImageTags(blue="latest", green="1")}, "image_tags.blue", "mutable tag"),
+    ({"image_tags": ImageTags(blue="1", green="-1")}, "image_tags.green", "starting and ending with a letter"),
+    ({"image_tags": ImageTags(blue="1", green="a" * 64)}, "image_tags.green", "1-63"),
+    ({"image_tags": {"blue": "1", "green": "2"}}, "image_tags", "not an ImageTags"),
+    ({"services": {"business": {}}}, "services", "not a Services"),
+    ({"services": Services(core="big")}, "services.core", "not a ServiceProps"),
+    ({"services": Services(core=ServiceProps(min_replicas=1, max_replicas=3))}, "services.core.min_replicas",
+     "from 2 to 1000"),
+    ({"services": Services(core=ServiceProps(min_replicas=5, max_replicas=4))}, "services.core.max_replicas",
+     "range out of order"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, max_unavailable=2))},
+     "services.core.max_unavailable", "budget allows a full outage"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, max_unavailable=0))},
+     "services.core.max_unavailable", ">= 1"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, target_cpu_percent=99))},
+     "services.core.target_cpu_percent", "from 10 to 95"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, path="core"))}, "services.core.path",
+     "a URL path prefix"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, path="/swarm"))}, "services.swarm.path",
+     "path taken"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, resources="big"))},
+     "services.core.resources", "not a Resources"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
+                                             resources=Resources(cpu_request="0.5 cores")))},
+     "services.core.resources.cpu_request", "a CPU quantity"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
+                                             resources=Resources(memory_limit="1GB")))},
+     "services.core.resources.memory_limit", "binary suffix"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
+                                             resources=Resources(cpu_request="2", cpu_limit="1500m")))},
+     "services.core.resources.cpu_limit", "limit below request"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
+                                             resources=Resources(memory_request="2Gi", memory_limit="1024Mi")))},
+     "services.core.resources.memory_limit", "limit below request"),
+    ({"namespace": "Vision_To_Code"}, "namespace", "a DNS label"),
+    ({"monitoring_release": "-x"}, "monitoring_release", "a DNS label"),
+    ({"aws_api_cidrs": "0.0.0.0/0"}, "aws_api_cidrs", "not a list"),
+    ({"aws_api_cidrs": ()}, "aws_api_cidrs", "empty list"),
+    ({"aws_api_cidrs": ("10.0.0.1/8",)}, "aws_api_cidrs[0]", "malformed CIDR"),
+    ({"aws_api_cidrs": ("10.0.0.0/8", "10.0.0.0/8")}, "aws_api_cidrs", "repeated range"),
+    ({"slo_p99_latency_ms": 0.1}, "slo_p99_latency_ms", "whole number of milliseconds"),
+    ({"slo_error_rate_percent": 0}, "slo_error_rate_percent", "above 0"),
+    ({"addon_chart_versions": ["ingress-nginx"]}, "addon_chart_versions", "not a table"),
+    ({"addon_chart_versions": {"nginx": "1.0.0"}}, "addon_chart_versions.nginx", "unknown add-on chart"),
+    ({"addon_chart_versions": {"ingress-nginx": "^4.12"}}, "addon_chart_versions.ingress-nginx", "exact version"),
+])
+def test_each_rule_refuses_with_path_value_and_fix(overrides, path, match):
+    problems = _props(**overrides).validate()
+    hits = [p for p in problems if p.path == path]
+    assert hits, problems
+    assert any(match in str(p) for p in hits), hits
+    assert all(p.fix and p.allowed for p in problems)
+    with pytest.raises(ConfigError, match=path.replace(".", r"\.").replace("[", r"\[").replace("]", r"\]")):
+        _props(**overrides).chart_values("blue", **_inputs())
+
+
+def test_every_problem_is_reported_at_once():
+    props = _props(image_repository="X", image_tags=ImageTags(blue="latest", green="latest"), namespace="",
+                   services=Services(business=ServiceProps(min_replicas=9, max_replicas=3)),
+                   slo_error_rate_percent=200.0)
+    assert _paths(props.validate()) == {"image_repository", "image_tags.blue", "image_tags.green", "namespace",
+                                        "services.business.max_replicas", "slo_error_rate_percent"}
+
+
+@pytest.mark.parametrize("value", [None, 3, 2.5, True, "x", [], {}, ("a",), object()])
+def test_a_wrong_type_anywhere_is_a_problem_never_a_traceback(value):
+    for field in dataclasses.fields(WorkloadsProps):
+        assert isinstance(_props(**{field.name: value}).validate(), list)
+    for field in dataclasses.fields(ServiceProps):
+        service = ServiceProps(**{"min_replicas": 2, "max_replicas": 3, field.name: value})
+        assert isinstance(_props(services=Services(swarm=service)).validate(), list)
+    for field in dataclasses.fields(Resources):
+        assert isinstance(Resources(**{field.name: value}).validate(), list)
+    assert isinstance(ImageTags(blue=value, green=value).validate(), list)
+    with pytest.raises(ConfigError):
+        _props().chart_values(value, **_inputs(database_cidrs=value, image_digests=value if value else None))
+
+
+def test_props_are_frozen_and_keyword_only_and_lists_become_tuples():
+    props = _props(aws_api_cidrs=["10.0.0.0/8"])
+    assert props.aws_api_cidrs == ("10.0.0.0/8",)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        props.namespace = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        WorkloadsProps("reg.io/vtc", ImageTags(blue="1", green="1"))  # type: ignore[misc]
+
+
+def test_quantities():
+    assert (cpu_cores("250m"), cpu_cores("1.5"), cpu_cores("2")) == (0.25, 1.5, 2.0)
+    assert (memory_bytes("512Mi"), memory_bytes("1Gi")) == (512 * 2 ** 20, 2 ** 30)
+
+
+def test_addon_charts_are_the_issues_add_ons():
+    assert set(ADDON_CHARTS) >= {"aws-load-balancer-controller", "metrics-server", "cluster-autoscaler",
+                                 "external-secrets", "ingress-nginx", "kube-prometheus-stack"}
+    assert _props(addon_chart_versions={c: "1.0.0" for c in ADDON_CHARTS}).validate() == []
