@@ -127,12 +127,12 @@ def test_public_endpoint_only_for_listed_cidrs():
 
 def test_security_group_rules_are_only_what_nodes_and_control_plane_need(tf):
     cluster, node = ref(tf, "aws_security_group", "cluster-sg"), ref(tf, "aws_security_group", "node-sg")
-    ingress = {(r["security_group_id"], r.get("referenced_security_group_id"), r["ip_protocol"], r["from_port"],
-                r["to_port"]) for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()}
+    ingress = {(r["security_group_id"], r.get("referenced_security_group_id"), r["ip_protocol"], r.get("from_port"),
+                r.get("to_port")) for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()}
     assert ingress == {
         (cluster, node, "tcp", 443, 443),
         (node, cluster, "tcp", 443, 443), (node, cluster, "tcp", 10250, 10250), (node, cluster, "tcp", 4443, 9443),
-        (node, node, "tcp", 53, 53), (node, node, "udp", 53, 53), (node, node, "tcp", 1025, 65535),
+        (node, node, "-1", None, None),  # issue 12 item 9: pods on any port and protocol (UDP, port 80) across nodes
     }
     assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values() if "cidr_ipv4" in r]
     to_internet = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values() if "cidr_ipv4" in r]
@@ -146,7 +146,7 @@ def test_security_group_rules_are_only_what_nodes_and_control_plane_need(tf):
 def test_launch_template_requires_imdsv2_and_encrypts_gp3_root_volumes(tf):
     template = by_path(tf, "aws_launch_template", "general-launch-template")
     assert template["metadata_options"] == {"http_endpoint": "enabled", "http_tokens": "required",
-                                            "http_put_response_hop_limit": 2, "instance_metadata_tags": "disabled"}
+                                            "http_put_response_hop_limit": 1, "instance_metadata_tags": "disabled"}
     (disk,) = template["block_device_mappings"]
     assert disk["ebs"] == {"volume_size": 50, "volume_type": "gp3", "encrypted": "true",
                            "delete_on_termination": "true"}
@@ -162,7 +162,7 @@ def test_node_group_sizes_types_labels_taints_and_private_subnets(tf):
     assert group["taint"] == [{"key": "dedicated", "value": "api", "effect": "NO_SCHEDULE"}]
     assert group["launch_template"]["id"] == ref(tf, "aws_launch_template", "general-launch-template")
     assert group["tags"]["k8s.io/cluster-autoscaler/vtc-test"] == "owned"
-    assert "ignore_changes" not in group["lifecycle"]  # Terraform owns the desired size
+    assert "lifecycle" not in group  # Terraform owns the desired size; no create_before_destroy (issue 13 item 5)
 
 
 def test_x86_groups_get_the_x86_ami_and_graviton_groups_the_arm64_ami(tf):
@@ -195,7 +195,9 @@ def test_every_addon_is_installed_pinned_where_asked_with_its_role(tf):
     assert "addon_version" not in addons["coredns"]  # not pinned in these props: EKS's default
     assert addons["vpc-cni"]["service_account_role_arn"] == ref(tf, "aws_iam_role", "vpc-cni-role", "arn")
     assert addons["aws-ebs-csi-driver"]["service_account_role_arn"] == ref(tf, "aws_iam_role", "ebs-csi-role", "arn")
-    assert addons["coredns"]["depends_on"]  # waits for nodes
+    groups = [ref(tf, "aws_eks_node_group", f"{g}-node-group").removeprefix("${").removesuffix(".id}")
+              for g in ("general", "spot")]
+    assert addons["coredns"]["depends_on"] == groups  # waits for nodes
 
 
 @pytest.mark.parametrize("role, namespace, account", [
@@ -216,16 +218,65 @@ def test_irsa_roles_trust_exactly_one_service_account(tf, role, namespace, accou
     assert conditions == {"sub": [f"system:serviceaccount:{namespace}:{account}"], "aud": ["sts.amazonaws.com"]}
 
 
-def test_load_balancer_controller_may_only_bind_targets_and_open_the_node_group(tf):
+def test_load_balancer_controller_may_only_bind_targets_of_groups_tagged_for_this_cluster(tf):
+    # Issue 12 item 9: no security-group edits (Terraform owns the rule admitting the ALB), and target groups are
+    # chosen by a tag the edge sets, not by a name that had to start with the cluster's name.
     by_sid = {s["sid"]: s for s in statements(tf, "lb-controller-role-policy-document")}
-    assert set(by_sid) == {"Describe", "RegisterTargetsOfThisCluster", "OpenNodeSecurityGroupToTheLoadBalancer"}
+    assert set(by_sid) == {"Describe", "RegisterTargetsOfTargetGroupsTaggedForThisCluster"}
     assert all(a.split(":")[1].startswith("Describe") for a in by_sid["Describe"]["actions"])
-    assert by_sid["RegisterTargetsOfThisCluster"]["resources"][0].endswith(":targetgroup/vtc-test-*/*")
-    assert by_sid["OpenNodeSecurityGroupToTheLoadBalancer"]["resources"][0].endswith(
-        ":security-group/" + ref(tf, "aws_security_group", "node-sg"))
+    register = by_sid["RegisterTargetsOfTargetGroupsTaggedForThisCluster"]
+    assert register["actions"] == ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"]
+    assert register["resources"][0].endswith(":targetgroup/*/*")
+    assert register["condition"] == [{"test": "StringEquals", "values": ["vtc-test"],
+                                      "variable": "aws:ResourceTag/vtc/target-group-binding-cluster"}]
     every_action = {a for s in by_sid.values() for a in s["actions"]}
+    assert not any(a.startswith("ec2:") and not a.startswith("ec2:Describe") for a in every_action)
     assert not any(a.startswith("elasticloadbalancing:Create") or a.startswith("elasticloadbalancing:Delete")
                    for a in every_action)
+
+
+# --- issue 12: upgrades, ordering, support policy --------------------------------------------------------------------
+
+def test_node_groups_run_the_control_planes_version_and_upgrade_after_it(tf):
+    for name in ("general", "spot"):
+        group = by_path(tf, "aws_eks_node_group", f"{name}-node-group")
+        assert group["version"] == ref(tf, "aws_eks_cluster", "cluster", "version")
+        assert "release_version" not in group  # the latest AMI release of that version
+
+
+def test_an_ami_release_can_be_pinned_per_group_and_must_match_the_kubernetes_version():
+    pinned, _ = build(dataclasses.replace(PROPS, node_groups=(
+        NodeGroupProps(name="general", ami_release_version="1.33.0-20250704"),)))
+    assert by_path(pinned, "aws_eks_node_group", "general-node-group")["release_version"] == "1.33.0-20250704"
+    problems = [str(p) for p in dataclasses.replace(PROPS, node_groups=(
+        NodeGroupProps(name="a", ami_release_version="1.32.3-20250704"),
+        NodeGroupProps(name="b", ami_release_version="latest"))).validate()]
+    assert len(problems) == 2, problems
+    assert re.match(r"^node_groups\.a\.ami_release_version: AMI of another Kubernetes version \(got '1\.32\.3-20250704'"
+                    r"\); allowed: an AMI release of Kubernetes 1\.33 .*fix: raise the AMI release with "
+                    r"kubernetes_version", problems[0])
+    assert re.match(r"^node_groups\.b\.ami_release_version: not an AMI release \(got 'latest'\)", problems[1])
+
+
+def test_the_addons_every_node_needs_exist_before_the_first_node(tf):
+    addons = {a["addon_name"]: a for a in resources(tf, "aws_eks_addon").values()}
+    for name in ("general", "spot"):
+        depends = by_path(tf, "aws_eks_node_group", f"{name}-node-group")["depends_on"]
+        for addon in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
+            assert "depends_on" not in addons[addon]
+            address = next(f"aws_eks_addon.{k}" for k, v in resources(tf, "aws_eks_addon").items()
+                           if v["addon_name"] == addon)
+            assert address in depends
+    for addon in ("coredns", "aws-ebs-csi-driver", "amazon-cloudwatch-observability"):
+        assert all(d.startswith("aws_eks_node_group.") for d in addons[addon]["depends_on"])
+
+
+def test_the_cluster_stays_on_standard_support_unless_told(tf):
+    assert by_path(tf, "aws_eks_cluster", "cluster")["upgrade_policy"] == {"support_type": "STANDARD"}
+    extended, _ = build(dataclasses.replace(PROPS, support_type="EXTENDED"))
+    assert by_path(extended, "aws_eks_cluster", "cluster")["upgrade_policy"] == {"support_type": "EXTENDED"}
+    assert_one_problem(dataclasses.replace(PROPS, support_type="LONG").validate(),
+                       r"^support_type: invalid value \(got 'LONG'\); allowed: STANDARD, EXTENDED")
 
 
 def test_autoscaler_may_scale_only_groups_tagged_for_this_cluster(tf):

@@ -1,4 +1,5 @@
-"""Building blocks shared by the constructs: account facts, IAM policy documents, KMS keys for log groups.
+"""Building blocks shared by the constructs: account facts, IAM policy documents, KMS keys for log groups, and the
+replacement-safety check every stack gets at synth (:func:`replacement_safety_problems`).
 
 Policy documents are always ``aws_iam_policy_document`` data sources, never JSON strings: checkov reads those, and
 Terraform normalises them, so a re-ordered statement is not a diff.
@@ -7,11 +8,14 @@ Terraform normalises them, so a re-ordered statement is not a diff.
 from __future__ import annotations
 
 import functools
+import json
+import re
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
+import jsii
 from cdktf import TerraformStack
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -24,6 +28,9 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+
+if TYPE_CHECKING:
+    from .errors import Problem
 
 LOG_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
 
@@ -185,3 +192,145 @@ def claim_names(construct: Construct, id: str, *names: tuple[str, str]) -> None:
         raise ConfigError(problems)
     for kind, name in names:
         registry.claims[(kind, name)] = path
+
+
+# --- replacement safety: nothing with a fixed name is planned create-before-destroy ----------------------------------
+
+#: The arguments that give a resource an identity AWS keeps unique (in the account and region, or in its parent):
+#: two at once with the same value cannot exist. Every type's ``name`` counts, except the types below whose ``name``
+#: is not unique; some types are identified by other arguments.
+IDENTITY_ARGUMENTS = ("name", "identifier", "function_name", "bucket", "alarm_name", "dashboard_name",
+                      "node_group_name", "cluster_identifier", "addon_name", "principal_arn")
+IDENTITY_ARGUMENTS_BY_TYPE = {"aws_lb_listener": ("port",)}
+NAME_NOT_UNIQUE = frozenset({"aws_iam_policy_attachment"})
+
+_REFERENCE = re.compile(r"(?<![\w.])((?:data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][A-Za-z0-9_-]*)")
+
+
+def _fixed_identity(kind: str, config: Mapping) -> tuple[str, object] | None:
+    """The argument and value that fix ``config``'s identity, when one is a literal (not a prefix, not derived from
+    something Terraform computes: ``${...}``)."""
+    arguments = IDENTITY_ARGUMENTS_BY_TYPE.get(kind, ()) + (() if kind in NAME_NOT_UNIQUE else IDENTITY_ARGUMENTS)
+    for argument in arguments:
+        value = config.get(argument)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and "${" not in str(value) and value != "":
+            return argument, value
+    return None
+
+
+def _references(config: object, known: set[str], key: str = "") -> set[str]:
+    """Every address in ``known`` that ``config`` refers to: in ``${...}`` expressions and in ``depends_on``."""
+    found: set[str] = set()
+    if isinstance(config, Mapping):
+        for k, v in config.items():
+            if k == "//" or (k == "lifecycle" and isinstance(v, Mapping)):
+                if k == "lifecycle":  # only replace_triggered_by refers to other resources
+                    found |= _references(v.get("replace_triggered_by", []), known, "depends_on")
+                continue
+            found |= _references(v, known, k)
+    elif isinstance(config, (list, tuple)):
+        for item in config:
+            found |= _references(item, known, key)
+    elif isinstance(config, str) and ("${" in config or key == "depends_on"):
+        for match in _REFERENCE.findall(config):
+            parts = match.split(".")
+            address = ".".join(parts[:3] if parts[0] == "data" else parts[:2])
+            if address in known:
+                found.add(address)
+    return found
+
+
+def replacement_safety_problems(stack: Mapping) -> list[Problem]:
+    """Every resource of a synthesized stack (its Terraform JSON) with a fixed identity (a literal ``name``,
+    ``identifier``, ...) that Terraform would replace create-before-destroy: because it sets
+    ``create_before_destroy`` itself, or because something that depends on it, directly or through other resources,
+    data sources or locals, does (Terraform passes the setting on to everything a resource depends on). Such a
+    replacement fails ("already exists"): the new one is created while the old one still holds the name.
+
+    Ref: https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle#create_before_destroy
+    """
+    from .errors import Problem
+
+    nodes: dict[str, Mapping] = {}
+    for section, prefix in (("resource", ""), ("data", "data.")):
+        for kind, items in (stack.get(section) or {}).items():
+            for name, config in items.items():
+                nodes[f"{prefix}{kind}.{name}"] = config
+    known = set(nodes)
+    dependents: dict[str, set[str]] = {address: set() for address in nodes}
+    for address, config in nodes.items():
+        for dependency in _references(config, known) - {address}:
+            dependents[dependency].add(address)
+
+    def own_cbd(address: str) -> bool:
+        lifecycle = nodes[address].get("lifecycle") if not address.startswith("data.") else None
+        return isinstance(lifecycle, Mapping) and lifecycle.get("create_before_destroy") is True
+
+    problems = []
+    for address, config in sorted(nodes.items()):
+        if address.startswith("data."):
+            continue
+        kind = address.split(".")[0]
+        identity = _fixed_identity(kind, config)
+        if identity is None:
+            continue
+        chain = [address] if own_cbd(address) else _path_to_cbd(address, dependents, own_cbd)
+        if chain is None:
+            continue
+        argument, value = identity
+        path = config.get("//", {}).get("metadata", {}).get("path", address) if isinstance(config, Mapping) else address
+        if len(chain) == 1:
+            why, fix = (f"{address} sets create_before_destroy itself",
+                        f"remove create_before_destroy, or give it a generated name ({argument}_prefix, where the "
+                        f"type has one) or a {argument} derived from every argument that forces its replacement")
+        else:
+            cause = chain[-1]
+            via = " <- ".join(chain)
+            why = f"{cause} sets create_before_destroy and depends on it ({via})"
+            fix = (f"remove create_before_destroy from {cause} (or its dependency on {address}), or give "
+                   f"{address} a generated name ({argument}_prefix, where the type has one)")
+        problems.append(Problem(path, value, f"{kind} replaced destroy-first (no create_before_destroy on it or on "
+                                f"anything that depends on it), or a {argument} that changes with every replacement",
+                                fix,
+                                f"fixed {argument} planned create-before-destroy: {why}"))
+    return problems
+
+
+def _path_to_cbd(start: str, dependents: Mapping[str, set[str]], own_cbd) -> list[str] | None:
+    """The shortest chain ``start <- dependent <- ... <- X`` to a resource X with create_before_destroy, if any."""
+    parents: dict[str, str] = {start: ""}
+    queue = [start]
+    while queue:
+        current = queue.pop(0)
+        for dependent in sorted(dependents.get(current, ())):
+            if dependent in parents:
+                continue
+            parents[dependent] = current
+            if not dependent.startswith("data.") and own_cbd(dependent):
+                chain = [dependent]
+                while parents[chain[-1]]:
+                    chain.append(parents[chain[-1]])
+                return list(reversed(chain))
+            queue.append(dependent)
+    return None
+
+
+def guard_replacement_safety(construct: Construct) -> None:
+    """Have the stack of ``construct`` refuse to synthesize (cdktf runs every validation at synth) while
+    :func:`replacement_safety_problems` finds anything in it; added once per stack, by every construct of this
+    library, so that a stack that composes them is checked whatever else it holds."""
+    stack = TerraformStack.of(construct)
+    if stack.__dict__.get("_vtc_replacement_safety"):
+        return
+    setattr(stack, "_vtc_replacement_safety", True)
+    stack.node.add_validation(_ReplacementSafety(stack))
+
+
+@jsii.implements(IValidation)
+class _ReplacementSafety:
+    def __init__(self, stack: TerraformStack):
+        self._stack = stack
+
+    def validate(self) -> list[str]:
+        tf = json.loads(json.dumps(self._stack.to_terraform()))
+        return [str(p) for p in replacement_safety_problems(tf)]

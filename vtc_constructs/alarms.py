@@ -47,7 +47,16 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
-from ._common import Account, Statement, account_admin_statement, claim_names, kms_key, policy_document, require_props
+from ._common import (
+    Account,
+    Statement,
+    account_admin_statement,
+    claim_names,
+    guard_replacement_safety,
+    kms_key,
+    policy_document,
+    require_props,
+)
 from .aws_rules import (  # noqa: F401  (RDS_INSTANCE_MEMORY_GIB re-exported: the one table of classes and memory)
     RDS_INSTANCE_MEMORY_GIB,
     alarm_period_problems,
@@ -237,6 +246,7 @@ class Alarms(Construct):
                       "page_email_endpoints=('oncall@example.com',))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        guard_replacement_safety(self)
         name = props.name
         claim_names(self, id, ("SNS topic", f"{name}-page"), ("SNS topic", f"{name}-notify"),
                     ("CloudWatch dashboard", name), ("KMS alias", f"alias/{name}-alarms"))

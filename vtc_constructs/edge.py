@@ -95,6 +95,7 @@ from ._common import (
     Statement,
     account_admin_statement,
     claim_names,
+    guard_replacement_safety,
     kms_key,
     logs_statement,
     policy_document,
@@ -330,6 +331,7 @@ class Edge(Construct):
                       "certificate=Certificate(domain_name='app.example.com', hosted_zone_name='example.com'))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        guard_replacement_safety(self)
         name = props.name
         claim_names(self, id, ("load balancer", name), ("target group", f"{name}-blue"),
                     ("target group", f"{name}-green"), ("WAF web ACL", name),

@@ -19,8 +19,17 @@ Fixed, not optional: the API endpoint is reachable privately (public access is o
 root always keeps administration of the key); the control-plane log group is created by the construct *before*
 the cluster, encrypted with that key, so re-creating a cluster never fails on "log group already exists";
 authentication is by access entries only (API mode), the creator gets no implicit admin rights; nodes live in the
-private subnets only, launched from a launch template that requires IMDSv2 (hop limit 2, so pods such as the
-AWS Load Balancer Controller reach instance metadata through the node) and encrypted gp3 root volumes.
+private subnets only, launched from a launch template that requires IMDSv2 with a hop limit of 1 (a pod cannot reach
+instance metadata, so it cannot take the node role's credentials; every add-on and the AWS Load Balancer Controller
+get their own IRSA roles, and the controller takes ``--aws-vpc-id`` and ``--aws-region`` instead of asking the
+node) and encrypted gp3 root volumes; nodes run the control plane's Kubernetes version (``version``), so raising
+``kubernetes_version`` upgrades the control plane first, then every node group (a rolling update to the AMI of the new
+version); the add-ons every node needs (vpc-cni, kube-proxy, the pod identity agent) exist before the first node.
+
+Replacement safety: nothing with a fixed AWS name is planned create-before-destroy (``create_before_destroy`` on a
+resource passes to everything it depends on); node groups are replaced delete-first, so a change that replaces one
+(instance types, capacity type, AMI type) drains it before its successor exists: add a group under a new name first
+when that matters. :func:`~vtc_constructs._common.replacement_safety_problems` checks every stack at synth.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from cdktf_cdktf_provider_aws.eks_cluster import (
     EksClusterAccessConfig,
     EksClusterEncryptionConfig,
     EksClusterEncryptionConfigProvider,
+    EksClusterUpgradePolicy,
     EksClusterVpcConfig,
 )
 from cdktf_cdktf_provider_aws.eks_node_group import (
@@ -70,12 +80,23 @@ from ._common import (
     Statement,
     account_admin_statement,
     claim_names,
+    guard_replacement_safety,
     kms_key,
     logs_statement,
     policy_document,
     require_props,
 )
 from .errors import raise_if_any
+
+#: The add-ons installed before the node groups: DaemonSets every node needs before its first pod runs (pod
+#: networking, service routing, pod identity). The others (CoreDNS, the EBS CSI controller, the CloudWatch agent)
+#: run as pods and are installed once nodes exist. Ref: terraform-aws-modules/eks ``before_compute``.
+BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+
+#: The tag that lets this cluster's AWS Load Balancer Controller register pods into a target group; its value is the
+#: cluster's name. :class:`~vtc_constructs.edge.Edge` tags its target groups with it
+#: (``EdgeProps.target_group_binding_cluster``).
+TARGET_GROUP_BINDING_TAG = "vtc/target-group-binding-cluster"
 
 from .eks_props import (  # noqa: F401  (re-exported: the props are part of this module API)
     ADDONS,
@@ -85,6 +106,7 @@ from .eks_props import (  # noqa: F401  (re-exported: the props are part of this
     CapacityType,
     ClusterNetwork,
     DesiredSizeOwner,
+    SupportType,
     EksClusterProps,
     NodeGroupProps,
     Taint,
@@ -102,6 +124,7 @@ class EksCluster(Construct):
                       "node_groups=(NodeGroupProps(name='general'),))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        guard_replacement_safety(self)
         name = props.name
         self._log_group_name = f"/aws/eks/{name}/cluster"
         claim_names(self, id, ("EKS cluster", name), ("CloudWatch log group", self._log_group_name),
@@ -133,6 +156,7 @@ class EksCluster(Construct):
             enabled_cluster_log_types=list(props.control_plane_log_types),
             access_config=EksClusterAccessConfig(authentication_mode="API",
                                                  bootstrap_cluster_creator_admin_permissions=False),
+            upgrade_policy=EksClusterUpgradePolicy(support_type=props.support_type.value),
             tags=tags, depends_on=[self.log_group, *cluster_role_attachments])
 
         self.oidc_provider = IamOpenidConnectProvider(
@@ -150,11 +174,17 @@ class EksCluster(Construct):
         # No CNI policy on the node role: the vpc-cni add-on gets it through its own IRSA role (least privilege).
         self.node_role, node_role_attachments = self._service_role(
             "node-role", "ec2.amazonaws.com", ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"], tags)
-        self.node_groups = {group.name: self._node_group(group, node_role_attachments, tags)
-                            for group in props.node_groups}
 
         self._irsa_roles(tags)
-        self._addons(tags)
+        self.addons: dict[str, EksAddon] = {}
+        # Every node needs these from its first minute (pod networking, service routing, pod identity): they are
+        # installed before the node groups, the others (pods themselves) after.
+        self._addons(BEFORE_NODES, tags, depends_on=None)
+        self.node_groups = {group.name: self._node_group(group, [*node_role_attachments,
+                                                                 *(self.addons[a] for a in BEFORE_NODES)], tags)
+                            for group in props.node_groups}
+        self._addons(tuple(a for a in ADDONS if a not in BEFORE_NODES), tags,
+                     depends_on=list(self.node_groups.values()))
 
     # --- IAM ------------------------------------------------------------------------------------------------------
 
@@ -190,8 +220,10 @@ class EksCluster(Construct):
 
     def _irsa_roles(self, tags) -> None:
         account, name = self.account, self.props.name
-        # The ALB and its target groups are Terraform's (the edge construct); the controller only binds pods to
-        # them (TargetGroupBinding) and opens the node security group to the ALB. It creates no load balancer.
+        # The ALB, its target groups and the node security group's rule admitting the ALB are Terraform's (the edge
+        # construct); the controller only registers pods into target groups (TargetGroupBinding, without its
+        # ``networking`` section). It creates no load balancer and edits no security group. Which target groups: those
+        # tagged for this cluster (TARGET_GROUP_BINDING_TAG), whatever their names: the edge sets the tag.
         self.load_balancer_controller_role = self.irsa_role(
             "lb-controller-role", "kube-system", "aws-load-balancer-controller", tags=tags, statements=[
                 Statement(sid="Describe", resources=["*"], actions=[
@@ -199,12 +231,10 @@ class EksCluster(Construct):
                     "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeListeners",
                     "elasticloadbalancing:DescribeTags", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
                     "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces"]),
-                Statement(sid="RegisterTargetsOfThisCluster",
+                Statement(sid="RegisterTargetsOfTargetGroupsTaggedForThisCluster",
                           actions=["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-                          resources=[account.arn("elasticloadbalancing", f"targetgroup/{name}-*/*")]),
-                Statement(sid="OpenNodeSecurityGroupToTheLoadBalancer",
-                          actions=["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-                          resources=[account.arn("ec2", f"security-group/{self.node_security_group.id}")]),
+                          resources=[account.arn("elasticloadbalancing", "targetgroup/*/*")],
+                          conditions=[("StringEquals", f"aws:ResourceTag/{TARGET_GROUP_BINDING_TAG}", [name])]),
             ])
         self.cluster_autoscaler_role = self.irsa_role(
             "autoscaler-role", "kube-system", "cluster-autoscaler", tags=tags, statements=[
@@ -262,9 +292,11 @@ class EksCluster(Construct):
         ingress("node-from-cluster-kubelet", node, cluster, "tcp", 10250, 10250, "Control plane to kubelets")
         ingress("node-from-cluster-webhooks", node, cluster, "tcp", 4443, 9443,
                 "Control plane to admission webhooks (metrics-server, LB controller)")
-        ingress("node-from-node-dns-tcp", node, node, "tcp", 53, 53, "CoreDNS between nodes (TCP)")
-        ingress("node-from-node-dns-udp", node, node, "udp", 53, 53, "CoreDNS between nodes (UDP)")
-        ingress("node-from-node-ephemeral", node, node, "tcp", 1025, 65535, "Pod to pod across nodes")
+        # Pods talk to pods on other nodes on any port and protocol (a service on port 80, DNS and other UDP, ...);
+        # the source is the node group itself. (The construct ID is the rule's since it allowed TCP above 1024 only.)
+        VpcSecurityGroupIngressRule(self, "node-from-node-ephemeral", security_group_id=node,
+                                    referenced_security_group_id=node, ip_protocol="-1",
+                                    description="Pod to pod and node to node, every protocol and port", tags=tags)
         VpcSecurityGroupEgressRule(self, "cluster-to-nodes", security_group_id=cluster,
                                    referenced_security_group_id=node, ip_protocol="tcp", from_port=1025,
                                    to_port=65535, description="Control plane to kubelets and webhooks", tags=tags)
@@ -285,14 +317,14 @@ class EksCluster(Construct):
 
     # --- nodes ----------------------------------------------------------------------------------------------------
 
-    def _node_group(self, group: NodeGroupProps, role_attachments, tags) -> EksNodeGroup:
+    def _node_group(self, group: NodeGroupProps, depends_on, tags) -> EksNodeGroup:
         name = self.props.name
         template = LaunchTemplate(
             self, f"{group.name}-launch-template", name_prefix=f"{name}-{group.name}-",
             description=f"{name} node group {group.name}", update_default_version=True,
             vpc_security_group_ids=[self.node_security_group.id],
             metadata_options=LaunchTemplateMetadataOptions(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=2,
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled"),
             block_device_mappings=[LaunchTemplateBlockDeviceMappings(
                 device_name="/dev/xvda", ebs=LaunchTemplateBlockDeviceMappingsEbs(
@@ -303,8 +335,11 @@ class EksCluster(Construct):
                 resource_type=kind, tags={**tags, "Name": f"{name}-{group.name}"}) for kind in ("instance", "volume")],
             tags=tags)
         ignore = ["scaling_config[0].desired_size"] if group.desired_size_owner is DesiredSizeOwner.AUTOSCALER else []
+        # No create_before_destroy: it would pass to the cluster and its log group (fixed names), which then could
+        # not be replaced at all ("already exists"). version follows the control plane: nodes upgrade after it.
         return EksNodeGroup(
-            self, f"{group.name}-node-group", cluster_name=self.cluster.name,
+            self, f"{group.name}-node-group", cluster_name=self.cluster.name, version=self.cluster.version,
+            release_version=group.ami_release_version,
             node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role.arn,
             subnet_ids=list(self.props.network.subnet_ids), ami_type=node_ami_type(group.instance_types),
             instance_types=list(group.instance_types), capacity_type=group.capacity_type.value,
@@ -316,24 +351,21 @@ class EksCluster(Construct):
             taint=[EksNodeGroupTaint(key=t.key, value=t.value or None, effect=t.effect.value) for t in group.taints]
             or None,
             tags={**tags, f"k8s.io/cluster-autoscaler/{name}": "owned", "k8s.io/cluster-autoscaler/enabled": "true"},
-            lifecycle=TerraformResourceLifecycle(create_before_destroy=True, ignore_changes=ignore or None),
-            depends_on=list(role_attachments))
+            lifecycle=TerraformResourceLifecycle(ignore_changes=ignore) if ignore else None,
+            depends_on=list(depends_on))
 
     # --- add-ons --------------------------------------------------------------------------------------------------
 
-    def _addons(self, tags) -> None:
+    def _addons(self, addons: tuple[str, ...], tags, depends_on) -> None:
         roles = {"vpc-cni": self.vpc_cni_role, "aws-ebs-csi-driver": self.ebs_csi_role,
                  "amazon-cloudwatch-observability": self.cloudwatch_role}
-        # CoreDNS, the EBS CSI controller and the CloudWatch agent run as pods: they need nodes first.
-        needs_nodes = {"coredns", "aws-ebs-csi-driver", "amazon-cloudwatch-observability"}
-        self.addons = {}
-        for addon in ADDONS:
+        for addon in addons:
             self.addons[addon] = EksAddon(
                 self, f"addon-{addon}", cluster_name=self.cluster.name, addon_name=addon,
                 addon_version=self.props.addon_versions.get(addon) or None,
                 service_account_role_arn=roles[addon].arn if addon in roles else None,
                 resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE", tags=tags,
-                depends_on=list(self.node_groups.values()) if addon in needs_nodes else None)
+                depends_on=depends_on)
 
     # --- typed outputs --------------------------------------------------------------------------------------------
 

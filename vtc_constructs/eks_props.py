@@ -70,6 +70,22 @@ class DesiredSizeOwner(str, Enum):
     """The cluster autoscaler: Terraform sets it once and then ignores it (``lifecycle.ignore_changes``)."""
 
 
+class SupportType(str, Enum):
+    """What EKS does when the cluster's Kubernetes version leaves standard support.
+    Ref: https://docs.aws.amazon.com/eks/latest/userguide/view-upgrade-policy.html"""
+
+    STANDARD = "STANDARD"
+    """Upgrade the control plane to the next version automatically at the end of standard support (no extra cost)."""
+
+    EXTENDED = "EXTENDED"
+    """Stay on the version for up to 12 more months of extended support, billed per cluster-hour."""
+
+
+#: An EKS optimized AMI release: ``<kubernetes version>.<patch>-<date>`` (``1.33.0-20250704``).
+#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/eks-linux-ami-versions.html
+_RELEASE_VERSION_RE = re.compile(r"^(\d+\.\d+)\.\d+-\d{8}$")
+
+
 class TaintEffect(str, Enum):
     NO_SCHEDULE = "NO_SCHEDULE"
     NO_EXECUTE = "NO_EXECUTE"
@@ -156,6 +172,11 @@ class NodeGroupProps:
     :param disk_size_gib: default: 50 GiB root volume (gp3, always encrypted).
     :param labels: default: none besides ``vtc/node-group=<name>``.
     :param taints: default: none.
+    :param ami_release_version: default: the latest AMI release for the cluster's Kubernetes version when the group is
+        created or its version changes (nodes always run the control plane's version: raising
+        ``kubernetes_version`` rolls them onto the new version's AMI after the control plane). Give an AMI release of
+        that version (``1.33.0-20250704``, of the form ``<version>.<patch>-<date>``) to roll the group onto it, e.g.
+        for a security fix; it must be raised with ``kubernetes_version``.
     """
 
     name: str
@@ -168,6 +189,7 @@ class NodeGroupProps:
     disk_size_gib: int = 50
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
+    ami_release_version: str | None = None
 
     def __post_init__(self):
         coerce_fields(self, enums={"capacity_type": CapacityType, "desired_size_owner": DesiredSizeOwner},
@@ -200,6 +222,11 @@ class NodeGroupProps:
             problems.append(Problem("disk_size_gib", self.disk_size_gib, "20 to 16384 GiB",
                                     "20 GiB is the smallest root volume the EKS AMIs boot from"))
         problems += self._label_problems()
+        release = self.ami_release_version
+        if release is not None and (not isinstance(release, str) or not _RELEASE_VERSION_RE.match(release)):
+            problems.append(Problem("ami_release_version", release, "an EKS AMI release such as 1.33.0-20250704",
+                                    "copy the release from the EKS AMI release notes, or leave it out for the "
+                                    "latest", "not an AMI release"))
         if not isinstance(self.taints, (tuple, list)):
             problems.append(Problem("taints", self.taints, "a list of Taint", "give a list, e.g. "
                                     "(Taint(key='dedicated', value='api'),)", "not a list"))
@@ -246,6 +273,9 @@ class EksClusterProps:
         version. Map an add-on to a version (``v1.19.6-eksbuild.1``) to pin it; kube-proxy and CoreDNS must be
         built for ``kubernetes_version``.
     :param secrets_prefix: default: ``<name>/``. The Secrets Manager name prefix external-secrets may read.
+    :param support_type: default: ``STANDARD``, EKS upgrades the control plane when its version leaves standard
+        support, at no extra cost (until issue 12, EKS's own default applied: extended support, billed).
+        ``EXTENDED`` (or ``"EXTENDED"``) keeps the version up to 12 more months at an hourly charge.
     """
 
     name: str | None = None
@@ -258,10 +288,11 @@ class EksClusterProps:
     log_retention_days: int = 365
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     secrets_prefix: str | None = None
+    support_type: SupportType = SupportType.STANDARD
 
     def __post_init__(self):
         coerce_fields(self, tuples=("node_groups", "admin_principal_arns", "endpoint_public_access_cidrs",
-                                    "control_plane_log_types"))
+                                    "control_plane_log_types"), enums={"support_type": SupportType})
 
     @property
     def endpoint_public_access(self) -> bool:
@@ -303,6 +334,9 @@ class EksClusterProps:
                                                 not re.match(r"^[A-Za-z0-9/_+=.@-]{1,256}$", self.secrets_prefix)):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "a Secrets Manager name prefix "
                                     "(A-Z a-z 0-9 / _ + = . @ -)", "use e.g. 'my-service/'"))
+        if not isinstance(self.support_type, SupportType):
+            problems.append(enum_problem("support_type", self.support_type, SupportType,
+                                         "STANDARD upgrades at the end of standard support; EXTENDED is billed"))
         return problems
 
     def _node_group_problems(self) -> list[Problem]:
@@ -323,7 +357,17 @@ class EksClusterProps:
                                         "build each group with vtc_constructs.NodeGroupProps", "not a node group"))
                 continue
             prefix = f"node_groups.{group.name}" if isinstance(group.name, str) else f"node_groups[{index}]"
-            problems += [p.prefixed(prefix) for p in group.validate()]
+            own = group.validate()
+            problems += [p.prefixed(prefix) for p in own]
+            release = group.ami_release_version
+            if release is not None and not any(p.path == "ami_release_version" for p in own) and \
+                    self.kubernetes_version in SUPPORTED_KUBERNETES_VERSIONS and \
+                    _RELEASE_VERSION_RE.match(release).group(1) != self.kubernetes_version:
+                problems.append(Problem(f"{prefix}.ami_release_version", release,
+                                        f"an AMI release of Kubernetes {self.kubernetes_version} "
+                                        f"({self.kubernetes_version}.<patch>-<date>)",
+                                        "raise the AMI release with kubernetes_version, or leave it out for the "
+                                        "latest", "AMI of another Kubernetes version"))
         return problems
 
     def _addon_problems(self) -> list[Problem]:

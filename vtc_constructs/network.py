@@ -55,6 +55,7 @@ from ._common import (
     Statement,
     account_admin_statement,
     claim_names,
+    guard_replacement_safety,
     kms_key,
     logs_statement,
     policy_document,
@@ -269,6 +270,7 @@ class Network(Construct):
                       "availability_zones=('eu-west-1a', 'eu-west-1b', 'eu-west-1c'))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        guard_replacement_safety(self)
         claim_names(self, id, ("CloudWatch log group", f"/vtc/{props.name}/vpc-flow-logs"),
                     ("KMS alias", f"alias/{props.name}-vpc-flow-logs"))
         self.props = props

@@ -9,7 +9,8 @@ inputs changed. The event names the master secret (never its value), the host an
 The master credentials are read from Secrets Manager at run time. Errors are raised as :class:`BootstrapError`
 with one line that says what failed and where, which Terraform shows as the invocation's error.
 
-Only this file and pure-Python libraries (pg8000 and its dependencies) go into the function's package.
+Only this file, AWS's RDS CA bundle (``rds-global-bundle.pem``, see README.md) and pure-Python libraries (pg8000 and
+its dependencies) go into the function's package.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+from pathlib import Path
 from typing import Any
 
 import pg8000.native
@@ -104,15 +106,20 @@ def run(*, host: str, port: int, user: str, password: str, database: str, app_ro
         connection.close()
 
 
-def rds_ssl_context() -> ssl.SSLContext:
-    """TLS for the connection (the parameter group sets rds.force_ssl=1).
+#: AWS's RDS CA bundle, beside this file in the function's package (provenance and fingerprints: README.md here).
+CA_BUNDLE = Path(__file__).with_name("rds-global-bundle.pem")
 
-    The certificate is not verified: the RDS CA bundle is not in the Lambda runtime's trust store and cannot be
-    downloaded at run time. The connection never leaves the VPC (private subnets to the isolated database tier).
-    """
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+
+def rds_ssl_context(ca_bundle: Path = CA_BUNDLE) -> ssl.SSLContext:
+    """TLS that proves the server is the RDS instance (the parameter group sets rds.force_ssl=1): its certificate
+    must chain to one of AWS's RDS CAs (``ca_bundle``, and nothing else: not the runtime's public CAs) and name the
+    host connected to. The master credentials never go to a server that cannot show both."""
+    if not ca_bundle.is_file():
+        raise BootstrapError(f"the RDS CA bundle {ca_bundle.name} is missing from the function's package: "
+                             "the bootstrap will not send the master credentials to an unverified server")
+    context = ssl.create_default_context(cafile=str(ca_bundle))
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
@@ -120,6 +127,7 @@ def rds_ssl_context() -> ssl.SSLContext:
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     import boto3  # in the Lambda runtime; imported here so that tests of bootstrap() need no AWS SDK set-up
 
+    ssl_context = rds_ssl_context()  # before the secret is read: no credentials without a verified connection
     try:
         secret = boto3.client("secretsmanager").get_secret_value(SecretId=event["secret_arn"])
     except Exception as exc:  # noqa: BLE001 - any SDK failure becomes one clear line
@@ -127,6 +135,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     credentials = json.loads(secret["SecretString"])
     result = run(host=event["host"], port=int(event["port"]), user=credentials["username"],
                  password=credentials["password"], database=event["database"], app_role=event["app_role"],
-                 app_schema=event["app_schema"], ssl_context=rds_ssl_context())
+                 app_schema=event["app_schema"], ssl_context=ssl_context)
     print(json.dumps(result))  # to the function's log group
     return result
