@@ -1,8 +1,8 @@
-"""The lazy provider loader: same output as plain imports, loud failure on an unexpected provider package."""
+"""The fast path (vtc_constructs/_fastpath): same output as plain imports, whatever the import order; one warning
+and the plain behaviour when it cannot work."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -15,8 +15,11 @@ import pytest
 import cdktf_cdktf_provider_aws as provider
 from tests.test_main import tree_digest
 from tooling.paths import REPO, tool_env
-from vtc_constructs import _lazy_provider
-from vtc_constructs._lazy_provider import NODE_HOOK, LazyProviderError, jsii_namespace, split_init
+from vtc_constructs import _fastpath
+from vtc_constructs._fastpath import node
+from vtc_constructs._fastpath.provider import LazyProviderError, jsii_namespace, namespace_map, split_init
+
+NODE_HOOK = node.HOOK
 
 UNUSED = "workspacesweb_browser_settings"  # a submodule no construct of this library touches
 
@@ -54,7 +57,25 @@ def test_every_submodule_maps_to_the_jsii_namespace_its_types_declare():
 
 
 def test_install_is_idempotent():
-    assert _lazy_provider.install() == "already"
+    assert _fastpath.install() == "lazy"
+    assert _fastpath.state == "lazy"
+
+
+def test_nothing_outside_the_provider_is_replaced():
+    import typing
+
+    import typeguard
+
+    assert typing.get_type_hints.__code__.co_filename == typing.__file__
+    assert typeguard.check_type.__module__.startswith("typeguard")
+    assert not hasattr(typeguard.check_type, "__wrapped__")
+    assert "JSII_RUNTIME" not in os.environ and "lazy" not in os.environ.get("NODE_OPTIONS", "")
+
+
+def test_the_namespace_map_names_every_submodule():
+    mapping = namespace_map(provider.__lazy_submodules__)
+    assert mapping["@cdktf/provider-aws.xraySamplingRule"] == "cdktf_cdktf_provider_aws.xray_sampling_rule"
+    assert len(mapping) == len(provider.__lazy_submodules__)
 
 
 def test_output_is_byte_identical_with_plain_eager_imports(tmp_path, synth_dir):
@@ -62,6 +83,7 @@ def test_output_is_byte_identical_with_plain_eager_imports(tmp_path, synth_dir):
     result = subprocess.run([sys.executable, "main.py", "--outdir", str(out)], cwd=REPO, capture_output=True,
                             text=True, timeout=300, env=tool_env(VTC_EAGER_PROVIDER="1"))
     assert result.returncode == 0, result.stderr
+    assert "FastPathWarning" not in result.stderr  # the escape hatch is silent
     assert tree_digest(out) == tree_digest(synth_dir)
 
 
@@ -91,21 +113,96 @@ def test_import_of_a_name_missing_from_all_fails_loudly():
         split_init(SOURCE + "from . import brand_new\n")
 
 
-def test_a_fresh_process_loads_few_submodules_and_the_escape_hatch_loads_them_all():
-    code = ("import sys, vtc_constructs; "
-            "print(sum(m.startswith('cdktf_cdktf_provider_aws.') for m in sys.modules))")
-    lazy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=tool_env(), cwd=REPO,
-                          timeout=300)
-    eager = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300,
-                           env=tool_env(VTC_EAGER_PROVIDER="1"))
-    assert int(eager.stdout) > 2000, eager.stderr
-    # Only the submodules the constructs import (tens, growing with the library), not the whole provider.
-    assert int(lazy.stdout) < int(eager.stdout) / 10, lazy.stderr
+# --- import order, in fresh processes -----------------------------------------------------------------------------------
+
+ORDER = """
+import os, sys, warnings
+warnings.simplefilter("always")
+with warnings.catch_warnings(record=True) as caught:
+    {first}
+    import vtc_constructs
+from vtc_constructs import FastPathWarning, _fastpath
+from cdktf import App, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+app = App(outdir=sys.argv[1])
+stack = TerraformStack(app, "order")
+AwsProvider(stack, "aws", region="eu-west-1")
+vtc_constructs.Network(stack, "net", vtc_constructs.NetworkProps(name="order", vpc_cidr="10.60.0.0/16",
+                       availability_zones=("eu-west-1a", "eu-west-1b")))
+app.synth()
+
+def rss_kib(pid):
+    total = next(int(line.split()[1]) for line in open(f"/proc/{{pid}}/status") if line.startswith("VmRSS:"))
+    for task in os.listdir(f"/proc/{{pid}}/task"):
+        total += sum(rss_kib(int(c)) for c in open(f"/proc/{{pid}}/task/{{task}}/children").read().split())
+    return total
+
+me = os.getpid()
+print(_fastpath.state, sum(m.startswith("cdktf_cdktf_provider_aws.") for m in sys.modules),
+      (rss_kib(me) - next(int(l.split()[1]) for l in open(f"/proc/{{me}}/status") if l.startswith("VmRSS:"))) // 1024,
+      [str(w.message) for w in caught if issubclass(w.category, FastPathWarning)])
+"""
+
+
+def _order(tmp_path, first: str, **env: str) -> tuple[str, int, int, list[str]]:
+    """Import ``first``, then vtc_constructs, synthesize a network: (state, provider modules, Node MiB, warnings)."""
+    result = subprocess.run([sys.executable, "-c", ORDER.format(first=first), str(tmp_path / first.split()[-1])],
+                            capture_output=True, text=True, cwd=REPO, timeout=300, env=tool_env(**env))
+    assert result.returncode == 0, result.stderr
+    state, modules, node_mib, warned = result.stdout.strip().split(" ", 3)
+    return state, int(modules), int(node_mib), eval(warned)  # noqa: S307 (our own repr of a list of strings)
+
+
+def test_the_fast_path_does_not_depend_on_importing_cdktf_or_constructs_first(tmp_path):
+    """cdktf (and so jsii's Node process) may start first; only the provider itself must come after."""
+    results = {first: _order(tmp_path, first) for first in ("pass", "import cdktf", "import constructs")}
+    plain = _order(tmp_path, "import cdktf_cdktf_provider_aws.vpc")
+    print({**results, "provider first": plain})
+    # Provider first: loaded in full on both sides, and one warning that says what to do.
+    assert plain[0] == "lost" and plain[1] > 2000
+    assert len(plain[3]) == 1 and "imported before vtc_constructs" in plain[3][0]
+    assert "import vtc_constructs before cdktf_cdktf_provider_aws" in plain[3][0]
+    for first, (state, modules, node_mib, warned) in results.items():
+        assert (state, warned) == ("lazy", []), first
+        assert modules < plain[1] / 10, first  # the submodules the constructs use (tens), not the whole provider
+        assert node_mib < plain[2] / 2, (first, node_mib, plain[2])  # jsii's Node process did not load it all
+
+
+REFUSED = """
+import importlib.util, sys, warnings
+spec = importlib.util.find_spec("vtc_constructs")   # the package without running its __init__ (which installs)
+sys.modules["vtc_constructs"] = importlib.util.module_from_spec(spec)
+from vtc_constructs import _fastpath
+def refuse():
+    raise RuntimeError("kernel says no")
+_fastpath.node.load_hook = refuse
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    print(_fastpath.install(), _fastpath.install())
+import cdktf_cdktf_provider_aws as provider
+print(len(caught), caught[0].category.__name__, caught[0].message)
+print(hasattr(provider, "__lazy_submodules__"), sum(m.startswith("cdktf_cdktf_provider_aws.") for m in sys.modules))
+"""
+
+
+def test_when_jsii_refuses_the_hook_it_warns_once_and_loads_the_provider_the_plain_way():
+    result = subprocess.run([sys.executable, "-c", REFUSED], capture_output=True, text=True, cwd=REPO, timeout=300,
+                            env=tool_env())
+    assert result.returncode == 0, result.stderr
+    states, warning, loaded = result.stdout.strip().splitlines()
+    assert states == "lost lost"
+    assert warning.startswith("1 FastPathWarning vtc_constructs fast path is off: jsii's kernel did not load the "
+                              "lazy-provider hook (RuntimeError: kernel says no)")
+    assert loaded.split()[0] == "False" and int(loaded.split()[1]) > 2000
 
 
 # --- the Node side: jsii's kernel requires the provider's lazy index ----------------------------------------------------
 
-# (That this session's jsii Node process runs with the hook: tests/test_direct_runtime.py.)
+def test_the_hook_package_is_deterministic_and_carries_the_hook():
+    assert node.tarball_bytes() == node.tarball_bytes()
+    files = node.package_files()
+    assert files["package/index.js"] == NODE_HOOK.read_bytes()
+    assert set(files) == {"package/index.js", "package/package.json", "package/.jsii"}
 
 
 def _fake_package(root: Path, with_lazy_index: bool) -> Path:
@@ -146,32 +243,3 @@ def test_the_lazy_index_exports_exactly_what_the_eager_index_exports():
                           r"require\(", sources["package/lib/lazy-index.js"], re.M))
     assert len(eager) > 2000
     assert lazy == eager
-
-
-def _cdktf_stack_trace_module(root: Path) -> Path:
-    """cdktf's own stack-trace.js (from the cdktf wheel's jsii tarball), laid out as node_modules/cdktf/..."""
-    import cdktf
-
-    tarball = next((Path(cdktf.__file__).parent / "_jsii").glob("cdktf@*.jsii.tgz"))
-    with tarfile.open(tarball, "r:gz") as archive:
-        source = archive.extractfile("package/lib/tokens/private/stack-trace.js").read()
-    target = root / "node_modules" / "cdktf" / "lib" / "tokens" / "private" / "stack-trace.js"
-    target.parent.mkdir(parents=True)
-    target.write_bytes(source)
-    (root / "node_modules" / "cdktf" / "package.json").write_text('{"name": "cdktf", "main": "lib/index.js"}')
-    return root
-
-
-@pytest.mark.parametrize("hooked", [True, False])
-def test_the_hook_stops_cdktf_recording_token_creation_stacks(tmp_path, hooked):
-    root = _cdktf_stack_trace_module(tmp_path)
-    script = ("const s = require('cdktf/lib/tokens/private/stack-trace.js').captureStackTrace(); "
-              "console.log(JSON.stringify(s))")
-    command = ["node", *(["--require", str(NODE_HOOK)] if hooked else []), "-e", script]
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True, env=tool_env(), timeout=60)
-    assert result.returncode == 0, result.stderr
-    stack = json.loads(result.stdout)
-    if hooked:
-        assert len(stack) == 1 and stack[0].startswith("(creation stack not recorded")
-    else:
-        assert len(stack) > 1 and any("[eval]" in frame for frame in stack)  # the real thing, frames and all

@@ -8,9 +8,9 @@ Every construct is ``Construct(scope, id, Props)``; props are frozen, keyword-on
 themselves and report every problem at once (:class:`ConfigError`).
 """
 
-from . import _lazy_provider
+from ._fastpath import FastPathWarning, install as _install_fast_path
 
-_lazy_provider.install()  # before any construct module imports the provider; see _lazy_provider.py
+_install_fast_path()  # before any construct module imports the provider; see vtc_constructs/_fastpath/__init__.py
 
 from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
@@ -36,6 +36,6 @@ __all__ = [
     "ADDONS", "Alarms", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "RDS_INSTANCE_MEMORY_GIB", "COLOURS", "CONTROL_PLANE_LOG_TYPES", "Certificate", "Edge", "EdgeNetwork", "EdgeProps",
     "TLS13_POLICIES", "DatabaseNetwork", "DatabaseProps", "PGVECTOR_MIN_MINOR",
     "PgvectorDatabase", "SUPPORTED_KUBERNETES_VERSIONS", "CapacityType", "ClusterNetwork",
-    "ConfigError", "DesiredSizeOwner", "EksCluster", "EksClusterProps", "NatStrategy", "Network", "NetworkProps",
+    "ConfigError", "DesiredSizeOwner", "FastPathWarning", "EksCluster", "EksClusterProps", "NatStrategy", "Network", "NetworkProps",
     "NodeGroupProps", "Problem", "SubnetPlan", "Taint", "TaintEffect", "aws_rules", "plan_subnets",
 ]
