@@ -102,6 +102,46 @@ def test_rds_thresholds_follow_the_instance_class_and_the_allocation(tf):
     assert alarms["vtc-test-rds-read-latency"]["threshold"] == 0.02
 
 
+
+# --- issue 12 item 8: the free-storage alarm is sized on the autoscaling ceiling -------------------------------------
+
+def _free_storage(targets: AlarmTargets, percent: float = 15.0) -> dict:
+    props = dataclasses.replace(PROPS, targets=targets, thresholds=AlarmThresholds(rds_free_storage_percent=percent))
+    return alarms_of(synth(lambda s: Alarms(s, "alarms", props)))["vtc-test-rds-free-storage"]
+
+
+def test_free_storage_alarm_fires_when_little_of_the_ceiling_is_left_not_on_normal_growth():
+    alarm = _free_storage(dataclasses.replace(TARGETS, db_allocated_storage_gib=100, db_max_allocated_storage_gib=500))
+    # 100 GiB allocated of a 500 GiB ceiling: 400 GiB of room besides the free storage, so no free storage at all
+    # is below 15 % of the ceiling (75 GiB): the threshold is negative (before: 15 GiB, reached on normal growth).
+    assert alarm["threshold"] == round((100 - 0.85 * 500) * 1024 ** 3) == -348966092800
+    at_the_ceiling = _free_storage(dataclasses.replace(TARGETS, db_allocated_storage_gib=500,
+                                                       db_max_allocated_storage_gib=500))
+    assert at_the_ceiling["threshold"] == round(75 * 1024 ** 3)  # 15 % of the ceiling, not 1.5 %
+    assert "500 GiB autoscaling ceiling" in at_the_ceiling["alarm_description"]
+
+
+def test_free_storage_alarm_follows_the_allocation_terraform_reads_at_every_deploy():
+    def build(scope):
+        from cdktf import TerraformVariable
+
+        allocated = TerraformVariable(scope, "allocated", type="number").number_value
+        Alarms(scope, "alarms", dataclasses.replace(PROPS, targets=dataclasses.replace(
+            TARGETS, db_allocated_storage_gib=allocated, db_max_allocated_storage_gib=1000)))
+
+    alarm = alarms_of(synth(build))["vtc-test-rds-free-storage"]
+    assert alarm["threshold"] == "${((var.allocated - 850) * 1073741824)}"
+
+
+def test_without_a_ceiling_the_alarm_keeps_its_share_of_the_allocation():
+    assert _free_storage(TARGETS)["threshold"] == round(100 * 1024 ** 3 * 0.15)
+
+
+def test_a_ceiling_below_the_allocation_is_refused():
+    problems = dataclasses.replace(TARGETS, db_max_allocated_storage_gib=50).validate()
+    assert_one_problem(problems, r"^db_max_allocated_storage_gib: not a storage ceiling \(got 50\); allowed: a "
+                                 r"whole number of GiB, at least db_allocated_storage_gib \(100\)")
+
 def test_composite_pages_for_the_colours_that_take_traffic(tf):
     composite = by_path(tf, "aws_cloudwatch_composite_alarm", "alb-live-colour-unhealthy")
     assert composite["alarm_rule"] == 'ALARM("vtc-test-alb-unhealthy-blue")'

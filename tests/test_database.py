@@ -63,7 +63,7 @@ def test_instance_is_encrypted_private_multi_az_with_managed_password(guarded):
     assert db["monitoring_role_arn"] == ref(guarded, "aws_iam_role", "database/monitoring-role", "arn")
     assert db["enabled_cloudwatch_logs_exports"] == ["postgresql", "upgrade"]
     assert db["copy_tags_to_snapshot"] is True
-    assert db["auto_minor_version_upgrade"] is False and db["allow_major_version_upgrade"] is False
+    assert db["auto_minor_version_upgrade"] is True and db["allow_major_version_upgrade"] is False
     assert db["db_subnet_group_name"] == ref(guarded, "aws_db_subnet_group", "database/subnet-group", "name")
 
 
@@ -79,6 +79,16 @@ def test_guarded_database_cannot_be_lost(guarded):
     assert db["lifecycle"]["prevent_destroy"] is True
     assert db["delete_automated_backups"] is False
     assert db["backup_retention_period"] == 30
+    # Issue 12 item 6: the key that encrypts the final snapshot and the retained backups is guarded with them.
+    assert by_path(guarded, "aws_kms_key", "database/key")["lifecycle"] == {"prevent_destroy": True}
+
+
+def test_minor_upgrades_are_rds_and_never_planned_back_as_a_downgrade(guarded):
+    # Issue 12 item 9: a full pin with automatic upgrades off turned RDS's forced minor upgrade into a planned
+    # downgrade (16.9 -> 16.8) that AWS rejects. The configured version is the one the instance is created with.
+    db = instance(guarded)
+    assert db["engine_version"] == "16.8" and db["auto_minor_version_upgrade"] is True
+    assert db["lifecycle"]["ignore_changes"] == ["engine_version"]
 
 
 def test_disposable_database_drops_every_guard_explicitly(disposable):
@@ -87,6 +97,7 @@ def test_disposable_database_drops_every_guard_explicitly(disposable):
     assert "final_snapshot_identifier" not in db
     assert db["lifecycle"]["prevent_destroy"] is False
     assert db["multi_az"] is False
+    assert "lifecycle" not in by_path(disposable, "aws_kms_key", "database/key")
 
 
 def test_parameter_group_forces_tls_and_follows_the_engine_major_version(guarded):
@@ -135,7 +146,7 @@ def test_bootstrap_function_runs_in_the_private_subnets_from_the_pinned_package(
     assert function["filename"].endswith(f"/{package.name}")
     assert function["runtime"] == "python3.12" and function["handler"] == "handler.handler"
     assert function["vpc_config"]["subnet_ids"] == [ref(guarded, "aws_subnet", f"private-{i}") for i in range(3)]
-    assert function["reserved_concurrent_executions"] == 1
+    assert "reserved_concurrent_executions" not in function  # issue 12 item 4: new accounts' quota refuses 1
     assert function["tracing_config"] == {"mode": "Active"}
     assert "environment" not in function  # nothing secret, nothing at all, in its configuration
 
@@ -147,14 +158,30 @@ def test_bootstrap_reads_only_the_master_secret(guarded):
     assert by_sid["ReadTheMasterSecret"]["actions"] == ["secretsmanager:GetSecretValue"]
     assert by_sid["ReadTheMasterSecret"]["resources"] == [
         "${aws_db_instance." + next(iter(resources(guarded, "aws_db_instance"))) + ".master_user_secret[0].secret_arn}"]
-    assert by_sid["DecryptTheMasterSecret"]["resources"] == [ref(guarded, "aws_kms_key", "database/key", "arn")]
+    decrypt = by_sid["DecryptTheMasterSecretThroughSecretsManager"]
+    assert decrypt["actions"] == ["kms:Decrypt"]
+    assert decrypt["resources"] == [ref(guarded, "aws_kms_key", "database/key", "arn")]
+    assert decrypt["condition"] == [{"test": "StringEquals", "variable": "kms:ViaService",
+                                     "values": ["secretsmanager.${data.aws_region.account-region.name}.amazonaws.com"]}]
+
+
+@pytest.mark.parametrize("role, service", [("monitoring-role-assume", "monitoring.rds.amazonaws.com"),
+                                           ("bootstrap-role-assume", "lambda.amazonaws.com")])
+def test_service_roles_trust_their_service_only_for_this_account(guarded, role, service):
+    (trust,) = by_path(guarded, "aws_iam_policy_document", f"database/{role}", data=True)["statement"]
+    assert trust["principals"] == [{"type": "Service", "identifiers": [service]}]
+    assert trust["condition"] == [{"test": "StringEquals", "variable": "aws:SourceAccount",
+                                   "values": ["${data.aws_caller_identity.account-caller.account_id}"]}]
 
 
 def test_invocation_names_the_secret_not_its_value_and_reruns_on_code_or_engine_change(guarded):
     invocation = by_path(guarded, "aws_lambda_invocation", "database/bootstrap-invocation")
     event = invocation["input"]
     assert event.startswith("${jsonencode(") and "secret_arn" in event and "password" not in event
-    assert invocation["triggers"] == {"code": bootstrap_package()[1], "engine_version": "16.8"}
+    # The running version (RDS upgrades minors itself): the bootstrap runs again after an upgrade.
+    assert invocation["triggers"] == {"code": bootstrap_package()[1],
+                                      "engine_version": ref(guarded, "aws_db_instance", "database/instance",
+                                                            "engine_version_actual")}
     db_address = ref(guarded, "aws_db_instance", "database/instance").strip("${}").rsplit(".", 1)[0]
     assert invocation["depends_on"] == [db_address]
 

@@ -78,12 +78,45 @@ def test_weights_can_be_terraform_variables():
     assert [g["weight"] for g in groups] == ["${var.blue_weight}", "${var.green_weight}"]
 
 
-def test_two_ip_target_groups_named_for_the_load_balancer_controller(tf):
+def test_two_ip_target_groups_tagged_for_the_load_balancer_controller(tf):
     for colour in ("blue", "green"):
         group = by_path(tf, "aws_lb_target_group", f"edge/{colour}-target-group")
-        assert group["name"] == f"vtc-test-{colour}"  # matches the controller's targetgroup/<cluster>-* grant
         assert (group["target_type"], group["port"], group["protocol"]) == ("ip", 8080, "HTTP")
         assert group["health_check"]["path"] == "/healthz" and group["health_check"]["matcher"] == "200"
+        # Issue 12 item 9: the controller's grant follows this tag (default: the edge's name), not the group's name.
+        assert group["tags"]["vtc/target-group-binding-cluster"] == "vtc-test"
+
+
+def test_target_groups_can_be_replaced_while_the_listener_uses_them(tf):
+    # Issue 12 item 5: fixed names made a change of target_port a destroy-then-create of a group in use, which AWS
+    # refuses. The name now ends in a hash of what forces the replacement, and the new group comes first.
+    vpc = ref(tf, "aws_vpc", "network/vpc")[2:-1]
+    for colour in ("blue", "green"):
+        group = by_path(tf, "aws_lb_target_group", f"edge/{colour}-target-group")
+        assert group["name"] == (f'vtc-test-{colour}-${{substr(sha1(join("/", [{vpc}, "8080", "HTTP", "ip"])), 0, 4)}}')
+        assert group["lifecycle"] == {"create_before_destroy": True}
+    moved = build(dataclasses.replace(PROPS, target_port=9090))
+    assert '"9090", "HTTP", "ip"' in by_path(moved, "aws_lb_target_group", "edge/blue-target-group")["name"]
+    # <name>-green-<4 hex digits> fits AWS's 32 characters with the longest edge name (21).
+    assert len("a" * 21 + "-green-" + "0a1b") == 32
+
+
+def test_the_binding_cluster_is_explicit_and_checked_against_the_stacks_clusters():
+    other = build(dataclasses.replace(PROPS, target_group_binding_cluster="vtc-eks"))
+    assert by_path(other, "aws_lb_target_group", "edge/blue-target-group")["tags"][
+        "vtc/target-group-binding-cluster"] == "vtc-eks"
+
+    from tests.test_eks import PROPS as EKS_PROPS
+    from vtc_constructs import EksCluster
+
+    def build_with_cluster(scope):
+        network = Network(scope, "network", NETWORK)
+        EksCluster(scope, "eks", dataclasses.replace(EKS_PROPS, name="vtc-cluster", network=network.cluster_network()))
+        Edge(scope, "edge", dataclasses.replace(PROPS, network=network.edge_network(target_security_group_id="sg-1")))
+
+    with pytest.raises(ConfigError, match=r"edge\.target_group_binding_cluster: no such cluster in the stack "
+                                          r"\(got 'vtc-test'\); allowed: an EKS cluster of this stack: vtc-cluster"):
+        synth(build_with_cluster)
 
 
 # --- security groups ----------------------------------------------------------------------------------------------
@@ -134,8 +167,11 @@ def test_waf_has_the_managed_rule_groups_and_a_rate_limit_and_is_associated_and_
     acl = by_path(tf, "aws_wafv2_web_acl", "edge/web-acl")
     assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
     rules = {r["name"]: r for r in acl["rule"]}
+    assert MANAGED_RULE_GROUPS == ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                                   "AWSManagedRulesAnonymousIpList", "AWSManagedRulesAmazonIpReputationList",
+                                   "AWSManagedRulesSQLiRuleSet")  # issue 12 item 2: SQL injection (PostgreSQL)
     for group in MANAGED_RULE_GROUPS:
-        assert rules[group]["statement"] == {"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}}
+        assert rules[group]["statement"]["managed_rule_group_statement"]["name"] == group
         assert rules[group]["override_action"] == {"none": {}}
     rate = rules["RateLimitPerIp"]
     assert rate["action"] == {"block": {}}
@@ -246,3 +282,111 @@ def test_every_problem_at_once_with_the_construct_id_in_front():
     with pytest.raises(ConfigError) as raised:
         synth(lambda s: Edge(s, "edge", bad))
     assert [p.path for p in raised.value.problems] == ["edge.green_weight", "edge.certificate", "edge.tls_policy"]
+
+
+# --- issue 12 items 2 and 3: the WAF fits the product, and its logs keep no credentials -----------------------------
+
+def _rules(tf) -> dict[str, dict]:
+    return {r["name"]: r for r in by_path(tf, "aws_wafv2_web_acl", "edge/web-acl")["rule"]}
+
+
+def _overrides(rule: dict) -> dict[str, dict]:
+    return {o["name"]: o["action_to_use"]
+            for o in rule["statement"]["managed_rule_group_statement"].get("rule_action_override", [])}
+
+
+def test_large_bodies_are_blocked_except_under_the_upload_paths(tf):
+    rules = _rules(tf)
+    # The body-size rule only counts (and labels) in the common rule set ...
+    assert _overrides(rules["AWSManagedRulesCommonRuleSet"]) == {"SizeRestrictions_BODY": {"count": {}}}
+    # ... and a rule right after it blocks what it labelled, unless the normalised path is an upload path.
+    scoped = rules["LargeBodiesOutsideUploadPaths"]
+    assert scoped["priority"] == 15 and scoped["action"] == {"block": {}}
+    assert scoped["statement"] == {"and_statement": {"statement": [
+        {"label_match_statement": {"scope": "LABEL", "key": "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"}},
+        {"not_statement": {"statement": [{"byte_match_statement": {
+            "search_string": "/api/uploads/", "positional_constraint": "STARTS_WITH",
+            "field_to_match": {"uri_path": {}}, "text_transformation": [{"priority": 0, "type": "NORMALIZE_PATH"}]}}]}},
+    ]}}
+
+
+def test_upload_paths_are_configurable_and_none_blocks_large_bodies_everywhere():
+    from vtc_constructs.edge import WafProps
+
+    two = _rules(build(dataclasses.replace(PROPS, waf=WafProps(upload_path_prefixes=("/v1/screenshots/",
+                                                                                      "/v1/designs/")))))
+    nots = two["LargeBodiesOutsideUploadPaths"]["statement"]["and_statement"]["statement"][1:]
+    assert [n["not_statement"]["statement"][0]["byte_match_statement"]["search_string"] for n in nots] == [
+        "/v1/screenshots/", "/v1/designs/"]
+    none = _rules(build(dataclasses.replace(PROPS, waf=WafProps(upload_path_prefixes=()))))
+    assert "LargeBodiesOutsideUploadPaths" not in none
+    assert "SizeRestrictions_BODY" not in _overrides(none["AWSManagedRulesCommonRuleSet"])
+
+
+def test_cloud_hosted_clients_are_counted_not_blocked_unless_told(tf):
+    assert _overrides(_rules(tf)["AWSManagedRulesAnonymousIpList"]) == {"HostingProviderIPList": {"count": {}}}
+    from vtc_constructs.edge import WafProps
+
+    strict = _rules(build(dataclasses.replace(PROPS, waf=WafProps(rule_actions={
+        "AWSManagedRulesAnonymousIpList": {"HostingProviderIPList": "block"},
+        "AWSManagedRulesCommonRuleSet": {"NoUserAgent_HEADER": "count"}}))))
+    assert _overrides(strict["AWSManagedRulesAnonymousIpList"]) == {"HostingProviderIPList": {"block": {}}}
+    assert _overrides(strict["AWSManagedRulesCommonRuleSet"]) == {"NoUserAgent_HEADER": {"count": {}},
+                                                                  "SizeRestrictions_BODY": {"count": {}}}
+
+
+def test_a_group_can_run_in_count_mode_first_and_its_scoped_rule_counts_with_it():
+    from vtc_constructs.edge import WafProps
+
+    rules = _rules(build(dataclasses.replace(PROPS, waf=WafProps(
+        count_only_groups=("AWSManagedRulesSQLiRuleSet", "AWSManagedRulesCommonRuleSet")))))
+    assert rules["AWSManagedRulesSQLiRuleSet"]["override_action"] == {"count": {}}
+    assert rules["AWSManagedRulesCommonRuleSet"]["override_action"] == {"count": {}}
+    assert rules["LargeBodiesOutsideUploadPaths"]["action"] == {"count": {}}
+    assert rules["AWSManagedRulesKnownBadInputsRuleSet"]["override_action"] == {"none": {}}
+
+
+def test_naming_the_body_size_rule_applies_its_action_everywhere():
+    from vtc_constructs.edge import WafProps
+
+    rules = _rules(build(dataclasses.replace(PROPS, waf=WafProps(rule_actions={
+        "AWSManagedRulesCommonRuleSet": {"SizeRestrictions_BODY": "block"}}))))
+    assert _overrides(rules["AWSManagedRulesCommonRuleSet"]) == {"SizeRestrictions_BODY": {"block": {}}}
+    assert "LargeBodiesOutsideUploadPaths" not in rules
+
+
+def test_every_waf_problem_is_reported_at_once():
+    from vtc_constructs.edge import WafProps
+
+    waf = WafProps(upload_path_prefixes=("uploads", "/a", "/a", "/b", "/c", "/d"),
+                   count_only_groups=("AWSManagedRulesNope",),
+                   rule_actions={"AWSManagedRulesCommonRuleSet": {"SizeRestrictions_Body": "count",
+                                                                  "NoUserAgent_HEADER": "ignore"},
+                                 "AWSManagedRulesBotControlRuleSet": {"x": "count"}})
+    problems = [str(p) for p in dataclasses.replace(PROPS, waf=waf).validate()]
+    expected = [
+        r"^waf\.upload_path_prefixes: too many prefixes .*allowed: at most 5 prefixes",
+        r"^waf\.upload_path_prefixes\[0\]: not a path prefix \(got 'uploads'\); allowed: a URL path starting with /",
+        r"^waf\.upload_path_prefixes: repeated prefix .*fix: remove the repeated '/a'",
+        r"^waf\.count_only_groups\[0\]: unknown rule group \(got 'AWSManagedRulesNope'\); allowed: "
+        r"AWSManagedRulesCommonRuleSet, ",
+        r"^waf\.rule_actions\.AWSManagedRulesCommonRuleSet\.SizeRestrictions_Body: unknown rule \(got 'count'\); "
+        r"allowed: a rule of AWSManagedRulesCommonRuleSet: .*SizeRestrictions_BODY",
+        r"^waf\.rule_actions\.AWSManagedRulesCommonRuleSet\.NoUserAgent_HEADER: invalid value \(got 'ignore'\); "
+        r"allowed: count, block, allow, captcha, challenge",
+        r"^waf\.rule_actions\.AWSManagedRulesBotControlRuleSet: unknown rule group",
+    ]
+    assert len(problems) == len(expected), problems
+    for pattern, problem in zip(expected, problems):
+        assert re.match(pattern, problem), (pattern, problem)
+        assert "; fix: " in problem
+
+
+def test_waf_logs_redact_credentials_and_keep_only_what_a_rule_acted_on(tf):
+    logging = by_path(tf, "aws_wafv2_web_acl_logging_configuration", "edge/waf-logging")
+    assert logging["redacted_fields"] == [{"single_header": {"name": "authorization"}},
+                                          {"single_header": {"name": "cookie"}}]
+    assert logging["logging_filter"] == {"default_behavior": "DROP", "filter": [{
+        "behavior": "KEEP", "requirement": "MEETS_ANY",
+        "condition": [{"action_condition": {"action": a}}
+                      for a in ("BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT")]}]}

@@ -246,16 +246,16 @@ def test_node_groups_run_the_control_planes_version_and_upgrade_after_it(tf):
 
 def test_an_ami_release_can_be_pinned_per_group_and_must_match_the_kubernetes_version():
     pinned, _ = build(dataclasses.replace(PROPS, node_groups=(
-        NodeGroupProps(name="general", ami_release_version="1.33.0-20250704"),)))
+        NodeGroupProps(name="general", release_version="1.33.0-20250704"),)))
     assert by_path(pinned, "aws_eks_node_group", "general-node-group")["release_version"] == "1.33.0-20250704"
     problems = [str(p) for p in dataclasses.replace(PROPS, node_groups=(
-        NodeGroupProps(name="a", ami_release_version="1.32.3-20250704"),
-        NodeGroupProps(name="b", ami_release_version="latest"))).validate()]
+        NodeGroupProps(name="a", release_version="1.32.3-20250704"),
+        NodeGroupProps(name="b", release_version="latest"))).validate()]
     assert len(problems) == 2, problems
-    assert re.match(r"^node_groups\.a\.ami_release_version: AMI of another Kubernetes version \(got '1\.32\.3-20250704'"
+    assert re.match(r"^node_groups\.a\.release_version: AMI of another Kubernetes version \(got '1\.32\.3-20250704'"
                     r"\); allowed: an AMI release of Kubernetes 1\.33 .*fix: raise the AMI release with "
                     r"kubernetes_version", problems[0])
-    assert re.match(r"^node_groups\.b\.ami_release_version: not an AMI release \(got 'latest'\)", problems[1])
+    assert re.match(r"^node_groups\.b\.release_version: not an AMI release \(got 'latest'\)", problems[1])
 
 
 def test_the_addons_every_node_needs_exist_before_the_first_node(tf):

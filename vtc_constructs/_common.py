@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import jsii
-from cdktf import TerraformStack
+from cdktf import TerraformResourceLifecycle, TerraformStack
 from constructs import Construct, IValidation
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -127,10 +127,11 @@ def logs_statement(account: Account, log_group_names: Sequence[str]) -> Statemen
 
 
 def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: DataAwsIamPolicyDocument,
-            tags: Mapping[str, str]) -> KmsKey:
-    """A customer-managed key with rotation on and a 30-day deletion window, and its alias."""
+            tags: Mapping[str, str], lifecycle: TerraformResourceLifecycle | None = None) -> KmsKey:
+    """A customer-managed key with rotation on and a 30-day deletion window, and its alias. ``lifecycle``: e.g.
+    ``prevent_destroy`` for a key that encrypts what outlives the stack (snapshots, retained backups)."""
     key = KmsKey(scope, id, description=description, enable_key_rotation=True, deletion_window_in_days=30,
-                 policy=policy.json, tags=dict(tags))
+                 policy=policy.json, tags=dict(tags), lifecycle=lifecycle)
     KmsAlias(scope, f"{id}-alias", name=f"alias/{alias}", target_key_id=key.key_id)
     return key
 

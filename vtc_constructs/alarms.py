@@ -21,7 +21,9 @@ What is watched, per layer:
 * ALB: p99 target response time above the SLO; 5xx rate (metric math: target 5xx over requests); ELB-generated
   5xx; rejected connections; unhealthy hosts per colour; a composite that pages only when a colour with traffic
   (weight above 0) is unhealthy.
-* RDS: CPU; free storage as a share of the allocation; freeable memory as a share of the instance class's memory;
+* RDS: CPU; storage left to grow into as a share of the autoscaling ceiling (free storage plus the room autoscaling
+  still has; until issue 12 it was free storage as a share of the first allocation, which fired on normal growth
+  before autoscaling acted and meant 1.5 % free at a tenfold ceiling); freeable memory as a share of the instance class's memory;
   connections against the class's default ``max_connections``; read and write latency. A Multi-AZ *instance*
   deployment has a standby that cannot be read and publishes no replica lag, so there is no lag alarm to make.
 * EKS (Container Insights): node CPU and memory utilisation, failed nodes; API server 5xx from the control plane.
@@ -29,6 +31,7 @@ What is watched, per layer:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, fields
 from typing import Union
@@ -142,7 +145,14 @@ class AlarmThresholds:
 
 @dataclass(frozen=True, kw_only=True)
 class AlarmTargets:
-    """What to watch: the typed outputs of the other constructs (or of any other stack)."""
+    """What to watch: the typed outputs of the other constructs (or of any other stack).
+
+    :param db_allocated_storage_gib: the storage allocated now: ``database.db_allocated_storage_gib`` (a Terraform
+        number that follows storage autoscaling, read at every deploy), or a plain number.
+    :param db_max_allocated_storage_gib: default: the database does not autoscale its storage (the allocation is the
+        ceiling). ``database.db_max_allocated_storage_gib``: the autoscaling ceiling, which the free-storage alarm
+        is sized on.
+    """
 
     alb_arn_suffix: str
     target_group_arn_suffixes: dict[str, str]  # colour -> target group ARN suffix
@@ -151,12 +161,18 @@ class AlarmTargets:
     db_instance_class: str
     db_allocated_storage_gib: int
     cluster_name: str
+    db_max_allocated_storage_gib: int | None = None
 
     def validate(self) -> list[Problem]:
         problems = rds_instance_class_problems(self.db_instance_class, "db_instance_class")
-        if not is_whole(self.db_allocated_storage_gib) or self.db_allocated_storage_gib < 1:
-            problems.append(Problem("db_allocated_storage_gib", self.db_allocated_storage_gib, "a whole number of GiB",
-                                    "pass the database's allocated_storage_gib"))
+        allocated, ceiling = self.db_allocated_storage_gib, self.db_max_allocated_storage_gib
+        if not _is_number_token(allocated) and (not is_whole(allocated) or allocated < 1):
+            problems.append(Problem("db_allocated_storage_gib", allocated, "a whole number of GiB (or a number "
+                                    "token)", "pass database.db_allocated_storage_gib"))
+        elif ceiling is not None and (not is_whole(ceiling) or not _is_number_token(allocated) and ceiling < allocated):
+            problems.append(Problem("db_max_allocated_storage_gib", ceiling,
+                                    f"a whole number of GiB, at least db_allocated_storage_gib ({allocated})",
+                                    "pass database.db_max_allocated_storage_gib", "not a storage ceiling"))
         for name in ("target_group_arn_suffixes", "colour_weights"):
             if not isinstance(getattr(self, name), dict):
                 problems.append(Problem(name, getattr(self, name), "a table by colour", "pass one entry per colour",
@@ -232,6 +248,11 @@ class AlarmsProps:
                                     "constructs' typed outputs: AlarmTargets(alb_arn_suffix=edge.alb.arn_suffix, ...)",
                                     "not an AlarmTargets"))
         return problems
+
+
+def _is_number_token(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and \
+        Token.is_unresolved(value)
 
 
 def _items(value) -> tuple:
@@ -380,11 +401,8 @@ class Alarms(Construct):
                     description=f"Database CPU above {t.rds_cpu_percent} %. Look at: Performance Insights' top SQL, "
                                 "pg_stat_statements, missing indexes on vector searches (ivfflat/hnsw).")
         self._alarm("rds-free-storage", namespace=ns, metric="FreeStorageSpace", dimensions=db, statistic="Minimum",
-                    threshold=round(targets.db_allocated_storage_gib * GIB * t.rds_free_storage_percent / 100),
-                    comparison="LessThanThreshold", missing="breaching", tags=tags,
-                    description=f"Free storage below {t.rds_free_storage_percent} % of the "
-                                f"{targets.db_allocated_storage_gib} GiB allocated. Storage autoscaling should act; "
-                                "if it cannot, raise max_allocated_storage_gib. Look at: table bloat, WAL retention.")
+                    threshold=self._free_storage_threshold(), comparison="LessThanThreshold", missing="breaching",
+                    tags=tags, description=self._free_storage_description())
         self._alarm("rds-freeable-memory", namespace=ns, metric="FreeableMemory", dimensions=db, statistic="Minimum",
                     threshold=round(memory * t.rds_freeable_memory_percent / 100), comparison="LessThanThreshold",
                     missing="breaching", tags=tags,
@@ -400,6 +418,35 @@ class Alarms(Construct):
                         statistic="Average", threshold=limit / 1000, missing="notBreaching", tags=tags,
                         description=f"Average {kind} latency above {limit} ms. Look at: IOPS and throughput against "
                                     "gp3's provisioned limits, checkpoints, vacuum activity.")
+
+    def _free_storage_threshold(self) -> Number:
+        """Free storage (bytes) below which less than ``rds_free_storage_percent`` of the ceiling is left to grow
+        into: free + (ceiling - allocated) < share x ceiling, i.e. free < allocated - (1 - share) x ceiling. Far from
+        the ceiling the threshold is negative (never reached: autoscaling has room); at the ceiling it is the share of
+        the ceiling; without autoscaling (ceiling = allocation) it is the share of the allocation."""
+        targets, share = self.props.targets, self.props.thresholds.rds_free_storage_percent / 100
+        allocated = targets.db_allocated_storage_gib
+        ceiling = targets.db_max_allocated_storage_gib
+        if ceiling is None:
+            if _is_number_token(allocated):
+                return Op.mul(allocated, round(share * GIB))
+            return round(allocated * GIB * share)
+        if _is_number_token(allocated):
+            return Op.mul(Op.sub(allocated, (1 - share) * ceiling), GIB)
+        return round((allocated - (1 - share) * ceiling) * GIB)
+
+    def _free_storage_description(self) -> str:
+        targets, percent = self.props.targets, self.props.thresholds.rds_free_storage_percent
+        ceiling = targets.db_max_allocated_storage_gib
+        if ceiling is None:
+            allocated = targets.db_allocated_storage_gib
+            size = "" if _is_number_token(allocated) else f"{allocated} GiB "
+            return (f"Free storage below {percent} % of the {size}allocated (no autoscaling ceiling given). "
+                    "Raise allocated_storage_gib or max_allocated_storage_gib. Look at: table bloat, WAL retention.")
+        return (f"Less than {percent} % of the {ceiling} GiB autoscaling ceiling left to grow into (free storage plus "
+                "what autoscaling may still add; the allocation is read at every deploy). Raise "
+                "max_allocated_storage_gib before autoscaling stops. Look at: table bloat, WAL retention, vector "
+                "index sizes.")
 
     # --- EKS --------------------------------------------------------------------------------------------------------
 

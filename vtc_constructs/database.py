@@ -17,18 +17,28 @@ is never in the Terraform configuration or state; TLS is forced (``rds.force_ssl
 on; the instance is never publicly accessible and sits in the isolated database subnets, admitting 5432 only from
 the client security group (the EKS nodes) and the bootstrap function; copy-tags-to-snapshot on; enhanced
 monitoring on. Unless the props say the database is ``disposable`` (for staging, explicitly), deletion protection
-is on, a final snapshot is taken, and Terraform refuses to destroy the instance (``prevent_destroy``).
+is on, a final snapshot is taken, and Terraform refuses to destroy the instance (``prevent_destroy``) and its KMS key,
+which encrypts the final snapshot and the retained backups and so must outlive the instance (before issue 12 only the
+instance was guarded). Minor engine versions are RDS's: ``auto_minor_version_upgrade`` is on and Terraform ignores
+the running minor version, so an upgrade RDS applies (or forces at the end of a version's support) is never planned
+back as a downgrade AWS would refuse; the bootstrap runs again after it. The service roles trust their service only
+on behalf of this account (``aws:SourceAccount``).
 
 The bootstrap: a Lambda function in the private subnets, packaged at synth time from
 ``vtc_constructs/pgvector_bootstrap/handler.py`` and pure-Python pg8000, invoked by Terraform
-(``aws_lambda_invocation``) whenever its input, its code or the engine version changes. It reads the master secret
-and runs ``CREATE EXTENSION IF NOT EXISTS vector``, creates the application role (IAM sign-in) and schema.
+(``aws_lambda_invocation``) whenever its input, its code or the running engine version changes. It reads the master
+secret (decrypting it only through Secrets Manager, ``kms:ViaService``), verifies the server's TLS certificate against
+AWS's RDS CAs bundled with it, and runs ``CREATE EXTENSION IF NOT EXISTS vector``, creates the application role (IAM
+sign-in) and schema. It reserves no concurrency (until issue 12 it reserved 1, which fails in an account whose Lambda
+quota leaves fewer than 100 unreserved executions, as new accounts' does); Terraform invokes it once per deploy.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
+import importlib.util
 import io
 import re
 import tempfile
@@ -56,7 +66,6 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from ._lambda_bundle import dependency_files
 from ._common import (
     Account,
     Statement,
@@ -129,9 +138,11 @@ class DatabaseProps:
     """Input of :class:`PgvectorDatabase`.
 
     :param name: prefix of the instance identifier (``<name>-postgres``) and of every related name. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
-    :param engine_version: the full PostgreSQL version (``16.8``), a version RDS ships pgvector for
-        (:data:`~vtc_constructs.aws_rules.PGVECTOR_ENGINE_VERSIONS`). Required: upgrades are deliberate, so minor
-        versions are not upgraded automatically either.
+    :param engine_version: the full PostgreSQL version (``16.8``) the instance is created with, a version RDS ships
+        pgvector for (:data:`~vtc_constructs.aws_rules.PGVECTOR_ENGINE_VERSIONS`). Required. Later minor versions
+        come from RDS in the maintenance window (``auto_minor_version_upgrade``); changing this value does not
+        upgrade a running instance (until issue 12 it was a pin with automatic upgrades off, and RDS's forced
+        upgrades then showed as planned downgrades that AWS rejects).
     :param network: :class:`DatabaseNetwork`. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param instance_class: default: ``db.r6g.large``. One of :data:`~vtc_constructs.aws_rules.RDS_INSTANCE_MEMORY_GIB`.
     :param allocated_storage_gib: default: 100 GiB of gp3.
@@ -251,18 +262,38 @@ class DatabaseProps:
         return problems
 
 
+#: What the bootstrap package carries besides the handler: module -> the distribution that installs it.
+_BUNDLED = {"pg8000": "pg8000", "scramp": "scramp", "asn1crypto": "asn1crypto", "dateutil": "python-dateutil",
+            "six": "six"}
+
+
 @functools.lru_cache(maxsize=None)
 def bootstrap_package(workdir: Path | None = None) -> tuple[Path, str]:
     """Build the bootstrap function's zip: the handler and pure-Python pg8000 with its dependencies.
 
-    The dependencies come from exact wheels shipped inside this package (``vtc_constructs/_lambda_bundle``), never
-    from the environment that runs the synth, so the zip has the same bytes whatever else is installed there.
     Deterministic (sorted entries, fixed timestamps, no bytecode), so the same sources give the same bytes and the
     same hash, and the synthesized stack does not change unless the code does. Returns (zip path, sha256 hex).
     Built once per process (every environment's stack shares it).
     """
-    entries = dependency_files()
-    entries["handler.py"] = (Path(__file__).with_name("pgvector_bootstrap") / "handler.py").read_bytes()
+    entries: dict[str, bytes] = {}
+    handler = Path(__file__).with_name("pgvector_bootstrap") / "handler.py"
+    entries["handler.py"] = handler.read_bytes()
+    for module, distribution in _BUNDLED.items():
+        # The metadata too: pg8000 and scramp read their own version with importlib.metadata at import time.
+        meta = importlib.metadata.distribution(distribution)
+        entries[f"{distribution.replace('-', '_')}-{meta.version}.dist-info/METADATA"] = \
+            (meta.read_text("METADATA") or "").encode()
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"the bootstrap needs {module} installed (a dependency of vtc-infra)")
+        origin = Path(spec.origin)
+        if origin.name == "__init__.py":
+            for path in sorted(origin.parent.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".txt",
+                                                                                            ".tar", ".json"):
+                    entries[f"{module}/{path.relative_to(origin.parent).as_posix()}"] = path.read_bytes()
+        else:
+            entries[origin.name] = origin.read_bytes()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(entries):
@@ -304,8 +335,10 @@ class PgvectorDatabase(Construct):
 
         key_policy = policy_document(self, "key-policy", account_admin_statement(account),
                                      logs_statement(account, [*log_groups, function_log_group]))
+        # Guarded with the instance: the key encrypts the final snapshot and the retained automated backups.
         self.key = kms_key(self, "key", description=f"{identifier}: storage, secret, insights and logs",
-                           alias=f"{identifier}", policy=key_policy, tags=tags)
+                           alias=f"{identifier}", policy=key_policy, tags=tags,
+                           lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if not props.disposable else None)
         # Created before the instance, so RDS writes into groups with our retention and key, not its own.
         self.log_groups = [CloudwatchLogGroup(self, f"log-group-{kind}", name=group,
                                               retention_in_days=props.log_retention_days, kms_key_id=self.key.arn,
@@ -340,7 +373,8 @@ class PgvectorDatabase(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
 
         monitoring_assume = policy_document(self, "monitoring-role-assume", Statement(
-            actions=["sts:AssumeRole"], principals={"Service": ["monitoring.rds.amazonaws.com"]}))
+            actions=["sts:AssumeRole"], principals={"Service": ["monitoring.rds.amazonaws.com"]},
+            conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
         self.monitoring_role = IamRole(self, "monitoring-role", name_prefix=f"{name}-rds-monitoring-"[:38],
                                        assume_role_policy=monitoring_assume.json, tags=tags)
         monitoring_policy = IamRolePolicyAttachment(
@@ -360,7 +394,7 @@ class PgvectorDatabase(Construct):
             backup_retention_period=props.backup_retention_days, backup_window=props.backup_window,
             maintenance_window=props.maintenance_window, copy_tags_to_snapshot=True,
             delete_automated_backups=props.disposable,
-            auto_minor_version_upgrade=False, allow_major_version_upgrade=False,
+            auto_minor_version_upgrade=True, allow_major_version_upgrade=False,
             performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
             performance_insights_retention_period=props.performance_insights_retention_days,
             monitoring_interval=props.monitoring_interval_seconds, monitoring_role_arn=self.monitoring_role.arn,
@@ -368,7 +402,9 @@ class PgvectorDatabase(Construct):
             deletion_protection=not props.disposable, skip_final_snapshot=props.disposable,
             final_snapshot_identifier=None if props.disposable else f"{identifier}-final",
             tags=tags, depends_on=[*self.log_groups, monitoring_policy],
-            lifecycle=TerraformResourceLifecycle(prevent_destroy=not props.disposable))
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=not props.disposable,
+                                                 # RDS's minor upgrades: never planned back (see the docstring).
+                                                 ignore_changes=["engine_version"]))
 
         self._bootstrap(tags, function_log_group)
 
@@ -399,7 +435,8 @@ class PgvectorDatabase(Construct):
         log_group = CloudwatchLogGroup(self, "bootstrap-log-group", name=log_group_name,
                                        retention_in_days=props.log_retention_days, kms_key_id=self.key.arn, tags=tags)
         assume = policy_document(self, "bootstrap-role-assume", Statement(
-            actions=["sts:AssumeRole"], principals={"Service": ["lambda.amazonaws.com"]}))
+            actions=["sts:AssumeRole"], principals={"Service": ["lambda.amazonaws.com"]},
+            conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
         role = IamRole(self, "bootstrap-role", name_prefix=f"{props.name}-pgvector-"[:38],
                        assume_role_policy=assume.json, tags=tags)
         vpc_access = IamRolePolicyAttachment(
@@ -411,15 +448,17 @@ class PgvectorDatabase(Construct):
         read = policy_document(self, "bootstrap-role-policy-document",
                                Statement(sid="ReadTheMasterSecret", actions=["secretsmanager:GetSecretValue"],
                                          resources=[secret_arn]),
-                               Statement(sid="DecryptTheMasterSecret", actions=["kms:Decrypt"],
-                                         resources=[self.key.arn]))
+                               Statement(sid="DecryptTheMasterSecretThroughSecretsManager", actions=["kms:Decrypt"],
+                                         resources=[self.key.arn],
+                                         conditions=[("StringEquals", "kms:ViaService",
+                                                      [f"secretsmanager.{account.region}.amazonaws.com"])]))
         policy = IamRolePolicy(self, "bootstrap-role-policy", role=role.id, name="read-master-secret",
                                policy=read.json)
 
         self.bootstrap_function = LambdaFunction(
             self, "bootstrap-function", function_name=self._function_name, role=role.arn, runtime="python3.12",
             architectures=["arm64"], handler="handler.handler", filename=asset.path, source_code_hash=digest,
-            timeout=120, memory_size=256, reserved_concurrent_executions=1,
+            timeout=120, memory_size=256,
             description="CREATE EXTENSION vector, the application role and schema (idempotent)",
             vpc_config=LambdaFunctionVpcConfig(subnet_ids=list(props.network.bootstrap_subnet_ids),
                                                security_group_ids=[self.bootstrap_security_group.id]),
@@ -431,7 +470,7 @@ class PgvectorDatabase(Construct):
             self, "bootstrap-invocation", function_name=self.bootstrap_function.function_name,
             input=Fn.jsonencode(event),
             # Run again when the code or the engine changes, not only when the input does.
-            triggers={"code": digest, "engine_version": props.engine_version},
+            triggers={"code": digest, "engine_version": self.instance.engine_version_actual},
             depends_on=[self.instance])
 
     # --- typed outputs ------------------------------------------------------------------------------------------------
@@ -448,6 +487,18 @@ class PgvectorDatabase(Construct):
     @property
     def db_port(self) -> int:
         return PORT
+
+    @property
+    def db_allocated_storage_gib(self) -> int:
+        """The storage allocated now (a Terraform number: storage autoscaling raises it, and Terraform reads it at
+        every deploy); for :class:`~vtc_constructs.alarms.AlarmTargets`."""
+        return self.instance.allocated_storage
+
+    @property
+    def db_max_allocated_storage_gib(self) -> int:
+        """The ceiling of storage autoscaling (``max_allocated_storage_gib``); for
+        :class:`~vtc_constructs.alarms.AlarmTargets`."""
+        return self.props.max_allocated_storage_gib
 
     @property
     def db_name(self) -> str:

@@ -16,12 +16,24 @@ Fixed, not optional: HTTPS only (port 80 answers with a permanent redirect and n
 policy; invalid header fields dropped, the strictest desync mitigation, HTTP/2; access logs to a bucket the
 construct owns (SSE-S3, the only encryption ALB log delivery writes to; versioned; expiring; public access
 blocked; TLS-only policy plus the ELB log-delivery grant); a regional WAF web ACL with AWS's common, known-bad-
-inputs, anonymous-IP and IP-reputation rule groups and a per-IP rate limit, logging to an encrypted log group; the
-ALB's security group admits 443 and 80 from the listed CIDRs and may only reach the targets' security group on the
-target port.
+inputs, anonymous-IP, IP-reputation and SQL-injection rule groups (the backend is PostgreSQL) and a per-IP rate
+limit, logging to an encrypted log group with the ``Authorization`` and ``Cookie`` headers redacted and only the
+requests a rule blocked, counted or challenged kept (the ALB's access log has every request); the ALB's security
+group admits 443 and 80 from the listed CIDRs and may only reach the targets' security group on the target port.
 
-Blue/green: two IP target groups, ``<name>-blue`` and ``<name>-green``, and one HTTPS listener forwarding by weight.
-Shifting traffic (0 -> 10 -> 50 -> 100 % green) or rolling back changes the listener's weights and nothing else.
+The WAF and this product (screenshots and designs uploaded to be turned into code), see :class:`WafProps`: request
+bodies above 8 KB are blocked except under the upload paths (``/api/uploads/`` unless configured); cloud-hosted
+clients (CI, server-to-server API users) are counted, not blocked (``HostingProviderIPList``); every rule of a managed
+group can be overridden, and a group can run in count mode first. (Until issue 12 every body above 8 KB and every
+cloud-hosted client was blocked.)
+
+Blue/green: two IP target groups, ``<name>-blue-<hash>`` and ``<name>-green-<hash>``, and one HTTPS listener
+forwarding by weight. Shifting traffic (0 -> 10 -> 50 -> 100 % green) or rolling back changes the listener's weights
+and nothing else. The hash (4 hex digits) is of what forces a target group's replacement (port, protocol, target type,
+VPC), so a change of ``target_port`` creates the new groups before the listener moves to them and the old ones go
+(create_before_destroy; until issue 12 the names were fixed and AWS refused the replacement). The new groups' ARNs
+are new: re-point the TargetGroupBindings (stack outputs) in the same change. Each group carries the tag that lets
+the named cluster's AWS Load Balancer Controller register pods into it (``target_group_binding_cluster``).
 """
 
 from __future__ import annotations
@@ -29,8 +41,9 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from dataclasses import dataclass
-from typing import Union
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Mapping, Union
 
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from constructs import Construct
@@ -88,10 +101,19 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAclVisibilityConfig,
 )
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
-from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
+from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
+    Wafv2WebAclLoggingConfiguration,
+    Wafv2WebAclLoggingConfigurationLoggingFilter,
+    Wafv2WebAclLoggingConfigurationLoggingFilterFilter,
+    Wafv2WebAclLoggingConfigurationLoggingFilterFilterCondition,
+    Wafv2WebAclLoggingConfigurationLoggingFilterFilterConditionActionCondition,
+    Wafv2WebAclLoggingConfigurationRedactedFields,
+    Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader,
+)
 
 from ._common import (
     Account,
+    NameRegistry,
     Statement,
     account_admin_statement,
     claim_names,
@@ -102,20 +124,183 @@ from ._common import (
     require_props,
 )
 from .aws_rules import certificate_arn_problems, health_check_path_problems
-from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .eks import TARGET_GROUP_BINDING_TAG
+from .errors import ConfigError, Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
 #: ALB security policies that negotiate TLS 1.3. Ref:
 #: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 TLS13_POLICIES = ("ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06",
                   "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04")
-MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                       "AWSManagedRulesAnonymousIpList", "AWSManagedRulesAmazonIpReputationList")
+#: The AWS managed rule groups of the web ACL, in evaluation order, with the names of their rules (what
+#: ``WafProps.rule_actions`` may override). Ref: https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
+MANAGED_RULES: dict[str, tuple[str, ...]] = {
+    "AWSManagedRulesCommonRuleSet": (
+        "NoUserAgent_HEADER", "UserAgent_BadBots_HEADER", "SizeRestrictions_QUERYSTRING",
+        "SizeRestrictions_Cookie_HEADER", "SizeRestrictions_BODY", "SizeRestrictions_URIPATH", "EC2MetaDataSSRF_BODY",
+        "EC2MetaDataSSRF_COOKIE", "EC2MetaDataSSRF_URIPATH", "EC2MetaDataSSRF_QUERYARGUMENTS",
+        "GenericLFI_QUERYARGUMENTS", "GenericLFI_URIPATH", "GenericLFI_BODY", "RestrictedExtensions_URIPATH",
+        "RestrictedExtensions_QUERYARGUMENTS", "GenericRFI_QUERYARGUMENTS", "GenericRFI_BODY", "GenericRFI_URIPATH",
+        "CrossSiteScripting_COOKIE", "CrossSiteScripting_QUERYARGUMENTS", "CrossSiteScripting_BODY",
+        "CrossSiteScripting_URIPATH"),
+    "AWSManagedRulesKnownBadInputsRuleSet": (
+        "JavaDeserializationRCE_HEADER", "JavaDeserializationRCE_BODY", "JavaDeserializationRCE_URIPATH",
+        "JavaDeserializationRCE_QUERYSTRING", "Host_localhost_HEADER", "PROPFIND_METHOD", "ExploitablePaths_URIPATH",
+        "Log4JRCE_HEADER", "Log4JRCE_QUERYSTRING", "Log4JRCE_BODY", "Log4JRCE_URIPATH"),
+    "AWSManagedRulesAnonymousIpList": ("AnonymousIPList", "HostingProviderIPList"),
+    "AWSManagedRulesAmazonIpReputationList": ("AWSManagedIPReputationList", "AWSManagedReconnaissanceList",
+                                              "AWSManagedIPDDoSList"),
+    # The backend is PostgreSQL: SQL injection in query, body, cookies and path.
+    "AWSManagedRulesSQLiRuleSet": ("SQLi_QUERYARGUMENTS", "SQLiExtendedPatterns_QUERYARGUMENTS", "SQLi_BODY",
+                                   "SQLiExtendedPatterns_BODY", "SQLi_COOKIE", "SQLi_URIPATH"),
+}
+MANAGED_RULE_GROUPS = tuple(MANAGED_RULES)
+#: The common rule set's body-size rule (bodies above 8 KB) and the label it adds to what it matches, also in count
+#: mode. Ref: https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html
+BODY_SIZE_RULE = ("AWSManagedRulesCommonRuleSet", "SizeRestrictions_BODY")
+BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
+#: WAF's limit on a byte-match search string (a path prefix), and a cap on prefixes to keep the rule cheap in WCUs.
+MAX_PATH_PREFIX_BYTES = 200
+MAX_UPLOAD_PATH_PREFIXES = 5
+#: What the WAF log keeps (everything else is in the ALB's access log): requests a rule acted on or counted.
+WAF_LOGGED_ACTIONS = ("BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT")
+#: Request headers never written to the WAF log: credentials and sessions.
+WAF_REDACTED_HEADERS = ("authorization", "cookie")
 COLOURS = ("blue", "green")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}[a-z0-9]$")  # <name>-green must fit a 32-character target group name
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 Weight = Union[int, float]  # or a Terraform number token (a variable's number_value)
+
+
+class WafRuleAction(str, Enum):
+    """What a managed rule does with a request it matches, instead of its own action."""
+
+    COUNT = "count"
+    BLOCK = "block"
+    ALLOW = "allow"
+    CAPTCHA = "captcha"
+    CHALLENGE = "challenge"
+
+
+#: Overrides applied unless ``WafProps.rule_actions`` names the rule: cloud-hosted clients (CI, server-to-server API
+#: users of the product) are counted and logged, not blocked.
+DEFAULT_RULE_ACTIONS: dict[str, dict[str, WafRuleAction]] = {
+    "AWSManagedRulesAnonymousIpList": {"HostingProviderIPList": WafRuleAction.COUNT}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class WafProps:
+    """The web ACL's managed rules, as this product needs them.
+
+    :param upload_path_prefixes: default: ``("/api/uploads/",)``. Request paths (after path normalisation, so
+        ``/api/uploads/../admin`` is ``/admin``) that accept bodies above 8 KB, the limit of the common rule set's
+        ``SizeRestrictions_BODY``: screenshots and design files are uploaded there. Everywhere else large bodies stay
+        blocked. Each starts with ``/``, at most 200 bytes, at most 5 prefixes; ``()`` blocks large bodies everywhere.
+        (WAF inspects only the first 8 KB of a body on an ALB: the other body rules see that part of an upload.)
+    :param count_only_groups: default: none, every group enforces. Managed groups (of :data:`MANAGED_RULE_GROUPS`)
+        that only count and log what they would block: to watch a group's effect on real traffic before enforcing it.
+        The upload-path body-size rule follows the common rule set.
+    :param rule_actions: default: :data:`DEFAULT_RULE_ACTIONS` (``HostingProviderIPList`` counts). Per group, per
+        rule (:data:`MANAGED_RULES`), the action that replaces the rule's own: ``"count"``, ``"block"``,
+        ``"allow"``, ``"captcha"`` or ``"challenge"``. Merged over the defaults rule by rule: ``{"AWSManagedRules
+        AnonymousIpList": {"HostingProviderIPList": "block"}}`` blocks cloud-hosted clients again. Naming
+        ``SizeRestrictions_BODY`` replaces the upload-path scoping: the action then applies to every path.
+    """
+
+    upload_path_prefixes: tuple[str, ...] = ("/api/uploads/",)
+    count_only_groups: tuple[str, ...] = ()
+    rule_actions: Mapping[str, Mapping[str, WafRuleAction]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("upload_path_prefixes", "count_only_groups"))
+        if isinstance(self.rule_actions, Mapping) and all(isinstance(v, Mapping) for v in self.rule_actions.values()):
+            object.__setattr__(self, "rule_actions", {
+                group: {rule: _action(value) for rule, value in rules.items()}
+                for group, rules in self.rule_actions.items()})
+
+    def validate(self) -> list[Problem]:
+        problems: list[Problem] = []
+        prefixes = self.upload_path_prefixes
+        if not is_string_tuple(prefixes):
+            problems.append(not_a_list("upload_path_prefixes", prefixes, "path prefixes", "('/api/uploads/',)"))
+        else:
+            if len(prefixes) > MAX_UPLOAD_PATH_PREFIXES:
+                problems.append(Problem("upload_path_prefixes", list(prefixes),
+                                        f"at most {MAX_UPLOAD_PATH_PREFIXES} prefixes",
+                                        "give the uploads a common prefix", "too many prefixes"))
+            for i, prefix in enumerate(prefixes):
+                if not re.match(r"^/[^\s?#]*$", prefix) or len(prefix.encode()) > MAX_PATH_PREFIX_BYTES:
+                    problems.append(Problem(f"upload_path_prefixes[{i}]", prefix, "a URL path starting with /, "
+                                            f"without spaces, ? or #, at most {MAX_PATH_PREFIX_BYTES} bytes",
+                                            "write the path the uploads are sent to, e.g. '/api/uploads/'",
+                                            "not a path prefix"))
+            for prefix in sorted({p for p in prefixes if prefixes.count(p) > 1}):
+                problems.append(Problem("upload_path_prefixes", list(prefixes), "each prefix once",
+                                        f"remove the repeated {prefix!r}", "repeated prefix"))
+        groups = self.count_only_groups
+        if not is_string_tuple(groups):
+            problems.append(not_a_list("count_only_groups", groups, "managed rule group names",
+                                       "('AWSManagedRulesSQLiRuleSet',)"))
+        else:
+            for i, group in enumerate(groups):
+                if group not in MANAGED_RULES:
+                    problems.append(Problem(f"count_only_groups[{i}]", group, ", ".join(MANAGED_RULE_GROUPS),
+                                            "name one of the web ACL's managed rule groups", "unknown rule group"))
+            for group in sorted({g for g in groups if groups.count(g) > 1}):
+                problems.append(Problem("count_only_groups", list(groups), "each group once",
+                                        f"remove the repeated {group!r}", "repeated group"))
+        problems += self._rule_action_problems()
+        return problems
+
+    def _rule_action_problems(self) -> list[Problem]:
+        actions = self.rule_actions
+        if not isinstance(actions, Mapping):
+            return [Problem("rule_actions", actions, "a table of rule groups to tables of rule names to actions",
+                            "e.g. {'AWSManagedRulesAnonymousIpList': {'HostingProviderIPList': 'count'}}",
+                            "not a table")]
+        problems = []
+        for group, rules in actions.items():
+            if group not in MANAGED_RULES:
+                problems.append(Problem(f"rule_actions.{group}", rules, ", ".join(MANAGED_RULE_GROUPS),
+                                        "name one of the web ACL's managed rule groups", "unknown rule group"))
+                continue
+            if not isinstance(rules, Mapping):
+                problems.append(Problem(f"rule_actions.{group}", rules, "a table of rule names to actions",
+                                        "e.g. {'NoUserAgent_HEADER': 'count'}", "not a table"))
+                continue
+            for rule, action in rules.items():
+                if rule not in MANAGED_RULES[group]:
+                    shown = action.value if isinstance(action, WafRuleAction) else action
+                    problems.append(Problem(f"rule_actions.{group}.{rule}", shown,
+                                            f"a rule of {group}: " + ", ".join(MANAGED_RULES[group]),
+                                            "correct the rule's name (or, if AWS added it, add it to "
+                                            "vtc_constructs.edge.MANAGED_RULES)", "unknown rule"))
+                elif not isinstance(action, WafRuleAction):
+                    problems.append(enum_problem(f"rule_actions.{group}.{rule}", action, WafRuleAction,
+                                                 "pick the action the rule takes instead of its own"))
+        return problems
+
+    def actions_of(self, group: str) -> dict[str, WafRuleAction]:
+        """The override of every rule of ``group``: the defaults, the props' over them, and the body-size rule
+        counted (and re-applied outside the upload paths) unless the props name it."""
+        actions = {**DEFAULT_RULE_ACTIONS.get(group, {}), **self.rule_actions.get(group, {})}
+        if group == BODY_SIZE_RULE[0] and self.scopes_body_size:
+            actions[BODY_SIZE_RULE[1]] = WafRuleAction.COUNT
+        return actions
+
+    @property
+    def scopes_body_size(self) -> bool:
+        """Whether the body-size rule is counted in its group and enforced outside the upload paths by a rule of
+        the construct's own."""
+        return bool(self.upload_path_prefixes) and BODY_SIZE_RULE[1] not in self.rule_actions.get(BODY_SIZE_RULE[0], {})
+
+
+def _action(value):
+    """A string naming an action as the member (``"count"``); anything else as given, for validate()."""
+    if isinstance(value, str) and not isinstance(value, WafRuleAction):
+        return next((m for m in WafRuleAction if m.value == value), value)
+    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -169,9 +354,14 @@ class EdgeNetwork:
 class EdgeProps:
     """Input of :class:`Edge`.
 
-    :param name: prefix of the ALB, target groups (``<name>-blue``), WAF and bucket names; up to 21 characters.
-        Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it. Target group names must match the AWS Load Balancer
-        Controller's IRSA policy (``<cluster>-*``): the platform gives the edge and the cluster the same name.
+    :param name: prefix of the ALB, target groups (``<name>-blue-<hash>``), WAF and bucket names; up to 21
+        characters. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform`
+        sets it.
+    :param target_group_binding_cluster: default: the edge's ``name`` (the platform names the cluster alike). The EKS
+        cluster whose AWS Load Balancer Controller may register pods into the target groups: they carry the tag
+        its IRSA policy requires (``vtc/target-group-binding-cluster=<cluster>``). When the stack holds EKS
+        clusters built before the edge, it must be one of them (checked). Until issue 12 this was implicit: the
+        edge's name had to equal the cluster's.
     :param network: :class:`EdgeNetwork`. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param certificate: :class:`Certificate`. Required: HTTPS needs one.
     :param blue_weight: default: 100. :param green_weight: default: 0. Each 0-100, not both 0; numbers or
@@ -186,6 +376,8 @@ class EdgeProps:
     :param rate_limit_per_5_minutes: default: 2,000 requests per client IP per 5 minutes, then blocked.
     :param access_log_expiry_days: default: 90.
     :param waf_log_retention_days: default: 365.
+    :param waf: default: :class:`WafProps` defaults (large bodies only under ``/api/uploads/``, cloud-hosted clients
+        counted, every group enforcing).
     """
 
     name: str | None = None
@@ -202,6 +394,8 @@ class EdgeProps:
     rate_limit_per_5_minutes: int = 2000
     access_log_expiry_days: int = 90
     waf_log_retention_days: int = 365
+    target_group_binding_cluster: str | None = None
+    waf: WafProps = field(default_factory=WafProps)
 
     def __post_init__(self):
         coerce_fields(self, tuples=("ingress_cidrs",))
@@ -251,6 +445,16 @@ class EdgeProps:
         if not isinstance(self.deletion_protection, bool):
             problems.append(Problem("deletion_protection", self.deletion_protection, "true or false",
                                     "set a boolean"))
+        cluster = self.target_group_binding_cluster
+        if cluster is not None and (not isinstance(cluster, str) or not re.match(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$",
+                                                                                 cluster)):
+            problems.append(Problem("target_group_binding_cluster", cluster, "an EKS cluster name",
+                                    "name the cluster whose load balancer controller binds pods to the target groups"))
+        if isinstance(self.waf, WafProps):
+            problems += [p.prefixed("waf") for p in self.waf.validate()]
+        else:
+            problems.append(Problem("waf", type(self.waf).__name__, "a WafProps", "build it with "
+                                    "vtc_constructs.edge.WafProps(...)", "not a WafProps"))
         return problems
 
     def _ingress_problems(self) -> list[Problem]:
@@ -336,6 +540,14 @@ class Edge(Construct):
         claim_names(self, id, ("load balancer", name), ("target group", f"{name}-blue"),
                     ("target group", f"{name}-green"), ("WAF web ACL", name),
                     ("CloudWatch log group", f"aws-waf-logs-{name}"), ("KMS alias", f"alias/{name}-waf-logs"))
+        self.binding_cluster = props.target_group_binding_cluster or props.name
+        clusters = sorted(name for kind, name in NameRegistry.of(self).claims if kind == "EKS cluster")
+        if clusters and self.binding_cluster not in clusters:
+            raise ConfigError([Problem(f"{id}.target_group_binding_cluster", self.binding_cluster,
+                                       f"an EKS cluster of this stack: {', '.join(clusters)}",
+                                       "set target_group_binding_cluster to the cluster whose AWS Load Balancer "
+                                       "Controller binds pods to these target groups",
+                                       "no such cluster in the stack")])
         self.props = props
         self.account = Account.of(self)
         tags = {"vtc/edge": props.name}
@@ -352,13 +564,18 @@ class Edge(Construct):
             access_logs=LbAccessLogs(bucket=self.log_bucket.id, prefix="alb", enabled=True),
             tags=tags, depends_on=[self.log_bucket_policy])
 
+        # The name ends in a hash of every argument that forces a replacement, so a replacement (a new port, ...)
+        # gets a new name and can be created before the old group, still in the listener, is destroyed.
+        replaced_by = Fn.substr(Fn.sha1(Fn.join("/", [props.network.vpc_id, str(props.target_port), "HTTP", "ip"])),
+                                0, 4)
         self.target_groups = {colour: LbTargetGroup(
-            self, f"{colour}-target-group", name=f"{props.name}-{colour}", port=props.target_port, protocol="HTTP",
-            target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay="30",
+            self, f"{colour}-target-group", name=f"{props.name}-{colour}-{replaced_by}", port=props.target_port,
+            protocol="HTTP", target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay="30",
             health_check=LbTargetGroupHealthCheck(
                 enabled=True, path=props.health_check_path, matcher="200", protocol="HTTP", port="traffic-port",
                 interval=10, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
-            tags={**tags, "vtc/colour": colour}) for colour in COLOURS}
+            tags={**tags, "vtc/colour": colour, TARGET_GROUP_BINDING_TAG: self.binding_cluster},
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True)) for colour in COLOURS}
 
         weights = {"blue": props.blue_weight, "green": props.green_weight}
         self.https_listener = LbListener(
@@ -487,10 +704,35 @@ class Edge(Construct):
             return Wafv2WebAclRuleVisibilityConfig(cloudwatch_metrics_enabled=True, metric_name=f"{metric}{name}",
                                                    sampled_requests_enabled=True)
 
-        rules = [Wafv2WebAclRule(name=group, priority=i * 10, override_action=Wafv2WebAclRuleOverrideAction(none={}),
-                                 statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
-                                 visibility_config=visibility(group.removeprefix("AWSManagedRules")))
-                 for i, group in enumerate(MANAGED_RULE_GROUPS, start=1)]
+        waf = props.waf
+        rules = []
+        for i, group in enumerate(MANAGED_RULE_GROUPS, start=1):
+            statement = {"name": group, "vendor_name": "AWS"}
+            overrides = waf.actions_of(group)
+            if overrides:
+                statement["rule_action_override"] = [{"name": rule, "action_to_use": {action.value: {}}}
+                                                     for rule, action in sorted(overrides.items())]
+            counting = group in waf.count_only_groups
+            rules.append(Wafv2WebAclRule(
+                name=group, priority=i * 10,
+                override_action=Wafv2WebAclRuleOverrideAction(count={}) if counting else
+                Wafv2WebAclRuleOverrideAction(none={}),
+                statement={"managed_rule_group_statement": statement},
+                visibility_config=visibility(group.removeprefix("AWSManagedRules"))))
+        if waf.scopes_body_size:
+            # The body-size rule counts (and labels) in its group; this blocks what it labelled, except under the
+            # upload paths. NOT(a OR b) as NOT a AND NOT b: the provider nests statements three deep at most.
+            outside_uploads = [{"not_statement": {"statement": [{"byte_match_statement": {
+                "search_string": prefix, "positional_constraint": "STARTS_WITH", "field_to_match": {"uri_path": {}},
+                "text_transformation": [{"priority": 0, "type": "NORMALIZE_PATH"}]}}]}}
+                for prefix in waf.upload_path_prefixes]
+            counting = BODY_SIZE_RULE[0] in waf.count_only_groups
+            rules.append(Wafv2WebAclRule(
+                name="LargeBodiesOutsideUploadPaths", priority=15,
+                action=Wafv2WebAclRuleAction(count={}) if counting else Wafv2WebAclRuleAction(block={}),
+                statement={"and_statement": {"statement": [
+                    {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}}, *outside_uploads]}},
+                visibility_config=visibility("LargeBodiesOutsideUploadPaths")))
         rules.append(Wafv2WebAclRule(
             name="RateLimitPerIp", priority=100, action=Wafv2WebAclRuleAction(block={}),
             statement={"rate_based_statement": {"limit": props.rate_limit_per_5_minutes,
@@ -514,8 +756,17 @@ class Edge(Construct):
         self.waf_log_group = CloudwatchLogGroup(self, "waf-log-group", name=log_group_name,
                                                 retention_in_days=props.waf_log_retention_days, kms_key_id=key.arn,
                                                 tags=tags)
-        Wafv2WebAclLoggingConfiguration(self, "waf-logging", resource_arn=self.web_acl.arn,
-                                        log_destination_configs=[self.waf_log_group.arn])
+        Wafv2WebAclLoggingConfiguration(
+            self, "waf-logging", resource_arn=self.web_acl.arn, log_destination_configs=[self.waf_log_group.arn],
+            redacted_fields=[Wafv2WebAclLoggingConfigurationRedactedFields(
+                single_header=Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader(name=header))
+                for header in WAF_REDACTED_HEADERS],
+            logging_filter=Wafv2WebAclLoggingConfigurationLoggingFilter(
+                default_behavior="DROP", filter=[Wafv2WebAclLoggingConfigurationLoggingFilterFilter(
+                    behavior="KEEP", requirement="MEETS_ANY", condition=[
+                        Wafv2WebAclLoggingConfigurationLoggingFilterFilterCondition(
+                            action_condition=Wafv2WebAclLoggingConfigurationLoggingFilterFilterConditionActionCondition(
+                                action=action)) for action in WAF_LOGGED_ACTIONS])]))
 
     # --- typed outputs ----------------------------------------------------------------------------------------------
 

@@ -339,7 +339,7 @@ class EksCluster(Construct):
         # not be replaced at all ("already exists"). version follows the control plane: nodes upgrade after it.
         return EksNodeGroup(
             self, f"{group.name}-node-group", cluster_name=self.cluster.name, version=self.cluster.version,
-            release_version=group.ami_release_version,
+            release_version=group.release_version,
             node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role.arn,
             subnet_ids=list(self.props.network.subnet_ids), ami_type=node_ami_type(group.instance_types),
             instance_types=list(group.instance_types), capacity_type=group.capacity_type.value,

@@ -172,7 +172,7 @@ class NodeGroupProps:
     :param disk_size_gib: default: 50 GiB root volume (gp3, always encrypted).
     :param labels: default: none besides ``vtc/node-group=<name>``.
     :param taints: default: none.
-    :param ami_release_version: default: the latest AMI release for the cluster's Kubernetes version when the group is
+    :param release_version: default: the latest AMI release for the cluster's Kubernetes version when the group is
         created or its version changes (nodes always run the control plane's version: raising
         ``kubernetes_version`` rolls them onto the new version's AMI after the control plane). Give an AMI release of
         that version (``1.33.0-20250704``, of the form ``<version>.<patch>-<date>``) to roll the group onto it, e.g.
@@ -189,7 +189,7 @@ class NodeGroupProps:
     disk_size_gib: int = 50
     labels: Mapping[str, str] = field(default_factory=dict)
     taints: tuple[Taint, ...] = ()
-    ami_release_version: str | None = None
+    release_version: str | None = None
 
     def __post_init__(self):
         coerce_fields(self, enums={"capacity_type": CapacityType, "desired_size_owner": DesiredSizeOwner},
@@ -222,9 +222,9 @@ class NodeGroupProps:
             problems.append(Problem("disk_size_gib", self.disk_size_gib, "20 to 16384 GiB",
                                     "20 GiB is the smallest root volume the EKS AMIs boot from"))
         problems += self._label_problems()
-        release = self.ami_release_version
+        release = self.release_version
         if release is not None and (not isinstance(release, str) or not _RELEASE_VERSION_RE.match(release)):
-            problems.append(Problem("ami_release_version", release, "an EKS AMI release such as 1.33.0-20250704",
+            problems.append(Problem("release_version", release, "an EKS AMI release such as 1.33.0-20250704",
                                     "copy the release from the EKS AMI release notes, or leave it out for the "
                                     "latest", "not an AMI release"))
         if not isinstance(self.taints, (tuple, list)):
@@ -359,11 +359,11 @@ class EksClusterProps:
             prefix = f"node_groups.{group.name}" if isinstance(group.name, str) else f"node_groups[{index}]"
             own = group.validate()
             problems += [p.prefixed(prefix) for p in own]
-            release = group.ami_release_version
-            if release is not None and not any(p.path == "ami_release_version" for p in own) and \
+            release = group.release_version
+            if release is not None and not any(p.path == "release_version" for p in own) and \
                     self.kubernetes_version in SUPPORTED_KUBERNETES_VERSIONS and \
                     _RELEASE_VERSION_RE.match(release).group(1) != self.kubernetes_version:
-                problems.append(Problem(f"{prefix}.ami_release_version", release,
+                problems.append(Problem(f"{prefix}.release_version", release,
                                         f"an AMI release of Kubernetes {self.kubernetes_version} "
                                         f"({self.kubernetes_version}.<patch>-<date>)",
                                         "raise the AMI release with kubernetes_version, or leave it out for the "
