@@ -101,9 +101,14 @@ def synth_many(count: int, outdir: str) -> None:
     for i in range(count):
         base = real[i % len(real)]
         name = f"{base.name[:4]}{i}"
-        network = dataclasses.replace(base.network, name=f"vtc-{name}", vpc_cidr=f"10.{100 + i}.0.0/16")
+        # Every part named after the environment (``vtc-<name>``) is renamed with it.
+        parts = {field.name: dataclasses.replace(value, name=f"vtc-{name}")
+                 for field in dataclasses.fields(base)
+                 if dataclasses.is_dataclass(value := getattr(base, field.name))
+                 and getattr(value, "name", None) == f"vtc-{base.name}"}
+        parts["network"] = dataclasses.replace(parts.get("network", base.network), vpc_cidr=f"10.{100 + i}.0.0/16")
         state = dataclasses.replace(base.state, key=f"bench/{name}/terraform.tfstate")
-        envs.append(dataclasses.replace(base, name=name, network=network, state=state))
+        envs.append(dataclasses.replace(base, name=name, state=state, **parts))
     synthesize(envs, outdir)
 
 
