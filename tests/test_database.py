@@ -151,6 +151,17 @@ def test_bootstrap_function_runs_in_the_private_subnets_from_the_pinned_package(
     assert "environment" not in function  # nothing secret, nothing at all, in its configuration
 
 
+def test_the_bootstrap_package_carries_the_handler_the_rds_roots_and_pure_python_pg8000():
+    import zipfile
+
+    package, _ = bootstrap_package()
+    names = zipfile.ZipFile(package).namelist()
+    assert {"handler.py", "rds-global-bundle.pem", "pg8000/__init__.py", "scramp/__init__.py"} <= set(names)
+    pem = zipfile.ZipFile(package).read("rds-global-bundle.pem").decode()
+    assert pem.count("-----BEGIN CERTIFICATE-----") > 50  # the handler refuses to connect without the roots
+    assert not [n for n in names if n.endswith((".pyc", ".so"))]  # pure Python, no bytecode: same bytes anywhere
+
+
 def test_bootstrap_reads_only_the_master_secret(guarded):
     statements = by_path(guarded, "aws_iam_policy_document", "database/bootstrap-role-policy-document",
                          data=True)["statement"]

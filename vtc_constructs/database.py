@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
-import importlib.util
 import io
 import re
 import tempfile
@@ -66,6 +64,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
+from ._lambda_bundle import dependency_files
 from ._common import (
     Account,
     Statement,
@@ -262,38 +261,21 @@ class DatabaseProps:
         return problems
 
 
-#: What the bootstrap package carries besides the handler: module -> the distribution that installs it.
-_BUNDLED = {"pg8000": "pg8000", "scramp": "scramp", "asn1crypto": "asn1crypto", "dateutil": "python-dateutil",
-            "six": "six"}
-
-
 @functools.lru_cache(maxsize=None)
 def bootstrap_package(workdir: Path | None = None) -> tuple[Path, str]:
     """Build the bootstrap function's zip: the handler and pure-Python pg8000 with its dependencies.
 
+    The dependencies come from exact wheels shipped inside this package (``vtc_constructs/_lambda_bundle``), never
+    from the environment that runs the synth, so the zip has the same bytes whatever else is installed there.
     Deterministic (sorted entries, fixed timestamps, no bytecode), so the same sources give the same bytes and the
     same hash, and the synthesized stack does not change unless the code does. Returns (zip path, sha256 hex).
     Built once per process (every environment's stack shares it).
     """
-    entries: dict[str, bytes] = {}
-    handler = Path(__file__).with_name("pgvector_bootstrap") / "handler.py"
-    entries["handler.py"] = handler.read_bytes()
-    for module, distribution in _BUNDLED.items():
-        # The metadata too: pg8000 and scramp read their own version with importlib.metadata at import time.
-        meta = importlib.metadata.distribution(distribution)
-        entries[f"{distribution.replace('-', '_')}-{meta.version}.dist-info/METADATA"] = \
-            (meta.read_text("METADATA") or "").encode()
-        spec = importlib.util.find_spec(module)
-        if spec is None or spec.origin is None:
-            raise RuntimeError(f"the bootstrap needs {module} installed (a dependency of vtc-infra)")
-        origin = Path(spec.origin)
-        if origin.name == "__init__.py":
-            for path in sorted(origin.parent.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".typed", ".txt",
-                                                                                            ".tar", ".json"):
-                    entries[f"{module}/{path.relative_to(origin.parent).as_posix()}"] = path.read_bytes()
-        else:
-            entries[origin.name] = origin.read_bytes()
+    entries = dependency_files()
+    source = Path(__file__).with_name("pgvector_bootstrap")
+    entries["handler.py"] = (source / "handler.py").read_bytes()
+    # The handler verifies the server's certificate against AWS's RDS roots only (see pgvector_bootstrap/README.md).
+    entries["rds-global-bundle.pem"] = (source / "rds-global-bundle.pem").read_bytes()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(entries):

@@ -61,7 +61,8 @@ def planned_alarm_targets(name: str, edge: EdgeProps, database: DatabaseProps) -
     return AlarmTargets(alb_arn_suffix="planned:alb", target_group_arn_suffixes={c: f"planned:{c}" for c in COLOURS},
                         colour_weights={"blue": edge.blue_weight, "green": edge.green_weight},
                         db_instance_id="planned:db", db_instance_class=database.instance_class,
-                        db_allocated_storage_gib=database.allocated_storage_gib, cluster_name=name)
+                        db_allocated_storage_gib=database.allocated_storage_gib,
+                        db_max_allocated_storage_gib=database.max_allocated_storage_gib, cluster_name=name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,7 +171,11 @@ class VisionToCodePlatform(Construct):
             target_group_arn_suffixes=self.edge.target_group_arn_suffixes,
             colour_weights={"blue": self.blue_weight.number_value, "green": self.green_weight.number_value},
             db_instance_id=self.database.db_instance_id, db_instance_class=props.database.instance_class,
-            db_allocated_storage_gib=props.database.allocated_storage_gib, cluster_name=self.eks.cluster_name)))
+            # The free-storage alarm is sized on what storage autoscaling can still add: the allocation now (read
+            # at every deploy, it follows autoscaling) and the ceiling.
+            db_allocated_storage_gib=self.database.db_allocated_storage_gib,
+            db_max_allocated_storage_gib=self.database.db_max_allocated_storage_gib,
+            cluster_name=self.eks.cluster_name)))
 
     @property
     def blue_weight_variable_name(self) -> str:
