@@ -14,7 +14,7 @@ _install_fast_path()  # before any construct module imports the provider; see vt
 
 from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
-from .edge import COLOURS, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps
+from .edge import COLOURS, MANAGED_RULES, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps, WafProps, WafRuleAction
 from .eks import (
     ADDONS,
     CONTROL_PLANE_LOG_TYPES,
@@ -28,14 +28,30 @@ from .eks import (
     Taint,
     TaintEffect,
 )
+from .eks_props import SupportType
+from ._common import replacement_safety_problems
 from . import aws_rules
 from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
+from .platform import PlatformProps, VisionToCodePlatform
+from .workloads import (
+    SEED_REPLICA_RANGES,
+    SERVICES,
+    Colour,
+    ImageTags,
+    Resources,
+    ServiceProps,
+    Services,
+    WorkloadsProps,
+)
 
 __all__ = [
-    "ADDONS", "Alarms", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "RDS_INSTANCE_MEMORY_GIB", "COLOURS", "CONTROL_PLANE_LOG_TYPES", "Certificate", "Edge", "EdgeNetwork", "EdgeProps",
-    "TLS13_POLICIES", "DatabaseNetwork", "DatabaseProps", "PGVECTOR_MIN_MINOR",
-    "PgvectorDatabase", "SUPPORTED_KUBERNETES_VERSIONS", "CapacityType", "ClusterNetwork",
-    "ConfigError", "DesiredSizeOwner", "FastPathWarning", "EksCluster", "EksClusterProps", "NatStrategy", "Network", "NetworkProps",
-    "NodeGroupProps", "Problem", "SubnetPlan", "Taint", "TaintEffect", "aws_rules", "plan_subnets",
+    "ADDONS", "Alarms", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "COLOURS", "CONTROL_PLANE_LOG_TYPES",
+    "CapacityType", "Certificate", "ClusterNetwork", "Colour", "ConfigError", "DatabaseNetwork", "DatabaseProps",
+    "DesiredSizeOwner", "Edge", "EdgeNetwork", "EdgeProps", "EksCluster", "EksClusterProps", "FastPathWarning",
+    "ImageTags", "MANAGED_RULES", "NatStrategy", "Network", "NetworkProps", "NodeGroupProps", "PGVECTOR_MIN_MINOR",
+    "PgvectorDatabase", "PlatformProps", "Problem", "RDS_INSTANCE_MEMORY_GIB", "Resources", "SEED_REPLICA_RANGES",
+    "SERVICES", "SUPPORTED_KUBERNETES_VERSIONS", "ServiceProps", "Services", "SubnetPlan", "SupportType",
+    "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
+    "aws_rules", "plan_subnets", "replacement_safety_problems",
 ]
