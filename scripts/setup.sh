@@ -58,4 +58,4 @@ provider_installation {
 }
 RC
 export TF_CLI_CONFIG_FILE="$PWD/.tools/terraform.rc"
-say "ready: $(.venv/bin/python --version), node $(node --version), cdktf $(node_modules/.bin/cdktf --version 2>/dev/null | tail -1), $(terraform version | head -1), checkov $(.venv-checkov/bin/checkov --version)"
+say "ready: $(.venv/bin/python --version), node $(node --version), cdktf $(node_modules/.bin/cdktf --version 2>/dev/null | tail -1), $(terraform version | head -1), checkov $(.venv-checkov/bin/python -c 'import importlib.metadata as m; print(m.version("checkov"))')"

@@ -63,6 +63,19 @@ def _uses_a_shared_fixture(item) -> bool:
                for defs in (info.name2fixturedefs.get(name) for name in info.names_closure))
 
 
+_LOWERED = []
+
+
+def pytest_runtest_setup(item):
+    """Under ``--dist loadgroup``, a worker lowers its own CPU priority (nice 10, its child processes too) before
+    its first test outside the deploy group: the deploy (synth, plan, re-plan, rollout steps) is the suite's critical
+    path, while every other layer has minutes of slack beside it on two cores."""
+    if (not _LOWERED and hasattr(item.config, "workerinput") and getattr(item.config.option, "loadgroup", False)
+            and not item.get_closest_marker("deploy")):
+        os.nice(10)
+        _LOWERED.append(True)
+
+
 def pytest_configure(config):
     if hasattr(config, "workerinput") and getattr(config.option, "loadgroup", False):
         config.pluginmanager.register(_GroupSuffix(), "vtc-xdist-group-suffix")
@@ -144,7 +157,7 @@ class Deployed:
 
 
 @pytest.fixture(scope="session")
-def deployed(synth_dir, environments, tmp_path_factory):
+def deployed(request, environments, tmp_path_factory):
     """``cdktf deploy staging --auto-approve``, through the CLI as a user runs it, offline, into a local AWS emulator
     (moto on 127.0.0.1, answering as staging's own account; stopped at the end of the session, and thrown away:
     nothing is destroyed).
@@ -161,11 +174,16 @@ def deployed(synth_dir, environments, tmp_path_factory):
 
     env = environments[DEPLOYED]
     root = tmp_path_factory.mktemp("deploy")
-    out = root / "cdktf.out"
-    shutil.copytree(synth_dir, out)
-    stack_dir = out / "stacks" / DEPLOYED
     started = time.perf_counter()
-    with MotoServer(log_file=root / "moto.log", account_id=env.account_id) as aws:
+    emulator = MotoServer(log_file=root / "moto.log", account_id=env.account_id).start()  # starts while we synth
+    try:
+        out = root / "cdktf.out"
+        shutil.copytree(request.getfixturevalue("synth_dir"), out)
+    except BaseException:
+        emulator.__exit__(None, None, None)
+        raise
+    stack_dir = out / "stacks" / DEPLOYED
+    with emulator as aws:
         skipped = aws.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
         terraform_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
         result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--output", str(out)], cwd=REPO,

@@ -217,29 +217,29 @@ def _weights_in_the_emulator(deployed, listener_arn: str) -> dict[str, int]:
 
 
 def test_shifting_and_rolling_back_traffic_changes_only_the_listener_weights(deployed):
-    # Each step is applied as a user would (the README's `cdktf deploy --var=...` runs the same plan and apply), then
-    # checked in the applied state and in the emulator: not against another plan. No refresh: the re-plan above
-    # showed the state and the emulator agree.
+    # Each rollout step of the README is applied (the variables `cdktf deploy --var=...` sets; no refresh: the empty
+    # re-plan showed state and emulator agree) and checked in what was applied, not against another plan: at every
+    # step the emulator forwards with the new weights; after the first, the state holds them, with the listener
+    # updated in place and nothing else changed; the rollback restores exactly the deployed state. Each step targets
+    # the listener (the weights reach nothing else in the emulator: see test_terraform.py::
+    # test_the_weights_reach_nothing_but_the_https_listener): a full plan of every resource costs about 15 s a step.
     address = _listener_address(deployed)
-    colours = {config["name"]: f"aws_lb_target_group.{name}"
-               for name, config in deployed.stack["resource"]["aws_lb_target_group"].items()}
     initial = deployed.resources()
-    arns = {name.rsplit("-", 1)[1]: initial[tg]["arn"] for name, tg in colours.items()}
-    before = initial
+    arns = {initial[f"aws_lb_target_group.{name}"]["tags"]["vtc/colour"]: initial[f"aws_lb_target_group.{name}"]["arn"]
+            for name in deployed.stack["resource"]["aws_lb_target_group"]}
     steps = [("canary", 90, 10), ("half", 50, 50), ("green", 0, 100), ("rollback", 100, 0)]
     for step, blue, green in steps:
-        deployed.terraform("apply", "-refresh=false", "-auto-approve", "-input=false", f"-var=blue_weight={blue}",
-                           f"-var=green_weight={green}")
-        after = deployed.resources(deployed.pull_state())
-        assert set(after) == set(before), step
-        changed = {a for a in after if after[a] != before[a]}
-        assert changed == {address}, f"{step}: {sorted(changed)}"
-        assert after[address]["arn"] == before[address]["arn"]  # in place, never replaced
+        applied = deployed.terraform("apply", "-refresh=false", "-auto-approve", "-input=false", f"-target={address}",
+                                     f"-var=blue_weight={blue}", f"-var=green_weight={green}").stdout
+        assert "Resources: 0 added, 1 changed, 0 destroyed." in applied, f"{step}: {applied[-2000:]}"
         expected = {arns["blue"]: blue, arns["green"]: green}
-        assert _weights_in_state(after[address]) == expected, step
-        assert _weights_in_the_emulator(deployed, after[address]["arn"]) == expected, step
-        before = after
-    assert before == initial
+        assert _weights_in_the_emulator(deployed, initial[address]["arn"]) == expected, step
+        if step == "canary":
+            after = deployed.resources(deployed.pull_state())
+            assert {a for a in after if after[a] != initial[a]} == {address}
+            assert after[address]["arn"] == initial[address]["arn"]  # in place, never replaced
+            assert _weights_in_state(after[address]) == expected
+    assert deployed.resources(deployed.pull_state()) == initial  # rolled back: exactly the state of the deploy
 
 
 def test_alb_serves_https_with_tls13_and_redirects_http(deployed):
@@ -251,9 +251,10 @@ def test_alb_serves_https_with_tls13_and_redirects_http(deployed):
     assert listeners[443]["Protocol"] == "HTTPS" and listeners[443]["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
     assert listeners[80]["DefaultActions"][0]["Type"] == "redirect"
     forward = listeners[443]["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
-    names = {elb.describe_target_groups(TargetGroupArns=[g["TargetGroupArn"]])["TargetGroups"][0]["TargetGroupName"]:
-             g["Weight"] for g in forward}
-    assert names == {"vtc-staging-blue": env.edge.blue_weight, "vtc-staging-green": env.edge.green_weight}
+    colours = {g["TargetGroupArn"]: {t["Key"]: t["Value"] for t in tags["Tags"]}["vtc/colour"]
+               for g in forward for tags in elb.describe_tags(ResourceArns=[g["TargetGroupArn"]])["TagDescriptions"]}
+    weights = {colours[g["TargetGroupArn"]]: g["Weight"] for g in forward}
+    assert weights == {"blue": env.edge.blue_weight, "green": env.edge.green_weight}
     waf = aws.client("wafv2", env.region)
     acl = waf.get_web_acl_for_resource(ResourceArn=alb["LoadBalancerArn"])["WebACL"]
     assert {r["Name"] for r in acl["Rules"]} >= {"AWSManagedRulesCommonRuleSet", "RateLimitPerIp"}

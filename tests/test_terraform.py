@@ -76,3 +76,26 @@ def test_terraform_refuses_bad_weights_before_planning(weight_verdicts, blue, gr
 @pytest.mark.parametrize("blue, green", GOOD_WEIGHTS)
 def test_the_same_checks_accept_every_rollout_step(weight_verdicts, blue, green):
     assert weight_verdicts[(blue, green)] == ("pass", "")
+
+
+@pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
+def test_the_weights_reach_nothing_but_the_https_listener(stacks, name):
+    # Terraform plans a change only where a changed value flows: the weight variables are read by the HTTPS listener
+    # and by the composite alarm that pages for the live colour only (its rule: tests/test_alarms.py), and by nothing
+    # else (no other resource, output, local or data source). The emulator cannot hold the composite alarm
+    # (tooling/emulator.py), so there a rollout step changes the listener alone, and the deploy test applies each step
+    # to the listener only, in seconds.
+    stack = stacks[name]
+
+    def reads_a_weight(value) -> bool:
+        text = json.dumps(value)
+        return "var.blue_weight" in text or "var.green_weight" in text
+
+    readers = {f"{kind}.{logical}" for kind, resources in stack["resource"].items()
+               for logical, config in resources.items() if reads_a_weight(config)}
+    (listener,) = [f"aws_lb_listener.{logical}" for logical, config in stack["resource"]["aws_lb_listener"].items()
+                   if config["port"] == 443]
+    composite = {f"aws_cloudwatch_composite_alarm.{logical}"
+                 for logical in stack["resource"].get("aws_cloudwatch_composite_alarm", {})}
+    assert listener in readers and readers - {listener} <= composite, readers
+    assert not any(reads_a_weight(stack.get(block, {})) for block in ("output", "locals", "data", "module"))

@@ -92,6 +92,9 @@ MASKS = (
          "moto's DescribeCluster returns no accessConfig; the provider reads the authentication mode and the "
          "bootstrap admin setting as unset, and bootstrap_cluster_creator_admin_permissions forces a replacement "
          "of the cluster (and so of the node group, the OIDC provider and every IRSA trust policy)"),
+    Mask("aws_eks_cluster", ("upgrade_policy",),
+         "moto's DescribeCluster returns no upgradePolicy; the provider reads the support type as unset and plans to "
+         "set it again on every run", only_with="upgrade_policy"),
     Mask("aws_eks_node_group", ("remote_access", "update_config"),
          "moto's DescribeNodegroup invents a remoteAccess block (an SSH key) that was never set, which forces a "
          "replacement, and returns a default updateConfig instead of the one applied"),
@@ -165,6 +168,16 @@ class MotoServer:
         self._log = None
 
     def __enter__(self) -> "MotoServer":
+        if self._process is None:
+            self.start()
+        try:
+            return self.wait_until_ready()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def start(self) -> "MotoServer":
+        """Start the server without waiting for it (``with`` waits): its start-up can overlap other work."""
         self._log = open(self._log_file, "w") if self._log_file else subprocess.DEVNULL
         self._process = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", self.host, "-p", str(self.port)],
                                          stdout=self._log, stderr=subprocess.STDOUT,
@@ -173,6 +186,10 @@ class MotoServer:
                                          env=tool_env(MOTO_IAM_LOAD_MANAGED_POLICIES="true",
                                                       MOTO_ACM_VALIDATION_WAIT="1",
                                                       MOTO_ACCOUNT_ID=self.account_id))
+        return self
+
+    def wait_until_ready(self) -> "MotoServer":
+        assert self._process is not None, "start() first"
         deadline = time.monotonic() + self._start_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -182,7 +199,6 @@ class MotoServer:
                     return self
             except OSError:
                 time.sleep(0.2)
-        self.__exit__(None, None, None)
         raise RuntimeError(f"moto_server did not answer on {self.endpoint} within {self._start_timeout} s")
 
     def __exit__(self, *exc) -> None:
