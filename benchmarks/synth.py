@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="runs of each full-synth variant (default 7)")
     parser.add_argument("--scale-runs", type=int, default=3, help="runs of each environment count (default 3)")
     parser.add_argument("--cold-runs", type=int, default=3, help="cold and warm runs each (default 3)")
+    parser.add_argument("--no-scale", action="store_true", help="skip the cost-growth figures (about 2 minutes)")
     parser.add_argument("--child-many", nargs=2, metavar=("COUNT", "OUTDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_many:
@@ -130,7 +131,8 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="vtc-bench-"))
     env = tool_env()
     eager_env = tool_env(VTC_EAGER_PROVIDER="1")
-    print(f"synth benchmark: {os.cpu_count()} cores, python {sys.version.split()[0]}, each figure a fresh process")
+    print(f"synth benchmark: {os.cpu_count()} cores, python {sys.version.split()[0]}, each figure a fresh process; "
+          f"load average {os.getloadavg()[0]:.1f} at the start (other work on the machine slows every figure)")
 
     # Warm-up: fills the jsii package cache and the OS page cache for both paths.
     measure(["main.py", "--outdir", str(scratch / "warm")], env)
@@ -155,8 +157,10 @@ def main() -> None:
     print(f"  goal (fast <= {GOAL_SECONDS} s and >= {GOAL_RATIO:.0f}x): {'met' if met else 'NOT met'}")
 
     one_process = tool_env(VTC_SYNTH_WORKERS="1")
-    for label, run_env in ((f"default workers: {default_workers(8)} for 8, {default_workers(32)} for 32 "
-                            "environments", env), ("one process", one_process)):
+    scale = () if args.no_scale else (
+        (f"default workers: {default_workers(8)} for 8, {default_workers(32)} for 32 environments", env),
+        ("one process", one_process))
+    for label, run_env in scale:
         print(f"\ncost growth, fast path, {label} ({args.scale_runs} runs each):")
         sizes = {}
         for count in (2, 8, 32):
@@ -168,7 +172,7 @@ def main() -> None:
         print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
               f"((t32 - t2) / 30)")
 
-    print(f"\ncold against warm jsii package cache, fast path ({args.cold_runs} runs each):")
+    print(f"\nload average {os.getloadavg()[0]:.1f}; cold against warm jsii package cache, fast path ({args.cold_runs} runs each):")
     cold = []
     for i in range(args.cold_runs):
         cold_env = tool_env(JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(scratch / f"jsii-cache-{i}"))
