@@ -172,7 +172,8 @@ def main() -> None:
         print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
               f"((t32 - t2) / 30)")
 
-    print(f"\nload average {os.getloadavg()[0]:.1f}; cold against warm jsii package cache, fast path ({args.cold_runs} runs each):")
+    print(f"\ncold against warm jsii package cache, fast path ({args.cold_runs} runs each; "
+          f"load average {os.getloadavg()[0]:.1f}):")
     cold = []
     for i in range(args.cold_runs):
         cold_env = tool_env(JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(scratch / f"jsii-cache-{i}"))
