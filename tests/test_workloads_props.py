@@ -271,7 +271,7 @@ def test_the_toml_shape_comes_from_the_annotations_with_typos_caught():
 @pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
 @pytest.mark.parametrize("colour", list(Colour))
 def test_chart_values_pass_the_charts_own_schema(name, colour):
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     values = values_for(name, colour)
@@ -282,7 +282,7 @@ def test_chart_values_pass_the_charts_own_schema(name, colour):
 
 
 def test_the_schema_refuses_what_the_props_refuse():
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
     good = _props().chart_values("blue", **_inputs())
     for path, bad in ((("image", "tag"), "latest"), (("colour",), "purple"), (("services", "core", "minReplicas"), 1),
