@@ -12,12 +12,15 @@ byte-identical output (``tests/test_lazy_provider.py``), because neither side lo
 
 Nothing but the loading of the provider's own modules changes: no function of jsii, cdktf, typing or typeguard is
 replaced, no environment variable or Node option is set; in jsii's Node process, the module resolver answers
-differently for exactly one request, ``@cdktf/provider-aws``. It does not matter whether cdktf or constructs were imported before
-``vtc_constructs``; only the provider must not be (``import cdktf_cdktf_provider_aws`` or any of its submodules
-before ``vtc_constructs``): then both sides load it in full, as any cdktf program does, and one
-:class:`FastPathWarning` says so and what to do. Whatever does not fit what this code expects (another provider
-release, a jsii that cannot load the hook or resolve namespaces) gives the same: one warning, then the plain
-behaviour (slower, same output). ``VTC_EAGER_PROVIDER=1`` chooses the plain behaviour silently.
+differently for exactly one request, ``@cdktf/provider-aws``.
+
+Import order: it does not matter whether cdktf or constructs were imported before ``vtc_constructs`` (jsii's
+kernel may already run; the hook is loaded into it). Only the provider must not come first
+(``import cdktf_cdktf_provider_aws`` or any of its submodules before ``vtc_constructs``): it is then already loaded
+in full, as any cdktf program loads it, and one :class:`FastPathWarning` says so and what to do. Whatever does not
+fit what this code expects (another provider release, a jsii that cannot load the hook or resolve namespaces) gives
+the same: one warning, then the plain behaviour (slower, same output). ``VTC_EAGER_PROVIDER=1`` chooses the plain
+behaviour silently.
 
 What was measured and removed (full synth of both environments, ``python main.py --outdir <tmp>``, each run a fresh
 process, configurations alternating run by run on the shared 2-core machine; lazy loading alone against lazy loading
