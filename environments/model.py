@@ -50,6 +50,7 @@ from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
 from vtc_constructs.errors import ConfigError, Problem
 from vtc_constructs.platform import PlatformProps, planned_alarm_targets
+from vtc_constructs.workloads import WorkloadsProps
 from vtc_constructs.network import (
     NetworkProps,
     planned_cluster_network,
@@ -135,6 +136,8 @@ class EnvironmentConfig:
     database: DatabaseProps
     edge: EdgeProps
     alarms: AlarmsProps
+    #: What runs on the cluster: the services' images and sizes (charts/vision-to-code), per colour.
+    workloads: WorkloadsProps
     source: tuple[str, ...] = ()
 
     @property
@@ -174,7 +177,9 @@ def environment_spec() -> Table:
         "database": props_spec(DatabaseProps, fixed={"name", "network"}),
         "edge": props_spec(EdgeProps, fixed={"name", "network"}),
         "alarms": props_spec(AlarmsProps, fixed={"name", "targets"}),
-    }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms"}))
+        "workloads": props_spec(WorkloadsProps),
+    }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms",
+                  "workloads"}))
 
 
 _SPEC = environment_spec()
@@ -368,6 +373,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
             # The alarms size their thresholds on the database's class: an unknown class is reported once, there.
             problems[reported:] = [p for p in problems[reported:] if p.path != "alarms.targets.db_instance_class"]
 
+    workloads = props("workloads", WorkloadsProps, {})
     if eks is not None and (account_id is not None or partition_of(region)):
         # The shape, session ARNs and repeats are the construct's own checks, reported above; here only what the
         # environment knows: the account and the partition.
@@ -398,7 +404,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         return None, problems
     return EnvironmentConfig(name=name, tier=tier, region=region, account_id=account_id, state=state,
                              tags=MappingProxyType(tags), network=network, eks=eks, database=database, edge=edge,
-                             alarms=alarms, source=source), []
+                             alarms=alarms, workloads=workloads, source=source), []
 
 
 _NODE_GROUP = _SPEC.fields["eks"].fields["node_groups"].value  # type: ignore[union-attr]

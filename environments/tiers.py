@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from vtc_constructs import ADDONS, CONTROL_PLANE_LOG_TYPES, NatStrategy
+from vtc_constructs import ADDONS, CONTROL_PLANE_LOG_TYPES, SEED_REPLICA_RANGES, NatStrategy
 from vtc_constructs.errors import Problem
 
 from .schema import shown
@@ -127,6 +127,14 @@ GUARDS: tuple[Guard, ...] = (
           "at least 90 days", "keep load balancer access logs at least 90 days"),
     Guard("edge.waf_log_retention_days", lambda e: e.edge.waf_log_retention_days, _at_least, 365,
           "at least 365 days", "keep WAF logs at least a year"),
+    # The seed's replica ranges (business 3-10, core 5-15, swarm 3-20, development 3-10) are production's floor.
+    *(Guard(f"workloads.services.{service}.{bound}_replicas",
+            lambda e, service=service, bound=bound: getattr(getattr(e.workloads.services, service),
+                                                            f"{bound}_replicas"),
+            _at_least, floor, f"at least {floor} (the seed's range for {service})",
+            f"scale {service} at least as the platform's design says ({low}-{high} replicas)")
+      for service, (low, high) in SEED_REPLICA_RANGES.items()
+      for bound, floor in (("min", low), ("max", high))),
 )
 
 

@@ -27,6 +27,10 @@ PRODUCTION_MINIMUM = {
     "edge.deletion_protection": ("deletion_protection = false", "true"),
     "edge.access_log_expiry_days": ("access_log_expiry_days = 30", "at least 90 days"),
     "edge.waf_log_retention_days": ("waf_log_retention_days = 180", "at least 365 days"),
+    # The seed's ranges, written out: business 3-10, core 5-15, swarm 3-20, development 3-10.
+    **{f"workloads.services.{service}.{bound}_replicas": (f"{bound}_replicas = {value - 1}", f"at least {value}")
+       for service, low, high in (("business", 3, 10), ("core", 5, 15), ("swarm", 3, 20), ("development", 3, 10))
+       for bound, value in (("min", low), ("max", high))},
 }
 
 
@@ -40,13 +44,15 @@ def test_each_production_minimum_holds_for_a_file_with_any_name(tmp_path, path):
     directory = env_dir(tmp_path)
     # The production environment is called "live" here: the guards must follow its tier, not its name.
     (directory / "production.toml").rename(directory / "live.toml")
-    table = path.split(".")[0]
+    table = path.rsplit(".", 1)[0] if path.startswith("workloads.") else path.split(".")[0]
     live = directory / "live.toml"
     text = live.read_text()
     # Into the file's own [table] where it has one, else a new [table] at its end.
     key = line.split(" = ")[0]
-    if f"\n{key} = " in text:  # the file sets it already: change that line
-        start = text.index(f"\n{key} = ") + 1
+    header = text.find(f"[{table}]\n")
+    after = max(header, 0)
+    if f"\n{key} = " in text[after:]:  # the file sets it already (in that table, if it has one): change that line
+        start = text.index(f"\n{key} = ", after) + 1
         live.write_text(text[:start] + line + text[text.index("\n", start):])
     elif f"[{table}]\n" in text:
         live.write_text(text.replace(f"[{table}]\n", f"[{table}]\n{line}\n"))
