@@ -1,0 +1,648 @@
+"""What a change to the synthesized stacks does, for a pull-request comment: ``python -m environments.diff_report``.
+
+    python -m environments.diff_report BEFORE AFTER [--format markdown|json] [--output FILE]
+
+Each side is a folder of synthesized output (a ``cdktf.out`` with ``stacks/<name>/cdk.tf.json``, or a ``snapshots/``
+folder of ``<stack>.json``) or ``--git REF``: that commit of this repository, synthesized into a temporary folder
+(a detached ``git worktree``, removed afterwards; its ``main.py`` run with this interpreter)::
+
+    python -m environments.diff_report --git origin/main snapshots        # the committed snapshots against main
+    python -m environments.diff_report --git HEAD~1 --git HEAD --format json
+
+Per stack it lists the resources added, removed, replaced and changed in place, each change with its attribute
+paths (``vpc_config.subnet_ids[1]``). What destroys or replaces a stateful or identity-bearing resource
+(:data:`STATEFUL_TYPES`: database, KMS key, log group, EKS cluster and node group, target group, load balancer,
+buckets) comes first, under **DANGER**, with the attribute that forces it and its value before and after. A
+resource removed and another of the same type added with the same name (or the same configuration) is a renamed
+construct ID: Terraform destroys the old one and creates the new one; it is flagged as a likely accidental
+replacement (keep the ID, or move the state with ``move_to``).
+
+This compares configurations, not a plan: it needs no credentials and no state and takes well under a second (see
+``benchmarks/diff_report.py``). What forces replacement comes from :data:`FORCES_REPLACEMENT`, a table of the
+arguments the provider marks ``ForceNew`` for the types this project uses (the provider's schema does not carry
+that flag; ``tests/test_diff_report.py`` checks every entry against ``terraform providers schema -json``). A
+replacement also reaches every resource whose forcing argument refers to a replaced one (a new KMS key replaces the
+database encrypted with it). Changes to arguments listed in a resource's ``lifecycle.ignore_changes`` are shown but
+never planned by Terraform.
+
+Exit status: 0 nothing dangerous, 2 a stateful or identity-bearing resource is destroyed or replaced (or a stack's
+state location changes), 1 a usage error (the message says what to give instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: The first line of the Markdown report: a workflow finds its previous comment by it and updates that one.
+MARKER = "<!-- vtc-diff-report -->"
+
+#: Resource types whose destruction or replacement loses data or an identity something else holds on to (an
+#: endpoint, a key that encrypts data, an ARN registered elsewhere, a name clients resolve).
+STATEFUL_TYPES: Mapping[str, str] = {
+    "aws_db_instance": "database: its data, endpoint and snapshots",
+    "aws_kms_key": "KMS key: whatever it encrypts is unreadable once it is deleted",
+    "aws_cloudwatch_log_group": "log group: its logs (flow, audit, database) are deleted with it",
+    "aws_eks_cluster": "EKS cluster: every workload, its endpoint and OIDC issuer",
+    "aws_eks_node_group": "node group: every pod on it is evicted",
+    "aws_lb_target_group": "target group: the workloads' TargetGroupBindings point at its ARN",
+    "aws_lb": "load balancer: its DNS name, which DNS records and clients resolve",
+    "aws_s3_bucket": "bucket: its objects (state, access logs)",
+    "aws_iam_openid_connect_provider": "OIDC provider: every IRSA role trusts its ARN",
+    "aws_sns_topic": "alarm topic: its subscriptions (confirmed e-mail endpoints) are lost",
+}
+
+#: Arguments whose change makes Terraform replace the resource (``ForceNew`` in the provider's schema), for
+#: hashicorp/aws 5.100.0. Paths are dotted; a nested block's argument is ``block.argument``.
+#: Ref: hashicorp/terraform-provider-aws v5.100.0, ``website/docs/r/<type>.html.markdown`` ("Changing this forces
+#: a new resource") and the ``ForceNew: true`` arguments in ``internal/service/<service>/<type>.go``.
+#: Deliberately absent: ``aws_db_instance.identifier`` (renamed in place since 5.0: hashicorp/terraform-provider-aws
+#: PR 32687; the endpoint changes, so it is in :data:`IDENTITY_IN_PLACE`), ``aws_db_instance.db_subnet_group_name``
+#: (ModifyDBInstance moves it), ``aws_cloudwatch_log_group.kms_key_id`` (associated and disassociated in place), an
+#: EKS cluster's ``encryption_config`` added where there was none (AssociateEncryptionConfig; changing its key or
+#: resources replaces the cluster).
+FORCES_REPLACEMENT: Mapping[str, tuple[str, ...]] = {
+    "aws_db_instance": ("availability_zone", "character_set_name", "custom_iam_instance_profile", "db_name",
+                        "engine", "kms_key_id", "nchar_character_set_name", "restore_to_point_in_time",
+                        "s3_import", "snapshot_identifier", "storage_encrypted", "timezone", "username"),
+    "aws_db_parameter_group": ("name", "name_prefix", "family", "description"),
+    "aws_db_subnet_group": ("name", "name_prefix"),
+    "aws_kms_key": ("customer_master_key_spec", "key_usage", "multi_region", "custom_key_store_id", "xks_key_id"),
+    "aws_kms_alias": ("name", "name_prefix"),
+    "aws_cloudwatch_log_group": ("name", "name_prefix", "log_group_class"),
+    "aws_eks_cluster": ("name", "role_arn", "vpc_config.subnet_ids", "vpc_config.security_group_ids",
+                        "encryption_config.provider.key_arn", "encryption_config.resources",
+                        "kubernetes_network_config.service_ipv4_cidr", "kubernetes_network_config.ip_family",
+                        "bootstrap_self_managed_addons", "access_config.bootstrap_cluster_creator_admin_permissions",
+                        "outpost_config"),
+    "aws_eks_node_group": ("cluster_name", "node_group_name", "node_group_name_prefix", "node_role_arn",
+                           "subnet_ids", "instance_types", "capacity_type", "ami_type", "disk_size",
+                           "remote_access", "launch_template.id", "launch_template.name"),
+    "aws_eks_addon": ("cluster_name", "addon_name"),
+    "aws_eks_access_entry": ("cluster_name", "principal_arn", "type"),
+    "aws_eks_access_policy_association": ("cluster_name", "principal_arn", "policy_arn", "access_scope"),
+    "aws_lb_target_group": ("name", "name_prefix", "port", "protocol", "protocol_version", "vpc_id", "target_type",
+                            "ip_address_type"),
+    "aws_lb": ("name", "name_prefix", "internal", "load_balancer_type", "customer_owned_ipv4_pool"),
+    "aws_s3_bucket": ("bucket", "bucket_prefix", "object_lock_enabled"),
+    "aws_iam_openid_connect_provider": ("url",),
+    "aws_iam_role": ("name", "name_prefix", "path"),
+    "aws_iam_policy": ("name", "name_prefix", "path"),
+    "aws_sns_topic": ("name", "name_prefix", "fifo_topic"),
+    "aws_security_group": ("name", "name_prefix", "description", "vpc_id"),
+    "aws_vpc": ("cidr_block", "instance_tenancy"),
+    "aws_subnet": ("vpc_id", "cidr_block", "availability_zone", "availability_zone_id"),
+    "aws_nat_gateway": ("allocation_id", "subnet_id", "connectivity_type"),
+    "aws_launch_template": ("name", "name_prefix"),
+    "aws_lambda_function": ("function_name",),
+    "aws_acm_certificate": ("domain_name", "subject_alternative_names", "key_algorithm"),
+    "aws_wafv2_web_acl": ("name", "scope"),
+    "aws_cloudwatch_metric_alarm": ("alarm_name",),
+    "aws_cloudwatch_composite_alarm": ("alarm_name",),
+    "aws_route53_record": ("zone_id",),
+    "aws_vpc_endpoint": ("vpc_id", "service_name", "vpc_endpoint_type"),
+}
+
+#: Arguments changed in place that still change an identity others hold: a renamed database gets a new endpoint.
+IDENTITY_IN_PLACE: Mapping[str, tuple[str, ...]] = {
+    "aws_db_instance": ("identifier",),
+}
+
+#: Arguments that name a resource: a removed and an added resource of one type sharing one is a renamed construct ID.
+NAME_ARGUMENTS = ("name", "identifier", "bucket", "function_name", "alarm_name", "dashboard_name", "node_group_name",
+                  "name_prefix", "node_group_name_prefix", "url", "cidr_block")
+
+_REFERENCE = re.compile(r"(?<![\w.])((?:data\.)?[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][A-Za-z0-9_-]*)")
+
+
+class UsageError(Exception):
+    """Bad arguments or an unreadable side: printed as ``error: ...`` with exit status 1."""
+
+
+# --- loading ---------------------------------------------------------------------------------------------------------
+
+def load_side(folder: Path) -> dict[str, dict]:
+    """The stacks of a synthesized folder, by name: ``stacks/<name>/cdk.tf.json`` (cdktf output) or ``<name>.json``
+    (the snapshots)."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder; give a cdktf output folder (stacks/<name>/cdk.tf.json), a "
+                         f"snapshots folder (<stack>.json) or --git REF")
+    stacks: dict[str, dict] = {}
+    if (folder / "stacks").is_dir():
+        files = {p.parent.name: p for p in sorted((folder / "stacks").glob("*/cdk.tf.json"))}
+    else:
+        files = {p.stem: p for p in sorted(folder.glob("*.json")) if p.name != "manifest.json"}
+    for name, path in files.items():
+        try:
+            stack = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"{path}: not readable Terraform JSON ({exc})") from exc
+        if not isinstance(stack, dict):
+            raise UsageError(f"{path}: not a Terraform JSON object")
+        stacks[name] = stack
+    if not stacks:
+        raise UsageError(f"{folder} holds no synthesized stack (neither stacks/<name>/cdk.tf.json nor <stack>.json); "
+                         f"run `python main.py --outdir {folder}` or give the snapshots/ folder")
+    return stacks
+
+
+def synthesize_ref(ref: str, repo: Path = REPO_ROOT) -> dict[str, dict]:
+    """Synthesize commit ``ref`` of ``repo``: a detached worktree in a temporary folder, its ``main.py`` run with
+    this interpreter (and this venv's node), then the worktree removed."""
+    check = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                           capture_output=True, text=True)
+    if check.returncode != 0:
+        raise UsageError(f"--git {ref}: not a commit of {repo} (try a branch, a tag or a hash; `git fetch` first "
+                         f"in a shallow CI checkout)")
+    commit = check.stdout.strip()
+    scratch = Path(tempfile.mkdtemp(prefix="vtc-diff-"))
+    tree, out = scratch / "tree", scratch / "out"
+    try:
+        subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(tree), commit],
+                       check=True, capture_output=True, text=True)
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        for variable in ("CDKTF_OUTDIR", "VTC_ENVIRONMENTS_DIR"):
+            env.pop(variable, None)
+        result = subprocess.run([sys.executable, "main.py", "--outdir", str(out)], cwd=tree, env=env,
+                                capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            raise UsageError(f"--git {ref}: synthesizing {commit[:12]} failed (exit {result.returncode}):\n"
+                             f"{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        return load_side(out)
+    except subprocess.CalledProcessError as exc:
+        raise UsageError(f"--git {ref}: git worktree add failed: {exc.stderr.strip()}") from exc
+    finally:
+        subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], capture_output=True)
+        subprocess.run(["git", "-C", str(repo), "worktree", "prune"], capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# --- comparing -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Change:
+    """One attribute path whose configured value differs; ``before``/``after`` are absent as ``None``."""
+    path: str
+    before: Any
+    after: Any
+    forces: bool = False        # this path forces replacement (or refers to something replaced)
+    ignored: bool = False       # under lifecycle.ignore_changes: Terraform will not act on it
+    via: str = ""               # the replaced resource a forcing reference points at
+
+    def as_json(self) -> dict:
+        data = {"path": self.path, "before": self.before, "after": self.after}
+        if self.forces:
+            data["forces_replacement"] = True
+        if self.ignored:
+            data["ignored_by_lifecycle"] = True
+        if self.via:
+            data["replaced_dependency"] = self.via
+        return data
+
+
+@dataclass
+class ResourceDiff:
+    address: str
+    type: str
+    action: str                  # added | removed | replaced | changed
+    path: str = ""               # the construct path (from cdktf's metadata)
+    changes: list[Change] = field(default_factory=list)
+    renamed_from: str = ""       # for an added resource that is probably a renamed removed one
+    renamed_to: str = ""
+    prevent_destroy: bool = False   # lifecycle.prevent_destroy (before): Terraform refuses a plan destroying it
+
+    @property
+    def stateful(self) -> bool:
+        return self.type in STATEFUL_TYPES
+
+    @property
+    def identity_change(self) -> list[Change]:
+        return [c for c in self.changes if c.path in IDENTITY_IN_PLACE.get(self.type, ()) and not c.ignored]
+
+    @property
+    def dangerous(self) -> bool:
+        if not self.stateful:
+            return False
+        return self.action in ("removed", "replaced") or bool(self.identity_change)
+
+    def as_json(self) -> dict:
+        data: dict[str, Any] = {"address": self.address, "type": self.type, "action": self.action,
+                                "construct_path": self.path, "stateful": self.stateful, "dangerous": self.dangerous}
+        if self.prevent_destroy:
+            data["prevent_destroy"] = True
+        if self.changes:
+            data["changes"] = [c.as_json() for c in self.changes]
+        if self.renamed_to:
+            data["likely_renamed_to"] = self.renamed_to
+        if self.renamed_from:
+            data["likely_renamed_from"] = self.renamed_from
+        return data
+
+
+@dataclass
+class StackDiff:
+    name: str
+    status: str = "changed"      # added | removed | changed
+    resources: list[ResourceDiff] = field(default_factory=list)
+    other: list[Change] = field(default_factory=list)   # variables, outputs, providers, backend, data sources
+    backend_changes: list[Change] = field(default_factory=list)
+
+    def of(self, action: str) -> list[ResourceDiff]:
+        return [r for r in self.resources if r.action == action]
+
+    @property
+    def danger(self) -> list[ResourceDiff]:
+        return [r for r in self.resources if r.dangerous]
+
+    @property
+    def renames(self) -> list[ResourceDiff]:
+        return [r for r in self.resources if r.renamed_to]
+
+    @property
+    def empty(self) -> bool:
+        return not self.resources and not self.other and not self.backend_changes
+
+    def as_json(self) -> dict:
+        return {"stack": self.name, "status": self.status,
+                "counts": {a: len(self.of(a)) for a in ("added", "removed", "replaced", "changed")},
+                "danger": [r.address for r in self.danger], "likely_renames": [
+                    {"removed": r.address, "added": r.renamed_to} for r in self.renames],
+                "backend_changes": [c.as_json() for c in self.backend_changes],
+                "resources": [r.as_json() for r in self.resources], "other": [c.as_json() for c in self.other]}
+
+
+def _diff_values(before: Any, after: Any, path: str = "") -> Iterator[Change]:
+    """Every leaf path where ``before`` and ``after`` differ (``//`` metadata keys skipped); lists of different
+    lengths are one change at the list's path."""
+    if before == after:
+        return
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(set(before) | set(after), key=str):
+            if key == "//":
+                continue
+            sub = f"{path}.{key}" if path else str(key)
+            yield from _diff_values(before.get(key), after.get(key), sub)
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for i, (b, a) in enumerate(zip(before, after)):
+            yield from _diff_values(b, a, f"{path}[{i}]")
+    else:
+        yield Change(path, before, after)
+
+
+def _bare(path: str) -> str:
+    """``vpc_config[0].subnet_ids[2]`` -> ``vpc_config.subnet_ids``."""
+    return re.sub(r"\[\d+\]", "", path)
+
+
+def _forcing(kind: str, path: str) -> bool:
+    bare = _bare(path)
+    for argument in FORCES_REPLACEMENT.get(kind, ()):
+        # the argument itself, something inside it, or a whole block holding it added or removed
+        if bare == argument or bare.startswith(argument + ".") or argument.startswith(bare + "."):
+            return True
+    return False
+
+
+def _ignored(config: Mapping, path: str) -> bool:
+    lifecycle = config.get("lifecycle") if isinstance(config, Mapping) else None
+    ignore = lifecycle.get("ignore_changes") if isinstance(lifecycle, Mapping) else None
+    if ignore == "all":
+        return not path.startswith("lifecycle") and path != "depends_on"
+    bare = _bare(path)
+    return any(bare == i or bare.startswith(f"{i}.") for i in ignore or ())
+
+
+def _references(value: Any) -> set[str]:
+    if isinstance(value, Mapping):
+        return set().union(*(_references(v) for k, v in value.items() if k != "//")) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_references(v) for v in value)) if value else set()
+    if isinstance(value, str) and "${" in value:
+        return {".".join(m.split(".")[:2]) for m in _REFERENCE.findall(value) if not m.startswith("data.")}
+    return set()
+
+
+def _resources(stack: Mapping) -> dict[str, tuple[str, Mapping]]:
+    found = {}
+    for kind, items in (stack.get("resource") or {}).items():
+        for name, config in (items or {}).items():
+            found[f"{kind}.{name}"] = (kind, config if isinstance(config, Mapping) else {})
+    return found
+
+
+def _construct_path(config: Mapping) -> str:
+    meta = config.get("//") if isinstance(config, Mapping) else None
+    return str(((meta or {}).get("metadata") or {}).get("path", "")) if isinstance(meta, Mapping) else ""
+
+
+def _name_of(config: Mapping) -> Any:
+    for argument in NAME_ARGUMENTS:
+        value = config.get(argument)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+            return argument, value
+    return None
+
+
+def _without_meta(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_meta(v) for k, v in value.items() if k != "//"}
+    if isinstance(value, list):
+        return [_without_meta(v) for v in value]
+    return value
+
+
+def _moved(stack: Mapping) -> dict[str, str]:
+    """``moved`` blocks (cdktf's ``move_to``): Terraform carries the state from ``from`` to ``to``."""
+    moves = stack.get("moved") or []
+    return {m["from"]: m["to"] for m in moves if isinstance(m, Mapping) and "from" in m and "to" in m}
+
+
+def compare_stack(name: str, before: Mapping | None, after: Mapping | None) -> StackDiff:
+    """What changes in stack ``name`` from ``before`` to ``after`` (either may be ``None``: stack added or
+    removed)."""
+    diff = StackDiff(name, "added" if before is None else "removed" if after is None else "changed")
+    old, new = _resources(before or {}), _resources(after or {})
+    moves = _moved(after or {})
+    renamed_old = {moves.get(a, a): v for a, v in old.items()}   # state moved by a moved block is the same resource
+    for address in sorted(set(renamed_old) - set(new)):
+        kind, config = renamed_old[address]
+        diff.resources.append(ResourceDiff(address, kind, "removed", _construct_path(config)))
+    for address in sorted(set(new) - set(renamed_old)):
+        kind, config = new[address]
+        diff.resources.append(ResourceDiff(address, kind, "added", _construct_path(config)))
+    changed: dict[str, ResourceDiff] = {}
+    for address in sorted(set(new) & set(renamed_old)):
+        kind, config = new[address]
+        changes = list(_diff_values(renamed_old[address][1], config))
+        if not changes:
+            continue
+        for change in changes:
+            change.ignored = _ignored(config, change.path)
+            change.forces = not change.ignored and _forcing(kind, change.path)
+        entry = ResourceDiff(address, kind, "replaced" if any(c.forces for c in changes) else "changed",
+                             _construct_path(config), changes)
+        changed[address] = entry
+        diff.resources.append(entry)
+    # A replacement (or a destroyed-and-created rename) reaches what refers to it through a forcing argument.
+    gone = {r.address for r in diff.resources if r.action in ("replaced", "removed", "added")}
+    while True:
+        grew = False
+        for address, (kind, config) in new.items():
+            if address in gone or address not in renamed_old:
+                continue
+            for argument in FORCES_REPLACEMENT.get(kind, ()):
+                top = argument.split(".")[0]
+                if top not in config or _ignored(config, top):
+                    continue
+                hit = sorted(_references(config[top]) & gone)
+                if not hit:
+                    continue
+                entry = changed.get(address)
+                if entry is None:
+                    entry = changed[address] = ResourceDiff(address, kind, "replaced", _construct_path(config))
+                    diff.resources.append(entry)
+                entry.action = "replaced"
+                entry.changes.append(Change(top, config[top], "(known after apply)", forces=True, via=hit[0]))
+                gone.add(address)
+                grew = True
+                break
+        if not grew:
+            break
+    for r in diff.resources:
+        if r.action in ("removed", "replaced"):
+            lifecycle = (renamed_old.get(r.address) or (None, {}))[1].get("lifecycle")
+            r.prevent_destroy = isinstance(lifecycle, Mapping) and lifecycle.get("prevent_destroy") is True
+    _pair_renames(diff, old, new)
+    for section in ("variable", "output", "provider", "data", "locals", "terraform", "moved", "import"):
+        for change in _diff_values((before or {}).get(section), (after or {}).get(section), section):
+            (diff.backend_changes if change.path.startswith("terraform.backend") else diff.other).append(change)
+    if after is None:
+        diff.other.clear()   # a removed stack: its resources say it all
+    order = {"removed": 0, "replaced": 1, "added": 2, "changed": 3}
+    diff.resources.sort(key=lambda r: (order[r.action], r.address))
+    return diff
+
+
+def _pair_renames(diff: StackDiff, old: Mapping, new: Mapping) -> None:
+    """Pair each removed resource with an added one of its type carrying the same name, or else the same
+    configuration: a renamed construct ID, which Terraform destroys and creates."""
+    added = [r for r in diff.resources if r.action == "added"]
+    for removed in (r for r in diff.resources if r.action == "removed"):
+        config = old[removed.address][1]
+        name, body = _name_of(config), _without_meta(config)
+        for candidate in added:
+            if candidate.type != removed.type or candidate.renamed_from:
+                continue
+            other = new[candidate.address][1]
+            if (name is not None and _name_of(other) == name) or _without_meta(other) == body:
+                removed.renamed_to, candidate.renamed_from = candidate.address, removed.address
+                break
+
+
+def compare(before: Mapping[str, Mapping], after: Mapping[str, Mapping]) -> list[StackDiff]:
+    return [compare_stack(name, before.get(name), after.get(name)) for name in sorted(set(before) | set(after))]
+
+
+def dangerous(diffs: Sequence[StackDiff]) -> bool:
+    return any(d.danger or d.backend_changes or (d.status == "removed" and d.resources) for d in diffs)
+
+
+def exit_status(diffs: Sequence[StackDiff]) -> int:
+    return 2 if dangerous(diffs) else 0
+
+
+# --- rendering -------------------------------------------------------------------------------------------------------
+
+def _show(value: Any, limit: int = 120) -> str:
+    text = "(absent)" if value is None else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _code(value: Any) -> str:
+    text = _show(value).replace("`", "'")
+    return f"`{text}`"
+
+
+def _danger_lines(stack: StackDiff) -> list[str]:
+    lines = []
+    for r in stack.danger:
+        where = f" ({r.path})" if r.path else ""
+        why = STATEFUL_TYPES[r.type]
+        if r.prevent_destroy:
+            why += " (`lifecycle.prevent_destroy` is set: `cdktf deploy` will refuse this plan until it is lifted)"
+        if r.action == "removed":
+            if r.renamed_to:
+                lines.append(f"- **DESTROYED** `{r.address}`{where} in **{stack.name}**: its construct ID looks "
+                             f"renamed to `{r.renamed_to}`, so Terraform destroys it and creates an empty one "
+                             f"(likely accidental: keep the old ID, or move the state with `move_to`). {why}.")
+            else:
+                lines.append(f"- **DESTROYED** `{r.address}`{where} in **{stack.name}**: removed from the "
+                             f"configuration. {why}.")
+        elif r.action == "replaced":
+            lines.append(f"- **REPLACED** `{r.address}`{where} in **{stack.name}** (destroyed and created again). "
+                         f"{why}. Forced by:")
+            for c in r.changes:
+                if c.forces:
+                    via = f" (refers to `{c.via}`, which is replaced)" if c.via else ""
+                    lines.append(f"  - `{c.path}`: {_code(c.before)} → {_code(c.after)}{via}")
+        else:
+            lines.append(f"- **IDENTITY CHANGE** `{r.address}`{where} in **{stack.name}** (in place, but what "
+                         f"clients know it by changes). {why}:")
+            for c in r.identity_change:
+                lines.append(f"  - `{c.path}`: {_code(c.before)} → {_code(c.after)}")
+    for c in stack.backend_changes:
+        lines.append(f"- **STATE LOCATION** of **{stack.name}** changes: `{c.path}`: {_code(c.before)} → "
+                     f"{_code(c.after)} (Terraform would start from an empty state and create everything again)")
+    if stack.status == "removed" and stack.resources:
+        lines.append(f"- **STACK REMOVED** **{stack.name}**: its {len(stack.resources)} resources are no longer "
+                     f"synthesized (destroy it deliberately, never by accident)")
+    return lines
+
+
+def render_markdown(diffs: Sequence[StackDiff], before_label: str, after_label: str,
+                    max_changes: int = 20) -> str:
+    out = [MARKER, f"## Infrastructure diff: `{before_label}` → `{after_label}`", ""]
+    danger = [line for d in diffs for line in _danger_lines(d)]
+    if danger:
+        out += ["### ⛔ DANGER: stateful or identity-bearing resources destroyed or replaced", "",
+                "Merging this destroys data or an identity others depend on. Make sure that is intended.", ""]
+        out += danger + [""]
+    renames = [(d.name, r) for d in diffs for r in d.renames if not r.dangerous]
+    if renames:
+        out += ["### ⚠️ Likely renamed construct IDs (destroyed and created, not moved)", ""]
+        out += [f"- **{name}**: `{r.address}` → `{r.renamed_to}`" for name, r in renames] + [""]
+    if all(d.empty for d in diffs):
+        out += ["No change to any stack's configuration.", ""]
+    summary = ["| stack | add | remove | replace | change in place | other |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for d in diffs:
+        summary.append(f"| {d.name}{'' if d.status == 'changed' else f' ({d.status})'} | {len(d.of('added'))} | "
+                       f"{len(d.of('removed'))} | {len(d.of('replaced'))} | {len(d.of('changed'))} | "
+                       f"{len(d.other) + len(d.backend_changes)} |")
+    out += summary + [""]
+    for d in diffs:
+        if d.empty:
+            continue
+        out += [f"<details><summary><b>{d.name}</b>: {len(d.resources)} resources, "
+                f"{len(d.other) + len(d.backend_changes)} other changes</summary>", ""]
+        for action, title in (("removed", "Removed (destroyed)"), ("replaced", "Replaced"), ("added", "Added"),
+                              ("changed", "Changed in place")):
+            items = d.of(action)
+            if not items:
+                continue
+            out += [f"**{title}**", ""]
+            for r in items:
+                note = f" ← likely renamed from `{r.renamed_from}`" if r.renamed_from else \
+                       f" → likely renamed to `{r.renamed_to}`" if r.renamed_to else ""
+                out.append(f"- `{r.address}`{note}")
+                for c in r.changes[:max_changes]:
+                    tag = " **(forces replacement)**" if c.forces else " (ignored: lifecycle.ignore_changes)" \
+                        if c.ignored else ""
+                    out.append(f"  - `{c.path}`: {_code(c.before)} → {_code(c.after)}{tag}")
+                if len(r.changes) > max_changes:
+                    out.append(f"  - … and {len(r.changes) - max_changes} more")
+            out.append("")
+        if d.other or d.backend_changes:
+            out += ["**Variables, outputs, providers, data sources, backend**", ""]
+            changes = d.backend_changes + d.other
+            out += [f"- `{c.path}`: {_code(c.before)} → {_code(c.after)}" for c in changes[:max_changes * 2]]
+            if len(changes) > max_changes * 2:
+                out.append(f"- … and {len(changes) - max_changes * 2} more")
+            out.append("")
+        out += ["</details>", ""]
+    verdict = "exit 2: dangerous changes above" if dangerous(diffs) else "exit 0: nothing stateful destroyed or replaced"
+    out.append(f"<sub>Configuration diff by `python -m environments.diff_report` ({verdict}). Replacement is read "
+               f"from the provider's ForceNew arguments; `cdktf diff` against the real state has the last word.</sub>")
+    return "\n".join(out) + "\n"
+
+
+def render_json(diffs: Sequence[StackDiff], before_label: str, after_label: str) -> str:
+    return json.dumps({"before": before_label, "after": after_label, "dangerous": dangerous(diffs),
+                       "exit_status": exit_status(diffs), "stacks": [d.as_json() for d in diffs]},
+                      indent=2, sort_keys=False, default=str) + "\n"
+
+
+# --- command line ----------------------------------------------------------------------------------------------------
+
+def _split_sides(argv: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """Pull the two sides out of ``argv``: a folder, or ``--git REF``/``--git=REF``; returns them and the rest."""
+    sides: list[tuple[str, str]] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--git":
+            if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+                raise UsageError("--git needs a ref (a branch, tag or commit of this repository)")
+            sides.append(("git", argv[i + 1]))
+            i += 2
+            continue
+        if arg.startswith("--git="):
+            sides.append(("git", arg.split("=", 1)[1]))
+        elif arg in ("--format", "--output", "-o"):
+            rest += argv[i:i + 2]
+            i += 2
+            continue
+        elif arg.startswith("-"):
+            rest.append(arg)
+        else:
+            sides.append(("folder", arg))
+        i += 1
+    return sides, rest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m environments.diff_report",
+                                     usage="%(prog)s BEFORE AFTER [--format markdown|json] [--output FILE]\n"
+                                           "  each side: a folder of synthesized output, or --git REF",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("--output", "-o", default=None, help="write the report here (default: standard output)")
+    if "-h" in argv or "--help" in argv:
+        parser.print_help()
+        return 0
+    try:
+        sides, rest = _split_sides(argv)
+        try:
+            args = parser.parse_args(rest)
+        except SystemExit as exc:   # argparse's own message is already printed
+            return 1 if exc.code else 0
+        if len(sides) != 2:
+            raise UsageError(f"give exactly two sides, BEFORE and AFTER (got {len(sides)}: "
+                             f"{' '.join(v for _, v in sides) or 'none'}); each a synthesized folder or --git REF")
+        started = time.perf_counter()
+        loaded, labels = [], []
+        for kind, value in sides:
+            loaded.append(synthesize_ref(value) if kind == "git" else load_side(Path(value)))
+            labels.append(value)
+        diffs = compare(loaded[0], loaded[1])
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    text = (render_json if args.format == "json" else render_markdown)(diffs, labels[0], labels[1])
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    print(f"[diff-report] {sum(len(d.resources) for d in diffs)} resources differ, "
+          f"{'DANGER' if dangerous(diffs) else 'nothing dangerous'} ({time.perf_counter() - started:.2f} s)",
+          file=sys.stderr)
+    return exit_status(diffs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
