@@ -1,0 +1,244 @@
+"""The diff report (environments/diff_report.py): crafted before/after pairs, the real snapshots, the command line,
+and its ForceNew table against the provider's real schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from environments import diff_report as dr
+from tooling import terraform
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = ROOT / "snapshots"
+
+
+def stack(**resources) -> dict:
+    """A minimal stack: ``stack(aws_kms_key={"key": {...}})``."""
+    return {"terraform": {"backend": {"s3": {"bucket": "state", "key": "s/terraform.tfstate"}}},
+            "resource": {kind: dict(items) for kind, items in resources.items()}}
+
+
+DB = {"identifier": "app-db", "engine": "postgres", "engine_version": "16.8", "instance_class": "db.t4g.large",
+      "storage_encrypted": True, "kms_key_id": "${aws_kms_key.key.arn}", "allocated_storage": 50,
+      "lifecycle": {"ignore_changes": ["engine_version"]}, "//": {"metadata": {"path": "s/Default/database/instance"}}}
+KEY = {"description": "db key", "enable_key_rotation": True}
+SG = {"name": "web", "vpc_id": "vpc-1", "description": "web"}
+
+
+def run(before: dict, after: dict) -> dr.StackDiff:
+    return dr.compare_stack("s", before, after)
+
+
+def only(diff: dr.StackDiff, action: str) -> dr.ResourceDiff:
+    found = diff.of(action)
+    assert len(found) == 1, [r.as_json() for r in diff.resources]
+    return found[0]
+
+
+def test_add():
+    diff = run(stack(aws_kms_key={"key": KEY}), stack(aws_kms_key={"key": KEY}, aws_security_group={"web": SG}))
+    assert only(diff, "added").address == "aws_security_group.web"
+    assert not diff.danger and dr.exit_status([diff]) == 0
+
+
+def test_remove_stateless_is_not_danger_but_stateful_is():
+    diff = run(stack(aws_security_group={"web": SG}), stack())
+    assert only(diff, "removed").address == "aws_security_group.web"
+    assert dr.exit_status([diff]) == 0
+    diff = run(stack(aws_db_instance={"db": DB}), stack())
+    assert [r.address for r in diff.danger] == ["aws_db_instance.db"]
+    assert dr.exit_status([diff]) == 2
+
+
+def test_in_place_change_lists_the_paths():
+    after = copy.deepcopy(DB)
+    after["instance_class"] = "db.r6g.large"
+    after["allocated_storage"] = 100
+    diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": after}))
+    changed = only(diff, "changed")
+    assert [(c.path, c.before, c.after, c.forces) for c in changed.changes] == [
+        ("allocated_storage", 50, 100, False), ("instance_class", "db.t4g.large", "db.r6g.large", False)]
+    assert dr.exit_status([diff]) == 0
+
+
+def test_nested_paths_and_ignore_changes():
+    before = {"name": "c", "role_arn": "r", "vpc_config": {"subnet_ids": ["a", "b"], "endpoint_private_access": True}}
+    after = copy.deepcopy(before)
+    after["vpc_config"]["endpoint_private_access"] = False
+    diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
+    assert [c.path for c in only(diff, "changed").changes] == ["vpc_config.endpoint_private_access"]
+    after["vpc_config"]["subnet_ids"][1] = "z"
+    diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
+    replaced = only(diff, "replaced")
+    assert [(c.path, c.forces) for c in replaced.changes] == [
+        ("vpc_config.endpoint_private_access", False), ("vpc_config.subnet_ids[1]", True)]
+    engine = copy.deepcopy(DB)
+    engine["engine_version"] = "17.2"
+    diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": engine}))
+    change = only(diff, "changed").changes[0]
+    assert change.ignored and not change.forces and dr.exit_status([diff]) == 0
+
+
+def test_database_replacement_is_danger_first_with_the_attribute():
+    after = copy.deepcopy(DB)
+    after["storage_encrypted"] = False
+    diffs = [run(stack(aws_db_instance={"db": DB}, aws_security_group={"web": SG}),
+                 stack(aws_db_instance={"db": after}, aws_security_group={"web": dict(SG, description="x")}))]
+    assert [r.address for r in diffs[0].danger] == ["aws_db_instance.db"]
+    assert dr.exit_status(diffs) == 2
+    text = dr.render_markdown(diffs, "main", "pr")
+    assert text.startswith(dr.MARKER + "\n")
+    danger = text.index("DANGER")
+    assert danger < text.index("| stack |") < text.index("aws_security_group.web")
+    assert "**REPLACED** `aws_db_instance.db` (s/Default/database/instance)" in text
+    assert "  - `storage_encrypted`: `true` → `false`" in text
+    report = json.loads(dr.render_json(diffs, "main", "pr"))
+    assert report["exit_status"] == 2 and report["stacks"][0]["danger"] == ["aws_db_instance.db"]
+
+
+def test_kms_key_deletion_and_what_it_replaces():
+    """Deleting the key destroys it; the database encrypted with it refers to it by a forcing argument, so a new key
+    (here: a renamed one) replaces the database too."""
+    diff = run(stack(aws_kms_key={"key": KEY}), stack())
+    assert only(diff, "removed").address == "aws_kms_key.key" and diff.danger
+    assert "**DESTROYED** `aws_kms_key.key`" in dr.render_markdown([diff], "a", "b")
+    db_after = dict(DB, kms_key_id="${aws_kms_key.key2.arn}")
+    diff = run(stack(aws_kms_key={"key": KEY}, aws_db_instance={"db": DB}),
+               stack(aws_kms_key={"key2": KEY}, aws_db_instance={"db": db_after}))
+    assert {r.address for r in diff.danger} == {"aws_kms_key.key", "aws_db_instance.db"}
+    # a key replaced through its own ForceNew argument reaches the database through the reference
+    diff = run(stack(aws_kms_key={"key": KEY}, aws_db_instance={"db": DB}),
+               stack(aws_kms_key={"key": dict(KEY, multi_region=True)}, aws_db_instance={"db": DB}))
+    database = next(r for r in diff.resources if r.address == "aws_db_instance.db")
+    assert database.action == "replaced" and database.changes[0].via == "aws_kms_key.key"
+
+
+def test_identifier_rename_is_an_identity_change_in_place():
+    diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": dict(DB, identifier="app-db-2")}))
+    assert only(diff, "changed").dangerous and dr.exit_status([diff]) == 2
+    assert "**IDENTITY CHANGE** `aws_db_instance.db`" in dr.render_markdown([diff], "a", "b")
+
+
+def test_renamed_construct_id_is_flagged():
+    diff = run(stack(aws_db_instance={"database_instance_D7FC2283": DB}),
+               stack(aws_db_instance={"db_instance_0A1B2C3D": DB}))
+    removed, added = only(diff, "removed"), only(diff, "added")
+    assert removed.renamed_to == added.address and added.renamed_from == removed.address
+    text = dr.render_markdown([diff], "a", "b")
+    assert "looks renamed to `aws_db_instance.db_instance_0A1B2C3D`" in text and "likely accidental" in text
+    # a stateless one is not DANGER, but still listed as a likely rename
+    diff = run(stack(aws_security_group={"a": SG}), stack(aws_security_group={"b": SG}))
+    assert not diff.danger and "Likely renamed construct IDs" in dr.render_markdown([diff], "a", "b")
+
+
+def test_moved_block_is_not_a_replacement():
+    after = stack(aws_db_instance={"db2": DB})
+    after["moved"] = [{"from": "aws_db_instance.db", "to": "aws_db_instance.db2"}]
+    diff = run(stack(aws_db_instance={"db": DB}), after)
+    assert not diff.resources and dr.exit_status([diff]) == 0
+
+
+def test_backend_change_and_removed_stack_are_danger():
+    moved_state = stack()
+    moved_state["terraform"]["backend"]["s3"]["key"] = "other"
+    assert dr.exit_status([run(stack(), moved_state)]) == 2
+    assert dr.exit_status([dr.compare_stack("s", stack(aws_security_group={"web": SG}), None)]) == 2
+
+
+# --- the real snapshots ----------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def real():
+    return dr.load_side(SNAPSHOTS)
+
+
+def test_real_snapshots_against_themselves(real):
+    assert set(real) == {"staging", "production"}
+    diffs = dr.compare(real, copy.deepcopy(real))
+    assert all(d.empty for d in diffs) and dr.exit_status(diffs) == 0
+    assert "No change to any stack's configuration." in dr.render_markdown(diffs, "a", "b")
+
+
+def test_real_snapshots_one_attribute_changed(real):
+    after = copy.deepcopy(real)
+    listener = next(iter(after["production"]["resource"]["aws_lb_listener"].items()))
+    target = after["production"]["resource"]["aws_lb_target_group"]
+    name = next(iter(target))
+    target[name]["deregistration_delay"] = "60"
+    diffs = dr.compare(real, after)
+    changed = [r for d in diffs for r in d.resources]
+    assert [(r.address, r.action, [c.path for c in r.changes]) for r in changed] == [
+        (f"aws_lb_target_group.{name}", "changed", ["deregistration_delay"])]
+    assert dr.exit_status(diffs) == 0 and listener
+    # and one that forces replacement of the production database: exactly that, first
+    db = next(iter(after["production"]["resource"]["aws_db_instance"].values()))
+    db["kms_key_id"] = "arn:aws:kms:eu-west-1:222222222222:key/other"
+    diffs = dr.compare(real, after)
+    assert [r.address for d in diffs for r in d.danger] == [f"aws_db_instance.{next(iter(real['production']['resource']['aws_db_instance']))}"]
+    assert dr.exit_status(diffs) == 2
+
+
+def test_cli_on_folders(tmp_path, real):
+    before, after = tmp_path / "before", tmp_path / "after"
+    stacks = after / "stacks" / "production"
+    stacks.mkdir(parents=True)
+    before.mkdir()
+    changed = copy.deepcopy(real["production"])
+    next(iter(changed["resource"]["aws_db_instance"].values()))["storage_encrypted"] = False
+    (before / "production.json").write_text(json.dumps(real["production"]))
+    (stacks / "cdk.tf.json").write_text(json.dumps(changed))
+    command = [sys.executable, "-m", "environments.diff_report"]
+    result = subprocess.run(command + [str(before), str(after)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout.startswith(dr.MARKER) and "`storage_encrypted`: `true` → `false`" in result.stdout
+    result = subprocess.run(command + [str(before), str(before), "--format", "json"], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and json.loads(result.stdout)["dangerous"] is False
+    for bad, message in ((["only-one"], "give exactly two sides"), ([str(tmp_path / "nope"), str(before)],
+                                                                      "is not a folder"),
+                         (["--git", "no-such-ref-xyz", str(before)], "not a commit"),
+                         ([str(tmp_path), str(before)], "holds no synthesized stack")):
+        result = subprocess.run(command + bad, cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 1 and message in result.stderr, (bad, result.stderr)
+
+
+# --- the ForceNew table against the provider's schema ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def provider_schema(tmp_path_factory):
+    work = tmp_path_factory.mktemp("schema")
+    (work / "main.tf.json").write_text(json.dumps(
+        {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}}}))
+    terraform.init(work, backend=False)
+    result = terraform.run(["providers", "schema", "-json"], work, timeout=300)
+    schemas = json.loads(result.stdout)["provider_schemas"]
+    return next(v for k, v in schemas.items() if k.endswith("hashicorp/aws"))["resource_schemas"]
+
+
+def _has_path(block: dict, path: str) -> bool:
+    head, _, rest = path.partition(".")
+    if head in block.get("attributes", {}):
+        return not rest
+    nested = block.get("block_types", {}).get(head)
+    if nested is None:
+        return False
+    return True if not rest else _has_path(nested["block"], rest)
+
+
+def test_forces_replacement_table_names_real_arguments(provider_schema):
+    missing = [f"{kind}.{path}" for table in (dr.FORCES_REPLACEMENT, dr.IDENTITY_IN_PLACE)
+               for kind, paths in table.items() for path in paths
+               if kind not in provider_schema or not _has_path(provider_schema[kind]["block"], path)]
+    assert not missing, f"not in hashicorp/aws 5.100.0's schema: {missing}"
+    assert set(dr.STATEFUL_TYPES) <= set(provider_schema)
+
+
+def test_every_stateful_type_the_stacks_use_has_forcing_arguments(real):
+    used = {kind for s in real.values() for kind in s.get("resource", {})}
+    assert {k for k in dr.STATEFUL_TYPES if k in used} <= set(dr.FORCES_REPLACEMENT) | {"aws_kms_key"}
