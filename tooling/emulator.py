@@ -149,7 +149,7 @@ def explain(skipped: list[str]) -> list[str]:
     """One line per entry of the override: what it turns off or masks, and why."""
     lines = [f"not deployed: {address}: {UNSUPPORTED[address.split('.')[0]]}" for address in skipped]
     lines += [f"masked: {m.resource_type}.{'/'.join(m.attributes)}"
-              f"{f' (rules with {m.only_with})' if m.only_with else ''}: {m.why}" for m in MASKS]
+              f"{f' (where {m.only_with} is set)' if m.only_with else ''}: {m.why}" for m in MASKS]
     lines += [f"left out: {kind}.{attribute}: {why}" for kind, attributes in SLOW_IN_THE_EMULATOR.items()
               for attribute, why in attributes.items()]
     return lines
