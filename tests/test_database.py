@@ -10,6 +10,7 @@ import sys
 import zipfile
 
 import pytest
+from cdktf import TerraformOutput
 
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth
 from vtc_constructs import ConfigError, DatabaseNetwork, DatabaseProps, Network, NetworkProps, PgvectorDatabase
@@ -235,8 +236,27 @@ def test_typed_outputs():
     synth(build_in)
     db = captured["db"]
     assert db.db_port == 5432 and db.db_name == "vtc"
-    for attribute in ("db_instance_id", "db_endpoint_address", "db_master_secret_arn", "db_security_group_id"):
+    for attribute in ("db_instance_id", "db_endpoint_address", "db_master_secret_arn", "db_security_group_id",
+                      "db_resource_id"):
         assert "${TfToken[" in getattr(db, attribute), attribute
+    assert db.db_app_role == "vtc_app"
+
+
+def test_the_connect_arn_names_the_resource_id_and_the_user():
+    captured = {}
+
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        db = PgvectorDatabase(scope, "database", dataclasses.replace(
+            PROPS, app_role="svc_app", network=network.database_network(CLIENTS)))
+        captured["arns"] = (db.db_connect_arn(), db.db_connect_arn("reader"))
+        TerraformOutput(scope, "arns", value=list(captured["arns"]))
+
+    tf = synth(build_in)
+    resource_id = ref(tf, "aws_db_instance", "database/instance", "resource_id")[2:-1]
+    prefix = ("arn:${data.aws_partition.account-partition.partition}:rds-db:${data.aws_region.account-region.name}:"
+              "${data.aws_caller_identity.account-caller.account_id}:dbuser:${" + resource_id + "}/")
+    assert tf["output"]["arns"]["value"] == [prefix + "svc_app", prefix + "reader"]
 
 
 # --- validation: every branch ---------------------------------------------------------------------------------------

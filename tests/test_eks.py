@@ -207,6 +207,8 @@ def test_every_addon_is_installed_pinned_where_asked_with_its_role(tf):
     ("vpc-cni-role", "kube-system", "aws-node"),
     ("ebs-csi-role", "kube-system", "ebs-csi-controller-sa"),
     ("cloudwatch-role", "amazon-cloudwatch", "cloudwatch-agent"),
+    ("adot-collector-role", "opentelemetry", "otel-collector"),
+    ("fluent-bit-role", "logging", "fluent-bit"),
 ])
 def test_irsa_roles_trust_exactly_one_service_account(tf, role, namespace, account):
     (trust,) = statements(tf, f"{role}-assume")
@@ -291,13 +293,136 @@ def test_external_secrets_reads_only_this_environments_secrets(tf):
     assert all(a.startswith("secretsmanager:") and not a.startswith("secretsmanager:Put") for a in read["actions"])
 
 
+ACCOUNT = ("arn:${data.aws_partition.account-partition.partition}:{service}:${data.aws_region.account-region.name}:"
+           "${data.aws_caller_identity.account-caller.account_id}:")
+
+
+def arn(service: str, resource: str) -> str:
+    return ACCOUNT.replace("{service}", service) + resource
+
+
+def test_external_secrets_reads_exactly_the_prefix_and_nothing_else(tf):
+    (read,) = statements(tf, "external-secrets-role-policy-document")
+    assert read == {"sid": "ReadThisEnvironmentsSecrets", "resources": [arn("secretsmanager", "secret:vtc-test/*")],
+                    "actions": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
+                                "secretsmanager:ListSecretVersionIds"]}
+    other, _ = build(dataclasses.replace(PROPS, secrets_prefix="platform/vtc-test/"))
+    (read,) = statements(other, "external-secrets-role-policy-document")
+    assert read["resources"] == [arn("secretsmanager", "secret:platform/vtc-test/*")]
+    # Without the final "/", "vtc-test" would match another environment's "vtc-test-2/..." secrets.
+    assert_one_problem(dataclasses.replace(PROPS, secrets_prefix="vtc-test").validate(),
+                       r"^secrets_prefix: invalid value \(got 'vtc-test'\); allowed: .* ending with '/'; fix: use e\.g\. "
+                       r"'my-service/': without the final '/'")
+
+
+# --- issue 14: the add-ons' roles, container logs ---------------------------------------------------------------------
+
+def test_the_collector_may_only_send_traces_to_xray(tf):
+    (send,) = statements(tf, "adot-collector-role-policy-document")
+    assert send == {"sid": "SendTracesToXRay", "resources": ["*"],
+                    "actions": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                                "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries"]}
+    role = by_path(tf, "aws_iam_role", "adot-collector-role")
+    assert role["name_prefix"] == "vtc-test-adot-collector-role-"
+    attachment = by_path(tf, "aws_iam_role_policy_attachment", "adot-collector-role-policy-attachment")
+    assert attachment == {**attachment, "role": ref(tf, "aws_iam_role", "adot-collector-role", "name"),
+                          "policy_arn": ref(tf, "aws_iam_policy", "adot-collector-role-policy", "arn")}
+    # No managed policy: the collector gets these five actions and nothing else.
+    assert [a["policy_arn"] for a in resources(tf, "aws_iam_role_policy_attachment").values()
+            if a["role"] == attachment["role"]] == [attachment["policy_arn"]]
+
+
+def test_container_log_groups_are_terraforms_encrypted_with_their_own_key_and_kept_as_long_as_the_control_plane(tf):
+    key = ref(tf, "aws_kms_key", "container-logs-key", "arn")
+    for kind in ("application", "add-ons"):
+        group = by_path(tf, "aws_cloudwatch_log_group", f"container-log-group-{kind}")
+        assert (group["name"], group["kms_key_id"], group["retention_in_days"]) == (
+            f"/aws/eks/vtc-test/containers/{kind}", key, 365)
+    assert by_path(tf, "aws_kms_key", "container-logs-key")["enable_key_rotation"] is True
+    assert by_path(tf, "aws_kms_alias", "container-logs-key-alias")["name"] == "alias/vtc-test-eks-containers"
+    by_sid = {s["sid"]: s for s in statements(tf, "container-logs-key-policy")}
+    assert set(by_sid) == {"AccountAdministration", "CloudWatchLogsThisLogGroup"}
+    logs = by_sid["CloudWatchLogsThisLogGroup"]
+    assert logs["principals"] == [{"type": "Service", "identifiers": ["logs.${data.aws_region.account-region.name}"
+                                                                     ".amazonaws.com"]}]
+    assert logs["condition"] == [{"test": "ArnEquals", "variable": "kms:EncryptionContext:aws:logs:arn", "values": [
+        arn("logs", "log-group:/aws/eks/vtc-test/containers/application"),
+        arn("logs", "log-group:/aws/eks/vtc-test/containers/add-ons")]}]
+    # The secrets key stays the control plane's alone.
+    (control_plane,) = [s for s in statements(tf, "key-policy") if s["sid"] == "CloudWatchLogsThisLogGroup"]
+    assert control_plane["condition"][0]["values"] == [arn("logs", "log-group:/aws/eks/vtc-test/cluster")]
+
+
+def test_container_log_retention_comes_from_props():
+    changed, _ = build(dataclasses.replace(PROPS, log_retention_days=90, container_log_retention_days=30))
+    assert by_path(changed, "aws_cloudwatch_log_group", "log-group")["retention_in_days"] == 90
+    for kind in ("application", "add-ons"):
+        assert by_path(changed, "aws_cloudwatch_log_group", f"container-log-group-{kind}")["retention_in_days"] == 30
+    default, _ = build(dataclasses.replace(PROPS, log_retention_days=90))
+    assert by_path(default, "aws_cloudwatch_log_group", "container-log-group-application")["retention_in_days"] == 90
+
+
+def test_fluent_bit_may_only_write_streams_of_the_container_log_groups(tf):
+    by_sid = {s["sid"]: s for s in statements(tf, "fluent-bit-role-policy-document")}
+    assert by_sid == {
+        "StreamsOfTheContainerLogGroups": {
+            "sid": "StreamsOfTheContainerLogGroups", "actions": ["logs:CreateLogStream", "logs:DescribeLogStreams"],
+            "resources": [arn("logs", "log-group:/aws/eks/vtc-test/containers/application:*"),
+                          arn("logs", "log-group:/aws/eks/vtc-test/containers/add-ons:*")]},
+        "WriteToTheContainerLogGroups": {
+            "sid": "WriteToTheContainerLogGroups", "actions": ["logs:PutLogEvents"],
+            "resources": [arn("logs", "log-group:/aws/eks/vtc-test/containers/application:log-stream:*"),
+                          arn("logs", "log-group:/aws/eks/vtc-test/containers/add-ons:log-stream:*")]}}
+    # It creates no log group (so none escapes Terraform's key and retention) and changes none.
+    every_action = {a for s in by_sid.values() for a in s["actions"]}
+    assert not every_action & {"logs:CreateLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+                               "logs:AssociateKmsKey", "logs:DisassociateKmsKey"}
+
+
+def test_an_irsa_role_may_trust_several_service_accounts_of_one_namespace_and_no_other():
+    captured = {}
+
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        eks = EksCluster(scope, "eks", dataclasses.replace(PROPS, network=network.cluster_network()))
+        eks.irsa_role("two-role", "apps", ("a", "b"))
+        with pytest.raises(ValueError, match=r"give each service account once, at least one \(got \['a', 'a'\]\)"):
+            eks.irsa_role("twice-role", "apps", ("a", "a"))
+        with pytest.raises(ValueError, match=r"at least one"):
+            eks.irsa_role("none-role", "apps", ())
+        captured["eks"] = eks
+
+    tf = synth(build_in)
+    (trust,) = statements(tf, "two-role-assume")
+    issuer = "${replace(" + ref(tf, "aws_iam_openid_connect_provider", "oidc-provider", "url")[2:-1] + \
+        ', "https://", "")}'
+    assert trust["condition"] == [
+        {"test": "StringEquals", "variable": f"{issuer}:sub",
+         "values": ["system:serviceaccount:apps:a", "system:serviceaccount:apps:b"]},
+        {"test": "StringEquals", "variable": f"{issuer}:aud", "values": ["sts.amazonaws.com"]}]
+    assert "two-role-policy" not in str([r["//"]["metadata"]["path"] for r in resources(tf, "aws_iam_policy").values()])
+
+
+def test_the_add_on_service_accounts_are_those_the_workloads_expect():
+    from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
+    from vtc_constructs.workloads import WorkloadsProps
+
+    assert ADOT_COLLECTOR_SERVICE_ACCOUNT == ("opentelemetry", "otel-collector")
+    assert FLUENT_BIT_SERVICE_ACCOUNT == ("logging", "fluent-bit")
+    defaults = {f.name: f.default for f in dataclasses.fields(WorkloadsProps)}
+    assert (defaults["collector_namespace"], defaults["collector_release"]) == ADOT_COLLECTOR_SERVICE_ACCOUNT
+
+
 def test_typed_outputs():
     _, eks = build()
     for attribute in ("cluster_name", "cluster_endpoint", "cluster_certificate_authority_data",
                       "cluster_oidc_issuer_url", "oidc_provider_arn", "node_security_group_id", "node_role_arn",
                       "cluster_security_group_id", "load_balancer_controller_role_arn",
-                      "cluster_autoscaler_role_arn", "external_secrets_role_arn", "cluster_arn"):
+                      "cluster_autoscaler_role_arn", "external_secrets_role_arn", "cluster_arn",
+                      "adot_collector_role_arn", "fluent_bit_role_arn", "container_log_key_arn"):
         assert isinstance(getattr(eks, attribute), str) and "${TfToken[" in getattr(eks, attribute), attribute
+    assert set(eks.container_log_group_names) == {"application", "add-ons"}
+    assert all("${TfToken[" in name for name in eks.container_log_group_names.values())
 
 
 # --- validation: every branch ------------------------------------------------------------------------------------------
@@ -401,6 +526,11 @@ def test_valid_props_have_no_problem():
     (dataclasses.replace(PROPS, addon_versions=["vpc-cni"]), r"^addon_versions: not a table \(got \['vpc-cni'\]\)"),
     (dataclasses.replace(PROPS, log_retention_days=365.0), r"^log_retention_days: invalid value \(got 365\.0\)"),
     (dataclasses.replace(PROPS, secrets_prefix="my prefix"), r"^secrets_prefix: invalid value \(got 'my prefix'\)"),
+    (dataclasses.replace(PROPS, container_log_retention_days=100),
+     r"^container_log_retention_days: invalid value \(got 100\); allowed: one of CloudWatch's retention values "
+     r"\[1, 3, 5, .*\]; fix: pick the nearest allowed value, or leave it out"),
+    (dataclasses.replace(PROPS, container_log_retention_days=True),
+     r"^container_log_retention_days: invalid value \(got True\)"),
     (dataclasses.replace(PROPS, control_plane_log_types=("api", "api")),
      r"^control_plane_log_types: invalid value \(got \['api', 'api'\]\)"),
 ])

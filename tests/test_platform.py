@@ -120,3 +120,81 @@ def test_a_dict_instead_of_props_is_a_type_error_that_says_how_to_build_them():
     with pytest.raises(TypeError, match=r"^VisionToCodePlatform\(scope, id, props\): props must be a "
                                         r"vtc_constructs\.PlatformProps \(got dict\); build it from the dict"):
         synth(lambda stack: VisionToCodePlatform(stack, "platform", {"name": "x"}))  # type: ignore[arg-type]
+
+
+# --- issue 14 item 4: the services' role -------------------------------------------------------------------------------
+
+SUBJECTS = ["system:serviceaccount:vision-to-code:vtc-blue-business", "system:serviceaccount:vision-to-code:vtc-blue-core",
+            "system:serviceaccount:vision-to-code:vtc-blue-swarm",
+            "system:serviceaccount:vision-to-code:vtc-blue-development",
+            "system:serviceaccount:vision-to-code:vtc-green-business",
+            "system:serviceaccount:vision-to-code:vtc-green-core",
+            "system:serviceaccount:vision-to-code:vtc-green-swarm",
+            "system:serviceaccount:vision-to-code:vtc-green-development"]
+
+
+def test_the_services_role_trusts_exactly_the_eight_service_accounts_of_both_colours(tf):
+    (trust,) = by_path(tf, "aws_iam_policy_document", "platform/eks/services-role-assume", data=True)["statement"]
+    provider = ref(tf, "aws_iam_openid_connect_provider", "platform/eks/oidc-provider", "url")[2:-1]
+    issuer = "${replace(" + provider + ', "https://", "")}'
+    assert trust == {
+        "actions": ["sts:AssumeRoleWithWebIdentity"],
+        "principals": [{"type": "Federated",
+                        "identifiers": [ref(tf, "aws_iam_openid_connect_provider", "platform/eks/oidc-provider",
+                                            "arn")]}],
+        "condition": [{"test": "StringEquals", "variable": f"{issuer}:sub", "values": SUBJECTS},
+                      {"test": "StringEquals", "variable": f"{issuer}:aud", "values": ["sts.amazonaws.com"]}]}
+
+
+def test_the_services_role_may_only_connect_to_the_database_as_the_application_role(tf):
+    (connect,) = by_path(tf, "aws_iam_policy_document", "platform/eks/services-role-policy-document",
+                         data=True)["statement"]
+    resource_id = ref(tf, "aws_db_instance", "platform/database/instance", "resource_id")
+    assert connect == {
+        "sid": "ConnectToTheDatabaseAsTheApplicationRole", "actions": ["rds-db:connect"],
+        "resources": ["arn:${data.aws_partition.account-partition.partition}:rds-db:"
+                      "${data.aws_region.account-region.name}:${data.aws_caller_identity.account-caller.account_id}:"
+                      f"dbuser:{resource_id}/vtc_app"]}
+    role = by_path(tf, "aws_iam_role", "platform/eks/services-role")
+    assert role["name_prefix"] == "acme-prod-services-role-"
+    attachments = [a for a in resources(tf, "aws_iam_role_policy_attachment").values()
+                   if a["role"] == ref(tf, "aws_iam_role", "platform/eks/services-role", "name")]
+    assert [a["policy_arn"] for a in attachments] == [ref(tf, "aws_iam_policy", "platform/eks/services-role-policy",
+                                                          "arn")]
+
+
+def test_the_services_namespace_and_app_role_come_from_props():
+    tf = synth(lambda stack: VisionToCodePlatform(stack, "platform", props(
+        workloads_namespace="apps", database=DatabaseProps(engine_version="16.8", app_role="svc"))))
+    (trust,) = by_path(tf, "aws_iam_policy_document", "platform/eks/services-role-assume", data=True)["statement"]
+    assert trust["condition"][0]["values"] == [s.replace(":vision-to-code:", ":apps:") for s in SUBJECTS]
+    (connect,) = by_path(tf, "aws_iam_policy_document", "platform/eks/services-role-policy-document",
+                         data=True)["statement"]
+    assert connect["resources"][0].endswith("}/svc")
+
+
+def test_the_trusted_service_accounts_are_those_the_chart_creates():
+    from vtc_constructs.platform import service_account_names
+    from vtc_constructs.workloads import ImageTags, WorkloadsProps
+
+    workloads = WorkloadsProps(image_repository="111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc",
+                               image_tags=ImageTags(blue="1.0.0", green="1.0.1"))
+    assert list(workloads.service_account_subjects()) == SUBJECTS
+    assert [f"system:serviceaccount:vision-to-code:{a}" for a in service_account_names()] == SUBJECTS
+
+
+def test_the_services_role_arn_is_a_typed_output():
+    captured = {}
+    synth(lambda stack: captured.setdefault("p", VisionToCodePlatform(stack, "platform", props())))
+    assert "${TfToken[" in captured["p"].services_role_arn
+
+
+def test_a_bad_workloads_namespace_is_refused_with_the_other_problems():
+    with pytest.raises(ConfigError) as raised:
+        synth(lambda stack: VisionToCodePlatform(stack, "platform", props(workloads_namespace="Vision_To_Code",
+                                                                          alarms=AlarmsProps())))
+    found = sorted(str(p) for p in raised.value.problems)
+    assert len(found) == 2, found
+    assert re.match(r"^platform\.alarms\.page_email_endpoints: nobody is paged", found[0])
+    assert re.match(r"^platform\.workloads_namespace: invalid value \(got 'Vision_To_Code'\); allowed: a DNS label"
+                    r".*; fix: give the services' namespace", found[1])

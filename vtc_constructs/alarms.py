@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Union
 
-from cdktf import Fn, Op, Token
+from cdktf import Fn, Op, Precondition, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
@@ -46,6 +46,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
+from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret_version import DataAwsSecretsmanagerSecretVersion
+from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -202,8 +204,19 @@ class AlarmsProps:
     :param targets: :class:`AlarmTargets`. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param thresholds: default: :class:`AlarmThresholds` defaults (production SLOs).
     :param page_email_endpoints: default: none. E-mail addresses subscribed to the paging topic.
-    :param page_https_endpoints: default: none. HTTPS endpoints (a PagerDuty or Opsgenie integration URL)
-        subscribed to the paging topic.
+    :param page_https_endpoints: default: none. HTTPS endpoints subscribed to the paging topic, as literal URLs:
+        only for URLs that hold no secret. A PagerDuty integration URL carries its integration key, and a literal
+        is written into the environment file and the synthesized JSON: PagerDuty URLs are refused here, give the
+        name of a parameter or secret that holds one instead (below).
+    :param pagerduty_ssm_parameter_names: default: none. Names of SSM Parameter Store parameters (``SecureString``,
+        e.g. ``/vtc-production/alarms/pagerduty-url``) whose value is an HTTPS integration URL (PagerDuty's
+        "Amazon CloudWatch" integration, or any HTTPS receiver): each becomes an HTTPS subscription of the paging
+        topic, the URL read at plan time (``data "aws_ssm_parameter"``, decrypted) and checked to start with
+        ``https://`` before anything is applied. The configuration holds only the name; the URL reaches the
+        Terraform state (the subscription's endpoint, marked sensitive), which is encrypted.
+    :param pagerduty_secret_names: default: none. Names (not ARNs) of Secrets Manager secrets whose value
+        (``SecretString``, the URL alone, not JSON) is an HTTPS integration URL; read at plan time
+        (``data "aws_secretsmanager_secret_version"``, the current version) and used like the parameters above.
     :param notify_email_endpoints: default: none. E-mail addresses subscribed to the ticket topic.
     """
 
@@ -212,10 +225,13 @@ class AlarmsProps:
     thresholds: AlarmThresholds = AlarmThresholds()
     page_email_endpoints: tuple[str, ...] = ()
     page_https_endpoints: tuple[str, ...] = ()
+    pagerduty_ssm_parameter_names: tuple[str, ...] = ()
+    pagerduty_secret_names: tuple[str, ...] = ()
     notify_email_endpoints: tuple[str, ...] = ()
 
     def __post_init__(self):
-        coerce_fields(self, tuples=("page_email_endpoints", "page_https_endpoints", "notify_email_endpoints"))
+        coerce_fields(self, tuples=("page_email_endpoints", "page_https_endpoints", "pagerduty_ssm_parameter_names",
+                                    "pagerduty_secret_names", "notify_email_endpoints"))
 
     def validate(self) -> list[Problem]:
         problems = []
@@ -229,6 +245,11 @@ class AlarmsProps:
         for field in ("page_email_endpoints", "page_https_endpoints", "notify_email_endpoints"):
             if not isinstance(getattr(self, field), tuple):
                 problems.append(not_a_list(field, getattr(self, field), "strings", "('oncall@example.com',)"))
+        for field, example in (("pagerduty_ssm_parameter_names", "('/vtc-production/alarms/pagerduty-url',)"),
+                               ("pagerduty_secret_names", "('vtc-production/alarms/pagerduty-url',)")):
+            if not isinstance(getattr(self, field), tuple):
+                problems.append(not_a_list(field, getattr(self, field), "names", example))
+        problems += _pagerduty_name_problems(self.pagerduty_ssm_parameter_names, self.pagerduty_secret_names)
         for field in ("page_email_endpoints", "notify_email_endpoints"):
             for i, address in enumerate(_items(getattr(self, field))):
                 if not isinstance(address, str) or not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", address):
@@ -237,9 +258,17 @@ class AlarmsProps:
             if not isinstance(url, str) or not re.match(r"^https://[^\s/]+/\S*$", url):
                 problems.append(Problem(f"page_https_endpoints[{i}]", url, "an https:// URL",
                                         "paste the integration's HTTPS URL"))
-        if not (_items(self.page_email_endpoints) or _items(self.page_https_endpoints)):
-            problems.append(Problem("page_email_endpoints", [], "at least one paging subscription (e-mail or "
-                                    "HTTPS)", "subscribe the on-call rota: alarms nobody receives are wishes",
+            elif re.match(r"^https://([^/]*\.)?pagerduty\.com(:\d+)?/", url, re.IGNORECASE):
+                # The value is not repeated: it holds the integration key.
+                problems.append(Problem(f"page_https_endpoints[{i}]", "<a PagerDuty URL, not repeated here>",
+                                        "an HTTPS URL that holds no secret", "store the URL as a SecureString "
+                                        "parameter in SSM (or a secret in Secrets Manager), give its name in "
+                                        "pagerduty_ssm_parameter_names (or pagerduty_secret_names), and revoke "
+                                        "this integration key: it has been written down", "secret URL"))
+        if not (_items(self.page_email_endpoints) or _items(self.page_https_endpoints)
+                or _items(self.pagerduty_ssm_parameter_names) or _items(self.pagerduty_secret_names)):
+            problems.append(Problem("page_email_endpoints", [], "at least one paging subscription (e-mail, "
+                                    "HTTPS or PagerDuty)", "subscribe the on-call rota: alarms nobody receives are wishes",
                                     "nobody is paged"))
         if isinstance(self.targets, AlarmTargets):
             problems += [p.prefixed("targets") for p in self.targets.validate()]
@@ -248,6 +277,42 @@ class AlarmsProps:
                                     "constructs' typed outputs: AlarmTargets(alb_arn_suffix=edge.alb.arn_suffix, ...)",
                                     "not an AlarmTargets"))
         return problems
+
+
+#: SSM parameter names: letters, digits and ``_.-/``, at most 2048 characters, not starting with ``aws`` or ``ssm``
+#: (reserved), a path's levels separated by single ``/`` (at most 15 levels).
+#: Ref: https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html
+_SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
+#: Secrets Manager names: 1-512 of letters, digits and ``/_+=.@-``.
+#: Ref: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+
+
+def _pagerduty_name_problems(parameters, secrets) -> list[Problem]:
+    """Every problem with the names of the parameters and secrets that hold paging URLs. A value that looks like a
+    URL is never repeated in the problem: it would be the secret itself."""
+    problems = []
+    for field, names, pattern, allowed in (
+            ("pagerduty_ssm_parameter_names", _items(parameters), _SSM_NAME,
+             "an SSM parameter name (letters, digits, _ . - and / between path levels, at most 2048 characters, "
+             "not starting with 'aws' or 'ssm')"),
+            ("pagerduty_secret_names", _items(secrets), _SECRET_NAME,
+             "a Secrets Manager secret name (1-512 of letters, digits and / _ + = . @ -), not an ARN")):
+        for i, name in enumerate(names):
+            if isinstance(name, str) and re.search(r"(?i)(://|^https?:|pagerduty\.com)", name):
+                problems.append(Problem(f"{field}[{i}]", "<a URL, not repeated here>", allowed,
+                                        "store the URL in SSM Parameter Store or Secrets Manager and give the NAME "
+                                        "here; revoke the integration key: it has been written down",
+                                        "a URL, not a name"))
+            elif not isinstance(name, str) or not pattern.match(name) or len(name) > 2048 or \
+                    (field == "pagerduty_ssm_parameter_names" and re.match(r"(?i)^/?(aws|ssm)", name)):
+                problems.append(Problem(f"{field}[{i}]", name, allowed, "give the name the URL is stored under, "
+                                        "e.g. '/vtc-production/alarms/pagerduty-url'"))
+        strings = [n for n in names if isinstance(n, str)]
+        for name in sorted({n for n in strings if strings.count(n) > 1}):
+            problems.append(Problem(field, name, "each name once", "remove the repeated name: it would subscribe "
+                                    "the same integration twice and page twice", "repeated name"))
+    return problems
 
 
 def _is_number_token(value: object) -> bool:
@@ -308,6 +373,31 @@ class Alarms(Construct):
         for i, (kind, protocol, endpoint) in enumerate(subscriptions):
             SnsTopicSubscription(self, f"{kind}-{protocol}-{i}", topic_arn=self.topics[kind].arn, protocol=protocol,
                                  endpoint=endpoint, endpoint_auto_confirms=protocol == "https" or None)
+        self._pagerduty_subscriptions(tags)
+
+    def _pagerduty_subscriptions(self, tags) -> None:
+        """One HTTPS subscription of the paging topic per parameter or secret, its URL read at plan time: the
+        configuration names where the URL is, never the URL. A value that is not an ``https://`` URL stops the plan
+        (a precondition; Terraform does not print the sensitive value)."""
+        urls = []
+        for i, name in enumerate(self.props.pagerduty_ssm_parameter_names):
+            parameter = DataAwsSsmParameter(self, f"pagerduty-ssm-{i}", name=name, with_decryption=True)
+            urls.append((f"pagerduty-ssm-{i}", f"SSM parameter {name}", parameter.value, [Precondition(
+                condition=Op.eq(parameter.type, "SecureString"),
+                error_message=f"The SSM parameter {name} holds a paging URL, a secret: make it a SecureString.")]))
+        for i, name in enumerate(self.props.pagerduty_secret_names):
+            secret = DataAwsSecretsmanagerSecretVersion(self, f"pagerduty-secret-{i}", secret_id=name)
+            urls.append((f"pagerduty-secret-{i}", f"Secrets Manager secret {name}", secret.secret_string, []))
+        self.pagerduty_subscriptions = []
+        for id, source, url, checks in urls:
+            # PagerDuty confirms the subscription itself (its CloudWatch integration answers SNS's confirmation).
+            # Ref: https://support.pagerduty.com/main/docs/amazon-cloudwatch-integration-guide
+            self.pagerduty_subscriptions.append(SnsTopicSubscription(
+                self, f"page-{id}", topic_arn=self.topics["page"].arn, protocol="https", endpoint=url,
+                endpoint_auto_confirms=True, lifecycle=TerraformResourceLifecycle(precondition=[*checks, Precondition(
+                    condition=Fn.startswith(url, "https://"),
+                    error_message=f"The paging URL in {source} must be an https:// URL (PagerDuty's integration "
+                                  "URL); its value is not shown.")])))
 
     def _alarm(self, key: str, *, description: str, namespace: str | None = None, metric: str | None = None,
                dimensions: dict | None = None, statistic: str | None = None, threshold: Number,

@@ -467,6 +467,23 @@ class PgvectorDatabase(Construct):
         return self.instance.address
 
     @property
+    def db_resource_id(self) -> str:
+        """The instance's resource ID (``db-ABCDEFGHIJKLMNOPQRSTUVWXY0``): what IAM database authentication's
+        ``rds-db:connect`` ARNs name (:meth:`db_connect_arn`), unlike the identifier it never changes."""
+        return self.instance.resource_id
+
+    @property
+    def db_app_role(self) -> str:
+        """The application role the bootstrap creates (IAM sign-in, no password): ``DatabaseProps.app_role``."""
+        return self.props.app_role
+
+    def db_connect_arn(self, user: str | None = None) -> str:
+        """``arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<user>``: what a role needs
+        ``rds-db:connect`` on to sign in as ``user`` (default: the application role, :attr:`db_app_role`).
+        Ref: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html"""
+        return Account.of(self).arn("rds-db", f"dbuser:{self.db_resource_id}/{user or self.props.app_role}")
+
+    @property
     def db_port(self) -> int:
         return PORT
 

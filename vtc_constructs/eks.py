@@ -34,6 +34,8 @@ when that matters. :func:`~vtc_constructs._common.replacement_safety_problems` c
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from constructs import Construct
 
@@ -98,6 +100,25 @@ BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 #: (``EdgeProps.target_group_binding_cluster``).
 TARGET_GROUP_BINDING_TAG = "vtc/target-group-binding-cluster"
 
+#: Where the add-on releases of the workloads stack run, and the service accounts their IRSA roles trust (exactly
+#: one each): the releases must set ``serviceAccount.name`` (and the namespace) to these.
+#: ``opentelemetry/otel-collector`` matches :class:`~vtc_constructs.workloads.WorkloadsProps`' defaults
+#: ``collector_namespace`` and ``collector_release``.
+ADOT_COLLECTOR_SERVICE_ACCOUNT = ("opentelemetry", "otel-collector")
+FLUENT_BIT_SERVICE_ACCOUNT = ("logging", "fluent-bit")
+
+#: The log groups Fluent Bit writes container logs to, each ``/aws/eks/<cluster>/containers/<kind>``: ``application``
+#: for the services' pods, ``add-ons`` for every other pod (ingress-nginx, Prometheus, the controllers). Terraform
+#: makes them (KMS-encrypted, with retention); Fluent Bit may not create groups, so none escapes either.
+CONTAINER_LOG_GROUPS = ("application", "add-ons")
+
+#: The X-Ray actions an OpenTelemetry collector's ``awsxray`` exporter and sampler call: exactly those of AWS's
+#: ``AWSXRayDaemonWriteAccess`` managed policy, written out here so that a change of that policy changes nothing.
+#: X-Ray has no resource-level permissions for them. Ref:
+#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
+                      "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries")
+
 from .eks_props import (  # noqa: F401  (re-exported: the props are part of this module API)
     ADDONS,
     CONTROL_PLANE_LOG_TYPES,
@@ -127,8 +148,11 @@ class EksCluster(Construct):
         guard_replacement_safety(self)
         name = props.name
         self._log_group_name = f"/aws/eks/{name}/cluster"
+        self._container_log_group_names = {kind: f"/aws/eks/{name}/containers/{kind}"
+                                           for kind in CONTAINER_LOG_GROUPS}
         claim_names(self, id, ("EKS cluster", name), ("CloudWatch log group", self._log_group_name),
-                    ("KMS alias", f"alias/{name}-eks"))
+                    ("KMS alias", f"alias/{name}-eks"), ("KMS alias", f"alias/{name}-eks-containers"),
+                    *(("CloudWatch log group", group) for group in self._container_log_group_names.values()))
         self.props = props
         self.account = account = Account.of(self)
         tags = {"vtc/cluster": name}
@@ -175,6 +199,7 @@ class EksCluster(Construct):
         self.node_role, node_role_attachments = self._service_role(
             "node-role", "ec2.amazonaws.com", ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"], tags)
 
+        self._container_log_groups(tags)
         self._irsa_roles(tags)
         self.addons: dict[str, EksAddon] = {}
         # Every node needs these from its first minute (pod networking, service routing, pod identity): they are
@@ -200,13 +225,20 @@ class EksCluster(Construct):
         return [IamRolePolicyAttachment(self, f"{id}-{policy.split('/')[-1]}", role=role.name,
                                         policy_arn=self.account.managed_policy(policy)) for policy in managed]
 
-    def irsa_role(self, id: str, namespace: str, service_account: str, *, managed: list[str] = (),
-                  statements: list[Statement] = (), tags=None) -> IamRole:
-        """A role that exactly one Kubernetes service account may assume through the cluster's OIDC provider."""
+    def irsa_role(self, id: str, namespace: str, service_account: str | Sequence[str], *,
+                  managed: Sequence[str] = (), statements: Sequence[Statement] = (), tags=None) -> IamRole:
+        """A role that exactly the named Kubernetes service account(s) of ``namespace`` may assume through the
+        cluster's OIDC provider: ``<issuer>:sub`` equals ``system:serviceaccount:<namespace>:<name>`` (one value per
+        account, StringEquals, no wildcard) and ``<issuer>:aud`` equals ``sts.amazonaws.com``. ``managed``: AWS
+        managed policies by name; ``statements``: one customer-managed policy of these statements."""
+        accounts = [service_account] if isinstance(service_account, str) else list(service_account)
+        if not accounts or len(set(accounts)) != len(accounts):
+            raise ValueError(f"irsa_role {id!r}: give each service account once, at least one (got {accounts})")
         issuer = Fn.replace(self.oidc_provider.url, "https://", "")
         assume = policy_document(self, f"{id}-assume", Statement(
             actions=["sts:AssumeRoleWithWebIdentity"], principals={"Federated": [self.oidc_provider.arn]},
-            conditions=[("StringEquals", f"{issuer}:sub", [f"system:serviceaccount:{namespace}:{service_account}"]),
+            conditions=[("StringEquals", f"{issuer}:sub",
+                         [f"system:serviceaccount:{namespace}:{account}" for account in accounts]),
                         ("StringEquals", f"{issuer}:aud", ["sts.amazonaws.com"])]))
         role = IamRole(self, id, name_prefix=f"{self.props.name}-{id}-"[:38], assume_role_policy=assume.json,
                        tags=tags or {"vtc/cluster": self.props.name})
@@ -217,6 +249,22 @@ class EksCluster(Construct):
                                policy=document.json, tags=tags or {"vtc/cluster": self.props.name})
             IamRolePolicyAttachment(self, f"{id}-policy-attachment", role=role.name, policy_arn=policy.arn)
         return role
+
+    def _container_log_groups(self, tags) -> None:
+        """The log groups Fluent Bit ships container logs to, encrypted with a key of their own whose policy lets
+        CloudWatch Logs use it for exactly these groups (not the secrets key: application logs and Kubernetes
+        secrets do not share a key)."""
+        account, name = self.account, self.props.name
+        names = list(self._container_log_group_names.values())
+        key_policy = policy_document(self, "container-logs-key-policy", account_admin_statement(account),
+                                     logs_statement(account, names))
+        self.container_logs_key = kms_key(self, "container-logs-key", description=f"{name} EKS container logs",
+                                          alias=f"{name}-eks-containers", policy=key_policy, tags=tags)
+        retention = self.props.container_log_retention_days or self.props.log_retention_days
+        self.container_log_groups = {
+            kind: CloudwatchLogGroup(self, f"container-log-group-{kind}", name=group, retention_in_days=retention,
+                                     kms_key_id=self.container_logs_key.arn, tags=tags)
+            for kind, group in self._container_log_group_names.items()}
 
     def _irsa_roles(self, tags) -> None:
         account, name = self.account, self.props.name
@@ -251,6 +299,22 @@ class EksCluster(Construct):
                           conditions=[("StringEquals", f"aws:ResourceTag/k8s.io/cluster-autoscaler/{name}",
                                        ["owned"])]),
             ])
+        # The OpenTelemetry collector (ADOT) sends traces to X-Ray and asks it for sampling rules; nothing else.
+        self.adot_collector_role = self.irsa_role(
+            "adot-collector-role", *ADOT_COLLECTOR_SERVICE_ACCOUNT, tags=tags, statements=[
+                Statement(sid="SendTracesToXRay", actions=list(XRAY_WRITE_ACTIONS), resources=["*"])])
+        # Fluent Bit writes into the groups Terraform made (never creates one, never changes retention or the key).
+        # Ref: https://docs.fluentbit.io/manual/pipeline/outputs/cloudwatch (auto_create_group off)
+        groups = list(self._container_log_group_names.values())
+        self.fluent_bit_role = self.irsa_role(
+            "fluent-bit-role", *FLUENT_BIT_SERVICE_ACCOUNT, tags=tags, statements=[
+                Statement(sid="StreamsOfTheContainerLogGroups",
+                          actions=["logs:CreateLogStream", "logs:DescribeLogStreams"],
+                          resources=[account.arn("logs", f"log-group:{group}:*") for group in groups]),
+                Statement(sid="WriteToTheContainerLogGroups", actions=["logs:PutLogEvents"],
+                          resources=[account.arn("logs", f"log-group:{group}:log-stream:*") for group in groups])])
+        # Only this environment's secrets: the prefix ends with "/" (validated), so "vtc-staging/" cannot match
+        # another environment's "vtc-staging-2/..." names.
         prefix = self.props.secrets_prefix or f"{name}/"
         self.external_secrets_role = self.irsa_role(
             "external-secrets-role", "external-secrets", "external-secrets", tags=tags, statements=[
@@ -416,3 +480,29 @@ class EksCluster(Construct):
     @property
     def external_secrets_role_arn(self) -> str:
         return self.external_secrets_role.arn
+
+    @property
+    def adot_collector_role_arn(self) -> str:
+        """IRSA role of the OpenTelemetry collector (ADOT), for the service account
+        :data:`ADOT_COLLECTOR_SERVICE_ACCOUNT` (``opentelemetry/otel-collector``): X-Ray trace segments, telemetry
+        records and sampling rules only."""
+        return self.adot_collector_role.arn
+
+    @property
+    def fluent_bit_role_arn(self) -> str:
+        """IRSA role of Fluent Bit, for the service account :data:`FLUENT_BIT_SERVICE_ACCOUNT`
+        (``logging/fluent-bit``): log streams and events in :attr:`container_log_group_names` only."""
+        return self.fluent_bit_role.arn
+
+    @property
+    def container_log_group_names(self) -> dict[str, str]:
+        """The container log groups by kind (:data:`CONTAINER_LOG_GROUPS`): ``{"application":
+        "/aws/eks/<name>/containers/application", "add-ons": "/aws/eks/<name>/containers/add-ons"}``, references to
+        the groups (so a stack that uses them depends on them). Point Fluent Bit's ``cloudwatch_logs`` outputs at them
+        with ``auto_create_group`` off."""
+        return {kind: group.name for kind, group in self.container_log_groups.items()}
+
+    @property
+    def container_log_key_arn(self) -> str:
+        """The KMS key of the container log groups (CloudWatch Logs may use it for those groups only)."""
+        return self.container_logs_key.arn

@@ -269,10 +269,14 @@ class EksClusterProps:
         that add up to it), at most 40 (EKS's quota).
     :param control_plane_log_types: default: all five types.
     :param log_retention_days: default: control-plane logs are kept 365 days.
+    :param container_log_retention_days: default: as long as ``log_retention_days``. How long the container log
+        groups Fluent Bit writes to (``/aws/eks/<name>/containers/application`` and ``.../add-ons``) keep events:
+        one of CloudWatch's retention values.
     :param addon_versions: default: EKS's default version of every add-on in :data:`ADDONS` for the cluster's
         version. Map an add-on to a version (``v1.19.6-eksbuild.1``) to pin it; kube-proxy and CoreDNS must be
         built for ``kubernetes_version``.
-    :param secrets_prefix: default: ``<name>/``. The Secrets Manager name prefix external-secrets may read.
+    :param secrets_prefix: default: ``<name>/``. The Secrets Manager name prefix external-secrets may read; it ends
+        with ``/``, so that one environment's prefix is never the start of another environment's secret names.
     :param support_type: default: ``STANDARD``, EKS upgrades the control plane when its version leaves standard
         support, at no extra cost (until issue 12, EKS's own default applied: extended support, billed).
         ``EXTENDED`` (or ``"EXTENDED"``) keeps the version up to 12 more months at an hourly charge.
@@ -286,6 +290,7 @@ class EksClusterProps:
     endpoint_public_access_cidrs: tuple[str, ...] = ()
     control_plane_log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
     log_retention_days: int = 365
+    container_log_retention_days: int | None = None
     addon_versions: Mapping[str, str] = field(default_factory=dict)
     secrets_prefix: str | None = None
     support_type: SupportType = SupportType.STANDARD
@@ -329,11 +334,19 @@ class EksClusterProps:
             problems.append(Problem("log_retention_days", self.log_retention_days,
                                     f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
                                     "pick the nearest allowed value"))
+        retention = self.container_log_retention_days
+        if retention is not None and (not is_whole(retention) or retention not in LOG_RETENTION_DAYS):
+            problems.append(Problem("container_log_retention_days", retention,
+                                    f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
+                                    "pick the nearest allowed value, or leave it out to keep container logs as long "
+                                    "as the control-plane logs"))
         problems += self._addon_problems()
         if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or
-                                                not re.match(r"^[A-Za-z0-9/_+=.@-]{1,256}$", self.secrets_prefix)):
+                                                not re.match(r"^[A-Za-z0-9/_+=.@-]{0,255}/$", self.secrets_prefix)):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "a Secrets Manager name prefix "
-                                    "(A-Z a-z 0-9 / _ + = . @ -)", "use e.g. 'my-service/'"))
+                                    "(A-Z a-z 0-9 / _ + = . @ -) ending with '/'",
+                                    "use e.g. 'my-service/': without the final '/', 'my-service' would also "
+                                    "match another environment's 'my-service-2/...' secrets"))
         if not isinstance(self.support_type, SupportType):
             problems.append(enum_problem("support_type", self.support_type, SupportType,
                                          "STANDARD upgrades at the end of standard support; EXTENDED is billed"))

@@ -22,6 +22,7 @@ Usage::
         alarms=AlarmsProps(page_email_endpoints=("oncall@acme.io",)),
     ))
     platform.edge.alb_dns_name, platform.database.db_endpoint_address, platform.blue_weight_variable_name
+    platform.services_role_arn   # the services' IRSA role: rds-db:connect as the application role, nothing else
 
 Give the construct the ID ``Default`` to keep the Terraform addresses of a stack that created the parts directly
 under the stack (cdktf leaves ``Default`` out of every logical ID): that is how this repository's own stacks use it.
@@ -36,13 +37,16 @@ from typing import Any
 from cdktf import TerraformVariable
 from constructs import Construct
 
-from ._common import require_props
+import re
+
+from ._common import Statement, require_props
 from .alarms import Alarms, AlarmsProps, AlarmTargets
 from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
 from .eks import EksCluster
 from .eks_props import EksClusterProps
 from .errors import Problem, raise_if_any
+from .workloads import SERVICES, Colour, release_name
 from .network import (
     Network,
     NetworkProps,
@@ -53,6 +57,15 @@ from .network import (
 
 #: The parts, in the order they are built (each needs only the ones before it).
 PARTS = ("network", "eks", "database", "edge", "alarms")
+
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+def service_account_names() -> tuple[str, ...]:
+    """The services' Kubernetes service accounts in both colours, ``vtc-<colour>-<service>`` (blue first, then
+    green, in :data:`~vtc_constructs.workloads.SERVICES` order): what the chart's releases create and the services'
+    role trusts. Equal to ``WorkloadsProps.service_account_names`` of both colours (tested)."""
+    return tuple(f"{release_name(colour)}-{service}" for colour in Colour for service in SERVICES)
 
 
 def planned_alarm_targets(name: str, edge: EdgeProps, database: DatabaseProps) -> AlarmTargets:
@@ -81,6 +94,9 @@ class PlatformProps:
     :param edge: :class:`EdgeProps`; its ``blue_weight`` and ``green_weight`` become the defaults of the weight
         variables. Required.
     :param alarms: :class:`AlarmsProps`. Required: somebody must be paged.
+    :param workloads_namespace: default: ``vision-to-code`` (``WorkloadsProps.namespace``'s default): the namespace
+        of the services' releases, whose service accounts (:func:`service_account_names`) may assume the services'
+        role (:attr:`VisionToCodePlatform.services_role_arn`). Give the environment's ``workloads.namespace``.
     """
 
     name: str
@@ -89,6 +105,7 @@ class PlatformProps:
     database: DatabaseProps
     edge: EdgeProps
     alarms: AlarmsProps
+    workloads_namespace: str = "vision-to-code"
 
     def parts(self, *, planned: bool) -> dict[str, Any]:
         """Each part's props with the platform's name and, with ``planned``, planned wiring (ids that exist only at
@@ -115,7 +132,11 @@ class PlatformProps:
             if not isinstance(value, cls):
                 problems.append(Problem(part, type(value).__name__, cls.__name__,
                                         f"build it with vtc_constructs.{cls.__name__}(...)", "wrong props"))
-        if problems:
+        if not isinstance(self.workloads_namespace, str) or not _NAMESPACE.match(self.workloads_namespace):
+            problems.append(Problem("workloads_namespace", self.workloads_namespace, "a DNS label: 1-63 of a-z, "
+                                    "0-9 and '-', starting and ending with a letter or digit",
+                                    "give the services' namespace, e.g. 'vision-to-code'"))
+        if any(p.path != "workloads_namespace" for p in problems):
             return problems
         for part in PARTS:
             given = getattr(self, part).name
@@ -160,6 +181,12 @@ class VisionToCodePlatform(Construct):
         self.database = PgvectorDatabase(self, "database", dataclasses.replace(
             props.database, name=props.name,
             network=self.network.database_network(client_security_group_id=self.eks.node_security_group_id)))
+        # The services sign in to the database as the application role with IAM (no password): their service
+        # accounts, in both colours, may take this role, which may connect as that one database user and nothing else.
+        self.services_role = self.eks.irsa_role(
+            "services-role", props.workloads_namespace, service_account_names(), statements=[
+                Statement(sid="ConnectToTheDatabaseAsTheApplicationRole", actions=["rds-db:connect"],
+                          resources=[self.database.db_connect_arn()])])
         self.blue_weight = self._weight_variable("blue", props.edge.blue_weight, "green", both_zero_check=False)
         self.green_weight = self._weight_variable("green", props.edge.green_weight, "blue", both_zero_check=True)
         self.edge = Edge(self, "edge", dataclasses.replace(
@@ -176,6 +203,12 @@ class VisionToCodePlatform(Construct):
             db_allocated_storage_gib=self.database.db_allocated_storage_gib,
             db_max_allocated_storage_gib=self.database.db_max_allocated_storage_gib,
             cluster_name=self.eks.cluster_name)))
+
+    @property
+    def services_role_arn(self) -> str:
+        """IRSA role of the services (``<workloads_namespace>/vtc-{blue,green}-<service>``): ``rds-db:connect`` as
+        the database's application role only. The chart's ``serviceAccount`` annotation takes it."""
+        return self.services_role.arn
 
     @property
     def blue_weight_variable_name(self) -> str:
