@@ -467,6 +467,7 @@ def exit_status(diffs: Sequence[StackDiff]) -> int:
 # --- rendering -------------------------------------------------------------------------------------------------------
 
 def _show(value: Any, limit: int = 120) -> str:
+    value = _without_meta(value)   # cdktf's "//" metadata says nothing about the change
     text = "(absent)" if value is None else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     text = text.replace("\n", " ")
     return text if len(text) <= limit else text[:limit - 1] + "…"
