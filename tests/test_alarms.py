@@ -97,7 +97,8 @@ def test_pagerduty_urls_are_read_at_plan_time_from_ssm_and_secrets_manager_by_na
     assert [p["condition"] for p in from_secret["lifecycle"]["precondition"]] == [
         "${startswith(" + string[2:-1] + ', \"https://\")}']
     # E-mail keeps working beside them.
-    subscriptions = sorted((s["protocol"], s["endpoint"]) for s in resources(paged, "aws_sns_topic_subscription").values())
+    subscriptions = sorted((s["protocol"], s["endpoint"])
+                           for s in resources(paged, "aws_sns_topic_subscription").values())
     assert subscriptions == sorted([("email", "oncall@example.com"), ("email", "team@example.com"),
                                     ("https", value), ("https", string)])
 

@@ -367,7 +367,9 @@ def test_fluent_bit_may_only_write_streams_of_the_container_log_groups(tf):
     assert by_sid == {
         "StreamsOfTheContainerLogGroups": {
             "sid": "StreamsOfTheContainerLogGroups", "actions": ["logs:CreateLogStream", "logs:DescribeLogStreams"],
-            "resources": [arn("logs", "log-group:/aws/eks/vtc-test/containers/application:*"),
+            "resources": [arn("logs", "log-group:/aws/eks/vtc-test/containers/application"),
+                          arn("logs", "log-group:/aws/eks/vtc-test/containers/application:*"),
+                          arn("logs", "log-group:/aws/eks/vtc-test/containers/add-ons"),
                           arn("logs", "log-group:/aws/eks/vtc-test/containers/add-ons:*")]},
         "WriteToTheContainerLogGroups": {
             "sid": "WriteToTheContainerLogGroups", "actions": ["logs:PutLogEvents"],

@@ -122,9 +122,10 @@ def test_a_dict_instead_of_props_is_a_type_error_that_says_how_to_build_them():
         synth(lambda stack: VisionToCodePlatform(stack, "platform", {"name": "x"}))  # type: ignore[arg-type]
 
 
-# --- issue 14 item 4: the services' role -------------------------------------------------------------------------------
+# --- issue 14 item 4: the services' role ----------------------------------------------------------------------------
 
-SUBJECTS = ["system:serviceaccount:vision-to-code:vtc-blue-business", "system:serviceaccount:vision-to-code:vtc-blue-core",
+SUBJECTS = ["system:serviceaccount:vision-to-code:vtc-blue-business",
+            "system:serviceaccount:vision-to-code:vtc-blue-core",
             "system:serviceaccount:vision-to-code:vtc-blue-swarm",
             "system:serviceaccount:vision-to-code:vtc-blue-development",
             "system:serviceaccount:vision-to-code:vtc-green-business",
@@ -187,6 +188,8 @@ def test_the_services_role_arn_is_a_typed_output():
     captured = {}
     synth(lambda stack: captured.setdefault("p", VisionToCodePlatform(stack, "platform", props())))
     assert "${TfToken[" in captured["p"].services_role_arn
+    assert "${TfToken[" in captured["p"].alertmanager_role_arn
+    assert "${TfToken[" in captured["p"].alarms.topic_key_arn
 
 
 def test_a_bad_workloads_namespace_is_refused_with_the_other_problems():
@@ -198,3 +201,30 @@ def test_a_bad_workloads_namespace_is_refused_with_the_other_problems():
     assert re.match(r"^platform\.alarms\.page_email_endpoints: nobody is paged", found[0])
     assert re.match(r"^platform\.workloads_namespace: invalid value \(got 'Vision_To_Code'\); allowed: a DNS label"
                     r".*; fix: give the services' namespace", found[1])
+
+
+# --- issue 14 item 2: Alertmanager pages through the alarm topics ---------------------------------------------------
+
+def test_alertmanager_may_publish_to_the_alarm_topics_only_and_encrypt_for_them_through_sns(tf):
+    (trust,) = by_path(tf, "aws_iam_policy_document", "platform/eks/alertmanager-role-assume", data=True)["statement"]
+    assert trust["condition"][0]["values"] == ["system:serviceaccount:monitoring:kube-prometheus-stack-alertmanager"]
+    assert trust["condition"][1]["values"] == ["sts.amazonaws.com"]
+    statements = by_path(tf, "aws_iam_policy_document", "platform/eks/alertmanager-role-policy-document",
+                         data=True)["statement"]
+    assert statements == [
+        {"sid": "PublishToTheAlarmTopics", "actions": ["sns:Publish"],
+         "resources": [ref(tf, "aws_sns_topic", "platform/alarms/page-topic", "arn"),
+                       ref(tf, "aws_sns_topic", "platform/alarms/notify-topic", "arn")]},
+        {"sid": "EncryptForTheAlarmTopicsThroughSns", "actions": ["kms:GenerateDataKey*", "kms:Decrypt"],
+         "resources": [ref(tf, "aws_kms_key", "platform/alarms/topic-key", "arn")],
+         "condition": [{"test": "StringEquals", "variable": "kms:ViaService",
+                        "values": ["sns.${data.aws_region.account-region.name}.amazonaws.com"]}]}]
+
+
+def test_alertmanagers_service_account_is_the_monitoring_release_defaults():
+    from vtc_constructs.platform import ALERTMANAGER_SERVICE_ACCOUNT
+    from vtc_constructs.workloads import WorkloadsProps
+
+    defaults = {f.name: f.default for f in dataclasses.fields(WorkloadsProps)}
+    assert ALERTMANAGER_SERVICE_ACCOUNT == ("monitoring", "kube-prometheus-stack-alertmanager") == (
+        defaults["monitoring_namespace"], f"{defaults['monitoring_release']}-alertmanager")

@@ -9,12 +9,17 @@ Usage::
         targets=AlarmTargets(alb_arn_suffix=edge.alb.arn_suffix, ..., cluster_name=cluster.cluster_name),
         thresholds=AlarmThresholds(alb_p99_latency_ms=100),
         page_email_endpoints=("oncall@example.com",),
+        pagerduty_ssm_parameter_names=("/vtc-production/alarms/pagerduty-url",),   # a SecureString holding the URL
     ))
 
 Two topics, both encrypted with a customer-managed key that CloudWatch may use: ``<name>-page`` wakes somebody up
 (every SLO alarm, and the composite "live colour unhealthy" alarm), ``<name>-notify`` files a ticket (the
-per-colour health alarms, which matter only for the colour that takes traffic). Every alarm has an alarm and an OK
-action, a description that says what to look at first, and a deliberate treatment of missing data.
+per-colour health alarms, which matter only for the colour that takes traffic). Pagers subscribe to the page topic
+by e-mail, or by HTTPS through PagerDuty: its integration URL (which carries the integration key) is read at plan
+time from an SSM SecureString parameter or a Secrets Manager secret, named in the props
+(``pagerduty_ssm_parameter_names``, ``pagerduty_secret_names``), never written into the configuration. Every alarm
+has an alarm and an OK action, a description that says what to look at first, and a deliberate treatment of missing
+data.
 
 What is watched, per layer:
 
@@ -268,7 +273,8 @@ class AlarmsProps:
         if not (_items(self.page_email_endpoints) or _items(self.page_https_endpoints)
                 or _items(self.pagerduty_ssm_parameter_names) or _items(self.pagerduty_secret_names)):
             problems.append(Problem("page_email_endpoints", [], "at least one paging subscription (e-mail, "
-                                    "HTTPS or PagerDuty)", "subscribe the on-call rota: alarms nobody receives are wishes",
+                                    "HTTPS or PagerDuty)",
+                                    "subscribe the on-call rota: alarms nobody receives are wishes",
                                     "nobody is paged"))
         if isinstance(self.targets, AlarmTargets):
             problems += [p.prefixed("targets") for p in self.targets.validate()]
@@ -354,8 +360,8 @@ class Alarms(Construct):
             sid="CloudWatchPublishesEncrypted", actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
             principals={"Service": ["cloudwatch.amazonaws.com"]},
             conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
-        key = kms_key(self, "topic-key", description=f"{props.name} alarm topics", alias=f"{props.name}-alarms",
-                      policy=key_policy, tags=tags)
+        self.topic_key = key = kms_key(self, "topic-key", description=f"{props.name} alarm topics",
+                                       alias=f"{props.name}-alarms", policy=key_policy, tags=tags)
         self.topics = {}
         for kind in ("page", "notify"):
             topic = SnsTopic(self, f"{kind}-topic", name=f"{props.name}-{kind}", kms_master_key_id=key.arn, tags=tags)
@@ -610,3 +616,9 @@ class Alarms(Construct):
     def notify_topic_arn(self) -> str:
         """The SNS topic for non-urgent notifications (KMS-encrypted)."""
         return self._topic_arns["notify"]
+
+    @property
+    def topic_key_arn(self) -> str:
+        """The KMS key of both topics: a publisher other than CloudWatch (Alertmanager) needs
+        ``kms:GenerateDataKey*`` and ``kms:Decrypt`` on it, through SNS only."""
+        return self.topic_key.arn

@@ -26,6 +26,16 @@ node) and encrypted gp3 root volumes; nodes run the control plane's Kubernetes v
 ``kubernetes_version`` upgrades the control plane first, then every node group (a rolling update to the AMI of the new
 version); the add-ons every node needs (vpc-cni, kube-proxy, the pod identity agent) exist before the first node.
 
+IRSA roles for the add-on releases (issue 14), each trusting exactly one service account (``:sub`` and ``:aud``,
+StringEquals): the AWS Load Balancer Controller (register targets of target groups tagged for this cluster), the
+cluster autoscaler (scale this cluster's groups), external-secrets (read ``<secrets_prefix>*``, by default
+``<name>/*``), the OpenTelemetry collector (:data:`ADOT_COLLECTOR_SERVICE_ACCOUNT`: X-Ray's five write and sampling
+actions) and Fluent Bit (:data:`FLUENT_BIT_SERVICE_ACCOUNT`: log streams and events of the container log groups
+only). The container log groups (:data:`CONTAINER_LOG_GROUPS`, ``/aws/eks/<name>/containers/<kind>``) are
+Terraform's: encrypted with a key of their own that CloudWatch Logs may use for those groups only, kept
+``container_log_retention_days``. :meth:`EksCluster.irsa_role` makes more (several service accounts of one namespace
+may share one, as the services' database role does: :class:`~vtc_constructs.platform.VisionToCodePlatform`).
+
 Replacement safety: nothing with a fixed AWS name is planned create-before-destroy (``create_before_destroy`` on a
 resource passes to everything it depends on); node groups are replaced delete-first, so a change that replaces one
 (instance types, capacity type, AMI type) drains it before its successor exists: add a group under a new name first
@@ -310,7 +320,9 @@ class EksCluster(Construct):
             "fluent-bit-role", *FLUENT_BIT_SERVICE_ACCOUNT, tags=tags, statements=[
                 Statement(sid="StreamsOfTheContainerLogGroups",
                           actions=["logs:CreateLogStream", "logs:DescribeLogStreams"],
-                          resources=[account.arn("logs", f"log-group:{group}:*") for group in groups]),
+                          # The group's ARN in both forms IAM may be asked about: with and without ":*".
+                          resources=[arn for group in groups for arn in (
+                              account.arn("logs", f"log-group:{group}"), account.arn("logs", f"log-group:{group}:*"))]),
                 Statement(sid="WriteToTheContainerLogGroups", actions=["logs:PutLogEvents"],
                           resources=[account.arn("logs", f"log-group:{group}:log-stream:*") for group in groups])])
         # Only this environment's secrets: the prefix ends with "/" (validated), so "vtc-staging/" cannot match

@@ -39,7 +39,7 @@ from constructs import Construct
 
 import re
 
-from ._common import Statement, require_props
+from ._common import Account, Statement, require_props
 from .alarms import Alarms, AlarmsProps, AlarmTargets
 from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
@@ -57,6 +57,11 @@ from .network import (
 
 #: The parts, in the order they are built (each needs only the ones before it).
 PARTS = ("network", "eks", "database", "edge", "alarms")
+
+#: kube-prometheus-stack's Alertmanager: namespace and service account (``<release>-alertmanager``) with
+#: :class:`~vtc_constructs.workloads.WorkloadsProps`' defaults ``monitoring_namespace`` and ``monitoring_release``.
+#: Its role may publish to the alarm topics, so Prometheus' alerts page through the same topic as CloudWatch's.
+ALERTMANAGER_SERVICE_ACCOUNT = ("monitoring", "kube-prometheus-stack-alertmanager")
 
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -203,6 +208,22 @@ class VisionToCodePlatform(Construct):
             db_allocated_storage_gib=self.database.db_allocated_storage_gib,
             db_max_allocated_storage_gib=self.database.db_max_allocated_storage_gib,
             cluster_name=self.eks.cluster_name)))
+        # Alertmanager's SNS receiver publishes to the alarm topics, which are encrypted: it needs the topic key too,
+        # through SNS only. Ref: https://prometheus.io/docs/alerting/latest/configuration/#sns_config
+        account = Account.of(self)
+        self.alertmanager_role = self.eks.irsa_role(
+            "alertmanager-role", *ALERTMANAGER_SERVICE_ACCOUNT, statements=[
+                Statement(sid="PublishToTheAlarmTopics", actions=["sns:Publish"],
+                          resources=[self.alarms.page_topic_arn, self.alarms.notify_topic_arn]),
+                Statement(sid="EncryptForTheAlarmTopicsThroughSns",
+                          actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=[self.alarms.topic_key_arn],
+                          conditions=[("StringEquals", "kms:ViaService", [f"sns.{account.region}.amazonaws.com"])])])
+
+    @property
+    def alertmanager_role_arn(self) -> str:
+        """IRSA role of kube-prometheus-stack's Alertmanager (:data:`ALERTMANAGER_SERVICE_ACCOUNT`): ``sns:Publish``
+        to the page and notify topics and their key, through SNS only."""
+        return self.alertmanager_role.arn
 
     @property
     def services_role_arn(self) -> str:
