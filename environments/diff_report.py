@@ -335,6 +335,24 @@ def _references(value: Any) -> set[str]:
     return set()
 
 
+def _values_at(config: Any, dotted: str) -> Iterator[Any]:
+    """The values at ``dotted`` (``vpc_config.subnet_ids``) in ``config``, through nested blocks written as objects
+    or as lists of objects."""
+    if isinstance(config, list):
+        for item in config:
+            yield from _values_at(item, dotted)
+        return
+    if not isinstance(config, Mapping):
+        return
+    head, _, rest = dotted.partition(".")
+    if head not in config:
+        return
+    if rest:
+        yield from _values_at(config[head], rest)
+    else:
+        yield config[head]
+
+
 def _resources(stack: Mapping) -> dict[str, tuple[str, Mapping]]:
     found = {}
     for kind, items in (stack.get("resource") or {}).items():
@@ -404,10 +422,10 @@ def compare_stack(name: str, before: Mapping | None, after: Mapping | None) -> S
             if address in gone or address not in renamed_old:
                 continue
             for argument in FORCES_REPLACEMENT.get(kind, ()):
-                top = argument.split(".")[0]
-                if top not in config or _ignored(config, top):
+                values = list(_values_at(config, argument))
+                if not values or _ignored(config, argument):
                     continue
-                hit = sorted(_references(config[top]) & gone)
+                hit = sorted(_references(values) & gone)
                 if not hit:
                     continue
                 entry = changed.get(address)
@@ -415,7 +433,8 @@ def compare_stack(name: str, before: Mapping | None, after: Mapping | None) -> S
                     entry = changed[address] = ResourceDiff(address, kind, "replaced", _construct_path(config))
                     diff.resources.append(entry)
                 entry.action = "replaced"
-                entry.changes.append(Change(top, config[top], "(known after apply)", forces=True, via=hit[0]))
+                shown = values[0] if len(values) == 1 else values
+                entry.changes.append(Change(argument, shown, "(known after apply)", forces=True, via=hit[0]))
                 gone.add(address)
                 grew = True
                 break

@@ -242,3 +242,44 @@ def test_forces_replacement_table_names_real_arguments(provider_schema):
 def test_every_stateful_type_the_stacks_use_has_forcing_arguments(real):
     used = {kind for s in real.values() for kind in s.get("resource", {})}
     assert {k for k in dr.STATEFUL_TYPES if k in used} <= set(dr.FORCES_REPLACEMENT) | {"aws_kms_key"}
+
+
+def test_cli_bad_option_is_a_usage_error(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "environments.diff_report", str(SNAPSHOTS), str(SNAPSHOTS),
+                             "--format", "xml"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 1 and "invalid choice" in result.stderr
+
+
+def test_git_refs_are_synthesized_and_the_worktree_removed():
+    """``--git HEAD`` on both sides: two real syntheses of the committed code (about 5 s each), no difference, and
+    no worktree left behind."""
+    def worktrees() -> str:
+        return subprocess.run(["git", "-C", str(ROOT), "worktree", "list", "--porcelain"], capture_output=True,
+                              text=True, check=True).stdout
+
+    before = worktrees()
+    result = subprocess.run([sys.executable, "-m", "environments.diff_report", "--git", "HEAD", "--git=HEAD",
+                             "--format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert {s["stack"] for s in report["stacks"]} == {"staging", "production"}
+    assert all(not s["resources"] and not s["other"] for s in report["stacks"])
+    assert worktrees() == before
+
+
+def test_a_replaced_dependency_reaches_only_forcing_arguments():
+    """A replaced security group reaches the EKS cluster through ``vpc_config.security_group_ids`` (forcing), but a
+    node group that merely names it in a tag is changed by nothing."""
+    cluster = {"name": "c", "role_arn": "r", "vpc_config": {"subnet_ids": ["a"],
+                                                          "security_group_ids": ["${aws_security_group.web.id}"]}}
+    group = {"cluster_name": "c", "node_role_arn": "r", "subnet_ids": ["a"],
+             "tags": {"sg": "${aws_security_group.web.id}"}}
+    before = stack(aws_security_group={"web": SG}, aws_eks_cluster={"c": cluster}, aws_eks_node_group={"g": group})
+    after = stack(aws_security_group={"web": dict(SG, description="new")}, aws_eks_cluster={"c": cluster},
+                  aws_eks_node_group={"g": group})
+    diff = run(before, after)
+    assert {(r.address, r.action) for r in diff.resources} == {("aws_security_group.web", "replaced"),
+                                                               ("aws_eks_cluster.c", "replaced")}
+    forced = next(r for r in diff.resources if r.address == "aws_eks_cluster.c")
+    assert [(c.path, c.via) for c in forced.changes] == [("vpc_config.security_group_ids", "aws_security_group.web")]
+    assert [r.address for r in diff.danger] == ["aws_eks_cluster.c"]
