@@ -497,6 +497,10 @@ def _code(value: Any) -> str:
     return f"`{text}`"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _danger_lines(stack: StackDiff) -> list[str]:
     lines = []
     for r in stack.danger:
@@ -547,7 +551,8 @@ def render_markdown(diffs: Sequence[StackDiff], before_label: str, after_label: 
         out += [f"- **{name}**: `{r.address}` → `{r.renamed_to}`" for name, r in renames] + [""]
     if all(d.empty for d in diffs):
         out += ["No change to any stack's configuration.", ""]
-    summary = ["| stack | add | remove | replace | change in place | other |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    summary = ["| stack | add | remove | replace | change in place | other |",
+               "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for d in diffs:
         summary.append(f"| {d.name}{'' if d.status == 'changed' else f' ({d.status})'} | {len(d.of('added'))} | "
                        f"{len(d.of('removed'))} | {len(d.of('replaced'))} | {len(d.of('changed'))} | "
@@ -556,8 +561,8 @@ def render_markdown(diffs: Sequence[StackDiff], before_label: str, after_label: 
     for d in diffs:
         if d.empty:
             continue
-        out += [f"<details><summary><b>{d.name}</b>: {len(d.resources)} resources, "
-                f"{len(d.other) + len(d.backend_changes)} other changes</summary>", ""]
+        out += [f"<details><summary><b>{d.name}</b>: {_count(len(d.resources), 'resource')}, "
+                f"{_count(len(d.other) + len(d.backend_changes), 'other change')}</summary>", ""]
         for action, title in (("removed", "Removed (destroyed)"), ("replaced", "Replaced"), ("added", "Added"),
                               ("changed", "Changed in place")):
             items = d.of(action)
@@ -583,7 +588,8 @@ def render_markdown(diffs: Sequence[StackDiff], before_label: str, after_label: 
                 out.append(f"- … and {len(changes) - max_changes * 2} more")
             out.append("")
         out += ["</details>", ""]
-    verdict = "exit 2: dangerous changes above" if dangerous(diffs) else "exit 0: nothing stateful destroyed or replaced"
+    verdict = ("exit 2: dangerous changes above" if dangerous(diffs)
+               else "exit 0: nothing stateful destroyed or replaced")
     out.append(f"<sub>Configuration diff by `python -m environments.diff_report` ({verdict}). Replacement is read "
                f"from the provider's ForceNew arguments; `cdktf diff` against the real state has the last word.</sub>")
     return "\n".join(out) + "\n"
@@ -658,7 +664,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    print(f"[diff-report] {sum(len(d.resources) for d in diffs)} resources differ, "
+    print(f"[diff-report] {_count(sum(len(d.resources) for d in diffs), 'resource')} differ, "
           f"{'DANGER' if dangerous(diffs) else 'nothing dangerous'} ({time.perf_counter() - started:.2f} s)",
           file=sys.stderr)
     return exit_status(diffs)

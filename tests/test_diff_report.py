@@ -180,7 +180,8 @@ def test_real_snapshots_one_attribute_changed(real):
     db = next(iter(after["production"]["resource"]["aws_db_instance"].values()))
     db["kms_key_id"] = "arn:aws:kms:eu-west-1:222222222222:key/other"
     diffs = dr.compare(real, after)
-    assert [r.address for d in diffs for r in d.danger] == [f"aws_db_instance.{next(iter(real['production']['resource']['aws_db_instance']))}"]
+    database = next(iter(real["production"]["resource"]["aws_db_instance"]))
+    assert [r.address for d in diffs for r in d.danger] == [f"aws_db_instance.{database}"]
     assert dr.exit_status(diffs) == 2
 
 
