@@ -181,3 +181,19 @@ def test_pull_request_posts_one_comment_by_the_reports_marker():
     text = (GITHUB / "workflows" / "pull-request.yml").read_text(encoding="utf-8")
     assert f"const marker = '{MARKER}';" in text and "updateComment" in text and "createComment" in text
     assert "python -m environments.diff_report --git" in text and "bash scripts/test.sh" in text
+
+
+def test_runbooks_use_the_readme_and_workflow_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme_steps = [line for line in readme.splitlines() if line.startswith("cdktf deploy production --var=")]
+    assert len(readme_steps) == 4, readme_steps
+    rollout = (ROOT / "docs" / "runbooks" / "production-rollout.md").read_text(encoding="utf-8")
+    rollback = (ROOT / "docs" / "runbooks" / "rollback.md").read_text(encoding="utf-8")
+    assert all(step in rollout for step in readme_steps)
+    assert readme_steps[-1].replace("cdktf deploy", "time cdktf deploy") in rollback
+    for text in (rollout, rollback):
+        named = re.findall(r"\.github/workflows/([\w-]+\.yml)", text)
+        named += re.findall(r"gh workflow run ([\w-]+\.yml)", text)
+        assert named and all((GITHUB / "workflows" / workflow).exists() for workflow in named), named
+        assert "measured" in text and "estimated" in text
+    assert "gh workflow run rollback.yml" in rollback
