@@ -153,7 +153,8 @@ class EnvironmentConfig:
                              eks=dataclasses.replace(self.eks, network=None),
                              database=dataclasses.replace(self.database, network=None),
                              edge=dataclasses.replace(self.edge, network=None),
-                             alarms=dataclasses.replace(self.alarms, targets=None))
+                             alarms=dataclasses.replace(self.alarms, targets=None),
+                             workloads_namespace=self.workloads.namespace)
 
 
 def _unknown_region(value: object) -> Problem:

@@ -74,6 +74,16 @@ class PlatformStack(TerraformStack):
                      "IRSA role of the cluster autoscaler (kube-system/cluster-autoscaler).")
         self._output("eks_external_secrets_role_arn", e.external_secrets_role_arn,
                      "IRSA role of external-secrets (external-secrets/external-secrets).")
+        self._output("eks_adot_collector_role_arn", e.adot_collector_role_arn,
+                     "IRSA role of the OpenTelemetry collector (X-Ray only).")
+        self._output("eks_fluent_bit_role_arn", e.fluent_bit_role_arn,
+                     "IRSA role of Fluent Bit (its two container log groups only).")
+        self._output("eks_container_log_group_names", e.container_log_group_names,
+                     "KMS-encrypted log groups Fluent Bit ships container logs to, by kind.")
+        self._output("eks_alertmanager_role_arn", self.platform.alertmanager_role_arn,
+                     "IRSA role of Alertmanager (publish to the alarm topics).")
+        self._output("services_role_arn", self.platform.services_role_arn,
+                     "IRSA role of the services' service accounts (rds-db:connect as the application role only).")
         d = self.database
         self._output("database_instance_id", d.db_instance_id, "RDS instance identifier (metric dimension).")
         self._output("database_endpoint_address", d.db_endpoint_address, "Host name of the PostgreSQL endpoint.")
@@ -82,6 +92,7 @@ class PlatformStack(TerraformStack):
         self._output("database_master_secret_arn", d.db_master_secret_arn,
                      "Secrets Manager secret holding the master credentials (managed and rotated by RDS).")
         self._output("database_security_group_id", d.db_security_group_id, "Security group of the database.")
+        self._output("database_resource_id", d.db_resource_id, "Resource id of the instance (IAM database sign-in).")
         g = self.edge
         self._output("edge_alb_dns_name", g.alb_dns_name, "DNS name of the public ALB.")
         self._output("edge_alb_arn", g.alb_arn, "ARN of the public ALB.")

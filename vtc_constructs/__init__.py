@@ -16,7 +16,11 @@ from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, 
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, MANAGED_RULES, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps, WafProps, WafRuleAction
 from .eks import (
+    ADOT_COLLECTOR_SERVICE_ACCOUNT,
     ADDONS,
+    CONTAINER_LOG_GROUPS,
+    FLUENT_BIT_SERVICE_ACCOUNT,
+    XRAY_WRITE_ACTIONS,
     CONTROL_PLANE_LOG_TYPES,
     SUPPORTED_KUBERNETES_VERSIONS,
     CapacityType,
@@ -33,7 +37,7 @@ from ._common import replacement_safety_problems
 from . import aws_rules
 from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
-from .platform import PlatformProps, VisionToCodePlatform
+from .platform import ALERTMANAGER_SERVICE_ACCOUNT, PlatformProps, VisionToCodePlatform, service_account_names
 from .workloads import (
     SEED_REPLICA_RANGES,
     SERVICES,
@@ -46,6 +50,8 @@ from .workloads import (
 )
 
 __all__ = [
+    "ADOT_COLLECTOR_SERVICE_ACCOUNT", "ALERTMANAGER_SERVICE_ACCOUNT", "CONTAINER_LOG_GROUPS",
+    "FLUENT_BIT_SERVICE_ACCOUNT", "XRAY_WRITE_ACTIONS", "service_account_names",
     "ADDONS", "Alarms", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "COLOURS", "CONTROL_PLANE_LOG_TYPES",
     "CapacityType", "Certificate", "ClusterNetwork", "Colour", "ConfigError", "DatabaseNetwork", "DatabaseProps",
     "DesiredSizeOwner", "Edge", "EdgeNetwork", "EdgeProps", "EksCluster", "EksClusterProps", "FastPathWarning",
