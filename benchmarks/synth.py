@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -135,61 +136,64 @@ def main() -> None:
         return
 
     scratch = Path(tempfile.mkdtemp(prefix="vtc-bench-"))
-    env = tool_env()
-    eager_env = tool_env(VTC_EAGER_PROVIDER="1")
-    print(f"synth benchmark: {os.cpu_count()} cores, python {sys.version.split()[0]}, each figure a fresh process; "
-          f"load average {os.getloadavg()[0]:.1f} at the start (other work on the machine slows every figure)")
+    try:
+        env = tool_env()
+        eager_env = tool_env(VTC_EAGER_PROVIDER="1")
+        print(f"synth benchmark: {os.cpu_count()} cores, python {sys.version.split()[0]}, each figure a fresh process; "
+              f"load average {os.getloadavg()[0]:.1f} at the start (other work on the machine slows every figure)")
 
-    # Warm-up: fills the jsii package cache and the OS page cache for both paths.
-    measure(["main.py", "--outdir", str(scratch / "warm")], env)
-    measure(["main.py", "--outdir", str(scratch / "warm")], eager_env)
+        # Warm-up: fills the jsii package cache and the OS page cache for both paths.
+        measure(["main.py", "--outdir", str(scratch / "warm")], env)
+        measure(["main.py", "--outdir", str(scratch / "warm")], eager_env)
 
-    fast, plain, fast_cpu, plain_cpu = [], [], [], []
-    for i in range(args.runs):  # alternating, so drift on the machine hits both alike
-        fast.append(measure(["main.py", "--outdir", str(scratch / f"fast{i}")], env, cpu=fast_cpu))
-        plain.append(measure(["main.py", "--outdir", str(scratch / f"plain{i}")], eager_env, cpu=plain_cpu))
-    fast_t, plain_t = median([t for t, _ in fast]), median([t for t, _ in plain])
-    fast_m = peak_memory(["main.py", "--outdir", str(scratch / "fast-memory")], env)
-    plain_m = peak_memory(["main.py", "--outdir", str(scratch / "plain-memory")], eager_env)
-    print(f"\nfull synth, staging + production ({args.runs} runs each, alternating; peak RSS from one more run each):")
-    print(f"  fast path:      median {fast_t:6.2f} s  (min {min(t for t, _ in fast):.2f}, "
-          f"max {max(t for t, _ in fast):.2f})  peak RSS {fast_m:5d} MiB")
-    print(f"  plain imports:  median {plain_t:6.2f} s  (min {min(t for t, _ in plain):.2f}, "
-          f"max {max(t for t, _ in plain):.2f})  peak RSS {plain_m:5d} MiB")
-    ratio = plain_t / fast_t
-    met = fast_t <= GOAL_SECONDS and ratio >= GOAL_RATIO
-    print(f"  fast/plain: plain imports take {ratio:.1f}x as long (wall-time medians; minimums "
-          f"{min(t for t, _ in plain) / min(t for t, _ in fast):.1f}x)")
-    print(f"  CPU time (user + system, all processes): fast median {median(fast_cpu):.2f} s, plain median "
-          f"{median(plain_cpu):.2f} s")
-    print(f"  goal (fast <= {GOAL_SECONDS} s and >= {GOAL_RATIO:.0f}x): {'met' if met else 'NOT met'}")
+        fast, plain, fast_cpu, plain_cpu = [], [], [], []
+        for i in range(args.runs):  # alternating, so drift on the machine hits both alike
+            fast.append(measure(["main.py", "--outdir", str(scratch / f"fast{i}")], env, cpu=fast_cpu))
+            plain.append(measure(["main.py", "--outdir", str(scratch / f"plain{i}")], eager_env, cpu=plain_cpu))
+        fast_t, plain_t = median([t for t, _ in fast]), median([t for t, _ in plain])
+        fast_m = peak_memory(["main.py", "--outdir", str(scratch / "fast-memory")], env)
+        plain_m = peak_memory(["main.py", "--outdir", str(scratch / "plain-memory")], eager_env)
+        print(f"\nfull synth, staging + production ({args.runs} runs each, alternating; "
+              "peak RSS from one more run each):")
+        print(f"  fast path:      median {fast_t:6.2f} s  (min {min(t for t, _ in fast):.2f}, "
+              f"max {max(t for t, _ in fast):.2f})  peak RSS {fast_m:5d} MiB")
+        print(f"  plain imports:  median {plain_t:6.2f} s  (min {min(t for t, _ in plain):.2f}, "
+              f"max {max(t for t, _ in plain):.2f})  peak RSS {plain_m:5d} MiB")
+        ratio = plain_t / fast_t
+        met = fast_t <= GOAL_SECONDS and ratio >= GOAL_RATIO
+        print(f"  fast/plain: plain imports take {ratio:.1f}x as long (wall-time medians; minimums "
+              f"{min(t for t, _ in plain) / min(t for t, _ in fast):.1f}x)")
+        print(f"  CPU time (user + system, all processes): fast median {median(fast_cpu):.2f} s, plain median "
+              f"{median(plain_cpu):.2f} s")
+        print(f"  goal (fast <= {GOAL_SECONDS} s and >= {GOAL_RATIO:.0f}x): {'met' if met else 'NOT met'}")
 
-    one_process = tool_env(VTC_SYNTH_WORKERS="1")
-    scale = () if args.no_scale else (
-        (f"default workers: {default_workers(8)} for 8, {default_workers(32)} for 32 environments", env),
-        ("one process", one_process))
-    for label, run_env in scale:
-        print(f"\ncost growth, fast path, {label} ({args.scale_runs} runs each):")
-        sizes = {}
-        for count in (2, 8, 32):
-            runs = [measure([__file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], run_env)
-                    for i in range(args.scale_runs)]
-            sizes[count] = median([t for t, _ in runs])
-            memory = peak_memory([__file__, "--child-many", str(count), str(scratch / f"many{count}-m")], run_env)
-            print(f"  {count:2d} environments: median {sizes[count]:6.2f} s  peak RSS {memory:5d} MiB")
-        print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
-              f"((t32 - t2) / 30)")
+        one_process = tool_env(VTC_SYNTH_WORKERS="1")
+        scale = () if args.no_scale else (
+            (f"default workers: {default_workers(8)} for 8, {default_workers(32)} for 32 environments", env),
+            ("one process", one_process))
+        for label, run_env in scale:
+            print(f"\ncost growth, fast path, {label} ({args.scale_runs} runs each):")
+            sizes = {}
+            for count in (2, 8, 32):
+                runs = [measure([__file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], run_env)
+                        for i in range(args.scale_runs)]
+                sizes[count] = median([t for t, _ in runs])
+                memory = peak_memory([__file__, "--child-many", str(count), str(scratch / f"many{count}-m")], run_env)
+                print(f"  {count:2d} environments: median {sizes[count]:6.2f} s  peak RSS {memory:5d} MiB")
+            print(f"  marginal cost of one more environment: {(sizes[32] - sizes[2]) / 30:.3f} s "
+                  f"((t32 - t2) / 30)")
 
-    print(f"\ncold against warm jsii package cache, fast path ({args.cold_runs} runs each; "
-          f"load average {os.getloadavg()[0]:.1f}):")
-    cold = []
-    for i in range(args.cold_runs):
-        cold_env = tool_env(JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(scratch / f"jsii-cache-{i}"))
-        cold.append(measure(["main.py", "--outdir", str(scratch / f"cold{i}")], cold_env)[0])
-    warm = [measure(["main.py", "--outdir", str(scratch / f"warm{i}")], env)[0] for i in range(args.cold_runs)]
-    print(f"  cold (empty cache): median {median(cold):6.2f} s  (min {min(cold):.2f})")
-    print(f"  warm:               median {median(warm):6.2f} s  (min {min(warm):.2f})")
-    subprocess.run(["rm", "-rf", str(scratch)], check=False)
+        print(f"\ncold against warm jsii package cache, fast path ({args.cold_runs} runs each; "
+              f"load average {os.getloadavg()[0]:.1f}):")
+        cold = []
+        for i in range(args.cold_runs):
+            cold_env = tool_env(JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(scratch / f"jsii-cache-{i}"))
+            cold.append(measure(["main.py", "--outdir", str(scratch / f"cold{i}")], cold_env)[0])
+        warm = [measure(["main.py", "--outdir", str(scratch / f"warm{i}")], env)[0] for i in range(args.cold_runs)]
+        print(f"  cold (empty cache): median {median(cold):6.2f} s  (min {min(cold):.2f})")
+        print(f"  warm:               median {median(warm):6.2f} s  (min {min(warm):.2f})")
+    finally:  # also when a run fails
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
