@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Sequence
 
-import vtc_constructs  # noqa: F401  (first, so the provider is loaded lazily: see vtc_constructs/_lazy_provider.py)
+import vtc_constructs  # noqa: F401  (first, so the provider is loaded lazily: see vtc_constructs/_fastpath/__init__.py)
 from environments.model import ENVIRONMENTS_DIR, load_environments
 from environments.outdir import outdir_problems
 from environments.synth import MIN_ENVIRONMENTS_PER_WORKER, default_workers, synthesize
