@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 import vtc_constructs  # noqa: F401  (first, so the provider is loaded lazily: see vtc_constructs/_fastpath/__init__.py)
 from environments.model import ENVIRONMENTS_DIR, load_environments
 from environments.outdir import outdir_problems
+from environments.provider_lock import ProviderLockError, place_lock_file
 from environments.synth import MIN_ENVIRONMENTS_PER_WORKER, default_workers, synthesize
 from vtc_constructs.errors import ConfigError, Problem
 
@@ -70,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     synthesize(envs, args.outdir, workers=workers, keep_other_stacks=bool(args.only))
+    for env in envs:
+        # So that the first `cdktf deploy` works where providers come from an offline mirror (see the module).
+        try:
+            place_lock_file(Path(args.outdir) / "stacks" / env.name)
+        except ProviderLockError as exc:  # the synth succeeded; cdktf then tries the registry itself
+            print(f"warning: {exc}", file=sys.stderr)
     return 0
 
 

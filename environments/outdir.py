@@ -27,6 +27,9 @@ from vtc_constructs.errors import Problem
 
 #: What a synth writes into a stack folder; everything else in one belongs to Terraform or to the user.
 SYNTH_PRODUCTS = frozenset({"cdk.tf.json", "assets"})
+#: What a stack folder may hold that is regenerated on demand, so a stack folder holding only these and synth
+#: products can be dropped: the provider lock file main.py places after the synth (environments/provider_lock.py).
+REGENERATED = frozenset({".terraform.lock.hcl"})
 #: What a cdktf output folder holds at its top.
 OUTPUT_ENTRIES = frozenset({"manifest.json", "stacks"})
 
@@ -44,7 +47,7 @@ def read_manifest(outdir: Path) -> dict | None:
 
 def foreign_entries(stack_dir: Path) -> list[str]:
     """What in a stack folder the synth did not write (Terraform's files, the user's)."""
-    return sorted(p.name for p in stack_dir.iterdir() if p.name not in SYNTH_PRODUCTS)
+    return sorted(p.name for p in stack_dir.iterdir() if p.name not in SYNTH_PRODUCTS | REGENERATED)
 
 
 def outdir_problems(outdir: Path | str, synthesizing: Iterable[str] | None, partial: bool) -> list[Problem]:
@@ -72,6 +75,8 @@ def outdir_problems(outdir: Path | str, synthesizing: Iterable[str] | None, part
     if not entries:
         return []
     foreign = [name for name in entries if name not in OUTPUT_ENTRIES]
+    if entries == ["stacks"] and (outdir / "stacks").is_dir() and not any((outdir / "stacks").iterdir()):
+        return []  # nothing but an empty stacks/ folder (what an interrupted run may leave): as good as empty
     manifest = read_manifest(outdir)
     if foreign or manifest is None or not (outdir / "stacks").is_dir():
         held = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")

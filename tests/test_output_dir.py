@@ -177,3 +177,28 @@ def test_a_misspelt_extension_beside_good_files_is_reported_not_ignored(tmp_path
     assert status == 1
     assert "production.Toml: file not read (got 'production.Toml'); allowed: production.toml" in err
     assert tree_digest(previous_output) == before
+
+
+def test_a_folder_holding_only_an_empty_stacks_folder_counts_as_empty(tmp_path, environments):
+    target = tmp_path / "cdktf.out"
+    (target / "stacks").mkdir(parents=True)
+    synth_module.synthesize([environments["staging"]], target)
+    assert sorted(p.name for p in (target / "stacks").iterdir()) == ["staging"]
+
+
+def test_a_dropped_stack_folder_with_synth_output_and_a_lock_file_is_removed(previous_output, environments):
+    retired = previous_output / "stacks" / "qa"
+    retired.mkdir()
+    (retired / "cdk.tf.json").write_text("{}")
+    (retired / ".terraform.lock.hcl").write_text("# placed by main.py after the synth; regenerated on demand\n")
+    for name in ("staging", "production"):  # the fixture's Terraform files in the live stacks are carried over
+        shutil.rmtree(previous_output / "stacks" / name / ".terraform")
+    synth_module.synthesize(list(environments.values()), previous_output)
+    assert sorted(p.name for p in (previous_output / "stacks").iterdir()) == ["production", "staging"]
+
+
+def test_main_places_the_provider_lock_file_so_the_first_cdktf_deploy_works_offline(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main.main(["--outdir", str(out), "--only", "staging"]) == 0, capsys.readouterr().err
+    lock = (out / "stacks" / "staging" / ".terraform.lock.hcl").read_text()
+    assert 'provider "registry.terraform.io/hashicorp/aws"' in lock and 'version     = "5.100.0"' in lock
