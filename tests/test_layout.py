@@ -70,14 +70,24 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import vtc_constructs
 from cdktf_cdktf_provider_aws.provider import AwsProvider
-from vtc_constructs import NatStrategy, Network, NetworkProps, _fastpath
+from vtc_constructs import (AlarmsProps, Certificate, DatabaseProps, EdgeProps, EksClusterProps, NatStrategy,
+                            NetworkProps, NodeGroupProps, PlatformProps, VisionToCodePlatform, _fastpath)
 from vtc_constructs.database import bootstrap_package
 
+# The whole platform, composed in their own stack: another region, range and name than this repository's.
 app = App(outdir="out")
 stack = TerraformStack(app, "theirs")
 AwsProvider(stack, "aws", region="us-east-1")
-Network(stack, "net", NetworkProps(name="their-net", vpc_cidr="10.50.0.0/16", nat_strategy=NatStrategy.SINGLE,
-        availability_zones=("us-east-1a", "us-east-1b")))
+VisionToCodePlatform(stack, "platform", PlatformProps(
+    name="their-app",
+    network=NetworkProps(vpc_cidr="10.50.0.0/16", nat_strategy=NatStrategy.SINGLE,
+                         availability_zones=("us-east-1a", "us-east-1b", "us-east-1c")),
+    eks=EksClusterProps(kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+                        admin_principal_arns=("arn:aws:iam::123456789012:role/their-admin",)),
+    database=DatabaseProps(engine_version="16.8", disposable=True),
+    edge=EdgeProps(certificate=Certificate(domain_name="app.their.example", hosted_zone_name="their.example")),
+    alarms=AlarmsProps(page_email_endpoints=("oncall@their.example",)),
+))
 app.synth()
 print(vtc_constructs.__file__)
 print(_fastpath.state, [str(w.message) for w in caught])
@@ -150,7 +160,14 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
         import json
 
         synthesized = json.loads((project / "out" / "stacks" / "theirs" / "cdk.tf.json").read_text())
-        assert len(synthesized["resource"]["aws_subnet"]) == 6
+        assert len(synthesized["resource"]["aws_subnet"]) == 9
+        assert {"aws_eks_cluster", "aws_db_instance", "aws_lb", "aws_cloudwatch_metric_alarm"} <= set(
+            synthesized["resource"])
+        # Real Terraform accepts what the installed package wrote (offline init from the provider mirror).
+        from tooling import terraform
+
+        report = terraform.validate(terraform.copy_stack(project / "out" / "stacks" / "theirs", temp / "validate"))
+        assert report["valid"] is True and report["error_count"] == 0
     assert not temp.exists()
     assert {path.name for path in REPO.iterdir() if path.name == "build" or path.name.endswith(".egg-info")} \
         <= artifacts, "building the wheel wrote into the repository"
