@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from cdktf import Testing, TerraformStack
+from cdktf import TerraformOutput, Testing, TerraformStack
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -20,6 +20,16 @@ def synth(build: Callable[[Construct], object]) -> dict:
     # to_terraform() rather than Testing.synth(): it keeps each resource's "//" metadata (its construct path),
     # which the assertions use to find resources by construct ID.
     return json.loads(json.dumps(stack.to_terraform()))
+
+
+def synth_outputs(build: Callable[[Construct], dict]) -> tuple[dict, dict]:
+    """Like :func:`synth`, for typed outputs: ``build`` returns ``{name: typed output}``; returns the Terraform JSON
+    and what each output resolves to (``${type.logical_id.attribute}`` references), to compare with :func:`ref`."""
+    def build_with_probe(stack: Construct) -> None:
+        TerraformOutput(stack, "vtc-test-probe", value=build(stack))
+
+    tf = synth(build_with_probe)
+    return tf, tf["output"].pop("vtc-test-probe")["value"]
 
 
 def resources(tf: dict, kind: str, data: bool = False) -> dict[str, dict]:

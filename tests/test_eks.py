@@ -7,10 +7,8 @@ import re
 
 import pytest
 
-from tests.helpers import assert_one_problem, by_path, ref, resources, synth
+from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
 from vtc_constructs import (
-    ADDONS,
-    CONTROL_PLANE_LOG_TYPES,
     CapacityType,
     ClusterNetwork,
     ConfigError,
@@ -72,7 +70,8 @@ def test_cluster_is_private_encrypted_and_logs_everything(tf):
     assert vpc["security_group_ids"] == [ref(tf, "aws_security_group", "cluster-sg")]
     assert cluster["encryption_config"] == {"resources": ["secrets"],
                                             "provider": {"key_arn": ref(tf, "aws_kms_key", "eks/key", "arn")}}
-    assert cluster["enabled_cluster_log_types"] == list(CONTROL_PLANE_LOG_TYPES)
+    # Written out, not imported: shrinking the code's list must fail here (issue 16).
+    assert cluster["enabled_cluster_log_types"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     assert cluster["access_config"] == {"authentication_mode": "API",
                                         "bootstrap_cluster_creator_admin_permissions": False}
 
@@ -190,7 +189,8 @@ def test_node_role_has_no_cni_policy_the_cni_has_its_own_role(tf):
 
 def test_every_addon_is_installed_pinned_where_asked_with_its_role(tf):
     addons = {a["addon_name"]: a for a in resources(tf, "aws_eks_addon").values()}
-    assert set(addons) == set(ADDONS)
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver",
+                           "amazon-cloudwatch-observability"}  # the six add-ons, written out (issue 16)
     assert addons["vpc-cni"]["addon_version"] == "v1.19.6-eksbuild.1"
     assert "addon_version" not in addons["coredns"]  # not pinned in these props: EKS's default
     assert addons["vpc-cni"]["service_account_role_arn"] == ref(tf, "aws_iam_role", "vpc-cni-role", "arn")
@@ -216,8 +216,14 @@ def test_irsa_roles_trust_exactly_one_service_account(tf, role, namespace, accou
     assert trust["principals"] == [{"type": "Federated",
                                     "identifiers": [ref(tf, "aws_iam_openid_connect_provider", "oidc-provider",
                                                         "arn")]}]
-    conditions = {c["variable"].rsplit(":", 1)[1]: c["values"] for c in trust["condition"]}
-    assert conditions == {"sub": [f"system:serviceaccount:{namespace}:{account}"], "aud": ["sts.amazonaws.com"]}
+    # The exact condition keys and operators: the issuer's host and path with the scheme stripped (a key that keeps
+    # "https://" never matches, so no pod could assume the role), then ":sub" and ":aud" (issue 16).
+    issuer = ("${replace(" + ref(tf, "aws_iam_openid_connect_provider", "oidc-provider", "url")[2:-1]
+              + ', "https://", "")}')
+    assert trust["condition"] == [
+        {"test": "StringEquals", "variable": f"{issuer}:sub",
+         "values": [f"system:serviceaccount:{namespace}:{account}"]},
+        {"test": "StringEquals", "variable": f"{issuer}:aud", "values": ["sts.amazonaws.com"]}]
 
 
 def test_load_balancer_controller_may_only_bind_targets_of_groups_tagged_for_this_cluster(tf):
@@ -415,16 +421,41 @@ def test_the_add_on_service_accounts_are_those_the_workloads_expect():
     assert (defaults["collector_namespace"], defaults["collector_release"]) == ADOT_COLLECTOR_SERVICE_ACCOUNT
 
 
-def test_typed_outputs():
-    _, eks = build()
-    for attribute in ("cluster_name", "cluster_endpoint", "cluster_certificate_authority_data",
-                      "cluster_oidc_issuer_url", "oidc_provider_arn", "node_security_group_id", "node_role_arn",
-                      "cluster_security_group_id", "load_balancer_controller_role_arn",
-                      "cluster_autoscaler_role_arn", "external_secrets_role_arn", "cluster_arn",
-                      "adot_collector_role_arn", "fluent_bit_role_arn", "container_log_key_arn"):
-        assert isinstance(getattr(eks, attribute), str) and "${TfToken[" in getattr(eks, attribute), attribute
-    assert set(eks.container_log_group_names) == {"application", "add-ons"}
-    assert all("${TfToken[" in name for name in eks.container_log_group_names.values())
+def test_typed_outputs_resolve_to_the_resources():
+    """Each typed output references the right attribute of the right resource (issue 16), reference by reference."""
+    names = ("cluster_name", "cluster_arn", "cluster_endpoint", "cluster_certificate_authority_data",
+             "cluster_oidc_issuer_url", "oidc_provider_arn", "cluster_security_group_id", "node_security_group_id",
+             "node_role_arn", "load_balancer_controller_role_arn", "cluster_autoscaler_role_arn",
+             "external_secrets_role_arn", "adot_collector_role_arn", "fluent_bit_role_arn", "container_log_key_arn",
+             "container_log_group_names")
+
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        eks = EksCluster(scope, "eks", dataclasses.replace(PROPS, network=network.cluster_network()))
+        return {name: getattr(eks, name) for name in names}
+
+    tf, out = synth_outputs(build_in)
+    cluster = ref(tf, "aws_eks_cluster", "eks/cluster", "")[:-1]  # "${aws_eks_cluster.<id>."
+    assert out == {
+        "cluster_name": cluster + "name}",
+        "cluster_arn": cluster + "arn}",
+        "cluster_endpoint": cluster + "endpoint}",
+        "cluster_certificate_authority_data": cluster + "certificate_authority[0].data}",
+        "cluster_oidc_issuer_url": cluster + "identity[0].oidc[0].issuer}",
+        "oidc_provider_arn": ref(tf, "aws_iam_openid_connect_provider", "eks/oidc-provider", "arn"),
+        "cluster_security_group_id": ref(tf, "aws_security_group", "eks/cluster-sg"),
+        "node_security_group_id": ref(tf, "aws_security_group", "eks/node-sg"),
+        "node_role_arn": ref(tf, "aws_iam_role", "eks/node-role", "arn"),
+        "load_balancer_controller_role_arn": ref(tf, "aws_iam_role", "eks/lb-controller-role", "arn"),
+        "cluster_autoscaler_role_arn": ref(tf, "aws_iam_role", "eks/autoscaler-role", "arn"),
+        "external_secrets_role_arn": ref(tf, "aws_iam_role", "eks/external-secrets-role", "arn"),
+        "adot_collector_role_arn": ref(tf, "aws_iam_role", "eks/adot-collector-role", "arn"),
+        "fluent_bit_role_arn": ref(tf, "aws_iam_role", "eks/fluent-bit-role", "arn"),
+        "container_log_key_arn": ref(tf, "aws_kms_key", "eks/container-logs-key", "arn"),
+        "container_log_group_names": {
+            kind: ref(tf, "aws_cloudwatch_log_group", f"eks/container-log-group-{kind}", "name")
+            for kind in ("application", "add-ons")},
+    }
 
 
 # --- validation: every branch ------------------------------------------------------------------------------------------

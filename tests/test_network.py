@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.helpers import by_path, ref, resources, synth
+from tests.helpers import by_path, ref, resources, synth, synth_outputs
 from vtc_constructs import ConfigError, NatStrategy, Network, NetworkProps, plan_subnets
 
 AZS = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
@@ -200,19 +200,33 @@ def test_s3_gateway_endpoint_serves_private_and_database_tables(per_az):
 
 
 def test_typed_outputs_resolve_to_the_resources():
+    """Each typed output references the right attribute of the right resource (issue 16: ``nat_public_ips`` once
+    returned the allocation ids), compared reference by reference."""
+    names = ("vpc_id", "vpc_cidr_block", "public_subnet_ids", "private_subnet_ids", "database_subnet_ids",
+             "public_route_table_ids", "private_route_table_ids", "database_route_table_ids", "nat_gateway_ids",
+             "nat_public_ips", "flow_log_group_name")
     captured = {}
 
     def build(scope):
-        captured["network"] = Network(scope, "network", PROPS)
+        network = captured["network"] = Network(scope, "network", PROPS)
+        return {name: getattr(network, name) for name in names}
 
-    synth(build)
-    network = captured["network"]
-    for attribute, count in (("public_subnet_ids", 3), ("private_subnet_ids", 3), ("database_subnet_ids", 3),
-                             ("private_route_table_ids", 3), ("public_route_table_ids", 1),
-                             ("database_route_table_ids", 1), ("nat_public_ips", 3), ("nat_gateway_ids", 3)):
-        assert len(getattr(network, attribute)) == count, attribute
-    assert network.vpc_id.startswith("${TfToken[")
-    assert network.availability_zones == AZS
+    tf, out = synth_outputs(build)
+    three = range(3)
+    assert out == {
+        "vpc_id": ref(tf, "aws_vpc", "vpc"),
+        "vpc_cidr_block": ref(tf, "aws_vpc", "vpc", "cidr_block"),
+        "public_subnet_ids": [ref(tf, "aws_subnet", f"public-{i}") for i in three],
+        "private_subnet_ids": [ref(tf, "aws_subnet", f"private-{i}") for i in three],
+        "database_subnet_ids": [ref(tf, "aws_subnet", f"database-{i}") for i in three],
+        "public_route_table_ids": [ref(tf, "aws_route_table", "public-rt")],
+        "private_route_table_ids": [ref(tf, "aws_route_table", f"private-rt-{i}") for i in three],
+        "database_route_table_ids": [ref(tf, "aws_route_table", "database-rt")],
+        "nat_gateway_ids": [ref(tf, "aws_nat_gateway", f"nat-{i}") for i in three],
+        "nat_public_ips": [ref(tf, "aws_eip", f"nat-eip-{i}", "public_ip") for i in three],
+        "flow_log_group_name": ref(tf, "aws_cloudwatch_log_group", "flow-log-group", "name"),
+    }
+    assert captured["network"].availability_zones == AZS
 
 
 # --- validation: every branch ---------------------------------------------------------------------------------------
