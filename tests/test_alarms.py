@@ -13,7 +13,7 @@ from cdktf import TerraformVariable
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.conftest import ENVIRONMENT_NAMES
-from tests.helpers import assert_one_problem, by_path, ref, resources, synth
+from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
 from tooling.paths import REPO, tool_env
 from tooling.terraform import terraform_binary
 from vtc_constructs import Alarms, AlarmsProps, AlarmTargets, AlarmThresholds, ConfigError
@@ -417,3 +417,15 @@ def test_every_problem_at_once_with_the_construct_id_in_front():
     assert [p.path for p in raised.value.problems] == ["alarms.thresholds.rds_cpu_percent",
                                                        "alarms.thresholds.period_seconds",
                                                        "alarms.page_email_endpoints[0]"]
+
+
+def test_typed_outputs_resolve_to_the_resources():
+    """Each typed output references the right attribute of the right resource (issue 16), reference by reference."""
+    def build_in(scope):
+        alarms = Alarms(scope, "alarms", PROPS)
+        return {name: getattr(alarms, name) for name in ("page_topic_arn", "notify_topic_arn", "topic_key_arn")}
+
+    tf, out = synth_outputs(build_in)
+    assert out == {"page_topic_arn": ref(tf, "aws_sns_topic", "alarms/page-topic", "arn"),
+                   "notify_topic_arn": ref(tf, "aws_sns_topic", "alarms/notify-topic", "arn"),
+                   "topic_key_arn": ref(tf, "aws_kms_key", "alarms/topic-key", "arn")}

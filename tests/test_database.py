@@ -12,7 +12,7 @@ import zipfile
 import pytest
 from cdktf import TerraformOutput
 
-from tests.helpers import assert_one_problem, by_path, ref, resources, synth
+from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
 from vtc_constructs import ConfigError, DatabaseNetwork, DatabaseProps, Network, NetworkProps, PgvectorDatabase
 from vtc_constructs.database import bootstrap_package
 
@@ -225,21 +225,31 @@ def test_the_package_is_deterministic_and_complete(tmp_path):
     assert result.stdout.strip().startswith(str(first))
 
 
-def test_typed_outputs():
+def test_typed_outputs_resolve_to_the_resources():
+    """Each typed output references the right attribute of the right resource (issue 16), reference by reference."""
+    names = ("db_instance_id", "db_endpoint_address", "db_resource_id", "db_allocated_storage_gib",
+             "db_master_secret_arn", "db_security_group_id")
     captured = {}
 
     def build_in(scope):
         network = Network(scope, "network", NETWORK)
-        captured["db"] = PgvectorDatabase(scope, "database", dataclasses.replace(
+        db = captured["db"] = PgvectorDatabase(scope, "database", dataclasses.replace(
             PROPS, network=network.database_network(CLIENTS)))
+        return {name: getattr(db, name) for name in names}
 
-    synth(build_in)
+    tf, out = synth_outputs(build_in)
+    instance = ref(tf, "aws_db_instance", "database/instance", "")[:-1]
+    assert out == {
+        "db_instance_id": instance + "identifier}",
+        "db_endpoint_address": instance + "address}",
+        "db_resource_id": instance + "resource_id}",
+        "db_allocated_storage_gib": instance + "allocated_storage}",
+        "db_master_secret_arn": instance + "master_user_secret[0].secret_arn}",
+        "db_security_group_id": ref(tf, "aws_security_group", "database/security-group"),
+    }
     db = captured["db"]
-    assert db.db_port == 5432 and db.db_name == "vtc"
-    for attribute in ("db_instance_id", "db_endpoint_address", "db_master_secret_arn", "db_security_group_id",
-                      "db_resource_id"):
-        assert "${TfToken[" in getattr(db, attribute), attribute
-    assert db.db_app_role == "vtc_app"
+    assert (db.db_port, db.db_name, db.db_app_role, db.db_max_allocated_storage_gib) == (
+        5432, "vtc", "vtc_app", PROPS.max_allocated_storage_gib)
 
 
 def test_the_connect_arn_names_the_resource_id_and_the_user():

@@ -8,7 +8,7 @@ import re
 import pytest
 from cdktf import TerraformVariable
 
-from tests.helpers import assert_one_problem, by_path, ref, resources, synth
+from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
 from vtc_constructs import Certificate, ConfigError, Edge, EdgeNetwork, EdgeProps, Network, NetworkProps
 from vtc_constructs.edge import MANAGED_RULE_GROUPS
 
@@ -167,6 +167,10 @@ def test_waf_has_the_managed_rule_groups_and_a_rate_limit_and_is_associated_and_
     acl = by_path(tf, "aws_wafv2_web_acl", "edge/web-acl")
     assert acl["scope"] == "REGIONAL" and acl["default_action"] == {"allow": {}}
     rules = {r["name"]: r for r in acl["rule"]}
+    # Written out, not taken from the code (issue 16): dropping a managed group from the ACL must fail here.
+    assert set(rules) == {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                          "AWSManagedRulesAnonymousIpList", "AWSManagedRulesAmazonIpReputationList",
+                          "AWSManagedRulesSQLiRuleSet", "RateLimitPerIp", "LargeBodiesOutsideUploadPaths"}
     assert MANAGED_RULE_GROUPS == ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
                                    "AWSManagedRulesAnonymousIpList", "AWSManagedRulesAmazonIpReputationList",
                                    "AWSManagedRulesSQLiRuleSet")  # issue 12 item 2: SQL injection (PostgreSQL)
@@ -390,3 +394,32 @@ def test_waf_logs_redact_credentials_and_keep_only_what_a_rule_acted_on(tf):
         "behavior": "KEEP", "requirement": "MEETS_ANY",
         "condition": [{"action_condition": {"action": a}}
                       for a in ("BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT")]}]}
+
+
+def test_typed_outputs_resolve_to_the_resources():
+    """Each typed output references the right attribute of the right resource (issue 16), reference by reference."""
+    names = ("alb_arn", "alb_dns_name", "alb_zone_id", "alb_security_group_id", "alb_arn_suffix",
+             "target_group_arn_suffixes", "blue_target_group_arn", "green_target_group_arn", "https_listener_arn",
+             "web_acl_arn", "access_log_bucket_name")
+
+    def build_in(scope):
+        network = Network(scope, "network", NETWORK)
+        edge = Edge(scope, "edge", dataclasses.replace(PROPS, network=network.edge_network(TARGETS)))
+        return {name: getattr(edge, name) for name in names}
+
+    tf, out = synth_outputs(build_in)
+    alb = ref(tf, "aws_lb", "edge/alb", "")[:-1]
+    assert out == {
+        "alb_arn": alb + "arn}",
+        "alb_dns_name": alb + "dns_name}",
+        "alb_zone_id": alb + "zone_id}",
+        "alb_arn_suffix": alb + "arn_suffix}",
+        "alb_security_group_id": ref(tf, "aws_security_group", "edge/security-group"),
+        "target_group_arn_suffixes": {c: ref(tf, "aws_lb_target_group", f"edge/{c}-target-group", "arn_suffix")
+                                      for c in ("blue", "green")},
+        "blue_target_group_arn": ref(tf, "aws_lb_target_group", "edge/blue-target-group", "arn"),
+        "green_target_group_arn": ref(tf, "aws_lb_target_group", "edge/green-target-group", "arn"),
+        "https_listener_arn": ref(tf, "aws_lb_listener", "edge/https-listener", "arn"),
+        "web_acl_arn": ref(tf, "aws_wafv2_web_acl", "edge/web-acl", "arn"),
+        "access_log_bucket_name": ref(tf, "aws_s3_bucket", "edge/access-log-bucket"),
+    }

@@ -257,3 +257,27 @@ def test_each_environment_deploys_only_to_its_own_account(environments, stacks):
     assert environments["production"].account_id == "222222222222"
     for name, stack in stacks.items():
         assert stack["provider"]["aws"][0]["allowed_account_ids"] == [environments[name].account_id]
+
+
+def test_the_state_is_stored_encrypted_and_locked_in_each_environments_own_key(stacks):
+    """The S3 backend, written out (issue 16): server-side encryption on, and Terraform's S3 lock file (no
+    concurrent applies); each environment in a state key of its own."""
+    for name, stack in stacks.items():
+        assert stack["terraform"]["backend"] == {"s3": {
+            "bucket": "vtc-terraform-state", "key": f"vtc/{name}/terraform.tfstate", "region": "eu-west-1",
+            "encrypt": True, "use_lockfile": True}}, name
+
+
+def test_dynamodb_locking_names_its_table_and_still_encrypts(environments):
+    from cdktf import Testing
+
+    from environments.model import StateBackend
+    from environments.stack import PlatformStack
+
+    config = environments["staging"]
+    config = dataclasses.replace(config, state=StateBackend(bucket="b", key="k", region="eu-west-1",
+                                                            locking="dynamodb", dynamodb_table="locks"))
+    stack = PlatformStack(Testing.app(), config)
+    backend = stack.to_terraform()["terraform"]["backend"]
+    assert backend == {"s3": {"bucket": "b", "key": "k", "region": "eu-west-1", "encrypt": True,
+                              "dynamodb_table": "locks"}}

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.helpers import by_path, ref, resources, synth
+from tests.helpers import by_path, ref, resources, synth, synth_outputs
 from vtc_constructs import ConfigError
 from vtc_constructs.alarms import AlarmsProps
 from vtc_constructs.database import DatabaseProps
@@ -184,12 +184,30 @@ def test_the_trusted_service_accounts_are_those_the_chart_creates():
     assert [f"system:serviceaccount:vision-to-code:{a}" for a in service_account_names()] == SUBJECTS
 
 
-def test_the_services_role_arn_is_a_typed_output():
-    captured = {}
-    synth(lambda stack: captured.setdefault("p", VisionToCodePlatform(stack, "platform", props())))
-    assert "${TfToken[" in captured["p"].services_role_arn
-    assert "${TfToken[" in captured["p"].alertmanager_role_arn
-    assert "${TfToken[" in captured["p"].alarms.topic_key_arn
+def test_the_typed_outputs_resolve_to_the_resources():
+    """The platform's own typed outputs and those of its parts reference the right resource attributes (issue 16)."""
+    def build_in(stack):
+        platform = VisionToCodePlatform(stack, "platform", props())
+        return {"services_role_arn": platform.services_role_arn,
+                "alertmanager_role_arn": platform.alertmanager_role_arn,
+                "topic_key_arn": platform.alarms.topic_key_arn,
+                "nat_public_ips": platform.network.nat_public_ips,
+                "cluster_name": platform.eks.cluster_name,
+                "db_endpoint_address": platform.database.db_endpoint_address,
+                "alb_dns_name": platform.edge.alb_dns_name}
+
+    tf, out = synth_outputs(build_in)
+    assert out == {
+        "services_role_arn": ref(tf, "aws_iam_role", "platform/eks/services-role", "arn"),
+        "alertmanager_role_arn": ref(tf, "aws_iam_role", "platform/eks/alertmanager-role", "arn"),
+        "topic_key_arn": ref(tf, "aws_kms_key", "platform/alarms/topic-key", "arn"),
+        "nat_public_ips": [ref(tf, "aws_eip", f"platform/network/nat-eip-{i}", "public_ip")
+                           for i in range(len(out["nat_public_ips"]))],
+        "cluster_name": ref(tf, "aws_eks_cluster", "platform/eks/cluster", "name"),
+        "db_endpoint_address": ref(tf, "aws_db_instance", "platform/database/instance", "address"),
+        "alb_dns_name": ref(tf, "aws_lb", "platform/edge/alb", "dns_name"),
+    }
+    assert out["nat_public_ips"]
 
 
 def test_a_bad_workloads_namespace_is_refused_with_the_other_problems():
