@@ -4,19 +4,44 @@ per xdist worker: ``scripts/test.sh`` runs the suite in several processes, see :
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 
-import vtc_constructs  # noqa: F401  (installs the lazy provider loader before anything imports the provider)
-from environments.model import load_environments
-from tooling.paths import VENV_BIN
+def _session_temp_folder() -> None:
+    """Everything a test run writes to the temp folder (cdktf's ``cdktf.outdir.*`` of ``Testing.app()``, the
+    bootstrap's ``vtc-infra-assets/`` zip cache, pytest's own tmp_path folders, what jsii, Node and the tools started
+    by the tests leave) goes into one folder of this session, removed when the process that made it exits. Set here,
+    before anything imports jsii (whose Node process reads TMPDIR when it starts). xdist workers inherit the
+    controller's folder (the variable below), and leave its removal to the controller, which exits last."""
+    inherited = os.environ.get("VTC_TEST_TMPDIR")
+    if inherited and Path(inherited).is_dir():
+        folder = inherited
+    else:
+        folder = tempfile.mkdtemp(prefix="vtc-tests-")
+        os.chmod(folder, 0o755)  # tooling/postgres.py's server runs as another user and keeps its folder in here
+        os.environ["VTC_TEST_TMPDIR"] = folder
+        # Registered before jsii's own exit handler (jsii is imported below), so it runs after it: the kernel has
+        # stopped when its folder goes.
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = folder
+
+
+_session_temp_folder()
+
+import pytest  # noqa: E402
+
+import vtc_constructs  # noqa: E402,F401  (installs the lazy provider loader before anything imports the provider)
+from environments.model import load_environments  # noqa: E402
+from tooling.paths import VENV_BIN  # noqa: E402
 
 # jsii starts `node` from PATH: the venv's Node 22 (see requirements/dev.txt), not the machine's end-of-life Node 20.
 os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
