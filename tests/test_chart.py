@@ -320,6 +320,18 @@ def _unsuppressed(findings: list[Finding], suppressions: list[dict]) -> tuple[li
     return failed, stale
 
 
+def test_the_stale_rule_of_the_chart_suppressions():
+    """A suppression (check, resource, environment) that matches no failed finding is stale (issue 16)."""
+    entry = {"check": "CKV_K8S_1", "resources": ["Deployment.vtc.api", "Deployment.vtc.web"],
+             "environments": ["staging", "production"]}
+    findings = [Finding("CKV_K8S_1", "staging-blue", "Deployment.vtc.api", False),
+                Finding("CKV_K8S_1", "production-blue", "Deployment.vtc.web", True)]  # passed: uses nothing
+    failed, stale = _unsuppressed(findings, [entry])
+    assert failed == []
+    assert stale == [(0, "staging", "Deployment.vtc.web"), (0, "production", "Deployment.vtc.api"),
+                     (0, "production", "Deployment.vtc.web")]
+
+
 def test_no_checkov_failure_outside_the_suppression_file_and_no_stale_suppression(checkov_report):
     findings, _ = checkov_report
     failed, stale = _unsuppressed(findings, load_suppressions())

@@ -46,3 +46,55 @@ def test_a_scan_of_nothing_is_a_failure(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "cdk.tf.json").write_text('{"terraform": {"required_version": ">= 1.0"}}')
     assert "checkov ran no check at all" in " ".join(checkov.scan(tmp_path, suppressions=[]).problems())
+
+
+# --- the stale-suppression rule, decided on a crafted checkov report (issue 16) --------------------------------------
+
+def _fake_checkov(monkeypatch, failed: list[tuple[str, str, str]], passed_in: str = "staging"):
+    """Make ``checkov.scan`` read a crafted report instead of running checkov: one passed check in ``passed_in`` and
+    the given ``(check, stack, resource)`` failures."""
+    import json
+    import subprocess
+
+    def check(check_id, stack, resource):
+        return {"check_id": check_id, "check_name": f"name of {check_id}", "resource": resource,
+                "file_abs_path": f"/out/stacks/{stack}/cdk.tf.json"}
+
+    report = {"check_type": "terraform_json", "results": {
+        "passed_checks": [check("CKV_AWS_0", passed_in, "resource.ok_00000000")],
+        "failed_checks": [check(*f) for f in failed], "parsing_errors": []}}
+    monkeypatch.setattr(checkov.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
+        a[0], 1, stdout=json.dumps([report]), stderr=""))
+
+
+REASON = "a reason long enough to be reviewed by a person who reads it"
+
+
+def test_a_suppression_that_matches_no_finding_fails_the_check(monkeypatch, tmp_path):
+    used = checkov.Suppression("CKV_AWS_1", "resource.a_11111111", ("staging",), REASON)
+    stale = checkov.Suppression("CKV_AWS_2", "resource.b_22222222", ("staging",), REASON)
+    _fake_checkov(monkeypatch, [("CKV_AWS_1", "staging", "resource.a_11111111")])
+    report = checkov.scan(tmp_path, suppressions=[used, stale])
+    assert report.failed == [] and report.unused == [stale]
+    assert report.problems() == ["suppression matches nothing (remove it): CKV_AWS_2 resource.b_22222222 "
+                                 "['staging']"]
+
+
+def test_a_suppression_for_another_stack_or_resource_is_stale_and_the_finding_fails(monkeypatch, tmp_path):
+    other_stack = checkov.Suppression("CKV_AWS_1", "resource.a_11111111", ("production",), REASON)
+    other_resource = checkov.Suppression("CKV_AWS_1", "resource.z_99999999", ("staging",), REASON)
+    _fake_checkov(monkeypatch, [("CKV_AWS_1", "staging", "resource.a_11111111")])
+    report = checkov.scan(tmp_path, suppressions=[other_stack, other_resource])
+    assert report.unused == [other_stack, other_resource]
+    assert report.problems() == [
+        "failed check not in checkov_suppressions.toml: CKV_AWS_1 staging:resource.a_11111111 (name of CKV_AWS_1)",
+        "suppression matches nothing (remove it): CKV_AWS_1 resource.a_11111111 ['production']",
+        "suppression matches nothing (remove it): CKV_AWS_1 resource.z_99999999 ['staging']"]
+
+
+def test_every_suppression_in_use_and_every_finding_suppressed_is_clean(monkeypatch, tmp_path):
+    entry = checkov.Suppression("CKV_AWS_1", "resource.a_11111111", ("staging", "production"), REASON)
+    _fake_checkov(monkeypatch, [("CKV_AWS_1", "staging", "resource.a_11111111"),
+                                ("CKV_AWS_1", "production", "resource.a_11111111")])
+    report = checkov.scan(tmp_path, suppressions=[entry])
+    assert report.problems() == [] and report.unused == [] and len(report.suppressed) == 2

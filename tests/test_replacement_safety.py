@@ -88,7 +88,7 @@ def test_a_library_user_gets_the_check_when_the_stack_synthesizes(tmp_path):
     cluster = EksCluster(stack, "eks", dataclasses.replace(PROPS, network=network.cluster_network()))
     # What the node groups did before issue 13, done by a user's override:
     cluster.node_groups["general"].add_override("lifecycle.create_before_destroy", True)
-    with pytest.raises(Exception, match=r"foreign/eks/cluster: fixed name planned create-before-destroy: "
+    with pytest.raises(RuntimeError, match=r"foreign/eks/cluster: fixed name planned create-before-destroy: "
                                         r"aws_eks_node_group\.eks_general-node-group_[0-9A-F]{8} sets "
                                         r"create_before_destroy"):
         app.synth()
