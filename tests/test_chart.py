@@ -288,6 +288,7 @@ def checkov_scan(root: Path) -> tuple[list[Finding], dict]:
 
 @pytest.fixture(scope="module")
 def checkov_report(renders, digest_render, workdir):
+    del renders, digest_render  # requested so that both are rendered into workdir before the one scan below
     assert CHECKOV.exists(), f"checkov is not installed at {CHECKOV} (scripts/setup.sh installs it)"
     findings, meta = checkov_scan(workdir)  # every render and the digest render in one run
     return findings, meta

@@ -245,7 +245,7 @@ def test_every_stateful_type_the_stacks_use_has_forcing_arguments(real):
     assert {k for k in dr.STATEFUL_TYPES if k in used} <= set(dr.FORCES_REPLACEMENT) | {"aws_kms_key"}
 
 
-def test_cli_bad_option_is_a_usage_error(tmp_path):
+def test_cli_bad_option_is_a_usage_error():
     result = subprocess.run([sys.executable, "-m", "environments.diff_report", str(SNAPSHOTS), str(SNAPSHOTS),
                              "--format", "xml"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 1 and "invalid choice" in result.stderr

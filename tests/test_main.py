@@ -49,7 +49,7 @@ def test_bad_environment_file_exits_non_zero_lists_every_problem_and_leaves_outp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "environments"]  # no half-written sibling
 
 
-def test_unknown_environment_on_the_command_line_fails_the_same_way(tmp_path, previous_output):
+def test_unknown_environment_on_the_command_line_fails_the_same_way(previous_output):
     before = tree_digest(previous_output)
     result = subprocess.run([sys.executable, "main.py", "--only", "qa", "--outdir", str(previous_output)],
                             cwd=REPO, env=tool_env(), capture_output=True, text=True, timeout=120)

@@ -125,7 +125,7 @@ def test_only_replaces_the_named_stack_and_leaves_every_other_stack_folder_exact
     assert not [p for p in previous_output.parent.iterdir() if p.name.startswith(".cdktf.out.")]
 
 
-def test_a_dropped_stack_folder_holding_terraform_state_is_refused_not_deleted(tmp_path, previous_output, capsys):
+def test_a_dropped_stack_folder_holding_terraform_state_is_refused_not_deleted(previous_output, capsys):
     retired = previous_output / "stacks" / "qa"
     (retired / ".terraform").mkdir(parents=True)
     (retired / "terraform.tfstate").write_text("{}")
