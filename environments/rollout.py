@@ -325,6 +325,8 @@ def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = 
         steps = parse_steps(args.steps) if args.command == "rollout" else ()
         if args.command == "rollout" and (args.soak < 0 or args.poll <= 0):
             raise UsageError("--soak must be 0 or more and --poll more than 0 seconds")
+        if target_groups is None and args.command == "rollback":
+            target_groups = {}  # a rollback reads nothing but the colour: its one step must not wait on anything
         if target_groups is None:
             outputs = stack_outputs(args.env, args.outdir)
             target_groups = {c: outputs.get(f"edge_{c}_target_group_arn") for c in COLOURS}
