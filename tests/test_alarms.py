@@ -154,8 +154,17 @@ def test_every_alarm_has_actions_a_description_and_a_missing_data_treatment(tf):
         topic = notify if "unhealthy" in name else page
         assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic], name
         assert "Look at" in alarm["alarm_description"], name
-        assert alarm["treat_missing_data"] in ("breaching", "notBreaching", "missing", "ignore"), name
         assert alarm["evaluation_periods"] == 5 and alarm["datapoints_to_alarm"] == 3
+    # Written out per alarm (issue 16): silence where the signal is "nothing happened" (no errors, no traffic),
+    # an alarm where silence means the source itself is gone (no nodes reporting, no database metrics).
+    missing = {name: alarm["treat_missing_data"] for name, alarm in alarms.items()}
+    assert missing == {
+        **{f"vtc-test-{n}": "notBreaching" for n in (
+            "alb-5xx-rate", "alb-elb-5xx", "alb-p99-latency", "alb-rejected-connections", "alb-unhealthy-blue",
+            "alb-unhealthy-green", "eks-apiserver-5xx", "rds-read-latency", "rds-write-latency")},
+        **{f"vtc-test-{n}": "breaching" for n in (
+            "eks-failed-nodes", "eks-node-cpu", "eks-node-memory", "rds-connections", "rds-cpu", "rds-free-storage",
+            "rds-freeable-memory")}}
 
 
 def test_p99_latency_alarm_watches_the_slo_in_seconds(tf):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 
-
 from tests.test_environments import env_dir, rewrite
 from tests.test_main import tree_digest
 from tooling.paths import CDKTF, REPO, tool_env
