@@ -174,13 +174,22 @@ class Rollout:
                 for d in descriptions if d["TargetHealth"]["State"] != "healthy"]
 
     def problems(self, colour: str) -> list[str]:
+        """What is wrong now; a check that cannot be made (an API error) is a problem too: unwatched, roll back."""
         found = []
-        firing = self.firing_alarms()
-        if firing:
-            found.append("alarm in ALARM: " + ", ".join(firing))
-        unhealthy = self.unhealthy_targets(colour)
-        if unhealthy:
-            found.append(f"{colour} targets not healthy: " + "; ".join(unhealthy))
+        try:
+            firing = self.firing_alarms()
+        except Exception as error:  # noqa: BLE001
+            found.append(f"could not read the alarms: {type(error).__name__}: {error}")
+        else:
+            if firing:
+                found.append("alarm in ALARM: " + ", ".join(firing))
+        try:
+            unhealthy = self.unhealthy_targets(colour)
+        except Exception as error:  # noqa: BLE001
+            found.append(f"could not read the {colour} target health: {type(error).__name__}: {error}")
+        else:
+            if unhealthy:
+                found.append(f"{colour} targets not healthy: " + "; ".join(unhealthy))
         return found
 
     def soak(self, colour: str, seconds: float) -> list[str]:

@@ -187,6 +187,25 @@ def test_a_failed_deploy_step_rolls_back(aws):
     assert "the 50 % step failed: cdktf deploy staging exited with 1" in out
 
 
+def test_a_check_that_cannot_be_made_mid_rollout_rolls_back(aws):
+    class Failing:
+        def __init__(self, real):
+            self.real, self.calls = real, 0
+
+        def describe_alarms(self, **kwargs):
+            self.calls += 1
+            if self.calls > 3:
+                raise RuntimeError("throttled")
+            return self.real.describe_alarms(**kwargs)
+
+    out = io.StringIO()
+    code = main(["rollout", ENV, "--to", "green", "--soak", "1", "--poll", "0.2"], apply_weights=aws.apply_weights,
+                clients=(Failing(aws.cloudwatch), aws.elbv2), target_groups=aws.target_groups, out=out)
+    print(out.getvalue())
+    assert code == 3 and aws.weights() == (100, 0) and aws.applied[-1] == (100, 0)
+    assert "could not read the alarms: RuntimeError: throttled" in out.getvalue()
+
+
 def test_rollout_to_blue_from_green(aws):
     aws.apply_weights(0, 100)
     aws.applied.clear()
