@@ -80,9 +80,11 @@ def secret_arn(tmp_path_factory, ca_and_server):
 
 @pytest.fixture
 def trust_the_test_ca(monkeypatch, ca_and_server):
-    """The one seam: the CA bundle the handler trusts is the test's CA instead of AWS's RDS roots; every check of
-    :func:`handler.rds_ssl_context` (chain, host name, TLS 1.2+) stays on."""
-    monkeypatch.setattr(handler, "CA_BUNDLE", ca_and_server[0])
+    """The one seam: the handler's own :func:`handler.rds_ssl_context`, called with the test's CA instead of AWS's
+    RDS roots (its default); every check it makes (chain, host name, TLS 1.2+) stays on. The handler is not
+    changed: it looks the function up in its module when it runs."""
+    verified = handler.rds_ssl_context
+    monkeypatch.setattr(handler, "rds_ssl_context", lambda: verified(ca_and_server[0]))
 
 
 def event(arn, pg, **changes):

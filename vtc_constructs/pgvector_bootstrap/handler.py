@@ -110,13 +110,10 @@ def run(*, host: str, port: int, user: str, password: str, database: str, app_ro
 CA_BUNDLE = Path(__file__).with_name("rds-global-bundle.pem")
 
 
-def rds_ssl_context(ca_bundle: Path | None = None) -> ssl.SSLContext:
+def rds_ssl_context(ca_bundle: Path = CA_BUNDLE) -> ssl.SSLContext:
     """TLS that proves the server is the RDS instance (the parameter group sets rds.force_ssl=1): its certificate
-    must chain to one of AWS's RDS CAs (``ca_bundle``, default :data:`CA_BUNDLE`, and nothing else: not the
-    runtime's public CAs) and name the host connected to. The master credentials never go to a server that cannot
-    show both. (:data:`CA_BUNDLE` is read at call time: a test of :func:`handler` points it at a CA of its own,
-    with every check kept; nothing in the function's environment can change it.)"""
-    ca_bundle = CA_BUNDLE if ca_bundle is None else ca_bundle
+    must chain to one of AWS's RDS CAs (``ca_bundle``, and nothing else: not the runtime's public CAs) and name the
+    host connected to. The master credentials never go to a server that cannot show both."""
     if not ca_bundle.is_file():
         raise BootstrapError(f"the RDS CA bundle {ca_bundle.name} is missing from the function's package: "
                              "the bootstrap will not send the master credentials to an unverified server")
