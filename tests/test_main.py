@@ -21,6 +21,15 @@ def tree_digest(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def synth_output(root: Path) -> dict[str, str]:
+    """:func:`tree_digest` of what the synth writes, without the provider lock file main.py places afterwards in each
+    stack folder (``environments/provider_lock.py``; the library's ``synthesize`` does not)."""
+    digest = tree_digest(root)
+    locks = [name for name in digest if name.endswith("/.terraform.lock.hcl")]
+    assert sorted(locks) == sorted(f"stacks/{p.name}/.terraform.lock.hcl" for p in (root / "stacks").iterdir())
+    return {name: value for name, value in digest.items() if name not in locks}
+
+
 @pytest.fixture
 def previous_output(tmp_path, synth_dir) -> Path:
     """A copy of a good earlier synth, plus something Terraform left in it."""
