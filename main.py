@@ -43,10 +43,16 @@ def format_problems(problems: Sequence[Problem], limit: int = MAX_PROBLEMS_SHOWN
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"))
-    parser.add_argument("--environments-dir", default=os.environ.get("VTC_ENVIRONMENTS_DIR", str(ENVIRONMENTS_DIR)))
-    parser.add_argument("--only", action="append", default=None, metavar="NAME")
-    parser.add_argument("--workers", type=int, default=None, metavar="N")
+    parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"),
+                        help="default: $CDKTF_OUTDIR, else ./cdktf.out; must be new, empty, or a previous cdktf output")
+    parser.add_argument("--environments-dir", default=os.environ.get("VTC_ENVIRONMENTS_DIR", str(ENVIRONMENTS_DIR)),
+                        help="default: $VTC_ENVIRONMENTS_DIR, else ./environments")
+    parser.add_argument("--only", action="append", default=None, metavar="NAME",
+                        help="synthesize only this environment (repeatable); every file is still checked, other "
+                             "stack folders are kept as they are")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes to synthesize in; default: $VTC_SYNTH_WORKERS, else one per core, at most "
+                             "one per 3 environments")
     args = parser.parse_args(argv)
     problems: list[Problem] = []
     if args.workers is not None and args.workers < 1:
