@@ -83,6 +83,7 @@ from .aws_rules import (
     rds_instance_class_problems,
     rds_window_problems,
 )
+from .contracts import DatabaseNetwork  # noqa: F401  (re-exported: they were defined here)
 from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
@@ -101,35 +102,7 @@ PORT = 5432
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
 
 
-@dataclass(frozen=True, kw_only=True)
-class DatabaseNetwork:
-    """Where the database lives and who may reach it; ``Network.database_network(...)`` gives it.
 
-    :param vpc_id: the VPC.
-    :param subnet_ids: the isolated database subnets (at least two AZs).
-    :param bootstrap_subnet_ids: private subnets with a route to Secrets Manager (NAT) for the bootstrap function.
-    :param client_security_group_id: the only security group (the EKS nodes) admitted on 5432.
-    """
-
-    vpc_id: str
-    subnet_ids: tuple[str, ...]
-    bootstrap_subnet_ids: tuple[str, ...]
-    client_security_group_id: str
-
-    def __post_init__(self):
-        coerce_fields(self, tuples=("subnet_ids", "bootstrap_subnet_ids"))
-
-    def type_problems(self) -> list[Problem]:
-        """Fields of the wrong type (what they say is checked by :meth:`DatabaseProps.validate`)."""
-        problems = []
-        for name in ("vpc_id", "client_security_group_id"):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                problems.append(Problem(name, getattr(self, name), "an id (a string)",
-                                        "pass network.database_network(...)"))
-        for name in ("subnet_ids", "bootstrap_subnet_ids"):
-            if not is_string_tuple(getattr(self, name)):
-                problems.append(not_a_list(name, getattr(self, name), "subnet ids", "('subnet-1', 'subnet-2')"))
-        return problems
 
 
 @dataclass(frozen=True, kw_only=True)

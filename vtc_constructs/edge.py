@@ -125,6 +125,7 @@ from ._common import (
 )
 from .aws_rules import certificate_arn_problems, health_check_path_problems
 from .eks import TARGET_GROUP_BINDING_TAG
+from .contracts import EdgeNetwork  # noqa: F401  (re-exported: they were defined here)
 from .errors import ConfigError, Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
@@ -316,38 +317,7 @@ class Certificate:
     hosted_zone_name: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class EdgeNetwork:
-    """Where the ALB lives and what it sends traffic to; ``Network.edge_network(...)`` gives it.
 
-    :param target_admitted_ports: default: empty, and the construct itself opens ``target_port`` on the target
-        security group to the ALB. When the caller manages that group's rules, list the ports it admits from the
-        ALB: ``target_port`` must be one of them.
-    """
-
-    vpc_id: str
-    public_subnet_ids: tuple[str, ...]
-    target_security_group_id: str
-    target_admitted_ports: tuple[int, ...] = ()
-
-    def __post_init__(self):
-        coerce_fields(self, tuples=("public_subnet_ids", "target_admitted_ports"))
-
-    def type_problems(self) -> list[Problem]:
-        """Fields of the wrong type (what they say is checked by :meth:`EdgeProps.validate`)."""
-        problems = []
-        for name in ("vpc_id", "target_security_group_id"):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                problems.append(Problem(name, getattr(self, name), "an id (a string)",
-                                        "pass network.edge_network(...)"))
-        if not is_string_tuple(self.public_subnet_ids):
-            problems.append(not_a_list("public_subnet_ids", self.public_subnet_ids, "subnet ids",
-                                       "('subnet-1', 'subnet-2')"))
-        ports = self.target_admitted_ports
-        if not isinstance(ports, tuple) or not all(is_whole(p) and 1 <= p <= 65535 for p in ports):
-            problems.append(Problem("target_admitted_ports", ports, "a list of port numbers (1-65535)",
-                                    "list the ports the target security group admits from the ALB"))
-        return problems
 
 
 @dataclass(frozen=True, kw_only=True)

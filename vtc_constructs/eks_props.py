@@ -23,6 +23,7 @@ from .aws_rules import (
     principal_arn_problems,
     public_access_cidr_problems,
 )
+from .contracts import ClusterNetwork, PRIVATE_NODE_ENDPOINTS  # noqa: F401  (re-exported: they were defined here)
 from .errors import Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list
 from .network import LOG_RETENTION_DAYS
 
@@ -116,46 +117,7 @@ class Taint:
         return problems
 
 
-@dataclass(frozen=True, kw_only=True)
-class ClusterNetwork:
-    """What the cluster needs to know of its VPC; ``Network.cluster_network()`` gives it.
 
-    :param vpc_id: the VPC.
-    :param subnet_ids: the private subnets for the control-plane ENIs and the nodes.
-    :param dns_support: the VPC resolves DNS (a private endpoint needs it).
-    :param dns_hostnames: the VPC gives instances DNS hostnames (a private endpoint needs it).
-    :param subnets_have_nat_route: every node subnet has a default route through NAT, so nodes can pull images
-        and reach AWS APIs. Without it, nodes need interface endpoints for ECR, STS, EC2 and logs.
-    :param interface_endpoints: the services reachable through interface endpoints (``ecr.api``, ``sts``, ...).
-    """
-
-    vpc_id: str
-    subnet_ids: tuple[str, ...]
-    dns_support: bool
-    dns_hostnames: bool
-    subnets_have_nat_route: bool
-    interface_endpoints: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        coerce_fields(self, tuples=("subnet_ids", "interface_endpoints"))
-
-    def type_problems(self) -> list[Problem]:
-        """Fields of the wrong type (the checks of what they say are :meth:`EksClusterProps.validate`'s)."""
-        problems = []
-        if not isinstance(self.vpc_id, str) or not self.vpc_id:
-            problems.append(Problem("vpc_id", self.vpc_id, "the VPC's id", "pass network.cluster_network()"))
-        for name in ("subnet_ids", "interface_endpoints"):
-            if not is_string_tuple(getattr(self, name)):
-                problems.append(not_a_list(name, getattr(self, name), "strings", "('subnet-1', 'subnet-2')"))
-        for name in ("dns_support", "dns_hostnames", "subnets_have_nat_route"):
-            if not isinstance(getattr(self, name), bool):
-                problems.append(Problem(name, getattr(self, name), "true or false", f"set {name} to a boolean"))
-        return problems
-
-
-#: The interface endpoints nodes need when their subnets have no NAT route.
-#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html
-PRIVATE_NODE_ENDPOINTS = ("ec2", "ecr.api", "ecr.dkr", "sts", "logs")
 
 
 @dataclass(frozen=True, kw_only=True)

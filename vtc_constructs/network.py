@@ -61,6 +61,7 @@ from ._common import (
     policy_document,
     require_props,
 )
+from .contracts import ClusterNetwork, DatabaseNetwork, EdgeNetwork
 from .aws_rules import availability_zone_problems, vpc_range_problems
 from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any
 
@@ -226,33 +227,27 @@ def plan_subnets(props: NetworkProps) -> SubnetPlan:
     return SubnetPlan(**tiers)
 
 
-def planned_cluster_network(props: NetworkProps) -> "ClusterNetwork":
-    """The :class:`~vtc_constructs.eks.ClusterNetwork` a :class:`Network` with ``props`` will give, with placeholder
+def planned_cluster_network(props: NetworkProps) -> ClusterNetwork:
+    """The :class:`~vtc_constructs.contracts.ClusterNetwork` a :class:`Network` with ``props`` will give, with placeholder
     ids: for validating a cluster's props against its network before anything is synthesized."""
-    from .eks import ClusterNetwork
-
     return ClusterNetwork(vpc_id="planned:vpc", subnet_ids=tuple(f"planned:private-{i}"
                                                                  for i in range(len(props.availability_zones))),
                           dns_support=True, dns_hostnames=True, subnets_have_nat_route=True)
 
 
 def planned_database_network(props: NetworkProps, client_security_group_id: str = "planned:clients"
-                             ) -> "DatabaseNetwork":
-    """The :class:`~vtc_constructs.database.DatabaseNetwork` a :class:`Network` with ``props`` will give, with
+                             ) -> DatabaseNetwork:
+    """The :class:`~vtc_constructs.contracts.DatabaseNetwork` a :class:`Network` with ``props`` will give, with
     placeholder ids: for validating a database's props before anything is synthesized."""
-    from .database import DatabaseNetwork
-
     count = len(props.availability_zones)
     return DatabaseNetwork(vpc_id="planned:vpc", subnet_ids=tuple(f"planned:database-{i}" for i in range(count)),
                            bootstrap_subnet_ids=tuple(f"planned:private-{i}" for i in range(count)),
                            client_security_group_id=client_security_group_id)
 
 
-def planned_edge_network(props: NetworkProps, target_security_group_id: str = "planned:targets") -> "EdgeNetwork":
-    """The :class:`~vtc_constructs.edge.EdgeNetwork` a :class:`Network` with ``props`` will give, with placeholder
+def planned_edge_network(props: NetworkProps, target_security_group_id: str = "planned:targets") -> EdgeNetwork:
+    """The :class:`~vtc_constructs.contracts.EdgeNetwork` a :class:`Network` with ``props`` will give, with placeholder
     ids: for validating an edge's props before anything is synthesized."""
-    from .edge import EdgeNetwork
-
     return EdgeNetwork(vpc_id="planned:vpc",
                        public_subnet_ids=tuple(f"planned:public-{i}" for i in range(len(props.availability_zones))),
                        target_security_group_id=target_security_group_id)
