@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
-from typing import Callable
+import threading
+from typing import Callable, Iterator
 
 from cdktf import TerraformOutput, Testing, TerraformStack
 from constructs import Construct
@@ -61,3 +64,21 @@ def assert_one_problem(problems, expected: str) -> None:
     assert len(found) == 1, found
     assert re.search(expected, found[0]), found[0]
     assert "; fix: " in found[0]
+
+
+@contextlib.contextmanager
+def loopback_http_server(handler: type, **attributes) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A threaded HTTP server on 127.0.0.1 (a free port) serving ``handler``, with ``attributes`` set on it for the
+    handler to read; shut down, closed and its thread joined when the block ends."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    for name, value in attributes.items():
+        setattr(server, name, value)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        assert not thread.is_alive()

@@ -21,6 +21,7 @@ import pytest
 
 from environments import rollout as rollout_module
 from environments.rollout import main
+from tests.helpers import loopback_http_server
 from tooling.emulator import MotoServer
 
 REGION = "eu-west-1"
@@ -251,16 +252,8 @@ class Service(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def service():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Service)
-    server.readyz, server.hosts = b'{"database": "ok"}', set()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback_http_server(Service, readyz=b'{"database": "ok"}', hosts=set()) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def test_smoke_checks_run_before_each_shift_and_a_failure_rolls_back(aws, service):

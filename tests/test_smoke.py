@@ -7,12 +7,12 @@ import http.server
 import io
 import json
 import socket
-import threading
 
 import pytest
 
 from environments import smoke
 from environments.smoke import main, run_smoke
+from tests.helpers import loopback_http_server
 
 HOST = "app.example.test"
 
@@ -43,19 +43,9 @@ class StandIn(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stand_in():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
-    server.behaviour = {"readyz": (200, '{"status": "ok", "database": "ok"}')}
-    server.seen = []
-    server.require_host = None
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback_http_server(StandIn, behaviour={"readyz": (200, '{"status": "ok", "database": "ok"}')}, seen=[],
+                              require_host=None) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-        assert not thread.is_alive()
 
 
 def url(server) -> str:
