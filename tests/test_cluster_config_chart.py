@@ -1,0 +1,602 @@
+"""The cluster configuration chart (charts/vtc-cluster-config) with real tools, for every environment:
+
+- ``helm lint --strict`` and ``helm template`` (tooling/helm.py's Helm v4), with the values
+  :func:`~vtc_constructs.cluster_config.cluster_config_values` gives for the environment, built as the workloads stack
+  builds them (its region, target group ARNs shaped as AWS gives them, the secrets prefix of its EKS cluster, the SLOs
+  of its ``[workloads]`` table);
+- every rendered manifest validated against the Kubernetes 1.33 schemas (``kubernetes-validate``, strict), and the
+  custom kinds (ClusterSecretStore, ExternalSecret: external-secrets 2.9.0; TargetGroupBinding: AWS Load Balancer
+  Controller 3.5.0) against the ``openAPIV3Schema`` of their own CRDs in charts/crd-schemas/, as strictly: with
+  tests/test_chart.py's own validator;
+- checkov's kubernetes framework over every render, with zero failures outside
+  tests/policy/checkov_kubernetes_suppressions.toml (and none there for this chart);
+- what the manifests must say: the encrypted storage class, one IP TargetGroupBinding per colour on its NGINX
+  controller, the Grafana admin ExternalSecret's keys, dashboards that parse and ask for the metrics the SLO rules use
+  with the rules' own expressions;
+- values the schema refuses, refused by ``helm lint`` and ``helm template``; values that contradict each other,
+  refused by ``helm template``; the library function's own argument checks.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tempfile
+from collections import Counter
+from pathlib import Path
+from unittest import mock
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests import test_chart
+from tests.test_chart import KUBERNETES_VERSION, Render, _unsuppressed, checkov_scan, load_suppressions
+from tests.test_workloads_props import ENVIRONMENT_NAMES, environment_tables, values_for, workloads_props
+from tooling import helm
+from tooling.paths import CHECKOV, REPO
+from vtc_constructs.cluster_config import (
+    CHART_NAME,
+    CHART_PATH,
+    CHART_VERSION,
+    DASHBOARDS,
+    EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+    GRAFANA_ADMIN_KEYS,
+    KMS_KEY_ARN,
+    RELEASE_NAME,
+    SECRET_NAME,
+    TARGET_GROUP_ARN,
+    TARGET_GROUP_ARN_VALUE_PATHS,
+    cluster_config_values,
+    target_group_binding_name,
+)
+from vtc_constructs.errors import ConfigError
+from vtc_constructs.workloads import SERVICES, Colour, release_name
+
+CHART = REPO / CHART_PATH
+SCHEMA = CHART / "values.schema.json"
+#: The namespace helm is given: only the release's record goes there, every object names its own.
+RELEASE_NAMESPACE = "kube-system"
+#: The custom kinds of this chart and their CRDs (charts/crd-schemas/, verbatim upstream copies; README there).
+CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secrets.io_clustersecretstores.yaml",
+                ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecrets.yaml",
+                ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2.k8s.aws_targetgroupbindings.yaml"}
+#: What one environment's release renders: the storage class, the store and the Grafana admin secret, a binding per
+#: colour, a ConfigMap per dashboard.
+EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "TargetGroupBinding": 2,
+                  "ConfigMap": 3}
+CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore"}
+KMS_KEY = "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+
+def target_group_arn(env: str, colour: Colour) -> str:
+    """The ARN AWS gives the Edge's target group of ``colour`` (``vtc-<env>-<colour>-<hash>``), a placeholder id."""
+    tables = environment_tables(env)
+    return (f"arn:aws:elasticloadbalancing:{tables['region']}:{tables['account_id']}:targetgroup/"
+            f"vtc-{env}-{colour.value}-1a2b/{'0123456789abcdef' if colour is Colour.BLUE else 'fedcba9876543210'}")
+
+
+def stack_inputs(env: str) -> dict:
+    """What the workloads stack passes: the environment's region, the Edge's target groups, the Grafana secret under
+    the EKS cluster's secrets prefix (``vtc-<env>/``, its default), the SLOs of the environment's ``[workloads]``."""
+    props = workloads_props(env)
+    return dict(environment=env, region=environment_tables(env)["region"],
+                target_group_arns={c.value: target_group_arn(env, c) for c in Colour},
+                grafana_admin_secret_name=f"vtc-{env}/grafana-admin", secrets_prefix=f"vtc-{env}/",
+                slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent)
+
+
+def helm_template(values: Path, *extra: str, ok=(0,)):
+    return helm.run(["template", RELEASE_NAME, str(CHART), "--namespace", RELEASE_NAMESPACE, "-f", str(values),
+                     "--kube-version", KUBERNETES_VERSION, *extra], ok=ok)
+
+
+def helm_lint(values: Path, ok=(0,)):
+    return helm.run(["lint", "--strict", str(CHART), "--namespace", RELEASE_NAMESPACE, "-f", str(values),
+                     "--kube-version", KUBERNETES_VERSION], ok=ok)
+
+
+def write_values(path: Path, values: dict) -> Path:
+    path.write_text(json.dumps(values, indent=2), encoding="utf-8")
+    return path
+
+
+def render(root: Path, name: str, env: str, values: dict) -> Render:
+    """Render into ``root/name/manifests.yaml`` (the values beside it, out of checkov's sight)."""
+    folder = root / name
+    folder.mkdir()
+    values_file = write_values(root / f"{name}.values.json", values)
+    out = helm_template(values_file).stdout
+    (folder / "manifests.yaml").write_text(out, encoding="utf-8")
+    return Render(env, None, values, values_file, folder, [d for d in yaml.safe_load_all(out) if d])
+
+
+def validate(doc: dict) -> list[str]:
+    """test_chart.py's validator (Kubernetes 1.33 strict, or the kind's CRD as strictly), knowing this chart's kinds."""
+    with mock.patch.dict(test_chart.CUSTOM_KINDS, CUSTOM_KINDS):
+        return test_chart.validate(doc)
+
+
+@pytest.fixture(scope="module")
+def workdir():
+    with tempfile.TemporaryDirectory(prefix="vtc-cluster-config-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="module")
+def renders(workdir) -> dict[str, Render]:
+    root = workdir / "renders"
+    root.mkdir()
+    return {env: render(root, env, env, cluster_config_values(**stack_inputs(env))) for env in ENVIRONMENT_NAMES}
+
+
+@pytest.fixture(scope="module")
+def canary(renders, workdir) -> Path:
+    """A copy of staging's dashboards ConfigMap without its namespace (so in ``default``): checkov must fail it."""
+    root = workdir / "renders" / "staging-canary"
+    root.mkdir()
+    doc = copy.deepcopy(renders["staging"].one("ConfigMap", "vtc-services-dashboard"))
+    del doc["metadata"]["namespace"]
+    (root / "manifests.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return root
+
+
+# --- the chart and the library ----------------------------------------------------------------------------------------
+
+def test_chart_metadata_is_pinned_and_matches_the_library():
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))
+    assert (chart["apiVersion"], chart["name"], chart["version"], chart["type"]) == \
+        ("v2", CHART_NAME, CHART_VERSION, "application")
+    assert chart["version"] == "0.1.0"
+    assert "dependencies" not in chart  # nothing to download: the chart renders offline
+    assert sorted(p.stem for p in (CHART / "dashboards").glob("*.json")) == sorted(DASHBOARDS)
+
+
+def _objects(schema, path="$"):
+    """Every object-typed node of a JSON schema, with its path."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "object":
+            yield path, schema
+        for key, value in schema.items():
+            yield from _objects(value, f"{path}/{key}")
+    elif isinstance(schema, list):
+        for i, value in enumerate(schema):
+            yield from _objects(value, f"{path}/{i}")
+
+
+def test_the_schema_is_strict_at_every_level():
+    """Every object: no field the schema does not name, and every field it names required (values.yaml and the
+    library give them all)."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    objects = dict(_objects(schema))
+    assert len(objects) == 8  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo)
+    loose = {path for path, node in objects.items() if node.get("additionalProperties") is not False}
+    assert loose == set()
+    unrequired = {path: set(node["properties"]) - set(node["required"]) for path, node in objects.items()
+                  if set(node["properties"]) - set(node.get("required", ()))}
+    assert unrequired == {}
+
+
+def test_the_library_checks_the_schemas_patterns():
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    binding = schema["$defs"]["targetGroupBinding"]["properties"]
+    assert binding["targetGroupArn"]["pattern"] == TARGET_GROUP_ARN.pattern
+    assert TARGET_GROUP_ARN.pattern.startswith("^arn:aws[a-z-]*:elasticloadbalancing:")
+    assert schema["properties"]["storageClass"]["properties"]["kmsKeyArn"]["pattern"] == KMS_KEY_ARN.pattern
+    grafana = schema["properties"]["externalSecrets"]["properties"]["grafanaAdmin"]["properties"]
+    assert grafana["remoteSecretName"]["pattern"] == SECRET_NAME.pattern
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_library_values_pass_the_schema(env):
+    import jsonschema
+
+    values = cluster_config_values(**stack_inputs(env))
+    assert list(jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8"))).iter_errors(values)) \
+        == []
+    for colour, path in TARGET_GROUP_ARN_VALUE_PATHS.items():
+        index = int(re.fullmatch(r"targetGroupBindings\[(\d)\]\.targetGroupArn", path).group(1))
+        assert values["targetGroupBindings"][index]["colour"] == colour
+        assert values["targetGroupBindings"][index]["targetGroupArn"] == target_group_arn(env, Colour(colour))
+    assert "password" not in json.dumps(values).lower()
+
+
+def test_the_external_secrets_role_trusts_the_stores_account_and_reads_the_grafana_secret():
+    """The store authenticates as the service account EksCluster's external-secrets role trusts, and that role may
+    read the Grafana secret's prefix (the synthesized stacks, snapshots/<env>.json)."""
+    namespace, name = EXTERNAL_SECRETS_SERVICE_ACCOUNT
+    for env in ENVIRONMENT_NAMES:
+        stack = (REPO / "snapshots" / f"{env}.json").read_text(encoding="utf-8")
+        assert f"system:serviceaccount:{namespace}:{name}" in stack
+        assert f":secret:{stack_inputs(env)['secrets_prefix']}*" in stack
+
+
+def test_the_bare_chart_is_refused_naming_every_required_value():
+    result = helm.run(["lint", "--strict", str(CHART)], ok=(1,))
+    for path in ("/environment", "/region", "/externalSecrets/grafanaAdmin/remoteSecretName", "/targetGroupBindings"):
+        assert f"at '{path}'" in result.stdout + result.stderr, path
+
+
+# --- lint, render, schemas --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_helm_lint_strict_passes(renders, env):
+    result = helm_lint(renders[env].values_file)
+    assert "0 chart(s) failed" in result.stdout
+    assert "[ERROR]" not in result.stdout and "[WARNING]" not in result.stdout
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_a_release_renders_every_object_once_each_in_its_own_namespace(renders, env):
+    docs = renders[env].docs
+    assert Counter(d["kind"] for d in docs) == EXPECTED_KINDS
+    names = [(d["kind"], d["metadata"].get("namespace"), d["metadata"]["name"]) for d in docs]
+    assert len(names) == len(set(names))
+    for doc in docs:
+        namespace = doc["metadata"].get("namespace")
+        if doc["kind"] in CLUSTER_SCOPED:
+            assert namespace is None, doc["metadata"]["name"]
+        else:  # written in the template, never the release's namespace (nor the default)
+            assert namespace in {"monitoring", "ingress-nginx"}, doc["metadata"]["name"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_every_manifest_is_valid_kubernetes_1_33_or_valid_against_its_crd(renders, env):
+    docs = renders[env].docs
+    errors = {f"{d['kind']}/{d['metadata']['name']}": validate(d) for d in docs}
+    assert {k: v for k, v in errors.items() if v} == {}
+    custom = [d for d in docs if (d["apiVersion"], d["kind"]) in CUSTOM_KINDS]
+    assert len(custom) == 4  # the store, the ExternalSecret, two bindings: checked against their CRDs
+
+
+def test_the_validation_can_fail(renders):
+    """The harness sees a misspelled field, a wrong value and an unknown field, in each kind."""
+    render_ = renders["staging"]
+    bad = []
+    storage = copy.deepcopy(render_.of("StorageClass")[0])
+    storage["allowVolumeExpansions"] = True
+    bad.append(storage)
+    config_map = copy.deepcopy(render_.of("ConfigMap")[0])
+    config_map["data"]["x"] = 1
+    bad.append(config_map)
+    binding = copy.deepcopy(render_.of("TargetGroupBinding")[0])
+    binding["spec"]["targetType"] = "pod"
+    bad.append(binding)
+    store = copy.deepcopy(render_.of("ClusterSecretStore")[0])
+    store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["account"] = "x"
+    bad.append(store)
+    secret = copy.deepcopy(render_.of("ExternalSecret")[0])
+    secret["spec"]["data"][0]["remoteRef"]["keys"] = secret["spec"]["data"][0]["remoteRef"].pop("key")
+    bad.append(secret)
+    assert all(validate(doc) for doc in bad)
+    # a version no schema here describes (external-secrets 2.9.0 no longer serves v1beta1) is an error, not a pass
+    old = copy.deepcopy(render_.of("ExternalSecret")[0])
+    old["apiVersion"] = "external-secrets.io/v1beta1"
+    with pytest.raises(kubernetes_validate.SchemaNotFoundError):
+        validate(old)
+
+
+# --- checkov ----------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def checkov_report(renders, canary, workdir):
+    del renders, canary  # requested so that every render is in workdir before the one scan below
+    assert CHECKOV.exists(), f"checkov is not installed at {CHECKOV} (scripts/setup.sh installs it)"
+    return checkov_scan(workdir)
+
+
+def _resources(render_: Render) -> set[str]:
+    """checkov's names of a render's objects (Kind.namespace.name)."""
+    return {f"{d['kind']}.{d['metadata'].get('namespace', 'default')}.{d['metadata']['name']}" for d in render_.docs}
+
+
+def test_checkov_scanned_every_render_and_parsed_everything(checkov_report):
+    findings, meta = checkov_report
+    assert meta["parsing_errors"] == []
+    assert {f.folder for f in findings} == {*ENVIRONMENT_NAMES, "staging-canary"}
+    for env in ENVIRONMENT_NAMES:
+        assert sum(1 for f in findings if f.folder == env and f.passed) >= 3, env
+    print(f"checkov kubernetes: {meta['summary']}")
+
+
+def test_no_checkov_failure_outside_the_suppression_file_and_no_stale_suppression(checkov_report, renders):
+    findings, _ = checkov_report
+    ours = set().union(*(_resources(r) for r in renders.values()))
+    suppressions = [s for s in load_suppressions() if set(s["resources"]) & ours]
+    failed, stale = _unsuppressed([f for f in findings if f.folder != "staging-canary"], suppressions)
+    assert failed == []
+    assert stale == []
+
+
+def test_an_unsuppressed_checkov_failure_is_caught(checkov_report):
+    findings, _ = checkov_report
+    failed, _ = _unsuppressed([f for f in findings if f.folder == "staging-canary"], load_suppressions())
+    assert [(f.check, f.resource) for f in failed] == [("CKV_K8S_21", "ConfigMap.default.vtc-services-dashboard")]
+
+
+# --- what the manifests say -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_storage_class_is_encrypted_gp3_kept_and_not_the_default(renders, env):
+    [storage] = renders[env].of("StorageClass")
+    assert storage["metadata"]["name"] == "gp3-encrypted"
+    assert storage["provisioner"] == "ebs.csi.aws.com"
+    assert storage["parameters"] == {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
+    assert (storage["reclaimPolicy"], storage["volumeBindingMode"], storage["allowVolumeExpansion"]) == \
+        ("Retain", "WaitForFirstConsumer", True)
+    assert storage["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "false"
+
+
+def test_a_kms_key_encrypts_the_volumes_when_given(workdir):
+    root = workdir / "kms"
+    root.mkdir()
+    values = cluster_config_values(**stack_inputs("staging"), ebs_kms_key_arn=KMS_KEY)
+    [storage] = render(root, "staging-kms", "staging", values).of("StorageClass")
+    assert storage["parameters"] == {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4",
+                                     "kmsKeyId": KMS_KEY}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_each_colour_binds_its_nginx_controller_to_its_target_group_by_ip(renders, env):
+    bindings = {b["metadata"]["name"]: b for b in renders[env].of("TargetGroupBinding")}
+    assert set(bindings) == {target_group_binding_name(c) for c in Colour} == {"ingress-nginx-blue",
+                                                                              "ingress-nginx-green"}
+    for colour in Colour:
+        binding = bindings[f"ingress-nginx-{colour.value}"]
+        assert binding["metadata"]["namespace"] == "ingress-nginx"
+        assert binding["metadata"]["labels"]["vision-to-code.io/colour"] == colour.value
+        assert binding["spec"] == {"targetType": "ip", "ipAddressType": "ipv4",
+                                   "targetGroupARN": target_group_arn(env, colour),
+                                   "serviceRef": {"name": f"ingress-nginx-{colour.value}-controller", "port": 80}}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_grafana_admin_secret_comes_from_secrets_manager_through_the_restricted_store(renders, env):
+    [store] = renders[env].of("ClusterSecretStore")
+    [secret] = renders[env].of("ExternalSecret")
+    assert store["metadata"]["name"] == "aws-secrets-manager"
+    assert store["spec"]["provider"] == {"aws": {
+        "service": "SecretsManager", "region": environment_tables(env)["region"],
+        "auth": {"jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}}}
+    assert store["spec"]["conditions"] == [{"namespaces": ["monitoring"]}]  # only Grafana's namespace may use it
+    assert (secret["metadata"]["name"], secret["metadata"]["namespace"]) == ("grafana-admin-credentials", "monitoring")
+    spec = secret["spec"]
+    assert spec["refreshInterval"] == "1h"
+    assert spec["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": store["metadata"]["name"]}
+    assert spec["target"] == {"name": "grafana-admin-credentials", "creationPolicy": "Owner",
+                              "deletionPolicy": "Retain"}
+    remote = f"vtc-{env}/grafana-admin"
+    assert {d["secretKey"]: d["remoteRef"] for d in spec["data"]} == {
+        "admin-user": {"key": remote, "property": "username"},
+        "admin-password": {"key": remote, "property": "password"}}
+    assert tuple(d["secretKey"] for d in spec["data"]) == GRAFANA_ADMIN_KEYS
+
+
+def _dashboards(render_: Render) -> dict[str, dict]:
+    """Each dashboard ConfigMap's JSON, by the dashboard's name (the one data key: vtc-<name>.json)."""
+    out = {}
+    for config_map in render_.of("ConfigMap"):
+        [(key, text)] = config_map["data"].items()
+        out[key.removeprefix("vtc-").removesuffix(".json")] = json.loads(text)
+    return out
+
+
+def _exprs(dashboard: dict) -> list[str]:
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", ())]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_dashboards_are_grafana_json_for_the_sidecar(renders, env):
+    render_ = renders[env]
+    for config_map in render_.of("ConfigMap"):
+        assert config_map["metadata"]["namespace"] == "monitoring"
+        assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboards = _dashboards(render_)
+    assert set(dashboards) == set(DASHBOARDS)
+    for name, dashboard in dashboards.items():
+        assert dashboard["uid"] == f"vtc-{name}" and dashboard["title"].startswith("Vision-to-Code: ")
+        assert isinstance(dashboard["schemaVersion"], int) and dashboard["schemaVersion"] >= 36
+        variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+        assert (variables["datasource"]["type"], variables["datasource"]["query"]) == ("datasource", "prometheus")
+        panels = [p for p in dashboard["panels"] if p["type"] not in ("row", "text")]
+        assert len(panels) >= 5 and len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+        for panel in panels:
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
+            assert panel["targets"] and all(t["datasource"] == panel["datasource"] and t["expr"]
+                                            for t in panel["targets"]), panel["title"]
+        # the file, as Grafana gets it: only the constant variables are the chart's
+        source = json.loads((CHART / "dashboards" / f"{name}.json").read_text(encoding="utf-8"))
+        constants = {v["name"] for v in source["templating"]["list"] if v["type"] == "constant"}
+        strip = [v for v in dashboard["templating"]["list"] if v["name"] not in constants]
+        assert {**dashboard, "templating": {"list": strip}} == \
+            {**source, "templating": {"list": [v for v in source["templating"]["list"] if v["name"] not in constants]}}
+
+
+@pytest.fixture(scope="module")
+def slo_rules(workdir) -> dict[str, list[str]]:
+    """The alert expressions of the services' chart (blue's release of staging), by alert."""
+    values = write_values(workdir / "vision-to-code.values.json", values_for("staging", Colour.BLUE))
+    docs = [d for d in yaml.safe_load_all(test_chart.template(release_name(Colour.BLUE), values).stdout) if d]
+    [rule] = [d for d in docs if d["kind"] == "PrometheusRule"]
+    alerts: dict[str, list[str]] = {}
+    for r in (r for g in rule["spec"]["groups"] for r in g["rules"]):
+        alerts.setdefault(r["alert"], []).append(r["expr"])
+    return alerts
+
+
+def _as_dashboard_query(expr: str, window: str) -> tuple[str, float]:
+    """A rule of the services' chart as the services dashboard asks it, for every service and colour at once: grouped
+    by colour and job, selected by the dashboard's variables; and its threshold."""
+    query, threshold = expr.rsplit(" > ", 1)
+    query = re.sub(r'namespace="vision-to-code", job="vtc-blue-[a-z]+"',
+                   'namespace="$namespace", colour=~"$colour", job=~"$job"', query)
+    query = query.replace("sum by (le) (", "sum by (le, colour, job) (").replace("sum(", "sum by (colour, job) (")
+    return query.replace(f"[{window}]", "[$slo_window]"), float(threshold)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_services_dashboard_asks_what_the_slo_rules_ask_and_draws_their_objectives(renders, slo_rules, env):
+    dashboard = _dashboards(renders[env])["services"]
+    constants = {v["name"]: v["query"] for v in dashboard["templating"]["list"] if v["type"] == "constant"}
+    props = workloads_props(env)
+    assert float(constants["slo_p99_seconds"]) == props.slo_p99_latency_ms / 1000
+    assert float(constants["slo_error_rate_percent"]) == props.slo_error_rate_percent
+    exprs = _exprs(dashboard)
+    for alert, constant in (("VtcLatencyP99AboveObjective", "slo_p99_seconds"),
+                            ("VtcErrorRateAboveObjective", "slo_error_rate_percent")):
+        queries = {_as_dashboard_query(e, constants["slo_window"]) for e in slo_rules[alert]}
+        assert len(slo_rules[alert]) == len(SERVICES)
+        [(query, threshold)] = queries  # one query per alert for every service
+        assert query in exprs, alert
+        assert f"vector(${constant})" in exprs and threshold == float(constants[constant])
+    assert "http_server_request_duration_seconds_bucket" in " ".join(exprs)
+    assert any('http_response_status_code=~"5.."' in e for e in exprs)
+    for q in ("0.5", "0.95", "0.99"):
+        assert any(e.startswith(f"histogram_quantile({q}, sum by (le, colour, job) (rate("
+                                f"http_server_request_duration_seconds_bucket{{") for e in exprs), q
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_resources_and_database_dashboards_ask_for_their_metrics(renders, env):
+    dashboards = _dashboards(renders[env])
+    resources = " ".join(_exprs(dashboards["resources"]))
+    for metric in ("container_cpu_usage_seconds_total", "container_memory_working_set_bytes",
+                   "kube_pod_container_resource_requests", "kube_pod_container_resource_limits",
+                   "kube_horizontalpodautoscaler_status_current_replicas",
+                   "kube_horizontalpodautoscaler_status_desired_replicas",
+                   "kube_horizontalpodautoscaler_spec_max_replicas"):
+        assert metric in resources, metric
+    services = {v["name"]: v for v in dashboards["resources"]["templating"]["list"]}["service"]
+    assert services["query"].split(",") == list(SERVICES)
+    database = dashboards["database"]
+    exprs = _exprs(database)
+    for q in ("0.5", "0.95", "0.99"):
+        assert any(e.startswith(f"histogram_quantile({q}, sum by (le, colour, job) (rate("
+                                f"db_client_operation_duration_seconds_bucket{{") for e in exprs), q
+    assert any("db_client_connection_count{" in e for e in exprs)
+    [note] = [p for p in database["panels"] if p["type"] == "text"]
+    assert "CloudWatch" in note["options"]["content"] and "rds-cpu" in note["options"]["content"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_every_object_carries_the_recommended_labels(renders, env):
+    for doc in renders[env].docs:
+        labels = doc["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == CHART_NAME
+        assert labels["app.kubernetes.io/instance"] == RELEASE_NAME
+        assert labels["app.kubernetes.io/version"] == CHART_VERSION
+        assert labels["app.kubernetes.io/part-of"] == "vision-to-code"
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+        assert labels["helm.sh/chart"] == f"{CHART_NAME}-{CHART_VERSION}"
+        assert labels["vision-to-code.io/environment"] == env
+        assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "ingress", "dashboards"}
+
+
+# --- the ARNs given apart (helm --set), as the workloads stack passes them --------------------------------------------
+
+def test_an_unresolved_reference_is_refused_by_the_schema_and_a_set_arn_renders(workdir):
+    """The library passes a Terraform reference through; Helm must see the resolved ARN: a reference left in the
+    values is refused, and the ARN given with --set at the library's path is the one rendered."""
+    values = cluster_config_values(**{**stack_inputs("staging"), "target_group_arns": {
+        "blue": target_group_arn("staging", Colour.BLUE), "green": "${TfToken[TOKEN.42]}"}})
+    path = write_values(workdir / "unresolved.values.json", values)
+    assert "at '/targetGroupBindings/1/targetGroupArn'" in helm_lint(path, ok=(1,)).stdout
+    green = target_group_arn("staging", Colour.GREEN)
+    out = helm_template(path, "--set", f"{TARGET_GROUP_ARN_VALUE_PATHS['green']}={green}").stdout
+    bindings = {d["metadata"]["name"]: d for d in yaml.safe_load_all(out) if d and d["kind"] == "TargetGroupBinding"}
+    assert bindings["ingress-nginx-green"]["spec"]["targetGroupARN"] == green
+    path.unlink()
+
+
+# --- bad values are refused -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda v: v["targetGroupBindings"][0].update(targetGroupArn="arn:aws:iam::111111111111:role/x"),
+     "at '/targetGroupBindings/0/targetGroupArn'"),
+    (lambda v: v["targetGroupBindings"][0].update(colour="purple"),
+     "at '/targetGroupBindings/0/colour': value must be one of 'blue', 'green'"),
+    (lambda v: v["targetGroupBindings"][0].update(servicePort=0), "at '/targetGroupBindings/0/servicePort'"),
+    (lambda v: v["targetGroupBindings"][0].update(targetType="instance"),
+     "additional properties 'targetType' not allowed"),
+    (lambda v: v["targetGroupBindings"].append(v["targetGroupBindings"][0]), "at '/targetGroupBindings': maxItems"),
+    (lambda v: v["storageClass"].update(kmsKeyArn="alias/aws/ebs"), "at '/storageClass/kmsKeyArn'"),
+    (lambda v: v["storageClass"].update(isDefault=True), "additional properties 'isDefault' not allowed"),
+    (lambda v: v["externalSecrets"]["grafanaAdmin"].update(
+        remoteSecretName="arn:aws:secretsmanager:eu-west-1:111111111111:secret:vtc-staging/grafana-admin"),
+     "at '/externalSecrets/grafanaAdmin/remoteSecretName'"),
+    (lambda v: v["externalSecrets"]["serviceAccount"].update(namespace=None),  # null removes a default
+     "at '/externalSecrets/serviceAccount': missing property 'namespace'"),
+    (lambda v: v["dashboards"]["slo"].update(window="5 minutes"), "at '/dashboards/slo/window'"),
+    (lambda v: v.update(region="Ireland"), "at '/region'"),
+], ids=["arn", "colour", "port", "unknown-field", "three-bindings", "kms-alias-name", "storage-unknown",
+        "secret-arn", "service-account", "window", "region"])
+def test_values_the_schema_refuses_fail_lint_and_template(renders, workdir, mutate, message):
+    values = copy.deepcopy(renders["staging"].values)
+    mutate(values)
+    bad = write_values(workdir / "bad-values.json", values)
+    lint = helm_lint(bad, ok=(1,))
+    rendered = helm_template(bad, ok=(1,))
+    assert message in lint.stdout + lint.stderr
+    assert message in rendered.stderr
+    bad.unlink()
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda v: v["targetGroupBindings"][1].update(colour="blue"),
+     "targetGroupBindings[1]: colour blue is also targetGroupBindings[0]'s"),
+    (lambda v: v["targetGroupBindings"][1].update(targetGroupArn=v["targetGroupBindings"][0]["targetGroupArn"]),
+     "targetGroupBindings[1]: target group arn:aws:elasticloadbalancing:"),
+], ids=["colour-twice", "one-group"])
+def test_values_that_contradict_each_other_fail_template(renders, workdir, mutate, message):
+    values = copy.deepcopy(renders["staging"].values)
+    mutate(values)
+    bad = write_values(workdir / "contradicting-values.json", values)
+    assert message in helm_template(bad, ok=(1,)).stderr
+    bad.unlink()
+
+
+# --- the library function ---------------------------------------------------------------------------------------------
+
+def test_the_library_accepts_colours_as_enum_members_and_terraform_references():
+    inputs = stack_inputs("staging")
+    values = cluster_config_values(**{**inputs, "target_group_arns": {
+        Colour.BLUE: "${TfToken[TOKEN.7]}", Colour.GREEN: target_group_arn("staging", Colour.GREEN)}},
+        ingress_service_names={Colour.GREEN: "nginx-green"}, ingress_service_port="http",
+        ebs_kms_key_arn="${TfToken[TOKEN.8]}")
+    blue, green = values["targetGroupBindings"]
+    assert (blue["colour"], blue["targetGroupArn"], blue["serviceName"]) == \
+        ("blue", "${TfToken[TOKEN.7]}", "ingress-nginx-blue-controller")
+    assert (green["serviceName"], green["servicePort"]) == ("nginx-green", "http")
+    assert values["storageClass"]["kmsKeyArn"] == "${TfToken[TOKEN.8]}"
+    assert values["dashboards"]["slo"] == {"p99LatencySeconds": 0.1, "errorRatePercent": 1.0, "window": "5m"}
+
+
+@pytest.mark.parametrize("overrides, paths", [
+    (dict(environment="Staging", region="Ireland"), {"environment", "region"}),
+    (dict(target_group_arns={"blue": "arn:aws:iam::111111111111:role/x"}),
+     {"target_group_arns.blue", "target_group_arns.green"}),
+    (dict(target_group_arns={"blue": "x", "purple": "y", "green": 3}),
+     {"target_group_arns.blue", "target_group_arns.purple", "target_group_arns.green"}),
+    (dict(target_group_arns=["arn"]), {"target_group_arns"}),
+    (dict(target_group_arns={c.value: target_group_arn("staging", Colour.BLUE) for c in Colour}),
+     {"target_group_arns"}),
+    (dict(grafana_admin_secret_name="vtc-production/grafana-admin"), {"grafana_admin_secret_name"}),
+    (dict(grafana_admin_secret_name="arn:aws:secretsmanager:eu-west-1:1:secret:x", secrets_prefix=None),
+     {"grafana_admin_secret_name"}),
+    (dict(ingress_service_names={"blue": "Ingress"}, ingress_service_port=True),
+     {"ingress_service_names.blue", "ingress_service_port"}),
+    (dict(ebs_kms_key_arn="aws/ebs", storage_class_name="GP3", monitoring_namespace="",
+          slo_p99_latency_ms=0.1, slo_error_rate_percent=0),
+     {"ebs_kms_key_arn", "storage_class_name", "monitoring_namespace", "slo_p99_latency_ms",
+      "slo_error_rate_percent"}),
+], ids=["names", "missing-colour", "bad-arns", "not-a-table", "one-group", "other-prefix", "arn-not-name", "ingress",
+        "the-rest"])
+def test_the_library_reports_every_problem_with_its_path(overrides, paths):
+    with pytest.raises(ConfigError) as caught:
+        cluster_config_values(**{**stack_inputs("staging"), **overrides})
+    assert {p.path for p in caught.value.problems} == paths
+    assert all(p.fix for p in caught.value.problems)

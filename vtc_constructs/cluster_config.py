@@ -1,0 +1,255 @@
+"""The cluster configuration of one environment, released once from ``charts/vtc-cluster-config``.
+
+Usage::
+
+    from vtc_constructs.cluster_config import TARGET_GROUP_ARN_VALUE_PATHS, cluster_config_values
+
+    values = cluster_config_values(
+        environment="staging", region="eu-west-1",
+        target_group_arns={"blue": platform.edge.blue_target_group_arn, "green": platform.edge.green_target_group_arn},
+        grafana_admin_secret_name="vtc-staging/grafana-admin", secrets_prefix="vtc-staging/")
+    # helm upgrade --install vtc-cluster-config charts/vtc-cluster-config -f <values>; or, with the ARNs set apart:
+    TARGET_GROUP_ARN_VALUE_PATHS["blue"]   # "targetGroupBindings[0].targetGroupArn", a helm --set / set {} name
+
+What the chart renders from these values: the StorageClass ``gp3-encrypted`` (EBS gp3, encrypted, Retain,
+WaitForFirstConsumer, expandable, not the default class); a ClusterSecretStore on AWS Secrets Manager, authenticated
+as the external-secrets service account (its IRSA role reads only the environment's ``<name>/`` secrets) and usable
+only from Grafana's namespace; an ExternalSecret that makes Grafana's admin Secret (``admin-user``,
+``admin-password``) from one JSON secret; one TargetGroupBinding per colour (``ingress-nginx-<colour>``, IP targets)
+that puts the colour's NGINX controller pods into the colour's ALB target group; and three Grafana dashboards
+(services, resources, database) as ConfigMaps for kube-prometheus-stack's sidecar.
+
+Pure Python (no cdktf here): the workloads stack passes the values to its Helm release. A target group or KMS key ARN
+may be an unresolved Terraform reference (a cdktf token, ``${TfToken[...]}``): it is passed through unchecked,
+Terraform resolves it before Helm sees it, and ``values.schema.json`` then holds the real ARN to the same pattern as
+here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from .errors import ConfigError, Problem, enum_problem, is_number, is_whole
+from .workloads import _LABEL, _REGION, Colour, ingress_controller_release
+
+#: The chart in this repository and its version (its ``Chart.yaml`` says the same; tested).
+CHART_NAME = "vtc-cluster-config"
+CHART_VERSION = "0.1.0"
+CHART_PATH = "charts/vtc-cluster-config"  # relative to the repository root; not part of the installed package
+#: The release's name (one per environment; its objects name their own namespaces).
+RELEASE_NAME = "vtc-cluster-config"
+#: The dashboards the chart renders (``charts/vtc-cluster-config/dashboards/<name>.json``), each a ConfigMap
+#: ``vtc-<name>-dashboard`` with the Grafana uid ``vtc-<name>``.
+DASHBOARDS = ("services", "resources", "database")
+#: The keys of Grafana's admin Secret, what kube-prometheus-stack's ``grafana.admin.existingSecret`` reads by default.
+GRAFANA_ADMIN_KEYS = ("admin-user", "admin-password")
+#: Where each colour's target group ARN sits in the values :func:`cluster_config_values` returns: the name to give
+#: Helm's ``--set`` (or the Terraform Helm release's ``set``) to pass the ARN apart from the values.
+TARGET_GROUP_ARN_VALUE_PATHS: Mapping[str, str] = {colour.value: f"targetGroupBindings[{i}].targetGroupArn"
+                                                   for i, colour in enumerate(Colour)}
+#: The external-secrets release's service account, which ``EksCluster``'s external-secrets IRSA role trusts.
+EXTERNAL_SECRETS_SERVICE_ACCOUNT = ("external-secrets", "external-secrets")  # (namespace, name)
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1035 label
+_PORT_NAME = re.compile(r"^[a-z0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+#: The same patterns as values.schema.json's (tested).
+TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/"
+                              r"[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$")
+KMS_KEY_ARN = re.compile(r"^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]{1,64}|"
+                         r"alias/[A-Za-z0-9/_-]{1,250})$")
+SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+
+
+def target_group_binding_name(colour: Colour | str) -> str:
+    """``ingress-nginx-<colour>``: the colour's TargetGroupBinding (named after the NGINX release it binds)."""
+    return ingress_controller_release(colour)
+
+
+def _unresolved(value: object) -> bool:
+    """A Terraform reference known only at apply (a cdktf token in a string, written ``${TfToken[...]}``):
+    Terraform resolves it before Helm sees it, and the chart's schema checks it then."""
+    return isinstance(value, str) and "${TfToken[" in value
+
+
+def cluster_config_values(*, environment: str, region: str, target_group_arns: Mapping[Colour | str, str],
+                          grafana_admin_secret_name: str, secrets_prefix: str | None = None,
+                          ingress_namespace: str = "ingress-nginx",
+                          ingress_service_names: Mapping[Colour | str, str] | None = None,
+                          ingress_service_port: int | str = 80,
+                          storage_class_name: str = "gp3-encrypted", ebs_kms_key_arn: str = "",
+                          secret_store_name: str = "aws-secrets-manager",
+                          external_secrets_namespace: str = EXTERNAL_SECRETS_SERVICE_ACCOUNT[0],
+                          external_secrets_service_account: str = EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
+                          monitoring_namespace: str = "monitoring",
+                          grafana_admin_secret: str = "grafana-admin-credentials",
+                          slo_p99_latency_ms: int = 100, slo_error_rate_percent: float = 1.0) -> dict:
+    """The values of the environment's release of ``charts/vtc-cluster-config``: a plain dict, ready for ``helm -f``.
+
+    :param environment: the environment's name (a label of every object). Required.
+    :param region: the AWS region, whose Secrets Manager the secret store reads. Required.
+    :param target_group_arns: each colour's ALB target group ARN, both colours (``{"blue": ..., "green": ...}``;
+        ``Edge.blue_target_group_arn`` / ``green_target_group_arn``; Terraform references are passed through).
+        Required. The bindings come blue first, then green (:data:`TARGET_GROUP_ARN_VALUE_PATHS`).
+    :param grafana_admin_secret_name: the Secrets Manager secret (its name, not its ARN) holding the JSON
+        ``{"username": ..., "password": ...}`` of Grafana's admin. Required.
+    :param secrets_prefix: default: not checked. The prefix the external-secrets role may read (``EksCluster``'s
+        ``secrets_prefix``, by default ``<name>/``): the secret's name must start with it, or the store cannot read it.
+    :param ingress_namespace: default: ``ingress-nginx``, the namespace of both colours' NGINX controllers.
+    :param ingress_service_names: default: ``ingress-nginx-<colour>-controller``, the controller Service the
+        ingress-nginx chart makes for the release ``ingress-nginx-<colour>``. Per colour, when given.
+    :param ingress_service_port: default: 80, the controller Service's HTTP port (a number or the port's name). The
+        pods behind it are registered on the container port it targets, which must be the port the ALB's security
+        group admits (``EdgeProps.target_port``).
+    :param storage_class_name: default: ``gp3-encrypted``.
+    :param ebs_kms_key_arn: default: ``""``, EBS's AWS-managed key (``aws/ebs``). A KMS key or alias ARN encrypts
+        the volumes with that key (the EBS CSI driver's role must be allowed to use it).
+    :param secret_store_name: default: ``aws-secrets-manager``, the ClusterSecretStore's name.
+    :param external_secrets_namespace: default: ``external-secrets``. :param external_secrets_service_account:
+        default: ``external-secrets``: the service account the store authenticates as, the one ``EksCluster``'s
+        external-secrets IRSA role trusts.
+    :param monitoring_namespace: default: ``monitoring``, kube-prometheus-stack's: the Grafana admin Secret and the
+        dashboards go there, and only it may use the store.
+    :param grafana_admin_secret: default: ``grafana-admin-credentials``, the Secret made there (Grafana's
+        ``admin.existingSecret``).
+    :param slo_p99_latency_ms: default: 100. :param slo_error_rate_percent: default: 1.0. The SLOs drawn on the
+        services dashboard: give ``WorkloadsProps``' own, the ones its alert rules check.
+
+    Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
+    """
+    problems = _name_problems({
+        "environment": (environment, _ENVIRONMENT), "region": (region, _AWS_REGION),
+        "ingress_namespace": (ingress_namespace, _NAMESPACE),
+        "external_secrets_namespace": (external_secrets_namespace, _NAMESPACE),
+        "monitoring_namespace": (monitoring_namespace, _NAMESPACE),
+        "storage_class_name": (storage_class_name, _OBJECT_NAME),
+        "secret_store_name": (secret_store_name, _OBJECT_NAME),
+        "external_secrets_service_account": (external_secrets_service_account, _OBJECT_NAME),
+        "grafana_admin_secret": (grafana_admin_secret, _OBJECT_NAME)})
+    problems += _argument_problems(
+        target_group_arns=target_group_arns, grafana_admin_secret_name=grafana_admin_secret_name,
+        secrets_prefix=secrets_prefix, ingress_service_names=ingress_service_names,
+        ingress_service_port=ingress_service_port, ebs_kms_key_arn=ebs_kms_key_arn,
+        slo_p99_latency_ms=slo_p99_latency_ms, slo_error_rate_percent=slo_error_rate_percent)
+    if problems:
+        raise ConfigError(problems)
+    arns, services = _by_colour(target_group_arns), _by_colour(ingress_service_names or {})
+    return {
+        "environment": environment,
+        "region": region,
+        "storageClass": {"name": storage_class_name, "kmsKeyArn": ebs_kms_key_arn},
+        "externalSecrets": {
+            "storeName": secret_store_name,
+            "serviceAccount": {"namespace": external_secrets_namespace, "name": external_secrets_service_account},
+            "grafanaAdmin": {"namespace": monitoring_namespace, "secretName": grafana_admin_secret,
+                             "remoteSecretName": grafana_admin_secret_name},
+        },
+        "targetGroupBindings": [
+            {"colour": colour.value, "namespace": ingress_namespace,
+             "serviceName": services.get(colour.value, f"{ingress_controller_release(colour)}-controller"),
+             "servicePort": ingress_service_port, "targetGroupArn": arns[colour.value]}
+            for colour in Colour],
+        "dashboards": {"namespace": monitoring_namespace, "label": "grafana_dashboard", "labelValue": "1",
+                       "slo": {"p99LatencySeconds": slo_p99_latency_ms / 1000,
+                               "errorRatePercent": slo_error_rate_percent, "window": "5m"}},
+    }
+
+
+def _colour_key(key: object) -> str | None:
+    """``"blue"`` for ``"blue"`` or ``Colour.BLUE`` (a plain string either way), None for anything else."""
+    return next((c.value for c in Colour if key == c.value), None)
+
+
+def _by_colour(table: Mapping) -> dict[str, object]:
+    """A table keyed by colours (strings or :class:`Colour`) keyed by the colours' values."""
+    return {_colour_key(key): value for key, value in table.items()}
+
+
+def _colour_table_problems(path: str, table: object, check, allowed: str, fix: str, *,
+                           every_colour: bool) -> list[Problem]:
+    """A table of colours to strings: keys blue/green only (both when ``every_colour``), each value ``check``-ed."""
+    if not isinstance(table, Mapping):
+        return [Problem(path, table, "a table of colours (blue, green) to strings", "pass {'blue': ..., 'green': ...}",
+                        "not a table")]
+    problems = [enum_problem(f"{path}.{key}", key, Colour, "name a colour: blue or green")
+                for key in table if _colour_key(key) is None]
+    given = _by_colour(table)
+    if every_colour:
+        problems += [Problem(f"{path}.{colour.value}", None, allowed, f"give both colours: {fix}", "missing colour")
+                     for colour in Colour if colour.value not in given]
+    problems += [Problem(f"{path}.{key}", value, allowed, fix) for key, value in given.items()
+                 if key is not None and not check(value)]
+    return problems
+
+
+#: The kinds of name an argument may be: (pattern, longest, what is allowed, how to fix it).
+_ENVIRONMENT = (_LABEL, 63, "a DNS label (the environment's name)", "pass the environment's name, e.g. 'staging'")
+_AWS_REGION = (_REGION, 30, "an AWS region such as eu-west-1", "pass the stack's region")
+_NAMESPACE = (_LABEL, 63, "a DNS label: 1-63 of a-z, 0-9 and '-', starting and ending with a letter or digit",
+              "use the namespace's name")
+_OBJECT_NAME = (_SUBDOMAIN, 253, "a Kubernetes object name (DNS-1123 subdomain: a-z, 0-9, '-', '.')",
+                "use a lower-case name")
+
+
+def _name_problems(names: Mapping[str, tuple[object, tuple]]) -> list[Problem]:
+    """Each argument (name -> (value, kind)) that is not a string of its kind of name."""
+    problems = []
+    for name, (value, (pattern, longest, allowed, fix)) in names.items():
+        if not isinstance(value, str) or not pattern.match(value) or len(value) > longest:
+            problems.append(Problem(name, value, allowed, fix))
+    return problems
+
+
+def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, ingress_service_names,
+                       ingress_service_port, ebs_kms_key_arn, slo_p99_latency_ms,
+                       slo_error_rate_percent) -> list[Problem]:
+    problems = _colour_table_problems(
+        "target_group_arns", target_group_arns,
+        lambda v: _unresolved(v) or isinstance(v, str) and bool(TARGET_GROUP_ARN.match(v)),
+        "a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>) or a "
+        "Terraform reference to one", "pass Edge's blue_target_group_arn and green_target_group_arn",
+        every_colour=True)
+    arns = list(_by_colour(target_group_arns).values()) if isinstance(target_group_arns, Mapping) else []
+    if len(arns) == 2 and isinstance(arns[0], str) and arns[0] == arns[1]:
+        problems.append(Problem("target_group_arns", dict(target_group_arns), "a target group of each colour's own",
+                                "pass Edge's blue_target_group_arn and green_target_group_arn", "one group for both"))
+    if ingress_service_names is not None:
+        problems += _colour_table_problems(
+            "ingress_service_names", ingress_service_names,
+            lambda v: isinstance(v, str) and bool(_SERVICE_NAME.match(v)) and len(v) <= 63,
+            "a Service name (DNS-1035 label: a-z first, then a-z, 0-9, '-'; at most 63)",
+            "name the colour's NGINX controller Service, e.g. 'ingress-nginx-blue-controller'", every_colour=False)
+    port_ok = is_whole(ingress_service_port) and 1 <= ingress_service_port <= 65535 or \
+        isinstance(ingress_service_port, str) and bool(_PORT_NAME.match(ingress_service_port)) \
+        and len(ingress_service_port) <= 15
+    if not port_ok:
+        problems.append(Problem("ingress_service_port", ingress_service_port, "a port number 1-65535 or a port name "
+                                "(at most 15 of a-z, 0-9, '-', with a letter)", "the controller Service's HTTP port: "
+                                "80, or 'http'"))
+    if not isinstance(grafana_admin_secret_name, str) or not SECRET_NAME.match(grafana_admin_secret_name):
+        problems.append(Problem("grafana_admin_secret_name", grafana_admin_secret_name, "a Secrets Manager secret "
+                                "name: 1-512 of A-Z a-z 0-9 / _ + = . @ - (a name, not an ARN)",
+                                "pass the secret's name, e.g. 'vtc-staging/grafana-admin'"))
+    elif secrets_prefix is not None and (not isinstance(secrets_prefix, str)
+                                         or not grafana_admin_secret_name.startswith(secrets_prefix)):
+        problems.append(Problem("grafana_admin_secret_name", grafana_admin_secret_name,
+                                f"a name under the prefix the external-secrets role may read ({secrets_prefix!r})",
+                                "keep the secret under the environment's prefix, or the store cannot read it",
+                                "outside the readable prefix"))
+    if not _unresolved(ebs_kms_key_arn) and (not isinstance(ebs_kms_key_arn, str)
+                                             or not KMS_KEY_ARN.match(ebs_kms_key_arn)):
+        problems.append(Problem("ebs_kms_key_arn", ebs_kms_key_arn, "'' (EBS's AWS-managed key) or a KMS key or "
+                                "alias ARN", "pass the key's arn, or leave it out"))
+    if not is_whole(slo_p99_latency_ms) or not 1 <= slo_p99_latency_ms <= 60_000:
+        problems.append(Problem("slo_p99_latency_ms", slo_p99_latency_ms, "a whole number of milliseconds from 1 to "
+                                "60000", "pass WorkloadsProps.slo_p99_latency_ms"))
+    if not is_number(slo_error_rate_percent) or not 0 < slo_error_rate_percent <= 100:
+        problems.append(Problem("slo_error_rate_percent", slo_error_rate_percent, "a number above 0, at most 100",
+                                "pass WorkloadsProps.slo_error_rate_percent"))
+    return problems
+
+
+__all__ = ["CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT",
+           "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",
+           "TARGET_GROUP_ARN_VALUE_PATHS", "cluster_config_values", "target_group_binding_name"]
