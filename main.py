@@ -1,4 +1,4 @@
-"""Synthesize every environment's stack: ``python main.py`` (or ``cdktf synth``, which runs this).
+"""Synthesize every environment's stacks (``<name>`` and ``<name>-workloads``): ``python main.py`` (or ``cdktf synth``).
 
 Options (all optional):
   --outdir DIR            default: $CDKTF_OUTDIR (set by the cdktf CLI), else ./cdktf.out. Must be new, empty, or
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "leave it out for the default, or give 1 for a single process"))
     try:
         envs = load_environments(args.only, args.environments_dir)
-        names = [env.name for env in envs]
+        names = [name for env in envs for name in env.stack_names]
     except ConfigError as exc:
         problems += exc.problems
         envs, names = [], None  # which stack folders a synth would drop is not known yet
@@ -78,10 +78,11 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     synthesize(envs, args.outdir, workers=workers, keep_other_stacks=bool(args.only))
-    for env in envs:
-        # So that the first `cdktf deploy` works where providers come from an offline mirror (see the module).
+    for name in (name for env in envs for name in env.stack_names):
+        # So that the first `cdktf deploy` works where providers come from an offline mirror (see the module); a
+        # stack whose providers no mirror holds (the workloads stacks' Helm provider here) is left to cdktf.
         try:
-            place_lock_file(Path(args.outdir) / "stacks" / env.name)
+            place_lock_file(Path(args.outdir) / "stacks" / name)
         except ProviderLockError as exc:  # the synth succeeded; cdktf then tries the registry itself
             print(f"warning: {exc}", file=sys.stderr)
     return 0

@@ -151,7 +151,7 @@ def load_side(folder: Path) -> dict[str, dict]:
             raise UsageError(f"{path}: not readable Terraform JSON ({exc})") from exc
         if not isinstance(stack, dict):
             raise UsageError(f"{path}: not a Terraform JSON object")
-        stacks[name] = stack
+        stacks[name] = with_release_values_parsed(stack)
     if not stacks:
         raise UsageError(f"{folder} holds no synthesized stack (neither stacks/<name>/cdk.tf.json nor <stack>.json); "
                          f"run `python main.py --outdir {folder}` or give the snapshots/ folder")
@@ -351,6 +351,31 @@ def _values_at(config: Any, dotted: str) -> Iterator[Any]:
         yield from _values_at(config[head], rest)
     else:
         yield config[head]
+
+
+def with_release_values_parsed(stack: dict) -> dict:
+    """``stack`` with each Helm release's ``values`` documents (JSON strings, as the constructs write them) parsed,
+    so that a change of one value reads as that value's path (``values[0].controller.replicaCount``), not as one
+    long string; the snapshots hold them parsed the same way. A document that is not JSON stays a string."""
+    releases = (stack.get("resource") or {}).get("helm_release")
+    if not isinstance(releases, dict):
+        return stack
+    parsed_releases = {}
+    for name, release in releases.items():
+        values = release.get("values") if isinstance(release, dict) else None
+        if isinstance(values, list):
+            release = {**release, "values": [_parsed(document) for document in values]}
+        parsed_releases[name] = release
+    return {**stack, "resource": {**stack["resource"], "helm_release": parsed_releases}}
+
+
+def _parsed(document: Any) -> Any:
+    if not isinstance(document, str):
+        return document
+    try:
+        return json.loads(document)
+    except ValueError:
+        return document
 
 
 def _resources(stack: Mapping) -> dict[str, tuple[str, Mapping]]:

@@ -118,6 +118,10 @@ class StateBackend:
         return problems
 
 
+#: The workloads stack of environment ``<name>`` is ``<name>-workloads``.
+WORKLOADS_STACK_SUFFIX = "-workloads"
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnvironmentConfig:
     """One environment: everything its stack needs, already validated."""
@@ -144,6 +148,23 @@ class EnvironmentConfig:
     def resource_prefix(self) -> str:
         """``vtc-<name>``: the prefix of every named resource of this environment."""
         return f"vtc-{self.name}"
+
+    @property
+    def workloads_stack_name(self) -> str:
+        """``<name>-workloads``: the stack of the Helm releases onto this environment's cluster."""
+        return f"{self.name}{WORKLOADS_STACK_SUFFIX}"
+
+    @property
+    def stack_names(self) -> tuple[str, str]:
+        """The environment's stacks, in deploy order: its AWS stack (``<name>``) and its workloads stack."""
+        return (self.name, self.workloads_stack_name)
+
+    @property
+    def workloads_state_key(self) -> str:
+        """The workloads stack's state key: the environment's key with ``-workloads`` before ``.tfstate``
+        (``vtc/staging/terraform.tfstate`` -> ``vtc/staging/terraform-workloads.tfstate``), in the same bucket."""
+        key = self.state.key
+        return f"{key[:-len('.tfstate')]}-workloads.tfstate" if key.endswith(".tfstate") else f"{key}-workloads"
 
     @property
     def platform(self) -> PlatformProps:

@@ -1,7 +1,7 @@
 """Blue/green rollout and rollback of one environment's ALB weights, watching alarms and target health.
 
     python -m environments.rollout rollout <env> --to green --steps 10,50,100 --soak 300 \
-        [--smoke-url URL [--smoke-host HOST] [--smoke-service S ...]] [--before-shift 'COMMAND']
+        [--smoke-url URL [--smoke-host HOST] [--smoke-service S ...]] [--deploy-workloads | --before-shift 'COMMAND']
     python -m environments.rollout rollback <env> [--to blue]
 
 ``rollout``: before each step, the checks (no ``vtc-<env>-*`` alarm in ALARM, every target of the new colour's
@@ -15,9 +15,12 @@ unhealthy target, failed smoke check or failed deploy shifts all traffic back to
 one the environment files give the traffic to (``edge.blue_weight``/``edge.green_weight``; a release does not change
 them), as ``.github/workflows/rollback.yml`` reads it.
 
-The hook ``--before-shift 'COMMAND'`` runs once before the first shift (with ``VTC_ENVIRONMENT`` and ``VTC_COLOUR``
-set; a non-zero exit stops the rollout before any traffic moves): this is where the idle colour's workloads are
-deployed (their Helm releases do not exist yet; until then, deploy them by hand first or leave the hook out).
+``--deploy-workloads`` deploys the environment's workloads stack once before the first shift
+(``cdktf deploy <env>-workloads --auto-approve --ignore-missing-stack-dependencies``: every release as the environment
+files say, so the new colour runs its new image tag while the live colour's releases stay as they are); a failed
+deploy stops the rollout before any traffic moves (the releases are atomic: Helm rolled them back). The cluster's API
+endpoint is private, so run it from inside the VPC. The hook ``--before-shift 'COMMAND'`` runs any other command
+there instead (with ``VTC_ENVIRONMENT`` and ``VTC_COLOUR`` set; a non-zero exit stops the rollout the same way).
 
 Target group ARNs come from the stack outputs ``edge_blue_target_group_arn``/``edge_green_target_group_arn``
 (``terraform output`` in ``<outdir>/stacks/<env>``, after an init). AWS calls use boto3's usual configuration
@@ -110,6 +113,24 @@ def cdktf_apply(env: str, outdir: str | None = None) -> ApplyWeights:
         if completed.returncode:
             raise RuntimeError(f"{' '.join(command[1:])} exited with {completed.returncode}")
     return apply
+
+
+def workloads_command(env: str, outdir: str | None = None) -> list[str]:
+    """``cdktf deploy <env>-workloads``: the environment's Helm releases (its AWS stack is deployed already; cdktf
+    would otherwise refuse to deploy a stack without the stacks it depends on)."""
+    command = [str(ROOT / "node_modules" / ".bin" / "cdktf"), "deploy", f"{env}-workloads", "--auto-approve",
+               "--ignore-missing-stack-dependencies"]
+    return command + (["--output", outdir] if outdir else [])
+
+
+def deploy_workloads(env: str, outdir: str | None = None) -> Callable[[str], None]:
+    """The ``--deploy-workloads`` hook: :func:`workloads_command`, run once before the first shift."""
+    def run(colour: str) -> None:
+        command = workloads_command(env, outdir)
+        completed = subprocess.run(command, cwd=ROOT, check=False)
+        if completed.returncode:
+            raise RuntimeError(f"{' '.join(command[1:])} exited with {completed.returncode}")
+    return run
 
 
 def stack_outputs(env: str, outdir: str) -> dict[str, str]:
@@ -299,9 +320,10 @@ def _hook(command: str, env: str) -> Callable[[str], None]:
 
 
 def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = None,
-         clients=None, target_groups: dict[str, str] | None = None, out=None) -> int:
-    """The command line. ``apply_weights``, ``clients`` ((cloudwatch, elbv2)) and ``target_groups`` replace the
-    cdktf deploy, boto3's default clients and the stack outputs (tests)."""
+         clients=None, target_groups: dict[str, str] | None = None, out=None,
+         workloads: Callable[[str, str | None], Callable[[str], None]] = deploy_workloads) -> int:
+    """The command line. ``apply_weights``, ``clients`` ((cloudwatch, elbv2)), ``target_groups`` and ``workloads``
+    replace the cdktf deploy, boto3's default clients, the stack outputs and the workloads deploy (tests)."""
     out = out or sys.stdout
     parser = argparse.ArgumentParser(prog="python -m environments.rollout", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -320,9 +342,12 @@ def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = 
     rollout.add_argument("--smoke-host", help="Host header for the smoke checks")
     rollout.add_argument("--smoke-service", action="append", help="a service to smoke-test (repeatable; "
                                                                   "default: all in environments/base.toml)")
-    rollout.add_argument("--before-shift", metavar="COMMAND",
-                         help="a shell command run once before the first shift, with VTC_ENVIRONMENT and "
-                              "VTC_COLOUR set: deploy the new colour's workloads here (not automated yet)")
+    hooks = rollout.add_mutually_exclusive_group()
+    hooks.add_argument("--deploy-workloads", action="store_true",
+                       help="before the first shift, cdktf deploy <env>-workloads (the new colour's releases)")
+    hooks.add_argument("--before-shift", metavar="COMMAND",
+                       help="a shell command run once before the first shift instead, with VTC_ENVIRONMENT and "
+                            "VTC_COLOUR set")
     rollback.add_argument("--to", choices=COLOURS, help="the previous colour (default: the environment files' "
                                                         "live colour)")
     try:
@@ -353,7 +378,9 @@ def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = 
     runner = Rollout(args.env, cloudwatch, elbv2, target_groups,
                      apply_weights or cdktf_apply(args.env, None if args.outdir == "cdktf.out" else args.outdir),
                      poll=getattr(args, "poll", DEFAULT_POLL), smoke=smoke,
-                     before_shift=_hook(args.before_shift, args.env) if getattr(args, "before_shift", None) else None,
+                     before_shift=_hook(args.before_shift, args.env) if getattr(args, "before_shift", None) else
+                     workloads(args.env, None if args.outdir == "cdktf.out" else args.outdir)
+                     if getattr(args, "deploy_workloads", False) else None,
                      out=out)
     if args.command == "rollout":
         return runner.rollout(args.to, steps, args.soak)

@@ -1,4 +1,12 @@
-"""One stack per environment: remote state, the AWS provider, the constructs and the stack's outputs."""
+"""Two stacks per environment: ``<name>`` (remote state, the AWS provider, the platform's constructs and outputs)
+and ``<name>-workloads`` (the Helm releases onto its cluster).
+
+Two stacks, because Terraform's Helm provider must not be configured from a cluster created in the same apply
+(its configuration would be unknown at plan time). The workloads stack takes what it needs from the AWS stack
+through cdktf's cross-stack references: cdktf adds an output to the AWS stack per value and reads it in the workloads
+stack from the AWS stack's state (``terraform_remote_state``, the same S3 backend), and records the dependency, so
+``cdktf deploy staging staging-workloads`` deploys the AWS stack first.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
 from vtc_constructs.platform import VisionToCodePlatform
+from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, eks_helm_provider
 
 from .model import EnvironmentConfig
 
@@ -19,14 +28,7 @@ class PlatformStack(TerraformStack):
     def __init__(self, scope: Construct, config: EnvironmentConfig):
         super().__init__(scope, config.name)
         self.config = config
-        state = config.state
-        backend = S3Backend(self, bucket=state.bucket, key=state.key, region=state.region, encrypt=True,
-                            dynamodb_table=state.dynamodb_table if state.locking == "dynamodb" else None)
-        if state.locking == "s3-lockfile":
-            # Terraform >= 1.10 locks with a lock object next to the state; cdktf 0.21's S3Backend has no field for
-            # it yet. Ref: https://developer.hashicorp.com/terraform/language/backend/s3#use_lockfile
-            self.add_override("terraform.backend.s3.use_lockfile", True)
-        self.backend = backend
+        self.backend = _backend(self, config, config.state.key)
 
         AwsProvider(self, "aws", region=config.region, allowed_account_ids=[config.account_id],
                     default_tags=[AwsProviderDefaultTags(tags=dict(config.tags))])
@@ -106,3 +108,32 @@ class PlatformStack(TerraformStack):
                      "SNS topic that pages the on-call rota (encrypted).")
         self._output("alarms_notify_topic_arn", self.alarms.notify_topic_arn,
                      "SNS topic for non-urgent notifications (encrypted).")
+        self._output("workloads_grafana_admin_secret_name", self.platform.grafana_admin_secret_name,
+                     "Secrets Manager secret of Grafana's admin sign-in (JSON username, password).")
+
+
+class WorkloadsStack(TerraformStack):
+    """The Helm releases onto environment ``config``'s cluster (:class:`~vtc_constructs.releases.ClusterReleases`):
+    the add-ons, NGINX per colour and the services per colour. Its id is ``<name>-workloads``; its state sits beside
+    the AWS stack's (:attr:`EnvironmentConfig.workloads_state_key`)."""
+
+    def __init__(self, scope: Construct, config: EnvironmentConfig, platform: PlatformStack):
+        super().__init__(scope, config.workloads_stack_name)
+        self.config = config
+        self.backend = _backend(self, config, config.workloads_state_key)
+        eks = platform.eks
+        eks_helm_provider(self, "helm", cluster_name=eks.cluster_name, endpoint=eks.cluster_endpoint,
+                          certificate_authority_data=eks.cluster_certificate_authority_data, region=config.region)
+        self.releases = ClusterReleases(self, "releases", ClusterReleasesProps.from_platform(
+            platform.platform, environment=config.name, region=config.region, workloads=config.workloads))
+
+
+def _backend(stack: TerraformStack, config: EnvironmentConfig, key: str) -> S3Backend:
+    state = config.state
+    backend = S3Backend(stack, bucket=state.bucket, key=key, region=state.region, encrypt=True,
+                        dynamodb_table=state.dynamodb_table if state.locking == "dynamodb" else None)
+    if state.locking == "s3-lockfile":
+        # Terraform >= 1.10 locks with a lock object next to the state; cdktf 0.21's S3Backend has no field for
+        # it yet. Ref: https://developer.hashicorp.com/terraform/language/backend/s3#use_lockfile
+        stack.add_override("terraform.backend.s3.use_lockfile", True)
+    return backend

@@ -1,9 +1,10 @@
 """Synthesize environments aside, then swap the result into place: a failed synth leaves ``cdktf.out`` as it was.
 
 Many environments are synthesized by several processes at once. One process spends its time alternating between
-Python and jsii's Node kernel, so it keeps one core busy; every stack is independent of the others (no cross-stack
-references), so ``workers`` processes each synthesize a share of the environments into a folder of their own and
-the results are merged into one output, byte for byte what one process writes (tested). A worker costs a process
+Python and jsii's Node kernel, so it keeps one core busy; an environment's stacks (its AWS stack and its workloads
+stack, which refers to the first) depend on no other environment's, so ``workers`` processes each synthesize a share
+of the environments, both stacks of each, into a folder of their own and the results are merged into one output,
+byte for byte what one process writes (tested). A worker costs a process
 start (~0.8 s: Python, the jsii kernel, the assemblies), so a worker is only started for at least
 ``MIN_ENVIRONMENTS_PER_WORKER`` environments; the default never starts more processes than there are cores.
 """
@@ -50,7 +51,7 @@ def default_workers(count: int) -> int:
 
 def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: bool = True,
                workers: int | None = None, keep_other_stacks: bool = False) -> Path:
-    """Synthesize one stack per environment into ``outdir`` and return it.
+    """Synthesize each environment's stacks (:attr:`EnvironmentConfig.stack_names`) into ``outdir`` and return it.
 
     With ``swap`` (the default), ``outdir`` must be a folder the synth owns (``environments/outdir.py``: new,
     empty, or a cdktf output), else :class:`ConfigError` is raised before anything is written. The stacks are
@@ -69,7 +70,8 @@ def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: b
 
     outdir = Path(outdir)
     if swap:
-        refused = outdir_problems(outdir, [env.name for env in envs], partial=keep_other_stacks)
+        refused = outdir_problems(outdir, [name for env in envs for name in env.stack_names],
+                                  partial=keep_other_stacks)
         if refused:
             raise ConfigError(refused)
     outdir = outdir.resolve()
@@ -133,11 +135,11 @@ def _shares(envs: list[EnvironmentConfig], workers: int) -> list[list[Environmen
 def _synthesize_here(envs: Sequence[EnvironmentConfig], target: Path) -> None:
     from cdktf import App  # imported here so that bad input fails before the jsii runtime starts
 
-    from .stack import PlatformStack
+    from .stack import PlatformStack, WorkloadsStack
 
     app = App(outdir=str(target), stack_traces=False)
     for env in envs:
-        PlatformStack(app, env)
+        WorkloadsStack(app, env, PlatformStack(app, env))
     app.synth()
 
 
@@ -178,9 +180,11 @@ def _merge(target: Path, parts: Sequence[Path]) -> None:
             raise SynthWorkerError(f"a worker wrote manifest version {theirs['version']}, this process "
                                    f"{manifest['version']}")
         for name, entry in theirs["stacks"].items():
-            if name in manifest["stacks"] or entry["dependencies"]:
-                raise SynthWorkerError(f"stack {name!r} is repeated or depends on another stack: it cannot be "
-                                       "synthesized in a separate process")
+            # A stack may depend on stacks its own process wrote (an environment's workloads stack on its AWS
+            # stack), never on another process's: cross-stack references are resolved within one App.
+            if name in manifest["stacks"] or not set(entry["dependencies"]) <= set(theirs["stacks"]):
+                raise SynthWorkerError(f"stack {name!r} is repeated or depends on a stack of another process: it "
+                                       "cannot be synthesized in a separate process")
             os.rename(part / "stacks" / name, target / "stacks" / name)
             manifest["stacks"][name] = entry
     (target / "manifest.json").write_text(stable_stringify(manifest))

@@ -47,6 +47,8 @@ from tooling.paths import VENV_BIN  # noqa: E402
 os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 ENVIRONMENT_NAMES = ("production", "staging")
+#: Each environment's workloads stack (the Helm releases onto its cluster), ``<name>-workloads``.
+WORKLOADS_STACK_NAMES = tuple(f"{name}-workloads" for name in ENVIRONMENT_NAMES)
 DEPLOYED = "staging"
 #: The xdist group of every test that needs the emulator deploy: one worker deploys once and runs them all.
 DEPLOY_GROUP = "deploy"
@@ -140,8 +142,15 @@ def synth_dir(tmp_path_factory, environments) -> Path:
 
 @pytest.fixture(scope="session")
 def stacks(synth_dir) -> dict[str, dict]:
-    """The synthesized Terraform JSON of every stack, by stack name."""
+    """The synthesized Terraform JSON of every environment's AWS stack, by stack (environment) name."""
     return {name: json.loads((synth_dir / "stacks" / name / "cdk.tf.json").read_text()) for name in ENVIRONMENT_NAMES}
+
+
+@pytest.fixture(scope="session")
+def workloads_stacks(synth_dir) -> dict[str, dict]:
+    """The synthesized Terraform JSON of every environment's workloads stack, by environment name."""
+    return {name: json.loads((synth_dir / "stacks" / f"{name}-workloads" / "cdk.tf.json").read_text())
+            for name in ENVIRONMENT_NAMES}
 
 
 @dataclass

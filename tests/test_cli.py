@@ -15,21 +15,25 @@ def cdktf(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           timeout=300)
 
 
-def test_cdktf_list_shows_both_stacks(tmp_path):
+STACKS = {"staging", "staging-workloads", "production", "production-workloads"}
+
+
+def test_cdktf_list_shows_the_four_stacks(tmp_path):
     result = cdktf("list", "--output", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", result.stdout)
     assert "Stack name" in text
     rows = [line.split() for line in text.splitlines() if line.strip()]
-    listed = {row[0] for row in rows if row[0] in {"staging", "production", "qa"} and len(row) > 1}
-    assert listed == {"staging", "production"}
+    listed = {row[0] for row in rows if row[0] in STACKS | {"qa"} and len(row) > 1}
+    assert listed == STACKS
 
 
-def test_cdktf_synth_writes_both_stacks_identical_to_the_library_synth(tmp_path, synth_dir):
+def test_cdktf_synth_writes_the_four_stacks_identical_to_the_library_synth(tmp_path, synth_dir):
     out = tmp_path / "out"
     result = cdktf("synth", "--output", str(out))
     assert result.returncode == 0, result.stderr
-    for name in ("staging", "production"):
+    assert {p.name for p in (out / "stacks").iterdir()} == STACKS
+    for name in sorted(STACKS):
         assert (out / "stacks" / name / "cdk.tf.json").read_bytes() == \
             (synth_dir / "stacks" / name / "cdk.tf.json").read_bytes()
 

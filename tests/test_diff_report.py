@@ -13,6 +13,7 @@ import pytest
 
 from environments import diff_report as dr
 from tooling import terraform
+from tooling.paths import REPO
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = ROOT / "snapshots"
@@ -159,7 +160,7 @@ def real():
 
 
 def test_real_snapshots_against_themselves(real):
-    assert set(real) == {"staging", "production"}
+    assert set(real) == {"staging", "production", "staging-workloads", "production-workloads"}
     diffs = dr.compare(real, copy.deepcopy(real))
     assert all(d.empty for d in diffs) and dr.exit_status(diffs) == 0
     assert "No change to any stack's configuration." in dr.render_markdown(diffs, "a", "b")
@@ -284,3 +285,24 @@ def test_a_replaced_dependency_reaches_only_forcing_arguments():
     forced = next(r for r in diff.resources if r.address == "aws_eks_cluster.c")
     assert [(c.path, c.via) for c in forced.changes] == [("vpc_config.security_group_ids", "aws_security_group.web")]
     assert [r.address for r in diff.danger] == ["aws_eks_cluster.c"]
+
+
+def test_a_release_value_change_reads_as_that_values_path(tmp_path, synth_dir):
+    """A synthesized folder (values as JSON strings) against itself with one value changed: the change names the
+    value, not the whole document; a snapshots folder (values parsed) compares equal to the synth it came from."""
+    import shutil
+
+    after = tmp_path / "after"
+    shutil.copytree(synth_dir, after)
+    path = after / "stacks" / "production-workloads" / "cdk.tf.json"
+    stack = json.loads(path.read_text())
+    name, release = next((k, r) for k, r in stack["resource"]["helm_release"].items() if r["name"] == "ingress-nginx-blue")
+    values = json.loads(release["values"][0])
+    values["controller"]["replicaCount"] = 7
+    release["values"][0] = json.dumps(values, indent=2, sort_keys=True)
+    path.write_text(json.dumps(stack))
+    diffs = dr.compare(dr.load_side(synth_dir), dr.load_side(after))
+    changed = [(r.address, [c.path for c in r.changes]) for d in diffs for r in d.resources]
+    assert changed == [(f"helm_release.{name}", ["values[0].controller.replicaCount"])]
+    snapshots = dr.load_side(REPO / "snapshots")
+    assert all(d.empty for d in dr.compare(snapshots, dr.load_side(synth_dir))), "the snapshots are out of date"

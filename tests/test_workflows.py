@@ -123,14 +123,15 @@ def test_permissions_are_least_privilege():
         writes = {k for k, v in permissions.items() if v == "write"}
         allowed = {"id-token", "pull-requests", "actions"}
         assert writes <= allowed, f"{path.name}: job {name} writes {writes - allowed}"
-        if "id-token" in writes:  # only the jobs that deploy (themselves or through deploy-weights.yml)
+        if "id-token" in writes:  # only the jobs that deploy (themselves or through a reusable deploy workflow)
             text = json.dumps(job)
-            assert "cdktf deploy" in text or "deploy-weights.yml" in text, f"{path.name}: {name} needs no OIDC token"
+            assert "cdktf deploy" in text or "deploy-weights.yml" in text or "deploy-workloads.yml" in text, \
+                f"{path.name}: {name} needs no OIDC token"
 
 
 def test_deploys_never_overlap():
     deploying = [(p, n, j) for p, n, j in jobs() if "cdktf deploy" in json.dumps(j.get("steps", []))]
-    assert {p.name for p, _, _ in deploying} == {"deploy-staging.yml", "deploy-weights.yml"}
+    assert {p.name for p, _, _ in deploying} == {"deploy-staging.yml", "deploy-weights.yml", "deploy-workloads.yml"}
     groups = set()
     for path, name, job in deploying:
         concurrency = job.get("concurrency")
@@ -139,11 +140,30 @@ def test_deploys_never_overlap():
         assert concurrency.get("cancel-in-progress") is False, f"{path.name}: an apply must never be cancelled"
         groups.add(concurrency["group"])
     assert groups == {"deploy-staging", "deploy-${{ inputs.stack }}"}
-    # every production step (rollout and rollback) goes through deploy-weights.yml, so through that group
+    # every production step (workloads, rollout and rollback) goes through a reusable deploy workflow, so through
+    # the group deploy-production; staging's workloads likewise through deploy-staging
     for path in (GITHUB / "workflows" / "release-production.yml", GITHUB / "workflows" / "rollback.yml"):
         calls = [j for j in load(path)["jobs"].values() if "uses" in j]
-        assert calls and all(j["uses"] == "./.github/workflows/deploy-weights.yml" for j in calls)
+        assert calls and all(j["uses"] in ("./.github/workflows/deploy-weights.yml",
+                                           "./.github/workflows/deploy-workloads.yml") for j in calls)
         assert all(j["with"]["stack"] == "production" for j in calls)
+    [staging] = [j for j in load(GITHUB / "workflows" / "deploy-staging.yml")["jobs"].values() if "uses" in j]
+    assert staging["uses"] == "./.github/workflows/deploy-workloads.yml" and staging["with"]["stack"] == "staging"
+
+
+def test_the_workloads_deploy_before_any_traffic_moves_from_inside_the_vpc():
+    release = load(GITHUB / "workflows" / "release-production.yml")["jobs"]
+    assert release["workloads"]["uses"] == "./.github/workflows/deploy-workloads.yml"
+    assert release["workloads"]["with"]["environment"] == "production", "behind the required reviewers"
+    assert "workloads" in release["canary"]["needs"], "the canary waits for the idle colour's releases"
+    assert load(GITHUB / "workflows" / "deploy-staging.yml")["jobs"]["workloads"]["needs"] == "deploy"
+    workloads = load(GITHUB / "workflows" / "deploy-workloads.yml")
+    [job] = workloads["jobs"].values()
+    assert job["runs-on"] == ["self-hosted", "linux", "x64", "vtc-${{ inputs.stack }}"]
+    assert 'cdktf deploy "${STACK}-workloads" --auto-approve --ignore-missing-stack-dependencies' in \
+        (GITHUB / "workflows" / "deploy-workloads.yml").read_text(encoding="utf-8")
+    labels = yaml.safe_load((GITHUB / "actionlint.yaml").read_text(encoding="utf-8"))["self-hosted-runner"]["labels"]
+    assert sorted(labels) == ["vtc-production", "vtc-staging"]
 
 
 def test_no_stored_aws_keys_and_oidc_roles():
@@ -165,7 +185,7 @@ def test_the_rollout_uses_the_readme_commands_and_steps():
     release = load(GITHUB / "workflows" / "release-production.yml")
     assert list(release["on"]) == ["push"] and release["on"]["push"]["tags"] == ["v*"]
     steps = [(j["with"]["live-weight"], j["with"]["idle-weight"], j["with"]["environment"])
-             for j in release["jobs"].values() if "uses" in j]
+             for j in release["jobs"].values() if j.get("uses") == "./.github/workflows/deploy-weights.yml"]
     assert steps == [(90, 10, "production"), (50, 50, "production"), (0, 100, "production"),
                      (100, 0, "production-rollback")]
     assert "failure()" in release["jobs"]["rollback"]["if"]

@@ -38,6 +38,14 @@ from . import aws_rules
 from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
 from .platform import ALERTMANAGER_SERVICE_ACCOUNT, PlatformProps, VisionToCodePlatform, service_account_names
+from .cluster_config import cluster_config_values
+from .releases import (
+    DEFAULT_CHART_VERSIONS,
+    ClusterReleases,
+    ClusterReleasesProps,
+    ReleaseRoles,
+    eks_helm_provider,
+)
 from .workloads import (
     SEED_REPLICA_RANGES,
     SERVICES,
@@ -52,7 +60,8 @@ from .workloads import (
 __all__ = [
     "ADOT_COLLECTOR_SERVICE_ACCOUNT", "ALERTMANAGER_SERVICE_ACCOUNT", "CONTAINER_LOG_GROUPS",
     "FLUENT_BIT_SERVICE_ACCOUNT", "XRAY_WRITE_ACTIONS", "service_account_names",
-    "ADDONS", "Alarms", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "COLOURS", "CONTROL_PLANE_LOG_TYPES",
+    "ADDONS", "Alarms", "ClusterReleases", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS", "ReleaseRoles",
+    "cluster_config_values", "eks_helm_provider", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "COLOURS", "CONTROL_PLANE_LOG_TYPES",
     "CapacityType", "Certificate", "ClusterNetwork", "Colour", "ConfigError", "DatabaseNetwork", "DatabaseProps",
     "DesiredSizeOwner", "Edge", "EdgeNetwork", "EdgeProps", "EksCluster", "EksClusterProps", "FastPathWarning",
     "ImageTags", "MANAGED_RULES", "NatStrategy", "Network", "NetworkProps", "NodeGroupProps", "PGVECTOR_MIN_MINOR",

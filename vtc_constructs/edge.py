@@ -338,6 +338,9 @@ class EdgeProps:
         Terraform number tokens (so a deploy can change them without a code change).
     :param target_port: default: 8080, the services' container port.
     :param health_check_path: default: ``/healthz``. A URI path (and ?query) of at most 1024 characters.
+    :param health_check_port: default: the targets' traffic port. Another port (1024-65535) lets the check ask the
+        process that receives the traffic for its own health rather than an application route: the platform's
+        targets are NGINX controllers, which answer ``/healthz`` on 10254. The ALB may reach that port too.
     :param ingress_cidrs: default: the whole internet, for a public site.
     :param deletion_protection: default: True.
     :param idle_timeout_seconds: default: 60.
@@ -357,6 +360,7 @@ class EdgeProps:
     green_weight: Weight = 0
     target_port: int = 8080
     health_check_path: str = "/healthz"
+    health_check_port: int | None = None
     ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     deletion_protection: bool = True
     idle_timeout_seconds: int = 60
@@ -387,16 +391,23 @@ class EdgeProps:
                                         "public subnets in at least 2 AZs", "an ALB needs two Availability Zones",
                                         "too few Availability Zones"))
             admitted = self.network.target_admitted_ports
-            if admitted and self.target_port not in admitted:
-                problems.append(Problem("target_port", self.target_port, f"a port the target security group "
-                                        f"admits from the ALB: {list(admitted)}",
-                                        "change target_port or open it on the nodes' security group",
-                                        "targets unreachable"))
+            for name in ("target_port", "health_check_port"):
+                port = getattr(self, name)
+                if admitted and port is not None and port not in admitted:
+                    problems.append(Problem(name, port, f"a port the target security group admits from the ALB: "
+                                            f"{list(admitted)}", f"change {name} or open it on the nodes' security "
+                                            "group", "targets unreachable"))
         problems += self._certificate_problems()
         if not is_whole(self.target_port) or not 1024 <= self.target_port <= 65535 or \
                 self.target_port in (10250,):
             problems.append(Problem("target_port", self.target_port, "1024-65535, not the kubelet's 10250",
                                     "use the services' container port"))
+        if self.health_check_port is not None and (not is_whole(self.health_check_port) or not
+                                                   1024 <= self.health_check_port <= 65535 or
+                                                   self.health_check_port in (10250,)):
+            problems.append(Problem("health_check_port", self.health_check_port, "1024-65535, not the kubelet's "
+                                    "10250, or leave it out for the traffic port",
+                                    "use the port the targets answer health checks on (NGINX: 10254)"))
         problems += health_check_path_problems(self.health_check_path)
         problems += self._ingress_problems()
         if not isinstance(self.tls_policy, str) or self.tls_policy not in TLS13_POLICIES:
@@ -542,7 +553,8 @@ class Edge(Construct):
             self, f"{colour}-target-group", name=f"{props.name}-{colour}-{replaced_by}", port=props.target_port,
             protocol="HTTP", target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay="30",
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=props.health_check_path, matcher="200", protocol="HTTP", port="traffic-port",
+                enabled=True, path=props.health_check_path, matcher="200", protocol="HTTP",
+                port="traffic-port" if props.health_check_port is None else str(props.health_check_port),
                 interval=10, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
             tags={**tags, "vtc/colour": colour, TARGET_GROUP_BINDING_TAG: self.binding_cluster},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True)) for colour in COLOURS}
@@ -583,11 +595,22 @@ class Edge(Construct):
                                    referenced_security_group_id=target, ip_protocol="tcp",
                                    from_port=props.target_port, to_port=props.target_port,
                                    description="To the targets (pods) on the target port only", tags=tags)
+        if props.health_check_port is not None and props.health_check_port != props.target_port:
+            VpcSecurityGroupEgressRule(self, "egress-to-targets-health", security_group_id=self.security_group.id,
+                                       referenced_security_group_id=target, ip_protocol="tcp",
+                                       from_port=props.health_check_port, to_port=props.health_check_port,
+                                       description="To the targets' health-check port only", tags=tags)
         if not props.network.target_admitted_ports:
             VpcSecurityGroupIngressRule(self, "targets-from-alb", security_group_id=target,
                                         referenced_security_group_id=self.security_group.id, ip_protocol="tcp",
                                         from_port=props.target_port, to_port=props.target_port,
                                         description=f"{props.name} ALB to the pods", tags=tags)
+            if props.health_check_port is not None and props.health_check_port != props.target_port:
+                VpcSecurityGroupIngressRule(
+                    self, "targets-from-alb-health", security_group_id=target,
+                    referenced_security_group_id=self.security_group.id, ip_protocol="tcp",
+                    from_port=props.health_check_port, to_port=props.health_check_port,
+                    description=f"{props.name} ALB health checks to the pods", tags=tags)
 
     # --- access logs ------------------------------------------------------------------------------------------------
 

@@ -31,15 +31,20 @@ under the stack (cdktf leaves ``Default`` out of every logical ID): that is how 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import TerraformVariable
+from cdktf import Fn, TerraformResourceLifecycle, TerraformVariable
 from constructs import Construct
 
-import re
+from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
-from ._common import Account, Statement, require_props
+from ._common import Account, Statement, account_admin_statement, kms_key, policy_document, require_props
 from .alarms import Alarms, AlarmsProps, AlarmTargets
 from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
@@ -218,6 +223,47 @@ class VisionToCodePlatform(Construct):
                 Statement(sid="EncryptForTheAlarmTopicsThroughSns",
                           actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=[self.alarms.topic_key_arn],
                           conditions=[("StringEquals", "kms:ViaService", [f"sns.{account.region}.amazonaws.com"])])])
+        self._workload_secrets(account)
+
+    def _workload_secrets(self, account: Account) -> None:
+        """The secrets the workloads read through external-secrets (construct ``workload-secrets``): Grafana's admin
+        sign-in, a password Secrets Manager generates (never in a file or a variable), under the environment's secrets
+        prefix and encrypted with a key of its own that external-secrets may use through Secrets Manager only."""
+        name, tags = self.props.name, {"vtc/platform": self.props.name}
+        prefix = self.props.eks.secrets_prefix or f"{name}/"
+        scope = Construct(self, "workload-secrets")
+        self.workload_secrets_key = kms_key(
+            scope, "key", description=f"{name} secrets of the workloads (Secrets Manager)",
+            alias=f"{name}-workload-secrets", policy=policy_document(scope, "key-policy",
+                                                                     account_admin_statement(account)), tags=tags)
+        self._grafana_admin_secret_name = f"{prefix}grafana-admin"
+        self.grafana_admin_secret = SecretsmanagerSecret(
+            scope, "grafana-admin", name=self._grafana_admin_secret_name, kms_key_id=self.workload_secrets_key.arn,
+            description=f"Grafana admin sign-in of {name} (JSON: username, password); read by external-secrets",
+            recovery_window_in_days=7, tags=tags)
+        password = DataAwsSecretsmanagerRandomPassword(scope, "grafana-admin-password", password_length=32,
+                                                       exclude_punctuation=True)
+        # Generated once: a later plan reads a new random value, which must not replace the password in use (rotate
+        # it by writing a new version; external-secrets picks it up within its refresh interval).
+        SecretsmanagerSecretVersion(
+            scope, "grafana-admin-version", secret_id=self.grafana_admin_secret.id,
+            secret_string=Fn.jsonencode({"username": "admin", "password": password.random_password}),
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]))
+        document = policy_document(scope, "external-secrets-policy-document", Statement(
+            sid="DecryptTheWorkloadSecretsThroughSecretsManager", actions=["kms:Decrypt"],
+            resources=[self.workload_secrets_key.arn],
+            conditions=[("StringEquals", "kms:ViaService", [f"secretsmanager.{account.region}.amazonaws.com"])]))
+        policy = IamPolicy(scope, "external-secrets-policy", name_prefix=f"{name}-external-secrets-kms-"[:38],
+                           policy=document.json, tags=tags)
+        IamRolePolicyAttachment(scope, "external-secrets-policy-attachment",
+                                role=self.eks.external_secrets_role.name, policy_arn=policy.arn)
+
+    @property
+    def grafana_admin_secret_name(self) -> str:
+        """The Secrets Manager secret of Grafana's admin sign-in (JSON ``username``, ``password``):
+        ``<secrets prefix>grafana-admin``, which external-secrets may read and decrypt. The name as configured (a
+        plain string, known before any apply), so a consumer in another stack needs no reference to this one."""
+        return self._grafana_admin_secret_name
 
     @property
     def alertmanager_role_arn(self) -> str:

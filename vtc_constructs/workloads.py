@@ -289,8 +289,15 @@ class WorkloadsProps:
         network policy cannot name hosts; narrow it to the VPC's range once the VPC has interface endpoints for them.
     :param slo_p99_latency_ms: default: 100: the p99 latency objective the alert rules check, in milliseconds.
     :param slo_error_rate_percent: default: 1.0: the error-rate objective (5xx answers), in percent.
-    :param addon_chart_versions: default: none pinned here. Maps an add-on chart of :data:`ADDON_CHARTS` to its
-        exact version (``"81.6.2"``), for the add-on releases.
+    :param addon_chart_versions: default: the versions :data:`vtc_constructs.releases.DEFAULT_CHART_VERSIONS`
+        pins. Maps an add-on chart of :data:`ADDON_CHARTS` to the exact version to release instead (``"81.6.2"``).
+    :param ingress_replicas: default: 2 NGINX controller pods per colour (one may be drained at a time). 2 to 20.
+    :param prometheus_replicas: default: 2 Prometheus servers, each scraping everything (one survives a node's
+        loss). 1 to 5.
+    :param prometheus_retention_days: default: 15 days of metrics kept; also bounded by 90 % of the volume. 1 to 400.
+    :param prometheus_storage_gib: default: 50 GiB: each Prometheus server's encrypted gp3 volume. 10 to 16384.
+    :param release_timeout_seconds: default: 600: how long a release may take to become ready before Helm rolls
+        it back. 60 to 3600.
     """
 
     image_repository: str
@@ -306,6 +313,11 @@ class WorkloadsProps:
     slo_p99_latency_ms: int = 100
     slo_error_rate_percent: float = 1.0
     addon_chart_versions: Mapping[str, str] = field(default_factory=dict)
+    ingress_replicas: int = 2
+    prometheus_replicas: int = 2
+    prometheus_retention_days: int = 15
+    prometheus_storage_gib: int = 50
+    release_timeout_seconds: int = 600
 
     def __post_init__(self):
         coerce_fields(self, tuples=("aws_api_cidrs",))
@@ -343,6 +355,15 @@ class WorkloadsProps:
             problems.append(Problem("slo_error_rate_percent", self.slo_error_rate_percent, "a number above 0, at "
                                     "most 100", "the seed's objective is 1.0"))
         problems += _addon_problems(self.addon_chart_versions)
+        for name, low, high, hint in (
+                ("ingress_replicas", 2, 20, "2 lets one NGINX pod be drained while the other serves"),
+                ("prometheus_replicas", 1, 5, "2 keeps metrics and alerts through the loss of a node"),
+                ("prometheus_retention_days", 1, 400, "15 days covers two weeks of comparisons"),
+                ("prometheus_storage_gib", 10, 16384, "50 GiB holds about 15 days of this platform's metrics"),
+                ("release_timeout_seconds", 60, 3600, "600 gives a release time to pull images and pass probes")):
+            value = getattr(self, name)
+            if not is_whole(value) or not low <= value <= high:
+                problems.append(Problem(name, value, f"a whole number from {low} to {high}", hint))
         return problems
 
     # --- what the releases get -------------------------------------------------------------------------------------
@@ -431,6 +452,12 @@ class WorkloadsProps:
         }
 
 
+def is_reference(value: object) -> bool:
+    """Whether ``value`` is a Terraform reference known only at apply (a cdktf token in a string, which cdktf
+    writes as ``${TfToken[...]}``): it cannot be checked here, Terraform and Helm check it then."""
+    return isinstance(value, str) and "${TfToken[" in value
+
+
 def _cidr_problems(cidrs: object, path: str) -> list[Problem]:
     if not is_string_tuple(cidrs):
         return [not_a_list(path, cidrs, "IPv4 CIDR ranges", "('10.20.96.0/23',)")]
@@ -472,10 +499,11 @@ def _argument_problems(*, environment, region, role_arn, database_host, database
                                 "pass the environment's name, e.g. 'staging'"))
     if not isinstance(region, str) or not _REGION.match(region):
         problems.append(Problem("region", region, "an AWS region such as eu-west-1", "pass the stack's region"))
-    if not isinstance(role_arn, str) or not _ROLE_ARN.match(role_arn):
+    if not isinstance(role_arn, str) or not (_ROLE_ARN.match(role_arn) or is_reference(role_arn)):
         problems.append(Problem("role_arn", role_arn, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
                                 "pass the IRSA role's ARN"))
-    if not isinstance(database_host, str) or not _HOST.match(database_host) or len(database_host) > 253:
+    if not isinstance(database_host, str) or not (is_reference(database_host) or _HOST.match(database_host)
+                                                  and len(database_host) <= 253):
         problems.append(Problem("database_host", database_host, "a lower-case DNS name",
                                 "pass the database endpoint's address"))
     problems += _cidr_problems(tuple(database_cidrs) if isinstance(database_cidrs, list) else database_cidrs,
@@ -485,7 +513,7 @@ def _argument_problems(*, environment, region, role_arn, database_host, database
         if not isinstance(value, str) or not _IDENTIFIER.match(value):
             problems.append(Problem(name, value, "a lower-case PostgreSQL identifier (a-z, 0-9, _; at most 63)",
                                     "pass DatabaseProps' value"))
-    if not isinstance(host, str) or (host and (not _HOST.match(host) or len(host) > 253)):
+    if not isinstance(host, str) or (host and not is_reference(host) and (not _HOST.match(host) or len(host) > 253)):
         problems.append(Problem("host", host, "a lower-case DNS name with a dot, or '' for any host",
                                 "pass the certificate's domain name"))
     if image_digests is not None:
@@ -505,5 +533,5 @@ def _argument_problems(*, environment, region, role_arn, database_host, database
 
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
            "RELEASE_PREFIX", "Resources", "SEED_REPLICA_RANGES", "SERVICES", "ServiceProps", "Services",
-           "WorkloadsProps", "cpu_cores", "ingress_class", "ingress_controller_release", "memory_bytes",
+           "WorkloadsProps", "cpu_cores", "ingress_class", "is_reference", "ingress_controller_release", "memory_bytes",
            "release_name"]

@@ -1,0 +1,392 @@
+"""The workloads stacks (``<env>-workloads``): the Helm releases onto each environment's cluster, as synthesized.
+
+No Helm or Kubernetes provider can be installed on these machines, so these stacks cannot be ``terraform init``-ed
+here; what Terraform and Helm would get is checked instead: the provider's authentication, every release's chart,
+version, safety settings, order and values, and that every value known only at apply is a reference to the
+environment's AWS stack (cdktf's cross-stack outputs) that exists there. The in-repository charts are rendered by
+real helm in tests/test_chart.py and tests/test_cluster_config_chart.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from environments.model import load_environments
+from tests.conftest import ENVIRONMENT_NAMES
+from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
+from vtc_constructs.errors import ConfigError
+from vtc_constructs.platform import ALERTMANAGER_SERVICE_ACCOUNT
+from vtc_constructs.releases import (
+    CHART_REPOSITORIES,
+    CLUSTER_AUTOSCALER_IMAGES,
+    CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    DEFAULT_CHART_VERSIONS,
+    EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+    LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+    NGINX_HEALTH_PORT,
+    NGINX_HTTP_PORT,
+    NGINX_SERVICE_PORT,
+    split_references,
+)
+from vtc_constructs.workloads import ADDON_CHARTS, SEED_REPLICA_RANGES, SERVICES, Colour
+
+RELEASES = ("aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "external-secrets", "fluent-bit",
+            "vtc-cluster-config", "kube-prometheus-stack", "otel-collector", "ingress-nginx-blue", "ingress-nginx-green",
+            "vtc-blue", "vtc-green")
+LOCAL_CHARTS = {"vtc-cluster-config": "vtc-cluster-config", "vtc-blue": "vision-to-code", "vtc-green": "vision-to-code"}
+#: What each release must wait for (directly): the order the module docstring gives.
+NEEDS = {
+    "vtc-cluster-config": {"aws-load-balancer-controller", "external-secrets"},
+    "kube-prometheus-stack": {"vtc-cluster-config"},
+    "otel-collector": {"kube-prometheus-stack"},
+    "ingress-nginx-blue": {"aws-load-balancer-controller", "kube-prometheus-stack"},
+    "ingress-nginx-green": {"aws-load-balancer-controller", "kube-prometheus-stack"},
+    "vtc-blue": {"ingress-nginx-blue", "otel-collector", "kube-prometheus-stack"},
+    "vtc-green": {"ingress-nginx-green", "otel-collector", "kube-prometheus-stack"},
+}
+REMOTE = re.compile(r"^\$\{data\.terraform_remote_state\.cross-stack-reference-input-(?P<env>[a-z0-9-]+)\.outputs\."
+                    r"(?P<output>[A-Za-z0-9_.-]+)\}$")
+#: A reference inside an expression (``${replace(data.terraform_remote_state.x.outputs.y, ...)}``).
+REMOTE_INSIDE = re.compile(r"data\.terraform_remote_state\.cross-stack-reference-input-(?P<env>[a-z0-9-]+)\.outputs\."
+                           r"(?P<output>[A-Za-z0-9_-]+)")
+
+
+def releases_of(stack: dict) -> dict[str, dict]:
+    """The stack's helm_release resources by release name."""
+    return {r["name"]: r for r in stack["resource"]["helm_release"].values()}
+
+
+def values_of(release: dict) -> dict:
+    [document] = release["values"]
+    return json.loads(document)
+
+
+def sets_of(release: dict) -> dict[str, str]:
+    return {s["name"]: s["value"] for s in release.get("set", [])}
+
+
+def address_to_name(stack: dict) -> dict[str, str]:
+    return {f"helm_release.{key}": r["name"] for key, r in stack["resource"]["helm_release"].items()}
+
+
+@pytest.fixture(scope="module")
+def configs():
+    return {env.name: env for env in load_environments()}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_every_release_is_there_once_pinned_and_atomic(env, workloads_stacks, configs):
+    releases = releases_of(workloads_stacks[env])
+    assert sorted(releases) == sorted(RELEASES)
+    versions = {**DEFAULT_CHART_VERSIONS, **dict(configs[env].workloads.addon_chart_versions)}
+    for name, release in releases.items():
+        assert (release["atomic"], release["wait"], release["cleanup_on_fail"], release["create_namespace"]) == \
+            (True, True, True, True), name
+        assert release["timeout"] == configs[env].workloads.release_timeout_seconds and release["max_history"] == 10
+        if name in LOCAL_CHARTS:
+            # The in-repository charts travel with the stack as assets: a path inside the stack folder.
+            assert re.fullmatch(rf"\./assets/releases_{name}-chart_[0-9A-F]{{8}}/[0-9A-F]{{32}}", release["chart"]), \
+                release["chart"]
+            assert "repository" not in release and "version" not in release
+        else:
+            chart = next(c for c, (_, chart_name) in CHART_REPOSITORIES.items() if chart_name == release["chart"])
+            assert release["repository"] == CHART_REPOSITORIES[chart][0].rstrip("/")
+            assert release["repository"].startswith("https://")
+            assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", release["version"]) and release["version"] == versions[chart]
+
+
+def test_every_add_on_chart_has_a_source_and_a_pinned_default():
+    assert set(CHART_REPOSITORIES) == set(ADDON_CHARTS) == set(DEFAULT_CHART_VERSIONS)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_releases_wait_for_what_they_need(env, workloads_stacks):
+    stack = workloads_stacks[env]
+    names = address_to_name(stack)
+    for name, release in releases_of(stack).items():
+        assert {names[a] for a in release.get("depends_on", [])} == NEEDS.get(name, set()), name
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_helm_signs_in_with_short_lived_eks_tokens_only(env, workloads_stacks, stacks, configs):
+    [provider] = workloads_stacks[env]["provider"]["helm"]
+    kubernetes = provider["kubernetes"]
+    assert set(kubernetes) == {"host", "cluster_ca_certificate", "exec"}, "no token, password, key or kubeconfig"
+    exec_ = kubernetes["exec"]
+    assert exec_["command"] == "aws" and exec_["api_version"] == "client.authentication.k8s.io/v1beta1"
+    assert exec_["args"][:3] == ["eks", "get-token", "--cluster-name"]
+    assert exec_["args"][4:] == ["--region", configs[env].region, "--output", "json"]
+    outputs = stacks[env]["output"]
+    for value in (kubernetes["host"], exec_["args"][3]):
+        match = REMOTE.match(value)
+        assert match and match["env"] == env and match["output"] in outputs
+        assert outputs[match["output"]]["value"].startswith("${aws_eks_cluster.")
+    assert kubernetes["cluster_ca_certificate"].startswith("${base64decode(data.terraform_remote_state.")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_workloads_stack_reads_its_own_environments_state_and_nothing_else(env, workloads_stacks, configs):
+    stack = workloads_stacks[env]
+    remote = stack["data"]["terraform_remote_state"]
+    assert list(remote) == [f"cross-stack-reference-input-{env}"]
+    state = configs[env].state
+    config = remote[f"cross-stack-reference-input-{env}"]["config"]
+    assert (config["bucket"], config["key"], config["region"], config["encrypt"]) == \
+        (state.bucket, state.key, state.region, True)
+    backend = stack["terraform"]["backend"]["s3"]
+    assert backend["key"] == configs[env].workloads_state_key != state.key and backend["encrypt"] is True
+    assert set(stack["terraform"]["required_providers"]) == {"helm"}, "no AWS provider: nothing AWS is made here"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_every_reference_is_an_output_of_the_environments_aws_stack(env, workloads_stacks, stacks):
+    outputs = stacks[env]["output"]
+    for name, release in releases_of(workloads_stacks[env]).items():
+        for path, value in sets_of(release).items():
+            found = list(REMOTE_INSIDE.finditer(value))
+            assert found and value.startswith("${") and value.endswith("}"), \
+                f"{name} {path}: {value} is not an expression of the AWS stack's outputs"
+            assert all(m["env"] == env and m["output"] in outputs for m in found), (name, path)
+        assert "TfToken" not in json.dumps(release), name
+        assert all(s["type"] == "string" for s in release.get("set", [])), name
+
+
+def referenced(stacks, env: str, value: str) -> str:
+    """The AWS stack's expression behind a cross-stack reference."""
+    return stacks[env]["output"][REMOTE.match(value)["output"]]["value"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_each_add_on_takes_its_own_irsa_role(env, workloads_stacks, stacks):
+    releases = releases_of(workloads_stacks[env])
+    expected = {
+        "aws-load-balancer-controller": ("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "lb-controller-role",
+                                         LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, ("serviceAccount", "name")),
+        "cluster-autoscaler": ("rbac.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "autoscaler-role",
+                               CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ("rbac", "serviceAccount", "name")),
+        "external-secrets": ("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "external-secrets-role",
+                             EXTERNAL_SECRETS_SERVICE_ACCOUNT, ("serviceAccount", "name")),
+        "fluent-bit": ("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "fluent-bit-role",
+                       FLUENT_BIT_SERVICE_ACCOUNT, ("serviceAccount", "name")),
+        "otel-collector": ("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "adot-collector-role",
+                           ADOT_COLLECTOR_SERVICE_ACCOUNT, ("serviceAccount", "name")),
+        "kube-prometheus-stack": ("alertmanager.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn",
+                                  "alertmanager-role", ALERTMANAGER_SERVICE_ACCOUNT,
+                                  ("alertmanager", "serviceAccount", "name")),
+    }
+    for name, (path, role, (namespace, account), account_path) in expected.items():
+        release = releases[name]
+        assert re.fullmatch(rf"\$\{{aws_iam_role\.eks_{role}_[0-9A-F]{{8}}\.arn\}}",
+                            referenced(stacks, env, sets_of(release)[path])), name
+        assert release["namespace"] == namespace, name
+        value = values_of(release)
+        for key in account_path:
+            value = value[key]
+        assert value == account, name
+    for colour in Colour:
+        role = referenced(stacks, env, sets_of(releases[f"vtc-{colour.value}"])["serviceAccount.roleArn"])
+        assert re.fullmatch(r"\$\{aws_iam_role\.eks_services-role_[0-9A-F]{8}\.arn\}", role)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_autoscaler_discovers_this_clusters_groups_with_the_clusters_minor(env, workloads_stacks, stacks,
+                                                                                configs):
+    release = releases_of(workloads_stacks[env])["cluster-autoscaler"]
+    values, sets = values_of(release), sets_of(release)
+    assert referenced(stacks, env, sets["autoDiscovery.clusterName"]).startswith("${aws_eks_cluster.")
+    minor = configs[env].eks.kubernetes_version
+    assert values["image"]["tag"] == CLUSTER_AUTOSCALER_IMAGES[minor] and \
+        values["image"]["tag"].startswith(f"v{minor}.")
+    assert values["awsRegion"] == configs[env].region and values["cloudProvider"] == "aws"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_load_balancer_controller_is_told_vpc_and_region_and_takes_nothing_over(env, workloads_stacks, stacks,
+                                                                                     configs):
+    release = releases_of(workloads_stacks[env])["aws-load-balancer-controller"]
+    values, sets = values_of(release), sets_of(release)
+    assert values["region"] == configs[env].region
+    assert referenced(stacks, env, sets["vpcId"]).startswith("${aws_vpc.network_vpc_")
+    assert referenced(stacks, env, sets["clusterName"]).startswith("${aws_eks_cluster.")
+    assert values["enableServiceMutatorWebhook"] is False and values["createIngressClassResource"] is False
+    assert values["replicaCount"] >= 2
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_nginx_one_controller_per_colour_bound_to_that_colours_target_group(env, workloads_stacks, stacks):
+    releases = releases_of(workloads_stacks[env])
+    seen = set()
+    for colour in Colour:
+        controller = values_of(releases[f"ingress-nginx-{colour.value}"])["controller"]
+        own = (controller["ingressClass"], controller["ingressClassResource"]["name"],
+               controller["ingressClassResource"]["controllerValue"], controller["electionID"])
+        assert own[0] == own[1] == f"nginx-{colour.value}" and colour.value in own[2] and colour.value in own[3]
+        assert not seen & set(own), "two colours share a class, controller or leader election"
+        seen |= set(own)
+        assert controller["ingressClassResource"]["default"] is False
+        assert controller["service"]["type"] == "ClusterIP", "the ALB reaches the pods directly: no other LB"
+        # The Service's port 80 targets the container's "http" port, on which NGINX listens: the target groups' port.
+        assert controller["containerPort"]["http"] == NGINX_HTTP_PORT
+        assert controller["extraArgs"]["http-port"] == str(NGINX_HTTP_PORT)
+        assert controller["allowSnippetAnnotations"] is False
+        assert controller["replicaCount"] >= 2 and controller["minAvailable"] >= 1
+    # The TargetGroupBindings (cluster-config) bind each colour's NGINX Service to that colour's target group.
+    config = releases["vtc-cluster-config"]
+    bindings = {b["colour"]: b for b in values_of(config)["targetGroupBindings"]}
+    sets = sets_of(config)
+    for i, binding in enumerate(values_of(config)["targetGroupBindings"]):
+        colour = binding["colour"]
+        assert binding["serviceName"] == f"ingress-nginx-{colour}-controller"
+        assert binding["servicePort"] == NGINX_SERVICE_PORT
+        service = values_of(releases[f"ingress-nginx-{colour}"])["controller"]["service"]
+        assert service["ports"]["http"] == NGINX_SERVICE_PORT and service["targetPorts"]["http"] == "http"
+        target_group = referenced(stacks, env, sets[f"targetGroupBindings[{i}].targetGroupArn"])
+        assert re.fullmatch(rf"\$\{{aws_lb_target_group\.edge_{colour}-target-group_[0-9A-F]{{8}}\.arn\}}",
+                            target_group), (colour, target_group)
+    assert set(bindings) == {"blue", "green"}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_edge_sends_to_the_port_nginx_listens_on_and_checks_nginxs_own_health(env, stacks):
+    resources = stacks[env]["resource"]
+    for group in resources["aws_lb_target_group"].values():
+        assert group["port"] == NGINX_HTTP_PORT and group["target_type"] == "ip"
+        assert group["health_check"]["port"] == str(NGINX_HEALTH_PORT) and group["health_check"]["path"] == "/healthz"
+    # The ALB may reach exactly those two ports on the nodes (pods), and the nodes admit it on them.
+    egress = {(r["from_port"], r["to_port"]) for r in resources["aws_vpc_security_group_egress_rule"].values()
+              if r["security_group_id"].startswith("${aws_security_group.edge_security-group")}
+    assert egress == {(NGINX_HTTP_PORT, NGINX_HTTP_PORT), (NGINX_HEALTH_PORT, NGINX_HEALTH_PORT)}
+    admitted = {(r["from_port"], r["to_port"]) for r in resources["aws_vpc_security_group_ingress_rule"].values()
+                if r.get("referenced_security_group_id", "").startswith("${aws_security_group.edge_security-group")}
+    assert admitted == egress
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_services_run_each_colours_tag_with_the_environments_ranges(env, workloads_stacks, configs):
+    releases = releases_of(workloads_stacks[env])
+    workloads = configs[env].workloads
+    for colour in Colour:
+        release = releases[f"vtc-{colour.value}"]
+        values = values_of(release)
+        assert release["namespace"] == workloads.namespace
+        assert values["colour"] == colour.value and values["environment"] == env
+        assert values["image"]["tag"] == workloads.image_tags.of(colour)
+        assert values["image"]["repository"] == workloads.image_repository
+        for service in SERVICES:
+            props = getattr(workloads.services, service)
+            assert (values["services"][service]["minReplicas"], values["services"][service]["maxReplicas"]) == \
+                (props.min_replicas, props.max_replicas)
+        if configs[env].tier.value == "production":
+            assert {s: (v["minReplicas"], v["maxReplicas"]) for s, v in values["services"].items()} == \
+                dict(SEED_REPLICA_RANGES)
+        assert values["database"]["sslMode"] == "verify-full"
+        assert values["ingress"]["host"] == configs[env].edge.certificate.domain_name
+        assert "database.host" in sets_of(release)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_prometheus_keeps_its_data_on_encrypted_volumes_and_alertmanager_pages(env, workloads_stacks, stacks,
+                                                                              configs):
+    release = releases_of(workloads_stacks[env])["kube-prometheus-stack"]
+    values, sets = values_of(release), sets_of(release)
+    workloads = configs[env].workloads
+    spec = values["prometheus"]["prometheusSpec"]
+    assert spec["retention"] == f"{workloads.prometheus_retention_days}d"
+    assert int(spec["retentionSize"].removesuffix("GB")) < workloads.prometheus_storage_gib
+    claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == "gp3-encrypted"
+    assert claim["resources"]["requests"]["storage"] == f"{workloads.prometheus_storage_gib}Gi"
+    receivers = {r["name"]: r for r in values["alertmanager"]["config"]["receivers"]}
+    assert values["alertmanager"]["config"]["route"]["receiver"] == "page"
+    [sns] = receivers["page"]["sns_configs"]
+    assert sns["sigv4"] == {"region": configs[env].region} and sns["send_resolved"] is True
+    topic = referenced(stacks, env, sets["alertmanager.config.receivers[1].sns_configs[0].topic_arn"])
+    assert topic == stacks[env]["output"]["alarms_page_topic_arn"]["value"]
+    admin = values["grafana"]["admin"]
+    made = values_of(releases_of(workloads_stacks[env])["vtc-cluster-config"])["externalSecrets"]["grafanaAdmin"]
+    assert admin == {"existingSecret": made["secretName"], "userKey": "admin-user", "passwordKey": "admin-password"}
+    assert made["namespace"] == release["namespace"] and made["remoteSecretName"] == f"vtc-{env}/grafana-admin"
+    assert "adminPassword" not in values["grafana"]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_traces_go_to_xray_and_logs_to_the_terraform_made_groups(env, workloads_stacks, stacks, configs):
+    releases = releases_of(workloads_stacks[env])
+    collector = values_of(releases["otel-collector"])
+    pipelines = collector["config"]["service"]["pipelines"]
+    assert pipelines["traces"]["exporters"] == ["awsxray"] and pipelines["traces"]["receivers"] == ["otlp"]
+    assert collector["config"]["exporters"]["awsxray"]["region"] == configs[env].region
+    assert collector["image"]["repository"].endswith("/aws-otel-collector")
+    fluent = releases["fluent-bit"]
+    logs = values_of(fluent)["cloudWatchLogs"]
+    assert logs["enabled"] is True and logs["autoCreateGroup"] is False
+    sets = sets_of(fluent)
+    group = referenced(stacks, env, sets["cloudWatchLogs.logGroupName"])
+    assert group.startswith("${aws_cloudwatch_log_group.eks_container-log-group-add-ons_")
+    # The services' namespace to the application group, the rest to add-ons: a template on the record's log_kind.
+    [application] = REMOTE_INSIDE.findall(sets["cloudWatchLogs.logGroupTemplate"])
+    assert stacks[env]["output"][application[1]]["value"].startswith(
+        "${aws_cloudwatch_log_group.eks_container-log-group-application_")
+    assert sets["cloudWatchLogs.logGroupTemplate"].endswith(', "/application$/", "$log_kind")}')
+    filters = values_of(fluent)["additionalFilters"]
+    assert f"*_{configs[env].workloads.namespace}_*" in filters and filters.count("log_kind") == 2
+    assert all(values_of(fluent)[other]["enabled"] is False for other in ("firehose", "kinesis", "elasticsearch"))
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_grafanas_admin_comes_from_a_generated_encrypted_secret_only_external_secrets_may_read(env, stacks):
+    resources = stacks[env]["resource"]
+    [secret] = [s for key, s in resources["aws_secretsmanager_secret"].items()
+                if key.startswith("workload-secrets_grafana-admin_")]
+    assert secret["name"] == f"vtc-{env}/grafana-admin"
+    assert secret["kms_key_id"] == "${aws_kms_key.workload-secrets_key_6DBEAB1D.arn}"
+    [version] = resources["aws_secretsmanager_secret_version"].values()
+    assert version["lifecycle"]["ignore_changes"] == ["secret_string"]
+    assert "random_password" in version["secret_string"], "generated by Secrets Manager, never written in a file"
+    documents = stacks[env]["data"]["aws_iam_policy_document"]
+    [kms] = [d for key, d in documents.items() if key.startswith("workload-secrets_external-secrets-policy-document_")]
+    [statement] = kms["statement"]
+    assert statement["actions"] == ["kms:Decrypt"]
+    assert statement["condition"][0]["values"] == ["secretsmanager.${data.aws_region.account-region.name}.amazonaws.com"]
+    assert statement["resources"] == ["${aws_kms_key.workload-secrets_key_6DBEAB1D.arn}"]
+    attachment = [a for key, a in resources["aws_iam_role_policy_attachment"].items()
+                  if key.startswith("workload-secrets_external-secrets-policy-attachment_")]
+    assert [a["role"] for a in attachment] == ["${aws_iam_role.eks_external-secrets-role_%s.name}" % next(
+        key.rsplit("_", 1)[1] for key in resources["aws_iam_role"] if key.startswith("eks_external-secrets-role_"))]
+
+
+def test_split_references_moves_every_reference_into_set_paths():
+    from cdktf import App, TerraformStack, TerraformVariable
+
+    stack = TerraformStack(App(), "s")
+    ref = TerraformVariable(stack, "v", type="string").string_value
+    static, refs = split_references({"a": {"b.c": ref, "d": 1}, "l": [{"x": ref}, "y"], "e": "plain"})
+    assert static == {"a": {"d": 1}, "l": [{}, "y"], "e": "plain"}
+    assert refs == {"a.b\\.c": ref, "l[0].x": ref}
+
+
+def test_bad_release_props_are_all_reported(configs):
+    import dataclasses
+
+    from cdktf import App, TerraformStack
+
+    from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles
+
+    roles = ReleaseRoles(**{f.name: "arn:aws:iam::111111111111:role/r" for f in dataclasses.fields(ReleaseRoles)})
+    props = ClusterReleasesProps(
+        environment="", region="eu-west-1", cluster_name="c", vpc_id="vpc-1", vpc_cidr="10.0.0.0/16",
+        kubernetes_version="1.32",
+        workloads=dataclasses.replace(configs["staging"].workloads, ingress_replicas=1), roles=roles,
+        target_group_arns={"blue": "arn"}, database_host="db.example.com", database_cidrs=("10.0.0.0/24",),
+        container_log_groups={"application": "a", "add-ons": "b"}, page_topic_arn="arn:aws:sns:eu-west-1:1:t",
+        grafana_admin_secret_name="vtc/grafana-admin", charts_dir="/nonexistent")
+    with pytest.raises(ConfigError) as error:
+        ClusterReleases(TerraformStack(App(), "s"), "releases", props)
+    paths = {p.path for p in error.value.problems}
+    assert {"releases.environment", "releases.workloads.ingress_replicas", "releases.target_group_arns",
+            "releases.charts_dir", "releases.kubernetes_version"} <= paths
+    with pytest.raises(TypeError, match="ClusterReleasesProps"):
+        ClusterReleases(TerraformStack(App(), "t"), "releases", {"environment": "x"})

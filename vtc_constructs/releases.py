@@ -1,0 +1,542 @@
+"""ClusterReleases: everything that runs on the cluster, as pinned, atomic Helm releases.
+
+Usage::
+
+    from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, eks_helm_provider
+
+    eks_helm_provider(stack, "helm", cluster_name=name, endpoint=endpoint, certificate_authority_data=ca,
+                      region="eu-west-1")
+    ClusterReleases(stack, "releases", ClusterReleasesProps.from_platform(
+        platform, environment="staging", region="eu-west-1", workloads=workloads_props))
+
+The releases, in the order they are installed (each waits for the ones it needs, ``depends_on``):
+
+1. ``aws-load-balancer-controller`` (kube-system): registers pods into the ALB's target groups through
+   ``TargetGroupBinding``; it is told the VPC and region (``--aws-vpc-id``, ``--aws-region``) instead of asking the
+   instance metadata, which the nodes' hop limit keeps from pods. It creates no load balancer: the ALB is
+   Terraform's (:class:`~vtc_constructs.edge.Edge`). ``metrics-server`` (the autoscalers' CPU figures),
+   ``cluster-autoscaler`` (auto-discovers this cluster's node groups by their tags), ``external-secrets`` (reads
+   this environment's secrets only: its role's resource is the environment's prefix), ``fluent-bit`` (container
+   logs to the KMS-encrypted log groups Terraform made; it never creates a group).
+2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the encrypted gp3 storage class, the Secrets Manager store,
+   the Grafana admin secret (from Secrets Manager, never from a file), the ``TargetGroupBinding`` of each colour,
+   and the Grafana dashboards.
+3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
+   Alertmanager paging through the environment's page topic (SNS, signed with its own IRSA role), Grafana with the
+   admin password from Secrets Manager.
+4. ``ingress-nginx-blue`` and ``ingress-nginx-green`` (ingress-nginx): one NGINX controller per colour, each with
+   its own ingress class (``nginx-<colour>``); the ALB's weights split traffic between the colours, NGINX routes
+   by path inside one. ``otel-collector`` (opentelemetry): the ADOT collector, OTLP in, X-Ray out.
+5. ``vtc-blue`` and ``vtc-green`` (vision-to-code): the services' chart (``charts/vision-to-code``), once per
+   colour with that colour's image tag.
+
+Every release is atomic (a failed install or upgrade rolls back; ``cleanup_on_fail``), waits for its resources
+(``wait``, ``timeout``), keeps 10 revisions for ``helm rollback``, and pins its chart's exact version
+(:data:`DEFAULT_CHART_VERSIONS`, or the environment's ``addon_chart_versions``). Values that Terraform knows only
+at apply (role ARNs, target group ARNs, the database endpoint, the page topic) are passed with ``set``; everything
+else is one JSON values document per release, so a pull request's snapshot diff shows each value that changes.
+
+The Helm provider authenticates with short-lived EKS tokens (``aws eks get-token`` as an exec plugin,
+:func:`eks_helm_provider`), never a stored credential; the cluster's endpoint is private, so the deploy runs from
+inside the VPC (or a network peered with it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from cdktf import AssetType, Fn, TerraformAsset, Token
+from constructs import Construct
+
+from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKubernetes, HelmProviderKubernetesExec
+from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
+
+from ._common import require_props
+from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, RELEASE_NAME as CLUSTER_CONFIG_RELEASE
+from .cluster_config import cluster_config_values
+from .eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
+from .errors import ConfigError, Problem, raise_if_any
+from .network import plan_subnets
+from .workloads import (
+    ADDON_CHARTS,
+    SERVICES,
+    Colour,
+    WorkloadsProps,
+    ingress_class,
+    ingress_controller_release,
+    release_name,
+)
+
+#: Where each add-on chart comes from: (Helm repository, chart name).
+CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
+    "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "aws-load-balancer-controller"),
+    "metrics-server": ("https://kubernetes-sigs.github.io/metrics-server", "metrics-server"),
+    "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler"),
+    "external-secrets": ("https://charts.external-secrets.io", "external-secrets"),
+    "ingress-nginx": ("https://kubernetes.github.io/ingress-nginx", "ingress-nginx"),
+    "kube-prometheus-stack": ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack"),
+    "opentelemetry-collector": ("https://open-telemetry.github.io/opentelemetry-helm-charts",
+                                "opentelemetry-collector"),
+    "aws-for-fluent-bit": ("https://aws.github.io/eks-charts", "aws-for-fluent-bit"),
+}
+
+#: The chart versions the releases pin unless an environment's ``addon_chart_versions`` says otherwise: versions
+#: whose values were read against the chart's own ``values.yaml`` and templates (see the note on each release).
+#: Read at (chart repository, tag): aws/eks-charts 5239609 (aws-load-balancer-controller 3.5.0, aws-for-fluent-bit
+#: 0.2.0), kubernetes-sigs/metrics-server metrics-server-helm-chart-3.13.1 (app 0.8.1; 0.9 needs Kubernetes 1.34),
+#: kubernetes/autoscaler cluster-autoscaler-chart-9.59.0, external-secrets helm-chart-2.9.0, kubernetes/ingress-nginx
+#: helm-chart-4.15.1 (the project's last release: retired in March 2026, see the README), prometheus-community
+#: kube-prometheus-stack-88.5.3, open-telemetry opentelemetry-collector-0.170.0.
+DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
+    "aws-load-balancer-controller": "3.5.0",
+    "metrics-server": "3.13.1",
+    "cluster-autoscaler": "9.59.0",
+    "external-secrets": "2.9.0",
+    "ingress-nginx": "4.15.1",
+    "kube-prometheus-stack": "88.5.3",
+    "opentelemetry-collector": "0.170.0",
+    "aws-for-fluent-bit": "0.2.0",
+}
+
+#: The ADOT collector image the OpenTelemetry collector chart runs (traces to X-Ray); the chart's own default tag is
+#: the upstream collector's, not an ADOT tag, so both are pinned here.
+ADOT_COLLECTOR_IMAGE = ("public.ecr.aws/aws-observability/aws-otel-collector", "v0.49.0")
+#: The cluster autoscaler's minor must equal the cluster's: its image per Kubernetes version (the newest patch of
+#: that minor), overriding the chart's default (1.35 in chart 9.59.0).
+CLUSTER_AUTOSCALER_IMAGES: Mapping[str, str] = {"1.33": "v1.33.6"}
+
+#: Namespaces of the add-ons (the services' and NGINX's come from :class:`WorkloadsProps`).
+KUBE_SYSTEM = "kube-system"
+EXTERNAL_SECRETS_NAMESPACE = EXTERNAL_SECRETS_SERVICE_ACCOUNT[0]
+#: What the IRSA roles of :class:`~vtc_constructs.eks.EksCluster` trust (namespace, service account).
+LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "aws-load-balancer-controller")
+CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "cluster-autoscaler")
+
+#: The container port NGINX listens on: the target groups' port (``EdgeProps.target_port``' default), which the
+#: nodes' security group admits from the ALB.
+NGINX_HTTP_PORT = 8080
+NGINX_HTTPS_PORT = 8443
+#: The NGINX controller Service's HTTP port (the chart's default), whose target is :data:`NGINX_HTTP_PORT`: what
+#: the TargetGroupBindings name.
+NGINX_SERVICE_PORT = 80
+#: Where the NGINX controller answers ``/healthz`` (its own health, all interfaces): the target groups' health check
+#: port (``EdgeProps.health_check_port`` in ``environments/base.toml``).
+NGINX_HEALTH_PORT = 10254
+#: The in-repository charts (relative to the charts folder).
+SERVICES_CHART = "vision-to-code"
+CLUSTER_CONFIG_CHART = "vtc-cluster-config"
+#: Name of the Grafana admin secret in Secrets Manager, under the environment's secrets prefix (``<name>/``).
+GRAFANA_ADMIN_SECRET_SUFFIX = "grafana-admin"
+
+_IRSA = "eks.amazonaws.com/role-arn"
+
+
+def default_charts_dir() -> Path:
+    """Where the in-repository charts live: ``vtc_constructs/charts`` in an installed package (the wheel carries
+    them), else this repository's ``charts/`` beside the package."""
+    installed = Path(__file__).resolve().parent / "charts"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "charts"
+
+
+def eks_helm_provider(scope: Construct, id: str, *, cluster_name: str, endpoint: str,
+                      certificate_authority_data: str, region: str) -> HelmProvider:
+    """A Helm provider for an EKS cluster that signs in with short-lived tokens from ``aws eks get-token`` (the
+    AWS CLI, with whatever credentials the deploy runs with: an OIDC role in CI), never a stored credential.
+
+    :param certificate_authority_data: the cluster's CA as EKS gives it (base64); decoded here.
+    """
+    return HelmProvider(scope, id, kubernetes=HelmProviderKubernetes(
+        host=endpoint, cluster_ca_certificate=Fn.base64decode(certificate_authority_data),
+        exec=HelmProviderKubernetesExec(api_version="client.authentication.k8s.io/v1beta1", command="aws",
+                                        args=["eks", "get-token", "--cluster-name", cluster_name, "--region",
+                                              region, "--output", "json"])))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseRoles:
+    """The IRSA role ARNs the releases' service accounts take (all made by the AWS stack, least privilege).
+
+    :param load_balancer_controller: :attr:`EksCluster.load_balancer_controller_role_arn`. Required.
+    :param cluster_autoscaler: :attr:`EksCluster.cluster_autoscaler_role_arn`. Required.
+    :param external_secrets: :attr:`EksCluster.external_secrets_role_arn`. Required.
+    :param adot_collector: :attr:`EksCluster.adot_collector_role_arn`. Required.
+    :param fluent_bit: :attr:`EksCluster.fluent_bit_role_arn`. Required.
+    :param alertmanager: :attr:`VisionToCodePlatform.alertmanager_role_arn`. Required.
+    :param services: :attr:`VisionToCodePlatform.services_role_arn`. Required.
+    """
+
+    load_balancer_controller: str
+    cluster_autoscaler: str
+    external_secrets: str
+    adot_collector: str
+    fluent_bit: str
+    alertmanager: str
+    services: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterReleasesProps:
+    """Input of :class:`ClusterReleases`. Values known only at apply (ARNs, the database endpoint) may be
+    Terraform references, from this stack or, through cdktf's cross-stack references, from the AWS stack.
+
+    :param environment: the environment's name (labels, the services' ``deployment.environment.name``). Required.
+    :param region: the AWS region of the cluster. Required.
+    :param cluster_name: the EKS cluster's name (the autoscaler's auto-discovery, the controller). Required.
+    :param vpc_id: the cluster's VPC (the load balancer controller's ``--aws-vpc-id``). Required.
+    :param vpc_cidr: the VPC's range: NGINX trusts ``X-Forwarded-For`` only from there (the ALB). Required.
+    :param kubernetes_version: the cluster's ``MAJOR.MINOR``: the autoscaler's image follows it
+        (:data:`CLUSTER_AUTOSCALER_IMAGES`). Required.
+    :param workloads: the environment's :class:`WorkloadsProps` (images, sizes, versions). Required.
+    :param roles: :class:`ReleaseRoles`. Required.
+    :param target_group_arns: the ALB's target group per colour (``{"blue": ..., "green": ...}``). Required.
+    :param database_host: the PostgreSQL endpoint's address. Required.
+    :param database_cidrs: the database subnets' ranges (the services' egress on 5432 is allowed there only).
+        Required.
+    :param container_log_groups: :attr:`EksCluster.container_log_group_names` (``application``, ``add-ons``).
+        Required.
+    :param page_topic_arn: the SNS topic that pages (:attr:`Alarms.page_topic_arn`): Alertmanager sends there.
+        Required.
+    :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's admin
+        comes from; under the environment's secrets prefix, which external-secrets may read. Required.
+    :param host: default: any host name. The public host name every Ingress is narrowed to.
+    :param charts_dir: default: this repository's ``charts/`` (:func:`default_charts_dir`): where
+        ``vision-to-code`` and ``vtc-cluster-config`` are read from (copied into the synth output as assets).
+    """
+
+    environment: str
+    region: str
+    cluster_name: str
+    vpc_id: str
+    vpc_cidr: str
+    kubernetes_version: str
+    workloads: WorkloadsProps
+    roles: ReleaseRoles
+    target_group_arns: Mapping[str, str]
+    database_host: str
+    database_cidrs: tuple[str, ...]
+    container_log_groups: Mapping[str, str]
+    page_topic_arn: str
+    grafana_admin_secret_name: str
+    host: str = ""
+    charts_dir: str | None = None
+
+    @classmethod
+    def from_platform(cls, platform, *, environment: str, region: str, workloads: WorkloadsProps,
+                      host: str | None = None, charts_dir: str | None = None) -> "ClusterReleasesProps":
+        """Everything from a :class:`~vtc_constructs.platform.VisionToCodePlatform` (of this or another stack):
+        roles, target groups, database, log groups, page topic, host name (the certificate's)."""
+        eks, edge = platform.eks, platform.edge
+        return cls(
+            environment=environment, region=region, cluster_name=eks.cluster_name, vpc_id=platform.network.vpc_id,
+            vpc_cidr=platform.props.network.vpc_cidr, kubernetes_version=platform.props.eks.kubernetes_version,
+            workloads=workloads,
+            roles=ReleaseRoles(load_balancer_controller=eks.load_balancer_controller_role_arn,
+                               cluster_autoscaler=eks.cluster_autoscaler_role_arn,
+                               external_secrets=eks.external_secrets_role_arn,
+                               adot_collector=eks.adot_collector_role_arn, fluent_bit=eks.fluent_bit_role_arn,
+                               alertmanager=platform.alertmanager_role_arn, services=platform.services_role_arn),
+            target_group_arns={"blue": edge.blue_target_group_arn, "green": edge.green_target_group_arn},
+            database_host=platform.database.db_endpoint_address,
+            database_cidrs=plan_subnets(platform.props.parts(planned=False)["network"]).database,
+            container_log_groups=eks.container_log_group_names, page_topic_arn=platform.alarms.page_topic_arn,
+            grafana_admin_secret_name=platform.grafana_admin_secret_name,
+            host=platform.props.edge.certificate.domain_name if host is None else host, charts_dir=charts_dir)
+
+    def validate(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for name in ("environment", "region", "cluster_name", "vpc_id", "database_host", "page_topic_arn",
+                     "grafana_admin_secret_name"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                problems.append(Problem(name, value, "a non-empty string (or a Terraform reference)",
+                                        f"pass the {name.replace('_', ' ')}"))
+        if self.kubernetes_version not in CLUSTER_AUTOSCALER_IMAGES:
+            problems.append(Problem("kubernetes_version", self.kubernetes_version,
+                                    ", ".join(sorted(CLUSTER_AUTOSCALER_IMAGES)), "add the cluster autoscaler's "
+                                    "image for this version to CLUSTER_AUTOSCALER_IMAGES (its minor must match)",
+                                    "no cluster autoscaler for this version"))
+        if not isinstance(self.vpc_cidr, str) or not self.vpc_cidr:
+            problems.append(Problem("vpc_cidr", self.vpc_cidr, "the VPC's IPv4 range", "pass NetworkProps.vpc_cidr"))
+        if not isinstance(self.workloads, WorkloadsProps):
+            problems.append(Problem("workloads", self.workloads, "a WorkloadsProps(...)",
+                                    "build it with vtc_constructs.workloads.WorkloadsProps", "not a WorkloadsProps"))
+        else:
+            problems += [p.prefixed("workloads") for p in self.workloads.validate()]
+        if not isinstance(self.roles, ReleaseRoles):
+            problems.append(Problem("roles", self.roles, "a ReleaseRoles(...)", "pass the IRSA role ARNs",
+                                    "not a ReleaseRoles"))
+        if not isinstance(self.target_group_arns, Mapping) or set(self.target_group_arns) != {"blue", "green"}:
+            problems.append(Problem("target_group_arns", self.target_group_arns, "a table with exactly 'blue' and "
+                                    "'green'", "pass {'blue': edge.blue_target_group_arn, 'green': ...}"))
+        if not isinstance(self.container_log_groups, Mapping) or \
+                set(self.container_log_groups) != {"application", "add-ons"}:
+            problems.append(Problem("container_log_groups", self.container_log_groups, "a table with exactly "
+                                    "'application' and 'add-ons'", "pass EksCluster.container_log_group_names"))
+        charts = Path(self.charts_dir) if self.charts_dir else default_charts_dir()
+        for chart in (SERVICES_CHART, CLUSTER_CONFIG_CHART):
+            if not (charts / chart / "Chart.yaml").is_file():
+                problems.append(Problem("charts_dir", str(charts), f"a folder holding {chart}/Chart.yaml",
+                                        "pass the charts/ folder of the vtc-infra repository", "chart not found"))
+        return problems
+
+
+def split_references(values: Any, path: str = "") -> tuple[Any, dict[str, str]]:
+    """``values`` without the strings that are Terraform references, and those references by Helm ``--set`` path
+    (dots in keys escaped, list items as ``[i]``): a reference cannot sit inside a JSON document Terraform sees as
+    one string, and a ``set`` entry shows in a plan as what it is."""
+    refs: dict[str, str] = {}
+    if isinstance(values, Mapping):
+        kept = {}
+        for key, value in values.items():
+            inner, found = split_references(value, f"{path}.{key.replace('.', chr(92) + '.')}" if path
+                                            else key.replace(".", "\\."))
+            refs.update(found)
+            if inner is not _DROPPED:
+                kept[key] = inner
+        return kept, refs
+    if isinstance(values, (list, tuple)):
+        kept_list = []
+        for i, value in enumerate(values):
+            inner, found = split_references(value, f"{path}[{i}]")
+            refs.update(found)
+            kept_list.append("" if inner is _DROPPED else inner)  # keeps the indices the set paths use
+        return kept_list, refs
+    if isinstance(values, str) and Token.is_unresolved(values):
+        return _DROPPED, {path: values}
+    return values, refs
+
+
+_DROPPED = object()
+
+
+class ClusterReleases(Construct):
+    """The add-ons, the NGINX controllers and the services, as Helm releases (see the module).
+
+    Attributes: :attr:`releases` (by name, in install order).
+    """
+
+    def __init__(self, scope: Construct, id: str, props: ClusterReleasesProps):
+        require_props("ClusterReleases", props, ClusterReleasesProps,
+                      "ClusterReleasesProps.from_platform(platform, environment=..., region=..., workloads=...)")
+        raise_if_any(p.prefixed(id) for p in props.validate())
+        super().__init__(scope, id)
+        self.props = props
+        w = props.workloads
+        self._versions = {**DEFAULT_CHART_VERSIONS, **dict(w.addon_chart_versions)}
+        charts = Path(props.charts_dir) if props.charts_dir else default_charts_dir()
+        self.releases: dict[str, Release] = {}
+        monitoring_label = {"release": w.monitoring_release}
+
+        # Every value below was read against the pinned chart's values.yaml and templates: most of these charts have
+        # no schema, so a misspelled key would be ignored silently (tests/test_releases.py checks each one's effect
+        # that matters: service accounts, IRSA, regions, ports).
+        lbc = self._addon("aws-load-balancer-controller", "aws-load-balancer-controller", KUBE_SYSTEM, {
+            "clusterName": props.cluster_name, "region": props.region, "vpcId": props.vpc_id, "replicaCount": 2,
+            "serviceAccount": {"create": True, "name": LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT[1],
+                               "annotations": {_IRSA: props.roles.load_balancer_controller}},
+            # Only TargetGroupBinding: no IngressClass, and Services of type LoadBalancer are not taken over.
+            "createIngressClassResource": False, "enableServiceMutatorWebhook": False,
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            # Reuse the webhook's certificate across upgrades instead of a new one on every render.
+            "keepTLSSecret": True,
+        })
+        self._addon("metrics-server", "metrics-server", KUBE_SYSTEM, {
+            "replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+        })
+        self._addon("cluster-autoscaler", "cluster-autoscaler", KUBE_SYSTEM, {
+            "cloudProvider": "aws", "autoDiscovery": {"clusterName": props.cluster_name}, "awsRegion": props.region,
+            "image": {"tag": CLUSTER_AUTOSCALER_IMAGES.get(props.kubernetes_version)}, "replicaCount": 2,
+            "rbac": {"serviceAccount": {"create": True, "name": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT[1],
+                                        "annotations": {_IRSA: props.roles.cluster_autoscaler}}},
+            "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-system-pods": False,
+                          "expander": "least-waste"},
+        })
+        eso = self._addon("external-secrets", "external-secrets", EXTERNAL_SECRETS_NAMESPACE, {
+            "installCRDs": True,
+            # The CRDs are templates of this chart: without "keep", removing the release deletes every secret store
+            # and ExternalSecret of the cluster.
+            "crds": {"annotations": {"helm.sh/resource-policy": "keep"}},
+            "replicaCount": 2, "leaderElect": True, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
+            "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
+                               "annotations": {_IRSA: props.roles.external_secrets}},
+        })
+        groups = props.container_log_groups
+        self._addon("fluent-bit", "aws-for-fluent-bit", FLUENT_BIT_SERVICE_ACCOUNT[0], {
+            "serviceAccount": {"create": True, "name": FLUENT_BIT_SERVICE_ACCOUNT[1],
+                               "annotations": {_IRSA: props.roles.fluent_bit}},
+            # Into the groups Terraform made (KMS-encrypted, with retention): never create one, never set retention.
+            # The services' namespace goes to the "application" group, everything else to "add-ons" (log_kind).
+            "cloudWatchLogs": {"enabled": True, "region": props.region, "logGroupName": groups["add-ons"],
+                               "logGroupTemplate": Fn.replace(groups["application"], "/application$/", "$log_kind"),
+                               "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name']."
+                                                    "$kubernetes['container_name']",
+                               "logStreamPrefix": "fluent-bit-", "autoCreateGroup": False},
+            "additionalFilters": "\n".join([
+                "[FILTER]", "    Name   modify", f"    Match  kube.var.log.containers.*_{w.namespace}_*",
+                "    Add    log_kind application", "[FILTER]", "    Name   modify", "    Match  kube.*",
+                "    Add    log_kind add-ons"]),
+            "cloudWatch": {"enabled": False}, "firehose": {"enabled": False}, "kinesis": {"enabled": False},
+            "kinesis_streams": {"enabled": False}, "elasticsearch": {"enabled": False},
+            "opensearch": {"enabled": False}, "s3": {"enabled": False},
+            "tolerations": [{"operator": "Exists"}],  # every node's logs, tainted nodes included
+        })
+
+        ingress_ns = w.ingress_controller_namespace
+        # Its release lives in the monitoring namespace (made here), where the Grafana admin secret and the dashboards
+        # must exist before kube-prometheus-stack starts Grafana.
+        config_values = cluster_config_values(
+            environment=props.environment, region=props.region, target_group_arns=dict(props.target_group_arns),
+            grafana_admin_secret_name=props.grafana_admin_secret_name, ingress_namespace=ingress_ns,
+            ingress_service_names={c: f"{ingress_controller_release(c)}-controller" for c in Colour},
+            ingress_service_port=NGINX_SERVICE_PORT, monitoring_namespace=w.monitoring_namespace,
+            slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent)
+        config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
+                             config_values, depends_on=[lbc, eso])
+        grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
+
+        kps = self._addon(w.monitoring_release, "kube-prometheus-stack", w.monitoring_namespace, {
+            "prometheus": {"prometheusSpec": {
+                "replicas": w.prometheus_replicas,
+                "retention": f"{w.prometheus_retention_days}d",
+                # Prometheus deletes the oldest blocks before the volume fills (90 % of it).
+                "retentionSize": f"{int(w.prometheus_storage_gib * 0.9)}GB",
+                "storageSpec": {"volumeClaimTemplate": {"spec": {
+                    "storageClassName": "gp3-encrypted", "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": f"{w.prometheus_storage_gib}Gi"}}}}},
+            }},
+            "alertmanager": {
+                "serviceAccount": {"create": True, "name": f"{w.monitoring_release}-alertmanager",
+                                   "annotations": {_IRSA: props.roles.alertmanager}},
+                "alertmanagerSpec": {"replicas": 2},
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                "config": {
+                    "route": {"receiver": "page", "group_by": ["alertname", "namespace", "service"],
+                              "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+                              "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}]},
+                    "receivers": [
+                        {"name": "null"},  # the chart's default route sends Watchdog there: keep it
+                        {"name": "page", "sns_configs": [{
+                            # sigv4 without role_arn: Alertmanager signs with its IRSA credentials.
+                            "topic_arn": props.page_topic_arn, "sigv4": {"region": props.region},
+                            "subject": f"[{props.environment}] {{{{ .CommonLabels.alertname }}}}",
+                            "send_resolved": True}]},
+                    ],
+                },
+            },
+            # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
+            "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},
+            "kubeEtcd": {"enabled": False}, "kubeProxy": {"enabled": False},
+            "grafana": {
+                "admin": {"existingSecret": grafana_secret, "userKey": GRAFANA_ADMIN_KEYS[0],
+                          "passwordKey": GRAFANA_ADMIN_KEYS[1]},
+                # Dashboards and data sources are code (ConfigMaps): Grafana keeps nothing of its own, and takes a
+                # rotated admin password from the secret on its next start.
+                "persistence": {"enabled": False},
+                "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
+                                           "searchNamespace": w.monitoring_namespace}},
+            },
+        }, depends_on=[config])
+
+        collector_ns, collector = ADOT_COLLECTOR_SERVICE_ACCOUNT
+        otel = self._addon(w.collector_release, "opentelemetry-collector", collector_ns, {
+            "mode": "deployment", "replicaCount": 2, "fullnameOverride": w.collector_release,
+            "image": {"repository": ADOT_COLLECTOR_IMAGE[0], "tag": ADOT_COLLECTOR_IMAGE[1]},
+            "command": {"name": "awscollector"},
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+            "ports": {"jaeger-compact": {"enabled": False}, "jaeger-thrift": {"enabled": False},
+                      "jaeger-grpc": {"enabled": False}, "zipkin": {"enabled": False}},
+            "serviceAccount": {"create": True, "name": collector,
+                               "annotations": {_IRSA: props.roles.adot_collector}},
+            "config": {
+                "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "${env:MY_POD_IP}:4317"},
+                                                     "http": {"endpoint": "${env:MY_POD_IP}:4318"}}},
+                              "jaeger": None, "prometheus": None, "zipkin": None},
+                "processors": {"batch": {}, "memory_limiter": {"check_interval": "1s", "limit_percentage": 80,
+                                                               "spike_limit_percentage": 25}},
+                "exporters": {"awsxray": {"region": props.region}, "debug": None},
+                "service": {"extensions": ["health_check"], "pipelines": {
+                    "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
+                               "exporters": ["awsxray"]},
+                    "metrics": None, "logs": None}},
+            },
+        }, depends_on=[kps])
+
+        nginx = {}
+        for colour in Colour:
+            nginx[colour] = self._addon(ingress_controller_release(colour), "ingress-nginx", ingress_ns, {
+                "controller": {
+                    "ingressClass": ingress_class(colour),
+                    "ingressClassResource": {"name": ingress_class(colour), "enabled": True, "default": False,
+                                             "controllerValue": f"k8s.io/{ingress_controller_release(colour)}"},
+                    "electionID": f"{ingress_controller_release(colour)}-leader",
+                    "replicaCount": w.ingress_replicas, "minAvailable": 1,
+                    # NGINX listens on the target groups' port (the chart's containerPort only names the port).
+                    "containerPort": {"http": NGINX_HTTP_PORT, "https": NGINX_HTTPS_PORT},
+                    "extraArgs": {"http-port": str(NGINX_HTTP_PORT), "https-port": str(NGINX_HTTPS_PORT)},
+                    # The ALB reaches the pods directly (TargetGroupBinding, target type ip): no cloud load balancer.
+                    "service": {"type": "ClusterIP", "ports": {"http": NGINX_SERVICE_PORT, "https": 443},
+                                "targetPorts": {"http": "http", "https": "https"}},
+                    "allowSnippetAnnotations": False,
+                    # The client's address from X-Forwarded-For, trusted only when the ALB (in the VPC) set it.
+                    "config": {"use-forwarded-headers": "true", "compute-full-forwarded-for": "true",
+                               "proxy-real-ip-cidr": props.vpc_cidr, "server-tokens": "false",
+                               "ssl-protocols": "TLSv1.2 TLSv1.3"},
+                    "metrics": {"enabled": True, "serviceMonitor": {"enabled": True,
+                                                                    "additionalLabels": monitoring_label}},
+                    "topologySpreadConstraints": [{
+                        "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                        "whenUnsatisfiable": "ScheduleAnyway",
+                        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx",
+                                                          "app.kubernetes.io/instance":
+                                                          ingress_controller_release(colour),
+                                                          "app.kubernetes.io/component": "controller"}},
+                        "matchLabelKeys": ["pod-template-hash"]}],
+                },
+            }, depends_on=[lbc, kps])
+
+        for colour in Colour:
+            values = w.chart_values(colour, environment=props.environment, region=props.region,
+                                    role_arn=props.roles.services, database_host=props.database_host,
+                                    database_cidrs=props.database_cidrs, host=props.host)
+            self._local(release_name(colour), charts / SERVICES_CHART, w.namespace, values,
+                        depends_on=[nginx[colour], otel, kps])
+
+    # --- releases -------------------------------------------------------------------------------------------------
+
+    def _addon(self, name: str, chart: str, namespace: str, values: dict, depends_on: Sequence[Release] = ()
+               ) -> Release:
+        repository, chart_name = CHART_REPOSITORIES[chart]
+        return self._release(name, namespace, values, depends_on, chart=chart_name, repository=repository,
+                             version=self._versions[chart])
+
+    def _local(self, name: str, chart_dir: Path, namespace: str, values: dict, depends_on: Sequence[Release] = ()
+               ) -> Release:
+        asset = TerraformAsset(self, f"{name}-chart", path=str(chart_dir), type=AssetType.DIRECTORY)
+        return self._release(name, namespace, values, depends_on, chart=f"./{asset.path}", repository=None,
+                             version=None)
+
+    def _release(self, name: str, namespace: str, values: dict, depends_on: Sequence[Release], *, chart: str,
+                 repository: str | None, version: str | None) -> Release:
+        static, references = split_references(values)
+        release = Release(
+            self, name, name=name, namespace=namespace, create_namespace=True, chart=chart, repository=repository,
+            version=version, atomic=True, wait=True, cleanup_on_fail=True,
+            timeout=self.props.workloads.release_timeout_seconds, max_history=10,
+            values=[json.dumps(static, indent=2, sort_keys=True)],
+            set=[ReleaseSet(name=path, value=value, type="string") for path, value in sorted(references.items())]
+            or None,
+            depends_on=list(depends_on) or None)
+        self.releases[name] = release
+        return release
+
+
+__all__ = ["ADOT_COLLECTOR_IMAGE", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
+           "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
+           "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT", "NGINX_HEALTH_PORT",
+           "NGINX_HTTP_PORT", "NGINX_HTTPS_PORT", "NGINX_SERVICE_PORT", "ReleaseRoles", "default_charts_dir",
+           "eks_helm_provider", "split_references"]
