@@ -3,6 +3,7 @@
     python -m environments.rollout rollout <env> --to green --steps 10,50,100 --soak 300 \
         [--smoke-url URL [--smoke-host HOST] [--smoke-service S ...]] [--deploy-workloads | --before-shift 'COMMAND']
     python -m environments.rollout rollback <env> [--to blue]
+    python -m environments.rollout watch <env> --colour green --soak 600
 
 ``rollout``: before each step, the checks (no ``vtc-<env>-*`` alarm in ALARM, every target of the new colour's
 target group ``healthy``, the smoke tests of :mod:`environments.smoke` if ``--smoke-url`` is given), then the shift:
@@ -10,6 +11,11 @@ target group ``healthy``, the smoke tests of :mod:`environments.smoke` if ``--sm
 ``--soak`` seconds polling the alarms and the new colour's targets every ``--poll`` seconds. Any alarm in ALARM,
 unhealthy target, failed smoke check or failed deploy shifts all traffic back to the previous colour in one step
 (the automatic rollback). The previous colour is the other one than ``--to``.
+
+``watch``: the soak alone (the checks of a rollout's soak, every ``--poll`` seconds for ``--soak`` seconds), for a
+step applied by something else: the release workflow's steps (``.github/workflows/deploy-weights.yml``). Exit 0 when
+nothing was wrong, 3 at the first problem (an alarm in ALARM, a target of the colour not healthy, a check that
+could not be made).
 
 ``rollback``: all traffic to the previous colour in one step, timed. The previous colour is ``--to``, or else the
 one the environment files give the traffic to (``edge.blue_weight``/``edge.green_weight``; a release does not change
@@ -329,7 +335,8 @@ def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = 
     commands = parser.add_subparsers(dest="command", required=True)
     rollout = commands.add_parser("rollout", help="shift traffic to a colour in steps, watching alarms and targets")
     rollback = commands.add_parser("rollback", help="all traffic to the previous colour in one step, timed")
-    for sub in (rollout, rollback):
+    watch = commands.add_parser("watch", help="watch the alarms and a colour's targets for a while (a soak)")
+    for sub in (rollout, rollback, watch):
         sub.add_argument("env", help="the environment (staging, production)")
         sub.add_argument("--outdir", default="cdktf.out", help="the synth output holding the stack (default cdktf.out)")
         sub.add_argument("--region", help="default: the environment file's region")
@@ -350,6 +357,9 @@ def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = 
                             "VTC_COLOUR set")
     rollback.add_argument("--to", choices=COLOURS, help="the previous colour (default: the environment files' "
                                                         "live colour)")
+    watch.add_argument("--colour", required=True, choices=COLOURS, help="the colour whose targets must be healthy")
+    watch.add_argument("--soak", type=float, required=True, help="seconds to watch")
+    watch.add_argument("--poll", type=float, default=DEFAULT_POLL, help="seconds between checks (default 5)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -357,7 +367,7 @@ def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = 
     try:
         settings = environment_settings(args.env)
         steps = parse_steps(args.steps) if args.command == "rollout" else ()
-        if args.command == "rollout" and (args.soak < 0 or args.poll <= 0):
+        if args.command in ("rollout", "watch") and (args.soak < 0 or args.poll <= 0):
             raise UsageError("--soak must be 0 or more and --poll more than 0 seconds")
         if target_groups is None and args.command == "rollback":
             target_groups = {}  # a rollback reads nothing but the colour: its one step must not wait on anything
@@ -384,6 +394,13 @@ def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = 
                      out=out)
     if args.command == "rollout":
         return runner.rollout(args.to, steps, args.soak)
+    if args.command == "watch":
+        runner.say(f"watching the alarms and the {args.colour} targets for {args.soak:g} s")
+        found = runner.soak(args.colour, args.soak)
+        for problem in found:
+            runner.say(f"PROBLEM: {problem}")
+        runner.say(f"summary: {'problems found' if found else 'nothing wrong'}")
+        return EXIT_ROLLED_BACK if found else EXIT_OK
     to = args.to or live_colour_from_files(args.env)
     ok, took = runner.rollback(to)
     runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; took {took:.1f} s")

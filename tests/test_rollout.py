@@ -285,6 +285,16 @@ def test_the_before_shift_hook_runs_once_with_the_colour_and_can_stop_the_rollou
     assert code == 3 and aws.applied == [] and "before-shift hook failed: 'exit 7' exited with 7" in out
 
 
+def test_watch_is_the_soak_alone_and_fails_at_the_first_problem(aws):
+    code, out = aws.run("watch", ENV, "--colour", "green", "--soak", "0.6", "--poll", "0.2")
+    assert code == 0 and "soak done:" in out and "summary: nothing wrong" in out and aws.applied == []
+    fired = later(0.3, lambda: aws.cloudwatch.set_alarm_state(AlarmName=ALARMS[0], StateValue="ALARM",
+                                                              StateReason="test: mid-soak"))
+    code, out = aws.run("watch", ENV, "--colour", "green", "--soak", "30", "--poll", "0.1")
+    fired.join()
+    assert code == 3 and f"PROBLEM: alarm in ALARM: {ALARMS[0]}" in out and aws.applied == []
+
+
 def test_deploy_workloads_deploys_the_workloads_stack_once_before_any_traffic_moves(aws):
     from environments.rollout import ROOT, workloads_command
 

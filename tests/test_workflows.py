@@ -192,6 +192,9 @@ def test_the_rollout_uses_the_readme_commands_and_steps():
     weights = (GITHUB / "workflows" / "deploy-weights.yml").read_text(encoding="utf-8")
     assert 'node_modules/.bin/cdktf deploy "$STACK" --auto-approve' in weights
     assert '--var="${LIVE}_weight=${LIVE_WEIGHT}" --var="${IDLE}_weight=${IDLE_WEIGHT}"' in weights
+    # the soak is the rollout command's own (tested against the emulator), not a second implementation in shell
+    assert 'python -m environments.rollout watch "$STACK" --colour "$IDLE"' in weights
+    assert "describe-alarms" not in weights and "describe-target-health" not in weights
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "cdktf deploy production --var='blue_weight=90'  --var='green_weight=10'" in readme
     assert list(load(GITHUB / "workflows" / "rollback.yml")["on"]) == ["workflow_dispatch"]
