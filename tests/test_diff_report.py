@@ -264,7 +264,8 @@ def test_git_refs_are_synthesized_and_the_worktree_removed():
                              "--format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
-    assert {s["stack"] for s in report["stacks"]} == {"staging", "production"}
+    assert {s["stack"] for s in report["stacks"]} == {"staging", "production", "staging-workloads",
+                                                      "production-workloads"}
     assert all(not s["resources"] and not s["other"] for s in report["stacks"])
     assert worktrees() == before
 
