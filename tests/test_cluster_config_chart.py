@@ -65,8 +65,11 @@ CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secr
 #: What one environment's release renders: the storage class, the store and the Grafana admin secret, a binding per
 #: colour, a ConfigMap per dashboard.
 EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "TargetGroupBinding": 2,
-                  "ConfigMap": 3}
-CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore"}
+                  "ConfigMap": 3, "Namespace": 4}
+CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace"}
+#: The namespaces the workloads stack has this release make (ClusterReleases.namespaces), with their levels.
+NAMESPACES = {"ingress-nginx": "baseline", "vision-to-code": "restricted", "opentelemetry": "baseline",
+              "logging": "privileged"}
 KMS_KEY = "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 
 
@@ -84,7 +87,8 @@ def stack_inputs(env: str) -> dict:
     return dict(environment=env, region=environment_tables(env)["region"],
                 target_group_arns={c.value: target_group_arn(env, c) for c in Colour},
                 grafana_admin_secret_name=f"vtc-{env}/grafana-admin", secrets_prefix=f"vtc-{env}/",
-                slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent)
+                slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent,
+                namespaces=NAMESPACES)
 
 
 def helm_template(values: Path, *extra: str, ok=(0,)):
@@ -173,7 +177,8 @@ def test_the_schema_is_strict_at_every_level():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     objects = dict(_objects(schema))
-    assert len(objects) == 8  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo)
+    assert len(objects) == 10  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
+    # a namespace and its podSecurity
     loose = {path for path, node in objects.items() if node.get("additionalProperties") is not False}
     assert loose == set()
     unrequired = {path: set(node["properties"]) - set(node["required"]) for path, node in objects.items()
@@ -493,7 +498,7 @@ def test_every_object_carries_the_recommended_labels(renders, env):
         assert labels["app.kubernetes.io/managed-by"] == "Helm"
         assert labels["helm.sh/chart"] == f"{CHART_NAME}-{CHART_VERSION}"
         assert labels["vision-to-code.io/environment"] == env
-        assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "ingress", "dashboards"}
+        assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "ingress", "dashboards", "namespaces"}
 
 
 # --- the ARNs given apart (helm --set), as the workloads stack passes them --------------------------------------------
@@ -600,3 +605,19 @@ def test_the_library_reports_every_problem_with_its_path(overrides, paths):
         cluster_config_values(**{**stack_inputs("staging"), **overrides})
     assert {p.path for p in caught.value.problems} == paths
     assert all(p.fix for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_namespaces_enforce_their_pod_security_level_and_report_above_restricted(renders, env):
+    namespaces = {d["metadata"]["name"]: d["metadata"]["labels"] for d in renders[env].of("Namespace")}
+    assert {name: labels["pod-security.kubernetes.io/enforce"] for name, labels in namespaces.items()} == NAMESPACES
+    assert all(labels["pod-security.kubernetes.io/warn"] == labels["pod-security.kubernetes.io/audit"] == "restricted"
+               for labels in namespaces.values())
+
+
+def test_namespaces_without_the_ingress_namespace_or_with_an_unknown_level_are_refused():
+    inputs = stack_inputs("staging")
+    with pytest.raises(ConfigError) as error:
+        cluster_config_values(**{**inputs, "namespaces": {"vision-to-code": "strict"}})
+    assert {(p.path, str(p.got)) for p in error.value.problems} >= {
+        ("namespaces.vision-to-code", "strict"), ("namespaces", "{'vision-to-code': 'strict'}")}

@@ -56,7 +56,7 @@ def test_explicit_differences_between_staging_and_production(environments):
     assert staging.eks.log_retention_days == 90 and production.eks.log_retention_days == 365
     (staging_nodes,), (production_nodes,) = staging.eks.node_groups, production.eks.node_groups
     assert staging_nodes.capacity_type.value == "SPOT" and production_nodes.capacity_type.value == "ON_DEMAND"
-    assert (staging_nodes.min_size, staging_nodes.max_size) == (2, 6)
+    assert (staging_nodes.min_size, staging_nodes.max_size) == (3, 6)
     assert (production_nodes.min_size, production_nodes.max_size) == (3, 24)
     assert staging.eks.admin_principal_arns != production.eks.admin_principal_arns
     assert (staging.database.disposable, production.database.disposable) == (True, False)

@@ -28,7 +28,9 @@ from vtc_constructs.releases import (
     LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
     NGINX_HEALTH_PORT,
     NGINX_HTTP_PORT,
+    NGINX_HTTPS_PORT,
     NGINX_SERVICE_PORT,
+    NGINX_WEBHOOK_PORT,
     split_references,
 )
 from vtc_constructs.workloads import ADDON_CHARTS, SEED_REPLICA_RANGES, SERVICES, Colour
@@ -40,6 +42,7 @@ LOCAL_CHARTS = {"vtc-cluster-config": "vtc-cluster-config", "vtc-blue": "vision-
 #: What each release must wait for (directly): the order the module docstring gives.
 NEEDS = {
     "vtc-cluster-config": {"aws-load-balancer-controller", "external-secrets"},
+    "fluent-bit": {"vtc-cluster-config"},
     "kube-prometheus-stack": {"vtc-cluster-config"},
     "otel-collector": {"kube-prometheus-stack"},
     "ingress-nginx-blue": {"aws-load-balancer-controller", "kube-prometheus-stack"},
@@ -154,6 +157,18 @@ def test_every_reference_is_an_output_of_the_environments_aws_stack(env, workloa
         assert all(s["type"] == "string" for s in release.get("set", [])), name
 
 
+def terraform_console(expression: str) -> str:
+    """``expression`` evaluated by ``terraform console`` in an empty folder (no provider, no state)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        result = subprocess.run(["terraform", "console"], input=expression + "\n", cwd=folder, capture_output=True,
+                                text=True, timeout=60, env={**__import__("os").environ, "CHECKPOINT_DISABLE": "1"})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def referenced(stacks, env: str, value: str) -> str:
     """The AWS stack's expression behind a cross-stack reference."""
     return stacks[env]["output"][REMOTE.match(value)["output"]]["value"]
@@ -232,6 +247,15 @@ def test_nginx_one_controller_per_colour_bound_to_that_colours_target_group(env,
         assert controller["containerPort"]["http"] == NGINX_HTTP_PORT
         assert controller["extraArgs"]["http-port"] == str(NGINX_HTTP_PORT)
         assert controller["allowSnippetAnnotations"] is False
+        # Every port of the controller's pod its own (the chart's webhook default, 8443, would collide with HTTPS):
+        # http, https, the admission webhook, and metrics + /healthz (10254, the chart's default, left as it is).
+        ports = [controller["containerPort"]["http"], controller["containerPort"]["https"],
+                 controller["admissionWebhooks"]["port"], NGINX_HEALTH_PORT]
+        assert len(set(ports)) == 4 and "metrics" not in controller or "port" not in controller["metrics"], ports
+        assert controller["extraArgs"] == {"http-port": str(NGINX_HTTP_PORT), "https-port": str(NGINX_HTTPS_PORT)}
+        assert controller["admissionWebhooks"]["port"] == NGINX_WEBHOOK_PORT and 4443 <= NGINX_WEBHOOK_PORT <= 9443
+        assert controller["admissionWebhooks"]["objectSelector"] == {
+            "matchLabels": {"vision-to-code.io/colour": colour.value}}
         assert controller["replicaCount"] >= 2 and controller["minAvailable"] >= 1
     # The TargetGroupBindings (cluster-config) bind each colour's NGINX Service to that colour's target group.
     config = releases["vtc-cluster-config"]
@@ -330,7 +354,12 @@ def test_traces_go_to_xray_and_logs_to_the_terraform_made_groups(env, workloads_
     [application] = REMOTE_INSIDE.findall(sets["cloudWatchLogs.logGroupTemplate"])
     assert stacks[env]["output"][application[1]]["value"].startswith(
         "${aws_cloudwatch_log_group.eks_container-log-group-application_")
-    assert sets["cloudWatchLogs.logGroupTemplate"].endswith(', "/application$/", "$log_kind")}')
+    # What Terraform makes of the template, evaluated by real Terraform (a regex replacement reads "$name" as a
+    # capture group, so the literal "$" of Fluent Bit's record accessor must be written "$$").
+    group_name = next(g["name"] for key, g in stacks[env]["resource"]["aws_cloudwatch_log_group"].items()
+                      if key.startswith("eks_container-log-group-application_"))
+    expression = REMOTE_INSIDE.sub(json.dumps(group_name), sets["cloudWatchLogs.logGroupTemplate"])[2:-1]
+    assert terraform_console(expression) == json.dumps(group_name.removesuffix("application") + "$log_kind")
     filters = values_of(fluent)["additionalFilters"]
     assert f"*_{configs[env].workloads.namespace}_*" in filters and filters.count("log_kind") == 2
     assert all(values_of(fluent)[other]["enabled"] is False for other in ("firehose", "kinesis", "elasticsearch"))
@@ -390,3 +419,110 @@ def test_bad_release_props_are_all_reported(configs):
             "releases.charts_dir", "releases.kubernetes_version"} <= paths
     with pytest.raises(TypeError, match="ClusterReleasesProps"):
         ClusterReleases(TerraformStack(App(), "t"), "releases", {"environment": "x"})
+
+
+# --- the in-repository charts rendered by real helm with exactly what the stack passes ---------------------------
+
+#: Stand-ins for the values Terraform knows only at apply, by the end of their --set path.
+APPLY_TIME = {"role-arn": "arn:aws:iam::111111111111:role/test", "roleArn": "arn:aws:iam::111111111111:role/test",
+              "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/t/0123456789abcdef",
+              "host": "db.internal.example"}
+
+
+def last_key(path: str) -> str:
+    """The last key of a Helm --set path (``a.b\\.c/d`` -> ``b.c/d``; ``x[0].y`` -> ``y``)."""
+    return re.split(r"(?<!\\)\.", path)[-1].replace("\\.", ".").split("/")[-1]
+
+
+def stand_in(path: str) -> str:
+    """The stand-in for ``path``: :data:`APPLY_TIME`'s, told apart by the path's list index (two target groups)."""
+    index = re.findall(r"\[(\d+)\]", path)
+    return APPLY_TIME[last_key(path)].replace("targetgroup/t/", f"targetgroup/t{''.join(index)}/")
+
+
+def render_release(release: dict, folder) -> list[dict]:
+    """``helm template`` of a release of a chart of this repository, with its values document and its ``set``
+    entries as the Helm provider passes them (``--set-string``, the same path syntax), apply-time values stood in."""
+    import yaml
+
+    from tooling import helm
+    from tooling.paths import REPO
+
+    chart = REPO / "charts" / {"vtc-cluster-config": "vtc-cluster-config"}.get(release["name"], "vision-to-code")
+    values = folder / f"{release['name']}.json"
+    values.write_text(release["values"][0])
+    sets = [arg for path in sets_of(release) for arg in ("--set-string", f"{path}={stand_in(path)}")]
+    out = helm.run(["template", release["name"], str(chart), "--namespace", release["namespace"], "-f", str(values),
+                    *sets, "--kube-version", "1.33.0", "--api-versions", "monitoring.coreos.com/v1"]).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def installed_before(stack: dict, name: str) -> set[str]:
+    """Every release ``name`` waits for, directly or not."""
+    names, releases = address_to_name(stack), releases_of(stack)
+    found: set[str] = set()
+    todo = [names[a] for a in releases[name].get("depends_on", [])]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo += [names[a] for a in releases[current].get("depends_on", [])]
+    return found
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_every_object_lands_in_a_namespace_that_exists_by_then_and_no_namespace_has_two_owners(env, workloads_stacks,
+                                                                                              tmp_path):
+    stack = workloads_stacks[env]
+    releases = releases_of(stack)
+    rendered = {name: render_release(releases[name], tmp_path) for name in LOCAL_CHARTS}
+    made = {name: {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"} for name, docs in rendered.items()}
+    assert made["vtc-cluster-config"] >= {"ingress-nginx", "vision-to-code", "opentelemetry", "logging"}
+    for name, docs in rendered.items():
+        available = {"default", "kube-system", releases[name]["namespace"], *made[name]}
+        for before in installed_before(stack, name):
+            available |= {releases[before]["namespace"], *made.get(before, ())}
+        for doc in docs:
+            namespace = doc["metadata"].get("namespace")
+            assert namespace is None or namespace in available, (name, doc["kind"], doc["metadata"]["name"])
+    # A namespace one release makes as an object must not be made first by another release's create_namespace.
+    for name, release in releases.items():
+        owner = [o for o, namespaces in made.items() if release["namespace"] in namespaces]
+        assert not owner or name in owner or set(owner) <= installed_before(stack, name), (name, owner)
+    levels = {d["metadata"]["name"]: d["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+              for d in rendered["vtc-cluster-config"] if d["kind"] == "Namespace"}
+    assert levels["vision-to-code"] == "restricted"
+    # Each colour's Ingresses carry the label its own NGINX admission webhook selects, and use its class.
+    for colour in Colour:
+        selector = values_of(releases[f"ingress-nginx-{colour.value}"])["controller"]["admissionWebhooks"][
+            "objectSelector"]["matchLabels"]
+        ingresses = [d for d in rendered[f"vtc-{colour.value}"] if d["kind"] == "Ingress"]
+        assert len(ingresses) == 4
+        for ingress in ingresses:
+            assert selector.items() <= ingress["metadata"]["labels"].items()
+            assert ingress["spec"]["ingressClassName"] == f"nginx-{colour.value}"
+    # The apply-time values reached the objects (the set paths are right).
+    bindings = [d for d in rendered["vtc-cluster-config"] if d["kind"] == "TargetGroupBinding"]
+    assert [b["spec"]["targetGroupARN"] for b in bindings] == [
+        stand_in(f"targetGroupBindings[{i}].targetGroupArn") for i in (0, 1)]
+    accounts = [d for d in rendered["vtc-blue"] if d["kind"] == "ServiceAccount"]
+    assert {a["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] for a in accounts} == {APPLY_TIME["roleArn"]}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_add_ons_that_run_our_settings_run_restricted(env, workloads_stacks):
+    releases = releases_of(workloads_stacks[env])
+    restricted = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+                  "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+    assert values_of(releases["cluster-autoscaler"])["containerSecurityContext"] == restricted
+    assert values_of(releases["otel-collector"])["securityContext"] == restricted
+    assert values_of(releases["cluster-autoscaler"])["securityContext"]["runAsNonRoot"] is True
+    assert values_of(releases["otel-collector"])["podSecurityContext"]["runAsNonRoot"] is True
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_network_policies_are_enforced_and_the_observability_add_on_ships_no_logs_of_its_own(env, stacks):
+    addons = {a["addon_name"]: a for a in stacks[env]["resource"]["aws_eks_addon"].values()}
+    assert json.loads(addons["vpc-cni"]["configuration_values"]) == {"enableNetworkPolicy": "true"}
+    assert json.loads(addons["amazon-cloudwatch-observability"]["configuration_values"]) == {
+        "containerLogs": {"enabled": False}}

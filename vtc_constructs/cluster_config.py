@@ -84,7 +84,8 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                           external_secrets_service_account: str = EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
                           monitoring_namespace: str = "monitoring",
                           grafana_admin_secret: str = "grafana-admin-credentials",
-                          slo_p99_latency_ms: int = 100, slo_error_rate_percent: float = 1.0) -> dict:
+                          slo_p99_latency_ms: int = 100, slo_error_rate_percent: float = 1.0,
+                          namespaces: Mapping[str, str] | None = None) -> dict:
     """The values of the environment's release of ``charts/vtc-cluster-config``: a plain dict, ready for ``helm -f``.
 
     :param environment: the environment's name (a label of every object). Required.
@@ -115,6 +116,10 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         ``admin.existingSecret``).
     :param slo_p99_latency_ms: default: 100. :param slo_error_rate_percent: default: 1.0. The SLOs drawn on the
         services dashboard: give ``WorkloadsProps``' own, the ones its alert rules check.
+    :param namespaces: default: none. Namespaces this release makes before the later releases install into them
+        (``{name: level}``), each enforcing that Pod Security Standards level (:data:`POD_SECURITY_LEVELS`) and
+        warning and auditing above ``restricted``. The ingress namespace must be one of them when given: the
+        TargetGroupBindings go there.
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
@@ -132,12 +137,15 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         secrets_prefix=secrets_prefix, ingress_service_names=ingress_service_names,
         ingress_service_port=ingress_service_port, ebs_kms_key_arn=ebs_kms_key_arn,
         slo_p99_latency_ms=slo_p99_latency_ms, slo_error_rate_percent=slo_error_rate_percent)
+    problems += _namespace_problems(namespaces, ingress_namespace)
     if problems:
         raise ConfigError(problems)
     arns, services = _by_colour(target_group_arns), _by_colour(ingress_service_names or {})
     return {
         "environment": environment,
         "region": region,
+        "namespaces": [{"name": name, "podSecurity": {"enforce": level, "warn": "restricted", "audit": "restricted"}}
+                       for name, level in (namespaces or {}).items()],
         "storageClass": {"name": storage_class_name, "kmsKeyArn": ebs_kms_key_arn},
         "externalSecrets": {
             "storeName": secret_store_name,
@@ -201,6 +209,31 @@ def _name_problems(names: Mapping[str, tuple[object, tuple]]) -> list[Problem]:
     return problems
 
 
+#: The Pod Security Standards levels, least to most restrictive.
+POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
+
+
+def _namespace_problems(namespaces: object, ingress_namespace: object) -> list[Problem]:
+    if namespaces is None:
+        return []
+    if not isinstance(namespaces, Mapping):
+        return [Problem("namespaces", namespaces, "a table of namespace names to Pod Security levels",
+                        "pass e.g. {'vision-to-code': 'restricted'}", "not a table")]
+    problems = []
+    for name, level in namespaces.items():
+        if not isinstance(name, str) or not _LABEL.match(name) or len(name) > 63:
+            problems.append(Problem(f"namespaces.{name}", name, "a namespace name (a DNS label)",
+                                    "use the name the releases install into"))
+        if level not in POD_SECURITY_LEVELS:
+            problems.append(Problem(f"namespaces.{name}", level, ", ".join(POD_SECURITY_LEVELS),
+                                    "'restricted' unless the pods there need more (host paths: 'privileged')"))
+    if namespaces and ingress_namespace not in namespaces:
+        problems.append(Problem("namespaces", dict(namespaces), f"the ingress namespace ({ingress_namespace}) among "
+                                "them", "add it: the TargetGroupBindings are made there by this release",
+                                "bindings without a namespace"))
+    return problems
+
+
 def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, ingress_service_names,
                        ingress_service_port, ebs_kms_key_arn, slo_p99_latency_ms,
                        slo_error_rate_percent) -> list[Problem]:
@@ -251,5 +284,5 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
 
 
 __all__ = ["CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT",
-           "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",
+           "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "POD_SECURITY_LEVELS", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",
            "TARGET_GROUP_ARN_VALUE_PATHS", "cluster_config_values", "target_group_binding_name"]

@@ -44,7 +44,8 @@ when that matters. :func:`~vtc_constructs._common.replacement_safety_problems` c
 
 from __future__ import annotations
 
-from typing import Sequence
+import json
+from typing import Any, Mapping, Sequence
 
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from constructs import Construct
@@ -115,6 +116,11 @@ TARGET_GROUP_BINDING_TAG = "vtc/target-group-binding-cluster"
 #: ``opentelemetry/otel-collector`` matches :class:`~vtc_constructs.workloads.WorkloadsProps`' defaults
 #: ``collector_namespace`` and ``collector_release``.
 ADOT_COLLECTOR_SERVICE_ACCOUNT = ("opentelemetry", "otel-collector")
+#: The EKS add-ons' configuration values, where a default would weaken the platform.
+ADDON_CONFIGURATION: Mapping[str, Mapping[str, Any]] = {
+    "vpc-cni": {"enableNetworkPolicy": "true"},
+    "amazon-cloudwatch-observability": {"containerLogs": {"enabled": False}},
+}
 FLUENT_BIT_SERVICE_ACCOUNT = ("logging", "fluent-bit")
 
 #: The log groups Fluent Bit writes container logs to, each ``/aws/eks/<cluster>/containers/<kind>``: ``application``
@@ -433,6 +439,10 @@ class EksCluster(Construct):
     # --- add-ons --------------------------------------------------------------------------------------------------
 
     def _addons(self, addons: tuple[str, ...], tags, depends_on) -> None:
+        # The add-ons' own settings (each add-on's configuration schema: aws eks describe-addon-configuration):
+        # vpc-cni enforces NetworkPolicies (off by default: the services' default-deny policies would be ignored);
+        # the observability add-on keeps metrics but ships no container logs of its own (Fluent Bit of the workloads
+        # stack ships them, into the KMS-encrypted groups made here, not groups the add-on would create unencrypted).
         roles = {"vpc-cni": self.vpc_cni_role, "aws-ebs-csi-driver": self.ebs_csi_role,
                  "amazon-cloudwatch-observability": self.cloudwatch_role}
         for addon in addons:
@@ -440,6 +450,8 @@ class EksCluster(Construct):
                 self, f"addon-{addon}", cluster_name=self.cluster.name, addon_name=addon,
                 addon_version=self.props.addon_versions.get(addon) or None,
                 service_account_role_arn=roles[addon].arn if addon in roles else None,
+                configuration_values=json.dumps(ADDON_CONFIGURATION[addon], sort_keys=True)
+                if addon in ADDON_CONFIGURATION else None,
                 resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE", tags=tags,
                 depends_on=depends_on)
 

@@ -16,11 +16,12 @@ The releases, in the order they are installed (each waits for the ones it needs,
    instance metadata, which the nodes' hop limit keeps from pods. It creates no load balancer: the ALB is
    Terraform's (:class:`~vtc_constructs.edge.Edge`). ``metrics-server`` (the autoscalers' CPU figures),
    ``cluster-autoscaler`` (auto-discovers this cluster's node groups by their tags), ``external-secrets`` (reads
-   this environment's secrets only: its role's resource is the environment's prefix), ``fluent-bit`` (container
-   logs to the KMS-encrypted log groups Terraform made; it never creates a group).
-2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the encrypted gp3 storage class, the Secrets Manager store,
-   the Grafana admin secret (from Secrets Manager, never from a file), the ``TargetGroupBinding`` of each colour,
-   and the Grafana dashboards.
+   this environment's secrets only: its role's resource is the environment's prefix).
+2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
+   their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
+   store, the Grafana admin secret (from Secrets Manager, never from a file), the ``TargetGroupBinding`` of each
+   colour, and the Grafana dashboards. Then ``fluent-bit`` (container logs to the KMS-encrypted log groups
+   Terraform made; it never creates a group).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager paging through the environment's page topic (SNS, signed with its own IRSA role), Grafana with the
    admin password from Secrets Manager.
@@ -125,6 +126,14 @@ NGINX_SERVICE_PORT = 80
 #: Where the NGINX controller answers ``/healthz`` (its own health, all interfaces): the target groups' health check
 #: port (``EdgeProps.health_check_port`` in ``environments/base.toml``).
 NGINX_HEALTH_PORT = 10254
+#: The NGINX controller's admission webhook (the chart's default, 8443, is taken by NGINX's HTTPS port here). Inside
+#: the 4443-9443 range the nodes admit from the control plane for webhooks.
+NGINX_WEBHOOK_PORT = 8444
+#: A restricted container: non-root, no privilege escalation, no capability, read-only root, the runtime's seccomp
+#: profile (what the Pod Security Standards' "restricted" level asks, and more).
+RESTRICTED_CONTAINER: Mapping[str, Any] = {
+    "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
 #: The in-repository charts (relative to the charts folder).
 SERVICES_CHART = "vision-to-code"
 CLUSTER_CONFIG_CHART = "vtc-cluster-config"
@@ -202,6 +211,8 @@ class ClusterReleasesProps:
     :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's admin
         comes from; under the environment's secrets prefix, which external-secrets may read. Required.
     :param host: default: any host name. The public host name every Ingress is narrowed to.
+    :param secrets_prefix: default: not checked. The Secrets Manager prefix external-secrets may read
+        (``EksClusterProps.secrets_prefix``, ``<name>/`` by default): the Grafana secret must be under it.
     :param charts_dir: default: this repository's ``charts/`` (:func:`default_charts_dir`): where
         ``vision-to-code`` and ``vtc-cluster-config`` are read from (copied into the synth output as assets).
     """
@@ -222,6 +233,7 @@ class ClusterReleasesProps:
     grafana_admin_secret_name: str
     host: str = ""
     charts_dir: str | None = None
+    secrets_prefix: str | None = None
 
     @classmethod
     def from_platform(cls, platform, *, environment: str, region: str, workloads: WorkloadsProps,
@@ -243,7 +255,8 @@ class ClusterReleasesProps:
             database_cidrs=plan_subnets(platform.props.parts(planned=False)["network"]).database,
             container_log_groups=eks.container_log_group_names, page_topic_arn=platform.alarms.page_topic_arn,
             grafana_admin_secret_name=platform.grafana_admin_secret_name,
-            host=platform.props.edge.certificate.domain_name if host is None else host, charts_dir=charts_dir)
+            host=platform.props.edge.certificate.domain_name if host is None else host, charts_dir=charts_dir,
+            secrets_prefix=platform.props.eks.secrets_prefix or f"{platform.props.name}/")
 
     def validate(self) -> list[Problem]:
         problems: list[Problem] = []
@@ -353,6 +366,10 @@ class ClusterReleases(Construct):
                                         "annotations": {_IRSA: props.roles.cluster_autoscaler}}},
             "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-system-pods": False,
                           "expander": "least-waste"},
+            # The chart sets none (its values.yaml suggests these): the image runs as nobody.
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containerSecurityContext": dict(RESTRICTED_CONTAINER),
         })
         eso = self._addon("external-secrets", "external-secrets", EXTERNAL_SECRETS_NAMESPACE, {
             "installCRDs": True,
@@ -364,6 +381,26 @@ class ClusterReleases(Construct):
             "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
                                "annotations": {_IRSA: props.roles.external_secrets}},
         })
+        ingress_ns = w.ingress_controller_namespace
+        collector_ns, collector = ADOT_COLLECTOR_SERVICE_ACCOUNT
+        #: The namespaces vtc-cluster-config makes for the later releases, with their Pod Security levels: the
+        #: services' pods meet "restricted"; NGINX and the collector "baseline" (their charts' jobs and defaults);
+        #: Fluent Bit reads the nodes' log folders (host paths), which only "privileged" admits.
+        self.namespaces = {ingress_ns: "baseline", w.namespace: "restricted", collector_ns: "baseline",
+                           FLUENT_BIT_SERVICE_ACCOUNT[0]: "privileged"}
+        # Its release lives in the monitoring namespace (made here), where the Grafana admin secret and the dashboards
+        # must exist before kube-prometheus-stack starts Grafana.
+        config_values = cluster_config_values(
+            environment=props.environment, region=props.region, target_group_arns=dict(props.target_group_arns),
+            grafana_admin_secret_name=props.grafana_admin_secret_name, ingress_namespace=ingress_ns,
+            ingress_service_names={c: f"{ingress_controller_release(c)}-controller" for c in Colour},
+            ingress_service_port=NGINX_SERVICE_PORT, monitoring_namespace=w.monitoring_namespace,
+            slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent,
+            secrets_prefix=props.secrets_prefix, namespaces=self.namespaces)
+        config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
+                             config_values, depends_on=[lbc, eso])
+        grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
+
         groups = props.container_log_groups
         self._addon("fluent-bit", "aws-for-fluent-bit", FLUENT_BIT_SERVICE_ACCOUNT[0], {
             "serviceAccount": {"create": True, "name": FLUENT_BIT_SERVICE_ACCOUNT[1],
@@ -371,7 +408,9 @@ class ClusterReleases(Construct):
             # Into the groups Terraform made (KMS-encrypted, with retention): never create one, never set retention.
             # The services' namespace goes to the "application" group, everything else to "add-ons" (log_kind).
             "cloudWatchLogs": {"enabled": True, "region": props.region, "logGroupName": groups["add-ons"],
-                               "logGroupTemplate": Fn.replace(groups["application"], "/application$/", "$log_kind"),
+                               # Terraform's regex replace reads "$name" as a capture group: "$$" is a literal "$".
+                               "logGroupTemplate": Fn.replace(groups["application"], "/application$/",
+                                                              "$$log_kind"),
                                "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name']."
                                                     "$kubernetes['container_name']",
                                "logStreamPrefix": "fluent-bit-", "autoCreateGroup": False},
@@ -383,23 +422,11 @@ class ClusterReleases(Construct):
             "kinesis_streams": {"enabled": False}, "elasticsearch": {"enabled": False},
             "opensearch": {"enabled": False}, "s3": {"enabled": False},
             "tolerations": [{"operator": "Exists"}],  # every node's logs, tainted nodes included
-        })
+        }, depends_on=[config])  # into the namespace vtc-cluster-config made
 
-        ingress_ns = w.ingress_controller_namespace
-        # Its release lives in the monitoring namespace (made here), where the Grafana admin secret and the dashboards
-        # must exist before kube-prometheus-stack starts Grafana.
-        config_values = cluster_config_values(
-            environment=props.environment, region=props.region, target_group_arns=dict(props.target_group_arns),
-            grafana_admin_secret_name=props.grafana_admin_secret_name, ingress_namespace=ingress_ns,
-            ingress_service_names={c: f"{ingress_controller_release(c)}-controller" for c in Colour},
-            ingress_service_port=NGINX_SERVICE_PORT, monitoring_namespace=w.monitoring_namespace,
-            slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent)
-        config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
-                             config_values, depends_on=[lbc, eso])
-        grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
 
         kps = self._addon(w.monitoring_release, "kube-prometheus-stack", w.monitoring_namespace, {
-            "prometheus": {"prometheusSpec": {
+            "prometheus": {"podDisruptionBudget": {"enabled": True, "minAvailable": 1}, "prometheusSpec": {
                 "replicas": w.prometheus_replicas,
                 "retention": f"{w.prometheus_retention_days}d",
                 # Prometheus deletes the oldest blocks before the volume fills (90 % of it).
@@ -441,11 +468,14 @@ class ClusterReleases(Construct):
             },
         }, depends_on=[config])
 
-        collector_ns, collector = ADOT_COLLECTOR_SERVICE_ACCOUNT
         otel = self._addon(w.collector_release, "opentelemetry-collector", collector_ns, {
             "mode": "deployment", "replicaCount": 2, "fullnameOverride": w.collector_release,
             "image": {"repository": ADOT_COLLECTOR_IMAGE[0], "tag": ADOT_COLLECTOR_IMAGE[1]},
             "command": {"name": "awscollector"},
+            # The ADOT image runs as its user aoc (4317); the chart sets no security context of its own.
+            "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 4317, "runAsGroup": 4317,
+                                   "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": dict(RESTRICTED_CONTAINER),
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
             "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
             "ports": {"jaeger-compact": {"enabled": False}, "jaeger-thrift": {"enabled": False},
@@ -482,6 +512,11 @@ class ClusterReleases(Construct):
                     "service": {"type": "ClusterIP", "ports": {"http": NGINX_SERVICE_PORT, "https": 443},
                                 "targetPorts": {"http": "http", "https": "https"}},
                     "allowSnippetAnnotations": False,
+                    # Its own port, and only its own colour's Ingresses (the services' chart labels them): the idle
+                    # colour's controller being down never blocks a change to the live colour's Ingresses.
+                    "admissionWebhooks": {"enabled": True, "port": NGINX_WEBHOOK_PORT,
+                                          "objectSelector": {"matchLabels": {"vision-to-code.io/colour":
+                                                                             colour.value}}},
                     # The client's address from X-Forwarded-For, trusted only when the ALB (in the VPC) set it.
                     "config": {"use-forwarded-headers": "true", "compute-full-forwarded-for": "true",
                                "proxy-real-ip-cidr": props.vpc_cidr, "server-tokens": "false",
