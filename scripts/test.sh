@@ -2,27 +2,86 @@
 # The tests: install what is missing, then run every test layer (assertions, snapshots, checkov, terraform
 # validate, the cdktf CLI, and `cdktf deploy staging` into a local AWS emulator). Extra arguments go to pytest.
 #
-# The suite runs in several processes (pytest-xdist, --dist loadgroup; tests/conftest.py groups the tests): one
-# starts the emulator deploy at once (about 2.5 minutes, mostly the AWS provider's fixed waiter delays) while the
-# others run every other layer beside it. VTC_TEST_WORKERS sets the number of processes (default: cores + 1, since
-# the deploy's process mostly waits); `-n 0` as an argument runs everything in this one process.
+# Without arguments (the whole suite, as CI runs it), two pytest runs go side by side. The emulator deploy (every test
+# marked `deploy`; tests/conftest.py marks every test that uses the `deployed` fixture) runs in a process of its own,
+# started as soon as scripts/setup.sh says it can (before the slower installs end), since it is the critical path:
+# about 2.5 minutes, mostly the AWS provider's fixed waiter delays in the emulator. Every other test runs beside it in
+# VTC_TEST_WORKERS - 1 pytest-xdist processes (--dist loadgroup; tests/conftest.py groups the tests), once setup has
+# ended. The deploy's output follows the rest's. VTC_TEST_WORKERS (default: cores + 1, since the deploy mostly
+# waits) counts all the processes; 1 runs everything in one process.
+# With arguments, setup first, then one pytest run in VTC_TEST_WORKERS processes (`-n 0` as an argument: this one
+# process), e.g.
 #   bash scripts/test.sh -m "not deploy"      the quick loop: every layer but the emulator deploy
-# Prints its wall time (setup included) at the end. Exit status: pytest's; 5 (no test collected or selected, so
-# nothing was verified) is a failure too, and says so.
+# Prints its wall time (setup included) at the end. Exit status: pytest's (the first failing run's); 5 (no test
+# collected or selected, so nothing was verified) is a failure too, and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$EPOCHREALTIME
-report_time() {
+deploy_pid=
+deploy_log=
+finish() {
   local status=$?
+  if [ -n "$deploy_pid" ]; then
+    # Interrupted before the deploy's run ended: interrupt its whole process group (pytest, the emulator, cdktf and
+    # terraform), as Ctrl-C would, so that pytest's own clean-up runs; after 30 s, terminate what is left.
+    kill -INT -- "-$deploy_pid" 2>/dev/null || true
+    for _ in $(seq 60); do kill -0 "$deploy_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -TERM -- "-$deploy_pid" 2>/dev/null || true
+    wait "$deploy_pid" 2>/dev/null || true
+  fi
+  [ -z "$deploy_log" ] || rm -f "$deploy_log"
   awk -v a="$started" -v b="$EPOCHREALTIME" -v s="$status" 'BEGIN { printf "[test] wall time: %.1f s (exit %d)\n", b - a, s }'
 }
-trap report_time EXIT
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 workers=${VTC_TEST_WORKERS:-$(( $(nproc) + 1 ))}
 status=0
-python -m pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@" || status=$?
+compile_own() {
+  # The repository's own modules, compiled once for the many Python processes of a run (these machines set
+  # PYTHONDONTWRITEBYTECODE=1, so each would compile them again); git-ignored __pycache__ folders, checked against
+  # the sources' times and sizes as always. A file that does not compile is reported by the test that imports it.
+  python -m compileall -q -j 0 main.py vtc_constructs environments tooling tests benchmarks >/dev/null 2>&1 || true
+}
+if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
+  ready=$(mktemp -u)
+  deploy_log=$(mktemp)
+  start_deploy() {
+    compile_own
+    # Its own process group (set -m), so that an interrupt ends the emulator and terraform under it too. No cache
+    # plugin: the two runs would overwrite each other's .pytest_cache.
+    set -m
+    python -m pytest -m deploy -p no:cacheprovider >"$deploy_log" 2>&1 &
+    deploy_pid=$!
+    set +m
+  }
+  VTC_SETUP_DEPLOY_READY=$ready bash scripts/setup.sh &
+  setup_pid=$!
+  while [ ! -e "$ready" ] && kill -0 "$setup_pid" 2>/dev/null; do sleep 0.1; done
+  [ ! -e "$ready" ] || { rm -f "$ready"; start_deploy; }
+  setup_status=0
+  wait "$setup_pid" || setup_status=$?
+  [ "$setup_status" -eq 0 ] || exit "$setup_status"  # (finish ends the deploy, if it started)
+  [ -n "$deploy_pid" ] || start_deploy
+  rest=0
+  python -m pytest -n "$(( workers - 1 ))" --dist loadgroup --no-loadscope-reorder -m "not deploy" || rest=$?
+  deploy=0
+  wait "$deploy_pid" || deploy=$?
+  deploy_pid=
+  echo "[test] the emulator deploy (pytest -m deploy, run beside the rest):"
+  cat "$deploy_log"
+  # Exit 5 from one run only means it had nothing to run (no deploy test, or nothing but deploy tests).
+  if [ "$rest" -ne 0 ] && [ "$rest" -ne 5 ]; then status=$rest
+  elif [ "$deploy" -ne 0 ] && [ "$deploy" -ne 5 ]; then status=$deploy
+  elif [ "$rest" -eq 5 ] && [ "$deploy" -eq 5 ]; then status=5
+  fi
+else
+  bash scripts/setup.sh
+  compile_own
+  python -m pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@" || status=$?
+fi
 if [ "$status" -eq 5 ]; then
   echo "[test] error: pytest collected or selected no test (exit 5): nothing was verified" >&2
 fi
