@@ -35,7 +35,7 @@ command -v terraform >/dev/null || fail "terraform is not on PATH (these machine
 [ -x .venv/bin/python ] || "$PYTHON" -m venv --without-pip .venv
 if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
   "$PYTHON" -m pip --python .venv/bin/python install -q --disable-pip-version-check "uv==$UV_VERSION" 2>/dev/null \
-    || { .venv/bin/python -m ensurepip -q >/dev/null \
+    || { .venv/bin/python -m ensurepip >/dev/null \
          && .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"; } \
     || fail "could not install uv $UV_VERSION into .venv"
 fi

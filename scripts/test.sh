@@ -17,18 +17,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$EPOCHREALTIME
+setup_pid=
 deploy_pid=
 deploy_log=
+stop() {  # stop SIGNAL PID: signal PID's process group, give it 30 s, then terminate what is left
+  kill -"$1" -- "-$2" 2>/dev/null || true
+  for _ in $(seq 60); do kill -0 "$2" 2>/dev/null || break; sleep 0.5; done
+  kill -TERM -- "-$2" 2>/dev/null || true
+  wait "$2" 2>/dev/null || true
+}
 finish() {
   local status=$?
-  if [ -n "$deploy_pid" ]; then
-    # Interrupted before the deploy's run ended: interrupt its whole process group (pytest, the emulator, cdktf and
-    # terraform), as Ctrl-C would, so that pytest's own clean-up runs; after 30 s, terminate what is left.
-    kill -INT -- "-$deploy_pid" 2>/dev/null || true
-    for _ in $(seq 60); do kill -0 "$deploy_pid" 2>/dev/null || break; sleep 0.5; done
-    kill -TERM -- "-$deploy_pid" 2>/dev/null || true
-    wait "$deploy_pid" 2>/dev/null || true
-  fi
+  # Interrupted (or setup failed) while a background run was still going: end it, with everything it started. The
+  # deploy's pytest is interrupted as Ctrl-C would, so that it stops the emulator and removes its temp folder.
+  [ -z "$setup_pid" ] || stop TERM "$setup_pid"
+  [ -z "$deploy_pid" ] || stop INT "$deploy_pid"
   [ -z "$deploy_log" ] || rm -f "$deploy_log"
   awk -v a="$started" -v b="$EPOCHREALTIME" -v s="$status" 'BEGIN { printf "[test] wall time: %.1f s (exit %d)\n", b - a, s }'
 }
@@ -36,33 +39,38 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-export PATH="$PWD/.venv/bin:$PATH"
 workers=${VTC_TEST_WORKERS:-$(( $(nproc) + 1 ))}
 status=0
-compile_own() {
-  # The repository's own modules, compiled once for the many Python processes of a run (these machines set
-  # PYTHONDONTWRITEBYTECODE=1, so each would compile them again); git-ignored __pycache__ folders, checked against
-  # the sources' times and sizes as always. A file that does not compile is reported by the test that imports it.
+ready_to_run() {
+  # The venv's Python and Node first on PATH (only now: setup's own python3 must be the machine's), and the
+  # repository's own modules compiled once for the many Python processes of a run (these machines set
+  # PYTHONDONTWRITEBYTECODE=1, so each would compile them again): git-ignored __pycache__ folders, checked against the
+  # sources' times and sizes as always. A file that does not compile is reported by the test that imports it.
+  export PATH="$PWD/.venv/bin:$PATH"
   python -m compileall -q -j 0 main.py vtc_constructs environments tooling tests benchmarks >/dev/null 2>&1 || true
 }
 if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
   ready=$(mktemp -u)
   deploy_log=$(mktemp)
+  # Both background runs get a process group of their own (set -m), so that stop() reaches everything under them
+  # (uv and npm; the emulator, cdktf and terraform).
   start_deploy() {
-    compile_own
-    # Its own process group (set -m), so that an interrupt ends the emulator and terraform under it too. No cache
-    # plugin: the two runs would overwrite each other's .pytest_cache.
+    ready_to_run
+    # No cache plugin: the two pytest runs would overwrite each other's .pytest_cache.
     set -m
     python -m pytest -m deploy -p no:cacheprovider >"$deploy_log" 2>&1 &
     deploy_pid=$!
     set +m
   }
+  set -m
   VTC_SETUP_DEPLOY_READY=$ready bash scripts/setup.sh &
   setup_pid=$!
+  set +m
   while [ ! -e "$ready" ] && kill -0 "$setup_pid" 2>/dev/null; do sleep 0.1; done
   [ ! -e "$ready" ] || { rm -f "$ready"; start_deploy; }
   setup_status=0
   wait "$setup_pid" || setup_status=$?
+  setup_pid=
   [ "$setup_status" -eq 0 ] || exit "$setup_status"  # (finish ends the deploy, if it started)
   [ -n "$deploy_pid" ] || start_deploy
   rest=0
@@ -79,7 +87,7 @@ if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
   fi
 else
   bash scripts/setup.sh
-  compile_own
+  ready_to_run
   python -m pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@" || status=$?
 fi
 if [ "$status" -eq 5 ]; then
