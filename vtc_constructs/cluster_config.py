@@ -31,7 +31,7 @@ import re
 from typing import Mapping
 
 from .errors import ConfigError, Problem, enum_problem, is_number, is_whole
-from .workloads import _LABEL, _REGION, Colour, ingress_controller_release
+from .workloads import _LABEL, _REGION, Colour, ingress_controller_release, is_reference
 
 #: The chart in this repository and its version (its ``Chart.yaml`` says the same; tested).
 CHART_NAME = "vtc-cluster-config"
@@ -65,12 +65,6 @@ SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 def target_group_binding_name(colour: Colour | str) -> str:
     """``ingress-nginx-<colour>``: the colour's TargetGroupBinding (named after the NGINX release it binds)."""
     return ingress_controller_release(colour)
-
-
-def _unresolved(value: object) -> bool:
-    """A Terraform reference known only at apply (a cdktf token in a string, written ``${TfToken[...]}``):
-    Terraform resolves it before Helm sees it, and the chart's schema checks it then."""
-    return isinstance(value, str) and "${TfToken[" in value
 
 
 def cluster_config_values(*, environment: str, region: str, target_group_arns: Mapping[Colour | str, str],
@@ -239,7 +233,7 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
                        slo_error_rate_percent) -> list[Problem]:
     problems = _colour_table_problems(
         "target_group_arns", target_group_arns,
-        lambda v: _unresolved(v) or isinstance(v, str) and bool(TARGET_GROUP_ARN.match(v)),
+        lambda v: is_reference(v) or isinstance(v, str) and bool(TARGET_GROUP_ARN.match(v)),
         "a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>) or a "
         "Terraform reference to one", "pass Edge's blue_target_group_arn and green_target_group_arn",
         every_colour=True)
@@ -270,7 +264,7 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
                                 f"a name under the prefix the external-secrets role may read ({secrets_prefix!r})",
                                 "keep the secret under the environment's prefix, or the store cannot read it",
                                 "outside the readable prefix"))
-    if not _unresolved(ebs_kms_key_arn) and (not isinstance(ebs_kms_key_arn, str)
+    if not is_reference(ebs_kms_key_arn) and (not isinstance(ebs_kms_key_arn, str)
                                              or not KMS_KEY_ARN.match(ebs_kms_key_arn)):
         problems.append(Problem("ebs_kms_key_arn", ebs_kms_key_arn, "'' (EBS's AWS-managed key) or a KMS key or "
                                 "alias ARN", "pass the key's arn, or leave it out"))
