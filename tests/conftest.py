@@ -5,6 +5,7 @@ per xdist worker: ``scripts/test.sh`` runs the suite in several processes, see :
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import shutil
@@ -134,10 +135,25 @@ def environments():
 
 @pytest.fixture(scope="session")
 def synth_dir(tmp_path_factory, environments) -> Path:
-    """Every environment synthesized once, the way main.py does it."""
+    """Every environment synthesized once, the way main.py does it. Read only: a test that changes a stack copies it.
+
+    ``VTC_TEST_SYNTH=DIR`` (scripts/test.sh sets it for its two pytest runs and removes DIR at the end): one synth
+    for every process of the run, in DIR; whichever process needs it first makes it while the others wait (a lock
+    file), and every later one reads it."""
     from environments.synth import synthesize
 
-    return synthesize(list(environments.values()), tmp_path_factory.mktemp("synth") / "cdktf.out")
+    shared = os.environ.get("VTC_TEST_SYNTH")
+    if not shared:
+        return synthesize(list(environments.values()), tmp_path_factory.mktemp("synth") / "cdktf.out")
+    folder = Path(shared)
+    folder.mkdir(parents=True, exist_ok=True)
+    out, done = folder / "cdktf.out", folder / "complete"
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        if not done.exists():
+            synthesize(list(environments.values()), out)
+            done.touch()
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -151,6 +167,19 @@ def workloads_stacks(synth_dir) -> dict[str, dict]:
     """The synthesized Terraform JSON of every environment's workloads stack, by environment name."""
     return {name: json.loads((synth_dir / "stacks" / f"{name}-workloads" / "cdk.tf.json").read_text())
             for name in ENVIRONMENT_NAMES}
+
+
+def _wait_for_the_cdktf_cli(timeout: float = 900) -> float:
+    """scripts/test.sh starts the deploy before setup has installed the cdktf CLI (npm, the slowest install) and names
+    the file setup creates once it has (``VTC_CDKTF_READY``); setup's failure ends this process. Returns the seconds
+    waited."""
+    marker = os.environ.get("VTC_CDKTF_READY")
+    started = time.monotonic()
+    while marker and not Path(marker).exists():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"scripts/setup.sh did not install the cdktf CLI within {timeout:.0f} s ({marker} missing)")
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 @dataclass
@@ -198,11 +227,11 @@ def deployed(request, environments, tmp_path_factory):
     (moto on 127.0.0.1, answering as staging's own account; stopped at the end of the session, and thrown away:
     nothing is destroyed).
 
-    The output folder starts as a copy of the session's synth (a previous ``cdktf synth``), plus what
+    The output folder is a copy of the session's synth (what ``cdktf synth`` writes: tests/test_cli.py), plus what
     ``python -m tooling.emulator prepare`` adds (the emulator override, and the provider lock file of
-    environments/provider_lock.py); ``cdktf deploy`` synthesizes again over it, as it always does. Terraform
-    installs the provider only from the machine's mirror (a CLI config with nothing else), so a registry lookup
-    would fail the deploy.
+    environments/provider_lock.py), deployed as it is (``--skip-synth``; without it the CLI would first write the
+    same synth again, about 5 s). Terraform installs the provider only from the machine's mirror (a CLI config with
+    nothing else), so a registry lookup would fail the deploy.
     """
     from tooling import terraform
     from tooling.emulator import MotoServer
@@ -222,8 +251,10 @@ def deployed(request, environments, tmp_path_factory):
     with emulator as aws:
         skipped = aws.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
         terraform_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
-        result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--output", str(out)], cwd=REPO,
-                                env=tool_env(CI="1", **terraform_env), capture_output=True, text=True, timeout=900)
+        waited = _wait_for_the_cdktf_cli()
+        result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--skip-synth", "--output",
+                                 str(out)], cwd=REPO, env=tool_env(CI="1", **terraform_env), capture_output=True,
+                                text=True, timeout=900)
         log = result.stdout + result.stderr
         (root / "cdktf-deploy.log").write_text(log)
         assert result.returncode == 0, f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}"
@@ -233,7 +264,8 @@ def deployed(request, environments, tmp_path_factory):
         replan = run("plan", "-input=false", "-detailed-exitcode", "-out=replan.plan", ok=(0, 2))
         state = json.loads(run("state", "pull").stdout)
         outputs = json.dumps(state["outputs"])
-        print(f"\n[deploy] cdktf deploy {deployed_after:.0f} s, then re-plan, state and outputs "
+        print(f"\n[deploy] cdktf deploy {deployed_after:.0f} s (after {waited:.0f} s waiting for setup's cdktf CLI), "
+              f"then re-plan, state and outputs "
               f"{time.perf_counter() - started - deployed_after:.0f} s")
         yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
                        state=state, replan=replan, deploy_log=log, terraform_env=terraform_env)

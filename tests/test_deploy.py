@@ -31,9 +31,10 @@ def test_a_plan_right_after_the_deploy_is_empty(deployed):
     assert "No changes." in deployed.replan.stdout
 
 
-def test_the_first_cdktf_deploy_ran_offline_from_the_lock_file_the_synth_placed(deployed):
-    # cdktf skipped its registry-only `terraform providers lock` (environments/provider_lock.py says why) and
-    # Terraform installed the provider from the mirror, checking the lock file's hash.
+def test_the_first_cdktf_deploy_ran_offline_from_the_placed_lock_file(deployed):
+    # The lock file main.py places after a synth (environments/provider_lock.py; here `prepare` placed it in the copy
+    # of the session's synth): cdktf skipped its registry-only `terraform providers lock` and Terraform installed the
+    # provider from the mirror, checking the lock file's hash.
     assert "Could not retrieve providers for locking" not in deployed.deploy_log
     lock = (deployed.stack_dir / ".terraform.lock.hcl").read_text()
     assert 'version     = "5.100.0"' in lock and '"h1:' in lock

@@ -38,7 +38,6 @@ All three together made a full synth about 20 % faster (median 2.14 s -> 1.73 s,
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import warnings
@@ -103,7 +102,8 @@ def _lost(reason: str) -> str:
     # stacklevel 4: the warning points at the program's `import vtc_constructs` (install <- vtc_constructs/__init__
     # <- the import machinery's frames are skipped by warnings for frozen importlib).
     warnings.warn(FastPathWarning(f"vtc_constructs fast path is off: {reason}. {_FIX}."), stacklevel=4)
-    importlib.import_module(PACKAGE)
+    # Nothing more to do: the provider is already loaded in full, or left to Python's own import (the construct
+    # modules import it right after this, in full).
     return state
 
 
