@@ -158,15 +158,21 @@ def load_side(folder: Path) -> dict[str, dict]:
     return stacks
 
 
-def synthesize_ref(ref: str, repo: Path = REPO_ROOT) -> dict[str, dict]:
-    """Synthesize commit ``ref`` of ``repo``: a detached worktree in a temporary folder, its ``main.py`` run with
-    this interpreter (and this venv's node), then the worktree removed."""
+def resolve_ref(ref: str, repo: Path = REPO_ROOT) -> str:
+    """The commit hash ``ref`` names in ``repo``."""
     check = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
                            capture_output=True, text=True)
     if check.returncode != 0:
         raise UsageError(f"--git {ref}: not a commit of {repo} (try a branch, a tag or a hash; `git fetch` first "
                          f"in a shallow CI checkout)")
-    commit = check.stdout.strip()
+    return check.stdout.strip()
+
+
+def synthesize_ref(ref: str, repo: Path = REPO_ROOT) -> dict[str, dict]:
+    """Synthesize commit ``ref`` of ``repo``: a detached worktree in a temporary folder, its ``main.py`` run with
+    this interpreter (and this venv's node), then the worktree removed. Says on stderr what it synthesized."""
+    commit = resolve_ref(ref, repo)
+    started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="vtc-diff-"))
     tree, out = scratch / "tree", scratch / "out"
     try:
@@ -181,6 +187,8 @@ def synthesize_ref(ref: str, repo: Path = REPO_ROOT) -> dict[str, dict]:
         if result.returncode != 0:
             raise UsageError(f"--git {ref}: synthesizing {commit[:12]} failed (exit {result.returncode}):\n"
                              f"{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        print(f"[diff-report] synthesized --git {ref} ({commit[:12]}) in {time.perf_counter() - started:.1f} s",
+              file=sys.stderr)
         return load_side(out)
     except subprocess.CalledProcessError as exc:
         raise UsageError(f"--git {ref}: git worktree add failed: {exc.stderr.strip()}") from exc
@@ -677,8 +685,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"{' '.join(v for _, v in sides) or 'none'}); each a synthesized folder or --git REF")
         started = time.perf_counter()
         loaded, labels = [], []
+        synthesized: dict[str, dict[str, dict]] = {}  # by commit: two refs that name one commit, synthesized once
         for kind, value in sides:
-            loaded.append(synthesize_ref(value) if kind == "git" else load_side(Path(value)))
+            if kind == "git":
+                commit = resolve_ref(value)
+                if commit not in synthesized:
+                    synthesized[commit] = synthesize_ref(value)
+                loaded.append(synthesized[commit])
+            else:
+                loaded.append(load_side(Path(value)))
             labels.append(value)
         diffs = compare(loaded[0], loaded[1])
     except UsageError as exc:

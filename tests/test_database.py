@@ -195,7 +195,19 @@ def test_invocation_names_the_secret_not_its_value_and_reruns_on_code_or_engine_
                                       "engine_version": ref(guarded, "aws_db_instance", "database/instance",
                                                             "engine_version_actual")}
     db_address = ref(guarded, "aws_db_instance", "database/instance").strip("${}").rsplit(".", 1)[0]
-    assert invocation["depends_on"] == [db_address]
+    policy_address = ref(guarded, "aws_iam_role_policy", "database/bootstrap-role-policy").strip("${}").rsplit(".", 1)[0]
+    assert invocation["depends_on"] == [db_address, policy_address]
+
+
+def test_the_function_is_made_while_the_instance_is_and_runs_only_once_it_may_read_the_secret(guarded):
+    # Its permission to read the master secret names the secret, which exists only with the instance: the function
+    # itself does not wait for that (minutes on AWS), the invocation does.
+    function = by_path(guarded, "aws_lambda_function", "database/bootstrap-function")
+    policy = by_path(guarded, "aws_iam_role_policy", "database/bootstrap-role-policy")
+    document = by_path(guarded, "aws_iam_policy_document", "database/bootstrap-role-policy-document", data=True)
+    assert "aws_db_instance." in json.dumps(document) and "aws_db_instance." not in json.dumps(function)
+    assert not any(a.startswith(("aws_db_instance.", "aws_iam_role_policy.")) for a in function["depends_on"])
+    assert policy["policy"].startswith("${data.aws_iam_policy_document.")
 
 
 def test_no_secret_value_anywhere_in_the_synthesized_stacks(stacks, workloads_stacks):

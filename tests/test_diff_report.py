@@ -253,8 +253,8 @@ def test_cli_bad_option_is_a_usage_error():
 
 
 def test_git_refs_are_synthesized_and_the_worktree_removed():
-    """``--git HEAD`` on both sides: two real syntheses of the committed code (about 5 s each), no difference, and
-    no worktree left behind."""
+    """``--git HEAD`` on both sides: the committed code synthesized for real (once: both refs name one commit; about
+    5 s), no difference, and no worktree left behind."""
     def worktrees() -> str:
         return subprocess.run(["git", "-C", str(ROOT), "worktree", "list", "--porcelain"], capture_output=True,
                               text=True, check=True).stdout
@@ -268,6 +268,11 @@ def test_git_refs_are_synthesized_and_the_worktree_removed():
                                                       "production-workloads"}
     assert all(not s["resources"] and not s["other"] for s in report["stacks"])
     assert worktrees() == before
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    synthesized = [line for line in result.stderr.splitlines() if "synthesized --git" in line]
+    assert len(synthesized) == 1, result.stderr
+    assert synthesized[0].startswith(f"[diff-report] synthesized --git HEAD ({head[:12]}) in ")
 
 
 def test_a_replaced_dependency_reaches_only_forcing_arguments():

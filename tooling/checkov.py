@@ -78,7 +78,11 @@ def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
 
 def scan(stacks_dir: Path, suppressions: list[Suppression] | None = None) -> PolicyReport:
     """Run checkov over every stack under ``stacks_dir`` (``cdktf.out/stacks``) and sort its findings."""
-    suppressions = load_suppressions() if suppressions is None else suppressions
+    return sort(run(stacks_dir), suppressions)
+
+
+def run(stacks_dir: Path) -> list[dict]:
+    """checkov's own JSON report (one entry per framework) over every stack under ``stacks_dir``."""
     result = subprocess.run(
         [str(CHECKOV), "-d", str(stacks_dir), "--framework", "terraform_json", "--skip-download",
          "--compact", "--output", "json"],
@@ -86,7 +90,12 @@ def scan(stacks_dir: Path, suppressions: list[Suppression] | None = None) -> Pol
     if result.returncode not in (0, 1) or not result.stdout.strip():
         raise RuntimeError(f"checkov failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
     reports = json.loads(result.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
+    return reports if isinstance(reports, list) else [reports]
+
+
+def sort(reports: list[dict], suppressions: list[Suppression] | None = None) -> PolicyReport:
+    """Sort the findings of a checkov report (:func:`run`) against ``suppressions`` (default: the reviewed file)."""
+    suppressions = load_suppressions() if suppressions is None else suppressions
     passed = 0
     findings: list[Finding] = []
     parsing_errors: list[str] = []

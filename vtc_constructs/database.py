@@ -418,7 +418,9 @@ class PgvectorDatabase(Construct):
             vpc_config=LambdaFunctionVpcConfig(subnet_ids=list(props.network.bootstrap_subnet_ids),
                                                security_group_ids=[self.bootstrap_security_group.id]),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            tags=tags, depends_on=[log_group, vpc_access, tracing, policy])
+            # Not on `policy`: that names the master secret, which exists only once the instance does, and nothing
+            # runs the function before the invocation below; so the function is made while the instance is.
+            tags=tags, depends_on=[log_group, vpc_access, tracing])
         event = {"secret_arn": secret_arn, "host": self.instance.address, "port": PORT,
                  "database": props.database_name, "app_role": props.app_role, "app_schema": props.app_schema}
         self.bootstrap_invocation = LambdaInvocation(
@@ -426,7 +428,7 @@ class PgvectorDatabase(Construct):
             input=Fn.jsonencode(event),
             # Run again when the code or the engine changes, not only when the input does.
             triggers={"code": digest, "engine_version": self.instance.engine_version_actual},
-            depends_on=[self.instance])
+            depends_on=[self.instance, policy])  # the database up, and the function allowed to read its secret
 
     # --- typed outputs ------------------------------------------------------------------------------------------------
 
