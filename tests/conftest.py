@@ -169,6 +169,21 @@ def workloads_stacks(synth_dir) -> dict[str, dict]:
             for name in ENVIRONMENT_NAMES}
 
 
+class _Laps:
+    """Seconds between calls, by name: ``laps("what")`` ends a lap; ``str(laps)`` lists them."""
+
+    def __init__(self) -> None:
+        self._mark, self._laps = time.perf_counter(), []
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self._laps.append((name, now - self._mark))
+        self._mark = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self._laps)
+
+
 def _wait_for_the_cdktf_cli(timeout: float = 900) -> float:
     """scripts/test.sh starts the deploy before setup has installed the cdktf CLI (npm, the slowest install) and names
     the file setup creates once it has (``VTC_CDKTF_READY``); setup's failure ends this process. Returns the seconds
@@ -239,7 +254,7 @@ def deployed(request, environments, tmp_path_factory):
 
     env = environments[DEPLOYED]
     root = tmp_path_factory.mktemp("deploy")
-    started = time.perf_counter()
+    laps = _Laps()
     emulator = MotoServer(log_file=root / "moto.log", account_id=env.account_id).start()  # starts while we synth
     try:
         out = root / "cdktf.out"
@@ -247,25 +262,30 @@ def deployed(request, environments, tmp_path_factory):
     except BaseException:
         emulator.__exit__(None, None, None)
         raise
+    laps("synth")
     stack_dir = out / "stacks" / DEPLOYED
     with emulator as aws:
         skipped = aws.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
         terraform_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
-        waited = _wait_for_the_cdktf_cli()
+        laps("emulator ready and prepared")
+        _wait_for_the_cdktf_cli()
+        laps("waiting for setup's cdktf CLI")
         result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--skip-synth", "--output",
                                  str(out)], cwd=REPO, env=tool_env(CI="1", **terraform_env), capture_output=True,
                                 text=True, timeout=900)
         log = result.stdout + result.stderr
         (root / "cdktf-deploy.log").write_text(log)
         assert result.returncode == 0, f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}"
-        deployed_after = time.perf_counter() - started
+        laps("cdktf deploy")
         stack = json.loads((stack_dir / "cdk.tf.json").read_text())
         run = lambda *args, ok=(0,): terraform.run(list(args), stack_dir, env=terraform_env, ok=ok)  # noqa: E731
         replan = run("plan", "-input=false", "-detailed-exitcode", "-out=replan.plan", ok=(0, 2))
+        laps("re-plan")
         state = json.loads(run("state", "pull").stdout)
         outputs = json.dumps(state["outputs"])
-        print(f"\n[deploy] cdktf deploy {deployed_after:.0f} s (after {waited:.0f} s waiting for setup's cdktf CLI), "
-              f"then re-plan, state and outputs "
-              f"{time.perf_counter() - started - deployed_after:.0f} s")
+        laps("state")
+        # Shown as the run goes (not captured): where the suite's critical path spends its time.
+        with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+            print(f"\n[deploy] {laps}", flush=True)
         yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
                        state=state, replan=replan, deploy_log=log, terraform_env=terraform_env)
