@@ -82,8 +82,9 @@ if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
   [ "$setup_status" -eq 0 ] || exit "$setup_status"  # (finish ends the deploy, if it started)
   [ -n "$deploy_pid" ] || start_deploy
   rest=0
-  python -m pytest -n "$(( workers - 1 ))" --dist loadgroup --no-loadscope-reorder -m "not deploy" --durations=10 \
-    || rest=$?
+  # At the lowest CPU priority, from its start (collection included): the deploy beside it is the critical path.
+  nice -n 19 python -m pytest -n "$(( workers - 1 ))" --dist loadgroup --no-loadscope-reorder -m "not deploy" \
+    --durations=10 || rest=$?
   deploy=0
   wait "$deploy_pid" || deploy=$?
   deploy_pid=
