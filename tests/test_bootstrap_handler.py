@@ -179,3 +179,46 @@ def test_bad_identifiers_are_refused_before_any_statement_reaches_the_server(ca_
         handler.handler(event(secret_arn, pg, **{field: value}), None)
     # The handler signed in (the connection log shows it), and sent nothing: not one statement more in the log.
     assert statements(pg) == before
+
+
+class _NotYetAllowed:
+    """The emulator's real Secrets Manager client behind IAM that has not yet applied the function's new policy: the
+    first ``refusals`` calls are refused as AWS refuses them (botocore's own ClientError, AccessDeniedException)."""
+
+    def __init__(self, refusals: int):
+        import boto3
+
+        self.client, self.refusals, self.calls = boto3.client("secretsmanager"), refusals, 0
+
+    def get_secret_value(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        if self.calls <= self.refusals:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized yet"}},
+                              "GetSecretValue")
+        return self.client.get_secret_value(**kwargs)
+
+
+def test_a_permission_not_yet_applied_is_waited_for(secret_arn):
+    # The invocation follows the policy's creation at once (the function does not wait for it): IAM's seconds of
+    # propagation are retried, 1 + 2 + 4 s here, and the secret is read.
+    client, slept = _NotYetAllowed(refusals=3), []
+    secret = handler.read_secret(client, secret_arn, sleep=slept.append)
+    assert json.loads(secret["SecretString"])["username"] and client.calls == 4 and slept == [1.0, 2.0, 4.0]
+
+
+def test_a_refusal_that_outlasts_the_patience_is_one_clear_line(secret_arn):
+    client, slept = _NotYetAllowed(refusals=100), []
+    with pytest.raises(handler.BootstrapError, match=rf"^cannot read the master secret {re.escape(secret_arn)}: .*"
+                                                     r"AccessDeniedException.* \(still refused after 31 s\)$"):
+        handler.read_secret(client, secret_arn, patience=60, sleep=slept.append)
+    assert slept == [1.0, 2.0, 4.0, 8.0, 16.0] and client.calls == 6
+
+
+def test_other_failures_are_not_retried(secret_arn):
+    slept = []
+    missing = secret_arn.rsplit(":", 1)[0] + ":rds!db-nothing-AbCdEf"
+    with pytest.raises(handler.BootstrapError, match="ResourceNotFoundException"):
+        handler.read_secret(_NotYetAllowed(refusals=0), missing, sleep=slept.append)
+    assert slept == []

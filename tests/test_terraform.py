@@ -83,8 +83,8 @@ def test_the_weights_reach_nothing_but_the_https_listener(stacks, name):
     # Terraform plans a change only where a changed value flows: the weight variables are read by the HTTPS listener
     # and by the composite alarm that pages for the live colour only (its rule: tests/test_alarms.py), and by nothing
     # else (no other resource, output, local or data source). The emulator cannot hold the composite alarm
-    # (tooling/emulator.py), so there a rollout step changes the listener alone, and the deploy test applies each step
-    # to the listener only, in seconds.
+    # (tooling/emulator.py), so there a rollout step changes the listener alone, and the deploy test applies the
+    # canary, the cutover and the rollback to the listener only, in seconds.
     stack = stacks[name]
 
     def reads_a_weight(value) -> bool:

@@ -419,7 +419,8 @@ class PgvectorDatabase(Construct):
                                                security_group_ids=[self.bootstrap_security_group.id]),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             # Not on `policy`: that names the master secret, which exists only once the instance does, and nothing
-            # runs the function before the invocation below; so the function is made while the instance is.
+            # runs the function before the invocation below; so the function is made while the instance is. The
+            # invocation follows the policy at once: the handler retries IAM's refusal until the policy applies.
             tags=tags, depends_on=[log_group, vpc_access, tracing])
         event = {"secret_arn": secret_arn, "host": self.instance.address, "port": PORT,
                  "database": props.database_name, "app_role": props.app_role, "app_schema": props.app_schema}

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
@@ -124,14 +125,34 @@ def rds_ssl_context(ca_bundle: Path = CA_BUNDLE) -> ssl.SSLContext:
     return context
 
 
+#: How long an AccessDenied on the master secret is retried: the permission to read it is created in the same deploy,
+#: just before the invocation (the function itself does not wait for it), and IAM takes seconds to apply a new policy.
+PERMISSION_PATIENCE_SECONDS = 60.0
+
+
+def read_secret(client: Any, secret_arn: str, *, patience: float = PERMISSION_PATIENCE_SECONDS,
+                sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """``GetSecretValue``, retried (1, 2, 4, ... s) while it is refused with ``AccessDeniedException`` for at most
+    ``patience`` seconds in all; any other failure, or a refusal that outlasts the patience, raises
+    :class:`BootstrapError` at once."""
+    waited, delay = 0.0, 1.0
+    while True:
+        try:
+            return client.get_secret_value(SecretId=secret_arn)
+        except Exception as exc:  # noqa: BLE001 - any SDK failure becomes one clear line
+            code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+            if code != "AccessDeniedException" or waited + delay > patience:
+                after = f" (still refused after {waited:.0f} s)" if waited else ""
+                raise BootstrapError(f"cannot read the master secret {secret_arn}: {exc}{after}") from None
+        sleep(delay)
+        waited, delay = waited + delay, delay * 2
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     import boto3  # in the Lambda runtime; imported here so that tests of bootstrap() need no AWS SDK set-up
 
     ssl_context = rds_ssl_context()  # before the secret is read: no credentials without a verified connection
-    try:
-        secret = boto3.client("secretsmanager").get_secret_value(SecretId=event["secret_arn"])
-    except Exception as exc:  # noqa: BLE001 - any SDK failure becomes one clear line
-        raise BootstrapError(f"cannot read the master secret {event.get('secret_arn')}: {exc}") from None
+    secret = read_secret(boto3.client("secretsmanager"), event["secret_arn"])
     credentials = json.loads(secret["SecretString"])
     result = run(host=event["host"], port=int(event["port"]), user=credentials["username"],
                  password=credentials["password"], database=event["database"], app_role=event["app_role"],
