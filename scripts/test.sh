@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 started=$EPOCHREALTIME
 setup_pid=
 deploy_pid=
+rest_pid=
 deploy_log=
 shared=
 stop() {  # stop SIGNAL PID: signal PID's process group, give it 30 s, then terminate what is left
@@ -32,8 +33,10 @@ stop() {  # stop SIGNAL PID: signal PID's process group, give it 30 s, then term
 finish() {
   local status=$?
   # Interrupted (or setup failed) while a background run was still going: end it, with everything it started. The
-  # deploy's pytest is interrupted as Ctrl-C would, so that it stops the emulator and removes its temp folder.
+  # pytest runs are interrupted as Ctrl-C would, so that they stop the emulator and remove their temp folders (then,
+  # after 30 s, terminated).
   [ -z "$setup_pid" ] || stop TERM "$setup_pid"
+  [ -z "$rest_pid" ] || stop INT "$rest_pid"
   [ -z "$deploy_pid" ] || stop INT "$deploy_pid"
   [ -z "$deploy_log" ] || rm -f "$deploy_log"
   [ -z "$shared" ] || rm -rf "$shared"
@@ -81,10 +84,17 @@ if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
   setup_pid=
   [ "$setup_status" -eq 0 ] || exit "$setup_status"  # (finish ends the deploy, if it started)
   [ -n "$deploy_pid" ] || start_deploy
-  rest=0
-  # At the lowest CPU priority, from its start (collection included): the deploy beside it is the critical path.
+  # At the lowest CPU priority, from its start (collection included): the deploy beside it is the critical path. In
+  # the background too, in a process group of its own, so that an interrupt reaches this script at once (its trap
+  # then ends both runs) instead of waiting for pytest.
+  set -m
   nice -n 19 python -m pytest -n "$(( workers - 1 ))" --dist loadgroup --no-loadscope-reorder -m "not deploy" \
-    --durations=10 || rest=$?
+    --durations=10 &
+  rest_pid=$!
+  set +m
+  rest=0
+  wait "$rest_pid" || rest=$?
+  rest_pid=
   deploy=0
   wait "$deploy_pid" || deploy=$?
   deploy_pid=
@@ -96,6 +106,7 @@ if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
   elif [ "$rest" -eq 5 ] && [ "$deploy" -eq 5 ]; then status=5
   fi
 else
+  unset VTC_TEST_SYNTH  # (tests/conftest.py: only the two runs above share a synth)
   bash scripts/setup.sh
   ready_to_run
   python -m pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@" || status=$?

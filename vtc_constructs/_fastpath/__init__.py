@@ -67,6 +67,10 @@ state: str | None = None
 def install() -> str:
     """Load the AWS provider lazily, once per process; returns :data:`state` (see the module docstring).
 
+    ``"plain"`` and ``"lost"`` load nothing themselves: the provider is then loaded in full by whatever imports it
+    next, as Python always does (``import vtc_constructs`` does so at once: its construct modules import it), or it
+    already was.
+
     Raises :class:`~vtc_constructs._fastpath.node.NodeNotFoundError` if jsii will not find Node.js.
     """
     global state
