@@ -168,10 +168,11 @@ def resolve_ref(ref: str, repo: Path = REPO_ROOT) -> str:
     return check.stdout.strip()
 
 
-def synthesize_ref(ref: str, repo: Path = REPO_ROOT) -> dict[str, dict]:
-    """Synthesize commit ``ref`` of ``repo``: a detached worktree in a temporary folder, its ``main.py`` run with
-    this interpreter (and this venv's node), then the worktree removed. Says on stderr what it synthesized."""
-    commit = resolve_ref(ref, repo)
+def synthesize_ref(ref: str, repo: Path = REPO_ROOT, commit: str | None = None) -> dict[str, dict]:
+    """Synthesize commit ``ref`` of ``repo`` (``commit``: its hash, if already resolved): a detached worktree in a
+    temporary folder, its ``main.py`` run with this interpreter (and this venv's node), then the worktree removed.
+    Says on stderr what it synthesized."""
+    commit = commit or resolve_ref(ref, repo)
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="vtc-diff-"))
     tree, out = scratch / "tree", scratch / "out"
@@ -690,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if kind == "git":
                 commit = resolve_ref(value)
                 if commit not in synthesized:
-                    synthesized[commit] = synthesize_ref(value)
+                    synthesized[commit] = synthesize_ref(value, commit=commit)
                 loaded.append(synthesized[commit])
             else:
                 loaded.append(load_side(Path(value)))
