@@ -184,17 +184,15 @@ class _Laps:
         return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self._laps)
 
 
-def _wait_for_the_cdktf_cli(timeout: float = 900) -> float:
+def _wait_for_the_cdktf_cli(timeout: float = 900) -> None:
     """scripts/test.sh starts the deploy before setup has installed the cdktf CLI (npm, the slowest install) and names
-    the file setup creates once it has (``VTC_CDKTF_READY``); setup's failure ends this process. Returns the seconds
-    waited."""
+    the file setup creates once it has (``VTC_CDKTF_READY``); setup's failure ends this process."""
     marker = os.environ.get("VTC_CDKTF_READY")
-    started = time.monotonic()
+    deadline = time.monotonic() + timeout
     while marker and not Path(marker).exists():
-        if time.monotonic() - started > timeout:
+        if time.monotonic() > deadline:
             pytest.fail(f"scripts/setup.sh did not install the cdktf CLI within {timeout:.0f} s ({marker} missing)")
         time.sleep(0.2)
-    return time.monotonic() - started
 
 
 @dataclass
