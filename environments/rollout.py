@@ -1,41 +1,47 @@
-"""Blue/green rollout and rollback of one environment's ALB weights, watching alarms and target health.
+"""Blue/green releases and rollbacks of one environment, done on the load balancer itself.
 
-    python -m environments.rollout rollout <env> --to green --steps 10,50,100 --soak 300 \
-        [--smoke-url URL [--smoke-host HOST] [--smoke-service S ...]] [--deploy-workloads | --before-shift 'COMMAND']
-    python -m environments.rollout rollback <env> [--to blue]
+    python -m environments.rollout status <env> [--json]
+    python -m environments.rollout rollout <env> --to green [--steps 10,50,100] [--soak 300] [--release v1.2.3]
+        [--smoke-url URL [--smoke-host HOST] [--smoke-service S ...]] [--deploy-workloads | --before-shift 'CMD']
+    python -m environments.rollout step <env> --to green --percent 10 [--soak 300] [--release v1.2.3] [--smoke-...]
     python -m environments.rollout watch <env> --colour green --soak 600
+    python -m environments.rollout rollback <env> [--to blue] [--reason TEXT]
 
-``rollout``: before each step, the checks (no ``vtc-<env>-*`` alarm in ALARM, every target of the new colour's
-target group ``healthy``, the smoke tests of :mod:`environments.smoke` if ``--smoke-url`` is given), then the shift:
-``cdktf deploy <env> --auto-approve --var=blue_weight=.. --var=green_weight=..`` (the README's step), then a soak of
-``--soak`` seconds polling the alarms and the new colour's targets every ``--poll`` seconds. Any alarm in ALARM,
-unhealthy target, failed smoke check or failed deploy shifts all traffic back to the previous colour in one step
-(the automatic rollback). The previous colour is the other one than ``--to``.
+**The listener is the source of truth.** Every command reads the weights from the environment's HTTPS listener
+(the load balancer ``vtc-<env>``, port 443; its target groups by their ``vtc/colour`` tag) and changes them with one
+``ModifyListener`` call (:mod:`environments.traffic`). Terraform ignores the listener's weights after creating it
+(the Edge construct), so a deploy never moves traffic and a traffic step changes nothing but traffic; no Terraform
+state lock, no plan, no checkout of the stack is involved. The environment files' ``edge.*_weight`` are the weights of
+the first deploy only.
 
-``watch``: the soak alone (the checks of a rollout's soak, every ``--poll`` seconds for ``--soak`` seconds), for a
-step applied by something else: the release workflow's steps (``.github/workflows/deploy-weights.yml``). Exit 0 when
-nothing was wrong, 3 at the first problem (an alarm in ALARM, a target of the colour not healthy, a check that
-could not be made).
+**The release record.** A release (``rollout``, or ``step`` after ``step``) keeps its progress in the SSM parameter
+``/vtc/<env>/release``: release id, previous and new colour, state (``in-progress``, ``done``, ``rolled-back``,
+``stopped``, ``rollback-failed``), the steps done, the last events. While one is ``in-progress`` another release is
+refused (exit 4); ``step`` with the same ``--release`` continues it. The process moving traffic holds the lock
+``/vtc/<env>/release-lock``; a second process is refused while it does. Before each step the record is read again: a
+rollback made meanwhile (by anyone) stops the release without touching traffic.
 
-``rollback``: all traffic to the previous colour in one step, timed. The previous colour is ``--to``, or else the
-one the environment files give the traffic to (``edge.blue_weight``/``edge.green_weight``; a release does not change
-them), as ``.github/workflows/rollback.yml`` reads it.
+**The canary is judged by the new colour's own signals**, every ``--poll`` seconds from the step on: its target
+group's requests, 5xx and p99 response time (CloudWatch, since the step), its targets' health, and the environment's
+alarms (any ``vtc-<env>-*`` in ALARM is a problem; the new colour's own ``vtc-<env>-alb-*-<colour>`` alarms in
+INSUFFICIENT_DATA are "not known yet"). Fewer than ``--min-requests`` requests is "not known yet", never healthy: the
+soak then goes on, up to ``--judge-timeout`` more seconds, and a colour still not judged is rolled back. The
+thresholds default to the environment's alarm thresholds (``alarms.thresholds.alb_5xx_rate_percent`` and
+``alb_p99_latency_ms``). Before every step, ``--smoke-url`` runs :mod:`environments.smoke` against the new colour
+only, through a probe rule on the listener that forwards a header with a one-run secret value to that colour (made
+for the check, deleted after it; the public never reaches the idle colour).
 
-``--deploy-workloads`` deploys the environment's workloads stack once before the first shift
-(``cdktf deploy <env>-workloads --auto-approve --ignore-missing-stack-dependencies``: every release as the environment
-files say, so the new colour runs its new image tag while the live colour's releases stay as they are); a failed
-deploy stops the rollout before any traffic moves (the releases are atomic: Helm rolled them back). The cluster's API
-endpoint is private, so run it from inside the VPC. The hook ``--before-shift 'COMMAND'`` runs any other command
-there instead (with ``VTC_ENVIRONMENT`` and ``VTC_COLOUR`` set; a non-zero exit stops the rollout the same way).
+**Failures roll back by themselves**: a problem, a failed smoke test, a failed step, SIGINT, SIGTERM or SIGHUP after
+traffic moved send all traffic to the previous colour in one call (signals during that call are noted and ignored),
+and the record says so. A process killed outright (SIGKILL, a lost runner) leaves the record ``in-progress`` and the
+lock held: ``status`` shows both, the next release is refused, and ``rollback`` takes traffic back and clears them.
 
-Target group ARNs come from the stack outputs ``edge_blue_target_group_arn``/``edge_green_target_group_arn``
-(``terraform output`` in ``<outdir>/stacks/<env>``, after an init). AWS calls use boto3's usual configuration
-(credentials, ``AWS_ENDPOINT_URL`` for the local emulator) in the environment file's region.
+``rollback`` never waits for a lock or a reviewer: traffic to ``--to``, or to the record's previous colour; it ends any
+unfinished release (so its later steps refuse) and removes probe rules. ``watch`` is the soak alone (exit 3 at the
+first problem). Every command first checks that the credentials are the environment file's account.
 
-One line per event with a UTC timestamp; a summary at the end. Exit status of ``rollout``: 0 success (all traffic
-on the new colour), 3 not completed and traffic back on the previous colour (rolled back automatically, or stopped
-by a pre-check, the hook or a smoke test before any traffic moved), 1 usage error. Of ``rollback``: 0 done, 2 the
-shift failed (traffic may still be split: run it again), 1 usage error.
+Exit status: 0 success; 1 usage error or wrong account; 2 a rollback failed (traffic may be split: run ``rollback``
+again); 3 rolled back, or stopped before any traffic moved; 4 refused (another release unfinished, or its lock held).
 """
 
 from __future__ import annotations
@@ -43,28 +49,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from .smoke import SmokeReport, run_smoke
+from .traffic import COLOURS, RELEASE_ID, UNFINISHED, Listener, ReleaseRecord, Refused, TrafficError, live_colour, who
 
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ROOT / "environments"
-COLOURS = ("blue", "green")
-EXIT_OK, EXIT_USAGE, EXIT_ROLLBACK_FAILED, EXIT_ROLLED_BACK = 0, 1, 2, 3
+EXIT_OK, EXIT_USAGE, EXIT_ROLLBACK_FAILED, EXIT_ROLLED_BACK, EXIT_REFUSED = 0, 1, 2, 3, 4
 DEFAULT_POLL = 5.0
-
-ApplyWeights = Callable[[int, int], None]  # (blue_weight, green_weight); raises on failure
+DEFAULT_MIN_REQUESTS = 50
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class UsageError(Exception):
     pass
+
+
+class Interrupted(BaseException):
+    """A signal arrived while traffic may be moving (BaseException: no ``except Exception`` swallows it)."""
 
 
 def other(colour: str) -> str:
@@ -87,7 +98,7 @@ def parse_steps(text: str) -> tuple[int, ...]:
 
 
 def environment_settings(env: str) -> dict:
-    """base.toml merged with <env>.toml (tables key by key): region and edge weights."""
+    """base.toml merged with <env>.toml (tables key by key)."""
     path = ENVIRONMENTS / f"{env}.toml"
     if not path.is_file():
         known = sorted(p.stem for p in ENVIRONMENTS.glob("*.toml") if p.stem != "base")
@@ -95,30 +106,16 @@ def environment_settings(env: str) -> dict:
     merged: dict = {}
     for name in ("base", env):
         with open(ENVIRONMENTS / f"{name}.toml", "rb") as f:
-            for key, value in tomllib.load(f).items():
-                if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                    merged[key] = {**merged[key], **value}
-                else:
-                    merged[key] = value
+            _merge(merged, tomllib.load(f))
     return merged
 
 
-def live_colour_from_files(env: str) -> str:
-    edge = environment_settings(env).get("edge", {})
-    return "blue" if edge.get("blue_weight", 100) >= edge.get("green_weight", 0) else "green"
-
-
-def cdktf_apply(env: str, outdir: str | None = None) -> ApplyWeights:
-    """The real shift: the README's ``cdktf deploy <env> --auto-approve --var=blue_weight=.. --var=green_weight=..``."""
-    def apply(blue: int, green: int) -> None:
-        command = [str(ROOT / "node_modules" / ".bin" / "cdktf"), "deploy", env, "--auto-approve",
-                   f"--var=blue_weight={blue}", f"--var=green_weight={green}"]
-        if outdir:
-            command += ["--output", outdir]
-        completed = subprocess.run(command, cwd=ROOT, check=False)
-        if completed.returncode:
-            raise RuntimeError(f"{' '.join(command[1:])} exited with {completed.returncode}")
-    return apply
+def _merge(into: dict, data: dict) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def workloads_command(env: str, outdir: str | None = None) -> list[str]:
@@ -139,60 +136,67 @@ def deploy_workloads(env: str, outdir: str | None = None) -> Callable[[str], Non
     return run
 
 
-def stack_outputs(env: str, outdir: str) -> dict[str, str]:
-    stack_dir = ROOT / outdir / "stacks" / env
-    completed = subprocess.run(["terraform", f"-chdir={stack_dir}", "output", "-json"],
-                               capture_output=True, text=True, check=False)
-    if completed.returncode:
-        raise UsageError(f"terraform output in {stack_dir} failed (synth and `terraform init` it first):\n"
-                         f"{completed.stderr.strip()}")
-    return {name: value.get("value") for name, value in json.loads(completed.stdout or "{}").items()}
+@dataclass(frozen=True)
+class Thresholds:
+    """What judges a colour: at most ``max_error_percent`` 5xx and ``max_p99_ms`` p99, on ``min_requests`` at least."""
+    max_error_percent: float
+    max_p99_ms: float
+    min_requests: int = DEFAULT_MIN_REQUESTS
 
 
 @dataclass
-class Event:
-    at: float
-    text: str
+class Verdict:
+    problems: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # not enough to judge yet
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems and not self.unknown
 
 
 @dataclass
 class Rollout:
-    """The rollout's logic; every effect is injected (the AWS clients, the shift, the clock)."""
+    """The logic; every effect is injected (the AWS clients, the listener, the record, the smoke test, the clock)."""
     env: str
     cloudwatch: object
     elbv2: object
-    target_groups: dict[str, str]  # colour -> ARN
-    apply_weights: ApplyWeights
+    listener: Listener
+    record: ReleaseRecord
+    thresholds: Thresholds
     poll: float = DEFAULT_POLL
-    smoke: Callable[[str], SmokeReport] | None = None  # colour -> report, before each shift
+    judge_timeout: float = 600.0
+    smoke: Callable[[str, dict], SmokeReport] | None = None  # (colour, probe headers) -> report
     before_shift: Callable[[str], None] | None = None  # colour; raises to stop before any traffic moves
     out: object = field(default_factory=lambda: sys.stdout)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
-    events: list[Event] = field(default_factory=list)
+    utcnow: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    events: list[str] = field(default_factory=list)
+    rolling_back: bool = False
 
     def say(self, text: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.events.append(Event(self.clock(), text))
+        self.events.append(text)
         print(f"{stamp} {self.env}: {text}", file=self.out, flush=True)
 
     # --- what is watched -------------------------------------------------------------------------------------------
-    def firing_alarms(self) -> list[str]:
+    def alarms(self) -> dict[str, list[str]]:
+        """``{state: [alarm names]}`` of every ``vtc-<env>-*`` alarm."""
         prefix = f"vtc-{self.env}-"
-        names: list[str] = []
-        kwargs = dict(AlarmNamePrefix=prefix, StateValue="ALARM", AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        found: dict[str, list[str]] = {}
+        kwargs = dict(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
         while True:
             page = self.cloudwatch.describe_alarms(**kwargs)
-            # The state is checked here too: AWS filters by StateValue, but moto 5.2.5 ignores it beside a prefix.
-            names += [a["AlarmName"] for a in page.get("MetricAlarms", []) + page.get("CompositeAlarms", [])
-                      if a.get("StateValue") == "ALARM" and a["AlarmName"].startswith(prefix)]
+            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                if alarm["AlarmName"].startswith(prefix):
+                    found.setdefault(alarm.get("StateValue", "INSUFFICIENT_DATA"), []).append(alarm["AlarmName"])
             if not page.get("NextToken"):
-                return sorted(set(names))
+                return {state: sorted(set(names)) for state, names in found.items()}
             kwargs["NextToken"] = page["NextToken"]
 
     def unhealthy_targets(self, colour: str) -> list[str]:
         """Targets of ``colour`` not ``healthy`` (each as 'id:port state (reason)'); no target at all is one entry."""
-        health = self.elbv2.describe_target_health(TargetGroupArn=self.target_groups[colour])
+        health = self.elbv2.describe_target_health(TargetGroupArn=self.listener.target_groups[colour])
         descriptions = health.get("TargetHealthDescriptions", [])
         if not descriptions:
             return [f"no targets registered in the {colour} target group"]
@@ -200,120 +204,335 @@ class Rollout:
                 + (f" ({d['TargetHealth']['Reason']})" if d["TargetHealth"].get("Reason") else "")
                 for d in descriptions if d["TargetHealth"]["State"] != "healthy"]
 
-    def problems(self, colour: str) -> list[str]:
-        """What is wrong now; a check that cannot be made (an API error) is a problem too: unwatched, roll back."""
-        found = []
+    def signals(self, colour: str, since: datetime) -> dict[str, float | None]:
+        """The colour's target group since ``since``: requests, 5xx (sums) and p99 response time (s, or None)."""
+        dimensions = [{"Name": "LoadBalancer", "Value": self.listener.load_balancer_dimension},
+                      {"Name": "TargetGroup", "Value": self.listener.target_group_dimension(colour)}]
+        start = since.replace(second=0, microsecond=0)
+        end = self.utcnow().replace(microsecond=0) + timedelta(seconds=60)
+        period = max(60, int((end - start).total_seconds()) // 60 * 60)
+
+        def query(id: str, metric: str, stat: str) -> dict:
+            return {"Id": id, "ReturnData": True, "MetricStat": {"Metric": {
+                "Namespace": "AWS/ApplicationELB", "MetricName": metric, "Dimensions": dimensions},
+                "Period": 60 if stat == "Sum" else period, "Stat": stat}}
+
+        results = self.cloudwatch.get_metric_data(
+            MetricDataQueries=[query("requests", "RequestCount", "Sum"),
+                               query("errors", "HTTPCode_Target_5XX_Count", "Sum"),
+                               query("p99", "TargetResponseTime", "p99")],
+            StartTime=start, EndTime=end)["MetricDataResults"]
+        values = {r["Id"]: [v for v in r.get("Values", []) if v is not None] for r in results}
+        p99 = values.get("p99") or []
+        return {"requests": sum(values.get("requests", [])), "errors": sum(values.get("errors", [])),
+                "p99": max(p99) if p99 else None}
+
+    def verdict(self, colour: str, since: datetime | None) -> Verdict:
+        """What is wrong now, and what cannot be judged yet. A check that cannot be made is a problem: unwatched,
+        roll back. ``since`` None: alarms and target health only (before the colour takes any traffic)."""
+        verdict = Verdict()
         try:
-            firing = self.firing_alarms()
+            alarms = self.alarms()
         except Exception as error:  # noqa: BLE001
-            found.append(f"could not read the alarms: {type(error).__name__}: {error}")
+            verdict.problems.append(f"could not read the alarms: {type(error).__name__}: {error}")
         else:
-            if firing:
-                found.append("alarm in ALARM: " + ", ".join(firing))
+            if alarms.get("ALARM"):
+                verdict.problems.append("alarm in ALARM: " + ", ".join(alarms["ALARM"]))
+            own = [name for name in alarms.get("INSUFFICIENT_DATA", []) if name.endswith(f"-{colour}")]
+            if since is not None and own:
+                verdict.unknown.append(f"{colour}'s alarms have no data yet: " + ", ".join(own))
         try:
             unhealthy = self.unhealthy_targets(colour)
         except Exception as error:  # noqa: BLE001
-            found.append(f"could not read the {colour} target health: {type(error).__name__}: {error}")
+            verdict.problems.append(f"could not read the {colour} target health: {type(error).__name__}: {error}")
         else:
             if unhealthy:
-                found.append(f"{colour} targets not healthy: " + "; ".join(unhealthy))
-        return found
+                verdict.problems.append(f"{colour} targets not healthy: " + "; ".join(unhealthy))
+        if since is None:
+            return verdict
+        try:
+            seen = self.signals(colour, since)
+        except Exception as error:  # noqa: BLE001
+            verdict.problems.append(f"could not read {colour}'s metrics: {type(error).__name__}: {error}")
+            return verdict
+        t, requests = self.thresholds, seen["requests"]
+        if requests > 0 and 100 * seen["errors"] / requests > t.max_error_percent:
+            verdict.problems.append(f"{colour} answered {seen['errors']:.0f} of {requests:.0f} requests with 5xx "
+                                    f"({100 * seen['errors'] / requests:.1f} % > {t.max_error_percent:g} %)")
+        if seen["p99"] is not None and seen["p99"] * 1000 > t.max_p99_ms:
+            verdict.problems.append(f"{colour}'s p99 response time {seen['p99'] * 1000:.0f} ms > {t.max_p99_ms:g} ms")
+        if requests < t.min_requests:
+            verdict.unknown.append(f"{colour} has had {requests:.0f} requests since the step; {t.min_requests} "
+                                   "needed to judge it")
+        return verdict
 
-    def soak(self, colour: str, seconds: float) -> list[str]:
-        """Poll every ``poll`` seconds for ``seconds`` (at least one check); the problems found, or []."""
+    def soak(self, colour: str, seconds: float, since: datetime | None, judge: bool = True) -> list[str]:
+        """Watch for ``seconds`` (at least one check); with ``judge``, then on until the colour is judged healthy,
+        at most ``judge_timeout`` more seconds. The problems found, or []."""
         deadline = self.clock() + seconds
         checks = 0
         while True:
-            found = self.problems(colour)
+            verdict = self.verdict(colour, since)
             checks += 1
-            if found:
-                return found
+            if verdict.problems:
+                return verdict.problems
             left = deadline - self.clock()
             if left <= 0:
-                self.say(f"soak done: {checks} checks, no alarm, {colour} targets healthy")
-                return []
+                if not judge or not verdict.unknown:
+                    self.say(f"soak done: {checks} checks, {colour} healthy" + (
+                        "" if judge else " (alarms and targets)"))
+                    return []
+                if left <= -self.judge_timeout:
+                    return [f"{colour} could not be judged within {seconds + self.judge_timeout:g} s: "
+                            + "; ".join(verdict.unknown)]
+                if checks == 1 or int(-left) % 60 < self.poll:
+                    self.say("not known yet, waiting: " + "; ".join(verdict.unknown))
+                self.sleep(self.poll)
+                continue
             self.sleep(min(self.poll, left))
 
-    # --- the commands -----------------------------------------------------------------------------------------------
-    def shift(self, blue: int, green: int) -> float:
-        started = self.clock()
-        self.apply_weights(blue, green)
-        return self.clock() - started
+    # --- signals ---------------------------------------------------------------------------------------------------
+    def _on_signal(self, number, frame) -> None:  # noqa: ARG002
+        name = signal.Signals(number).name
+        if self.rolling_back:
+            self.say(f"{name} received during the rollback: ignored until traffic is back")
+            return
+        raise Interrupted(name)
 
+    def handle_signals(self) -> Callable[[], None]:
+        """Turn SIGINT/SIGTERM/SIGHUP into :class:`Interrupted`; returns what restores the previous handlers."""
+        previous = {number: signal.signal(number, self._on_signal) for number in SIGNALS}
+        return lambda: [signal.signal(number, handler) for number, handler in previous.items()]
+
+    # --- the commands ----------------------------------------------------------------------------------------------
     def rollback(self, to: str, reason: str = "") -> tuple[bool, float]:
-        blue, green = weights_for(to, 100)
-        self.say(f"ROLLBACK: all traffic to {to} (blue {blue} / green {green})" + (f" - {reason}" if reason else ""))
-        started = self.clock()
+        """All traffic to ``to`` in one call; ends an unfinished release and clears the lock and the probe rules."""
+        self.rolling_back = True
         try:
-            self.apply_weights(blue, green)
-        except Exception as error:  # noqa: BLE001 - said, and the exit status says it
-            self.say(f"ROLLBACK FAILED after {self.clock() - started:.1f} s: {error}")
-            return False, self.clock() - started
-        took = self.clock() - started
-        self.say(f"rollback done: all traffic on {to} in {took:.1f} s")
-        return True, took
+            blue, green = weights_for(to, 100)
+            self.say(f"ROLLBACK: all traffic to {to} (blue {blue} / green {green})" + (f" - {reason}" if reason else ""))
+            started = self.clock()
+            try:
+                self.listener.set_weights(blue, green)
+            except Exception as error:  # noqa: BLE001 - said, and the exit status says it
+                took = self.clock() - started
+                self.say(f"ROLLBACK FAILED after {took:.2f} s: {type(error).__name__}: {error}")
+                self._end_record("rollback-failed", f"rollback to {to} failed: {error}")
+                return False, took
+            took = self.clock() - started
+            self.say(f"rollback done: all traffic on {to} in {took:.2f} s")
+            for cleanup in (self.listener.close_probes,
+                            lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}"),
+                            lambda: self.record.release_lock(force=True)):
+                try:
+                    cleanup()
+                except Exception as error:  # noqa: BLE001 - traffic is back; the rest is bookkeeping, said
+                    self.say(f"after the rollback: {type(error).__name__}: {error}")
+            return True, took
+        finally:
+            self.rolling_back = False
 
-    def rollout(self, to: str, steps: tuple[int, ...], soak: float) -> int:
+    def _end_record(self, state: str, event: str) -> None:
+        record = self.record.read()
+        if record and record.get("state") == UNFINISHED:
+            self.record.write({**record, "state": state}, event)
+
+    def release(self, to: str, steps: tuple[int, ...], soak: float, release: str | None = None,
+                finish: bool = True) -> int:
+        """Steps of a release to ``to`` under the record and the lock: a new release, or the continuation of the
+        unfinished one with the same id. ``finish``: the last step (100 %) closes the record."""
         previous = other(to)
-        started = self.clock()
-        self.say(f"rollout to {to} in steps {','.join(map(str, steps))} % with {soak:g} s soak each "
-                 f"(previous colour: {previous})")
-        done: list[str] = []
+        release = release or f"{to}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+        if not RELEASE_ID.match(release):
+            raise UsageError(f"--release: letters, digits and ._/+- only, at most 128 (got {release!r})")
+        record = self.record.read()
+        continuing = bool(record and record.get("state") == UNFINISHED)
+        if continuing and (record.get("release") != release or record.get("to") != to):
+            raise Refused(f"release {record.get('release')!r} to {record.get('to')} is unfinished (since "
+                          f"{record.get('started')}, by {record.get('by')}): finish it, or `python -m "
+                          f"environments.rollout rollback {self.env}`")
+        self.record.acquire(release)
+        restore = self.handle_signals()
         moved = False
-
-        def give_up(reason: str) -> int:
+        try:
+            weights = self.listener.weights()
+            if continuing:
+                expected = dict(zip(COLOURS, record.get("weights", [])))
+                if weights != expected:
+                    self.record.release_lock()
+                    raise Refused(f"the listener forwards {weights}, not the {expected} release {release!r} last set: "
+                                  f"someone else moved traffic. Look with `status`; `rollback` ends the release")
+                done = list(record.get("steps", []))
+                moved = weights[to] > 0
+            else:
+                if live_colour(weights) != previous:
+                    self.record.release_lock()
+                    raise Refused(f"a release to {to} needs all traffic on {previous}; the listener forwards "
+                                  f"{weights} and no release is unfinished. Look with `status`; `rollback --to` "
+                                  "puts all traffic on one colour")
+                done = []
+                record = self.record.write({"release": release, "from": previous, "to": to, "state": UNFINISHED,
+                                            "steps": [], "weights": [weights[c] for c in COLOURS],
+                                            "started": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                            "by": who()}, f"release {release} to {to} started by {who()}")
+            self.say(f"release {release}: to {to} in steps {','.join(map(str, steps))} % with {soak:g} s soak each "
+                     f"(previous colour: {previous}; the listener forwards blue {weights['blue']} / green "
+                     f"{weights['green']})")
+            started = self.clock()
+            if not continuing and self.before_shift is not None:
+                self.say(f"before-shift hook: deploying {to}'s workloads")
+                try:
+                    self.before_shift(to)
+                except Exception as error:  # noqa: BLE001
+                    return self._stop(record, f"before-shift hook failed: {error}", done, to, started)
+                self.say("before-shift hook done")
+            for percent in steps:
+                current = self.record.read() or {}
+                if current.get("state") != UNFINISHED or current.get("release") != release:
+                    self.say(f"STOPPED: the release record says {current.get('state')!r} (rolled back meanwhile?); "
+                             "traffic left as it is")
+                    self._summary(to, done, "stopped by someone else's rollback", started)
+                    return EXIT_ROLLED_BACK
+                blue, green = weights_for(to, percent)
+                verdict = self.verdict(to, None)
+                if verdict.problems:
+                    return self._give_up(moved, previous, f"before the {percent} % step: "
+                                         + " | ".join(verdict.problems), done, to, started, record)
+                if self.smoke is not None:
+                    report = self._smoke(to)
+                    if not report.ok:
+                        for failure in report.failures:
+                            self.say(failure.line())
+                        return self._give_up(moved, previous, f"before the {percent} % step: {report.summary()}",
+                                             done, to, started, record)
+                    self.say(report.summary())
+                self.say(f"step {percent} %: shifting to blue {blue} / green {green}")
+                moved = True
+                since = self.utcnow()
+                step_started = self.clock()
+                try:
+                    self.listener.set_weights(blue, green)
+                except Exception as error:  # noqa: BLE001
+                    return self._give_up(moved, previous, f"the {percent} % step failed: {error}", done, to, started,
+                                         record)
+                record = self.record.write({**(self.record.read() or record), "weights": [blue, green]},
+                                           f"step {percent} %: blue {blue} / green {green}")
+                self.say(f"step {percent} %: applied in {self.clock() - step_started:.2f} s; soaking {soak:g} s")
+                found = self.soak(to, soak, since)
+                if found:
+                    return self._give_up(moved, previous, f"during the {percent} % soak: " + " | ".join(found), done,
+                                         to, started, record)
+                done.append(percent)
+                record = self.record.write({**(self.record.read() or record), "steps": done},
+                                           f"step {percent} % healthy")
+            if finish and steps[-1] == 100:
+                self.record.write({**(self.record.read() or record), "state": "done"}, f"all traffic on {to}")
+                self._summary(to, done, f"SUCCESS: all traffic on {to}", started)
+            else:
+                self._summary(to, done, f"step done, release {release} continues (the next `step` with the same "
+                                        "--release)", started)
+            self.record.release_lock()
+            return EXIT_OK
+        except Exception as error:  # noqa: BLE001 - an AWS call failing mid-release: traffic goes back, said
+            reason = f"{type(error).__name__}: {error}"
+            if isinstance(error, (Refused, UsageError)) or not moved:
+                if not isinstance(error, (Refused, UsageError)):
+                    self.say(f"STOPPED before any traffic moved: {reason}")
+                    self._end_record("stopped", reason)
+                self.record.release_lock()
+                if isinstance(error, (Refused, UsageError)):
+                    raise
+                return EXIT_ROLLED_BACK
+            ok, _ = self.rollback(previous, reason)
+            return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
+        except Interrupted as signal_name:
+            reason = f"interrupted by {signal_name}"
             if not moved:
                 self.say(f"STOPPED before any traffic moved: {reason}")
-                self._summary(to, done, f"stopped, traffic untouched (all on {previous})", started)
+                self._end_record("stopped", reason)
+                self.record.release_lock()
                 return EXIT_ROLLED_BACK
             ok, took = self.rollback(previous, reason)
-            self._summary(to, done, (f"ROLLED BACK to {previous} in {took:.1f} s" if ok
-                                     else f"ROLLBACK FAILED: traffic may still be split; run `python -m "
-                                          f"environments.rollout rollback {self.env} --to {previous}`"), started)
-            return EXIT_ROLLED_BACK
+            return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
+        finally:
+            restore()
 
-        if self.before_shift is not None:
-            self.say(f"before-shift hook: deploying {to}'s workloads")
-            try:
-                self.before_shift(to)
-            except Exception as error:  # noqa: BLE001
-                return give_up(f"before-shift hook failed: {error}")
-            self.say("before-shift hook done")
-        for percent in steps:
-            blue, green = weights_for(to, percent)
-            found = self.problems(to)
-            if found:
-                return give_up(f"before the {percent} % step: " + " | ".join(found))
-            if self.smoke is not None:
-                report = self.smoke(to)
-                if not report.ok:
-                    for failure in report.failures:
-                        self.say(failure.line())
-                    return give_up(f"before the {percent} % step: {report.summary()}")
-                self.say(report.summary())
-            self.say(f"step {percent} %: shifting to blue {blue} / green {green}")
-            moved = True
-            try:
-                took = self.shift(blue, green)
-            except Exception as error:  # noqa: BLE001
-                return give_up(f"the {percent} % step failed: {error}")
-            self.say(f"step {percent} %: applied in {took:.1f} s; soaking {soak:g} s")
-            found = self.soak(to, soak)
-            if found:
-                return give_up(f"during the {percent} % soak: " + " | ".join(found))
-            done.append(f"{percent} %")
-        self._summary(to, done, f"SUCCESS: all traffic on {to}", started)
-        return EXIT_OK
+    def _smoke(self, colour: str) -> SmokeReport:
+        """The smoke checks through a probe rule that reaches ``colour`` only, removed again after them."""
+        headers = self.listener.open_probe(colour)
+        self.say(f"smoke-testing {colour} alone (probe rule on the listener, a one-run header)")
+        try:
+            return self.smoke(colour, headers)
+        finally:
+            self.listener.close_probes()
 
-    def _summary(self, to: str, done: list[str], outcome: str, started: float) -> None:
-        self.say(f"summary: {outcome}; steps completed: {', '.join(done) or 'none'}; "
+    def _stop(self, record: dict, reason: str, done: list, to: str, started: float) -> int:
+        self.say(f"STOPPED before any traffic moved: {reason}")
+        self._end_record("stopped", reason)
+        self.record.release_lock()
+        self._summary(to, done, f"stopped, traffic untouched (all on {other(to)})", started)
+        return EXIT_ROLLED_BACK
+
+    def _give_up(self, moved: bool, previous: str, reason: str, done: list, to: str, started: float,
+                 record: dict) -> int:
+        if not moved:
+            return self._stop(record, reason, done, to, started)
+        ok, took = self.rollback(previous, reason)
+        self._summary(to, done, (f"ROLLED BACK to {previous} in {took:.2f} s" if ok
+                                 else f"ROLLBACK FAILED: traffic may still be split; run `python -m "
+                                      f"environments.rollout rollback {self.env} --to {previous}`"), started)
+        return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
+
+    def _summary(self, to: str, done: list, outcome: str, started: float) -> None:
+        self.say(f"summary: {outcome}; steps completed: {', '.join(f'{p} %' for p in done) or 'none'}; "
                  f"took {self.clock() - started:.1f} s")
 
+    def status(self, settings: dict) -> dict:
+        weights = self.listener.weights()
+        record, lock = self.record.read(), self.record.lock()
+        alarms = self.alarms()
+        live = live_colour(weights)
+        return {"environment": self.env, "weights": weights, "live": live,
+                "idle": other(live) if live else None,
+                "target_groups": self.listener.target_groups, "probe_rules": len(self.listener.probe_rules()),
+                "image_tags_in_files": settings.get("workloads", {}).get("image_tags", {}),
+                "record": record, "lock": lock,
+                "unfinished": bool(record and record.get("state") == UNFINISHED) or lock is not None,
+                "alarms_in_alarm": alarms.get("ALARM", []),
+                "alarms_without_data": alarms.get("INSUFFICIENT_DATA", [])}
 
-def _aws_clients(region: str):
+
+def print_status(status: dict, out) -> None:
+    w = status["weights"]
+    print(f"{status['environment']}: the listener forwards blue {w['blue']} % / green {w['green']} % "
+          f"({'live: ' + status['live'] if status['live'] else 'SPLIT'})", file=out)
+    tags = status["image_tags_in_files"]
+    print("image tags (environment files at this checkout): "
+          + ", ".join(f"{c} {tags.get(c, '?')}" for c in COLOURS), file=out)
+    record = status["record"]
+    if record:
+        print(f"release {record.get('release')!r}: {record.get('from')} -> {record.get('to')}, {record.get('state')}"
+              f", steps done {record.get('steps')}, by {record.get('by')}, updated {record.get('updated')}", file=out)
+        for event in record.get("events", [])[-5:]:
+            print(f"  {event}", file=out)
+    else:
+        print("no release recorded", file=out)
+    if status["lock"]:
+        lock = status["lock"]
+        print(f"LOCK held by {lock.get('by')} since {lock.get('since')} for release {lock.get('release')!r}",
+              file=out)
+    if status["probe_rules"]:
+        print(f"{status['probe_rules']} probe rule(s) on the listener (a smoke test in progress, or left by a killed "
+              "run: `rollback` removes them)", file=out)
+    print("alarms in ALARM: " + (", ".join(status["alarms_in_alarm"]) or "none"), file=out)
+    if status["unfinished"]:
+        print("UNFINISHED: a new release is refused until this one ends (its next `step`, or `rollback`)", file=out)
+
+
+def _aws_clients(region: str) -> dict:
     import boto3
 
-    return boto3.client("cloudwatch", region_name=region), boto3.client("elbv2", region_name=region)
+    return {name: boto3.client(name, region_name=region) for name in ("cloudwatch", "elbv2", "ssm", "sts")}
 
 
 def _hook(command: str, env: str) -> Callable[[str], None]:
@@ -325,85 +544,134 @@ def _hook(command: str, env: str) -> Callable[[str], None]:
     return run
 
 
-def main(argv: list[str] | None = None, *, apply_weights: ApplyWeights | None = None,
-         clients=None, target_groups: dict[str, str] | None = None, out=None,
-         workloads: Callable[[str, str | None], Callable[[str], None]] = deploy_workloads) -> int:
-    """The command line. ``apply_weights``, ``clients`` ((cloudwatch, elbv2)), ``target_groups`` and ``workloads``
-    replace the cdktf deploy, boto3's default clients, the stack outputs and the workloads deploy (tests)."""
-    out = out or sys.stdout
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m environments.rollout", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    rollout = commands.add_parser("rollout", help="shift traffic to a colour in steps, watching alarms and targets")
-    rollback = commands.add_parser("rollback", help="all traffic to the previous colour in one step, timed")
+    status = commands.add_parser("status", help="the live weights, the release record, the lock, the alarms")
+    rollout = commands.add_parser("rollout", help="a whole release: every step to a colour, watching it")
+    step = commands.add_parser("step", help="one step of a release (a new one, or the unfinished one of --release)")
+    rollback = commands.add_parser("rollback", help="all traffic to the previous colour in one call, timed")
     watch = commands.add_parser("watch", help="watch the alarms and a colour's targets for a while (a soak)")
-    for sub in (rollout, rollback, watch):
+    for sub in (status, rollout, step, rollback, watch):
         sub.add_argument("env", help="the environment (staging, production)")
-        sub.add_argument("--outdir", default="cdktf.out", help="the synth output holding the stack (default cdktf.out)")
         sub.add_argument("--region", help="default: the environment file's region")
-    rollout.add_argument("--to", required=True, choices=COLOURS, help="the new colour")
-    rollout.add_argument("--steps", default="10,50,100", help="percentages to the new colour (default 10,50,100)")
-    rollout.add_argument("--soak", type=float, default=300, help="seconds to watch after each step (default 300)")
-    rollout.add_argument("--poll", type=float, default=DEFAULT_POLL, help="seconds between checks (default 5)")
-    rollout.add_argument("--smoke-url", help="run environments.smoke against this URL before each shift "
-                                             "({colour} is replaced by the new colour)")
-    rollout.add_argument("--smoke-host", help="Host header for the smoke checks")
-    rollout.add_argument("--smoke-service", action="append", help="a service to smoke-test (repeatable; "
+        sub.add_argument("--load-balancer", help="default: vtc-<env>")
+    status.add_argument("--json", action="store_true", help="print a JSON object instead")
+    for sub in (rollout, step):
+        sub.add_argument("--to", required=True, choices=COLOURS, help="the new colour")
+        sub.add_argument("--soak", type=float, default=300, help="seconds to watch after each step (default 300)")
+        sub.add_argument("--release", help="the release's id (default: <colour>-<UTC time>); the tag in CI")
+        sub.add_argument("--smoke-url", help="smoke-test the new colour alone at this URL before each step")
+        sub.add_argument("--smoke-host", help="Host header for the smoke checks")
+        sub.add_argument("--smoke-service", action="append", help="a service to smoke-test (repeatable; "
                                                                   "default: all in environments/base.toml)")
+        sub.add_argument("--insecure", action="store_true", help="smoke checks: do not verify the certificate "
+                                                                 "(a URL that is the ALB's own name)")
+    for sub in (rollout, step, watch):
+        sub.add_argument("--poll", type=float, default=DEFAULT_POLL, help="seconds between checks (default 5)")
+        sub.add_argument("--min-requests", type=int, default=DEFAULT_MIN_REQUESTS,
+                         help=f"requests the new colour needs before it can be judged (default {DEFAULT_MIN_REQUESTS})")
+        sub.add_argument("--max-error-percent", type=float, help="default: alarms.thresholds.alb_5xx_rate_percent")
+        sub.add_argument("--max-p99-ms", type=float, help="default: alarms.thresholds.alb_p99_latency_ms")
+        sub.add_argument("--judge-timeout", type=float, default=600,
+                         help="seconds to wait past the soak for enough requests to judge (default 600)")
+    rollout.add_argument("--steps", default="10,50,100", help="percentages to the new colour (default 10,50,100)")
+    step.add_argument("--percent", type=int, required=True, help="the new colour's share after this step (1-100)")
     hooks = rollout.add_mutually_exclusive_group()
     hooks.add_argument("--deploy-workloads", action="store_true",
                        help="before the first shift, cdktf deploy <env>-workloads (the new colour's releases)")
     hooks.add_argument("--before-shift", metavar="COMMAND",
                        help="a shell command run once before the first shift instead, with VTC_ENVIRONMENT and "
                             "VTC_COLOUR set")
-    rollback.add_argument("--to", choices=COLOURS, help="the previous colour (default: the environment files' "
-                                                        "live colour)")
-    watch.add_argument("--colour", required=True, choices=COLOURS, help="the colour whose targets must be healthy")
+    rollback.add_argument("--to", choices=COLOURS, help="default: the previous colour of the release record")
+    rollback.add_argument("--reason", default="", help="said in the output and the record")
+    watch.add_argument("--colour", required=True, choices=COLOURS, help="the colour to watch")
     watch.add_argument("--soak", type=float, required=True, help="seconds to watch")
-    watch.add_argument("--poll", type=float, default=DEFAULT_POLL, help="seconds between checks (default 5)")
+    return parser
+
+
+def main(argv: list[str] | None = None, *, clients: dict | None = None, out=None, smoke=None,
+         workloads: Callable[[str, str | None], Callable[[str], None]] = deploy_workloads) -> int:
+    """The command line. ``clients`` ({cloudwatch, elbv2, ssm, sts}) and ``smoke`` replace boto3's default clients
+    and :func:`~environments.smoke.run_smoke` (tests)."""
+    out = out or sys.stdout
     try:
-        args = parser.parse_args(argv)
+        args = _parser().parse_args(argv)
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
     try:
         settings = environment_settings(args.env)
+        if args.command in ("rollout", "step", "watch"):
+            if args.soak < 0 or args.poll <= 0 or args.judge_timeout < 0 or args.min_requests < 0:
+                raise UsageError("--soak and --judge-timeout must be 0 or more, --poll more than 0 seconds, "
+                                 "--min-requests 0 or more")
         steps = parse_steps(args.steps) if args.command == "rollout" else ()
-        if args.command in ("rollout", "watch") and (args.soak < 0 or args.poll <= 0):
-            raise UsageError("--soak must be 0 or more and --poll more than 0 seconds")
-        if target_groups is None and args.command == "rollback":
-            target_groups = {}  # a rollback reads nothing but the colour: its one step must not wait on anything
-        if target_groups is None:
-            outputs = stack_outputs(args.env, args.outdir)
-            target_groups = {c: outputs.get(f"edge_{c}_target_group_arn") for c in COLOURS}
-            missing = [c for c, arn in target_groups.items() if not arn]
-            if missing:
-                raise UsageError(f"stack outputs lack edge_{missing[0]}_target_group_arn (deploy the stack first)")
-    except UsageError as error:
+        if args.command == "step":
+            if not 0 < args.percent <= 100:
+                raise UsageError(f"--percent: a whole percentage from 1 to 100 (got {args.percent})")
+            steps = (args.percent,)
+        aws = clients or _aws_clients(args.region or settings.get("region", "eu-west-1"))
+        expected = str(settings.get("account_id", ""))
+        account = aws["sts"].get_caller_identity()["Account"]
+        if expected and account != expected:
+            raise UsageError(f"the credentials are for account {account}, but environments/{args.env}.toml says "
+                             f"{expected}: wrong environment, or wrong credentials (AWS_PROFILE, the role)")
+        listener = Listener.find(aws["elbv2"], args.load_balancer or f"vtc-{args.env}")
+    except (UsageError, TrafficError) as error:
         print(f"rollout: {error}", file=sys.stderr)
         return EXIT_USAGE
-    cloudwatch, elbv2 = clients or _aws_clients(args.region or settings.get("region", "eu-west-1"))
-    smoke = None
-    if args.command == "rollout" and args.smoke_url:
-        def smoke(colour: str) -> SmokeReport:
-            return run_smoke(args.smoke_url, services=args.smoke_service, host=args.smoke_host, colour=colour)
-    runner = Rollout(args.env, cloudwatch, elbv2, target_groups,
-                     apply_weights or cdktf_apply(args.env, None if args.outdir == "cdktf.out" else args.outdir),
-                     poll=getattr(args, "poll", DEFAULT_POLL), smoke=smoke,
-                     before_shift=_hook(args.before_shift, args.env) if getattr(args, "before_shift", None) else
-                     workloads(args.env, None if args.outdir == "cdktf.out" else args.outdir)
-                     if getattr(args, "deploy_workloads", False) else None,
-                     out=out)
-    if args.command == "rollout":
-        return runner.rollout(args.to, steps, args.soak)
+    thresholds = settings.get("alarms", {}).get("thresholds", {})
+    runner = Rollout(
+        args.env, aws["cloudwatch"], aws["elbv2"], listener, ReleaseRecord(aws["ssm"], args.env),
+        Thresholds(max_error_percent=getattr(args, "max_error_percent", None)
+                   or float(thresholds.get("alb_5xx_rate_percent", 1.0)),
+                   max_p99_ms=getattr(args, "max_p99_ms", None) or float(thresholds.get("alb_p99_latency_ms", 100)),
+                   min_requests=getattr(args, "min_requests", DEFAULT_MIN_REQUESTS)),
+        poll=getattr(args, "poll", DEFAULT_POLL), judge_timeout=getattr(args, "judge_timeout", 600.0), out=out)
+    if getattr(args, "smoke_url", None):
+        run = smoke or run_smoke
+
+        def smoke_colour(colour: str, headers: dict) -> SmokeReport:
+            return run(args.smoke_url, services=args.smoke_service, host=args.smoke_host, colour=colour,
+                       headers=headers, insecure=args.insecure)
+        runner.smoke = smoke_colour
+    if getattr(args, "before_shift", None):
+        runner.before_shift = _hook(args.before_shift, args.env)
+    elif getattr(args, "deploy_workloads", False):
+        runner.before_shift = workloads(args.env, None)
+
+    if args.command == "status":
+        status = runner.status(settings)
+        if args.json:
+            print(json.dumps(status, indent=2, sort_keys=True), file=out)
+        else:
+            print_status(status, out)
+        return EXIT_OK
+    if args.command in ("rollout", "step"):
+        try:
+            return runner.release(args.to, steps, args.soak, args.release, finish=True)
+        except Refused as error:
+            print(f"rollout: REFUSED: {error}", file=sys.stderr)
+            return EXIT_REFUSED
+        except UsageError as error:
+            print(f"rollout: {error}", file=sys.stderr)
+            return EXIT_USAGE
     if args.command == "watch":
-        runner.say(f"watching the alarms and the {args.colour} targets for {args.soak:g} s")
-        found = runner.soak(args.colour, args.soak)
+        runner.say(f"watching the alarms and the {args.colour} targets and metrics for {args.soak:g} s")
+        since = runner.utcnow() - timedelta(seconds=max(args.soak, 300))
+        found = runner.soak(args.colour, args.soak, since, judge=False)
         for problem in found:
             runner.say(f"PROBLEM: {problem}")
         runner.say(f"summary: {'problems found' if found else 'nothing wrong'}")
         return EXIT_ROLLED_BACK if found else EXIT_OK
-    to = args.to or live_colour_from_files(args.env)
-    ok, took = runner.rollback(to)
-    runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; took {took:.1f} s")
+    record = runner.record.read() or {}
+    to = args.to or record.get("from")
+    if to not in COLOURS:
+        print(f"rollout: no release recorded for {args.env} to roll back: say where traffic goes with --to blue|green",
+              file=sys.stderr)
+        return EXIT_USAGE
+    ok, took = runner.rollback(to, args.reason or f"rollback by {who()}")
+    runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; the listener call took {took:.2f} s")
     return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
 
 

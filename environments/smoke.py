@@ -8,9 +8,10 @@ For every service (default: the services under ``[workloads.services]`` of the e
   database round trip.
 
 ``--host`` sets the ``Host`` header (the ALB's listener routes by host name; the URL may then be the ALB's own DNS
-name or address). ``{colour}`` in the URL or the host is replaced by the colour under test, for an endpoint that
-reaches one colour only; the shared listener itself splits by weight and has no per-colour rule, so a check through
-it reaches whichever colour the weights choose (see docs/runbooks/production-rollout.md).
+name or address). ``{colour}`` in the URL or the host is replaced by the colour under test. Through the shared
+listener a check reaches whichever colour the weights choose: ``python -m environments.rollout`` smoke-tests one
+colour through a probe rule it adds to the listener for the run (a header with a secret value routed to that colour
+only; environments/traffic.py).
 
 Each failure says which check, the URL, the status (or the connection error), an excerpt of the body and the time
 it took. Exit status: 0 all passed, 2 a check failed, 1 usage error.
@@ -91,9 +92,10 @@ def _database_answered(payload) -> bool:
     return database == "ok" or database is True
 
 
-def _get(url: str, host: str | None, timeout: float, context) -> tuple[int | None, str, str]:
+def _get(url: str, host: str | None, timeout: float, context,
+         headers: dict[str, str] | None = None) -> tuple[int | None, str, str]:
     """(status, body, error): status None when nothing answered."""
-    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    request = urllib.request.Request(url, headers={**(headers or {}), **({"Host": host} if host else {})})
     try:
         with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return response.status, response.read(64 * 1024).decode("utf-8", "replace"), ""
@@ -107,8 +109,10 @@ def _get(url: str, host: str | None, timeout: float, context) -> tuple[int | Non
 
 def run_smoke(url: str, *, services: tuple[str, ...] | list[str] | None = None, host: str | None = None,
               colour: str | None = None, timeout: float = DEFAULT_TIMEOUT, insecure: bool = False,
-              out=None) -> SmokeReport:
-    """Run every check; print one line per check to ``out`` (if given) as it finishes."""
+              out=None, headers: dict[str, str] | None = None) -> SmokeReport:
+    """Run every check; print one line per check to ``out`` (if given) as it finishes. ``headers`` go with every
+    request (the rollout's probe header, which the listener routes to one colour only: environments/traffic.py);
+    their values are never printed."""
     services = tuple(services or default_services())
     base = url.replace("{colour}", colour or "").rstrip("/")
     host = host.replace("{colour}", colour or "") if host else None
@@ -120,7 +124,7 @@ def run_smoke(url: str, *, services: tuple[str, ...] | list[str] | None = None, 
         for check, path in (("healthz", "healthz"), ("readyz (database)", "readyz")):
             target = f"{base}/{service}/{path}"
             started = time.monotonic()
-            status, body, error = _get(target, host, timeout, context)
+            status, body, error = _get(target, host, timeout, context, headers)
             seconds = time.monotonic() - started
             excerpt = body[:BODY_EXCERPT]
             if status is None:

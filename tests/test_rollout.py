@@ -1,97 +1,154 @@
 """environments/rollout.py against the local AWS emulator: a fresh moto server on 127.0.0.1 (started and stopped by
-the module's fixture) holding what the command reads and changes in a deployed stack - an ALB listener forwarding to
-the blue and green target groups by weight, EC2 targets in each group, and CloudWatch alarms named ``vtc-<env>-*``
-(and one of another environment). They are created through boto3 rather than a full ``cdktf deploy`` (minutes), and
-the shift is injected: it calls ``elbv2.modify_listener`` with the weights, which is what the README's weight-only
-``cdktf deploy`` changes (tests/test_deploy.py proves that part against the real stack). Everything else is the
-command's own code talking to the emulator's API: the alarm and target-health polling, the decisions, the automatic
-rollback, the output and exit status. The alarm is set to ALARM with ``set_alarm_state`` and a green target made
-unhealthy by stopping its instance, both from another thread while the rollout soaks.
+the module's fixture, answering as staging's account) holding what the command reads and changes in a deployed stack:
+the load balancer ``vtc-staging`` with its port-443 listener forwarding to the blue and green target groups by weight
+(found by their ``vtc/colour`` tags, as in the stack), EC2 targets in each group, CloudWatch alarms named
+``vtc-<env>-*`` (and one of another environment), metrics put into CloudWatch as the ALB publishes them, and the
+release record in SSM. Nothing is injected but a spy on the load balancer client (it records each ModifyListener and
+can make one fail) and, for the smoke checks, a loopback HTTP server standing in for the ALB. The whole stack's
+deploy, a rollout through the command line, an interrupt and a held state lock are in tests/test_deploy.py.
 """
 
 from __future__ import annotations
 
 import http.server
 import io
+import json
 import re
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 
-from environments import rollout as rollout_module
-from environments.rollout import main
+from environments.rollout import EXIT_REFUSED, main, workloads_command
+from environments.traffic import PROBE_HEADER
 from tests.helpers import loopback_http_server
 from tooling.emulator import MotoServer
 
 REGION = "eu-west-1"
 ENV = "staging"
-ALARMS = ("vtc-staging-alb-5xx-rate", "vtc-staging-alb-p99-latency", "vtc-staging-alb-unhealthy-hosts-green")
+ACCOUNT = "111111111111"  # environments/staging.toml
+ALARMS = ("vtc-staging-alb-5xx-rate", "vtc-staging-alb-p99-latency", "vtc-staging-alb-5xx-rate-green")
 OTHER_ENV_ALARM = "vtc-production-alb-5xx-rate"
+
+
+class Spy:
+    """The real elbv2 client; records the weights of each ModifyListener and fails one when asked to."""
+
+    def __init__(self, real):
+        self.real, self.applied, self.fail_when = real, [], None
+
+    def modify_listener(self, **kwargs):
+        groups = kwargs["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
+        weights = tuple(g["Weight"] for g in groups)
+        if self.fail_when and self.fail_when(weights):
+            raise RuntimeError(f"throttled at {weights}")
+        self.applied.append(weights)
+        return self.real.modify_listener(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
 
 
 class Emulated:
     def __init__(self, server: MotoServer):
         self.server = server
         self.ec2 = server.client("ec2", REGION)
-        self.elbv2 = server.client("elbv2", REGION)
+        self.elbv2 = Spy(server.client("elbv2", REGION))
         self.cloudwatch = server.client("cloudwatch", REGION)
-        self.applied: list[tuple[int, int]] = []
+        self.ssm = server.client("ssm", REGION)
+        self.sts = server.client("sts", REGION)
         vpc = self.ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
         subnets = [self.ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{REGION}{az}")
                    ["Subnet"]["SubnetId"] for i, az in enumerate("ab")]
         alb = self.elbv2.create_load_balancer(Name="vtc-staging", Subnets=subnets)["LoadBalancers"][0]
-        self.target_groups, self.instances = {}, {}
-        image = self.ec2.describe_images()["Images"][0]["ImageId"]
-        for colour in ("blue", "green"):
-            arn = self.elbv2.create_target_group(Name=f"vtc-staging-{colour}", Protocol="HTTP", Port=8080,
-                                                 VpcId=vpc, TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
-            ids = [i["InstanceId"] for i in self.ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2,
-                                                                   SubnetId=subnets[0])["Instances"]]
-            self.elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080} for i in ids])
-            self.target_groups[colour], self.instances[colour] = arn, ids
+        self.alb_dimension = alb["LoadBalancerArn"].split(":loadbalancer/")[1]
+        self.vpc, self.subnets, self.generation = vpc, subnets, 0
+        self.image = self.ec2.describe_images()["Images"][0]["ImageId"]
+        self.instances = {colour: [i["InstanceId"] for i in self.ec2.run_instances(
+            ImageId=self.image, MinCount=2, MaxCount=2, SubnetId=subnets[0])["Instances"]] for colour in ("blue", "green")}
+        self.new_target_groups()
         self.listener = self.elbv2.create_listener(
-            LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=443,
             DefaultActions=[self._forward(100, 0)])["Listeners"][0]["ListenerArn"]
         for name in ALARMS + (OTHER_ENV_ALARM,):
             self.cloudwatch.put_metric_alarm(
                 AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
                 Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
 
+    def new_target_groups(self) -> None:
+        """A fresh pair (so each test's metrics are its own: CloudWatch keeps what earlier tests put), tagged by colour
+        as the stack tags them, with the colour's instances registered."""
+        self.generation += 1
+        self.target_groups = {}
+        for colour in ("blue", "green"):
+            arn = self.elbv2.create_target_group(
+                Name=f"vtc-staging-{colour}-{self.generation:04x}", Protocol="HTTP", Port=8080, VpcId=self.vpc,
+                TargetType="instance", Tags=[{"Key": "vtc/colour", "Value": colour}])["TargetGroups"][0]["TargetGroupArn"]
+            self.elbv2.register_targets(TargetGroupArn=arn, Targets=[{"Id": i, "Port": 8080}
+                                                                     for i in self.instances[colour]])
+            self.target_groups[colour] = arn
+
     def _forward(self, blue: int, green: int) -> dict:
         return {"Type": "forward", "ForwardConfig": {"TargetGroups": [
             {"TargetGroupArn": self.target_groups["blue"], "Weight": blue},
             {"TargetGroupArn": self.target_groups["green"], "Weight": green}]}}
 
-    def apply_weights(self, blue: int, green: int) -> None:
-        """The injected shift: what the weight-only cdktf deploy changes, the listener's forward weights."""
-        self.elbv2.modify_listener(ListenerArn=self.listener, DefaultActions=[self._forward(blue, green)])
-        self.applied.append((blue, green))
+    def set(self, blue: int, green: int) -> None:
+        """Weights set behind the command's back (as a previous release or an operator would have)."""
+        self.elbv2.real.modify_listener(ListenerArn=self.listener, DefaultActions=[self._forward(blue, green)])
 
     def weights(self) -> tuple[int, int]:
         action = self.elbv2.describe_listeners(ListenerArns=[self.listener])["Listeners"][0]["DefaultActions"][0]
         by_arn = {g["TargetGroupArn"]: g["Weight"] for g in action["ForwardConfig"]["TargetGroups"]}
         return by_arn[self.target_groups["blue"]], by_arn[self.target_groups["green"]]
 
+    def record(self) -> dict | None:
+        try:
+            return json.loads(self.ssm.get_parameter(Name=f"/vtc/{ENV}/release")["Parameter"]["Value"])
+        except self.ssm.exceptions.ParameterNotFound:
+            return None
+
+    def traffic(self, colour: str, requests: int, errors: int) -> None:
+        """What the ALB publishes for a colour's target group: requests and target 5xx, now."""
+        dimensions = [{"Name": "LoadBalancer", "Value": self.alb_dimension},
+                      {"Name": "TargetGroup",
+                       "Value": "targetgroup/" + self.target_groups[colour].split(":targetgroup/")[1]}]
+        stamp = datetime.now(timezone.utc)
+        self.cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[
+            {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": requests, "Timestamp": stamp},
+            {"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dimensions, "Value": errors,
+             "Timestamp": stamp}])
+
     def reset(self) -> None:
-        self.apply_weights(100, 0)
-        self.applied.clear()
+        self.ec2.start_instances(InstanceIds=[i for ids in self.instances.values() for i in ids])
+        self.new_target_groups()
+        self.set(100, 0)
+        self.elbv2.applied.clear()
+        self.elbv2.fail_when = None
+        for name in (f"/vtc/{ENV}/release", f"/vtc/{ENV}/release-lock"):
+            try:
+                self.ssm.delete_parameter(Name=name)
+            except self.ssm.exceptions.ParameterNotFound:
+                pass
         for name in ALARMS + (OTHER_ENV_ALARM,):
             self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test reset")
-        stopped = [i for ids in self.instances.values() for i in ids]
-        self.ec2.start_instances(InstanceIds=stopped)
 
-    def run(self, *argv: str, apply=None, **overrides) -> tuple[int, str]:
+    @property
+    def applied(self) -> list[tuple[int, int]]:
+        return self.elbv2.applied
+
+    def run(self, *argv: str, **overrides) -> tuple[int, str]:
         out = io.StringIO()
-        code = main(list(argv), apply_weights=apply or self.apply_weights, clients=(self.cloudwatch, self.elbv2),
-                    target_groups=self.target_groups, out=out, **overrides)
+        clients = {"cloudwatch": self.cloudwatch, "elbv2": self.elbv2, "ssm": self.ssm, "sts": self.sts}
+        code = main(list(argv), clients=overrides.pop("clients", clients), out=out, **overrides)
         print(out.getvalue())
         return code, out.getvalue()
 
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log") as server:
+    with MotoServer(tmp_path_factory.mktemp("moto") / "moto.log", account_id=ACCOUNT) as server:
         yield Emulated(server)
 
 
@@ -110,214 +167,252 @@ def later(seconds: float, action) -> threading.Thread:
 
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ staging: ")
+QUICK = ("--soak", "0", "--poll", "0.1", "--min-requests", "0")
 
 
-def test_a_clean_rollout_shifts_in_steps_and_ends_on_the_new_colour(aws):
+def test_a_clean_rollout_shifts_in_steps_on_the_listener_and_records_the_release(aws):
     aws.cloudwatch.set_alarm_state(AlarmName=OTHER_ENV_ALARM, StateValue="ALARM", StateReason="another environment")
-    code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,50,100", "--soak", "0.6", "--poll", "0.2")
+    code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,50,100", "--soak", "0.3", "--poll", "0.1",
+                        "--min-requests", "0", "--release", "v1.2.3")
     assert code == 0
-    assert aws.applied == [(90, 10), (50, 50), (0, 100)]
-    assert aws.weights() == (0, 100)
+    assert aws.applied == [(90, 10), (50, 50), (0, 100)] and aws.weights() == (0, 100)
     lines = out.splitlines()
     assert all(STAMP.match(line) for line in lines)
     assert sum("soak done" in line for line in lines) == 3
     assert "summary: SUCCESS: all traffic on green; steps completed: 10 %, 50 %, 100 %" in lines[-1]
     assert OTHER_ENV_ALARM not in out  # only this environment's alarms count
+    record = aws.record()
+    assert (record["release"], record["from"], record["to"], record["state"]) == ("v1.2.3", "blue", "green", "done")
+    assert record["steps"] == [10, 50, 100] and record["weights"] == [0, 100]
+    assert aws.ssm.get_parameters(Names=[f"/vtc/{ENV}/release-lock"])["InvalidParameters"]  # the lock is gone
 
 
-def test_an_alarm_set_to_alarm_mid_rollout_rolls_all_traffic_back(aws):
-    def fire():
-        aws.cloudwatch.set_alarm_state(AlarmName=ALARMS[0], StateValue="ALARM", StateReason="test: 5xx rate")
-
-    def apply(blue, green):
-        aws.apply_weights(blue, green)
-        if green == 50:  # the alarm fires during the 50 % step's soak, through the emulator's API
-            threads.append(later(0.5, fire))
-
-    threads: list[threading.Thread] = []
-    started = time.monotonic()
-    code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,50,100", "--soak", "5", "--poll", "0.2",
-                        apply=apply)
-    for thread in threads:
-        thread.join(timeout=5)
-    assert code == 3
-    assert aws.applied == [(90, 10), (50, 50), (100, 0)]  # never reached 100 %, then all back
-    assert aws.weights() == (100, 0)  # the listener is back where the rollout started
-    assert f"during the 50 % soak: alarm in ALARM: {ALARMS[0]}" in out
-    assert "ROLLBACK: all traffic to blue (blue 100 / green 0)" in out
-    assert "summary: ROLLED BACK to blue in" in out and "steps completed: 10 %;" in out
-    # the alarm was seen within a poll or two, not at the end of the 5 s soak
-    assert time.monotonic() - started < 5 + 5
-
-
-def test_unhealthy_green_targets_mid_rollout_roll_all_traffic_back(aws):
-    def apply(blue, green):
-        aws.apply_weights(blue, green)
-        if green == 10:
-            threads.append(later(0.4, lambda: aws.ec2.stop_instances(InstanceIds=[aws.instances["green"][0]])))
-
-    threads: list[threading.Thread] = []
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "5", "--poll", "0.2", apply=apply)
-    for thread in threads:
-        thread.join(timeout=5)
-    assert code == 3
-    assert aws.applied == [(90, 10), (100, 0)]
-    assert aws.weights() == (100, 0)
-    assert f"during the 10 % soak: green targets not healthy: {aws.instances['green'][0]}:8080 unused" in out
-
-
-def test_unhealthy_targets_or_a_firing_alarm_before_the_first_step_move_no_traffic(aws):
-    aws.ec2.stop_instances(InstanceIds=aws.instances["green"])
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--poll", "0.2")
-    assert code == 3 and aws.applied == [] and aws.weights() == (100, 0)
-    assert "STOPPED before any traffic moved: before the 10 % step: green targets not healthy" in out
-    aws.reset()
-    aws.cloudwatch.set_alarm_state(AlarmName=ALARMS[1], StateValue="ALARM", StateReason="test")
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0")
-    assert code == 3 and aws.applied == [] and f"alarm in ALARM: {ALARMS[1]}" in out
-
-
-def test_a_failed_deploy_step_rolls_back(aws):
-    def apply(blue, green):
-        if green == 50:
-            raise RuntimeError("cdktf deploy staging exited with 1")
-        aws.apply_weights(blue, green)
-
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", apply=apply)
-    assert code == 3 and aws.applied == [(90, 10), (100, 0)] and aws.weights() == (100, 0)
-    assert "the 50 % step failed: cdktf deploy staging exited with 1" in out
-
-
-def test_a_check_that_cannot_be_made_mid_rollout_rolls_back(aws):
-    class Failing:
-        def __init__(self, real):
-            self.real, self.calls = real, 0
-
-        def describe_alarms(self, **kwargs):
-            self.calls += 1
-            if self.calls > 3:
-                raise RuntimeError("throttled")
-            return self.real.describe_alarms(**kwargs)
-
-    out = io.StringIO()
-    code = main(["rollout", ENV, "--to", "green", "--soak", "1", "--poll", "0.2"], apply_weights=aws.apply_weights,
-                clients=(Failing(aws.cloudwatch), aws.elbv2), target_groups=aws.target_groups, out=out)
-    print(out.getvalue())
-    assert code == 3 and aws.weights() == (100, 0) and aws.applied[-1] == (100, 0)
-    assert "could not read the alarms: RuntimeError: throttled" in out.getvalue()
-
-
-def test_rollout_to_blue_from_green(aws):
-    aws.apply_weights(0, 100)
-    aws.applied.clear()
-    code, _ = aws.run("rollout", ENV, "--to", "blue", "--steps", "25,100", "--soak", "0")
+def test_the_live_colour_and_the_previous_one_come_from_the_listener_not_the_files(aws):
+    # The files say blue is live (edge.blue_weight = 100); the listener says green: a release goes to blue.
+    aws.set(0, 100)
+    code, out = aws.run("rollout", ENV, "--to", "green", *QUICK)
+    assert code == EXIT_REFUSED and aws.applied == []
+    code, out = aws.run("rollout", ENV, "--to", "blue", "--steps", "25,100", *QUICK)
     assert code == 0 and aws.applied == [(25, 75), (100, 0)]
+    code, out = aws.run("status", ENV, "--json")
+    status = json.loads(out)
+    assert (status["live"], status["idle"], status["weights"]) == ("blue", "green", {"blue": 100, "green": 0})
+    assert status["record"]["from"] == "green" and not status["unfinished"]
 
 
-def test_rollback_moves_all_traffic_to_the_previous_colour_in_one_step_and_is_timed(aws):
-    aws.apply_weights(50, 50)  # mid-rollout
-    aws.applied.clear()
-    started = time.monotonic()
-    code, out = aws.run("rollback", ENV)  # previous colour from the environment files: staging's live colour, blue
-    measured = time.monotonic() - started
-    print(f"MEASURED: rollback in the emulator (injected listener shift) took {measured:.3f} s")
-    assert code == 0 and aws.applied == [(100, 0)] and aws.weights() == (100, 0)
-    assert re.search(r"rollback done: all traffic on blue in \d+\.\d s", out)
-    assert measured < 5
-    code, _ = aws.run("rollback", ENV, "--to", "green")
+def test_a_green_answering_10_percent_5xx_at_the_canary_is_rolled_back(aws):
+    def serve_errors():
+        aws.traffic("green", requests=200, errors=20)  # 10 % of green's requests fail
+
+    threads = []
+    original = aws.elbv2.modify_listener
+
+    def modify(**kwargs):
+        result = original(**kwargs)
+        if aws.applied[-1] == (90, 10):
+            threads.append(later(0.2, serve_errors))
+        return result
+
+    aws.elbv2.modify_listener = modify
+    try:
+        code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "5", "--poll", "0.2", "--min-requests", "100",
+                            "--max-error-percent", "1")
+    finally:
+        del aws.elbv2.modify_listener
+    for thread in threads:
+        thread.join()
+    assert code == 3 and aws.applied == [(90, 10), (100, 0)] and aws.weights() == (100, 0)
+    assert "during the 10 % soak: green answered 20 of 200 requests with 5xx (10.0 % > 1 %)" in out
+    assert aws.record()["state"] == "rolled-back"
+
+
+def test_not_enough_traffic_to_judge_is_never_healthy(aws):
+    aws.traffic("green", requests=3, errors=0)
+    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0.2", "--poll", "0.1", "--min-requests", "50",
+                        "--judge-timeout", "0.5")
+    assert code == 3 and aws.weights() == (100, 0) and aws.applied == [(90, 10), (100, 0)]
+    assert "not known yet, waiting: green has had" in out
+    assert "green could not be judged within 0.7 s" in out
+
+
+def test_enough_healthy_traffic_passes_the_canary(aws):
+    aws.traffic("green", requests=500, errors=1)  # 0.2 %: under staging's 5 %
+    code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,100", "--soak", "0.2", "--poll", "0.1",
+                        "--min-requests", "100")
     assert code == 0 and aws.weights() == (0, 100)
 
 
-def test_a_failed_rollback_says_so(aws):
-    def apply(blue, green):
-        raise RuntimeError("state locked")
+def test_an_alarm_mid_soak_rolls_all_traffic_back_within_a_poll(aws):
+    thread = later(0.5, lambda: aws.cloudwatch.set_alarm_state(AlarmName=ALARMS[0], StateValue="ALARM",
+                                                               StateReason="test: 5xx rate"))
+    started = time.monotonic()
+    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "5", "--poll", "0.1", "--min-requests", "0")
+    thread.join()
+    assert code == 3 and aws.applied == [(90, 10), (100, 0)] and aws.weights() == (100, 0)
+    assert f"during the 10 % soak: alarm in ALARM: {ALARMS[0]}" in out
+    assert time.monotonic() - started < 5
 
-    code, out = aws.run("rollback", ENV, apply=apply)
-    assert code == 2 and "ROLLBACK FAILED" in out and "state locked" in out
+
+def test_the_new_colours_alarm_without_data_is_not_known_yet(aws):
+    aws.cloudwatch.set_alarm_state(AlarmName=ALARMS[2], StateValue="INSUFFICIENT_DATA", StateReason="new")
+    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--poll", "0.1", "--min-requests", "0",
+                        "--judge-timeout", "0.3")
+    assert code == 3 and f"green's alarms have no data yet: {ALARMS[2]}" in out
+
+
+def test_unhealthy_targets_before_the_first_step_move_no_traffic(aws):
+    aws.ec2.stop_instances(InstanceIds=aws.instances["green"])
+    code, out = aws.run("rollout", ENV, "--to", "green", *QUICK)
+    assert code == 3 and aws.applied == [] and aws.weights() == (100, 0)
+    assert "STOPPED before any traffic moved: before the 10 % step: green targets not healthy" in out
+    assert aws.record()["state"] == "stopped"
+
+
+def test_a_failed_step_rolls_back_and_a_failed_rollback_says_so(aws):
+    aws.elbv2.fail_when = lambda weights: weights == (50, 50)
+    code, out = aws.run("rollout", ENV, "--to", "green", *QUICK)
+    assert code == 3 and aws.applied == [(90, 10), (100, 0)] and aws.weights() == (100, 0)
+    assert "the 50 % step failed: throttled at (50, 50)" in out
+    aws.set(50, 50)
+    aws.elbv2.fail_when = lambda weights: True
+    code, out = aws.run("rollback", ENV, "--to", "blue")
+    assert code == 2 and "ROLLBACK FAILED" in out and "throttled" in out and aws.weights() == (50, 50)
+
+
+def test_a_second_release_is_refused_while_one_is_unfinished_and_steps_continue_it(aws):
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "10", "--release", "v2", *QUICK)
+    assert code == 0 and aws.weights() == (90, 10) and aws.record()["state"] == "in-progress"
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "50", "--release", "v3", *QUICK)
+    assert code == EXIT_REFUSED and aws.weights() == (90, 10)
+    code, _ = aws.run("rollout", ENV, "--to", "blue", *QUICK)
+    assert code == EXIT_REFUSED
+    aws.set(80, 20)  # someone moved traffic behind the release's back: the next step refuses
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "50", "--release", "v2", *QUICK)
+    assert code == EXIT_REFUSED and aws.weights() == (80, 20)
+    aws.set(90, 10)
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "100", "--release", "v2", *QUICK)
+    assert code == 0 and aws.weights() == (0, 100) and aws.record()["state"] == "done"
+    assert aws.record()["steps"] == [10, 100]
+
+
+def test_a_held_lock_refuses_a_release_but_never_a_rollback(aws):
+    aws.run("step", ENV, "--to", "green", "--percent", "10", "--release", "v4", *QUICK)
+    aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release-lock", Type="String",
+                          Value=json.dumps({"release": "v4", "by": "a killed runner", "since": "earlier"}))
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "50", "--release", "v4", *QUICK)
+    assert code == EXIT_REFUSED and aws.weights() == (90, 10)
+    code, out = aws.run("status", ENV)
+    assert "LOCK held by a killed runner" in out and "UNFINISHED" in out and "SPLIT" in out
+    code, out = aws.run("rollback", ENV)  # the record's previous colour
+    assert code == 0 and aws.weights() == (100, 0)
+    assert aws.record()["state"] == "rolled-back"
+    assert aws.ssm.get_parameters(Names=[f"/vtc/{ENV}/release-lock"])["InvalidParameters"]
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "50", "--release", "v4", *QUICK)
+    assert code == 0  # a new release may start now
+
+
+def test_a_rollback_made_meanwhile_stops_the_release_without_moving_traffic(aws):
+    thread = later(0.4, lambda: main(["rollback", ENV, "--reason", "on-call"], out=io.StringIO(), clients={
+        "cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2.real, "ssm": aws.ssm, "sts": aws.sts}))
+    code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,50,100", "--soak", "1", "--poll", "0.1",
+                        "--min-requests", "0")
+    thread.join()
+    assert code == 3 and aws.weights() == (100, 0)
+    assert aws.applied == [(90, 10)]  # the rollout itself never moved traffic again
+    assert "rolled back meanwhile?" in out and aws.record()["state"] == "rolled-back"
+
+
+def test_rollback_without_a_record_needs_to(aws):
+    code, _ = aws.run("rollback", ENV)
+    assert code == 1 and aws.applied == []
+    code, out = aws.run("rollback", ENV, "--to", "green")
+    assert code == 0 and aws.weights() == (0, 100) and re.search(r"all traffic on green in \d+\.\d\d s", out)
 
 
 class Service(http.server.BaseHTTPRequestHandler):
+    """The ALB, as far as the smoke checks see it: answers only when the probe header matches a live probe rule
+    of the listener (read from the emulator at the moment of the request), and records which colour that reaches."""
+
     def do_GET(self):  # noqa: N802
+        token = self.headers.get(PROBE_HEADER)
+        colour = self.server.route(token)
+        self.server.reached.append(colour)
         body = self.server.readyz if self.path.endswith("/readyz") else b'{"status": "ok"}'
-        status = 200 if b'"ok"' in body else 503
+        status = 200 if colour == "green" and b'"ok"' in body else 503
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.hosts.add(self.headers.get("Host"))
 
     def log_message(self, *args):
         pass
 
 
-@pytest.fixture
-def service():
-    with loopback_http_server(Service, readyz=b'{"database": "ok"}', hosts=set()) as server:
-        yield server
+def test_smoke_checks_reach_the_new_colour_alone_through_a_one_run_probe_rule(aws):
+    def route(token):
+        for rule in aws.elbv2.describe_rules(ListenerArn=aws.listener)["Rules"]:
+            for condition in rule.get("Conditions", []):
+                if token and token in condition.get("HttpHeaderConfig", {}).get("Values", []):
+                    arn = rule["Actions"][0]["TargetGroupArn"]
+                    return next(c for c, a in aws.target_groups.items() if a == arn)
+        return None  # no rule: the default action's weights would choose
+
+    with loopback_http_server(Service, readyz=b'{"database": "ok"}', reached=[], route=route) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        code, out = aws.run("rollout", ENV, "--to", "green", "--smoke-url", url, "--smoke-service", "core", *QUICK)
+        assert code == 0 and out.count("smoke: 2/2 checks passed") == 3
+        assert server.reached == ["green"] * 6
+        assert [r for r in aws.elbv2.describe_rules(ListenerArn=aws.listener)["Rules"] if not r["IsDefault"]] == []
+        assert PROBE_HEADER not in out and "token" not in out
+        aws.reset()
+        server.reached.clear()
+        server.readyz = b'{"database": "timeout"}'
+        code, out = aws.run("rollout", ENV, "--to", "green", "--smoke-url", url, "--smoke-service", "core", *QUICK)
+        assert code == 3 and aws.applied == [] and "smoke FAIL core readyz" in out
 
 
-def test_smoke_checks_run_before_each_shift_and_a_failure_rolls_back(aws, service):
-    url = f"http://127.0.0.1:{service.server_address[1]}"
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--smoke-url", url,
-                        "--smoke-host", "{colour}.app.example.test", "--smoke-service", "core")
-    assert code == 0 and out.count("smoke: 2/2 checks passed") == 3 and service.hosts == {"green.app.example.test"}
-    aws.reset()
-
-    def apply(blue, green):
-        aws.apply_weights(blue, green)
-        if green == 10:
-            service.readyz = b'{"database": "timeout"}'
-
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--smoke-url", url,
-                        "--smoke-service", "core", apply=apply)
-    assert code == 3 and aws.applied == [(90, 10), (100, 0)] and aws.weights() == (100, 0)
-    assert f"smoke FAIL core readyz (database) {url}/core/readyz: status 503" in out
-    assert "before the 50 % step: smoke: 1/2 checks passed - FAILED: core readyz (database)" in out
-
-
-def test_the_before_shift_hook_runs_once_with_the_colour_and_can_stop_the_rollout(aws, tmp_path):
+def test_the_before_shift_hook_runs_once_with_the_colour_and_can_stop_the_release(aws, tmp_path):
     marker = tmp_path / "hook.txt"
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0",
+    code, out = aws.run("rollout", ENV, "--to", "green", *QUICK,
                         "--before-shift", f'echo "$VTC_ENVIRONMENT $VTC_COLOUR" >> {marker}')
-    assert code == 0 and marker.read_text() == "staging green\n" and "before-shift hook done" in out
+    assert code == 0 and marker.read_text() == "staging green\n"
     aws.reset()
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--before-shift", "exit 7")
+    code, out = aws.run("rollout", ENV, "--to", "green", *QUICK, "--before-shift", "exit 7")
     assert code == 3 and aws.applied == [] and "before-shift hook failed: 'exit 7' exited with 7" in out
 
 
-def test_watch_is_the_soak_alone_and_fails_at_the_first_problem(aws):
-    code, out = aws.run("watch", ENV, "--colour", "green", "--soak", "0.6", "--poll", "0.2")
-    assert code == 0 and "soak done:" in out and "summary: nothing wrong" in out and aws.applied == []
-    fired = later(0.3, lambda: aws.cloudwatch.set_alarm_state(AlarmName=ALARMS[0], StateValue="ALARM",
-                                                              StateReason="test: mid-soak"))
-    code, out = aws.run("watch", ENV, "--colour", "green", "--soak", "30", "--poll", "0.1")
-    fired.join()
-    assert code == 3 and f"PROBLEM: alarm in ALARM: {ALARMS[0]}" in out and aws.applied == []
-
-
-def test_deploy_workloads_deploys_the_workloads_stack_once_before_any_traffic_moves(aws):
-    from environments.rollout import ROOT, workloads_command
-
+def test_deploy_workloads_runs_the_workloads_stack_once_before_any_traffic_moves(aws):
+    from environments.rollout import ROOT
     assert workloads_command("staging") == [str(ROOT / "node_modules" / ".bin" / "cdktf"), "deploy",
                                             "staging-workloads", "--auto-approve",
                                             "--ignore-missing-stack-dependencies"]
-    assert workloads_command("staging", "out")[-2:] == ["--output", "out"]
     deployed = []
 
-    def workloads(env, outdir):  # the real one runs workloads_command(env, outdir), which needs the private cluster
+    def workloads(env, outdir):
         def run(colour):
-            deployed.append((env, outdir, colour, list(aws.applied)))
-            if colour == "blue":
-                raise RuntimeError("cdktf deploy staging-workloads exited with 1")
+            deployed.append((env, colour, list(aws.applied)))
         return run
 
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "0", "--deploy-workloads", workloads=workloads)
-    assert code == 0 and deployed == [(ENV, None, "green", [])], "once, before the first shift"
-    aws.reset()
-    code, out = aws.run("rollout", ENV, "--to", "blue", "--soak", "0", "--deploy-workloads", "--outdir", "o",
-                        workloads=workloads)
-    assert code == 3 and aws.applied == [] and "exited with 1" in out
-    assert main(["rollout", ENV, "--to", "green", "--deploy-workloads", "--before-shift", "true"]) == 1
+    code, _ = aws.run("rollout", ENV, "--to", "green", *QUICK, "--deploy-workloads", workloads=workloads)
+    assert code == 0 and deployed == [(ENV, "green", [])]
+
+
+def test_watch_is_the_soak_alone_and_fails_at_the_first_problem(aws):
+    code, out = aws.run("watch", ENV, "--colour", "green", "--soak", "0.3", "--poll", "0.1")
+    assert code == 0 and "summary: nothing wrong" in out and aws.applied == []
+    aws.traffic("green", requests=100, errors=50)
+    code, out = aws.run("watch", ENV, "--colour", "green", "--soak", "5", "--poll", "0.1")
+    assert code == 3 and "PROBLEM: green answered" in out and aws.applied == []
+
+
+def test_credentials_of_another_account_are_refused_before_anything_is_read(aws):
+    class Elsewhere:
+        def get_caller_identity(self):
+            return {"Account": "222222222222"}
+
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2, "ssm": aws.ssm, "sts": Elsewhere()}
+    code, _ = aws.run("rollback", ENV, "--to", "green", clients=clients)
+    assert code == 1 and aws.applied == []
 
 
 @pytest.mark.parametrize("argv", [
@@ -328,21 +423,12 @@ def test_deploy_workloads_deploys_the_workloads_stack_once_before_any_traffic_mo
     ["rollout", "staging"],
     ["rollout", "nowhere", "--to", "green"],
     ["rollout", "staging", "--to", "green", "--poll", "0"],
+    ["rollout", "staging", "--to", "green", "--release", "bad id!"],
+    ["step", "staging", "--to", "green", "--percent", "0"],
+    ["rollout", "staging", "--to", "green", "--load-balancer", "vtc-nowhere"],
     ["rollback"],
     [],
 ])
 def test_usage_errors_exit_1_and_touch_nothing(aws, argv):
     code, _ = aws.run(*argv)
-    assert code == 1 and aws.applied == [] and aws.weights() == (100, 0)
-
-
-def test_the_real_shift_is_the_readmes_cdktf_deploy(monkeypatch):
-    calls = []
-
-    class Done:
-        returncode = 0
-
-    monkeypatch.setattr(rollout_module.subprocess, "run", lambda command, **kw: calls.append(command) or Done())
-    rollout_module.cdktf_apply("production")(90, 10)
-    assert calls[0][0].endswith("node_modules/.bin/cdktf")
-    assert calls[0][1:] == ["deploy", "production", "--auto-approve", "--var=blue_weight=90", "--var=green_weight=10"]
+    assert code == 1 and aws.applied == [] and aws.weights() == (100, 0) and aws.record() is None

@@ -13,8 +13,8 @@ Usage::
     ))
 
 Two topics, both encrypted with a customer-managed key that CloudWatch may use: ``<name>-page`` wakes somebody up
-(every SLO alarm, and the composite "live colour unhealthy" alarm), ``<name>-notify`` files a ticket (the
-per-colour health alarms, which matter only for the colour that takes traffic). Pagers subscribe to the page topic
+(every SLO alarm, and "live colour unhealthy" per colour), ``<name>-notify`` files a ticket (the per-colour error
+rate, latency and health alarms: the release tooling acts on those for a canary by itself). Pagers subscribe to the page topic
 by e-mail, or by HTTPS through PagerDuty: its integration URL (which carries the integration key) is read at plan
 time from an SSM SecureString parameter or a Secrets Manager secret, named in the props
 (``pagerduty_ssm_parameter_names``, ``pagerduty_secret_names``), never written into the configuration. Every alarm
@@ -24,8 +24,9 @@ data.
 What is watched, per layer:
 
 * ALB: p99 target response time above the SLO; 5xx rate (metric math: target 5xx over requests); ELB-generated
-  5xx; rejected connections; unhealthy hosts per colour; a composite that pages only when a colour with traffic
-  (weight above 0) is unhealthy.
+  5xx; rejected connections; per colour (the target group's own metrics, what judges a canary): 5xx rate, p99
+  latency, unhealthy hosts, and unhealthy hosts while the colour receives requests (pages: the listener's weights
+  belong to the release tooling, so "takes traffic" is read from the traffic, not from a configured weight).
 * RDS: CPU; storage left to grow into as a share of the autoscaling ceiling (free storage plus the room autoscaling
   still has; until issue 12 it was free storage as a share of the first allocation, which fired on normal growth
   before autoscaling acted and meant 1.5 % free at a tenfold ceiling); freeable memory as a share of the instance class's memory;
@@ -44,7 +45,6 @@ from typing import Union
 from cdktf import Fn, Op, Precondition, TerraformResourceLifecycle, Token
 from constructs import Construct
 
-from cdktf_cdktf_provider_aws.cloudwatch_composite_alarm import CloudwatchCompositeAlarm
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarm,
@@ -163,7 +163,6 @@ class AlarmTargets:
 
     alb_arn_suffix: str
     target_group_arn_suffixes: dict[str, str]  # colour -> target group ARN suffix
-    colour_weights: dict[str, Number]  # colour -> weight (a number or a Terraform number token)
     db_instance_id: str
     db_instance_class: str
     db_allocated_storage_gib: int
@@ -180,20 +179,9 @@ class AlarmTargets:
             problems.append(Problem("db_max_allocated_storage_gib", ceiling,
                                     f"a whole number of GiB, at least db_allocated_storage_gib ({allocated})",
                                     "pass database.db_max_allocated_storage_gib", "not a storage ceiling"))
-        for name in ("target_group_arn_suffixes", "colour_weights"):
-            if not isinstance(getattr(self, name), dict):
-                problems.append(Problem(name, getattr(self, name), "a table by colour", "pass one entry per colour",
-                                        "not a table"))
-        if isinstance(self.target_group_arn_suffixes, dict) and isinstance(self.colour_weights, dict) and \
-                set(self.colour_weights) != set(self.target_group_arn_suffixes):
-            problems.append(Problem("colour_weights", sorted(map(str, self.colour_weights)),
-                                    f"the colours of target_group_arn_suffixes: {sorted(map(str, self.target_group_arn_suffixes))}",
-                                    "give every target group's colour a weight", "colours do not match"))
-        elif isinstance(self.colour_weights, dict):
-            for colour, weight in self.colour_weights.items():
-                if not is_number(weight):
-                    problems.append(Problem(f"colour_weights.{colour}", weight, "a number (or a number token)",
-                                            "pass the colour's weight"))
+        if not isinstance(self.target_group_arn_suffixes, dict):
+            problems.append(Problem("target_group_arn_suffixes", self.target_group_arn_suffixes, "a table by colour",
+                                    "pass one entry per colour", "not a table"))
         for name in ("alb_arn_suffix", "db_instance_id", "cluster_name"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name):
                 problems.append(Problem(name, getattr(self, name), "a string (or a string token)",
@@ -454,35 +442,46 @@ class Alarms(Construct):
                     statistic="Sum", threshold=t.alb_rejected_connections, missing="notBreaching", tags=tags,
                     description="The ALB rejects connections: it has reached its connection limit. Look at: traffic "
                                 "spikes and the WAF's rate rule; ask AWS to pre-warm for expected peaks.")
-        unhealthy = {}
+        # Per colour, from the target group's own metrics: what judges a canary (environments/rollout.py reads the
+        # same metrics and these alarms) and what says which colour is failing. They file tickets: the ALB-wide
+        # alarms above page for what users see, and the rollout rolls a failing canary back by itself.
         for colour, suffix in targets.target_group_arn_suffixes.items():
-            unhealthy[colour] = self._alarm(
+            group = {**alb, "TargetGroup": suffix}
+            self._alarm(f"alb-5xx-rate-{colour}", threshold=t.alb_5xx_rate_percent, missing="notBreaching",
+                        topic="notify", tags=tags,
+                        queries=[query("errors", "HTTPCode_Target_5XX_Count", dimensions=group),
+                                 query("requests", "RequestCount", dimensions=group),
+                                 CloudwatchMetricAlarmMetricQuery(
+                                     id="rate", label=f"{colour}: 5xx share of its requests (%)", return_data=True,
+                                     expression="IF(requests > 0, 100 * errors / requests, 0)")],
+                        description=f"More than {t.alb_5xx_rate_percent} % of the requests {colour} received were "
+                                    f"answered 5xx by its services. During a release the rollout rolls {colour} "
+                                    f"back on this. Look at: {colour}'s pods (kubectl logs), its image tag.")
+            self._alarm(f"alb-p99-latency-{colour}", namespace=ns, metric="TargetResponseTime", dimensions=group,
+                        statistic="p99", threshold=t.alb_p99_latency_ms / 1000, missing="notBreaching",
+                        topic="notify", tags=tags,
+                        description=f"p99 latency of {colour}'s targets above the {t.alb_p99_latency_ms} ms SLO. "
+                                    f"During a release the rollout rolls {colour} back on this. Look at: {colour}'s "
+                                    "pods' CPU throttling, the database's latency.")
+            self._alarm(
                 f"alb-unhealthy-{colour}", namespace=ns, metric="UnHealthyHostCount", statistic="Maximum",
-                dimensions={**alb, "TargetGroup": suffix}, threshold=0, missing="notBreaching", topic="notify",
-                tags=tags,
-                description=f"A {colour} target fails its health check. This files a ticket; it pages only while "
-                            f"{colour} takes traffic (composite alarm). Look at: {colour} pods' readiness.")
-        rule = self._live_colour_rule(unhealthy)
-        self.live_colour_alarm = CloudwatchCompositeAlarm(
-            self, "alb-live-colour-unhealthy", alarm_name=f"{self.props.name}-alb-live-colour-unhealthy",
-            alarm_rule=rule, alarm_actions=[self._topic_arns["page"]], ok_actions=[self._topic_arns["page"]],
-            alarm_description="A colour that takes traffic (weight above 0) has unhealthy targets. Look at: that "
-                              "colour's pods; roll back with the weights if it is the new release.", tags=tags,
-            depends_on=list(unhealthy.values()))  # the rule names them: they must exist first
-
-    def _live_colour_rule(self, unhealthy: dict[str, CloudwatchMetricAlarm]) -> str:
-        """``ALARM(<colour>)`` for every colour whose weight is above 0, joined by OR. Weights that are Terraform
-        variables make the rule a Terraform expression, so a deploy that shifts traffic re-points it."""
-        weights = self.props.targets.colour_weights
-        if not any(Token.is_unresolved(w) for w in weights.values()):
-            return " OR ".join(f'ALARM("{self.props.name}-alb-unhealthy-{colour}")' for colour in unhealthy
-                               if weights[colour] > 0)
-        # Weights are whole numbers, so "> 0.5" is "> 0" (a literal 0 does not survive jsii's serialisation),
-        # and the quotes inside the Terraform string literal are escaped by hand (cdktf does not).
-        terms = [Token.as_string(Fn.conditional(Op.gt(weights[colour], 0.5),
-                                                f'ALARM(\\"{self.props.name}-alb-unhealthy-{colour}\\")', ""))
-                 for colour in unhealthy]
-        return Token.as_string(Fn.join(" OR ", Fn.compact(terms)))
+                dimensions=group, threshold=0, missing="notBreaching", topic="notify", tags=tags,
+                description=f"A {colour} target fails its health check. This files a ticket; "
+                            f"alb-live-unhealthy-{colour} pages while {colour} takes traffic. Look at: {colour} "
+                            "pods' readiness.")
+            # Pages only while the colour receives requests: the listener's weights are the release tooling's, not
+            # this configuration's, so "takes traffic" is read from the traffic itself (until issue 21 a composite
+            # alarm re-pointed by each deploy's weights, which a direct weight change left pointing at the old colour).
+            self._alarm(
+                f"alb-live-unhealthy-{colour}", threshold=0, missing="notBreaching", tags=tags,
+                queries=[query("unhealthy", "UnHealthyHostCount", stat="Maximum", dimensions=group),
+                         query("requests", "RequestCount", dimensions=group),
+                         CloudwatchMetricAlarmMetricQuery(
+                             id="live_unhealthy", label=f"{colour}: unhealthy targets while it takes traffic",
+                             return_data=True, expression="IF(requests > 0, unhealthy, 0)")],
+                description=f"{colour} takes traffic and has targets failing their health check. Look at: "
+                            f"{colour}'s pods; if {colour} is the new release, `python -m environments.rollout "
+                            f"rollback {self.props.name.removeprefix('vtc-')}`.")
 
     # --- RDS --------------------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Edge: the public ALB with TLS 1.3, WAF, access logs, and blue/green target groups weighted at deploy time.
+"""Edge: the public ALB with TLS 1.3, WAF, access logs, and blue/green target groups whose weights the listener owns.
 
 Usage::
 
@@ -28,11 +28,15 @@ group can be overridden, and a group can run in count mode first. (Until issue 1
 cloud-hosted client was blocked.)
 
 Blue/green: two IP target groups, ``<name>-blue-<hash>`` and ``<name>-green-<hash>``, and one HTTPS listener
-forwarding by weight. Shifting traffic (0 -> 10 -> 50 -> 100 % green) or rolling back changes the listener's weights
-and nothing else. The hash (4 hex digits) is of what forces a target group's replacement (port, protocol, target type,
-VPC), so a change of ``target_port`` creates the new groups before the listener moves to them and the old ones go
-(create_before_destroy; until issue 12 the names were fixed and AWS refused the replacement). The new groups' ARNs
-are new: re-point the TargetGroupBindings (stack outputs) in the same change. Each group carries the tag that lets
+forwarding by weight. ``blue_weight``/``green_weight`` are the weights the listener is **created** with: after that,
+the listener is the source of truth (Terraform ignores its default action), and shifting traffic (0 -> 10 -> 50 ->
+100 % green) or rolling back is a direct change of the listener by the release tooling (``environments/rollout.py``),
+never a deploy. A deploy of the stack leaves the weights as the listener holds them. The hash (4 hex digits) is of what forces a target group's replacement (port, protocol, target type,
+VPC), so a change of ``target_port`` creates the new groups before the old ones go (create_before_destroy; until
+issue 12 the names were fixed and AWS refused the replacement); the listener is then **replaced** with them
+(``replace_triggered_by``): seconds without a listener, and it comes back with the props' weights, so set those to the
+live weights (``python -m environments.rollout status``) in the same change. The new groups' ARNs are new: re-point
+the TargetGroupBindings (stack outputs) in the same change. Each group carries the tag that lets
 the named cluster's AWS Load Balancer Controller register pods into it (``target_group_binding_cluster``).
 """
 
@@ -334,8 +338,10 @@ class EdgeProps:
         edge's name had to equal the cluster's.
     :param network: :class:`EdgeNetwork`. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param certificate: :class:`Certificate`. Required: HTTPS needs one.
-    :param blue_weight: default: 100. :param green_weight: default: 0. Each 0-100, not both 0; numbers or
-        Terraform number tokens (so a deploy can change them without a code change).
+    :param blue_weight: default: 100. :param green_weight: default: 0. The weights the HTTPS listener is created
+        with, each 0-100, not both 0 (numbers or Terraform number tokens). Only the first deploy (or a replacement of
+        the listener) uses them: after that the listener holds the weights and a deploy never changes them
+        (``environments/rollout.py`` does, directly).
     :param target_port: default: 8080, the services' container port.
     :param health_check_path: default: ``/healthz``. A URI path (and ?query) of at most 1024 characters.
     :param health_check_port: default: the targets' traffic port. Another port (1024-65535) lets the check ask the
@@ -567,7 +573,18 @@ class Edge(Construct):
                 target_group=[LbListenerDefaultActionForwardTargetGroup(arn=self.target_groups[c].arn,
                                                                          weight=weights[c]) for c in COLOURS],
                 stickiness=LbListenerDefaultActionForwardStickiness(enabled=False, duration=1)))],
-            tags=tags)
+            tags=tags,
+            # Traffic is state of the load balancer, not of the configuration: the weights above are those of the
+            # first deploy only. After it, the release tooling (environments/rollout.py) owns them and changes
+            # them with one ModifyListener call; a deploy of this stack never moves traffic, whatever the props
+            # say. The same pattern as ECS blue/green under CodeDeploy, for the same reason.
+            # A replaced target group (a new target_port, ...) must still get the listener: the listener is then
+            # replaced with it (a short gap in serving, and the props' weights again: see the module docstring).
+            # Ref: https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle#replace_triggered_by
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["default_action"],
+                replace_triggered_by=[f"{group.terraform_resource_type}.{group.friendly_unique_id}.name"
+                                      for group in self.target_groups.values()]))
         self.http_listener = LbListener(
             self, "http-listener", load_balancer_arn=self.alb.arn, port=80, protocol="HTTP",
             default_action=[LbListenerDefaultAction(type="redirect", redirect=LbListenerDefaultActionRedirect(

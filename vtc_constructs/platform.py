@@ -2,9 +2,9 @@
 
 Every part stays usable on its own (``Network``, ``EksCluster``, ...); this construct only composes them, the way
 EKS Blueprints composes a cluster and its add-ons. It names every part after the platform, passes each part what it
-needs from the others (subnets, security groups, the ALB and target groups, the database's class and storage), and
-adds the blue/green weights as Terraform variables with Terraform's own checks, so that a rollout step or a rollback
-is one ``cdktf deploy <stack> --var='blue_weight=..' --var='green_weight=..'``.
+needs from the others (subnets, security groups, the ALB and target groups, the database's class and storage). The
+blue/green weights of ``edge`` are the HTTPS listener's first weights only: after the first deploy the listener owns
+them, and a release or a rollback changes them directly (``python -m environments.rollout``), never a deploy.
 
 Usage::
 
@@ -21,7 +21,7 @@ Usage::
         edge=EdgeProps(certificate=Certificate(domain_name="app.acme.io", hosted_zone_name="acme.io")),
         alarms=AlarmsProps(page_email_endpoints=("oncall@acme.io",)),
     ))
-    platform.edge.alb_dns_name, platform.database.db_endpoint_address, platform.blue_weight_variable_name
+    platform.edge.alb_dns_name, platform.database.db_endpoint_address, platform.edge.https_listener_arn
     platform.services_role_arn   # the services' IRSA role: rds-db:connect as the application role, nothing else
 
 Give the construct the ID ``Default`` to keep the Terraform addresses of a stack that created the parts directly
@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import Fn, TerraformResourceLifecycle, TerraformVariable
+from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
@@ -82,7 +82,6 @@ def planned_alarm_targets(name: str, edge: EdgeProps, database: DatabaseProps) -
     """What the alarms of platform ``name`` will watch, with planned ids (the real ones exist at synth): enough to
     validate :class:`AlarmsProps` against the database and edge they will get."""
     return AlarmTargets(alb_arn_suffix="planned:alb", target_group_arn_suffixes={c: f"planned:{c}" for c in COLOURS},
-                        colour_weights={"blue": edge.blue_weight, "green": edge.green_weight},
                         db_instance_id="planned:db", db_instance_class=database.instance_class,
                         db_allocated_storage_gib=database.allocated_storage_gib,
                         db_max_allocated_storage_gib=database.max_allocated_storage_gib, cluster_name=name)
@@ -101,8 +100,8 @@ class PlatformProps:
     :param network: :class:`NetworkProps`. Required.
     :param eks: :class:`EksClusterProps`. Required.
     :param database: :class:`DatabaseProps`. Required.
-    :param edge: :class:`EdgeProps`; its ``blue_weight`` and ``green_weight`` become the defaults of the weight
-        variables. Required.
+    :param edge: :class:`EdgeProps`; its ``blue_weight`` and ``green_weight`` are the listener's first weights
+        (see :class:`~vtc_constructs.edge.Edge`). Required.
     :param alarms: :class:`AlarmsProps`. Required: somebody must be paged.
     :param workloads_namespace: default: ``vision-to-code`` (``WorkloadsProps.namespace``'s default): the namespace
         of the services' releases, whose service accounts (:func:`service_account_names`) may assume the services'
@@ -174,7 +173,8 @@ class VisionToCodePlatform(Construct):
     """Network, EKS cluster, pgvector database, edge (ALB, WAF, blue/green) and alarms, wired together.
 
     The parts are typed attributes with their own typed outputs: :attr:`network`, :attr:`eks`, :attr:`database`,
-    :attr:`edge`, :attr:`alarms`; the weight variables are :attr:`blue_weight` and :attr:`green_weight`.
+    :attr:`edge`, :attr:`alarms`. Until issue 21 the weights were Terraform variables (``blue_weight``,
+    ``green_weight``) that every deploy applied; the listener now owns them.
     """
 
     def __init__(self, scope: Construct, id: str, props: PlatformProps):
@@ -197,16 +197,12 @@ class VisionToCodePlatform(Construct):
             "services-role", props.workloads_namespace, service_account_names(), statements=[
                 Statement(sid="ConnectToTheDatabaseAsTheApplicationRole", actions=["rds-db:connect"],
                           resources=[self.database.db_connect_arn()])])
-        self.blue_weight = self._weight_variable("blue", props.edge.blue_weight, "green", both_zero_check=False)
-        self.green_weight = self._weight_variable("green", props.edge.green_weight, "blue", both_zero_check=True)
         self.edge = Edge(self, "edge", dataclasses.replace(
             props.edge, name=props.name,
-            network=self.network.edge_network(target_security_group_id=self.eks.node_security_group_id),
-            blue_weight=self.blue_weight.number_value, green_weight=self.green_weight.number_value))
+            network=self.network.edge_network(target_security_group_id=self.eks.node_security_group_id)))
         self.alarms = Alarms(self, "alarms", dataclasses.replace(props.alarms, name=props.name, targets=AlarmTargets(
             alb_arn_suffix=self.edge.alb_arn_suffix,
             target_group_arn_suffixes=self.edge.target_group_arn_suffixes,
-            colour_weights={"blue": self.blue_weight.number_value, "green": self.green_weight.number_value},
             db_instance_id=self.database.db_instance_id, db_instance_class=props.database.instance_class,
             # The free-storage alarm is sized on what storage autoscaling can still add: the allocation now (read
             # at every deploy, it follows autoscaling) and the ceiling.
@@ -276,34 +272,3 @@ class VisionToCodePlatform(Construct):
         """IRSA role of the services (``<workloads_namespace>/vtc-{blue,green}-<service>``): ``rds-db:connect`` as
         the database's application role only. The chart's ``serviceAccount`` annotation takes it."""
         return self.services_role.arn
-
-    @property
-    def blue_weight_variable_name(self) -> str:
-        """The Terraform name of the blue weight variable, for ``cdktf deploy --var='<name>=90'``
-        (``blue_weight`` when the platform's ID is ``Default``)."""
-        return self.blue_weight.friendly_unique_id
-
-    @property
-    def green_weight_variable_name(self) -> str:
-        """The Terraform name of the green weight variable (``green_weight`` when the platform's ID is ``Default``)."""
-        return self.green_weight.friendly_unique_id
-
-    def _weight_variable(self, colour: str, default, other: str, both_zero_check: bool) -> TerraformVariable:
-        """One colour's share of HTTPS traffic as a Terraform variable that defaults to the props' weight. Terraform
-        refuses a value outside 0-100, a fraction, and both weights 0, before it plans anything."""
-        variable = TerraformVariable(
-            self, f"{colour}_weight", type="number", default=default, nullable=False,
-            description=f"Share of HTTPS traffic for the {colour} target group, 0-100 (with {other}_weight).")
-        # A validation may only refer to its own variable, by its Terraform name (``blue_weight`` under the ID
-        # ``Default``); "${...}": in Terraform's JSON syntax a bare string is a literal, not an expression.
-        me = variable.friendly_unique_id
-        variable.add_validation(
-            condition=f"${{var.{me} >= 0 && var.{me} <= 100 && floor(var.{me}) == var.{me}}}",
-            error_message=f"{me} must be a whole number from 0 to 100.")
-        if both_zero_check:  # on one variable only: checks that refer to each other form a cycle
-            them = self.blue_weight.friendly_unique_id
-            variable.add_validation(
-                condition=f"${{var.{me} > 0 || var.{them} > 0}}",
-                error_message=f"{me} and {them} cannot both be 0: that sends traffic nowhere. Give the live "
-                              "colour a weight.")
-        return variable
