@@ -351,6 +351,9 @@ class Rollout:
             raise Refused(f"release {record.get('release')!r} to {record.get('to')} is unfinished (since "
                           f"{record.get('started')}, by {record.get('by')}): finish it, or `python -m "
                           f"environments.rollout rollback {self.env}`")
+        if record and not continuing and record.get("release") == release:
+            raise Refused(f"release {release!r} has ended already ({record.get('state')}, {record.get('updated')}): "
+                          "a later step of it would undo that; start a new release with a new --release")
         self.record.acquire(release)
         restore = self.handle_signals()
         moved = False
@@ -497,7 +500,9 @@ class Rollout:
                 "target_groups": self.listener.target_groups, "probe_rules": len(self.listener.probe_rules()),
                 "image_tags_in_files": settings.get("workloads", {}).get("image_tags", {}),
                 "record": record, "lock": lock,
-                "unfinished": bool(record and record.get("state") == UNFINISHED) or lock is not None,
+                # The unfinished release's id (or the lock's, when a process holds it without a record), or None.
+                "unfinished": (record.get("release") if record and record.get("state") == UNFINISHED else None)
+                or (lock.get("release", "?") if lock is not None else None),
                 "alarms_in_alarm": alarms.get("ALARM", []),
                 "alarms_without_data": alarms.get("INSUFFICIENT_DATA", [])}
 

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -206,7 +207,8 @@ class Deployed:
     skipped: list[str]  # addresses the emulator override turned off
     outputs: str  # the state's outputs, as JSON
     state: dict  # the state right after the deploy, as stored (`terraform state pull`)
-    replan: "subprocess.CompletedProcess[str]"  # `terraform plan -detailed-exitcode` right after the deploy
+    rollout: "subprocess.CompletedProcess[str]"  # `python -m environments.rollout rollout staging --to green` after it
+    replan: "subprocess.CompletedProcess[str]"  # `terraform plan -detailed-exitcode` after the deploy and the rollout
     deploy_log: str  # what `cdktf deploy` printed
     terraform_env: dict[str, str]  # environment for terraform commands against this deployment
 
@@ -232,6 +234,30 @@ class Deployed:
                 suffix = "" if key is None else f"[{json.dumps(key)}]"
                 out[f"{resource['type']}.{resource['name']}{suffix}"] = instance["attributes"]
         return out
+
+
+def register_targets(aws, region: str) -> None:
+    """What the AWS Load Balancer Controller does in the cluster (TargetGroupBinding): two pod addresses of the private
+    subnets in each colour's target group (the emulator then reports them healthy)."""
+    ec2, elbv2 = aws.client("ec2", region), aws.client("elbv2", region)
+    groups = [g for g in elbv2.describe_target_groups()["TargetGroups"] if g["TargetGroupName"].startswith("vtc-")]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "tag:vtc/tier", "Values": ["private"]}])["Subnets"]
+    for i, group in enumerate(sorted(groups, key=lambda g: g["TargetGroupName"])):
+        base = subnets[0]["CidrBlock"].split("/")[0].rsplit(".", 1)[0]
+        elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"],
+                               Targets=[{"Id": f"{base}.{10 + 2 * i + n}", "Port": group["Port"]} for n in (0, 1)])
+
+
+def run_rollout(terraform_env: dict, *args: str, background: bool = False):
+    """``python -m environments.rollout ARGS`` as an operator runs it, against the emulator (AWS_ENDPOINT_URL)."""
+    from tooling.paths import REPO, tool_env
+
+    command = [sys.executable, "-m", "environments.rollout", *args]
+    environment = tool_env(**{k: v for k, v in terraform_env.items() if k.startswith("AWS_")})
+    if background:
+        return subprocess.Popen(command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+    return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="session")
@@ -276,6 +302,12 @@ def deployed(request, environments, tmp_path_factory):
         assert result.returncode == 0, f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}"
         laps("cdktf deploy")
         stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+        # A release to green, on the listener, as the release job runs it: then the re-plan below is what a plain
+        # `cdktf deploy staging` would do after it (tests/test_deploy.py: nothing, and certainly not the weights).
+        register_targets(aws, env.region)
+        rollout = run_rollout(terraform_env, "rollout", DEPLOYED, "--to", "green", "--steps", "10,100", "--soak", "0",
+                              "--min-requests", "0", "--release", "deploy-test")
+        laps("rollout to green")
         run = lambda *args, ok=(0,): terraform.run(list(args), stack_dir, env=terraform_env, ok=ok)  # noqa: E731
         replan = run("plan", "-input=false", "-detailed-exitcode", "-out=replan.plan", ok=(0, 2))
         laps("re-plan")
@@ -286,4 +318,4 @@ def deployed(request, environments, tmp_path_factory):
         with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
             print(f"\n[deploy] {laps}", flush=True)
         yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
-                       state=state, replan=replan, deploy_log=log, terraform_env=terraform_env)
+                       state=state, rollout=rollout, replan=replan, deploy_log=log, terraform_env=terraform_env)

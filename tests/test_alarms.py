@@ -1,4 +1,4 @@
-"""The Alarms construct: topics, every alarm, the composite rule (evaluated by real Terraform), the dashboard,
+"""The Alarms construct: topics, every alarm, the per-colour alarms that judge a canary, the dashboard,
 validation, and a golden file of every alarm per environment (snapshots/alarms/<env>.json)."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import re
 import subprocess
 
 import pytest
-from cdktf import TerraformVariable
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.conftest import ENVIRONMENT_NAMES
@@ -21,7 +20,7 @@ from vtc_constructs.alarms import rds_max_connections
 
 TARGETS = AlarmTargets(alb_arn_suffix="app/vtc-test/0123456789abcdef",
                        target_group_arn_suffixes={"blue": "targetgroup/vtc-test-blue/1", "green": "targetgroup/vtc-test-green/2"},
-                       colour_weights={"blue": 100, "green": 0}, db_instance_id="vtc-test-postgres",
+                       db_instance_id="vtc-test-postgres",
                        db_instance_class="db.r6g.large", db_allocated_storage_gib=100, cluster_name="vtc-test")
 PROPS = AlarmsProps(name="vtc-test", targets=TARGETS, page_email_endpoints=("oncall@example.com",),
                     page_https_endpoints=("https://events.example.com/integration/abc",),
@@ -148,10 +147,12 @@ def test_the_preconditions_stop_a_plan_with_a_url_that_is_not_https_or_a_plain_p
 
 def test_every_alarm_has_actions_a_description_and_a_missing_data_treatment(tf):
     alarms = alarms_of(tf)
-    assert len(alarms) == 16
+    assert len(alarms) == 22
     page, notify = (ref(tf, "aws_sns_topic", f"{k}-topic", "arn") for k in ("page", "notify"))
+    per_colour_tickets = {f"vtc-test-alb-{kind}-{colour}" for kind in ("unhealthy", "5xx-rate", "p99-latency")
+                          for colour in ("blue", "green")}
     for name, alarm in alarms.items():
-        topic = notify if "unhealthy" in name else page
+        topic = notify if name in per_colour_tickets else page
         assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic], name
         assert "Look at" in alarm["alarm_description"], name
         assert alarm["evaluation_periods"] == 5 and alarm["datapoints_to_alarm"] == 3
@@ -161,7 +162,9 @@ def test_every_alarm_has_actions_a_description_and_a_missing_data_treatment(tf):
     assert missing == {
         **{f"vtc-test-{n}": "notBreaching" for n in (
             "alb-5xx-rate", "alb-elb-5xx", "alb-p99-latency", "alb-rejected-connections", "alb-unhealthy-blue",
-            "alb-unhealthy-green", "eks-apiserver-5xx", "rds-read-latency", "rds-write-latency")},
+            "alb-unhealthy-green", "eks-apiserver-5xx", "rds-read-latency", "rds-write-latency",
+            *(f"alb-{kind}-{colour}" for kind in ("5xx-rate", "p99-latency", "live-unhealthy")
+              for colour in ("blue", "green")))},
         **{f"vtc-test-{n}": "breaching" for n in (
             "eks-failed-nodes", "eks-node-cpu", "eks-node-memory", "rds-connections", "rds-cpu", "rds-free-storage",
             "rds-freeable-memory")}}
@@ -218,6 +221,7 @@ def test_free_storage_alarm_follows_the_allocation_terraform_reads_at_every_depl
     def build(scope):
         from cdktf import TerraformVariable
 
+        
         allocated = TerraformVariable(scope, "allocated", type="number").number_value
         Alarms(scope, "alarms", dataclasses.replace(PROPS, targets=dataclasses.replace(
             TARGETS, db_allocated_storage_gib=allocated, db_max_allocated_storage_gib=1000)))
@@ -235,43 +239,38 @@ def test_a_ceiling_below_the_allocation_is_refused():
     assert_one_problem(problems, r"^db_max_allocated_storage_gib: not a storage ceiling \(got 50\); allowed: a "
                                  r"whole number of GiB, at least db_allocated_storage_gib \(100\)")
 
-def test_composite_pages_for_the_colours_that_take_traffic(tf):
-    composite = by_path(tf, "aws_cloudwatch_composite_alarm", "alb-live-colour-unhealthy")
-    assert composite["alarm_rule"] == 'ALARM("vtc-test-alb-unhealthy-blue")'
-    assert composite["alarm_actions"] == [ref(tf, "aws_sns_topic", "page-topic", "arn")]
-    both = synth(lambda s: Alarms(s, "alarms", dataclasses.replace(PROPS, targets=dataclasses.replace(
-        TARGETS, colour_weights={"blue": 50, "green": 50}))))
-    assert by_path(both, "aws_cloudwatch_composite_alarm", "alb-live-colour-unhealthy")["alarm_rule"] == \
-        'ALARM("vtc-test-alb-unhealthy-blue") OR ALARM("vtc-test-alb-unhealthy-green")'
+@pytest.mark.parametrize("colour", ["blue", "green"])
+def test_each_colour_is_judged_by_its_own_target_groups_metrics(tf, colour):
+    # What judges a canary (environments/rollout.py reads the same metrics): the target group's own requests, 5xx
+    # and p99, so a colour at 10 % failing one request in ten is seen (the ALB-wide rate would show 1 %).
+    alarms = alarms_of(tf)
+    group = {"LoadBalancer": TARGETS.alb_arn_suffix, "TargetGroup": TARGETS.target_group_arn_suffixes[colour]}
+    rate = alarms[f"vtc-test-alb-5xx-rate-{colour}"]
+    queries = {q["id"]: q for q in rate["metric_query"]}
+    assert queries["rate"]["expression"] == "IF(requests > 0, 100 * errors / requests, 0)"
+    assert {queries[i]["metric"]["metric_name"]: queries[i]["metric"]["dimensions"] for i in ("errors", "requests")} \
+        == {"HTTPCode_Target_5XX_Count": group, "RequestCount": group}
+    latency = alarms[f"vtc-test-alb-p99-latency-{colour}"]
+    assert (latency["metric_name"], latency["extended_statistic"], latency["dimensions"]) == \
+        ("TargetResponseTime", "p99", group)
+    assert latency["threshold"] == PROPS.thresholds.alb_p99_latency_ms / 1000
+    notify = [ref(tf, "aws_sns_topic", "notify-topic", "arn")]
+    assert rate["alarm_actions"] == latency["alarm_actions"] == notify  # the rollout acts on them; tickets
 
 
-@pytest.mark.parametrize("blue, green, expected", [
-    (100, 0, 'ALARM("vtc-test-alb-unhealthy-blue")'),
-    (90, 10, 'ALARM("vtc-test-alb-unhealthy-blue") OR ALARM("vtc-test-alb-unhealthy-green")'),
-    (0, 100, 'ALARM("vtc-test-alb-unhealthy-green")'),
-])
-def test_composite_rule_with_weight_variables_is_evaluated_by_terraform(tmp_path, blue, green, expected):
-    def build(scope):
-        weights = {c: TerraformVariable(scope, f"{c}_weight", type="number", default=0).number_value
-                   for c in ("blue", "green")}
-        Alarms(scope, "alarms", dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS,
-                                                                                       colour_weights=weights)))
-
-    rule = by_path(synth(build), "aws_cloudwatch_composite_alarm", "alb-live-colour-unhealthy")["alarm_rule"]
-    (tmp_path / "main.tf.json").write_text(json.dumps({
-        "variable": {"blue_weight": {"type": "number"}, "green_weight": {"type": "number"}},
-        "output": {"rule": {"value": rule}}}))
-    env = tool_env(TF_CLI_CONFIG_FILE=str(tmp_path / "none.rc"))
-    (tmp_path / "none.rc").write_text("")
-    subprocess.run([terraform_binary(), "init", "-input=false", "-no-color"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True, timeout=120)
-    result = subprocess.run([terraform_binary(), "apply", "-auto-approve", "-input=false", "-no-color",
-                             f"-var=blue_weight={blue}", f"-var=green_weight={green}"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    output = json.loads(subprocess.run([terraform_binary(), "output", "-json"], cwd=tmp_path, env=env,
-                                       capture_output=True, text=True, check=True).stdout)
-    assert output["rule"]["value"] == expected
+@pytest.mark.parametrize("colour", ["blue", "green"])
+def test_unhealthy_targets_page_only_while_the_colour_receives_requests(tf, colour):
+    # The listener's weights belong to the release tooling, not to this configuration: "takes traffic" is read from
+    # the colour's own RequestCount, so a direct weight change needs no deploy to re-point the page.
+    alarm = alarms_of(tf)[f"vtc-test-alb-live-unhealthy-{colour}"]
+    queries = {q["id"]: q for q in alarm["metric_query"]}
+    assert queries["live_unhealthy"]["expression"] == "IF(requests > 0, unhealthy, 0)"
+    assert queries["unhealthy"]["metric"]["metric_name"] == "UnHealthyHostCount"
+    assert queries["unhealthy"]["metric"]["stat"] == "Maximum"
+    assert queries["requests"]["metric"]["dimensions"]["TargetGroup"] == TARGETS.target_group_arn_suffixes[colour]
+    assert alarm["alarm_actions"] == [ref(tf, "aws_sns_topic", "page-topic", "arn")]
+    assert alarm["threshold"] == 0 and alarm["comparison_operator"] == "GreaterThanThreshold"
+    assert "aws_cloudwatch_composite_alarm" not in tf["resource"]  # (until issue 21: re-pointed by each deploy)
 
 
 def test_dashboard_shows_the_golden_signals_of_every_layer(tf):
@@ -287,7 +286,7 @@ def test_dashboard_shows_the_golden_signals_of_every_layer(tf):
 def test_every_alarm_in_every_stack_has_an_action_and_every_log_group_a_retention(stacks):
     for name, stack in stacks.items():
         for kind in ("aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm"):
-            for alarm in stack["resource"][kind].values():
+            for alarm in stack["resource"].get(kind, {}).values():
                 assert alarm.get("alarm_actions") and alarm.get("ok_actions"), (name, alarm["alarm_name"])
         for group in stack["resource"]["aws_cloudwatch_log_group"].values():
             assert group.get("retention_in_days", 0) > 0, (name, group["name"])
@@ -320,7 +319,7 @@ def test_alarm_golden_file(name, stacks, snapshot):
             "period": alarm.get("period"), "evaluation": [alarm["datapoints_to_alarm"], alarm["evaluation_periods"]],
             "missing_data": alarm["treat_missing_data"],
         }
-    for alarm in stacks[name]["resource"]["aws_cloudwatch_composite_alarm"].values():
+    for alarm in stacks[name]["resource"].get("aws_cloudwatch_composite_alarm", {}).values():
         golden[alarm["alarm_name"]] = {"rule": alarm["alarm_rule"]}
     assert golden == snapshot.use_extension(AlarmGolden)(name=name)
 
@@ -375,8 +374,8 @@ def thresholds(**changes) -> AlarmsProps:
      r"^thresholds: not an AlarmThresholds .*fix: build it with vtc_constructs\.AlarmThresholds\(\.\.\.\)$"),
     (dataclasses.replace(PROPS, page_email_endpoints="oncall@example.com"),
      r"^page_email_endpoints: not a list \(got 'oncall@example\.com'\).*fix: wrap it in a list"),
-    (dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS, colour_weights={"blue": 100})),
-     r"^targets\.colour_weights: colours do not match \(got \['blue'\]\)"),
+    (dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS, target_group_arn_suffixes="blue")),
+     r"^targets\.target_group_arn_suffixes: not a table \(got 'blue'\)"),
     (dataclasses.replace(PROPS, page_https_endpoints=("https://events.pagerduty.com/integration/0123abcd/enqueue",)),
      r"^page_https_endpoints\[0\]: secret URL \(got '<a PagerDuty URL, not repeated here>'\); allowed: an HTTPS URL "
      r"that holds no secret; fix: store the URL as a SecureString parameter in SSM .*pagerduty_ssm_parameter_names"),

@@ -61,7 +61,7 @@ EDGE_NETWORK = EdgeNetwork(vpc_id="vpc-1", public_subnet_ids=("subnet-a", "subne
                            target_security_group_id="sg-1")
 EDGE = EdgeProps(name="vtc-test", network=EDGE_NETWORK, certificate=CERTIFICATE)
 TARGETS = AlarmTargets(alb_arn_suffix="app/x/1", target_group_arn_suffixes={"blue": "b", "green": "g"},
-                       colour_weights={"blue": 100, "green": 0}, db_instance_id="vtc-test-postgres",
+                       db_instance_id="vtc-test-postgres",
                        db_instance_class="db.r6g.large", db_allocated_storage_gib=100, cluster_name="vtc-test")
 ALARMS = AlarmsProps(name="vtc-test", targets=TARGETS, page_email_endpoints=("oncall@example.com",))
 

@@ -72,6 +72,17 @@ def test_http_only_redirects_to_https(tf):
                                                                            "status_code": "HTTP_301"}}]
 
 
+def test_the_listener_owns_its_weights_after_creation_and_follows_a_replaced_target_group(tf):
+    # The props' weights are the listener's first ones: Terraform ignores its default action after creation (the
+    # release tooling changes the weights on the listener), and a target group replaced under it (a new port)
+    # replaces the listener too, so that it never forwards to a group being destroyed.
+    listener = by_path(tf, "aws_lb_listener", "edge/https-listener")
+    assert listener["lifecycle"]["ignore_changes"] == ["default_action"]
+    groups = {f"aws_lb_target_group.{logical}.name" for logical in resources(tf, "aws_lb_target_group")}
+    assert sorted(listener["lifecycle"]["replace_triggered_by"]) == sorted(groups) and len(groups) == 2
+    assert "lifecycle" not in by_path(tf, "aws_lb_listener", "edge/http-listener")
+
+
 def test_weights_can_be_terraform_variables():
     tf = build(variables=True)
     groups = by_path(tf, "aws_lb_listener", "edge/https-listener")["default_action"][0]["forward"]["target_group"]

@@ -64,19 +64,13 @@ def test_the_parts_are_wired_to_each_other(tf):
                                                          "arn_suffix")
 
 
-def test_the_weights_are_variables_whose_checks_name_themselves_under_any_id(tf):
-    variables = tf["variable"]
-    (blue_name,) = [n for n in variables if n.startswith("platform_blue_weight")]
-    (green_name,) = [n for n in variables if n.startswith("platform_green_weight")]
-    assert variables[blue_name]["default"] == 80 and variables[green_name]["default"] == 20
-    conditions = [v["condition"] for v in variables[green_name]["validation"]]
-    assert conditions == [
-        f"${{var.{green_name} >= 0 && var.{green_name} <= 100 && floor(var.{green_name}) == var.{green_name}}}",
-        f"${{var.{green_name} > 0 || var.{blue_name} > 0}}"]
-    assert [v["condition"] for v in variables[blue_name]["validation"]] == [
-        f"${{var.{blue_name} >= 0 && var.{blue_name} <= 100 && floor(var.{blue_name}) == var.{blue_name}}}"]
-    text = str(resources(tf, "aws_lb_listener"))
-    assert f"var.{blue_name}" in text and f"var.{green_name}" in text
+def test_the_edge_weights_are_the_listeners_first_weights_and_no_deploy_sets_them_again(tf):
+    # Until issue 21 they were Terraform variables that every deploy applied (a plain deploy moved traffic back to
+    # what the files said); now the listener is created with them and owns them after that.
+    assert "variable" not in tf
+    (listener,) = [c for c in resources(tf, "aws_lb_listener").values() if c["port"] == 443]
+    assert [g["weight"] for g in listener["default_action"][0]["forward"]["target_group"]] == [80, 20]
+    assert listener["lifecycle"]["ignore_changes"] == ["default_action"]
 
 
 def test_under_the_id_default_the_addresses_are_those_of_parts_made_directly_in_the_stack():
@@ -85,7 +79,6 @@ def test_under_the_id_default_the_addresses_are_those_of_parts_made_directly_in_
     platform = synth(lambda stack: VisionToCodePlatform(stack, "Default", props()))
     direct = synth(lambda stack: Network(stack, "network", dataclasses.replace(props().network, name="acme-prod")))
     assert set(resources(direct, "aws_vpc")) == set(resources(platform, "aws_vpc")) == {"network_vpc_4E8F0223"}
-    assert {"blue_weight", "green_weight"} <= set(platform["variable"])
 
 
 @pytest.mark.parametrize("change, expected", [

@@ -197,7 +197,7 @@ def test_the_live_colour_and_the_previous_one_come_from_the_listener_not_the_fil
     code, out = aws.run("status", ENV, "--json")
     status = json.loads(out)
     assert (status["live"], status["idle"], status["weights"]) == ("blue", "green", {"blue": 100, "green": 0})
-    assert status["record"]["from"] == "green" and not status["unfinished"]
+    assert status["record"]["from"] == "green" and status["unfinished"] is None
 
 
 def test_a_green_answering_10_percent_5xx_at_the_canary_is_rolled_back(aws):
@@ -308,7 +308,9 @@ def test_a_held_lock_refuses_a_release_but_never_a_rollback(aws):
     assert aws.record()["state"] == "rolled-back"
     assert aws.ssm.get_parameters(Names=[f"/vtc/{ENV}/release-lock"])["InvalidParameters"]
     code, _ = aws.run("step", ENV, "--to", "green", "--percent", "50", "--release", "v4", *QUICK)
-    assert code == 0  # a new release may start now
+    assert code == EXIT_REFUSED and aws.weights() == (100, 0)  # v4 ended: its later steps must not undo the rollback
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "50", "--release", "v5", *QUICK)
+    assert code == 0 and aws.weights() == (50, 50)  # a new release may start now
 
 
 def test_a_rollback_made_meanwhile_stops_the_release_without_moving_traffic(aws):

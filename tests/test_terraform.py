@@ -26,76 +26,19 @@ def test_validate_catches_a_broken_stack(synth_dir, tmp_path):
         terraform.validate(workdir)
 
 
-# --- blue/green weights: Terraform refuses bad ones before it plans --------------------------------------------------
-
-BAD_WEIGHTS = [
-    (0, 0, "green_weight and blue_weight cannot both be 0"),
-    (100, 101, "green_weight must be a whole number from 0 to 100"),
-    (-1, 100, "blue_weight must be a whole number from 0 to 100"),
-    (50, 12.5, "green_weight must be a whole number from 0 to 100"),
-]
-GOOD_WEIGHTS = [(100, 0), (90, 10), (0, 100)]
-
-
-@pytest.fixture(scope="module")
-def weight_verdicts(stacks, tmp_path_factory) -> dict[tuple, tuple[str, str]]:
-    """Every case of weights checked by ONE `terraform test` call: the staging stack's own ``variable`` blocks
-    (validation rules included, copied from the synthesized JSON), one test file per case (a failing run would skip
-    the runs after it in the same file), each a plan with the case's values. ``{(blue, green): (status, details)}``."""
-    workdir = tmp_path_factory.mktemp("weights")
-    (workdir / "variables.tf.json").write_text(json.dumps({
-        "variable": stacks["staging"]["variable"],
-        # Every variable in use, as in the stack (the listener reads both): Terraform checks a rule that refers to
-        # another variable only for a variable something depends on.
-        "output": {"weights": {"value": "${[var.blue_weight, var.green_weight]}"}},
-    }))
-    cases = [(blue, green) for blue, green, _ in BAD_WEIGHTS] + GOOD_WEIGHTS
-    (workdir / "tests").mkdir()
-    for i, (blue, green) in enumerate(cases):
-        (workdir / "tests" / f"case_{i}.tftest.hcl").write_text(
-            f'run "weights" {{\n  command = plan\n  variables {{\n    blue_weight  = {blue}\n'
-            f'    green_weight = {green}\n  }}\n}}\n')
-    result = terraform.run(["test", "-json"], workdir, ok=(0, 1))
-    verdicts: dict[str, list] = {}
-    for line in result.stdout.splitlines():
-        event = json.loads(line)
-        case = event.get("@testfile", "").removeprefix("tests/").removesuffix(".tftest.hcl")
-        if event.get("type") == "diagnostic" and case:
-            verdicts.setdefault(case, ["", ""])[1] += " " + " ".join(event["diagnostic"].get("detail", "").split())
-        if event.get("type") == "test_file" and event["test_file"].get("progress") == "complete":
-            verdicts.setdefault(case, ["", ""])[0] = event["test_file"]["status"]
-    return {pair: tuple(verdicts.get(f"case_{i}", ("missing", ""))) for i, pair in enumerate(cases)}
-
-
-@pytest.mark.parametrize("blue, green, message", BAD_WEIGHTS)
-def test_terraform_refuses_bad_weights_before_planning(weight_verdicts, blue, green, message):
-    status, details = weight_verdicts[(blue, green)]
-    assert status == "error" and message in details, (status, details)
-
-
-@pytest.mark.parametrize("blue, green", GOOD_WEIGHTS)
-def test_the_same_checks_accept_every_rollout_step(weight_verdicts, blue, green):
-    assert weight_verdicts[(blue, green)] == ("pass", "")
-
+# --- blue/green weights: the listener owns them -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ENVIRONMENT_NAMES)
-def test_the_weights_reach_nothing_but_the_https_listener(stacks, name):
-    # Terraform plans a change only where a changed value flows: the weight variables are read by the HTTPS listener
-    # and by the composite alarm that pages for the live colour only (its rule: tests/test_alarms.py), and by nothing
-    # else (no other resource, output, local or data source). The emulator cannot hold the composite alarm
-    # (tooling/emulator.py), so there a rollout step changes the listener alone, and the deploy test applies the
-    # canary, the cutover and the rollback to the listener only, in seconds.
+def test_no_deploy_moves_traffic_the_listener_owns_its_weights(stacks, name):
+    # Terraform creates the HTTPS listener with the environment file's weights and ignores its default action after
+    # that: the release tooling changes the weights on the listener itself (environments/rollout.py), and a deploy
+    # neither moves them back nor needs them (tests/test_deploy.py: after a rollout, the re-plan is empty). A
+    # replaced target group still gets a listener: the listener is replaced with it (replace_triggered_by; terraform
+    # validate above checks the references). No weight variable is left for a deploy to set.
     stack = stacks[name]
-
-    def reads_a_weight(value) -> bool:
-        text = json.dumps(value)
-        return "var.blue_weight" in text or "var.green_weight" in text
-
-    readers = {f"{kind}.{logical}" for kind, resources in stack["resource"].items()
-               for logical, config in resources.items() if reads_a_weight(config)}
-    (listener,) = [f"aws_lb_listener.{logical}" for logical, config in stack["resource"]["aws_lb_listener"].items()
-                   if config["port"] == 443]
-    composite = {f"aws_cloudwatch_composite_alarm.{logical}"
-                 for logical in stack["resource"].get("aws_cloudwatch_composite_alarm", {})}
-    assert listener in readers and readers - {listener} <= composite, readers
-    assert not any(reads_a_weight(stack.get(block, {})) for block in ("output", "locals", "data", "module"))
+    (listener,) = [config for config in stack["resource"]["aws_lb_listener"].values() if config["port"] == 443]
+    assert listener["lifecycle"]["ignore_changes"] == ["default_action"]
+    groups = {f"aws_lb_target_group.{logical}.name" for logical in stack["resource"]["aws_lb_target_group"]}
+    assert set(listener["lifecycle"]["replace_triggered_by"]) == groups and len(groups) == 2
+    assert not any("weight" in variable for variable in stack.get("variable", {}))
+    assert "var.blue_weight" not in json.dumps(stack) and "var.green_weight" not in json.dumps(stack)

@@ -51,9 +51,6 @@ UNSUPPORTED = {
     "aws_eks_addon": "moto implements no EKS add-on API (CreateAddon)",
     "aws_eks_access_entry": "moto implements no EKS access-entry API (CreateAccessEntry)",
     "aws_eks_access_policy_association": "moto implements no EKS access-policy API (AssociateAccessPolicy)",
-    "aws_cloudwatch_composite_alarm": "moto 5.2.5 does not implement PutCompositeAlarm (HTTP 500 'not implemented'; "
-                                      "the provider retries until its timeout); its rule is evaluated by real "
-                                      "Terraform in tests/test_alarms.py",
     "aws_lambda_invocation": "moto runs Lambda functions only in Docker, which these machines do not have "
                              "(the bootstrap code itself is tested against a real PostgreSQL: tests/test_bootstrap.py)",
 }
