@@ -220,7 +220,9 @@ class CiIdentityProps:
         """The release record's SSM path (``release_parameter_path`` or ``/vtc/<E>/release``)."""
         return self.release_parameter_path or f"/vtc/{self.github_environment}/release"
 
-    def validate(self) -> list[Problem]:
+    def validate(self, *, check_references: bool = True) -> list[Problem]:
+        """Every problem; ``check_references=False`` leaves out the listener, security group and VPC (an environment
+        file is checked before they exist; the stack fills them in)."""
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             problems.append(Problem("name", self.name, "3-50 characters of a-z, 0-9 and '-', starting with a letter",
@@ -233,7 +235,8 @@ class CiIdentityProps:
             problems.append(Problem("github_environment", self.github_environment, "1-247 characters of letters, "
                                     "digits, '.', '_' and '-' (no ':', the token subject's separator)",
                                     "name the GitHub environment the deploy jobs run in, e.g. 'production'"))
-        problems += self._reference_problems()
+        if check_references:
+            problems += self._reference_problems()
         problems += self._state_problems()
         arn = self.oidc_provider_arn
         if arn is not None and not _is_token(arn) and (not isinstance(arn, str) or not _OIDC_ARN.match(arn)):
