@@ -293,7 +293,7 @@ class CiIdentityProps:
                                             "give the exact key, e.g. vtc/<environment>/terraform.tfstate: a "
                                             "wildcard would open other environments' state"))
         region = self.state_region
-        if region is not None and region not in AWS_REGIONS:
+        if region is not None and (not isinstance(region, str) or region not in AWS_REGIONS):
             problems.append(Problem("state_region", region, "an AWS commercial region such as eu-west-1",
                                     "give the state bucket's region, or leave it out for the stack's",
                                     "unknown region"))
@@ -352,7 +352,7 @@ class CiIdentity(Construct):
     """GitHub Actions' way into one environment: see the module docstring for what each part may do."""
 
     def __init__(self, scope: Construct, id: str, props: CiIdentityProps):
-        require_props("CiIdentity", props, CiIdentityProps, "CiIdentityProps(name='vtc-staging', "
+        require_props("CiIdentity", props, CiIdentityProps, "CiIdentityProps(name='my-service', "
                       "github_repository='owner/repo', github_environment='staging', https_listener_arn=..., "
                       "cluster_security_group_id=..., vpc_id=..., state_bucket=..., state_keys=(...,))")
         super().__init__(scope, id)
