@@ -172,7 +172,8 @@ def test_the_deploy_role_reaches_only_its_own_state_objects_and_buckets(tf):
     assert allowed["DeployThePlatformsServices"]["actions"] == [f"{s}:*" for s in DEPLOY_SERVICES]
     assert not any(a.startswith(("iam:*", "s3:*")) for a in allowed["DeployThePlatformsServices"]["actions"])
     iam = allowed["ThisEnvironmentsRolesPoliciesAndClusterOidcProvider"]["resources"]
-    assert iam == [f"arn:{PARTITION}:iam::{ACCOUNT}:role/vtc-test-*", f"arn:{PARTITION}:iam::{ACCOUNT}:policy/vtc-test-*",
+    assert iam == [f"arn:{PARTITION}:iam::{ACCOUNT}:role/vtc-test-*",
+                   f"arn:{PARTITION}:iam::{ACCOUNT}:policy/vtc-test-*",
                    f"arn:{PARTITION}:iam::{ACCOUNT}:oidc-provider/oidc.eks.{REGION}.amazonaws.com/id/*"]
     denied = by_sid(tf, "ci/deploy-guardrails-document")
     assert denied["NoObjectsButThisEnvironments"]["not_resources"] == keys + [f"arn:{PARTITION}:s3:::vtc-test-*/*"]
@@ -412,7 +413,7 @@ def test_two_environments_in_one_account_create_the_provider_once(tmp_path):
         "creates in account 111111111111); fix: add oidc_provider_arn = \"arn:aws:iam::111111111111:oidc-provider/"
         "token.actions.githubusercontent.com\" to [ci] in staging.toml: IAM holds one GitHub OIDC provider per "
         "account, and both environments would create it"]
-    (directory / "staging.toml").write_text((directory / "staging.toml").read_text() + '\n[ci]\noidc_provider_arn = '
-                                            '"arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"\n')
+    staging_file = directory / "staging.toml"
+    staging_file.write_text(staging_file.read_text() + f'\n[ci]\noidc_provider_arn = "{PROVIDER_ARN}"\n')
     (staging,) = load_environments(["staging"], directory)
     assert staging.ci.oidc_provider_arn == f"arn:aws:iam::111111111111:oidc-provider/{GITHUB_OIDC_HOST}"
