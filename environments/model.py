@@ -36,11 +36,13 @@ from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
 from vtc_constructs.alarms import AlarmsProps
+from vtc_constructs.ci_identity import GITHUB_OIDC_HOST, CiIdentityProps
 from vtc_constructs.aws_rules import (
     AWS_REGIONS,
     availability_zone_region_problems,
     certificate_arn_problems,
     partition_of,
+    arn_account,
     principal_arn_problems,
     s3_bucket_name_problems,
     tag_problems,
@@ -142,6 +144,9 @@ class EnvironmentConfig:
     alarms: AlarmsProps
     #: What runs on the cluster: the services' images and sizes (charts/vision-to-code), per colour.
     workloads: WorkloadsProps
+    #: GitHub Actions' roles and runner security group (``[ci]``); the listener, cluster security group and VPC are
+    #: filled in by the stack (None here).
+    ci: CiIdentityProps
     source: tuple[str, ...] = ()
 
     @property
@@ -163,7 +168,10 @@ class EnvironmentConfig:
     def workloads_state_key(self) -> str:
         """The workloads stack's state key: the environment's key with ``-workloads`` before ``.tfstate``
         (``vtc/staging/terraform.tfstate`` -> ``vtc/staging/terraform-workloads.tfstate``), in the same bucket."""
-        key = self.state.key
+        return self.workloads_key_of(self.state.key)
+
+    @staticmethod
+    def workloads_key_of(key: str) -> str:
         return f"{key[:-len('.tfstate')]}-workloads.tfstate" if key.endswith(".tfstate") else f"{key}-workloads"
 
     @property
@@ -185,6 +193,15 @@ def _unknown_region(value: object) -> Problem:
 
 # --- the shape of a file ---------------------------------------------------------------------------------------------
 
+#: What the model and the stack set in ``CiIdentityProps``, not the file: the names, the GitHub environment (the
+#: environment's own name), the state (from ``[state]``) and the references to the platform's resources.
+CI_FIXED = frozenset({"name", "github_environment", "https_listener_arn", "cluster_security_group_id", "vpc_id",
+                      "state_bucket", "state_keys", "state_region", "state_lock_table"})
+#: Where a problem ``CiIdentityProps`` finds in a field taken from ``[state]`` belongs in the file.
+_CI_STATE_PATHS = {"state_bucket": "state.bucket", "state_keys": "state.key", "state_region": "state.region",
+                   "state_lock_table": "state.dynamodb_table"}
+
+
 def environment_spec() -> Table:
     """What an environment file (merged over the base) may hold, at every depth."""
     return Table("environment", {
@@ -200,8 +217,9 @@ def environment_spec() -> Table:
         "edge": props_spec(EdgeProps, fixed={"name", "network"}),
         "alarms": props_spec(AlarmsProps, fixed={"name", "targets"}),
         "workloads": props_spec(WorkloadsProps),
+        "ci": props_spec(CiIdentityProps, fixed=CI_FIXED),
     }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms",
-                  "workloads"}))
+                  "workloads", "ci"}))
 
 
 _SPEC = environment_spec()
@@ -396,6 +414,14 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
             problems[reported:] = [p for p in problems[reported:] if p.path != "alarms.targets.db_instance_class"]
 
     workloads = props("workloads", WorkloadsProps, {})
+    ci = _ci_props(name, data, state, ok, problems)
+    if ci is not None and ci.oidc_provider_arn is not None and account_id is not None and \
+            isinstance(ci.oidc_provider_arn, str) and arn_account(ci.oidc_provider_arn) not in (None, account_id):
+        problems.append(Problem("ci.oidc_provider_arn", ci.oidc_provider_arn, f"the GitHub OIDC provider of account "
+                                f"{account_id}: arn:{partition_of(region) or 'aws'}:iam::{account_id}:oidc-provider/"
+                                f"{GITHUB_OIDC_HOST}", "a role can trust only a provider of its own account: give "
+                                "this account's provider, or leave the key out to create it here",
+                                "provider in another account"))
     if eks is not None and (account_id is not None or partition_of(region)):
         # The shape, session ARNs and repeats are the construct's own checks, reported above; here only what the
         # environment knows: the account and the partition.
@@ -426,10 +452,37 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         return None, problems
     return EnvironmentConfig(name=name, tier=tier, region=region, account_id=account_id, state=state,
                              tags=MappingProxyType(tags), network=network, eks=eks, database=database, edge=edge,
-                             alarms=alarms, workloads=workloads, source=source), []
+                             alarms=alarms, workloads=workloads, ci=ci, source=source), []
 
 
 _NODE_GROUP = _SPEC.fields["eks"].fields["node_groups"].value  # type: ignore[union-attr]
+
+
+def _ci_props(name: str, data: Mapping[str, Any], state: StateBackend | None, ok, problems: list[Problem]
+              ) -> CiIdentityProps | None:
+    """``[ci]`` as :class:`CiIdentityProps`, validated (without the references the stack fills in); its state from
+    ``[state]``. A problem with the state is ``[state]``'s own check; only what the CI identity adds (the state
+    bucket inside the deploy role's own buckets) is reported, at ``state.bucket``."""
+    if not ok("ci"):
+        return None
+    workloads_key = EnvironmentConfig.workloads_key_of(state.key) if state is not None and \
+        isinstance(state.key, str) else None
+    fixed = {"name": f"vtc-{name}", "github_environment": name, "https_listener_arn": None,
+             "cluster_security_group_id": None, "vpc_id": None,
+             "state_bucket": state.bucket if state is not None else None,
+             "state_keys": (state.key, workloads_key) if workloads_key is not None else (),
+             "state_region": state.region if state is not None else None,
+             "state_lock_table": state.dynamodb_table if state is not None and state.locking == "dynamodb" else None}
+    ci = CiIdentityProps(**fixed, **_python(data["ci"], _SPEC.fields["ci"]))
+    state_ok = state is not None and not any(p.path.startswith("state") for p in problems)
+    for problem in ci.validate(check_references=False):
+        field = re.split(r"[.\[]", problem.path)[0]
+        if field in _CI_STATE_PATHS:
+            if state_ok and problem.what == "state bucket inside the deploy role's buckets":
+                problems.append(dataclasses.replace(problem, path=_CI_STATE_PATHS[field]))
+            continue
+        problems.append(problem.prefixed("ci"))
+    return ci
 
 
 def _enum(enum, value):
@@ -471,6 +524,13 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
                                         f"a range that does not overlap {a.name}'s {a.network.vpc_cidr}",
                                         "give every environment its own range, so they can be peered later",
                                         "overlapping CIDR"))
+            if a.account_id == b.account_id and a.ci.oidc_provider_arn is None and b.ci.oidc_provider_arn is None:
+                arn = f"arn:{partition_of(b.region) or 'aws'}:iam::{b.account_id}:oidc-provider/{GITHUB_OIDC_HOST}"
+                problems.append(Problem(f"{b.name}.ci.oidc_provider_arn", None, f"{arn} (the provider {a.name} "
+                                        f"creates in account {b.account_id})",
+                                        f'add oidc_provider_arn = "{arn}" to [ci] in {b.name}.toml: IAM holds one '
+                                        "GitHub OIDC provider per account, and both environments would create it",
+                                        "GitHub OIDC provider created twice"))
             if (a.state.bucket, a.state.key) == (b.state.bucket, b.state.key):
                 problems.append(Problem(f"{b.name}.state.key", b.state.key, f"a key other than {a.name}'s",
                                         "use a state key per environment", "shared state"))

@@ -10,11 +10,14 @@ stack from the AWS stack's state (``terraform_remote_state``, the same S3 backen
 
 from __future__ import annotations
 
+import dataclasses
+
 from cdktf import S3Backend, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 
+from vtc_constructs.ci_identity import CiIdentity
 from vtc_constructs.platform import VisionToCodePlatform
 from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, eks_helm_provider
 
@@ -38,6 +41,12 @@ class PlatformStack(TerraformStack):
         self.platform = VisionToCodePlatform(self, "Default", config.platform)
         self.network, self.eks, self.database = self.platform.network, self.platform.eks, self.platform.database
         self.edge, self.alarms = self.platform.edge, self.platform.alarms
+        # GitHub Actions' roles and the in-VPC runner's security group (docs/runbooks/bootstrap.md): the traffic role
+        # may change only this listener; the runner reaches the API through the cluster's security group, never the
+        # nodes' (which the database admits).
+        self.ci = CiIdentity(self, "ci", dataclasses.replace(
+            config.ci, https_listener_arn=self.edge.https_listener_arn,
+            cluster_security_group_id=self.eks.cluster_security_group_id, vpc_id=self.network.vpc_id))
         self._outputs()
 
     def _output(self, id: str, value, description: str) -> None:
@@ -108,6 +117,14 @@ class PlatformStack(TerraformStack):
                      "SNS topic that pages the on-call rota (encrypted).")
         self._output("alarms_notify_topic_arn", self.alarms.notify_topic_arn,
                      "SNS topic for non-urgent notifications (encrypted).")
+        self._output("ci_deploy_role_arn", self.ci.deploy_role_arn,
+                     "Role of the deploy jobs (GitHub environment <env>): the environment's AWS_DEPLOY_ROLE_ARN.")
+        self._output("ci_traffic_role_arn", self.ci.traffic_role_arn,
+                     "Role of the traffic steps and rollbacks (environments <env> and <env>-traffic): their "
+                     "AWS_TRAFFIC_ROLE_ARN. Changes this environment's HTTPS listener and nothing else.")
+        self._output("ci_runner_security_group_id", self.ci.runner_security_group_id,
+                     "Security group of the self-hosted runner in the VPC: HTTPS to the Kubernetes API, GitHub and "
+                     "AWS APIs; no ingress.")
         self._output("workloads_grafana_admin_secret_name", self.platform.grafana_admin_secret_name,
                      "Secrets Manager secret of Grafana's admin sign-in (JSON username, password).")
 

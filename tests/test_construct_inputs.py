@@ -21,6 +21,8 @@ from vtc_constructs import (
     AlarmThresholds,
     CapacityType,
     Certificate,
+    CiIdentity,
+    CiIdentityProps,
     ClusterNetwork,
     ConfigError,
     DatabaseNetwork,
@@ -64,6 +66,11 @@ TARGETS = AlarmTargets(alb_arn_suffix="app/x/1", target_group_arn_suffixes={"blu
                        db_instance_id="vtc-test-postgres",
                        db_instance_class="db.r6g.large", db_allocated_storage_gib=100, cluster_name="vtc-test")
 ALARMS = AlarmsProps(name="vtc-test", targets=TARGETS, page_email_endpoints=("oncall@example.com",))
+CI = CiIdentityProps(name="vtc-test", github_repository="vision-to-code/vtc-infra", github_environment="staging",
+                     https_listener_arn="arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/vtc-test/"
+                                        "0123456789abcdef/0123456789abcdef",
+                     cluster_security_group_id="sg-0123456789abcdef0", vpc_id="vpc-0123456789abcdef0",
+                     state_bucket="vtc-terraform-state", state_keys=("vtc/test/terraform.tfstate",))
 
 # (label, the valid nested value, how to put a changed one into the top-level props)
 NESTED = [
@@ -81,6 +88,7 @@ NESTED = [
     ("AlarmThresholds", AlarmThresholds(), lambda v: dataclasses.replace(ALARMS, thresholds=v)),
     ("AlarmTargets", TARGETS, lambda v: dataclasses.replace(ALARMS, targets=v)),
     ("AlarmsProps", ALARMS, lambda v: v),
+    ("CiIdentityProps", CI, lambda v: v),
 ]
 
 
@@ -198,7 +206,7 @@ def stack() -> TerraformStack:
 
 
 CONSTRUCTS = [(Network, "NetworkProps"), (EksCluster, "EksClusterProps"), (PgvectorDatabase, "DatabaseProps"),
-              (Edge, "EdgeProps"), (Alarms, "AlarmsProps")]
+              (Edge, "EdgeProps"), (Alarms, "AlarmsProps"), (CiIdentity, "CiIdentityProps")]
 
 
 @pytest.mark.parametrize("construct, expected", CONSTRUCTS)

@@ -13,6 +13,7 @@ from ._fastpath import FastPathWarning, install as _install_fast_path
 _install_fast_path()  # before any construct module imports the provider; see vtc_constructs/_fastpath/__init__.py
 
 from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds
+from .ci_identity import CiIdentity, CiIdentityProps
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, MANAGED_RULES, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps, WafProps, WafRuleAction
 from .eks import (
@@ -62,7 +63,7 @@ __all__ = [
     "FLUENT_BIT_SERVICE_ACCOUNT", "XRAY_WRITE_ACTIONS", "service_account_names",
     "ADDONS", "Alarms", "ClusterReleases", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS", "ReleaseRoles",
     "cluster_config_values", "eks_helm_provider", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "COLOURS", "CONTROL_PLANE_LOG_TYPES",
-    "CapacityType", "Certificate", "ClusterNetwork", "Colour", "ConfigError", "DatabaseNetwork", "DatabaseProps",
+    "CapacityType", "Certificate", "CiIdentity", "CiIdentityProps", "ClusterNetwork", "Colour", "ConfigError", "DatabaseNetwork", "DatabaseProps",
     "DesiredSizeOwner", "Edge", "EdgeNetwork", "EdgeProps", "EksCluster", "EksClusterProps", "FastPathWarning",
     "ImageTags", "MANAGED_RULES", "NatStrategy", "Network", "NetworkProps", "NodeGroupProps", "PGVECTOR_MIN_MINOR",
     "PgvectorDatabase", "PlatformProps", "Problem", "RDS_INSTANCE_MEMORY_GIB", "Resources", "SEED_REPLICA_RANGES",

@@ -38,7 +38,8 @@ LOG_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:Genera
 @dataclass(frozen=True)
 class Statement:
     """One IAM policy statement. ``principals`` maps a principal type (``AWS``, ``Service``, ``Federated``) to
-    identifiers; ``conditions`` are ``(test, variable, values)`` triples."""
+    identifiers; ``conditions`` are ``(test, variable, values)`` triples. ``not_actions`` / ``not_resources``
+    (``NotAction`` / ``NotResource``) take the place of ``actions`` / ``resources`` (give ``actions=()``)."""
 
     actions: Sequence[str]
     resources: Sequence[str] | None = None
@@ -46,11 +47,15 @@ class Statement:
     conditions: Sequence[tuple[str, str, Sequence[str]]] = ()
     sid: str | None = None
     effect: str | None = None  # default: Allow
+    not_actions: Sequence[str] | None = None
+    not_resources: Sequence[str] | None = None
 
     def render(self) -> DataAwsIamPolicyDocumentStatement:
         return DataAwsIamPolicyDocumentStatement(
-            sid=self.sid, effect=self.effect, actions=list(self.actions),
+            sid=self.sid, effect=self.effect, actions=list(self.actions) if self.actions else None,
             resources=list(self.resources) if self.resources is not None else None,
+            not_actions=list(self.not_actions) if self.not_actions is not None else None,
+            not_resources=list(self.not_resources) if self.not_resources is not None else None,
             principals=[DataAwsIamPolicyDocumentStatementPrincipals(type=kind, identifiers=list(ids))
                         for kind, ids in self.principals.items()] or None,
             condition=[DataAwsIamPolicyDocumentStatementCondition(test=test, variable=variable, values=list(values))
