@@ -322,7 +322,8 @@ class Rollout:
             took = self.clock() - started
             self.say(f"rollback done: all traffic on {to} in {took:.2f} s")
             for cleanup in (self.listener.close_probes,
-                            lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}"),
+                            lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}",
+                                                     states=(UNFINISHED, "done")),
                             lambda: self.record.release_lock(force=True)):
                 try:
                     cleanup()
@@ -332,9 +333,10 @@ class Rollout:
         finally:
             self.rolling_back = False
 
-    def _end_record(self, state: str, event: str) -> None:
+    def _end_record(self, state: str, event: str, states: tuple[str, ...] = (UNFINISHED,)) -> None:
+        """The record's state to ``state`` if it is one of ``states`` (a rollback also ends a finished release)."""
         record = self.record.read()
-        if record and record.get("state") == UNFINISHED:
+        if record and record.get("state") in states:
             self.record.write({**record, "state": state}, event)
 
     def release(self, to: str, steps: tuple[int, ...], soak: float, release: str | None = None,

@@ -362,6 +362,19 @@ def test_a_rollout_interrupted_by_sigterm_ends_on_the_previous_colour_and_a_seco
     assert _record(deployed)["state"] == "rolled-back"
 
 
+def test_a_wrong_environment_file_or_wrong_credentials_touch_nothing(deployed):
+    # The emulator answers as staging's account: naming production (another account in its file) is refused before
+    # anything is read or changed, with what is wrong; so is an environment with no file.
+    before = _weights(deployed)
+    wrong = _rollout(deployed, "rollback", "production", "--to", "blue")
+    assert wrong.returncode == 1
+    assert (f"the credentials are for account {deployed.env.account_id}, but environments/production.toml says"
+            in wrong.stderr)
+    missing = _rollout(deployed, "rollback", "stagin", "--to", "blue")
+    assert missing.returncode == 1 and "no environment 'stagin'" in missing.stderr and "known: " in missing.stderr
+    assert _weights(deployed) == before
+
+
 def test_a_green_answering_10_percent_errors_at_a_10_percent_canary_is_rolled_back(deployed):
     import threading
     import time

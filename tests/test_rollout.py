@@ -324,6 +324,14 @@ def test_a_rollback_made_meanwhile_stops_the_release_without_moving_traffic(aws)
     assert "rolled back meanwhile?" in out and aws.record()["state"] == "rolled-back"
 
 
+def test_a_rollback_after_a_finished_release_goes_to_its_previous_colour_and_says_so_in_the_record(aws):
+    assert aws.run("rollout", ENV, "--to", "green", "--release", "v6", *QUICK)[0] == 0
+    code, _ = aws.run("rollback", ENV, "--reason", "regression found the next morning")
+    assert code == 0 and aws.weights() == (100, 0)
+    record = aws.record()
+    assert record["state"] == "rolled-back" and "regression found the next morning" in record["events"][-1]
+
+
 def test_rollback_without_a_record_needs_to(aws):
     code, _ = aws.run("rollback", ENV)
     assert code == 1 and aws.applied == []
