@@ -29,7 +29,10 @@ soak then goes on, up to ``--judge-timeout`` more seconds, and a colour still no
 thresholds default to the environment's alarm thresholds (``alarms.thresholds.alb_5xx_rate_percent`` and
 ``alb_p99_latency_ms``). Before every step, ``--smoke-url`` runs :mod:`environments.smoke` against the new colour
 only, through a probe rule on the listener that forwards a header with a one-run secret value to that colour (made
-for the check, deleted after it; the public never reaches the idle colour).
+for the step, deleted after its soak; the public never reaches the idle colour), and repeats them every
+``--smoke-every`` seconds during the soak: every service's ``healthz`` and ``readyz`` (its database), which the
+target group's health check (the colour's NGINX) does not see. ``--alertmanager-url`` adds the services' own SLO
+alerts for the colour (Prometheus, through Alertmanager's API; where the job can reach it, e.g. inside the VPC).
 
 **Failures roll back by themselves**: a problem, a failed smoke test, a failed step, SIGINT, SIGTERM or SIGHUP after
 traffic moved send all traffic to the previous colour in one call (signals during that call are noted and ignored),
@@ -166,6 +169,9 @@ class Rollout:
     poll: float = DEFAULT_POLL
     judge_timeout: float = 600.0
     smoke: Callable[[str, dict], SmokeReport] | None = None  # (colour, probe headers) -> report
+    smoke_every: float = 30.0  # seconds between the smoke checks during a soak (while the probe rule is open)
+    alertmanager: Callable[[str], list[str]] | None = None  # colour -> its firing SLO alerts (descriptions)
+    probe_headers: dict | None = None  # while a probe rule is open
     before_shift: Callable[[str], None] | None = None  # colour; raises to stop before any traffic moves
     out: object = field(default_factory=lambda: sys.stdout)
     clock: Callable[[], float] = time.monotonic
@@ -248,6 +254,14 @@ class Rollout:
         else:
             if unhealthy:
                 verdict.problems.append(f"{colour} targets not healthy: " + "; ".join(unhealthy))
+        if self.alertmanager is not None:
+            try:
+                firing = self.alertmanager(colour)
+            except Exception as error:  # noqa: BLE001
+                verdict.problems.append(f"could not read Alertmanager: {type(error).__name__}: {error}")
+            else:
+                if firing:
+                    verdict.problems.append(f"{colour}'s SLO alerts firing in Prometheus: " + "; ".join(firing))
         if since is None:
             return verdict
         try:
@@ -270,12 +284,22 @@ class Rollout:
         """Watch for ``seconds`` (at least one check); with ``judge``, then on until the colour is judged healthy,
         at most ``judge_timeout`` more seconds. The problems found, or []."""
         deadline = self.clock() + seconds
+        next_smoke = self.clock() + self.smoke_every
         checks = 0
         while True:
             verdict = self.verdict(colour, since)
             checks += 1
             if verdict.problems:
                 return verdict.problems
+            if self.smoke is not None and self.probe_headers and self.clock() >= next_smoke:
+                # The services themselves, each one, through the probe rule: the target group's health check only
+                # asks the colour's NGINX.
+                report = self.smoke(colour, self.probe_headers)
+                if not report.ok:
+                    for failure in report.failures:
+                        self.say(failure.line())
+                    return [report.summary()]
+                next_smoke = self.clock() + self.smoke_every
             left = deadline - self.clock()
             if left <= 0:
                 if not judge or not verdict.unknown:
@@ -321,6 +345,7 @@ class Rollout:
                 return False, took
             took = self.clock() - started
             self.say(f"rollback done: all traffic on {to} in {took:.2f} s")
+            self.probe_headers = None
             for cleanup in (self.listener.close_probes,
                             lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}",
                                                      states=(UNFINISHED, "done")),
@@ -406,6 +431,7 @@ class Rollout:
                 if self.smoke is not None:
                     report = self._smoke(to)
                     if not report.ok:
+                        self._close_probe()
                         for failure in report.failures:
                             self.say(failure.line())
                         return self._give_up(moved, previous, f"before the {percent} % step: {report.summary()}",
@@ -423,7 +449,10 @@ class Rollout:
                 record = self.record.write({**(self.record.read() or record), "weights": [blue, green]},
                                            f"step {percent} %: blue {blue} / green {green}")
                 self.say(f"step {percent} %: applied in {self.clock() - step_started:.2f} s; soaking {soak:g} s")
-                found = self.soak(to, soak, since)
+                try:
+                    found = self.soak(to, soak, since)
+                finally:
+                    self._close_probe()
                 if found:
                     return self._give_up(moved, previous, f"during the {percent} % soak: " + " | ".join(found), done,
                                          to, started, record)
@@ -463,12 +492,15 @@ class Rollout:
             restore()
 
     def _smoke(self, colour: str) -> SmokeReport:
-        """The smoke checks through a probe rule that reaches ``colour`` only, removed again after them."""
-        headers = self.listener.open_probe(colour)
+        """The smoke checks through a probe rule that reaches ``colour`` only. The rule stays for the step's soak
+        (the checks repeat every ``smoke_every`` seconds) and is removed after it (:meth:`_close_probe`)."""
+        self.probe_headers = self.listener.open_probe(colour)
         self.say(f"smoke-testing {colour} alone (probe rule on the listener, a one-run header)")
-        try:
-            return self.smoke(colour, headers)
-        finally:
+        return self.smoke(colour, self.probe_headers)
+
+    def _close_probe(self) -> None:
+        if self.probe_headers is not None:
+            self.probe_headers = None
             self.listener.close_probes()
 
     def _stop(self, record: dict, reason: str, done: list, to: str, started: float) -> int:
@@ -536,6 +568,24 @@ def print_status(status: dict, out) -> None:
         print("UNFINISHED: a new release is refused until this one ends (its next `step`, or `rollback`)", file=out)
 
 
+def alertmanager_alerts(url: str, env: str, timeout: float = 5.0) -> Callable[[str], list[str]]:
+    """The colour's active, unsilenced alerts of this environment from Alertmanager's API v2 (the services' chart
+    labels its SLO alerts with ``colour`` and ``environment``), each as 'alertname service (summary)'."""
+    import urllib.parse
+    import urllib.request
+
+    def firing(colour: str) -> list[str]:
+        query = urllib.parse.urlencode([("active", "true"), ("silenced", "false"), ("inhibited", "false"),
+                                        ("filter", f'colour="{colour}"'), ("filter", f'environment="{env}"')])
+        with urllib.request.urlopen(f"{url.rstrip('/')}/api/v2/alerts?{query}", timeout=timeout) as response:
+            alerts = json.loads(response.read())
+        return sorted(f"{a['labels'].get('alertname', '?')} {a['labels'].get('service', '')} "
+                      f"({a.get('annotations', {}).get('summary', '')})".replace(" ()", "")
+                      for a in alerts if a.get("status", {}).get("state", "active") == "active"
+                      and a.get("labels", {}).get("colour") == colour)
+    return firing
+
+
 def _aws_clients(region: str) -> dict:
     import boto3
 
@@ -574,6 +624,8 @@ def _parser() -> argparse.ArgumentParser:
                                                                   "default: all in environments/base.toml)")
         sub.add_argument("--insecure", action="store_true", help="smoke checks: do not verify the certificate "
                                                                  "(a URL that is the ALB's own name)")
+        sub.add_argument("--smoke-every", type=float, default=30.0,
+                         help="seconds between the smoke checks repeated during each soak (default 30)")
     for sub in (rollout, step, watch):
         sub.add_argument("--poll", type=float, default=DEFAULT_POLL, help="seconds between checks (default 5)")
         sub.add_argument("--min-requests", type=int, default=DEFAULT_MIN_REQUESTS,
@@ -582,6 +634,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--max-p99-ms", type=float, help="default: alarms.thresholds.alb_p99_latency_ms")
         sub.add_argument("--judge-timeout", type=float, default=600,
                          help="seconds to wait past the soak for enough requests to judge (default 600)")
+        sub.add_argument("--alertmanager-url", help="also read the colour's firing SLO alerts (labels colour and "
+                                                     "environment) from this Alertmanager (API v2), e.g. from inside "
+                                                     "the VPC through a port-forward; unreachable = a problem")
     rollout.add_argument("--steps", default="10,50,100", help="percentages to the new colour (default 10,50,100)")
     step.add_argument("--percent", type=int, required=True, help="the new colour's share after this step (1-100)")
     hooks = rollout.add_mutually_exclusive_group()
@@ -612,6 +667,12 @@ def main(argv: list[str] | None = None, *, clients: dict | None = None, out=None
             if args.soak < 0 or args.poll <= 0 or args.judge_timeout < 0 or args.min_requests < 0:
                 raise UsageError("--soak and --judge-timeout must be 0 or more, --poll more than 0 seconds, "
                                  "--min-requests 0 or more")
+        for option in ("smoke_url", "alertmanager_url"):
+            value = getattr(args, option, None)
+            if value is not None and not value.startswith(("http://", "https://")):
+                raise UsageError(f"--{option.replace('_', '-')}: an http:// or https:// URL (got {value!r})")
+        if getattr(args, "smoke_every", 1) <= 0:
+            raise UsageError(f"--smoke-every: more than 0 seconds (got {args.smoke_every:g})")
         steps = parse_steps(args.steps) if args.command == "rollout" else ()
         if args.command == "step":
             if not 0 < args.percent <= 100:
@@ -642,6 +703,9 @@ def main(argv: list[str] | None = None, *, clients: dict | None = None, out=None
             return run(args.smoke_url, services=args.smoke_service, host=args.smoke_host, colour=colour,
                        headers=headers, insecure=args.insecure)
         runner.smoke = smoke_colour
+        runner.smoke_every = args.smoke_every
+    if getattr(args, "alertmanager_url", None):
+        runner.alertmanager = alertmanager_alerts(args.alertmanager_url, args.env)
     if getattr(args, "before_shift", None):
         runner.before_shift = _hook(args.before_shift, args.env)
     elif getattr(args, "deploy_workloads", False):

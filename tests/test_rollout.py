@@ -381,6 +381,67 @@ def test_smoke_checks_reach_the_new_colour_alone_through_a_one_run_probe_rule(aw
         assert code == 3 and aws.applied == [] and "smoke FAIL core readyz" in out
 
 
+def test_smoke_checks_repeat_during_the_soak_and_a_service_failing_then_rolls_back(aws):
+    # The target group's health check asks the colour's NGINX only; a service going down behind it is seen by the
+    # smoke checks repeated through the probe rule during the soak.
+    def route(token):
+        rules = aws.elbv2.describe_rules(ListenerArn=aws.listener)["Rules"]
+        return "green" if any(token in c.get("HttpHeaderConfig", {}).get("Values", [])
+                              for r in rules for c in r.get("Conditions", [])) else None
+
+    with loopback_http_server(Service, readyz=b'{"database": "ok"}', reached=[], route=route) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        thread = later(0.5, lambda: setattr(server, "readyz", b'{"database": "timeout"}'))
+        code, out = aws.run("rollout", ENV, "--to", "green", "--smoke-url", url, "--smoke-service", "core",
+                            "--soak", "5", "--smoke-every", "0.2", "--poll", "0.1", "--min-requests", "0")
+        thread.join()
+    assert code == 3 and aws.applied == [(90, 10), (100, 0)] and aws.weights() == (100, 0)
+    assert "during the 10 % soak: smoke: 1/2 checks passed - FAILED: core readyz (database)" in out
+    assert [r for r in aws.elbv2.describe_rules(ListenerArn=aws.listener)["Rules"] if not r["IsDefault"]] == []
+
+
+class Alertmanager(http.server.BaseHTTPRequestHandler):
+    """Alertmanager's API v2 as far as the rollout asks it: the alerts matching the query's label filters."""
+
+    def do_GET(self):  # noqa: N802
+        from urllib.parse import parse_qs, urlparse
+
+        filters = parse_qs(urlparse(self.path).query).get("filter", [])
+        self.server.queries.append(filters)
+        wanted = dict(f.replace('"', "").split("=", 1) for f in filters)
+        body = json.dumps([a for a in self.server.alerts
+                           if all(a["labels"].get(k) == v for k, v in wanted.items())]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_the_new_colours_slo_alerts_in_alertmanager_roll_it_back(aws):
+    alert = {"labels": {"alertname": "VtcErrorRateAboveObjective", "service": "core", "colour": "green",
+                        "environment": ENV, "severity": "page"},
+             "annotations": {"summary": "core (green, staging): more than 1 % of requests fail"},
+             "status": {"state": "active"}}
+    other = {**alert, "labels": {**alert["labels"], "colour": "blue"}}
+    with loopback_http_server(Alertmanager, alerts=[other], queries=[]) as server:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        thread = later(0.5, lambda: server.alerts.append(alert))
+        code, out = aws.run("rollout", ENV, "--to", "green", "--alertmanager-url", url, "--soak", "5", "--poll", "0.1",
+                            "--min-requests", "0")
+        thread.join()
+        assert ['colour="green"', f'environment="{ENV}"'] in server.queries
+    assert code == 3 and aws.weights() == (100, 0) and aws.applied == [(90, 10), (100, 0)]
+    assert ("green's SLO alerts firing in Prometheus: VtcErrorRateAboveObjective core (core (green, staging): more "
+            "than 1 % of requests fail)") in out
+    aws.reset()
+    code, out = aws.run("rollout", ENV, "--to", "green", "--alertmanager-url", "http://127.0.0.1:9", *QUICK)
+    assert code == 3 and aws.applied == [] and "could not read Alertmanager" in out  # unwatched: nothing moves
+
+
 def test_the_before_shift_hook_runs_once_with_the_colour_and_can_stop_the_release(aws, tmp_path):
     marker = tmp_path / "hook.txt"
     code, out = aws.run("rollout", ENV, "--to", "green", *QUICK,
@@ -435,6 +496,10 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(aws)
     ["rollout", "staging", "--to", "green", "--poll", "0"],
     ["rollout", "staging", "--to", "green", "--release", "bad id!"],
     ["step", "staging", "--to", "green", "--percent", "0"],
+    ["rollout", "staging", "--to", "green", "--smoke-url", "app.example.com"],
+    ["rollout", "staging", "--to", "green", "--alertmanager-url", "localhost:9093"],
+    ["rollout", "staging", "--to", "green", "--smoke-every", "0"],
+    ["watch", "staging", "--colour", "green", "--soak", "ten"],
     ["rollout", "staging", "--to", "green", "--load-balancer", "vtc-nowhere"],
     ["rollback"],
     [],
