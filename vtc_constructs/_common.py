@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import jsii
-from cdktf import TerraformResourceLifecycle, TerraformStack
+from cdktf import TerraformResourceLifecycle, TerraformStack, Token
 from constructs import Construct, IValidation
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -178,6 +178,18 @@ class NameRegistry:
             registry = cls()
             setattr(stack, cls._ATTRIBUTE, registry)
         return registry
+
+
+def stack_region(construct: Construct) -> str | None:
+    """The region of the AWS provider of ``construct``'s stack (a direct child of the stack, where providers go) when
+    it is a plain string; None when there is none, or its region is known only at plan time."""
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    for child in TerraformStack.of(construct).node.children:
+        if isinstance(child, AwsProvider):
+            region = child.region
+            return region if isinstance(region, str) and not Token.is_unresolved(region) else None
+    return None
 
 
 def claim_names(construct: Construct, id: str, *names: tuple[str, str]) -> None:

@@ -60,9 +60,10 @@ from ._common import (
     logs_statement,
     policy_document,
     require_props,
+    stack_region,
 )
 from .contracts import ClusterNetwork, DatabaseNetwork, EdgeNetwork
-from .aws_rules import availability_zone_problems, vpc_range_problems
+from .aws_rules import availability_zone_problems, availability_zone_region_problems, vpc_range_problems
 from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any
 
 # Ref: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
@@ -265,6 +266,9 @@ class Network(Construct):
                       "availability_zones=('eu-west-1a', 'eu-west-1b', 'eu-west-1c'))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
+        # The AZs against the stack's region, where its AWS provider names one (the props alone cannot know it).
+        raise_if_any(problem.prefixed(id) for problem in
+                     availability_zone_region_problems(stack_region(self), props.availability_zones))
         guard_replacement_safety(self)
         claim_names(self, id, ("CloudWatch log group", f"/vtc/{props.name}/vpc-flow-logs"),
                     ("KMS alias", f"alias/{props.name}-vpc-flow-logs"))

@@ -49,13 +49,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from cdktf import AssetType, Fn, TerraformAsset, Token
+from cdktf import AssetType, Fn, TerraformAsset, TerraformStack, Token
 from constructs import Construct
 
 from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKubernetes, HelmProviderKubernetesExec
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
-from ._common import require_props
+from ._common import NameRegistry, require_props, stack_region
 from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, RELEASE_NAME as CLUSTER_CONFIG_RELEASE
 from .cluster_config import cluster_config_values
 from .eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
@@ -210,6 +210,10 @@ class ClusterReleasesProps:
         Required.
     :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's admin
         comes from; under the environment's secrets prefix, which external-secrets may read. Required.
+    :param database_name: default: ``vtc``. :param database_user: default: ``vtc_app``. :param database_schema:
+        default: ``vtc``. The database, application role and schema the services sign in to: the platform's
+        ``DatabaseProps.database_name``/``app_role``/``app_schema`` (:meth:`from_platform` carries them on; the
+        services' IAM role may connect as ``database_user`` only).
     :param host: default: any host name. The public host name every Ingress is narrowed to.
     :param secrets_prefix: default: not checked. The Secrets Manager prefix external-secrets may read
         (``EksClusterProps.secrets_prefix``, ``<name>/`` by default): the Grafana secret must be under it.
@@ -231,6 +235,9 @@ class ClusterReleasesProps:
     container_log_groups: Mapping[str, str]
     page_topic_arn: str
     grafana_admin_secret_name: str
+    database_name: str = "vtc"
+    database_user: str = "vtc_app"
+    database_schema: str = "vtc"
     host: str = ""
     charts_dir: str | None = None
     secrets_prefix: str | None = None
@@ -239,8 +246,31 @@ class ClusterReleasesProps:
     def from_platform(cls, platform, *, environment: str, region: str, workloads: WorkloadsProps,
                       host: str | None = None, charts_dir: str | None = None) -> "ClusterReleasesProps":
         """Everything from a :class:`~vtc_constructs.platform.VisionToCodePlatform` (of this or another stack):
-        roles, target groups, database, log groups, page topic, host name (the certificate's)."""
-        eks, edge = platform.eks, platform.edge
+        roles, target groups, the database (endpoint, subnets, name, application role, schema), log groups, page
+        topic, host name (the certificate's). What is given here as well is checked against the platform: the
+        services' namespace (``workloads.namespace``) must be the one the platform's services role trusts
+        (``PlatformProps.workloads_namespace``), and ``region`` the platform stack's AWS provider region where that
+        is a plain string. Every disagreement is reported at once, naming both places."""
+        from .platform import VisionToCodePlatform
+
+        if not isinstance(platform, VisionToCodePlatform):
+            raise ConfigError([Problem("platform", type(platform).__name__, "a VisionToCodePlatform",
+                                       "pass the platform construct itself (e.g. stack.platform), not its stack or "
+                                       "one of its parts", "not a platform")])
+        problems = []
+        if isinstance(workloads, WorkloadsProps) and workloads.namespace != platform.props.workloads_namespace:
+            problems.append(Problem("workloads.namespace", workloads.namespace,
+                                    f"{platform.props.workloads_namespace!r}, the namespace the platform's services "
+                                    "role trusts (PlatformProps.workloads_namespace)",
+                                    "give PlatformProps.workloads_namespace and WorkloadsProps.namespace the same "
+                                    "value", "differs from the platform's"))
+        provider_region = stack_region(platform)
+        if provider_region is not None and region != provider_region:
+            problems.append(Problem("region", region, f"{provider_region!r}, the region of the AWS provider of the "
+                                    f"platform's stack", "pass the same region (or leave the provider's region to "
+                                    "one setting both read)", "differs from the platform's"))
+        raise_if_any(problems)
+        eks, edge, database = platform.eks, platform.edge, platform.props.database
         return cls(
             environment=environment, region=region, cluster_name=eks.cluster_name, vpc_id=platform.network.vpc_id,
             vpc_cidr=platform.props.network.vpc_cidr, kubernetes_version=platform.props.eks.kubernetes_version,
@@ -255,7 +285,9 @@ class ClusterReleasesProps:
             database_cidrs=plan_subnets(platform.props.parts(planned=False)["network"]).database,
             container_log_groups=eks.container_log_group_names, page_topic_arn=platform.alarms.page_topic_arn,
             grafana_admin_secret_name=platform.grafana_admin_secret_name,
-            host=platform.props.edge.certificate.domain_name if host is None else host, charts_dir=charts_dir,
+            database_name=database.database_name, database_user=database.app_role,
+            database_schema=database.app_schema,
+            host=(platform.props.edge.certificate.domain_name or "") if host is None else host, charts_dir=charts_dir,
             secrets_prefix=platform.props.eks.secrets_prefix or f"{platform.props.name}/")
 
     def validate(self) -> list[Problem]:
@@ -294,6 +326,24 @@ class ClusterReleasesProps:
                 problems.append(Problem("charts_dir", str(charts), f"a folder holding {chart}/Chart.yaml",
                                         "pass the charts/ folder of the vtc-infra repository", "chart not found"))
         return problems
+
+
+def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Problem]:
+    """The two-stack rule and the Helm provider: Terraform's Helm provider must not be configured from a cluster
+    made in the same apply (its configuration would be unknown at plan time), and the releases need one."""
+    stack = TerraformStack.of(scope)
+    problems = []
+    clusters = sorted(name for kind, name in NameRegistry.of(stack).claims if kind == "EKS cluster")
+    if clusters:
+        problems.append(Problem("scope", stack.node.id, "a stack without the EKS cluster (the workloads stack, beside "
+                                "the stack that makes the cluster)", "put ClusterReleases in a stack of its own and "
+                                "pass the cluster's outputs by reference (environments/stack.py: WorkloadsStack)",
+                                f"the cluster {clusters[0]!r} is made in the same stack"))
+    if not any(isinstance(child, HelmProvider) for child in stack.node.children):
+        problems.append(Problem("scope", stack.node.id, "a stack with a Helm provider",
+                                "add one first: eks_helm_provider(stack, 'helm', cluster_name=..., endpoint=..., "
+                                "certificate_authority_data=..., region=...)", "no Helm provider"))
+    return problems
 
 
 def split_references(values: Any, path: str = "") -> tuple[Any, dict[str, str]]:
@@ -335,6 +385,7 @@ class ClusterReleases(Construct):
         require_props("ClusterReleases", props, ClusterReleasesProps,
                       "ClusterReleasesProps.from_platform(platform, environment=..., region=..., workloads=...)")
         raise_if_any(p.prefixed(id) for p in props.validate())
+        raise_if_any(p.prefixed(id) for p in _stack_problems(scope, props))
         super().__init__(scope, id)
         self.props = props
         w = props.workloads
@@ -537,7 +588,9 @@ class ClusterReleases(Construct):
         for colour in Colour:
             values = w.chart_values(colour, environment=props.environment, region=props.region,
                                     role_arn=props.roles.services, database_host=props.database_host,
-                                    database_cidrs=props.database_cidrs, host=props.host)
+                                    database_cidrs=props.database_cidrs, database_name=props.database_name,
+                                    database_user=props.database_user, database_schema=props.database_schema,
+                                    host=props.host)
             self._local(release_name(colour), charts / SERVICES_CHART, w.namespace, values,
                         depends_on=[nginx[colour], otel, kps])
 
