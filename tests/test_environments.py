@@ -281,3 +281,30 @@ def test_dynamodb_locking_names_its_table_and_still_encrypts(environments):
     backend = stack.to_terraform()["terraform"]["backend"]
     assert backend == {"s3": {"bucket": "b", "key": "k", "region": "eu-west-1", "encrypt": True,
                               "dynamodb_table": "locks"}}
+
+
+def test_an_environment_that_brings_its_own_certificate_synthesizes_both_stacks(tmp_path):
+    # The certificate-ARN path end to end (it used to end in a traceback): no DNS zone, no certificate made, the
+    # listener on the given ARN, the Ingresses not narrowed to a host (there is no domain name to narrow them to).
+    import json
+    import subprocess
+    import sys
+
+    from tooling.paths import REPO, tool_env
+
+    directory = env_dir(tmp_path)
+    arn = "arn:aws:acm:eu-west-1:111111111111:certificate/12345678-1234-1234-1234-123456789012"
+    rewrite(directory, "staging", 'domain_name = "staging.vision-to-code.io"\nhosted_zone_name = "vision-to-code.io"',
+            f'certificate_arn = "{arn}"')
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "main.py", "--environments-dir", str(directory), "--outdir", str(out),
+                             "--only", "staging", "--workers", "1"], cwd=REPO, env=tool_env(), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    aws = json.loads((out / "stacks" / "staging" / "cdk.tf.json").read_text())
+    workloads = json.loads((out / "stacks" / "staging-workloads" / "cdk.tf.json").read_text())
+    assert "aws_acm_certificate" not in aws["resource"] and "aws_route53_record" not in aws["resource"]
+    (listener,) = [l for l in aws["resource"]["aws_lb_listener"].values() if l["port"] == 443]
+    assert listener["certificate_arn"] == arn
+    blue = [r for r in workloads["resource"]["helm_release"].values() if r["name"] == "vtc-blue"][0]
+    assert json.loads(blue["values"][0])["ingress"]["host"] == ""
