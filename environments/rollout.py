@@ -103,7 +103,7 @@ def parse_steps(text: str) -> tuple[int, ...]:
 def environment_settings(env: str) -> dict:
     """base.toml merged with <env>.toml (tables key by key)."""
     path = ENVIRONMENTS / f"{env}.toml"
-    if not path.is_file():
+    if env == "base" or not path.is_file():
         known = sorted(p.stem for p in ENVIRONMENTS.glob("*.toml") if p.stem != "base")
         raise UsageError(f"no environment {env!r} (environments/{env}.toml); known: {', '.join(known)}")
     merged: dict = {}
@@ -611,6 +611,7 @@ def _parser() -> argparse.ArgumentParser:
     watch = commands.add_parser("watch", help="watch the alarms and a colour's targets for a while (a soak)")
     for sub in (status, rollout, step, rollback, watch):
         sub.add_argument("env", help="the environment (staging, production)")
+        sub.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
         sub.add_argument("--region", help="default: the environment file's region")
         sub.add_argument("--load-balancer", help="default: vtc-<env>")
     status.add_argument("--json", action="store_true", help="print a JSON object instead")
@@ -652,10 +653,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, *, clients: dict | None = None, out=None, smoke=None,
-         workloads: Callable[[str, str | None], Callable[[str], None]] = deploy_workloads) -> int:
-    """The command line. ``clients`` ({cloudwatch, elbv2, ssm, sts}) and ``smoke`` replace boto3's default clients
-    and :func:`~environments.smoke.run_smoke` (tests)."""
+def main(argv: list[str] | None = None, **injected) -> int:
+    """The command line (see the module docstring). An unexpected error (no credentials, the AWS API unreachable)
+    is one line saying what to do, exit 1; ``--debug`` adds its traceback. ``injected``: see :func:`_main`."""
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv, **injected)
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for an operator
+        print(f"rollout: unexpected error: {type(error).__name__}: {error}. Nothing further was done; check the "
+              "credentials, the region and the network, then `python -m environments.rollout status <env>`"
+              + ("" if debug else " (--debug prints the traceback)"), file=sys.stderr)
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        return EXIT_USAGE
+
+
+def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=None, smoke=None,
+          workloads: Callable[[str, str | None], Callable[[str], None]] = deploy_workloads) -> int:
+    """``clients`` ({cloudwatch, elbv2, ssm, sts}) and ``smoke`` replace boto3's default clients and
+    :func:`~environments.smoke.run_smoke` (tests)."""
     out = out or sys.stdout
     try:
         args = _parser().parse_args(argv)
@@ -667,6 +685,12 @@ def main(argv: list[str] | None = None, *, clients: dict | None = None, out=None
             if args.soak < 0 or args.poll <= 0 or args.judge_timeout < 0 or args.min_requests < 0:
                 raise UsageError("--soak and --judge-timeout must be 0 or more, --poll more than 0 seconds, "
                                  "--min-requests 0 or more")
+        if getattr(args, "smoke_url", None):
+            from .smoke import usage_problems
+
+            found = usage_problems(args.smoke_url, args.smoke_service, 5.0)
+            if found:
+                raise UsageError("; ".join(f"smoke {problem}" for problem in found))
         for option in ("smoke_url", "alertmanager_url"):
             value = getattr(args, option, None)
             if value is not None and not value.startswith(("http://", "https://")):

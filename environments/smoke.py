@@ -14,7 +14,8 @@ colour through a probe rule it adds to the listener for the run (a header with a
 only; environments/traffic.py).
 
 Each failure says which check, the URL, the status (or the connection error), an excerpt of the body and the time
-it took. Exit status: 0 all passed, 2 a check failed, 1 usage error.
+it took. Exit status: 0 all passed, 2 a check failed (or nothing was checked), 1 usage error (a URL without a scheme
+or host, an unknown service, a timeout of 0: refused before any request).
 
     python -m environments.smoke https://app.example.com --service core --service business
     python -m environments.smoke http://127.0.0.1:8080 --host app.example.com --colour green
@@ -164,13 +165,35 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return 0 if exit_.code == 0 else 1
-    if not args.url.startswith(("http://", "https://")):
-        print(f"smoke: the URL must start with http:// or https:// (got {args.url!r})", file=sys.stderr)
+    problems = usage_problems(args.url, args.services, args.timeout)
+    if problems:
+        for problem in problems:
+            print(f"smoke: {problem}", file=sys.stderr)
         return 1
     report = run_smoke(args.url, services=args.services, host=args.host, colour=args.colour,
                        timeout=args.timeout, insecure=args.insecure, out=sys.stdout)
     print(report.summary())
-    return 0 if report.ok else 2
+    return 0 if report.ok and report.results else 2
+
+
+def usage_problems(url: str, services, timeout: float) -> list[str]:
+    """Everything wrong with the command's input, before any request: each as 'what: wrong (got X); allowed: ...'."""
+    import urllib.parse
+
+    problems = []
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        problems.append(f"url: not an http(s) URL with a host (got {url!r}); allowed: e.g. https://app.example.com")
+    known = default_services()
+    unknown = [s for s in services or () if s not in known]
+    if unknown:
+        problems.append(f"--service: unknown service (got {', '.join(map(repr, unknown))}); allowed: "
+                        f"{', '.join(known)} (environments/base.toml [workloads.services])")
+    if not timeout > 0:
+        problems.append(f"--timeout: must be more than 0 seconds (got {timeout:g})")
+    if not (services or known):
+        problems.append("--service: nothing to check (no service given and none in environments/base.toml)")
+    return problems
 
 
 if __name__ == "__main__":

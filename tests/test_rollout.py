@@ -476,6 +476,20 @@ def test_watch_is_the_soak_alone_and_fails_at_the_first_problem(aws):
     assert code == 3 and "PROBLEM: green answered" in out and aws.applied == []
 
 
+def test_an_unexpected_error_is_one_line_with_what_to_do_and_the_traceback_only_with_debug(aws, capsys):
+    class Unreachable:
+        def get_caller_identity(self):
+            raise ConnectionError("Could not connect to the endpoint URL")
+
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2, "ssm": aws.ssm, "sts": Unreachable()}
+    code, _ = aws.run("status", ENV, clients=clients)
+    err = capsys.readouterr().err
+    assert code == 1 and "rollout: unexpected error: ConnectionError: Could not connect" in err
+    assert "Traceback" not in err and "--debug prints the traceback" in err
+    code, _ = aws.run("status", ENV, "--debug", clients=clients)
+    assert code == 1 and "Traceback" in capsys.readouterr().err
+
+
 def test_credentials_of_another_account_are_refused_before_anything_is_read(aws):
     class Elsewhere:
         def get_caller_identity(self):
@@ -502,6 +516,8 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(aws)
     ["watch", "staging", "--colour", "green", "--soak", "ten"],
     ["rollout", "staging", "--to", "green", "--load-balancer", "vtc-nowhere"],
     ["rollback"],
+    ["status", "base"],
+    ["rollout", "staging", "--to", "green", "--smoke-url", "https://app.example.com", "--smoke-service", "billing"],
     [],
 ])
 def test_usage_errors_exit_1_and_touch_nothing(aws, argv):

@@ -131,3 +131,31 @@ def test_the_command_exit_status(stand_in, capsys):
     assert "smoke FAIL core readyz (database)" in capsys.readouterr().out
     assert main(["app.example.test"]) == 1
     assert main([]) == 1
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["app.example.test"], "url: not an http(s) URL with a host (got 'app.example.test')"),
+    (["https://"], "url: not an http(s) URL with a host"),
+    (["ftp://app.example.test"], "url: not an http(s) URL"),
+    (["https://app.example.test", "--service", "billing"],
+     "--service: unknown service (got 'billing'); allowed: business, core, swarm, development"),
+    (["https://app.example.test", "--timeout", "0"], "--timeout: must be more than 0 seconds (got 0)"),
+    (["https://app.example.test", "--timeout", "soon"], "invalid float value"),
+])
+def test_bad_input_is_refused_before_any_request_with_what_is_allowed(argv, said, capsys):
+    assert main(argv) == 1
+    assert said in capsys.readouterr().err
+
+
+def test_every_problem_is_reported_at_once(capsys):
+    assert main(["app.example.test", "--service", "billing", "--timeout", "-1"]) == 1
+    err = capsys.readouterr().err
+    assert "url:" in err and "--service:" in err and "--timeout:" in err
+
+
+def test_a_run_that_checks_nothing_is_not_a_success(monkeypatch, capsys):
+    import environments.smoke as smoke
+
+    monkeypatch.setattr(smoke, "run_smoke", lambda *a, **k: smoke.SmokeReport(()))
+    assert main(["https://app.example.test", "--service", "core"]) == 2
+    assert "0/0 checks passed" in capsys.readouterr().out
