@@ -41,6 +41,7 @@ from vtc_constructs.aws_rules import (
     AWS_REGIONS,
     availability_zone_region_problems,
     certificate_arn_problems,
+    instance_type_capacity,
     partition_of,
     arn_account,
     principal_arn_problems,
@@ -52,7 +53,15 @@ from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
 from vtc_constructs.errors import ConfigError, Problem
 from vtc_constructs.platform import PlatformProps, planned_alarm_targets
-from vtc_constructs.workloads import WorkloadsProps
+from vtc_constructs.workloads import (
+    Resources,
+    ServiceProps,
+    Services,
+    WorkloadsProps,
+    cpu_cores,
+    image_registry_problems,
+    memory_bytes,
+)
 from vtc_constructs.network import (
     NetworkProps,
     planned_cluster_network,
@@ -447,6 +456,8 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         # Each AZ is a real one of its region (the construct's check); here: of this environment's region (an
         # unknown region is reported once, above).
         problems += availability_zone_region_problems(region, azs, "network.availability_zones")
+    if workloads is not None:
+        problems += _workloads_environment_problems(workloads, eks, account_id, region)
     problems = [p.prefixed(name) for p in problems]
     if problems:
         return None, problems
@@ -456,6 +467,38 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
 
 
 _NODE_GROUP = _SPEC.fields["eks"].fields["node_groups"].value  # type: ignore[union-attr]
+
+
+def _workloads_environment_problems(workloads: WorkloadsProps, eks, account_id, region) -> list[Problem]:
+    """What only the environment knows about its workloads: the registry is its own account's and region's, and
+    every pod's requests fit the largest node its node groups may launch (else the pod never schedules)."""
+    problems: list[Problem] = []
+    if isinstance(workloads.image_repository, str):
+        problems += [p for p in image_registry_problems(workloads.image_repository, "workloads.image_repository",
+                                                        account_id=account_id,
+                                                        region=region if region in AWS_REGIONS else None)
+                     if p.what in ("registry in another account", "registry in another region")]
+    capacities = [instance_type_capacity(t) for group in (eks.node_groups if eks is not None else ())
+                  for t in group.instance_types]
+    capacities = [c for c in capacities if c is not None]
+    if not capacities or not isinstance(workloads.services, Services):
+        return problems
+    cpus, memory = max(c[0] for c in capacities), max(c[1] for c in capacities)
+    for service, props in workloads.services.items():
+        resources = props.resources if isinstance(props, ServiceProps) else None
+        if not isinstance(resources, Resources) or resources.validate():
+            continue  # the construct's own checks report it
+        path = f"workloads.services.{service}.resources"
+        if cpu_cores(resources.cpu_request) > cpus:
+            problems.append(Problem(f"{path}.cpu_request", resources.cpu_request, f"at most {cpus:g} cores, what "
+                                    "the largest node type of the node groups has", "lower the request (millicores "
+                                    "end in 'm': '250m' is a quarter of a core, '250' is 250 cores), or add a larger "
+                                    "instance type", "larger than any node"))
+        if memory_bytes(resources.memory_request) > memory * 2 ** 30:
+            problems.append(Problem(f"{path}.memory_request", resources.memory_request, f"at most {memory:g}Gi, "
+                                    "what the largest node type of the node groups has", "lower the request, or add "
+                                    "a larger instance type", "larger than any node"))
+    return problems
 
 
 def _ci_props(name: str, data: Mapping[str, Any], state: StateBackend | None, ok, problems: list[Problem]

@@ -127,6 +127,20 @@ GUARDS: tuple[Guard, ...] = (
           "at least 90 days", "keep load balancer access logs at least 90 days"),
     Guard("edge.waf_log_retention_days", lambda e: e.edge.waf_log_retention_days, _at_least, 365,
           "at least 365 days", "keep WAF logs at least a year"),
+    # The workloads side: what keeps the platform observable and the paging honest through the loss of a node.
+    Guard("workloads.ingress_replicas", lambda e: e.workloads.ingress_replicas, _at_least, 3, "at least 3",
+          "run an NGINX pod per colour in each of the three AZs, so an AZ's loss or a drain never leaves one"),
+    Guard("workloads.prometheus_replicas", lambda e: e.workloads.prometheus_replicas, _at_least, 2, "at least 2",
+          "run two Prometheus servers, so metrics and alerts survive the loss of a node"),
+    Guard("workloads.prometheus_retention_days", lambda e: e.workloads.prometheus_retention_days, _at_least, 15,
+          "at least 15 days", "keep two weeks of metrics to compare a release with"),
+    Guard("workloads.prometheus_storage_gib", lambda e: e.workloads.prometheus_storage_gib, _at_least, 50,
+          "at least 50 GiB", "give each Prometheus server room for its retention"),
+    # Objectives: a lower number is stricter.
+    Guard("workloads.slo_p99_latency_ms", lambda e: e.workloads.slo_p99_latency_ms, lambda v: -float(v), 100,
+          "at most 100 ms (the seed's p99 objective)", "hold production to the seed's p99 < 100 ms"),
+    Guard("workloads.slo_error_rate_percent", lambda e: e.workloads.slo_error_rate_percent, lambda v: -float(v),
+          1.0, "at most 1.0 %", "hold production to at most 1 % of requests failing"),
     # The seed's replica ranges (business 3-10, core 5-15, swarm 3-20, development 3-10) are production's floor.
     *(Guard(f"workloads.services.{service}.{bound}_replicas",
             lambda e, service=service, bound=bound: getattr(getattr(e.workloads.services, service),

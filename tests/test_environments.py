@@ -188,6 +188,24 @@ def test_the_model_is_frozen(environments):
      r"^staging\.edge\.green_weight: no live colour"),
     ("production", "[edge.certificate]", '[edge]\ndeletion_protection = false\n[edge.certificate]',
      r"^production\.edge\.deletion_protection: below the production minimum \(got False\); allowed: true"),
+    # Workloads settings only the environment can judge (issue 22).
+    ("staging", 'image_repository = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc"',
+     'image_repository = "999999999999.dkr.ecr.eu-west-1.amazonaws.com/vtc"',
+     r"^staging\.workloads\.image_repository: registry in another account \(got '999999999999\.dkr\.ecr\.eu-west-1"
+     r"\.amazonaws\.com/vtc'\); allowed: a registry of the environment's account 111111111111"),
+    ("staging", 'image_repository = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc"',
+     'image_repository = "111111111111.dkr.ecr.us-east-1.amazonaws.com/vtc"',
+     r"^staging\.workloads\.image_repository: registry in another region .*allowed: a registry in the environment's "
+     r"region eu-west-1"),
+    ("staging", '[workloads.services.core.resources]\ncpu_request = "100m"',
+     '[workloads.services.core.resources]\ncpu_request = "250"\ncpu_limit = "250"',
+     r"^staging\.workloads\.services\.core\.resources\.cpu_request: larger than any node \(got '250'\); allowed: "
+     r"at most 2 cores, what the largest node type of the node groups has; fix: lower the request \(millicores end in "
+     r"'m'"),
+    ("staging", '[workloads.services.core.resources]\ncpu_request = "100m"\nmemory_request = "256Mi"',
+     '[workloads.services.core.resources]\ncpu_request = "100m"\nmemory_request = "16Gi"\nmemory_limit = "16Gi"',
+     r"^staging\.workloads\.services\.core\.resources\.memory_request: larger than any node \(got '16Gi'\); "
+     r"allowed: at most 8Gi"),
     ("staging", "evaluation_periods = 10", "evaluation_periods = 4",
      r"^staging\.alarms\.thresholds\.evaluation_periods: fewer periods than datapoints \(got 4\); allowed: >= "
      r"datapoints_to_alarm \(5\)"),

@@ -408,7 +408,8 @@ def test_bad_release_props_are_all_reported(configs):
     props = ClusterReleasesProps(
         environment="", region="eu-west-1", cluster_name="c", vpc_id="vpc-1", vpc_cidr="10.0.0.0/16",
         kubernetes_version="1.32",
-        workloads=dataclasses.replace(configs["staging"].workloads, ingress_replicas=1), roles=roles,
+        workloads=dataclasses.replace(configs["staging"].workloads, ingress_replicas=1,
+                                      addon_chart_versions={"metrics-server": "2.12.2"}), roles=roles,
         target_group_arns={"blue": "arn"}, database_host="db.example.com", database_cidrs=("10.0.0.0/24",),
         container_log_groups={"application": "a", "add-ons": "b"}, page_topic_arn="arn:aws:sns:eu-west-1:1:t",
         grafana_admin_secret_name="vtc/grafana-admin", charts_dir="/nonexistent")
@@ -416,7 +417,9 @@ def test_bad_release_props_are_all_reported(configs):
         ClusterReleases(TerraformStack(App(), "s"), "releases", props)
     paths = {p.path for p in error.value.problems}
     assert {"releases.environment", "releases.workloads.ingress_replicas", "releases.target_group_arns",
-            "releases.charts_dir", "releases.kubernetes_version"} <= paths
+            "releases.charts_dir", "releases.kubernetes_version",
+            "releases.workloads.addon_chart_versions.metrics-server"} <= paths
+    assert "an older major version (got '2.12.2'); allowed: major version 3 or later" in str(error.value)
     with pytest.raises(TypeError, match="ClusterReleasesProps"):
         ClusterReleases(TerraformStack(App(), "t"), "releases", {"environment": "x"})
 

@@ -27,6 +27,12 @@ PRODUCTION_MINIMUM = {
     "edge.deletion_protection": ("deletion_protection = false", "true"),
     "edge.access_log_expiry_days": ("access_log_expiry_days = 30", "at least 90 days"),
     "edge.waf_log_retention_days": ("waf_log_retention_days = 180", "at least 365 days"),
+    "workloads.ingress_replicas": ("ingress_replicas = 2", "at least 3"),
+    "workloads.prometheus_replicas": ("prometheus_replicas = 1", "at least 2"),
+    "workloads.prometheus_retention_days": ("prometheus_retention_days = 7", "at least 15 days"),
+    "workloads.prometheus_storage_gib": ("prometheus_storage_gib = 20", "at least 50 GiB"),
+    "workloads.slo_p99_latency_ms": ("slo_p99_latency_ms = 250", "at most 100 ms"),
+    "workloads.slo_error_rate_percent": ("slo_error_rate_percent = 5.0", "at most 1.0 %"),
     # The seed's ranges, written out: business 3-10, core 5-15, swarm 3-20, development 3-10.
     **{f"workloads.services.{service}.{bound}_replicas": (f"{bound}_replicas = {value - 1}", f"at least {value}")
        for service, low, high in (("business", 3, 10), ("core", 5, 15), ("swarm", 3, 20), ("development", 3, 10))
@@ -44,7 +50,7 @@ def test_each_production_minimum_holds_for_a_file_with_any_name(tmp_path, path):
     directory = env_dir(tmp_path)
     # The production environment is called "live" here: the guards must follow its tier, not its name.
     (directory / "production.toml").rename(directory / "live.toml")
-    table = path.rsplit(".", 1)[0] if path.startswith("workloads.") else path.split(".")[0]
+    table = path.rsplit(".", 1)[0] if path.startswith("workloads.services.") else path.split(".")[0]
     live = directory / "live.toml"
     text = live.read_text()
     # Into the file's own [table] where it has one, else a new [table] at its end.
@@ -141,3 +147,16 @@ def test_the_tier_is_not_inherited_from_the_base(tmp_path):
 def test_the_repository_s_environments_declare_their_tiers(environments):
     assert {name: env.tier for name, env in environments.items()} == {
         "production": Tier.PRODUCTION, "staging": Tier.NON_PRODUCTION}
+
+
+def test_production_workloads_are_never_weaker_than_staging_s(tmp_path):
+    # Staging keeping more metrics, or a stricter objective, than production: production is the weaker one.
+    directory = env_dir(tmp_path, staging="", production="")
+    rewrite(directory, "staging", "[workloads]\n", "[workloads]\nprometheus_retention_days = 30\nslo_p99_latency_ms = 80\n")
+    assert problems(directory) == [
+        "production.workloads.prometheus_retention_days: weaker than non-production (got 15); allowed: at least what "
+        "staging (non-production) has: 30; fix: a production environment must not be weaker than a non-production "
+        "one: raise it here, or lower it in staging",
+        "production.workloads.slo_p99_latency_ms: weaker than non-production (got 100); allowed: at least what "
+        "staging (non-production) has: 80; fix: a production environment must not be weaker than a non-production "
+        "one: raise it here, or lower it in staging"]

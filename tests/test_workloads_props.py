@@ -392,6 +392,24 @@ def test_names_that_tie_a_colour_together():
     ({"addon_chart_versions": ["ingress-nginx"]}, "addon_chart_versions", "not a table"),
     ({"addon_chart_versions": {"nginx": "1.0.0"}}, "addon_chart_versions.nginx", "unknown add-on chart"),
     ({"addon_chart_versions": {"ingress-nginx": "^4.12"}}, "addon_chart_versions.ingress-nginx", "exact version"),
+    # Issue 22: what Kubernetes or AWS would refuse, or what does the wrong thing.
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, resources=Resources(cpu_request="0")))},
+     "services.core.resources.cpu_request", "zero (got '0')"),
+    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
+                                             resources=Resources(cpu_request="0.000", cpu_limit="0")))},
+     "services.core.resources.cpu_limit", "zero"),
+    ({"namespace": "kube-system"}, "namespace", "reserved namespace"),
+    ({"namespace": "default"}, "namespace", "reserved namespace"),
+    ({"namespace": "kube-apps"}, "namespace", "reserved namespace"),
+    ({"namespace": "monitoring"}, "namespace", "shared with an add-on (got 'monitoring'); allowed: a namespace no "
+                                               "add-on uses (monitoring_namespace is 'monitoring')"),
+    ({"slo_error_rate_percent": 99.9}, "slo_error_rate_percent", "an availability, not an error rate (got 99.9); "
+                                                                 "allowed: the share of requests that may fail"),
+    ({"image_repository": "vtc/core"}, "image_repository", "no registry host"),
+    ({"image_repository": "11111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc"}, "image_repository",
+     "malformed ECR host"),
+    ({"image_repository": "111111111111.dkr.ecr.eu-west.amazonaws.com/vtc"}, "image_repository",
+     "malformed ECR host"),
 ])
 def test_each_rule_refuses_with_path_value_and_fix(overrides, path, match):
     problems = _props(**overrides).validate()

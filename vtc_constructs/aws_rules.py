@@ -368,6 +368,34 @@ EKS_NODE_INSTANCE_TYPES: Mapping[str, str] = {
 _INSTANCE_TYPE_SHAPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
 
 
+_SMALL_SIZES = {"nano": (2, 0.5), "micro": (2, 1), "small": (2, 2), "medium": (2, 4)}  # t3, t3a, t4g
+_GIB_PER_VCPU = {"m": 4, "c": 2, "r": 8, "t": 4}
+
+
+def instance_type_capacity(instance_type: object) -> tuple[float, float] | None:
+    """``(vCPUs, memory GiB)`` of a type in :data:`EKS_NODE_INSTANCE_TYPES`, from its size and family (the same
+    source: m* 4 GiB per vCPU, c* 2, r* 8; a medium Graviton has 1 vCPU; t* small sizes as listed); None for a type
+    not in the table or a bare ``metal``. A node's allocatable is a little less (the kubelet's reservations)."""
+    if instance_type_architecture(instance_type) is None:
+        return None
+    family, size = instance_type.split(".", 1)
+    if family.startswith("t") and size in _SMALL_SIZES:
+        return _SMALL_SIZES[size]
+    if size == "medium":
+        vcpus = 1.0
+    elif size == "large":
+        vcpus = 2.0
+    elif size == "xlarge":
+        vcpus = 4.0
+    elif size.endswith("xlarge") and size[:-6].isdigit():
+        vcpus = 4.0 * int(size[:-6])
+    elif size.startswith("metal-") and size.endswith("xl") and size[6:-2].isdigit():
+        vcpus = 4.0 * int(size[6:-2])
+    else:
+        return None
+    return vcpus, vcpus * _GIB_PER_VCPU[family[0]]
+
+
 def instance_type_architecture(instance_type: object) -> str | None:
     """``x86_64`` or ``arm64`` for a type in :data:`EKS_NODE_INSTANCE_TYPES`; None otherwise."""
     return EKS_NODE_INSTANCE_TYPES.get(instance_type) if isinstance(instance_type, str) else None

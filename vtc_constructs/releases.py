@@ -310,6 +310,7 @@ class ClusterReleasesProps:
                                     "build it with vtc_constructs.workloads.WorkloadsProps", "not a WorkloadsProps"))
         else:
             problems += [p.prefixed("workloads") for p in self.workloads.validate()]
+            problems += addon_version_problems(self.workloads.addon_chart_versions)
         if not isinstance(self.roles, ReleaseRoles):
             problems.append(Problem("roles", self.roles, "a ReleaseRoles(...)", "pass the IRSA role ARNs",
                                     "not a ReleaseRoles"))
@@ -326,6 +327,23 @@ class ClusterReleasesProps:
                 problems.append(Problem("charts_dir", str(charts), f"a folder holding {chart}/Chart.yaml",
                                         "pass the charts/ folder of the vtc-infra repository", "chart not found"))
         return problems
+
+
+def addon_version_problems(versions: object, path: str = "workloads.addon_chart_versions") -> list[Problem]:
+    """An add-on chart pinned a major version below :data:`DEFAULT_CHART_VERSIONS`' (the values here were read
+    against the pinned chart; an older major has other keys, which most charts ignore silently)."""
+    if not isinstance(versions, Mapping):
+        return []  # WorkloadsProps' own check
+    problems = []
+    for chart, version in versions.items():
+        pinned = DEFAULT_CHART_VERSIONS.get(chart)
+        if pinned and isinstance(version, str) and version.split(".")[0].isdigit() and \
+                int(version.split(".")[0]) < int(pinned.split(".")[0]):
+            problems.append(Problem(f"{path}.{chart}", version, f"major version {pinned.split('.')[0]} or later (the "
+                                    f"pinned {pinned}, whose values this library writes)", "pin a version of the "
+                                    "same major as DEFAULT_CHART_VERSIONS, or upgrade the library's values with it",
+                                    "an older major version"))
+    return problems
 
 
 def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Problem]:

@@ -126,6 +126,11 @@ class Resources:
                 kind = "a CPU quantity: millicores ('250m') or cores ('1', '1.5')" if pattern is _CPU else \
                     "a memory quantity with a binary suffix: Ki, Mi, Gi or Ti"
                 problems.append(Problem(name, value, kind, f"write it as Kubernetes does, e.g. {example}"))
+        for name in ("cpu_request", "cpu_limit"):
+            if ok[name] and cpu_cores(getattr(self, name)) == 0:
+                ok[name] = False
+                problems.append(Problem(name, getattr(self, name), "more than 0 (a pod with no CPU reserved is "
+                                        "scheduled anywhere and starved under load)", "e.g. '250m'", "zero"))
         if ok["cpu_request"] and ok["cpu_limit"] and cpu_cores(self.cpu_limit) < cpu_cores(self.cpu_request):
             problems.append(Problem("cpu_limit", self.cpu_limit, f">= cpu_request ({self.cpu_request})",
                                     "raise cpu_limit or lower cpu_request", "limit below request"))
@@ -330,6 +335,8 @@ class WorkloadsProps:
             problems.append(Problem("image_repository", self.image_repository, "a registry path in lower case, "
                                     "without a tag (host[:port]/path)", "e.g. "
                                     "'111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc'"))
+        else:
+            problems += image_registry_problems(self.image_repository)
         if isinstance(self.image_tags, ImageTags):
             problems += [p.prefixed("image_tags") for p in self.image_tags.validate()]
         else:
@@ -347,6 +354,19 @@ class WorkloadsProps:
             if not isinstance(value, str) or not _LABEL.match(value) or len(value) > 63:
                 problems.append(Problem(name, value, "a DNS label: 1-63 of a-z, 0-9 and '-', starting and ending "
                                         "with a letter or digit", "use the name Kubernetes knows it by"))
+        if isinstance(self.namespace, str) and (self.namespace in RESERVED_NAMESPACES
+                                                or self.namespace.startswith("kube-")):
+            problems.append(Problem("namespace", self.namespace, "a namespace of the services' own, not "
+                                    f"{', '.join(sorted(RESERVED_NAMESPACES))} or kube-*", "use e.g. "
+                                    "'vision-to-code': the services run under the restricted Pod Security level "
+                                    "and their own network policies, which a system namespace must not get",
+                                    "reserved namespace"))
+        shared = [name for name in ("ingress_controller_namespace", "collector_namespace", "monitoring_namespace")
+                  if getattr(self, name) == self.namespace]
+        if shared:
+            problems.append(Problem("namespace", self.namespace, f"a namespace no add-on uses ({shared[0]} is "
+                                    f"{self.namespace!r})", "give the services a namespace of their own",
+                                    "shared with an add-on"))
         problems += _cidr_problems(self.aws_api_cidrs, "aws_api_cidrs")
         if not is_whole(self.slo_p99_latency_ms) or not 1 <= self.slo_p99_latency_ms <= 60_000:
             problems.append(Problem("slo_p99_latency_ms", self.slo_p99_latency_ms, "a whole number of milliseconds "
@@ -354,6 +374,13 @@ class WorkloadsProps:
         if not is_number(self.slo_error_rate_percent) or not 0 < self.slo_error_rate_percent <= 100:
             problems.append(Problem("slo_error_rate_percent", self.slo_error_rate_percent, "a number above 0, at "
                                     "most 100", "the seed's objective is 1.0"))
+        elif self.slo_error_rate_percent > MAX_ERROR_RATE_OBJECTIVE:
+            # 99.9 here is an availability, written where the share of failing requests belongs.
+            problems.append(Problem("slo_error_rate_percent", self.slo_error_rate_percent, f"the share of requests "
+                                    f"that may fail, at most {MAX_ERROR_RATE_OBJECTIVE:g} %",
+                                    f"an availability of {self.slo_error_rate_percent:g} % is an error-rate objective "
+                                    f"of {100 - self.slo_error_rate_percent:.3g} %: give that",
+                                    "an availability, not an error rate"))
         problems += _addon_problems(self.addon_chart_versions)
         for name, low, high, hint in (
                 ("ingress_replicas", 2, 20, "2 lets one NGINX pod be drained while the other serves"),
@@ -475,6 +502,46 @@ def _cidr_problems(cidrs: object, path: str) -> list[Problem]:
     return problems
 
 
+#: Namespaces that are Kubernetes' own: the services never run there.
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+#: An error-rate objective above this is not an objective (an availability written in its place, most likely).
+MAX_ERROR_RATE_OBJECTIVE = 10.0
+_ECR_HOST = re.compile(r"^(?P<account>[0-9]{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z]{2}(-gov)?-[a-z]+-[0-9])"
+                       r"\.amazonaws\.com(\.cn)?$")
+
+
+def image_registry(repository: str) -> tuple[str | None, str | None]:
+    """``(account, region)`` of an ECR repository path (``<account>.dkr.ecr.<region>.amazonaws.com/...``), or
+    ``(None, None)`` for another registry."""
+    match = _ECR_HOST.match(repository.split("/", 1)[0])
+    return (match["account"], match["region"]) if match else (None, None)
+
+
+def image_registry_problems(repository: str, path: str = "image_repository", *, account_id: str | None = None,
+                            region: str | None = None) -> list[Problem]:
+    """The registry host: a host name with a dot (or a port), and an ECR host of the full ECR shape; with
+    ``account_id``/``region`` (the environment's), an ECR registry of that account and region (the nodes may pull
+    from their own account's registry only; another region's pulls cross regions on every pod start)."""
+    host = repository.split("/", 1)[0]
+    if "/" not in repository or not ("." in host or ":" in host or host == "localhost"):
+        return [Problem(path, repository, "host/path, the host a registry's name (with a dot, or a port)",
+                        "e.g. '111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc'", "no registry host")]
+    if ".dkr.ecr" in host and not _ECR_HOST.match(host):
+        return [Problem(path, repository, "an ECR host <12-digit account>.dkr.ecr.<region>.amazonaws.com",
+                        "copy the repository URI from ECR", "malformed ECR host")]
+    ecr_account, ecr_region = image_registry(repository)
+    problems = []
+    if ecr_account and account_id and ecr_account != account_id:
+        problems.append(Problem(path, repository, f"a registry of the environment's account {account_id}",
+                                "push the images to this account's ECR (the nodes' role may pull from it only)",
+                                "registry in another account"))
+    if ecr_region and region and ecr_region != region:
+        problems.append(Problem(path, repository, f"a registry in the environment's region {region}",
+                                "replicate the repository to this region (ECR replication)",
+                                "registry in another region"))
+    return problems
+
+
 def _addon_problems(versions: object) -> list[Problem]:
     if not isinstance(versions, Mapping):
         return [Problem("addon_chart_versions", versions, "a table of add-on chart names to versions",
@@ -532,6 +599,7 @@ def _argument_problems(*, environment, region, role_arn, database_host, database
 
 
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
-           "RELEASE_PREFIX", "Resources", "SEED_REPLICA_RANGES", "SERVICES", "ServiceProps", "Services",
-           "WorkloadsProps", "cpu_cores", "ingress_class", "is_reference", "ingress_controller_release", "memory_bytes",
+           "MAX_ERROR_RATE_OBJECTIVE", "RELEASE_PREFIX", "RESERVED_NAMESPACES", "Resources", "SEED_REPLICA_RANGES",
+           "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "cpu_cores", "image_registry",
+           "image_registry_problems", "ingress_class", "is_reference", "ingress_controller_release", "memory_bytes",
            "release_name"]
