@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import subprocess
@@ -681,10 +682,18 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
     try:
         settings = environment_settings(args.env)
-        if args.command in ("rollout", "step", "watch"):
-            if args.soak < 0 or args.poll <= 0 or args.judge_timeout < 0 or args.min_requests < 0:
-                raise UsageError("--soak and --judge-timeout must be 0 or more, --poll more than 0 seconds, "
-                                 "--min-requests 0 or more")
+        wrong = [f"--{name.replace('_', '-')}: {rule} (got {getattr(args, name)!r})"
+                 for name, rule, ok in (("soak", "0 or more seconds", lambda v: v >= 0),
+                                        ("judge_timeout", "0 or more seconds", lambda v: v >= 0),
+                                        ("poll", "more than 0 seconds", lambda v: v > 0),
+                                        ("smoke_every", "more than 0 seconds", lambda v: v > 0),
+                                        ("min_requests", "0 or more", lambda v: v >= 0),
+                                        ("max_error_percent", "more than 0, at most 100", lambda v: 0 < v <= 100),
+                                        ("max_p99_ms", "more than 0 milliseconds", lambda v: v > 0))
+                 if getattr(args, name, None) is not None
+                 and not (math.isfinite(getattr(args, name)) and ok(getattr(args, name)))]
+        if wrong:
+            raise UsageError("; ".join(wrong))
         if getattr(args, "smoke_url", None):
             from .smoke import usage_problems
 
@@ -695,8 +704,6 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
             value = getattr(args, option, None)
             if value is not None and not value.startswith(("http://", "https://")):
                 raise UsageError(f"--{option.replace('_', '-')}: an http:// or https:// URL (got {value!r})")
-        if getattr(args, "smoke_every", 1) <= 0:
-            raise UsageError(f"--smoke-every: more than 0 seconds (got {args.smoke_every:g})")
         steps = parse_steps(args.steps) if args.command == "rollout" else ()
         if args.command == "step":
             if not 0 < args.percent <= 100:

@@ -523,3 +523,33 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(aws)
 def test_usage_errors_exit_1_and_touch_nothing(aws, argv):
     code, _ = aws.run(*argv)
     assert code == 1 and aws.applied == [] and aws.weights() == (100, 0) and aws.record() is None
+
+
+def _options(command: str) -> list[tuple[str, object]]:
+    """Every option of a subcommand with its type (None: a flag or a string), read from the parser itself."""
+    from environments.rollout import _parser
+
+    sub = next(a for a in _parser()._actions if a.dest == "command").choices[command]
+    return [(a.option_strings[-1], a.type) for a in sub._actions if a.option_strings and a.dest != "help"]
+
+
+@pytest.mark.parametrize("command", ["rollout", "step", "watch", "rollback", "status"])
+def test_every_numeric_option_refuses_every_wrong_value_before_any_call(aws, command, capsys):
+    # Written from the rule (a number option takes a finite number in its range), for every option the parser has:
+    # a new option is covered without a new line here.
+    base = {"rollout": ["rollout", ENV, "--to", "green"], "step": ["step", ENV, "--to", "green", "--percent", "10"],
+            "watch": ["watch", ENV, "--colour", "green", "--soak", "1"], "rollback": ["rollback", ENV, "--to", "blue"],
+            "status": ["status", ENV]}[command]
+    numeric = [(option, kind) for option, kind in _options(command) if kind in (int, float)]
+    for option, kind in numeric:
+        for value in ("ten", "", "nan", "inf", "-inf", "-1", *(["1.5"] if kind is int else []),
+                      *(["0"] if option not in ("--soak", "--judge-timeout", "--min-requests") else [])):
+            argv = [a for a in base]
+            if option in argv:
+                argv[argv.index(option) + 1] = value
+            else:
+                argv += [option, value]
+            code, _ = aws.run(*argv)
+            err = capsys.readouterr().err
+            assert code == 1 and "Traceback" not in err, (argv, err)
+            assert aws.applied == [] and aws.record() is None, argv
