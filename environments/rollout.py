@@ -603,7 +603,11 @@ def _hook(command: str, env: str) -> Callable[[str], None]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m environments.rollout", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m environments.rollout", description=__doc__.split("\n\n")[0],
+        epilog="Exit status: 0 success; 1 usage error, wrong account or an unexpected error (one line; --debug: the "
+               "traceback); 2 a rollback failed (traffic may be split: run rollback again); 3 rolled back, or stopped "
+               "before any traffic moved; 4 refused (another release unfinished, or its lock held).")
     commands = parser.add_subparsers(dest="command", required=True)
     status = commands.add_parser("status", help="the live weights, the release record, the lock, the alarms")
     rollout = commands.add_parser("rollout", help="a whole release: every step to a colour, watching it")

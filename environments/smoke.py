@@ -152,7 +152,9 @@ def run_smoke(url: str, *, services: tuple[str, ...] | list[str] | None = None, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m environments.smoke", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m environments.smoke", description=__doc__.split("\n\n")[0],
+                                     epilog="Exit status: 0 every check passed; 1 bad input, refused before any "
+                                            "request; 2 a check failed, or nothing was checked.")
     parser.add_argument("url", help="base URL, e.g. https://app.example.com ({colour} is replaced)")
     parser.add_argument("--service", action="append", dest="services",
                         help="a service to check (repeatable; default: every service in environments/base.toml)")

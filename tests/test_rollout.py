@@ -553,3 +553,9 @@ def test_every_numeric_option_refuses_every_wrong_value_before_any_call(aws, com
             err = capsys.readouterr().err
             assert code == 1 and "Traceback" not in err, (argv, err)
             assert aws.applied == [] and aws.record() is None, argv
+
+
+def test_the_help_states_the_exit_codes(capsys):
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Exit status: 0 success; 1 usage error" in text and "4 refused" in text

@@ -159,3 +159,8 @@ def test_a_run_that_checks_nothing_is_not_a_success(monkeypatch, capsys):
     monkeypatch.setattr(smoke, "run_smoke", lambda *a, **k: smoke.SmokeReport(()))
     assert main(["https://app.example.test", "--service", "core"]) == 2
     assert "0/0 checks passed" in capsys.readouterr().out
+
+
+def test_the_help_states_the_exit_codes(capsys):
+    assert main(["--help"]) == 0
+    assert "Exit status: 0 every check passed; 1 bad input" in " ".join(capsys.readouterr().out.split())
