@@ -119,6 +119,30 @@ def test_a_region_other_than_the_platform_stacks_is_refused(tmp_path):
         compose(tmp_path / "out", region="eu-west-1")
 
 
+def test_a_helm_provider_signing_in_to_another_region_is_refused(tmp_path):
+    import vtc_constructs.releases as releases
+
+    def build(outdir):
+        from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+        app = App(outdir=str(outdir))
+        stack = TerraformStack(app, "acme-syd")
+        AwsProvider(stack, "aws", region=REGION)
+        platform = VisionToCodePlatform(stack, "platform", PROPS)
+        workloads = TerraformStack(app, "acme-syd-workloads")
+        eks = platform.eks
+        releases.eks_helm_provider(workloads, "helm", cluster_name=eks.cluster_name, endpoint=eks.cluster_endpoint,
+                                   certificate_authority_data=eks.cluster_certificate_authority_data,
+                                   region="eu-west-1")
+        ClusterReleases(workloads, "releases", ClusterReleasesProps.from_platform(
+            platform, environment="syd", region=REGION, workloads=WORKLOADS))
+
+    with pytest.raises(ConfigError, match=r"releases\.region: differs from the Helm provider's \(got "
+                                          r"'ap-southeast-2'\); allowed: 'eu-west-1', the region the stack's Helm "
+                                          r"provider signs in to the cluster with"):
+        build(tmp_path / "out")
+
+
 def test_the_releases_in_the_clusters_own_stack_are_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"releases\.scope: the cluster 'acme-syd' is made in the same stack "
                                           r"\(got 'acme-syd'\); allowed: a stack without the EKS cluster"):

@@ -157,11 +157,16 @@ def eks_helm_provider(scope: Construct, id: str, *, cluster_name: str, endpoint:
 
     :param certificate_authority_data: the cluster's CA as EKS gives it (base64); decoded here.
     """
-    return HelmProvider(scope, id, kubernetes=HelmProviderKubernetes(
+    provider = HelmProvider(scope, id, kubernetes=HelmProviderKubernetes(
         host=endpoint, cluster_ca_certificate=Fn.base64decode(certificate_authority_data),
         exec=HelmProviderKubernetesExec(api_version="client.authentication.k8s.io/v1beta1", command="aws",
                                         args=["eks", "get-token", "--cluster-name", cluster_name, "--region",
                                               region, "--output", "json"])))
+    provider.__dict__[_HELM_REGION] = region  # ClusterReleases checks it against its own region
+    return provider
+
+
+_HELM_REGION = "_vtc_region"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -357,10 +362,17 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
                                 "the stack that makes the cluster)", "put ClusterReleases in a stack of its own and "
                                 "pass the cluster's outputs by reference (environments/stack.py: WorkloadsStack)",
                                 f"the cluster {clusters[0]!r} is made in the same stack"))
-    if not any(isinstance(child, HelmProvider) for child in stack.node.children):
+    helm = [child for child in stack.node.children if isinstance(child, HelmProvider)]
+    if not helm:
         problems.append(Problem("scope", stack.node.id, "a stack with a Helm provider",
                                 "add one first: eks_helm_provider(stack, 'helm', cluster_name=..., endpoint=..., "
                                 "certificate_authority_data=..., region=...)", "no Helm provider"))
+    for provider in helm:
+        region = provider.__dict__.get(_HELM_REGION)
+        if isinstance(region, str) and not Token.is_unresolved(region) and region != props.region:
+            problems.append(Problem("region", props.region, f"{region!r}, the region the stack's Helm provider "
+                                    "signs in to the cluster with (eks_helm_provider(region=...))", "give both the "
+                                    "same region", "differs from the Helm provider's"))
     return problems
 
 
