@@ -15,7 +15,7 @@ Usage::
         name="acme-prod",
         network=NetworkProps(vpc_cidr="10.40.0.0/16",
                              availability_zones=("us-east-2a", "us-east-2b", "us-east-2c")),
-        eks=EksClusterProps(kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+        eks=EksClusterProps(kubernetes_version="1.36", node_groups=(NodeGroupProps(name="general"),),
                             admin_principal_arns=("arn:aws:iam::123456789012:role/admin",)),
         database=DatabaseProps(engine_version="16.8"),
         edge=EdgeProps(certificate=Certificate(domain_name="app.acme.io", hosted_zone_name="acme.io")),

@@ -106,8 +106,13 @@ DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
 #: the upstream collector's, not an ADOT tag, so both are pinned here.
 ADOT_COLLECTOR_IMAGE = ("public.ecr.aws/aws-observability/aws-otel-collector", "v0.49.0")
 #: The cluster autoscaler's minor must equal the cluster's: its image per Kubernetes version (the newest patch of
-#: that minor), overriding the chart's default (1.35 in chart 9.59.0).
-CLUSTER_AUTOSCALER_IMAGES: Mapping[str, str] = {"1.33": "v1.33.6"}
+#: that minor), overriding the chart's default (1.35.0 in chart 9.59.0). One row per minor of the upgrade path from
+#: 1.33 (docs/upgrading-kubernetes.md: the autoscaler follows each step). Checked 2026-12-06 against the tags of
+#: kubernetes/autoscaler (cluster-autoscaler-1.33.6, -1.34.5, -1.35.2, -1.36.1: the newest of each minor; the
+#: image registry.k8s.io/autoscaling/cluster-autoscaler:v<tag> is published from each release tag). Chart 9.59.0's
+#: ClusterRole already grants what 1.36 reads (resource.k8s.io resourceslices, deviceclasses, resourceclaims).
+CLUSTER_AUTOSCALER_IMAGES: Mapping[str, str] = {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2",
+                                                "1.36": "v1.36.1"}
 
 #: Namespaces of the add-ons (the services' and NGINX's come from :class:`WorkloadsProps`).
 KUBE_SYSTEM = "kube-system"
