@@ -16,6 +16,7 @@ import pytest
 
 from environments.model import load_environments
 from tests.conftest import ENVIRONMENT_NAMES
+from tests.test_chart import KUBERNETES_VERSION
 from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
 from vtc_constructs.errors import ConfigError
 from vtc_constructs.platform import ALERTMANAGER_SERVICE_ACCOUNT
@@ -453,7 +454,7 @@ def render_release(release: dict, folder) -> list[dict]:
     values.write_text(release["values"][0])
     sets = [arg for path in sets_of(release) for arg in ("--set-string", f"{path}={stand_in(path)}")]
     out = helm.run(["template", release["name"], str(chart), "--namespace", release["namespace"], "-f", str(values),
-                    *sets, "--kube-version", "1.33.0", "--api-versions", "monitoring.coreos.com/v1"]).stdout
+                    *sets, "--kube-version", KUBERNETES_VERSION, "--api-versions", "monitoring.coreos.com/v1"]).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 
