@@ -215,7 +215,8 @@ class VisionToCodePlatform(Construct):
         self.alertmanager_role = self.eks.irsa_role(
             "alertmanager-role", *ALERTMANAGER_SERVICE_ACCOUNT, statements=[
                 Statement(sid="PublishToTheAlarmTopics", actions=["sns:Publish"],
-                          resources=[self.alarms.page_topic_arn, self.alarms.notify_topic_arn]),
+                          resources=[self.alarms.page_topic_arn, self.alarms.notify_topic_arn,
+                                     self.alarms.heartbeat_topic_arn]),
                 Statement(sid="EncryptForTheAlarmTopicsThroughSns",
                           actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=[self.alarms.topic_key_arn],
                           conditions=[("StringEquals", "kms:ViaService", [f"sns.{account.region}.amazonaws.com"])])])

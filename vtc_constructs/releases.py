@@ -211,8 +211,12 @@ class ClusterReleasesProps:
         Required.
     :param container_log_groups: :attr:`EksCluster.container_log_group_names` (``application``, ``add-ons``).
         Required.
-    :param page_topic_arn: the SNS topic that pages (:attr:`Alarms.page_topic_arn`): Alertmanager sends there.
-        Required.
+    :param page_topic_arn: the SNS topic that pages (:attr:`Alarms.page_topic_arn`): Alertmanager sends critical
+        alerts (and the services' ``severity: page``) there. Required.
+    :param notify_topic_arn: the SNS topic of non-urgent notifications (:attr:`Alarms.notify_topic_arn`):
+        Alertmanager sends warnings there. Required.
+    :param heartbeat_topic_arn: the SNS topic whose silence pages (:attr:`Alarms.heartbeat_topic_arn`):
+        Alertmanager sends the Watchdog alert there about once a minute. Required.
     :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's admin
         comes from; under the environment's secrets prefix, which external-secrets may read. Required.
     :param host: default: any host name. The public host name every Ingress is narrowed to.
@@ -235,6 +239,8 @@ class ClusterReleasesProps:
     database_cidrs: tuple[str, ...]
     container_log_groups: Mapping[str, str]
     page_topic_arn: str
+    notify_topic_arn: str
+    heartbeat_topic_arn: str
     grafana_admin_secret_name: str
     host: str = ""
     charts_dir: str | None = None
@@ -259,6 +265,7 @@ class ClusterReleasesProps:
             database_host=platform.database.db_endpoint_address,
             database_cidrs=plan_subnets(platform.props.parts(planned=False)["network"]).database,
             container_log_groups=eks.container_log_group_names, page_topic_arn=platform.alarms.page_topic_arn,
+            notify_topic_arn=platform.alarms.notify_topic_arn, heartbeat_topic_arn=platform.alarms.heartbeat_topic_arn,
             grafana_admin_secret_name=platform.grafana_admin_secret_name,
             host=platform.props.edge.certificate.domain_name if host is None else host, charts_dir=charts_dir,
             secrets_prefix=platform.props.eks.secrets_prefix or f"{platform.props.name}/")
@@ -266,7 +273,7 @@ class ClusterReleasesProps:
     def validate(self) -> list[Problem]:
         problems: list[Problem] = []
         for name in ("environment", "region", "cluster_name", "vpc_id", "database_host", "page_topic_arn",
-                     "grafana_admin_secret_name"):
+                     "notify_topic_arn", "heartbeat_topic_arn", "grafana_admin_secret_name"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 problems.append(Problem(name, value, "a non-empty string (or a Terraform reference)",
@@ -299,6 +306,70 @@ class ClusterReleasesProps:
                 problems.append(Problem("charts_dir", str(charts), f"a folder holding {chart}/Chart.yaml",
                                         "pass the charts/ folder of the vtc-infra repository", "chart not found"))
         return problems
+
+
+#: Alertmanager's receivers: the SNS topic each one sends to (``null`` sends nowhere).
+ALERTMANAGER_RECEIVERS = ("null", "page", "notify", "heartbeat")
+
+
+def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, notify_topic_arn: str,
+                        heartbeat_topic_arn: str) -> dict:
+    """kube-prometheus-stack's ``alertmanager.config``: the whole Alertmanager configuration, routing by severity.
+
+    - ``severity`` ``critical`` (the chart's rules) or ``page`` (the services' own SLO alerts, charts/vision-to-code)
+      pages (the page topic); ``warning`` goes to the notify topic (a ticket, in working hours); ``info`` and
+      ``none`` go nowhere (the null receiver: Prometheus and Grafana still show them). An alert with no or another
+      severity goes to the notify topic: somebody sees it, nobody is woken.
+    - ``InfoInhibitor`` (the chart's helper alert that mutes info alerts, severity none) goes nowhere, as upstream
+      says it must (it would otherwise page whenever an info alert fires alone).
+    - ``Watchdog`` (always firing while Prometheus, its rules and Alertmanager work) goes to the heartbeat topic about
+      once a minute; :class:`~vtc_constructs.alarms.Alarms`' ``alertmanager-watchdog`` alarm pages when it stops.
+
+    Every top-level key and every key of the route that the chart's default ``alertmanager.config`` has (global,
+    inhibit_rules, route, receivers, templates: kube-prometheus-stack 88.5.3's values.yaml) is set here, so Helm's
+    merge of these values over the chart's defaults adds nothing: the configuration Alertmanager gets is this one.
+    The inhibit rules are the chart's, with ``page`` ranked as ``critical``.
+    Ref: https://prometheus.io/docs/alerting/latest/configuration/ (route, inhibit_rule, sns_config)
+    Ref: https://runbooks.prometheus-operator.dev/runbooks/general/infoinhibitor/ (route it to a null receiver)
+    """
+    def sns(topic_arn: str, subject: str, resolved: bool = True) -> dict:
+        # sigv4 without role_arn: Alertmanager signs with its IRSA credentials.
+        return {"topic_arn": topic_arn, "sigv4": {"region": region}, "subject": subject,
+                "send_resolved": resolved}
+
+    subject = f"[{environment}] {{{{ .CommonLabels.alertname }}}}"
+    return {
+        "global": {"resolve_timeout": "5m"},
+        "route": {
+            "receiver": "notify", "group_by": ["alertname", "namespace", "service"],
+            "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+            "routes": [
+                # A heartbeat, not a notification: sent again every minute while it fires (the alarm counts them).
+                {"receiver": "heartbeat", "matchers": ['alertname = "Watchdog"'], "group_wait": "0s",
+                 "group_interval": "1m", "repeat_interval": "1m"},
+                {"receiver": "null", "matchers": ['alertname = "InfoInhibitor"']},
+                {"receiver": "page", "matchers": ['severity =~ "critical|page"']},
+                {"receiver": "notify", "matchers": ['severity = "warning"'], "repeat_interval": "12h"},
+                {"receiver": "null", "matchers": ['severity =~ "info|none"']},
+            ],
+        },
+        "inhibit_rules": [
+            {"source_matchers": ['severity =~ "critical|page"'], "target_matchers": ['severity =~ "warning|info"'],
+             "equal": ["namespace", "alertname"]},
+            {"source_matchers": ['severity = "warning"'], "target_matchers": ['severity = "info"'],
+             "equal": ["namespace", "alertname"]},
+            {"source_matchers": ['alertname = "InfoInhibitor"'], "target_matchers": ['severity = "info"'],
+             "equal": ["namespace"]},
+        ],
+        "receivers": [
+            {"name": "null"},
+            {"name": "page", "sns_configs": [sns(page_topic_arn, subject)]},
+            {"name": "notify", "sns_configs": [sns(notify_topic_arn, subject)]},
+            {"name": "heartbeat", "sns_configs": [sns(heartbeat_topic_arn, f"[{environment}] Watchdog heartbeat",
+                                                      resolved=False)]},
+        ],
+        "templates": ["/etc/alertmanager/config/*.tmpl"],
+    }
 
 
 def split_references(values: Any, path: str = "") -> tuple[Any, dict[str, str]]:
@@ -445,19 +516,10 @@ class ClusterReleases(Construct):
                                    "annotations": {_IRSA: props.roles.alertmanager}},
                 "alertmanagerSpec": {"replicas": 2},
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-                "config": {
-                    "route": {"receiver": "page", "group_by": ["alertname", "namespace", "service"],
-                              "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
-                              "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}]},
-                    "receivers": [
-                        {"name": "null"},  # the chart's default route sends Watchdog there: keep it
-                        {"name": "page", "sns_configs": [{
-                            # sigv4 without role_arn: Alertmanager signs with its IRSA credentials.
-                            "topic_arn": props.page_topic_arn, "sigv4": {"region": props.region},
-                            "subject": f"[{props.environment}] {{{{ .CommonLabels.alertname }}}}",
-                            "send_resolved": True}]},
-                    ],
-                },
+                "config": alertmanager_config(environment=props.environment, region=props.region,
+                                              page_topic_arn=props.page_topic_arn,
+                                              notify_topic_arn=props.notify_topic_arn,
+                                              heartbeat_topic_arn=props.heartbeat_topic_arn),
             },
             # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
             "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},
@@ -575,7 +637,7 @@ class ClusterReleases(Construct):
         return release
 
 
-__all__ = ["ADOT_COLLECTOR_IMAGE", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
+__all__ = ["ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT", "NGINX_HEALTH_PORT",
            "NGINX_HTTP_PORT", "NGINX_HTTPS_PORT", "NGINX_SERVICE_PORT", "ReleaseRoles", "default_charts_dir",
