@@ -23,7 +23,9 @@ The releases, in the order they are installed (each waits for the ones it needs,
    colour, and the Grafana dashboards. Then ``fluent-bit`` (container logs to the KMS-encrypted log groups
    Terraform made; it never creates a group).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
-   Alertmanager paging through the environment's page topic (SNS, signed with its own IRSA role), Grafana with the
+   Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
+   to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
+   IRSA role), Grafana with the
    admin password from Secrets Manager.
 4. ``ingress-nginx-blue`` and ``ingress-nginx-green`` (ingress-nginx): one NGINX controller per colour, each with
    its own ingress class (``nginx-<colour>``); the ALB's weights split traffic between the colours, NGINX routes
