@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         envs = load_environments(args.only, args.environments_dir)
         names = [name for env in envs for name in env.stack_names]
+        for warning in (w for env in envs for w in env.warnings):  # allowed, but a person must act soon
+            print(f"warning: {warning}", file=sys.stderr)
     except ConfigError as exc:
         problems += exc.problems
         envs, names = [], None  # which stack folders a synth would drop is not known yet

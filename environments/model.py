@@ -11,6 +11,10 @@ when only one environment is synthesized), and every problem in every file is re
   missing keys);
 - what the values mean: the construct library's own rules (``vtc_constructs``, AWS's limits included) against the
   network each construct will get;
+- the Kubernetes version policy (``vtc_constructs/kubernetes_versions.py``): a production-tier environment on a
+  version past its end of EKS standard support is refused unless it opts into extended support
+  (``eks.support_type = "EXTENDED"``); such a version elsewhere, or one within 90 days of that date, is a warning
+  (``EnvironmentConfig.warnings``, printed by ``main.py``);
 - between environments: no shared state key, no overlapping VPC ranges, and the tier guards
   (``environments/tiers.py``: a production-tier environment meets its minimum and is never weaker than a
   non-production one).
@@ -31,6 +35,7 @@ import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
@@ -51,6 +56,8 @@ from vtc_constructs.aws_rules import (
 from vtc_constructs.database import DatabaseProps
 from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
+from vtc_constructs.eks_props import SupportType
+from vtc_constructs.kubernetes_versions import kubernetes_version_findings
 from vtc_constructs.errors import ConfigError, Problem
 from vtc_constructs.platform import PlatformProps, planned_alarm_targets
 from vtc_constructs.workloads import (
@@ -157,6 +164,9 @@ class EnvironmentConfig:
     #: filled in by the stack (None here).
     ci: CiIdentityProps
     source: tuple[str, ...] = ()
+    #: What is allowed but needs a person's attention soon (a Kubernetes version near or past its end of standard
+    #: support: :mod:`vtc_constructs.kubernetes_versions`), in the same form as a problem; printed by ``main.py``.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def resource_prefix(self) -> str:
@@ -316,15 +326,18 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
 
 # --- loading ----------------------------------------------------------------------------------------------------------
 
-def load_environments(names: Sequence[str] | None = None, directory: Path | str = ENVIRONMENTS_DIR
-                      ) -> list[EnvironmentConfig]:
+def load_environments(names: Sequence[str] | None = None, directory: Path | str = ENVIRONMENTS_DIR, *,
+                      today: date | None = None) -> list[EnvironmentConfig]:
     """Load, validate and cross-check every environment in ``directory``; return those named in ``names``.
 
     Every file is checked whichever are asked for, so that the guards between environments (tiers, shared state,
     overlapping ranges) hold when only one is synthesized. Raises :class:`ConfigError` with every problem found.
 
     :param names: default: every environment file in ``directory``.
+    :param today: default: today's date. The day the Kubernetes version policy is judged on
+        (:mod:`vtc_constructs.kubernetes_versions`).
     """
+    today = today or date.today()
     directory = Path(directory)
     files, problems = discover(directory)
     names = list(names) if names is not None else sorted(files)
@@ -345,7 +358,7 @@ def load_environments(names: Sequence[str] | None = None, directory: Path | str 
         problems += read_problems
         if read_problems:
             continue
-        env, env_problems = _build(name, base, data, (str(directory / BASE_FILE), str(path)))
+        env, env_problems = _build(name, base, data, (str(directory / BASE_FILE), str(path)), today)
         problems += env_problems
         if env is not None:
             envs.append(env)
@@ -359,7 +372,7 @@ def load_environments(names: Sequence[str] | None = None, directory: Path | str 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 
 
-def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: tuple[str, ...]
+def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: tuple[str, ...], today: date
            ) -> tuple[EnvironmentConfig | None, list[Problem]]:
     """One environment from the base and its own file: every problem, or the config."""
     data = _merge(base, own)
@@ -437,6 +450,14 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         problems += [p for p in principal_arn_problems(eks.admin_principal_arns, "eks.admin_principal_arns",
                                                        account_id=account_id, partition=partition_of(region))
                      if p.what in ("principal in another account", "principal in another partition")]
+    warnings: list[Problem] = []
+    if eks is not None and isinstance(tier, Tier) and \
+            not any(p.path == "eks.kubernetes_version" for p in problems):  # an unknown version is reported once
+        refused, warned = kubernetes_version_findings(
+            eks.kubernetes_version, today=today, production=tier is Tier.PRODUCTION,
+            extended_support=eks.support_type is SupportType.EXTENDED)
+        problems += refused
+        warnings += [w.prefixed(name) for w in warned]
     if database is not None and isinstance(tier, Tier):
         floor = backup_problem(name, tier, database.backup_retention_days)
         if floor is not None:
@@ -463,7 +484,8 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         return None, problems
     return EnvironmentConfig(name=name, tier=tier, region=region, account_id=account_id, state=state,
                              tags=MappingProxyType(tags), network=network, eks=eks, database=database, edge=edge,
-                             alarms=alarms, workloads=workloads, ci=ci, source=source), []
+                             alarms=alarms, workloads=workloads, ci=ci, source=source,
+                             warnings=tuple(warnings)), []
 
 
 _NODE_GROUP = _SPEC.fields["eks"].fields["node_groups"].value  # type: ignore[union-attr]

@@ -117,6 +117,8 @@ class PlatformStack(TerraformStack):
                      "SNS topic that pages the on-call rota (encrypted).")
         self._output("alarms_notify_topic_arn", self.alarms.notify_topic_arn,
                      "SNS topic for non-urgent notifications (encrypted).")
+        self._output("alarms_heartbeat_topic_arn", self.alarms.heartbeat_topic_arn,
+                     "SNS topic of Alertmanager's Watchdog heartbeat (encrypted): its silence pages.")
         self._output("ci_deploy_role_arn", self.ci.deploy_role_arn,
                      "Role of the deploy jobs (GitHub environment <env>): the environment's AWS_DEPLOY_ROLE_ARN.")
         self._output("ci_traffic_role_arn", self.ci.traffic_role_arn,

@@ -38,7 +38,7 @@ def alarms_of(tf: dict) -> dict[str, dict]:
 
 # --- topics ---------------------------------------------------------------------------------------------------------
 
-def test_two_encrypted_topics_that_only_this_accounts_cloudwatch_may_publish_to(tf):
+def test_encrypted_topics_that_only_this_accounts_cloudwatch_may_publish_to_and_a_heartbeat_topic(tf):
     for kind in ("page", "notify"):
         topic = by_path(tf, "aws_sns_topic", f"{kind}-topic")
         assert topic["name"] == f"vtc-test-{kind}"
@@ -46,6 +46,11 @@ def test_two_encrypted_topics_that_only_this_accounts_cloudwatch_may_publish_to(
         (statement,) = by_path(tf, "aws_iam_policy_document", f"{kind}-topic-policy-document", data=True)["statement"]
         assert statement["principals"] == [{"type": "Service", "identifiers": ["cloudwatch.amazonaws.com"]}]
         assert statement["condition"][0]["variable"] == "aws:SourceAccount"
+    # The heartbeat topic: encrypted with the same key, no subscriber, no CloudWatch publisher (only Alertmanager).
+    heartbeat = by_path(tf, "aws_sns_topic", "heartbeat-topic")
+    assert heartbeat["name"] == "vtc-test-heartbeat"
+    assert heartbeat["kms_master_key_id"] == ref(tf, "aws_kms_key", "alarms/topic-key", "arn")
+    assert not [d for k, d in tf["data"]["aws_iam_policy_document"].items() if k.startswith("alarms_heartbeat")]
     key = {s["sid"]: s for s in by_path(tf, "aws_iam_policy_document", "topic-key-policy", data=True)["statement"]}
     assert key["CloudWatchPublishesEncrypted"]["actions"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
 
@@ -147,7 +152,7 @@ def test_the_preconditions_stop_a_plan_with_a_url_that_is_not_https_or_a_plain_p
 
 def test_every_alarm_has_actions_a_description_and_a_missing_data_treatment(tf):
     alarms = alarms_of(tf)
-    assert len(alarms) == 22
+    assert len(alarms) == 23
     page, notify = (ref(tf, "aws_sns_topic", f"{k}-topic", "arn") for k in ("page", "notify"))
     per_colour_tickets = {f"vtc-test-alb-{kind}-{colour}" for kind in ("unhealthy", "5xx-rate", "p99-latency")
                           for colour in ("blue", "green")}
@@ -155,6 +160,9 @@ def test_every_alarm_has_actions_a_description_and_a_missing_data_treatment(tf):
         topic = notify if name in per_colour_tickets else page
         assert alarm["alarm_actions"] == [topic] and alarm["ok_actions"] == [topic], name
         assert "Look at" in alarm["alarm_description"], name
+        if name == "vtc-test-alertmanager-watchdog":  # its own periods: tests/test_alertmanager_routing.py
+            assert (alarm["period"], alarm["evaluation_periods"], alarm["datapoints_to_alarm"]) == (300, 3, 3)
+            continue
         assert alarm["evaluation_periods"] == 5 and alarm["datapoints_to_alarm"] == 3
     # Written out per alarm (issue 16): silence where the signal is "nothing happened" (no errors, no traffic),
     # an alarm where silence means the source itself is gone (no nodes reporting, no database metrics).
@@ -166,7 +174,7 @@ def test_every_alarm_has_actions_a_description_and_a_missing_data_treatment(tf):
             *(f"alb-{kind}-{colour}" for kind in ("5xx-rate", "p99-latency", "live-unhealthy")
               for colour in ("blue", "green")))},
         **{f"vtc-test-{n}": "breaching" for n in (
-            "eks-failed-nodes", "eks-node-cpu", "eks-node-memory", "rds-connections", "rds-cpu", "rds-free-storage",
+            "alertmanager-watchdog", "eks-failed-nodes", "eks-node-cpu", "eks-node-memory", "rds-connections", "rds-cpu", "rds-free-storage",
             "rds-freeable-memory")}}
 
 
@@ -431,9 +439,11 @@ def test_typed_outputs_resolve_to_the_resources():
     """Each typed output references the right attribute of the right resource (issue 16), reference by reference."""
     def build_in(scope):
         alarms = Alarms(scope, "alarms", PROPS)
-        return {name: getattr(alarms, name) for name in ("page_topic_arn", "notify_topic_arn", "topic_key_arn")}
+        return {name: getattr(alarms, name) for name in ("page_topic_arn", "notify_topic_arn", "heartbeat_topic_arn",
+                                                         "topic_key_arn")}
 
     tf, out = synth_outputs(build_in)
     assert out == {"page_topic_arn": ref(tf, "aws_sns_topic", "alarms/page-topic", "arn"),
                    "notify_topic_arn": ref(tf, "aws_sns_topic", "alarms/notify-topic", "arn"),
+                   "heartbeat_topic_arn": ref(tf, "aws_sns_topic", "alarms/heartbeat-topic", "arn"),
                    "topic_key_arn": ref(tf, "aws_kms_key", "alarms/topic-key", "arn")}

@@ -163,7 +163,10 @@ ROLE = "arn:aws:iam::111122223333:role/platform-admin"
      r"--addon-name kube-proxy --kubernetes-version 1\.33`$"),
     (addon_version_problems("coredns", "v1.11.4-eksbuild.2", "1.33"),
      r"^addon_versions\.coredns: add-on built for another Kubernetes version .*allowed: CoreDNS v1\.12\.x or v1\.13\.x "
-     r"for Kubernetes 1\.33"),
+     r"or v1\.14\.x for Kubernetes 1\.33"),
+    (addon_version_problems("coredns", "v1.13.2-eksbuild.1", "1.36"),
+     r"^addon_versions\.coredns: add-on built for another Kubernetes version .*allowed: CoreDNS v1\.14\.x for "
+     r"Kubernetes 1\.36"),
     (addon_version_problems("coredns", "v1.12.1-eksbuild.2", "1.31"), r"^addon_versions\.coredns: add-on built for "),
     (addon_version_problems("vpc-cni", "1.19.6", "1.33"), r"^addon_versions\.vpc-cni: invalid add-on version"),
     (public_access_cidr_problems(("0.0.0.0/1",)),
@@ -236,6 +239,8 @@ def test_each_rule_refuses_what_aws_refuses(problems, expected):
     addon_version_problems("coredns", "v1.12.1-eksbuild.2", "1.33"),
     addon_version_problems("coredns", "v1.11.4-eksbuild.24", "1.32"),
     addon_version_problems("vpc-cni", "v1.19.6-eksbuild.1", "1.33"),
+    addon_version_problems("kube-proxy", "v1.36.5-eksbuild.1", "1.36"),
+    addon_version_problems("coredns", "v1.14.7-eksbuild.1", "1.36"),
     addon_version_problems("aws-ebs-csi-driver", "", "1.33"),
     public_access_cidr_problems(()),
     public_access_cidr_problems(("52.94.76.0/22", "3.5.140.0/22", "18.0.0.0/16", "8.8.8.8/32")),

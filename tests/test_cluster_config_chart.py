@@ -4,7 +4,7 @@
   :func:`~vtc_constructs.cluster_config.cluster_config_values` gives for the environment, built as the workloads stack
   builds them (its region, target group ARNs shaped as AWS gives them, the secrets prefix of its EKS cluster, the SLOs
   of its ``[workloads]`` table);
-- every rendered manifest validated against the Kubernetes 1.33 schemas (``kubernetes-validate``, strict), and the
+- every rendered manifest validated against the Kubernetes 1.36 schemas (``kubernetes-validate``, strict), and the
   custom kinds (ClusterSecretStore, ExternalSecret: external-secrets 2.9.0; TargetGroupBinding: AWS Load Balancer
   Controller 3.5.0) against the ``openAPIV3Schema`` of their own CRDs in charts/crd-schemas/, as strictly: with
   tests/test_chart.py's own validator;
@@ -117,7 +117,7 @@ def render(root: Path, name: str, env: str, values: dict) -> Render:
 
 
 def validate(doc: dict) -> list[str]:
-    """test_chart.py's validator (Kubernetes 1.33 strict, or the kind's CRD as strictly), knowing this chart's kinds."""
+    """test_chart.py's validator (Kubernetes 1.36 strict, or the kind's CRD as strictly), knowing this chart's kinds."""
     with mock.patch.dict(test_chart.CUSTOM_KINDS, CUSTOM_KINDS):
         return test_chart.validate(doc)
 

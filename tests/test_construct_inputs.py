@@ -293,5 +293,5 @@ def test_two_alarm_sets_with_one_name_are_refused():
     Alarms(scope, "alarms", ALARMS)
     with pytest.raises(ConfigError) as raised:
         Alarms(scope, "alarms-2", ALARMS)
-    assert [p.got for p in raised.value.problems] == ["vtc-test-page", "vtc-test-notify", "vtc-test",
-                                                      "alias/vtc-test-alarms"]
+    assert [p.got for p in raised.value.problems] == ["vtc-test-page", "vtc-test-notify", "vtc-test-heartbeat",
+                                                      "vtc-test", "alias/vtc-test-alarms"]

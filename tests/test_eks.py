@@ -475,7 +475,7 @@ def test_valid_props_have_no_problem():
 @pytest.mark.parametrize("props, expected", [
     (dataclasses.replace(PROPS, name="Bad_Name"), r"^name: invalid value \(got 'Bad_Name'\)"),
     (dataclasses.replace(PROPS, kubernetes_version="1.25"), r"^kubernetes_version: unsupported Kubernetes version "
-                                                             r"\(got '1\.25'\); allowed: 1\.29, 1\.30"),
+                                                             r"\(got '1\.25'\); allowed: 1\.3\d, 1\.3\d"),
     (dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, dns_hostnames=False)),
      r"^network\.dns_support: private endpoint without VPC DNS .*fix: enable DNS support and DNS hostnames"),
     (dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, subnets_have_nat_route=False)),
@@ -555,7 +555,7 @@ def test_valid_props_have_no_problem():
      r"^addon_versions\.kube-proxy: add-on built for another Kubernetes version \(got 'v1\.32\.6-eksbuild\.2'\).*fix: "
      r"pin the kube-proxy built for 1\.33"),
     (dataclasses.replace(PROPS, addon_versions={"coredns": "v1.11.4-eksbuild.24"}),
-     r"^addon_versions\.coredns: add-on built for another Kubernetes version .*allowed: CoreDNS v1\.12\.x or v1\.13\.x"),
+     r"^addon_versions\.coredns: add-on built for another Kubernetes version .*allowed: CoreDNS v1\.12\.x or v1\.13\.x or v1\.14\.x"),
     (dataclasses.replace(PROPS, addon_versions=["vpc-cni"]), r"^addon_versions: not a table \(got \['vpc-cni'\]\)"),
     (dataclasses.replace(PROPS, log_retention_days=365.0), r"^log_retention_days: invalid value \(got 365\.0\)"),
     (dataclasses.replace(PROPS, secrets_prefix="my prefix"), r"^secrets_prefix: invalid value \(got 'my prefix'\)"),

@@ -279,7 +279,7 @@ CORPUS = [
      "staging.database.instance_class: "),
     ("staging", "[eks]", '[eks]\naddon_versions = { kube-proxy = "v1.32.0-eksbuild.1" }',
      "staging.eks.addon_versions.kube-proxy: add-on built for another Kubernetes version (got 'v1.32.0-eksbuild.1'); "
-     "allowed: v1.33.x-eksbuild.N"),
+     "allowed: v1.36.x-eksbuild.N"),
     ("staging", ARN_LINE, 'admin_principal_arns = ["arn:aws:sts::111111111111:assumed-role/vtc-platform-admin/jane"]',
      "staging.eks.admin_principal_arns[0]: assumed-role session ARN (got "
      "'arn:aws:sts::111111111111:assumed-role/vtc-platform-admin/jane'); allowed: an IAM role or user ARN; fix: use "

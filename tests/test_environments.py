@@ -74,7 +74,7 @@ def test_shared_values_come_from_the_base(environments):
         assert env.state.bucket == "vtc-terraform-state" and env.state.locking == "s3-lockfile"
         assert env.tags["project"] == "vision-to-code"
         assert env.network.name == env.resource_prefix == env.eks.name == f"vtc-{env.name}"
-        assert env.eks.kubernetes_version == "1.33"
+        assert env.eks.kubernetes_version == "1.36"
         assert env.database.engine_version == "16.8" and env.database.name == f"vtc-{env.name}"
         assert not env.eks.endpoint_public_access
         # Written out, not read from the code: every one of the six add-ons is pinned in both environments.
@@ -151,8 +151,8 @@ def test_the_model_is_frozen(environments):
      r"^staging\.eks\.node_groups\.general\.desired_size: sizes out of order"),
     ("staging", "[eks]", '[eks]\nversion = "1.33"',
      r"^staging\.eks\.version: unknown field \(got '1\.33'\); allowed: addon_versions, admin_principal_arns"),
-    ("staging", "[eks]", '[eks]\nkubernetes_version = "1.34"',
-     r"^staging\.eks\.kubernetes_version: unsupported Kubernetes version \(got '1\.34'\)"),
+    ("staging", "[eks]", '[eks]\nkubernetes_version = "1.37"',
+     r"^staging\.eks\.kubernetes_version: unsupported Kubernetes version \(got '1\.37'\)"),
     ("production", "[eks]", '[eks]\nendpoint_public_access_cidrs = ["81.2.69.0/24"]',
      r"^production\.eks\.endpoint_public_access_cidrs: below the production minimum \(got \['81\.2\.69\.0/24'\]\); "
      r"allowed: \[\] \(a private API endpoint\), the production tier's minimum; fix: remove the public access ranges"),

@@ -225,7 +225,8 @@ def test_alertmanager_may_publish_to_the_alarm_topics_only_and_encrypt_for_them_
     assert statements == [
         {"sid": "PublishToTheAlarmTopics", "actions": ["sns:Publish"],
          "resources": [ref(tf, "aws_sns_topic", "platform/alarms/page-topic", "arn"),
-                       ref(tf, "aws_sns_topic", "platform/alarms/notify-topic", "arn")]},
+                       ref(tf, "aws_sns_topic", "platform/alarms/notify-topic", "arn"),
+                       ref(tf, "aws_sns_topic", "platform/alarms/heartbeat-topic", "arn")]},
         {"sid": "EncryptForTheAlarmTopicsThroughSns", "actions": ["kms:GenerateDataKey*", "kms:Decrypt"],
          "resources": [ref(tf, "aws_kms_key", "platform/alarms/topic-key", "arn")],
          "condition": [{"test": "StringEquals", "variable": "kms:ViaService",

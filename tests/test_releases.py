@@ -16,6 +16,7 @@ import pytest
 
 from environments.model import load_environments
 from tests.conftest import ENVIRONMENT_NAMES
+from tests.test_chart import KUBERNETES_VERSION
 from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
 from vtc_constructs.errors import ConfigError
 from vtc_constructs.platform import ALERTMANAGER_SERVICE_ACCOUNT
@@ -312,8 +313,8 @@ def test_the_services_run_each_colours_tag_with_the_environments_ranges(env, wor
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_prometheus_keeps_its_data_on_encrypted_volumes_and_alertmanager_pages(env, workloads_stacks, stacks,
-                                                                              configs):
+def test_prometheus_keeps_its_data_on_encrypted_volumes_and_alertmanager_sends_to_the_alarm_topics(
+        env, workloads_stacks, stacks, configs):
     release = releases_of(workloads_stacks[env])["kube-prometheus-stack"]
     values, sets = values_of(release), sets_of(release)
     workloads = configs[env].workloads
@@ -323,12 +324,15 @@ def test_prometheus_keeps_its_data_on_encrypted_volumes_and_alertmanager_pages(e
     claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == "gp3-encrypted"
     assert claim["resources"]["requests"]["storage"] == f"{workloads.prometheus_storage_gib}Gi"
-    receivers = {r["name"]: r for r in values["alertmanager"]["config"]["receivers"]}
-    assert values["alertmanager"]["config"]["route"]["receiver"] == "page"
-    [sns] = receivers["page"]["sns_configs"]
-    assert sns["sigv4"] == {"region": configs[env].region} and sns["send_resolved"] is True
-    topic = referenced(stacks, env, sets["alertmanager.config.receivers[1].sns_configs[0].topic_arn"])
-    assert topic == stacks[env]["output"]["alarms_page_topic_arn"]["value"]
+    # Which alert goes where: tests/test_alertmanager_routing.py. Here: each receiver's topic is the AWS stack's.
+    receivers = values["alertmanager"]["config"]["receivers"]
+    for i, (name, output) in enumerate((("page", "alarms_page_topic_arn"), ("notify", "alarms_notify_topic_arn"),
+                                         ("heartbeat", "alarms_heartbeat_topic_arn")), start=1):
+        assert receivers[i]["name"] == name
+        [sns] = receivers[i]["sns_configs"]
+        assert sns["sigv4"] == {"region": configs[env].region} and sns["send_resolved"] is (name != "heartbeat")
+        topic = referenced(stacks, env, sets[f"alertmanager.config.receivers[{i}].sns_configs[0].topic_arn"])
+        assert topic == stacks[env]["output"][output]["value"]
     admin = values["grafana"]["admin"]
     made = values_of(releases_of(workloads_stacks[env])["vtc-cluster-config"])["externalSecrets"]["grafanaAdmin"]
     assert admin == {"existingSecret": made["secretName"], "userKey": "admin-user", "passwordKey": "admin-password"}
@@ -412,12 +416,12 @@ def test_bad_release_props_are_all_reported(configs):
                                       addon_chart_versions={"metrics-server": "2.12.2"}), roles=roles,
         target_group_arns={"blue": "arn"}, database_host="db.example.com", database_cidrs=("10.0.0.0/24",),
         container_log_groups={"application": "a", "add-ons": "b"}, page_topic_arn="arn:aws:sns:eu-west-1:1:t",
-        grafana_admin_secret_name="vtc/grafana-admin", charts_dir="/nonexistent")
+        notify_topic_arn="", heartbeat_topic_arn="arn:aws:sns:eu-west-1:1:h", grafana_admin_secret_name="vtc/grafana-admin", charts_dir="/nonexistent")
     with pytest.raises(ConfigError) as error:
         ClusterReleases(TerraformStack(App(), "s"), "releases", props)
     paths = {p.path for p in error.value.problems}
     assert {"releases.environment", "releases.workloads.ingress_replicas", "releases.target_group_arns",
-            "releases.charts_dir", "releases.kubernetes_version",
+            "releases.charts_dir", "releases.kubernetes_version", "releases.notify_topic_arn",
             "releases.workloads.addon_chart_versions.metrics-server"} <= paths
     assert "an older major version (got '2.12.2'); allowed: major version 3 or later" in str(error.value)
     with pytest.raises(TypeError, match="ClusterReleasesProps"):
@@ -456,7 +460,7 @@ def render_release(release: dict, folder) -> list[dict]:
     values.write_text(release["values"][0])
     sets = [arg for path in sets_of(release) for arg in ("--set-string", f"{path}={stand_in(path)}")]
     out = helm.run(["template", release["name"], str(chart), "--namespace", release["namespace"], "-f", str(values),
-                    *sets, "--kube-version", "1.33.0", "--api-versions", "monitoring.coreos.com/v1"]).stdout
+                    *sets, "--kube-version", KUBERNETES_VERSION, "--api-versions", "monitoring.coreos.com/v1"]).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 

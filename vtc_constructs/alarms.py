@@ -12,7 +12,8 @@ Usage::
         pagerduty_ssm_parameter_names=("/vtc-production/alarms/pagerduty-url",),   # a SecureString holding the URL
     ))
 
-Two topics, both encrypted with a customer-managed key that CloudWatch may use: ``<name>-page`` wakes somebody up
+Three topics, all encrypted with a customer-managed key that CloudWatch may use (the third, ``<name>-heartbeat``,
+receives Alertmanager's Watchdog heartbeat; its silence pages, see ``_watchdog_alarm``); of the first two, ``<name>-page`` wakes somebody up
 (every SLO alarm, and "live colour unhealthy" per colour), ``<name>-notify`` files a ticket (the per-colour error
 rate, latency and health alarms: the release tooling acts on those for a canary by itself). Pagers subscribe to the page topic
 by e-mail, or by HTTPS through PagerDuty: its integration URL (which carries the integration key) is read at plan
@@ -329,6 +330,7 @@ class Alarms(Construct):
         guard_replacement_safety(self)
         name = props.name
         claim_names(self, id, ("SNS topic", f"{name}-page"), ("SNS topic", f"{name}-notify"),
+                    ("SNS topic", f"{name}-heartbeat"),
                     ("CloudWatch dashboard", name), ("KMS alias", f"alias/{name}-alarms"))
         self.props = props
         self.account = Account.of(self)
@@ -338,6 +340,7 @@ class Alarms(Construct):
         self._alb_alarms(tags)
         self._rds_alarms(tags)
         self._eks_alarms(tags)
+        self._watchdog_alarm(tags)
         self._dashboard()
 
     # --- paging ---------------------------------------------------------------------------------------------------
@@ -359,6 +362,11 @@ class Alarms(Construct):
                 conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
             SnsTopicPolicy(self, f"{kind}-topic-policy", arn=topic.arn, policy=policy.json)
             self.topics[kind] = topic
+        # Alertmanager's dead man's switch (see _watchdog_alarm): nobody subscribes; CloudWatch counts what arrives.
+        # Same key as the others; only Alertmanager's role publishes (its IAM policy; the topic's default policy
+        # admits this account's principals only).
+        self.topics["heartbeat"] = SnsTopic(self, "heartbeat-topic", name=f"{props.name}-heartbeat",
+                                            kms_master_key_id=key.arn, tags=tags)
         # Read once: every alarm names its topic twice, and each read is a round trip to jsii.
         self._topic_arns = {kind: topic.arn for kind, topic in self.topics.items()}
         subscriptions = [("page", "email", e) for e in props.page_email_endpoints]
@@ -396,15 +404,17 @@ class Alarms(Construct):
     def _alarm(self, key: str, *, description: str, namespace: str | None = None, metric: str | None = None,
                dimensions: dict | None = None, statistic: str | None = None, threshold: Number,
                comparison: str = "GreaterThanThreshold", missing: str, topic: str = "page",
-               queries: list | None = None, tags=None) -> CloudwatchMetricAlarm:
+               queries: list | None = None, tags=None, period: int | None = None, evaluation_periods: int | None = None,
+               datapoints: int | None = None) -> CloudwatchMetricAlarm:
         t = self.props.thresholds
         percentile = statistic if statistic and statistic.startswith("p") else None
         alarm = CloudwatchMetricAlarm(
             self, key, alarm_name=f"{self.props.name}-{key}", alarm_description=description,
             namespace=namespace, metric_name=metric, dimensions=dimensions,
             statistic=None if percentile or queries else statistic, extended_statistic=percentile,
-            period=None if queries else t.period_seconds, metric_query=queries,
-            evaluation_periods=t.evaluation_periods, datapoints_to_alarm=t.datapoints_to_alarm,
+            period=None if queries else period or t.period_seconds, metric_query=queries,
+            evaluation_periods=evaluation_periods or t.evaluation_periods,
+            datapoints_to_alarm=datapoints or t.datapoints_to_alarm,
             threshold=threshold, comparison_operator=comparison, treat_missing_data=missing,
             alarm_actions=[self._topic_arns[topic]], ok_actions=[self._topic_arns[topic]], tags=tags)
         self.alarms[key] = alarm
@@ -567,6 +577,31 @@ class Alarms(Construct):
                     description="The Kubernetes API server answers 5xx. Look at: the control-plane logs (audit, "
                                 "api) in CloudWatch, admission webhooks timing out.")
 
+    # --- Alertmanager's dead man's switch -----------------------------------------------------------------------------
+
+    #: Alertmanager sends kube-prometheus-stack's always-firing ``Watchdog`` alert to the heartbeat topic about once a
+    #: minute (its route in vtc_constructs/releases.py: ``repeat_interval`` 1m); SNS counts every publish in
+    #: ``AWS/SNS NumberOfMessagesPublished`` (per topic, with or without subscribers). No publish in three
+    #: consecutive 5-minute periods (a missing datapoint is breaching: a silent topic publishes no metric at all)
+    #: pages: Prometheus, its rules, Alertmanager or Alertmanager's way to SNS (IRSA, KMS, network) is broken, and no
+    #: other Prometheus alert can reach anybody. Chosen over an external heartbeat service (a second paging system
+    #: outside Terraform) and over CloudWatch alarms on the pods (they would not see a wedged rule evaluation or a
+    #: broken receiver: only the end-to-end publish does).
+    WATCHDOG_PERIOD_SECONDS = 300
+    WATCHDOG_SILENT_PERIODS = 3
+
+    def _watchdog_alarm(self, tags) -> None:
+        self._alarm("alertmanager-watchdog", namespace="AWS/SNS", metric="NumberOfMessagesPublished",
+                    dimensions={"TopicName": self.topics["heartbeat"].name}, statistic="Sum", threshold=1,
+                    comparison="LessThanThreshold", missing="breaching", tags=tags,
+                    period=self.WATCHDOG_PERIOD_SECONDS, evaluation_periods=self.WATCHDOG_SILENT_PERIODS,
+                    datapoints=self.WATCHDOG_SILENT_PERIODS,
+                    description="Alertmanager's Watchdog heartbeat stopped reaching SNS: Prometheus alerts cannot "
+                                "page anybody. Look at: the monitoring namespace's Prometheus and Alertmanager pods, "
+                                "Alertmanager's log (SNS errors: its IRSA role, the topic key), the Watchdog rule. "
+                                "Expected right after a first deploy until the workloads stack has installed "
+                                "kube-prometheus-stack.")
+
     # --- dashboard ----------------------------------------------------------------------------------------------------
 
     def _dashboard(self) -> None:
@@ -615,6 +650,12 @@ class Alarms(Construct):
     def notify_topic_arn(self) -> str:
         """The SNS topic for non-urgent notifications (KMS-encrypted)."""
         return self._topic_arns["notify"]
+
+    @property
+    def heartbeat_topic_arn(self) -> str:
+        """The SNS topic Alertmanager sends its Watchdog heartbeat to (KMS-encrypted, no subscribers): its silence
+        pages (the ``alertmanager-watchdog`` alarm)."""
+        return self._topic_arns["heartbeat"]
 
     @property
     def topic_key_arn(self) -> str:

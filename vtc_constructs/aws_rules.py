@@ -613,9 +613,13 @@ def postgres_identifier_problems(value: object, path: str, what: str = "database
 # minor version is the cluster's), read 2025-11. CoreDNS: the line(s) AWS's table gives per Kubernetes version, with
 # the neighbouring line the table has given over time. Other add-ons (vpc-cni, eks-pod-identity-agent,
 # aws-ebs-csi-driver, amazon-cloudwatch-observability): AWS publishes no per-version table; shape only.
+# 1.33-1.36, checked 2026-12-06: the CoreDNS of each version's EKS Distro release (aws/eks-distro releases
+# v1-34-eks-16: CoreDNS v1.13.2; v1-35-eks-16 and v1-36-eks-10, 2026-10-28: v1.14.7, "Update CoreDNS to v1.14.7 for
+# 1-33 to 1-37"), which the EKS add-on's CoreDNS follows.
 COREDNS_LINES: Mapping[str, tuple[str, ...]] = {
     "1.29": ("1.10", "1.11"), "1.30": ("1.11",), "1.31": ("1.11",), "1.32": ("1.11",),
-    "1.33": ("1.12", "1.13"), "1.34": ("1.12", "1.13"),
+    "1.33": ("1.12", "1.13", "1.14"), "1.34": ("1.12", "1.13", "1.14"), "1.35": ("1.13", "1.14"),
+    "1.36": ("1.14",),
 }
 ADDON_VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)-eksbuild\.(\d+)$")
 

@@ -6,7 +6,7 @@ Usage::
 
     cluster = EksCluster(self, "eks", EksClusterProps(
         name="vtc-staging",
-        kubernetes_version="1.33",
+        kubernetes_version="1.36",
         network=network.cluster_network(),
         admin_principal_arns=("arn:aws:iam::111122223333:role/platform-admins",),
         node_groups=(NodeGroupProps(name="general", instance_types=("m6i.large",),
@@ -157,7 +157,7 @@ class EksCluster(Construct):
 
     def __init__(self, scope: Construct, id: str, props: EksClusterProps):
         require_props("EksCluster", props, EksClusterProps, "EksClusterProps(name='my-service', "
-                      "kubernetes_version='1.33', network=network.cluster_network(), "
+                      "kubernetes_version='1.36', network=network.cluster_network(), "
                       "node_groups=(NodeGroupProps(name='general'),))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())

@@ -4,7 +4,7 @@ Usage::
 
     from vtc_constructs import EksClusterProps, NodeGroupProps
 
-    props = EksClusterProps(name="vtc-staging", kubernetes_version="1.33", network=network.cluster_network(),
+    props = EksClusterProps(name="vtc-staging", kubernetes_version="1.36", network=network.cluster_network(),
                             node_groups=(NodeGroupProps(name="general", capacity_type="SPOT"),))
     props.validate()   # -> [] or every Problem, never an exception
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from enum import Enum
 from typing import Mapping
 
@@ -24,12 +25,14 @@ from .aws_rules import (
     public_access_cidr_problems,
 )
 from .contracts import ClusterNetwork, PRIVATE_NODE_ENDPOINTS  # noqa: F401  (re-exported: they were defined here)
+from .kubernetes_versions import EKS_KUBERNETES_VERSIONS, offered_version_problems
 from .errors import Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list
 from .network import LOG_RETENTION_DAYS
 
-#: Kubernetes versions EKS offers (standard and extended support) for provider hashicorp/aws 5.100.
-#: Ref: https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
-SUPPORTED_KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
+#: Kubernetes versions this library knows, with their support dates in
+#: :data:`~vtc_constructs.kubernetes_versions.EKS_KUBERNETES_VERSIONS`; a cluster may use those EKS still offers on
+#: the day of the synth (standard or extended support). Ref: https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html
+SUPPORTED_KUBERNETES_VERSIONS = tuple(EKS_KUBERNETES_VERSIONS)
 
 #: Every control-plane log type. Ref: https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -79,7 +82,10 @@ class SupportType(str, Enum):
     """Upgrade the control plane to the next version automatically at the end of standard support (no extra cost)."""
 
     EXTENDED = "EXTENDED"
-    """Stay on the version for up to 12 more months of extended support, billed per cluster-hour."""
+    """Stay on the version for up to 12 more months of extended support, billed per cluster-hour at six times the
+    standard rate (USD 0.60 instead of 0.10: https://aws.amazon.com/eks/pricing/). The explicit opt-in a
+    production-tier environment needs to stay on a version past its end of standard support
+    (:mod:`vtc_constructs.kubernetes_versions`)."""
 
 
 #: An EKS optimized AMI release: ``<kubernetes version>.<patch>-<date>`` (``1.33.0-20250704``).
@@ -221,7 +227,9 @@ class EksClusterProps:
     """Input of :class:`EksCluster`.
 
     :param name: the cluster's name, also the prefix of every role and log group. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
-    :param kubernetes_version: one of :data:`SUPPORTED_KUBERNETES_VERSIONS`. Required: upgrades are deliberate.
+    :param kubernetes_version: a version EKS offers on the day of the synth (:data:`SUPPORTED_KUBERNETES_VERSIONS`,
+        not past its end of extended support). Required: upgrades are deliberate, one minor version at a time
+        (``docs/upgrading-kubernetes.md``).
     :param network: the VPC facts (``Network.cluster_network()``). Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param node_groups: at least one. Required.
     :param admin_principal_arns: default: none. IAM roles or users (not STS session ARNs) given cluster-admin through
@@ -241,7 +249,9 @@ class EksClusterProps:
         with ``/``, so that one environment's prefix is never the start of another environment's secret names.
     :param support_type: default: ``STANDARD``, EKS upgrades the control plane when its version leaves standard
         support, at no extra cost (until issue 12, EKS's own default applied: extended support, billed).
-        ``EXTENDED`` (or ``"EXTENDED"``) keeps the version up to 12 more months at an hourly charge.
+        ``EXTENDED`` (or ``"EXTENDED"``) keeps the version up to 12 more months, billed per cluster-hour at six
+        times the standard rate (USD 0.60 instead of 0.10); a production-tier environment on a version past standard
+        support must choose it explicitly (environments/model.py refuses it otherwise).
     """
 
     name: str | None = None
@@ -272,11 +282,7 @@ class EksClusterProps:
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter",
                                     "use a short lower-case name such as 'vtc-staging'"))
-        if not isinstance(self.kubernetes_version, str) or self.kubernetes_version not in SUPPORTED_KUBERNETES_VERSIONS:
-            problems.append(Problem("kubernetes_version", self.kubernetes_version,
-                                    ", ".join(SUPPORTED_KUBERNETES_VERSIONS),
-                                    "pick a version EKS supports; upgrade one minor version at a time",
-                                    "unsupported Kubernetes version"))
+        problems += offered_version_problems(self.kubernetes_version, date.today())
         if not isinstance(self.network, ClusterNetwork):
             problems.append(Problem("network", self.network, "a ClusterNetwork", "pass network.cluster_network()",
                                     "not a ClusterNetwork"))
@@ -314,6 +320,9 @@ class EksClusterProps:
                                          "STANDARD upgrades at the end of standard support; EXTENDED is billed"))
         return problems
 
+    def _version_offered(self) -> bool:
+        return not offered_version_problems(self.kubernetes_version, date.today())
+
     def _node_group_problems(self) -> list[Problem]:
         groups = self.node_groups
         if not isinstance(groups, tuple):
@@ -336,7 +345,7 @@ class EksClusterProps:
             problems += [p.prefixed(prefix) for p in own]
             release = group.release_version
             if release is not None and not any(p.path == "release_version" for p in own) and \
-                    self.kubernetes_version in SUPPORTED_KUBERNETES_VERSIONS and \
+                    self._version_offered() and \
                     _RELEASE_VERSION_RE.match(release).group(1) != self.kubernetes_version:
                 problems.append(Problem(f"{prefix}.release_version", release,
                                         f"an AMI release of Kubernetes {self.kubernetes_version} "
@@ -351,7 +360,7 @@ class EksClusterProps:
                             "give a table, e.g. {'vpc-cni': 'v1.19.6-eksbuild.1'}", "not a table")]
         problems = []
         # Against an unsupported version, only the version is reported (one mistake, one problem).
-        kubernetes = self.kubernetes_version if self.kubernetes_version in SUPPORTED_KUBERNETES_VERSIONS else None
+        kubernetes = self.kubernetes_version if self._version_offered() else None
         for addon, version in self.addon_versions.items():
             if addon not in ADDONS:
                 problems.append(Problem(f"addon_versions.{addon}", version, ", ".join(ADDONS),

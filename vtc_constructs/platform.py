@@ -15,7 +15,7 @@ Usage::
         name="acme-prod",
         network=NetworkProps(vpc_cidr="10.40.0.0/16",
                              availability_zones=("us-east-2a", "us-east-2b", "us-east-2c")),
-        eks=EksClusterProps(kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+        eks=EksClusterProps(kubernetes_version="1.36", node_groups=(NodeGroupProps(name="general"),),
                             admin_principal_arns=("arn:aws:iam::123456789012:role/admin",)),
         database=DatabaseProps(engine_version="16.8"),
         edge=EdgeProps(certificate=Certificate(domain_name="app.acme.io", hosted_zone_name="acme.io")),
@@ -215,7 +215,8 @@ class VisionToCodePlatform(Construct):
         self.alertmanager_role = self.eks.irsa_role(
             "alertmanager-role", *ALERTMANAGER_SERVICE_ACCOUNT, statements=[
                 Statement(sid="PublishToTheAlarmTopics", actions=["sns:Publish"],
-                          resources=[self.alarms.page_topic_arn, self.alarms.notify_topic_arn]),
+                          resources=[self.alarms.page_topic_arn, self.alarms.notify_topic_arn,
+                                     self.alarms.heartbeat_topic_arn]),
                 Statement(sid="EncryptForTheAlarmTopicsThroughSns",
                           actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=[self.alarms.topic_key_arn],
                           conditions=[("StringEquals", "kms:ViaService", [f"sns.{account.region}.amazonaws.com"])])])

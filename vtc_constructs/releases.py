@@ -23,7 +23,9 @@ The releases, in the order they are installed (each waits for the ones it needs,
    colour, and the Grafana dashboards. Then ``fluent-bit`` (container logs to the KMS-encrypted log groups
    Terraform made; it never creates a group).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
-   Alertmanager paging through the environment's page topic (SNS, signed with its own IRSA role), Grafana with the
+   Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
+   to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
+   IRSA role), Grafana with the
    admin password from Secrets Manager.
 4. ``ingress-nginx-blue`` and ``ingress-nginx-green`` (ingress-nginx): one NGINX controller per colour, each with
    its own ingress class (``nginx-<colour>``); the ALB's weights split traffic between the colours, NGINX routes
@@ -106,8 +108,13 @@ DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
 #: the upstream collector's, not an ADOT tag, so both are pinned here.
 ADOT_COLLECTOR_IMAGE = ("public.ecr.aws/aws-observability/aws-otel-collector", "v0.49.0")
 #: The cluster autoscaler's minor must equal the cluster's: its image per Kubernetes version (the newest patch of
-#: that minor), overriding the chart's default (1.35 in chart 9.59.0).
-CLUSTER_AUTOSCALER_IMAGES: Mapping[str, str] = {"1.33": "v1.33.6"}
+#: that minor), overriding the chart's default (1.35.0 in chart 9.59.0). One row per minor of the upgrade path from
+#: 1.33 (docs/upgrading-kubernetes.md: the autoscaler follows each step). Checked 2026-12-06 against the tags of
+#: kubernetes/autoscaler (cluster-autoscaler-1.33.6, -1.34.5, -1.35.2, -1.36.1: the newest of each minor; the
+#: image registry.k8s.io/autoscaling/cluster-autoscaler:v<tag> is published from each release tag). Chart 9.59.0's
+#: ClusterRole already grants what 1.36 reads (resource.k8s.io resourceslices, deviceclasses, resourceclaims).
+CLUSTER_AUTOSCALER_IMAGES: Mapping[str, str] = {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2",
+                                                "1.36": "v1.36.1"}
 
 #: Namespaces of the add-ons (the services' and NGINX's come from :class:`WorkloadsProps`).
 KUBE_SYSTEM = "kube-system"
@@ -211,8 +218,12 @@ class ClusterReleasesProps:
         Required.
     :param container_log_groups: :attr:`EksCluster.container_log_group_names` (``application``, ``add-ons``).
         Required.
-    :param page_topic_arn: the SNS topic that pages (:attr:`Alarms.page_topic_arn`): Alertmanager sends there.
-        Required.
+    :param page_topic_arn: the SNS topic that pages (:attr:`Alarms.page_topic_arn`): Alertmanager sends critical
+        alerts (and the services' ``severity: page``) there. Required.
+    :param notify_topic_arn: the SNS topic of non-urgent notifications (:attr:`Alarms.notify_topic_arn`):
+        Alertmanager sends warnings there. Required.
+    :param heartbeat_topic_arn: the SNS topic whose silence pages (:attr:`Alarms.heartbeat_topic_arn`):
+        Alertmanager sends the Watchdog alert there about once a minute. Required.
     :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's admin
         comes from; under the environment's secrets prefix, which external-secrets may read. Required.
     :param database_name: default: ``vtc``. :param database_user: default: ``vtc_app``. :param database_schema:
@@ -239,6 +250,8 @@ class ClusterReleasesProps:
     database_cidrs: tuple[str, ...]
     container_log_groups: Mapping[str, str]
     page_topic_arn: str
+    notify_topic_arn: str
+    heartbeat_topic_arn: str
     grafana_admin_secret_name: str
     database_name: str = "vtc"
     database_user: str = "vtc_app"
@@ -289,6 +302,7 @@ class ClusterReleasesProps:
             database_host=platform.database.db_endpoint_address,
             database_cidrs=plan_subnets(platform.props.parts(planned=False)["network"]).database,
             container_log_groups=eks.container_log_group_names, page_topic_arn=platform.alarms.page_topic_arn,
+            notify_topic_arn=platform.alarms.notify_topic_arn, heartbeat_topic_arn=platform.alarms.heartbeat_topic_arn,
             grafana_admin_secret_name=platform.grafana_admin_secret_name,
             database_name=database.database_name, database_user=database.app_role,
             database_schema=database.app_schema,
@@ -298,7 +312,7 @@ class ClusterReleasesProps:
     def validate(self) -> list[Problem]:
         problems: list[Problem] = []
         for name in ("environment", "region", "cluster_name", "vpc_id", "database_host", "page_topic_arn",
-                     "grafana_admin_secret_name"):
+                     "notify_topic_arn", "heartbeat_topic_arn", "grafana_admin_secret_name"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 problems.append(Problem(name, value, "a non-empty string (or a Terraform reference)",
@@ -374,6 +388,70 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
                                     "signs in to the cluster with (eks_helm_provider(region=...))", "give both the "
                                     "same region", "differs from the Helm provider's"))
     return problems
+
+
+#: Alertmanager's receivers: the SNS topic each one sends to (``null`` sends nowhere).
+ALERTMANAGER_RECEIVERS = ("null", "page", "notify", "heartbeat")
+
+
+def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, notify_topic_arn: str,
+                        heartbeat_topic_arn: str) -> dict:
+    """kube-prometheus-stack's ``alertmanager.config``: the whole Alertmanager configuration, routing by severity.
+
+    - ``severity`` ``critical`` (the chart's rules) or ``page`` (the services' own SLO alerts, charts/vision-to-code)
+      pages (the page topic); ``warning`` goes to the notify topic (a ticket, in working hours); ``info`` and
+      ``none`` go nowhere (the null receiver: Prometheus and Grafana still show them). An alert with no or another
+      severity goes to the notify topic: somebody sees it, nobody is woken.
+    - ``InfoInhibitor`` (the chart's helper alert that mutes info alerts, severity none) goes nowhere, as upstream
+      says it must (it would otherwise page whenever an info alert fires alone).
+    - ``Watchdog`` (always firing while Prometheus, its rules and Alertmanager work) goes to the heartbeat topic about
+      once a minute; :class:`~vtc_constructs.alarms.Alarms`' ``alertmanager-watchdog`` alarm pages when it stops.
+
+    Every top-level key and every key of the route that the chart's default ``alertmanager.config`` has (global,
+    inhibit_rules, route, receivers, templates: kube-prometheus-stack 88.5.3's values.yaml) is set here, so Helm's
+    merge of these values over the chart's defaults adds nothing: the configuration Alertmanager gets is this one.
+    The inhibit rules are the chart's, with ``page`` ranked as ``critical``.
+    Ref: https://prometheus.io/docs/alerting/latest/configuration/ (route, inhibit_rule, sns_config)
+    Ref: https://runbooks.prometheus-operator.dev/runbooks/general/infoinhibitor/ (route it to a null receiver)
+    """
+    def sns(topic_arn: str, subject: str, resolved: bool = True) -> dict:
+        # sigv4 without role_arn: Alertmanager signs with its IRSA credentials.
+        return {"topic_arn": topic_arn, "sigv4": {"region": region}, "subject": subject,
+                "send_resolved": resolved}
+
+    subject = f"[{environment}] {{{{ .CommonLabels.alertname }}}}"
+    return {
+        "global": {"resolve_timeout": "5m"},
+        "route": {
+            "receiver": "notify", "group_by": ["alertname", "namespace", "service"],
+            "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+            "routes": [
+                # A heartbeat, not a notification: sent again every minute while it fires (the alarm counts them).
+                {"receiver": "heartbeat", "matchers": ['alertname = "Watchdog"'], "group_wait": "0s",
+                 "group_interval": "1m", "repeat_interval": "1m"},
+                {"receiver": "null", "matchers": ['alertname = "InfoInhibitor"']},
+                {"receiver": "page", "matchers": ['severity =~ "critical|page"']},
+                {"receiver": "notify", "matchers": ['severity = "warning"'], "repeat_interval": "12h"},
+                {"receiver": "null", "matchers": ['severity =~ "info|none"']},
+            ],
+        },
+        "inhibit_rules": [
+            {"source_matchers": ['severity =~ "critical|page"'], "target_matchers": ['severity =~ "warning|info"'],
+             "equal": ["namespace", "alertname"]},
+            {"source_matchers": ['severity = "warning"'], "target_matchers": ['severity = "info"'],
+             "equal": ["namespace", "alertname"]},
+            {"source_matchers": ['alertname = "InfoInhibitor"'], "target_matchers": ['severity = "info"'],
+             "equal": ["namespace"]},
+        ],
+        "receivers": [
+            {"name": "null"},
+            {"name": "page", "sns_configs": [sns(page_topic_arn, subject)]},
+            {"name": "notify", "sns_configs": [sns(notify_topic_arn, subject)]},
+            {"name": "heartbeat", "sns_configs": [sns(heartbeat_topic_arn, f"[{environment}] Watchdog heartbeat",
+                                                      resolved=False)]},
+        ],
+        "templates": ["/etc/alertmanager/config/*.tmpl"],
+    }
 
 
 def split_references(values: Any, path: str = "") -> tuple[Any, dict[str, str]]:
@@ -521,19 +599,10 @@ class ClusterReleases(Construct):
                                    "annotations": {_IRSA: props.roles.alertmanager}},
                 "alertmanagerSpec": {"replicas": 2},
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-                "config": {
-                    "route": {"receiver": "page", "group_by": ["alertname", "namespace", "service"],
-                              "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
-                              "routes": [{"receiver": "null", "matchers": ['alertname = "Watchdog"']}]},
-                    "receivers": [
-                        {"name": "null"},  # the chart's default route sends Watchdog there: keep it
-                        {"name": "page", "sns_configs": [{
-                            # sigv4 without role_arn: Alertmanager signs with its IRSA credentials.
-                            "topic_arn": props.page_topic_arn, "sigv4": {"region": props.region},
-                            "subject": f"[{props.environment}] {{{{ .CommonLabels.alertname }}}}",
-                            "send_resolved": True}]},
-                    ],
-                },
+                "config": alertmanager_config(environment=props.environment, region=props.region,
+                                              page_topic_arn=props.page_topic_arn,
+                                              notify_topic_arn=props.notify_topic_arn,
+                                              heartbeat_topic_arn=props.heartbeat_topic_arn),
             },
             # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
             "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},
@@ -653,7 +722,7 @@ class ClusterReleases(Construct):
         return release
 
 
-__all__ = ["ADOT_COLLECTOR_IMAGE", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
+__all__ = ["ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT", "NGINX_HEALTH_PORT",
            "NGINX_HTTP_PORT", "NGINX_HTTPS_PORT", "NGINX_SERVICE_PORT", "ReleaseRoles", "default_charts_dir",
