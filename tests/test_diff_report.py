@@ -74,11 +74,18 @@ def test_nested_paths_and_ignore_changes():
     after["vpc_config"]["endpoint_private_access"] = False
     diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
     assert [c.path for c in only(diff, "changed").changes] == ["vpc_config.endpoint_private_access"]
+    # a cluster's subnets are updated in place (UpdateClusterConfig), its service range is not
     after["vpc_config"]["subnet_ids"][1] = "z"
+    diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
+    assert [(c.path, c.forces) for c in only(diff, "changed").changes] == [
+        ("vpc_config.endpoint_private_access", False), ("vpc_config.subnet_ids[1]", False)]
+    after["kubernetes_network_config"] = {"service_ipv4_cidr": "172.20.0.0/16"}
+    before = dict(before, kubernetes_network_config={"service_ipv4_cidr": "10.100.0.0/16"})
     diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
     replaced = only(diff, "replaced")
     assert [(c.path, c.forces) for c in replaced.changes] == [
-        ("vpc_config.endpoint_private_access", False), ("vpc_config.subnet_ids[1]", True)]
+        ("kubernetes_network_config.service_ipv4_cidr", True), ("vpc_config.endpoint_private_access", False),
+        ("vpc_config.subnet_ids[1]", False)]
     engine = copy.deepcopy(DB)
     engine["engine_version"] = "17.2"
     diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": engine}))
@@ -275,22 +282,31 @@ def test_git_refs_are_synthesized_and_the_worktree_removed():
     assert synthesized[0].startswith(f"[diff-report] synthesized --git HEAD ({head[:12]}) in ")
 
 
-def test_a_replaced_dependency_reaches_only_forcing_arguments():
-    """A replaced security group reaches the EKS cluster through ``vpc_config.security_group_ids`` (forcing), but a
-    node group that merely names it in a tag is changed by nothing."""
+def test_a_replaced_dependency_replaces_through_forcing_arguments_and_updates_through_the_others():
+    """A replaced security group (a new ``id``) replaces its rule (``security_group_id`` forces a new one); the EKS
+    cluster that lists it in ``vpc_config.security_group_ids`` and a node group that names it in a tag are updated
+    in place (the provider's UpdateClusterConfig: a real plan does exactly this), shown as known after apply."""
     cluster = {"name": "c", "role_arn": "r", "vpc_config": {"subnet_ids": ["a"],
                                                           "security_group_ids": ["${aws_security_group.web.id}"]}}
     group = {"cluster_name": "c", "node_role_arn": "r", "subnet_ids": ["a"],
              "tags": {"sg": "${aws_security_group.web.id}"}}
-    before = stack(aws_security_group={"web": SG}, aws_eks_cluster={"c": cluster}, aws_eks_node_group={"g": group})
-    after = stack(aws_security_group={"web": dict(SG, description="new")}, aws_eks_cluster={"c": cluster},
-                  aws_eks_node_group={"g": group})
+    rule = {"security_group_id": "${aws_security_group.web.id}", "ip_protocol": "tcp", "from_port": 443,
+            "to_port": 443, "cidr_ipv4": "10.0.0.0/8"}
+    resources = dict(aws_eks_cluster={"c": cluster}, aws_eks_node_group={"g": group},
+                     aws_vpc_security_group_ingress_rule={"https": rule})
+    before = stack(aws_security_group={"web": SG}, **resources)
+    after = stack(aws_security_group={"web": dict(SG, description="new")}, **resources)
     diff = run(before, after)
-    assert {(r.address, r.action) for r in diff.resources} == {("aws_security_group.web", "replaced"),
-                                                               ("aws_eks_cluster.c", "replaced")}
-    forced = next(r for r in diff.resources if r.address == "aws_eks_cluster.c")
-    assert [(c.path, c.via) for c in forced.changes] == [("vpc_config.security_group_ids", "aws_security_group.web")]
-    assert [r.address for r in diff.danger] == ["aws_eks_cluster.c"]
+    assert {(r.address, r.action) for r in diff.resources} == {
+        ("aws_security_group.web", "replaced"), ("aws_vpc_security_group_ingress_rule.https", "replaced"),
+        ("aws_eks_cluster.c", "changed"), ("aws_eks_node_group.g", "changed")}
+    forced = next(r for r in diff.resources if r.address == "aws_vpc_security_group_ingress_rule.https")
+    assert [(c.path, c.after, c.forces, c.via) for c in forced.changes] == [
+        ("security_group_id", dr.UNKNOWN, True, "aws_security_group.web")]
+    updated = next(r for r in diff.resources if r.address == "aws_eks_cluster.c")
+    assert [(c.path, c.after, c.forces) for c in updated.changes] == [
+        ("vpc_config.security_group_ids[0]", dr.UNKNOWN, False)]
+    assert not diff.danger
 
 
 def test_a_release_value_change_reads_as_that_values_path(tmp_path, synth_dir):
