@@ -948,26 +948,80 @@ def dangerous(diffs: Sequence[StackDiff]) -> bool:
     return any(d.danger or d.backend_changes or (d.status == "removed" and d.resources) for d in diffs)
 
 
+def disruptive(diffs: Sequence[StackDiff]) -> bool:
+    return any(d.disruptive for d in diffs)
+
+
 def exit_status(diffs: Sequence[StackDiff]) -> int:
+    """2 for DANGER; DISRUPTIVE alone is 0 (it is listed right after DANGER, and in the JSON's ``disruptive``): a
+    restart in the maintenance window or a colour's release upgrade is routine work to schedule, not to gate."""
     return 2 if dangerous(diffs) else 0
 
 
 # --- rendering -------------------------------------------------------------------------------------------------------
 
-def _describe(change: Change) -> str:
-    return f"{_code(change.before)} → {_code(change.after)}"
+#: Longer values are shown by the part that differs (with this many characters of context each side).
+SHOW_LIMIT = 120
+_CONTEXT = 40
 
 
-def _show(value: Any, limit: int = 120) -> str:
+def _text(value: Any) -> str:
     value = _without_meta(value)   # cdktf's "//" metadata says nothing about the change
     text = "(absent)" if value is None else value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    text = text.replace("\n", " ")
+    return text.replace("\n", " ")
+
+
+def _show(value: Any, limit: int = SHOW_LIMIT) -> str:
+    text = _text(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _code(value: Any) -> str:
-    text = _show(value).replace("`", "'")
-    return f"`{text}`"
+    return _code_text(_show(value))
+
+
+def _code_text(text: str) -> str:
+    return "`" + text.replace("`", "'") + "`"
+
+
+def _describe(change: Change, depth: int = 0) -> str:
+    """``before → after`` for one change; where either side is long, only the part that differs: the differing
+    paths inside a JSON document (a policy), the items removed and added in a list, or the differing substring with
+    some context each side."""
+    before, after = _without_meta(change.before), _without_meta(change.after)
+    if after == UNKNOWN or (len(_text(before)) <= SHOW_LIMIT and len(_text(after)) <= SHOW_LIMIT) or depth > 2:
+        return f"{_code(before)} → {_code(after)}"
+    documents = _parsed(before), _parsed(after)
+    if all(isinstance(d, (Mapping, list)) for d in documents) and (isinstance(before, str) or
+                                                                   isinstance(before, Mapping)):
+        inner = list(_diff_values(*documents))
+        shown = "; ".join(f"at `{c.path or '(top)'}`: {_describe(c, depth + 1)}" for c in inner[:3])
+        return shown + (f" (and {len(inner) - 3} more differences)" if len(inner) > 3 else "")
+    if isinstance(before, list) and isinstance(after, list):
+        removed = [x for x in before if x not in after]
+        added = [x for x in after if x not in before]
+        parts = [f"{label} {', '.join(_code(x) for x in items[:5])}{' …' if len(items) > 5 else ''}"
+                 for label, items in (("removed", removed), ("added", added)) if items]
+        return f"{len(before)} → {len(after)} items: {'; '.join(parts) or 'the same items, reordered'}"
+    a, b = _text(before), _text(after)
+    return f"{_code_text(_window(a, b))} → {_code_text(_window(b, a))}"
+
+
+def _window(text: str, other: str) -> str:
+    """The part of ``text`` that differs from ``other``, with :data:`_CONTEXT` characters each side (``…`` where it
+    is cut)."""
+    prefix = 0
+    while prefix < min(len(text), len(other)) and text[prefix] == other[prefix]:
+        prefix += 1
+    suffix = 0
+    while (suffix < min(len(text), len(other)) - prefix
+           and text[len(text) - 1 - suffix] == other[len(other) - 1 - suffix]):
+        suffix += 1
+    start, end = max(0, prefix - _CONTEXT), min(len(text), len(text) - suffix + _CONTEXT)
+    middle = text[start:end]
+    if len(middle) > 2 * SHOW_LIMIT:
+        middle = middle[:2 * SHOW_LIMIT - 1] + "…"
+    return ("…" if start > 0 else "") + middle + ("…" if end < len(text) else "")
 
 
 def _count(n: int, noun: str) -> str:
@@ -995,18 +1049,27 @@ def _danger_lines(stack: StackDiff) -> list[str]:
             for c in r.changes:
                 if c.forces:
                     via = f" (refers to `{c.via}`, which is replaced)" if c.via else ""
-                    lines.append(f"  - `{c.path}`: {_code(c.before)} → {_code(c.after)}{via}")
+                    lines.append(f"  - `{c.path}`: {_describe(c)}{via}")
         else:
             lines.append(f"- **IDENTITY CHANGE** `{r.address}`{where} in **{stack.name}** (in place, but what "
                          f"clients know it by changes). {why}:")
             for c in r.identity_change:
-                lines.append(f"  - `{c.path}`: {_code(c.before)} → {_code(c.after)}")
+                lines.append(f"  - `{c.path}`: {_describe(c)}")
     for c in stack.backend_changes:
         lines.append(f"- **STATE LOCATION** of **{stack.name}** changes: `{c.path}`: {_code(c.before)} → "
                      f"{_code(c.after)} (Terraform would start from an empty state and create everything again)")
     if stack.status == "removed" and stack.resources:
         lines.append(f"- **STACK REMOVED** **{stack.name}**: its {len(stack.resources)} resources are no longer "
                      f"synthesized (destroy it deliberately, never by accident)")
+    return lines
+
+
+def _disruptive_lines(stack: StackDiff) -> list[str]:
+    lines = []
+    for r in stack.disruptive:
+        where = f" ({r.path})" if r.path else ""
+        label = {"replaced": "REPLACED", "removed": "REMOVED", "added": "ADDED"}.get(r.action, "CHANGED")
+        lines.append(f"- **{label}** `{r.address}`{where} in **{stack.name}**: {'; '.join(r.disruptions)}.")
     return lines
 
 
@@ -1018,6 +1081,11 @@ def render_markdown(diffs: Sequence[StackDiff], before_label: str, after_label: 
         out += ["### ⛔ DANGER: stateful or identity-bearing resources destroyed or replaced", "",
                 "Merging this destroys data or an identity others depend on. Make sure that is intended.", ""]
         out += danger + [""]
+    disruptions = [line for d in diffs for line in _disruptive_lines(d)]
+    if disruptions:
+        out += ["### ⚠️ DISRUPTIVE: downtime or surprises, nothing destroyed", "",
+                "Not a gate (exit 0 without DANGER), but plan the merge around it:", ""]
+        out += disruptions + [""]
     renames = [(d.name, r) for d in diffs for r in d.renames if not r.dangerous]
     if renames:
         out += ["### ⚠️ Likely renamed construct IDs (destroyed and created, not moved)", ""]
@@ -1045,31 +1113,35 @@ def render_markdown(diffs: Sequence[StackDiff], before_label: str, after_label: 
             for r in items:
                 note = f" ← likely renamed from `{r.renamed_from}`" if r.renamed_from else \
                        f" → likely renamed to `{r.renamed_to}`" if r.renamed_to else ""
-                out.append(f"- `{r.address}`{note}")
+                order = f" ({r.order})" if r.order else ""
+                out.append(f"- `{r.address}`{order}{note}")
                 for c in r.changes[:max_changes]:
                     tag = " **(forces replacement)**" if c.forces else " (ignored: lifecycle.ignore_changes)" \
                         if c.ignored else ""
-                    out.append(f"  - `{c.path}`: {_code(c.before)} → {_code(c.after)}{tag}")
+                    out.append(f"  - `{c.path}`: {_describe(c)}{tag}")
                 if len(r.changes) > max_changes:
                     out.append(f"  - … and {len(r.changes) - max_changes} more")
             out.append("")
         if d.other or d.backend_changes:
             out += ["**Variables, outputs, providers, data sources, backend**", ""]
             changes = d.backend_changes + d.other
-            out += [f"- `{c.path}`: {_code(c.before)} → {_code(c.after)}" for c in changes[:max_changes * 2]]
+            out += [f"- `{c.path}`: {_describe(c)}" for c in changes[:max_changes * 2]]
             if len(changes) > max_changes * 2:
                 out.append(f"- … and {len(changes) - max_changes * 2} more")
             out.append("")
         out += ["</details>", ""]
     verdict = ("exit 2: dangerous changes above" if dangerous(diffs)
-               else "exit 0: nothing stateful destroyed or replaced")
+               else "exit 0: nothing stateful destroyed or replaced"
+               + (", disruptive changes above" if disruptions else ""))
     out.append(f"<sub>Configuration diff by `python -m environments.diff_report` ({verdict}). Replacement is read "
-               f"from the provider's ForceNew arguments; `cdktf diff` against the real state has the last word.</sub>")
+               f"from the provider's ForceNew arguments and what refers to what; `cdktf diff` against the real state "
+               f"has the last word.</sub>")
     return "\n".join(out) + "\n"
 
 
 def render_json(diffs: Sequence[StackDiff], before_label: str, after_label: str) -> str:
     return json.dumps({"before": before_label, "after": after_label, "dangerous": dangerous(diffs),
+                       "disruptive": disruptive(diffs),
                        "exit_status": exit_status(diffs), "stacks": [d.as_json() for d in diffs]},
                       indent=2, sort_keys=False, default=str) + "\n"
 
@@ -1145,7 +1217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sys.stdout.write(text)
     print(f"[diff-report] {_count(sum(len(d.resources) for d in diffs), 'resource')} differ, "
-          f"{'DANGER' if dangerous(diffs) else 'nothing dangerous'} ({time.perf_counter() - started:.2f} s)",
+          f"{'DANGER' if dangerous(diffs) else 'nothing dangerous'}"
+          f"{', DISRUPTIVE' if disruptive(diffs) else ''} ({time.perf_counter() - started:.2f} s)",
           file=sys.stderr)
     return exit_status(diffs)
 
