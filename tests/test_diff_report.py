@@ -328,3 +328,56 @@ def test_a_release_value_change_reads_as_that_values_path(tmp_path, synth_dir):
     assert changed == [(f"helm_release.{name}", ["values[0].controller.replicaCount"])]
     snapshots = dr.load_side(REPO / "snapshots")
     assert all(d.empty for d in dr.compare(snapshots, dr.load_side(synth_dir))), "the snapshots are out of date"
+
+
+# --- agreement with a real plan --------------------------------------------------------------------------------------
+
+def _plan_actions(plan: dict) -> dict[str, tuple[str, ...]]:
+    return {rc["address"]: tuple(rc["change"]["actions"]) for rc in plan["resource_changes"]
+            if rc["change"]["actions"] not in (["no-op"], ["read"])}
+
+
+def test_the_report_agrees_with_terraform_plan_in_the_emulator(deployed):
+    """The crafted changes of tests/crafted_changes.py (VPC range and database instance class; node group instance
+    types, target port, control-plane log types and the database's KMS key), each planned for real against the
+    emulator deploy (tests/conftest.py, ``CraftedPlans``): every replacement the plan makes is in the report as
+    replaced, in the plan's order (create-before-destroy or not), and the report replaces nothing the plan does not;
+    every in-place update of the plan is in the report, and the report changes nothing the plan leaves alone.
+    Resources the emulator cannot create (its override's ``count = 0``) are left out of the comparison."""
+    from tooling.emulator import emulator_override
+
+    before = dr.with_release_values_parsed(deployed.stack)
+    measured = []
+    for name, (after_stack, plan) in deployed.crafted.results().items():
+        report = dr.compare_stack("staging", before, dr.with_release_values_parsed(after_stack))
+        skipped = set(emulator_override(after_stack)[1])
+        actions = _plan_actions(plan)
+        planned = {a: act for a, act in actions.items() if len(act) == 2}
+        reported = {r.address: r for r in report.resources if r.address not in skipped}
+        replaced = {a for a, r in reported.items() if r.action == "replaced"}
+        pairs = {r.address for r in reported.values() if r.renamed_to or r.renamed_from}
+        assert set(planned) - replaced - pairs == set(), f"{name}: replaced by the plan, not in the report"
+        assert replaced - set(planned) == set(), f"{name}: replaced in the report, not by the plan"
+        orders = {a: ("create-before-destroy" if act == ("create", "delete") else "destroy-before-create")
+                  for a, act in planned.items()}
+        assert {a: reported[a].order for a in planned} == orders, name
+        updated = {a for a, act in actions.items() if act == ("update",)}
+        assert updated - {a for a, r in reported.items() if r.action == "changed"} == set(), name
+        acting = {a for a, r in reported.items() if r.action == "changed" and any(not c.ignored for c in r.changes)}
+        assert acting - updated == set(), f"{name}: changed in the report, not by the plan"
+        measured.append(f"{name}: {len(planned)} replaced, {len(updated)} updated in place (plan and report)")
+        by_address = {r.address: r for r in report.resources}
+        kinds = {r.type: r for r in report.resources}
+        if name == "network":
+            assert len(planned) > 60
+            assert kinds["aws_eks_cluster"].action == "changed"   # subnets and security groups: in place
+            assert kinds["aws_db_instance"].action == "changed" and kinds["aws_db_instance"].disruptive
+            assert "maintenance window" in kinds["aws_db_instance"].disruptions[0]
+        else:
+            assert kinds["aws_eks_cluster"].action == "changed"   # log types: in place
+            listener = next(r for r in report.resources if r.type == "aws_lb_listener" and r.action == "replaced")
+            assert listener.disruptive and "blue 100 / green 0" in listener.disruptions[0]
+            assert kinds["aws_eks_node_group"].disruptive
+            assert kinds["aws_db_instance"].dangerous and dr.exit_status([report]) == 2
+        assert all(by_address[a].action == "replaced" for a in planned)
+    print("MEASURED: " + "; ".join(measured))
