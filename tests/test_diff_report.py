@@ -381,3 +381,166 @@ def test_the_report_agrees_with_terraform_plan_in_the_emulator(deployed):
             assert kinds["aws_db_instance"].dangerous and dr.exit_status([report]) == 2
         assert all(by_address[a].action == "replaced" for a in planned)
     print("MEASURED: " + "; ".join(measured))
+
+
+# --- the rules a real plan taught (each unit test fails without its rule) -------------------------------------------
+
+VPC = {"cidr_block": "10.0.0.0/16"}
+SUBNET = {"vpc_id": "${aws_vpc.v.id}", "cidr_block": "10.0.1.0/24", "availability_zone": "eu-west-1a"}
+
+
+def _network(vpc=VPC, **more) -> dict:
+    return stack(aws_vpc={"v": vpc}, aws_subnet={"s": SUBNET}, **more)
+
+
+def test_a_replaced_resource_replaces_what_uses_its_computed_attributes_but_not_its_configured_ones():
+    assoc = {"subnet_id": "${aws_subnet.s.id}", "route_table_id": "rtb-1"}
+    tagged = {"subnet_id": "subnet-x", "route_table_id": "rtb-1", "tags": {"vpc": "${aws_vpc.v.cidr_block}"}}
+    diff = run(_network(aws_route_table_association={"a": assoc, "b": tagged}),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_route_table_association={"a": assoc, "b": tagged}))
+    actions = {r.address: r.action for r in diff.resources}
+    assert actions == {"aws_vpc.v": "replaced", "aws_subnet.s": "replaced",
+                       "aws_route_table_association.a": "replaced", "aws_route_table_association.b": "changed"}
+    # the vpc's configured cidr_block is known (and here changed): an in-place tag update, no replacement
+    assert [c.after for c in next(r for r in diff.resources if r.address.endswith(".b")).changes] == [dr.UNKNOWN]
+
+
+def test_an_unchanged_configured_attribute_of_a_replaced_resource_reaches_nothing():
+    tagged = {"subnet_id": "subnet-x", "route_table_id": "rtb-1", "tags": {"az": "${aws_subnet.s.availability_zone}"}}
+    diff = run(_network(aws_route_table_association={"b": tagged}),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_route_table_association={"b": tagged}))
+    assert "aws_route_table_association.b" not in {r.address for r in diff.resources}
+
+
+def test_replace_triggered_by_an_attribute_replaces_the_listener_only_when_that_attribute_changes():
+    group = {"name": "tg-${substr(sha1(join(\"/\", [aws_vpc.v.id, \"8080\"])), 0, 4)}", "port": 8080,
+             "vpc_id": "${aws_vpc.v.id}", "protocol": "HTTP", "deregistration_delay": "30"}
+    listener = {"load_balancer_arn": "arn:lb", "port": 443, "protocol": "HTTPS",
+                "default_action": [{"type": "forward", "forward": {"target_group": [
+                    {"arn": "${aws_lb_target_group.blue.arn}", "weight": 100}]}}],
+                "lifecycle": {"ignore_changes": ["default_action"],
+                              "replace_triggered_by": ["aws_lb_target_group.blue.name"]}}
+    base = dict(aws_lb_listener={"https": listener})
+    diff = run(_network(aws_lb_target_group={"blue": group}, **base),
+               _network(aws_lb_target_group={"blue": dict(group, deregistration_delay="60")}, **base))
+    assert {r.address: r.action for r in diff.resources} == {"aws_lb_target_group.blue": "changed"}
+    diff = run(_network(aws_lb_target_group={"blue": group}, **base),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_lb_target_group={"blue": group}, **base))
+    https = next(r for r in diff.resources if r.address == "aws_lb_listener.https")
+    assert https.action == "replaced" and https.changes[-1].path == "lifecycle.replace_triggered_by"
+    assert https.disruptive and "blue 100" in https.disruptions[0] and "seconds" in https.disruptions[0]
+
+
+def test_a_data_source_read_again_at_apply_updates_what_uses_it():
+    """Any change to what a data source depends on defers its read to apply: a policy built from the database's
+    resource id is updated (known after apply) by a mere instance class change, as a real plan shows."""
+    document = {"statement": [{"actions": ["rds-db:connect"], "resources": ["${aws_db_instance.db.resource_id}"]}]}
+    policy = {"name": "p", "policy": "${data.aws_iam_policy_document.connect.json}"}
+    before = stack(aws_kms_key={"key": KEY}, aws_db_instance={"db": DB}, aws_iam_policy={"p": policy})
+    before["data"] = {"aws_iam_policy_document": {"connect": document}}
+    after = copy.deepcopy(before)
+    after["resource"]["aws_db_instance"]["db"]["instance_class"] = "db.r6g.large"
+    diff = run(before, after)
+    assert {r.address: r.action for r in diff.resources} == {"aws_db_instance.db": "changed",
+                                                             "aws_iam_policy.p": "changed"}
+
+
+def test_a_launch_template_update_updates_its_node_group_in_place():
+    template = {"name_prefix": "n-", "metadata_options": {"http_tokens": "required", "http_put_response_hop_limit": 1}}
+    group = {"cluster_name": "c", "node_role_arn": "r", "subnet_ids": ["a"],
+             "launch_template": {"id": "${aws_launch_template.t.id}", "version": "${aws_launch_template.t.latest_version}"}}
+    changed = copy.deepcopy(template)
+    changed["metadata_options"]["http_put_response_hop_limit"] = 2
+    diff = run(stack(aws_launch_template={"t": template}, aws_eks_node_group={"g": group}),
+               stack(aws_launch_template={"t": changed}, aws_eks_node_group={"g": group}))
+    assert {r.address: r.action for r in diff.resources} == {"aws_launch_template.t": "changed",
+                                                             "aws_eks_node_group.g": "changed"}
+
+
+def test_conditional_force_new_eks_encryption_added_in_place_removed_replaces():
+    cluster = {"name": "c", "role_arn": "r", "vpc_config": {"subnet_ids": ["a"]}}
+    encrypted = dict(cluster, encryption_config={"provider": {"key_arn": "k"}, "resources": ["secrets"]})
+    assert only(run(stack(aws_eks_cluster={"c": cluster}), stack(aws_eks_cluster={"c": encrypted})), "changed")
+    assert only(run(stack(aws_eks_cluster={"c": encrypted}), stack(aws_eks_cluster={"c": cluster})), "replaced")
+
+
+def test_create_before_destroy_own_or_forced_by_a_dependent():
+    sg = dict(SG, vpc_id="${aws_vpc.v.id}", lifecycle={"create_before_destroy": True})
+    diff = run(_network(aws_security_group={"web": sg}),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_security_group={"web": sg}))
+    orders = {r.address: r.order for r in diff.resources}
+    assert orders == {"aws_vpc.v": "create-before-destroy",   # forced: a create-before-destroy group depends on it
+                      "aws_security_group.web": "create-before-destroy", "aws_subnet.s": "destroy-before-create"}
+
+
+def test_disruptive_database_restart_says_when():
+    after = dict(DB, instance_class="db.r6g.large", multi_az=True)
+    diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": after}))
+    (db,) = diff.disruptive
+    assert "next maintenance window" in db.disruptions[0] and "fails over" in db.disruptions[0]
+    assert dr.exit_status([diff]) == 0
+    text = dr.render_markdown([diff], "a", "b")
+    assert text.index("DISRUPTIVE") < text.index("| stack |")
+    now = dict(after, apply_immediately=True, multi_az=False)
+    (db,) = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": now})).disruptive
+    assert "during the deploy" in db.disruptions[0] and "unavailable for several minutes" in db.disruptions[0]
+    assert not run(stack(aws_db_instance={"db": DB}),
+                   stack(aws_db_instance={"db": dict(DB, allocated_storage=80)})).disruptive
+
+
+def test_disruptive_static_parameter_waits_for_a_reboot():
+    group = {"name": "pg", "family": "postgres16", "parameter": [
+        {"name": "shared_preload_libraries", "value": "a", "apply_method": "pending-reboot"},
+        {"name": "log_statement", "value": "ddl", "apply_method": "immediate"}]}
+    dynamic = copy.deepcopy(group)
+    dynamic["parameter"][1]["value"] = "all"
+    assert not run(stack(aws_db_parameter_group={"g": group}), stack(aws_db_parameter_group={"g": dynamic})).disruptive
+    static = copy.deepcopy(group)
+    static["parameter"][0]["value"] = "a,b"
+    (g,) = run(stack(aws_db_parameter_group={"g": group}), stack(aws_db_parameter_group={"g": static})).disruptive
+    assert "`shared_preload_libraries`" in g.disruptions[0] and "reboot" in g.disruptions[0]
+
+
+def test_disruptive_only_node_group_replaced_destroy_first():
+    group = {"cluster_name": "c", "node_role_arn": "r", "subnet_ids": ["a"], "instance_types": ["m6i.large"]}
+    bigger = dict(group, instance_types=["m7i.large"])
+    diff = run(stack(aws_eks_node_group={"g": group}), stack(aws_eks_node_group={"g": bigger}))
+    assert [r.address for r in diff.disruptive] == ["aws_eks_node_group.g"] and not diff.danger
+    other = dict(group, subnet_ids=["b"])
+    diff = run(stack(aws_eks_node_group={"g": group, "h": other}),
+               stack(aws_eks_node_group={"g": bigger, "h": other}))
+    assert only(diff, "replaced") and not diff.disruptive   # another group takes the pods
+    cbd = dict(group, lifecycle={"create_before_destroy": True})
+    diff = run(stack(aws_eks_node_group={"g": cbd}), stack(aws_eks_node_group={"g": dict(cbd, instance_types=["x"])}))
+    assert only(diff, "replaced").order == "create-before-destroy" and not diff.disruptive
+
+
+def test_disruptive_colour_release_says_if_live():
+    release = {"name": "vtc-green", "chart": "c", "values": [{"image": {"tag": "1.0.0"}}]}
+    plain = {"name": "metrics-server", "chart": "m", "values": [{"replicas": 1}]}
+    after = {"name": "vtc-green", "chart": "c", "values": [{"image": {"tag": "1.1.0"}}]}
+    diff = run(stack(helm_release={"g": release, "m": plain}),
+               stack(helm_release={"g": after, "m": dict(plain, values=[{"replicas": 2}])}))
+    (green,) = diff.disruptive
+    assert green.address == "helm_release.g" and green.disruptions[0].startswith("if green is live")
+    assert "if green is live" in dr.render_markdown([diff], "a", "b") and dr.exit_status([diff]) == 0
+
+
+def test_long_values_show_the_part_that_differs():
+    statements = [{"Effect": "Allow", "Action": f"s3:Get{i}", "Resource": f"arn:aws:s3:::bucket-{i}/*"}
+                  for i in range(8)]
+    changed = copy.deepcopy(statements)
+    changed[5]["Resource"] = "arn:aws:s3:::other-bucket/*"
+    policy = lambda s: {"name": "p", "policy": json.dumps({"Version": "2012-10-17", "Statement": s})}  # noqa: E731
+    diff = run(stack(aws_iam_policy={"p": policy(statements)}), stack(aws_iam_policy={"p": policy(changed)}))
+    text = dr.render_markdown([diff], "a", "b")
+    assert "at `Statement[5].Resource`: `arn:aws:s3:::bucket-5/*` → `arn:aws:s3:::other-bucket/*`" in text
+    subnets = [f"subnet-{i:04d}" for i in range(20)]
+    diff = run(stack(aws_db_subnet_group={"g": {"name": "g", "subnet_ids": subnets}}),
+               stack(aws_db_subnet_group={"g": {"name": "g", "subnet_ids": subnets[:-1]}}))
+    assert "20 → 19 items: removed `subnet-0019`" in dr.render_markdown([diff], "a", "b")
+    script = "x" * 300 + "OLD" + "y" * 300
+    diff = run(stack(aws_lambda_function={"f": {"function_name": "f", "description": script}}),
+               stack(aws_lambda_function={"f": {"function_name": "f", "description": script.replace("OLD", "NEW")}}))
+    line = next(line for line in dr.render_markdown([diff], "a", "b").splitlines() if "`description`" in line)
+    assert "…" + "x" * 40 + "OLD" + "y" * 40 + "…" in line and "x" * 41 not in line
