@@ -9,24 +9,38 @@ folder of ``<stack>.json``) or ``--git REF``: that commit of this repository, sy
     python -m environments.diff_report --git origin/main snapshots        # the committed snapshots against main
     python -m environments.diff_report --git HEAD~1 --git HEAD --format json
 
-Per stack it lists the resources added, removed, replaced and changed in place, each change with its attribute
-paths (``vpc_config.subnet_ids[1]``). What destroys or replaces a stateful or identity-bearing resource
-(:data:`STATEFUL_TYPES`: database, KMS key, log group, EKS cluster and node group, target group, load balancer,
-buckets) comes first, under **DANGER**, with the attribute that forces it and its value before and after. A
-resource removed and another of the same type added with the same name (or the same configuration) is a renamed
-construct ID: Terraform destroys the old one and creates the new one; it is flagged as a likely accidental
-replacement (keep the ID, or move the state with ``move_to``).
+Per stack it lists the resources added, removed, replaced (with the order: create-before-destroy or not) and
+changed in place, each change with its attribute paths (``vpc_config.subnet_ids[1]``); a long value (a policy JSON
+string, a long list) shows only the part that differs: the paths inside the document, the items removed and added,
+or the differing substring with context. What destroys or replaces a stateful or identity-bearing resource
+(:data:`STATEFUL_TYPES`: database, KMS key, log group, EKS cluster, target group, load balancer, buckets, OIDC
+provider, alarm topics) comes first, under **DANGER**, with the attribute that forces it and its value before and
+after. Next comes **DISRUPTIVE**: nothing destroyed, but downtime or a surprise (:func:`_disruptions`): an RDS
+instance class, storage type, engine or parameter group change (restart or fail-over, in the next maintenance
+window unless ``apply_immediately``), static parameters waiting for a reboot, a cluster's only node group replaced
+destroy-first, a change to a colour's Helm release ("if green is live": the report cannot know which colour is), a
+listener replaced (seconds without it, and its weights back at the configuration's). A resource removed and another
+of the same type added with the same name (or the same configuration) is a renamed construct ID: Terraform destroys
+the old one and creates the new one; it is flagged as a likely accidental replacement (keep the ID, or move the
+state with ``move_to``).
 
 This compares configurations, not a plan: it needs no credentials and no state and takes well under a second (see
-``benchmarks/diff_report.py``). What forces replacement comes from :data:`FORCES_REPLACEMENT`, a table of the
-arguments the provider marks ``ForceNew`` for the types this project uses (the provider's schema does not carry
-that flag; ``tests/test_diff_report.py`` checks every entry against ``terraform providers schema -json``). A
-replacement also reaches every resource whose forcing argument refers to a replaced one (a new KMS key replaces the
-database encrypted with it). Changes to arguments listed in a resource's ``lifecycle.ignore_changes`` are shown but
-never planned by Terraform.
+``benchmarks/diff_report.py``). It predicts the plan the way Terraform makes it (:class:`_Planner`): an argument
+replaces its resource when it is ForceNew (:data:`FORCES_REPLACEMENT`, for every type the stacks use, or
+:data:`FORCES_REPLACEMENT_IF` for those that force only for some values) and its value changes, or refers to
+something that changes: a replaced resource's computed attributes (a new subnet's ``id``; its configured arguments
+stay known), an argument changed in place, an attribute the provider computes again on update
+(:data:`COMPUTED_ON_UPDATE`: a launch template's ``latest_version``), or a data source read again at apply (one
+that depends on anything changed: a policy document naming the database). ``lifecycle.replace_triggered_by``
+replaces, and ``create_before_destroy`` (own, or forced by a dependent) sets the order. The same references update
+the resources they reach through other arguments (shown as known after apply). Changes to arguments listed in a
+resource's ``lifecycle.ignore_changes`` are shown but never planned by Terraform. ``tests/test_diff_report.py``
+checks the tables against ``terraform providers schema -json`` and the report against real ``terraform plan -json``
+runs on crafted changes in the emulator (a VPC range change: 66 replacements in both).
 
-Exit status: 0 nothing dangerous, 2 a stateful or identity-bearing resource is destroyed or replaced (or a stack's
-state location changes), 1 a usage error (the message says what to give instead).
+Exit status: 0 nothing dangerous (DISRUPTIVE changes included: they are listed right after DANGER, and the JSON's
+``disruptive`` says so), 2 a stateful or identity-bearing resource is destroyed or replaced (or a stack's state
+location changes), 1 a usage error (the message says what to give instead).
 """
 
 from __future__ import annotations
