@@ -5,6 +5,7 @@ per xdist worker: ``scripts/test.sh`` runs the suite in several processes, see :
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import json
 import os
@@ -211,6 +212,7 @@ class Deployed:
     replan: "subprocess.CompletedProcess[str]"  # `terraform plan -detailed-exitcode` after the deploy and the rollout
     deploy_log: str  # what `cdktf deploy` printed
     terraform_env: dict[str, str]  # environment for terraform commands against this deployment
+    crafted: "CraftedPlans"  # the diff report's crafted changes, planned against this deployment (started early)
 
     def terraform(self, *args: str, ok: tuple[int, ...] = (0,)) -> "subprocess.CompletedProcess[str]":
         from tooling import terraform
@@ -260,6 +262,63 @@ def run_rollout(terraform_env: dict, *args: str, background: bool = False):
     return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
 
 
+class CraftedPlans:
+    """The crafted changes of tests/crafted_changes.py, each planned against the deployment as ``cdktf diff`` would
+    (``terraform plan -json``), for the diff report's agreement test. Made cheap for the deploy's critical path:
+    synthesized by a process started with the ``deployed`` fixture (while ``cdktf deploy`` waits on the emulator),
+    then planned in parallel right after the deploy, beside the rollout and the re-plan: ``-refresh=false`` (the
+    state as deployed is what a plan compares with), ``-lock=false`` (plans only read the state), each in a copy of
+    the stack folder with its own emulator override, sharing the deployed folder's initialized ``.terraform``
+    (``TF_DATA_DIR``)."""
+
+    def __init__(self, folder: Path):
+        from tooling.paths import REPO, tool_env
+
+        self.folder = folder
+        self._synth = subprocess.Popen([sys.executable, "-m", "tests.crafted_changes", str(folder)], cwd=REPO,
+                                       env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._plans: dict[str, subprocess.Popen] = {}
+
+    def start(self, stack_dir: Path, terraform_env: dict[str, str]) -> None:
+        """Plan every crafted change against the deployment in ``stack_dir`` (in the background)."""
+        from tests.crafted_changes import ENVIRONMENT, PLANS
+        from tooling import terraform
+        from tooling.emulator import OVERRIDE_FILE, emulator_override
+        from tooling.paths import tool_env
+
+        out, _ = self._synth.communicate(timeout=600)
+        assert self._synth.returncode == 0, f"synthesizing the crafted changes failed:\n{out[-4000:]}"
+        for plan in PLANS:
+            work = self.folder / plan / "stacks" / ENVIRONMENT
+            stack = json.loads((work / "cdk.tf.json").read_text())
+            (work / OVERRIDE_FILE).write_text(json.dumps(emulator_override(stack)[0]))
+            shutil.copy2(stack_dir / ".terraform.lock.hcl", work / ".terraform.lock.hcl")
+            binary = terraform.terraform_binary()
+            script = (f"{binary} plan -input=false -refresh=false -lock=false -no-color -out=crafted.plan "
+                      f">plan.log 2>&1 && {binary} show -json -no-color crafted.plan >plan.json 2>>plan.log")
+            self._plans[plan] = subprocess.Popen(["bash", "-c", script], cwd=work, env=tool_env(
+                TF_IN_AUTOMATION="1", TF_INPUT="0", TF_DATA_DIR=str(stack_dir / ".terraform"), **terraform_env))
+
+    def results(self) -> dict[str, tuple[dict, dict]]:
+        """``{plan: (the crafted stack, terraform show -json of its plan)}``, once every plan has ended."""
+        from tests.crafted_changes import ENVIRONMENT
+
+        results = {}
+        for plan, process in self._plans.items():
+            work = self.folder / plan / "stacks" / ENVIRONMENT
+            assert process.wait(timeout=600) == 0, f"terraform plan of {plan} failed:\n" \
+                                                   f"{(work / 'plan.log').read_text()[-6000:]}"
+            results[plan] = (json.loads((work / "cdk.tf.json").read_text()),
+                             json.loads((work / "plan.json").read_text()))
+        return results
+
+    def stop(self) -> None:
+        for process in (self._synth, *self._plans.values()):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="session")
 def deployed(request, environments, tmp_path_factory):
     """``cdktf deploy staging --auto-approve``, through the CLI as a user runs it, offline, into a local AWS emulator
@@ -280,15 +339,18 @@ def deployed(request, environments, tmp_path_factory):
     root = tmp_path_factory.mktemp("deploy")
     laps = _Laps()
     emulator = MotoServer(log_file=root / "moto.log", account_id=env.account_id).start()  # starts while we synth
+    crafted = CraftedPlans(root / "crafted")  # synthesized meanwhile, planned after the deploy
     try:
         out = root / "cdktf.out"
         shutil.copytree(request.getfixturevalue("synth_dir"), out)
     except BaseException:
         emulator.__exit__(None, None, None)
+        crafted.stop()
         raise
     laps("synth")
     stack_dir = out / "stacks" / DEPLOYED
-    with emulator as aws:
+    with emulator as aws, contextlib.ExitStack() as cleanup:
+        cleanup.callback(crafted.stop)
         skipped = aws.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
         terraform_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
         laps("emulator ready and prepared")
@@ -301,6 +363,8 @@ def deployed(request, environments, tmp_path_factory):
         (root / "cdktf-deploy.log").write_text(log)
         assert result.returncode == 0, f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}"
         laps("cdktf deploy")
+        crafted.start(stack_dir, terraform_env)  # beside the rollout and the re-plan below
+        laps("crafted changes synthesized")
         stack = json.loads((stack_dir / "cdk.tf.json").read_text())
         # A release to green, on the listener, as the release job runs it: then the re-plan below is what a plain
         # `cdktf deploy staging` would do after it (tests/test_deploy.py: nothing, and certainly not the weights).
@@ -318,4 +382,5 @@ def deployed(request, environments, tmp_path_factory):
         with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
             print(f"\n[deploy] {laps}", flush=True)
         yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
-                       state=state, rollout=rollout, replan=replan, deploy_log=log, terraform_env=terraform_env)
+                       state=state, rollout=rollout, replan=replan, deploy_log=log, terraform_env=terraform_env,
+                       crafted=crafted)

@@ -74,11 +74,18 @@ def test_nested_paths_and_ignore_changes():
     after["vpc_config"]["endpoint_private_access"] = False
     diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
     assert [c.path for c in only(diff, "changed").changes] == ["vpc_config.endpoint_private_access"]
+    # a cluster's subnets are updated in place (UpdateClusterConfig), its service range is not
     after["vpc_config"]["subnet_ids"][1] = "z"
+    diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
+    assert [(c.path, c.forces) for c in only(diff, "changed").changes] == [
+        ("vpc_config.endpoint_private_access", False), ("vpc_config.subnet_ids[1]", False)]
+    after["kubernetes_network_config"] = {"service_ipv4_cidr": "172.20.0.0/16"}
+    before = dict(before, kubernetes_network_config={"service_ipv4_cidr": "10.100.0.0/16"})
     diff = run(stack(aws_eks_cluster={"c": before}), stack(aws_eks_cluster={"c": after}))
     replaced = only(diff, "replaced")
     assert [(c.path, c.forces) for c in replaced.changes] == [
-        ("vpc_config.endpoint_private_access", False), ("vpc_config.subnet_ids[1]", True)]
+        ("kubernetes_network_config.service_ipv4_cidr", True), ("vpc_config.endpoint_private_access", False),
+        ("vpc_config.subnet_ids[1]", False)]
     engine = copy.deepcopy(DB)
     engine["engine_version"] = "17.2"
     diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": engine}))
@@ -275,22 +282,31 @@ def test_git_refs_are_synthesized_and_the_worktree_removed():
     assert synthesized[0].startswith(f"[diff-report] synthesized --git HEAD ({head[:12]}) in ")
 
 
-def test_a_replaced_dependency_reaches_only_forcing_arguments():
-    """A replaced security group reaches the EKS cluster through ``vpc_config.security_group_ids`` (forcing), but a
-    node group that merely names it in a tag is changed by nothing."""
+def test_a_replaced_dependency_replaces_through_forcing_arguments_and_updates_through_the_others():
+    """A replaced security group (a new ``id``) replaces its rule (``security_group_id`` forces a new one); the EKS
+    cluster that lists it in ``vpc_config.security_group_ids`` and a node group that names it in a tag are updated
+    in place (the provider's UpdateClusterConfig: a real plan does exactly this), shown as known after apply."""
     cluster = {"name": "c", "role_arn": "r", "vpc_config": {"subnet_ids": ["a"],
                                                           "security_group_ids": ["${aws_security_group.web.id}"]}}
     group = {"cluster_name": "c", "node_role_arn": "r", "subnet_ids": ["a"],
              "tags": {"sg": "${aws_security_group.web.id}"}}
-    before = stack(aws_security_group={"web": SG}, aws_eks_cluster={"c": cluster}, aws_eks_node_group={"g": group})
-    after = stack(aws_security_group={"web": dict(SG, description="new")}, aws_eks_cluster={"c": cluster},
-                  aws_eks_node_group={"g": group})
+    rule = {"security_group_id": "${aws_security_group.web.id}", "ip_protocol": "tcp", "from_port": 443,
+            "to_port": 443, "cidr_ipv4": "10.0.0.0/8"}
+    resources = dict(aws_eks_cluster={"c": cluster}, aws_eks_node_group={"g": group},
+                     aws_vpc_security_group_ingress_rule={"https": rule})
+    before = stack(aws_security_group={"web": SG}, **resources)
+    after = stack(aws_security_group={"web": dict(SG, description="new")}, **resources)
     diff = run(before, after)
-    assert {(r.address, r.action) for r in diff.resources} == {("aws_security_group.web", "replaced"),
-                                                               ("aws_eks_cluster.c", "replaced")}
-    forced = next(r for r in diff.resources if r.address == "aws_eks_cluster.c")
-    assert [(c.path, c.via) for c in forced.changes] == [("vpc_config.security_group_ids", "aws_security_group.web")]
-    assert [r.address for r in diff.danger] == ["aws_eks_cluster.c"]
+    assert {(r.address, r.action) for r in diff.resources} == {
+        ("aws_security_group.web", "replaced"), ("aws_vpc_security_group_ingress_rule.https", "replaced"),
+        ("aws_eks_cluster.c", "changed"), ("aws_eks_node_group.g", "changed")}
+    forced = next(r for r in diff.resources if r.address == "aws_vpc_security_group_ingress_rule.https")
+    assert [(c.path, c.after, c.forces, c.via) for c in forced.changes] == [
+        ("security_group_id", dr.UNKNOWN, True, "aws_security_group.web")]
+    updated = next(r for r in diff.resources if r.address == "aws_eks_cluster.c")
+    assert [(c.path, c.after, c.forces) for c in updated.changes] == [
+        ("vpc_config.security_group_ids[0]", dr.UNKNOWN, False)]
+    assert not diff.danger
 
 
 def test_a_release_value_change_reads_as_that_values_path(tmp_path, synth_dir):
@@ -312,3 +328,219 @@ def test_a_release_value_change_reads_as_that_values_path(tmp_path, synth_dir):
     assert changed == [(f"helm_release.{name}", ["values[0].controller.replicaCount"])]
     snapshots = dr.load_side(REPO / "snapshots")
     assert all(d.empty for d in dr.compare(snapshots, dr.load_side(synth_dir))), "the snapshots are out of date"
+
+
+# --- agreement with a real plan --------------------------------------------------------------------------------------
+
+def _plan_actions(plan: dict) -> dict[str, tuple[str, ...]]:
+    return {rc["address"]: tuple(rc["change"]["actions"]) for rc in plan["resource_changes"]
+            if rc["change"]["actions"] not in (["no-op"], ["read"])}
+
+
+def test_the_report_agrees_with_terraform_plan_in_the_emulator(deployed):
+    """The crafted changes of tests/crafted_changes.py (VPC range and database instance class; node group instance
+    types, target port, control-plane log types and the database's KMS key), each planned for real against the
+    emulator deploy (tests/conftest.py, ``CraftedPlans``): every replacement the plan makes is in the report as
+    replaced, in the plan's order (create-before-destroy or not), and the report replaces nothing the plan does not;
+    every in-place update of the plan is in the report, and the report changes nothing the plan leaves alone.
+    Resources the emulator cannot create (its override's ``count = 0``) are left out of the comparison."""
+    from tooling.emulator import emulator_override
+
+    before = dr.with_release_values_parsed(deployed.stack)
+    measured = []
+    for name, (after_stack, plan) in deployed.crafted.results().items():
+        report = dr.compare_stack("staging", before, dr.with_release_values_parsed(after_stack))
+        skipped = set(emulator_override(after_stack)[1])
+        actions = _plan_actions(plan)
+        planned = {a: act for a, act in actions.items() if len(act) == 2}
+        reported = {r.address: r for r in report.resources if r.address not in skipped}
+        replaced = {a for a, r in reported.items() if r.action == "replaced"}
+        pairs = {r.address for r in reported.values() if r.renamed_to or r.renamed_from}
+        assert set(planned) - replaced - pairs == set(), f"{name}: replaced by the plan, not in the report"
+        assert replaced - set(planned) == set(), f"{name}: replaced in the report, not by the plan"
+        orders = {a: ("create-before-destroy" if act == ("create", "delete") else "destroy-before-create")
+                  for a, act in planned.items()}
+        assert {a: reported[a].order for a in planned} == orders, name
+        updated = {a for a, act in actions.items() if act == ("update",)}
+        assert updated - {a for a, r in reported.items() if r.action == "changed"} == set(), name
+        acting = {a for a, r in reported.items() if r.action == "changed" and any(not c.ignored for c in r.changes)}
+        assert acting - updated == set(), f"{name}: changed in the report, not by the plan"
+        measured.append(f"{name}: {len(planned)} replaced, {len(updated)} updated in place (plan and report)")
+        by_address = {r.address: r for r in report.resources}
+        kinds = {r.type: r for r in report.resources}
+        if name == "network":
+            assert len(planned) > 60
+            assert kinds["aws_eks_cluster"].action == "changed"   # subnets and security groups: in place
+            assert kinds["aws_db_instance"].action == "changed" and kinds["aws_db_instance"].disruptive
+            assert "maintenance window" in kinds["aws_db_instance"].disruptions[0]
+        else:
+            assert kinds["aws_eks_cluster"].action == "changed"   # log types: in place
+            listener = next(r for r in report.resources if r.type == "aws_lb_listener" and r.action == "replaced")
+            assert listener.disruptive and "blue 100 / green 0" in listener.disruptions[0]
+            assert kinds["aws_eks_node_group"].disruptive
+            assert kinds["aws_db_instance"].dangerous and dr.exit_status([report]) == 2
+        assert all(by_address[a].action == "replaced" for a in planned)
+    print("MEASURED: " + "; ".join(measured))
+
+
+# --- the rules a real plan taught (each unit test fails without its rule) -------------------------------------------
+
+VPC = {"cidr_block": "10.0.0.0/16"}
+SUBNET = {"vpc_id": "${aws_vpc.v.id}", "cidr_block": "10.0.1.0/24", "availability_zone": "eu-west-1a"}
+
+
+def _network(vpc=VPC, **more) -> dict:
+    return stack(aws_vpc={"v": vpc}, aws_subnet={"s": SUBNET}, **more)
+
+
+def test_a_replaced_resource_replaces_what_uses_its_computed_attributes_but_not_its_configured_ones():
+    assoc = {"subnet_id": "${aws_subnet.s.id}", "route_table_id": "rtb-1"}
+    tagged = {"subnet_id": "subnet-x", "route_table_id": "rtb-1", "tags": {"vpc": "${aws_vpc.v.cidr_block}"}}
+    diff = run(_network(aws_route_table_association={"a": assoc, "b": tagged}),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_route_table_association={"a": assoc, "b": tagged}))
+    actions = {r.address: r.action for r in diff.resources}
+    assert actions == {"aws_vpc.v": "replaced", "aws_subnet.s": "replaced",
+                       "aws_route_table_association.a": "replaced", "aws_route_table_association.b": "changed"}
+    # the vpc's configured cidr_block is known (and here changed): an in-place tag update, no replacement
+    assert [c.after for c in next(r for r in diff.resources if r.address.endswith(".b")).changes] == [dr.UNKNOWN]
+
+
+def test_an_unchanged_configured_attribute_of_a_replaced_resource_reaches_nothing():
+    tagged = {"subnet_id": "subnet-x", "route_table_id": "rtb-1", "tags": {"az": "${aws_subnet.s.availability_zone}"}}
+    diff = run(_network(aws_route_table_association={"b": tagged}),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_route_table_association={"b": tagged}))
+    assert "aws_route_table_association.b" not in {r.address for r in diff.resources}
+
+
+def test_replace_triggered_by_an_attribute_replaces_the_listener_only_when_that_attribute_changes():
+    group = {"name": "tg-${substr(sha1(join(\"/\", [aws_vpc.v.id, \"8080\"])), 0, 4)}", "port": 8080,
+             "vpc_id": "${aws_vpc.v.id}", "protocol": "HTTP", "deregistration_delay": "30"}
+    listener = {"load_balancer_arn": "arn:lb", "port": 443, "protocol": "HTTPS",
+                "default_action": [{"type": "forward", "forward": {"target_group": [
+                    {"arn": "${aws_lb_target_group.blue.arn}", "weight": 100}]}}],
+                "lifecycle": {"ignore_changes": ["default_action"],
+                              "replace_triggered_by": ["aws_lb_target_group.blue.name"]}}
+    base = dict(aws_lb_listener={"https": listener})
+    diff = run(_network(aws_lb_target_group={"blue": group}, **base),
+               _network(aws_lb_target_group={"blue": dict(group, deregistration_delay="60")}, **base))
+    assert {r.address: r.action for r in diff.resources} == {"aws_lb_target_group.blue": "changed"}
+    diff = run(_network(aws_lb_target_group={"blue": group}, **base),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_lb_target_group={"blue": group}, **base))
+    https = next(r for r in diff.resources if r.address == "aws_lb_listener.https")
+    assert https.action == "replaced" and https.changes[-1].path == "lifecycle.replace_triggered_by"
+    assert https.disruptive and "blue 100" in https.disruptions[0] and "seconds" in https.disruptions[0]
+
+
+def test_a_data_source_read_again_at_apply_updates_what_uses_it():
+    """Any change to what a data source depends on defers its read to apply: a policy built from the database's
+    resource id is updated (known after apply) by a mere instance class change, as a real plan shows."""
+    document = {"statement": [{"actions": ["rds-db:connect"], "resources": ["${aws_db_instance.db.resource_id}"]}]}
+    policy = {"name": "p", "policy": "${data.aws_iam_policy_document.connect.json}"}
+    before = stack(aws_kms_key={"key": KEY}, aws_db_instance={"db": DB}, aws_iam_policy={"p": policy})
+    before["data"] = {"aws_iam_policy_document": {"connect": document}}
+    after = copy.deepcopy(before)
+    after["resource"]["aws_db_instance"]["db"]["instance_class"] = "db.r6g.large"
+    diff = run(before, after)
+    assert {r.address: r.action for r in diff.resources} == {"aws_db_instance.db": "changed",
+                                                             "aws_iam_policy.p": "changed"}
+
+
+def test_a_launch_template_update_updates_its_node_group_in_place():
+    template = {"name_prefix": "n-", "metadata_options": {"http_tokens": "required", "http_put_response_hop_limit": 1}}
+    group = {"cluster_name": "c", "node_role_arn": "r", "subnet_ids": ["a"],
+             "launch_template": {"id": "${aws_launch_template.t.id}", "version": "${aws_launch_template.t.latest_version}"}}
+    changed = copy.deepcopy(template)
+    changed["metadata_options"]["http_put_response_hop_limit"] = 2
+    diff = run(stack(aws_launch_template={"t": template}, aws_eks_node_group={"g": group}),
+               stack(aws_launch_template={"t": changed}, aws_eks_node_group={"g": group}))
+    assert {r.address: r.action for r in diff.resources} == {"aws_launch_template.t": "changed",
+                                                             "aws_eks_node_group.g": "changed"}
+
+
+def test_conditional_force_new_eks_encryption_added_in_place_removed_replaces():
+    cluster = {"name": "c", "role_arn": "r", "vpc_config": {"subnet_ids": ["a"]}}
+    encrypted = dict(cluster, encryption_config={"provider": {"key_arn": "k"}, "resources": ["secrets"]})
+    assert only(run(stack(aws_eks_cluster={"c": cluster}), stack(aws_eks_cluster={"c": encrypted})), "changed")
+    assert only(run(stack(aws_eks_cluster={"c": encrypted}), stack(aws_eks_cluster={"c": cluster})), "replaced")
+
+
+def test_create_before_destroy_own_or_forced_by_a_dependent():
+    sg = dict(SG, vpc_id="${aws_vpc.v.id}", lifecycle={"create_before_destroy": True})
+    diff = run(_network(aws_security_group={"web": sg}),
+               _network(dict(VPC, cidr_block="10.1.0.0/16"), aws_security_group={"web": sg}))
+    orders = {r.address: r.order for r in diff.resources}
+    assert orders == {"aws_vpc.v": "create-before-destroy",   # forced: a create-before-destroy group depends on it
+                      "aws_security_group.web": "create-before-destroy", "aws_subnet.s": "destroy-before-create"}
+
+
+def test_disruptive_database_restart_says_when():
+    after = dict(DB, instance_class="db.r6g.large", multi_az=True)
+    diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": after}))
+    (db,) = diff.disruptive
+    assert "next maintenance window" in db.disruptions[0] and "fails over" in db.disruptions[0]
+    assert dr.exit_status([diff]) == 0
+    text = dr.render_markdown([diff], "a", "b")
+    assert text.index("DISRUPTIVE") < text.index("| stack |")
+    now = dict(after, apply_immediately=True, multi_az=False)
+    (db,) = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": now})).disruptive
+    assert "during the deploy" in db.disruptions[0] and "unavailable for several minutes" in db.disruptions[0]
+    assert not run(stack(aws_db_instance={"db": DB}),
+                   stack(aws_db_instance={"db": dict(DB, allocated_storage=80)})).disruptive
+
+
+def test_disruptive_static_parameter_waits_for_a_reboot():
+    group = {"name": "pg", "family": "postgres16", "parameter": [
+        {"name": "shared_preload_libraries", "value": "a", "apply_method": "pending-reboot"},
+        {"name": "log_statement", "value": "ddl", "apply_method": "immediate"}]}
+    dynamic = copy.deepcopy(group)
+    dynamic["parameter"][1]["value"] = "all"
+    assert not run(stack(aws_db_parameter_group={"g": group}), stack(aws_db_parameter_group={"g": dynamic})).disruptive
+    static = copy.deepcopy(group)
+    static["parameter"][0]["value"] = "a,b"
+    (g,) = run(stack(aws_db_parameter_group={"g": group}), stack(aws_db_parameter_group={"g": static})).disruptive
+    assert "`shared_preload_libraries`" in g.disruptions[0] and "reboot" in g.disruptions[0]
+
+
+def test_disruptive_only_node_group_replaced_destroy_first():
+    group = {"cluster_name": "c", "node_role_arn": "r", "subnet_ids": ["a"], "instance_types": ["m6i.large"]}
+    bigger = dict(group, instance_types=["m7i.large"])
+    diff = run(stack(aws_eks_node_group={"g": group}), stack(aws_eks_node_group={"g": bigger}))
+    assert [r.address for r in diff.disruptive] == ["aws_eks_node_group.g"] and not diff.danger
+    other = dict(group, subnet_ids=["b"])
+    diff = run(stack(aws_eks_node_group={"g": group, "h": other}),
+               stack(aws_eks_node_group={"g": bigger, "h": other}))
+    assert only(diff, "replaced") and not diff.disruptive   # another group takes the pods
+    cbd = dict(group, lifecycle={"create_before_destroy": True})
+    diff = run(stack(aws_eks_node_group={"g": cbd}), stack(aws_eks_node_group={"g": dict(cbd, instance_types=["x"])}))
+    assert only(diff, "replaced").order == "create-before-destroy" and not diff.disruptive
+
+
+def test_disruptive_colour_release_says_if_live():
+    release = {"name": "vtc-green", "chart": "c", "values": [{"image": {"tag": "1.0.0"}}]}
+    plain = {"name": "metrics-server", "chart": "m", "values": [{"replicas": 1}]}
+    after = {"name": "vtc-green", "chart": "c", "values": [{"image": {"tag": "1.1.0"}}]}
+    diff = run(stack(helm_release={"g": release, "m": plain}),
+               stack(helm_release={"g": after, "m": dict(plain, values=[{"replicas": 2}])}))
+    (green,) = diff.disruptive
+    assert green.address == "helm_release.g" and green.disruptions[0].startswith("if green is live")
+    assert "if green is live" in dr.render_markdown([diff], "a", "b") and dr.exit_status([diff]) == 0
+
+
+def test_long_values_show_the_part_that_differs():
+    statements = [{"Effect": "Allow", "Action": f"s3:Get{i}", "Resource": f"arn:aws:s3:::bucket-{i}/*"}
+                  for i in range(8)]
+    changed = copy.deepcopy(statements)
+    changed[5]["Resource"] = "arn:aws:s3:::other-bucket/*"
+    policy = lambda s: {"name": "p", "policy": json.dumps({"Version": "2012-10-17", "Statement": s})}  # noqa: E731
+    diff = run(stack(aws_iam_policy={"p": policy(statements)}), stack(aws_iam_policy={"p": policy(changed)}))
+    text = dr.render_markdown([diff], "a", "b")
+    assert "at `Statement[5].Resource`: `arn:aws:s3:::bucket-5/*` → `arn:aws:s3:::other-bucket/*`" in text
+    subnets = [f"subnet-{i:04d}" for i in range(20)]
+    diff = run(stack(aws_db_subnet_group={"g": {"name": "g", "subnet_ids": subnets}}),
+               stack(aws_db_subnet_group={"g": {"name": "g", "subnet_ids": subnets[:-1]}}))
+    assert "20 → 19 items: removed `subnet-0019`" in dr.render_markdown([diff], "a", "b")
+    script = "x" * 300 + "OLD" + "y" * 300
+    diff = run(stack(aws_lambda_function={"f": {"function_name": "f", "description": script}}),
+               stack(aws_lambda_function={"f": {"function_name": "f", "description": script.replace("OLD", "NEW")}}))
+    line = next(line for line in dr.render_markdown([diff], "a", "b").splitlines() if "`description`" in line)
+    assert "…" + "x" * 40 + "OLD" + "y" * 40 + "…" in line and "x" * 41 not in line
