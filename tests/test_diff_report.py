@@ -338,8 +338,8 @@ def _plan_actions(plan: dict) -> dict[str, tuple[str, ...]]:
 
 
 def test_the_report_agrees_with_terraform_plan_in_the_emulator(deployed):
-    """The crafted changes of tests/crafted_changes.py (VPC range and database instance class; node group instance
-    types, target port, control-plane log types and the database's KMS key), each planned for real against the
+    """The crafted changes of tests/crafted_changes.py (VPC range, database instance class, node group instance
+    types, target port, control-plane log types and the database's KMS key), in one plan made for real against the
     emulator deploy (tests/conftest.py, ``CraftedPlans``): every replacement the plan makes is in the report as
     replaced, in the plan's order (create-before-destroy or not), and the report replaces nothing the plan does not;
     every in-place update of the plan is in the report, and the report changes nothing the plan leaves alone.
@@ -368,17 +368,12 @@ def test_the_report_agrees_with_terraform_plan_in_the_emulator(deployed):
         measured.append(f"{name}: {len(planned)} replaced, {len(updated)} updated in place (plan and report)")
         by_address = {r.address: r for r in report.resources}
         kinds = {r.type: r for r in report.resources}
-        if name == "network":
-            assert len(planned) > 60
-            assert kinds["aws_eks_cluster"].action == "changed"   # subnets and security groups: in place
-            assert kinds["aws_db_instance"].action == "changed" and kinds["aws_db_instance"].disruptive
-            assert "maintenance window" in kinds["aws_db_instance"].disruptions[0]
-        else:
-            assert kinds["aws_eks_cluster"].action == "changed"   # log types: in place
-            listener = next(r for r in report.resources if r.type == "aws_lb_listener" and r.action == "replaced")
-            assert listener.disruptive and "blue 100 / green 0" in listener.disruptions[0]
-            assert kinds["aws_eks_node_group"].disruptive
-            assert kinds["aws_db_instance"].dangerous and dr.exit_status([report]) == 2
+        assert len(planned) > 60
+        assert kinds["aws_eks_cluster"].action == "changed"   # subnets, security groups and log types: in place
+        listener = next(r for r in report.resources if r.type == "aws_lb_listener" and r.action == "replaced")
+        assert listener.disruptive and "blue 100 / green 0" in listener.disruptions[0]
+        assert kinds["aws_eks_node_group"].disruptive
+        assert kinds["aws_db_instance"].dangerous and dr.exit_status([report]) == 2
         assert all(by_address[a].action == "replaced" for a in planned)
     print("MEASURED: " + "; ".join(measured))
 
