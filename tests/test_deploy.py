@@ -8,6 +8,7 @@ scripts/demo.sh, destroys and checks that nothing is left).
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import os
@@ -237,8 +238,13 @@ def _rollout(deployed, *args: str, background: bool = False):
 
 
 def _all_on(deployed, colour: str) -> None:
-    """Each test starts from a known place: all traffic on ``colour``, no release unfinished (a rollback: cheap)."""
-    assert _rollout(deployed, "rollback", "staging", "--to", colour, "--reason", "test set-up").returncode == 0
+    """Each test starts from a known place: all traffic on ``colour``, no release unfinished: a rollback, called in
+    this process (the command line itself is what the tests then run)."""
+    from environments.rollout import main
+
+    clients = {name: deployed.aws.client(name, deployed.env.region) for name in ("cloudwatch", "elbv2", "ssm", "sts")}
+    assert main(["rollback", "staging", "--to", colour, "--reason", "test set-up"], clients=clients,
+                out=io.StringIO()) == 0
     assert _weights(deployed) == {colour: 100, "blue" if colour == "green" else "green": 0}
 
 
