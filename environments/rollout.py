@@ -238,37 +238,24 @@ class Rollout:
         """What is wrong now, and what cannot be judged yet. A check that cannot be made is a problem: unwatched,
         roll back. ``since`` None: alarms and target health only (before the colour takes any traffic)."""
         verdict = Verdict()
-        try:
-            alarms = self.alarms()
-        except Exception as error:  # noqa: BLE001
-            verdict.problems.append(f"could not read the alarms: {type(error).__name__}: {error}")
-        else:
+        alarms = self._read(verdict, "the alarms", self.alarms)
+        if alarms is not None:
             if alarms.get("ALARM"):
                 verdict.problems.append("alarm in ALARM: " + ", ".join(alarms["ALARM"]))
             own = [name for name in alarms.get("INSUFFICIENT_DATA", []) if name.endswith(f"-{colour}")]
             if since is not None and own:
                 verdict.unknown.append(f"{colour}'s alarms have no data yet: " + ", ".join(own))
-        try:
-            unhealthy = self.unhealthy_targets(colour)
-        except Exception as error:  # noqa: BLE001
-            verdict.problems.append(f"could not read the {colour} target health: {type(error).__name__}: {error}")
-        else:
-            if unhealthy:
-                verdict.problems.append(f"{colour} targets not healthy: " + "; ".join(unhealthy))
+        unhealthy = self._read(verdict, f"the {colour} target health", lambda: self.unhealthy_targets(colour))
+        if unhealthy:
+            verdict.problems.append(f"{colour} targets not healthy: " + "; ".join(unhealthy))
         if self.alertmanager is not None:
-            try:
-                firing = self.alertmanager(colour)
-            except Exception as error:  # noqa: BLE001
-                verdict.problems.append(f"could not read Alertmanager: {type(error).__name__}: {error}")
-            else:
-                if firing:
-                    verdict.problems.append(f"{colour}'s SLO alerts firing in Prometheus: " + "; ".join(firing))
+            firing = self._read(verdict, "Alertmanager", lambda: self.alertmanager(colour))
+            if firing:
+                verdict.problems.append(f"{colour}'s SLO alerts firing in Prometheus: " + "; ".join(firing))
         if since is None:
             return verdict
-        try:
-            seen = self.signals(colour, since)
-        except Exception as error:  # noqa: BLE001
-            verdict.problems.append(f"could not read {colour}'s metrics: {type(error).__name__}: {error}")
+        seen = self._read(verdict, f"{colour}'s metrics", lambda: self.signals(colour, since))
+        if seen is None:
             return verdict
         t, requests = self.thresholds, seen["requests"]
         if requests > 0 and 100 * seen["errors"] / requests > t.max_error_percent:
@@ -280,6 +267,15 @@ class Rollout:
             verdict.unknown.append(f"{colour} has had {requests:.0f} requests since the step; {t.min_requests} "
                                    "needed to judge it")
         return verdict
+
+    @staticmethod
+    def _read(verdict: Verdict, what: str, read: Callable[[], object]):
+        """``read()``, or None with a problem said: a check that cannot be made is a problem (unwatched: roll back)."""
+        try:
+            return read()
+        except Exception as error:  # noqa: BLE001
+            verdict.problems.append(f"could not read {what}: {type(error).__name__}: {error}")
+            return None
 
     def soak(self, colour: str, seconds: float, since: datetime | None, judge: bool = True) -> list[str]:
         """Watch for ``seconds`` (at least one check); with ``judge``, then on until the colour is judged healthy,

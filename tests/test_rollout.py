@@ -260,6 +260,27 @@ def test_the_new_colours_alarm_without_data_is_not_known_yet(aws):
     assert code == 3 and f"green's alarms have no data yet: {ALARMS[2]}" in out
 
 
+def test_a_check_that_cannot_be_made_mid_soak_rolls_back(aws):
+    class Throttled:
+        def __init__(self, real):
+            self.real, self.calls = real, 0
+
+        def describe_alarms(self, **kwargs):
+            self.calls += 1
+            if self.calls > 2:
+                raise RuntimeError("throttled")
+            return self.real.describe_alarms(**kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    clients = {"cloudwatch": Throttled(aws.cloudwatch), "elbv2": aws.elbv2, "ssm": aws.ssm, "sts": aws.sts}
+    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "2", "--poll", "0.1", "--min-requests", "0",
+                        clients=clients)
+    assert code == 3 and aws.weights() == (100, 0) and aws.applied == [(90, 10), (100, 0)]
+    assert "during the 10 % soak: could not read the alarms: RuntimeError: throttled" in out
+
+
 def test_unhealthy_targets_before_the_first_step_move_no_traffic(aws):
     aws.ec2.stop_instances(InstanceIds=aws.instances["green"])
     code, out = aws.run("rollout", ENV, "--to", "green", *QUICK)
