@@ -227,7 +227,7 @@ def validate(doc: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=_id)
-def test_every_manifest_is_valid_kubernetes_1_33_or_valid_against_its_crd(renders, combination):
+def test_every_manifest_is_valid_kubernetes_of_the_clusters_version_or_valid_against_its_crd(renders, combination):
     render = renders[combination]
     errors = {f"{d['kind']}/{d['metadata']['name']}": validate(d) for d in render.docs}
     assert {k: v for k, v in errors.items() if v} == {}

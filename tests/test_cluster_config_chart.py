@@ -250,7 +250,7 @@ def test_a_release_renders_every_object_once_each_in_its_own_namespace(renders, 
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_every_manifest_is_valid_kubernetes_1_33_or_valid_against_its_crd(renders, env):
+def test_every_manifest_is_valid_kubernetes_of_the_clusters_version_or_valid_against_its_crd(renders, env):
     docs = renders[env].docs
     errors = {f"{d['kind']}/{d['metadata']['name']}": validate(d) for d in docs}
     assert {k: v for k, v in errors.items() if v} == {}
