@@ -229,6 +229,13 @@ class UsageError(Exception):
 
 # --- loading ---------------------------------------------------------------------------------------------------------
 
+#: Terraform JSON's top-level keys (Ref: https://developer.hashicorp.com/terraform/language/syntax/json), and those of
+#: which a stack has at least one.
+_TERRAFORM_JSON_KEYS = frozenset({"//", "terraform", "provider", "resource", "data", "output", "variable", "locals",
+                                  "module", "moved", "import", "check", "removed"})
+_STACK_KEYS = frozenset({"resource", "data", "terraform"})
+
+
 def load_side(folder: Path) -> dict[str, dict]:
     """The stacks of a synthesized folder, by name: ``stacks/<name>/cdk.tf.json`` (cdktf output) or ``<name>.json``
     (the snapshots)."""
@@ -240,14 +247,22 @@ def load_side(folder: Path) -> dict[str, dict]:
         files = {p.parent.name: p for p in sorted((folder / "stacks").glob("*/cdk.tf.json"))}
     else:
         files = {p.stem: p for p in sorted(folder.glob("*.json")) if p.name != "manifest.json"}
+    problems = []
     for name, path in files.items():
         try:
             stack = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"{path}: not readable Terraform JSON ({exc})") from exc
-        if not isinstance(stack, dict):
-            raise UsageError(f"{path}: not a Terraform JSON object")
+            problems.append(f"{path}: not readable JSON ({exc})")
+            continue
+        found = sorted(stack)[:6] if isinstance(stack, dict) else type(stack).__name__
+        if not isinstance(stack, dict) or not set(stack) & _STACK_KEYS or set(stack) - _TERRAFORM_JSON_KEYS:
+            problems.append(f"{path}: not a synthesized stack (found {found}); a stack is Terraform JSON with "
+                            f"'resource', 'data' or 'terraform' and only Terraform's top-level keys")
+            continue
         stacks[name] = with_release_values_parsed(stack)
+    if problems:
+        raise UsageError("; ".join(problems) + f". Give {folder} as cdktf writes it (stacks/<name>/cdk.tf.json) or "
+                         "the snapshots/ folder, with nothing else beside the stacks")
     if not stacks:
         raise UsageError(f"{folder} holds no synthesized stack (neither stacks/<name>/cdk.tf.json nor <stack>.json); "
                          f"run `python main.py --outdir {folder}` or give the snapshots/ folder")
@@ -1227,7 +1242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     text = (render_json if args.format == "json" else render_markdown)(diffs, labels[0], labels[1])
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"error: --output {args.output}: cannot write the report there ({exc.strerror or exc}); give a file "
+                  "in an existing, writable folder", file=sys.stderr)
+            return 1
     else:
         sys.stdout.write(text)
     print(f"[diff-report] {_count(sum(len(d.resources) for d in diffs), 'resource')} differ, "

@@ -259,6 +259,29 @@ def test_cli_bad_option_is_a_usage_error():
     assert result.returncode == 1 and "invalid choice" in result.stderr
 
 
+@pytest.mark.parametrize("files, said", [
+    ({"package.json": {"name": "x", "version": "1"}}, "not a synthesized stack (found ['name', 'version'])"),
+    ({"list.json": [1, 2]}, "not a synthesized stack (found list)"),
+    ({"broken.json": "{"}, "not readable JSON"),
+    ({"staging.json": {"resource": {}}, "notes.json": {"resource": {}, "comment": "x"}},
+     "notes.json: not a synthesized stack"),
+])
+def test_the_report_reads_only_synthesized_stacks_and_says_what_it_found_otherwise(tmp_path, files, said, capsys):
+    folder = tmp_path / "side"
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_text(content if isinstance(content, str) else json.dumps(content))
+    assert dr.main([str(SNAPSHOTS), str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and "nothing else beside the stacks" in err
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line(tmp_path, capsys):
+    assert dr.main([str(SNAPSHOTS), str(SNAPSHOTS), "--output", str(tmp_path / "no" / "such" / "report.md")]) == 1
+    err = capsys.readouterr().err
+    assert "error: --output" in err and "cannot write the report there" in err and "Traceback" not in err
+
+
 def test_git_refs_are_synthesized_and_the_worktree_removed():
     """``--git HEAD`` on both sides: the committed code synthesized for real (once: both refs name one commit; about
     5 s), no difference, and no worktree left behind."""
