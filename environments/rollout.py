@@ -78,6 +78,10 @@ class UsageError(Exception):
     pass
 
 
+class StoppedElsewhere(Exception):
+    """The release record no longer says this release is in progress: someone rolled it back meanwhile."""
+
+
 class Interrupted(BaseException):
     """A signal arrived while traffic may be moving (BaseException: no ``except Exception`` swallows it)."""
 
@@ -173,6 +177,7 @@ class Rollout:
     smoke_every: float = 30.0  # seconds between the smoke checks during a soak (while the probe rule is open)
     alertmanager: Callable[[str], list[str]] | None = None  # colour -> its firing SLO alerts (descriptions)
     probe_headers: dict | None = None  # while a probe rule is open
+    release_id: str | None = None  # while a release runs: the soak checks the record still says it is in progress
     before_shift: Callable[[str], None] | None = None  # colour; raises to stop before any traffic moves
     out: object = field(default_factory=lambda: sys.stdout)
     clock: Callable[[], float] = time.monotonic
@@ -284,6 +289,10 @@ class Rollout:
         next_smoke = self.clock() + self.smoke_every
         checks = 0
         while True:
+            if self.release_id is not None:
+                current = self.record.read() or {}
+                if current.get("state") != UNFINISHED or current.get("release") != self.release_id:
+                    raise StoppedElsewhere(f"the release record says {current.get('state')!r}")
             verdict = self.verdict(colour, since)
             checks += 1
             if verdict.problems:
@@ -379,6 +388,7 @@ class Rollout:
             raise Refused(f"release {release!r} has ended already ({record.get('state')}, {record.get('updated')}): "
                           "a later step of it would undo that; start a new release with a new --release")
         self.record.acquire(release)
+        self.release_id = release
         restore = self.handle_signals()
         moved = False
         try:
@@ -464,6 +474,12 @@ class Rollout:
                                         "--release)", started)
             self.record.release_lock()
             return EXIT_OK
+        except StoppedElsewhere as error:
+            self.say(f"STOPPED: {error} (rolled back meanwhile?); traffic left as it is")
+            self._close_probe()
+            self.record.release_lock()
+            self._summary(to, done, "stopped by someone else's rollback", started)
+            return EXIT_ROLLED_BACK
         except Exception as error:  # noqa: BLE001 - an AWS call failing mid-release: traffic goes back, said
             reason = f"{type(error).__name__}: {error}"
             if isinstance(error, (Refused, UsageError)) or not moved:
@@ -486,6 +502,7 @@ class Rollout:
             ok, took = self.rollback(previous, reason)
             return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
         finally:
+            self.release_id = None
             restore()
 
     def _smoke(self, colour: str) -> SmokeReport:
