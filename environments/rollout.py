@@ -18,8 +18,9 @@ the first deploy only.
 ``/vtc/<env>/release``: release id, previous and new colour, state (``in-progress``, ``done``, ``rolled-back``,
 ``stopped``, ``rollback-failed``), the steps done, the last events. While one is ``in-progress`` another release is
 refused (exit 4); ``step`` with the same ``--release`` continues it. The process moving traffic holds the lock
-``/vtc/<env>/release-lock``; a second process is refused while it does. Before each step the record is read again: a
-rollback made meanwhile (by anyone) stops the release without touching traffic.
+``/vtc/<env>/release-lock``; a second process is refused while it does. The record is read again before each step
+and at every poll of a soak: a rollback made meanwhile (by anyone) stops the release within a poll, without touching
+traffic.
 
 **The canary is judged by the new colour's own signals**, every ``--poll`` seconds from the step on: its target
 group's requests, 5xx and p99 response time (CloudWatch, since the step), its targets' health, and the environment's
