@@ -376,6 +376,9 @@ def test_the_report_agrees_with_terraform_plan_in_the_emulator(deployed):
         skipped = set(emulator_override(after_stack)[1])
         actions = _plan_actions(plan)
         planned = {a: act for a, act in actions.items() if len(act) == 2}
+        from tests.conftest import WAF_TYPES
+
+        assert not [r.address for r in report.resources if r.type in WAF_TYPES], "the plan left the WAF out"
         reported = {r.address: r for r in report.resources if r.address not in skipped}
         replaced = {a for a, r in reported.items() if r.action == "replaced"}
         pairs = {r.address for r in reported.values() if r.renamed_to or r.renamed_from}
