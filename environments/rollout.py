@@ -70,6 +70,7 @@ from .traffic import COLOURS, RELEASE_ID, UNFINISHED, Listener, ReleaseRecord, R
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ROOT / "environments"
 EXIT_OK, EXIT_USAGE, EXIT_ROLLBACK_FAILED, EXIT_ROLLED_BACK, EXIT_REFUSED = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 DEFAULT_POLL = 5.0
 DEFAULT_MIN_REQUESTS = 50
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -264,7 +265,8 @@ class Rollout:
         if seen is None:
             return verdict
         t, requests = self.thresholds, seen["requests"]
-        if requests > 0 and 100 * seen["errors"] / requests > t.max_error_percent:
+        # The share is judged on enough requests only: one 5xx in three requests is no 33 % error rate.
+        if requests > 0 and requests >= t.min_requests and 100 * seen["errors"] / requests > t.max_error_percent:
             verdict.problems.append(f"{colour} answered {seen['errors']:.0f} of {requests:.0f} requests with 5xx "
                                     f"({100 * seen['errors'] / requests:.1f} % > {t.max_error_percent:g} %)")
         if seen["p99"] is not None and seen["p99"] * 1000 > t.max_p99_ms:
@@ -291,9 +293,7 @@ class Rollout:
         checks = 0
         while True:
             if self.release_id is not None:
-                current = self.record.read() or {}
-                if current.get("state") != UNFINISHED or current.get("release") != self.release_id:
-                    raise StoppedElsewhere(f"the release record says {current.get('state')!r}")
+                self._check_mine()
             verdict = self.verdict(colour, since)
             checks += 1
             if verdict.problems:
@@ -332,6 +332,10 @@ class Rollout:
 
     def handle_signals(self) -> Callable[[], None]:
         """Turn SIGINT/SIGTERM/SIGHUP into :class:`Interrupted`; returns what restores the previous handlers."""
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None  # (only the main thread receives signals; an embedding program keeps its own)
         previous = {number: signal.signal(number, self._on_signal) for number in SIGNALS}
         return lambda: [signal.signal(number, handler) for number, handler in previous.items()]
 
@@ -343,6 +347,14 @@ class Rollout:
             blue, green = weights_for(to, 100)
             self.say(f"ROLLBACK: all traffic to {to} (blue {blue} / green {green})" + (f" - {reason}" if reason else ""))
             started = self.clock()
+            # First the word to a release in progress (a step between its checks and its shift then puts traffic
+            # back itself); a failure here must not stop the listener call below.
+            try:
+                record = self.record.read()
+                if record and record.get("state") == UNFINISHED:
+                    self.record.mark_stopped(record["release"], to, reason or "rollback")
+            except Exception as error:  # noqa: BLE001
+                self.say(f"before the rollback: the release record: {type(error).__name__}: {error}")
             try:
                 self.listener.set_weights(blue, green)
             except Exception as error:  # noqa: BLE001 - said, and the exit status says it
@@ -355,7 +367,7 @@ class Rollout:
             self.probe_headers = None
             for cleanup in (self.listener.close_probes,
                             lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}",
-                                                     states=(UNFINISHED, "done")),
+                                                     states=(UNFINISHED, "done", "rollback-failed")),
                             lambda: self.record.release_lock(force=True)):
                 try:
                     cleanup()
@@ -364,6 +376,33 @@ class Rollout:
             return True, took
         finally:
             self.rolling_back = False
+
+    def _check_mine(self) -> dict:
+        """The record, if it still says this process's release is in progress and no rollback ended it; else
+        :class:`StoppedElsewhere`."""
+        current = self.record.read() or {}
+        marker = self.record.stopped(self.release_id)
+        if marker is not None:
+            raise StoppedElsewhere(f"rolled back to {marker.get('to')} by {marker.get('by')} at {marker.get('at')}")
+        if current.get("state") != UNFINISHED or current.get("release") != self.release_id:
+            raise StoppedElsewhere(f"the release record says {current.get('state')!r}")
+        return current
+
+    def _write_mine(self, changes: dict, event: str) -> dict:
+        """A change to the record of this process's release, refused (:class:`StoppedElsewhere`) once it ended."""
+        return self.record.write({**self._check_mine(), **changes}, event)
+
+    def _after_a_rollback_elsewhere(self, error: StoppedElsewhere, moved: bool) -> None:
+        """Traffic where the rollback put it (this process may have shifted after it: SSM has no compare-and-set),
+        and the record saying so."""
+        marker = self.record.stopped(self.release_id)
+        if marker is not None and marker.get("to") in COLOURS and moved:
+            wanted = dict(zip(COLOURS, weights_for(marker["to"], 100)))
+            if self.listener.weights() != wanted:
+                self.listener.set_weights(*weights_for(marker["to"], 100))
+                self.say(f"a rollback to {marker['to']} landed during this step: traffic put back on {marker['to']}")
+        if marker is not None:
+            self._end_record("rolled-back", f"stopped: {error}")
 
     def _end_record(self, state: str, event: str, states: tuple[str, ...] = (UNFINISHED,)) -> None:
         """The record's state to ``state`` if it is one of ``states`` (a rollback also ends a finished release)."""
@@ -376,7 +415,7 @@ class Rollout:
         """Steps of a release to ``to`` under the record and the lock: a new release, or the continuation of the
         unfinished one with the same id. ``finish``: the last step (100 %) closes the record."""
         previous = other(to)
-        release = release or f"{to}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+        release = release or f"{to}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{os.urandom(2).hex()}"
         if not RELEASE_ID.match(release):
             raise UsageError(f"--release: letters, digits and ._/+- only, at most 128 (got {release!r})")
         record = self.record.read()
@@ -425,12 +464,7 @@ class Rollout:
                     return self._stop(record, f"before-shift hook failed: {error}", done, to, started)
                 self.say("before-shift hook done")
             for percent in steps:
-                current = self.record.read() or {}
-                if current.get("state") != UNFINISHED or current.get("release") != release:
-                    self.say(f"STOPPED: the release record says {current.get('state')!r} (rolled back meanwhile?); "
-                             "traffic left as it is")
-                    self._summary(to, done, "stopped by someone else's rollback", started)
-                    return EXIT_ROLLED_BACK
+                self._check_mine()
                 blue, green = weights_for(to, percent)
                 verdict = self.verdict(to, None)
                 if verdict.problems:
@@ -445,6 +479,7 @@ class Rollout:
                         return self._give_up(moved, previous, f"before the {percent} % step: {report.summary()}",
                                              done, to, started, record)
                     self.say(report.summary())
+                self._check_mine()  # the checks and the smoke test take seconds: a rollback may have come meanwhile
                 self.say(f"step {percent} %: shifting to blue {blue} / green {green}")
                 moved = True
                 since = self.utcnow()
@@ -454,8 +489,7 @@ class Rollout:
                 except Exception as error:  # noqa: BLE001
                     return self._give_up(moved, previous, f"the {percent} % step failed: {error}", done, to, started,
                                          record)
-                record = self.record.write({**(self.record.read() or record), "weights": [blue, green]},
-                                           f"step {percent} %: blue {blue} / green {green}")
+                record = self._write_mine({"weights": [blue, green]}, f"step {percent} %: blue {blue} / green {green}")
                 self.say(f"step {percent} %: applied in {self.clock() - step_started:.2f} s; soaking {soak:g} s")
                 try:
                     found = self.soak(to, soak, since)
@@ -465,10 +499,9 @@ class Rollout:
                     return self._give_up(moved, previous, f"during the {percent} % soak: " + " | ".join(found), done,
                                          to, started, record)
                 done.append(percent)
-                record = self.record.write({**(self.record.read() or record), "steps": done},
-                                           f"step {percent} % healthy")
+                record = self._write_mine({"steps": done}, f"step {percent} % healthy")
             if finish and steps[-1] == 100:
-                self.record.write({**(self.record.read() or record), "state": "done"}, f"all traffic on {to}")
+                self._write_mine({"state": "done"}, f"all traffic on {to}")
                 self._summary(to, done, f"SUCCESS: all traffic on {to}", started)
             else:
                 self._summary(to, done, f"step done, release {release} continues (the next `step` with the same "
@@ -476,9 +509,13 @@ class Rollout:
             self.record.release_lock()
             return EXIT_OK
         except StoppedElsewhere as error:
-            self.say(f"STOPPED: {error} (rolled back meanwhile?); traffic left as it is")
-            self._close_probe()
-            self.record.release_lock()
+            self.say(f"STOPPED: {error} (rolled back meanwhile?)")
+            for cleanup in (self._close_probe, lambda: self._after_a_rollback_elsewhere(error, moved),
+                            self.record.release_lock):
+                try:
+                    cleanup()
+                except Exception as failure:  # noqa: BLE001 - said; the rollback itself has been made
+                    self.say(f"after the rollback: {type(failure).__name__}: {failure}")
             self._summary(to, done, "stopped by someone else's rollback", started)
             return EXIT_ROLLED_BACK
         except Exception as error:  # noqa: BLE001 - an AWS call failing mid-release: traffic goes back, said
@@ -486,6 +523,7 @@ class Rollout:
             if isinstance(error, (Refused, UsageError)) or not moved:
                 if not isinstance(error, (Refused, UsageError)):
                     self.say(f"STOPPED before any traffic moved: {reason}")
+                    self._close_probe()
                     self._end_record("stopped", reason)
                 self.record.release_lock()
                 if isinstance(error, (Refused, UsageError)):
@@ -496,9 +534,12 @@ class Rollout:
         except Interrupted as signal_name:
             reason = f"interrupted by {signal_name}"
             if not moved:
+                self.rolling_back = True  # (a second signal: noted, while the probe rule and the lock are cleared)
                 self.say(f"STOPPED before any traffic moved: {reason}")
+                self._close_probe()
                 self._end_record("stopped", reason)
                 self.record.release_lock()
+                self.rolling_back = False
                 return EXIT_ROLLED_BACK
             ok, took = self.rollback(previous, reason)
             return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
@@ -520,6 +561,7 @@ class Rollout:
 
     def _stop(self, record: dict, reason: str, done: list, to: str, started: float) -> int:
         self.say(f"STOPPED before any traffic moved: {reason}")
+        self._close_probe()
         self._end_record("stopped", reason)
         self.record.release_lock()
         self._summary(to, done, f"stopped, traffic untouched (all on {other(to)})", started)
@@ -620,8 +662,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m environments.rollout", description=__doc__.split("\n\n")[0],
         epilog="Exit status: 0 success; 1 usage error, wrong account or an unexpected error (one line; --debug: the "
-               "traceback); 2 a rollback failed (traffic may be split: run rollback again); 3 rolled back, or stopped "
-               "before any traffic moved; 4 refused (another release unfinished, or its lock held).")
+               "traceback); 2 a rollback failed or was refused (traffic may be split, or the colour has no healthy "
+               "target: run rollback again, --force); 3 rolled back, or stopped before any traffic moved; 4 refused "
+               "(another release unfinished, or its lock held); 130 watch interrupted.")
     commands = parser.add_subparsers(dest="command", required=True)
     status = commands.add_parser("status", help="the live weights, the release record, the lock, the alarms")
     rollout = commands.add_parser("rollout", help="a whole release: every step to a colour, watching it")
@@ -667,6 +710,7 @@ def _parser() -> argparse.ArgumentParser:
                             "VTC_COLOUR set")
     rollback.add_argument("--to", choices=COLOURS, help="default: the previous colour of the release record")
     rollback.add_argument("--reason", default="", help="said in the output and the record")
+    rollback.add_argument("--force", action="store_true", help="roll back even when the colour has no healthy target")
     watch.add_argument("--colour", required=True, choices=COLOURS, help="the colour to watch")
     watch.add_argument("--soak", type=float, required=True, help="seconds to watch")
     return parser
@@ -717,7 +761,11 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
 
             found = usage_problems(args.smoke_url, args.smoke_service, 5.0)
             if found:
-                raise UsageError("; ".join(f"smoke {problem}" for problem in found))
+                raise UsageError("; ".join(problem.replace("url:", "--smoke-url:", 1).replace("--service:",
+                                                                                               "--smoke-service:", 1)
+                                           for problem in found))
+        if getattr(args, "release", None) is not None and not RELEASE_ID.match(args.release):
+            raise UsageError(f"--release: letters, digits and ._/+- only, at most 128 (got {args.release!r})")
         for option in ("smoke_url", "alertmanager_url"):
             value = getattr(args, option, None)
             if value is not None and not value.startswith(("http://", "https://")):
@@ -779,18 +827,49 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
     if args.command == "watch":
         runner.say(f"watching the alarms and the {args.colour} targets and metrics for {args.soak:g} s")
         since = runner.utcnow() - timedelta(seconds=max(args.soak, 300))
-        found = runner.soak(args.colour, args.soak, since, judge=False)
+        restore = runner.handle_signals()
+        try:
+            found = runner.soak(args.colour, args.soak, since, judge=False)
+        except Interrupted as signal_name:
+            runner.say(f"summary: interrupted by {signal_name}; nothing was changed")
+            return EXIT_INTERRUPTED
+        finally:
+            restore()
         for problem in found:
             runner.say(f"PROBLEM: {problem}")
         runner.say(f"summary: {'problems found' if found else 'nothing wrong'}")
         return EXIT_ROLLED_BACK if found else EXIT_OK
-    record = runner.record.read() or {}
-    to = args.to or record.get("from")
+    to = args.to
+    if to is None:  # (with --to, nothing but the listener is needed: a broken SSM must not block the rollback)
+        try:
+            to = (runner.record.read() or {}).get("from")
+        except Exception as error:  # noqa: BLE001
+            print(f"rollout: the release record cannot be read ({type(error).__name__}: {error}): say where traffic "
+                  "goes with --to blue|green", file=sys.stderr)
+            return EXIT_ROLLBACK_FAILED
     if to not in COLOURS:
         print(f"rollout: no release recorded for {args.env} to roll back: say where traffic goes with --to blue|green",
               file=sys.stderr)
         return EXIT_USAGE
-    ok, took = runner.rollback(to, args.reason or f"rollback by {who()}")
+    if not args.force:
+        try:
+            unready = runner.unhealthy_targets(to)
+        except Exception as error:  # noqa: BLE001 - the check is a guard, not a gate: said, and the rollback goes on
+            runner.say(f"could not read {to}'s target health ({type(error).__name__}: {error}); rolling back anyway")
+        else:
+            targets = runner.elbv2.describe_target_health(TargetGroupArn=listener.target_groups[to]).get(
+                "TargetHealthDescriptions", [])
+            if len(unready) >= max(1, len(targets)):
+                print(f"rollout: REFUSED: no healthy target in the {to} target group ({'; '.join(unready)}): all "
+                      f"traffic there would be an outage. Look with `status`; --force sends it there anyway",
+                      file=sys.stderr)
+                return EXIT_ROLLBACK_FAILED
+    runner.rolling_back = True  # signals from here on are noted, not obeyed, until traffic is back
+    restore = runner.handle_signals()
+    try:
+        ok, took = runner.rollback(to, args.reason or f"rollback by {who()}")
+    finally:
+        restore()
     runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; the listener call took {took:.2f} s")
     return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
 

@@ -12,7 +12,8 @@ no Terraform, no state lock, no checkout of the stack's code.
 - :class:`ReleaseRecord` keeps the release's progress in the SSM parameter ``/vtc/<env>/release`` (a JSON document:
   release id, from and to colour, state, the steps done, the last events) and a lock, ``/vtc/<env>/release-lock``,
   held by the one process that is moving traffic (created with ``Overwrite=False``: two processes cannot both hold
-  it). A process that dies leaves both; ``status`` shows them and ``rollback`` clears them (a rollback never waits
+  it). A rollback also writes ``/vtc/<env>/release-stop`` (the release it ended and where traffic went), which a
+  release never writes: a release that finds it stops and puts traffic where the rollback put it. A process that dies leaves both; ``status`` shows them and ``rollback`` clears them (a rollback never waits
   for a lock).
 """
 
@@ -173,6 +174,7 @@ class ReleaseRecord:
         self.ssm, self.env = ssm, env
         self.name = f"/vtc/{env}/release"
         self.lock_name = f"/vtc/{env}/release-lock"
+        self.stop_name = f"/vtc/{env}/release-stop"
         self.holding: str | None = None  # the lock's value while this process holds it
 
     def read(self) -> dict | None:
@@ -190,6 +192,19 @@ class ReleaseRecord:
                                Description=f"vtc {self.env}: the release in progress or the last one "
                                            "(environments/rollout.py)")
         return record
+
+    def mark_stopped(self, release: str, to: str, reason: str) -> None:
+        """A rollback's word to the release it ends, in a parameter of its own that the release never writes (SSM
+        has no compare-and-set: a release writing the record at the same moment cannot overwrite this)."""
+        value = json.dumps({"release": release, "to": to, "reason": reason[:500], "by": who(), "at": now()},
+                           separators=(",", ":"))
+        self.ssm.put_parameter(Name=self.stop_name, Value=value, Type="String", Overwrite=True,
+                               Description=f"vtc {self.env}: the release a rollback ended")
+
+    def stopped(self, release: str) -> dict | None:
+        """The rollback that ended ``release``, if one did."""
+        marker = self._get(self.stop_name)
+        return marker if marker and marker.get("release") == release else None
 
     def lock(self) -> dict | None:
         return self._get(self.lock_name)
