@@ -7,7 +7,8 @@
 # started as soon as scripts/setup.sh has installed .venv (before the other installs end; the deploy waits for the
 # cdktf CLI only when it needs it), since it is the critical path: about 2.5 minutes, mostly the AWS provider's fixed
 # waiter delays in the emulator. Every other test runs beside it in VTC_TEST_WORKERS - 1 pytest-xdist processes
-# (--dist loadgroup; tests/conftest.py groups the tests), once setup has ended. Both runs share one synth of every
+# (--dist loadgroup; tests/conftest.py groups the tests), started at the same moment; those that need checkov or the
+# cdktf CLI wait for setup to end (VTC_SETUP_DONE). Both runs share one synth of every
 # environment (the session's `synth_dir`: whichever process comes first makes it, VTC_TEST_SYNTH). The deploy's
 # output follows the rest's. VTC_TEST_WORKERS (default: cores + 1, since the deploy mostly waits) counts all the
 # processes; 1 runs everything in one process.
@@ -68,9 +69,22 @@ if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
     ready_to_run
     # No cache plugin: the two pytest runs would overwrite each other's .pytest_cache.
     set -m
-    VTC_CDKTF_READY=$shared/cdktf.ready python -m pytest -m deploy -p no:cacheprovider --durations=5 \
+    VTC_CDKTF_READY=$shared/cdktf.ready VTC_DEPLOY_COLLECTED=$shared/deploy.collected \
+      python -m pytest -m deploy -p no:cacheprovider --durations=5 \
       >"$deploy_log" 2>&1 &
     deploy_pid=$!
+    set +m
+  }
+  start_rest() {
+    ready_to_run
+    # At the lowest CPU priority, from its start (collection included): the deploy beside it is the critical path.
+    # In the background too, in a process group of its own, so that an interrupt reaches this script at once (its
+    # trap then ends both runs) instead of waiting for pytest. It starts with the deploy, before setup has ended:
+    # the tests that run checkov or the cdktf CLI wait for VTC_SETUP_DONE (tests/conftest.py, NEEDS_ALL_OF_SETUP).
+    set -m
+    VTC_SETUP_DONE=$shared/setup.done nice -n 19 python -m pytest -n "$(( workers - 1 ))" --dist loadgroup \
+      --no-loadscope-reorder -m "not deploy" --durations=10 &
+    rest_pid=$!
     set +m
   }
   set -m
@@ -78,20 +92,21 @@ if [ $# -eq 0 ] && [ "$workers" -gt 1 ]; then
   setup_pid=$!
   set +m
   while [ ! -e "$ready" ] && kill -0 "$setup_pid" 2>/dev/null; do sleep 0.1; done
-  [ ! -e "$ready" ] || start_deploy
+  if [ -e "$ready" ]; then
+    start_deploy
+    # The rest once the deploy has collected (imported every test module, so the bytecode of what both import is
+    # written once, by it), or once setup has ended, whichever comes first.
+    while [ ! -e "$shared/deploy.collected" ] && kill -0 "$deploy_pid" 2>/dev/null && kill -0 "$setup_pid" 2>/dev/null
+    do sleep 0.1; done
+    start_rest
+  fi
   setup_status=0
   wait "$setup_pid" || setup_status=$?
   setup_pid=
-  [ "$setup_status" -eq 0 ] || exit "$setup_status"  # (finish ends the deploy, if it started)
+  [ "$setup_status" -eq 0 ] || exit "$setup_status"  # (finish ends both runs, if they started)
+  touch "$shared/setup.done"
   [ -n "$deploy_pid" ] || start_deploy
-  # At the lowest CPU priority, from its start (collection included): the deploy beside it is the critical path. In
-  # the background too, in a process group of its own, so that an interrupt reaches this script at once (its trap
-  # then ends both runs) instead of waiting for pytest.
-  set -m
-  nice -n 19 python -m pytest -n "$(( workers - 1 ))" --dist loadgroup --no-loadscope-reorder -m "not deploy" \
-    --durations=10 &
-  rest_pid=$!
-  set +m
+  [ -n "$rest_pid" ] || start_rest
   rest=0
   wait "$rest_pid" || rest=$?
   rest_pid=

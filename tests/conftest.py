@@ -96,14 +96,41 @@ def _uses_a_shared_fixture(item) -> bool:
 _LOWERED = []
 
 
+#: Test modules that run what setup installs last (checkov's environment, the cdktf CLI's node_modules): when
+#: scripts/test.sh starts the tests before setup has ended, they wait for it (``VTC_SETUP_DONE``).
+NEEDS_ALL_OF_SETUP = frozenset({"test_chart", "test_cluster_config_chart", "test_policy", "test_workflows", "test_cli",
+                                "test_provider_lock"})
+
+
+def _wait_for_setup(marker: str | None, what: str, timeout: float = 900) -> None:
+    """Wait for the file scripts/setup.sh's run creates once ``what`` is installed (nothing to wait for without one);
+    setup's failure ends this process (scripts/test.sh)."""
+    deadline = time.monotonic() + timeout
+    while marker and not Path(marker).exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"scripts/setup.sh did not install {what} within {timeout:.0f} s ({marker} missing)")
+        time.sleep(0.2)
+
+
 def pytest_runtest_setup(item):
     """Under ``--dist loadgroup``, a worker lowers its own CPU priority (nice 10, its child processes too) before
     its first test outside the deploy group: the deploy (synth, plan, re-plan, rollout steps) is the suite's critical
-    path, while every other layer has minutes of slack beside it on two cores."""
+    path, while every other layer has minutes of slack beside it on two cores. A test of :data:`NEEDS_ALL_OF_SETUP`
+    first waits for setup to have ended."""
     if (not _LOWERED and hasattr(item.config, "workerinput") and getattr(item.config.option, "loadgroup", False)
             and not item.get_closest_marker("deploy")):
         os.nice(10)
         _LOWERED.append(True)
+    if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in NEEDS_ALL_OF_SETUP:
+        _wait_for_setup(os.environ.get("VTC_SETUP_DONE"), "checkov and the cdktf CLI")
+
+
+def pytest_collection_finish(session):
+    """Tell scripts/test.sh that this run has collected (``VTC_DEPLOY_COLLECTED``, the deploy's run only): every test
+    module is imported, its bytecode written, and the other run may start without compiling the same modules at once."""
+    marker = os.environ.get("VTC_DEPLOY_COLLECTED")
+    if marker:
+        Path(marker).touch()
 
 
 def pytest_configure(config):
@@ -188,13 +215,8 @@ class _Laps:
 
 def _wait_for_the_cdktf_cli(timeout: float = 900) -> None:
     """scripts/test.sh starts the deploy before setup has installed the cdktf CLI (npm, the slowest install) and names
-    the file setup creates once it has (``VTC_CDKTF_READY``); setup's failure ends this process."""
-    marker = os.environ.get("VTC_CDKTF_READY")
-    deadline = time.monotonic() + timeout
-    while marker and not Path(marker).exists():
-        if time.monotonic() > deadline:
-            pytest.fail(f"scripts/setup.sh did not install the cdktf CLI within {timeout:.0f} s ({marker} missing)")
-        time.sleep(0.2)
+    the file setup creates once it has (``VTC_CDKTF_READY``)."""
+    _wait_for_setup(os.environ.get("VTC_CDKTF_READY"), "the cdktf CLI", timeout)
 
 
 @dataclass
