@@ -519,6 +519,7 @@ class Rollout:
             self._summary(to, done, "stopped by someone else's rollback", started)
             return EXIT_ROLLED_BACK
         except Exception as error:  # noqa: BLE001 - an AWS call failing mid-release: traffic goes back, said
+            self.rolling_back = True  # a signal from here on is noted, not obeyed: the rollback below must happen
             reason = f"{type(error).__name__}: {error}"
             if isinstance(error, (Refused, UsageError)) or not moved:
                 if not isinstance(error, (Refused, UsageError)):
@@ -545,6 +546,7 @@ class Rollout:
             return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
         finally:
             self.release_id = None
+            self.rolling_back = False
             restore()
 
     def _smoke(self, colour: str) -> SmokeReport:
