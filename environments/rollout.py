@@ -208,10 +208,15 @@ class Rollout:
                 return {state: sorted(set(names)) for state, names in found.items()}
             kwargs["NextToken"] = page["NextToken"]
 
-    def unhealthy_targets(self, colour: str) -> list[str]:
-        """Targets of ``colour`` not ``healthy`` (each as 'id:port state (reason)'); no target at all is one entry."""
-        health = self.elbv2.describe_target_health(TargetGroupArn=self.listener.target_groups[colour])
-        descriptions = health.get("TargetHealthDescriptions", [])
+    def target_health(self, colour: str) -> list[dict]:
+        """The colour's ``TargetHealthDescriptions`` (one API call)."""
+        return self.elbv2.describe_target_health(TargetGroupArn=self.listener.target_groups[colour]).get(
+            "TargetHealthDescriptions", [])
+
+    def unhealthy_targets(self, colour: str, descriptions: list[dict] | None = None) -> list[str]:
+        """Targets of ``colour`` not ``healthy`` (each as 'id:port state (reason)'); no target at all is one entry.
+        ``descriptions``: :meth:`target_health` already read."""
+        descriptions = self.target_health(colour) if descriptions is None else descriptions
         if not descriptions:
             return [f"no targets registered in the {colour} target group"]
         return [f"{d['Target']['Id']}:{d['Target'].get('Port', '')} {d['TargetHealth']['State']}"
@@ -365,17 +370,21 @@ class Rollout:
             took = self.clock() - started
             self.say(f"rollback done: all traffic on {to} in {took:.2f} s")
             self.probe_headers = None
-            for cleanup in (self.listener.close_probes,
-                            lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}",
-                                                     states=(UNFINISHED, "done", "rollback-failed")),
-                            lambda: self.record.release_lock(force=True)):
-                try:
-                    cleanup()
-                except Exception as error:  # noqa: BLE001 - traffic is back; the rest is bookkeeping, said
-                    self.say(f"after the rollback: {type(error).__name__}: {error}")
+            self._tidy(self.listener.close_probes,
+                       lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}",
+                                                states=(UNFINISHED, "done", "rollback-failed")),
+                       lambda: self.record.release_lock(force=True))
             return True, took
         finally:
             self.rolling_back = False
+
+    def _tidy(self, *steps: Callable[[], object]) -> None:
+        """Bookkeeping after traffic is where it must be: every step runs; a failing one is said, not raised."""
+        for step in steps:
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001
+                self.say(f"after the rollback: {type(error).__name__}: {error}")
 
     def _check_mine(self) -> dict:
         """The record, if it still says this process's release is in progress and no rollback ended it; else
@@ -510,39 +519,21 @@ class Rollout:
             return EXIT_OK
         except StoppedElsewhere as error:
             self.say(f"STOPPED: {error} (rolled back meanwhile?)")
-            for cleanup in (self._close_probe, lambda: self._after_a_rollback_elsewhere(error, moved),
-                            self.record.release_lock):
-                try:
-                    cleanup()
-                except Exception as failure:  # noqa: BLE001 - said; the rollback itself has been made
-                    self.say(f"after the rollback: {type(failure).__name__}: {failure}")
+            self._tidy(self._close_probe, lambda: self._after_a_rollback_elsewhere(error, moved),
+                       self.record.release_lock)
             self._summary(to, done, "stopped by someone else's rollback", started)
             return EXIT_ROLLED_BACK
-        except Exception as error:  # noqa: BLE001 - an AWS call failing mid-release: traffic goes back, said
-            self.rolling_back = True  # a signal from here on is noted, not obeyed: the rollback below must happen
-            reason = f"{type(error).__name__}: {error}"
-            if isinstance(error, (Refused, UsageError)) or not moved:
-                if not isinstance(error, (Refused, UsageError)):
-                    self.say(f"STOPPED before any traffic moved: {reason}")
-                    self._close_probe()
-                    self._end_record("stopped", reason)
-                self.record.release_lock()
-                if isinstance(error, (Refused, UsageError)):
-                    raise
+        except (Refused, UsageError):
+            self.record.release_lock()
+            raise
+        except (Exception, Interrupted) as error:  # an AWS call failing, or a signal: traffic goes back, said
+            self.rolling_back = True  # a signal from here on is noted, not obeyed: what follows must happen
+            reason = (f"interrupted by {error}" if isinstance(error, Interrupted)
+                      else f"{type(error).__name__}: {error}")
+            if not moved:
+                self._stopped_before_moving(reason)
                 return EXIT_ROLLED_BACK
             ok, _ = self.rollback(previous, reason)
-            return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
-        except Interrupted as signal_name:
-            reason = f"interrupted by {signal_name}"
-            if not moved:
-                self.rolling_back = True  # (a second signal: noted, while the probe rule and the lock are cleared)
-                self.say(f"STOPPED before any traffic moved: {reason}")
-                self._close_probe()
-                self._end_record("stopped", reason)
-                self.record.release_lock()
-                self.rolling_back = False
-                return EXIT_ROLLED_BACK
-            ok, took = self.rollback(previous, reason)
             return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
         finally:
             self.release_id = None
@@ -561,11 +552,14 @@ class Rollout:
             self.probe_headers = None
             self.listener.close_probes()
 
-    def _stop(self, record: dict, reason: str, done: list, to: str, started: float) -> int:
+    def _stopped_before_moving(self, reason: str) -> None:
         self.say(f"STOPPED before any traffic moved: {reason}")
         self._close_probe()
         self._end_record("stopped", reason)
         self.record.release_lock()
+
+    def _stop(self, record: dict, reason: str, done: list, to: str, started: float) -> int:
+        self._stopped_before_moving(reason)
         self._summary(to, done, f"stopped, traffic untouched (all on {other(to)})", started)
         return EXIT_ROLLED_BACK
 
@@ -761,11 +755,10 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         if getattr(args, "smoke_url", None):
             from .smoke import usage_problems
 
-            found = usage_problems(args.smoke_url, args.smoke_service, 5.0)
+            found = usage_problems(args.smoke_url, args.smoke_service, 5.0, url_option="--smoke-url",
+                                   service_option="--smoke-service")
             if found:
-                raise UsageError("; ".join(problem.replace("url:", "--smoke-url:", 1).replace("--service:",
-                                                                                               "--smoke-service:", 1)
-                                           for problem in found))
+                raise UsageError("; ".join(found))
         if getattr(args, "release", None) is not None and not RELEASE_ID.match(args.release):
             raise UsageError(f"--release: letters, digits and ._/+- only, at most 128 (got {args.release!r})")
         for option in ("smoke_url", "alertmanager_url"):
@@ -855,12 +848,11 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         return EXIT_USAGE
     if not args.force:
         try:
-            unready = runner.unhealthy_targets(to)
+            targets = runner.target_health(to)
         except Exception as error:  # noqa: BLE001 - the check is a guard, not a gate: said, and the rollback goes on
             runner.say(f"could not read {to}'s target health ({type(error).__name__}: {error}); rolling back anyway")
         else:
-            targets = runner.elbv2.describe_target_health(TargetGroupArn=listener.target_groups[to]).get(
-                "TargetHealthDescriptions", [])
+            unready = runner.unhealthy_targets(to, targets)
             if len(unready) >= max(1, len(targets)):
                 print(f"rollout: REFUSED: no healthy target in the {to} target group ({'; '.join(unready)}): all "
                       f"traffic there would be an outage. Look with `status`; --force sends it there anyway",

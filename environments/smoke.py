@@ -178,23 +178,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if report.ok and report.results else 2
 
 
-def usage_problems(url: str, services, timeout: float) -> list[str]:
-    """Everything wrong with the command's input, before any request: each as 'what: wrong (got X); allowed: ...'."""
+def usage_problems(url: str, services, timeout: float, *, url_option: str = "url",
+                   service_option: str = "--service") -> list[str]:
+    """Everything wrong with the command's input, before any request: each as 'what: wrong (got X); allowed: ...';
+    ``url_option``/``service_option`` name the options as the calling command spells them."""
     import urllib.parse
 
     problems = []
     parsed = urllib.parse.urlsplit(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        problems.append(f"url: not an http(s) URL with a host (got {url!r}); allowed: e.g. https://app.example.com")
+        problems.append(f"{url_option}: not an http(s) URL with a host (got {url!r}); allowed: e.g. "
+                        "https://app.example.com")
     known = default_services()
     unknown = [s for s in services or () if s not in known]
     if unknown:
-        problems.append(f"--service: unknown service (got {', '.join(map(repr, unknown))}); allowed: "
+        problems.append(f"{service_option}: unknown service (got {', '.join(map(repr, unknown))}); allowed: "
                         f"{', '.join(known)} (environments/base.toml [workloads.services])")
     if not timeout > 0:
         problems.append(f"--timeout: must be more than 0 seconds (got {timeout:g})")
     if not (services or known):
-        problems.append("--service: nothing to check (no service given and none in environments/base.toml)")
+        problems.append(f"{service_option}: nothing to check (no service given and none in environments/base.toml)")
     return problems
 
 

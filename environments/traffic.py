@@ -107,9 +107,10 @@ class Listener:
     # --- the private route to one colour ---------------------------------------------------------------------------
     def open_probe(self, colour: str) -> dict[str, str]:
         """A rule forwarding requests with a fresh secret header to ``colour`` only; the header to send."""
-        self.close_probes()
+        rules = self._rules()
+        stale = self.close_probes(self._probes(rules))  # (one left by a killed run)
         token = secrets.token_urlsafe(32)
-        taken = {rule["Priority"] for rule in self._rules()}
+        taken = {rule["Priority"] for rule in rules if rule not in stale}
         priority = next(p for p in range(PROBE_PRIORITY, 50000) if str(p) not in taken)
         self.elbv2.create_rule(
             ListenerArn=self.arn, Priority=priority,
@@ -119,16 +120,21 @@ class Listener:
         return {PROBE_HEADER: token}
 
     def probe_rules(self) -> list[dict]:
-        return [rule for rule in self._rules() if any(
+        return self._probes(self._rules())
+
+    @staticmethod
+    def _probes(rules: list[dict]) -> list[dict]:
+        return [rule for rule in rules if any(
             condition.get("Field") == "http-header"
             and condition.get("HttpHeaderConfig", {}).get("HttpHeaderName", "").lower() == PROBE_HEADER.lower()
             for condition in rule.get("Conditions", []))]
 
-    def close_probes(self) -> int:
-        rules = self.probe_rules()
+    def close_probes(self, rules: list[dict] | None = None) -> list[dict]:
+        """Delete every probe rule (or those of ``rules``, already read); the rules deleted."""
+        rules = self.probe_rules() if rules is None else rules
         for rule in rules:
             self.elbv2.delete_rule(RuleArn=rule["RuleArn"])
-        return len(rules)
+        return rules
 
     def _rules(self) -> list[dict]:
         return self.elbv2.describe_rules(ListenerArn=self.arn)["Rules"]
