@@ -183,11 +183,9 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
         assert len(charts) == 12
         for name in ("vtc-blue", "vtc-green", "vtc-cluster-config"):  # copied from the installed package
             assert (workloads / charts[name] / "Chart.yaml").is_file(), name
-        # Real Terraform accepts what the installed package wrote (offline init from the provider mirror).
-        from tooling import terraform
-
-        report = terraform.validate(terraform.copy_stack(project / "out" / "stacks" / "theirs", temp / "validate"))
-        assert report["valid"] is True and report["error_count"] == 0
+        # (What the constructs write is real Terraform: tests/test_composition.py validates a consumer's stack, and
+        # tests/test_terraform.py this repository's. The installed package is the same code; what installing can lose,
+        # its data files, is checked above.)
     assert not temp.exists()
     assert {path.name for path in REPO.iterdir() if path.name == "build" or path.name.endswith(".egg-info")} \
         <= artifacts, "building the wheel wrote into the repository"

@@ -89,16 +89,32 @@ def init(workdir: Path, backend: bool, env: dict[str, str] | None = None) -> Non
     run(args, workdir, env=env)
 
 
-def validate(workdir: Path) -> dict:
-    """``terraform init -backend=false`` then ``terraform validate -json``; returns the parsed report."""
+def validate(workdir: Path, *, check: bool = True) -> dict:
+    """``terraform init -backend=false`` then ``terraform validate -json``; returns the parsed report. With ``check``
+    (the default), a report with errors raises :class:`TerraformError`."""
     init(workdir, backend=False)
     result = subprocess.run([terraform_binary(), "validate", "-json", "-no-color"], cwd=workdir,
                             env=tool_env(TF_CLI_CONFIG_FILE=str(workdir / ".terraformrc.vtc")),
                             capture_output=True, text=True, timeout=300)
     report = json.loads(result.stdout)
-    if not report.get("valid"):
+    if check and not report.get("valid"):
         raise TerraformError(f"terraform validate found errors in {workdir}:\n{json.dumps(report, indent=2)}")
     return report
+
+
+def validate_together(stacks: dict[str, Path], workdir: Path) -> dict:
+    """Validate several stacks in one Terraform run: each is copied into ``workdir/<name>`` and called as a child
+    module of one configuration, so Terraform starts each provider and reads its schema once, not once per stack.
+    Terraform checks a module as it checks a root; only the backend block, which belongs to roots, is ignored (with a
+    "Backend configuration ignored" warning naming the stack's file; ``terraform validate`` does not check backends in
+    a root either). Returns the report (never raises on errors): attribute a diagnostic by the folder of its
+    ``range.filename``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name, stack_dir in stacks.items():
+        copy_stack(stack_dir, workdir / name)
+    (workdir / "stacks.tf.json").write_text(json.dumps(
+        {"module": {name: {"source": f"./{name}"} for name in stacks}}, indent=2), encoding="utf-8")
+    return validate(workdir, check=False)
 
 
 def write_override(workdir: Path, name: str, content: dict) -> Path:
