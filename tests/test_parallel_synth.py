@@ -15,18 +15,14 @@ from tests.test_main import synth_output, tree_digest
 from tooling.paths import REPO, tool_env
 
 
-def test_two_processes_write_exactly_what_one_process_writes(tmp_path, environments, synth_dir):
-    # synth_dir is the session's one-process synth (two environments never start a worker by default).
-    out = synth_module.synthesize(list(environments.values()), tmp_path / "cdktf.out", workers=2)
-    assert tree_digest(out) == tree_digest(synth_dir)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]  # no worker folder left behind
-
-
-def test_main_takes_the_worker_count_from_the_command_line(tmp_path, synth_dir):
+def test_two_processes_write_exactly_what_one_process_writes(tmp_path, synth_dir):
+    # synth_dir is the session's one-process synth (two environments never start a worker by default); main.py takes
+    # the worker count from its command line.
     result = subprocess.run([sys.executable, "main.py", "--outdir", str(tmp_path / "out"), "--workers", "2"],
                             cwd=REPO, env=tool_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert synth_output(tmp_path / "out") == tree_digest(synth_dir)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no worker folder left behind
 
 
 def test_a_failing_worker_fails_the_synth_and_leaves_the_previous_output_untouched(tmp_path, environments,
