@@ -292,7 +292,7 @@ class CraftedPlans:
     """The crafted changes of tests/crafted_changes.py, each planned against the deployment as ``cdktf diff`` would
     (``terraform plan -json``), for the diff report's agreement test. Made cheap for the deploy's critical path:
     synthesized by a process started with the ``deployed`` fixture (while ``cdktf deploy`` waits on the emulator),
-    then planned in parallel right after the deploy, beside the rollout and the re-plan: ``-refresh=false`` (the
+    then planned in parallel once the fixture's own re-plan has ended, beside the tests: ``-refresh=false`` (the
     state as deployed is what a plan compares with), ``-lock=false`` (plans only read the state), each in a copy of
     the stack folder with its own emulator override, sharing the deployed folder's initialized ``.terraform``
     (``TF_DATA_DIR``)."""
@@ -393,8 +393,6 @@ def deployed(request, environments, tmp_path_factory):
         (root / "cdktf-deploy.log").write_text(log)
         assert result.returncode == 0, f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}"
         laps("cdktf deploy")
-        crafted.start(stack_dir, terraform_env)  # beside the rollout and the re-plan below
-        laps("crafted changes synthesized")
         stack = json.loads((stack_dir / "cdk.tf.json").read_text())
         # A release to green, on the listener, as the release job runs it: then the re-plan below is what a plain
         # `cdktf deploy staging` would do after it (tests/test_deploy.py: nothing, and certainly not the weights).
@@ -408,6 +406,10 @@ def deployed(request, environments, tmp_path_factory):
         state = json.loads(run("state", "pull").stdout)
         outputs = json.dumps(state["outputs"])
         laps("state")
+        # Beside the tests that follow (they change the listener and the release record, never the state the plans
+        # read), not beside the re-plan above: two plans at once on two cores made the re-plan 5-7 s slower.
+        crafted.start(stack_dir, terraform_env)
+        laps("crafted changes synthesized")
         # Shown as the run goes (not captured): where the suite's critical path spends its time.
         with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
             print(f"\n[deploy] {laps}", flush=True)
