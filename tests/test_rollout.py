@@ -166,6 +166,20 @@ def later(seconds: float, action) -> threading.Thread:
     return thread
 
 
+def after_the_first_shift(aws: "Emulated", action, timeout: float = 60) -> threading.Thread:
+    """Run ``action`` once from another thread as soon as the rollout has moved traffic for the first time (joined by
+    the test): what happens then happens during the first soak, however slowly the machine runs the checks before."""
+    def wait_then_act():
+        deadline = time.monotonic() + timeout
+        while not aws.applied and time.monotonic() < deadline:
+            time.sleep(0.02)
+        action()
+
+    thread = threading.Thread(target=wait_then_act, daemon=True)
+    thread.start()
+    return thread
+
+
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ staging: ")
 QUICK = ("--soak", "0", "--poll", "0.1", "--min-requests", "0")
 
@@ -243,8 +257,8 @@ def test_enough_healthy_traffic_passes_the_canary(aws):
 
 
 def test_an_alarm_mid_soak_rolls_all_traffic_back_within_a_poll(aws):
-    thread = later(0.5, lambda: aws.cloudwatch.set_alarm_state(AlarmName=ALARMS[0], StateValue="ALARM",
-                                                               StateReason="test: 5xx rate"))
+    thread = after_the_first_shift(aws, lambda: aws.cloudwatch.set_alarm_state(
+        AlarmName=ALARMS[0], StateValue="ALARM", StateReason="test: 5xx rate"))
     started = time.monotonic()
     code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "30", "--poll", "0.1", "--min-requests", "0")
     thread.join()
@@ -335,8 +349,9 @@ def test_a_held_lock_refuses_a_release_but_never_a_rollback(aws):
 
 
 def test_a_rollback_made_meanwhile_stops_the_release_without_moving_traffic(aws):
-    thread = later(0.4, lambda: main(["rollback", ENV, "--reason", "on-call"], out=io.StringIO(), clients={
-        "cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2.real, "ssm": aws.ssm, "sts": aws.sts}))
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2.real, "ssm": aws.ssm, "sts": aws.sts}
+    thread = after_the_first_shift(aws, lambda: main(["rollback", ENV, "--reason", "on-call"], out=io.StringIO(),
+                                                     clients=clients))
     code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,50,100", "--soak", "30", "--poll", "0.1",
                         "--min-requests", "0")
     thread.join()
@@ -523,7 +538,7 @@ def test_smoke_checks_repeat_during_the_soak_and_a_service_failing_then_rolls_ba
 
     with loopback_http_server(Service, readyz=b'{"database": "ok"}', reached=[], route=route) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = later(0.5, lambda: setattr(server, "readyz", b'{"database": "timeout"}'))
+        thread = after_the_first_shift(aws, lambda: setattr(server, "readyz", b'{"database": "timeout"}'))
         code, out = aws.run("rollout", ENV, "--to", "green", "--smoke-url", url, "--smoke-service", "core",
                             "--soak", "30", "--smoke-every", "0.2", "--poll", "0.1", "--min-requests", "0")
         thread.join()
@@ -561,7 +576,7 @@ def test_the_new_colours_slo_alerts_in_alertmanager_roll_it_back(aws):
     other = {**alert, "labels": {**alert["labels"], "colour": "blue"}}
     with loopback_http_server(Alertmanager, alerts=[other], queries=[]) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        thread = later(0.5, lambda: server.alerts.append(alert))
+        thread = after_the_first_shift(aws, lambda: server.alerts.append(alert))
         code, out = aws.run("rollout", ENV, "--to", "green", "--alertmanager-url", url, "--soak", "30", "--poll", "0.1",
                             "--min-requests", "0")
         thread.join()
