@@ -291,8 +291,9 @@ WAF_TYPES = frozenset({"aws_wafv2_web_acl", "aws_wafv2_web_acl_association", "aw
 class CraftedPlans:
     """The crafted changes of tests/crafted_changes.py, each planned against the deployment as ``cdktf diff`` would
     (``terraform plan -json``), for the diff report's agreement test. Made cheap for the deploy's critical path:
-    synthesized by a process started with the ``deployed`` fixture (while ``cdktf deploy`` waits on the emulator),
-    then planned in parallel once the fixture's own re-plan has ended, beside the tests: ``-refresh=false`` (the
+    synthesized by a process the ``deployed`` fixture starts after its synth, at a lower CPU priority (while
+    ``cdktf deploy`` waits on the emulator), then planned in parallel once the fixture's own re-plan has ended, beside
+    the tests: ``-refresh=false`` (the
     state as deployed is what a plan compares with), ``-lock=false`` (plans only read the state), each in a copy of
     the stack folder with its own emulator override, sharing the deployed folder's initialized ``.terraform``
     (``TF_DATA_DIR``)."""
@@ -301,8 +302,9 @@ class CraftedPlans:
         from tooling.paths import REPO, tool_env
 
         self.folder = folder
-        self._synth = subprocess.Popen([sys.executable, "-m", "tests.crafted_changes", str(folder)], cwd=REPO,
-                                       env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._synth = subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "tests.crafted_changes", str(folder)],
+                                       cwd=REPO, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       text=True)
         self._plans: dict[str, subprocess.Popen] = {}
 
     def start(self, stack_dir: Path, terraform_env: dict[str, str]) -> None:
@@ -369,17 +371,18 @@ def deployed(request, environments, tmp_path_factory):
     root = tmp_path_factory.mktemp("deploy")
     laps = _Laps()
     emulator = MotoServer(log_file=root / "moto.log", account_id=env.account_id).start()  # starts while we synth
-    crafted = CraftedPlans(root / "crafted")  # synthesized meanwhile, planned after the deploy
     try:
         out = root / "cdktf.out"
         shutil.copytree(request.getfixturevalue("synth_dir"), out)
     except BaseException:
         emulator.__exit__(None, None, None)
-        crafted.stop()
         raise
     laps("synth")
     stack_dir = out / "stacks" / DEPLOYED
     with emulator as aws, contextlib.ExitStack() as cleanup:
+        # Synthesized while `cdktf deploy` waits on the emulator (not beside the synth above, which the deploy waits
+        # for), planned after the deploy.
+        crafted = CraftedPlans(root / "crafted")
         cleanup.callback(crafted.stop)
         skipped = aws.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
         terraform_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))

@@ -173,3 +173,26 @@ def test_from_platform_given_something_else_says_what_to_pass(wrong):
     with pytest.raises(ConfigError, match=r"(?m)^  - platform: not a platform \(got '\w+'\); allowed: a VisionToCodePlatform; "
                                           r"fix: pass the platform construct itself"):
         ClusterReleasesProps.from_platform(given, environment="syd", region=REGION, workloads=WORKLOADS)
+
+
+@pytest.fixture(scope="module")
+def platform():
+    return VisionToCodePlatform(TerraformStack(App(), "acme-syd"), "platform", PROPS)
+
+
+#: Every keyword of from_platform with every wrong value: None is host's and charts_dir's default (the certificate's
+#: domain; the package's charts), and '' is a valid host (any host name).
+WRONG_ARGUMENTS = [(keyword, value) for keyword in ("environment", "region", "workloads", "host", "charts_dir")
+                   for value in (None, 3, 2.5, True, "", "Not A Name!", ["x"], {"x": 1}, object())
+                   if not (value is None and keyword in ("host", "charts_dir")) and (keyword, value) != ("host", "")]
+
+
+@pytest.mark.parametrize("keyword, value", WRONG_ARGUMENTS)
+def test_every_argument_of_from_platform_of_a_wrong_type_or_value_is_one_problem_at_its_name(platform, keyword, value):
+    arguments = {"environment": "syd", "region": REGION, "workloads": WORKLOADS, keyword: value}
+    try:
+        problems = ClusterReleasesProps.from_platform(platform, **arguments).validate()
+    except ConfigError as error:  # what from_platform checks against the platform itself (the region)
+        problems = error.problems
+    assert [p.path.split(".")[0] for p in problems] == [keyword], [str(p) for p in problems]
+    assert all("; fix: " in str(p) for p in problems)

@@ -42,6 +42,9 @@ from vtc_constructs import (
     Taint,
     TaintEffect,
 )
+from vtc_constructs.platform import PlatformProps
+from vtc_constructs.releases import ClusterReleasesProps, ReleaseRoles
+from vtc_constructs.workloads import ImageTags, Resources, ServiceProps, Services, WorkloadsProps
 
 NETWORK = NetworkProps(name="vtc-test", vpc_cidr="10.20.0.0/16",
                        availability_zones=("eu-west-1a", "eu-west-1b", "eu-west-1c"))
@@ -72,6 +75,30 @@ CI = CiIdentityProps(name="vtc-test", github_repository="vision-to-code/vtc-infr
                      cluster_security_group_id="sg-0123456789abcdef0", vpc_id="vpc-0123456789abcdef0",
                      state_bucket="vtc-terraform-state", state_keys=("vtc/test/terraform.tfstate",))
 
+# The composed API: the platform (its parts as a user gives them: no names, no wiring), and what runs on its cluster.
+PLATFORM = PlatformProps(
+    name="vtc-test", network=dataclasses.replace(NETWORK, name=None),
+    eks=dataclasses.replace(EKS, name=None, network=None),
+    database=dataclasses.replace(DATABASE, name=None, network=None),
+    edge=dataclasses.replace(EDGE, name=None, network=None),
+    alarms=AlarmsProps(page_email_endpoints=("oncall@example.com",)))
+IMAGE_TAGS = ImageTags(blue="1.4.2", green="1.5.0")
+RESOURCES = Resources(cpu_request="250m", memory_request="512Mi", cpu_limit="1", memory_limit="1Gi")
+SERVICE = ServiceProps(min_replicas=2, max_replicas=4, resources=RESOURCES)
+WORKLOADS = WorkloadsProps(image_repository="111122223333.dkr.ecr.eu-west-1.amazonaws.com/vtc", image_tags=IMAGE_TAGS)
+ROLES = ReleaseRoles(**{f.name: f"arn:aws:iam::111122223333:role/{f.name}" for f in dataclasses.fields(ReleaseRoles)})
+RELEASES = ClusterReleasesProps(
+    environment="test", region="eu-west-1", cluster_name="vtc-test", vpc_id="vpc-1", vpc_cidr="10.20.0.0/16",
+    kubernetes_version="1.36", workloads=WORKLOADS, roles=ROLES,
+    target_group_arns={"blue": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/b/1",
+                       "green": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/g/2"},
+    database_host="vtc-test.c0abc.eu-west-1.rds.amazonaws.com", database_cidrs=("10.20.96.0/23",),
+    container_log_groups={"application": "/aws/containerinsights/vtc-test/application",
+                          "add-ons": "/aws/containerinsights/vtc-test/add-ons"},
+    page_topic_arn="arn:aws:sns:eu-west-1:111122223333:page", notify_topic_arn="arn:aws:sns:eu-west-1:111122223333:n",
+    heartbeat_topic_arn="arn:aws:sns:eu-west-1:111122223333:h", grafana_admin_secret_name="vtc-test/grafana-admin",
+    host="app.example.com", secrets_prefix="vtc-test/")
+
 # (label, the valid nested value, how to put a changed one into the top-level props)
 NESTED = [
     ("NetworkProps", NETWORK, lambda v: v),
@@ -89,6 +116,14 @@ NESTED = [
     ("AlarmTargets", TARGETS, lambda v: dataclasses.replace(ALARMS, targets=v)),
     ("AlarmsProps", ALARMS, lambda v: v),
     ("CiIdentityProps", CI, lambda v: v),
+    ("PlatformProps", PLATFORM, lambda v: v),
+    ("ImageTags", IMAGE_TAGS, lambda v: dataclasses.replace(WORKLOADS, image_tags=v)),
+    ("Resources", RESOURCES, lambda v: dataclasses.replace(
+        WORKLOADS, services=Services(core=dataclasses.replace(SERVICE, resources=v)))),
+    ("ServiceProps", SERVICE, lambda v: dataclasses.replace(WORKLOADS, services=Services(swarm=v))),
+    ("WorkloadsProps", WORKLOADS, lambda v: v),
+    ("ReleaseRoles", ROLES, lambda v: dataclasses.replace(RELEASES, roles=v)),
+    ("ClusterReleasesProps", RELEASES, lambda v: v),
 ]
 
 

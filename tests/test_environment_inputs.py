@@ -67,18 +67,25 @@ WRONG = {
 }
 
 
+#: A valid key for a map the sample file leaves empty, so that a wrong value can be put under it.
+SAMPLE_KEYS = {"workloads.addon_chart_versions": "metrics-server", "tags": "team",
+               "eks.node_groups.general.labels": "workload"}
+
+
 def _paths(value, spec, path):
-    """Every (path, spec) that exists in ``value``, at every depth."""
+    """Every (path, spec) of the schema, at every depth: what ``value`` holds, and every optional key it leaves out
+    (those are written into the file by :func:`_set`, with their parent tables)."""
     yield path, spec
     if isinstance(spec, Table):
-        for key, item in value.items():
-            if key in spec.fields:
-                yield from _paths(item, spec.fields[key], f"{path}.{key}" if path else key)
+        value = value if isinstance(value, dict) else {}
+        for key, field_spec in spec.fields.items():
+            yield from _paths(value.get(key), field_spec, f"{path}.{key}" if path else key)
     elif isinstance(spec, MapOf):
-        for key, item in value.items():
+        items = value.items() if isinstance(value, dict) and value else [(SAMPLE_KEYS.get(path, "example"), None)]
+        for key, item in items:
             yield from _paths(item, spec.value, f"{path}.{key}")
     elif isinstance(spec, ListOf):
-        for i, item in enumerate(value):
+        for i, item in enumerate(value if isinstance(value, list) and value else [None]):
             yield from _paths(item, spec.item, f"{path}[{i}]")
 
 
@@ -89,13 +96,25 @@ def _kind(spec) -> str:
 
 
 def _set(data: dict, path: str, value) -> None:
+    """Put ``value`` at ``path``, making the tables (and one-item lists) on the way that are not there yet."""
     parts = path.replace("[", ".[").split(".")
     target = data
-    for part in parts[:-1]:
-        target = target[int(part[1:-1])] if part.startswith("[") else target[part]
+    for part, after in zip(parts[:-1], parts[1:]):
+        empty = [] if after.startswith("[") else {}
+        if part.startswith("["):
+            index = int(part[1:-1])
+            if index == len(target):
+                target.append(empty)
+            target = target[index]
+        else:
+            target = target.setdefault(part, empty)
     last = parts[-1]
     if last.startswith("["):
-        target[int(last[1:-1])] = value
+        index = int(last[1:-1])
+        if index == len(target):
+            target.append(value)
+        else:
+            target[index] = value
     else:
         target[last] = value
 
@@ -104,13 +123,24 @@ CASES = [(path, wrong) for path, spec in _paths(staging_data(), environment_spec
          for wrong in WRONG[_kind(spec)]]
 
 
-def test_the_matrix_reaches_every_depth_of_the_file():
+def test_the_matrix_reaches_every_depth_of_the_file_and_every_key_of_the_schema():
     paths = {path for path, _ in CASES}
     for deepest in ("eks.node_groups.general.taints[0].effect", "eks.node_groups.general.labels.workload",
                     "alarms.thresholds.period_seconds", "edge.certificate.domain_name", "eks.addon_versions.coredns",
-                    "tags.project", "state.bucket", "tier"):
+                    "tags.project", "state.bucket", "tier",
+                    # optional keys the sample file leaves out: written into it with a wrong value
+                    "workloads.addon_chart_versions.metrics-server", "workloads.ingress_replicas",
+                    "workloads.services.core.target_cpu_percent", "workloads.release_timeout_seconds"):
         assert deepest in paths
-    assert len(paths) >= 90
+    # Every field of every table of the schema is among them (maps and lists: by one item).
+    def fields(spec, path):
+        if isinstance(spec, Table):
+            for key, field_spec in spec.fields.items():
+                yield f"{path}.{key}" if path else key
+                yield from fields(field_spec, f"{path}.{key}" if path else key)
+
+    assert set(fields(environment_spec(), "")) - paths == set()
+    assert len(paths) >= 200
 
 
 @pytest.mark.parametrize("path, wrong", CASES, ids=[f"{p}={w!r}" for p, w in CASES])

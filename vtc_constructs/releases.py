@@ -47,7 +47,8 @@ inside the VPC (or a network peered with it).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -65,11 +66,14 @@ from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
 from .workloads import (
     ADDON_CHARTS,
+    ROLE_ARN,
     SERVICES,
     Colour,
     WorkloadsProps,
+    chart_argument_problems,
     ingress_class,
     ingress_controller_release,
+    is_reference,
     release_name,
 )
 
@@ -311,13 +315,33 @@ class ClusterReleasesProps:
 
     def validate(self) -> list[Problem]:
         problems: list[Problem] = []
-        for name in ("environment", "region", "cluster_name", "vpc_id", "database_host", "page_topic_arn",
-                     "notify_topic_arn", "heartbeat_topic_arn", "grafana_admin_secret_name"):
+        for name in ("cluster_name", "vpc_id", "page_topic_arn", "notify_topic_arn", "heartbeat_topic_arn",
+                     "grafana_admin_secret_name"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 problems.append(Problem(name, value, "a non-empty string (or a Terraform reference)",
                                         f"pass the {name.replace('_', ' ')}"))
-        if self.kubernetes_version not in CLUSTER_AUTOSCALER_IMAGES:
+        # What the services' chart is given (the same rules as WorkloadsProps.chart_values): environment, region,
+        # database endpoint, subnets and identity, host name.
+        problems += [p for p in chart_argument_problems(
+            environment=self.environment, region=self.region, role_arn=None, database_host=self.database_host,
+            database_cidrs=self.database_cidrs, database_name=self.database_name, database_user=self.database_user,
+            database_schema=self.database_schema, host=self.host, image_digests=None) if p.path != "role_arn"]
+        if not isinstance(self.roles, ReleaseRoles):
+            problems.append(Problem("roles", self.roles, "a ReleaseRoles(...)", "pass the IRSA role ARNs",
+                                    "not a ReleaseRoles"))
+        else:
+            for role in fields(ReleaseRoles):
+                arn = getattr(self.roles, role.name)
+                if not isinstance(arn, str) or not (is_reference(arn) or ROLE_ARN.match(arn)):
+                    problems.append(Problem(f"roles.{role.name}", arn, "an IAM role ARN "
+                                            "(arn:aws:iam::<account>:role/<name>) or a Terraform reference",
+                                            f"pass the {role.name.replace('_', ' ')}'s IRSA role ARN"))
+        if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or not self.secrets_prefix):
+            problems.append(Problem("secrets_prefix", self.secrets_prefix, "None, or the Secrets Manager prefix "
+                                    "external-secrets may read, e.g. 'vtc-staging/'",
+                                    "pass EksClusterProps.secrets_prefix (or '<name>/'), or leave it out"))
+        if not isinstance(self.kubernetes_version, str) or self.kubernetes_version not in CLUSTER_AUTOSCALER_IMAGES:
             problems.append(Problem("kubernetes_version", self.kubernetes_version,
                                     ", ".join(sorted(CLUSTER_AUTOSCALER_IMAGES)), "add the cluster autoscaler's "
                                     "image for this version to CLUSTER_AUTOSCALER_IMAGES (its minor must match)",
@@ -330,9 +354,6 @@ class ClusterReleasesProps:
         else:
             problems += [p.prefixed("workloads") for p in self.workloads.validate()]
             problems += addon_version_problems(self.workloads.addon_chart_versions)
-        if not isinstance(self.roles, ReleaseRoles):
-            problems.append(Problem("roles", self.roles, "a ReleaseRoles(...)", "pass the IRSA role ARNs",
-                                    "not a ReleaseRoles"))
         if not isinstance(self.target_group_arns, Mapping) or set(self.target_group_arns) != {"blue", "green"}:
             problems.append(Problem("target_group_arns", self.target_group_arns, "a table with exactly 'blue' and "
                                     "'green'", "pass {'blue': edge.blue_target_group_arn, 'green': ...}"))
@@ -340,11 +361,19 @@ class ClusterReleasesProps:
                 set(self.container_log_groups) != {"application", "add-ons"}:
             problems.append(Problem("container_log_groups", self.container_log_groups, "a table with exactly "
                                     "'application' and 'add-ons'", "pass EksCluster.container_log_group_names"))
-        charts = Path(self.charts_dir) if self.charts_dir else default_charts_dir()
-        for chart in (SERVICES_CHART, CLUSTER_CONFIG_CHART):
-            if not (charts / chart / "Chart.yaml").is_file():
-                problems.append(Problem("charts_dir", str(charts), f"a folder holding {chart}/Chart.yaml",
-                                        "pass the charts/ folder of the vtc-infra repository", "chart not found"))
+        if self.charts_dir is not None and (not isinstance(self.charts_dir, (str, os.PathLike))
+                                            or not str(self.charts_dir)):
+            problems.append(Problem("charts_dir", self.charts_dir, "None (the charts the package carries) or a "
+                                    "folder's path", "pass the charts/ folder's path as a string, or leave it out",
+                                    "not a path"))
+            return problems
+        charts = Path(self.charts_dir) if self.charts_dir is not None else default_charts_dir()
+        missing = [chart for chart in (SERVICES_CHART, CLUSTER_CONFIG_CHART)
+                   if not (charts / chart / "Chart.yaml").is_file()]
+        if missing:
+            problems.append(Problem("charts_dir", str(charts), "a folder holding "
+                                    + " and ".join(f"{chart}/Chart.yaml" for chart in missing),
+                                    "pass the charts/ folder of the vtc-infra repository", "chart not found"))
         return problems
 
 
@@ -498,7 +527,7 @@ class ClusterReleases(Construct):
         self.props = props
         w = props.workloads
         self._versions = {**DEFAULT_CHART_VERSIONS, **dict(w.addon_chart_versions)}
-        charts = Path(props.charts_dir) if props.charts_dir else default_charts_dir()
+        charts = Path(props.charts_dir) if props.charts_dir is not None else default_charts_dir()
         self.releases: dict[str, Release] = {}
         monitoring_label = {"release": w.monitoring_release}
 

@@ -58,7 +58,8 @@ _TAG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")  # a Docke
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _PATH = re.compile(r"^/[a-z0-9][a-z0-9._~/-]*$")
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
-_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+#: An IAM role's ARN.
+ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
@@ -431,7 +432,7 @@ class WorkloadsProps:
         colour_ok = isinstance(colour, Colour) or isinstance(colour, str) and colour in {c.value for c in Colour}
         if not colour_ok:
             problems.append(enum_problem("colour", colour, Colour, "release 'blue' or 'green'"))
-        problems += _argument_problems(environment=environment, region=region, role_arn=role_arn,
+        problems += chart_argument_problems(environment=environment, region=region, role_arn=role_arn,
                                        database_host=database_host, database_cidrs=database_cidrs,
                                        database_name=database_name, database_user=database_user,
                                        database_schema=database_schema, host=host, image_digests=image_digests)
@@ -558,15 +559,16 @@ def _addon_problems(versions: object) -> list[Problem]:
     return problems
 
 
-def _argument_problems(*, environment, region, role_arn, database_host, database_cidrs, database_name, database_user,
-                       database_schema, host, image_digests) -> list[Problem]:
+def chart_argument_problems(*, environment, region, role_arn, database_host, database_cidrs, database_name,
+                            database_user, database_schema, host, image_digests) -> list[Problem]:
+    """The problems of :meth:`WorkloadsProps.chart_values`' arguments (also what ``ClusterReleasesProps`` checks)."""
     problems = []
     if not isinstance(environment, str) or not _LABEL.match(environment) or len(environment) > 63:
         problems.append(Problem("environment", environment, "a DNS label (the environment's name)",
                                 "pass the environment's name, e.g. 'staging'"))
     if not isinstance(region, str) or not _REGION.match(region):
         problems.append(Problem("region", region, "an AWS region such as eu-west-1", "pass the stack's region"))
-    if not isinstance(role_arn, str) or not (_ROLE_ARN.match(role_arn) or is_reference(role_arn)):
+    if not isinstance(role_arn, str) or not (ROLE_ARN.match(role_arn) or is_reference(role_arn)):
         problems.append(Problem("role_arn", role_arn, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
                                 "pass the IRSA role's ARN"))
     if not isinstance(database_host, str) or not (is_reference(database_host) or _HOST.match(database_host)
