@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,10 +232,17 @@ class Deployed:
     outputs: str  # the state's outputs, as JSON
     state: dict  # the state right after the deploy, as stored (`terraform state pull`)
     rollout: "subprocess.CompletedProcess[str]"  # `python -m environments.rollout rollout staging --to green` after it
-    replan: "subprocess.CompletedProcess[str]"  # `terraform plan -detailed-exitcode` after the deploy and the rollout
     deploy_log: str  # what `cdktf deploy` printed
     terraform_env: dict[str, str]  # environment for terraform commands against this deployment
     crafted: "CraftedPlans"  # the diff report's crafted changes, planned against this deployment (started early)
+    replanning: "Background"  # the re-plan (see `replan`)
+    replan_dir: Path  # where the re-plan ran: a copy of the stack's files (its plan file: replan.plan)
+
+    @property
+    def replan(self) -> "subprocess.CompletedProcess[str]":
+        """``terraform plan -detailed-exitcode`` after the deploy and the rollout, as a plain ``cdktf deploy staging``
+        would plan (waits for it: it runs beside the tests)."""
+        return self.replanning.result()
 
     def terraform(self, *args: str, ok: tuple[int, ...] = (0,)) -> "subprocess.CompletedProcess[str]":
         from tooling import terraform
@@ -284,6 +292,29 @@ def run_rollout(terraform_env: dict, *args: str, background: bool = False):
     return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
 
 
+class Background:
+    """``function()`` in a thread of its own; :meth:`result` waits for it, then returns its value or raises its error."""
+
+    def __init__(self, function) -> None:
+        self._value, self._error = None, None
+        self._thread = threading.Thread(target=self._run, args=(function,), daemon=True)
+        self._thread.start()
+
+    def _run(self, function) -> None:
+        try:
+            self._value = function()
+        except BaseException as error:  # noqa: BLE001  (re-raised by result(), in the test that needs it)
+            self._error = error
+
+    def result(self, timeout: float = 900):
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"still running after {timeout:.0f} s")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 #: Left out of the crafted plans (tests/test_diff_report.py: the report must leave them alone too).
 WAF_TYPES = frozenset({"aws_wafv2_web_acl", "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration"})
 
@@ -292,11 +323,10 @@ class CraftedPlans:
     """The crafted changes of tests/crafted_changes.py, each planned against the deployment as ``cdktf diff`` would
     (``terraform plan -json``), for the diff report's agreement test. Made cheap for the deploy's critical path:
     synthesized by a process the ``deployed`` fixture starts after its synth, at a lower CPU priority (while
-    ``cdktf deploy`` waits on the emulator), then planned in parallel once the fixture's own re-plan has ended, beside
-    the tests: ``-refresh=false`` (the
-    state as deployed is what a plan compares with), ``-lock=false`` (plans only read the state), each in a copy of
-    the stack folder with its own emulator override, sharing the deployed folder's initialized ``.terraform``
-    (``TF_DATA_DIR``)."""
+    ``cdktf deploy`` waits on the emulator), then planned in the background, beside the fixture's re-plan and the
+    tests: ``-refresh=false`` (the state as deployed is what a plan compares with), ``-lock=false`` (plans only read
+    the state), each in a copy of the stack folder with its own emulator override, sharing the deployed folder's
+    initialized ``.terraform`` (``TF_DATA_DIR``)."""
 
     def __init__(self, folder: Path):
         from tooling.paths import REPO, tool_env
@@ -306,9 +336,20 @@ class CraftedPlans:
                                        cwd=REPO, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        text=True)
         self._plans: dict[str, subprocess.Popen] = {}
+        self._started = threading.Event()  # set once start() has started every plan, or failed to
+        self._error: Exception | None = None
 
     def start(self, stack_dir: Path, terraform_env: dict[str, str]) -> None:
-        """Plan every crafted change against the deployment in ``stack_dir`` (in the background)."""
+        """Plan every crafted change against the deployment in ``stack_dir`` (in the background). Never raises: what
+        went wrong is raised by :meth:`results`, in the test that needs them."""
+        try:
+            self._start(stack_dir, terraform_env)
+        except Exception as error:  # noqa: BLE001
+            self._error = error
+        finally:
+            self._started.set()
+
+    def _start(self, stack_dir: Path, terraform_env: dict[str, str]) -> None:
         from tests.crafted_changes import ENVIRONMENT, PLANS
         from tooling import terraform
         from tooling.emulator import OVERRIDE_FILE, emulator_override
@@ -335,6 +376,9 @@ class CraftedPlans:
         """``{plan: (the crafted stack, terraform show -json of its plan)}``, once every plan has ended."""
         from tests.crafted_changes import ENVIRONMENT
 
+        assert self._started.wait(timeout=900), "the crafted plans were never started"
+        if self._error is not None:
+            raise self._error
         results = {}
         for plan, process in self._plans.items():
             work = self.folder / plan / "stacks" / ENVIRONMENT
@@ -403,19 +447,31 @@ def deployed(request, environments, tmp_path_factory):
         rollout = run_rollout(terraform_env, "rollout", DEPLOYED, "--to", "green", "--steps", "10,100", "--soak", "0",
                               "--min-requests", "0", "--release", "deploy-test")
         laps("rollout to green")
-        run = lambda *args, ok=(0,): terraform.run(list(args), stack_dir, env=terraform_env, ok=ok)  # noqa: E731
-        replan = run("plan", "-input=false", "-detailed-exitcode", "-out=replan.plan", ok=(0, 2))
-        laps("re-plan")
-        state = json.loads(run("state", "pull").stdout)
+        state = json.loads(terraform.run(["state", "pull"], stack_dir, env=terraform_env).stdout)
         outputs = json.dumps(state["outputs"])
         laps("state")
-        # Beside the tests that follow (they change the listener and the release record, never the state the plans
-        # read), not beside the re-plan above: two plans at once on two cores made the re-plan 5-7 s slower.
+        # The re-plan (what a plain `cdktf deploy staging` would do now: nothing, and certainly not the weights) and
+        # the crafted plans, in the background beside the tests, which need neither until their last ones
+        # (tests/test_deploy.py's test of the re-plan, the diff report's agreement test). Safe beside them: the plans
+        # read the state without its lock (`-lock=false`; no test writes it, one holds its lock), each from a copy of
+        # the stack's files (a test changes cdk.tf.json in the stack's folder for a while), and what the tests change
+        # in AWS is the listener's weights (ignored by the configuration), release records, alarm states and probe
+        # rules, none of them managed by Terraform.
+        replan_dir = terraform.copy_stack(stack_dir, root / "replan")
+        shutil.copy2(stack_dir / ".terraform.lock.hcl", replan_dir / ".terraform.lock.hcl")
+        replan_env = dict(terraform_env, TF_DATA_DIR=str(stack_dir / ".terraform"))
+
+        replanning = Background(lambda: terraform.run(
+            ["plan", "-input=false", "-lock=false", "-detailed-exitcode", "-out=replan.plan"], replan_dir,
+            env=replan_env, ok=(0, 2)))
         crafted.start(stack_dir, terraform_env)
-        laps("crafted changes synthesized")
+        laps("re-plan and crafted plans started")
         # Shown as the run goes (not captured): where the suite's critical path spends its time.
         with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
             print(f"\n[deploy] {laps}", flush=True)
         yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
-                       state=state, rollout=rollout, replan=replan, deploy_log=log, terraform_env=terraform_env,
-                       crafted=crafted)
+                       state=state, rollout=rollout, deploy_log=log, terraform_env=terraform_env, crafted=crafted,
+                       replanning=replanning, replan_dir=replan_dir)
+        # Nothing may still run against the emulator when it stops (a test that failed before waiting for them).
+        with contextlib.suppress(BaseException):
+            replanning.result()

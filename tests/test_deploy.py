@@ -23,17 +23,6 @@ pytestmark = pytest.mark.deploy
 
 # --- the deploy itself: offline, through the CLI, and converged -------------------------------------------------------
 
-def test_a_plan_right_after_the_deploy_is_empty(deployed):
-    # `terraform plan -detailed-exitcode`: 0 = no changes, 2 = changes. With only the emulator's listed shortcomings
-    # masked, any change here is a perpetual diff in the configuration itself.
-    if deployed.replan.returncode != 0:
-        plan = json.loads(deployed.terraform("show", "-json", "replan.plan").stdout)
-        changes = {c["address"]: c["change"]["actions"] for c in plan["resource_changes"]
-                   if c["change"]["actions"] not in (["no-op"], ["read"])}
-        pytest.fail(f"the re-plan after the deploy is not empty: {changes}\n{deployed.replan.stdout[-6000:]}")
-    assert "No changes." in deployed.replan.stdout
-
-
 def test_the_first_cdktf_deploy_ran_offline_from_the_placed_lock_file(deployed):
     # The lock file main.py places after a synth (environments/provider_lock.py; here `prepare` placed it in the copy
     # of the session's synth): cdktf skipped its registry-only `terraform providers lock` and Terraform installed the
@@ -253,23 +242,6 @@ def _record(deployed) -> dict:
     return json.loads(ssm.get_parameter(Name="/vtc/staging/release")["Parameter"]["Value"])
 
 
-def test_after_a_rollout_to_green_a_plain_deploy_leaves_the_listener_at_0_100(deployed):
-    # The fixture released green on the listener (python -m environments.rollout rollout staging --to green), then
-    # planned the stack as `cdktf deploy staging` would: no change at all (test above), so the deploy leaves the
-    # weights where the release put them, whatever the environment file says (blue 100). Terraform's state still
-    # holds the weights it created the listener with: it ignores them since.
-    assert deployed.rollout.returncode == 0, deployed.rollout.stdout + deployed.rollout.stderr
-    assert "summary: SUCCESS: all traffic on green; steps completed: 10 %, 100 %" in deployed.rollout.stdout
-    assert deployed.replan.returncode == 0 and "No changes." in deployed.replan.stdout
-    arns = _colour_arns(deployed)
-    listener = deployed.resources(deployed.pull_state())[_listener_address(deployed)]
-    assert _weights_in_state(listener) == {arns["blue"]: deployed.env.edge.blue_weight,
-                                           arns["green"]: deployed.env.edge.green_weight} == {arns["blue"]: 100,
-                                                                                               arns["green"]: 0}
-    if _record(deployed)["release"] == "deploy-test":  # (later tests move traffic on)
-        assert _weights(deployed) == {"blue": 0, "green": 100}
-
-
 def test_a_traffic_step_with_an_unrelated_change_in_the_checkout_changes_only_the_listener(deployed):
     # An unrelated change waiting in the checkout (a tag on the VPC, in the synthesized stack a deploy would apply):
     # the step moves traffic and nothing else; Terraform's state is not even read (its serial is unchanged).
@@ -443,3 +415,36 @@ def test_alarms_and_encrypted_topics_exist(deployed):
         arn = f"arn:aws:sns:{env.region}:{env.account_id}:vtc-staging-{kind}"
         assert sns.get_topic_attributes(TopicArn=arn)["Attributes"]["KmsMasterKeyId"].startswith("arn:aws:kms:")
     assert cloudwatch.get_dashboard(DashboardName="vtc-staging")["DashboardBody"].startswith('{"widgets"')
+
+
+# --- the re-plan: last, since it runs beside the tests above (see the `deployed` fixture) -----------------------------
+
+def test_a_plan_right_after_the_deploy_is_empty(deployed):
+    # `terraform plan -detailed-exitcode`: 0 = no changes, 2 = changes. With only the emulator's listed shortcomings
+    # masked, any change here is a perpetual diff in the configuration itself.
+    if deployed.replan.returncode != 0:
+        from tooling import terraform
+
+        plan = json.loads(terraform.run(["show", "-json", "replan.plan"], deployed.replan_dir, env=dict(
+            deployed.terraform_env, TF_DATA_DIR=str(deployed.stack_dir / ".terraform"))).stdout)
+        changes = {c["address"]: c["change"]["actions"] for c in plan["resource_changes"]
+                   if c["change"]["actions"] not in (["no-op"], ["read"])}
+        pytest.fail(f"the re-plan after the deploy is not empty: {changes}\n{deployed.replan.stdout[-6000:]}")
+    assert "No changes." in deployed.replan.stdout
+
+
+def test_after_a_rollout_to_green_a_plain_deploy_leaves_the_listener_at_0_100(deployed):
+    # The fixture released green on the listener (python -m environments.rollout rollout staging --to green), then
+    # planned the stack as `cdktf deploy staging` would: no change at all (test above), so the deploy leaves the
+    # weights where the release put them, whatever the environment file says (blue 100). Terraform's state still
+    # holds the weights it created the listener with: it ignores them since.
+    assert deployed.rollout.returncode == 0, deployed.rollout.stdout + deployed.rollout.stderr
+    assert "summary: SUCCESS: all traffic on green; steps completed: 10 %, 100 %" in deployed.rollout.stdout
+    assert deployed.replan.returncode == 0 and "No changes." in deployed.replan.stdout
+    arns = _colour_arns(deployed)
+    listener = deployed.resources(deployed.pull_state())[_listener_address(deployed)]
+    assert _weights_in_state(listener) == {arns["blue"]: deployed.env.edge.blue_weight,
+                                           arns["green"]: deployed.env.edge.green_weight} == {arns["blue"]: 100,
+                                                                                               arns["green"]: 0}
+    if _record(deployed)["release"] == "deploy-test":  # (unless the tests above moved traffic on)
+        assert _weights(deployed) == {"blue": 0, "green": 100}
