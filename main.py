@@ -58,13 +58,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers is not None and args.workers < 1:
         problems.append(Problem("--workers", args.workers, "a whole number >= 1",
                                 "leave it out for the default, or give 1 for a single process"))
+    if not args.environments_dir:
+        problems.append(Problem("--environments-dir", args.environments_dir, "the folder of the environment files "
+                                "(<name>.toml)", "give the folder, or leave the option out for ./environments",
+                                "empty path"))
+    if args.only is not None:
+        for name in args.only:
+            if not name:
+                problems.append(Problem("--only", name, "an environment's name (its file without .toml)",
+                                        "give the name, e.g. --only staging", "empty name"))
+    if problems:  # (no point reading the environments with these)
+        print(f"error: {format_problems(problems)}\nNothing was synthesized; {args.outdir} is unchanged.",
+              file=sys.stderr)
+        return 1
     try:
         envs = load_environments(args.only, args.environments_dir)
         names = [name for env in envs for name in env.stack_names]
         for warning in (w for env in envs for w in env.warnings):  # allowed, but a person must act soon
             print(f"warning: {warning}", file=sys.stderr)
     except ConfigError as exc:
-        problems += exc.problems
+        # A name given with --only that no file has is reported as the option's.
+        problems += [Problem("--only", p.got, p.allowed, p.fix, p.what) if args.only and p.path == "environment"
+                     else p for p in exc.problems]
         envs, names = [], None  # which stack folders a synth would drop is not known yet
     workers = args.workers
     if workers is None:

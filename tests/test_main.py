@@ -65,7 +65,7 @@ def test_unknown_environment_on_the_command_line_fails_the_same_way(previous_out
     result = subprocess.run([sys.executable, "main.py", "--only", "qa", "--outdir", str(previous_output)],
                             cwd=REPO, env=tool_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
-    assert "environment: unknown environment (got 'qa'); allowed: production, staging" in result.stderr
+    assert "--only: unknown environment (got 'qa'); allowed: production, staging" in result.stderr
     assert tree_digest(previous_output) == before
 
 
@@ -111,3 +111,35 @@ def test_main_writes_to_cdktf_outdir_from_the_environment(tmp_path, monkeypatch)
     assert main.main(["--only", "staging"]) == 0
     assert sorted(p.name for p in (out / "stacks").iterdir()) == ["staging", "staging-workloads"]
     assert os.path.exists(out / "manifest.json")
+
+
+# Every option of main.py with wrong values: one line per problem naming the option, exit 1 (argparse's own usage
+# error for a value of the wrong type: exit 2), no traceback, and nothing written.
+@pytest.mark.parametrize("argv, option", [
+    (["--workers", "0"], "--workers"), (["--workers", "-2"], "--workers"), (["--workers", "two"], "--workers"),
+    (["--workers", "1.5"], "--workers"), (["--workers", ""], "--workers"),
+    (["--only", "qa"], "qa"), (["--only", ""], "--only"), (["--only", "../staging"], "../staging"),
+    (["--only", "Staging"], "Staging"),
+    (["--environments-dir", "{tmp}/missing"], "missing"), (["--environments-dir", "{tmp}/a-file"], "a-file"),
+    (["--environments-dir", ""], "environments"),
+    (["--outdir", "{tmp}/a-file"], "a-file"), (["--outdir", "{tmp}/not-ours"], "not-ours"),
+    (["--outdir", ""], "outdir"),
+])
+def test_every_option_given_a_wrong_value_is_refused_without_a_traceback(tmp_path, capsys, argv, option):
+    import main
+
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "not-ours").mkdir()
+    (tmp_path / "not-ours" / "notes.txt").write_text("someone's files")
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if "--outdir" not in argv:
+        argv += ["--outdir", str(tmp_path / "out")]
+    try:
+        code = main.main(argv)
+    except SystemExit as exc:  # argparse: the value is not of the option's type
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "Traceback" not in err, err
+    assert option in err, err
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
