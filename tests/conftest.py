@@ -82,20 +82,7 @@ def pytest_collection_modifyitems(config, items):
         if not item.get_closest_marker("xdist_group") and _uses_a_shared_fixture(item):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         rest.append(item)
-    # The longest modules first (a stable sort keeps every other test in collection order): scheduled last, one of
-    # them would run alone at the end while the other workers idle.
-    rank = {name: i for i, name in enumerate(SCHEDULED_FIRST)}
-    rest.sort(key=lambda item: rank.get(item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py"),
-                                        len(rank)))
     items[:] = deploy + rest
-
-
-#: Modules whose tests take longest in wall time (measured with scripts/test.sh; most run as one group, on one
-#: worker), in the order they are handed out: first those that need nothing more than .venv, then those that wait
-#: for the rest of setup (:data:`NEEDS_ALL_OF_SETUP`).
-SCHEDULED_FIRST = ("test_rollout", "test_account_guard", "test_lazy_provider", "test_layout", "test_composition",
-                   "test_terraform", "test_parallel_synth", "test_bootstrap_handler", "test_emulator", "test_chart",
-                   "test_cluster_config_chart", "test_cli", "test_policy", "test_workflows")
 
 
 def _uses_a_shared_fixture(item) -> bool:
