@@ -25,14 +25,15 @@ The releases, in the order they are installed (each waits for the ones it needs,
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
-   IRSA role), Grafana with the
-   admin password from Secrets Manager.
+   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager.
 4. ``ingress-nginx-blue`` and ``ingress-nginx-green`` (ingress-nginx): one NGINX controller per colour, each with
    its own ingress class (``nginx-<colour>``); the ALB's weights split traffic between the colours, NGINX routes
-   by path inside one. ``otel-collector`` (opentelemetry): the ADOT collector, OTLP in, X-Ray out.
+   by path inside one. ``otel-collector`` (opentelemetry): the ADOT collector, OTLP in, X-Ray out; its own metrics
+   scraped by Prometheus, with a warning when it loses spans (:func:`collector_alert_rules`).
 5. ``vtc-blue`` and ``vtc-green`` (vision-to-code): the services' chart (``charts/vision-to-code``), once per
    colour with that colour's image tag.
 
+Every add-on container has requests and a memory limit (:data:`ADDON_RESOURCES`, each row's source beside it).
 Every release is atomic (a failed install or upgrade rolls back; ``cleanup_on_fail``), waits for its resources
 (``wait``, ``timeout``), keeps 10 revisions for ``helm rollback``, and pins its chart's exact version
 (:data:`DEFAULT_CHART_VERSIONS`, or the environment's ``addon_chart_versions``). Values that Terraform knows only
