@@ -533,3 +533,174 @@ def test_network_policies_are_enforced_and_the_observability_add_on_ships_no_log
     assert json.loads(addons["vpc-cni"]["configuration_values"]) == {"enableNetworkPolicy": "true"}
     assert json.loads(addons["amazon-cloudwatch-observability"]["configuration_values"]) == {
         "containerLogs": {"enabled": False}}
+
+
+# --- add-ons sized and observable (issue 23, item 4) -----------------------------------------------------------------
+
+#: Where each row of ADDON_RESOURCES goes: (release, values path), each path read against the pinned chart.
+RESOURCE_PATHS = {
+    "aws-load-balancer-controller": ("aws-load-balancer-controller", ("resources",)),
+    "metrics-server": ("metrics-server", ("resources",)),
+    "cluster-autoscaler": ("cluster-autoscaler", ("resources",)),
+    "external-secrets": ("external-secrets", ("resources",)),
+    "external-secrets-webhook": ("external-secrets", ("webhook", "resources")),
+    "external-secrets-cert-controller": ("external-secrets", ("certController", "resources")),
+    "fluent-bit": ("fluent-bit", ("resources",)),
+    "prometheus": ("kube-prometheus-stack", ("prometheus", "prometheusSpec", "resources")),
+    "alertmanager": ("kube-prometheus-stack", ("alertmanager", "alertmanagerSpec", "resources")),
+    "config-reloader": ("kube-prometheus-stack", ("prometheusOperator", "prometheusConfigReloader", "resources")),
+    "prometheus-operator": ("kube-prometheus-stack", ("prometheusOperator", "resources")),
+    "prometheus-operator-admission-patch": ("kube-prometheus-stack",
+                                            ("prometheusOperator", "admissionWebhooks", "patch", "resources")),
+    "grafana": ("kube-prometheus-stack", ("grafana", "resources")),
+    "grafana-sidecar": ("kube-prometheus-stack", ("grafana", "sidecar", "resources")),
+    "kube-state-metrics": ("kube-prometheus-stack", ("kube-state-metrics", "resources")),
+    "node-exporter": ("kube-prometheus-stack", ("prometheus-node-exporter", "resources")),
+    "otel-collector": ("otel-collector", ("resources",)),
+    "ingress-nginx-controller": ("ingress-nginx-blue", ("controller", "resources")),
+}
+
+
+def _at(values: dict, path: tuple[str, ...]):
+    for key in path:
+        values = values[key]
+    return values
+
+
+def test_every_add_on_container_has_requests_and_a_memory_limit_and_no_cpu_limit():
+    from vtc_constructs.releases import ADDON_RESOURCES
+    from vtc_constructs.workloads import cpu_cores, memory_bytes
+
+    assert set(ADDON_RESOURCES) == set(RESOURCE_PATHS)
+    for name, resources in ADDON_RESOURCES.items():
+        requests, limits = resources["requests"], resources["limits"]
+        assert set(requests) == {"cpu", "memory"} and set(limits) == {"memory"}, name
+        assert cpu_cores(requests["cpu"]) > 0 and memory_bytes(limits["memory"]) >= memory_bytes(requests["memory"])
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_each_add_on_release_gives_its_containers_their_row(env, workloads_stacks):
+    from vtc_constructs.releases import ADDON_RESOURCES
+
+    releases = releases_of(workloads_stacks[env])
+    for row, (release, path) in RESOURCE_PATHS.items():
+        assert _at(values_of(releases[release]), path) == ADDON_RESOURCES[row], row
+    assert values_of(releases["ingress-nginx-green"])["controller"]["resources"] == \
+        ADDON_RESOURCES["ingress-nginx-controller"]
+
+
+def _allocatable(instance_type: str) -> tuple[float, int]:
+    """(cores, bytes) a node of this type offers pods: the EKS AMI's kube-reserved (CPU: 6 % of the first core, 1 % of
+    the second, 0.5 % of the third and fourth; memory: 255Mi + 11Mi per pod the type's addresses allow, 29 on a large,
+    58 on an xlarge) and its 100Mi eviction threshold taken off."""
+    from vtc_constructs.aws_rules import instance_type_capacity
+
+    cores, gib = instance_type_capacity(instance_type)
+    reserved_cpu = 0.06 + (0.01 if cores >= 2 else 0) + 0.005 * max(0, min(cores, 4) - 2)
+    max_pods = 29 if cores <= 2 else 58
+    return cores - reserved_cpu, int(gib * 2 ** 30) - (255 + 11 * max_pods + 100) * 2 ** 20
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_add_ons_and_the_services_minimum_fit_the_smallest_nodes(env, workloads_stacks, configs):
+    """Every pod's requests, on the node groups' desired size (what each deploy starts with; the autoscaler adds nodes
+    from there) of the smallest node type: the add-ons (each at its replica count, the two daemon sets on every node)
+    and both colours' services at their minimum replicas, with a tenth of each node left over. Production's minimum
+    size (3 m6i.xlarge) does not hold all that (about 11.7 cores of requests, 7 of them the services'): the
+    autoscaler keeps more nodes than the minimum whenever both colours run."""
+    from vtc_constructs.releases import ADDON_RESOURCES
+    from vtc_constructs.workloads import cpu_cores, memory_bytes
+
+    config = configs[env]
+    releases = {name: values_of(r) for name, r in releases_of(workloads_stacks[env]).items()}
+    kps = releases["kube-prometheus-stack"]
+    esov = releases["external-secrets"]
+    # Pods of each row: the replica counts as the releases give them (the charts' default of 1 where none is set).
+    pods = {
+        "aws-load-balancer-controller": releases["aws-load-balancer-controller"]["replicaCount"],
+        "metrics-server": releases["metrics-server"]["replicas"],
+        "cluster-autoscaler": releases["cluster-autoscaler"]["replicaCount"],
+        "external-secrets": esov["replicaCount"], "external-secrets-webhook": esov["webhook"]["replicaCount"],
+        "external-secrets-cert-controller": 1,
+        "prometheus": kps["prometheus"]["prometheusSpec"]["replicas"],
+        "alertmanager": kps["alertmanager"]["alertmanagerSpec"]["replicas"],
+        "config-reloader": kps["prometheus"]["prometheusSpec"]["replicas"]
+        + kps["alertmanager"]["alertmanagerSpec"]["replicas"],
+        "prometheus-operator": 1, "prometheus-operator-admission-patch": 0,  # a hook job, before the rest
+        "grafana": 1, "grafana-sidecar": 2, "kube-state-metrics": 1,
+        "otel-collector": releases["otel-collector"]["replicaCount"],
+        "ingress-nginx-controller": 2 * config.workloads.ingress_replicas,
+    }
+    daemon_sets = ("fluent-bit", "node-exporter")
+    assert set(pods) | set(daemon_sets) == set(ADDON_RESOURCES)
+    per_node_cpu = sum(cpu_cores(ADDON_RESOURCES[d]["requests"]["cpu"]) for d in daemon_sets)
+    per_node_memory = sum(memory_bytes(ADDON_RESOURCES[d]["requests"]["memory"]) for d in daemon_sets)
+    cpu = sum(n * cpu_cores(ADDON_RESOURCES[row]["requests"]["cpu"]) for row, n in pods.items())
+    memory = sum(n * memory_bytes(ADDON_RESOURCES[row]["requests"]["memory"]) for row, n in pods.items())
+    for _, props in config.workloads.services.items():
+        cpu += 2 * props.min_replicas * cpu_cores(props.resources.cpu_request)
+        memory += 2 * props.min_replicas * memory_bytes(props.resources.memory_request)
+    for group in config.eks.node_groups:
+        smallest = min(group.instance_types, key=_allocatable)
+        node_cpu, node_memory = _allocatable(smallest)
+        nodes = group.desired_size
+        assert per_node_cpu + cpu / nodes <= node_cpu * 0.9, (env, smallest, per_node_cpu + cpu / nodes)
+        assert per_node_memory + memory / nodes <= node_memory * 0.9, (env, smallest,
+                                                                       (per_node_memory + memory / nodes) / 2 ** 30)
+        # The largest single pod beside the daemon sets on one node.
+        largest = max(memory_bytes(r["requests"]["memory"]) for r in ADDON_RESOURCES.values())
+        assert per_node_memory + largest <= node_memory
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_alertmanager_keeps_its_silences_on_a_small_encrypted_volume(env, workloads_stacks):
+    values = values_of(releases_of(workloads_stacks[env])["kube-prometheus-stack"])
+    claim = values["alertmanager"]["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]
+    prometheus = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim == {"storageClassName": prometheus["storageClassName"], "accessModes": ["ReadWriteOnce"],
+                     "resources": {"requests": {"storage": "2Gi"}}}
+    assert claim["storageClassName"] == "gp3-encrypted"
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_load_balancer_controller_validates_no_ingress(env, workloads_stacks):
+    """Nothing uses ALB Ingresses: the controller's Ingress webhook (failurePolicy Fail, every Ingress of the cluster)
+    is off, so the controller being down never blocks a change to NGINX's Ingresses."""
+    values = values_of(releases_of(workloads_stacks[env])["aws-load-balancer-controller"])
+    assert values["webhookConfig"] == {"disableIngressValidation": True}
+    assert values["createIngressClassResource"] is False
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_collectors_own_metrics_are_scraped_and_lost_spans_alert(env, workloads_stacks, configs):
+    from vtc_constructs.releases import (
+        ADOT_COLLECTOR_COMPONENTS,
+        ADOT_COLLECTOR_IMAGE,
+        COLLECTOR_DROPPED_SPANS_METRICS,
+        COLLECTOR_METRICS_PORT,
+    )
+
+    workloads = configs[env].workloads
+    values = values_of(releases_of(workloads_stacks[env])["otel-collector"])
+    assert values["ports"]["metrics"] == {"enabled": True, "containerPort": COLLECTOR_METRICS_PORT,
+                                          "servicePort": COLLECTOR_METRICS_PORT}
+    release_label = {"release": workloads.monitoring_release}
+    assert values["serviceMonitor"]["enabled"] is True and values["serviceMonitor"]["extraLabels"] == release_label
+    assert values["serviceMonitor"]["metricsEndpoints"][0]["port"] == "metrics"
+    rule = values["prometheusRule"]
+    assert rule["enabled"] is True and rule["extraLabels"] == release_label and rule["defaultRules"]["enabled"] is False
+    [group] = rule["groups"]
+    [alert] = group["rules"]
+    assert alert["labels"] == {"severity": "warning"} and alert["for"] == "5m"
+    for metric in COLLECTOR_DROPPED_SPANS_METRICS:
+        assert f'rate({metric}{{job="{workloads.collector_release}"}}[5m])' in alert["expr"]
+    assert "otelcol_exporter_send_failed_spans_total" in alert["expr"]
+    # The image matches the configuration: every component the configuration names is in the pinned ADOT build.
+    config = values["config"]
+    named = {name for kind in ("receivers", "processors", "exporters") for name, v in config[kind].items()
+             if v is not None} | set(config["service"]["extensions"])
+    assert named <= ADOT_COLLECTOR_COMPONENTS, named - ADOT_COLLECTOR_COMPONENTS
+    used = {c for p in config["service"]["pipelines"].values() if p for kind in ("receivers", "processors",
+                                                                               "exporters") for c in p[kind]}
+    assert used <= named
+    assert ADOT_COLLECTOR_IMAGE[1] == "v0.49.0" and values["rewriteDeprecatedComponentNames"] is False

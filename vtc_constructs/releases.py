@@ -25,14 +25,15 @@ The releases, in the order they are installed (each waits for the ones it needs,
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
-   IRSA role), Grafana with the
-   admin password from Secrets Manager.
+   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager.
 4. ``ingress-nginx-blue`` and ``ingress-nginx-green`` (ingress-nginx): one NGINX controller per colour, each with
    its own ingress class (``nginx-<colour>``); the ALB's weights split traffic between the colours, NGINX routes
-   by path inside one. ``otel-collector`` (opentelemetry): the ADOT collector, OTLP in, X-Ray out.
+   by path inside one. ``otel-collector`` (opentelemetry): the ADOT collector, OTLP in, X-Ray out; its own metrics
+   scraped by Prometheus, with a warning when it loses spans (:func:`collector_alert_rules`).
 5. ``vtc-blue`` and ``vtc-green`` (vision-to-code): the services' chart (``charts/vision-to-code``), once per
    colour with that colour's image tag.
 
+Every add-on container has requests and a memory limit (:data:`ADDON_RESOURCES`, each row's source beside it).
 Every release is atomic (a failed install or upgrade rolls back; ``cleanup_on_fail``), waits for its resources
 (``wait``, ``timeout``), keeps 10 revisions for ``helm rollback``, and pins its chart's exact version
 (:data:`DEFAULT_CHART_VERSIONS`, or the environment's ``addon_chart_versions``). Values that Terraform knows only
@@ -109,8 +110,112 @@ DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
 }
 
 #: The ADOT collector image the OpenTelemetry collector chart runs (traces to X-Ray); the chart's own default tag is
-#: the upstream collector's, not an ADOT tag, so both are pinned here.
+#: the upstream collector's, not an ADOT tag, so both are pinned here. v0.49.0 is the newest ADOT release (tags of
+#: aws-observability/aws-otel-collector, snapshot of 2026-07-16) and is built on collector v0.156.0 (its go.mod:
+#: go.opentelemetry.io/collector/otelcol v0.156.0, contrib v0.156.0); chart 0.170.0 targets v0.158.0 (its
+#: appVersion). No ADOT release is built on 0.158, so the configuration is kept to what 0.156 reads: chart 0.165.0
+#: (appVersion 0.156.0) to 0.170.0 changed only presets this release does not use (kubernetesEvents, file_log and
+#: k8s_attributes renames; UPGRADING.md), and :data:`ADOT_COLLECTOR_COMPONENTS` lists every component the
+#: configuration names, each one in ADOT v0.49.0's build (tests/test_releases.py checks the rendered values).
+#: Ref: https://github.com/aws-observability/aws-otel-collector/blob/v0.49.0/go.mod
 ADOT_COLLECTOR_IMAGE = ("public.ecr.aws/aws-observability/aws-otel-collector", "v0.49.0")
+#: The collector's own metrics (service.telemetry, chart 0.170.0's default pull reader on the pod's 8888).
+COLLECTOR_METRICS_PORT = 8888
+
+
+def _resources(cpu: str, memory: str, memory_limit: str, cpu_limit: str | None = None) -> Mapping[str, Any]:
+    limits = {"memory": memory_limit, **({"cpu": cpu_limit} if cpu_limit else {})}
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": limits}
+
+
+#: Requests and limits of every add-on container, by container. Requests from upstream's guidance where it gives
+#: one (the chart's default or its commented example, at the pinned version), sized for these clusters (3-24 nodes of
+#: 2 vCPU/8 GiB in staging, 4 vCPU/16 GiB in production, a few hundred pods); a memory limit on every container (a
+#: leak is killed before it starves the node's services); no CPU limit (CPU is compressible: a limit only throttles
+#: a controller; ingress-nginx's values.yaml: "Ideally, there should be no limits"); no upstream chart here
+#: recommends one. tests/test_releases.py checks that the add-ons and the services' minimum fit each environment's
+#: smallest node type.
+ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
+    # aws/eks-charts 3.5.0 values.yaml, commented example: 100m/128Mi. Its caches (Services, Pods, endpoints,
+    # TargetGroupBindings) grow with the cluster: twice the example as the limit.
+    "aws-load-balancer-controller": _resources("100m", "128Mi", "256Mi"),
+    # metrics-server chart 3.13.1's default requests (README "Scaling": 1m core and 2 MiB per node): 100m/200Mi.
+    "metrics-server": _resources("100m", "200Mi", "400Mi"),
+    # cluster-autoscaler chart 9.59.0 values.yaml, commented example: 100m/300Mi, memory limit 300Mi (its FAQ: tested
+    # to 1000 nodes; these clusters stop at 24).
+    "cluster-autoscaler": _resources("100m", "300Mi", "300Mi"),
+    # external-secrets helm-chart-2.9.0 values.yaml, commented example for the controller, webhook and cert
+    # controller: 10m/32Mi. The controller caches the ExternalSecrets and the Secrets it owns: 64Mi.
+    "external-secrets": _resources("10m", "64Mi", "256Mi"),
+    "external-secrets-webhook": _resources("10m", "32Mi", "128Mi"),
+    "external-secrets-cert-controller": _resources("10m", "32Mi", "128Mi"),
+    # aws-for-fluent-bit 0.2.0's defaults: 50m/50Mi, memory limit 250Mi.
+    "fluent-bit": _resources("50m", "50Mi", "250Mi"),
+    # kube-prometheus-stack 88.5.3 suggests 400Mi as a starting request; with the chart's rules and scrape configs a
+    # cluster of this size keeps ~100-200k series, about 1 GiB; the limit leaves room for the WAL replay on start.
+    "prometheus": _resources("200m", "1Gi", "2Gi"),
+    # kube-prometheus-stack 88.5.3, commented example for alertmanagerSpec: 400Mi for a large one; a few alerts and
+    # silences here.
+    "alertmanager": _resources("20m", "64Mi", "128Mi"),
+    # kube-prometheus-stack 88.5.3, prometheusConfigReloader example: 50Mi (request and limit); the sidecar of both
+    # Prometheus and Alertmanager (the operator gives it these through --config-reloader-*; no CPU limit when unset).
+    "config-reloader": _resources("10m", "32Mi", "64Mi"),
+    # kube-prometheus-stack 88.5.3, prometheusOperator example: 100m/100Mi, memory limit 200Mi.
+    "prometheus-operator": _resources("100m", "100Mi", "200Mi"),
+    # The operator's admission webhook certificate job (a short-lived hook pod).
+    "prometheus-operator-admission-patch": _resources("10m", "32Mi", "64Mi"),
+    # grafana-community grafana 12.11.1 values.yaml, commented example: 100m/128Mi; Grafana 12 with the dashboards
+    # sidecar loads them all into memory: 256Mi, limit 512Mi.
+    "grafana": _resources("100m", "256Mi", "512Mi"),
+    # The same chart's sidecar example (limits 100m/100Mi): one setting for both sidecars (dashboards, data sources).
+    "grafana-sidecar": _resources("10m", "64Mi", "128Mi"),
+    # prometheus-community kube-state-metrics 8.4.0, commented example: 10m/32Mi, memory limit 64Mi; its memory
+    # grows with the objects it lists: twice the example.
+    "kube-state-metrics": _resources("10m", "64Mi", "128Mi"),
+    # prometheus-community prometheus-node-exporter 4.56.1, commented example: 100m/30Mi, memory limit 50Mi. One per
+    # node: 50m is plenty at a 30 s scrape.
+    "node-exporter": _resources("50m", "32Mi", "64Mi"),
+    # opentelemetry-collector 0.170.0 values.yaml, commented example: memory limit 512Mi ("HIGHLY recommended"); the
+    # chart sets GOMEMLIMIT to 80 % of it and the memory_limiter refuses data above 80 % of it.
+    "otel-collector": _resources("100m", "256Mi", "512Mi"),
+    # ingress-nginx 4.15.1's default requests (100m/90Mi; "Ideally, there should be no limits", for CPU); a memory
+    # limit well above what its configuration needs.
+    "ingress-nginx-controller": _resources("100m", "90Mi", "512Mi"),
+}
+#: Every component the collector's configuration names (receivers, processors, exporters, extensions), each one
+#: in ADOT v0.49.0's build (pkg/defaultcomponents/defaults.go at that tag: otlpreceiver, memorylimiterprocessor,
+#: batchprocessor, awsxrayexporter, healthcheckextension; the chart's default debug exporter is removed).
+ADOT_COLLECTOR_COMPONENTS = frozenset({"otlp", "memory_limiter", "batch", "awsxray", "health_check"})
+#: The collector's alert on spans it loses (severity warning: traces are diagnostics, nothing pages for them). The
+#: metric names are the ones collector v0.156.0 (ADOT v0.49.0's) emits, with the Prometheus exporter's ``_total``
+#: on counters: exporterhelper's ``otelcol_exporter_send_failed_spans`` (X-Ray refused or unreachable after the
+#: retries) and ``otelcol_exporter_enqueue_failed_spans`` (queue full), receiverhelper's
+#: ``otelcol_receiver_refused_spans`` (the memory limiter pushed back on a client). v0.156.0 has no
+#: ``otelcol_processor_dropped_spans`` (processorhelper emits only incoming/outgoing items since v0.110).
+#: Ref: https://github.com/open-telemetry/opentelemetry-collector/blob/v0.156.0/exporter/exporterhelper/metadata.yaml
+COLLECTOR_DROPPED_SPANS_METRICS = ("otelcol_exporter_send_failed_spans_total",
+                                   "otelcol_exporter_enqueue_failed_spans_total",
+                                   "otelcol_receiver_refused_spans_total")
+
+
+def collector_alert_rules(collector_release: str) -> list[dict]:
+    """The PrometheusRule groups of the collector's chart (``prometheusRule.groups``): an alert when the collector
+    loses spans for five minutes, by pod."""
+    selector = f'{{job="{collector_release}"}}'
+    expr = " or ".join(f"sum by (namespace, pod) (rate({metric}{selector}[5m])) > 0"
+                       for metric in COLLECTOR_DROPPED_SPANS_METRICS)
+    return [{"name": "otel-collector", "rules": [{
+        "alert": "OtelCollectorDroppingSpans", "expr": expr, "for": "5m", "labels": {"severity": "warning"},
+        "annotations": {"summary": "The OpenTelemetry collector is losing spans.",
+                        "description": "{{ $labels.pod }} in {{ $labels.namespace }} failed to send, queue or accept "
+                                       "spans for 5 minutes: traces are missing from X-Ray.",
+                        "runbook_url": "https://opentelemetry.io/docs/collector/internal-telemetry/"}}]}]
+
+
+#: Alertmanager's volume (silences and the notification log, so both survive a restart): a small claim on the
+#: encrypted gp3 class Prometheus uses (vtc-cluster-config makes it).
+ALERTMANAGER_STORAGE_GIB = 2
+ENCRYPTED_STORAGE_CLASS = "gp3-encrypted"
 #: The cluster autoscaler's minor must equal the cluster's: its image per Kubernetes version (the newest patch of
 #: that minor), overriding the chart's default (1.35.0 in chart 9.59.0). One row per minor of the upgrade path from
 #: 1.33 (docs/upgrading-kubernetes.md: the autoscaler follows each step). Checked 2026-12-06 against the tags of
@@ -541,11 +646,20 @@ class ClusterReleases(Construct):
             # Only TargetGroupBinding: no IngressClass, and Services of type LoadBalancer are not taken over.
             "createIngressClassResource": False, "enableServiceMutatorWebhook": False,
             "podDisruptionBudget": {"maxUnavailable": 1},
+            # Nothing here uses ALB Ingresses (TargetGroupBinding only; no IngressClass above): the chart's
+            # ValidatingWebhookConfiguration would still send every Ingress of the cluster (NGINX's included) to this
+            # controller with failurePolicy Fail, so the controller being down would block any Ingress change of either
+            # colour. webhookConfig.disableIngressValidation drops that webhook (templates/webhook.yaml at 3.5.0:
+            # "{{- if not $.Values.webhookConfig.disableIngressValidation }}" around vingress.elbv2.k8s.aws); the
+            # TargetGroupBinding and pod webhooks stay.
+            "webhookConfig": {"disableIngressValidation": True},
+            "resources": ADDON_RESOURCES["aws-load-balancer-controller"],
             # Reuse the webhook's certificate across upgrades instead of a new one on every render.
             "keepTLSSecret": True,
         })
         self._addon("metrics-server", "metrics-server", KUBE_SYSTEM, {
             "replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "resources": ADDON_RESOURCES["metrics-server"],
         })
         self._addon("cluster-autoscaler", "cluster-autoscaler", KUBE_SYSTEM, {
             "cloudProvider": "aws", "autoDiscovery": {"clusterName": props.cluster_name}, "awsRegion": props.region,
@@ -558,6 +672,7 @@ class ClusterReleases(Construct):
             "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
                                 "seccompProfile": {"type": "RuntimeDefault"}},
             "containerSecurityContext": dict(RESTRICTED_CONTAINER),
+            "resources": ADDON_RESOURCES["cluster-autoscaler"],
         })
         eso = self._addon("external-secrets", "external-secrets", EXTERNAL_SECRETS_NAMESPACE, {
             "installCRDs": True,
@@ -565,7 +680,10 @@ class ClusterReleases(Construct):
             # and ExternalSecret of the cluster.
             "crds": {"annotations": {"helm.sh/resource-policy": "keep"}},
             "replicaCount": 2, "leaderElect": True, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1}},
+            "resources": ADDON_RESOURCES["external-secrets"],
+            "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                        "resources": ADDON_RESOURCES["external-secrets-webhook"]},
+            "certController": {"resources": ADDON_RESOURCES["external-secrets-cert-controller"]},
             "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
                                "annotations": {_IRSA: props.roles.external_secrets}},
         })
@@ -610,6 +728,7 @@ class ClusterReleases(Construct):
             "kinesis_streams": {"enabled": False}, "elasticsearch": {"enabled": False},
             "opensearch": {"enabled": False}, "s3": {"enabled": False},
             "tolerations": [{"operator": "Exists"}],  # every node's logs, tainted nodes included
+            "resources": ADDON_RESOURCES["fluent-bit"],
         }, depends_on=[config])  # into the namespace vtc-cluster-config made
 
 
@@ -619,14 +738,20 @@ class ClusterReleases(Construct):
                 "retention": f"{w.prometheus_retention_days}d",
                 # Prometheus deletes the oldest blocks before the volume fills (90 % of it).
                 "retentionSize": f"{int(w.prometheus_storage_gib * 0.9)}GB",
+                "resources": ADDON_RESOURCES["prometheus"],
                 "storageSpec": {"volumeClaimTemplate": {"spec": {
-                    "storageClassName": "gp3-encrypted", "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
                     "resources": {"requests": {"storage": f"{w.prometheus_storage_gib}Gi"}}}}},
             }},
             "alertmanager": {
                 "serviceAccount": {"create": True, "name": f"{w.monitoring_release}-alertmanager",
                                    "annotations": {_IRSA: props.roles.alertmanager}},
-                "alertmanagerSpec": {"replicas": 2},
+                # Silences and the notification log on a volume: a restart (a node drained, an upgrade) forgets
+                # neither (alertmanagerSpec.storage, kube-prometheus-stack 88.5.3's values.yaml).
+                "alertmanagerSpec": {"replicas": 2, "resources": ADDON_RESOURCES["alertmanager"], "storage": {
+                    "volumeClaimTemplate": {"spec": {
+                        "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": f"{ALERTMANAGER_STORAGE_GIB}Gi"}}}}}},
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
                 "config": alertmanager_config(environment=props.environment, region=props.region,
                                               page_topic_arn=props.page_topic_arn,
@@ -636,13 +761,21 @@ class ClusterReleases(Construct):
             # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
             "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},
             "kubeEtcd": {"enabled": False}, "kubeProxy": {"enabled": False},
+            "prometheusOperator": {
+                "resources": ADDON_RESOURCES["prometheus-operator"],
+                "prometheusConfigReloader": {"resources": ADDON_RESOURCES["config-reloader"]},
+                "admissionWebhooks": {"patch": {"resources": ADDON_RESOURCES["prometheus-operator-admission-patch"]}},
+            },
+            "kube-state-metrics": {"resources": ADDON_RESOURCES["kube-state-metrics"]},
+            "prometheus-node-exporter": {"resources": ADDON_RESOURCES["node-exporter"]},
             "grafana": {
+                "resources": ADDON_RESOURCES["grafana"],
                 "admin": {"existingSecret": grafana_secret, "userKey": GRAFANA_ADMIN_KEYS[0],
                           "passwordKey": GRAFANA_ADMIN_KEYS[1]},
                 # Dashboards and data sources are code (ConfigMaps): Grafana keeps nothing of its own, and takes a
                 # rotated admin password from the secret on its next start.
                 "persistence": {"enabled": False},
-                "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
+                "sidecar": {"resources": ADDON_RESOURCES["grafana-sidecar"], "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
                                            "searchNamespace": w.monitoring_namespace}},
             },
         }, depends_on=[config])
@@ -656,9 +789,22 @@ class ClusterReleases(Construct):
                                    "seccompProfile": {"type": "RuntimeDefault"}},
             "securityContext": dict(RESTRICTED_CONTAINER),
             "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
+            "resources": ADDON_RESOURCES["otel-collector"],
+            # Its own metrics (the chart's default service.telemetry reader on 8888) on the Service, scraped by
+            # Prometheus (the ServiceMonitor carries the release label its selector wants), with the alert on lost
+            # spans (a PrometheusRule of this chart: prometheusRule.groups; the chart's defaultRules stay off, they
+            # are severity critical and would page).
             "ports": {"jaeger-compact": {"enabled": False}, "jaeger-thrift": {"enabled": False},
-                      "jaeger-grpc": {"enabled": False}, "zipkin": {"enabled": False}},
+                      "jaeger-grpc": {"enabled": False}, "zipkin": {"enabled": False},
+                      "metrics": {"enabled": True, "containerPort": COLLECTOR_METRICS_PORT,
+                                  "servicePort": COLLECTOR_METRICS_PORT}},
+            "serviceMonitor": {"enabled": True, "extraLabels": monitoring_label,
+                               "metricsEndpoints": [{"port": "metrics", "interval": "30s"}]},
+            "prometheusRule": {"enabled": True, "extraLabels": monitoring_label,
+                               "groups": collector_alert_rules(w.collector_release),
+                               "defaultRules": {"enabled": False}},
+            # Nothing to rename in this configuration; and ADOT's collector (v0.156) is older than the chart's.
+            "rewriteDeprecatedComponentNames": False,
             "serviceAccount": {"create": True, "name": collector,
                                "annotations": {_IRSA: props.roles.adot_collector}},
             "config": {
@@ -691,6 +837,7 @@ class ClusterReleases(Construct):
                     "service": {"type": "ClusterIP", "ports": {"http": NGINX_SERVICE_PORT, "https": 443},
                                 "targetPorts": {"http": "http", "https": "https"}},
                     "allowSnippetAnnotations": False,
+                    "resources": ADDON_RESOURCES["ingress-nginx-controller"],
                     # Its own port, and only its own colour's Ingresses (the services' chart labels them): the idle
                     # colour's controller being down never blocks a change to the live colour's Ingresses.
                     "admissionWebhooks": {"enabled": True, "port": NGINX_WEBHOOK_PORT,
@@ -751,7 +898,8 @@ class ClusterReleases(Construct):
         return release
 
 
-__all__ = ["ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
+__all__ = ["ADDON_RESOURCES", "ADOT_COLLECTOR_COMPONENTS", "ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_STORAGE_GIB",
+           "COLLECTOR_DROPPED_SPANS_METRICS", "COLLECTOR_METRICS_PORT", "collector_alert_rules", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT", "NGINX_HEALTH_PORT",
            "NGINX_HTTP_PORT", "NGINX_HTTPS_PORT", "NGINX_SERVICE_PORT", "ReleaseRoles", "default_charts_dir",
