@@ -775,7 +775,8 @@ class ClusterReleases(Construct):
                 # Dashboards and data sources are code (ConfigMaps): Grafana keeps nothing of its own, and takes a
                 # rotated admin password from the secret on its next start.
                 "persistence": {"enabled": False},
-                "sidecar": {"resources": ADDON_RESOURCES["grafana-sidecar"], "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
+                "sidecar": {"resources": ADDON_RESOURCES["grafana-sidecar"],
+                            "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
                                            "searchNamespace": w.monitoring_namespace}},
             },
         }, depends_on=[config])
