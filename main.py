@@ -41,11 +41,26 @@ def format_problems(problems: Sequence[Problem], limit: int = MAX_PROBLEMS_SHOWN
     return "\n".join(lines)
 
 
+def _only_fix(name: object) -> str | None:
+    """What to do about an ``--only`` name that is no environment, where the generic "add its file" is wrong."""
+    if not isinstance(name, str):
+        return None
+    if name == "base":
+        return "base.toml holds what every environment shares; it is not an environment: name one, e.g. --only staging"
+    if "," in name or " " in name.strip():
+        return "give --only once per environment: --only staging --only production"
+    if not name.strip():
+        return "give the environment's name, e.g. --only staging"
+    if name.endswith("-workloads"):
+        return f"that is a stack's name: give its environment's, --only {name.removesuffix('-workloads')}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR", "cdktf.out"),
+    parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR") or "cdktf.out",
                         help="default: $CDKTF_OUTDIR, else ./cdktf.out; must be new, empty, or a previous cdktf output")
-    parser.add_argument("--environments-dir", default=os.environ.get("VTC_ENVIRONMENTS_DIR", str(ENVIRONMENTS_DIR)),
+    parser.add_argument("--environments-dir", default=os.environ.get("VTC_ENVIRONMENTS_DIR") or str(ENVIRONMENTS_DIR),
                         help="default: $VTC_ENVIRONMENTS_DIR, else ./environments")
     parser.add_argument("--only", action="append", default=None, metavar="NAME",
                         help="synthesize only this environment (repeatable); every file is still checked, other "
@@ -64,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "empty path"))
     if args.only is not None:
         for name in args.only:
-            if not name:
+            if not name.strip():
                 problems.append(Problem("--only", name, "an environment's name (its file without .toml)",
                                         "give the name, e.g. --only staging", "empty name"))
     if problems:  # (no point reading the environments with these)
@@ -78,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     except ConfigError as exc:
         # A name given with --only that no file has is reported as the option's.
-        problems += [Problem("--only", p.got, p.allowed, p.fix, p.what) if args.only and p.path == "environment"
-                     else p for p in exc.problems]
+        problems += [Problem("--only", p.got, p.allowed, _only_fix(p.got) or p.fix, p.what)
+                     if args.only and p.path == "environment" else p for p in exc.problems]
         envs, names = [], None  # which stack folders a synth would drop is not known yet
     workers = args.workers
     if workers is None:

@@ -293,9 +293,10 @@ def run_rollout(terraform_env: dict, *args: str, background: bool = False):
 
 
 class Background:
-    """``function()`` in a thread of its own; :meth:`result` waits for it, then returns its value or raises its error."""
+    """``function()`` in a thread of its own; :meth:`result` waits for it, returns its value or raises its error."""
 
-    def __init__(self, function) -> None:
+    def __init__(self, what: str, function) -> None:
+        self.what = what
         self._value, self._error = None, None
         self._thread = threading.Thread(target=self._run, args=(function,), daemon=True)
         self._thread.start()
@@ -309,7 +310,7 @@ class Background:
     def result(self, timeout: float = 900):
         self._thread.join(timeout)
         if self._thread.is_alive():
-            raise TimeoutError(f"still running after {timeout:.0f} s")
+            raise TimeoutError(f"{self.what}: still running after {timeout:.0f} s")
         if self._error is not None:
             raise self._error
         return self._value
@@ -461,9 +462,9 @@ def deployed(request, environments, tmp_path_factory):
         shutil.copy2(stack_dir / ".terraform.lock.hcl", replan_dir / ".terraform.lock.hcl")
         replan_env = dict(terraform_env, TF_DATA_DIR=str(stack_dir / ".terraform"))
 
-        replanning = Background(lambda: terraform.run(
+        replanning = Background("the re-plan after the deploy", lambda: terraform.run(
             ["plan", "-input=false", "-lock=false", "-detailed-exitcode", "-out=replan.plan"], replan_dir,
-            env=replan_env, ok=(0, 2)))
+            timeout=600, env=replan_env, ok=(0, 2)))
         crafted.start(stack_dir, terraform_env)
         laps("re-plan and crafted plans started")
         # Shown as the run goes (not captured): where the suite's critical path spends its time.
@@ -472,6 +473,7 @@ def deployed(request, environments, tmp_path_factory):
         yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
                        state=state, rollout=rollout, deploy_log=log, terraform_env=terraform_env, crafted=crafted,
                        replanning=replanning, replan_dir=replan_dir)
-        # Nothing may still run against the emulator when it stops (a test that failed before waiting for them).
-        with contextlib.suppress(BaseException):
+        # Nothing may still run against the emulator when it stops (a test that failed before waiting for it); its
+        # own failure is reported by the test that reads it. An interrupt is not swallowed here.
+        with contextlib.suppress(Exception):
             replanning.result()

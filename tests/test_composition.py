@@ -196,3 +196,23 @@ def test_every_argument_of_from_platform_of_a_wrong_type_or_value_is_one_problem
         problems = error.problems
     assert [p.path.split(".")[0] for p in problems] == [keyword], [str(p) for p in problems]
     assert all("; fix: " in str(p) for p in problems)
+
+
+def test_a_relative_charts_folder_is_taken_from_the_working_folder(platform, monkeypatch, tmp_path):
+    # cdktf's assets need an absolute path: a relative one (from the program's folder) is resolved, not passed on.
+    from vtc_constructs.releases import default_charts_dir
+
+    monkeypatch.chdir(default_charts_dir().parent)
+    props = ClusterReleasesProps.from_platform(platform, environment="syd", region=REGION, workloads=WORKLOADS,
+                                               charts_dir="charts")
+    assert props.validate() == []
+    app = App(outdir=str(tmp_path / "out"))
+    stack = TerraformStack(app, "acme-syd-workloads")
+    eks_helm_provider(stack, "helm", cluster_name="acme-syd", endpoint="https://example.invalid",
+                      certificate_authority_data="Y2E=", region=REGION)
+    ClusterReleases(stack, "releases", dataclasses.replace(props, target_group_arns={
+        "blue": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/b/0123456789abcdef",
+        "green": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/g/0123456789abcdef"}))
+    monkeypatch.chdir(tmp_path)
+    app.synth()
+    assert (tmp_path / "out" / "stacks" / "acme-syd-workloads" / "cdk.tf.json").is_file()

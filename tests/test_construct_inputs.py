@@ -90,8 +90,8 @@ ROLES = ReleaseRoles(**{f.name: f"arn:aws:iam::111122223333:role/{f.name}" for f
 RELEASES = ClusterReleasesProps(
     environment="test", region="eu-west-1", cluster_name="vtc-test", vpc_id="vpc-1", vpc_cidr="10.20.0.0/16",
     kubernetes_version="1.36", workloads=WORKLOADS, roles=ROLES,
-    target_group_arns={"blue": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/b/1",
-                       "green": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/g/2"},
+    target_group_arns={"blue": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/b/0123456789abcdef",
+                       "green": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/g/fedcba9876543210"},
     database_host="vtc-test.c0abc.eu-west-1.rds.amazonaws.com", database_cidrs=("10.20.96.0/23",),
     container_log_groups={"application": "/aws/containerinsights/vtc-test/application",
                           "add-ons": "/aws/containerinsights/vtc-test/add-ons"},
@@ -330,3 +330,14 @@ def test_two_alarm_sets_with_one_name_are_refused():
         Alarms(scope, "alarms-2", ALARMS)
     assert [p.got for p in raised.value.problems] == ["vtc-test-page", "vtc-test-notify", "vtc-test-heartbeat",
                                                       "vtc-test", "alias/vtc-test-alarms"]
+
+
+@pytest.mark.parametrize("change, path", [
+    ({"container_log_groups": {"application": None, "add-ons": 3}}, "container_log_groups.application"),
+    ({"target_group_arns": {"blue": None, "green": ""}}, "target_group_arns.blue"),
+    ({"grafana_admin_secret_name": "elsewhere/grafana-admin"}, "grafana_admin_secret_name"),
+])
+def test_release_props_report_their_values_in_the_first_round(change, path):
+    # What the cluster config would refuse later is reported by ClusterReleasesProps.validate(), with the rest.
+    problems = dataclasses.replace(RELEASES, **change).validate()
+    assert path in [p.path for p in problems], [str(p) for p in problems]

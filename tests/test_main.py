@@ -143,3 +143,29 @@ def test_every_option_given_a_wrong_value_is_refused_without_a_traceback(tmp_pat
     assert code in (1, 2) and "Traceback" not in err, err
     assert option in err, err
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("name, fix", [
+    ("base", "base.toml holds what every environment shares"),
+    ("staging,production", "give --only once per environment"),
+    ("staging-workloads", "--only staging"), (" ", "give the name")])
+def test_an_only_name_that_is_no_environment_says_what_is_meant(tmp_path, capsys, name, fix):
+    import main
+
+    assert main.main(["--only", name, "--outdir", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "--only" in err and fix in err and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("variable", ["VTC_ENVIRONMENTS_DIR", "CDKTF_OUTDIR"])
+def test_an_empty_environment_variable_means_its_default(tmp_path, monkeypatch, variable):
+    import main
+
+    monkeypatch.setenv(variable, "")
+    if variable == "CDKTF_OUTDIR":
+        monkeypatch.chdir(tmp_path)
+    argv = ["--only", "staging", "--environments-dir", str(REPO / "environments")] + (
+        [] if variable == "CDKTF_OUTDIR" else ["--outdir", str(tmp_path / "out")])
+    assert main.main(argv) == 0
+    assert (tmp_path / ("cdktf.out" if variable == "CDKTF_OUTDIR" else "out") / "stacks" / "staging").is_dir()

@@ -126,7 +126,7 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         "secret_store_name": (secret_store_name, _OBJECT_NAME),
         "external_secrets_service_account": (external_secrets_service_account, _OBJECT_NAME),
         "grafana_admin_secret": (grafana_admin_secret, _OBJECT_NAME)})
-    problems += _argument_problems(
+    problems += cluster_config_argument_problems(
         target_group_arns=target_group_arns, grafana_admin_secret_name=grafana_admin_secret_name,
         secrets_prefix=secrets_prefix, ingress_service_names=ingress_service_names,
         ingress_service_port=ingress_service_port, ebs_kms_key_arn=ebs_kms_key_arn,
@@ -228,9 +228,11 @@ def _namespace_problems(namespaces: object, ingress_namespace: object) -> list[P
     return problems
 
 
-def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, ingress_service_names,
-                       ingress_service_port, ebs_kms_key_arn, slo_p99_latency_ms,
-                       slo_error_rate_percent) -> list[Problem]:
+def cluster_config_argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix,
+                                     ingress_service_names, ingress_service_port, ebs_kms_key_arn,
+                                     slo_p99_latency_ms, slo_error_rate_percent) -> list[Problem]:
+    """The problems of :func:`cluster_config_values`' arguments beside the names (also what ``ClusterReleasesProps``
+    checks of its target groups and Grafana secret)."""
     problems = _colour_table_problems(
         "target_group_arns", target_group_arns,
         lambda v: is_reference(v) or isinstance(v, str) and bool(TARGET_GROUP_ARN.match(v)),

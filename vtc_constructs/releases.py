@@ -61,7 +61,7 @@ from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
 from ._common import NameRegistry, require_props, stack_region
 from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, RELEASE_NAME as CLUSTER_CONFIG_RELEASE
-from .cluster_config import cluster_config_values
+from .cluster_config import cluster_config_argument_problems, cluster_config_values
 from .eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
 from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
@@ -307,6 +307,12 @@ class ReleaseRoles:
     services: str
 
 
+def charts_folder(charts_dir: str | os.PathLike | None) -> Path:
+    """``charts_dir`` as an absolute path (cdktf's assets need one; a relative one is taken from the working folder),
+    or the charts the package carries."""
+    return Path(charts_dir).resolve() if charts_dir is not None else default_charts_dir()
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClusterReleasesProps:
     """Input of :class:`ClusterReleases`. Values known only at apply (ARNs, the database endpoint) may be
@@ -385,7 +391,8 @@ class ClusterReleasesProps:
                                        "pass the platform construct itself (e.g. stack.platform), not its stack or "
                                        "one of its parts", "not a platform")])
         problems = []
-        if isinstance(workloads, WorkloadsProps) and workloads.namespace != platform.props.workloads_namespace:
+        if isinstance(workloads, WorkloadsProps) and isinstance(workloads.namespace, str) and \
+                workloads.namespace != platform.props.workloads_namespace:  # (another type: validate() says so)
             problems.append(Problem("workloads.namespace", workloads.namespace,
                                     f"{platform.props.workloads_namespace!r}, the namespace the platform's services "
                                     "role trusts (PlatformProps.workloads_namespace)",
@@ -441,7 +448,7 @@ class ClusterReleasesProps:
                 if not isinstance(arn, str) or not (is_reference(arn) or ROLE_ARN.match(arn)):
                     problems.append(Problem(f"roles.{role.name}", arn, "an IAM role ARN "
                                             "(arn:aws:iam::<account>:role/<name>) or a Terraform reference",
-                                            f"pass the {role.name.replace('_', ' ')}'s IRSA role ARN"))
+                                            f"pass the IRSA role ARN of {role.name.replace('_', ' ')}"))
         if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or not self.secrets_prefix):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "None, or the Secrets Manager prefix "
                                     "external-secrets may read, e.g. 'vtc-staging/'",
@@ -462,17 +469,29 @@ class ClusterReleasesProps:
         if not isinstance(self.target_group_arns, Mapping) or set(self.target_group_arns) != {"blue", "green"}:
             problems.append(Problem("target_group_arns", self.target_group_arns, "a table with exactly 'blue' and "
                                     "'green'", "pass {'blue': edge.blue_target_group_arn, 'green': ...}"))
+        else:  # each colour's ARN, and the Grafana secret under the readable prefix: what the cluster config checks
+            problems += [p for p in cluster_config_argument_problems(
+                target_group_arns=self.target_group_arns, grafana_admin_secret_name=self.grafana_admin_secret_name,
+                secrets_prefix=self.secrets_prefix if isinstance(self.secrets_prefix, str) else None,
+                ingress_service_names=None, ingress_service_port=NGINX_SERVICE_PORT, ebs_kms_key_arn="",
+                slo_p99_latency_ms=100, slo_error_rate_percent=1.0)
+                if p.path.startswith("target_group_arns") or p.what == "outside the readable prefix"]
         if not isinstance(self.container_log_groups, Mapping) or \
                 set(self.container_log_groups) != {"application", "add-ons"}:
             problems.append(Problem("container_log_groups", self.container_log_groups, "a table with exactly "
                                     "'application' and 'add-ons'", "pass EksCluster.container_log_group_names"))
+        else:
+            problems += [Problem(f"container_log_groups.{key}", name, "a CloudWatch log group's name (or a Terraform "
+                                 "reference to one)", "pass EksCluster.container_log_group_names")
+                         for key, name in self.container_log_groups.items()
+                         if not isinstance(name, str) or not name]
         if self.charts_dir is not None and (not isinstance(self.charts_dir, (str, os.PathLike))
                                             or not str(self.charts_dir)):
             problems.append(Problem("charts_dir", self.charts_dir, "None (the charts the package carries) or a "
                                     "folder's path", "pass the charts/ folder's path as a string, or leave it out",
                                     "not a path"))
             return problems
-        charts = Path(self.charts_dir) if self.charts_dir is not None else default_charts_dir()
+        charts = charts_folder(self.charts_dir)
         missing = [chart for chart in (SERVICES_CHART, CLUSTER_CONFIG_CHART)
                    if not (charts / chart / "Chart.yaml").is_file()]
         if missing:
@@ -632,7 +651,7 @@ class ClusterReleases(Construct):
         self.props = props
         w = props.workloads
         self._versions = {**DEFAULT_CHART_VERSIONS, **dict(w.addon_chart_versions)}
-        charts = Path(props.charts_dir) if props.charts_dir is not None else default_charts_dir()
+        charts = charts_folder(props.charts_dir)
         self.releases: dict[str, Release] = {}
         monitoring_label = {"release": w.monitoring_release}
 
@@ -804,7 +823,8 @@ class ClusterReleases(Construct):
             "prometheusRule": {"enabled": True, "extraLabels": monitoring_label,
                                "groups": collector_alert_rules(w.collector_release),
                                "defaultRules": {"enabled": False}},
-            # Nothing to rename in this configuration; and ADOT's collector (v0.156) is older than the chart's.
+            # The chart would rename components to the names newer collectors use (e.g. an otlp exporter to
+            # otlp_grpc); ADOT v0.49.0's collector (v0.156) knows only the old names, so the names stay as written.
             "rewriteDeprecatedComponentNames": False,
             "serviceAccount": {"create": True, "name": collector,
                                "annotations": {_IRSA: props.roles.adot_collector}},
