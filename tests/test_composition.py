@@ -216,3 +216,26 @@ def test_a_relative_charts_folder_is_taken_from_the_working_folder(platform, mon
     monkeypatch.chdir(tmp_path)
     app.synth()
     assert (tmp_path / "out" / "stacks" / "acme-syd-workloads" / "cdk.tf.json").is_file()
+
+
+def test_references_known_only_at_apply_are_accepted_where_values_are_checked(platform, tmp_path):
+    # A consumer wiring its own resources in: the database's ranges from Fn.cidrsubnet, its name from a reference.
+    # Nothing to check before apply (Terraform and Helm do then), so nothing is refused, and the stack synthesizes
+    # with each one passed on as the reference it is. (The region stays a plain string: the releases need it.)
+    from cdktf import Fn, TerraformVariable
+
+    app = App(outdir=str(tmp_path / "out"))
+    stack = TerraformStack(app, "acme-syd-workloads")
+    name = TerraformVariable(stack, "database-name", type="string").string_value
+    props = dataclasses.replace(
+        ClusterReleasesProps.from_platform(platform, environment="syd", region=REGION, workloads=WORKLOADS),
+        database_cidrs=(Fn.cidrsubnet("10.60.0.0/16", 7, 48),), database_name=name,
+        target_group_arns={"blue": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/b/0123456789abcdef",
+                           "green": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/g/0123456789abcdef"})
+    assert props.validate() == []
+    eks_helm_provider(stack, "helm", cluster_name="acme-syd", endpoint="https://example.invalid",
+                      certificate_authority_data="Y2E=", region=REGION)
+    ClusterReleases(stack, "releases", props)
+    app.synth()
+    text = (tmp_path / "out" / "stacks" / "acme-syd-workloads" / "cdk.tf.json").read_text()
+    assert "cidrsubnet(" in text and "${var.database-name}" in text

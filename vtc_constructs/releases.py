@@ -399,7 +399,8 @@ class ClusterReleasesProps:
                                     "give PlatformProps.workloads_namespace and WorkloadsProps.namespace the same "
                                     "value", "differs from the platform's"))
         provider_region = stack_region(platform)
-        if provider_region is not None and region != provider_region:
+        if provider_region is not None and isinstance(region, str) and not is_reference(region) and \
+                region != provider_region:  # (a reference is Terraform's to resolve; another type: validate())
             problems.append(Problem("region", region, f"{provider_region!r}, the region of the AWS provider of the "
                                     f"platform's stack", "pass the same region (or leave the provider's region to "
                                     "one setting both read)", "differs from the platform's"))
@@ -536,7 +537,8 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
                                 "certificate_authority_data=..., region=...)", "no Helm provider"))
     for provider in helm:
         region = provider.__dict__.get(_HELM_REGION)
-        if isinstance(region, str) and not Token.is_unresolved(region) and region != props.region:
+        if isinstance(region, str) and not Token.is_unresolved(region) and isinstance(props.region, str) and \
+                not is_reference(props.region) and region != props.region:
             problems.append(Problem("region", props.region, f"{region!r}, the region the stack's Helm provider "
                                     "signs in to the cluster with (eks_helm_provider(region=...))", "give both the "
                                     "same region", "differs from the Helm provider's"))

@@ -493,6 +493,8 @@ def _cidr_problems(cidrs: object, path: str) -> list[Problem]:
         return [Problem(path, list(cidrs), "at least one IPv4 CIDR range", "list the ranges", "empty list")]
     problems = []
     for i, cidr in enumerate(cidrs):
+        if is_reference(cidr):  # known at apply (e.g. Fn.cidrsubnet of a VPC's range): Terraform checks it then
+            continue
         try:
             ipaddress.IPv4Network(cidr, strict=True)
         except ValueError as exc:
@@ -579,7 +581,7 @@ def chart_argument_problems(*, environment, region, role_arn, database_host, dat
                                "database_cidrs")
     for name, value in (("database_name", database_name), ("database_user", database_user),
                         ("database_schema", database_schema)):
-        if not isinstance(value, str) or not _IDENTIFIER.match(value):
+        if not isinstance(value, str) or not (_IDENTIFIER.match(value) or is_reference(value)):
             problems.append(Problem(name, value, "a lower-case PostgreSQL identifier (a-z, 0-9, _; at most 63)",
                                     "pass DatabaseProps' value"))
     if not isinstance(host, str) or (host and not is_reference(host) and (not _HOST.match(host) or len(host) > 253)):
