@@ -276,16 +276,17 @@ def test_a_rollback_while_a_state_lock_is_held_succeeds_in_well_under_a_second_o
     from tooling import terraform
     from tooling.paths import tool_env
 
-    _all_on(deployed, "blue")
-    assert _rollout(deployed, "step", "staging", "--to", "green", "--percent", "10", "--soak", "0",
-                    "--min-requests", "0", "--release", "locked-out").returncode == 0
     s3 = deployed.aws.client("s3", deployed.env.region)
     backend = deployed.stack["terraform"]["backend"]["s3"]
     lock_key = backend["key"] + ".tflock"
+    # The lock holder starts first (it takes seconds to load): the traffic step below needs no lock either way.
     holder = subprocess.Popen([terraform.terraform_binary(), "console"], cwd=deployed.stack_dir,
                               env=tool_env(**deployed.terraform_env), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, start_new_session=True)
     try:
+        _all_on(deployed, "blue")
+        assert _rollout(deployed, "step", "staging", "--to", "green", "--percent", "10", "--soak", "0",
+                        "--min-requests", "0", "--release", "locked-out").returncode == 0
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if s3.list_objects_v2(Bucket=backend["bucket"], Prefix=lock_key).get("KeyCount"):
