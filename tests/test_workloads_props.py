@@ -344,6 +344,11 @@ def test_names_that_tie_a_colour_together():
 
 # --- every validation branch -------------------------------------------------------------------------------------------
 
+def _core(**fields) -> dict:
+    """The overrides of a props whose core service (2 to 3 replicas) has ``fields``."""
+    return {"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, **fields))}
+
+
 @pytest.mark.parametrize("overrides, path, match", [
     ({"image_repository": "Registry/VTC"}, "image_repository", "a registry path in lower case"),
     ({"image_repository": "reg.io/vtc:1.0"}, "image_repository", "without a tag"),
@@ -357,29 +362,17 @@ def test_names_that_tie_a_colour_together():
      "from 2 to 1000"),
     ({"services": Services(core=ServiceProps(min_replicas=5, max_replicas=4))}, "services.core.max_replicas",
      "range out of order"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, max_unavailable=2))},
-     "services.core.max_unavailable", "budget allows a full outage"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, max_unavailable=0))},
-     "services.core.max_unavailable", ">= 1"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, target_cpu_percent=99))},
-     "services.core.target_cpu_percent", "from 10 to 95"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, path="core"))}, "services.core.path",
-     "a URL path prefix"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, path="/swarm"))}, "services.swarm.path",
-     "path taken"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, resources="big"))},
-     "services.core.resources", "not a Resources"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
-                                             resources=Resources(cpu_request="0.5 cores")))},
-     "services.core.resources.cpu_request", "a CPU quantity"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
-                                             resources=Resources(memory_limit="1GB")))},
-     "services.core.resources.memory_limit", "binary suffix"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
-                                             resources=Resources(cpu_request="2", cpu_limit="1500m")))},
+    (_core(max_unavailable=2), "services.core.max_unavailable", "budget allows a full outage"),
+    (_core(max_unavailable=0), "services.core.max_unavailable", ">= 1"),
+    (_core(target_cpu_percent=99), "services.core.target_cpu_percent", "from 10 to 95"),
+    (_core(path="core"), "services.core.path", "a URL path prefix"),
+    (_core(path="/swarm"), "services.swarm.path", "path taken"),
+    (_core(resources="big"), "services.core.resources", "not a Resources"),
+    (_core(resources=Resources(cpu_request="0.5 cores")), "services.core.resources.cpu_request", "a CPU quantity"),
+    (_core(resources=Resources(memory_limit="1GB")), "services.core.resources.memory_limit", "binary suffix"),
+    (_core(resources=Resources(cpu_request="2", cpu_limit="1500m")),
      "services.core.resources.cpu_limit", "limit below request"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
-                                             resources=Resources(memory_request="2Gi", memory_limit="1024Mi")))},
+    (_core(resources=Resources(memory_request="2Gi", memory_limit="1024Mi")),
      "services.core.resources.memory_limit", "limit below request"),
     ({"namespace": "Vision_To_Code"}, "namespace", "a DNS label"),
     ({"monitoring_release": "-x"}, "monitoring_release", "a DNS label"),
@@ -393,11 +386,8 @@ def test_names_that_tie_a_colour_together():
     ({"addon_chart_versions": {"nginx": "1.0.0"}}, "addon_chart_versions.nginx", "unknown add-on chart"),
     ({"addon_chart_versions": {"ingress-nginx": "^4.12"}}, "addon_chart_versions.ingress-nginx", "exact version"),
     # Issue 22: what Kubernetes or AWS would refuse, or what does the wrong thing.
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, resources=Resources(cpu_request="0")))},
-     "services.core.resources.cpu_request", "zero (got '0')"),
-    ({"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3,
-                                             resources=Resources(cpu_request="0.000", cpu_limit="0")))},
-     "services.core.resources.cpu_limit", "zero"),
+    (_core(resources=Resources(cpu_request="0")), "services.core.resources.cpu_request", "zero (got '0')"),
+    (_core(resources=Resources(cpu_request="0.000", cpu_limit="0")), "services.core.resources.cpu_limit", "zero"),
     ({"namespace": "kube-system"}, "namespace", "reserved namespace"),
     ({"namespace": "default"}, "namespace", "reserved namespace"),
     ({"namespace": "kube-apps"}, "namespace", "reserved namespace"),
