@@ -82,20 +82,17 @@ def main(argv: list[str] | None = None) -> int:
             if not name.strip():
                 problems.append(Problem("--only", name, "an environment's name (its file without .toml)",
                                         "give the name, e.g. --only staging", "empty name"))
-    if problems:  # (no point reading the environments with these)
-        print(f"error: {format_problems(problems)}\nNothing was synthesized; {args.outdir} is unchanged.",
-              file=sys.stderr)
-        return 1
-    try:
-        envs = load_environments(args.only, args.environments_dir)
-        names = [name for env in envs for name in env.stack_names]
-        for warning in (w for env in envs for w in env.warnings):  # allowed, but a person must act soon
-            print(f"warning: {warning}", file=sys.stderr)
-    except ConfigError as exc:
-        # A name given with --only that no file has is reported as the option's.
-        problems += [Problem("--only", p.got, p.allowed, _only_fix(p.got) or p.fix, p.what)
-                     if args.only and p.path == "environment" else p for p in exc.problems]
-        envs, names = [], None  # which stack folders a synth would drop is not known yet
+    envs, names = [], None  # (until they are read: which stack folders a synth would drop is not known yet)
+    if not any(p.path in ("--environments-dir", "--only") for p in problems):  # else there is nothing to read
+        try:
+            envs = load_environments(args.only, args.environments_dir)
+            names = [name for env in envs for name in env.stack_names]
+            for warning in (w for env in envs for w in env.warnings):  # allowed, but a person must act soon
+                print(f"warning: {warning}", file=sys.stderr)
+        except ConfigError as exc:
+            # A name given with --only that no file has is reported as the option's.
+            problems += [Problem("--only", p.got, p.allowed, _only_fix(p.got) or p.fix, p.what)
+                         if args.only and p.path == "environment" else p for p in exc.problems]
     workers = args.workers
     if workers is None:
         try:

@@ -5,6 +5,7 @@ per xdist worker: ``scripts/test.sh`` runs the suite in several processes, see :
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import fcntl
 import json
@@ -13,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -235,13 +235,13 @@ class Deployed:
     deploy_log: str  # what `cdktf deploy` printed
     terraform_env: dict[str, str]  # environment for terraform commands against this deployment
     crafted: "CraftedPlans"  # the diff report's crafted changes, planned against this deployment (started early)
-    replanning: "Background"  # the re-plan (see `replan`)
+    replanning: "concurrent.futures.Future"  # the re-plan (see `replan`), in a thread of its own
     replan_dir: Path  # where the re-plan ran: a copy of the stack's files (its plan file: replan.plan)
 
     @property
     def replan(self) -> "subprocess.CompletedProcess[str]":
         """``terraform plan -detailed-exitcode`` after the deploy and the rollout, as a plain ``cdktf deploy staging``
-        would plan (waits for it: it runs beside the tests)."""
+        would plan (waits for it: it runs beside the tests; ``terraform.run``'s timeout bounds it)."""
         return self.replanning.result()
 
     def terraform(self, *args: str, ok: tuple[int, ...] = (0,)) -> "subprocess.CompletedProcess[str]":
@@ -292,30 +292,6 @@ def run_rollout(terraform_env: dict, *args: str, background: bool = False):
     return subprocess.run(command, cwd=REPO, env=environment, capture_output=True, text=True, timeout=300)
 
 
-class Background:
-    """``function()`` in a thread of its own; :meth:`result` waits for it, returns its value or raises its error."""
-
-    def __init__(self, what: str, function) -> None:
-        self.what = what
-        self._value, self._error = None, None
-        self._thread = threading.Thread(target=self._run, args=(function,), daemon=True)
-        self._thread.start()
-
-    def _run(self, function) -> None:
-        try:
-            self._value = function()
-        except BaseException as error:  # noqa: BLE001  (re-raised by result(), in the test that needs it)
-            self._error = error
-
-    def result(self, timeout: float = 900):
-        self._thread.join(timeout)
-        if self._thread.is_alive():
-            raise TimeoutError(f"{self.what}: still running after {timeout:.0f} s")
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
 #: Left out of the crafted plans (tests/test_diff_report.py: the report must leave them alone too).
 WAF_TYPES = frozenset({"aws_wafv2_web_acl", "aws_wafv2_web_acl_association", "aws_wafv2_web_acl_logging_configuration"})
 
@@ -337,20 +313,9 @@ class CraftedPlans:
                                        cwd=REPO, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        text=True)
         self._plans: dict[str, subprocess.Popen] = {}
-        self._started = threading.Event()  # set once start() has started every plan, or failed to
-        self._error: Exception | None = None
 
     def start(self, stack_dir: Path, terraform_env: dict[str, str]) -> None:
-        """Plan every crafted change against the deployment in ``stack_dir`` (in the background). Never raises: what
-        went wrong is raised by :meth:`results`, in the test that needs them."""
-        try:
-            self._start(stack_dir, terraform_env)
-        except Exception as error:  # noqa: BLE001
-            self._error = error
-        finally:
-            self._started.set()
-
-    def _start(self, stack_dir: Path, terraform_env: dict[str, str]) -> None:
+        """Plan every crafted change against the deployment in ``stack_dir`` (in the background)."""
         from tests.crafted_changes import ENVIRONMENT, PLANS
         from tooling import terraform
         from tooling.emulator import OVERRIDE_FILE, emulator_override
@@ -377,9 +342,6 @@ class CraftedPlans:
         """``{plan: (the crafted stack, terraform show -json of its plan)}``, once every plan has ended."""
         from tests.crafted_changes import ENVIRONMENT
 
-        assert self._started.wait(timeout=900), "the crafted plans were never started"
-        if self._error is not None:
-            raise self._error
         results = {}
         for plan, process in self._plans.items():
             work = self.folder / plan / "stacks" / ENVIRONMENT
@@ -462,9 +424,10 @@ def deployed(request, environments, tmp_path_factory):
         shutil.copy2(stack_dir / ".terraform.lock.hcl", replan_dir / ".terraform.lock.hcl")
         replan_env = dict(terraform_env, TF_DATA_DIR=str(stack_dir / ".terraform"))
 
-        replanning = Background("the re-plan after the deploy", lambda: terraform.run(
-            ["plan", "-input=false", "-lock=false", "-detailed-exitcode", "-out=replan.plan"], replan_dir,
-            timeout=600, env=replan_env, ok=(0, 2)))
+        background = cleanup.enter_context(concurrent.futures.ThreadPoolExecutor(max_workers=1))
+        replanning = background.submit(
+            terraform.run, ["plan", "-input=false", "-lock=false", "-detailed-exitcode", "-out=replan.plan"],
+            replan_dir, timeout=600, env=replan_env, ok=(0, 2))
         crafted.start(stack_dir, terraform_env)
         laps("re-plan and crafted plans started")
         # Shown as the run goes (not captured): where the suite's critical path spends its time.
@@ -473,7 +436,5 @@ def deployed(request, environments, tmp_path_factory):
         yield Deployed(aws=aws, env=env, stack_dir=stack_dir, stack=stack, skipped=skipped, outputs=outputs,
                        state=state, rollout=rollout, deploy_log=log, terraform_env=terraform_env, crafted=crafted,
                        replanning=replanning, replan_dir=replan_dir)
-        # Nothing may still run against the emulator when it stops (a test that failed before waiting for it); its
-        # own failure is reported by the test that reads it. An interrupt is not swallowed here.
-        with contextlib.suppress(Exception):
-            replanning.result()
+        # (Leaving the `with`, the executor waits for the re-plan: nothing still runs against the emulator when it
+        # stops. Its own failure is reported by the test that reads it.)

@@ -126,7 +126,7 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         "secret_store_name": (secret_store_name, _OBJECT_NAME),
         "external_secrets_service_account": (external_secrets_service_account, _OBJECT_NAME),
         "grafana_admin_secret": (grafana_admin_secret, _OBJECT_NAME)})
-    problems += cluster_config_argument_problems(
+    problems += _argument_problems(
         target_group_arns=target_group_arns, grafana_admin_secret_name=grafana_admin_secret_name,
         secrets_prefix=secrets_prefix, ingress_service_names=ingress_service_names,
         ingress_service_port=ingress_service_port, ebs_kms_key_arn=ebs_kms_key_arn,
@@ -228,11 +228,9 @@ def _namespace_problems(namespaces: object, ingress_namespace: object) -> list[P
     return problems
 
 
-def cluster_config_argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix,
-                                     ingress_service_names, ingress_service_port, ebs_kms_key_arn,
-                                     slo_p99_latency_ms, slo_error_rate_percent) -> list[Problem]:
-    """The problems of :func:`cluster_config_values`' arguments beside the names (also what ``ClusterReleasesProps``
-    checks of its target groups and Grafana secret)."""
+def target_group_arn_problems(target_group_arns: object) -> list[Problem]:
+    """Each colour's target group: an ARN (or a Terraform reference to one), its own (also what
+    ``ClusterReleasesProps`` checks)."""
     problems = _colour_table_problems(
         "target_group_arns", target_group_arns,
         lambda v: is_reference(v) or isinstance(v, str) and bool(TARGET_GROUP_ARN.match(v)),
@@ -243,6 +241,29 @@ def cluster_config_argument_problems(*, target_group_arns, grafana_admin_secret_
     if len(arns) == 2 and isinstance(arns[0], str) and arns[0] == arns[1]:
         problems.append(Problem("target_group_arns", dict(target_group_arns), "a target group of each colour's own",
                                 "pass Edge's blue_target_group_arn and green_target_group_arn", "one group for both"))
+    return problems
+
+
+def grafana_secret_problems(grafana_admin_secret_name: object, secrets_prefix: object) -> list[Problem]:
+    """Grafana's admin secret: a Secrets Manager name, under the prefix the external-secrets role may read when one
+    is given (also what ``ClusterReleasesProps`` checks)."""
+    if not isinstance(grafana_admin_secret_name, str) or not SECRET_NAME.match(grafana_admin_secret_name):
+        return [Problem("grafana_admin_secret_name", grafana_admin_secret_name, "a Secrets Manager secret "
+                        "name: 1-512 of A-Z a-z 0-9 / _ + = . @ - (a name, not an ARN)",
+                        "pass the secret's name, e.g. 'vtc-staging/grafana-admin'")]
+    if secrets_prefix is not None and (not isinstance(secrets_prefix, str)
+                                       or not grafana_admin_secret_name.startswith(secrets_prefix)):
+        return [Problem("grafana_admin_secret_name", grafana_admin_secret_name,
+                        f"a name under the prefix the external-secrets role may read ({secrets_prefix!r})",
+                        "keep the secret under the environment's prefix, or the store cannot read it",
+                        "outside the readable prefix")]
+    return []
+
+
+def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, ingress_service_names,
+                       ingress_service_port, ebs_kms_key_arn, slo_p99_latency_ms,
+                       slo_error_rate_percent) -> list[Problem]:
+    problems = target_group_arn_problems(target_group_arns)
     if ingress_service_names is not None:
         problems += _colour_table_problems(
             "ingress_service_names", ingress_service_names,
@@ -256,16 +277,7 @@ def cluster_config_argument_problems(*, target_group_arns, grafana_admin_secret_
         problems.append(Problem("ingress_service_port", ingress_service_port, "a port number 1-65535 or a port name "
                                 "(at most 15 of a-z, 0-9, '-', with a letter)", "the controller Service's HTTP port: "
                                 "80, or 'http'"))
-    if not isinstance(grafana_admin_secret_name, str) or not SECRET_NAME.match(grafana_admin_secret_name):
-        problems.append(Problem("grafana_admin_secret_name", grafana_admin_secret_name, "a Secrets Manager secret "
-                                "name: 1-512 of A-Z a-z 0-9 / _ + = . @ - (a name, not an ARN)",
-                                "pass the secret's name, e.g. 'vtc-staging/grafana-admin'"))
-    elif secrets_prefix is not None and (not isinstance(secrets_prefix, str)
-                                         or not grafana_admin_secret_name.startswith(secrets_prefix)):
-        problems.append(Problem("grafana_admin_secret_name", grafana_admin_secret_name,
-                                f"a name under the prefix the external-secrets role may read ({secrets_prefix!r})",
-                                "keep the secret under the environment's prefix, or the store cannot read it",
-                                "outside the readable prefix"))
+    problems += grafana_secret_problems(grafana_admin_secret_name, secrets_prefix)
     if not is_reference(ebs_kms_key_arn) and (not isinstance(ebs_kms_key_arn, str)
                                              or not KMS_KEY_ARN.match(ebs_kms_key_arn)):
         problems.append(Problem("ebs_kms_key_arn", ebs_kms_key_arn, "'' (EBS's AWS-managed key) or a KMS key or "

@@ -61,21 +61,21 @@ from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
 from ._common import NameRegistry, require_props, stack_region
 from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, RELEASE_NAME as CLUSTER_CONFIG_RELEASE
-from .cluster_config import cluster_config_argument_problems, cluster_config_values
+from .cluster_config import cluster_config_values, grafana_secret_problems, target_group_arn_problems
 from .eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
 from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
 from .workloads import (
     ADDON_CHARTS,
-    ROLE_ARN,
     SERVICES,
     Colour,
     WorkloadsProps,
-    chart_argument_problems,
     ingress_class,
     ingress_controller_release,
     is_reference,
+    placement_problems,
     release_name,
+    role_arn_problems,
 )
 
 #: Where each add-on chart comes from: (Helm repository, chart name).
@@ -428,28 +428,26 @@ class ClusterReleasesProps:
 
     def validate(self) -> list[Problem]:
         problems: list[Problem] = []
-        for name in ("cluster_name", "vpc_id", "page_topic_arn", "notify_topic_arn", "heartbeat_topic_arn",
-                     "grafana_admin_secret_name"):
+        for name in ("cluster_name", "vpc_id", "page_topic_arn", "notify_topic_arn", "heartbeat_topic_arn"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value:
                 problems.append(Problem(name, value, "a non-empty string (or a Terraform reference)",
                                         f"pass the {name.replace('_', ' ')}"))
         # What the services' chart is given (the same rules as WorkloadsProps.chart_values): environment, region,
         # database endpoint, subnets and identity, host name.
-        problems += [p for p in chart_argument_problems(
-            environment=self.environment, region=self.region, role_arn=None, database_host=self.database_host,
+        problems += placement_problems(
+            environment=self.environment, region=self.region, database_host=self.database_host,
             database_cidrs=self.database_cidrs, database_name=self.database_name, database_user=self.database_user,
-            database_schema=self.database_schema, host=self.host, image_digests=None) if p.path != "role_arn"]
+            database_schema=self.database_schema, host=self.host)
+        problems += grafana_secret_problems(self.grafana_admin_secret_name,
+                                            self.secrets_prefix if isinstance(self.secrets_prefix, str) else None)
         if not isinstance(self.roles, ReleaseRoles):
             problems.append(Problem("roles", self.roles, "a ReleaseRoles(...)", "pass the IRSA role ARNs",
                                     "not a ReleaseRoles"))
         else:
             for role in fields(ReleaseRoles):
-                arn = getattr(self.roles, role.name)
-                if not isinstance(arn, str) or not (is_reference(arn) or ROLE_ARN.match(arn)):
-                    problems.append(Problem(f"roles.{role.name}", arn, "an IAM role ARN "
-                                            "(arn:aws:iam::<account>:role/<name>) or a Terraform reference",
-                                            f"pass the IRSA role ARN of {role.name.replace('_', ' ')}"))
+                problems += role_arn_problems(getattr(self.roles, role.name), f"roles.{role.name}",
+                                              f"pass the IRSA role ARN of {role.name.replace('_', ' ')}")
         if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or not self.secrets_prefix):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "None, or the Secrets Manager prefix "
                                     "external-secrets may read, e.g. 'vtc-staging/'",
@@ -470,13 +468,8 @@ class ClusterReleasesProps:
         if not isinstance(self.target_group_arns, Mapping) or set(self.target_group_arns) != {"blue", "green"}:
             problems.append(Problem("target_group_arns", self.target_group_arns, "a table with exactly 'blue' and "
                                     "'green'", "pass {'blue': edge.blue_target_group_arn, 'green': ...}"))
-        else:  # each colour's ARN, and the Grafana secret under the readable prefix: what the cluster config checks
-            problems += [p for p in cluster_config_argument_problems(
-                target_group_arns=self.target_group_arns, grafana_admin_secret_name=self.grafana_admin_secret_name,
-                secrets_prefix=self.secrets_prefix if isinstance(self.secrets_prefix, str) else None,
-                ingress_service_names=None, ingress_service_port=NGINX_SERVICE_PORT, ebs_kms_key_arn="",
-                slo_p99_latency_ms=100, slo_error_rate_percent=1.0)
-                if p.path.startswith("target_group_arns") or p.what == "outside the readable prefix"]
+        else:
+            problems += target_group_arn_problems(self.target_group_arns)
         if not isinstance(self.container_log_groups, Mapping) or \
                 set(self.container_log_groups) != {"application", "add-ons"}:
             problems.append(Problem("container_log_groups", self.container_log_groups, "a table with exactly "

@@ -58,8 +58,7 @@ _TAG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")  # a Docke
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _PATH = re.compile(r"^/[a-z0-9][a-z0-9._~/-]*$")
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
-#: An IAM role's ARN.
-ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+_ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
@@ -432,7 +431,7 @@ class WorkloadsProps:
         colour_ok = isinstance(colour, Colour) or isinstance(colour, str) and colour in {c.value for c in Colour}
         if not colour_ok:
             problems.append(enum_problem("colour", colour, Colour, "release 'blue' or 'green'"))
-        problems += chart_argument_problems(environment=environment, region=region, role_arn=role_arn,
+        problems += _argument_problems(environment=environment, region=region, role_arn=role_arn,
                                        database_host=database_host, database_cidrs=database_cidrs,
                                        database_name=database_name, database_user=database_user,
                                        database_schema=database_schema, host=host, image_digests=image_digests)
@@ -561,18 +560,34 @@ def _addon_problems(versions: object) -> list[Problem]:
     return problems
 
 
-def chart_argument_problems(*, environment, region, role_arn, database_host, database_cidrs, database_name,
+def role_arn_problems(role_arn: object, path: str = "role_arn",
+                      fix: str = "pass the IRSA role's ARN") -> list[Problem]:
+    """An IAM role's ARN, or a Terraform reference to one."""
+    if isinstance(role_arn, str) and (_ROLE_ARN.match(role_arn) or is_reference(role_arn)):
+        return []
+    return [Problem(path, role_arn, "an IAM role ARN (arn:aws:iam::<account>:role/<name>) or a Terraform reference",
+                    fix)]
+
+
+def _argument_problems(*, environment, region, role_arn, database_host, database_cidrs, database_name,
                             database_user, database_schema, host, image_digests) -> list[Problem]:
-    """The problems of :meth:`WorkloadsProps.chart_values`' arguments (also what ``ClusterReleasesProps`` checks)."""
+    """The problems of :meth:`WorkloadsProps.chart_values`' arguments."""
+    return [*placement_problems(environment=environment, region=region, database_host=database_host,
+                                database_cidrs=database_cidrs, database_name=database_name,
+                                database_user=database_user, database_schema=database_schema, host=host),
+            *role_arn_problems(role_arn), *_digest_problems(image_digests)]
+
+
+def placement_problems(*, environment, region, database_host, database_cidrs, database_name, database_user,
+                       database_schema, host) -> list[Problem]:
+    """Where the services run and what they reach: the environment, region, database (endpoint, ranges, identity)
+    and host name (also what ``ClusterReleasesProps`` checks of the same values)."""
     problems = []
     if not isinstance(environment, str) or not _LABEL.match(environment) or len(environment) > 63:
         problems.append(Problem("environment", environment, "a DNS label (the environment's name)",
                                 "pass the environment's name, e.g. 'staging'"))
     if not isinstance(region, str) or not _REGION.match(region):
         problems.append(Problem("region", region, "an AWS region such as eu-west-1", "pass the stack's region"))
-    if not isinstance(role_arn, str) or not (ROLE_ARN.match(role_arn) or is_reference(role_arn)):
-        problems.append(Problem("role_arn", role_arn, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)",
-                                "pass the IRSA role's ARN"))
     if not isinstance(database_host, str) or not (is_reference(database_host) or _HOST.match(database_host)
                                                   and len(database_host) <= 253):
         problems.append(Problem("database_host", database_host, "a lower-case DNS name",
@@ -587,6 +602,11 @@ def chart_argument_problems(*, environment, region, role_arn, database_host, dat
     if not isinstance(host, str) or (host and not is_reference(host) and (not _HOST.match(host) or len(host) > 253)):
         problems.append(Problem("host", host, "a lower-case DNS name with a dot, or '' for any host",
                                 "pass the certificate's domain name"))
+    return problems
+
+
+def _digest_problems(image_digests: object) -> list[Problem]:
+    problems = []
     if image_digests is not None:
         if not isinstance(image_digests, Mapping):
             problems.append(Problem("image_digests", image_digests, "a table of service names to sha256 digests",
