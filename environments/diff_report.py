@@ -450,23 +450,23 @@ def _bare(path: str) -> str:
     return re.sub(r"\[\d+\]", "", path)
 
 
+def _covers(argument: str, bare: str) -> bool:
+    """Whether a change at ``bare`` (a path without indexes) touches ``argument``: the argument itself, something
+    inside it, or a whole block holding it added or removed."""
+    return bare == argument or bare.startswith(argument + ".") or argument.startswith(bare + ".")
+
+
 def _forcing(kind: str, path: str) -> bool:
     """Whether a change at ``path`` replaces a ``kind`` whatever the values (:data:`FORCES_REPLACEMENT`)."""
     bare = _bare(path)
-    for argument in FORCES_REPLACEMENT.get(kind, ()):
-        # the argument itself, something inside it, or a whole block holding it added or removed
-        if bare == argument or bare.startswith(argument + ".") or argument.startswith(bare + "."):
-            return True
-    return False
+    return any(_covers(argument, bare) for argument in FORCES_REPLACEMENT.get(kind, ()))
 
 
 def _conditional(kind: str, path: str) -> tuple[str, ForceNewIf] | None:
     """The :data:`FORCES_REPLACEMENT_IF` argument ``path`` lies in (or holds), if any."""
     bare = _bare(path)
-    for argument, rule in FORCES_REPLACEMENT_IF.get(kind, {}).items():
-        if bare == argument or bare.startswith(argument + ".") or argument.startswith(bare + "."):
-            return argument, rule
-    return None
+    return next(((argument, rule) for argument, rule in FORCES_REPLACEMENT_IF.get(kind, {}).items()
+                 if _covers(argument, bare)), None)
 
 
 def _forces(kind: str, path: str, old: Mapping, new: Mapping, unknown: bool = False) -> bool:
@@ -497,7 +497,6 @@ class _Ref:
     """``type.name.attribute...`` in an expression (``data.type.name...`` for a data source)."""
     target: str       # aws_vpc.main, data.aws_iam_policy_document.x
     attribute: str    # the first attribute after the name ("id"); "" for a bare reference
-    deeper: bool      # the reference goes on past that attribute (identity[0].oidc[0].issuer)
 
 
 def _refs(value: Any) -> list[_Ref]:
@@ -512,9 +511,8 @@ def _refs(value: Any) -> list[_Ref]:
             found += _refs(item)
     elif isinstance(value, str) and "${" in value:
         for kind, name, rest in _REFERENCE.findall(value):
-            attribute, _, more = rest.lstrip(".").partition(".")
-            attribute, bracket, _ = attribute.partition("[")
-            found.append(_Ref(f"{kind}.{name}", attribute, bool(more or bracket)))
+            attribute = rest.lstrip(".").partition(".")[0].partition("[")[0]
+            found.append(_Ref(f"{kind}.{name}", attribute))
     return found
 
 
@@ -534,7 +532,7 @@ def _trigger_ref(item: Any) -> _Ref | None:
     if found:
         return found[0]
     parts = text.split(".")
-    return _Ref(".".join(parts[:2]), "", False) if len(parts) == 2 else None
+    return _Ref(".".join(parts[:2]), "") if len(parts) == 2 else None
 
 
 def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
@@ -567,20 +565,6 @@ def _values_at(config: Any, dotted: str) -> Iterator[Any]:
         yield from _values_at(config[head], rest)
     else:
         yield config[head]
-
-
-def _value_at_path(config: Any, path: str) -> Any:
-    """The value at a leaf path as :func:`_leaves` writes it (``launch_template.version``, ``subnet_ids[1]``)."""
-    value = config
-    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
-        if part.startswith("["):
-            index = int(part[1:-1])
-            value = value[index] if isinstance(value, list) and index < len(value) else None
-        else:
-            value = value.get(part) if isinstance(value, Mapping) else None
-        if value is None:
-            return None
-    return value
 
 
 def with_release_values_parsed(stack: dict) -> dict:
@@ -815,7 +799,6 @@ def _propagate(planner: _Planner, diff: StackDiff, changed: dict[str, ResourceDi
                 entry.changes.append(Change("lifecycle.replace_triggered_by", item, "changes", forces=True,
                                             via=ref.target))
                 entry.action, planner.status[address] = "replaced", "replace"
-                planner.changed_args.setdefault(address, set())
                 grew = True
                 break
         if not grew:
@@ -1097,8 +1080,7 @@ def _disruptive_lines(stack: StackDiff) -> list[str]:
     lines = []
     for r in stack.disruptive:
         where = f" ({r.path})" if r.path else ""
-        label = {"replaced": "REPLACED", "removed": "REMOVED", "added": "ADDED"}.get(r.action, "CHANGED")
-        lines.append(f"- **{label}** `{r.address}`{where} in **{stack.name}**: {'; '.join(r.disruptions)}.")
+        lines.append(f"- **{r.action.upper()}** `{r.address}`{where} in **{stack.name}**: {'; '.join(r.disruptions)}.")
     return lines
 
 

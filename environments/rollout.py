@@ -88,6 +88,12 @@ class Interrupted(BaseException):
     """A signal arrived while traffic may be moving (BaseException: no ``except Exception`` swallows it)."""
 
 
+def _check_release_id(release: str) -> None:
+    """A release id the record and the lock can carry (``--release``), or :class:`UsageError`."""
+    if not RELEASE_ID.match(release):
+        raise UsageError(f"--release: letters, digits and ._/+- only, at most 128 (got {release!r})")
+
+
 def other(colour: str) -> str:
     return "green" if colour == "blue" else "blue"
 
@@ -425,8 +431,7 @@ class Rollout:
         unfinished one with the same id. ``finish``: the last step (100 %) closes the record."""
         previous = other(to)
         release = release or f"{to}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{os.urandom(2).hex()}"
-        if not RELEASE_ID.match(release):
-            raise UsageError(f"--release: letters, digits and ._/+- only, at most 128 (got {release!r})")
+        _check_release_id(release)
         record = self.record.read()
         continuing = bool(record and record.get("state") == UNFINISHED)
         if continuing and (record.get("release") != release or record.get("to") != to):
@@ -470,7 +475,7 @@ class Rollout:
                 try:
                     self.before_shift(to)
                 except Exception as error:  # noqa: BLE001
-                    return self._stop(record, f"before-shift hook failed: {error}", done, to, started)
+                    return self._stop(f"before-shift hook failed: {error}", done, to, started)
                 self.say("before-shift hook done")
             for percent in steps:
                 self._check_mine()
@@ -478,7 +483,7 @@ class Rollout:
                 verdict = self.verdict(to, None)
                 if verdict.problems:
                     return self._give_up(moved, previous, f"before the {percent} % step: "
-                                         + " | ".join(verdict.problems), done, to, started, record)
+                                         + " | ".join(verdict.problems), done, to, started)
                 if self.smoke is not None:
                     report = self._smoke(to)
                     if not report.ok:
@@ -486,7 +491,7 @@ class Rollout:
                         for failure in report.failures:
                             self.say(failure.line())
                         return self._give_up(moved, previous, f"before the {percent} % step: {report.summary()}",
-                                             done, to, started, record)
+                                             done, to, started)
                     self.say(report.summary())
                 self._check_mine()  # the checks and the smoke test take seconds: a rollback may have come meanwhile
                 self.say(f"step {percent} %: shifting to blue {blue} / green {green}")
@@ -496,9 +501,8 @@ class Rollout:
                 try:
                     self.listener.set_weights(blue, green)
                 except Exception as error:  # noqa: BLE001
-                    return self._give_up(moved, previous, f"the {percent} % step failed: {error}", done, to, started,
-                                         record)
-                record = self._write_mine({"weights": [blue, green]}, f"step {percent} %: blue {blue} / green {green}")
+                    return self._give_up(moved, previous, f"the {percent} % step failed: {error}", done, to, started)
+                self._write_mine({"weights": [blue, green]}, f"step {percent} %: blue {blue} / green {green}")
                 self.say(f"step {percent} %: applied in {self.clock() - step_started:.2f} s; soaking {soak:g} s")
                 try:
                     found = self.soak(to, soak, since)
@@ -506,9 +510,9 @@ class Rollout:
                     self._close_probe()
                 if found:
                     return self._give_up(moved, previous, f"during the {percent} % soak: " + " | ".join(found), done,
-                                         to, started, record)
+                                         to, started)
                 done.append(percent)
-                record = self._write_mine({"steps": done}, f"step {percent} % healthy")
+                self._write_mine({"steps": done}, f"step {percent} % healthy")
             if finish and steps[-1] == 100:
                 self._write_mine({"state": "done"}, f"all traffic on {to}")
                 self._summary(to, done, f"SUCCESS: all traffic on {to}", started)
@@ -558,15 +562,14 @@ class Rollout:
         self._end_record("stopped", reason)
         self.record.release_lock()
 
-    def _stop(self, record: dict, reason: str, done: list, to: str, started: float) -> int:
+    def _stop(self, reason: str, done: list, to: str, started: float) -> int:
         self._stopped_before_moving(reason)
         self._summary(to, done, f"stopped, traffic untouched (all on {other(to)})", started)
         return EXIT_ROLLED_BACK
 
-    def _give_up(self, moved: bool, previous: str, reason: str, done: list, to: str, started: float,
-                 record: dict) -> int:
+    def _give_up(self, moved: bool, previous: str, reason: str, done: list, to: str, started: float) -> int:
         if not moved:
-            return self._stop(record, reason, done, to, started)
+            return self._stop(reason, done, to, started)
         ok, took = self.rollback(previous, reason)
         self._summary(to, done, (f"ROLLED BACK to {previous} in {took:.2f} s" if ok
                                  else f"ROLLBACK FAILED: traffic may still be split; run `python -m "
@@ -759,8 +762,8 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
                                    service_option="--smoke-service")
             if found:
                 raise UsageError("; ".join(found))
-        if getattr(args, "release", None) is not None and not RELEASE_ID.match(args.release):
-            raise UsageError(f"--release: letters, digits and ._/+- only, at most 128 (got {args.release!r})")
+        if getattr(args, "release", None) is not None:
+            _check_release_id(args.release)
         for option in ("smoke_url", "alertmanager_url"):
             value = getattr(args, option, None)
             if value is not None and not value.startswith(("http://", "https://")):

@@ -77,6 +77,10 @@ def _not(value: object) -> float:
     return 0.0 if value else 1.0
 
 
+def _at_most(value: object) -> float:
+    return -float(value)  # type: ignore[arg-type]
+
+
 def _shown(value: object) -> object:
     if isinstance(value, enum.Enum):
         return value.value
@@ -137,9 +141,9 @@ GUARDS: tuple[Guard, ...] = (
     Guard("workloads.prometheus_storage_gib", lambda e: e.workloads.prometheus_storage_gib, _at_least, 50,
           "at least 50 GiB", "give each Prometheus server room for its retention"),
     # Objectives: a lower number is stricter.
-    Guard("workloads.slo_p99_latency_ms", lambda e: e.workloads.slo_p99_latency_ms, lambda v: -float(v), 100,
+    Guard("workloads.slo_p99_latency_ms", lambda e: e.workloads.slo_p99_latency_ms, _at_most, 100,
           "at most 100 ms (the seed's p99 objective)", "hold production to the seed's p99 < 100 ms"),
-    Guard("workloads.slo_error_rate_percent", lambda e: e.workloads.slo_error_rate_percent, lambda v: -float(v),
+    Guard("workloads.slo_error_rate_percent", lambda e: e.workloads.slo_error_rate_percent, _at_most,
           1.0, "at most 1.0 %", "hold production to at most 1 % of requests failing"),
     # The seed's replica ranges (business 3-10, core 5-15, swarm 3-20, development 3-10) are production's floor.
     *(Guard(f"workloads.services.{service}.{bound}_replicas",
