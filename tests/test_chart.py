@@ -4,10 +4,11 @@
   values :meth:`WorkloadsProps.chart_values` gives for the environment's ``[workloads]`` table;
 - every rendered manifest validated against the Kubernetes 1.36 schemas (``kubernetes-validate``, strict: unknown
   fields are errors); ServiceMonitor and PrometheusRule, which Kubernetes does not define, against the
-  ``openAPIV3Schema`` of their own CRDs (charts/crd-schemas/, Prometheus Operator v0.93.0), just as strictly;
+  ``openAPIV3Schema`` of their own CRDs (charts/crd-schemas/, Prometheus Operator v0.93.0), HTTPRoute against the
+  Gateway API's (charts/gateway-api-crds/, v1.5.1), just as strictly;
 - checkov's kubernetes framework over every render, with zero failures outside
   tests/policy/checkov_kubernetes_suppressions.toml and no stale suppression;
-- what the manifests must say: ranges, probes, security context, IRSA, network policies, ingress classes, alerts;
+- what the manifests must say: ranges, probes, security context, IRSA, network policies, routes, alerts;
 - values the schema refuses, refused by ``helm lint`` and ``helm template``.
 
 Skipped, with the reason, where the tools are not installed (``kubernetes-validate`` and
@@ -17,6 +18,7 @@ helm's own folders are under .tools/.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -30,6 +32,7 @@ import pytest
 import yaml
 
 from tooling import helm
+from tooling.crds import crd_document
 from tooling.paths import CHECKOV, REPO, tool_env
 from tests.test_workloads_props import ENVIRONMENT_NAMES, chart_inputs, values_for, workloads_props
 from vtc_constructs.workloads import (
@@ -38,9 +41,10 @@ from vtc_constructs.workloads import (
     CHART_VERSION,
     SEED_REPLICA_RANGES,
     SERVICES,
+    GATEWAY_HEALTH_PATH,
+    GATEWAY_HEALTH_SERVICE,
     Colour,
-    ingress_class,
-    ingress_controller_release,
+    gateway_name,
     release_name,
 )
 
@@ -54,13 +58,18 @@ NAMESPACE = "vision-to-code"
 #: The environments' Kubernetes version (environments/base.toml): helm renders for it and every manifest is validated
 #: against its schemas, which kubernetes-validate 1.37.0 ships (v1.36.0-local-strict; requirements/dev.txt).
 KUBERNETES_VERSION = "1.36.0"
+#: The custom kinds the chart renders and their CRDs: a file of charts/crd-schemas/, or None for the ones the
+#: gateway-api-crds chart installs (read from there: tooling/crds.py).
 CUSTOM_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"): "monitoring.coreos.com_servicemonitors.yaml",
-                ("monitoring.coreos.com/v1", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml"}
-#: What one colour's release renders: per service a Deployment, Service, HPA, PDB, ServiceAccount, Ingress,
-#: ServiceMonitor and ingress NetworkPolicy; per release 5 more NetworkPolicies (default deny, DNS, database,
-#: collector, AWS APIs) and one PrometheusRule.
+                ("monitoring.coreos.com/v1", "PrometheusRule"): "monitoring.coreos.com_prometheusrules.yaml",
+                ("gateway.networking.k8s.io/v1", "HTTPRoute"): None,
+                # not this chart's: the PodMonitor each NGINX Gateway Fabric release makes (tests/test_releases.py)
+                ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml"}
+#: What one colour's release renders: per service a Deployment, Service, HPA, PDB, ServiceAccount, HTTPRoute,
+#: ServiceMonitor and ingress NetworkPolicy; per release the health HTTPRoute, 5 more NetworkPolicies (default deny,
+#: DNS, database, collector, AWS APIs) and one PrometheusRule.
 EXPECTED_KINDS = {"Deployment": 4, "Service": 4, "HorizontalPodAutoscaler": 4, "PodDisruptionBudget": 4,
-                  "ServiceAccount": 4, "Ingress": 4, "ServiceMonitor": 4, "NetworkPolicy": 9, "PrometheusRule": 1}
+                  "ServiceAccount": 4, "HTTPRoute": 5, "ServiceMonitor": 4, "NetworkPolicy": 9, "PrometheusRule": 1}
 COMBINATIONS = [(env, colour) for env in ENVIRONMENT_NAMES for colour in Colour]
 DIGEST = "sha256:" + "5" * 64
 
@@ -204,10 +213,14 @@ def _strict(schema):
     return schema
 
 
+@functools.lru_cache(maxsize=None)
 def crd_validator(api_version: str, kind: str):
     import jsonschema
 
-    crd = yaml.safe_load((CRD_SCHEMAS / CUSTOM_KINDS[(api_version, kind)]).read_text(encoding="utf-8"))
+    file = CUSTOM_KINDS.get((api_version, kind))  # None: a kind charts/gateway-api-crds installs
+    crd = crd_document(api_version, kind) if file is None else \
+        yaml.load((CRD_SCHEMAS / file).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    assert crd is not None, f"no CRD here serves {api_version} {kind}"
     group, version = api_version.split("/")
     assert crd["spec"]["group"] == group and crd["spec"]["names"]["kind"] == kind
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == version and v["served"]]
@@ -232,7 +245,8 @@ def test_every_manifest_is_valid_kubernetes_of_the_clusters_version_or_valid_aga
     errors = {f"{d['kind']}/{d['metadata']['name']}": validate(d) for d in render.docs}
     assert {k: v for k, v in errors.items() if v} == {}
     built_in = [d for d in render.docs if (d["apiVersion"], d["kind"]) not in CUSTOM_KINDS]
-    assert len(built_in) == sum(EXPECTED_KINDS.values()) - 5  # 4 ServiceMonitors and 1 PrometheusRule by CRD
+    # by CRD: 4 ServiceMonitors, 1 PrometheusRule, 5 HTTPRoutes
+    assert len(built_in) == sum(EXPECTED_KINDS.values()) - 10
 
 
 def test_the_validation_can_fail(renders):
@@ -250,6 +264,9 @@ def test_the_validation_can_fail(renders):
     rule = json.loads(json.dumps(render.of("PrometheusRule")[0]))
     rule["spec"]["groups"][0]["rules"][0]["for"] = 5
     assert validate(rule)
+    route = json.loads(json.dumps(render.of("HTTPRoute")[0]))
+    route["spec"]["rules"][0]["matches"][0]["path"]["type"] = "Prefix"  # Ingress's word, not the Gateway API's
+    assert validate(route)
     with pytest.raises(kubernetes_validate.SchemaNotFoundError):
         kubernetes_validate.validate({"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {"name": "w"}},
                                      KUBERNETES_VERSION, strict=True)
@@ -485,10 +502,10 @@ def test_network_policies_deny_by_default_and_open_only_what_the_services_need(r
         spec = policies.pop(f"{release}-{name}-ingress")
         assert spec["policyTypes"] == ["Ingress"] and "egress" not in spec
         nginx, prometheus = spec["ingress"]
-        assert nginx["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
+        # Only this colour's NGINX: the pods NGINX Gateway Fabric labels with their Gateway's name.
+        assert nginx["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "nginx-gateway"}},
                                   "podSelector": {"matchLabels": {
-                                      "app.kubernetes.io/name": "ingress-nginx",
-                                      "app.kubernetes.io/instance": ingress_controller_release(colour)}}}]
+                                      "gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}}]
         assert nginx["ports"] == [{"protocol": "TCP", "port": "http"}]
         assert prometheus["from"][0]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
         assert prometheus["ports"] == [{"protocol": "TCP", "port": "metrics"}]
@@ -497,20 +514,42 @@ def test_network_policies_deny_by_default_and_open_only_what_the_services_need(r
     assert set(policies) == {f"{release}-egress-{k}" for k in egress}
 
 
+def _parent(render: Render) -> dict:
+    return {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "nginx-gateway",
+            "name": f"vtc-{render.colour.value}", "sectionName": "http"}
+
+
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=_id)
-def test_each_service_has_an_ingress_on_its_colours_class(renders, combination):
+def test_each_service_has_a_route_on_its_colours_gateway_only(renders, combination):
     render = renders[combination]
     host = chart_inputs(render.env)["host"]
     paths = set()
-    for ingress in render.of("Ingress"):
-        assert ingress["spec"]["ingressClassName"] == ingress_class(render.colour) == f"nginx-{render.colour.value}"
-        [rule] = ingress["spec"]["rules"]
-        assert rule["host"] == host
-        [path] = rule["http"]["paths"]
-        assert path["backend"]["service"] == {"name": ingress["metadata"]["name"], "port": {"name": "http"}}
-        paths.add(path["path"])
-        render.one("Service", ingress["metadata"]["name"])  # the backend exists
+    routes = {r["metadata"]["name"]: r["spec"] for r in render.of("HTTPRoute")}
+    health = routes.pop(f"{release_name(render.colour)}-health")
+    for name, route in routes.items():
+        assert route["parentRefs"] == [_parent(render)], "a route on the other colour's Gateway would mix colours"
+        assert route.get("hostnames", []) == ([host] if host else [])
+        [rule] = route["rules"]
+        [match] = rule["matches"]
+        assert match["path"]["type"] == "PathPrefix"
+        assert rule["backendRefs"] == [{"group": "", "kind": "Service", "name": name, "port": 80}]
+        # NGINX Gateway Fabric sends X-Forwarded-Proto: http (its listener's scheme); the client used HTTPS.
+        [headers] = rule["filters"]
+        assert {h["name"]: h["value"] for h in headers["requestHeaderModifier"]["set"]} == {
+            "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"}
+        paths.add(match["path"]["value"])
+        assert render.one("Service", name)["spec"]["ports"][0]["port"] == 80  # the backend exists, on that port
     assert paths == {f"/{s}" for s in SERVICES}
+    # The health route: any host (the ALB's check carries none), exactly /-/ready, rewritten to core's readiness.
+    assert health["parentRefs"] == [_parent(render)] and "hostnames" not in health
+    [rule] = health["rules"]
+    assert rule["matches"] == [{"path": {"type": "Exact", "value": GATEWAY_HEALTH_PATH}}]
+    assert rule["filters"] == [{"type": "URLRewrite", "urlRewrite": {"path": {
+        "type": "ReplaceFullPath", "replaceFullPath": render.values["probes"]["readinessPath"]}}}]
+    core = f"{release_name(render.colour)}-{GATEWAY_HEALTH_SERVICE}"
+    assert rule["backendRefs"] == [{"group": "", "kind": "Service", "name": core, "port": 80}]
+    readiness = render.one("Deployment", core)["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    assert readiness["httpGet"]["path"] == render.values["probes"]["readinessPath"]
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=_id)
@@ -569,7 +608,10 @@ def test_every_object_carries_the_recommended_labels(renders, combination):
     (lambda v: v["services"]["core"]["resources"]["limits"].update(memory="2GB"),
      "at '/services/core/resources/limits/memory'"),
     (lambda v: v["aws"].update(apiCidrs=["10.0.0.0/33"]), "at '/aws/apiCidrs/0'"),
-], ids=["colour", "latest", "root", "no-tls", "password", "unknown-service", "one-replica", "memory-unit", "cidr"])
+    (lambda v: v["gateway"].update(name="vtc-green"), "additional properties 'name' not allowed"),
+    (lambda v: v["gateway"]["health"].update(path="/core"), "at '/gateway/health/path'"),
+], ids=["colour", "latest", "root", "no-tls", "password", "unknown-service", "one-replica", "memory-unit", "cidr",
+        "gateway-by-name", "health-path-a-service-path"])
 def test_values_the_schema_refuses_fail_lint_and_template(renders, workdir, mutate, message):
     values = json.loads(json.dumps(renders[("staging", Colour.BLUE)].values))
     mutate(values)
@@ -588,7 +630,8 @@ def test_values_the_schema_refuses_fail_lint_and_template(renders, workdir, muta
      "services.core: maxUnavailable (2) must be below minReplicas (2)"),
     (lambda v: v["services"]["core"].update(path="/business"), "services.core: path /business is also"),
     (lambda v: v["ports"].update(metrics=8080), "ports: http and metrics are both 8080"),
-], ids=["range", "budget", "path", "ports"])
+    (lambda v: v["gateway"]["health"].update(service="frontend"), "gateway.health.service: frontend is not one of"),
+], ids=["range", "budget", "path", "ports", "health-service"])
 def test_values_that_contradict_each_other_fail_template(renders, workdir, mutate, message):
     """Relations between values are the templates' checks (``fail``): ``helm template`` and ``install`` stop on them.
     (Helm 4's ``lint`` renders in lint mode, where ``fail`` only logs: the schema is what lint enforces.)"""

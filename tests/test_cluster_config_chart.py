@@ -6,12 +6,12 @@
   of its ``[workloads]`` table);
 - every rendered manifest validated against the Kubernetes 1.36 schemas (``kubernetes-validate``, strict), and the
   custom kinds (ClusterSecretStore, ExternalSecret: external-secrets 2.9.0; TargetGroupBinding: AWS Load Balancer
-  Controller 3.5.0) against the ``openAPIV3Schema`` of their own CRDs in charts/crd-schemas/, as strictly: with
-  tests/test_chart.py's own validator;
+  Controller 3.5.0; Gateway: Gateway API 1.5.1) against the ``openAPIV3Schema`` of their own CRDs in
+  charts/crd-schemas/ and charts/gateway-api-crds/, as strictly: with tests/test_chart.py's own validator;
 - checkov's kubernetes framework over every render, with zero failures outside
   tests/policy/checkov_kubernetes_suppressions.toml (and none there for this chart);
-- what the manifests must say: the encrypted storage class, one IP TargetGroupBinding per colour on its NGINX
-  controller, the Grafana admin ExternalSecret's keys, dashboards that parse and ask for the metrics the SLO rules use
+- what the manifests must say: the encrypted storage class, one Gateway per colour with an IP TargetGroupBinding on
+  its NGINX, a disruption budget and a network policy, the Grafana admin ExternalSecret's keys, dashboards that parse and ask for the metrics the SLO rules use
   with the rules' own expressions;
 - values the schema refuses, refused by ``helm lint`` and ``helm template``; values that contradict each other,
   refused by ``helm template``; the library function's own argument checks.
@@ -61,15 +61,18 @@ RELEASE_NAMESPACE = "kube-system"
 #: The custom kinds of this chart and their CRDs (charts/crd-schemas/, verbatim upstream copies; README there).
 CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secrets.io_clustersecretstores.yaml",
                 ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecrets.yaml",
-                ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2.k8s.aws_targetgroupbindings.yaml"}
-#: What one environment's release renders: the storage class, the store and the Grafana admin secret, a binding per
-#: colour, a ConfigMap per dashboard.
+                ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2.k8s.aws_targetgroupbindings.yaml",
+                ("gateway.networking.k8s.io/v1", "Gateway"): None}  # charts/gateway-api-crds (tooling/crds.py)
+#: What one environment's release renders: the storage class, the store and the Grafana admin secret, per colour a
+#: Gateway, binding, disruption budget and network policy, a ConfigMap per dashboard.
 EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "TargetGroupBinding": 2,
-                  "ConfigMap": 3, "Namespace": 4}
+                  "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2, "ConfigMap": 3, "Namespace": 4}
 CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace"}
 #: The namespaces the workloads stack has this release make (ClusterReleases.namespaces), with their levels.
-NAMESPACES = {"ingress-nginx": "baseline", "vision-to-code": "restricted", "opentelemetry": "baseline",
+NAMESPACES = {"nginx-gateway": "restricted", "vision-to-code": "restricted", "opentelemetry": "baseline",
               "logging": "privileged"}
+#: The ALB's subnets (a staging-like plan's public subnets): the only sources of NGINX's listener port.
+LOAD_BALANCER_CIDRS = ("10.20.0.0/24", "10.20.1.0/24", "10.20.2.0/24")
 KMS_KEY = "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 
 
@@ -88,7 +91,7 @@ def stack_inputs(env: str) -> dict:
                 target_group_arns={c.value: target_group_arn(env, c) for c in Colour},
                 grafana_admin_secret_name=f"vtc-{env}/grafana-admin", secrets_prefix=f"vtc-{env}/",
                 slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent,
-                namespaces=NAMESPACES)
+                namespaces=NAMESPACES, load_balancer_cidrs=LOAD_BALANCER_CIDRS)
 
 
 def helm_template(values: Path, *extra: str, ok=(0,)):
@@ -152,7 +155,7 @@ def test_chart_metadata_is_pinned_and_matches_the_library():
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))
     assert (chart["apiVersion"], chart["name"], chart["version"], chart["type"]) == \
         ("v2", CHART_NAME, CHART_VERSION, "application")
-    assert chart["version"] == "0.1.0"
+    assert chart["version"] == "0.2.0"  # 0.2.0: the Gateways (NGINX Gateway Fabric) in place of ingress-nginx's bindings
     assert "dependencies" not in chart  # nothing to download: the chart renders offline
     assert sorted(p.stem for p in (CHART / "dashboards").glob("*.json")) == sorted(DASHBOARDS)
 
@@ -177,8 +180,8 @@ def test_the_schema_is_strict_at_every_level():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     objects = dict(_objects(schema))
-    assert len(objects) == 10  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
-    # a namespace and its podSecurity
+    assert len(objects) == 12  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
+    # a namespace and its podSecurity, gateway and its listener
     loose = {path for path, node in objects.items() if node.get("additionalProperties") is not False}
     assert loose == set()
     unrequired = {path: set(node["properties"]) - set(node["required"]) for path, node in objects.items()
@@ -246,7 +249,7 @@ def test_a_release_renders_every_object_once_each_in_its_own_namespace(renders, 
         if doc["kind"] in CLUSTER_SCOPED:
             assert namespace is None, doc["metadata"]["name"]
         else:  # written in the template, never the release's namespace (nor the default)
-            assert namespace in {"monitoring", "ingress-nginx"}, doc["metadata"]["name"]
+            assert namespace in {"monitoring", "nginx-gateway"}, doc["metadata"]["name"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -255,7 +258,7 @@ def test_every_manifest_is_valid_kubernetes_of_the_clusters_version_or_valid_aga
     errors = {f"{d['kind']}/{d['metadata']['name']}": validate(d) for d in docs}
     assert {k: v for k, v in errors.items() if v} == {}
     custom = [d for d in docs if (d["apiVersion"], d["kind"]) in CUSTOM_KINDS]
-    assert len(custom) == 4  # the store, the ExternalSecret, two bindings: checked against their CRDs
+    assert len(custom) == 6  # the store, the ExternalSecret, two bindings, two Gateways: checked against their CRDs
 
 
 def test_the_validation_can_fail(renders):
@@ -271,6 +274,9 @@ def test_the_validation_can_fail(renders):
     binding = copy.deepcopy(render_.of("TargetGroupBinding")[0])
     binding["spec"]["targetType"] = "pod"
     bad.append(binding)
+    gateway = copy.deepcopy(render_.of("Gateway")[0])
+    gateway["spec"]["listeners"][0]["protocol"] = 80  # a number where the protocol's name goes
+    bad.append(gateway)
     store = copy.deepcopy(render_.of("ClusterSecretStore")[0])
     store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["account"] = "x"
     bad.append(store)
@@ -346,17 +352,41 @@ def test_a_kms_key_encrypts_the_volumes_when_given(workdir):
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_each_colour_binds_its_nginx_controller_to_its_target_group_by_ip(renders, env):
-    bindings = {b["metadata"]["name"]: b for b in renders[env].of("TargetGroupBinding")}
-    assert set(bindings) == {target_group_binding_name(c) for c in Colour} == {"ingress-nginx-blue",
-                                                                              "ingress-nginx-green"}
+def test_each_colour_has_its_gateway_and_binds_its_nginx_to_its_target_group_by_ip(renders, env):
+    render_ = renders[env]
+    bindings = {b["metadata"]["name"]: b for b in render_.of("TargetGroupBinding")}
+    assert set(bindings) == {target_group_binding_name(c) for c in Colour} == {"gateway-blue", "gateway-green"}
     for colour in Colour:
-        binding = bindings[f"ingress-nginx-{colour.value}"]
-        assert binding["metadata"]["namespace"] == "ingress-nginx"
-        assert binding["metadata"]["labels"]["vision-to-code.io/colour"] == colour.value
+        c = colour.value
+        binding = bindings[f"gateway-{c}"]
+        assert binding["metadata"]["namespace"] == "nginx-gateway"
+        assert binding["metadata"]["labels"]["vision-to-code.io/colour"] == c
+        # The Service NGINX Gateway Fabric makes for the Gateway vtc-<colour> of class nginx-<colour>.
         assert binding["spec"] == {"targetType": "ip", "ipAddressType": "ipv4",
                                    "targetGroupARN": target_group_arn(env, colour),
-                                   "serviceRef": {"name": f"ingress-nginx-{colour.value}-controller", "port": 80}}
+                                   "serviceRef": {"name": f"vtc-{c}-nginx-{c}", "port": 8080}}
+        gateway = render_.one("Gateway", f"vtc-{c}")
+        assert gateway["metadata"]["namespace"] == "nginx-gateway"
+        assert gateway["spec"]["gatewayClassName"] == f"nginx-{c}"
+        assert gateway["spec"]["infrastructure"] == {"labels": {"vision-to-code.io/colour": c}}
+        # One plain-HTTP listener on the target groups' port; routes of the services' namespace only.
+        assert gateway["spec"]["listeners"] == [{
+            "name": "http", "protocol": "HTTP", "port": 8080, "allowedRoutes": {
+                "kinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
+                "namespaces": {"from": "Selector",
+                               "selector": {"matchLabels": {"kubernetes.io/metadata.name": "vision-to-code"}}}}}]
+        nginx_pods = {"matchLabels": {"gateway.networking.k8s.io/gateway-name": f"vtc-{c}"}}
+        budget = render_.one("PodDisruptionBudget", f"vtc-{c}-nginx")["spec"]
+        assert budget == {"minAvailable": 1, "selector": nginx_pods}
+        policy = render_.one("NetworkPolicy", f"vtc-{c}-nginx-ingress")["spec"]
+        assert policy["podSelector"] == nginx_pods and policy["policyTypes"] == ["Ingress"]
+        load_balancer, prometheus = policy["ingress"]
+        assert load_balancer == {"from": [{"ipBlock": {"cidr": cidr}} for cidr in LOAD_BALANCER_CIDRS],
+                                 "ports": [{"protocol": "TCP", "port": 8080}]}
+        assert prometheus == {"from": [{
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}],
+            "ports": [{"protocol": "TCP", "port": 9113}]}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -498,7 +528,7 @@ def test_every_object_carries_the_recommended_labels(renders, env):
         assert labels["app.kubernetes.io/managed-by"] == "Helm"
         assert labels["helm.sh/chart"] == f"{CHART_NAME}-{CHART_VERSION}"
         assert labels["vision-to-code.io/environment"] == env
-        assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "ingress", "dashboards", "namespaces"}
+        assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "gateway", "dashboards", "namespaces"}
 
 
 # --- the ARNs given apart (helm --set), as the workloads stack passes them --------------------------------------------
@@ -513,7 +543,7 @@ def test_an_unresolved_reference_is_refused_by_the_schema_and_a_set_arn_renders(
     green = target_group_arn("staging", Colour.GREEN)
     out = helm_template(path, "--set", f"{TARGET_GROUP_ARN_VALUE_PATHS['green']}={green}").stdout
     bindings = {d["metadata"]["name"]: d for d in yaml.safe_load_all(out) if d and d["kind"] == "TargetGroupBinding"}
-    assert bindings["ingress-nginx-green"]["spec"]["targetGroupARN"] == green
+    assert bindings["gateway-green"]["spec"]["targetGroupARN"] == green
     path.unlink()
 
 
@@ -570,12 +600,13 @@ def test_the_library_accepts_colours_as_enum_members_and_terraform_references():
     inputs = stack_inputs("staging")
     values = cluster_config_values(**{**inputs, "target_group_arns": {
         Colour.BLUE: "${TfToken[TOKEN.7]}", Colour.GREEN: target_group_arn("staging", Colour.GREEN)}},
-        ingress_service_names={Colour.GREEN: "nginx-green"}, ingress_service_port="http",
+        gateway_service_names={Colour.GREEN: "nginx-green"}, gateway_port=8443,
         ebs_kms_key_arn="${TfToken[TOKEN.8]}")
     blue, green = values["targetGroupBindings"]
     assert (blue["colour"], blue["targetGroupArn"], blue["serviceName"]) == \
-        ("blue", "${TfToken[TOKEN.7]}", "ingress-nginx-blue-controller")
-    assert (green["serviceName"], green["servicePort"]) == ("nginx-green", "http")
+        ("blue", "${TfToken[TOKEN.7]}", "vtc-blue-nginx-blue")
+    assert (green["serviceName"], green["servicePort"]) == ("nginx-green", 8443)
+    assert values["gateway"]["listener"] == {"name": "http", "port": 8443}
     assert values["storageClass"]["kmsKeyArn"] == "${TfToken[TOKEN.8]}"
     assert values["dashboards"]["slo"] == {"p99LatencySeconds": 0.1, "errorRatePercent": 1.0, "window": "5m"}
 
@@ -592,14 +623,15 @@ def test_the_library_accepts_colours_as_enum_members_and_terraform_references():
     (dict(grafana_admin_secret_name="vtc-production/grafana-admin"), {"grafana_admin_secret_name"}),
     (dict(grafana_admin_secret_name="arn:aws:secretsmanager:eu-west-1:1:secret:x", secrets_prefix=None),
      {"grafana_admin_secret_name"}),
-    (dict(ingress_service_names={"blue": "Ingress"}, ingress_service_port=True),
-     {"ingress_service_names.blue", "ingress_service_port"}),
+    (dict(gateway_service_names={"blue": "Gateway"}, gateway_port=80, load_balancer_cidrs=("10.0.0.1/16",)),
+     {"gateway_service_names.blue", "gateway_port", "load_balancer_cidrs[0]"}),
+    (dict(gateway_namespace="Gateways", routes_namespace=""), {"gateway_namespace", "routes_namespace", "namespaces"}),
     (dict(ebs_kms_key_arn="aws/ebs", storage_class_name="GP3", monitoring_namespace="",
           slo_p99_latency_ms=0.1, slo_error_rate_percent=0),
      {"ebs_kms_key_arn", "storage_class_name", "monitoring_namespace", "slo_p99_latency_ms",
       "slo_error_rate_percent"}),
-], ids=["names", "missing-colour", "bad-arns", "not-a-table", "one-group", "other-prefix", "arn-not-name", "ingress",
-        "the-rest"])
+], ids=["names", "missing-colour", "bad-arns", "not-a-table", "one-group", "other-prefix", "arn-not-name", "gateway",
+        "namespaces", "the-rest"])
 def test_the_library_reports_every_problem_with_its_path(overrides, paths):
     with pytest.raises(ConfigError) as caught:
         cluster_config_values(**{**stack_inputs("staging"), **overrides})
@@ -615,7 +647,7 @@ def test_the_namespaces_enforce_their_pod_security_level_and_report_above_restri
                for labels in namespaces.values())
 
 
-def test_namespaces_without_the_ingress_namespace_or_with_an_unknown_level_are_refused():
+def test_namespaces_without_the_gateway_namespace_or_with_an_unknown_level_are_refused():
     inputs = stack_inputs("staging")
     with pytest.raises(ConfigError) as error:
         cluster_config_values(**{**inputs, "namespaces": {"vision-to-code": "strict"}})

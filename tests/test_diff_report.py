@@ -341,14 +341,14 @@ def test_a_release_value_change_reads_as_that_values_path(tmp_path, synth_dir):
     shutil.copytree(synth_dir, after)
     path = after / "stacks" / "production-workloads" / "cdk.tf.json"
     stack = json.loads(path.read_text())
-    name, release = next((k, r) for k, r in stack["resource"]["helm_release"].items() if r["name"] == "ingress-nginx-blue")
+    name, release = next((k, r) for k, r in stack["resource"]["helm_release"].items() if r["name"] == "ngf-blue")
     values = json.loads(release["values"][0])
-    values["controller"]["replicaCount"] = 7
+    values["nginx"]["replicas"] = 7
     release["values"][0] = json.dumps(values, indent=2, sort_keys=True)
     path.write_text(json.dumps(stack))
     diffs = dr.compare(dr.load_side(synth_dir), dr.load_side(after))
     changed = [(r.address, [c.path for c in r.changes]) for d in diffs for r in d.resources]
-    assert changed == [(f"helm_release.{name}", ["values[0].controller.replicaCount"])]
+    assert changed == [(f"helm_release.{name}", ["values[0].nginx.replicas"])]
     snapshots = dr.load_side(REPO / "snapshots")
     assert all(d.empty for d in dr.compare(snapshots, dr.load_side(synth_dir))), "the snapshots are out of date"
 

@@ -93,7 +93,7 @@ def test_two_ip_target_groups_tagged_for_the_load_balancer_controller(tf):
     for colour in ("blue", "green"):
         group = by_path(tf, "aws_lb_target_group", f"edge/{colour}-target-group")
         assert (group["target_type"], group["port"], group["protocol"]) == ("ip", 8080, "HTTP")
-        assert group["health_check"]["path"] == "/healthz" and group["health_check"]["matcher"] == "200"
+        assert group["health_check"]["path"] == "/-/ready" and group["health_check"]["matcher"] == "200"
         # Issue 12 item 9: the controller's grant follows this tag (default: the edge's name), not the group's name.
         assert group["tags"]["vtc/target-group-binding-cluster"] == "vtc-test"
 

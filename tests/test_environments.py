@@ -325,4 +325,4 @@ def test_an_environment_that_brings_its_own_certificate_synthesizes_both_stacks(
     (listener,) = [l for l in aws["resource"]["aws_lb_listener"].values() if l["port"] == 443]
     assert listener["certificate_arn"] == arn
     blue = [r for r in workloads["resource"]["helm_release"].values() if r["name"] == "vtc-blue"][0]
-    assert json.loads(blue["values"][0])["ingress"]["host"] == ""
+    assert json.loads(blue["values"][0])["gateway"]["host"] == ""

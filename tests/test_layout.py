@@ -180,8 +180,9 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
         workloads = project / "out" / "stacks" / "theirs-workloads"
         charts = {r["name"]: r["chart"] for r in json.loads((workloads / "cdk.tf.json").read_text())[
             "resource"]["helm_release"].values()}
-        assert len(charts) == 12
-        for name in ("vtc-blue", "vtc-green", "vtc-cluster-config"):  # copied from the installed package
+        assert len(charts) == 14
+        for name in ("vtc-blue", "vtc-green", "vtc-cluster-config", "gateway-api-crds",
+                     "nginx-gateway-fabric-crds"):  # copied from the installed package
             assert (workloads / charts[name] / "Chart.yaml").is_file(), name
         # (What the constructs write is real Terraform: tests/test_composition.py validates a consumer's stack, and
         # tests/test_terraform.py this repository's. The installed package is the same code; what installing can lose,

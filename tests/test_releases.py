@@ -15,6 +15,7 @@ import re
 import pytest
 
 from environments.model import load_environments
+from tooling.paths import REPO
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.test_chart import KUBERNETES_VERSION
 from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
@@ -26,30 +27,31 @@ from vtc_constructs.releases import (
     CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
     DEFAULT_CHART_VERSIONS,
     EXTERNAL_SECRETS_SERVICE_ACCOUNT,
+    DEREGISTRATION_DELAY_SECONDS,
     LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
-    NGINX_HEALTH_PORT,
     NGINX_HTTP_PORT,
-    NGINX_HTTPS_PORT,
-    NGINX_SERVICE_PORT,
-    NGINX_WEBHOOK_PORT,
     split_references,
 )
-from vtc_constructs.workloads import ADDON_CHARTS, SEED_REPLICA_RANGES, SERVICES, Colour
+from vtc_constructs.workloads import ADDON_CHARTS, GATEWAY_HEALTH_PATH, SEED_REPLICA_RANGES, SERVICES, Colour
 
-RELEASES = ("aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "external-secrets", "fluent-bit",
-            "vtc-cluster-config", "kube-prometheus-stack", "otel-collector", "ingress-nginx-blue", "ingress-nginx-green",
-            "vtc-blue", "vtc-green")
-LOCAL_CHARTS = {"vtc-cluster-config": "vtc-cluster-config", "vtc-blue": "vision-to-code", "vtc-green": "vision-to-code"}
+RELEASES = ("gateway-api-crds", "nginx-gateway-fabric-crds", "aws-load-balancer-controller", "metrics-server", "cluster-autoscaler",
+            "external-secrets", "fluent-bit", "vtc-cluster-config", "kube-prometheus-stack", "otel-collector",
+            "ngf-blue", "ngf-green", "vtc-blue", "vtc-green")
+LOCAL_CHARTS = {"gateway-api-crds": "gateway-api-crds", "nginx-gateway-fabric-crds": "nginx-gateway-fabric-crds",
+                "vtc-cluster-config": "vtc-cluster-config",
+                "vtc-blue": "vision-to-code", "vtc-green": "vision-to-code"}
+#: The local charts with namespaced objects (the CRD charts have only cluster-wide CRDs: tests/test_gateway_api_crds.py).
+NAMESPACED_CHARTS = ("vtc-cluster-config", "vtc-blue", "vtc-green")
 #: What each release must wait for (directly): the order the module docstring gives.
 NEEDS = {
-    "vtc-cluster-config": {"aws-load-balancer-controller", "external-secrets"},
+    "vtc-cluster-config": {"gateway-api-crds", "aws-load-balancer-controller", "external-secrets"},
     "fluent-bit": {"vtc-cluster-config"},
     "kube-prometheus-stack": {"vtc-cluster-config"},
     "otel-collector": {"kube-prometheus-stack"},
-    "ingress-nginx-blue": {"aws-load-balancer-controller", "kube-prometheus-stack"},
-    "ingress-nginx-green": {"aws-load-balancer-controller", "kube-prometheus-stack"},
-    "vtc-blue": {"ingress-nginx-blue", "otel-collector", "kube-prometheus-stack"},
-    "vtc-green": {"ingress-nginx-green", "otel-collector", "kube-prometheus-stack"},
+    "ngf-blue": {"nginx-gateway-fabric-crds", "vtc-cluster-config", "kube-prometheus-stack"},
+    "ngf-green": {"nginx-gateway-fabric-crds", "vtc-cluster-config", "kube-prometheus-stack"},
+    "vtc-blue": {"ngf-blue", "otel-collector", "kube-prometheus-stack"},
+    "vtc-green": {"ngf-green", "otel-collector", "kube-prometheus-stack"},
 }
 REMOTE = re.compile(r"^\$\{data\.terraform_remote_state\.cross-stack-reference-input-(?P<env>[a-z0-9-]+)\.outputs\."
                     r"(?P<output>[A-Za-z0-9_.-]+)\}$")
@@ -98,7 +100,7 @@ def test_every_release_is_there_once_pinned_and_atomic(env, workloads_stacks, co
         else:
             chart = next(c for c, (_, chart_name) in CHART_REPOSITORIES.items() if chart_name == release["chart"])
             assert release["repository"] == CHART_REPOSITORIES[chart][0].rstrip("/")
-            assert release["repository"].startswith("https://")
+            assert release["repository"].startswith(("https://", "oci://"))
             assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", release["version"]) and release["version"] == versions[chart]
 
 
@@ -229,61 +231,128 @@ def test_the_load_balancer_controller_is_told_vpc_and_region_and_takes_nothing_o
     assert referenced(stacks, env, sets["clusterName"]).startswith("${aws_eks_cluster.")
     assert values["enableServiceMutatorWebhook"] is False and values["createIngressClassResource"] is False
     assert values["replicaCount"] >= 2
+    # Nor the Gateways: NGINX Gateway Fabric's (the controller's own Gateway API controllers are off).
+    assert values["controllerConfig"]["featureGates"] == {"ALBGatewayAPI": False, "NLBGatewayAPI": False}
+
+
+NGF_VALUES_SCHEMA = REPO / "tests" / "upstream" / "nginx-gateway-fabric-2.6.7.values.schema.json"
+
+
+def _undeclared(values, schema, path="") -> list[str]:
+    """Every key of ``values`` the chart's schema does not declare (where it lists properties): a misspelled value the
+    chart would ignore silently (its schema allows unknown keys)."""
+    if not isinstance(values, dict) or "properties" not in schema:
+        return []
+    found = []
+    for key, value in values.items():
+        if key not in schema["properties"]:
+            found.append(f"{path}.{key}")
+        else:
+            found += _undeclared(value, schema["properties"][key], f"{path}.{key}")
+    return found
+
+
+def nginx_proxy(values: dict) -> dict:
+    """The GatewayClass's NginxProxy the nginx-gateway-fabric 2.6.7 chart makes from ``nginx.*``
+    (templates/nginxproxy.yaml: ``config`` is the spec's top level; replicas, pod and container go under
+    ``kubernetes.deployment``, the service under ``kubernetes.service``; image and the rest from its defaults)."""
+    nginx = values["nginx"]
+    deployment = {"replicas": nginx["replicas"], "pod": nginx["pod"],
+                  "container": {**nginx["container"], "image": {"repository": "ghcr.io/nginx/nginx-gateway-fabric/nginx",
+                                                                  "tag": "2.6.7", "pullPolicy": "IfNotPresent"}}}
+    return {"apiVersion": "gateway.nginx.org/v1alpha2", "kind": "NginxProxy",
+            "metadata": {"name": "ngf-proxy-config", "namespace": "nginx-gateway"},
+            "spec": {**nginx["config"], "kubernetes": {"deployment": deployment, "service": nginx["service"]}}}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_nginx_one_controller_per_colour_bound_to_that_colours_target_group(env, workloads_stacks, stacks):
+def test_nginx_one_gateway_fabric_per_colour_with_values_its_chart_and_crd_accept(env, workloads_stacks, stacks):
+    """Each colour its own control plane, class and controller name (an upgrade reaches the idle colour first); the
+    values valid against the pinned chart's values.schema.json with no key it does not declare; the NginxProxy the
+    chart makes of them valid against NGINX Gateway Fabric's CRD (tests/test_chart.py's strict validator)."""
+    import jsonschema
+
+    from tests.test_chart import crd_validator
+
+    schema = json.loads(NGF_VALUES_SCHEMA.read_text(encoding="utf-8"))
     releases = releases_of(workloads_stacks[env])
+    vpc_public = set(stacks[env]["resource"]["aws_subnet"][k]["cidr_block"]
+                     for k in stacks[env]["resource"]["aws_subnet"] if "public" in k)
     seen = set()
     for colour in Colour:
-        controller = values_of(releases[f"ingress-nginx-{colour.value}"])["controller"]
-        own = (controller["ingressClass"], controller["ingressClassResource"]["name"],
-               controller["ingressClassResource"]["controllerValue"], controller["electionID"])
-        assert own[0] == own[1] == f"nginx-{colour.value}" and colour.value in own[2] and colour.value in own[3]
-        assert not seen & set(own), "two colours share a class, controller or leader election"
+        release = releases[f"ngf-{colour.value}"]
+        values = values_of(release)
+        assert release["chart"] == "nginx-gateway-fabric" and release["repository"] == "oci://ghcr.io/nginx/charts"
+        assert release["skip_crds"] is True, "gateway-api-crds owns the CRDs (the chart's crds/ never upgrade)"
+        assert release["namespace"] == "nginx-gateway"
+        assert list(jsonschema.Draft7Validator(schema).iter_errors(values)) == []
+        assert _undeclared(values, schema) == []
+        gateway = values["nginxGateway"]
+        own = (gateway["gatewayClassName"], gateway["gatewayControllerName"],
+               values["certGenerator"]["serverTLSSecretName"], values["certGenerator"]["agentTLSSecretName"])
+        assert own[0] == f"nginx-{colour.value}" and all(colour.value in name for name in own)
+        assert not seen & set(own), "two colours share a class, controller or certificate"
         seen |= set(own)
-        assert controller["ingressClassResource"]["default"] is False
-        assert controller["service"]["type"] == "ClusterIP", "the ALB reaches the pods directly: no other LB"
-        # The Service's port 80 targets the container's "http" port, on which NGINX listens: the target groups' port.
-        assert controller["containerPort"]["http"] == NGINX_HTTP_PORT
-        assert controller["extraArgs"]["http-port"] == str(NGINX_HTTP_PORT)
-        assert controller["allowSnippetAnnotations"] is False
-        # Every port of the controller's pod its own (the chart's webhook default, 8443, would collide with HTTPS):
-        # http, https, the admission webhook, and metrics + /healthz (10254, the chart's default, left as it is).
-        ports = [controller["containerPort"]["http"], controller["containerPort"]["https"],
-                 controller["admissionWebhooks"]["port"], NGINX_HEALTH_PORT]
-        assert len(set(ports)) == 4 and "metrics" not in controller or "port" not in controller["metrics"], ports
-        assert controller["extraArgs"] == {"http-port": str(NGINX_HTTP_PORT), "https-port": str(NGINX_HTTPS_PORT)}
-        assert controller["admissionWebhooks"]["port"] == NGINX_WEBHOOK_PORT and 4443 <= NGINX_WEBHOOK_PORT <= 9443
-        assert controller["admissionWebhooks"]["objectSelector"] == {
-            "matchLabels": {"vision-to-code.io/colour": colour.value}}
-        assert controller["replicaCount"] >= 2 and controller["minAvailable"] >= 1
-    # The TargetGroupBindings (cluster-config) bind each colour's NGINX Service to that colour's target group.
+        assert gateway["replicas"] >= 2 and gateway["productTelemetry"] == {"enable": False}
+        assert gateway["snippets"] == {"enable": False}
+        nginx = values["nginx"]
+        assert nginx["service"] == {"type": "ClusterIP"}, "the ALB reaches the pods directly: no other load balancer"
+        assert nginx["replicas"] >= 2
+        # X-Forwarded-For trusted from the ALB's subnets only (not the VPC, whose pods have VPC addresses).
+        trusted = nginx["config"]["rewriteClientIP"]["trustedAddresses"]
+        assert {t["value"] for t in trusted} == vpc_public and all(t["type"] == "CIDR" for t in trusted)
+        assert nginx["config"]["serverTokens"] == "off"
+        # NGINX keeps serving while the ALB drains its target, within the pod's grace period.
+        sleep = nginx["container"]["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert DEREGISTRATION_DELAY_SECONDS < sleep < nginx["pod"]["terminationGracePeriodSeconds"]
+        # NGINX's metrics scraped: a PodMonitor on this colour's NGINX pods, with the label Prometheus selects by.
+        [monitor] = [json.loads(o) for o in values["extraObjects"]]
+        assert [e.message for e in crd_validator("monitoring.coreos.com/v1", "PodMonitor").iter_errors(monitor)] == []
+        assert monitor["metadata"]["namespace"] == release["namespace"]
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        assert monitor["spec"]["selector"] == {"matchLabels": {"gateway.networking.k8s.io/gateway-name": f"vtc-{colour.value}"}}
+        assert monitor["spec"]["podMetricsEndpoints"] == [{"port": "metrics", "interval": "30s"}]
+        proxy = nginx_proxy(values)
+        assert [e.message for e in crd_validator("gateway.nginx.org/v1alpha2", "NginxProxy").iter_errors(proxy)] == []
+    # The validation can fail: a misspelled value, and an NginxProxy field that does not exist.
+    bad = values_of(releases["ngf-blue"])
+    bad["nginx"]["containers"] = bad["nginx"].pop("container")
+    assert _undeclared(bad, schema) == [".nginx.containers"]
+    bad["nginx"]["container"] = {"lifecycle": {"preStop": {"sleep": {"second": 35}}}}
+    assert list(crd_validator("gateway.nginx.org/v1alpha2", "NginxProxy").iter_errors(nginx_proxy(bad)))
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_each_colours_binding_names_the_service_its_gateway_gets_and_that_colours_target_group(env, workloads_stacks,
+                                                                                               stacks):
+    releases = releases_of(workloads_stacks[env])
     config = releases["vtc-cluster-config"]
-    bindings = {b["colour"]: b for b in values_of(config)["targetGroupBindings"]}
     sets = sets_of(config)
-    for i, binding in enumerate(values_of(config)["targetGroupBindings"]):
+    values = values_of(config)
+    assert values["gateway"]["namespace"] == "nginx-gateway" and values["gateway"]["listener"]["port"] == NGINX_HTTP_PORT
+    for i, binding in enumerate(values["targetGroupBindings"]):
         colour = binding["colour"]
-        assert binding["serviceName"] == f"ingress-nginx-{colour}-controller"
-        assert binding["servicePort"] == NGINX_SERVICE_PORT
-        service = values_of(releases[f"ingress-nginx-{colour}"])["controller"]["service"]
-        assert service["ports"]["http"] == NGINX_SERVICE_PORT and service["targetPorts"]["http"] == "http"
+        # NGINX Gateway Fabric names the Service of Gateway vtc-<colour> (class nginx-<colour>) <gateway>-<class>.
+        assert binding["serviceName"] == f"vtc-{colour}-nginx-{colour}"
+        assert binding["servicePort"] == NGINX_HTTP_PORT
         target_group = referenced(stacks, env, sets[f"targetGroupBindings[{i}].targetGroupArn"])
         assert re.fullmatch(rf"\$\{{aws_lb_target_group\.edge_{colour}-target-group_[0-9A-F]{{8}}\.arn\}}",
                             target_group), (colour, target_group)
-    assert set(bindings) == {"blue", "green"}
+    assert {b["colour"] for b in values["targetGroupBindings"]} == {"blue", "green"}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_the_edge_sends_to_the_port_nginx_listens_on_and_checks_nginxs_own_health(env, stacks):
+def test_the_edge_sends_to_the_port_nginx_listens_on_and_asks_the_colours_health_route(env, stacks):
     resources = stacks[env]["resource"]
     for group in resources["aws_lb_target_group"].values():
         assert group["port"] == NGINX_HTTP_PORT and group["target_type"] == "ip"
-        assert group["health_check"]["port"] == str(NGINX_HEALTH_PORT) and group["health_check"]["path"] == "/healthz"
-    # The ALB may reach exactly those two ports on the nodes (pods), and the nodes admit it on them.
+        assert group["health_check"]["port"] == "traffic-port" and group["health_check"]["path"] == GATEWAY_HEALTH_PATH
+        assert group["health_check"]["matcher"] == "200"
+        assert int(group["deregistration_delay"]) == DEREGISTRATION_DELAY_SECONDS
+    # The ALB may reach exactly the traffic port on the nodes (pods), and the nodes admit it on it.
     egress = {(r["from_port"], r["to_port"]) for r in resources["aws_vpc_security_group_egress_rule"].values()
               if r["security_group_id"].startswith("${aws_security_group.edge_security-group")}
-    assert egress == {(NGINX_HTTP_PORT, NGINX_HTTP_PORT), (NGINX_HEALTH_PORT, NGINX_HEALTH_PORT)}
+    assert egress == {(NGINX_HTTP_PORT, NGINX_HTTP_PORT)}
     admitted = {(r["from_port"], r["to_port"]) for r in resources["aws_vpc_security_group_ingress_rule"].values()
                 if r.get("referenced_security_group_id", "").startswith("${aws_security_group.edge_security-group")}
     assert admitted == egress
@@ -308,7 +377,7 @@ def test_the_services_run_each_colours_tag_with_the_environments_ranges(env, wor
             assert {s: (v["minReplicas"], v["maxReplicas"]) for s, v in values["services"].items()} == \
                 dict(SEED_REPLICA_RANGES)
         assert values["database"]["sslMode"] == "verify-full"
-        assert values["ingress"]["host"] == configs[env].edge.certificate.domain_name
+        assert values["gateway"]["host"] == configs[env].edge.certificate.domain_name
         assert "database.host" in sets_of(release)
 
 
@@ -412,6 +481,7 @@ def test_bad_release_props_are_all_reported(configs):
     props = ClusterReleasesProps(
         environment="", region="eu-west-1", cluster_name="c", vpc_id="vpc-1", vpc_cidr="10.0.0.0/16",
         kubernetes_version="1.32",
+        load_balancer_cidrs=("10.0.0.0/33",),
         workloads=dataclasses.replace(configs["staging"].workloads, ingress_replicas=1,
                                       addon_chart_versions={"metrics-server": "2.12.2"}), roles=roles,
         target_group_arns={"blue": "arn"}, database_host="db.example.com", database_cidrs=("10.0.0.0/24",),
@@ -422,6 +492,7 @@ def test_bad_release_props_are_all_reported(configs):
     paths = {p.path for p in error.value.problems}
     assert {"releases.environment", "releases.workloads.ingress_replicas", "releases.target_group_arns",
             "releases.charts_dir", "releases.kubernetes_version", "releases.notify_topic_arn",
+            "releases.load_balancer_cidrs[0]",
             "releases.workloads.addon_chart_versions.metrics-server"} <= paths
     assert "an older major version (got '2.12.2'); allowed: major version 3 or later" in str(error.value)
     with pytest.raises(TypeError, match="ClusterReleasesProps"):
@@ -482,9 +553,9 @@ def test_every_object_lands_in_a_namespace_that_exists_by_then_and_no_namespace_
                                                                                               tmp_path):
     stack = workloads_stacks[env]
     releases = releases_of(stack)
-    rendered = {name: render_release(releases[name], tmp_path) for name in LOCAL_CHARTS}
+    rendered = {name: render_release(releases[name], tmp_path) for name in NAMESPACED_CHARTS}
     made = {name: {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"} for name, docs in rendered.items()}
-    assert made["vtc-cluster-config"] >= {"ingress-nginx", "vision-to-code", "opentelemetry", "logging"}
+    assert made["vtc-cluster-config"] >= {"nginx-gateway", "vision-to-code", "opentelemetry", "logging"}
     for name, docs in rendered.items():
         available = {"default", "kube-system", releases[name]["namespace"], *made[name]}
         for before in installed_before(stack, name):
@@ -498,16 +569,20 @@ def test_every_object_lands_in_a_namespace_that_exists_by_then_and_no_namespace_
         assert not owner or name in owner or set(owner) <= installed_before(stack, name), (name, owner)
     levels = {d["metadata"]["name"]: d["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
               for d in rendered["vtc-cluster-config"] if d["kind"] == "Namespace"}
-    assert levels["vision-to-code"] == "restricted"
-    # Each colour's Ingresses carry the label its own NGINX admission webhook selects, and use its class.
+    assert levels["vision-to-code"] == levels["nginx-gateway"] == "restricted"
+    # Each colour's routes attach to the Gateway the cluster configuration makes for that colour, whose class is the
+    # colour's own NGINX Gateway Fabric's, in the namespace that control plane runs in.
+    gateways = {d["metadata"]["name"]: d for d in rendered["vtc-cluster-config"] if d["kind"] == "Gateway"}
     for colour in Colour:
-        selector = values_of(releases[f"ingress-nginx-{colour.value}"])["controller"]["admissionWebhooks"][
-            "objectSelector"]["matchLabels"]
-        ingresses = [d for d in rendered[f"vtc-{colour.value}"] if d["kind"] == "Ingress"]
-        assert len(ingresses) == 4
-        for ingress in ingresses:
-            assert selector.items() <= ingress["metadata"]["labels"].items()
-            assert ingress["spec"]["ingressClassName"] == f"nginx-{colour.value}"
+        ngf = releases[f"ngf-{colour.value}"]
+        routes = [d for d in rendered[f"vtc-{colour.value}"] if d["kind"] == "HTTPRoute"]
+        assert len(routes) == 5
+        for route in routes:
+            [parent] = route["spec"]["parentRefs"]
+            gateway = gateways[parent["name"]]
+            assert parent["namespace"] == gateway["metadata"]["namespace"] == ngf["namespace"]
+            assert gateway["spec"]["gatewayClassName"] == values_of(ngf)["nginxGateway"]["gatewayClassName"]
+            assert parent["sectionName"] in {listener["name"] for listener in gateway["spec"]["listeners"]}
     # The apply-time values reached the objects (the set paths are right).
     bindings = [d for d in rendered["vtc-cluster-config"] if d["kind"] == "TargetGroupBinding"]
     assert [b["spec"]["targetGroupARN"] for b in bindings] == [
@@ -557,7 +632,8 @@ RESOURCE_PATHS = {
     "kube-state-metrics": ("kube-prometheus-stack", ("kube-state-metrics", "resources")),
     "node-exporter": ("kube-prometheus-stack", ("prometheus-node-exporter", "resources")),
     "otel-collector": ("otel-collector", ("resources",)),
-    "ingress-nginx-controller": ("ingress-nginx-blue", ("controller", "resources")),
+    "nginx-gateway-fabric": ("ngf-blue", ("nginxGateway", "resources")),
+    "nginx-gateway-fabric-nginx": ("ngf-blue", ("nginx", "container", "resources")),
 }
 
 
@@ -585,8 +661,9 @@ def test_each_add_on_release_gives_its_containers_their_row(env, workloads_stack
     releases = releases_of(workloads_stacks[env])
     for row, (release, path) in RESOURCE_PATHS.items():
         assert _at(values_of(releases[release]), path) == ADDON_RESOURCES[row], row
-    assert values_of(releases["ingress-nginx-green"])["controller"]["resources"] == \
-        ADDON_RESOURCES["ingress-nginx-controller"]
+    green = values_of(releases["ngf-green"])
+    assert green["nginxGateway"]["resources"] == ADDON_RESOURCES["nginx-gateway-fabric"]
+    assert green["nginx"]["container"]["resources"] == ADDON_RESOURCES["nginx-gateway-fabric-nginx"]
 
 
 def _allocatable(instance_type: str) -> tuple[float, int]:
@@ -629,7 +706,8 @@ def test_the_add_ons_and_the_services_minimum_fit_the_smallest_nodes(env, worklo
         "prometheus-operator": 1, "prometheus-operator-admission-patch": 0,  # a hook job, before the rest
         "grafana": 1, "grafana-sidecar": 2, "kube-state-metrics": 1,
         "otel-collector": releases["otel-collector"]["replicaCount"],
-        "ingress-nginx-controller": 2 * config.workloads.ingress_replicas,
+        "nginx-gateway-fabric": 2 * releases["ngf-blue"]["nginxGateway"]["replicas"],
+        "nginx-gateway-fabric-nginx": 2 * config.workloads.ingress_replicas,
     }
     daemon_sets = ("fluent-bit", "node-exporter")
     assert set(pods) | set(daemon_sets) == set(ADDON_RESOURCES)

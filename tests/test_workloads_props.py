@@ -31,8 +31,10 @@ from vtc_constructs.workloads import (
     Services,
     WorkloadsProps,
     cpu_cores,
-    ingress_class,
-    ingress_controller_release,
+    gateway_class,
+    gateway_name,
+    gateway_release,
+    gateway_service_name,
     memory_bytes,
     release_name,
 )
@@ -332,8 +334,10 @@ def test_chart_values_report_every_bad_argument_and_props_problem_at_once():
 
 def test_names_that_tie_a_colour_together():
     assert [release_name(c) for c in Colour] == ["vtc-blue", "vtc-green"]
-    assert [ingress_class(c) for c in ("blue", "green")] == ["nginx-blue", "nginx-green"]
-    assert ingress_controller_release(Colour.GREEN) == "ingress-nginx-green"
+    assert [gateway_class(c) for c in ("blue", "green")] == ["nginx-blue", "nginx-green"]
+    assert gateway_release(Colour.GREEN) == "ngf-green" and gateway_name("green") == "vtc-green"
+    # NGINX Gateway Fabric names what it provisions for a Gateway <gateway>-<gatewayclass>.
+    assert gateway_service_name(Colour.BLUE) == "vtc-blue-nginx-blue"
     props = _props()
     assert props.service_account_names("green") == tuple(f"vtc-green-{s}" for s in SERVICES)
     assert len(props.service_account_subjects()) == 8
@@ -382,9 +386,10 @@ def _core(**fields) -> dict:
     ({"aws_api_cidrs": ("10.0.0.0/8", "10.0.0.0/8")}, "aws_api_cidrs", "repeated range"),
     ({"slo_p99_latency_ms": 0.1}, "slo_p99_latency_ms", "whole number of milliseconds"),
     ({"slo_error_rate_percent": 0}, "slo_error_rate_percent", "above 0"),
-    ({"addon_chart_versions": ["ingress-nginx"]}, "addon_chart_versions", "not a table"),
+    ({"addon_chart_versions": ["nginx-gateway-fabric"]}, "addon_chart_versions", "not a table"),
     ({"addon_chart_versions": {"nginx": "1.0.0"}}, "addon_chart_versions.nginx", "unknown add-on chart"),
-    ({"addon_chart_versions": {"ingress-nginx": "^4.12"}}, "addon_chart_versions.ingress-nginx", "exact version"),
+    ({"addon_chart_versions": {"nginx-gateway-fabric": "^2.6"}}, "addon_chart_versions.nginx-gateway-fabric",
+     "exact version"),
     # Issue 22: what Kubernetes or AWS would refuse, or what does the wrong thing.
     (_core(resources=Resources(cpu_request="0")), "services.core.resources.cpu_request", "zero (got '0')"),
     (_core(resources=Resources(cpu_request="0.000", cpu_limit="0")), "services.core.resources.cpu_limit", "zero"),
@@ -449,5 +454,5 @@ def test_quantities():
 
 def test_addon_charts_are_the_issues_add_ons():
     assert set(ADDON_CHARTS) >= {"aws-load-balancer-controller", "metrics-server", "cluster-autoscaler",
-                                 "external-secrets", "ingress-nginx", "kube-prometheus-stack"}
+                                 "external-secrets", "nginx-gateway-fabric", "kube-prometheus-stack"}
     assert _props(addon_chart_versions={c: "1.0.0" for c in ADDON_CHARTS}).validate() == []

@@ -7,7 +7,8 @@ Usage::
     values = cluster_config_values(
         environment="staging", region="eu-west-1",
         target_group_arns={"blue": platform.edge.blue_target_group_arn, "green": platform.edge.green_target_group_arn},
-        grafana_admin_secret_name="vtc-staging/grafana-admin", secrets_prefix="vtc-staging/")
+        grafana_admin_secret_name="vtc-staging/grafana-admin", secrets_prefix="vtc-staging/",
+        load_balancer_cidrs=("10.20.0.0/24", "10.20.1.0/24", "10.20.2.0/24"))
     # helm upgrade --install vtc-cluster-config charts/vtc-cluster-config -f <values>; or, with the ARNs set apart:
     TARGET_GROUP_ARN_VALUE_PATHS["blue"]   # "targetGroupBindings[0].targetGroupArn", a helm --set / set {} name
 
@@ -15,9 +16,11 @@ What the chart renders from these values: the StorageClass ``gp3-encrypted`` (EB
 WaitForFirstConsumer, expandable, not the default class); a ClusterSecretStore on AWS Secrets Manager, authenticated
 as the external-secrets service account (its IRSA role reads only the environment's ``<name>/`` secrets) and usable
 only from Grafana's namespace; an ExternalSecret that makes Grafana's admin Secret (``admin-user``,
-``admin-password``) from one JSON secret; one TargetGroupBinding per colour (``ingress-nginx-<colour>``, IP targets)
-that puts the colour's NGINX controller pods into the colour's ALB target group; and three Grafana dashboards
-(services, resources, database) as ConfigMaps for kube-prometheus-stack's sidecar.
+``admin-password``) from one JSON secret; per colour a Gateway (``vtc-<colour>``, class ``nginx-<colour>``: the
+colour's NGINX Gateway Fabric release provisions its NGINX), a TargetGroupBinding (``gateway-<colour>``, IP targets)
+that puts those NGINX pods into the colour's ALB target group, a disruption budget and a network policy (the
+listener's port from the ALB's subnets only, metrics from Prometheus only); and three Grafana dashboards (services,
+resources, database) as ConfigMaps for kube-prometheus-stack's sidecar.
 
 Pure Python (no cdktf here): the workloads stack passes the values to its Helm release. A target group or KMS key ARN
 may be an unresolved Terraform reference (a cdktf token, ``${TfToken[...]}``): it is passed through unchecked,
@@ -28,14 +31,23 @@ here.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .errors import ConfigError, Problem, enum_problem, is_number, is_whole
-from .workloads import _LABEL, _REGION, Colour, ingress_controller_release, is_reference
+from .workloads import (
+    _LABEL,
+    _REGION,
+    GATEWAY_LISTENER,
+    GATEWAY_PORT,
+    Colour,
+    _cidr_problems,
+    gateway_service_name,
+    is_reference,
+)
 
 #: The chart in this repository and its version (its ``Chart.yaml`` says the same; tested).
 CHART_NAME = "vtc-cluster-config"
-CHART_VERSION = "0.1.0"
+CHART_VERSION = "0.2.0"
 CHART_PATH = "charts/vtc-cluster-config"  # relative to the repository root; not part of the installed package
 #: The release's name (one per environment; its objects name their own namespaces).
 RELEASE_NAME = "vtc-cluster-config"
@@ -53,7 +65,6 @@ EXTERNAL_SECRETS_SERVICE_ACCOUNT = ("external-secrets", "external-secrets")  # (
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1035 label
-_PORT_NAME = re.compile(r"^[a-z0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 #: The same patterns as values.schema.json's (tested).
 TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/"
                               r"[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$")
@@ -62,16 +73,20 @@ KMS_KEY_ARN = re.compile(r"^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Z
 SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
+#: Where NGINX Gateway Fabric's agent serves NGINX's metrics on each NGINX pod (NginxProxy ``metrics.port``' default).
+GATEWAY_METRICS_PORT = 9113
+
+
 def target_group_binding_name(colour: Colour | str) -> str:
-    """``ingress-nginx-<colour>``: the colour's TargetGroupBinding (named after the NGINX release it binds)."""
-    return ingress_controller_release(colour)
+    """``gateway-<colour>``: the colour's TargetGroupBinding (it binds the colour's Gateway's NGINX pods)."""
+    return f"gateway-{Colour(colour).value}"
 
 
 def cluster_config_values(*, environment: str, region: str, target_group_arns: Mapping[Colour | str, str],
-                          grafana_admin_secret_name: str, secrets_prefix: str | None = None,
-                          ingress_namespace: str = "ingress-nginx",
-                          ingress_service_names: Mapping[Colour | str, str] | None = None,
-                          ingress_service_port: int | str = 80,
+                          grafana_admin_secret_name: str, load_balancer_cidrs: Sequence[str],
+                          secrets_prefix: str | None = None, gateway_namespace: str = "nginx-gateway",
+                          gateway_service_names: Mapping[Colour | str, str] | None = None,
+                          gateway_port: int = GATEWAY_PORT, routes_namespace: str = "vision-to-code",
                           storage_class_name: str = "gp3-encrypted", ebs_kms_key_arn: str = "",
                           secret_store_name: str = "aws-secrets-manager",
                           external_secrets_namespace: str = EXTERNAL_SECRETS_SERVICE_ACCOUNT[0],
@@ -89,14 +104,20 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         Required. The bindings come blue first, then green (:data:`TARGET_GROUP_ARN_VALUE_PATHS`).
     :param grafana_admin_secret_name: the Secrets Manager secret (its name, not its ARN) holding the JSON
         ``{"username": ..., "password": ...}`` of Grafana's admin. Required.
+    :param load_balancer_cidrs: the ALB's subnets' ranges (the public subnets): the only sources the colours' NGINX
+        pods accept the listener's port from (other pods of the VPC have VPC addresses too). Required.
     :param secrets_prefix: default: not checked. The prefix the external-secrets role may read (``EksCluster``'s
         ``secrets_prefix``, by default ``<name>/``): the secret's name must start with it, or the store cannot read it.
-    :param ingress_namespace: default: ``ingress-nginx``, the namespace of both colours' NGINX controllers.
-    :param ingress_service_names: default: ``ingress-nginx-<colour>-controller``, the controller Service the
-        ingress-nginx chart makes for the release ``ingress-nginx-<colour>``. Per colour, when given.
-    :param ingress_service_port: default: 80, the controller Service's HTTP port (a number or the port's name). The
-        pods behind it are registered on the container port it targets, which must be the port the ALB's security
-        group admits (``EdgeProps.target_port``).
+    :param gateway_namespace: default: ``nginx-gateway``, the namespace of both colours' Gateways (and of NGINX Gateway
+        Fabric's releases, which put the NGINX pods there).
+    :param gateway_service_names: default: ``vtc-<colour>-nginx-<colour>``, the Service NGINX Gateway Fabric makes
+        for the Gateway ``vtc-<colour>`` of class ``nginx-<colour>`` (:func:`~vtc_constructs.workloads.
+        gateway_service_name`). Per colour, when given.
+    :param gateway_port: default: 8080: the Gateways' listener port, which NGINX listens on and its Service exposes
+        (NGINX Gateway Fabric gives the Service the listeners' ports): the port the ALB's target groups and security
+        group use (``EdgeProps.target_port``). 1024-65535.
+    :param routes_namespace: default: ``vision-to-code``: the only namespace whose HTTPRoutes may attach to the
+        Gateways (``WorkloadsProps.namespace``).
     :param storage_class_name: default: ``gp3-encrypted``.
     :param ebs_kms_key_arn: default: ``""``, EBS's AWS-managed key (``aws/ebs``). A KMS key or alias ARN encrypts
         the volumes with that key (the EBS CSI driver's role must be allowed to use it).
@@ -112,14 +133,14 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         services dashboard: give ``WorkloadsProps``' own, the ones its alert rules check.
     :param namespaces: default: none. Namespaces this release makes before the later releases install into them
         (``{name: level}``), each enforcing that Pod Security Standards level (:data:`POD_SECURITY_LEVELS`) and
-        warning and auditing above ``restricted``. The ingress namespace must be one of them when given: the
-        TargetGroupBindings go there.
+        warning and auditing above ``restricted``. The gateway namespace must be one of them when given: the
+        Gateways and TargetGroupBindings go there.
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
     problems = _name_problems({
         "environment": (environment, _ENVIRONMENT), "region": (region, _AWS_REGION),
-        "ingress_namespace": (ingress_namespace, _NAMESPACE),
+        "gateway_namespace": (gateway_namespace, _NAMESPACE), "routes_namespace": (routes_namespace, _NAMESPACE),
         "external_secrets_namespace": (external_secrets_namespace, _NAMESPACE),
         "monitoring_namespace": (monitoring_namespace, _NAMESPACE),
         "storage_class_name": (storage_class_name, _OBJECT_NAME),
@@ -128,13 +149,13 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         "grafana_admin_secret": (grafana_admin_secret, _OBJECT_NAME)})
     problems += _argument_problems(
         target_group_arns=target_group_arns, grafana_admin_secret_name=grafana_admin_secret_name,
-        secrets_prefix=secrets_prefix, ingress_service_names=ingress_service_names,
-        ingress_service_port=ingress_service_port, ebs_kms_key_arn=ebs_kms_key_arn,
+        secrets_prefix=secrets_prefix, gateway_service_names=gateway_service_names, gateway_port=gateway_port,
+        load_balancer_cidrs=load_balancer_cidrs, ebs_kms_key_arn=ebs_kms_key_arn,
         slo_p99_latency_ms=slo_p99_latency_ms, slo_error_rate_percent=slo_error_rate_percent)
-    problems += _namespace_problems(namespaces, ingress_namespace)
+    problems += _namespace_problems(namespaces, gateway_namespace)
     if problems:
         raise ConfigError(problems)
-    arns, services = _by_colour(target_group_arns), _by_colour(ingress_service_names or {})
+    arns, services = _by_colour(target_group_arns), _by_colour(gateway_service_names or {})
     return {
         "environment": environment,
         "region": region,
@@ -147,10 +168,12 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
             "grafanaAdmin": {"namespace": monitoring_namespace, "secretName": grafana_admin_secret,
                              "remoteSecretName": grafana_admin_secret_name},
         },
+        "gateway": {"namespace": gateway_namespace, "listener": {"name": GATEWAY_LISTENER, "port": gateway_port},
+                    "routesNamespace": routes_namespace, "loadBalancerCidrs": list(load_balancer_cidrs),
+                    "monitoringNamespace": monitoring_namespace, "metricsPort": GATEWAY_METRICS_PORT},
         "targetGroupBindings": [
-            {"colour": colour.value, "namespace": ingress_namespace,
-             "serviceName": services.get(colour.value, f"{ingress_controller_release(colour)}-controller"),
-             "servicePort": ingress_service_port, "targetGroupArn": arns[colour.value]}
+            {"colour": colour.value, "serviceName": services.get(colour.value, gateway_service_name(colour)),
+             "servicePort": gateway_port, "targetGroupArn": arns[colour.value]}
             for colour in Colour],
         "dashboards": {"namespace": monitoring_namespace, "label": "grafana_dashboard", "labelValue": "1",
                        "slo": {"p99LatencySeconds": slo_p99_latency_ms / 1000,
@@ -207,7 +230,7 @@ def _name_problems(names: Mapping[str, tuple[object, tuple]]) -> list[Problem]:
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")
 
 
-def _namespace_problems(namespaces: object, ingress_namespace: object) -> list[Problem]:
+def _namespace_problems(namespaces: object, gateway_namespace: object) -> list[Problem]:
     if namespaces is None:
         return []
     if not isinstance(namespaces, Mapping):
@@ -221,10 +244,10 @@ def _namespace_problems(namespaces: object, ingress_namespace: object) -> list[P
         if level not in POD_SECURITY_LEVELS:
             problems.append(Problem(f"namespaces.{name}", level, ", ".join(POD_SECURITY_LEVELS),
                                     "'restricted' unless the pods there need more (host paths: 'privileged')"))
-    if namespaces and ingress_namespace not in namespaces:
-        problems.append(Problem("namespaces", dict(namespaces), f"the ingress namespace ({ingress_namespace}) among "
-                                "them", "add it: the TargetGroupBindings are made there by this release",
-                                "bindings without a namespace"))
+    if namespaces and gateway_namespace not in namespaces:
+        problems.append(Problem("namespaces", dict(namespaces), f"the gateway namespace ({gateway_namespace}) among "
+                                "them", "add it: the Gateways and TargetGroupBindings are made there by this release",
+                                "gateways without a namespace"))
     return problems
 
 
@@ -260,23 +283,22 @@ def grafana_secret_problems(grafana_admin_secret_name: object, secrets_prefix: o
     return []
 
 
-def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, ingress_service_names,
-                       ingress_service_port, ebs_kms_key_arn, slo_p99_latency_ms,
+def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, gateway_service_names,
+                       gateway_port, load_balancer_cidrs, ebs_kms_key_arn, slo_p99_latency_ms,
                        slo_error_rate_percent) -> list[Problem]:
     problems = target_group_arn_problems(target_group_arns)
-    if ingress_service_names is not None:
+    if gateway_service_names is not None:
         problems += _colour_table_problems(
-            "ingress_service_names", ingress_service_names,
+            "gateway_service_names", gateway_service_names,
             lambda v: isinstance(v, str) and bool(_SERVICE_NAME.match(v)) and len(v) <= 63,
             "a Service name (DNS-1035 label: a-z first, then a-z, 0-9, '-'; at most 63)",
-            "name the colour's NGINX controller Service, e.g. 'ingress-nginx-blue-controller'", every_colour=False)
-    port_ok = is_whole(ingress_service_port) and 1 <= ingress_service_port <= 65535 or \
-        isinstance(ingress_service_port, str) and bool(_PORT_NAME.match(ingress_service_port)) \
-        and len(ingress_service_port) <= 15
-    if not port_ok:
-        problems.append(Problem("ingress_service_port", ingress_service_port, "a port number 1-65535 or a port name "
-                                "(at most 15 of a-z, 0-9, '-', with a letter)", "the controller Service's HTTP port: "
-                                "80, or 'http'"))
+            "name the Service NGINX Gateway Fabric makes for the colour's Gateway, e.g. 'vtc-blue-nginx-blue'",
+            every_colour=False)
+    if not is_whole(gateway_port) or not 1024 <= gateway_port <= 65535:
+        problems.append(Problem("gateway_port", gateway_port, "a port number from 1024 to 65535 (NGINX runs as a "
+                                "non-root user)", "pass EdgeProps.target_port (8080)"))
+    problems += _cidr_problems(tuple(load_balancer_cidrs) if isinstance(load_balancer_cidrs, list)
+                               else load_balancer_cidrs, "load_balancer_cidrs")
     problems += grafana_secret_problems(grafana_admin_secret_name, secrets_prefix)
     if not is_reference(ebs_kms_key_arn) and (not isinstance(ebs_kms_key_arn, str)
                                              or not KMS_KEY_ARN.match(ebs_kms_key_arn)):
@@ -291,6 +313,6 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
     return problems
 
 
-__all__ = ["CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT",
+__all__ = ["CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "GATEWAY_METRICS_PORT",
            "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "POD_SECURITY_LEVELS", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",
            "TARGET_GROUP_ARN_VALUE_PATHS", "cluster_config_values", "target_group_binding_name"]

@@ -132,6 +132,7 @@ from .eks import TARGET_GROUP_BINDING_TAG
 from .contracts import EdgeNetwork  # noqa: F401  (re-exported: they were defined here)
 from .errors import ConfigError, Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
+from .workloads import GATEWAY_HEALTH_PATH
 
 #: ALB security policies that negotiate TLS 1.3. Ref:
 #: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
@@ -343,10 +344,12 @@ class EdgeProps:
         the listener) uses them: after that the listener holds the weights and a deploy never changes them
         (``environments/rollout.py`` does, directly).
     :param target_port: default: 8080, the services' container port.
-    :param health_check_path: default: ``/healthz``. A URI path (and ?query) of at most 1024 characters.
-    :param health_check_port: default: the targets' traffic port. Another port (1024-65535) lets the check ask the
-        process that receives the traffic for its own health rather than an application route: the platform's
-        targets are NGINX controllers, which answer ``/healthz`` on 10254. The ALB may reach that port too.
+    :param health_check_path: default: ``/-/ready``, each colour's health route on the platform's NGINX
+        (``vtc_constructs.workloads.GATEWAY_HEALTH_PATH``), answered by core's readiness: the targets turn unhealthy
+        when the colour's services cannot serve, not only when NGINX is down. A URI path (and ?query) of at most 1024
+        characters.
+    :param health_check_port: default: the targets' traffic port. Another port (1024-65535) lets the check ask
+        another process of the target (e.g. a proxy's own health endpoint); the ALB may then reach that port too.
     :param ingress_cidrs: default: the whole internet, for a public site.
     :param deletion_protection: default: True.
     :param idle_timeout_seconds: default: 60.
@@ -365,7 +368,7 @@ class EdgeProps:
     blue_weight: Weight = 100
     green_weight: Weight = 0
     target_port: int = 8080
-    health_check_path: str = "/healthz"
+    health_check_path: str = GATEWAY_HEALTH_PATH
     health_check_port: int | None = None
     ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
     deletion_protection: bool = True
@@ -413,7 +416,7 @@ class EdgeProps:
                                                    self.health_check_port in (10250,)):
             problems.append(Problem("health_check_port", self.health_check_port, "1024-65535, not the kubelet's "
                                     "10250, or leave it out for the traffic port",
-                                    "use the port the targets answer health checks on (NGINX: 10254)"))
+                                    "use the port the targets answer health checks on, or leave it out for the traffic port"))
         problems += health_check_path_problems(self.health_check_path)
         problems += self._ingress_problems()
         if not isinstance(self.tls_policy, str) or self.tls_policy not in TLS13_POLICIES:

@@ -124,7 +124,7 @@ ADDON_CONFIGURATION: Mapping[str, Mapping[str, Any]] = {
 FLUENT_BIT_SERVICE_ACCOUNT = ("logging", "fluent-bit")
 
 #: The log groups Fluent Bit writes container logs to, each ``/aws/eks/<cluster>/containers/<kind>``: ``application``
-#: for the services' pods, ``add-ons`` for every other pod (ingress-nginx, Prometheus, the controllers). Terraform
+#: for the services' pods, ``add-ons`` for every other pod (NGINX, Prometheus, the controllers). Terraform
 #: makes them (KMS-encrypted, with retention); Fluent Bit may not create groups, so none escapes either.
 CONTAINER_LOG_GROUPS = ("application", "add-ons")
 

@@ -11,6 +11,10 @@ Usage::
 
 The releases, in the order they are installed (each waits for the ones it needs, ``depends_on``):
 
+0. ``gateway-api-crds`` and ``nginx-gateway-fabric-crds`` (``charts/gateway-api-crds``,
+   ``charts/nginx-gateway-fabric-crds``): the Gateway API's standard-channel CRDs, pinned to the version NGINX Gateway
+   Fabric is released against, and NGINX Gateway Fabric's own; kept if a release is removed (two releases: one would
+   come close to the 1 MiB a Helm release record may take).
 1. ``aws-load-balancer-controller`` (kube-system): registers pods into the ALB's target groups through
    ``TargetGroupBinding``; it is told the VPC and region (``--aws-vpc-id``, ``--aws-region``) instead of asking the
    instance metadata, which the nodes' hop limit keeps from pods. It creates no load balancer: the ALB is
@@ -19,16 +23,17 @@ The releases, in the order they are installed (each waits for the ones it needs,
    this environment's secrets only: its role's resource is the environment's prefix).
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
    their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
-   store, the Grafana admin secret (from Secrets Manager, never from a file), the ``TargetGroupBinding`` of each
-   colour, and the Grafana dashboards. Then ``fluent-bit`` (container logs to the KMS-encrypted log groups
+   store, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
+   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. Then ``fluent-bit`` (container logs to the KMS-encrypted log groups
    Terraform made; it never creates a group).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
    IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager.
-4. ``ingress-nginx-blue`` and ``ingress-nginx-green`` (ingress-nginx): one NGINX controller per colour, each with
-   its own ingress class (``nginx-<colour>``); the ALB's weights split traffic between the colours, NGINX routes
-   by path inside one. ``otel-collector`` (opentelemetry): the ADOT collector, OTLP in, X-Ray out; its own metrics
+4. ``ngf-blue`` and ``ngf-green`` (NGINX Gateway Fabric): one control plane per colour, each with its own
+   GatewayClass (``nginx-<colour>``), which provisions the NGINX of that colour's Gateway; the ALB's weights split
+   traffic between the colours, NGINX routes by path inside one (the services' HTTPRoutes). An upgrade of NGINX
+   Gateway Fabric goes to the idle colour first, like the services. ``otel-collector`` (opentelemetry): the ADOT collector, OTLP in, X-Ray out; its own metrics
    scraped by Prometheus, with a warning when it loses spans (:func:`collector_alert_rules`).
 5. ``vtc-blue`` and ``vtc-green`` (vision-to-code): the services' chart (``charts/vision-to-code``), once per
    colour with that colour's image tag.
@@ -67,12 +72,15 @@ from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
 from .workloads import (
     ADDON_CHARTS,
+    GATEWAY_PORT,
     SERVICES,
     Colour,
     WorkloadsProps,
-    ingress_class,
-    ingress_controller_release,
+    gateway_class,
+    gateway_name,
+    gateway_release,
     is_reference,
+    _cidr_problems as cidr_problems,
     placement_problems,
     release_name,
     role_arn_problems,
@@ -84,7 +92,7 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
     "metrics-server": ("https://kubernetes-sigs.github.io/metrics-server", "metrics-server"),
     "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler"),
     "external-secrets": ("https://charts.external-secrets.io", "external-secrets"),
-    "ingress-nginx": ("https://kubernetes.github.io/ingress-nginx", "ingress-nginx"),
+    "nginx-gateway-fabric": ("oci://ghcr.io/nginx/charts", "nginx-gateway-fabric"),
     "kube-prometheus-stack": ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack"),
     "opentelemetry-collector": ("https://open-telemetry.github.io/opentelemetry-helm-charts",
                                 "opentelemetry-collector"),
@@ -95,15 +103,17 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
 #: whose values were read against the chart's own ``values.yaml`` and templates (see the note on each release).
 #: Read at (chart repository, tag): aws/eks-charts 5239609 (aws-load-balancer-controller 3.5.0, aws-for-fluent-bit
 #: 0.2.0), kubernetes-sigs/metrics-server metrics-server-helm-chart-3.13.1 (app 0.8.1; 0.9 needs Kubernetes 1.34),
-#: kubernetes/autoscaler cluster-autoscaler-chart-9.59.0, external-secrets helm-chart-2.9.0, kubernetes/ingress-nginx
-#: helm-chart-4.15.1 (the project's last release: retired in March 2026, see the README), prometheus-community
+#: kubernetes/autoscaler cluster-autoscaler-chart-9.59.0, external-secrets helm-chart-2.9.0, nginx/nginx-gateway-fabric
+#: v2.6.7 (active, F5-maintained; Kubernetes >= 1.31; Gateway API 1.5.1: docs/design/nginx-gateway-fabric.md; the
+#: newest release whose sources could be read here: 2.7.0-2.7.2, Gateway API 1.6, followed by 2026-09-15 and are the
+#: next step, vtc_constructs/components.py), prometheus-community
 #: kube-prometheus-stack-88.5.3, open-telemetry opentelemetry-collector-0.170.0.
 DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
     "aws-load-balancer-controller": "3.5.0",
     "metrics-server": "3.13.1",
     "cluster-autoscaler": "9.59.0",
     "external-secrets": "2.9.0",
-    "ingress-nginx": "4.15.1",
+    "nginx-gateway-fabric": "2.6.7",
     "kube-prometheus-stack": "88.5.3",
     "opentelemetry-collector": "0.170.0",
     "aws-for-fluent-bit": "0.2.0",
@@ -132,7 +142,7 @@ def _resources(cpu: str, memory: str, memory_limit: str, cpu_limit: str | None =
 #: one (the chart's default or its commented example, at the pinned version), sized for these clusters (3-24 nodes of
 #: 2 vCPU/8 GiB in staging, 4 vCPU/16 GiB in production, a few hundred pods); a memory limit on every container (a
 #: leak is killed before it starves the node's services); no CPU limit (CPU is compressible: a limit only throttles
-#: a controller; ingress-nginx's values.yaml: "Ideally, there should be no limits"); no upstream chart here
+#: a controller; ingress-nginx's values.yaml said it: "Ideally, there should be no limits"); no upstream chart here
 #: recommends one. tests/test_releases.py checks that the add-ons and the services' minimum fit each environment's
 #: smallest node type.
 ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
@@ -178,9 +188,13 @@ ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
     # opentelemetry-collector 0.170.0 values.yaml, commented example: memory limit 512Mi ("HIGHLY recommended"); the
     # chart sets GOMEMLIMIT to 80 % of it and the memory_limiter refuses data above 80 % of it.
     "otel-collector": _resources("100m", "256Mi", "512Mi"),
-    # ingress-nginx 4.15.1's default requests (100m/90Mi; "Ideally, there should be no limits", for CPU); a memory
-    # limit well above what its configuration needs.
-    "ingress-nginx-controller": _resources("100m", "90Mi", "512Mi"),
+    # NGINX Gateway Fabric 2.6.7 sets none (nginxGateway.resources and nginx.container.resources are {}). The
+    # control plane caches the Gateway API objects, Services, EndpointSlices and Secrets it watches: 128Mi, twice as
+    # the limit, then some. Its cert-generator Job (a one-off pre-install hook) has no resources setting in 2.6.7.
+    "nginx-gateway-fabric": _resources("100m", "128Mi", "512Mi"),
+    # The NGINX container (NGINX and its agent; per colour, ingress_replicas of them): what ingress-nginx's controller
+    # requested (100m/90Mi), with room for the agent; a memory limit well above what four routes need.
+    "nginx-gateway-fabric-nginx": _resources("100m", "128Mi", "512Mi"),
 }
 #: Every component the collector's configuration names (receivers, processors, exporters, extensions), each one
 #: in ADOT v0.49.0's build (pkg/defaultcomponents/defaults.go at that tag: otlpreceiver, memorylimiterprocessor,
@@ -225,26 +239,23 @@ ENCRYPTED_STORAGE_CLASS = "gp3-encrypted"
 CLUSTER_AUTOSCALER_IMAGES: Mapping[str, str] = {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2",
                                                 "1.36": "v1.36.1"}
 
-#: Namespaces of the add-ons (the services' and NGINX's come from :class:`WorkloadsProps`).
+#: Namespaces of the add-ons (the services' and the Gateways' come from :class:`WorkloadsProps`).
 KUBE_SYSTEM = "kube-system"
 EXTERNAL_SECRETS_NAMESPACE = EXTERNAL_SECRETS_SERVICE_ACCOUNT[0]
 #: What the IRSA roles of :class:`~vtc_constructs.eks.EksCluster` trust (namespace, service account).
 LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "aws-load-balancer-controller")
 CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "cluster-autoscaler")
 
-#: The container port NGINX listens on: the target groups' port (``EdgeProps.target_port``' default), which the
-#: nodes' security group admits from the ALB.
-NGINX_HTTP_PORT = 8080
-NGINX_HTTPS_PORT = 8443
-#: The NGINX controller Service's HTTP port (the chart's default), whose target is :data:`NGINX_HTTP_PORT`: what
-#: the TargetGroupBindings name.
-NGINX_SERVICE_PORT = 80
-#: Where the NGINX controller answers ``/healthz`` (its own health, all interfaces): the target groups' health check
-#: port (``EdgeProps.health_check_port`` in ``environments/base.toml``).
-NGINX_HEALTH_PORT = 10254
-#: The NGINX controller's admission webhook (the chart's default, 8443, is taken by NGINX's HTTPS port here). Inside
-#: the 4443-9443 range the nodes admit from the control plane for webhooks.
-NGINX_WEBHOOK_PORT = 8444
+#: The port NGINX listens on (the Gateways' listener, and their Services' port): the target groups' port
+#: (``EdgeProps.target_port``' default), which the nodes' security group admits from the ALB.
+NGINX_HTTP_PORT = GATEWAY_PORT
+#: The ALB's deregistration delay (``Edge``'s target groups), and how long NGINX keeps serving after it is told to stop
+#: (a preStop sleep a little longer), so that no request the ALB still sends meets a closed port.
+DEREGISTRATION_DELAY_SECONDS = 30
+#: The in-repository charts of the Gateway API's CRDs and of NGINX Gateway Fabric's, released first (each a release
+#: of the same name).
+GATEWAY_API_CRDS_CHART = "gateway-api-crds"
+NGINX_GATEWAY_FABRIC_CRDS_CHART = "nginx-gateway-fabric-crds"
 #: A restricted container: non-root, no privilege escalation, no capability, read-only root, the runtime's seccomp
 #: profile (what the Pod Security Standards' "restricted" level asks, and more).
 RESTRICTED_CONTAINER: Mapping[str, Any] = {
@@ -322,7 +333,10 @@ class ClusterReleasesProps:
     :param region: the AWS region of the cluster. Required.
     :param cluster_name: the EKS cluster's name (the autoscaler's auto-discovery, the controller). Required.
     :param vpc_id: the cluster's VPC (the load balancer controller's ``--aws-vpc-id``). Required.
-    :param vpc_cidr: the VPC's range: NGINX trusts ``X-Forwarded-For`` only from there (the ALB). Required.
+    :param vpc_cidr: the VPC's range. Required.
+    :param load_balancer_cidrs: default: the VPC's range. The ALB's subnets' ranges (the public subnets): the only
+        sources NGINX accepts traffic from (its network policy), and trusts ``X-Forwarded-For`` from.
+        :meth:`from_platform` gives the public subnets'.
     :param kubernetes_version: the cluster's ``MAJOR.MINOR``: the autoscaler's image follows it
         (:data:`CLUSTER_AUTOSCALER_IMAGES`). Required.
     :param workloads: the environment's :class:`WorkloadsProps` (images, sizes, versions). Required.
@@ -374,6 +388,7 @@ class ClusterReleasesProps:
     host: str = ""
     charts_dir: str | None = None
     secrets_prefix: str | None = None
+    load_balancer_cidrs: tuple[str, ...] = ()
 
     @classmethod
     def from_platform(cls, platform, *, environment: str, region: str, workloads: WorkloadsProps,
@@ -406,6 +421,7 @@ class ClusterReleasesProps:
                                     "one setting both read)", "differs from the platform's"))
         raise_if_any(problems)
         eks, edge, database = platform.eks, platform.edge, platform.props.database
+        subnets = plan_subnets(platform.props.parts(planned=False)["network"])
         return cls(
             environment=environment, region=region, cluster_name=eks.cluster_name, vpc_id=platform.network.vpc_id,
             vpc_cidr=platform.props.network.vpc_cidr, kubernetes_version=platform.props.eks.kubernetes_version,
@@ -417,7 +433,7 @@ class ClusterReleasesProps:
                                alertmanager=platform.alertmanager_role_arn, services=platform.services_role_arn),
             target_group_arns={"blue": edge.blue_target_group_arn, "green": edge.green_target_group_arn},
             database_host=platform.database.db_endpoint_address,
-            database_cidrs=plan_subnets(platform.props.parts(planned=False)["network"]).database,
+            database_cidrs=subnets.database, load_balancer_cidrs=subnets.public,
             container_log_groups=eks.container_log_group_names, page_topic_arn=platform.alarms.page_topic_arn,
             notify_topic_arn=platform.alarms.notify_topic_arn, heartbeat_topic_arn=platform.alarms.heartbeat_topic_arn,
             grafana_admin_secret_name=platform.grafana_admin_secret_name,
@@ -459,6 +475,8 @@ class ClusterReleasesProps:
                                     "no cluster autoscaler for this version"))
         if not isinstance(self.vpc_cidr, str) or not self.vpc_cidr:
             problems.append(Problem("vpc_cidr", self.vpc_cidr, "the VPC's IPv4 range", "pass NetworkProps.vpc_cidr"))
+        if self.load_balancer_cidrs != ():
+            problems += cidr_problems(self.load_balancer_cidrs, "load_balancer_cidrs")
         if not isinstance(self.workloads, WorkloadsProps):
             problems.append(Problem("workloads", self.workloads, "a WorkloadsProps(...)",
                                     "build it with vtc_constructs.workloads.WorkloadsProps", "not a WorkloadsProps"))
@@ -667,6 +685,10 @@ class ClusterReleases(Construct):
             # "{{- if not $.Values.webhookConfig.disableIngressValidation }}" around vingress.elbv2.k8s.aws); the
             # TargetGroupBinding and pod webhooks stay.
             "webhookConfig": {"disableIngressValidation": True},
+            # Its own Gateway API controllers (ALB and NLB Gateways, on by default in 3.5.0 once the Gateway API's
+            # CRDs exist: main.go, crddetect) would watch every Gateway and route of the cluster for classes nothing
+            # here uses: NGINX Gateway Fabric owns the Gateways (controllerConfig.featureGates -> --feature-gates).
+            "controllerConfig": {"featureGates": {"ALBGatewayAPI": False, "NLBGatewayAPI": False}},
             "resources": ADDON_RESOURCES["aws-load-balancer-controller"],
             # Reuse the webhook's certificate across upgrades instead of a new one on every render.
             "keepTLSSecret": True,
@@ -701,24 +723,32 @@ class ClusterReleases(Construct):
             "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
                                "annotations": {_IRSA: props.roles.external_secrets}},
         })
-        ingress_ns = w.ingress_controller_namespace
+        gateway_ns = w.gateway_namespace
         collector_ns, collector = ADOT_COLLECTOR_SERVICE_ACCOUNT
+        load_balancer_cidrs = list(props.load_balancer_cidrs) or [props.vpc_cidr]
         #: The namespaces vtc-cluster-config makes for the later releases, with their Pod Security levels: the
-        #: services' pods meet "restricted"; NGINX and the collector "baseline" (their charts' jobs and defaults);
-        #: Fluent Bit reads the nodes' log folders (host paths), which only "privileged" admits.
-        self.namespaces = {ingress_ns: "baseline", w.namespace: "restricted", collector_ns: "baseline",
+        #: services' pods and NGINX Gateway Fabric's meet "restricted" (2.6.7's control plane and certificate Job
+        #: (chart templates) and the NGINX pods it provisions (provisioner/objects.go): non-root, no escalation, ALL
+        #: dropped, RuntimeDefault, only the safe sysctl net.ipv4.ip_unprivileged_port_start; nothing here sets the
+        #: NginxProxy fields that could break it: hostPorts, volumes, patches); the collector "baseline" (its chart's
+        #: defaults); Fluent Bit reads the nodes' log folders (host paths), which only "privileged" admits.
+        self.namespaces = {gateway_ns: "restricted", w.namespace: "restricted", collector_ns: "baseline",
                            FLUENT_BIT_SERVICE_ACCOUNT[0]: "privileged"}
+        # The Gateway API's CRDs before anything that makes a Gateway or a route; NGINX Gateway Fabric's before it.
+        crds = self._local(GATEWAY_API_CRDS_CHART, charts / GATEWAY_API_CRDS_CHART, KUBE_SYSTEM, {})
+        ngf_crds = self._local(NGINX_GATEWAY_FABRIC_CRDS_CHART, charts / NGINX_GATEWAY_FABRIC_CRDS_CHART, KUBE_SYSTEM,
+                               {})
         # Its release lives in the monitoring namespace (made here), where the Grafana admin secret and the dashboards
         # must exist before kube-prometheus-stack starts Grafana.
         config_values = cluster_config_values(
             environment=props.environment, region=props.region, target_group_arns=dict(props.target_group_arns),
-            grafana_admin_secret_name=props.grafana_admin_secret_name, ingress_namespace=ingress_ns,
-            ingress_service_names={c: f"{ingress_controller_release(c)}-controller" for c in Colour},
-            ingress_service_port=NGINX_SERVICE_PORT, monitoring_namespace=w.monitoring_namespace,
+            grafana_admin_secret_name=props.grafana_admin_secret_name, load_balancer_cidrs=load_balancer_cidrs,
+            gateway_namespace=gateway_ns, gateway_port=GATEWAY_PORT, routes_namespace=w.namespace,
+            monitoring_namespace=w.monitoring_namespace,
             slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent,
             secrets_prefix=props.secrets_prefix, namespaces=self.namespaces)
         config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
-                             config_values, depends_on=[lbc, eso])
+                             config_values, depends_on=[crds, lbc, eso])
         grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
 
         groups = props.container_log_groups
@@ -837,44 +867,9 @@ class ClusterReleases(Construct):
             },
         }, depends_on=[kps])
 
-        nginx = {}
-        for colour in Colour:
-            nginx[colour] = self._addon(ingress_controller_release(colour), "ingress-nginx", ingress_ns, {
-                "controller": {
-                    "ingressClass": ingress_class(colour),
-                    "ingressClassResource": {"name": ingress_class(colour), "enabled": True, "default": False,
-                                             "controllerValue": f"k8s.io/{ingress_controller_release(colour)}"},
-                    "electionID": f"{ingress_controller_release(colour)}-leader",
-                    "replicaCount": w.ingress_replicas, "minAvailable": 1,
-                    # NGINX listens on the target groups' port (the chart's containerPort only names the port).
-                    "containerPort": {"http": NGINX_HTTP_PORT, "https": NGINX_HTTPS_PORT},
-                    "extraArgs": {"http-port": str(NGINX_HTTP_PORT), "https-port": str(NGINX_HTTPS_PORT)},
-                    # The ALB reaches the pods directly (TargetGroupBinding, target type ip): no cloud load balancer.
-                    "service": {"type": "ClusterIP", "ports": {"http": NGINX_SERVICE_PORT, "https": 443},
-                                "targetPorts": {"http": "http", "https": "https"}},
-                    "allowSnippetAnnotations": False,
-                    "resources": ADDON_RESOURCES["ingress-nginx-controller"],
-                    # Its own port, and only its own colour's Ingresses (the services' chart labels them): the idle
-                    # colour's controller being down never blocks a change to the live colour's Ingresses.
-                    "admissionWebhooks": {"enabled": True, "port": NGINX_WEBHOOK_PORT,
-                                          "objectSelector": {"matchLabels": {"vision-to-code.io/colour":
-                                                                             colour.value}}},
-                    # The client's address from X-Forwarded-For, trusted only when the ALB (in the VPC) set it.
-                    "config": {"use-forwarded-headers": "true", "compute-full-forwarded-for": "true",
-                               "proxy-real-ip-cidr": props.vpc_cidr, "server-tokens": "false",
-                               "ssl-protocols": "TLSv1.2 TLSv1.3"},
-                    "metrics": {"enabled": True, "serviceMonitor": {"enabled": True,
-                                                                    "additionalLabels": monitoring_label}},
-                    "topologySpreadConstraints": [{
-                        "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                        "whenUnsatisfiable": "ScheduleAnyway",
-                        "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx",
-                                                          "app.kubernetes.io/instance":
-                                                          ingress_controller_release(colour),
-                                                          "app.kubernetes.io/component": "controller"}},
-                        "matchLabelKeys": ["pod-template-hash"]}],
-                },
-            }, depends_on=[lbc, kps])
+        nginx = {colour: self._gateway_release(colour, gateway_ns, load_balancer_cidrs,
+                                               depends_on=[ngf_crds, config, kps])
+                 for colour in Colour}
 
         for colour in Colour:
             values = w.chart_values(colour, environment=props.environment, region=props.region,
@@ -885,13 +880,69 @@ class ClusterReleases(Construct):
             self._local(release_name(colour), charts / SERVICES_CHART, w.namespace, values,
                         depends_on=[nginx[colour], otel, kps])
 
+    def _gateway_release(self, colour: Colour, namespace: str, load_balancer_cidrs: list[str],
+                         depends_on: Sequence[Release]) -> Release:
+        """The colour's NGINX Gateway Fabric: its own control plane and GatewayClass, whose NginxProxy (the class's
+        parameters) shapes the NGINX it provisions for the colour's Gateway (which vtc-cluster-config makes). Values
+        read against nginx-gateway-fabric 2.6.7's values.yaml, values.schema.json and templates (nginxproxy.yaml maps
+        ``nginx.*`` into the NginxProxy; tests/test_releases.py checks both against their schemas)."""
+        w, release = self.props.workloads, gateway_release(colour)
+        spread = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}
+        return self._addon(release, "nginx-gateway-fabric", namespace, {
+            "nginxGateway": {
+                "gatewayClassName": gateway_class(colour),
+                # One controller name per control plane: each acts on its own class only.
+                "gatewayControllerName": f"gateway.nginx.org/{release}",
+                # Two, with leader election (the chart's default): the follower keeps serving the NGINX agents.
+                "replicas": 2,
+                "resources": ADDON_RESOURCES["nginx-gateway-fabric"],
+                "topologySpreadConstraints": [{**spread, "labelSelector": {"matchLabels": {
+                    "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": release}}}],
+                # The chart's default reports usage to F5 from every cluster.
+                "productTelemetry": {"enable": False},
+                "snippets": {"enable": False},
+            },
+            # Both control planes share the namespace: each its own certificate Secrets (the chart's names are fixed).
+            "certGenerator": {"serverTLSSecretName": f"{release}-server-tls",
+                              "agentTLSSecretName": f"{release}-agent-tls"},
+            "nginx": {
+                "replicas": w.ingress_replicas,
+                # The ALB reaches the pods directly (TargetGroupBinding, IP targets): no cloud load balancer.
+                "service": {"type": "ClusterIP"},
+                "config": {
+                    "ipFamily": "ipv4", "serverTokens": "off",
+                    # The client's address from X-Forwarded-For, trusted only when the ALB (its subnets) set it.
+                    "rewriteClientIP": {"mode": "XForwardedFor", "setIPRecursively": True, "trustedAddresses": [
+                        {"type": "CIDR", "value": cidr} for cidr in load_balancer_cidrs]},
+                },
+                "pod": {
+                    "terminationGracePeriodSeconds": DEREGISTRATION_DELAY_SECONDS + 30,
+                    "topologySpreadConstraints": [{**spread, "labelSelector": {"matchLabels": {
+                        "gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}}],
+                },
+                "container": {
+                    "resources": ADDON_RESOURCES["nginx-gateway-fabric-nginx"],
+                    # Keep serving while the ALB drains the pod's target (the chart does not do this for us).
+                    "lifecycle": {"preStop": {"sleep": {"seconds": DEREGISTRATION_DELAY_SECONDS + 5}}},
+                },
+            },
+            # NGINX's own metrics (connections, requests; the agent serves them on each pod's "metrics" port),
+            # scraped by Prometheus: a PodMonitor, made with this release (after kube-prometheus-stack's CRDs).
+            "extraObjects": [json.dumps({
+                "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+                "metadata": {"name": f"{gateway_name(colour)}-nginx", "namespace": namespace,
+                             "labels": {"release": w.monitoring_release, "vision-to-code.io/colour": colour.value}},
+                "spec": {"selector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": gateway_name(colour)}},
+                         "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]}}, sort_keys=True)],
+        }, depends_on=depends_on, skip_crds=True)
+
     # --- releases -------------------------------------------------------------------------------------------------
 
-    def _addon(self, name: str, chart: str, namespace: str, values: dict, depends_on: Sequence[Release] = ()
-               ) -> Release:
+    def _addon(self, name: str, chart: str, namespace: str, values: dict, depends_on: Sequence[Release] = (),
+               skip_crds: bool = False) -> Release:
         repository, chart_name = CHART_REPOSITORIES[chart]
         return self._release(name, namespace, values, depends_on, chart=chart_name, repository=repository,
-                             version=self._versions[chart])
+                             version=self._versions[chart], skip_crds=skip_crds)
 
     def _local(self, name: str, chart_dir: Path, namespace: str, values: dict, depends_on: Sequence[Release] = ()
                ) -> Release:
@@ -900,7 +951,7 @@ class ClusterReleases(Construct):
                              version=None)
 
     def _release(self, name: str, namespace: str, values: dict, depends_on: Sequence[Release], *, chart: str,
-                 repository: str | None, version: str | None) -> Release:
+                 repository: str | None, version: str | None, skip_crds: bool = False) -> Release:
         static, references = split_references(values)
         release = Release(
             self, name, name=name, namespace=namespace, create_namespace=True, chart=chart, repository=repository,
@@ -909,6 +960,8 @@ class ClusterReleases(Construct):
             values=[json.dumps(static, indent=2, sort_keys=True)],
             set=[ReleaseSet(name=path, value=value, type="string") for path, value in sorted(references.items())]
             or None,
+            # NGINX Gateway Fabric's crds/ would install once and never upgrade: gateway-api-crds owns them.
+            skip_crds=skip_crds or None,
             depends_on=list(depends_on) or None)
         self.releases[name] = release
         return release
@@ -917,6 +970,6 @@ class ClusterReleases(Construct):
 __all__ = ["ADDON_RESOURCES", "ADOT_COLLECTOR_COMPONENTS", "ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_STORAGE_GIB",
            "COLLECTOR_DROPPED_SPANS_METRICS", "COLLECTOR_METRICS_PORT", "collector_alert_rules", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
-           "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT", "NGINX_HEALTH_PORT",
-           "NGINX_HTTP_PORT", "NGINX_HTTPS_PORT", "NGINX_SERVICE_PORT", "ReleaseRoles", "default_charts_dir",
+           "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT", "DEREGISTRATION_DELAY_SECONDS",
+           "GATEWAY_API_CRDS_CHART", "NGINX_GATEWAY_FABRIC_CRDS_CHART", "NGINX_HTTP_PORT", "ReleaseRoles", "default_charts_dir",
            "eks_helm_provider", "split_references"]

@@ -18,8 +18,8 @@ what :meth:`WorkloadsProps.validate` refuses, so a value file written by hand is
 What the chart fixes, not offered here: the restricted security context (non-root user above 10000, read-only root
 filesystem, no privilege escalation, every capability dropped, seccomp RuntimeDefault), TLS to the database
 (``verify-full``) with IAM sign-in and no password, default-deny network policies, probes, topology spread over
-zones and nodes, and the names that tie a colour together (:func:`release_name`, :func:`ingress_class`,
-:func:`ingress_controller_release`): the ingress-nginx release of a colour must use them.
+zones and nodes, and the names that tie a colour together (:func:`release_name`, :func:`gateway_name`,
+:func:`gateway_class`, :func:`gateway_release`): the colour's NGINX Gateway Fabric release and Gateway must use them.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from .errors import ConfigError, Problem, coerce_fields, enum_problem, is_number
 
 #: The chart in this repository (``charts/vision-to-code``) and its version (its ``Chart.yaml`` says the same; tested).
 CHART_NAME = "vision-to-code"
-CHART_VERSION = "0.1.0"
+CHART_VERSION = "0.2.0"
 CHART_PATH = "charts/vision-to-code"  # relative to the repository root; the chart is not part of the installed package
 
 #: The four services of the seed, in the order the chart and the tests list them.
@@ -50,7 +50,7 @@ DATABASE_PORT = 5432
 
 #: The add-on charts whose versions an environment pins (``addon_chart_versions``); the releases of issue 14 item 2.
 ADDON_CHARTS = ("aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "external-secrets",
-                "ingress-nginx", "kube-prometheus-stack", "opentelemetry-collector", "aws-for-fluent-bit")
+                "nginx-gateway-fabric", "kube-prometheus-stack", "opentelemetry-collector", "aws-for-fluent-bit")
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1123 label (namespaces, release names)
 _REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
@@ -79,15 +79,38 @@ def release_name(colour: Colour | str) -> str:
     return f"{RELEASE_PREFIX}-{Colour(colour).value}"
 
 
-def ingress_class(colour: Colour | str) -> str:
-    """``nginx-<colour>``: the ingress class of the colour's NGINX controller, which the services' Ingresses use."""
+#: The path of each colour's health route: NGINX sends it to core's readiness (the pod's own ``probes.readinessPath``),
+#: so the ALB's target-group health check fails when the colour's services cannot serve, not only when NGINX is down.
+#: ``EdgeProps.health_check_path``'s default.
+GATEWAY_HEALTH_PATH = "/-/ready"
+#: The service whose readiness the health route asks (it answers only with its database reachable).
+GATEWAY_HEALTH_SERVICE = "core"
+#: The Gateway's one listener: plain HTTP inside the VPC on the target groups' port (TLS ends at the ALB).
+GATEWAY_LISTENER = "http"
+GATEWAY_PORT = 8080
+
+
+def gateway_release(colour: Colour | str) -> str:
+    """``ngf-<colour>``: the colour's NGINX Gateway Fabric release (its own control plane, so an upgrade of NGINX
+    Gateway Fabric reaches the idle colour first)."""
+    return f"ngf-{Colour(colour).value}"
+
+
+def gateway_class(colour: Colour | str) -> str:
+    """``nginx-<colour>``: the GatewayClass of the colour's control plane (:func:`gateway_release`)."""
     return f"nginx-{Colour(colour).value}"
 
 
-def ingress_controller_release(colour: Colour | str) -> str:
-    """``ingress-nginx-<colour>``: the colour's NGINX controller release; its pods
-    (``app.kubernetes.io/instance`` = this) are the only ones the network policies let in."""
-    return f"ingress-nginx-{Colour(colour).value}"
+def gateway_name(colour: Colour | str) -> str:
+    """``vtc-<colour>``: the colour's Gateway; its NGINX pods carry ``gateway.networking.k8s.io/gateway-name`` = this,
+    the label the network policies and the disruption budget select them by."""
+    return f"{RELEASE_PREFIX}-{Colour(colour).value}"
+
+
+def gateway_service_name(colour: Colour | str) -> str:
+    """``vtc-<colour>-nginx-<colour>``: the Service NGINX Gateway Fabric makes for the colour's Gateway
+    (``<gateway>-<gatewayclass>``, its provisioner's naming), which the colour's TargetGroupBinding names."""
+    return f"{gateway_name(colour)}-{gateway_class(colour)}"
 
 
 def cpu_cores(quantity: str) -> float:
@@ -152,7 +175,7 @@ class ServiceProps:
         request. 10 to 95.
     :param max_unavailable: default: 1 pod may be evicted at a time by a voluntary disruption (node drain, upgrade);
         below ``min_replicas``.
-    :param path: default: ``/<service>``: the URL path prefix the service's Ingress routes to it; each service has its
+    :param path: default: ``/<service>``: the URL path prefix the service's HTTPRoute sends to it; each service has its
         own.
     :param resources: default: :class:`Resources`'s defaults (250m CPU and 512Mi requested, 1 CPU and 1Gi at most).
     """
@@ -282,7 +305,8 @@ class WorkloadsProps:
     :param services: default: the seed's ranges (business 3-10, core 5-15, swarm 3-20, development 3-10 replicas)
         with :class:`ServiceProps`'s other defaults.
     :param namespace: default: ``vision-to-code``: the namespace both colours' releases live in.
-    :param ingress_controller_namespace: default: ``ingress-nginx``: the namespace of both colours' NGINX controllers.
+    :param gateway_namespace: default: ``nginx-gateway``: the namespace of both colours' NGINX Gateway Fabric control
+        planes, Gateways and NGINX pods.
     :param collector_namespace: default: ``opentelemetry``: the OpenTelemetry collector's namespace.
     :param collector_release: default: ``otel-collector``: the collector's release (its pods' instance label, and its
         Service's name: ``http://<release>.<namespace>.svc:4317`` is the OTLP endpoint).
@@ -296,7 +320,7 @@ class WorkloadsProps:
     :param slo_error_rate_percent: default: 1.0: the error-rate objective (5xx answers), in percent.
     :param addon_chart_versions: default: the versions :data:`vtc_constructs.releases.DEFAULT_CHART_VERSIONS`
         pins. Maps an add-on chart of :data:`ADDON_CHARTS` to the exact version to release instead (``"81.6.2"``).
-    :param ingress_replicas: default: 2 NGINX controller pods per colour (one may be drained at a time). 2 to 20.
+    :param ingress_replicas: default: 2 NGINX pods per colour (one may be drained at a time). 2 to 20.
     :param prometheus_replicas: default: 2 Prometheus servers, each scraping everything (one survives a node's
         loss). 1 to 5.
     :param prometheus_retention_days: default: 15 days of metrics kept; also bounded by 90 % of the volume. 1 to 400.
@@ -309,7 +333,7 @@ class WorkloadsProps:
     image_tags: ImageTags
     services: Services = Services()
     namespace: str = "vision-to-code"
-    ingress_controller_namespace: str = "ingress-nginx"
+    gateway_namespace: str = "nginx-gateway"
     collector_namespace: str = "opentelemetry"
     collector_release: str = "otel-collector"
     monitoring_namespace: str = "monitoring"
@@ -348,7 +372,7 @@ class WorkloadsProps:
             problems.append(Problem("services", self.services, "a Services(business=..., core=..., swarm=..., "
                                     "development=...)", "build it with vtc_constructs.workloads.Services",
                                     "not a Services"))
-        for name in ("namespace", "ingress_controller_namespace", "collector_namespace", "collector_release",
+        for name in ("namespace", "gateway_namespace", "collector_namespace", "collector_release",
                      "monitoring_namespace", "monitoring_release"):
             value = getattr(self, name)
             if not isinstance(value, str) or not _LABEL.match(value) or len(value) > 63:
@@ -361,7 +385,7 @@ class WorkloadsProps:
                                     "'vision-to-code': the services run under the restricted Pod Security level "
                                     "and their own network policies, which a system namespace must not get",
                                     "reserved namespace"))
-        shared = [name for name in ("ingress_controller_namespace", "collector_namespace", "monitoring_namespace")
+        shared = [name for name in ("gateway_namespace", "collector_namespace", "monitoring_namespace")
                   if getattr(self, name) == self.namespace]
         if shared:
             problems.append(Problem("namespace", self.namespace, f"a namespace no add-on uses ({shared[0]} is "
@@ -419,7 +443,7 @@ class WorkloadsProps:
         :param database_cidrs: the database subnets' ranges (egress on 5432 is allowed to them only).
         :param database_name: default: ``vtc``. :param database_user: default: ``vtc_app``, the application role
             (IAM sign-in). :param database_schema: default: ``vtc``. (``DatabaseProps``'s defaults.)
-        :param host: default: any host name; the environment's public name (the certificate's) narrows every Ingress
+        :param host: default: any host name; the environment's public name (the certificate's) narrows every route
             to it.
         :param image_digests: default: images by tag only. A service's ``sha256:...`` digest pins its image to
             exactly that build (``<repository>/<service>:<tag>@<digest>``); the pipeline that built the images knows
@@ -461,7 +485,8 @@ class WorkloadsProps:
             "database": {"host": database_host, "port": DATABASE_PORT, "name": database_name, "user": database_user,
                          "schema": database_schema, "sslMode": "verify-full", "cidrs": list(database_cidrs)},
             "aws": {"region": region, "apiCidrs": list(self.aws_api_cidrs)},
-            "ingress": {"host": host, "controllerNamespace": self.ingress_controller_namespace},
+            "gateway": {"namespace": self.gateway_namespace, "sectionName": GATEWAY_LISTENER, "host": host,
+                        "health": {"path": GATEWAY_HEALTH_PATH, "service": GATEWAY_HEALTH_SERVICE}},
             "telemetry": {"collector": {"namespace": self.collector_namespace, "release": self.collector_release,
                                         "grpcPort": 4317, "httpPort": 4318}},
             "monitoring": {"namespace": self.monitoring_namespace, "release": self.monitoring_release,
@@ -547,7 +572,7 @@ def image_registry_problems(repository: str, path: str = "image_repository", *, 
 def _addon_problems(versions: object) -> list[Problem]:
     if not isinstance(versions, Mapping):
         return [Problem("addon_chart_versions", versions, "a table of add-on chart names to versions",
-                        "give it as a table, e.g. {'ingress-nginx': '4.12.0'}", "not a table")]
+                        "give it as a table, e.g. {'nginx-gateway-fabric': '2.6.7'}", "not a table")]
     problems = []
     for chart, version in versions.items():
         if chart not in ADDON_CHARTS:
@@ -625,5 +650,7 @@ def _digest_problems(image_digests: object) -> list[Problem]:
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
            "MAX_ERROR_RATE_OBJECTIVE", "RELEASE_PREFIX", "RESERVED_NAMESPACES", "Resources", "SEED_REPLICA_RANGES",
            "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "cpu_cores", "image_registry",
-           "image_registry_problems", "ingress_class", "is_reference", "ingress_controller_release", "memory_bytes",
+           "image_registry_problems", "gateway_class", "is_reference", "gateway_release", "gateway_name",
+           "gateway_service_name", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER", "GATEWAY_PORT",
+           "memory_bytes",
            "release_name"]

@@ -55,12 +55,12 @@ app.kubernetes.io/component: {{ .name }}
 {{- with (get ($image.digests | default dict) .name) }}@{{ . }}{{ end -}}
 {{- end -}}
 
-{{/* This colour's ingress class and NGINX controller release (the add-on releases follow the same names). */}}
-{{- define "vtc.ingressClass" -}}
-{{- printf "nginx-%s" .Values.colour -}}
-{{- end -}}
-{{- define "vtc.ingressController" -}}
-{{- printf "ingress-nginx-%s" .Values.colour -}}
+{{/*
+This colour's Gateway, vtc-<colour> (vtc_constructs.workloads.gateway_name; the cluster configuration release makes
+it): derived from the colour, never given, so a release cannot attach its routes to the other colour's NGINX.
+*/}}
+{{- define "vtc.gateway" -}}
+{{- printf "vtc-%s" .Values.colour -}}
 {{- end -}}
 
 {{/*
@@ -80,6 +80,9 @@ and what to change; helm lint, template and install stop on it.
 {{- fail (printf "services.%s: path %s is also services.%s's; give each service a path of its own" $name $svc.path (get $paths $svc.path)) -}}
 {{- end -}}
 {{- $_ := set $paths $svc.path $name -}}
+{{- end -}}
+{{- if not (hasKey .Values.services .Values.gateway.health.service) -}}
+{{- fail (printf "gateway.health.service: %s is not one of the services (%s); name the service whose readiness the health route asks" .Values.gateway.health.service (keys .Values.services | sortAlpha | join ", ")) -}}
 {{- end -}}
 {{- if eq (int .Values.ports.http) (int .Values.ports.metrics) -}}
 {{- fail (printf "ports: http and metrics are both %d; give metrics a port of its own" (int .Values.ports.http)) -}}
