@@ -68,7 +68,8 @@ WRONG = {
 
 
 #: A valid key for a map the sample file leaves empty, so that a wrong value can be put under it.
-SAMPLE_KEYS = {"workloads.addon_chart_versions": "metrics-server", "tags": "team",
+SAMPLE_KEYS = {"workloads.addon_chart_versions": "metrics-server", "workloads.gateway_chart_versions": "green",
+               "tags": "team",
                "eks.node_groups.general.labels": "workload"}
 
 

@@ -782,3 +782,36 @@ def test_the_collectors_own_metrics_are_scraped_and_lost_spans_alert(env, worklo
                                                                                "exporters") for c in p[kind]}
     assert used <= named
     assert ADOT_COLLECTOR_IMAGE[1] == "v0.49.0" and values["rewriteDeprecatedComponentNames"] is False
+
+
+def test_a_colours_own_nginx_gateway_fabric_version_reaches_that_colours_release_only(configs, tmp_path):
+    """``gateway_chart_versions``: an NGINX Gateway Fabric upgrade on the idle colour first, the other colour's
+    release (and the CRDs, which both share) left as they are."""
+    import dataclasses
+
+    from environments.synth import synthesize
+
+    staging = configs["staging"]
+    trial = dataclasses.replace(staging, workloads=dataclasses.replace(
+        staging.workloads, gateway_chart_versions={"green": "2.7.2"}))
+    out = synthesize([trial], tmp_path / "cdktf.out")
+    releases = releases_of(json.loads((out / "stacks" / "staging-workloads" / "cdk.tf.json").read_text()))
+    assert (releases["ngf-green"]["version"], releases["ngf-blue"]["version"]) == \
+        ("2.7.2", DEFAULT_CHART_VERSIONS["nginx-gateway-fabric"])
+
+
+def test_a_colours_nginx_gateway_fabric_version_is_checked_like_an_add_ons(configs):
+    import dataclasses
+
+    from vtc_constructs.releases import ClusterReleasesProps
+
+    workloads = dataclasses.replace(configs["staging"].workloads,
+                                    gateway_chart_versions={"blue": "1.6.0", "green": "v2.7", "red": "2.7.2"})
+    problems = {(p.path, repr(p.got)) for p in ClusterReleasesProps(
+        environment="staging", region="eu-west-1", cluster_name="c", vpc_id="vpc-1", vpc_cidr="10.0.0.0/16",
+        kubernetes_version="1.36", workloads=workloads, roles=None, target_group_arns={}, database_host="db",
+        database_cidrs=(), container_log_groups={}, page_topic_arn="", notify_topic_arn="", heartbeat_topic_arn="",
+        grafana_admin_secret_name="").validate()}
+    assert {("workloads.gateway_chart_versions.blue", "'1.6.0'"),  # an older major than the pinned 2.x
+            ("workloads.gateway_chart_versions.green", "'v2.7'"), ("workloads.gateway_chart_versions.red", "'red'")} \
+        <= problems

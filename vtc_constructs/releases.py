@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -483,6 +483,10 @@ class ClusterReleasesProps:
         else:
             problems += [p.prefixed("workloads") for p in self.workloads.validate()]
             problems += addon_version_problems(self.workloads.addon_chart_versions)
+            gateway = self.workloads.gateway_chart_versions
+            for colour, version in gateway.items() if isinstance(gateway, Mapping) else ():  # (else: WorkloadsProps')
+                problems += [replace(p, path=f"workloads.gateway_chart_versions.{colour}") for p in
+                             addon_version_problems({"nginx-gateway-fabric": version})]
         if not isinstance(self.target_group_arns, Mapping) or set(self.target_group_arns) != {"blue", "green"}:
             problems.append(Problem("target_group_arns", self.target_group_arns, "a table with exactly 'blue' and "
                                     "'green'", "pass {'blue': edge.blue_target_group_arn, 'green': ...}"))
@@ -934,15 +938,15 @@ class ClusterReleases(Construct):
                              "labels": {"release": w.monitoring_release, "vision-to-code.io/colour": colour.value}},
                 "spec": {"selector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": gateway_name(colour)}},
                          "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]}}, sort_keys=True)],
-        }, depends_on=depends_on, skip_crds=True)
+        }, depends_on=depends_on, skip_crds=True, version=w.gateway_chart_versions.get(colour.value))
 
     # --- releases -------------------------------------------------------------------------------------------------
 
     def _addon(self, name: str, chart: str, namespace: str, values: dict, depends_on: Sequence[Release] = (),
-               skip_crds: bool = False) -> Release:
+               skip_crds: bool = False, version: str | None = None) -> Release:
         repository, chart_name = CHART_REPOSITORIES[chart]
         return self._release(name, namespace, values, depends_on, chart=chart_name, repository=repository,
-                             version=self._versions[chart], skip_crds=skip_crds)
+                             version=version or self._versions[chart], skip_crds=skip_crds)
 
     def _local(self, name: str, chart_dir: Path, namespace: str, values: dict, depends_on: Sequence[Release] = ()
                ) -> Release:

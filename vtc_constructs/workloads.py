@@ -320,6 +320,10 @@ class WorkloadsProps:
     :param slo_error_rate_percent: default: 1.0: the error-rate objective (5xx answers), in percent.
     :param addon_chart_versions: default: the versions :data:`vtc_constructs.releases.DEFAULT_CHART_VERSIONS`
         pins. Maps an add-on chart of :data:`ADDON_CHARTS` to the exact version to release instead (``"81.6.2"``).
+    :param gateway_chart_versions: default: both colours' NGINX Gateway Fabric releases run the version
+        ``addon_chart_versions`` (or the pinned default) gives. A colour's own exact version (``{"green": "2.7.2"}``),
+        so that an upgrade of NGINX Gateway Fabric reaches the idle colour first, like the services
+        (docs/runbooks/production-rollout.md, "Upgrading NGINX Gateway Fabric").
     :param ingress_replicas: default: 2 NGINX pods per colour (one may be drained at a time). 2 to 20.
     :param prometheus_replicas: default: 2 Prometheus servers, each scraping everything (one survives a node's
         loss). 1 to 5.
@@ -342,6 +346,7 @@ class WorkloadsProps:
     slo_p99_latency_ms: int = 100
     slo_error_rate_percent: float = 1.0
     addon_chart_versions: Mapping[str, str] = field(default_factory=dict)
+    gateway_chart_versions: Mapping[str, str] = field(default_factory=dict)
     ingress_replicas: int = 2
     prometheus_replicas: int = 2
     prometheus_retention_days: int = 15
@@ -406,6 +411,7 @@ class WorkloadsProps:
                                     f"of {100 - self.slo_error_rate_percent:.3g} %: give that",
                                     "an availability, not an error rate"))
         problems += _addon_problems(self.addon_chart_versions)
+        problems += _gateway_version_problems(self.gateway_chart_versions)
         for name, low, high, hint in (
                 ("ingress_replicas", 2, 20, "2 lets one NGINX pod be drained while the other serves"),
                 ("prometheus_replicas", 1, 5, "2 keeps metrics and alerts through the loss of a node"),
@@ -582,6 +588,22 @@ def _addon_problems(versions: object) -> list[Problem]:
         elif not isinstance(version, str) or not _SEMVER.match(version):
             problems.append(Problem(f"addon_chart_versions.{chart}", version, "an exact version MAJOR.MINOR.PATCH, "
                                     "no range, no 'v'", "pin the version the release was tested with, e.g. '4.12.0'"))
+    return problems
+
+
+def _gateway_version_problems(versions: object) -> list[Problem]:
+    if not isinstance(versions, Mapping):
+        return [Problem("gateway_chart_versions", versions, "a table of colours to NGINX Gateway Fabric versions",
+                        "give it as a table, e.g. {'green': '2.7.2'}", "not a table")]
+    problems = []
+    for colour, version in versions.items():
+        if colour not in {c.value for c in Colour}:
+            problems.append(enum_problem(f"gateway_chart_versions.{colour}", colour, Colour,
+                                         "name the colour whose NGINX Gateway Fabric release takes the version"))
+        elif not isinstance(version, str) or not _SEMVER.match(version):
+            problems.append(Problem(f"gateway_chart_versions.{colour}", version, "an exact version "
+                                    "MAJOR.MINOR.PATCH, no range, no 'v'", "pin the version to try on this colour, "
+                                    "e.g. '2.7.2'"))
     return problems
 
 
