@@ -82,3 +82,38 @@ def loopback_http_server(handler: type, **attributes) -> Iterator[http.server.Th
         server.server_close()
         thread.join(timeout=5)
         assert not thread.is_alive()
+
+
+def seal(public_key, namespace: str, name: str, plaintext: bytes) -> str:
+    """``kubeseal --raw``'s output for one value, strict scope: sealed-secrets 0.36's HybridEncrypt
+    (pkg/crypto/crypto.go): a random 32-byte AES key, RSA-OAEP(SHA-256) encrypted with the label
+    ``<namespace>/<name>``, as a 2-byte big-endian length and the RSA ciphertext, then AES-256-GCM of the value with
+    a zero nonce; base64."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    session = os.urandom(32)
+    label = f"{namespace}/{name}".encode()
+    wrapped = public_key.encrypt(session, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                                                       label=label))
+    body = AESGCM(session).encrypt(b"\0" * 12, plaintext, None)
+    return base64.b64encode(len(wrapped).to_bytes(2, "big") + wrapped + body).decode()
+
+
+def unseal(private_key, namespace: str, name: str, sealed: str) -> bytes:
+    """What the controller does with :func:`seal`'s output (HybridDecrypt, strict scope)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw = base64.b64decode(sealed)
+    length = int.from_bytes(raw[:2], "big")
+    session = private_key.decrypt(raw[2:2 + length], padding.OAEP(
+        mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=f"{namespace}/{name}".encode()))
+    return AESGCM(session).decrypt(b"\0" * 12, raw[2 + length:], None)

@@ -62,7 +62,8 @@ RELEASE_NAMESPACE = "kube-system"
 CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secrets.io_clustersecretstores.yaml",
                 ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecrets.yaml",
                 ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2.k8s.aws_targetgroupbindings.yaml",
-                ("gateway.networking.k8s.io/v1", "Gateway"): None}  # charts/gateway-api-crds (tooling/crds.py)
+                ("gateway.networking.k8s.io/v1", "Gateway"): None,
+                ("bitnami.com/v1alpha1", "SealedSecret"): "bitnami.com_sealedsecrets.yaml"}  # charts/gateway-api-crds (tooling/crds.py)
 #: What one environment's release renders: the storage class, the store and the Grafana admin secret, per colour a
 #: Gateway, binding, disruption budget and network policy, a ConfigMap per dashboard.
 EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "TargetGroupBinding": 2,
@@ -180,12 +181,15 @@ def test_the_schema_is_strict_at_every_level():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     objects = dict(_objects(schema))
-    assert len(objects) == 12  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
-    # a namespace and its podSecurity, gateway and its listener
+    assert len(objects) == 14  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
+    # a namespace and its podSecurity, gateway and its listener, a sealed secret and its encryptedData
     loose = {path for path, node in objects.items() if node.get("additionalProperties") is not False}
-    assert loose == set()
+    # The one table of the user's keys (a Secret's): every key named by pattern, every value a sealed string.
+    assert loose == {"$/properties/sealedSecrets/items/properties/encryptedData"}
+    encrypted = objects["$/properties/sealedSecrets/items/properties/encryptedData"]
+    assert encrypted["propertyNames"]["pattern"] and encrypted["additionalProperties"]["type"] == "string"
     unrequired = {path: set(node["properties"]) - set(node["required"]) for path, node in objects.items()
-                  if set(node["properties"]) - set(node.get("required", ()))}
+                  if set(node.get("properties", ())) - set(node.get("required", ()))}
     assert unrequired == {}
 
 
@@ -600,12 +604,12 @@ def test_the_library_accepts_colours_as_enum_members_and_terraform_references():
     inputs = stack_inputs("staging")
     values = cluster_config_values(**{**inputs, "target_group_arns": {
         Colour.BLUE: "${TfToken[TOKEN.7]}", Colour.GREEN: target_group_arn("staging", Colour.GREEN)}},
-        gateway_service_names={Colour.GREEN: "nginx-green"}, gateway_port=8443,
+        gateway_port=8443,
         ebs_kms_key_arn="${TfToken[TOKEN.8]}")
     blue, green = values["targetGroupBindings"]
     assert (blue["colour"], blue["targetGroupArn"], blue["serviceName"]) == \
         ("blue", "${TfToken[TOKEN.7]}", "vtc-blue-nginx-blue")
-    assert (green["serviceName"], green["servicePort"]) == ("nginx-green", 8443)
+    assert (green["serviceName"], green["servicePort"]) == ("vtc-green-nginx-green", 8443)
     assert values["gateway"]["listener"] == {"name": "http", "port": 8443}
     assert values["storageClass"]["kmsKeyArn"] == "${TfToken[TOKEN.8]}"
     assert values["dashboards"]["slo"] == {"p99LatencySeconds": 0.1, "errorRatePercent": 1.0, "window": "5m"}
@@ -623,8 +627,7 @@ def test_the_library_accepts_colours_as_enum_members_and_terraform_references():
     (dict(grafana_admin_secret_name="vtc-production/grafana-admin"), {"grafana_admin_secret_name"}),
     (dict(grafana_admin_secret_name="arn:aws:secretsmanager:eu-west-1:1:secret:x", secrets_prefix=None),
      {"grafana_admin_secret_name"}),
-    (dict(gateway_service_names={"blue": "Gateway"}, gateway_port=80, load_balancer_cidrs=("10.0.0.1/16",)),
-     {"gateway_service_names.blue", "gateway_port", "load_balancer_cidrs[0]"}),
+    (dict(gateway_port=80, load_balancer_cidrs=("10.0.0.1/16",)), {"gateway_port", "load_balancer_cidrs[0]"}),
     (dict(gateway_namespace="Gateways", routes_namespace=""), {"gateway_namespace", "routes_namespace", "namespaces"}),
     (dict(ebs_kms_key_arn="aws/ebs", storage_class_name="GP3", monitoring_namespace="",
           slo_p99_latency_ms=0.1, slo_error_rate_percent=0),
@@ -653,3 +656,56 @@ def test_namespaces_without_the_gateway_namespace_or_with_an_unknown_level_are_r
         cluster_config_values(**{**inputs, "namespaces": {"vision-to-code": "strict"}})
     assert {(p.path, str(p.got)) for p in error.value.problems} >= {
         ("namespaces.vision-to-code", "strict"), ("namespaces", "{'vision-to-code': 'strict'}")}
+
+
+# --- Sealed Secrets --------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster_key():
+    """A stand-in for the controller's key pair (4096-bit RSA, as sealed-secrets 0.36 makes)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=4096)
+
+
+def test_a_sealed_secret_renders_valid_and_only_the_clusters_key_opens_it(tmp_path, cluster_key):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.helpers import seal, unseal
+    from vtc_constructs.workloads import SealedSecretProps
+
+    token = b"pd-integration-key-0123456789"
+    sealed = seal(cluster_key.public_key(), "monitoring", "pagerduty", token)
+    values = cluster_config_values(**stack_inputs("staging"), sealed_secrets={
+        "pagerduty": SealedSecretProps(namespace="monitoring", encrypted_data={"integration-key": sealed})})
+    docs = render(tmp_path, "staging-sealed", "staging", values).docs
+    [secret] = [d for d in docs if d["kind"] == "SealedSecret"]
+    assert validate(secret) == []
+    assert (secret["metadata"]["name"], secret["metadata"]["namespace"]) == ("pagerduty", "monitoring")
+    assert secret["spec"]["template"]["metadata"] | {"labels": None} == {
+        "name": "pagerduty", "namespace": "monitoring", "labels": None}
+    assert secret["spec"]["template"]["type"] == "Opaque"
+    ciphertext = secret["spec"]["encryptedData"]["integration-key"]
+    assert token.decode() not in json.dumps(values) and token.decode() not in json.dumps(secret)
+    # What the controller will do: strict scope, so only this name and namespace, and only with the cluster's key.
+    assert unseal(cluster_key, "monitoring", "pagerduty", ciphertext) == token
+    for namespace, name, key in (("vision-to-code", "pagerduty", cluster_key), ("monitoring", "other", cluster_key),
+                                 ("monitoring", "pagerduty", rsa.generate_private_key(65537, 2048))):
+        with pytest.raises(ValueError):
+            unseal(key, namespace, name, ciphertext)
+
+
+def test_a_plain_value_where_a_sealed_one_belongs_is_refused_without_echoing_it(cluster_key):
+    from tests.helpers import seal
+    from vtc_constructs.workloads import SealedSecretProps
+
+    sealed = seal(cluster_key.public_key(), "monitoring", "pagerduty", b"x")
+    with pytest.raises(ConfigError) as caught:
+        cluster_config_values(**stack_inputs("staging"), sealed_secrets={
+            "pagerduty": SealedSecretProps(namespace="monitoring", encrypted_data={
+                "integration-key": "pd-plain-token-123", "ok": sealed, "bad key": sealed}),
+            "Bad_Name": SealedSecretProps(namespace="", encrypted_data={})})
+    assert {p.path for p in caught.value.problems} == {
+        "sealed_secrets.pagerduty.encrypted_data.integration-key", "sealed_secrets.pagerduty.encrypted_data.bad key",
+        "sealed_secrets.Bad_Name", "sealed_secrets.Bad_Name.namespace", "sealed_secrets.Bad_Name.encrypted_data"}
+    assert "pd-plain-token-123" not in str(caught.value)

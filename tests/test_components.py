@@ -85,7 +85,9 @@ def test_every_local_chart_that_vendors_upstream_files_names_each_source_and_has
 
 
 def test_the_table_passes_every_status_rule_against_everything_pinned():
-    problems = status_problems(pinned_components())
+    """Held to the calendar: 180 days after a row was checked, this fails until someone reads its upstream again (as
+    the Kubernetes version policy holds the environments to today's date)."""
+    problems = status_problems(pinned_components(), as_of=date.today())
     assert not problems, lines(problems)
 
 

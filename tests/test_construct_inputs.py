@@ -97,7 +97,7 @@ RELEASES = ClusterReleasesProps(
                           "add-ons": "/aws/containerinsights/vtc-test/add-ons"},
     page_topic_arn="arn:aws:sns:eu-west-1:111122223333:page", notify_topic_arn="arn:aws:sns:eu-west-1:111122223333:n",
     heartbeat_topic_arn="arn:aws:sns:eu-west-1:111122223333:h", grafana_admin_secret_name="vtc-test/grafana-admin",
-    host="app.example.com", secrets_prefix="vtc-test/")
+    host="app.example.com", secrets_prefix="vtc-test/", load_balancer_cidrs=("10.20.0.0/24", "10.20.1.0/24"))
 
 # (label, the valid nested value, how to put a changed one into the top-level props)
 NESTED = [

@@ -69,6 +69,7 @@ WRONG = {
 
 #: A valid key for a map the sample file leaves empty, so that a wrong value can be put under it.
 SAMPLE_KEYS = {"workloads.addon_chart_versions": "metrics-server", "workloads.gateway_chart_versions": "green",
+               "workloads.sealed_secrets": "pagerduty", "workloads.sealed_secrets.pagerduty.encrypted_data": "token",
                "tags": "team",
                "eks.node_groups.general.labels": "workload"}
 

@@ -133,8 +133,8 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
 
         with zipfile.ZipFile(wheel) as archive:
             names = archive.namelist()
-            metadata = archive.read("vtc_infra-0.1.0.dist-info/METADATA").decode()
-        assert {name.split("/")[0] for name in names} == {"vtc_constructs", "vtc_infra-0.1.0.dist-info"}
+            metadata = archive.read("vtc_infra-0.2.0.dist-info/METADATA").decode()
+        assert {name.split("/")[0] for name in names} == {"vtc_constructs", "vtc_infra-0.2.0.dist-info"}
         assert "vtc_constructs/_fastpath/node_hook.js" in names
         charts = {name.removeprefix("vtc_constructs/charts/") for name in names
                   if name.startswith("vtc_constructs/charts/")}
@@ -180,7 +180,7 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
         workloads = project / "out" / "stacks" / "theirs-workloads"
         charts = {r["name"]: r["chart"] for r in json.loads((workloads / "cdk.tf.json").read_text())[
             "resource"]["helm_release"].values()}
-        assert len(charts) == 14
+        assert len(charts) == 15
         for name in ("vtc-blue", "vtc-green", "vtc-cluster-config", "gateway-api-crds",
                      "nginx-gateway-fabric-crds"):  # copied from the installed package
             assert (workloads / charts[name] / "Chart.yaml").is_file(), name

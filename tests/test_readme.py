@@ -49,4 +49,4 @@ def test_each_example_runs_and_synthesizes_its_stack(tmp_path, name, indexes, st
         manifest = json.loads((tmp_path / "cdktf.out" / "manifest.json").read_text())
         assert manifest["stacks"][f"{stack}-workloads"]["dependencies"] == [stack]
         releases = json.loads((tmp_path / "cdktf.out" / "stacks" / f"{stack}-workloads" / "cdk.tf.json").read_text())
-        assert len(releases["resource"]["helm_release"]) == 14
+        assert len(releases["resource"]["helm_release"]) == 15

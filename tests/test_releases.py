@@ -27,15 +27,22 @@ from vtc_constructs.releases import (
     CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
     DEFAULT_CHART_VERSIONS,
     EXTERNAL_SECRETS_SERVICE_ACCOUNT,
-    DEREGISTRATION_DELAY_SECONDS,
     LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
-    NGINX_HTTP_PORT,
+    NGINX_PRESTOP_SECONDS,
     split_references,
 )
-from vtc_constructs.workloads import ADDON_CHARTS, GATEWAY_HEALTH_PATH, SEED_REPLICA_RANGES, SERVICES, Colour
+from vtc_constructs.workloads import (
+    ADDON_CHARTS,
+    DEREGISTRATION_DELAY_SECONDS,
+    GATEWAY_HEALTH_PATH,
+    GATEWAY_PORT,
+    SEED_REPLICA_RANGES,
+    SERVICES,
+    Colour,
+)
 
-RELEASES = ("gateway-api-crds", "nginx-gateway-fabric-crds", "aws-load-balancer-controller", "metrics-server", "cluster-autoscaler",
-            "external-secrets", "fluent-bit", "vtc-cluster-config", "kube-prometheus-stack", "otel-collector",
+RELEASES = ("gateway-api-crds", "nginx-gateway-fabric-crds", "aws-load-balancer-controller", "metrics-server",
+            "cluster-autoscaler", "external-secrets", "sealed-secrets-controller", "fluent-bit", "vtc-cluster-config", "kube-prometheus-stack", "otel-collector",
             "ngf-blue", "ngf-green", "vtc-blue", "vtc-green")
 LOCAL_CHARTS = {"gateway-api-crds": "gateway-api-crds", "nginx-gateway-fabric-crds": "nginx-gateway-fabric-crds",
                 "vtc-cluster-config": "vtc-cluster-config",
@@ -44,7 +51,8 @@ LOCAL_CHARTS = {"gateway-api-crds": "gateway-api-crds", "nginx-gateway-fabric-cr
 NAMESPACED_CHARTS = ("vtc-cluster-config", "vtc-blue", "vtc-green")
 #: What each release must wait for (directly): the order the module docstring gives.
 NEEDS = {
-    "vtc-cluster-config": {"gateway-api-crds", "aws-load-balancer-controller", "external-secrets"},
+    "vtc-cluster-config": {"gateway-api-crds", "aws-load-balancer-controller", "external-secrets",
+                           "sealed-secrets-controller"},
     "fluent-bit": {"vtc-cluster-config"},
     "kube-prometheus-stack": {"vtc-cluster-config"},
     "otel-collector": {"kube-prometheus-stack"},
@@ -252,17 +260,32 @@ def _undeclared(values, schema, path="") -> list[str]:
     return found
 
 
-def nginx_proxy(values: dict) -> dict:
-    """The GatewayClass's NginxProxy the nginx-gateway-fabric 2.6.7 chart makes from ``nginx.*``
-    (templates/nginxproxy.yaml: ``config`` is the spec's top level; replicas, pod and container go under
-    ``kubernetes.deployment``, the service under ``kubernetes.service``; image and the rest from its defaults)."""
-    nginx = values["nginx"]
+def _defaults(schema: dict) -> dict:
+    """The chart's default values, from its values.schema.json (each property's ``default``, objects recursed)."""
+    return {key: spec["default"] if "default" in spec else _defaults(spec)
+            for key, spec in schema.get("properties", {}).items()
+            if "properties" in spec or "default" in spec}
+
+
+def _merged(defaults, values):
+    if isinstance(defaults, dict) and isinstance(values, dict):
+        return {**defaults, **{k: _merged(defaults.get(k), v) for k, v in values.items()}}
+    return values
+
+
+def nginx_proxy(release: str, values: dict, schema: dict) -> dict:
+    """The GatewayClass's NginxProxy the nginx-gateway-fabric 2.6.7 chart makes from ``nginx.*`` over its defaults
+    (templates/nginxproxy.yaml, read, not copied: ``<release>-proxy-config`` in the release's namespace; ``config`` is
+    the spec's top level; replicas, pod, container (its empty fields dropped: filterEmptyFields) and the image under
+    ``kubernetes.deployment``, the service's non-empty fields under ``kubernetes.service``)."""
+    defaults = _defaults(schema)["nginx"]  # the image's and the service's leaves (the schema has no other defaults
+    nginx = _merged({k: defaults[k] for k in ("image", "service")}, values["nginx"])  # for what the template reads)
+    filled = lambda table: {k: v for k, v in table.items() if v not in ({}, [], "", None)}  # noqa: E731
     deployment = {"replicas": nginx["replicas"], "pod": nginx["pod"],
-                  "container": {**nginx["container"], "image": {"repository": "ghcr.io/nginx/nginx-gateway-fabric/nginx",
-                                                                  "tag": "2.6.7", "pullPolicy": "IfNotPresent"}}}
+                  "container": {**filled(nginx["container"]), "image": nginx["image"]}}
     return {"apiVersion": "gateway.nginx.org/v1alpha2", "kind": "NginxProxy",
-            "metadata": {"name": "ngf-proxy-config", "namespace": "nginx-gateway"},
-            "spec": {**nginx["config"], "kubernetes": {"deployment": deployment, "service": nginx["service"]}}}
+            "metadata": {"name": f"{release}-proxy-config", "namespace": "nginx-gateway"},
+            "spec": {**nginx["config"], "kubernetes": {"deployment": deployment, "service": filled(nginx["service"])}}}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -272,7 +295,7 @@ def test_nginx_one_gateway_fabric_per_colour_with_values_its_chart_and_crd_accep
     chart makes of them valid against NGINX Gateway Fabric's CRD (tests/test_chart.py's strict validator)."""
     import jsonschema
 
-    from tests.test_chart import crd_validator
+    from tests.test_chart import crd_validator, validate as chart_validate
 
     schema = json.loads(NGF_VALUES_SCHEMA.read_text(encoding="utf-8"))
     releases = releases_of(workloads_stacks[env])
@@ -302,24 +325,44 @@ def test_nginx_one_gateway_fabric_per_colour_with_values_its_chart_and_crd_accep
         trusted = nginx["config"]["rewriteClientIP"]["trustedAddresses"]
         assert {t["value"] for t in trusted} == vpc_public and all(t["type"] == "CIDR" for t in trusted)
         assert nginx["config"]["serverTokens"] == "off"
-        # NGINX keeps serving while the ALB drains its target, within the pod's grace period.
+        # NGINX keeps serving while the ALB drains its target (and the controller deregisters it: 15 s more), within
+        # the pod's grace period.
         sleep = nginx["container"]["lifecycle"]["preStop"]["sleep"]["seconds"]
-        assert DEREGISTRATION_DELAY_SECONDS < sleep < nginx["pod"]["terminationGracePeriodSeconds"]
-        # NGINX's metrics scraped: a PodMonitor on this colour's NGINX pods, with the label Prometheus selects by.
-        [monitor] = [json.loads(o) for o in values["extraObjects"]]
-        assert [e.message for e in crd_validator("monitoring.coreos.com/v1", "PodMonitor").iter_errors(monitor)] == []
-        assert monitor["metadata"]["namespace"] == release["namespace"]
-        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-        assert monitor["spec"]["selector"] == {"matchLabels": {"gateway.networking.k8s.io/gateway-name": f"vtc-{colour.value}"}}
-        assert monitor["spec"]["podMetricsEndpoints"] == [{"port": "metrics", "interval": "30s"}]
-        proxy = nginx_proxy(values)
+        assert sleep == NGINX_PRESTOP_SECONDS >= DEREGISTRATION_DELAY_SECONDS + 15
+        assert nginx["pod"]["terminationGracePeriodSeconds"] >= sleep + 30
+        # Roles in the services' namespace (and its own), not a ClusterRole over every Secret of the cluster.
+        assert gateway["watchNamespaces"] == ["vision-to-code"]
+        # The control plane (on the request path: NGINX's upstreams come from it) keeps a pod through drains; it and
+        # NGINX are scraped, each series labelled with the colour.
+        extras = {(o["kind"], o["metadata"]["name"]): o for o in map(json.loads, values["extraObjects"])}
+        release_name_ = f"ngf-{colour.value}"
+        control_plane = {"matchLabels": {"app.kubernetes.io/name": "nginx-gateway-fabric",
+                                         "app.kubernetes.io/instance": release_name_}}
+        nginx_pods = {"matchLabels": {"gateway.networking.k8s.io/gateway-name": f"vtc-{colour.value}"}}
+        assert set(extras) == {("PodDisruptionBudget", f"{release_name_}-control-plane"),
+                               ("PodMonitor", f"{release_name_}-control-plane"), ("PodMonitor", f"vtc-{colour.value}-nginx")}
+        budget = extras[("PodDisruptionBudget", f"{release_name_}-control-plane")]
+        assert budget["spec"] == {"minAvailable": 1, "selector": control_plane}
+        assert budget["spec"]["minAvailable"] < gateway["replicas"]
+        for (kind, name), selector in (((("PodMonitor", f"{release_name_}-control-plane")), control_plane),
+                                       ((("PodMonitor", f"vtc-{colour.value}-nginx")), nginx_pods)):
+            monitor = extras[(kind, name)]
+            assert [e.message for e in crd_validator("monitoring.coreos.com/v1", kind).iter_errors(monitor)] == []
+            assert monitor["metadata"]["namespace"] == release["namespace"]
+            assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+            assert monitor["spec"]["selector"] == selector
+            assert monitor["spec"]["podTargetLabels"] == ["vision-to-code.io/colour"]
+            assert monitor["spec"]["podMetricsEndpoints"] == [{"port": "metrics", "interval": "30s"}]
+        assert chart_validate(budget) == []  # Kubernetes 1.36's own schema, strict
+        proxy = nginx_proxy(release_name_, values, schema)
         assert [e.message for e in crd_validator("gateway.nginx.org/v1alpha2", "NginxProxy").iter_errors(proxy)] == []
     # The validation can fail: a misspelled value, and an NginxProxy field that does not exist.
     bad = values_of(releases["ngf-blue"])
     bad["nginx"]["containers"] = bad["nginx"].pop("container")
     assert _undeclared(bad, schema) == [".nginx.containers"]
     bad["nginx"]["container"] = {"lifecycle": {"preStop": {"sleep": {"second": 35}}}}
-    assert list(crd_validator("gateway.nginx.org/v1alpha2", "NginxProxy").iter_errors(nginx_proxy(bad)))
+    assert list(crd_validator("gateway.nginx.org/v1alpha2", "NginxProxy").iter_errors(nginx_proxy("ngf-blue", bad,
+                                                                                                  schema)))
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -329,12 +372,12 @@ def test_each_colours_binding_names_the_service_its_gateway_gets_and_that_colour
     config = releases["vtc-cluster-config"]
     sets = sets_of(config)
     values = values_of(config)
-    assert values["gateway"]["namespace"] == "nginx-gateway" and values["gateway"]["listener"]["port"] == NGINX_HTTP_PORT
+    assert values["gateway"]["namespace"] == "nginx-gateway" and values["gateway"]["listener"]["port"] == GATEWAY_PORT
     for i, binding in enumerate(values["targetGroupBindings"]):
         colour = binding["colour"]
         # NGINX Gateway Fabric names the Service of Gateway vtc-<colour> (class nginx-<colour>) <gateway>-<class>.
         assert binding["serviceName"] == f"vtc-{colour}-nginx-{colour}"
-        assert binding["servicePort"] == NGINX_HTTP_PORT
+        assert binding["servicePort"] == GATEWAY_PORT
         target_group = referenced(stacks, env, sets[f"targetGroupBindings[{i}].targetGroupArn"])
         assert re.fullmatch(rf"\$\{{aws_lb_target_group\.edge_{colour}-target-group_[0-9A-F]{{8}}\.arn\}}",
                             target_group), (colour, target_group)
@@ -345,14 +388,14 @@ def test_each_colours_binding_names_the_service_its_gateway_gets_and_that_colour
 def test_the_edge_sends_to_the_port_nginx_listens_on_and_asks_the_colours_health_route(env, stacks):
     resources = stacks[env]["resource"]
     for group in resources["aws_lb_target_group"].values():
-        assert group["port"] == NGINX_HTTP_PORT and group["target_type"] == "ip"
+        assert group["port"] == GATEWAY_PORT and group["target_type"] == "ip"
         assert group["health_check"]["port"] == "traffic-port" and group["health_check"]["path"] == GATEWAY_HEALTH_PATH
         assert group["health_check"]["matcher"] == "200"
         assert int(group["deregistration_delay"]) == DEREGISTRATION_DELAY_SECONDS
     # The ALB may reach exactly the traffic port on the nodes (pods), and the nodes admit it on it.
     egress = {(r["from_port"], r["to_port"]) for r in resources["aws_vpc_security_group_egress_rule"].values()
               if r["security_group_id"].startswith("${aws_security_group.edge_security-group")}
-    assert egress == {(NGINX_HTTP_PORT, NGINX_HTTP_PORT)}
+    assert egress == {(GATEWAY_PORT, GATEWAY_PORT)}
     admitted = {(r["from_port"], r["to_port"]) for r in resources["aws_vpc_security_group_ingress_rule"].values()
                 if r.get("referenced_security_group_id", "").startswith("${aws_security_group.edge_security-group")}
     assert admitted == egress
@@ -596,6 +639,10 @@ def test_the_add_ons_that_run_our_settings_run_restricted(env, workloads_stacks)
     releases = releases_of(workloads_stacks[env])
     restricted = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
                   "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+    sealed = values_of(releases["sealed-secrets-controller"])
+    assert sealed["containerSecurityContext"] == {"enabled": True, "runAsUser": 1001, **restricted}
+    assert sealed["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert releases["sealed-secrets-controller"]["namespace"] == "kube-system"  # where kubeseal looks by default
     assert values_of(releases["cluster-autoscaler"])["containerSecurityContext"] == restricted
     assert values_of(releases["otel-collector"])["securityContext"] == restricted
     assert values_of(releases["cluster-autoscaler"])["securityContext"]["runAsNonRoot"] is True
@@ -620,6 +667,7 @@ RESOURCE_PATHS = {
     "external-secrets": ("external-secrets", ("resources",)),
     "external-secrets-webhook": ("external-secrets", ("webhook", "resources")),
     "external-secrets-cert-controller": ("external-secrets", ("certController", "resources")),
+    "sealed-secrets": ("sealed-secrets-controller", ("resources",)),
     "fluent-bit": ("fluent-bit", ("resources",)),
     "prometheus": ("kube-prometheus-stack", ("prometheus", "prometheusSpec", "resources")),
     "alertmanager": ("kube-prometheus-stack", ("alertmanager", "alertmanagerSpec", "resources")),
@@ -698,7 +746,7 @@ def test_the_add_ons_and_the_services_minimum_fit_the_smallest_nodes(env, worklo
         "metrics-server": releases["metrics-server"]["replicas"],
         "cluster-autoscaler": releases["cluster-autoscaler"]["replicaCount"],
         "external-secrets": esov["replicaCount"], "external-secrets-webhook": esov["webhook"]["replicaCount"],
-        "external-secrets-cert-controller": 1,
+        "external-secrets-cert-controller": 1, "sealed-secrets": 1,
         "prometheus": kps["prometheus"]["prometheusSpec"]["replicas"],
         "alertmanager": kps["alertmanager"]["alertmanagerSpec"]["replicas"],
         "config-reloader": kps["prometheus"]["prometheusSpec"]["replicas"]
@@ -811,7 +859,7 @@ def test_a_colours_nginx_gateway_fabric_version_is_checked_like_an_add_ons(confi
         environment="staging", region="eu-west-1", cluster_name="c", vpc_id="vpc-1", vpc_cidr="10.0.0.0/16",
         kubernetes_version="1.36", workloads=workloads, roles=None, target_group_arns={}, database_host="db",
         database_cidrs=(), container_log_groups={}, page_topic_arn="", notify_topic_arn="", heartbeat_topic_arn="",
-        grafana_admin_secret_name="").validate()}
+        grafana_admin_secret_name="", load_balancer_cidrs=()).validate()}
     assert {("workloads.gateway_chart_versions.blue", "'1.6.0'"),  # an older major than the pinned 2.x
             ("workloads.gateway_chart_versions.green", "'v2.7'"), ("workloads.gateway_chart_versions.red", "'red'")} \
         <= problems

@@ -40,7 +40,9 @@ from .workloads import (
     GATEWAY_LISTENER,
     GATEWAY_PORT,
     Colour,
+    SealedSecretProps,
     _cidr_problems,
+    _sealed_secret_problems,
     gateway_service_name,
     is_reference,
 )
@@ -64,7 +66,6 @@ TARGET_GROUP_ARN_VALUE_PATHS: Mapping[str, str] = {colour.value: f"targetGroupBi
 EXTERNAL_SECRETS_SERVICE_ACCOUNT = ("external-secrets", "external-secrets")  # (namespace, name)
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_SERVICE_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1035 label
 #: The same patterns as values.schema.json's (tested).
 TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:[0-9]{12}:targetgroup/"
                               r"[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$")
@@ -85,7 +86,6 @@ def target_group_binding_name(colour: Colour | str) -> str:
 def cluster_config_values(*, environment: str, region: str, target_group_arns: Mapping[Colour | str, str],
                           grafana_admin_secret_name: str, load_balancer_cidrs: Sequence[str],
                           secrets_prefix: str | None = None, gateway_namespace: str = "nginx-gateway",
-                          gateway_service_names: Mapping[Colour | str, str] | None = None,
                           gateway_port: int = GATEWAY_PORT, routes_namespace: str = "vision-to-code",
                           storage_class_name: str = "gp3-encrypted", ebs_kms_key_arn: str = "",
                           secret_store_name: str = "aws-secrets-manager",
@@ -94,7 +94,8 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                           monitoring_namespace: str = "monitoring",
                           grafana_admin_secret: str = "grafana-admin-credentials",
                           slo_p99_latency_ms: int = 100, slo_error_rate_percent: float = 1.0,
-                          namespaces: Mapping[str, str] | None = None) -> dict:
+                          namespaces: Mapping[str, str] | None = None,
+                          sealed_secrets: Mapping[str, SealedSecretProps] | None = None) -> dict:
     """The values of the environment's release of ``charts/vtc-cluster-config``: a plain dict, ready for ``helm -f``.
 
     :param environment: the environment's name (a label of every object). Required.
@@ -110,9 +111,6 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         ``secrets_prefix``, by default ``<name>/``): the secret's name must start with it, or the store cannot read it.
     :param gateway_namespace: default: ``nginx-gateway``, the namespace of both colours' Gateways (and of NGINX Gateway
         Fabric's releases, which put the NGINX pods there).
-    :param gateway_service_names: default: ``vtc-<colour>-nginx-<colour>``, the Service NGINX Gateway Fabric makes
-        for the Gateway ``vtc-<colour>`` of class ``nginx-<colour>`` (:func:`~vtc_constructs.workloads.
-        gateway_service_name`). Per colour, when given.
     :param gateway_port: default: 8080: the Gateways' listener port, which NGINX listens on and its Service exposes
         (NGINX Gateway Fabric gives the Service the listeners' ports): the port the ALB's target groups and security
         group use (``EdgeProps.target_port``). 1024-65535.
@@ -135,6 +133,9 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         (``{name: level}``), each enforcing that Pod Security Standards level (:data:`POD_SECURITY_LEVELS`) and
         warning and auditing above ``restricted``. The gateway namespace must be one of them when given: the
         Gateways and TargetGroupBindings go there.
+    :param sealed_secrets: default: none. Secrets that do not live in AWS, by name (:class:`~vtc_constructs.workloads.
+        SealedSecretProps`: sealed with the cluster's Sealed Secrets key): each becomes a SealedSecret, which the
+        sealed-secrets controller turns into the Secret.
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
@@ -149,13 +150,14 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         "grafana_admin_secret": (grafana_admin_secret, _OBJECT_NAME)})
     problems += _argument_problems(
         target_group_arns=target_group_arns, grafana_admin_secret_name=grafana_admin_secret_name,
-        secrets_prefix=secrets_prefix, gateway_service_names=gateway_service_names, gateway_port=gateway_port,
+        secrets_prefix=secrets_prefix, gateway_port=gateway_port,
         load_balancer_cidrs=load_balancer_cidrs, ebs_kms_key_arn=ebs_kms_key_arn,
         slo_p99_latency_ms=slo_p99_latency_ms, slo_error_rate_percent=slo_error_rate_percent)
     problems += _namespace_problems(namespaces, gateway_namespace)
+    problems += _sealed_secret_problems(sealed_secrets or {})
     if problems:
         raise ConfigError(problems)
-    arns, services = _by_colour(target_group_arns), _by_colour(gateway_service_names or {})
+    arns = _by_colour(target_group_arns)
     return {
         "environment": environment,
         "region": region,
@@ -172,9 +174,12 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                     "routesNamespace": routes_namespace, "loadBalancerCidrs": list(load_balancer_cidrs),
                     "monitoringNamespace": monitoring_namespace, "metricsPort": GATEWAY_METRICS_PORT},
         "targetGroupBindings": [
-            {"colour": colour.value, "serviceName": services.get(colour.value, gateway_service_name(colour)),
+            {"colour": colour.value, "serviceName": gateway_service_name(colour),
              "servicePort": gateway_port, "targetGroupArn": arns[colour.value]}
             for colour in Colour],
+        "sealedSecrets": [{"name": name, "namespace": secret.namespace, "type": secret.type,
+                           "encryptedData": dict(secret.encrypted_data)}
+                          for name, secret in sorted((sealed_secrets or {}).items())],
         "dashboards": {"namespace": monitoring_namespace, "label": "grafana_dashboard", "labelValue": "1",
                        "slo": {"p99LatencySeconds": slo_p99_latency_ms / 1000,
                                "errorRatePercent": slo_error_rate_percent, "window": "5m"}},
@@ -283,17 +288,10 @@ def grafana_secret_problems(grafana_admin_secret_name: object, secrets_prefix: o
     return []
 
 
-def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, gateway_service_names,
-                       gateway_port, load_balancer_cidrs, ebs_kms_key_arn, slo_p99_latency_ms,
+def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, gateway_port,
+                       load_balancer_cidrs, ebs_kms_key_arn, slo_p99_latency_ms,
                        slo_error_rate_percent) -> list[Problem]:
     problems = target_group_arn_problems(target_group_arns)
-    if gateway_service_names is not None:
-        problems += _colour_table_problems(
-            "gateway_service_names", gateway_service_names,
-            lambda v: isinstance(v, str) and bool(_SERVICE_NAME.match(v)) and len(v) <= 63,
-            "a Service name (DNS-1035 label: a-z first, then a-z, 0-9, '-'; at most 63)",
-            "name the Service NGINX Gateway Fabric makes for the colour's Gateway, e.g. 'vtc-blue-nginx-blue'",
-            every_colour=False)
     if not is_whole(gateway_port) or not 1024 <= gateway_port <= 65535:
         problems.append(Problem("gateway_port", gateway_port, "a port number from 1024 to 65535 (NGINX runs as a "
                                 "non-root user)", "pass EdgeProps.target_port (8080)"))

@@ -194,6 +194,14 @@ COMPONENTS: tuple[Component, ...] = (
         note="Project active (releases every ~3 weeks). Upstream supports only the newest minor: 2.9 ended with "
              "2.10's release (after 2026-08-08; its date not seen, 2.13.0 is dated 2026-10-16, 2.14.0 seen undated)."),
     Component(
+        name="sealed-secrets", kind=Kind.CHART, version="2.18.5",
+        repository="https://bitnami-labs.github.io/sealed-secrets", status=Status.ACTIVE,
+        source="bitnami-labs/sealed-secrets@86671a8 (HEAD, 2026-04-22): tags helm-v2.18.5 and v0.36.6 (2026-04-09); "
+               "README (no deprecation or archival notice; images signed, on Docker Hub and GHCR)",
+        newest_release="helm-v2.18.5", newest_release_date=date(2026, 4, 9), checked=CHECKED,
+        note="Controller 0.36.6. The newest release in a snapshot that ends 2026-04-22: later releases not looked "
+             "up. Not part of Bitnami's catalog of charts and images that moved in 2025 (its own project and CI)."),
+    Component(
         name="nginx-gateway-fabric", kind=Kind.CHART, version="2.6.7", repository="oci://ghcr.io/nginx/charts",
         status=Status.ACTIVE,
         source="nginx/nginx-gateway-fabric@e55bfe3 (HEAD, 2026-08-20; README 'Project Status: Active'); "

@@ -132,7 +132,7 @@ from .eks import TARGET_GROUP_BINDING_TAG
 from .contracts import EdgeNetwork  # noqa: F401  (re-exported: they were defined here)
 from .errors import ConfigError, Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
-from .workloads import GATEWAY_HEALTH_PATH
+from .workloads import DEREGISTRATION_DELAY_SECONDS, GATEWAY_HEALTH_PATH
 
 #: ALB security policies that negotiate TLS 1.3. Ref:
 #: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
@@ -560,7 +560,7 @@ class Edge(Construct):
                                 0, 4)
         self.target_groups = {colour: LbTargetGroup(
             self, f"{colour}-target-group", name=f"{props.name}-{colour}-{replaced_by}", port=props.target_port,
-            protocol="HTTP", target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay="30",
+            protocol="HTTP", target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
             health_check=LbTargetGroupHealthCheck(
                 enabled=True, path=props.health_check_path, matcher="200", protocol="HTTP",
                 port="traffic-port" if props.health_check_port is None else str(props.health_check_port),

@@ -20,7 +20,9 @@ The releases, in the order they are installed (each waits for the ones it needs,
    instance metadata, which the nodes' hop limit keeps from pods. It creates no load balancer: the ALB is
    Terraform's (:class:`~vtc_constructs.edge.Edge`). ``metrics-server`` (the autoscalers' CPU figures),
    ``cluster-autoscaler`` (auto-discovers this cluster's node groups by their tags), ``external-secrets`` (reads
-   this environment's secrets only: its role's resource is the environment's prefix).
+   this environment's secrets only: its role's resource is the environment's prefix), ``sealed-secrets-controller``
+   (Sealed Secrets, for the secrets that do not live in AWS: :class:`~vtc_constructs.workloads.SealedSecretProps`;
+   its key's backup and restore: docs/runbooks/sealed-secrets.md).
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
    their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
    store, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
@@ -72,6 +74,7 @@ from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
 from .workloads import (
     ADDON_CHARTS,
+    DEREGISTRATION_DELAY_SECONDS,
     GATEWAY_PORT,
     SERVICES,
     Colour,
@@ -92,6 +95,7 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
     "metrics-server": ("https://kubernetes-sigs.github.io/metrics-server", "metrics-server"),
     "cluster-autoscaler": ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler"),
     "external-secrets": ("https://charts.external-secrets.io", "external-secrets"),
+    "sealed-secrets": ("https://bitnami-labs.github.io/sealed-secrets", "sealed-secrets"),
     "nginx-gateway-fabric": ("oci://ghcr.io/nginx/charts", "nginx-gateway-fabric"),
     "kube-prometheus-stack": ("https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack"),
     "opentelemetry-collector": ("https://open-telemetry.github.io/opentelemetry-helm-charts",
@@ -103,7 +107,8 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
 #: whose values were read against the chart's own ``values.yaml`` and templates (see the note on each release).
 #: Read at (chart repository, tag): aws/eks-charts 5239609 (aws-load-balancer-controller 3.5.0, aws-for-fluent-bit
 #: 0.2.0), kubernetes-sigs/metrics-server metrics-server-helm-chart-3.13.1 (app 0.8.1; 0.9 needs Kubernetes 1.34),
-#: kubernetes/autoscaler cluster-autoscaler-chart-9.59.0, external-secrets helm-chart-2.9.0, nginx/nginx-gateway-fabric
+#: kubernetes/autoscaler cluster-autoscaler-chart-9.59.0, external-secrets helm-chart-2.9.0, bitnami-labs/sealed-secrets
+#: helm-v2.18.5 (controller 0.36.6, 2026-04-09: the newest in the snapshot of 2026-04-22), nginx/nginx-gateway-fabric
 #: v2.6.7 (active, F5-maintained; Kubernetes >= 1.31; Gateway API 1.5.1: docs/design/nginx-gateway-fabric.md; the
 #: newest release whose sources could be read here: 2.7.0-2.7.2, Gateway API 1.6, followed by 2026-09-15 and are the
 #: next step, vtc_constructs/components.py), prometheus-community
@@ -113,6 +118,7 @@ DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
     "metrics-server": "3.13.1",
     "cluster-autoscaler": "9.59.0",
     "external-secrets": "2.9.0",
+    "sealed-secrets": "2.18.5",
     "nginx-gateway-fabric": "2.6.7",
     "kube-prometheus-stack": "88.5.3",
     "opentelemetry-collector": "0.170.0",
@@ -159,6 +165,8 @@ ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
     "external-secrets": _resources("10m", "64Mi", "256Mi"),
     "external-secrets-webhook": _resources("10m", "32Mi", "128Mi"),
     "external-secrets-cert-controller": _resources("10m", "32Mi", "128Mi"),
+    # sealed-secrets 2.18.5 sets none (resources: {}); one controller holding its keys and watching SealedSecrets.
+    "sealed-secrets": _resources("10m", "64Mi", "256Mi"),
     # aws-for-fluent-bit 0.2.0's defaults: 50m/50Mi, memory limit 250Mi.
     "fluent-bit": _resources("50m", "50Mi", "250Mi"),
     # kube-prometheus-stack 88.5.3 suggests 400Mi as a starting request; with the chart's rules and scrape configs a
@@ -189,8 +197,8 @@ ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
     # chart sets GOMEMLIMIT to 80 % of it and the memory_limiter refuses data above 80 % of it.
     "otel-collector": _resources("100m", "256Mi", "512Mi"),
     # NGINX Gateway Fabric 2.6.7 sets none (nginxGateway.resources and nginx.container.resources are {}). The
-    # control plane caches the Gateway API objects, Services, EndpointSlices and Secrets it watches: 128Mi, twice as
-    # the limit, then some. Its cert-generator Job (a one-off pre-install hook) has no resources setting in 2.6.7.
+    # control plane caches the Gateway API objects, Services, EndpointSlices and Secrets of the namespaces it watches:
+    # 128Mi. Its cert-generator Job (a pre-install and pre-upgrade hook) has no resources setting in 2.6.7.
     "nginx-gateway-fabric": _resources("100m", "128Mi", "512Mi"),
     # The NGINX container (NGINX and its agent; per colour, ingress_replicas of them): what ingress-nginx's controller
     # requested (100m/90Mi), with room for the agent; a memory limit well above what four routes need.
@@ -245,13 +253,13 @@ EXTERNAL_SECRETS_NAMESPACE = EXTERNAL_SECRETS_SERVICE_ACCOUNT[0]
 #: What the IRSA roles of :class:`~vtc_constructs.eks.EksCluster` trust (namespace, service account).
 LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "aws-load-balancer-controller")
 CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "cluster-autoscaler")
+#: Where the Sealed Secrets controller runs (namespace, release and Service name): kubeseal's defaults.
+SEALED_SECRETS_CONTROLLER = (KUBE_SYSTEM, "sealed-secrets-controller")
 
-#: The port NGINX listens on (the Gateways' listener, and their Services' port): the target groups' port
-#: (``EdgeProps.target_port``' default), which the nodes' security group admits from the ALB.
-NGINX_HTTP_PORT = GATEWAY_PORT
-#: The ALB's deregistration delay (``Edge``'s target groups), and how long NGINX keeps serving after it is told to stop
-#: (a preStop sleep a little longer), so that no request the ALB still sends meets a closed port.
-DEREGISTRATION_DELAY_SECONDS = 30
+#: How long NGINX keeps serving after its pod is told to stop: the ALB's deregistration delay and a margin for the
+#: load balancer controller to deregister the pod first (the image's stop signal then ends NGINX at once, in-flight
+#: requests included: NGF build/entrypoint.sh sends TERM).
+NGINX_PRESTOP_SECONDS = DEREGISTRATION_DELAY_SECONDS + 15
 #: The in-repository charts of the Gateway API's CRDs and of NGINX Gateway Fabric's, released first (each a release
 #: of the same name).
 GATEWAY_API_CRDS_CHART = "gateway-api-crds"
@@ -334,9 +342,9 @@ class ClusterReleasesProps:
     :param cluster_name: the EKS cluster's name (the autoscaler's auto-discovery, the controller). Required.
     :param vpc_id: the cluster's VPC (the load balancer controller's ``--aws-vpc-id``). Required.
     :param vpc_cidr: the VPC's range. Required.
-    :param load_balancer_cidrs: default: the VPC's range. The ALB's subnets' ranges (the public subnets): the only
-        sources NGINX accepts traffic from (its network policy), and trusts ``X-Forwarded-For`` from.
-        :meth:`from_platform` gives the public subnets'.
+    :param load_balancer_cidrs: the ALB's subnets' ranges (the public subnets): the only sources NGINX accepts
+        traffic from (its network policy), and trusts ``X-Forwarded-For`` from (not the VPC's range: the pods have VPC
+        addresses too). :meth:`from_platform` gives the public subnets'. Required.
     :param kubernetes_version: the cluster's ``MAJOR.MINOR``: the autoscaler's image follows it
         (:data:`CLUSTER_AUTOSCALER_IMAGES`). Required.
     :param workloads: the environment's :class:`WorkloadsProps` (images, sizes, versions). Required.
@@ -359,7 +367,7 @@ class ClusterReleasesProps:
         default: ``vtc``. The database, application role and schema the services sign in to: the platform's
         ``DatabaseProps.database_name``/``app_role``/``app_schema`` (:meth:`from_platform` carries them on; the
         services' IAM role may connect as ``database_user`` only).
-    :param host: default: any host name. The public host name every Ingress is narrowed to.
+    :param host: default: any host name. The public host name every route is narrowed to.
     :param secrets_prefix: default: not checked. The Secrets Manager prefix external-secrets may read
         (``EksClusterProps.secrets_prefix``, ``<name>/`` by default): the Grafana secret must be under it.
     :param charts_dir: default: this repository's ``charts/`` (:func:`default_charts_dir`): where
@@ -382,13 +390,13 @@ class ClusterReleasesProps:
     notify_topic_arn: str
     heartbeat_topic_arn: str
     grafana_admin_secret_name: str
+    load_balancer_cidrs: tuple[str, ...]
     database_name: str = "vtc"
     database_user: str = "vtc_app"
     database_schema: str = "vtc"
     host: str = ""
     charts_dir: str | None = None
     secrets_prefix: str | None = None
-    load_balancer_cidrs: tuple[str, ...] = ()
 
     @classmethod
     def from_platform(cls, platform, *, environment: str, region: str, workloads: WorkloadsProps,
@@ -475,8 +483,8 @@ class ClusterReleasesProps:
                                     "no cluster autoscaler for this version"))
         if not isinstance(self.vpc_cidr, str) or not self.vpc_cidr:
             problems.append(Problem("vpc_cidr", self.vpc_cidr, "the VPC's IPv4 range", "pass NetworkProps.vpc_cidr"))
-        if self.load_balancer_cidrs != ():
-            problems += cidr_problems(self.load_balancer_cidrs, "load_balancer_cidrs")
+        problems += cidr_problems(tuple(self.load_balancer_cidrs) if isinstance(self.load_balancer_cidrs, list)
+                                  else self.load_balancer_cidrs, "load_balancer_cidrs")
         if not isinstance(self.workloads, WorkloadsProps):
             problems.append(Problem("workloads", self.workloads, "a WorkloadsProps(...)",
                                     "build it with vtc_constructs.workloads.WorkloadsProps", "not a WorkloadsProps"))
@@ -654,7 +662,7 @@ _DROPPED = object()
 
 
 class ClusterReleases(Construct):
-    """The add-ons, the NGINX controllers and the services, as Helm releases (see the module).
+    """The add-ons, each colour's NGINX Gateway Fabric and the services, as Helm releases (see the module).
 
     Attributes: :attr:`releases` (by name, in install order).
     """
@@ -727,9 +735,19 @@ class ClusterReleases(Construct):
             "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
                                "annotations": {_IRSA: props.roles.external_secrets}},
         })
+        # kubeseal's defaults (--controller-name sealed-secrets-controller, --controller-namespace kube-system) find it
+        # with no flags: the chart's fullname is the release's name when that contains the chart's.
+        sealed = self._addon(SEALED_SECRETS_CONTROLLER[1], "sealed-secrets", SEALED_SECRETS_CONTROLLER[0], {
+            "resources": ADDON_RESOURCES["sealed-secrets"],
+            # The chart's defaults run it non-root, read-only, with every capability dropped; this adds the rest of
+            # what the restricted level asks (no escalation, the runtime's seccomp profile).
+            "podSecurityContext": {"enabled": True, "fsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containerSecurityContext": {"enabled": True, "runAsUser": 1001, **RESTRICTED_CONTAINER},
+            # (No ServiceMonitor: this release comes before kube-prometheus-stack, which brings that CRD.)
+        })
         gateway_ns = w.gateway_namespace
         collector_ns, collector = ADOT_COLLECTOR_SERVICE_ACCOUNT
-        load_balancer_cidrs = list(props.load_balancer_cidrs) or [props.vpc_cidr]
+        load_balancer_cidrs = list(props.load_balancer_cidrs)
         #: The namespaces vtc-cluster-config makes for the later releases, with their Pod Security levels: the
         #: services' pods and NGINX Gateway Fabric's meet "restricted" (2.6.7's control plane and certificate Job
         #: (chart templates) and the NGINX pods it provisions (provisioner/objects.go): non-root, no escalation, ALL
@@ -750,9 +768,9 @@ class ClusterReleases(Construct):
             gateway_namespace=gateway_ns, gateway_port=GATEWAY_PORT, routes_namespace=w.namespace,
             monitoring_namespace=w.monitoring_namespace,
             slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent,
-            secrets_prefix=props.secrets_prefix, namespaces=self.namespaces)
+            secrets_prefix=props.secrets_prefix, namespaces=self.namespaces, sealed_secrets=w.sealed_secrets)
         config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
-                             config_values, depends_on=[crds, lbc, eso])
+                             config_values, depends_on=[crds, lbc, eso, sealed])
         grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
 
         groups = props.container_log_groups
@@ -905,6 +923,9 @@ class ClusterReleases(Construct):
                 # The chart's default reports usage to F5 from every cluster.
                 "productTelemetry": {"enable": False},
                 "snippets": {"enable": False},
+                # Only the services' namespace (and its own, which the controller adds: internal/controller/manager.go):
+                # Roles there instead of a ClusterRole that could write every Secret of the cluster, and a smaller cache.
+                "watchNamespaces": [w.namespace],
             },
             # Both control planes share the namespace: each its own certificate Secrets (the chart's names are fixed).
             "certGenerator": {"serverTLSSecretName": f"{release}-server-tls",
@@ -920,25 +941,41 @@ class ClusterReleases(Construct):
                         {"type": "CIDR", "value": cidr} for cidr in load_balancer_cidrs]},
                 },
                 "pod": {
-                    "terminationGracePeriodSeconds": DEREGISTRATION_DELAY_SECONDS + 30,
+                    "terminationGracePeriodSeconds": NGINX_PRESTOP_SECONDS + 30,
                     "topologySpreadConstraints": [{**spread, "labelSelector": {"matchLabels": {
                         "gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}}],
                 },
                 "container": {
                     "resources": ADDON_RESOURCES["nginx-gateway-fabric-nginx"],
                     # Keep serving while the ALB drains the pod's target (the chart does not do this for us).
-                    "lifecycle": {"preStop": {"sleep": {"seconds": DEREGISTRATION_DELAY_SECONDS + 5}}},
+                    "lifecycle": {"preStop": {"sleep": {"seconds": NGINX_PRESTOP_SECONDS}}},
                 },
             },
-            # NGINX's own metrics (connections, requests; the agent serves them on each pod's "metrics" port),
-            # scraped by Prometheus: a PodMonitor, made with this release (after kube-prometheus-stack's CRDs).
-            "extraObjects": [json.dumps({
-                "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
-                "metadata": {"name": f"{gateway_name(colour)}-nginx", "namespace": namespace,
-                             "labels": {"release": w.monitoring_release, "vision-to-code.io/colour": colour.value}},
-                "spec": {"selector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": gateway_name(colour)}},
-                         "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]}}, sort_keys=True)],
+            # Objects the chart has no setting for, made with this release (after kube-prometheus-stack's CRDs).
+            "extraObjects": [json.dumps(o, sort_keys=True) for o in self._gateway_extras(colour, namespace)],
         }, depends_on=depends_on, skip_crds=True, version=w.gateway_chart_versions.get(colour.value))
+
+    def _gateway_extras(self, colour: Colour, namespace: str) -> list[dict]:
+        """What the colour's NGINX Gateway Fabric chart has no setting for: the control plane is on the request path
+        (NGINX learns the services' pod addresses from it), so a disruption budget (2.6.7's chart has none) and its
+        metrics scraped; and NGINX's own metrics (connections, requests: the agent serves them on each NGINX pod's
+        ``metrics`` port), each series labelled with the colour."""
+        release, monitored = gateway_release(colour), {"release": self.props.workloads.monitoring_release,
+                                                        "vision-to-code.io/colour": colour.value}
+        control_plane = {"matchLabels": {"app.kubernetes.io/name": "nginx-gateway-fabric",
+                                         "app.kubernetes.io/instance": release}}
+        nginx = {"matchLabels": {"gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}
+
+        def monitor(name: str, selector: dict) -> dict:
+            return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+                    "metadata": {"name": name, "namespace": namespace, "labels": monitored},
+                    "spec": {"selector": selector, "podTargetLabels": ["vision-to-code.io/colour"],
+                             "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]}}
+
+        return [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                 "metadata": {"name": f"{release}-control-plane", "namespace": namespace},
+                 "spec": {"minAvailable": 1, "selector": control_plane}},
+                monitor(f"{release}-control-plane", control_plane), monitor(f"{gateway_name(colour)}-nginx", nginx)]
 
     # --- releases -------------------------------------------------------------------------------------------------
 
@@ -974,6 +1011,6 @@ class ClusterReleases(Construct):
 __all__ = ["ADDON_RESOURCES", "ADOT_COLLECTOR_COMPONENTS", "ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_STORAGE_GIB",
            "COLLECTOR_DROPPED_SPANS_METRICS", "COLLECTOR_METRICS_PORT", "collector_alert_rules", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
-           "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT", "DEREGISTRATION_DELAY_SECONDS",
-           "GATEWAY_API_CRDS_CHART", "NGINX_GATEWAY_FABRIC_CRDS_CHART", "NGINX_HTTP_PORT", "ReleaseRoles", "default_charts_dir",
+           "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT",
+           "GATEWAY_API_CRDS_CHART", "NGINX_GATEWAY_FABRIC_CRDS_CHART", "SEALED_SECRETS_CONTROLLER", "NGINX_PRESTOP_SECONDS", "ReleaseRoles", "default_charts_dir",
            "eks_helm_provider", "split_references"]

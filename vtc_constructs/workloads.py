@@ -50,7 +50,8 @@ DATABASE_PORT = 5432
 
 #: The add-on charts whose versions an environment pins (``addon_chart_versions``); the releases of issue 14 item 2.
 ADDON_CHARTS = ("aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "external-secrets",
-                "nginx-gateway-fabric", "kube-prometheus-stack", "opentelemetry-collector", "aws-for-fluent-bit")
+                "sealed-secrets", "nginx-gateway-fabric", "kube-prometheus-stack", "opentelemetry-collector",
+                "aws-for-fluent-bit")
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1123 label (namespaces, release names)
 _REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
@@ -88,6 +89,9 @@ GATEWAY_HEALTH_SERVICE = "core"
 #: The Gateway's one listener: plain HTTP inside the VPC on the target groups' port (TLS ends at the ALB).
 GATEWAY_LISTENER = "http"
 GATEWAY_PORT = 8080
+#: The ALB's deregistration delay (``Edge``'s target groups): how long the ALB keeps sending a leaving target the
+#: requests it has started; NGINX keeps serving longer than that before it stops (its preStop sleep).
+DEREGISTRATION_DELAY_SECONDS = 30
 
 
 def gateway_release(colour: Colour | str) -> str:
@@ -264,6 +268,70 @@ class Services:
         return problems
 
 
+#: The controller's RSA key size (sealed-secrets 0.36: 4096 bits), so the RSA-encrypted session key of every sealed
+#: value is 512 bytes.
+_SEALED_RSA_BYTES = 512
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SealedSecretProps:
+    """A Secret that does not live in AWS (a third party's token, e.g. PagerDuty's integration key), committed sealed:
+    encrypted with the cluster's Sealed Secrets public key (``kubeseal``), which only the cluster's controller can
+    decrypt, so the ciphertext may sit in the environment file, the synth and Terraform's state. The cluster
+    configuration release makes the SealedSecret; the controller makes the Secret ``<name>`` in ``namespace`` from it.
+    Sealed with the default strict scope: the ciphertext is bound to this name and namespace (seal it for exactly
+    those: docs/runbooks/sealed-secrets.md).
+
+    :param namespace: the namespace of the Secret. Required.
+    :param encrypted_data: each key of the Secret and its sealed value, as ``kubeseal`` prints it (base64). A value
+        that is not a sealed value (e.g. the plain token pasted by mistake) is refused. Required.
+    :param type: default: ``Opaque``, the Secret's type.
+    """
+
+    namespace: str
+    encrypted_data: Mapping[str, str]
+    type: str = "Opaque"
+
+    def validate(self) -> list[Problem]:
+        problems = []
+        if not isinstance(self.namespace, str) or not _LABEL.match(self.namespace) or len(self.namespace) > 63:
+            problems.append(Problem("namespace", self.namespace, "a namespace name (a DNS label)",
+                                    "the namespace the Secret is sealed for"))
+        if not isinstance(self.encrypted_data, Mapping) or not self.encrypted_data:
+            return problems + [Problem("encrypted_data", self.encrypted_data, "a table of the Secret's keys to sealed "
+                                       "values", "seal each value with kubeseal --raw (docs/runbooks/sealed-secrets.md)",
+                                       "no sealed value")]
+        for key, value in self.encrypted_data.items():
+            if not isinstance(key, str) or not _SECRET_KEY.match(key):
+                problems.append(Problem(f"encrypted_data.{key}", key, "a Secret key: 1-253 of a-z, A-Z, 0-9, '-', "
+                                        "'_', '.'", "rename the key"))
+            elif not is_sealed(value):
+                problems.append(Problem(f"encrypted_data.{key}", "(hidden: it may be a secret)", "a value sealed "
+                                        "with the cluster's Sealed Secrets key (kubeseal's base64 output)",
+                                        "never put the plain value here: seal it with kubeseal --raw for this "
+                                        "name and namespace", "not a sealed value"))
+        if not isinstance(self.type, str) or not self.type or len(self.type) > 253:
+            problems.append(Problem("type", self.type, "a Secret type, e.g. Opaque", "leave it out for Opaque"))
+        return problems
+
+
+def is_sealed(value: object) -> bool:
+    """Whether ``value`` has the shape of a sealed value (sealed-secrets' hybrid encryption, pkg/crypto/crypto.go
+    ``HybridEncrypt``: base64 of a 2-byte big-endian length, that many bytes of RSA-OAEP-encrypted session key, then
+    the AES-GCM ciphertext with its 16-byte tag). It cannot tell which key sealed it; only that it is not plain text."""
+    import base64
+    import binascii
+
+    if not isinstance(value, str):
+        return False
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) > 2 + _SEALED_RSA_BYTES + 16 and int.from_bytes(raw[:2], "big") == _SEALED_RSA_BYTES
+
+
 @dataclass(frozen=True, kw_only=True)
 class ImageTags:
     """The release tag each colour runs, the same for the four services (``<repository>/<service>:<tag>``).
@@ -324,6 +392,8 @@ class WorkloadsProps:
         ``addon_chart_versions`` (or the pinned default) gives. A colour's own exact version (``{"green": "2.7.2"}``),
         so that an upgrade of NGINX Gateway Fabric reaches the idle colour first, like the services
         (docs/runbooks/production-rollout.md, "Upgrading NGINX Gateway Fabric").
+    :param sealed_secrets: default: none. Secrets that do not live in AWS, by the Secret's name, committed sealed
+        (:class:`SealedSecretProps`); AWS-held secrets come from Secrets Manager through external-secrets instead.
     :param ingress_replicas: default: 2 NGINX pods per colour (one may be drained at a time). 2 to 20.
     :param prometheus_replicas: default: 2 Prometheus servers, each scraping everything (one survives a node's
         loss). 1 to 5.
@@ -347,6 +417,7 @@ class WorkloadsProps:
     slo_error_rate_percent: float = 1.0
     addon_chart_versions: Mapping[str, str] = field(default_factory=dict)
     gateway_chart_versions: Mapping[str, str] = field(default_factory=dict)
+    sealed_secrets: Mapping[str, SealedSecretProps] = field(default_factory=dict)
     ingress_replicas: int = 2
     prometheus_replicas: int = 2
     prometheus_retention_days: int = 15
@@ -412,6 +483,7 @@ class WorkloadsProps:
                                     "an availability, not an error rate"))
         problems += _addon_problems(self.addon_chart_versions)
         problems += _gateway_version_problems(self.gateway_chart_versions)
+        problems += _sealed_secret_problems(self.sealed_secrets)
         for name, low, high, hint in (
                 ("ingress_replicas", 2, 20, "2 lets one NGINX pod be drained while the other serves"),
                 ("prometheus_replicas", 1, 5, "2 keeps metrics and alerts through the loss of a node"),
@@ -607,6 +679,23 @@ def _gateway_version_problems(versions: object) -> list[Problem]:
     return problems
 
 
+def _sealed_secret_problems(secrets: object) -> list[Problem]:
+    if not isinstance(secrets, Mapping):
+        return [Problem("sealed_secrets", secrets, "a table of Secret names to sealed secrets",
+                        "give each as [workloads.sealed_secrets.<name>]", "not a table")]
+    problems = []
+    for name, secret in secrets.items():
+        if not isinstance(name, str) or not _LABEL.match(name) or len(name) > 63:
+            problems.append(Problem(f"sealed_secrets.{name}", name, "a Secret name (a DNS label)",
+                                    "use the name the value was sealed for"))
+        if isinstance(secret, SealedSecretProps):
+            problems += [p.prefixed(f"sealed_secrets.{name}") for p in secret.validate()]
+        else:
+            problems.append(Problem(f"sealed_secrets.{name}", secret, "a SealedSecretProps(namespace=..., "
+                                    "encrypted_data=...)", "build it with SealedSecretProps", "not a sealed secret"))
+    return problems
+
+
 def role_arn_problems(role_arn: object, path: str = "role_arn",
                       fix: str = "pass the IRSA role's ARN") -> list[Problem]:
     """An IAM role's ARN, or a Terraform reference to one."""
@@ -672,7 +761,7 @@ def _digest_problems(image_digests: object) -> list[Problem]:
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
            "MAX_ERROR_RATE_OBJECTIVE", "RELEASE_PREFIX", "RESERVED_NAMESPACES", "Resources", "SEED_REPLICA_RANGES",
            "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "cpu_cores", "image_registry",
-           "image_registry_problems", "gateway_class", "is_reference", "gateway_release", "gateway_name",
-           "gateway_service_name", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER", "GATEWAY_PORT",
+           "image_registry_problems", "is_sealed", "SealedSecretProps", "gateway_class", "is_reference", "gateway_release", "gateway_name",
+           "gateway_service_name", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER", "GATEWAY_PORT", "DEREGISTRATION_DELAY_SECONDS",
            "memory_bytes",
            "release_name"]
