@@ -40,6 +40,7 @@ from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
 from .platform import ALERTMANAGER_SERVICE_ACCOUNT, PlatformProps, VisionToCodePlatform, service_account_names
 from .cluster_config import cluster_config_values
+from .search import SearchDomain, SearchDomainProps, SearchNetwork
 from .releases import (
     DEFAULT_CHART_VERSIONS,
     ClusterReleases,
@@ -53,6 +54,7 @@ from .workloads import (
     Colour,
     ImageTags,
     Resources,
+    SealedSecretProps,
     ServiceProps,
     Services,
     WorkloadsProps,
@@ -69,5 +71,6 @@ __all__ = [
     "PgvectorDatabase", "PlatformProps", "Problem", "RDS_INSTANCE_MEMORY_GIB", "Resources", "SEED_REPLICA_RANGES",
     "SERVICES", "SUPPORTED_KUBERNETES_VERSIONS", "ServiceProps", "Services", "SubnetPlan", "SupportType",
     "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
-    "aws_rules", "plan_subnets", "replacement_safety_problems",
+    "aws_rules", "plan_subnets", "replacement_safety_problems", "SealedSecretProps", "SearchDomain",
+    "SearchDomainProps", "SearchNetwork",
 ]
