@@ -240,3 +240,49 @@ def test_alertmanagers_service_account_is_the_monitoring_release_defaults():
     defaults = {f.name: f.default for f in dataclasses.fields(WorkloadsProps)}
     assert ALERTMANAGER_SERVICE_ACCOUNT == ("monitoring", "kube-prometheus-stack-alertmanager") == (
         defaults["monitoring_namespace"], f"{defaults['monitoring_release']}-alertmanager")
+
+
+# --- the cache (issue 24 item 3) -------------------------------------------------------------------------------------
+
+def test_a_cache_is_wired_to_the_nodes_the_services_role_and_the_alarm_topics():
+    from vtc_constructs.cache import CacheProps
+
+    tf = synth(lambda stack: VisionToCodePlatform(stack, "platform", props(cache=CacheProps(engine_version="8.1"))))
+    group = by_path(tf, "aws_elasticache_replication_group", "platform/cache/replication-group")
+    assert group["replication_group_id"] == "acme-prod-cache"
+    subnets = by_path(tf, "aws_elasticache_subnet_group", "platform/cache/subnet-group")["subnet_ids"]
+    assert subnets == [ref(tf, "aws_subnet", f"platform/network/private-{i}") for i in range(3)]
+    # Only the nodes' security group on the cache's port.
+    admitted = [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                if r["security_group_id"] == ref(tf, "aws_security_group", "platform/cache/security-group")]
+    assert [(r["referenced_security_group_id"], r["from_port"]) for r in admitted] == [
+        (ref(tf, "aws_security_group", "platform/eks/node-sg"), 6379)]
+    # The services' role: the database's user, then the cache's, nothing more.
+    statements = by_path(tf, "aws_iam_policy_document", "platform/eks/services-role-policy-document",
+                         data=True)["statement"]
+    assert [s["sid"] for s in statements] == ["ConnectToTheDatabaseAsTheApplicationRole", "ConnectToTheCacheWithIam"]
+    assert statements[1]["actions"] == ["elasticache:Connect"]
+    assert statements[1]["resources"] == [
+        ref(tf, "aws_elasticache_replication_group", "platform/cache/replication-group", "arn"),
+        ref(tf, "aws_elasticache_user", "platform/cache/services-user", "arn")]
+    # Four alarms per node (a primary and its replica), on the platform's topics.
+    alarms = {a["alarm_name"]: a for a in resources(tf, "aws_cloudwatch_metric_alarm").values()
+              if a["alarm_name"].startswith("acme-prod-cache-")}
+    assert len(alarms) == 8
+    page, notify = (ref(tf, "aws_sns_topic", f"platform/alarms/{t}-topic", "arn") for t in ("page", "notify"))
+    assert alarms["acme-prod-cache-memory-001"]["alarm_actions"] == [page]
+    assert alarms["acme-prod-cache-hit-rate-002"]["alarm_actions"] == [notify]
+    [value] = [q for q in alarms["acme-prod-cache-hit-rate-001"]["metric_query"] if q.get("return_data")]
+    assert "hits / (hits + misses)" in value["expression"]
+
+
+def test_cache_props_are_checked_with_the_platform():
+    from vtc_constructs.cache import CacheProps
+
+    bad = props(cache=CacheProps(engine_version="6.2", name="other", replicas_per_node_group=0))
+    with pytest.raises(ConfigError) as caught:
+        synth(lambda stack: VisionToCodePlatform(stack, "platform", bad))
+    # Every problem at once, under the platform's construct id: a name of its own, a version ElastiCache does not
+    # offer for Valkey, failover without a replica.
+    assert {p.path for p in caught.value.problems} == {"platform.cache.name", "platform.cache.engine_version",
+                                                       "platform.cache.automatic_failover"}

@@ -335,7 +335,7 @@ class Alarms(Construct):
         self.props = props
         self.account = Account.of(self)
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        tags = {"vtc/alarms": props.name}
+        tags = self._tags = {"vtc/alarms": props.name}
         self._topics(tags)
         self._alb_alarms(tags)
         self._rds_alarms(tags)
@@ -419,6 +419,30 @@ class Alarms(Construct):
             alarm_actions=[self._topic_arns[topic]], ok_actions=[self._topic_arns[topic]], tags=tags)
         self.alarms[key] = alarm
         return alarm
+
+    def add_cache_alarms(self, specs, prefix: str = "cache") -> list[CloudwatchMetricAlarm]:
+        """The alarms of a cache (:meth:`~vtc_constructs.cache.ValkeyCache.cache_alarm_specs`: hit rate, evictions,
+        memory, engine CPU per node), on this construct's topics: ``<prefix>-<key>`` each (construct id and name)."""
+        alarms = []
+        period = self.props.thresholds.period_seconds
+        for spec in specs:
+            queries = None
+            if spec.expression is not None:
+                queries = [CloudwatchMetricAlarmMetricQuery(id=id, return_data=False, metric=(
+                    CloudwatchMetricAlarmMetricQueryMetric(namespace=m.namespace, metric_name=m.metric_name,
+                                                           stat=m.statistic, period=period,
+                                                           dimensions=dict(m.dimensions))))
+                           for id, m in spec.queries.items()]
+                queries.append(CloudwatchMetricAlarmMetricQuery(id="value", return_data=True,
+                                                                expression=spec.expression, label=spec.key))
+            metric = spec.metric
+            alarms.append(self._alarm(
+                f"{prefix}-{spec.key}", description=spec.description, threshold=spec.threshold,
+                comparison=spec.comparison, missing=spec.treat_missing_data, topic=spec.topic, queries=queries,
+                namespace=metric.namespace if metric else None, metric=metric.metric_name if metric else None,
+                dimensions=dict(metric.dimensions) if metric else None, statistic=metric.statistic if metric else None,
+                tags=self._tags))
+        return alarms
 
     # --- ALB --------------------------------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_version import Secretsmanage
 
 from ._common import Account, Statement, account_admin_statement, kms_key, policy_document, require_props
 from .alarms import Alarms, AlarmsProps, AlarmTargets
+from .cache import CacheNetwork, CacheProps, ValkeyCache
 from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
 from .eks import EksCluster
@@ -103,6 +104,9 @@ class PlatformProps:
     :param edge: :class:`EdgeProps`; its ``blue_weight`` and ``green_weight`` are the listener's first weights
         (see :class:`~vtc_constructs.edge.Edge`). Required.
     :param alarms: :class:`AlarmsProps`. Required: somebody must be paged.
+    :param cache: default: no cache. :class:`~vtc_constructs.cache.CacheProps` (without ``name`` and ``network``):
+        a Valkey cache in the private subnets, admitting the EKS nodes only, whose IAM user the services' role may sign
+        in as (``elasticache:Connect``), with its alarms (hit rate, evictions, memory, engine CPU) on the alarm topics.
     :param workloads_namespace: default: ``vision-to-code`` (``WorkloadsProps.namespace``'s default): the namespace
         of the services' releases, whose service accounts (:func:`service_account_names`) may assume the services'
         role (:attr:`VisionToCodePlatform.services_role_arn`). Give the environment's ``workloads.namespace``.
@@ -114,6 +118,7 @@ class PlatformProps:
     database: DatabaseProps
     edge: EdgeProps
     alarms: AlarmsProps
+    cache: CacheProps | None = None
     workloads_namespace: str = "vision-to-code"
 
     def parts(self, *, planned: bool) -> dict[str, Any]:
@@ -128,6 +133,11 @@ class PlatformProps:
             parts["edge"] = dataclasses.replace(self.edge, name=self.name, network=planned_edge_network(network))
             parts["alarms"] = dataclasses.replace(self.alarms, name=self.name,
                                                   targets=planned_alarm_targets(self.name, self.edge, self.database))
+            if isinstance(self.cache, CacheProps):
+                cluster = parts["eks"].network
+                parts["cache"] = dataclasses.replace(self.cache, name=self.name, network=CacheNetwork(
+                    vpc_id=cluster.vpc_id, subnet_ids=cluster.subnet_ids,
+                    client_security_group_ids=("planned:node-security-group",)))
         return parts
 
     def validate(self) -> list[Problem]:
@@ -141,6 +151,10 @@ class PlatformProps:
             if not isinstance(value, cls):
                 problems.append(Problem(part, type(value).__name__, cls.__name__,
                                         f"build it with vtc_constructs.{cls.__name__}(...)", "wrong props"))
+        if self.cache is not None and not isinstance(self.cache, CacheProps):
+            problems.append(Problem("cache", type(self.cache).__name__, "None or CacheProps",
+                                    "build it with vtc_constructs.cache.CacheProps(...), or leave it out",
+                                    "wrong props"))
         if not isinstance(self.workloads_namespace, str) or not _NAMESPACE.match(self.workloads_namespace):
             problems.append(Problem("workloads_namespace", self.workloads_namespace, "a DNS label: 1-63 of a-z, "
                                     "0-9 and '-', starting and ending with a letter or digit",
@@ -152,7 +166,13 @@ class PlatformProps:
             if given is not None and given != self.name:
                 problems.append(Problem(f"{part}.name", given, f"None or {self.name!r} (the platform's name)",
                                         "leave it out: the platform names every part", "name differs"))
-        for part, wired in (("eks", "network"), ("database", "network"), ("edge", "network"), ("alarms", "targets")):
+        if self.cache is not None and self.cache.name not in (None, self.name):
+            problems.append(Problem("cache.name", self.cache.name, f"None or {self.name!r} (the platform's name)",
+                                    "leave it out: the platform names every part", "name differs"))
+        wired_parts = (("eks", "network"), ("database", "network"), ("edge", "network"), ("alarms", "targets"))
+        if self.cache is not None:
+            wired_parts += (("cache", "network"),)
+        for part, wired in wired_parts:
             if getattr(getattr(self, part), wired) is not None:
                 problems.append(Problem(f"{part}.{wired}", type(getattr(getattr(self, part), wired)).__name__,
                                         "None", f"leave it out: the platform wires {part} to the other parts",
@@ -160,7 +180,7 @@ class PlatformProps:
         parts = self.parts(planned=True)
         network_problems = [p.prefixed("network") for p in parts["network"].validate()]
         problems += network_problems
-        for part in ("eks", "database", "edge"):
+        for part in ("eks", "database", "edge", *(("cache",) if "cache" in parts else ())):
             problems += [p.prefixed(part) for p in parts[part].validate(check_network=not network_problems)]
         database_class_reported = any(p.path == "database.instance_class" for p in problems)
         # The alarms size their thresholds on the database's class: an unknown class is reported once, there.
@@ -191,12 +211,20 @@ class VisionToCodePlatform(Construct):
         self.database = PgvectorDatabase(self, "database", dataclasses.replace(
             props.database, name=props.name,
             network=self.network.database_network(client_security_group_id=self.eks.node_security_group_id)))
-        # The services sign in to the database as the application role with IAM (no password): their service
-        # accounts, in both colours, may take this role, which may connect as that one database user and nothing else.
+        self.cache: ValkeyCache | None = None
+        if props.cache is not None:
+            cluster = self.network.cluster_network()
+            self.cache = ValkeyCache(self, "cache", dataclasses.replace(props.cache, name=props.name, network=CacheNetwork(
+                vpc_id=cluster.vpc_id, subnet_ids=cluster.subnet_ids,
+                client_security_group_ids=(self.eks.node_security_group_id,))))
+        # The services sign in to the database as the application role with IAM (no password), and to the cache as its
+        # IAM user: their service accounts, in both colours, may take this role, which may connect as those two users
+        # and nothing else.
         self.services_role = self.eks.irsa_role(
             "services-role", props.workloads_namespace, service_account_names(), statements=[
                 Statement(sid="ConnectToTheDatabaseAsTheApplicationRole", actions=["rds-db:connect"],
-                          resources=[self.database.db_connect_arn()])])
+                          resources=[self.database.db_connect_arn()]),
+                *([self.cache.cache_connect_statement()] if self.cache else [])])
         self.edge = Edge(self, "edge", dataclasses.replace(
             props.edge, name=props.name,
             network=self.network.edge_network(target_security_group_id=self.eks.node_security_group_id)))
@@ -209,6 +237,8 @@ class VisionToCodePlatform(Construct):
             db_allocated_storage_gib=self.database.db_allocated_storage_gib,
             db_max_allocated_storage_gib=self.database.db_max_allocated_storage_gib,
             cluster_name=self.eks.cluster_name)))
+        if self.cache is not None:
+            self.alarms.add_cache_alarms(self.cache.cache_alarm_specs())
         # Alertmanager's SNS receiver publishes to the alarm topics, which are encrypted: it needs the topic key too,
         # through SNS only. Ref: https://prometheus.io/docs/alerting/latest/configuration/#sns_config
         account = Account.of(self)
