@@ -10,6 +10,7 @@ import re
 import pytest
 
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
+from tests.standins import GROUP, standins  # noqa: F401  (the shared fixture)
 from vtc_constructs import ConfigError, replacement_safety_problems
 from vtc_constructs._common import policy_document
 from vtc_constructs.cache import (
@@ -28,6 +29,7 @@ NODES, BASTION = "sg-0123456789abcdef0", "sg-0fedcba9876543210"
 NETWORK = CacheNetwork(vpc_id="vpc-1", subnet_ids=("subnet-a", "subnet-b", "subnet-c"),
                        client_security_group_ids=(NODES, BASTION))
 PROPS = CacheProps(name="vtc-test", engine_version="8.1", network=NETWORK, tags={"team": "platform"})
+pytestmark = pytest.mark.xdist_group(GROUP)
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -459,22 +461,17 @@ STAGING_LIKE = dataclasses.replace(PROPS, disposable=True, replicas_per_node_gro
                                    multi_az=False, node_type="cache.t4g.micro", log_retention_days=90)
 
 
-@pytest.fixture(scope="module")
-def stacks_dir(guarded, tmp_path_factory):
-    """The two stacks as ``cdktf synth`` lays them out: ``stacks/<name>/cdk.tf.json``."""
-    root = tmp_path_factory.mktemp("cache") / "stacks"
-    for name, stack in (("production-like", guarded), ("staging-like", build(STAGING_LIKE))):
-        (root / name).mkdir(parents=True)
-        (root / name / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
-    return root
+STANDIN_STACKS = ("production-like", "staging-like")
 
 
-def test_terraform_validate_accepts_both_stacks(stacks_dir, tmp_path):
-    from tooling import terraform
+def cache_standin_stacks() -> dict[str, dict]:
+    """The two stacks, by name, for tests/standins.py (validated and scanned with the search domain's)."""
+    return {"production-like": build(), "staging-like": build(STAGING_LIKE)}
 
-    report = terraform.validate_together({name: stacks_dir / name for name in ("production-like", "staging-like")},
-                                         tmp_path / "config")
-    assert report["valid"] is True and report["error_count"] == 0, json.dumps(report["diagnostics"], indent=2)
+
+def test_terraform_validate_accepts_both_stacks(standins):
+    assert standins.diagnostics(STANDIN_STACKS) == [], json.dumps(standins.validate["diagnostics"], indent=2)
+    assert all((standins.stacks / name / "cdk.tf.json").is_file() for name in STANDIN_STACKS)  # both were in the run
 
 
 #: Every checkov finding on the cache, each a deliberate choice (the integrator's suppression file carries them, per
@@ -500,15 +497,13 @@ ACCEPTED_FINDINGS = {
 
 
 @pytest.fixture(scope="module")
-def checkov_findings(stacks_dir):
+def checkov_findings(standins):
     """checkov over both stacks: (passed (stack, check id), {(stack, check id, construct path) failed}, parsing
     errors)."""
     from pathlib import Path
 
-    from tooling import checkov
-
     paths = {}  # checkov's addresses: resource.<id> / data.<id> (attribute checks), <type>.<id> (graph checks)
-    for folder in stacks_dir.iterdir():
+    for folder in (standins.stacks / name for name in STANDIN_STACKS):
         stack = json.loads((folder / "cdk.tf.json").read_text())
         for section, prefix in (("resource", "resource."), ("data", "data.")):
             for kind, items in stack.get(section, {}).items():
@@ -516,7 +511,7 @@ def checkov_findings(stacks_dir):
                     path = item["//"]["metadata"]["path"].removeprefix("test/")
                     paths[(folder.name, f"{prefix}{logical}")] = paths[(folder.name, f"{kind}.{logical}")] = path
     passed, failed, errors = set(), set(), []
-    for report in checkov.run(stacks_dir):
+    for report in standins.checkov:
         if report.get("check_type") not in (None, "terraform_json"):
             continue
         results = report.get("results", {})
@@ -525,7 +520,8 @@ def checkov_findings(stacks_dir):
             passed.add((Path(check["file_abs_path"]).parent.name, check["check_id"]))
         for check in results.get("failed_checks", []):
             stack = Path(check["file_abs_path"]).parent.name
-            failed.add((stack, check["check_id"], paths.get((stack, check["resource"]), check["resource"])))
+            if stack in STANDIN_STACKS:
+                failed.add((stack, check["check_id"], paths.get((stack, check["resource"]), check["resource"])))
     return passed, failed, errors
 
 
