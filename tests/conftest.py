@@ -438,3 +438,6 @@ def deployed(request, environments, tmp_path_factory):
                        replanning=replanning, replan_dir=replan_dir)
         # (Leaving the `with`, the executor waits for the re-plan: nothing still runs against the emulator when it
         # stops. Its own failure is reported by the test that reads it.)
+
+
+from tests.standins import standins  # noqa: E402,F401  (one session fixture for tests/test_cache.py and test_search.py)

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
-from tests.standins import GROUP, standins  # noqa: F401  (the shared fixture)
+from tests.standins import GROUP  # the shared fixture `standins` is in tests/conftest.py
 from vtc_constructs import ConfigError, replacement_safety_problems
 from vtc_constructs._common import policy_document
 from vtc_constructs.cache import (

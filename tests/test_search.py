@@ -13,7 +13,7 @@ import pytest
 from cdktf import App, TerraformStack, TerraformVariable
 
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
-from tests.standins import GROUP, standins  # noqa: F401  (the shared fixture)
+from tests.standins import GROUP  # the shared fixture `standins` is in tests/conftest.py
 from tooling import checkov
 from vtc_constructs import ConfigError
 from vtc_constructs.search import (
