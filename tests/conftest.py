@@ -440,4 +440,9 @@ def deployed(request, environments, tmp_path_factory):
         # stops. Its own failure is reported by the test that reads it.)
 
 
-from tests.standins import standins  # noqa: E402,F401  (one session fixture for tests/test_cache.py and test_search.py)
+@pytest.fixture(scope="session")
+def scans(synth_dir, tmp_path_factory):
+    """One ``terraform validate`` and one checkov run over every stack the tests check with them (tests/standins.py)."""
+    from tests.standins import build
+
+    return build(synth_dir, ENVIRONMENT_NAMES, tmp_path_factory.mktemp("scans"))

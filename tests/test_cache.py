@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
-from tests.standins import GROUP  # the shared fixture `standins` is in tests/conftest.py
+from tests.standins import GROUP  # the shared fixture `scans` is in tests/conftest.py
 from vtc_constructs import ConfigError, replacement_safety_problems
 from vtc_constructs._common import policy_document
 from vtc_constructs.cache import (
@@ -465,13 +465,13 @@ STANDIN_STACKS = ("production-like", "staging-like")
 
 
 def cache_standin_stacks() -> dict[str, dict]:
-    """The two stacks, by name, for tests/standins.py (validated and scanned with the search domain's)."""
+    """The two stacks, by name, for tests/standins.py (validated and scanned with every other stack)."""
     return {"production-like": build(), "staging-like": build(STAGING_LIKE)}
 
 
-def test_terraform_validate_accepts_both_stacks(standins):
-    assert standins.diagnostics(STANDIN_STACKS) == [], json.dumps(standins.validate["diagnostics"], indent=2)
-    assert all((standins.stacks / name / "cdk.tf.json").is_file() for name in STANDIN_STACKS)  # both were in the run
+def test_terraform_validate_accepts_both_stacks(scans):
+    assert scans.diagnostics(STANDIN_STACKS) == [], json.dumps(scans.validate["diagnostics"], indent=2)
+    assert all((scans.stacks / name / "cdk.tf.json").is_file() for name in STANDIN_STACKS)  # both were in the run
 
 
 #: Every checkov finding on the cache, each a deliberate choice (the integrator's suppression file carries them, per
@@ -497,13 +497,13 @@ ACCEPTED_FINDINGS = {
 
 
 @pytest.fixture(scope="module")
-def checkov_findings(standins):
+def checkov_findings(scans):
     """checkov over both stacks: (passed (stack, check id), {(stack, check id, construct path) failed}, parsing
     errors)."""
     from pathlib import Path
 
     paths = {}  # checkov's addresses: resource.<id> / data.<id> (attribute checks), <type>.<id> (graph checks)
-    for folder in (standins.stacks / name for name in STANDIN_STACKS):
+    for folder in (scans.stacks / name for name in STANDIN_STACKS):
         stack = json.loads((folder / "cdk.tf.json").read_text())
         for section, prefix in (("resource", "resource."), ("data", "data.")):
             for kind, items in stack.get(section, {}).items():
@@ -511,7 +511,7 @@ def checkov_findings(standins):
                     path = item["//"]["metadata"]["path"].removeprefix("test/")
                     paths[(folder.name, f"{prefix}{logical}")] = paths[(folder.name, f"{kind}.{logical}")] = path
     passed, failed, errors = set(), set(), []
-    for report in standins.checkov:
+    for report in scans.checkov:
         if report.get("check_type") not in (None, "terraform_json"):
             continue
         results = report.get("results", {})

@@ -7,13 +7,18 @@ import re
 import pytest
 
 from tests.conftest import ENVIRONMENT_NAMES
+from tests.standins import GROUP
 from tooling import checkov
 
 
+pytestmark = pytest.mark.xdist_group(GROUP)
+
+
 @pytest.fixture(scope="module")
-def checkov_report(synth_dir) -> list[dict]:
-    """checkov's own report over every stack (one run, about 5 s)."""
-    return checkov.run(synth_dir / "stacks")
+def checkov_report(scans, synth_dir) -> list[dict]:
+    """checkov's own report over every synthesized stack (one run with the other stacks the tests scan:
+    tests/standins.py), with only the synthesized stacks' findings."""
+    return scans.checkov_of(folder.name for folder in (synth_dir / "stacks").iterdir())
 
 
 @pytest.fixture(scope="module")

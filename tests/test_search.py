@@ -13,7 +13,7 @@ import pytest
 from cdktf import App, TerraformStack, TerraformVariable
 
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
-from tests.standins import GROUP  # the shared fixture `standins` is in tests/conftest.py
+from tests.standins import GROUP  # the shared fixture `scans` is in tests/conftest.py
 from tooling import checkov
 from vtc_constructs import ConfigError
 from vtc_constructs.search import (
@@ -527,15 +527,15 @@ def standin_stacks(outdir) -> None:
     app.synth()
 
 
-def test_stacks_holding_the_construct_are_valid_terraform(standins):
-    errors = standins.diagnostics(STANDIN_SHAPES)
+def test_stacks_holding_the_construct_are_valid_terraform(scans):
+    errors = scans.diagnostics(STANDIN_SHAPES)
     assert errors == [], json.dumps(errors, indent=1)
     # The TLS policy is one the provider accepts (it checks the value against the AWS SDK's list of policies).
-    assert TLS_SECURITY_POLICY in (standins.stacks / "search-staging" / "cdk.tf.json").read_text()
+    assert TLS_SECURITY_POLICY in (scans.stacks / "search-staging" / "cdk.tf.json").read_text()
 
 
-def test_checkov_finds_nothing_in_the_construct_but_the_accepted_findings(standins):
-    report = checkov.sort(standins.checkov, suppressions=[])
+def test_checkov_finds_nothing_in_the_construct_but_the_accepted_findings(scans):
+    report = checkov.sort(scans.checkov, suppressions=[])
     assert report.parsing_errors == [] and report.passed > 50
     assert report.stacks_scanned >= set(STANDIN_SHAPES)
     ours = {(f.stack, f.check, f.resource) for f in report.failed if f.stack in STANDIN_SHAPES

@@ -9,23 +9,17 @@ import json
 import pytest
 
 from tests.conftest import ENVIRONMENT_NAMES
-from tooling import terraform
+from tests.standins import BROKEN, GROUP
 
-BROKEN = "broken"
+pytestmark = pytest.mark.xdist_group(GROUP)
 
 
 @pytest.fixture(scope="module")
-def report(synth_dir, stacks, tmp_path_factory) -> dict:
+def report(scans) -> dict:
     """``terraform validate -json`` of every environment's AWS stack and of a broken stack of one resource: the stack's
-    own provider requirement and a resource with an argument that does not exist."""
-    root = tmp_path_factory.mktemp("validate")
-    broken = root / "sources" / BROKEN
-    broken.mkdir(parents=True)
-    (broken / "broken.tf.json").write_text(json.dumps({
-        "terraform": {"required_providers": stacks["staging"]["terraform"]["required_providers"]},
-        "resource": {"aws_vpc": {"extra": {"cidr_block": "10.0.0.0/16", "no_such_argument": True}}}}))
-    return terraform.validate_together({**{name: synth_dir / "stacks" / name for name in ENVIRONMENT_NAMES},
-                                        BROKEN: broken}, root / "config")
+    own provider requirement and a resource with an argument that does not exist (with the other stacks the tests
+    validate, in the same run: tests/standins.py)."""
+    return scans.validate
 
 
 def _diagnostics(report: dict, folder: str, severity: str) -> list[dict]:
