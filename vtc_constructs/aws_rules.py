@@ -538,38 +538,49 @@ def _maintenance_minutes(window: object) -> tuple[int, int] | None:
     return start, (end - start) % _WEEK
 
 
-def rds_window_problems(backup_window: object, maintenance_window: object, *, backup_path: str = "backup_window",
-                        maintenance_path: str = "maintenance_window") -> list[Problem]:
-    """Shape, real clock times and days, at least 30 minutes each, and no overlap (across midnight and the end of the
-    week too)."""
+def daily_and_weekly_window_problems(daily_window: object, maintenance_window: object, *, daily_path: str,
+                                     maintenance_path: str = "maintenance_window", minimum_minutes: int, what: str,
+                                     daily_example: str, maintenance_example: str) -> list[Problem]:
+    """A daily window (RDS's backups, ElastiCache's snapshots: ``hh:mm-hh:mm``) and a weekly maintenance window
+    (``ddd:hh:mm-ddd:hh:mm``), in UTC: their shape, real clock times and days, at least ``minimum_minutes`` each, and
+    no overlap (across midnight and the end of the week too). ``what`` names the daily window in messages."""
     problems = []
-    backup, maintenance = _backup_minutes(backup_window), _maintenance_minutes(maintenance_window)
-    if backup is None:
-        problems.append(Problem(backup_path, backup_window, "hh:mm-hh:mm in UTC (00:00 to 23:59)",
-                                "e.g. 02:00-03:00", "malformed window"))
-    elif backup[1] < RDS_WINDOW_MIN_MINUTES:
-        problems.append(Problem(backup_path, backup_window, f"at least {RDS_WINDOW_MIN_MINUTES} minutes",
-                                "end the window at least 30 minutes after it starts", "window too short"))
+    daily, maintenance = _backup_minutes(daily_window), _maintenance_minutes(maintenance_window)
+    longer = f"end the window at least {minimum_minutes} minutes after it starts"
+    if daily is None:
+        problems.append(Problem(daily_path, daily_window, "hh:mm-hh:mm in UTC (00:00 to 23:59)",
+                                f"e.g. {daily_example}", "malformed window"))
+    elif daily[1] < minimum_minutes:
+        problems.append(Problem(daily_path, daily_window, f"at least {minimum_minutes} minutes", longer,
+                                "window too short"))
     if maintenance is None:
         problems.append(Problem(maintenance_path, maintenance_window,
                                 "ddd:hh:mm-ddd:hh:mm in UTC, ddd one of mon, tue, wed, thu, fri, sat, sun",
-                                "e.g. sun:03:30-sun:04:30", "malformed window"))
-    elif maintenance[1] < RDS_WINDOW_MIN_MINUTES:
-        problems.append(Problem(maintenance_path, maintenance_window, f"at least {RDS_WINDOW_MIN_MINUTES} minutes",
-                                "end the window at least 30 minutes after it starts", "window too short"))
+                                f"e.g. {maintenance_example}", "malformed window"))
+    elif maintenance[1] < minimum_minutes:
+        problems.append(Problem(maintenance_path, maintenance_window, f"at least {minimum_minutes} minutes", longer,
+                                "window too short"))
     if problems:
         return problems
-    (b_start, b_length), (m_start, m_length) = backup, maintenance
+    (d_start, d_length), (m_start, m_length) = daily, maintenance
     for day in range(7):
-        start = day * _DAY + b_start
+        start = day * _DAY + d_start
         # Compare on a circle of one week: shift the maintenance window by a week either way.
-        if any(start < m + m_length and m < start + b_length for m in (m_start - _WEEK, m_start, m_start + _WEEK)):
-            problems.append(Problem(backup_path, backup_window,
-                                    f"a daily window that does not overlap the maintenance window {maintenance_window}",
-                                    "move the backup window before or after the maintenance window",
-                                    "backup window overlaps the maintenance window"))
-            break
-    return problems
+        if any(start < m + m_length and m < start + d_length for m in (m_start - _WEEK, m_start, m_start + _WEEK)):
+            return [Problem(daily_path, daily_window,
+                            f"a daily window that does not overlap the maintenance window {maintenance_window}",
+                            f"move the {what} window before or after the maintenance window",
+                            f"{what} window overlaps the maintenance window")]
+    return []
+
+
+def rds_window_problems(backup_window: object, maintenance_window: object, *, backup_path: str = "backup_window",
+                        maintenance_path: str = "maintenance_window") -> list[Problem]:
+    """RDS's backup and maintenance windows: at least 30 minutes each, no overlap."""
+    return daily_and_weekly_window_problems(
+        backup_window, maintenance_window, daily_path=backup_path, maintenance_path=maintenance_path,
+        minimum_minutes=RDS_WINDOW_MIN_MINUTES, what="backup", daily_example="02:00-03:00",
+        maintenance_example="sun:03:30-sun:04:30")
 
 
 # Source: Amazon RDS User Guide, "Creating an Amazon RDS DB instance: settings" (DB name for PostgreSQL: 1-63

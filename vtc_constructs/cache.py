@@ -115,7 +115,7 @@ from ._common import (
     policy_document,
     require_props,
 )
-from .aws_rules import _backup_minutes, _maintenance_minutes, tag_problems
+from .aws_rules import daily_and_weekly_window_problems, tag_problems
 from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
@@ -377,33 +377,10 @@ def window_problems(snapshot_window: object, maintenance_window: object, *, snap
                     maintenance_path: str = "maintenance_window") -> list[Problem]:
     """ElastiCache's windows: ``hh:mm-hh:mm`` and ``ddd:hh:mm-ddd:hh:mm`` in UTC, at least 60 minutes each, and the
     daily snapshot window never overlapping the weekly maintenance window (across midnight and the week's end too)."""
-    problems = []
-    snapshot, maintenance = _backup_minutes(snapshot_window), _maintenance_minutes(maintenance_window)
-    if snapshot is None:
-        problems.append(Problem(snapshot_path, snapshot_window, "hh:mm-hh:mm in UTC (00:00 to 23:59)",
-                                "e.g. 01:00-02:00", "malformed window"))
-    elif snapshot[1] < WINDOW_MIN_MINUTES:
-        problems.append(Problem(snapshot_path, snapshot_window, f"at least {WINDOW_MIN_MINUTES} minutes",
-                                "end the window at least 60 minutes after it starts", "window too short"))
-    if maintenance is None:
-        problems.append(Problem(maintenance_path, maintenance_window,
-                                "ddd:hh:mm-ddd:hh:mm in UTC, ddd one of mon, tue, wed, thu, fri, sat, sun",
-                                "e.g. sun:05:00-sun:06:00", "malformed window"))
-    elif maintenance[1] < WINDOW_MIN_MINUTES:
-        problems.append(Problem(maintenance_path, maintenance_window, f"at least {WINDOW_MIN_MINUTES} minutes",
-                                "end the window at least 60 minutes after it starts", "window too short"))
-    if problems:
-        return problems
-    day, week = 24 * 60, 7 * 24 * 60
-    (s_start, s_length), (m_start, m_length) = snapshot, maintenance
-    for weekday in range(7):
-        start = weekday * day + s_start
-        if any(start < m + m_length and m < start + s_length for m in (m_start - week, m_start, m_start + week)):
-            return [Problem(snapshot_path, snapshot_window,
-                            f"a daily window that does not overlap the maintenance window {maintenance_window}",
-                            "move the snapshot window before or after the maintenance window",
-                            "snapshot window overlaps the maintenance window")]
-    return []
+    return daily_and_weekly_window_problems(
+        snapshot_window, maintenance_window, daily_path=snapshot_path, maintenance_path=maintenance_path,
+        minimum_minutes=WINDOW_MIN_MINUTES, what="snapshot", daily_example="01:00-02:00",
+        maintenance_example="sun:05:00-sun:06:00")
 
 
 @dataclass(frozen=True)
