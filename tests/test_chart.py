@@ -641,3 +641,50 @@ def test_values_that_contradict_each_other_fail_template(renders, workdir, mutat
     bad.write_text(json.dumps(values), encoding="utf-8")
     assert message in template("vtc-blue", bad, ok=(1,)).stderr
     bad.unlink()
+
+
+# --- the cache (issue 24 item 3) -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cache_render(workdir) -> Render:
+    """staging's green release with a Valkey cache (as ClusterReleasesProps.from_platform passes a platform's)."""
+    from vtc_constructs.workloads import CacheEndpoint
+
+    root = workdir / "cache"
+    root.mkdir()
+    cache = CacheEndpoint(host="master.vtc-staging-cache.abc123.euw1.cache.amazonaws.com",
+                          reader_host="replica.vtc-staging-cache.abc123.euw1.cache.amazonaws.com",
+                          user="vtc-staging-cache-services", replication_group_id="vtc-staging-cache",
+                          cidrs=("10.20.0.0/19", "10.20.32.0/19"))
+    values = workloads_props("staging").chart_values(Colour.GREEN, **chart_inputs("staging"), cache=cache)
+    return _render(root, "staging-green-cache", "staging", Colour.GREEN, values)
+
+
+def test_a_cache_reaches_the_pods_as_variables_and_its_subnets_on_its_port_only(cache_render, renders):
+    for deployment in cache_render.of("Deployment"):
+        env = {e["name"]: e.get("value") for e in _pod(deployment)["containers"][0]["env"]}
+        assert {k: v for k, v in env.items() if k.startswith("CACHE_")} == {
+            "CACHE_HOST": "master.vtc-staging-cache.abc123.euw1.cache.amazonaws.com",
+            "CACHE_READER_HOST": "replica.vtc-staging-cache.abc123.euw1.cache.amazonaws.com", "CACHE_PORT": "6379",
+            "CACHE_USER": "vtc-staging-cache-services", "CACHE_REPLICATION_GROUP_ID": "vtc-staging-cache",
+            "CACHE_TLS": "true"}
+        assert not any("PASSWORD" in name or "TOKEN" in name for name in env)
+    [policy] = [p for p in cache_render.of("NetworkPolicy") if p["metadata"]["name"] == "vtc-green-egress-cache"]
+    assert policy["spec"]["egress"] == [{"to": [{"ipBlock": {"cidr": "10.20.0.0/19"}}, {"ipBlock": {"cidr": "10.20.32.0/19"}}],
+                                         "ports": [{"protocol": "TCP", "port": 6379}]}]
+    assert all(validate(d) == [] for d in cache_render.docs)
+    # Without a cache: no variable, no opening.
+    plain = renders[("staging", Colour.GREEN)]
+    assert not [p for p in plain.of("NetworkPolicy") if p["metadata"]["name"].endswith("egress-cache")]
+    assert not any(e["name"].startswith("CACHE_") for d in plain.of("Deployment")
+                   for e in _pod(d)["containers"][0]["env"])
+
+
+def test_an_enabled_cache_without_its_endpoint_is_refused(cache_render, workdir):
+    values = json.loads(json.dumps(cache_render.values))
+    values["cache"].update(host="", cidrs=[])
+    bad = workdir / "cache-bad.json"
+    bad.write_text(json.dumps(values), encoding="utf-8")
+    rendered = template("vtc-green", bad, ok=(1,))
+    assert "at '/cache/host'" in rendered.stderr and "at '/cache/cidrs'" in rendered.stderr
+    bad.unlink()

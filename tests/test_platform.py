@@ -286,3 +286,27 @@ def test_cache_props_are_checked_with_the_platform():
     # offer for Valkey, failover without a replica.
     assert {p.path for p in caught.value.problems} == {"platform.cache.name", "platform.cache.engine_version",
                                                        "platform.cache.automatic_failover"}
+
+
+def test_the_releases_get_the_platforms_cache_endpoints_and_user():
+    from cdktf import App, TerraformStack
+
+    from vtc_constructs.cache import CacheProps
+    from vtc_constructs.network import plan_subnets
+    from vtc_constructs.releases import ClusterReleasesProps
+    from vtc_constructs.workloads import ImageTags, WorkloadsProps
+
+    platform = VisionToCodePlatform(TerraformStack(App(), "s"), "platform", props(cache=CacheProps(engine_version="8.1")))
+    workloads = WorkloadsProps(image_repository="123456789012.dkr.ecr.eu-west-1.amazonaws.com/vtc",
+                               image_tags=ImageTags(blue="1.0.0", green="1.0.1"))
+    cache = ClusterReleasesProps.from_platform(platform, environment="prod", region="eu-west-1",
+                                               workloads=workloads).cache
+    from cdktf import Token
+
+    # The cache's own outputs, known at apply: references, not values typed in.
+    assert all(Token.is_unresolved(v) for v in (cache.host, cache.reader_host, cache.user, cache.replication_group_id))
+    assert cache.port == 6379
+    assert cache.cidrs == plan_subnets(platform.props.parts(planned=False)["network"]).private
+    without = VisionToCodePlatform(TerraformStack(App(), "t"), "platform", props())
+    assert ClusterReleasesProps.from_platform(without, environment="prod", region="eu-west-1",
+                                              workloads=workloads).cache is None

@@ -456,3 +456,16 @@ def test_addon_charts_are_the_issues_add_ons():
     assert set(ADDON_CHARTS) >= {"aws-load-balancer-controller", "metrics-server", "cluster-autoscaler",
                                  "external-secrets", "nginx-gateway-fabric", "kube-prometheus-stack"}
     assert _props(addon_chart_versions={c: "1.0.0" for c in ADDON_CHARTS}).validate() == []
+
+
+def test_a_cache_endpoint_is_checked_with_the_rest():
+    from vtc_constructs.workloads import CacheEndpoint
+
+    bad = CacheEndpoint(host="Not A Host", reader_host="${TfToken[TOKEN.3]}", user="1user", replication_group_id="",
+                        cidrs=("10.0.0.1/16",), port=80)
+    with pytest.raises(ConfigError) as caught:
+        _props().chart_values("green", environment="staging", region="eu-west-1",
+                              role_arn="arn:aws:iam::111111111111:role/r", database_host="db.example.com",
+                              database_cidrs=("10.0.0.0/24",), cache=bad)
+    assert {p.path for p in caught.value.problems} == {
+        "cache.host", "cache.user", "cache.replication_group_id", "cache.cidrs[0]", "cache.port"}

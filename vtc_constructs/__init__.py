@@ -54,6 +54,7 @@ from .workloads import (
     Colour,
     ImageTags,
     Resources,
+    CacheEndpoint,
     SealedSecretProps,
     ServiceProps,
     Services,
@@ -71,6 +72,6 @@ __all__ = [
     "PgvectorDatabase", "PlatformProps", "Problem", "RDS_INSTANCE_MEMORY_GIB", "Resources", "SEED_REPLICA_RANGES",
     "SERVICES", "SUPPORTED_KUBERNETES_VERSIONS", "ServiceProps", "Services", "SubnetPlan", "SupportType",
     "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
-    "aws_rules", "plan_subnets", "replacement_safety_problems", "SealedSecretProps", "SearchDomain",
+    "aws_rules", "plan_subnets", "replacement_safety_problems", "CacheEndpoint", "SealedSecretProps", "SearchDomain",
     "SearchDomainProps", "SearchNetwork",
 ]

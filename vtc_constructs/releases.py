@@ -74,6 +74,7 @@ from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
 from .workloads import (
     ADDON_CHARTS,
+    CacheEndpoint,
     DEREGISTRATION_DELAY_SECONDS,
     GATEWAY_PORT,
     SERVICES,
@@ -370,6 +371,8 @@ class ClusterReleasesProps:
     :param host: default: any host name. The public host name every route is narrowed to.
     :param secrets_prefix: default: not checked. The Secrets Manager prefix external-secrets may read
         (``EksClusterProps.secrets_prefix``, ``<name>/`` by default): the Grafana secret must be under it.
+    :param cache: default: no cache. The Valkey cache's endpoints and IAM user (:class:`~vtc_constructs.workloads.
+        CacheEndpoint`), which the services' releases pass on; :meth:`from_platform` gives the platform's cache's.
     :param charts_dir: default: this repository's ``charts/`` (:func:`default_charts_dir`): where
         ``vision-to-code`` and ``vtc-cluster-config`` are read from (copied into the synth output as assets).
     """
@@ -391,6 +394,7 @@ class ClusterReleasesProps:
     heartbeat_topic_arn: str
     grafana_admin_secret_name: str
     load_balancer_cidrs: tuple[str, ...]
+    cache: CacheEndpoint | None = None
     database_name: str = "vtc"
     database_user: str = "vtc_app"
     database_schema: str = "vtc"
@@ -448,7 +452,13 @@ class ClusterReleasesProps:
             database_name=database.database_name, database_user=database.app_role,
             database_schema=database.app_schema,
             host=(platform.props.edge.certificate.domain_name or "") if host is None else host, charts_dir=charts_dir,
-            secrets_prefix=platform.props.eks.secrets_prefix or f"{platform.props.name}/")
+            secrets_prefix=platform.props.eks.secrets_prefix or f"{platform.props.name}/",
+            cache=None if platform.cache is None else CacheEndpoint(
+                host=platform.cache.cache_primary_endpoint_address,
+                reader_host=platform.cache.cache_reader_endpoint_address,
+                user=platform.cache.cache_services_user_name,
+                replication_group_id=platform.cache.cache_replication_group_id,
+                cidrs=subnets.private, port=platform.cache.cache_port))
 
     def validate(self) -> list[Problem]:
         problems: list[Problem] = []
@@ -485,6 +495,10 @@ class ClusterReleasesProps:
             problems.append(Problem("vpc_cidr", self.vpc_cidr, "the VPC's IPv4 range", "pass NetworkProps.vpc_cidr"))
         problems += cidr_problems(tuple(self.load_balancer_cidrs) if isinstance(self.load_balancer_cidrs, list)
                                   else self.load_balancer_cidrs, "load_balancer_cidrs")
+        if self.cache is not None:
+            problems += [p.prefixed("cache") for p in self.cache.validate()] if isinstance(self.cache, CacheEndpoint) \
+                else [Problem("cache", self.cache, "None or a CacheEndpoint(...)", "build it from ValkeyCache's "
+                              "outputs, or leave it out")]
         if not isinstance(self.workloads, WorkloadsProps):
             problems.append(Problem("workloads", self.workloads, "a WorkloadsProps(...)",
                                     "build it with vtc_constructs.workloads.WorkloadsProps", "not a WorkloadsProps"))
@@ -898,7 +912,7 @@ class ClusterReleases(Construct):
                                     role_arn=props.roles.services, database_host=props.database_host,
                                     database_cidrs=props.database_cidrs, database_name=props.database_name,
                                     database_user=props.database_user, database_schema=props.database_schema,
-                                    host=props.host)
+                                    host=props.host, cache=props.cache)
             self._local(release_name(colour), charts / SERVICES_CHART, w.namespace, values,
                         depends_on=[nginx[colour], otel, kps])
 

@@ -333,6 +333,53 @@ def is_sealed(value: object) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CacheEndpoint:
+    """What the services need of the Valkey cache (:class:`~vtc_constructs.cache.ValkeyCache`'s outputs): where it is
+    and whom they sign in as. Values known only at apply may be Terraform references.
+
+    :param host: the primary endpoint's host name. Required.
+    :param reader_host: the reader endpoint's host name. Required.
+    :param user: the IAM user the services sign in as (``cache_services_user_name``). Required.
+    :param replication_group_id: what IAM tokens are made for (``cache_replication_group_id``). Required.
+    :param cidrs: the cache's subnets' ranges: the services' NetworkPolicy opens the port to them only. Required.
+    :param port: default: 6379.
+    """
+
+    host: str
+    reader_host: str
+    user: str
+    replication_group_id: str
+    cidrs: tuple[str, ...]
+    port: int = 6379
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("cidrs",))
+
+    def validate(self) -> list[Problem]:
+        problems = []
+        for name in ("host", "reader_host"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not (is_reference(value) or _HOST.match(value) and len(value) <= 253):
+                problems.append(Problem(name, value, "a lower-case DNS name with a dot, or a Terraform reference",
+                                        f"pass ValkeyCache's cache_{'primary' if name == 'host' else 'reader'}"
+                                        "_endpoint_address"))
+        for name, pattern in (("user", _CACHE_USER), ("replication_group_id", _CACHE_GROUP)):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not (is_reference(value) or pattern.match(value)):
+                problems.append(Problem(name, value, "an ElastiCache name (a letter, then letters, digits and '-'; at "
+                                        "most 40), or a Terraform reference", f"pass ValkeyCache's cache_{name}"
+                                        if name != "user" else "pass ValkeyCache's cache_services_user_name"))
+        problems += _cidr_problems(self.cidrs, "cidrs")
+        if not is_whole(self.port) or not 1024 <= self.port <= 65535:
+            problems.append(Problem("port", self.port, "1024-65535", "pass ValkeyCache's cache_port"))
+        return problems
+
+
+_CACHE_USER = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
+_CACHE_GROUP = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True, kw_only=True)
 class ImageTags:
     """The release tag each colour runs, the same for the four services (``<repository>/<service>:<tag>``).
 
@@ -510,7 +557,7 @@ class WorkloadsProps:
     def chart_values(self, colour: Colour | str, *, environment: str, region: str, role_arn: str,
                      database_host: str, database_cidrs: Sequence[str], database_name: str = "vtc",
                      database_user: str = "vtc_app", database_schema: str = "vtc", host: str = "",
-                     image_digests: Mapping[str, str] | None = None) -> dict:
+                     image_digests: Mapping[str, str] | None = None, cache: CacheEndpoint | None = None) -> dict:
         """The values of ``colour``'s release of ``charts/vision-to-code``: a plain dict, ready for ``helm -f``.
 
         :param environment: the environment's name (a label, and the OpenTelemetry ``deployment.environment.name``).
@@ -526,6 +573,8 @@ class WorkloadsProps:
         :param image_digests: default: images by tag only. A service's ``sha256:...`` digest pins its image to
             exactly that build (``<repository>/<service>:<tag>@<digest>``); the pipeline that built the images knows
             them.
+        :param cache: default: no cache. The Valkey cache's endpoints and IAM user (:class:`CacheEndpoint`): the pods
+            get them as ``CACHE_*`` variables and may reach its subnets on its port.
 
         Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the props and the arguments.
         """
@@ -537,6 +586,9 @@ class WorkloadsProps:
                                        database_host=database_host, database_cidrs=database_cidrs,
                                        database_name=database_name, database_user=database_user,
                                        database_schema=database_schema, host=host, image_digests=image_digests)
+        if cache is not None:
+            problems += [p.prefixed("cache") for p in cache.validate()] if isinstance(cache, CacheEndpoint) else [
+                Problem("cache", cache, "None or a CacheEndpoint(...)", "build it from ValkeyCache's outputs")]
         if problems:
             raise ConfigError(problems)
         colour = Colour(colour)
@@ -563,6 +615,11 @@ class WorkloadsProps:
             "database": {"host": database_host, "port": DATABASE_PORT, "name": database_name, "user": database_user,
                          "schema": database_schema, "sslMode": "verify-full", "cidrs": list(database_cidrs)},
             "aws": {"region": region, "apiCidrs": list(self.aws_api_cidrs)},
+            "cache": {"enabled": cache is not None, "host": cache.host if cache else "",
+                      "readerHost": cache.reader_host if cache else "", "port": cache.port if cache else 6379,
+                      "user": cache.user if cache else "",
+                      "replicationGroupId": cache.replication_group_id if cache else "",
+                      "cidrs": list(cache.cidrs) if cache else []},
             "gateway": {"namespace": self.gateway_namespace, "sectionName": GATEWAY_LISTENER, "host": host,
                         "health": {"path": GATEWAY_HEALTH_PATH, "service": GATEWAY_HEALTH_SERVICE}},
             "telemetry": {"collector": {"namespace": self.collector_namespace, "release": self.collector_release,
@@ -761,7 +818,7 @@ def _digest_problems(image_digests: object) -> list[Problem]:
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
            "MAX_ERROR_RATE_OBJECTIVE", "RELEASE_PREFIX", "RESERVED_NAMESPACES", "Resources", "SEED_REPLICA_RANGES",
            "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "cpu_cores", "image_registry",
-           "image_registry_problems", "is_sealed", "SealedSecretProps", "gateway_class", "is_reference", "gateway_release", "gateway_name",
+           "image_registry_problems", "CacheEndpoint", "is_sealed", "SealedSecretProps", "gateway_class", "is_reference", "gateway_release", "gateway_name",
            "gateway_service_name", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER", "GATEWAY_PORT", "DEREGISTRATION_DELAY_SECONDS",
            "memory_bytes",
            "release_name"]
