@@ -34,7 +34,10 @@ def props(**changes) -> PlatformProps:
 
 @pytest.fixture(scope="module")
 def tf() -> dict:
-    return synth(lambda stack: VisionToCodePlatform(stack, "platform", props()))
+    """The platform with every optional part (the cache), synthesized once for the module."""
+    from vtc_constructs.cache import CacheProps
+
+    return synth(lambda stack: VisionToCodePlatform(stack, "platform", props(cache=CacheProps(engine_version="8.1"))))
 
 
 def test_every_part_is_named_after_the_platform(tf):
@@ -141,8 +144,9 @@ def test_the_services_role_trusts_exactly_the_eight_service_accounts_of_both_col
 
 
 def test_the_services_role_may_only_connect_to_the_database_as_the_application_role(tf):
-    (connect,) = by_path(tf, "aws_iam_policy_document", "platform/eks/services-role-policy-document",
-                         data=True)["statement"]
+    # (and to the cache, when there is one: the cache's test below)
+    connect, _cache = by_path(tf, "aws_iam_policy_document", "platform/eks/services-role-policy-document",
+                              data=True)["statement"]
     resource_id = ref(tf, "aws_db_instance", "platform/database/instance", "resource_id")
     assert connect == {
         "sid": "ConnectToTheDatabaseAsTheApplicationRole", "actions": ["rds-db:connect"],
@@ -244,10 +248,7 @@ def test_alertmanagers_service_account_is_the_monitoring_release_defaults():
 
 # --- the cache (issue 24 item 3) -------------------------------------------------------------------------------------
 
-def test_a_cache_is_wired_to_the_nodes_the_services_role_and_the_alarm_topics():
-    from vtc_constructs.cache import CacheProps
-
-    tf = synth(lambda stack: VisionToCodePlatform(stack, "platform", props(cache=CacheProps(engine_version="8.1"))))
+def test_a_cache_is_wired_to_the_nodes_the_services_role_and_the_alarm_topics(tf):
     group = by_path(tf, "aws_elasticache_replication_group", "platform/cache/replication-group")
     assert group["replication_group_id"] == "acme-prod-cache"
     subnets = by_path(tf, "aws_elasticache_subnet_group", "platform/cache/subnet-group")["subnet_ids"]
