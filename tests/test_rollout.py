@@ -464,9 +464,16 @@ def test_watch_interrupted_is_one_line_and_exit_130(emulator):
     process = subprocess.Popen([sys.executable, "-m", "environments.rollout", "watch", ENV, "--colour", "green",
                                 "--soak", "60", "--poll", "0.2"], cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=tool_env(**emulator.server.environment()))
-    time.sleep(3)
+    # Interrupt once it is watching (its first line out), not while Python is still importing (a fixed sleep raced
+    # a slow start: the SIGINT then landed in an import, before the handler existed).
+    import select
+
+    ready, _, _ = select.select([process.stdout], [], [], 60)
+    first = process.stdout.readline() if ready else ""
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
+    out = first + out
+    assert first, ("no output within 60 s", err)
     assert process.returncode == 130, (out, err)
     assert "interrupted by SIGINT; nothing was changed" in out and "Traceback" not in err
 
