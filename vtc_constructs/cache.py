@@ -89,7 +89,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from cdktf import TerraformResourceLifecycle, Token
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -116,7 +116,7 @@ from ._common import (
     require_props,
 )
 from .aws_rules import daily_and_weekly_window_problems, tag_problems
-from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .errors import Problem, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
 ENGINE = "valkey"
@@ -176,10 +176,6 @@ CACHE_ENGINE_CPU_MAX_PERCENT = 90.0
 # 3-32 characters: <name>-cache is the replication group ID, at most 40 characters, no two hyphens in a row.
 _NAME_RE = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{1,30}[a-z0-9]$")
 _KMS_KEY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:key/[A-Za-z0-9-]{1,64}$")
-
-
-def _is_token(value: object) -> bool:
-    return isinstance(value, str) and Token.is_unresolved(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -315,7 +311,7 @@ class CacheProps:
                                     "give one private subnet per AZ: Multi-AZ and failover need two AZs",
                                     "too few subnets"))
         for path, ids in (("network.subnet_ids", subnets), ("network.client_security_group_ids", clients)):
-            literal = [i for i in ids if not _is_token(i)]
+            literal = [i for i in ids if not is_reference(i)]
             for index, value in enumerate(ids):
                 if not value:
                     problems.append(Problem(f"{path}[{index}]", value, "an id", "remove the empty entry"))
@@ -366,7 +362,7 @@ class CacheProps:
                                     f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
                                     "pick the nearest allowed value (365 keeps a year)"))
         key = self.kms_key_arn
-        if key is not None and not _is_token(key) and not (isinstance(key, str) and _KMS_KEY_ARN.match(key)):
+        if key is not None and not is_reference(key) and not (isinstance(key, str) and _KMS_KEY_ARN.match(key)):
             problems.append(Problem("kms_key_arn", key, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)",
                                     "give the key's ARN (not an alias), or leave it out to have a key created"))
         problems += tag_problems(self.tags, "tags")

@@ -59,6 +59,12 @@ def raise_if_any(problems: Iterable[Problem]) -> None:
 
 # --- type checks shared by every validate(): they never raise, whatever they are given --------------------------------
 
+def is_reference(value: object) -> bool:
+    """Whether ``value`` is a Terraform reference known only at apply (a cdktf token in a string, which cdktf
+    writes as ``${TfToken[...]}``): it cannot be checked here, Terraform and Helm check it then."""
+    return isinstance(value, str) and "${TfToken[" in value
+
+
 def is_number(value: object) -> bool:
     """A finite int or float; booleans are not numbers (``True == 1`` in Python, not in a configuration)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

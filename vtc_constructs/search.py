@@ -90,7 +90,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from cdktf import TerraformResourceLifecycle, Token
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -128,7 +128,16 @@ from ._common import (
     require_props,
 )
 from .aws_rules import VPC_PRIVATE_RANGES, principal_arn_problems, tag_problems
-from .errors import ConfigError, Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .errors import (
+    ConfigError,
+    Problem,
+    coerce_fields,
+    is_reference,
+    is_string_tuple,
+    is_whole,
+    not_a_list,
+    raise_if_any,
+)
 from .network import LOG_RETENTION_DAYS
 
 # --- what AWS offers, with where each fact comes from ----------------------------------------------------------------
@@ -202,11 +211,6 @@ _KMS_KEY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:k
                           r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z0-9-]+:\d{12}:key/mrk-[0-9a-f]{32}$")
 
 
-def _is_token(value: object) -> bool:
-    """A string known only at apply (another construct's output): accepted where values are checked."""
-    return isinstance(value, str) and Token.is_unresolved(value)
-
-
 # --- input -----------------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,7 +258,7 @@ class SearchNetwork:
                                     "admit the EKS nodes' security group (cluster.node_security_group_id)",
                                     "no client may reach the domain"))
         for index, cidr in enumerate(self.reader_cidrs):
-            if _is_token(cidr):
+            if is_reference(cidr):
                 continue
             try:
                 network = ipaddress.IPv4Network(cidr, strict=True)
@@ -372,7 +376,7 @@ class SearchDomainProps:
         problems += self._retention_problems()
         if not isinstance(self.disposable, bool):
             problems.append(Problem("disposable", self.disposable, "true or false", "set disposable to a boolean"))
-        if self.kms_key_arn is not None and not _is_token(self.kms_key_arn) and \
+        if self.kms_key_arn is not None and not is_reference(self.kms_key_arn) and \
                 not (isinstance(self.kms_key_arn, str) and _KMS_KEY_ARN.match(self.kms_key_arn)):
             problems.append(Problem("kms_key_arn", self.kms_key_arn, "a KMS key ARN (arn:aws:kms:<region>:<account>:"
                                     "key/<id>), or nothing for a key of the construct's own",
@@ -439,7 +443,7 @@ class SearchDomainProps:
             problems.append(Problem("master_user_role_arn", None, "an IAM role ARN", "name the role that administers "
                                     "the domain (the security plugin's master user), e.g. an admin or CI role",
                                     "no master user"))
-        elif not _is_token(master):
+        elif not is_reference(master):
             problems += _role_problems([master], "master_user_role_arn", single=True)
         for name in ("writer_role_arns", "reader_role_arns"):
             roles = getattr(self, name)
@@ -473,7 +477,7 @@ def _role_problems(roles: Sequence[object], path: str, *, single: bool = False) 
                                     "repeated role"))
             continue
         seen[arn] = index
-        if _is_token(arn):
+        if is_reference(arn):
             continue
         found = principal_arn_problems([arn], where)
         problems += [Problem(where, p.got, p.allowed, p.fix, p.what) for p in found]

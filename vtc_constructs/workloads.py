@@ -30,7 +30,17 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Mapping, Sequence
 
-from .errors import ConfigError, Problem, coerce_fields, enum_problem, is_number, is_string_tuple, is_whole, not_a_list
+from .errors import (
+    ConfigError,
+    Problem,
+    coerce_fields,
+    enum_problem,
+    is_number,
+    is_reference,
+    is_string_tuple,
+    is_whole,
+    not_a_list,
+)
 
 #: The chart in this repository (``charts/vision-to-code``) and its version (its ``Chart.yaml`` says the same; tested).
 CHART_NAME = "vision-to-code"
@@ -637,12 +647,6 @@ class WorkloadsProps:
             "terminationGracePeriodSeconds": 30,
             "services": services,
         }
-
-
-def is_reference(value: object) -> bool:
-    """Whether ``value`` is a Terraform reference known only at apply (a cdktf token in a string, which cdktf
-    writes as ``${TfToken[...]}``): it cannot be checked here, Terraform and Helm check it then."""
-    return isinstance(value, str) and "${TfToken[" in value
 
 
 def _cidr_problems(cidrs: object, path: str) -> list[Problem]:
