@@ -21,6 +21,8 @@ from .eks import (
     ADDONS,
     CONTAINER_LOG_GROUPS,
     FLUENT_BIT_SERVICE_ACCOUNT,
+    JAEGER_SERVICE_ACCOUNT,
+    SEARCH_ADMIN_SERVICE_ACCOUNT,
     XRAY_WRITE_ACTIONS,
     CONTROL_PLANE_LOG_TYPES,
     SUPPORTED_KUBERNETES_VERSIONS,
@@ -40,7 +42,7 @@ from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
 from .platform import ALERTMANAGER_SERVICE_ACCOUNT, PlatformProps, VisionToCodePlatform, service_account_names
 from .cluster_config import cluster_config_values
-from .search import SearchDomain, SearchDomainProps, SearchNetwork
+from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, SearchDomain, SearchDomainProps, SearchNetwork
 from .releases import (
     DEFAULT_CHART_VERSIONS,
     ClusterReleases,
@@ -63,7 +65,7 @@ from .workloads import (
 
 __all__ = [
     "ADOT_COLLECTOR_SERVICE_ACCOUNT", "ALERTMANAGER_SERVICE_ACCOUNT", "CONTAINER_LOG_GROUPS",
-    "FLUENT_BIT_SERVICE_ACCOUNT", "XRAY_WRITE_ACTIONS", "service_account_names",
+    "FLUENT_BIT_SERVICE_ACCOUNT", "JAEGER_SERVICE_ACCOUNT", "SEARCH_ADMIN_SERVICE_ACCOUNT", "XRAY_WRITE_ACTIONS", "service_account_names",
     "ADDONS", "Alarms", "ClusterReleases", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS", "ReleaseRoles",
     "cluster_config_values", "eks_helm_provider", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "COLOURS", "CONTROL_PLANE_LOG_TYPES",
     "CapacityType", "Certificate", "CiIdentity", "CiIdentityProps", "ClusterNetwork", "Colour", "ConfigError", "DatabaseNetwork", "DatabaseProps",
@@ -73,5 +75,5 @@ __all__ = [
     "SERVICES", "SUPPORTED_KUBERNETES_VERSIONS", "ServiceProps", "Services", "SubnetPlan", "SupportType",
     "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
     "aws_rules", "plan_subnets", "replacement_safety_problems", "CacheEndpoint", "SealedSecretProps", "SearchDomain",
-    "SearchDomainProps", "SearchNetwork",
+    "SearchDomainProps", "SearchNetwork", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS",
 ]

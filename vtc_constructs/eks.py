@@ -122,6 +122,11 @@ ADDON_CONFIGURATION: Mapping[str, Mapping[str, Any]] = {
     "amazon-cloudwatch-observability": {"containerLogs": {"enabled": False}},
 }
 FLUENT_BIT_SERVICE_ACCOUNT = ("logging", "fluent-bit")
+#: Jaeger v2 (traces beside X-Ray, stored in the platform's OpenSearch domain) and the Job that sets the domain up
+#: (index lifecycle, security-plugin roles and their mappings) before anything writes: the IRSA roles
+#: :class:`~vtc_constructs.platform.VisionToCodePlatform` makes when it has a search domain trust these.
+JAEGER_SERVICE_ACCOUNT = ("tracing", "jaeger")
+SEARCH_ADMIN_SERVICE_ACCOUNT = ("logging", "search-admin")
 
 #: The log groups Fluent Bit writes container logs to, each ``/aws/eks/<cluster>/containers/<kind>``: ``application``
 #: for the services' pods, ``add-ons`` for every other pod (NGINX, Prometheus, the controllers). Terraform

@@ -508,6 +508,13 @@ def engine_version_problems(version: object, path: str = "engine_version") -> li
                     "malformed engine version")]
 
 
+#: The indices each writer owns: Fluent Bit's container logs (``logs-<kind>-YYYY.MM.DD``) and Jaeger's spans, services,
+#: dependencies and sampling (``jaeger-*``, Jaeger v2's OpenSearch indices without a prefix). The writers' IAM
+#: policies, security-plugin roles and index lifecycles are scoped to these patterns.
+LOG_INDEX_PATTERNS = ("logs-*",)
+TRACE_INDEX_PATTERNS = ("jaeger-*",)
+
+
 # --- index lifecycle, as data ----------------------------------------------------------------------------------------
 
 ISM_MAX_DAYS = 3650
