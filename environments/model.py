@@ -53,6 +53,7 @@ from vtc_constructs.aws_rules import (
     s3_bucket_name_problems,
     tag_problems,
 )
+from vtc_constructs.cache import CacheNetwork, CacheProps
 from vtc_constructs.database import DatabaseProps
 from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
@@ -163,6 +164,8 @@ class EnvironmentConfig:
     #: GitHub Actions' roles and runner security group (``[ci]``); the listener, cluster security group and VPC are
     #: filled in by the stack (None here).
     ci: CiIdentityProps
+    #: The services' Valkey cache (``[cache]``), or None when the file has no such table.
+    cache: CacheProps | None = None
     source: tuple[str, ...] = ()
     #: What is allowed but needs a person's attention soon (a Kubernetes version near or past its end of standard
     #: support: :mod:`vtc_constructs.kubernetes_versions`), in the same form as a problem; printed by ``main.py``.
@@ -202,6 +205,7 @@ class EnvironmentConfig:
                              database=dataclasses.replace(self.database, network=None),
                              edge=dataclasses.replace(self.edge, network=None),
                              alarms=dataclasses.replace(self.alarms, targets=None),
+                             cache=dataclasses.replace(self.cache, network=None) if self.cache else None,
                              workloads_namespace=self.workloads.namespace)
 
 
@@ -237,6 +241,7 @@ def environment_spec() -> Table:
         "alarms": props_spec(AlarmsProps, fixed={"name", "targets"}),
         "workloads": props_spec(WorkloadsProps),
         "ci": props_spec(CiIdentityProps, fixed=CI_FIXED),
+        "cache": props_spec(CacheProps, fixed={"name", "network"}),
     }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms",
                   "workloads", "ci"}))
 
@@ -413,7 +418,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
     state = props("state", StateBackend, {})
     network = props("network", NetworkProps, {"name": f"vtc-{name}"})
     network_ok = network is not None and not any(p.path.startswith("network") for p in problems)
-    eks = database = edge = alarms = None
+    eks = database = edge = alarms = cache = None
     if network is not None:
         # Each construct on the network is validated against the network it will get (planned ids; the real ones
         # exist at synth), except that an invalid network is reported once, above, not again by every construct.
@@ -426,6 +431,12 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
                                                      "network": planned_database_network(network)}, on_network)
         edge = props("edge", EdgeProps, {"name": f"vtc-{name}", "network": planned_edge_network(network)},
                      on_network)
+        if "cache" in data:
+            # In the private subnets (the cluster's), admitting the nodes: as the platform places it.
+            cluster = planned_cluster_network(network)
+            cache = props("cache", CacheProps, {"name": f"vtc-{name}", "network": CacheNetwork(
+                vpc_id=cluster.vpc_id, subnet_ids=cluster.subnet_ids,
+                client_security_group_ids=("planned:node-security-group",))}, on_network)
     if database is not None and edge is not None:
         # Validated against what it will watch; the ids are filled in by the stack.
         planned = planned_alarm_targets(f"vtc-{name}", edge, database)
@@ -484,7 +495,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         return None, problems
     return EnvironmentConfig(name=name, tier=tier, region=region, account_id=account_id, state=state,
                              tags=MappingProxyType(tags), network=network, eks=eks, database=database, edge=edge,
-                             alarms=alarms, workloads=workloads, ci=ci, source=source,
+                             alarms=alarms, workloads=workloads, ci=ci, cache=cache, source=source,
                              warnings=tuple(warnings)), []
 
 

@@ -54,6 +54,8 @@ class Guard:
     :param compare: production must also rank at least as high as every non-production environment.
     :param allowed: the minimum in words, for the message.
     :param fix: what to change.
+    :param applies: whether the environment has the setting at all (an optional part such as ``[cache]``); an
+        environment without it is neither held to the minimum nor compared with.
     """
 
     path: str
@@ -63,6 +65,7 @@ class Guard:
     allowed: str
     fix: str
     compare: bool = True
+    applies: Callable[["EnvironmentConfig"], bool] = lambda e: True
 
 
 def _at_least(value: object) -> float:
@@ -131,6 +134,21 @@ GUARDS: tuple[Guard, ...] = (
           "at least 90 days", "keep load balancer access logs at least 90 days"),
     Guard("edge.waf_log_retention_days", lambda e: e.edge.waf_log_retention_days, _at_least, 365,
           "at least 365 days", "keep WAF logs at least a year"),
+    # The cache, when an environment has one (``[cache]``): a node's loss must not take the cache with it, and its
+    # logs are kept like the others.
+    # Multi-AZ needs automatic failover, which needs a replica (the construct's own rules), so this one row holds all
+    # three.
+    Guard("cache.multi_az", lambda e: e.cache.multi_az, _flag, True,
+          "true (with automatic_failover and at least one replica, which Multi-AZ needs)",
+          "keep a replica in another AZ, promoted automatically: replicas_per_node_group >= 1, automatic_failover "
+          "and multi_az true", applies=lambda e: e.cache is not None),
+    Guard("cache.disposable", lambda e: e.cache.disposable, _not, False, "false",
+          "guard the production cache: final snapshot, prevent_destroy on the group and its key",
+          applies=lambda e: e.cache is not None),
+    Guard("cache.snapshot_retention_days", lambda e: e.cache.snapshot_retention_days, _at_least, 7,
+          "at least 7 days", "keep a week of cache backups", applies=lambda e: e.cache is not None),
+    Guard("cache.log_retention_days", lambda e: e.cache.log_retention_days, _at_least, 365, "at least 365 days",
+          "keep the cache's slow and engine logs at least a year", applies=lambda e: e.cache is not None),
     # The workloads side: what keeps the platform observable and the paging honest through the loss of a node.
     Guard("workloads.ingress_replicas", lambda e: e.workloads.ingress_replicas, _at_least, 3, "at least 3",
           "run an NGINX pod per colour in each of the three AZs, so an AZ's loss or a drain never leaves one"),
@@ -162,6 +180,8 @@ def tier_problems(envs: Sequence["EnvironmentConfig"]) -> list[Problem]:
     others = [e for e in envs if e.tier is not Tier.PRODUCTION]
     for env in (e for e in envs if e.tier is Tier.PRODUCTION):
         for guard in GUARDS:
+            if not guard.applies(env):
+                continue
             value = guard.read(env)
             rank = guard.rank(value)
             if rank < guard.rank(guard.minimum):
@@ -171,7 +191,7 @@ def tier_problems(envs: Sequence["EnvironmentConfig"]) -> list[Problem]:
                 continue
             if not guard.compare:
                 continue
-            for other in others:
+            for other in (o for o in others if guard.applies(o)):
                 theirs = guard.read(other)
                 if rank < guard.rank(theirs):
                     problems.append(Problem(

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from tooling.emulator import MASKS, OVERRIDE_FILE, SLOW_IN_THE_EMULATOR, UNSUPPORTED
+from tooling.emulator import EMULATOR_OUTPUTS, EMULATOR_SETTINGS, MASKS, OVERRIDE_FILE, SLOW_IN_THE_EMULATOR, UNSUPPORTED
 
 pytestmark = pytest.mark.deploy
 
@@ -38,7 +38,12 @@ def test_the_first_cdktf_deploy_ran_offline_from_the_placed_lock_file(deployed):
 
 def test_the_emulator_override_holds_only_the_listed_shortcomings(deployed):
     override = json.loads((deployed.stack_dir / OVERRIDE_FILE).read_text())
-    assert set(override) == {"resource"}
+    assert set(override) <= {"resource", "output"}
+    for name, entry in override.get("output", {}).items():  # only outputs of an attribute moto leaves null
+        value = deployed.stack["output"][name]["value"]
+        (kind, attribute), (instead, _) = next(((k, a), v) for (k, a), v in EMULATOR_OUTPUTS.items()
+                                               if value.startswith(f"${{{k}.") and value.endswith(f".{a}}}"))
+        assert entry == {"value": value.replace(f".{attribute}}}", f".{instead}}}")}
     used_masks = set()
     for kind, resources in override["resource"].items():
         for name, entry in resources.items():
@@ -52,6 +57,8 @@ def test_the_emulator_override_holds_only_the_listed_shortcomings(deployed):
                     masks = [m for m in MASKS if m.resource_type == kind and m.applies_to(config)]
                     assert value["ignore_changes"] == own + [a for m in masks for a in m.attributes if a not in own]
                     used_masks.update(masks)
+                elif key in EMULATOR_SETTINGS.get(kind, {}):
+                    assert value == EMULATOR_SETTINGS[kind][key][0] != config[key], (kind, key)
                 else:
                     assert key in SLOW_IN_THE_EMULATOR.get(kind, {}) and value is None, (kind, key)
     assert used_masks == set(MASKS), "a mask that matches nothing in the stack: remove it from MASKS"
@@ -187,6 +194,33 @@ def test_bootstrap_function_exists_in_the_vpc_and_only_its_invocation_was_skippe
     assert function["Configuration"]["VpcConfig"]["SubnetIds"]
     assert [a for a in deployed.skipped if a.startswith("aws_lambda_")] == [
         a for a in deployed.skipped if a.startswith("aws_lambda_invocation.")]
+
+
+# --- cache ------------------------------------------------------------------------------------------------------------
+
+def test_cache_is_valkey_in_the_private_subnets_with_tls_and_its_users_sign_in_with_iam_only(deployed):
+    aws, env = deployed.aws, deployed.env
+    elasticache = aws.client("elasticache", env.region)
+    (group,) = elasticache.describe_replication_groups(ReplicationGroupId="vtc-staging-cache")["ReplicationGroups"]
+    assert group["Status"] == "available" and group["TransitEncryptionEnabled"] is True
+    assert group["CacheNodeType"] == env.cache.node_type == "cache.t4g.medium"
+    assert group["SnapshotRetentionLimit"] == env.cache.snapshot_retention_days
+    # moto reports neither the KMS key nor at-rest encryption (MASKS): the state keeps the key the apply sent.
+    (applied,) = [r for r in deployed.state["resources"] if r["type"] == "aws_elasticache_replication_group"]
+    assert applied["instances"][0]["attributes"]["kms_key_id"].startswith("arn:aws:kms:")
+    ec2, vpc = _vpc(deployed)
+    (subnet_group,) = elasticache.describe_cache_subnet_groups(CacheSubnetGroupName="vtc-staging-cache")[
+        "CacheSubnetGroups"]
+    subnet_ids = [s["SubnetIdentifier"] for s in subnet_group["Subnets"]]
+    tiers = {{t["Key"]: t["Value"] for t in s["Tags"]}["vtc/tier"]
+             for s in ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]}
+    assert subnet_group["VpcId"] == vpc["VpcId"] and tiers == {"private"} and len(subnet_ids) == 3
+    users = {u["UserName"]: u for u in elasticache.describe_users()["Users"] if u["UserId"].startswith("vtc-staging")}
+    assert users["default"]["AccessString"] == "off -@all"
+    assert users["vtc-staging-cache-services"]["Authentication"]["Type"] == "iam"
+    logs = aws.client("logs", env.region)
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/elasticache/vtc-staging-cache/")["logGroups"]
+    assert {g["retentionInDays"] for g in groups} == {90} and all(g.get("kmsKeyId") for g in groups)
 
 
 # --- edge: blue/green ---------------------------------------------------------------------------------------------------

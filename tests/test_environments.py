@@ -119,7 +119,7 @@ def test_the_model_is_frozen(environments):
      r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a string \(in quotes\); fix: set "
      r"network\.vpc_cidr$"),
     ("staging", "[tags]", 'colour = "blue"\n[tags]',
-     r"^staging\.colour: unknown field \(got 'blue'\); allowed: account_id, alarms, ci, database, edge, eks, network, "
+     r"^staging\.colour: unknown field \(got 'blue'\); allowed: account_id, alarms, cache, ci, database, edge, eks, network, "
      r"region, state, tags, tier, workloads; fix: remove the key or correct its name$"),
     ("staging", 'account_id = "111111111111"', "account_id = 111111111111",
      r"^staging\.account_id: wrong type: a whole number \(got 111111111111\); allowed: a string \(in quotes\); "

@@ -277,6 +277,22 @@ def test_a_cache_is_wired_to_the_nodes_the_services_role_and_the_alarm_topics(tf
     assert "hits / (hits + misses)" in value["expression"]
 
 
+def test_the_dashboard_gets_a_cache_row_per_metric_with_a_line_per_node(tf):
+    body = by_path(tf, "aws_cloudwatch_dashboard", "platform/alarms/dashboard")["dashboard_body"]
+    group_id = ref(tf, "aws_elasticache_replication_group", "platform/cache/replication-group", "replication_group_id")
+    # Fn.jsonencode renders as HCL's jsonencode({...}): the widgets are the maps after the golden signals' eight.
+    widgets = re.findall(r'\{"type" = "metric", "x" = (\d+), "y" = (\d+).*?"title" = "([^"]+)"(.*?)\]\]\}\}', body)
+    cache = [(int(x), int(y), title, lines) for x, y, title, lines in widgets if title.startswith("Cache: ")]
+    assert [(x, y, title) for x, y, title, _ in cache] == [
+        (0, 24, "Cache: hit rate (%)"), (12, 24, "Cache: evictions"), (0, 30, "Cache: memory used (%)"),
+        (12, 30, "Cache: engine CPU (%)")]
+    hit_rate = cache[0][3]
+    # One line per node (a primary and a replica), each the node's own CacheHitRate.
+    assert hit_rate.count('"AWS/ElastiCache", "CacheHitRate", "CacheClusterId"') == 2
+    for node in ("001", "002"):
+        assert f'"{group_id}-{node}", {{"label" = "node {node}", "stat" = "Average"}}' in hit_rate
+
+
 def test_cache_props_are_checked_with_the_platform():
     from vtc_constructs.cache import CacheProps
 

@@ -27,6 +27,10 @@ PRODUCTION_MINIMUM = {
     "edge.deletion_protection": ("deletion_protection = false", "true"),
     "edge.access_log_expiry_days": ("access_log_expiry_days = 30", "at least 90 days"),
     "edge.waf_log_retention_days": ("waf_log_retention_days = 180", "at least 365 days"),
+    "cache.multi_az": ("multi_az = false", "true (with automatic_failover and at least one replica"),
+    "cache.disposable": ("disposable = true", "false"),
+    "cache.snapshot_retention_days": ("snapshot_retention_days = 3", "at least 7 days"),
+    "cache.log_retention_days": ("log_retention_days = 180", "at least 365 days"),
     "workloads.ingress_replicas": ("ingress_replicas = 2", "at least 3"),
     "workloads.prometheus_replicas": ("prometheus_replicas = 1", "at least 2"),
     "workloads.prometheus_retention_days": ("prometheus_retention_days = 7", "at least 15 days"),
@@ -160,3 +164,40 @@ def test_production_workloads_are_never_weaker_than_staging_s(tmp_path):
         "production.workloads.slo_p99_latency_ms: weaker than non-production (got 100); allowed: at least what "
         "staging (non-production) has: 80; fix: a production environment must not be weaker than a non-production "
         "one: raise it here, or lower it in staging"]
+
+
+def _without_cache(directory, name):
+    """``name``.toml without its ``[cache]`` table (the lines from its header to the next table)."""
+    path = directory / f"{name}.toml"
+    text = path.read_text()
+    start = text.index("[cache]\n")
+    end = text.find("\n[", start + 1) + 1 or len(text)
+    path.write_text(text[:start] + text[end:])
+
+
+def test_an_environment_without_a_cache_is_held_to_no_cache_row_and_compared_with_none(tmp_path):
+    directory = env_dir(tmp_path)
+    _without_cache(directory, "base")
+    _without_cache(directory, "staging")
+    # Production has its own [cache] (with base's gone, its engine version): held to the rows; staging has none.
+    (directory / "production.toml").write_text((directory / "production.toml").read_text() + '\n[cache]\n'
+                                               'engine_version = "8.1"\nlog_retention_days = 365\n')
+    envs = {env.name: env for env in load_environments(directory=directory)}
+    assert envs["staging"].cache is None and envs["staging"].platform.cache is None
+    assert envs["production"].cache.log_retention_days == 365
+    rewrite(directory, "production", "log_retention_days = 365\n", "log_retention_days = 180\n")
+    assert problems(directory) == [
+        "production.cache.log_retention_days: below the production minimum (got 180); allowed: at least 365 days, the "
+        "production tier's minimum; fix: keep the cache's slow and engine logs at least a year"]
+    # And with no cache anywhere, nothing about caches is asked.
+    _without_cache(directory, "production")
+    assert all(env.cache is None for env in load_environments(directory=directory))
+
+
+def test_production_keeps_the_cache_logs_at_least_as_long_as_staging(tmp_path):
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", "log_retention_days = 90\n\n[edge]", "log_retention_days = 400\n\n[edge]")
+    assert problems(directory) == [
+        "production.cache.log_retention_days: weaker than non-production (got 365); allowed: at least what staging "
+        "(non-production) has: 400; fix: a production environment must not be weaker than a non-production one: "
+        "raise it here, or lower it in staging"]

@@ -11,7 +11,13 @@ Terraform merges over the stack. It holds only what the emulator cannot do, each
   real AWS would not; each is ignored (``lifecycle.ignore_changes``, added to the stack's own) on exactly the
   resources the shortcoming applies to. With these, and nothing else, a re-plan right after apply must be empty;
 - :data:`SLOW_IN_THE_EMULATOR`: a setting left out because the provider's fixed waiter delays make it slow here (the
-  stack and its snapshot keep it).
+  stack and its snapshot keep it);
+- :data:`EMULATOR_SETTINGS`: a setting given another value because the emulator cannot serve the stack's (the stack
+  and its snapshot keep theirs);
+- :data:`EMULATOR_OUTPUTS`: an attribute moto never fills, replaced in the outputs that read it by one it does fill.
+
+Beside the override, :func:`prepare` seeds what the stack expects to exist already (the state bucket, the company's
+DNS zone) and what moto fails to create itself (the member nodes of an ElastiCache replication group).
 
 Usage::
 
@@ -51,6 +57,9 @@ UNSUPPORTED = {
     "aws_eks_addon": "moto implements no EKS add-on API (CreateAddon)",
     "aws_eks_access_entry": "moto implements no EKS access-entry API (CreateAccessEntry)",
     "aws_eks_access_policy_association": "moto implements no EKS access-policy API (AssociateAccessPolicy)",
+    "aws_elasticache_user_group": "moto implements no ElastiCache CreateUserGroup (HTTP 500, which the provider "
+                                  "retries until its timeout); the cache's users are created, the group that admits "
+                                  "them is not, and the replication group is created without it (EMULATOR_SETTINGS)",
     "aws_lambda_invocation": "moto runs Lambda functions only in Docker, which these machines do not have "
                              "(the bootstrap code itself is tested against a real PostgreSQL: tests/test_bootstrap.py)",
 }
@@ -95,6 +104,11 @@ MASKS = (
     Mask("aws_eks_node_group", ("remote_access", "update_config"),
          "moto's DescribeNodegroup invents a remoteAccess block (an SSH key) that was never set, which forces a "
          "replacement, and returns a default updateConfig instead of the one applied"),
+    Mask("aws_elasticache_replication_group", ("at_rest_encryption_enabled", "transit_encryption_mode",
+                                               "security_group_ids"),
+         "moto keeps neither at-rest encryption nor the transit encryption mode on a replication group's member "
+         "nodes, which the provider reads them from (false forces a replacement), and the member node prepare() "
+         "seeds cannot know the security group the apply creates"),
     Mask("aws_launch_template", ("tag_specifications",),
          "moto adds a tag specification for the 'launch-template' resource type (with the template's own tags) "
          "that was never part of the launch template data"),
@@ -117,10 +131,37 @@ SLOW_IN_THE_EMULATOR = {
 }
 
 
+#: Settings given another value in the emulator only, by resource type: {attribute: (emulator's value, why)}. Written
+#: only where the stack's value differs. The stacks (and their snapshots) keep their own.
+EMULATOR_SETTINGS = {
+    "aws_elasticache_replication_group": {
+        "user_group_ids": (None, "the user group is not created in the emulator (UNSUPPORTED), so nothing may "
+                                 "refer to it"),
+        "num_cache_clusters": (1, "moto creates only the primary for NumCacheClusters and reads back 1; the provider "
+                                  "then refuses automatic failover with fewer than 2 nodes at plan time"),
+        "automatic_failover_enabled": (False, "one node in the emulator (num_cache_clusters), which cannot fail "
+                                              "over"),
+        "multi_az_enabled": (False, "one node in the emulator (num_cache_clusters): Multi-AZ needs automatic "
+                                    "failover"),
+    },
+}
+
+
+#: Attributes moto leaves null, by (resource type, attribute): (the attribute the outputs read instead, why). A null
+#: output crashes `cdktf deploy` after the apply (the CLI's output view calls Object.entries on it).
+EMULATOR_OUTPUTS = {
+    ("aws_elasticache_replication_group", "reader_endpoint_address"): (
+        "primary_endpoint_address", "moto's DescribeReplicationGroups has no ReaderEndpoint in a node group (AWS "
+                                    "gives one to every cluster-mode-disabled group); the primary endpoint is the "
+                                    "same node in the emulator's one-node group"),
+}
+
+
 def emulator_override(stack: dict) -> tuple[dict, list[str]]:
     """The override for ``stack`` (the synthesized JSON) and the addresses it turns off.
 
-    Every entry comes from :data:`UNSUPPORTED`, :data:`MASKS` or :data:`SLOW_IN_THE_EMULATOR`; a mask's attributes
+    Every entry comes from :data:`UNSUPPORTED`, :data:`MASKS`, :data:`SLOW_IN_THE_EMULATOR` or
+    :data:`EMULATOR_SETTINGS`; a mask's attributes
     are added to the resource's own ``lifecycle.ignore_changes`` (an override replaces the whole argument)."""
     resources: dict[str, dict[str, dict]] = {}
     skipped: list[str] = []
@@ -137,9 +178,18 @@ def emulator_override(stack: dict) -> tuple[dict, list[str]]:
             for attribute in SLOW_IN_THE_EMULATOR.get(kind, {}):
                 if attribute in config:
                     entry[attribute] = None
+            for attribute, (value, _) in EMULATOR_SETTINGS.get(kind, {}).items():
+                if attribute in config and config[attribute] != value:
+                    entry[attribute] = value
             if entry:
                 resources.setdefault(kind, {})[name] = entry
-    return {"resource": resources}, skipped
+    outputs: dict[str, dict] = {}
+    for name, output in sorted(stack.get("output", {}).items()):
+        value = output.get("value")
+        for (kind, attribute), (instead, _) in EMULATOR_OUTPUTS.items():
+            if isinstance(value, str) and value.startswith(f"${{{kind}.") and value.endswith(f".{attribute}}}"):
+                outputs[name] = {"value": value.removesuffix(f".{attribute}}}") + f".{instead}}}"}
+    return {"resource": resources, **({"output": outputs} if outputs else {})}, skipped
 
 
 def explain(skipped: list[str]) -> list[str]:
@@ -254,6 +304,7 @@ def prepare(stack_dir: Path, region: str, endpoint: str) -> list[str]:
     existing = {zone["Name"].rstrip(".") for zone in route53.list_hosted_zones()["HostedZones"]}
     for zone in sorted(_hosted_zones(stack) - existing):
         route53.create_hosted_zone(Name=zone, CallerReference=f"vtc-{zone}")
+    _seed_cache_nodes(stack, region, endpoint)
     override, skipped = emulator_override(stack)
     (stack_dir / OVERRIDE_FILE).write_text(json.dumps(override, indent=2) + "\n", encoding="utf-8")
     # What the synth places too (environments/provider_lock.py): without it the first `cdktf deploy` asks the
@@ -262,6 +313,30 @@ def prepare(stack_dir: Path, region: str, endpoint: str) -> list[str]:
 
     place_lock_file(stack_dir)
     return skipped
+
+
+def _seed_cache_nodes(stack: dict, region: str, endpoint: str) -> None:
+    """The member node ``<id>-001`` of each ElastiCache replication group, made before the apply: moto's
+    CreateReplicationGroup creates no member nodes, and the provider reads ``DescribeCacheClusters(<id>-001)`` right
+    after its create (the apply fails with CacheClusterNotFound otherwise). One node: the emulator's
+    ``num_cache_clusters`` (:data:`EMULATOR_SETTINGS`). Settings are the stack's own; the subnet group's name is the
+    replication group's ID (the construct names it so), which the stack holds as a reference."""
+    groups = stack.get("resource", {}).get("aws_elasticache_replication_group", {}).values()
+    if not groups:
+        return
+    elasticache = client(endpoint, "elasticache", region)
+    existing = {c["CacheClusterId"] for c in elasticache.describe_cache_clusters()["CacheClusters"]}
+    for config in groups:
+        node = f"{config['replication_group_id']}-001"
+        if node in existing:
+            continue
+        elasticache.create_cache_cluster(
+            CacheClusterId=node, ReplicationGroupId=config["replication_group_id"],
+            CacheNodeType=config["node_type"], Engine=config["engine"], EngineVersion=config["engine_version"],
+            NumCacheNodes=1, CacheSubnetGroupName=config["replication_group_id"],
+            PreferredMaintenanceWindow=config["maintenance_window"],
+            SnapshotRetentionLimit=config["snapshot_retention_limit"], SnapshotWindow=config["snapshot_window"],
+            AutoMinorVersionUpgrade=True, TransitEncryptionEnabled=True, Port=config["port"])
 
 
 def _hosted_zones(stack: dict) -> set[str]:

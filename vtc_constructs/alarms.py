@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, fields
-from typing import Union
+from typing import Mapping, NamedTuple, Sequence, Union
 
 from cdktf import Fn, Op, Precondition, TerraformResourceLifecycle, Token
 from constructs import Construct
@@ -317,6 +317,16 @@ def _is_number_token(value: object) -> bool:
 
 def _items(value) -> tuple:
     return value if isinstance(value, tuple) else ()
+
+
+class DashboardSeries(NamedTuple):
+    """One line of a dashboard graph: a CloudWatch metric with its dimensions, statistic and legend label."""
+
+    namespace: str
+    metric: str
+    statistic: str
+    dimensions: Mapping[str, str]
+    label: str
 
 
 class Alarms(Construct):
@@ -662,8 +672,22 @@ class Alarms(Construct):
                 ["ContainerInsights", "cluster_failed_node_count", "ClusterName", cluster],
                 ["AWS/EKS", "apiserver_request_total_5XX", "ClusterName", cluster]], 12, 18, stat="Maximum"),
         ]
+        self._widgets = widgets
         self.dashboard = CloudwatchDashboard(self, "dashboard", dashboard_name=props.name,
                                              dashboard_body=Fn.jsonencode({"widgets": widgets}))
+
+    def add_dashboard_panel(self, title: str, graphs: Sequence[tuple[str, Sequence[DashboardSeries]]]) -> None:
+        """Graphs below the dashboard's others, two per row: each ``(graph title, series)``, titled
+        ``"<title>: <graph title>"`` (``"Cache: hit rate (%)"``)."""
+        region = self.account.region
+        y = max(w["y"] + w["height"] for w in self._widgets)
+        for index, (graph, series) in enumerate(graphs):
+            self._widgets.append({
+                "type": "metric", "x": 12 * (index % 2), "y": y + 6 * (index // 2), "width": 12, "height": 6,
+                "properties": {"title": f"{title}: {graph}", "region": region, "period": 60, "view": "timeSeries",
+                               "metrics": [[s.namespace, s.metric, *[x for d in s.dimensions.items() for x in d],
+                                            {"label": s.label, "stat": s.statistic}] for s in series]}})
+        self.dashboard.dashboard_body = Fn.jsonencode({"widgets": self._widgets})
 
     @property
     def page_topic_arn(self) -> str:

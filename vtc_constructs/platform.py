@@ -45,7 +45,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
 from ._common import Account, Statement, account_admin_statement, kms_key, policy_document, require_props
-from .alarms import Alarms, AlarmsProps, AlarmTargets
+from .alarms import Alarms, AlarmsProps, AlarmTargets, DashboardSeries
 from .cache import CacheNetwork, CacheProps, ValkeyCache
 from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
@@ -239,6 +239,12 @@ class VisionToCodePlatform(Construct):
             cluster_name=self.eks.cluster_name)))
         if self.cache is not None:
             self.alarms.add_cache_alarms(self.cache.cache_alarm_specs())
+            titles = {"CacheHitRate": "hit rate (%)", "Evictions": "evictions",
+                      "DatabaseMemoryUsagePercentage": "memory used (%)", "EngineCPUUtilization": "engine CPU (%)"}
+            self.alarms.add_dashboard_panel("Cache", [
+                (titles[name], [DashboardSeries(m.namespace, m.metric_name, m.statistic, m.dimensions, f"node {n:03d}")
+                                for n, m in enumerate(metrics, start=1)])
+                for name, metrics in self.cache.cache_dashboard_metrics().items()])
         # Alertmanager's SNS receiver publishes to the alarm topics, which are encrypted: it needs the topic key too,
         # through SNS only. Ref: https://prometheus.io/docs/alerting/latest/configuration/#sns_config
         account = Account.of(self)
