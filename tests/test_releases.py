@@ -682,11 +682,10 @@ RESOURCE_PATHS = {
     "otel-collector": ("otel-collector", ("resources",)),
     "nginx-gateway-fabric": ("ngf-blue", ("nginxGateway", "resources")),
     "nginx-gateway-fabric-nginx": ("ngf-blue", ("nginx", "container", "resources")),
-    # Released only with a search domain (the search_releases synth): Jaeger, and the setup Job's container.
+    # Released only with a search domain (the search_releases synth).
     "jaeger": ("jaeger", ("jaeger", "resources")),
-    "search-setup": ("search-setup", ("resources",)),
 }
-SEARCH_ONLY_RELEASES = {"jaeger", "search-setup"}
+SEARCH_ONLY_RELEASES = {"jaeger"}
 
 
 def _at(values: dict, path: tuple[str, ...]):
@@ -762,7 +761,7 @@ def test_the_add_ons_and_the_services_minimum_fit_the_smallest_nodes(env, worklo
         "grafana": 1, "grafana-sidecar": 2, "kube-state-metrics": 1,
         "otel-collector": releases["otel-collector"]["replicaCount"],
         # Only with a search domain (none of the environments has one yet): Jaeger's pods; the setup is a hook Job.
-        "jaeger": releases["jaeger"]["jaeger"]["replicas"] if "jaeger" in releases else 0, "search-setup": 0,
+        "jaeger": releases["jaeger"]["jaeger"]["replicas"] if "jaeger" in releases else 0,
         "nginx-gateway-fabric": 2 * releases["ngf-blue"]["nginxGateway"]["replicas"],
         "nginx-gateway-fabric-nginx": 2 * config.workloads.ingress_replicas,
     }

@@ -246,9 +246,10 @@ ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
     # one process, spans batched to OpenSearch: 256Mi, the example's 512Mi limit (its memory_limiter refuses spans
     # above 80 % of it).
     "jaeger": _resources("100m", "256Mi", "512Mi"),
-    # The search domain's setup Job (a hook, short-lived): one shell and one curl at a time.
-    "search-setup": _resources("10m", "16Mi", "64Mi"),
 }
+#: The search domain's setup Job (a hook of a few seconds: one shell and one curl at a time). Unlike the controllers
+#: above it has a CPU limit: it never needs a burst, and a Job's container without one fails checkov's CKV_K8S_11.
+SEARCH_SETUP_RESOURCES: Mapping[str, Any] = _resources("10m", "16Mi", "64Mi", cpu_limit="100m")
 #: Every component the collector's configuration names (receivers, processors, exporters, extensions), each one
 #: in ADOT v0.49.0's build (pkg/defaultcomponents/defaults.go at that tag: otlpreceiver, memorylimiterprocessor,
 #: batchprocessor, awsxrayexporter, healthcheckextension; the chart's default debug exporter is removed). With a search
@@ -773,7 +774,7 @@ def search_setup_values(search: SearchEndpoint, *, environment: str, aws_api_cid
             "index_patterns": list(LOG_INDEX_PATTERNS), "priority": 100,
             "template": {"settings": {"number_of_shards": 1, "number_of_replicas": search.replicas}}}}],
         "awsApiCidrs": list(aws_api_cidrs),
-        "resources": ADDON_RESOURCES["search-setup"],
+        "resources": SEARCH_SETUP_RESOURCES,
         "activeDeadlineSeconds": 300,
         "backoffLimit": 3,
     }
@@ -1290,7 +1291,7 @@ class ClusterReleases(Construct):
 
 __all__ = ["JAEGER_IMAGE", "JAEGER_OTLP_GRPC_PORT", "JAEGER_QUERY_PORT", "JAEGER_RELEASE", "LOG_INDEX_PREFIXES",
            "LOG_WRITER_ROLE", "SEARCH_LOG_POLICY", "SEARCH_SETUP_CHART", "SEARCH_SETUP_IMAGE", "SEARCH_SETUP_RELEASE",
-           "SEARCH_TRACE_POLICY", "TRACE_WRITER_ROLE", "fluent_bit_opensearch_output", "jaeger_config",
+           "SEARCH_SETUP_RESOURCES", "SEARCH_TRACE_POLICY", "TRACE_WRITER_ROLE", "fluent_bit_opensearch_output", "jaeger_config",
            "jaeger_values", "search_endpoint", "search_setup_values", "ADDON_RESOURCES", "ADOT_COLLECTOR_COMPONENTS", "ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_STORAGE_GIB",
            "COLLECTOR_DROPPED_SPANS_METRICS", "COLLECTOR_METRICS_PORT", "collector_alert_rules", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
