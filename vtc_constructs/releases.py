@@ -26,8 +26,11 @@ The releases, in the order they are installed (each waits for the ones it needs,
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
    their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
    store, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
-   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. Then ``fluent-bit`` (container logs to the KMS-encrypted log groups
-   Terraform made; it never creates a group).
+   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search domain
+   (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that sets the
+   domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
+   groups Terraform made; it never creates a group; with a search domain also to ``logs-<kind>-*`` there) and, with a
+   search domain, ``jaeger`` (tracing: Jaeger v2, spans into the domain, its UI a ClusterIP Service only).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
