@@ -446,3 +446,53 @@ def scans(synth_dir, tmp_path_factory):
     from tests.standins import build
 
     return build(synth_dir, ENVIRONMENT_NAMES, tmp_path_factory.mktemp("scans"))
+
+
+#: The search domain the shared synth below gives its releases (``SEARCH_ENDPOINT``: stands in for the endpoint's
+#: Terraform reference, a variable, so that it travels as the workloads stack's references do).
+SEARCH_ROLES = {"admin_role_arn": "arn:aws:iam::111111111111:role/vtc-staging-search-admin",
+                "fluent_bit_role_arn": "arn:aws:iam::111111111111:role/vtc-staging-fluent-bit",
+                "jaeger_role_arn": "arn:aws:iam::111111111111:role/vtc-staging-jaeger"}
+SEARCH_ENDPOINT = "vpc-vtc-staging-abcdefghijklmnop.eu-west-1.es.amazonaws.com"
+
+
+@pytest.fixture(scope="session")
+def search_releases(environments, tmp_path_factory) -> dict:
+    """One ClusterReleases with a search endpoint (staging's workloads, plain ARNs, the endpoint a Terraform variable),
+    synthesized once: ``{"stack": <Terraform JSON>, "search": SearchEndpoint}``. The environments do not have a search
+    domain yet; tests/test_releases.py and tests/test_cluster_config_chart.py read this one."""
+    from cdktf import App, TerraformStack, TerraformVariable
+
+    from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles, eks_helm_provider
+    from vtc_constructs.workloads import SearchEndpoint
+
+    env = environments["staging"]
+    out = tmp_path_factory.mktemp("search-synth")
+    app = App(outdir=str(out))
+    stack = TerraformStack(app, "search-workloads")
+    eks_helm_provider(stack, "helm", cluster_name="vtc-staging", endpoint="https://eks.example",
+                      certificate_authority_data="Y2E=", region=env.region)
+    endpoint = TerraformVariable(stack, "search_endpoint", type="string").string_value
+    search = SearchEndpoint(endpoint=endpoint, region=env.region, **SEARCH_ROLES, index_hot_days=3,
+                            log_retention_days=14, trace_retention_days=5, replicas=0,
+                            reader_role_arns=("arn:aws:iam::111111111111:role/search-reader",))
+    arn = "arn:aws:iam::111111111111:role/"
+    ClusterReleases(stack, "releases", ClusterReleasesProps(
+        environment="staging", region=env.region, cluster_name="vtc-staging", vpc_id="vpc-0123456789abcdef0",
+        vpc_cidr="10.20.0.0/16", kubernetes_version=env.eks.kubernetes_version, workloads=env.workloads,
+        roles=ReleaseRoles(load_balancer_controller=arn + "lbc", cluster_autoscaler=arn + "ca",
+                           external_secrets=arn + "eso", adot_collector=arn + "adot",
+                           fluent_bit=SEARCH_ROLES["fluent_bit_role_arn"], alertmanager=arn + "am",
+                           services=arn + "services"),
+        target_group_arns={c: f"arn:aws:elasticloadbalancing:{env.region}:111111111111:targetgroup/vtc-{c}/"
+                              f"{'0123456789abcdef' if c == 'blue' else 'fedcba9876543210'}" for c in ("blue", "green")},
+        database_host="vtc-staging.cluster.eu-west-1.rds.amazonaws.com", database_cidrs=("10.20.96.0/24",),
+        container_log_groups={"application": "/aws/eks/vtc-staging/containers/application",
+                              "add-ons": "/aws/eks/vtc-staging/containers/add-ons"},
+        page_topic_arn=f"arn:aws:sns:{env.region}:111111111111:page",
+        notify_topic_arn=f"arn:aws:sns:{env.region}:111111111111:notify",
+        heartbeat_topic_arn=f"arn:aws:sns:{env.region}:111111111111:heartbeat",
+        grafana_admin_secret_name="vtc-staging/grafana-admin", load_balancer_cidrs=("10.20.0.0/24", "10.20.1.0/24"),
+        search=search))
+    app.synth()
+    return {"stack": json.loads((out / "stacks" / "search-workloads" / "cdk.tf.json").read_text()), "search": search}

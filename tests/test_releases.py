@@ -682,7 +682,10 @@ RESOURCE_PATHS = {
     "otel-collector": ("otel-collector", ("resources",)),
     "nginx-gateway-fabric": ("ngf-blue", ("nginxGateway", "resources")),
     "nginx-gateway-fabric-nginx": ("ngf-blue", ("nginx", "container", "resources")),
+    # Released only with a search domain (the search_releases synth).
+    "jaeger": ("jaeger", ("jaeger", "resources")),
 }
+SEARCH_ONLY_RELEASES = {"jaeger"}
 
 
 def _at(values: dict, path: tuple[str, ...]):
@@ -708,6 +711,9 @@ def test_each_add_on_release_gives_its_containers_their_row(env, workloads_stack
 
     releases = releases_of(workloads_stacks[env])
     for row, (release, path) in RESOURCE_PATHS.items():
+        if release in SEARCH_ONLY_RELEASES:
+            assert release not in releases
+            continue
         assert _at(values_of(releases[release]), path) == ADDON_RESOURCES[row], row
     green = values_of(releases["ngf-green"])
     assert green["nginxGateway"]["resources"] == ADDON_RESOURCES["nginx-gateway-fabric"]
@@ -754,6 +760,8 @@ def test_the_add_ons_and_the_services_minimum_fit_the_smallest_nodes(env, worklo
         "prometheus-operator": 1, "prometheus-operator-admission-patch": 0,  # a hook job, before the rest
         "grafana": 1, "grafana-sidecar": 2, "kube-state-metrics": 1,
         "otel-collector": releases["otel-collector"]["replicaCount"],
+        # Only with a search domain (none of the environments has one yet): Jaeger's pods; the setup is a hook Job.
+        "jaeger": releases["jaeger"]["jaeger"]["replicas"] if "jaeger" in releases else 0,
         "nginx-gateway-fabric": 2 * releases["ngf-blue"]["nginxGateway"]["replicas"],
         "nginx-gateway-fabric-nginx": 2 * config.workloads.ingress_replicas,
     }
@@ -823,13 +831,18 @@ def test_the_collectors_own_metrics_are_scraped_and_lost_spans_alert(env, worklo
     assert "otelcol_exporter_send_failed_spans_total" in alert["expr"]
     # The image matches the configuration: every component the configuration names is in the pinned ADOT build.
     config = values["config"]
-    named = {name for kind in ("receivers", "processors", "exporters") for name, v in config[kind].items()
-             if v is not None} | set(config["service"]["extensions"])
+    named = collector_component_types(config)
     assert named <= ADOT_COLLECTOR_COMPONENTS, named - ADOT_COLLECTOR_COMPONENTS
     used = {c for p in config["service"]["pipelines"].values() if p for kind in ("receivers", "processors",
                                                                                "exporters") for c in p[kind]}
     assert used <= named
     assert ADOT_COLLECTOR_IMAGE[1] == "v0.49.0" and values["rewriteDeprecatedComponentNames"] is False
+
+
+def collector_component_types(config: dict) -> set[str]:
+    """The type of every component the collector's configuration names (``otlp/jaeger`` is an ``otlp``)."""
+    return {name.split("/")[0] for kind in ("receivers", "processors", "exporters")
+            for name, v in config[kind].items() if v is not None} | set(config["service"]["extensions"])
 
 
 def test_a_colours_own_nginx_gateway_fabric_version_reaches_that_colours_release_only(configs, tmp_path):
@@ -863,3 +876,222 @@ def test_a_colours_nginx_gateway_fabric_version_is_checked_like_an_add_ons(confi
     assert {("workloads.gateway_chart_versions.blue", "'1.6.0'"),  # an older major than the pinned 2.x
             ("workloads.gateway_chart_versions.green", "'v2.7'"), ("workloads.gateway_chart_versions.red", "'red'")} \
         <= problems
+
+
+# --- with a search domain (tests/conftest.py's search_releases: one synth, shared) -----------------------------------
+
+#: The keys of aws-for-fluent-bit 0.2.0's ``opensearch`` values (its values.yaml at aws/eks-charts 5239609, each one
+#: read by templates/configmap.yaml's ``[OUTPUT] Name opensearch``): a key outside them would be ignored silently.
+FLUENT_BIT_OPENSEARCH_KEYS = frozenset({
+    "enabled", "match", "host", "port", "tls", "path", "bufferSize", "pipeline", "awsRegion", "awsAuth",
+    "awsStsEndpoint", "awsRoleArn", "awsExternalId", "awsServiceName", "httpUser", "httpPasswd", "index", "type",
+    "logstashFormat", "logstashPrefix", "logstashDateFormat", "timeKey", "timeKeyFormat", "timeKeyNanos",
+    "includeTagKey", "tagKey", "generateId", "idKey", "writeOperation", "replaceDots", "traceOutput", "traceError",
+    "currentTimeIndex", "logstashPrefixKey", "suppressTypeName", "extraOutputs"})
+#: The jaeger chart 4.11.1's ``jaeger.*`` keys its templates read (templates/jaeger/*.yaml at jaegertracing/helm-charts
+#: jaeger-4.11.1), the top-level keys of its values.yaml that this library sets: the chart has no values.schema.json.
+JAEGER_CHART_KEYS = {"": {"fullnameOverride", "jaeger", "userconfig", "extraObjects"},
+                     "jaeger": {"replicas", "strategy", "image", "serviceAccount", "podSecurityContext",
+                                "securityContext", "resources", "extraVolumes", "extraVolumeMounts", "service",
+                                "ingress", "httproute"}}
+
+
+@pytest.fixture(scope="module")
+def searched(search_releases):
+    stack = search_releases["stack"]
+    return {"stack": stack, "search": search_releases["search"], "releases": releases_of(stack)}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_without_a_search_domain_nothing_writes_to_one(env, workloads_stacks):
+    releases = releases_of(workloads_stacks[env])
+    assert not {"jaeger", "search-setup"} & set(releases)
+    assert values_of(releases["fluent-bit"])["opensearch"] == {"enabled": False}
+    assert "log_index" not in values_of(releases["fluent-bit"])["additionalFilters"]
+    config = values_of(releases["otel-collector"])["config"]
+    assert config["service"]["pipelines"]["traces"]["exporters"] == ["awsxray"]
+    assert "tracing" not in {n["name"] for n in values_of(releases["vtc-cluster-config"])["namespaces"]}
+
+
+def test_with_a_search_domain_the_writers_start_after_the_setup_and_jaeger_is_pinned_and_atomic(searched):
+    stack, releases = searched["stack"], searched["releases"]
+    assert set(releases) == set(RELEASES) | {"jaeger", "search-setup"}
+    names = address_to_name(stack)
+    needs = {name: {names[a] for a in r.get("depends_on", [])} for name, r in releases.items()}
+    assert needs["search-setup"] == {"vtc-cluster-config"}
+    assert needs["fluent-bit"] == needs["jaeger"] == {"vtc-cluster-config", "search-setup"}
+    for name, need in NEEDS.items():
+        if name != "fluent-bit":
+            assert needs[name] == need, name  # nothing else moves
+    jaeger, setup = releases["jaeger"], releases["search-setup"]
+    assert (jaeger["chart"], jaeger["repository"], jaeger["version"], jaeger["namespace"]) == \
+        ("jaeger", "https://jaegertracing.github.io/helm-charts", "4.11.1", "tracing")
+    assert re.fullmatch(r"\./assets/releases_search-setup-chart_[0-9A-F]{8}/[0-9A-F]{32}", setup["chart"])
+    assert setup["namespace"] == "logging"
+    for release in (jaeger, setup):
+        assert (release["atomic"], release["wait"], release["cleanup_on_fail"], release["max_history"]) == \
+            (True, True, True, 10)
+    # Jaeger's namespace is made first, restricted.
+    namespaces = {n["name"]: n["podSecurity"]["enforce"] for n in values_of(releases["vtc-cluster-config"])["namespaces"]}
+    assert namespaces["tracing"] == "restricted" and namespaces["logging"] == "privileged"
+
+
+def test_the_setup_sends_the_search_modules_bodies_and_maps_each_writer_to_its_role(searched):
+    from vtc_constructs.search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
+
+    search, setup = searched["search"], searched["releases"]["search-setup"]
+    values, sets = values_of(setup), sets_of(setup)
+    assert set(sets) == {"search.endpoint"} and sets["search.endpoint"] == "${var.search_endpoint}"
+    assert values["serviceAccount"] == {"name": "search-admin", "roleArn": search.admin_role_arn}
+    assert values["search"]["region"] == search.region
+    assert {p["id"]: p["body"] for p in values["ismPolicies"]} == {
+        "vtc-logs": ism_policy("vtc-logs", LOG_INDEX_PATTERNS, hot_days=3, retention_days=14, replicas=0),
+        "vtc-traces": ism_policy("vtc-traces", TRACE_INDEX_PATTERNS, hot_days=5, retention_days=5, replicas=0)}
+    assert {r["name"]: r["body"] for r in values["securityRoles"]} == {
+        "vtc-log-writer": writer_security_role(LOG_INDEX_PATTERNS),
+        "vtc-trace-writer": writer_security_role(TRACE_INDEX_PATTERNS)}
+    assert {m["role"]: m["backendRoles"] for m in values["roleMappings"]} == {
+        "vtc-log-writer": [search.fluent_bit_role_arn], "vtc-trace-writer": [search.jaeger_role_arn],
+        "readall": list(search.reader_role_arns)}
+    [template] = values["indexTemplates"]
+    assert template["body"]["index_patterns"] == list(LOG_INDEX_PATTERNS)
+    assert template["body"]["template"]["settings"] == {"number_of_shards": 1, "number_of_replicas": 0}
+    assert values["image"] == {"repository": "quay.io/curl/curl", "tag": "8.21.0"}
+    assert "password" not in json.dumps(values).lower()
+
+
+def test_fluent_bit_ships_each_kind_to_its_daily_index_signed_and_keeps_its_cloudwatch_output(searched,
+                                                                                              workloads_stacks):
+    search, fluent = searched["search"], searched["releases"]["fluent-bit"]
+    values, sets = values_of(fluent), sets_of(fluent)
+    output = values["opensearch"]
+    assert set(output) <= FLUENT_BIT_OPENSEARCH_KEYS, set(output) - FLUENT_BIT_OPENSEARCH_KEYS
+    assert {k: output[k] for k in ("enabled", "port", "tls", "awsAuth", "awsRegion", "logstashFormat",
+                                   "logstashPrefixKey", "logstashDateFormat", "suppressTypeName")} == {
+        "enabled": True, "port": "443", "tls": "On", "awsAuth": "On", "awsRegion": search.region,
+        "logstashFormat": "On", "logstashPrefixKey": "$log_index", "logstashDateFormat": "%Y.%m.%d",
+        "suppressTypeName": "On"}
+    assert sets["opensearch.host"] == "${var.search_endpoint}" and "host" not in output
+    assert not {"httpUser", "httpPasswd", "awsRoleArn"} & set(output), "the pod's IRSA role, no credentials"
+    # Each kind's index: the namespace's filter marks the services' logs, the catch-all the rest (modify's Add never
+    # overwrites), and both fall within the log writer's patterns and the log lifecycle.
+    filters = values["additionalFilters"].split("[FILTER]")
+    assert "Add    log_index logs-application" in filters[1] and "_vision-to-code_" in filters[1]
+    assert "Add    log_index logs-add-ons" in filters[2] and output["logstashPrefix"] == "logs-add-ons"
+    # The CloudWatch output exactly as without a search domain (staging's own release, which the synth above mirrors).
+    plain = releases_of(workloads_stacks["staging"])["fluent-bit"]
+    def cloudwatch(release):  # every key (set ones included), and the values that are not the groups' references
+        keys = set(values_of(release)["cloudWatchLogs"]) | {k.split(".", 1)[1] for k in sets_of(release)
+                                                            if k.startswith("cloudWatchLogs.")}
+        return keys, {k: v for k, v in values_of(release)["cloudWatchLogs"].items()
+                      if k not in ("logGroupName", "logGroupTemplate")}
+
+    assert cloudwatch(fluent) == cloudwatch(plain)
+    assert [line for line in values["additionalFilters"].splitlines() if "log_index" not in line] == \
+        values_of(plain)["additionalFilters"].splitlines()
+
+
+def test_jaeger_v2_stores_spans_in_the_domain_through_sigv4_and_serves_its_ui_inside_the_cluster_only(searched):
+    from vtc_constructs.components import RETIRED
+
+    search, jaeger = searched["search"], searched["releases"]["jaeger"]
+    values, sets = values_of(jaeger), sets_of(jaeger)
+    assert set(values) <= JAEGER_CHART_KEYS[""] and set(values["jaeger"]) <= JAEGER_CHART_KEYS["jaeger"]
+    chart = values["jaeger"]
+    image = f"{chart['image']['registry']}/{chart['image']['repository']}:{chart['image']['tag']}"
+    assert image == "docker.io/jaegertracing/jaeger:2.20.0"  # v2, with jaegertracing/jaeger#8760's fix
+    assert not any(ref in image for gone in RETIRED for ref in gone.references)
+    # The service account the IRSA role trusts: the chart names it after its fullname.
+    assert values["fullnameOverride"] == "jaeger" and jaeger["namespace"] == "tracing"
+    assert chart["serviceAccount"]["annotations"] == {"eks.amazonaws.com/role-arn": search.jaeger_role_arn}
+    assert chart["service"] == {"type": "ClusterIP"}
+    assert chart["ingress"] == {"enabled": False} and chart["httproute"] == {"enabled": False}
+    assert chart["securityContext"] == {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                        "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]},
+                                        "seccompProfile": {"type": "RuntimeDefault"}}
+    assert chart["podSecurityContext"]["runAsNonRoot"] is True and \
+        chart["podSecurityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert chart["resources"]["limits"]["memory"] and chart["resources"]["requests"]["cpu"]
+    config = values["userconfig"]
+    backend = config["extensions"]["jaeger_storage"]["backends"]["opensearch"]["opensearch"]
+    assert backend["auth"] == {"authenticator": "sigv4auth"} and "basic" not in json.dumps(backend)
+    assert config["extensions"]["sigv4auth"] == {"service": "es", "region": search.region}
+    assert "sigv4auth" in config["service"]["extensions"]
+    assert sets == {"userconfig.extensions.jaeger_storage.backends.opensearch.opensearch.server_urls[0]":
+                    "https://${var.search_endpoint}"}
+    assert backend["max_span_age"] == "120h" and backend["create_mappings"] is True
+    assert all(backend["indices"][kind]["replicas"] == search.replicas for kind in ("spans", "services"))
+    traces = config["service"]["pipelines"]["traces"]
+    assert traces["exporters"] == ["jaeger_storage_exporter"] and traces["receivers"] == ["otlp"]
+    assert config["receivers"]["otlp"]["protocols"] == {"grpc": {"endpoint": "0.0.0.0:4317"}}
+    assert config["extensions"]["healthcheckv2"]["http"]["endpoint"].endswith(":13133")  # the chart's probes
+    # In: only the collector's pods, on OTLP gRPC. Out: DNS, and HTTPS to the AWS ranges (the domain, STS).
+    extras = {o["kind"]: o for o in values["extraObjects"]}
+    policy = extras["NetworkPolicy"]["spec"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "jaeger"
+    [ingress] = policy["ingress"]
+    assert ingress["ports"] == [{"protocol": "TCP", "port": 4317}]
+    assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "opentelemetry"}},
+                                "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "otel-collector"}}}]
+    dns, https = policy["egress"]
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert https["ports"] == [{"protocol": "TCP", "port": 443}] and \
+        [t["ipBlock"]["cidr"] for t in https["to"]] == ["0.0.0.0/0"]
+    assert extras["PodDisruptionBudget"]["spec"]["minAvailable"] < chart["replicas"]
+    from tests.test_chart import validate as kubernetes_strict
+
+    assert [kubernetes_strict(o) for o in values["extraObjects"]] == [[], []]
+
+
+def test_the_search_releases_give_their_containers_their_rows(searched):
+    from vtc_constructs.releases import ADDON_RESOURCES
+
+    for row, (release, path) in RESOURCE_PATHS.items():
+        if release in SEARCH_ONLY_RELEASES:
+            assert _at(values_of(searched["releases"][release]), path) == ADDON_RESOURCES[row], row
+
+
+def test_the_collector_sends_traces_to_jaeger_beside_xray_with_components_of_its_build(searched):
+    from vtc_constructs.releases import ADOT_COLLECTOR_COMPONENTS
+
+    config = values_of(searched["releases"]["otel-collector"])["config"]
+    assert config["service"]["pipelines"]["traces"]["exporters"] == ["awsxray", "otlp/jaeger"]
+    assert config["exporters"]["otlp/jaeger"]["endpoint"] == "jaeger.tracing.svc:4317"
+    assert collector_component_types(config) <= ADOT_COLLECTOR_COMPONENTS
+
+
+def _search_props(configs, search=(), **fields):
+    import dataclasses
+
+    from vtc_constructs.releases import ClusterReleasesProps, ReleaseRoles
+    from vtc_constructs.workloads import SearchEndpoint
+
+    arn = "arn:aws:iam::111111111111:role/"
+    base = dict(endpoint="vpc-x.eu-west-1.es.amazonaws.com", region="eu-west-1", admin_role_arn=arn + "admin",
+                fluent_bit_role_arn=arn + "fb", jaeger_role_arn=arn + "jaeger")
+    return ClusterReleasesProps(
+        environment="staging", region="eu-west-1", cluster_name="c", vpc_id="vpc-1", vpc_cidr="10.0.0.0/16",
+        kubernetes_version="1.36", workloads=configs["staging"].workloads,
+        roles=ReleaseRoles(**{f.name: arn + f.name for f in dataclasses.fields(ReleaseRoles)}),
+        target_group_arns={}, database_host="db.example.com", database_cidrs=("10.0.0.0/24",),
+        container_log_groups={"application": "a", "add-ons": "b"}, page_topic_arn="p", notify_topic_arn="n",
+        heartbeat_topic_arn="h", grafana_admin_secret_name="vtc/grafana-admin", load_balancer_cidrs=("10.0.1.0/24",),
+        search=SearchEndpoint(**{**base, **fields}) if search is not None else "a search domain")
+
+
+def test_a_bad_search_endpoint_is_reported_under_search_with_the_rest(configs):
+    problems = {p.path: p for p in _search_props(configs, region="eu-central-1", endpoint="https://vpc-x.es.aws",
+                                                 replicas=3).validate()}
+    assert problems["search.region"].what == "differs from the cluster's" and "'eu-west-1'" in \
+        problems["search.region"].allowed
+    assert problems["search.endpoint"].fix == "drop the scheme: 'vpc-x.es.aws'"
+    assert "search.replicas" in problems and "target_group_arns" in problems  # every problem at once
+    [wrong] = [p for p in _search_props(configs, search=None).validate() if p.path == "search"]
+    assert wrong.what == "not a SearchEndpoint"
+
+
+def test_search_endpoint_needs_a_search_domain():
+    from vtc_constructs.releases import search_endpoint
+
+    with pytest.raises(ConfigError, match=r"domain: not a search domain \(got 'dict'\)"):
+        search_endpoint({}, region="eu-west-1", fluent_bit_role_arn="a", jaeger_role_arn="b")

@@ -469,3 +469,52 @@ def test_a_cache_endpoint_is_checked_with_the_rest():
                               database_cidrs=("10.0.0.0/24",), cache=bad)
     assert {p.path for p in caught.value.problems} == {
         "cache.host", "cache.user", "cache.replication_group_id", "cache.cidrs[0]", "cache.port"}
+
+
+# --- the search domain's contract -------------------------------------------------------------------------------------
+
+_SEARCH_ARN = "arn:aws:iam::111111111111:role/"
+_SEARCH = dict(endpoint="vpc-vtc-staging-abc.eu-west-1.es.amazonaws.com", region="eu-west-1",
+               admin_role_arn=_SEARCH_ARN + "search-admin", fluent_bit_role_arn=_SEARCH_ARN + "fluent-bit",
+               jaeger_role_arn=_SEARCH_ARN + "jaeger")
+
+
+def test_a_search_endpoint_with_defaults_and_references_passes():
+    from vtc_constructs.workloads import SearchEndpoint
+
+    assert SearchEndpoint(**_SEARCH).validate() == []
+    token = "${TfToken[TOKEN.7]}"
+    assert SearchEndpoint(**{**_SEARCH, "endpoint": token, "admin_role_arn": token}, replicas=0,
+                          reader_role_arns=[_SEARCH_ARN + "reader"]).validate() == []
+    assert SearchEndpoint(**_SEARCH, reader_role_arns=[_SEARCH_ARN + "r"]).reader_role_arns == (_SEARCH_ARN + "r",)
+
+
+@pytest.mark.parametrize("field, value, what", [
+    ("endpoint", "https://vpc-x.eu-west-1.es.amazonaws.com/", "a URL, not a host name"),
+    ("endpoint", "Not A Host", "invalid value"),
+    ("region", "Europe", "invalid value"),
+    ("admin_role_arn", "arn:aws:iam::111111111111:user/admin", "invalid value"),
+    ("jaeger_role_arn", _SEARCH_ARN + "search-admin", "writer is the master"),
+    ("index_hot_days", 0, "invalid value"),
+    ("log_retention_days", 2, "retention shorter than the hot period"),
+    ("trace_retention_days", 7.0, "invalid value"),
+    ("replicas", 3, "invalid value"),
+    ("reader_role_arns", _SEARCH_ARN + "reader", "not a list"),
+])
+def test_each_bad_search_field_is_named_with_what_is_allowed(field, value, what):
+    from vtc_constructs.workloads import SearchEndpoint
+
+    [problem] = SearchEndpoint(**{**_SEARCH, field: value}).validate()
+    assert (problem.path, problem.what) == (field, what)
+    assert problem.allowed and problem.fix and repr(value) in str(problem)
+
+
+def test_every_search_problem_is_reported_at_once():
+    from vtc_constructs.workloads import SearchEndpoint
+
+    problems = SearchEndpoint(endpoint="", region="", admin_role_arn="x", fluent_bit_role_arn=None,
+                              jaeger_role_arn="y", index_hot_days=5, log_retention_days=1, trace_retention_days=0,
+                              replicas=-1, reader_role_arns=("z",)).validate()
+    assert [p.path for p in problems] == ["endpoint", "region", "admin_role_arn", "fluent_bit_role_arn",
+                                          "jaeger_role_arn", "log_retention_days", "trace_retention_days", "replicas",
+                                          "reader_role_arns[0]"]

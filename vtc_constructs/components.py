@@ -230,7 +230,30 @@ COMPONENTS: tuple[Component, ...] = (
         newest_release="image v3.5.10", newest_release_date=date(2026, 11, 21), checked=CHECKED,
         note="Runs AWS for Fluent Bit 3.2.1 (v3, Amazon Linux 2023; AWS: long-term support through 2028, #1181). "
              "Doubtful: the chart lags (0.2.1 to 3.4.16 open as eks-charts#1372); v3.5.10 seen 2026-11-21."),
+    Component(
+        name="jaeger", kind=Kind.CHART, version="4.11.1", repository="https://jaegertracing.github.io/helm-charts",
+        status=Status.ACTIVE,
+        source="jaegertracing/helm-charts@6c602b5 (HEAD = tag jaeger-4.11.1, 2026-06-14)",
+        newest_release="jaeger-4.11.1", newest_release_date=date(2026, 6, 14), checked=CHECKED,
+        note="The Jaeger v2 chart (4.x; v1 charts are refused: RETIRED). Newest in the snapshot; its appVersion 2.19.0 "
+             "is overridden (releases.JAEGER_IMAGE). No values.schema.json: values read against values.yaml and "
+             "templates, rendered by hand with bitnami common 2.31.10 (2.34.0, which Chart.lock names, is not in "
+             "bitnami/charts' snapshot)."),
     # --- images -------------------------------------------------------------------------------------------------
+    Component(
+        name="docker.io/jaegertracing/jaeger", kind=Kind.IMAGE, version="2.20.0", status=Status.ACTIVE,
+        source="jaegertracing/jaeger@8498073 (HEAD, 2026-08-20), CHANGELOG.md v2.20.0; "
+               "https://github.com/jaegertracing/jaeger/issues/8760; https://github.com/jaegertracing/jaeger/pull/8768",
+        newest_release="v2.20.0", newest_release_date=date(2026, 7, 19), checked=CHECKED,
+        note="Jaeger v2, active (monthly releases). 2.20.0 over the chart's 2.19.0: #8768 (in 2.20.0) fixes #8760, "
+             "SigV4 signing of bodies against AWS OpenSearch; 2.20.0 also removed Elasticsearch 6 support and "
+             "reworked the index rotation settings (rotation.periodic, used here)."),
+    Component(
+        name="quay.io/curl/curl", kind=Kind.IMAGE, version="8.21.0", status=Status.ACTIVE,
+        source="curl/curl-container@96c8e58 (HEAD, 2026-07-01), tag 8.21.0 (2026-06-24), README",
+        newest_release="8.21.0", newest_release_date=date(2026, 6, 24), checked=CHECKED,
+        note="The curl project's official image (also docker.io/curlimages/curl), Alpine 3.24.1, user curl_user; "
+             "the search setup Job's (--aws-sigv4). Newest tag in the snapshot; later tags not looked up."),
     Component(
         name="public.ecr.aws/aws-observability/aws-otel-collector", kind=Kind.IMAGE, version="v0.49.0",
         status=Status.ACTIVE,
@@ -308,8 +331,9 @@ def pinned_components(charts_dir: str | os.PathLike | None = None) -> tuple[Pinn
     for key, version in releases.DEFAULT_CHART_VERSIONS.items():
         repository, chart = releases.CHART_REPOSITORIES.get(key, ("", key))  # none: the row's repository differs
         pins.append(Pinned(Kind.CHART, chart, version, repository, f"releases.DEFAULT_CHART_VERSIONS[{key!r}]"))
-    pins.append(Pinned(Kind.IMAGE, releases.ADOT_COLLECTOR_IMAGE[0], releases.ADOT_COLLECTOR_IMAGE[1],
-                       where="releases.ADOT_COLLECTOR_IMAGE"))
+    for constant in ("ADOT_COLLECTOR_IMAGE", "JAEGER_IMAGE", "SEARCH_SETUP_IMAGE"):
+        image = getattr(releases, constant)
+        pins.append(Pinned(Kind.IMAGE, image[0], image[1], where=f"releases.{constant}"))
     pins += [Pinned(Kind.IMAGE, CLUSTER_AUTOSCALER_IMAGE_REPOSITORY, tag,
                     where=f"releases.CLUSTER_AUTOSCALER_IMAGES[{minor!r}]")
              for minor, tag in releases.CLUSTER_AUTOSCALER_IMAGES.items()]

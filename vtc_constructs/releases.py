@@ -26,8 +26,11 @@ The releases, in the order they are installed (each waits for the ones it needs,
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
    their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
    store, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
-   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. Then ``fluent-bit`` (container logs to the KMS-encrypted log groups
-   Terraform made; it never creates a group).
+   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search domain
+   (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that sets the
+   domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
+   groups Terraform made; it never creates a group; with a search domain also to ``logs-<kind>-*`` there) and, with a
+   search domain, ``jaeger`` (tracing: Jaeger v2, spans into the domain, its UI a ClusterIP Service only).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
@@ -69,9 +72,11 @@ from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 from ._common import NameRegistry, require_props, stack_region
 from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, RELEASE_NAME as CLUSTER_CONFIG_RELEASE
 from .cluster_config import cluster_config_values, grafana_secret_problems, target_group_arn_problems
-from .eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
+from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT,
+                  SEARCH_ADMIN_SERVICE_ACCOUNT)
 from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
+from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
 from .workloads import (
     ADDON_CHARTS,
     CacheEndpoint,
@@ -79,6 +84,7 @@ from .workloads import (
     GATEWAY_PORT,
     SERVICES,
     Colour,
+    SearchEndpoint,
     WorkloadsProps,
     gateway_class,
     gateway_name,
@@ -102,6 +108,7 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
     "opentelemetry-collector": ("https://open-telemetry.github.io/opentelemetry-helm-charts",
                                 "opentelemetry-collector"),
     "aws-for-fluent-bit": ("https://aws.github.io/eks-charts", "aws-for-fluent-bit"),
+    "jaeger": ("https://jaegertracing.github.io/helm-charts", "jaeger"),
 }
 
 #: The chart versions the releases pin unless an environment's ``addon_chart_versions`` says otherwise: versions
@@ -113,7 +120,8 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
 #: v2.6.7 (active, F5-maintained; Kubernetes >= 1.31; Gateway API 1.5.1: docs/design/nginx-gateway-fabric.md; the
 #: newest release whose sources could be read here: 2.7.0-2.7.2, Gateway API 1.6, followed by 2026-09-15 and are the
 #: next step, vtc_constructs/components.py), prometheus-community
-#: kube-prometheus-stack-88.5.3, open-telemetry opentelemetry-collector-0.170.0.
+#: kube-prometheus-stack-88.5.3, open-telemetry opentelemetry-collector-0.170.0, jaegertracing/helm-charts jaeger-4.11.1
+#: (6c602b5, 2026-06-14: the newest chart, Jaeger v2; its appVersion 2.19.0 is overridden by :data:`JAEGER_IMAGE`).
 DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
     "aws-load-balancer-controller": "3.5.0",
     "metrics-server": "3.13.1",
@@ -124,6 +132,7 @@ DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
     "kube-prometheus-stack": "88.5.3",
     "opentelemetry-collector": "0.170.0",
     "aws-for-fluent-bit": "0.2.0",
+    "jaeger": "4.11.1",
 }
 
 #: The ADOT collector image the OpenTelemetry collector chart runs (traces to X-Ray); the chart's own default tag is
@@ -138,6 +147,38 @@ DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
 ADOT_COLLECTOR_IMAGE = ("public.ecr.aws/aws-observability/aws-otel-collector", "v0.49.0")
 #: The collector's own metrics (service.telemetry, chart 0.170.0's default pull reader on the pod's 8888).
 COLLECTOR_METRICS_PORT = 8888
+
+#: Jaeger v2 (v1 reached its end of life on 2025-12-31: vtc_constructs.components.RETIRED), beside X-Ray, storing spans
+#: in the search domain. 2.20.0, not the chart's appVersion 2.19.0: with the ``sigv4auth`` extension, 2.19.0 signs
+#: every request that has a body (bulk writes, index templates) over an empty payload, and AWS refuses them with 403
+#: (jaegertracing/jaeger#8760, "Version: v2.19.0"); 2.20.0 (2026-07-19) has the fix (#8768, in its CHANGELOG:
+#: ``getBodyFixRoundTripper`` now wraps outside the authenticator, internal/storage/elasticsearch/esclient/
+#: roundtripper.go at v2.20.0). The chart's templates take the whole configuration from ``userconfig``, so the newer
+#: image needs nothing of the chart. Ref: https://github.com/jaegertracing/jaeger/issues/8760
+JAEGER_IMAGE = ("docker.io/jaegertracing/jaeger", "2.20.0")
+#: Jaeger's release (and, through the chart's fullname, its Service and service account: ``jaeger.tracing.svc``),
+#: its OTLP gRPC port (the collector's only way in), its query UI's port (ClusterIP only: ``kubectl port-forward``) and
+#: its health port.
+JAEGER_RELEASE = JAEGER_SERVICE_ACCOUNT[1]
+JAEGER_OTLP_GRPC_PORT = 4317
+JAEGER_QUERY_PORT = 16686
+JAEGER_HEALTH_PORT = 13133
+#: The setup Job's image: the curl project's own (Alpine, busybox sh; docker.io/curlimages/curl is the same build),
+#: because curl signs SigV4 itself (``--aws-sigv4``, curl >= 7.75) and the credentials come from one unsigned STS call
+#: (AssumeRoleWithWebIdentity with the IRSA token): no SDK, no package installed at run time, and the very script the
+#: Job runs is run by the tests against a local server that checks every signature with botocore's own signer. 8.21.0
+#: is the newest tag of curl/curl-container (snapshot of 2026-07-01; Alpine 3.24.1), released 2026-06-24.
+SEARCH_SETUP_IMAGE = ("quay.io/curl/curl", "8.21.0")
+#: The setup's local chart and release (in the namespace of its service account,
+#: :data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`).
+SEARCH_SETUP_CHART = "vtc-search-setup"
+SEARCH_SETUP_RELEASE = "search-setup"
+#: The index prefix of each kind of container log (Fluent Bit's ``log_kind``): daily indices
+#: ``<prefix>-YYYY.MM.DD``, all within :data:`~vtc_constructs.search.LOG_INDEX_PATTERNS`.
+LOG_INDEX_PREFIXES: Mapping[str, str] = {"application": "logs-application", "add-ons": "logs-add-ons"}
+#: The names the setup gives the domain's objects: the ISM policies, the security plugin's writer roles.
+SEARCH_LOG_POLICY, SEARCH_TRACE_POLICY = "vtc-logs", "vtc-traces"
+LOG_WRITER_ROLE, TRACE_WRITER_ROLE = "vtc-log-writer", "vtc-trace-writer"
 
 
 def _resources(cpu: str, memory: str, memory_limit: str, cpu_limit: str | None = None) -> Mapping[str, Any]:
@@ -204,10 +245,20 @@ ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
     # The NGINX container (NGINX and its agent; per colour, ingress_replicas of them): what ingress-nginx's controller
     # requested (100m/90Mi), with room for the agent; a memory limit well above what four routes need.
     "nginx-gateway-fabric-nginx": _resources("100m", "128Mi", "512Mi"),
+    # jaeger chart 4.11.1 values.yaml, commented example: requests 256m/128Mi, limits 500m/512Mi. Query and collector in
+    # one process, spans batched to OpenSearch: 256Mi, the example's 512Mi limit (its memory_limiter refuses spans
+    # above 80 % of it).
+    "jaeger": _resources("100m", "256Mi", "512Mi"),
 }
+#: The search domain's setup Job (a hook of a few seconds: one shell and one curl at a time). Unlike the controllers
+#: above it has a CPU limit: it never needs a burst, and a Job's container without one fails checkov's CKV_K8S_11.
+SEARCH_SETUP_RESOURCES: Mapping[str, Any] = _resources("10m", "16Mi", "64Mi", cpu_limit="100m")
 #: Every component the collector's configuration names (receivers, processors, exporters, extensions), each one
 #: in ADOT v0.49.0's build (pkg/defaultcomponents/defaults.go at that tag: otlpreceiver, memorylimiterprocessor,
-#: batchprocessor, awsxrayexporter, healthcheckextension; the chart's default debug exporter is removed).
+#: batchprocessor, awsxrayexporter, healthcheckextension; the chart's default debug exporter is removed). With a search
+#: domain the traces also go to Jaeger through the ``otlp`` exporter (otlpexporter, in the same file's exporter list;
+#: read at the stored aws-observability/aws-otel-collector 0371c29, not at the v0.49.0 tag itself: it has been in every
+#: ADOT build); a component is named by its type, ``otlp/jaeger`` is an ``otlp``.
 ADOT_COLLECTOR_COMPONENTS = frozenset({"otlp", "memory_limiter", "batch", "awsxray", "health_check"})
 #: The collector's alert on spans it loses (severity warning: traces are diagnostics, nothing pages for them). The
 #: metric names are the ones collector v0.156.0 (ADOT v0.49.0's) emits, with the Prometheus exporter's ``_total``
@@ -373,6 +424,11 @@ class ClusterReleasesProps:
         (``EksClusterProps.secrets_prefix``, ``<name>/`` by default): the Grafana secret must be under it.
     :param cache: default: no cache. The Valkey cache's endpoints and IAM user (:class:`~vtc_constructs.workloads.
         CacheEndpoint`), which the services' releases pass on; :meth:`from_platform` gives the platform's cache's.
+    :param search: default: no search domain: logs go to CloudWatch only, traces to X-Ray only. The OpenSearch domain
+        (:class:`~vtc_constructs.workloads.SearchEndpoint`, :func:`search_endpoint` builds it from a
+        :class:`~vtc_constructs.search.SearchDomain`) turns on the ``search-setup`` release (its Job sets the domain up
+        as the master role), Fluent Bit's second output (``logs-application-*``, ``logs-add-ons-*``), Jaeger v2 in
+        ``tracing`` and the collector's second trace exporter (to Jaeger).
     :param charts_dir: default: this repository's ``charts/`` (:func:`default_charts_dir`): where
         ``vision-to-code`` and ``vtc-cluster-config`` are read from (copied into the synth output as assets).
     """
@@ -395,6 +451,7 @@ class ClusterReleasesProps:
     grafana_admin_secret_name: str
     load_balancer_cidrs: tuple[str, ...]
     cache: CacheEndpoint | None = None
+    search: SearchEndpoint | None = None
     database_name: str = "vtc"
     database_user: str = "vtc_app"
     database_schema: str = "vtc"
@@ -499,6 +556,19 @@ class ClusterReleasesProps:
             problems += [p.prefixed("cache") for p in self.cache.validate()] if isinstance(self.cache, CacheEndpoint) \
                 else [Problem("cache", self.cache, "None or a CacheEndpoint(...)", "build it from ValkeyCache's "
                               "outputs, or leave it out")]
+        if self.search is not None:
+            if not isinstance(self.search, SearchEndpoint):
+                problems.append(Problem("search", self.search, "None or a SearchEndpoint(...)", "build it with "
+                                        "vtc_constructs.releases.search_endpoint(domain, ...), or leave it out",
+                                        "not a SearchEndpoint"))
+            else:
+                problems += [p.prefixed("search") for p in self.search.validate()]
+                region = self.search.region
+                if isinstance(region, str) and isinstance(self.region, str) and not is_reference(region) and \
+                        not is_reference(self.region) and region != self.region:
+                    problems.append(Problem("search.region", region, f"{self.region!r}, the cluster's region (the "
+                                            "domain lives in the cluster's VPC)", "pass the stack's region to both",
+                                            "differs from the cluster's"))
         if not isinstance(self.workloads, WorkloadsProps):
             problems.append(Problem("workloads", self.workloads, "a WorkloadsProps(...)",
                                     "build it with vtc_constructs.workloads.WorkloadsProps", "not a WorkloadsProps"))
@@ -530,8 +600,8 @@ class ClusterReleasesProps:
                                     "not a path"))
             return problems
         charts = charts_folder(self.charts_dir)
-        missing = [chart for chart in (SERVICES_CHART, CLUSTER_CONFIG_CHART)
-                   if not (charts / chart / "Chart.yaml").is_file()]
+        needed = (SERVICES_CHART, CLUSTER_CONFIG_CHART) + ((SEARCH_SETUP_CHART,) if self.search is not None else ())
+        missing = [chart for chart in needed if not (charts / chart / "Chart.yaml").is_file()]
         if missing:
             problems.append(Problem("charts_dir", str(charts), "a folder holding "
                                     + " and ".join(f"{chart}/Chart.yaml" for chart in missing),
@@ -643,6 +713,180 @@ def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, n
                                                       resolved=False)]},
         ],
         "templates": ["/etc/alertmanager/config/*.tmpl"],
+    }
+
+
+# --- the search domain's clients ------------------------------------------------------------------------------------
+
+def search_endpoint(domain, *, region: str, fluent_bit_role_arn: str, jaeger_role_arn: str,
+                    trace_retention_days: int = 7) -> SearchEndpoint:
+    """The :class:`~vtc_constructs.workloads.SearchEndpoint` of a :class:`~vtc_constructs.search.SearchDomain` (of this
+    or another stack): its endpoint, master role (the setup Job's), index lifecycle (``index_hot_days``,
+    ``index_retention_days``), replicas (0 on a single data node) and reader roles; the writers' IRSA roles are the
+    EKS cluster's (``fluent_bit_role_arn``) and the platform's (``jaeger_role_arn``)."""
+    from .search import SearchDomain
+
+    if not isinstance(domain, SearchDomain):
+        raise ConfigError([Problem("domain", type(domain).__name__, "a SearchDomain", "pass the platform's search "
+                                   "domain construct (platform.search)", "not a search domain")])
+    props = domain.props
+    return SearchEndpoint(
+        endpoint=domain.search_domain_endpoint, region=region, admin_role_arn=props.master_user_role_arn,
+        fluent_bit_role_arn=fluent_bit_role_arn, jaeger_role_arn=jaeger_role_arn,
+        index_hot_days=props.index_hot_days, log_retention_days=props.index_retention_days,
+        trace_retention_days=trace_retention_days, replicas=0 if props.data_node_count == 1 else 1,
+        reader_role_arns=tuple(props.reader_role_arns))
+
+
+def search_setup_values(search: SearchEndpoint, *, environment: str, aws_api_cidrs: Sequence[str]) -> dict:
+    """The values of ``charts/vtc-search-setup``: what its Job PUTs, each body from :mod:`vtc_constructs.search` (the
+    one source of them).
+
+    - ISM policies: :data:`SEARCH_LOG_POLICY` on :data:`~vtc_constructs.search.LOG_INDEX_PATTERNS` (writable
+      ``index_hot_days``, deleted at ``log_retention_days``), :data:`SEARCH_TRACE_POLICY` on
+      :data:`~vtc_constructs.search.TRACE_INDEX_PATTERNS` (deleted at ``trace_retention_days``), each setting the
+      replica count;
+    - security roles :data:`LOG_WRITER_ROLE` and :data:`TRACE_WRITER_ROLE` (``writer_security_role`` of each pattern
+      set; a writer's index actions include reading, which Jaeger's query needs), mapped to Fluent Bit's and Jaeger's
+      IAM roles as backend roles; the reader roles, if any, mapped to ``readall``;
+    - the index template of the log indices: one shard, ``replicas`` replicas. The trace indices get none from here:
+      Jaeger puts its own (legacy ``_template``, with its mappings; on OpenSearch 2.x) with the shards and replicas
+      of its configuration (:func:`jaeger_values`), and a composable template on ``jaeger-*`` would take precedence
+      over it and drop those mappings.
+    """
+    policy = {"hot_days": search.index_hot_days, "retention_days": search.log_retention_days,
+              "replicas": search.replicas}
+    mappings = [{"role": LOG_WRITER_ROLE, "backendRoles": [search.fluent_bit_role_arn]},
+                {"role": TRACE_WRITER_ROLE, "backendRoles": [search.jaeger_role_arn]}]
+    if search.reader_role_arns:
+        mappings.append({"role": "readall", "backendRoles": list(search.reader_role_arns)})
+    return {
+        "environment": environment,
+        "search": {"endpoint": search.endpoint, "region": search.region},
+        "serviceAccount": {"name": SEARCH_ADMIN_SERVICE_ACCOUNT[1], "roleArn": search.admin_role_arn},
+        "image": {"repository": SEARCH_SETUP_IMAGE[0], "tag": SEARCH_SETUP_IMAGE[1]},
+        "ismPolicies": [
+            {"id": SEARCH_LOG_POLICY, "body": ism_policy(SEARCH_LOG_POLICY, LOG_INDEX_PATTERNS, **policy)},
+            {"id": SEARCH_TRACE_POLICY, "body": ism_policy(
+                SEARCH_TRACE_POLICY, TRACE_INDEX_PATTERNS, hot_days=search.trace_retention_days,
+                retention_days=search.trace_retention_days, replicas=search.replicas)}],
+        "securityRoles": [{"name": LOG_WRITER_ROLE, "body": writer_security_role(LOG_INDEX_PATTERNS)},
+                          {"name": TRACE_WRITER_ROLE, "body": writer_security_role(TRACE_INDEX_PATTERNS)}],
+        "roleMappings": mappings,
+        "indexTemplates": [{"name": SEARCH_LOG_POLICY, "body": {
+            "index_patterns": list(LOG_INDEX_PATTERNS), "priority": 100,
+            "template": {"settings": {"number_of_shards": 1, "number_of_replicas": search.replicas}}}}],
+        "awsApiCidrs": list(aws_api_cidrs),
+        "resources": SEARCH_SETUP_RESOURCES,
+        "activeDeadlineSeconds": 300,
+        "backoffLimit": 3,
+    }
+
+
+def fluent_bit_opensearch_output(search: SearchEndpoint) -> dict:
+    """aws-for-fluent-bit 0.2.0's ``opensearch`` values (templates/configmap.yaml: one ``[OUTPUT] Name opensearch``
+    beside the CloudWatch one, each value written only when set): every container log to a daily index
+    ``<log_index>-YYYY.MM.DD`` (``Logstash_Prefix_Key``: the record's ``log_index``, which the release's filters set
+    per kind, :data:`LOG_INDEX_PREFIXES`; ``logs-add-ons`` if it is missing), over TLS on 443, signed with SigV4 as
+    Fluent Bit's IRSA role (``AWS_Auth``: the web-identity credentials EKS gives the pod; no user, no password).
+    ``Suppress_Type_Name`` (OpenSearch 2.x refuses a type), ``Replace_Dots`` (a label ``app.kubernetes.io/name``
+    would otherwise clash with ``app`` in the mapping), ``Trace_Error`` (OpenSearch's refusals in Fluent Bit's log).
+    Ref: https://docs.fluentbit.io/manual/pipeline/outputs/opensearch"""
+    return {"enabled": True, "match": "kube.*", "host": search.endpoint, "port": "443", "tls": "On",
+            "awsRegion": search.region, "awsAuth": "On", "logstashFormat": "On",
+            "logstashPrefix": LOG_INDEX_PREFIXES["add-ons"], "logstashPrefixKey": "$log_index",
+            "logstashDateFormat": "%Y.%m.%d", "suppressTypeName": "On", "replaceDots": "On", "traceError": "On"}
+
+
+def jaeger_config(search: SearchEndpoint) -> dict:
+    """Jaeger v2's configuration (the chart's ``userconfig``, the whole of it): OTLP over gRPC in (from the collector),
+    spans into the search domain through the ``sigv4auth`` extension (signed as Jaeger's IRSA role, service ``es``),
+    daily indices ``jaeger-span-YYYY-MM-DD`` and the like (no prefix: :data:`~vtc_constructs.search.
+    TRACE_INDEX_PATTERNS`), one shard and ``replicas`` replicas each, the query UI and API on their default ports, the
+    health check on 13133 (the chart's probes ask ``/status`` there), its own metrics on 8888. Keys read against Jaeger
+    v2.20.0: cmd/jaeger/config-opensearch.yaml, internal/storage/elasticsearch/config (``server_urls``, ``auth`` with
+    the collector's ``authenticator``, ``create_mappings``, ``http_compression``, ``max_span_age``, ``indices.*``).
+    Compression is off: a signed body must be the bytes sent (jaegertracing/jaeger#8307 ruled it out the same way)."""
+    storage = "opensearch"
+    indices = {"shards": 1, "replicas": search.replicas,
+               "rotation": {"periodic": {"date_layout": "2006-01-02", "rollover_frequency": "day"}}}
+    return {
+        "service": {
+            "extensions": ["sigv4auth", "jaeger_storage", "jaeger_query", "healthcheckv2"],
+            "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
+                                     "exporters": ["jaeger_storage_exporter"]}},
+            "telemetry": {"resource": {"service.name": "jaeger"}, "logs": {"level": "info"},
+                          "metrics": {"level": "basic", "readers": [{"pull": {"exporter": {"prometheus": {
+                              "host": "0.0.0.0", "port": 8888}}}}]}},
+        },
+        "extensions": {
+            "sigv4auth": {"service": "es", "region": search.region},
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": f"0.0.0.0:{JAEGER_HEALTH_PORT}"}},
+            "jaeger_query": {"storage": {"traces": storage}},
+            "jaeger_storage": {"backends": {storage: {"opensearch": {
+                "server_urls": [f"https://{search.endpoint}"],
+                "auth": {"authenticator": "sigv4auth"},
+                "http_compression": False,
+                "create_mappings": True,
+                "max_span_age": f"{24 * search.trace_retention_days}h",
+                "indices": {kind: dict(indices) for kind in ("spans", "services", "dependencies", "sampling")},
+            }}}},
+        },
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"0.0.0.0:{JAEGER_OTLP_GRPC_PORT}"}}}},
+        "processors": {"batch": {}, "memory_limiter": {"check_interval": "1s", "limit_percentage": 80,
+                                                       "spike_limit_percentage": 25}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": storage}},
+    }
+
+
+def jaeger_values(search: SearchEndpoint, *, collector_namespace: str, collector_release: str,
+                  aws_api_cidrs: Sequence[str]) -> dict:
+    """The jaeger chart 4.11.1's values (read against its values.yaml and templates: the chart has no
+    values.schema.json; tests/test_releases.py renders it). One Deployment of two pods (``fullnameOverride``: the
+    Deployment, Service and service account are all ``jaeger``, the name its IRSA role trusts), the v2.20.0 image, the
+    restricted security context, a ClusterIP Service only (no Ingress, no HTTPRoute: the UI is reached with
+    ``kubectl port-forward``), and, as the chart's ``extraObjects``, a disruption budget and a NetworkPolicy: in,
+    only the collector's pods on the OTLP port; out, DNS and HTTPS (the domain, STS) to ``aws_api_cidrs``."""
+    namespace, name = JAEGER_SERVICE_ACCOUNT
+    registry, repository = JAEGER_IMAGE[0].split("/", 1)
+    pods = {"app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": JAEGER_RELEASE,
+            "app.kubernetes.io/component": "all-in-one"}
+    policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": name, "namespace": namespace},
+              "spec": {"podSelector": {"matchLabels": pods}, "policyTypes": ["Ingress", "Egress"],
+                       "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {
+                           "kubernetes.io/metadata.name": collector_namespace}}, "podSelector": {"matchLabels": {
+                               "app.kubernetes.io/instance": collector_release}}}],
+                           "ports": [{"protocol": "TCP", "port": JAEGER_OTLP_GRPC_PORT}]}],
+                       "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
+                           "kubernetes.io/metadata.name": KUBE_SYSTEM}}, "podSelector": {"matchLabels": {
+                               "k8s-app": "kube-dns"}}}],
+                           "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+                           {"to": [{"ipBlock": {"cidr": cidr}} for cidr in aws_api_cidrs],
+                            "ports": [{"protocol": "TCP", "port": 443}]}]}}
+    budget = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+              "metadata": {"name": name, "namespace": namespace},
+              "spec": {"minAvailable": 1, "selector": {"matchLabels": pods}}}
+    return {
+        "fullnameOverride": name,
+        "jaeger": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "image": {"registry": registry, "repository": repository, "tag": JAEGER_IMAGE[1]},
+            # The IRSA token is projected by EKS whatever this says; Jaeger never calls the Kubernetes API.
+            "serviceAccount": {"annotations": {_IRSA: search.jaeger_role_arn}, "automountServiceAccountToken": False},
+            "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+                                   "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": dict(RESTRICTED_CONTAINER),
+            "resources": ADDON_RESOURCES["jaeger"],
+            "extraVolumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+            "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+            "service": {"type": "ClusterIP"},
+            "ingress": {"enabled": False},
+            "httproute": {"enabled": False},
+        },
+        "userconfig": jaeger_config(search),
+        "extraObjects": [policy, budget],
     }
 
 
@@ -770,6 +1014,11 @@ class ClusterReleases(Construct):
         #: defaults); Fluent Bit reads the nodes' log folders (host paths), which only "privileged" admits.
         self.namespaces = {gateway_ns: "restricted", w.namespace: "restricted", collector_ns: "baseline",
                            FLUENT_BIT_SERVICE_ACCOUNT[0]: "privileged"}
+        search, jaeger_ns = props.search, JAEGER_SERVICE_ACCOUNT[0]
+        if search is not None:
+            # Jaeger's pods (chart 4.11.1 with the values below) meet "restricted"; the setup Job's namespace is
+            # Fluent Bit's (privileged), and the Job meets "restricted" too (charts/vtc-search-setup).
+            self.namespaces[jaeger_ns] = "restricted"
         # The Gateway API's CRDs before anything that makes a Gateway or a route; NGINX Gateway Fabric's before it.
         crds = self._local(GATEWAY_API_CRDS_CHART, charts / GATEWAY_API_CRDS_CHART, KUBE_SYSTEM, {})
         ngf_crds = self._local(NGINX_GATEWAY_FABRIC_CRDS_CHART, charts / NGINX_GATEWAY_FABRIC_CRDS_CHART, KUBE_SYSTEM,
@@ -787,7 +1036,22 @@ class ClusterReleases(Construct):
                              config_values, depends_on=[crds, lbc, eso, sealed])
         grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
 
+        # The search domain set up (ISM policies, security roles and mappings, index templates) before anything
+        # writes to it: Fluent Bit and Jaeger wait for this release, whose hook Job must succeed.
+        setup = None if search is None else self._local(
+            SEARCH_SETUP_RELEASE, charts / SEARCH_SETUP_CHART, SEARCH_ADMIN_SERVICE_ACCOUNT[0],
+            search_setup_values(search, environment=props.environment, aws_api_cidrs=w.aws_api_cidrs),
+            depends_on=[config])
+        writers_wait_for = [config] + ([setup] if setup is not None else [])
+
         groups = props.container_log_groups
+        log_kind_filters = [
+            "[FILTER]", "    Name   modify", f"    Match  kube.var.log.containers.*_{w.namespace}_*",
+            "    Add    log_kind application", "[FILTER]", "    Name   modify", "    Match  kube.*",
+            "    Add    log_kind add-ons"]
+        if search is not None:  # each kind's index prefix beside its kind (modify's Add never overwrites a key)
+            log_kind_filters.insert(4, f"    Add    log_index {LOG_INDEX_PREFIXES['application']}")
+            log_kind_filters.append(f"    Add    log_index {LOG_INDEX_PREFIXES['add-ons']}")
         self._addon("fluent-bit", "aws-for-fluent-bit", FLUENT_BIT_SERVICE_ACCOUNT[0], {
             "serviceAccount": {"create": True, "name": FLUENT_BIT_SERVICE_ACCOUNT[1],
                                "annotations": {_IRSA: props.roles.fluent_bit}},
@@ -800,16 +1064,18 @@ class ClusterReleases(Construct):
                                "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name']."
                                                     "$kubernetes['container_name']",
                                "logStreamPrefix": "fluent-bit-", "autoCreateGroup": False},
-            "additionalFilters": "\n".join([
-                "[FILTER]", "    Name   modify", f"    Match  kube.var.log.containers.*_{w.namespace}_*",
-                "    Add    log_kind application", "[FILTER]", "    Name   modify", "    Match  kube.*",
-                "    Add    log_kind add-ons"]),
+            "additionalFilters": "\n".join(log_kind_filters),
             "cloudWatch": {"enabled": False}, "firehose": {"enabled": False}, "kinesis": {"enabled": False},
             "kinesis_streams": {"enabled": False}, "elasticsearch": {"enabled": False},
-            "opensearch": {"enabled": False}, "s3": {"enabled": False},
+            "opensearch": {"enabled": False} if search is None else fluent_bit_opensearch_output(search),
+            "s3": {"enabled": False},
             "tolerations": [{"operator": "Exists"}],  # every node's logs, tainted nodes included
             "resources": ADDON_RESOURCES["fluent-bit"],
-        }, depends_on=[config])  # into the namespace vtc-cluster-config made
+        }, depends_on=writers_wait_for)  # into the namespace vtc-cluster-config made, after the search setup
+        if search is not None:
+            self._addon(JAEGER_RELEASE, "jaeger", jaeger_ns, jaeger_values(
+                search, collector_namespace=collector_ns, collector_release=w.collector_release,
+                aws_api_cidrs=w.aws_api_cidrs), depends_on=writers_wait_for)
 
 
         kps = self._addon(w.monitoring_release, "kube-prometheus-stack", w.monitoring_namespace, {
@@ -895,10 +1161,14 @@ class ClusterReleases(Construct):
                               "jaeger": None, "prometheus": None, "zipkin": None},
                 "processors": {"batch": {}, "memory_limiter": {"check_interval": "1s", "limit_percentage": 80,
                                                                "spike_limit_percentage": 25}},
-                "exporters": {"awsxray": {"region": props.region}, "debug": None},
+                "exporters": {"awsxray": {"region": props.region}, "debug": None, **({} if search is None else {
+                    # Jaeger's OTLP receiver, inside the cluster (its NetworkPolicy admits these pods only).
+                    # Plain gRPC: Jaeger's chart has no certificate for it, and both ends are pods of this cluster.
+                    "otlp/jaeger": {"endpoint": f"{JAEGER_RELEASE}.{jaeger_ns}.svc:{JAEGER_OTLP_GRPC_PORT}",
+                                    "tls": {"insecure": True}}})},
                 "service": {"extensions": ["health_check"], "pipelines": {
                     "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
-                               "exporters": ["awsxray"]},
+                               "exporters": ["awsxray"] + ([] if search is None else ["otlp/jaeger"])},
                     "metrics": None, "logs": None}},
             },
         }, depends_on=[kps])
@@ -1022,7 +1292,10 @@ class ClusterReleases(Construct):
         return release
 
 
-__all__ = ["ADDON_RESOURCES", "ADOT_COLLECTOR_COMPONENTS", "ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_STORAGE_GIB",
+__all__ = ["JAEGER_IMAGE", "JAEGER_OTLP_GRPC_PORT", "JAEGER_QUERY_PORT", "JAEGER_RELEASE", "LOG_INDEX_PREFIXES",
+           "LOG_WRITER_ROLE", "SEARCH_LOG_POLICY", "SEARCH_SETUP_CHART", "SEARCH_SETUP_IMAGE", "SEARCH_SETUP_RELEASE",
+           "SEARCH_SETUP_RESOURCES", "SEARCH_TRACE_POLICY", "TRACE_WRITER_ROLE", "fluent_bit_opensearch_output", "jaeger_config",
+           "jaeger_values", "search_endpoint", "search_setup_values", "ADDON_RESOURCES", "ADOT_COLLECTOR_COMPONENTS", "ADOT_COLLECTOR_IMAGE", "ALERTMANAGER_STORAGE_GIB",
            "COLLECTOR_DROPPED_SPANS_METRICS", "COLLECTOR_METRICS_PORT", "collector_alert_rules", "ALERTMANAGER_RECEIVERS", "alertmanager_config", "CHART_REPOSITORIES", "CLUSTER_AUTOSCALER_SERVICE_ACCOUNT", "ClusterReleases",
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT",

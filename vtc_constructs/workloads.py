@@ -61,7 +61,7 @@ DATABASE_PORT = 5432
 #: The add-on charts whose versions an environment pins (``addon_chart_versions``); the releases of issue 14 item 2.
 ADDON_CHARTS = ("aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "external-secrets",
                 "sealed-secrets", "nginx-gateway-fabric", "kube-prometheus-stack", "opentelemetry-collector",
-                "aws-for-fluent-bit")
+                "aws-for-fluent-bit", "jaeger")
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1123 label (namespaces, release names)
 _REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
@@ -387,6 +387,95 @@ class CacheEndpoint:
 
 _CACHE_USER = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
 _CACHE_GROUP = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchEndpoint:
+    """What the cluster side needs of the OpenSearch domain (:class:`~vtc_constructs.search.SearchDomain`'s outputs and
+    the IRSA roles that reach it): where it is, whom each client signs in as, and how long indices live. Given to
+    :class:`~vtc_constructs.releases.ClusterReleasesProps` (``search``), it turns on Fluent Bit's OpenSearch output,
+    Jaeger v2 and the setup Job; values known only at apply (the endpoint, the role ARNs) may be Terraform references.
+
+    :param endpoint: the domain's private endpoint, a host name without scheme or path (``search_domain_endpoint``).
+        Required.
+    :param region: the domain's region (what requests are signed for). Required.
+    :param admin_role_arn: the domain's master IAM role (``SearchDomainProps.master_user_role_arn``), which the setup
+        Job takes through IRSA on :data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`. Required.
+    :param fluent_bit_role_arn: Fluent Bit's IRSA role (``EksCluster.fluent_bit_role_arn``), mapped to the log writer
+        role of the security plugin. Required.
+    :param jaeger_role_arn: Jaeger's IRSA role, trusting :data:`~vtc_constructs.eks.JAEGER_SERVICE_ACCOUNT`, mapped to
+        the trace writer role (which also reads: Jaeger's query searches its own indices). Required.
+    :param index_hot_days: default: 7: a log index stays writable 7 days, then turns read-only and is force-merged.
+        ``SearchDomainProps.index_hot_days``.
+    :param log_retention_days: default: 30: a log index (``logs-*``) is deleted when 30 days old; at least
+        ``index_hot_days``. ``SearchDomainProps.index_retention_days`` (not its ``log_retention_days``, which is the
+        domain's own CloudWatch logs).
+    :param trace_retention_days: default: 7: a trace index (``jaeger-*``) is deleted when 7 days old; also how far
+        back Jaeger's query looks.
+    :param replicas: default: 1 replica of every shard. 0 on a single-node domain (a replica cannot be placed there
+        and the cluster would stay yellow); at most 2.
+    :param reader_role_arns: default: none. IAM roles mapped to the security plugin's predefined ``readall`` role
+        (``SearchDomainProps.reader_role_arns``: engineers searching through Dashboards). None leaves ``readall``'s
+        mapping as it is.
+    """
+
+    endpoint: str
+    region: str
+    admin_role_arn: str
+    fluent_bit_role_arn: str
+    jaeger_role_arn: str
+    index_hot_days: int = 7
+    log_retention_days: int = 30
+    trace_retention_days: int = 7
+    replicas: int = 1
+    reader_role_arns: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("reader_role_arns",))
+
+    def validate(self) -> list[Problem]:
+        from .search import ISM_MAX_DAYS, ism_problems  # (search imports the AWS provider: only when validated)
+
+        problems = []
+        endpoint = self.endpoint
+        if isinstance(endpoint, str) and not is_reference(endpoint) and "://" in endpoint:
+            problems.append(Problem("endpoint", endpoint, "a host name without scheme or path",
+                                    f"drop the scheme: {endpoint.split('://', 1)[1].split('/', 1)[0]!r}",
+                                    "a URL, not a host name"))
+        elif not isinstance(endpoint, str) or not (is_reference(endpoint) or _HOST.match(endpoint)
+                                                   and len(endpoint) <= 253):
+            problems.append(Problem("endpoint", endpoint, "a lower-case DNS name with a dot, or a Terraform "
+                                    "reference", "pass SearchDomain's search_domain_endpoint"))
+        if not isinstance(self.region, str) or not (is_reference(self.region) or _REGION.match(self.region)):
+            problems.append(Problem("region", self.region, "an AWS region such as eu-west-1",
+                                    "pass the domain's region (the stack's)"))
+        roles = {}
+        for name, owner in (("admin_role_arn", "the domain's master role (SearchDomainProps.master_user_role_arn)"),
+                            ("fluent_bit_role_arn", "EksCluster.fluent_bit_role_arn"),
+                            ("jaeger_role_arn", "Jaeger's IRSA role")):
+            found = role_arn_problems(getattr(self, name), name, f"pass {owner}")
+            problems += found
+            if not found and not is_reference(getattr(self, name)):
+                roles[name] = getattr(self, name)
+        for writer in ("fluent_bit_role_arn", "jaeger_role_arn"):
+            if writer in roles and roles[writer] == roles.get("admin_role_arn"):
+                problems.append(Problem(writer, roles[writer], "a role of the writer's own, not the master role",
+                                        "give the writer its IRSA role: the master role may change every index and "
+                                        "mapping of the domain", "writer is the master"))
+        problems += ism_problems(self.index_hot_days, self.log_retention_days, hot_path="index_hot_days",
+                                 retention_path="log_retention_days")
+        if not is_whole(self.trace_retention_days) or not 1 <= self.trace_retention_days <= ISM_MAX_DAYS:
+            problems.append(Problem("trace_retention_days", self.trace_retention_days, f"a whole number of days, 1 to "
+                                    f"{ISM_MAX_DAYS}", "e.g. 7: traces are for recent incidents"))
+        if not is_whole(self.replicas) or not 0 <= self.replicas <= 2:
+            problems.append(Problem("replicas", self.replicas, "0, 1 or 2", "0 on a single-node domain, else 1"))
+        if not is_string_tuple(self.reader_role_arns):
+            problems.append(not_a_list("reader_role_arns", self.reader_role_arns, "IAM role ARNs",
+                                       "('arn:aws:iam::111111111111:role/search-reader',)"))
+        else:
+            for index, arn in enumerate(self.reader_role_arns):
+                problems += role_arn_problems(arn, f"reader_role_arns[{index}]", "pass a reader role's ARN")
+        return problems
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -822,7 +911,7 @@ def _digest_problems(image_digests: object) -> list[Problem]:
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
            "MAX_ERROR_RATE_OBJECTIVE", "RELEASE_PREFIX", "RESERVED_NAMESPACES", "Resources", "SEED_REPLICA_RANGES",
            "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "cpu_cores", "image_registry",
-           "image_registry_problems", "CacheEndpoint", "is_sealed", "SealedSecretProps", "gateway_class", "is_reference", "gateway_release", "gateway_name",
+           "image_registry_problems", "CacheEndpoint", "SearchEndpoint", "is_sealed", "SealedSecretProps", "gateway_class", "is_reference", "gateway_release", "gateway_name",
            "gateway_service_name", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER", "GATEWAY_PORT", "DEREGISTRATION_DELAY_SECONDS",
            "memory_bytes",
            "release_name"]
