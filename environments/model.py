@@ -55,12 +55,13 @@ from vtc_constructs.aws_rules import (
 )
 from vtc_constructs.cache import CacheNetwork, CacheProps
 from vtc_constructs.database import DatabaseProps
+from vtc_constructs.search import SearchDomainProps
 from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
 from vtc_constructs.eks_props import SupportType
 from vtc_constructs.kubernetes_versions import kubernetes_version_findings
 from vtc_constructs.errors import ConfigError, Problem
-from vtc_constructs.platform import PlatformProps, planned_alarm_targets
+from vtc_constructs.platform import PlatformProps, planned_alarm_targets, planned_search
 from vtc_constructs.workloads import (
     Resources,
     ServiceProps,
@@ -166,6 +167,8 @@ class EnvironmentConfig:
     ci: CiIdentityProps
     #: The services' Valkey cache (``[cache]``), or None when the file has no such table.
     cache: CacheProps | None = None
+    #: The logs' and traces' OpenSearch domain (``[search]``), or None when the file has no such table.
+    search: SearchDomainProps | None = None
     source: tuple[str, ...] = ()
     #: What is allowed but needs a person's attention soon (a Kubernetes version near or past its end of standard
     #: support: :mod:`vtc_constructs.kubernetes_versions`), in the same form as a problem; printed by ``main.py``.
@@ -206,6 +209,9 @@ class EnvironmentConfig:
                              edge=dataclasses.replace(self.edge, network=None),
                              alarms=dataclasses.replace(self.alarms, targets=None),
                              cache=dataclasses.replace(self.cache, network=None) if self.cache else None,
+                             search=dataclasses.replace(self.search, name=None, network=None,
+                                                        master_user_role_arn=None, writer_role_arns=())
+                             if self.search else None,
                              workloads_namespace=self.workloads.namespace)
 
 
@@ -242,6 +248,7 @@ def environment_spec() -> Table:
         "workloads": props_spec(WorkloadsProps),
         "ci": props_spec(CiIdentityProps, fixed=CI_FIXED),
         "cache": props_spec(CacheProps, fixed={"name", "network"}),
+        "search": props_spec(SearchDomainProps, fixed={"name", "network", "master_user_role_arn", "writer_role_arns"}),
     }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms",
                   "workloads", "ci"}))
 
@@ -418,7 +425,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
     state = props("state", StateBackend, {})
     network = props("network", NetworkProps, {"name": f"vtc-{name}"})
     network_ok = network is not None and not any(p.path.startswith("network") for p in problems)
-    eks = database = edge = alarms = cache = None
+    eks = database = edge = alarms = cache = search = None
     if network is not None:
         # Each construct on the network is validated against the network it will get (planned ids; the real ones
         # exist at synth), except that an invalid network is reported once, above, not again by every construct.
@@ -437,6 +444,17 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
             cache = props("cache", CacheProps, {"name": f"vtc-{name}", "network": CacheNetwork(
                 vpc_id=cluster.vpc_id, subnet_ids=cluster.subnet_ids,
                 client_security_group_ids=("planned:node-security-group",))}, on_network)
+        # As the platform places and wires it (in the private subnets, its roles made by the platform); on a network
+        # reported invalid above, on three stand-in subnets.
+        def wired_search(instance: SearchDomainProps) -> SearchDomainProps:
+            if network_ok:
+                return planned_search(f"vtc-{name}", instance, network)
+            return planned_search(f"vtc-{name}", instance, NetworkProps(
+                name=f"vtc-{name}", vpc_cidr="10.0.0.0/16", availability_zones=("stand-in-a", "stand-in-b", "stand-in-c")))
+
+        search = props("search", SearchDomainProps, {}, lambda instance: wired_search(instance).validate())
+        if search is not None:
+            search = wired_search(search)
     if database is not None and edge is not None:
         # Validated against what it will watch; the ids are filled in by the stack.
         planned = planned_alarm_targets(f"vtc-{name}", edge, database)
@@ -495,7 +513,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         return None, problems
     return EnvironmentConfig(name=name, tier=tier, region=region, account_id=account_id, state=state,
                              tags=MappingProxyType(tags), network=network, eks=eks, database=database, edge=edge,
-                             alarms=alarms, workloads=workloads, ci=ci, cache=cache, source=source,
+                             alarms=alarms, workloads=workloads, ci=ci, cache=cache, search=search, source=source,
                              warnings=tuple(warnings)), []
 
 

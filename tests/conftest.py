@@ -458,9 +458,11 @@ SEARCH_ENDPOINT = "vpc-vtc-staging-abcdefghijklmnop.eu-west-1.es.amazonaws.com"
 
 @pytest.fixture(scope="session")
 def search_releases(environments, tmp_path_factory) -> dict:
-    """One ClusterReleases with a search endpoint (staging's workloads, plain ARNs, the endpoint a Terraform variable),
-    synthesized once: ``{"stack": <Terraform JSON>, "search": SearchEndpoint}``. The environments do not have a search
-    domain yet; tests/test_releases.py and tests/test_cluster_config_chart.py read this one."""
+    """One ClusterReleases with a search endpoint (staging's workloads, plain ARNs, the endpoint a Terraform variable)
+    and the same without one, synthesized once: ``{"stack": <Terraform JSON>, "plain": <Terraform JSON>, "search":
+    SearchEndpoint}``. The environments' stacks have a search domain (their values are their files'); these two show
+    what it adds with values chosen to tell each setting apart (tests/test_releases.py, test_cluster_config_chart.py,
+    test_search_setup_chart.py)."""
     from cdktf import App, TerraformStack, TerraformVariable
 
     from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles, eks_helm_provider
@@ -469,13 +471,27 @@ def search_releases(environments, tmp_path_factory) -> dict:
     env = environments["staging"]
     out = tmp_path_factory.mktemp("search-synth")
     app = App(outdir=str(out))
-    stack = TerraformStack(app, "search-workloads")
-    eks_helm_provider(stack, "helm", cluster_name="vtc-staging", endpoint="https://eks.example",
-                      certificate_authority_data="Y2E=", region=env.region)
-    endpoint = TerraformVariable(stack, "search_endpoint", type="string").string_value
-    search = SearchEndpoint(endpoint=endpoint, region=env.region, **SEARCH_ROLES, index_hot_days=3,
-                            log_retention_days=14, trace_retention_days=5, replicas=0,
-                            reader_role_arns=("arn:aws:iam::111111111111:role/search-reader",))
+    for name in ("search-workloads", "plain-workloads"):
+        stack = TerraformStack(app, name)
+        eks_helm_provider(stack, "helm", cluster_name="vtc-staging", endpoint="https://eks.example",
+                          certificate_authority_data="Y2E=", region=env.region)
+        search = None
+        if name == "search-workloads":
+            endpoint = TerraformVariable(stack, "search_endpoint", type="string").string_value
+            search = SearchEndpoint(endpoint=endpoint, region=env.region, **SEARCH_ROLES, index_hot_days=3,
+                                    log_retention_days=14, trace_retention_days=5, replicas=0,
+                                    reader_role_arns=("arn:aws:iam::111111111111:role/search-reader",))
+            searched = search
+        _releases_stand_in(stack, env, search)
+    app.synth()
+    stacks = {name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
+              for name in ("search-workloads", "plain-workloads")}
+    return {"stack": stacks["search-workloads"], "plain": stacks["plain-workloads"], "search": searched}
+
+
+def _releases_stand_in(stack, env, search) -> None:
+    from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles
+
     arn = "arn:aws:iam::111111111111:role/"
     ClusterReleases(stack, "releases", ClusterReleasesProps(
         environment="staging", region=env.region, cluster_name="vtc-staging", vpc_id="vpc-0123456789abcdef0",
@@ -494,5 +510,3 @@ def search_releases(environments, tmp_path_factory) -> dict:
         heartbeat_topic_arn=f"arn:aws:sns:{env.region}:111111111111:heartbeat",
         grafana_admin_secret_name="vtc-staging/grafana-admin", load_balancer_cidrs=("10.20.0.0/24", "10.20.1.0/24"),
         search=search))
-    app.synth()
-    return {"stack": json.loads((out / "stacks" / "search-workloads" / "cdk.tf.json").read_text()), "search": search}

@@ -298,8 +298,23 @@ def test_the_validation_can_fail(renders):
 # --- checkov ----------------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def checkov_report(renders, canary, workdir):
-    del renders, canary  # requested so that every render is in workdir before the one scan below
+def search_setup(workdir, search_releases) -> Path:
+    """The search domain's setup chart (charts/vtc-search-setup) rendered with the values the workloads stack gives it
+    (tests/test_search_setup_chart.py checks the render itself), scanned in the same checkov run as this chart."""
+    from tests.test_search_setup_chart import CHART as SETUP_CHART, NAMESPACE as SETUP_NAMESPACE, release_values
+
+    folder = workdir / "renders" / "staging-search-setup"
+    folder.mkdir()
+    values_file = write_values(workdir / "staging-search-setup.values.json", release_values(search_releases))
+    out = helm.run(["template", "search-setup", str(SETUP_CHART), "--namespace", SETUP_NAMESPACE, "-f",
+                    str(values_file), "--kube-version", KUBERNETES_VERSION]).stdout
+    (folder / "manifests.yaml").write_text(out, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def checkov_report(renders, canary, search_setup, workdir):
+    del renders, canary, search_setup  # requested so that every render is in workdir before the one scan below
     assert CHECKOV.exists(), f"checkov is not installed at {CHECKOV} (scripts/setup.sh installs it)"
     return checkov_scan(workdir)
 
@@ -312,15 +327,18 @@ def _resources(render_: Render) -> set[str]:
 def test_checkov_scanned_every_render_and_parsed_everything(checkov_report):
     findings, meta = checkov_report
     assert meta["parsing_errors"] == []
-    assert {f.folder for f in findings} == {*ENVIRONMENT_NAMES, "staging-canary"}
+    assert {f.folder for f in findings} == {*ENVIRONMENT_NAMES, "staging-canary", "staging-search-setup"}
     for env in ENVIRONMENT_NAMES:
         assert sum(1 for f in findings if f.folder == env and f.passed) >= 3, env
     print(f"checkov kubernetes: {meta['summary']}")
 
 
-def test_no_checkov_failure_outside_the_suppression_file_and_no_stale_suppression(checkov_report, renders):
+def test_no_checkov_failure_outside_the_suppression_file_and_no_stale_suppression(checkov_report, renders, search_setup):
     findings, _ = checkov_report
-    ours = set().union(*(_resources(r) for r in renders.values()))
+    setup_docs = [d for d in yaml.safe_load_all((search_setup / "manifests.yaml").read_text()) if d]
+    ours = set().union(*(_resources(r) for r in renders.values()),
+                       {f"{d['kind']}.{d['metadata'].get('namespace', 'default')}.{d['metadata']['name']}"
+                        for d in setup_docs})
     suppressions = [s for s in load_suppressions() if set(s["resources"]) & ours]
     failed, stale = _unsuppressed([f for f in findings if f.folder != "staging-canary"], suppressions)
     assert failed == []

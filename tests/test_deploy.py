@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from tooling.emulator import EMULATOR_OUTPUTS, EMULATOR_SETTINGS, MASKS, OVERRIDE_FILE, SLOW_IN_THE_EMULATOR, UNSUPPORTED
+from tooling.emulator import EMULATOR_OUTPUTS, EMULATOR_SETTINGS, EMULATOR_TIMEOUTS, MASKS, OVERRIDE_FILE, SLOW_IN_THE_EMULATOR, UNSUPPORTED
 
 pytestmark = pytest.mark.deploy
 
@@ -57,6 +57,8 @@ def test_the_emulator_override_holds_only_the_listed_shortcomings(deployed):
                     masks = [m for m in MASKS if m.resource_type == kind and m.applies_to(config)]
                     assert value["ignore_changes"] == own + [a for m in masks for a in m.attributes if a not in own]
                     used_masks.update(masks)
+                elif key == "timeouts":
+                    assert value == EMULATOR_TIMEOUTS[kind][0] and "timeouts" not in config, (kind, key)
                 elif key in EMULATOR_SETTINGS.get(kind, {}):
                     assert value == EMULATOR_SETTINGS[kind][key][0] != config[key], (kind, key)
                 else:
@@ -221,6 +223,33 @@ def test_cache_is_valkey_in_the_private_subnets_with_tls_and_its_users_sign_in_w
     logs = aws.client("logs", env.region)
     groups = logs.describe_log_groups(logGroupNamePrefix="/aws/elasticache/vtc-staging-cache/")["logGroups"]
     assert {g["retentionInDays"] for g in groups} == {90} and all(g.get("kmsKeyId") for g in groups)
+
+
+# --- search -----------------------------------------------------------------------------------------------------------
+
+def test_search_domain_is_private_encrypted_https_only_and_iam_only(deployed):
+    aws, env = deployed.aws, deployed.env
+    opensearch = aws.client("opensearch", env.region)
+    domain = opensearch.describe_domain(DomainName="vtc-staging-search")["DomainStatus"]
+    assert domain["EngineVersion"] == env.search.engine_version
+    assert domain["ClusterConfig"]["InstanceCount"] == 1 and domain["ClusterConfig"]["ZoneAwarenessEnabled"] is False
+    assert domain["EncryptionAtRestOptions"]["Enabled"] is True
+    assert domain["EncryptionAtRestOptions"]["KmsKeyId"].startswith("arn:aws:kms:")
+    assert domain["NodeToNodeEncryptionOptions"]["Enabled"] is True
+    assert domain["DomainEndpointOptions"]["EnforceHTTPS"] is True
+    assert domain["DomainEndpointOptions"]["TLSSecurityPolicy"] == "Policy-Min-TLS-1-2-PFS-2023-10"
+    security = domain["AdvancedSecurityOptions"]
+    assert security["Enabled"] is True and security["InternalUserDatabaseEnabled"] is False
+    ec2, vpc = _vpc(deployed)
+    (subnet,) = ec2.describe_subnets(SubnetIds=domain["VPCOptions"]["SubnetIds"])["Subnets"]
+    assert subnet["VpcId"] == vpc["VpcId"] and {"Key": "vtc/tier", "Value": "private"} in subnet["Tags"]
+    # The access policy admits exactly the master (the setup Job's), Fluent Bit's and Jaeger's roles.
+    policy = json.loads(domain["AccessPolicies"])
+    principals = {p for statement in policy["Statement"] for p in statement["Principal"]["AWS"]}
+    iam = aws.client("iam", env.region)
+    roles = {r["Arn"]: r["RoleName"] for r in iam.list_roles()["Roles"]}
+    assert sorted(re.sub(r"-\d+$", "", roles[p]) for p in principals) == [
+        "vtc-staging-fluent-bit-role", "vtc-staging-jaeger-role", "vtc-staging-search-admin-role"]
 
 
 # --- edge: blue/green ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from vtc_constructs.alarms import AlarmsProps
 from vtc_constructs.database import DatabaseProps
 from vtc_constructs.edge import Certificate, EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
+from vtc_constructs.search import SearchDomainProps
 from vtc_constructs.network import NetworkProps
 from vtc_constructs.platform import PlatformProps, VisionToCodePlatform
 
@@ -32,12 +33,16 @@ def props(**changes) -> PlatformProps:
     return dataclasses.replace(base, **changes)
 
 
+SEARCH = SearchDomainProps(engine_version="OpenSearch_2.19", instance_count=3, dedicated_master_type="m6g.large.search")
+
+
 @pytest.fixture(scope="module")
 def tf() -> dict:
-    """The platform with every optional part (the cache), synthesized once for the module."""
+    """The platform with every optional part (the cache, the search domain), synthesized once for the module."""
     from vtc_constructs.cache import CacheProps
 
-    return synth(lambda stack: VisionToCodePlatform(stack, "platform", props(cache=CacheProps(engine_version="8.1"))))
+    return synth(lambda stack: VisionToCodePlatform(stack, "platform", props(
+        cache=CacheProps(engine_version="8.1"), search=SEARCH)))
 
 
 def test_every_part_is_named_after_the_platform(tf):
@@ -291,6 +296,78 @@ def test_the_dashboard_gets_a_cache_row_per_metric_with_a_line_per_node(tf):
     assert hit_rate.count('"AWS/ElastiCache", "CacheHitRate", "CacheClusterId"') == 2
     for node in ("001", "002"):
         assert f'"{group_id}-{node}", {{"label" = "node {node}", "stat" = "Average"}}' in hit_rate
+
+
+# --- the search domain (issue 24 item 1) ------------------------------------------------------------------------------
+
+def test_the_search_domain_is_named_placed_and_admits_its_three_roles(tf):
+    domain = by_path(tf, "aws_opensearch_domain", "platform/search/domain")
+    assert domain["domain_name"] == "acme-prod-search"
+    private = [ref(tf, "aws_subnet", f"platform/network/private-{i}") for i in range(3)]
+    assert domain["vpc_options"]["subnet_ids"] == private  # three data nodes: one per AZ
+    assert domain["cluster_config"]["dedicated_master_count"] == 3
+    node_sg = ref(tf, "aws_security_group", "platform/eks/node-sg")
+    admitted = [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                if r["security_group_id"] == ref(tf, "aws_security_group", "platform/search/security-group")]
+    assert [(r["referenced_security_group_id"], r["from_port"]) for r in admitted] == [(node_sg, 443)]
+    roles = {name: ref(tf, "aws_iam_role", f"platform/eks/{name}-role", "arn")
+             for name in ("search-admin", "jaeger", "fluent-bit")}
+    assert domain["advanced_security_options"]["master_user_options"]["master_user_arn"] == roles["search-admin"]
+    [access] = by_path(tf, "aws_iam_policy_document", "platform/search/access-policy-document",
+                         data=True)["statement"]
+    assert sorted(access["principals"][0]["identifiers"]) == sorted(roles.values())
+
+
+def test_each_search_role_reaches_only_its_own_paths_of_the_domain(tf):
+    def statements(path):
+        return {s["sid"]: (s["actions"], [r.rsplit("domain/", 1)[1] for r in s["resources"]])
+                for s in by_path(tf, "aws_iam_policy_document", path, data=True)["statement"]}
+
+    assert statements("platform/search-writers/fluent-bit-policy-document") == {
+        "WriteTheLogIndices": (["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"],
+                               ["acme-prod-search/_bulk", "acme-prod-search/logs-*"])}
+    jaeger = statements("platform/eks/jaeger-role-policy-document")["WriteAndSearchTheTraceIndices"]
+    assert jaeger[1] == ["acme-prod-search", "acme-prod-search/", "acme-prod-search/jaeger-*",
+                         "acme-prod-search/_bulk", "acme-prod-search/_msearch", "acme-prod-search/_template/*"]
+    admin = statements("platform/eks/search-admin-role-policy-document")["SetUpIndexLifecycleSecurityRolesAndTemplates"]
+    assert admin == (["es:ESHttpGet", "es:ESHttpPut"], [
+        "acme-prod-search/_plugins/_ism/policies/*", "acme-prod-search/_plugins/_security/api/*",
+        "acme-prod-search/_index_template/*"])
+    # Each role trusts exactly its one service account.
+    for role, account in (("search-admin", "logging:search-admin"), ("jaeger", "tracing:jaeger")):
+        [trust] = by_path(tf, "aws_iam_policy_document", f"platform/eks/{role}-role-assume", data=True)["statement"]
+        assert [c["values"] for c in trust["condition"] if c["variable"].endswith(":sub")] == [
+            [f"system:serviceaccount:{account}"]]
+
+
+def test_the_search_domains_alarms_are_on_the_topics(tf):
+    alarms = {a["alarm_name"]: a for a in resources(tf, "aws_cloudwatch_metric_alarm").values()
+              if a["alarm_name"].startswith("acme-prod-search-")}
+    assert sorted(alarms) == ["acme-prod-search-cluster-red", "acme-prod-search-cluster-yellow",
+                              "acme-prod-search-free-storage", "acme-prod-search-jvm-memory-pressure",
+                              "acme-prod-search-snapshot-failure"]
+    page = ref(tf, "aws_sns_topic", "platform/alarms/page-topic", "arn")
+    assert alarms["acme-prod-search-cluster-red"]["alarm_actions"] == [page]
+    assert alarms["acme-prod-search-cluster-red"]["dimensions"]["DomainName"] == "acme-prod-search"
+
+
+@pytest.mark.parametrize("count, zones", [(None, 3), (1, 1), (2, 2), (3, 3), (4, 2), (6, 3), (9, 3)])
+def test_the_domain_spreads_over_as_many_azs_as_its_data_nodes_fit(count, zones):
+    from vtc_constructs.platform import planned_search
+
+    planned = planned_search("acme-prod", dataclasses.replace(SEARCH, instance_count=count), props().network)
+    assert len(planned.network.subnet_ids) == zones
+    assert planned.validate() == []
+
+
+def test_search_props_are_checked_with_the_platform():
+    bad = props(search=dataclasses.replace(SEARCH, name="mine", instance_count=5, index_hot_days=40,
+                                           writer_role_arns=("arn:aws:iam::123456789012:role/x",)))
+    with pytest.raises(ConfigError) as caught:
+        synth(lambda stack: VisionToCodePlatform(stack, "platform", bad))
+    assert {p.path for p in caught.value.problems} == {
+        "platform.search.name", "platform.search.writer_role_arns", "platform.search.instance_count",
+        "platform.search.index_retention_days"}
 
 
 def test_cache_props_are_checked_with_the_platform():

@@ -42,8 +42,10 @@ from vtc_constructs.workloads import (
 )
 
 RELEASES = ("gateway-api-crds", "nginx-gateway-fabric-crds", "aws-load-balancer-controller", "metrics-server",
-            "cluster-autoscaler", "external-secrets", "sealed-secrets-controller", "fluent-bit", "vtc-cluster-config", "kube-prometheus-stack", "otel-collector",
-            "ngf-blue", "ngf-green", "vtc-blue", "vtc-green")
+            "cluster-autoscaler", "external-secrets", "sealed-secrets-controller", "fluent-bit", "vtc-cluster-config",
+            "kube-prometheus-stack", "otel-collector", "ngf-blue", "ngf-green", "vtc-blue", "vtc-green")
+#: The releases a search domain adds (both environments have one: [search]).
+SEARCH_RELEASES = ("search-setup", "jaeger")
 LOCAL_CHARTS = {"gateway-api-crds": "gateway-api-crds", "nginx-gateway-fabric-crds": "nginx-gateway-fabric-crds",
                 "vtc-cluster-config": "vtc-cluster-config",
                 "vtc-blue": "vision-to-code", "vtc-green": "vision-to-code"}
@@ -94,13 +96,13 @@ def configs():
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
 def test_every_release_is_there_once_pinned_and_atomic(env, workloads_stacks, configs):
     releases = releases_of(workloads_stacks[env])
-    assert sorted(releases) == sorted(RELEASES)
+    assert sorted(releases) == sorted(RELEASES + SEARCH_RELEASES)
     versions = {**DEFAULT_CHART_VERSIONS, **dict(configs[env].workloads.addon_chart_versions)}
     for name, release in releases.items():
         assert (release["atomic"], release["wait"], release["cleanup_on_fail"], release["create_namespace"]) == \
             (True, True, True, True), name
         assert release["timeout"] == configs[env].workloads.release_timeout_seconds and release["max_history"] == 10
-        if name in LOCAL_CHARTS:
+        if name in {**LOCAL_CHARTS, "search-setup": "vtc-search-setup"}:
             # The in-repository charts travel with the stack as assets: a path inside the stack folder.
             assert re.fullmatch(rf"\./assets/releases_{name}-chart_[0-9A-F]{{8}}/[0-9A-F]{{32}}", release["chart"]), \
                 release["chart"]
@@ -120,8 +122,11 @@ def test_every_add_on_chart_has_a_source_and_a_pinned_default():
 def test_releases_wait_for_what_they_need(env, workloads_stacks):
     stack = workloads_stacks[env]
     names = address_to_name(stack)
+    # With a search domain, its writers wait for the setup Job (test_with_a_search_domain_... below).
+    needs = {**NEEDS, "search-setup": {"vtc-cluster-config"}, "fluent-bit": {"vtc-cluster-config", "search-setup"},
+             "jaeger": {"vtc-cluster-config", "search-setup"}}
     for name, release in releases_of(stack).items():
-        assert {names[a] for a in release.get("depends_on", [])} == NEEDS.get(name, set()), name
+        assert {names[a] for a in release.get("depends_on", [])} == needs.get(name, set()), name
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -161,7 +166,8 @@ def test_every_reference_is_an_output_of_the_environments_aws_stack(env, workloa
     for name, release in releases_of(workloads_stacks[env]).items():
         for path, value in sets_of(release).items():
             found = list(REMOTE_INSIDE.finditer(value))
-            assert found and value.startswith("${") and value.endswith("}"), \
+            # An expression, or a URL scheme before one (Jaeger's server URL: https:// and the domain's endpoint).
+            assert found and value.removeprefix("https://").startswith("${") and value.endswith("}"), \
                 f"{name} {path}: {value} is not an expression of the AWS stack's outputs"
             assert all(m["env"] == env and m["output"] in outputs for m in found), (name, path)
         assert "TfToken" not in json.dumps(release), name
@@ -457,7 +463,9 @@ def test_traces_go_to_xray_and_logs_to_the_terraform_made_groups(env, workloads_
     releases = releases_of(workloads_stacks[env])
     collector = values_of(releases["otel-collector"])
     pipelines = collector["config"]["service"]["pipelines"]
-    assert pipelines["traces"]["exporters"] == ["awsxray"] and pipelines["traces"]["receivers"] == ["otlp"]
+    # And to Jaeger, where the environment has a search domain to store traces in (test_..._jaeger_... below).
+    assert pipelines["traces"]["exporters"] == ["awsxray", *(["otlp/jaeger"] if configs[env].search else [])]
+    assert pipelines["traces"]["receivers"] == ["otlp"]
     assert collector["config"]["exporters"]["awsxray"]["region"] == configs[env].region
     assert collector["image"]["repository"].endswith("/aws-otel-collector")
     fluent = releases["fluent-bit"]
@@ -547,12 +555,15 @@ def test_bad_release_props_are_all_reported(configs):
 #: Stand-ins for the values Terraform knows only at apply, by the end of their --set path.
 APPLY_TIME = {"role-arn": "arn:aws:iam::111111111111:role/test", "roleArn": "arn:aws:iam::111111111111:role/test",
               "targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/t/0123456789abcdef",
-              "host": "db.internal.example"}
+              "host": "db.internal.example", "readerHost": "replica.cache.internal.example",
+              "replicationGroupId": "vtc-test-cache", "user": "vtc-test-cache-services",
+              "backendRoles": "arn:aws:iam::111111111111:role/writer",
+              "endpoint": "vpc-vtc-test-abcdefghijklmnop.eu-west-1.es.amazonaws.com"}
 
 
 def last_key(path: str) -> str:
-    """The last key of a Helm --set path (``a.b\\.c/d`` -> ``b.c/d``; ``x[0].y`` -> ``y``)."""
-    return re.split(r"(?<!\\)\.", path)[-1].replace("\\.", ".").split("/")[-1]
+    """The last key of a Helm --set path (``a.b\\.c/d`` -> ``b.c/d``; ``x[0].y`` -> ``y``; ``x.y[0]`` -> ``y``)."""
+    return re.sub(r"\[\d+\]$", "", re.split(r"(?<!\\)\.", path)[-1].replace("\\.", ".").split("/")[-1])
 
 
 def stand_in(path: str) -> str:
@@ -569,7 +580,8 @@ def render_release(release: dict, folder) -> list[dict]:
     from tooling import helm
     from tooling.paths import REPO
 
-    chart = REPO / "charts" / {"vtc-cluster-config": "vtc-cluster-config"}.get(release["name"], "vision-to-code")
+    chart = REPO / "charts" / {"vtc-cluster-config": "vtc-cluster-config", "search-setup": "vtc-search-setup"}.get(
+        release["name"], "vision-to-code")
     values = folder / f"{release['name']}.json"
     values.write_text(release["values"][0])
     sets = [arg for path in sets_of(release) for arg in ("--set-string", f"{path}={stand_in(path)}")]
@@ -596,7 +608,8 @@ def test_every_object_lands_in_a_namespace_that_exists_by_then_and_no_namespace_
                                                                                               tmp_path):
     stack = workloads_stacks[env]
     releases = releases_of(stack)
-    rendered = {name: render_release(releases[name], tmp_path) for name in NAMESPACED_CHARTS}
+    rendered = {name: render_release(releases[name], tmp_path)
+                for name in (*NAMESPACED_CHARTS, *(["search-setup"] if "search-setup" in releases else []))}
     made = {name: {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"} for name, docs in rendered.items()}
     assert made["vtc-cluster-config"] >= {"nginx-gateway", "vision-to-code", "opentelemetry", "logging"}
     for name, docs in rendered.items():
@@ -711,8 +724,7 @@ def test_each_add_on_release_gives_its_containers_their_row(env, workloads_stack
 
     releases = releases_of(workloads_stacks[env])
     for row, (release, path) in RESOURCE_PATHS.items():
-        if release in SEARCH_ONLY_RELEASES:
-            assert release not in releases
+        if release in SEARCH_ONLY_RELEASES and release not in releases:  # an environment without a search domain
             continue
         assert _at(values_of(releases[release]), path) == ADDON_RESOURCES[row], row
     green = values_of(releases["ngf-green"])
@@ -833,8 +845,8 @@ def test_the_collectors_own_metrics_are_scraped_and_lost_spans_alert(env, worklo
     config = values["config"]
     named = collector_component_types(config)
     assert named <= ADOT_COLLECTOR_COMPONENTS, named - ADOT_COLLECTOR_COMPONENTS
-    used = {c for p in config["service"]["pipelines"].values() if p for kind in ("receivers", "processors",
-                                                                               "exporters") for c in p[kind]}
+    used = {c.split("/")[0] for p in config["service"]["pipelines"].values() if p
+            for kind in ("receivers", "processors", "exporters") for c in p[kind]}
     assert used <= named
     assert ADOT_COLLECTOR_IMAGE[1] == "v0.49.0" and values["rewriteDeprecatedComponentNames"] is False
 
@@ -899,12 +911,12 @@ JAEGER_CHART_KEYS = {"": {"fullnameOverride", "jaeger", "userconfig", "extraObje
 @pytest.fixture(scope="module")
 def searched(search_releases):
     stack = search_releases["stack"]
-    return {"stack": stack, "search": search_releases["search"], "releases": releases_of(stack)}
+    return {"stack": stack, "search": search_releases["search"], "releases": releases_of(stack),
+            "plain": search_releases["plain"]}
 
 
-@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_without_a_search_domain_nothing_writes_to_one(env, workloads_stacks):
-    releases = releases_of(workloads_stacks[env])
+def test_without_a_search_domain_nothing_writes_to_one(search_releases):
+    releases = releases_of(search_releases["plain"])
     assert not {"jaeger", "search-setup"} & set(releases)
     assert values_of(releases["fluent-bit"])["opensearch"] == {"enabled": False}
     assert "log_index" not in values_of(releases["fluent-bit"])["additionalFilters"]
@@ -978,8 +990,8 @@ def test_fluent_bit_ships_each_kind_to_its_daily_index_signed_and_keeps_its_clou
     filters = values["additionalFilters"].split("[FILTER]")
     assert "Add    log_index logs-application" in filters[1] and "_vision-to-code_" in filters[1]
     assert "Add    log_index logs-add-ons" in filters[2] and output["logstashPrefix"] == "logs-add-ons"
-    # The CloudWatch output exactly as without a search domain (staging's own release, which the synth above mirrors).
-    plain = releases_of(workloads_stacks["staging"])["fluent-bit"]
+    # The CloudWatch output exactly as without a search domain (the same synth without one).
+    plain = releases_of(searched["plain"])["fluent-bit"]
     def cloudwatch(release):  # every key (set ones included), and the values that are not the groups' references
         keys = set(values_of(release)["cloudWatchLogs"]) | {k.split(".", 1)[1] for k in sets_of(release)
                                                             if k.startswith("cloudWatchLogs.")}

@@ -260,11 +260,14 @@ def test_an_alarm_mid_soak_rolls_all_traffic_back_within_a_poll(aws):
     thread = after_the_first_shift(aws, lambda: aws.cloudwatch.set_alarm_state(
         AlarmName=ALARMS[0], StateValue="ALARM", StateReason="test: 5xx rate"))
     started = time.monotonic()
-    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "30", "--poll", "0.1", "--min-requests", "0")
+    code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "120", "--poll", "0.1", "--min-requests", "0")
     thread.join()
     assert code == 3 and aws.applied == [(90, 10), (100, 0)] and aws.weights() == (100, 0)
     assert f"during the 10 % soak: alarm in ALARM: {ALARMS[0]}" in out
-    assert time.monotonic() - started < 15  # seen within polls of the alarm, not at the 30 s soak's end
+    # Seen within polls of the alarm (a few seconds), not at the 120 s soak's end: the margin is wide so that a loaded
+    # machine (the whole suite beside the emulator deploy: 15 s was once too tight) cannot fail it, and a rollout that
+    # waited out the soak still would.
+    assert time.monotonic() - started < 60
 
 
 def test_the_new_colours_alarm_without_data_is_not_known_yet(aws):

@@ -9,9 +9,8 @@ gives it (tests/conftest.py's ``search_releases``: one synth with a search endpo
   stand-in of STS and of the domain that checks every request's SigV4 signature with botocore's signer: it signs
   right, replaces an existing ISM policy at its version, and stops with a non-zero exit on any non-2xx answer.
 
-Not here: checkov. Its kubernetes framework fails the Job on CKV_K8S_43 (the image by tag, not digest: the digest
-cannot be looked up offline), which needs a reviewed entry in tests/policy/checkov_kubernetes_suppressions.toml
-before this render can join tests/test_cluster_config_chart.py's scan.
+checkov's kubernetes framework scans this render in tests/test_cluster_config_chart.py's one run (its only finding,
+CKV_K8S_43 on the Job's image, is in tests/policy/checkov_kubernetes_suppressions.toml with its reason).
 """
 
 from __future__ import annotations
@@ -48,14 +47,18 @@ def template(values: dict, folder: Path, ok=(0,)) -> subprocess.CompletedProcess
                      "--kube-version", KUBERNETES_VERSION], ok=ok)
 
 
-@pytest.fixture(scope="module")
-def values(search_releases) -> dict:
+def release_values(search_releases) -> dict:
     """The release's values, with its one apply-time value (the endpoint) as Terraform would resolve it."""
     release = releases_of(search_releases["stack"])["search-setup"]
     assert set(sets_of(release)) == {"search.endpoint"}
     resolved = values_of(release)
     resolved["search"]["endpoint"] = SEARCH_ENDPOINT
     return resolved
+
+
+@pytest.fixture(scope="module")
+def values(search_releases) -> dict:
+    return release_values(search_releases)
 
 
 @pytest.fixture(scope="module")

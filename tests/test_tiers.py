@@ -31,6 +31,9 @@ PRODUCTION_MINIMUM = {
     "cache.disposable": ("disposable = true", "false"),
     "cache.snapshot_retention_days": ("snapshot_retention_days = 3", "at least 7 days"),
     "cache.log_retention_days": ("log_retention_days = 180", "at least 365 days"),
+    "search.instance_count": ("instance_count = 2", "at least 3 data nodes"),
+    "search.disposable": ("disposable = true", "false"),
+    "search.log_retention_days": ("log_retention_days = 180", "at least 365 days"),
     "workloads.ingress_replicas": ("ingress_replicas = 2", "at least 3"),
     "workloads.prometheus_replicas": ("prometheus_replicas = 1", "at least 2"),
     "workloads.prometheus_retention_days": ("prometheus_retention_days = 7", "at least 15 days"),
@@ -45,7 +48,9 @@ PRODUCTION_MINIMUM = {
 
 
 def test_the_guard_table_covers_exactly_the_stated_minimum():
-    assert {g.path for g in GUARDS} - {"database.performance_insights_retention_days"} == set(PRODUCTION_MINIMUM)
+    # Beside the rows of the table: two checked on their own (below and in test_environments).
+    assert {g.path for g in GUARDS} - {"database.performance_insights_retention_days",
+                                       "search.dedicated_master_type"} == set(PRODUCTION_MINIMUM)
 
 
 @pytest.mark.parametrize("path", sorted(PRODUCTION_MINIMUM))
@@ -196,8 +201,18 @@ def test_an_environment_without_a_cache_is_held_to_no_cache_row_and_compared_wit
 
 def test_production_keeps_the_cache_logs_at_least_as_long_as_staging(tmp_path):
     directory = env_dir(tmp_path)
-    rewrite(directory, "staging", "log_retention_days = 90\n\n[edge]", "log_retention_days = 400\n\n[edge]")
+    rewrite(directory, "staging", "log_retention_days = 90\n\n[search]", "log_retention_days = 400\n\n[search]")
     assert problems(directory) == [
         "production.cache.log_retention_days: weaker than non-production (got 365); allowed: at least what staging "
         "(non-production) has: 400; fix: a production environment must not be weaker than a non-production one: "
         "raise it here, or lower it in staging"]
+
+
+def test_a_production_search_domain_needs_dedicated_masters(tmp_path):
+    directory = env_dir(tmp_path)
+    # TOML has no null: an environment goes without dedicated masters by not naming a type.
+    rewrite(directory, "production", 'dedicated_master_type = "m6g.large.search"\n', "")
+    assert problems(directory) == [
+        "production.search.dedicated_master_type: below the production minimum (got None); allowed: an instance type "
+        "(three dedicated master nodes), the production tier's minimum; fix: give the domain dedicated masters (e.g. "
+        "m6g.large.search), so a busy data node cannot stall the cluster"]

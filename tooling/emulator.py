@@ -14,7 +14,9 @@ Terraform merges over the stack. It holds only what the emulator cannot do, each
   stack and its snapshot keep it);
 - :data:`EMULATOR_SETTINGS`: a setting given another value because the emulator cannot serve the stack's (the stack
   and its snapshot keep theirs);
-- :data:`EMULATOR_OUTPUTS`: an attribute moto never fills, replaced in the outputs that read it by one it does fill.
+- :data:`EMULATOR_OUTPUTS`: an attribute moto never fills, replaced in the outputs that read it by one it does fill;
+- :data:`EMULATOR_TIMEOUTS`: waits of the provider cut short where its fixed delays would wait for nothing (moto's
+  resources are ready at once).
 
 Beside the override, :func:`prepare` seeds what the stack expects to exist already (the state bucket, the company's
 DNS zone) and what moto fails to create itself (the member nodes of an ElastiCache replication group).
@@ -157,11 +159,22 @@ EMULATOR_OUTPUTS = {
 }
 
 
+#: The provider's timeouts set to 1 s in the emulator, by resource type: (timeouts, why). When a timeout expires the
+#: provider's waiter describes the resource once more and succeeds if it is ready, which moto's always are.
+EMULATOR_TIMEOUTS = {
+    "aws_opensearch_domain": ({"create": "1s", "update": "1s", "delete": "1s"},
+                              "the provider waits a fixed 10 minutes after CreateDomain before its first "
+                              "DescribeDomain, then 1 minute after the Auto-Tune update (about 740 s of a deploy)"),
+    "aws_opensearch_domain_policy": ({"update": "1s", "delete": "1s"},
+                                     "the provider waits a fixed minute after setting the domain's access policy"),
+}
+
+
 def emulator_override(stack: dict) -> tuple[dict, list[str]]:
     """The override for ``stack`` (the synthesized JSON) and the addresses it turns off.
 
-    Every entry comes from :data:`UNSUPPORTED`, :data:`MASKS`, :data:`SLOW_IN_THE_EMULATOR` or
-    :data:`EMULATOR_SETTINGS`; a mask's attributes
+    Every entry comes from :data:`UNSUPPORTED`, :data:`MASKS`, :data:`SLOW_IN_THE_EMULATOR`,
+    :data:`EMULATOR_SETTINGS`, :data:`EMULATOR_OUTPUTS` or :data:`EMULATOR_TIMEOUTS`; a mask's attributes
     are added to the resource's own ``lifecycle.ignore_changes`` (an override replaces the whole argument)."""
     resources: dict[str, dict[str, dict]] = {}
     skipped: list[str] = []
@@ -181,6 +194,8 @@ def emulator_override(stack: dict) -> tuple[dict, list[str]]:
             for attribute, (value, _) in EMULATOR_SETTINGS.get(kind, {}).items():
                 if attribute in config and config[attribute] != value:
                     entry[attribute] = value
+            if kind in EMULATOR_TIMEOUTS:
+                entry["timeouts"] = EMULATOR_TIMEOUTS[kind][0]
             if entry:
                 resources.setdefault(kind, {})[name] = entry
     outputs: dict[str, dict] = {}

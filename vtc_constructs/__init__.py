@@ -12,7 +12,7 @@ from ._fastpath import FastPathWarning, install as _install_fast_path
 
 _install_fast_path()  # before any construct module imports the provider; see vtc_constructs/_fastpath/__init__.py
 
-from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds
+from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds, DashboardSeries
 from .ci_identity import CiIdentity, CiIdentityProps
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, MANAGED_RULES, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps, WafProps, WafRuleAction
@@ -74,6 +74,6 @@ __all__ = [
     "PgvectorDatabase", "PlatformProps", "Problem", "RDS_INSTANCE_MEMORY_GIB", "Resources", "SEED_REPLICA_RANGES",
     "SERVICES", "SUPPORTED_KUBERNETES_VERSIONS", "ServiceProps", "Services", "SubnetPlan", "SupportType",
     "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
-    "aws_rules", "plan_subnets", "replacement_safety_problems", "CacheEndpoint", "SealedSecretProps", "SearchDomain",
+    "aws_rules", "plan_subnets", "replacement_safety_problems", "CacheEndpoint", "DashboardSeries", "SealedSecretProps", "SearchDomain",
     "SearchDomainProps", "SearchNetwork", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS",
 ]

@@ -454,6 +454,12 @@ class Alarms(Construct):
                 tags=self._tags))
         return alarms
 
+    def add_search_alarms(self, alarms) -> list[CloudwatchMetricAlarm]:
+        """The alarms of a search domain (:attr:`~vtc_constructs.search.SearchDomain.search_alarms`: cluster red and
+        yellow, free storage, JVM pressure, automated snapshot failure), on this construct's topics: each alarm's
+        ``key`` (``search-cluster-red``, ...) is its construct id and the end of its name."""
+        return [self._alarm(alarm.key, tags=self._tags, **alarm.alarm_arguments()) for alarm in alarms]
+
     # --- ALB --------------------------------------------------------------------------------------------------------
 
     def _alb_alarms(self, tags) -> None:

@@ -96,8 +96,8 @@ TRAFFIC_ENVIRONMENT_SUFFIX = "-traffic"
 #: Every service the platform's two stacks create or read resources of (``<service>:*`` for the deploy role); IAM
 #: and S3 are granted apart, scoped. ``tests/test_ci_identity.py`` maps every resource and data source type of the
 #: synthesized stacks to one of these: a construct that starts using another service fails there, not in a deploy.
-DEPLOY_SERVICES = ("acm", "cloudwatch", "ec2", "eks", "elasticloadbalancing", "kms", "lambda", "logs", "rds",
-                   "route53", "secretsmanager", "sns", "ssm", "wafv2")
+DEPLOY_SERVICES = ("acm", "cloudwatch", "ec2", "eks", "elasticache", "elasticloadbalancing", "es", "kms", "lambda",
+                   "logs", "rds", "route53", "secretsmanager", "sns", "ssm", "wafv2")
 #: The AWS managed policies the platform attaches to its roles (checked against the synthesized stacks); the deploy
 #: role may attach these and no other AWS managed policy (AdministratorAccess, IAMFullAccess, ... are refused).
 PLATFORM_MANAGED_POLICIES = ("AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolicy",
@@ -107,7 +107,8 @@ PLATFORM_MANAGED_POLICIES = ("AmazonEKSClusterPolicy", "AmazonEKSWorkerNodePolic
                              "service-role/AWSLambdaVPCAccessExecutionRole")
 #: Services whose service-linked role a first deploy may create (each is made once per account, on first use).
 SERVICE_LINKED_ROLES = ("eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "rds.amazonaws.com",
-                        "elasticloadbalancing.amazonaws.com", "autoscaling.amazonaws.com", "wafv2.amazonaws.com")
+                        "elasticloadbalancing.amazonaws.com", "autoscaling.amazonaws.com", "wafv2.amazonaws.com",
+                        "elasticache.amazonaws.com", "opensearchservice.amazonaws.com")
 #: Actions of global services, whose requests carry us-east-1 (or no region): exempt from the region guard.
 GLOBAL_ACTIONS = ("iam:*", "sts:*", "route53:*", "cloudfront:*", "support:*", "health:*", "organizations:*",
                   "account:*")

@@ -49,9 +49,10 @@ from .alarms import Alarms, AlarmsProps, AlarmTargets, DashboardSeries
 from .cache import CacheNetwork, CacheProps, ValkeyCache
 from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
-from .eks import EksCluster
+from .eks import FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT, EksCluster
 from .eks_props import EksClusterProps
-from .errors import Problem, raise_if_any
+from .errors import Problem, is_whole, raise_if_any
+from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, SearchDomain, SearchDomainProps, SearchNetwork
 from .workloads import SERVICES, Colour, release_name
 from .network import (
     Network,
@@ -77,6 +78,19 @@ def service_account_names() -> tuple[str, ...]:
     green, in :data:`~vtc_constructs.workloads.SERVICES` order): what the chart's releases create and the services'
     role trusts. Equal to ``WorkloadsProps.service_account_names`` of both colours (tested)."""
     return tuple(f"{release_name(colour)}-{service}" for colour in Colour for service in SERVICES)
+
+
+def planned_search(name: str, search: SearchDomainProps, network: NetworkProps) -> SearchDomainProps:
+    """``search`` as platform ``name`` on a network of ``network`` will build it, with planned ids and role ARNs (the
+    real ones exist at synth): for validating a search domain's props before anything is synthesized."""
+    planned = PlatformProps(name=name, network=network, eks=None, database=None, edge=None, alarms=None,
+                            search=search)
+    role = "arn:aws:iam::000000000000:role/planned-"  # the roles the platform makes
+    return dataclasses.replace(search, name=planned.search_domain_name,
+                               network=planned.search_network(planned_cluster_network(network),
+                                                              "planned:node-security-group"),
+                               master_user_role_arn=f"{role}search-admin",
+                               writer_role_arns=(f"{role}fluent-bit", f"{role}jaeger"))
 
 
 def planned_alarm_targets(name: str, edge: EdgeProps, database: DatabaseProps) -> AlarmTargets:
@@ -107,6 +121,13 @@ class PlatformProps:
     :param cache: default: no cache. :class:`~vtc_constructs.cache.CacheProps` (without ``name`` and ``network``):
         a Valkey cache in the private subnets, admitting the EKS nodes only, whose IAM user the services' role may sign
         in as (``elasticache:Connect``), with its alarms (hit rate, evictions, memory, engine CPU) on the alarm topics.
+    :param search: default: no search domain. :class:`~vtc_constructs.search.SearchDomainProps` (without ``name``,
+        ``network``, ``master_user_role_arn`` and ``writer_role_arns``): an OpenSearch domain ``<name>-search`` for the
+        logs Fluent Bit ships and the traces Jaeger stores, in as many private subnets (AZs) as it has data nodes (up to
+        three), admitting the EKS nodes only. The platform makes its master role (IRSA for the setup Job,
+        :data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`) and Jaeger's role
+        (:data:`~vtc_constructs.eks.JAEGER_SERVICE_ACCOUNT`), lets Fluent Bit's role write its log indices, and puts
+        the domain's alarms (red, yellow, free storage, JVM pressure, snapshot failure) on the alarm topics.
     :param workloads_namespace: default: ``vision-to-code`` (``WorkloadsProps.namespace``'s default): the namespace
         of the services' releases, whose service accounts (:func:`service_account_names`) may assume the services'
         role (:attr:`VisionToCodePlatform.services_role_arn`). Give the environment's ``workloads.namespace``.
@@ -119,7 +140,25 @@ class PlatformProps:
     edge: EdgeProps
     alarms: AlarmsProps
     cache: CacheProps | None = None
+    search: SearchDomainProps | None = None
     workloads_namespace: str = "vision-to-code"
+
+    @property
+    def search_domain_name(self) -> str:
+        """``<name>-search``: the search domain's name (at most 28 characters: the platform's name is at most 21)."""
+        return f"{self.name}-search"
+
+    def search_network(self, cluster_network, client_security_group_id: str) -> SearchNetwork:
+        """The search domain's network: the first private subnets, as many as the data nodes spread over (one node:
+        one AZ; a multiple of three: three AZs; otherwise a multiple of two: two AZs; any other count: three, which
+        the domain's props refuse with the rule), the nodes admitted."""
+        subnets = tuple(cluster_network.subnet_ids)
+        count = self.search.instance_count if self.search.instance_count is not None else len(subnets)
+        zones = len(subnets)
+        if is_whole(count) and count >= 1:
+            zones = 1 if count == 1 else 3 if count % 3 == 0 else 2 if count % 2 == 0 else len(subnets)
+        return SearchNetwork(vpc_id=cluster_network.vpc_id, subnet_ids=subnets[:zones],
+                             client_security_group_ids=(client_security_group_id,))
 
     def parts(self, *, planned: bool) -> dict[str, Any]:
         """Each part's props with the platform's name and, with ``planned``, planned wiring (ids that exist only at
@@ -138,6 +177,8 @@ class PlatformProps:
                 parts["cache"] = dataclasses.replace(self.cache, name=self.name, network=CacheNetwork(
                     vpc_id=cluster.vpc_id, subnet_ids=cluster.subnet_ids,
                     client_security_group_ids=("planned:node-security-group",)))
+            if isinstance(self.search, SearchDomainProps):
+                parts["search"] = planned_search(self.name, self.search, network)
         return parts
 
     def validate(self) -> list[Problem]:
@@ -155,6 +196,10 @@ class PlatformProps:
             problems.append(Problem("cache", type(self.cache).__name__, "None or CacheProps",
                                     "build it with vtc_constructs.cache.CacheProps(...), or leave it out",
                                     "wrong props"))
+        if self.search is not None and not isinstance(self.search, SearchDomainProps):
+            problems.append(Problem("search", type(self.search).__name__, "None or SearchDomainProps",
+                                    "build it with vtc_constructs.search.SearchDomainProps(...), or leave it out",
+                                    "wrong props"))
         if not isinstance(self.workloads_namespace, str) or not _NAMESPACE.match(self.workloads_namespace):
             problems.append(Problem("workloads_namespace", self.workloads_namespace, "a DNS label: 1-63 of a-z, "
                                     "0-9 and '-', starting and ending with a letter or digit",
@@ -169,9 +214,19 @@ class PlatformProps:
         if self.cache is not None and self.cache.name not in (None, self.name):
             problems.append(Problem("cache.name", self.cache.name, f"None or {self.name!r} (the platform's name)",
                                     "leave it out: the platform names every part", "name differs"))
+        if self.search is not None and self.search.name is not None:
+            problems.append(Problem("search.name", self.search.name, "None (the platform names the domain "
+                                    f"{self.search_domain_name!r})", "leave it out: the platform names every part",
+                                    "name given"))
         wired_parts = (("eks", "network"), ("database", "network"), ("edge", "network"), ("alarms", "targets"))
         if self.cache is not None:
             wired_parts += (("cache", "network"),)
+        if self.search is not None:
+            wired_parts += (("search", "network"), ("search", "master_user_role_arn"))
+            if self.search.writer_role_arns:
+                problems.append(Problem("search.writer_role_arns", list(self.search.writer_role_arns), "()",
+                                        "leave it out: the platform admits Fluent Bit's and Jaeger's roles",
+                                        "wired by the platform"))
         for part, wired in wired_parts:
             if getattr(getattr(self, part), wired) is not None:
                 problems.append(Problem(f"{part}.{wired}", type(getattr(getattr(self, part), wired)).__name__,
@@ -182,6 +237,8 @@ class PlatformProps:
         problems += network_problems
         for part in ("eks", "database", "edge", *(("cache",) if "cache" in parts else ())):
             problems += [p.prefixed(part) for p in parts[part].validate(check_network=not network_problems)]
+        if "search" in parts and not network_problems:
+            problems += [p.prefixed("search") for p in parts["search"].validate()]
         database_class_reported = any(p.path == "database.instance_class" for p in problems)
         # The alarms size their thresholds on the database's class: an unknown class is reported once, there.
         problems += [p.prefixed("alarms") for p in parts["alarms"].validate()
@@ -237,6 +294,10 @@ class VisionToCodePlatform(Construct):
             db_allocated_storage_gib=self.database.db_allocated_storage_gib,
             db_max_allocated_storage_gib=self.database.db_max_allocated_storage_gib,
             cluster_name=self.eks.cluster_name)))
+        self.search: SearchDomain | None = None
+        self.search_admin_role = self.jaeger_role = None
+        if props.search is not None:
+            self._search()
         if self.cache is not None:
             self.alarms.add_cache_alarms(self.cache.cache_alarm_specs())
             titles = {"CacheHitRate": "hit rate (%)", "Evictions": "evictions",
@@ -257,6 +318,56 @@ class VisionToCodePlatform(Construct):
                           actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=[self.alarms.topic_key_arn],
                           conditions=[("StringEquals", "kms:ViaService", [f"sns.{account.region}.amazonaws.com"])])])
         self._workload_secrets(account)
+
+    def _search(self) -> None:
+        """The search domain (construct ``search``), its master role (the setup Job's), Jaeger's role, Fluent Bit's
+        right to write its log indices, and the domain's alarms.
+
+        IAM scopes each role to the paths it calls (``es:ESHttp*`` per path, Ref:
+        https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html); fine-grained access control then
+        confines each to its own index patterns (the setup Job maps the roles: charts/vtc-search-setup)."""
+        props, account = self.props, Account.of(self)
+        name = props.search_domain_name
+        # The domain's ARN is known before the domain (its name is), so the roles the domain admits can be made first.
+        domain = account.arn("es", f"domain/{name}")
+        self.search_admin_role = self.eks.irsa_role(
+            "search-admin-role", *SEARCH_ADMIN_SERVICE_ACCOUNT, statements=[
+                Statement(sid="SetUpIndexLifecycleSecurityRolesAndTemplates",
+                          actions=["es:ESHttpGet", "es:ESHttpPut"],
+                          resources=[f"{domain}/_plugins/_ism/policies/*", f"{domain}/_plugins/_security/api/*",
+                                     f"{domain}/_index_template/*"])])
+        self.jaeger_role = self.eks.irsa_role(
+            "jaeger-role", *JAEGER_SERVICE_ACCOUNT, statements=[
+                Statement(sid="WriteAndSearchTheTraceIndices",
+                          actions=["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"],
+                          resources=[domain, f"{domain}/", *(f"{domain}/{p}" for p in TRACE_INDEX_PATTERNS),
+                                     f"{domain}/_bulk", f"{domain}/_msearch", f"{domain}/_template/*"])])
+        scope = Construct(self, "search-writers")
+        document = policy_document(scope, "fluent-bit-policy-document", Statement(
+            sid="WriteTheLogIndices", actions=["es:ESHttpGet", "es:ESHttpPost", "es:ESHttpPut"],
+            resources=[f"{domain}/_bulk", *(f"{domain}/{p}" for p in LOG_INDEX_PATTERNS)]))
+        policy = IamPolicy(scope, "fluent-bit-policy", name_prefix=f"{props.name}-fluent-bit-search-"[:38],
+                           policy=document.json, tags={"vtc/platform": props.name})
+        IamRolePolicyAttachment(scope, "fluent-bit-policy-attachment", role=self.eks.fluent_bit_role.name,
+                                policy_arn=policy.arn)
+        self.search = SearchDomain(self, "search", dataclasses.replace(
+            props.search, name=name,
+            network=props.search_network(self.network.cluster_network(), self.eks.node_security_group_id),
+            master_user_role_arn=self.search_admin_role.arn,
+            writer_role_arns=(self.eks.fluent_bit_role.arn, self.jaeger_role.arn)))
+        self.alarms.add_search_alarms(self.search.search_alarms)
+
+    @property
+    def jaeger_role_arn(self) -> str | None:
+        """IRSA role of Jaeger (:data:`~vtc_constructs.eks.JAEGER_SERVICE_ACCOUNT`): its trace indices on the search
+        domain only. None without a search domain."""
+        return self.jaeger_role.arn if self.jaeger_role is not None else None
+
+    @property
+    def search_admin_role_arn(self) -> str | None:
+        """The search domain's master role, taken by the setup Job
+        (:data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`). None without a search domain."""
+        return self.search_admin_role.arn if self.search_admin_role is not None else None
 
     def _workload_secrets(self, account: Account) -> None:
         """The secrets the workloads read through external-secrets (construct ``workload-secrets``): Grafana's admin

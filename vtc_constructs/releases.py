@@ -515,7 +515,10 @@ class ClusterReleasesProps:
                 reader_host=platform.cache.cache_reader_endpoint_address,
                 user=platform.cache.cache_services_user_name,
                 replication_group_id=platform.cache.cache_replication_group_id,
-                cidrs=subnets.private, port=platform.cache.cache_port))
+                cidrs=subnets.private, port=platform.cache.cache_port),
+            search=None if platform.search is None else search_endpoint(
+                platform.search, region=region, fluent_bit_role_arn=eks.fluent_bit_role_arn,
+                jaeger_role_arn=platform.jaeger_role_arn))
 
     def validate(self) -> list[Problem]:
         problems: list[Problem] = []
