@@ -67,6 +67,13 @@ def test_each_lock_holds_exactly_the_pins_each_with_its_hashes(name):
     assert not any(host in text for host in REGISTRY_HOSTS)
 
 
+def test_the_audit_tool_is_locked_at_its_pin_with_every_dependency_hashed():
+    [wanted] = [line for line in (REPO / "requirements" / "audit.in").read_text().splitlines()
+                if line and not line.startswith("#")]
+    lock = locked(REPO / "requirements" / "audit.lock")
+    assert wanted in lock and len(lock) > 10 and all(lock.values())
+
+
 def test_npm_is_pinned_exactly_and_locked_with_integrity_hashes_and_no_urls():
     package = json.loads((REPO / "package.json").read_text(encoding="utf-8"))
     declared = {**package.get("dependencies", {}), **package.get("devDependencies", {})}

@@ -38,6 +38,9 @@ PINNED = {
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
     "actions/github-script": ("ed597411d8f924073f98dfc5c65a23a2325f34cd", "v8.0.0"),
     "hashicorp/setup-terraform": ("dfe3c3f87815947d99a8997f908cb6525fc44e9e", "v4.0.1"),
+    # Read from the fetched repositories' tags (git rev-parse <tag>^{commit}); both maintained (2025-10, 2026-07).
+    "zaproxy/action-baseline": ("de8ad967d3548d44ef623df22cf95c3b0baf8b25", "v0.15.0"),
+    "SonarSource/sonarqube-scan-action": ("22918119ff8e1ca75a623e15c8296b6ea4fbe28f", "v8.2.1"),
 }
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(?P<ref>\S+)\s*(?:#\s*(?P<comment>.*))?$")
 READ_ONLY = {"read", "none"}
@@ -66,7 +69,7 @@ def actionlint() -> str:
 def test_there_are_workflows():
     assert {p.name for p in WORKFLOWS} == {"pull-request.yml", "deploy-staging.yml", "deploy-workloads.yml",
                                           "release-production.yml", "deploy-weights.yml", "approval-watch.yml",
-                                          "traffic-rollback.yml", "rollback.yml"}
+                                          "traffic-rollback.yml", "rollback.yml", "security-scans.yml"}
 
 
 def test_actionlint():
