@@ -38,6 +38,7 @@ PINNED = {
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
     "actions/github-script": ("ed597411d8f924073f98dfc5c65a23a2325f34cd", "v8.0.0"),
     "hashicorp/setup-terraform": ("dfe3c3f87815947d99a8997f908cb6525fc44e9e", "v4.0.1"),
+    "actions/setup-go": ("b7ad1dad31e06c5925ef5d2fc7ad053ef454303e", "v7.0.0"),
 }
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(?P<ref>\S+)\s*(?:#\s*(?P<comment>.*))?$")
 READ_ONLY = {"read", "none"}
@@ -66,7 +67,7 @@ def actionlint() -> str:
 def test_there_are_workflows():
     assert {p.name for p in WORKFLOWS} == {"pull-request.yml", "deploy-staging.yml", "deploy-workloads.yml",
                                           "release-production.yml", "deploy-weights.yml", "approval-watch.yml",
-                                          "traffic-rollback.yml", "rollback.yml"}
+                                          "traffic-rollback.yml", "rollback.yml", "kind.yml"}
 
 
 def test_actionlint():
