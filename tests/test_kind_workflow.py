@@ -6,6 +6,7 @@ probe, NGINX routing) runs in the workflow; see tooling/kind.py."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
@@ -33,10 +34,9 @@ DOCKERFILE = ROOT / "tests" / "kind" / "standin" / "Dockerfile"
 NGF_VALUES_SCHEMA = ROOT / "tests" / "upstream" / "nginx-gateway-fabric-2.6.7.values.schema.json"
 STEPS = ("create", "image", "install", "smoke", "netpol")
 
-sys.path.insert(0, str(kind.STANDIN))
-import server as standin  # noqa: E402  (tests/kind/standin/server.py: the image's only file)
-
-sys.path.remove(str(kind.STANDIN))
+_spec = importlib.util.spec_from_file_location("vtc_kind_standin", kind.STANDIN / "server.py")
+standin = importlib.util.module_from_spec(_spec)  # tests/kind/standin/server.py, the image's only file
+_spec.loader.exec_module(standin)
 
 
 def workflow() -> dict:

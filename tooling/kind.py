@@ -38,6 +38,9 @@ The network policies are enforced by Kind's own CNI, kindnet: since Kind v0.24.0
 sigs.k8s.io/kube-network-policies (kind commit e7903573, "implement network policies"; v0.32.0's
 images/kindnetd/cmd/kindnetd/main.go starts the policy controller), so no Calico is installed. It fails open (its
 ``FailOpen: true``) if the kernel's queue is not there: :func:`netpol` therefore proves a refusal, never assumes one.
+The kubelet's probes pass the policies (kube-network-policies skips traffic the node's root user makes: its
+pkg/dataplane/controller.go at f67f0fb35e2b, the version kindnetd v0.32.0 builds with), and so does
+``kubectl port-forward``, which connects inside the pod's own network.
 """
 
 from __future__ import annotations
