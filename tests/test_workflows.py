@@ -41,6 +41,7 @@ PINNED = {
     # Read from the fetched repositories' tags (git rev-parse <tag>^{commit}); both maintained (2025-10, 2026-07).
     "zaproxy/action-baseline": ("de8ad967d3548d44ef623df22cf95c3b0baf8b25", "v0.15.0"),
     "SonarSource/sonarqube-scan-action": ("22918119ff8e1ca75a623e15c8296b6ea4fbe28f", "v8.2.1"),
+    "actions/setup-go": ("b7ad1dad31e06c5925ef5d2fc7ad053ef454303e", "v7.0.0"),
 }
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(?P<ref>\S+)\s*(?:#\s*(?P<comment>.*))?$")
 READ_ONLY = {"read", "none"}
@@ -69,7 +70,8 @@ def actionlint() -> str:
 def test_there_are_workflows():
     assert {p.name for p in WORKFLOWS} == {"pull-request.yml", "deploy-staging.yml", "deploy-workloads.yml",
                                           "release-production.yml", "deploy-weights.yml", "approval-watch.yml",
-                                          "traffic-rollback.yml", "rollback.yml", "security-scans.yml"}
+                                          "traffic-rollback.yml", "rollback.yml", "security-scans.yml",
+                                          "kind.yml"}
 
 
 def test_actionlint():

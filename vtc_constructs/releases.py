@@ -1192,77 +1192,12 @@ class ClusterReleases(Construct):
     def _gateway_release(self, colour: Colour, namespace: str, load_balancer_cidrs: list[str],
                          depends_on: Sequence[Release]) -> Release:
         """The colour's NGINX Gateway Fabric: its own control plane and GatewayClass, whose NginxProxy (the class's
-        parameters) shapes the NGINX it provisions for the colour's Gateway (which vtc-cluster-config makes). Values
-        read against nginx-gateway-fabric 2.6.7's values.yaml, values.schema.json and templates (nginxproxy.yaml maps
-        ``nginx.*`` into the NginxProxy; tests/test_releases.py checks both against their schemas)."""
-        w, release = self.props.workloads, gateway_release(colour)
-        spread = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}
-        return self._addon(release, "nginx-gateway-fabric", namespace, {
-            "nginxGateway": {
-                "gatewayClassName": gateway_class(colour),
-                # One controller name per control plane: each acts on its own class only.
-                "gatewayControllerName": f"gateway.nginx.org/{release}",
-                # Two, with leader election (the chart's default): the follower keeps serving the NGINX agents.
-                "replicas": 2,
-                "resources": ADDON_RESOURCES["nginx-gateway-fabric"],
-                "topologySpreadConstraints": [{**spread, "labelSelector": {"matchLabels": {
-                    "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": release}}}],
-                # The chart's default reports usage to F5 from every cluster.
-                "productTelemetry": {"enable": False},
-                "snippets": {"enable": False},
-                # Only the services' namespace (and its own, which the controller adds: internal/controller/manager.go):
-                # Roles there instead of a ClusterRole that could write every Secret of the cluster, and a smaller cache.
-                "watchNamespaces": [w.namespace],
-            },
-            # Both control planes share the namespace: each its own certificate Secrets (the chart's names are fixed).
-            "certGenerator": {"serverTLSSecretName": f"{release}-server-tls",
-                              "agentTLSSecretName": f"{release}-agent-tls"},
-            "nginx": {
-                "replicas": w.ingress_replicas,
-                # The ALB reaches the pods directly (TargetGroupBinding, IP targets): no cloud load balancer.
-                "service": {"type": "ClusterIP"},
-                "config": {
-                    "ipFamily": "ipv4", "serverTokens": "off",
-                    # The client's address from X-Forwarded-For, trusted only when the ALB (its subnets) set it.
-                    "rewriteClientIP": {"mode": "XForwardedFor", "setIPRecursively": True, "trustedAddresses": [
-                        {"type": "CIDR", "value": cidr} for cidr in load_balancer_cidrs]},
-                },
-                "pod": {
-                    "terminationGracePeriodSeconds": NGINX_PRESTOP_SECONDS + 30,
-                    "topologySpreadConstraints": [{**spread, "labelSelector": {"matchLabels": {
-                        "gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}}],
-                },
-                "container": {
-                    "resources": ADDON_RESOURCES["nginx-gateway-fabric-nginx"],
-                    # Keep serving while the ALB drains the pod's target (the chart does not do this for us).
-                    "lifecycle": {"preStop": {"sleep": {"seconds": NGINX_PRESTOP_SECONDS}}},
-                },
-            },
-            # Objects the chart has no setting for, made with this release (after kube-prometheus-stack's CRDs).
-            "extraObjects": [json.dumps(o, sort_keys=True) for o in self._gateway_extras(colour, namespace)],
-        }, depends_on=depends_on, skip_crds=True, version=w.gateway_chart_versions.get(colour.value))
-
-    def _gateway_extras(self, colour: Colour, namespace: str) -> list[dict]:
-        """What the colour's NGINX Gateway Fabric chart has no setting for: the control plane is on the request path
-        (NGINX learns the services' pod addresses from it), so a disruption budget (2.6.7's chart has none) and its
-        metrics scraped; and NGINX's own metrics (connections, requests: the agent serves them on each NGINX pod's
-        ``metrics`` port), each series labelled with the colour."""
-        release, monitored = gateway_release(colour), {"release": self.props.workloads.monitoring_release,
-                                                        "vision-to-code.io/colour": colour.value}
-        control_plane = {"matchLabels": {"app.kubernetes.io/name": "nginx-gateway-fabric",
-                                         "app.kubernetes.io/instance": release}}
-        nginx = {"matchLabels": {"gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}
-
-        def monitor(name: str, selector: dict) -> dict:
-            return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
-                    "metadata": {"name": name, "namespace": namespace, "labels": monitored},
-                    "spec": {"selector": selector, "podTargetLabels": ["vision-to-code.io/colour"],
-                             "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]}}
-
-        return [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                 "metadata": {"name": f"{release}-control-plane", "namespace": namespace},
-                 "spec": {"minAvailable": 1, "selector": control_plane}},
-                monitor(f"{release}-control-plane", control_plane), monitor(f"{gateway_name(colour)}-nginx", nginx)]
+        parameters) shapes the NGINX it provisions for the colour's Gateway (which vtc-cluster-config makes); values
+        from :func:`gateway_values`."""
+        w = self.props.workloads
+        return self._addon(gateway_release(colour), "nginx-gateway-fabric", namespace,
+                           gateway_values(w, colour, namespace=namespace, load_balancer_cidrs=load_balancer_cidrs),
+                           depends_on=depends_on, skip_crds=True, version=w.gateway_chart_versions.get(colour.value))
 
     # --- releases -------------------------------------------------------------------------------------------------
 
@@ -1295,6 +1230,89 @@ class ClusterReleases(Construct):
         return release
 
 
+def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace: str,
+                   load_balancer_cidrs: Sequence[str]) -> dict:
+    """The values of ``colour``'s NGINX Gateway Fabric release (``ngf-<colour>``): a plain dict, ready for ``helm -f``
+    (what :class:`ClusterReleases` releases; the Kind test, tooling/kind.py, installs the same). Values read against
+    nginx-gateway-fabric 2.6.7's values.yaml, values.schema.json and templates (nginxproxy.yaml maps ``nginx.*`` into
+    the NginxProxy; tests/test_releases.py checks both against their schemas).
+
+    :param namespace: the namespace of the release, its Gateway and NGINX pods (``workloads.gateway_namespace``).
+    :param load_balancer_cidrs: the ALB's subnets' ranges: the only sources NGINX trusts ``X-Forwarded-For`` from.
+    """
+    w, colour = workloads, Colour(colour)
+    release = gateway_release(colour)
+    load_balancer_cidrs = list(load_balancer_cidrs)
+    spread = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}
+    return {
+        "nginxGateway": {
+            "gatewayClassName": gateway_class(colour),
+            # One controller name per control plane: each acts on its own class only.
+            "gatewayControllerName": f"gateway.nginx.org/{release}",
+            # Two, with leader election (the chart's default): the follower keeps serving the NGINX agents.
+            "replicas": 2,
+            "resources": ADDON_RESOURCES["nginx-gateway-fabric"],
+            "topologySpreadConstraints": [{**spread, "labelSelector": {"matchLabels": {
+                "app.kubernetes.io/name": "nginx-gateway-fabric", "app.kubernetes.io/instance": release}}}],
+            # The chart's default reports usage to F5 from every cluster.
+            "productTelemetry": {"enable": False},
+            "snippets": {"enable": False},
+            # Only the services' namespace (and its own, which the controller adds: internal/controller/manager.go):
+            # Roles there instead of a ClusterRole that could write every Secret of the cluster, and a smaller cache.
+            "watchNamespaces": [w.namespace],
+        },
+        # Both control planes share the namespace: each its own certificate Secrets (the chart's names are fixed).
+        "certGenerator": {"serverTLSSecretName": f"{release}-server-tls",
+                          "agentTLSSecretName": f"{release}-agent-tls"},
+        "nginx": {
+            "replicas": w.ingress_replicas,
+            # The ALB reaches the pods directly (TargetGroupBinding, IP targets): no cloud load balancer.
+            "service": {"type": "ClusterIP"},
+            "config": {
+                "ipFamily": "ipv4", "serverTokens": "off",
+                # The client's address from X-Forwarded-For, trusted only when the ALB (its subnets) set it.
+                "rewriteClientIP": {"mode": "XForwardedFor", "setIPRecursively": True, "trustedAddresses": [
+                    {"type": "CIDR", "value": cidr} for cidr in load_balancer_cidrs]},
+            },
+            "pod": {
+                "terminationGracePeriodSeconds": NGINX_PRESTOP_SECONDS + 30,
+                "topologySpreadConstraints": [{**spread, "labelSelector": {"matchLabels": {
+                    "gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}}],
+            },
+            "container": {
+                "resources": ADDON_RESOURCES["nginx-gateway-fabric-nginx"],
+                # Keep serving while the ALB drains the pod's target (the chart does not do this for us).
+                "lifecycle": {"preStop": {"sleep": {"seconds": NGINX_PRESTOP_SECONDS}}},
+            },
+        },
+        # Objects the chart has no setting for, made with this release (after kube-prometheus-stack's CRDs).
+        "extraObjects": [json.dumps(o, sort_keys=True) for o in _gateway_extras(workloads, colour, namespace)],
+    }
+
+
+def _gateway_extras(workloads: WorkloadsProps, colour: Colour, namespace: str) -> list[dict]:
+    """What the colour's NGINX Gateway Fabric chart has no setting for: the control plane is on the request path
+    (NGINX learns the services' pod addresses from it), so a disruption budget (2.6.7's chart has none) and its
+    metrics scraped; and NGINX's own metrics (connections, requests: the agent serves them on each NGINX pod's
+    ``metrics`` port), each series labelled with the colour."""
+    release, monitored = gateway_release(colour), {"release": workloads.monitoring_release,
+                                                    "vision-to-code.io/colour": colour.value}
+    control_plane = {"matchLabels": {"app.kubernetes.io/name": "nginx-gateway-fabric",
+                                     "app.kubernetes.io/instance": release}}
+    nginx = {"matchLabels": {"gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}
+
+    def monitor(name: str, selector: dict) -> dict:
+        return {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+                "metadata": {"name": name, "namespace": namespace, "labels": monitored},
+                "spec": {"selector": selector, "podTargetLabels": ["vision-to-code.io/colour"],
+                         "podMetricsEndpoints": [{"port": "metrics", "interval": "30s"}]}}
+
+    return [{"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+             "metadata": {"name": f"{release}-control-plane", "namespace": namespace},
+             "spec": {"minAvailable": 1, "selector": control_plane}},
+            monitor(f"{release}-control-plane", control_plane), monitor(f"{gateway_name(colour)}-nginx", nginx)]
+
+
 __all__ = ["JAEGER_IMAGE", "JAEGER_OTLP_GRPC_PORT", "JAEGER_QUERY_PORT", "JAEGER_RELEASE", "LOG_INDEX_PREFIXES",
            "LOG_WRITER_ROLE", "SEARCH_LOG_POLICY", "SEARCH_SETUP_CHART", "SEARCH_SETUP_IMAGE", "SEARCH_SETUP_RELEASE",
            "SEARCH_SETUP_RESOURCES", "SEARCH_TRACE_POLICY", "TRACE_WRITER_ROLE", "fluent_bit_opensearch_output", "jaeger_config",
@@ -1303,4 +1321,4 @@ __all__ = ["JAEGER_IMAGE", "JAEGER_OTLP_GRPC_PORT", "JAEGER_QUERY_PORT", "JAEGER
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT",
            "GATEWAY_API_CRDS_CHART", "NGINX_GATEWAY_FABRIC_CRDS_CHART", "SEALED_SECRETS_CONTROLLER", "NGINX_PRESTOP_SECONDS", "ReleaseRoles", "default_charts_dir",
-           "eks_helm_provider", "split_references"]
+           "eks_helm_provider", "gateway_values", "split_references"]
