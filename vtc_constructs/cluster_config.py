@@ -20,7 +20,8 @@ only from Grafana's namespace; an ExternalSecret that makes Grafana's admin Secr
 colour's NGINX Gateway Fabric release provisions its NGINX), a TargetGroupBinding (``gateway-<colour>``, IP targets)
 that puts those NGINX pods into the colour's ALB target group, a disruption budget and a network policy (the
 listener's port from the ALB's subnets only, metrics from Prometheus only); and three Grafana dashboards (services,
-resources, database) as ConfigMaps for kube-prometheus-stack's sidecar.
+resources, database) as ConfigMaps for kube-prometheus-stack's sidecar (the services one with a Cache row from
+CloudWatch when given the cache's nodes, ``cache_member_cluster_ids``).
 
 Pure Python (no cdktf here): the workloads stack passes the values to its Helm release. A target group or KMS key ARN
 may be an unresolved Terraform reference (a cdktf token, ``${TfToken[...]}``): it is passed through unchecked,

@@ -134,7 +134,9 @@ class PlatformProps:
     :param alarms: :class:`AlarmsProps`. Required: somebody must be paged.
     :param cache: default: no cache. :class:`~vtc_constructs.cache.CacheProps` (without ``name`` and ``network``):
         a Valkey cache in the private subnets, admitting the EKS nodes only, whose IAM user the services' role may sign
-        in as (``elasticache:Connect``), with its alarms (hit rate, evictions, memory, engine CPU) on the alarm topics.
+        in as (``elasticache:Connect``), with its alarms (hit rate, evictions, memory, engine CPU) on the alarm topics,
+        and Grafana's IRSA role (:attr:`VisionToCodePlatform.grafana_role_arn`: CloudWatch metric reads, for the
+        services dashboard's Cache row).
     :param search: default: no search domain. :class:`~vtc_constructs.search.SearchDomainProps` (without ``name``,
         ``network``, ``master_user_role_arn`` and ``writer_role_arns``): an OpenSearch domain ``<name>-search`` for the
         logs Fluent Bit ships and the traces Jaeger stores, in as many private subnets (AZs) as it has data nodes (up to

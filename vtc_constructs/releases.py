@@ -34,7 +34,9 @@ The releases, in the order they are installed (each waits for the ones it needs,
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
-   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager.
+   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager and, with
+   ``ReleaseRoles.grafana`` (a platform with a cache), its own IRSA role and a CloudWatch data source (the services
+   dashboard's Cache row: ``ClusterReleasesProps.cache_member_cluster_ids``).
 4. ``ngf-blue`` and ``ngf-green`` (NGINX Gateway Fabric): one control plane per colour, each with its own
    GatewayClass (``nginx-<colour>``), which provisions the NGINX of that colour's Gateway; the ALB's weights split
    traffic between the colours, NGINX routes by path inside one (the services' HTTPRoutes). An upgrade of NGINX
