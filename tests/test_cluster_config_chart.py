@@ -37,8 +37,10 @@ from tests.test_workloads_props import ENVIRONMENT_NAMES, environment_tables, va
 from tooling import helm
 from tooling.paths import CHECKOV, REPO
 from vtc_constructs.cluster_config import (
+    CACHE_CLUSTER_ID,
     CHART_NAME,
     CHART_PATH,
+    CLOUDWATCH_UID,
     CHART_VERSION,
     DASHBOARDS,
     EXTERNAL_SECRETS_SERVICE_ACCOUNT,
@@ -84,11 +86,20 @@ def target_group_arn(env: str, colour: Colour) -> str:
             f"vtc-{env}-{colour.value}-1a2b/{'0123456789abcdef' if colour is Colour.BLUE else 'fedcba9876543210'}")
 
 
+def cache_member_cluster_ids(env: str) -> tuple[str, ...]:
+    """The environment's cache's nodes (``[cache]``; every environment here has one), as the platform names them."""
+    from vtc_constructs.cache import CacheProps
+
+    return CacheProps(name=f"vtc-{env}", **environment_tables(env)["cache"]).member_cluster_ids
+
+
 def stack_inputs(env: str) -> dict:
     """What the workloads stack passes: the environment's region, the Edge's target groups, the Grafana secret under
-    the EKS cluster's secrets prefix (``vtc-<env>/``, its default), the SLOs of the environment's ``[workloads]``."""
+    the EKS cluster's secrets prefix (``vtc-<env>/``, its default), the SLOs of the environment's ``[workloads]``, its
+    cache's nodes."""
     props = workloads_props(env)
     return dict(environment=env, region=environment_tables(env)["region"],
+                cache_member_cluster_ids=cache_member_cluster_ids(env),
                 target_group_arns={c.value: target_group_arn(env, c) for c in Colour},
                 grafana_admin_secret_name=f"vtc-{env}/grafana-admin", secrets_prefix=f"vtc-{env}/",
                 slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent,
@@ -201,6 +212,8 @@ def test_the_library_checks_the_schemas_patterns():
     assert schema["properties"]["storageClass"]["properties"]["kmsKeyArn"]["pattern"] == KMS_KEY_ARN.pattern
     grafana = schema["properties"]["externalSecrets"]["properties"]["grafanaAdmin"]["properties"]
     assert grafana["remoteSecretName"]["pattern"] == SECRET_NAME.pattern
+    cache = schema["properties"]["dashboards"]["properties"]["cacheClusterIds"]
+    assert cache["items"]["pattern"] == CACHE_CLUSTER_ID.pattern and cache["uniqueItems"] is True
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -443,7 +456,11 @@ def _dashboards(render_: Render) -> dict[str, dict]:
 
 
 def _exprs(dashboard: dict) -> list[str]:
-    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", ())]
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", ()) if "expr" in t]
+
+
+#: The services dashboard's Cache row (CloudWatch): the panels' titles and what each asks per node.
+CACHE_PANELS = {"Cache hit rate": ("CacheHitRate", "Average"), "Cache evictions": ("Evictions", "Sum")}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -462,15 +479,50 @@ def test_the_dashboards_are_grafana_json_for_the_sidecar(renders, env):
         panels = [p for p in dashboard["panels"] if p["type"] not in ("row", "text")]
         assert len(panels) >= 5 and len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
         for panel in panels:
-            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
-            assert panel["targets"] and all(t["datasource"] == panel["datasource"] and t["expr"]
+            cloudwatch = name == "services" and panel["title"] in CACHE_PANELS  # the Cache row's (below)
+            assert panel["datasource"] == ({"type": "cloudwatch", "uid": CLOUDWATCH_UID} if cloudwatch else
+                                           {"type": "prometheus", "uid": "${datasource}"}), panel["title"]
+            assert panel["targets"] and all(t["datasource"] == panel["datasource"] and (cloudwatch or t["expr"])
                                             for t in panel["targets"]), panel["title"]
-        # the file, as Grafana gets it: only the constant variables are the chart's
+        # the file, as Grafana gets it: only the constant variables and the cache's nodes are the chart's
         source = json.loads((CHART / "dashboards" / f"{name}.json").read_text(encoding="utf-8"))
-        constants = {v["name"] for v in source["templating"]["list"] if v["type"] == "constant"}
+        constants = {v["name"] for v in source["templating"]["list"] if v["type"] == "constant"} | {"cache_node"}
         strip = [v for v in dashboard["templating"]["list"] if v["name"] not in constants]
         assert {**dashboard, "templating": {"list": strip}} == \
             {**source, "templating": {"list": [v for v in source["templating"]["list"] if v["name"] not in constants]}}
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_services_dashboard_draws_this_environments_cache_nodes_from_cloudwatch(renders, env):
+    dashboard = _dashboards(renders[env])["services"]
+    [node] = [v for v in dashboard["templating"]["list"] if v["name"] == "cache_node"]
+    ids = list(cache_member_cluster_ids(env))  # staging one node, production a primary and a replica
+    assert (node["type"], node["hide"], node["multi"], node["query"]) == ("custom", 2, True, ",".join(ids))
+    assert node["current"]["value"] == ids and [o["value"] for o in node["options"] if o["selected"]] == ids
+    [row] = [p for p in dashboard["panels"] if p["type"] == "row" and p["title"] == "Cache"]
+    cache = [p for p in dashboard["panels"] if p["title"] in CACHE_PANELS]
+    assert [p["gridPos"]["y"] for p in cache] == [row["gridPos"]["y"] + 1] * 2  # the last row, below the errors
+    for panel in cache:
+        [target] = panel["targets"]
+        # One search of exactly these nodes (Grafana expands the multi-valued variable into an exact match of each
+        # CacheClusterId), a line per node named after it, the data source's region (the environment's).
+        assert (target["namespace"], target["metricName"], target["statistic"]) == \
+            ("AWS/ElastiCache", *CACHE_PANELS[panel["title"]])
+        assert target["dimensions"] == {"CacheClusterId": "$cache_node"} and target["matchExact"] is True
+        assert (target["queryMode"], target["region"], target["label"]) == \
+            ("Metrics", "default", "${PROP('Dim.CacheClusterId')}")
+
+
+def test_without_a_cache_the_services_dashboard_has_no_cache_row_nor_cloudwatch_panel(workdir):
+    root = workdir / "renders-no-cache"
+    root.mkdir()
+    values = cluster_config_values(**{**stack_inputs("staging"), "cache_member_cluster_ids": ()})
+    dashboard = _dashboards(render(root, "staging", "staging", values))["services"]
+    source = json.loads((CHART / "dashboards" / "services.json").read_text(encoding="utf-8"))
+    # Everything else as the file has it: the same panels, in the same places.
+    assert [p["title"] for p in dashboard["panels"]] == \
+        [p["title"] for p in source["panels"] if p.get("datasource", {}).get("type") != "cloudwatch"]
+    assert "cloudwatch" not in json.dumps(dashboard) and "cache_node" not in json.dumps(dashboard)
 
 
 @pytest.fixture(scope="module")
@@ -651,8 +703,12 @@ def test_the_library_accepts_colours_as_enum_members_and_terraform_references():
           slo_p99_latency_ms=0.1, slo_error_rate_percent=0),
      {"ebs_kms_key_arn", "storage_class_name", "monitoring_namespace", "slo_p99_latency_ms",
       "slo_error_rate_percent"}),
+    (dict(cache_member_cluster_ids=("vtc-staging-cache-001", "VTC_2", None)),
+     {"cache_member_cluster_ids[1]", "cache_member_cluster_ids[2]"}),
+    (dict(cache_member_cluster_ids="vtc-staging-cache-001"), {"cache_member_cluster_ids"}),
+    (dict(cache_member_cluster_ids=("vtc-staging-cache-001",) * 2), {"cache_member_cluster_ids"}),
 ], ids=["names", "missing-colour", "bad-arns", "not-a-table", "one-group", "other-prefix", "arn-not-name", "gateway",
-        "namespaces", "the-rest"])
+        "namespaces", "the-rest", "cache-ids", "cache-ids-a-string", "cache-ids-twice"])
 def test_the_library_reports_every_problem_with_its_path(overrides, paths):
     with pytest.raises(ConfigError) as caught:
         cluster_config_values(**{**stack_inputs("staging"), **overrides})

@@ -253,6 +253,24 @@ def test_alertmanagers_service_account_is_the_monitoring_release_defaults():
 
 # --- the cache (issue 24 item 3) -------------------------------------------------------------------------------------
 
+def test_with_a_cache_grafana_may_read_cloudwatch_metrics_in_the_platforms_region_only(tf):
+    from vtc_constructs.platform import GRAFANA_CLOUDWATCH_ACTIONS, GRAFANA_SERVICE_ACCOUNT
+    from vtc_constructs.workloads import WorkloadsProps
+
+    (trust,) = by_path(tf, "aws_iam_policy_document", "platform/eks/grafana-role-assume", data=True)["statement"]
+    assert trust["condition"][0]["values"] == ["system:serviceaccount:monitoring:kube-prometheus-stack-grafana"]
+    defaults = {f.name: f.default for f in dataclasses.fields(WorkloadsProps)}
+    assert GRAFANA_SERVICE_ACCOUNT == (defaults["monitoring_namespace"], f"{defaults['monitoring_release']}-grafana")
+    # Metric reads only (Grafana's "metrics-only" example minus alarms, EC2, tags, Insights): no logs, no writes.
+    statements = by_path(tf, "aws_iam_policy_document", "platform/eks/grafana-role-policy-document",
+                         data=True)["statement"]
+    assert statements == [{"sid": "ReadCloudWatchMetricsForTheDashboards",
+                           "actions": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"], "resources": ["*"],
+                           "condition": [{"test": "StringEquals", "variable": "aws:RequestedRegion",
+                                          "values": ["${data.aws_region.account-region.name}"]}]}]
+    assert GRAFANA_CLOUDWATCH_ACTIONS == tuple(statements[0]["actions"])
+
+
 def test_a_cache_is_wired_to_the_nodes_the_services_role_and_the_alarm_topics(tf):
     group = by_path(tf, "aws_elasticache_replication_group", "platform/cache/replication-group")
     assert group["replication_group_id"] == "acme-prod-cache"
@@ -401,6 +419,11 @@ def test_the_releases_get_the_platforms_cache_endpoints_and_user():
     assert all(Token.is_unresolved(v) for v in (cache.host, cache.reader_host, cache.user, cache.replication_group_id))
     assert cache.port == 6379
     assert cache.cidrs == plan_subnets(platform.props.parts(planned=False)["network"]).private
+    # Grafana's role and the cache's nodes for its dashboard (plain strings: no reference to the AWS stack).
+    given = ClusterReleasesProps.from_platform(platform, environment="prod", region="eu-west-1", workloads=workloads)
+    assert Token.is_unresolved(given.roles.grafana)  # the role (test_releases checks which: referenced())
+    assert given.cache_member_cluster_ids == ("acme-prod-cache-001", "acme-prod-cache-002")
     without = VisionToCodePlatform(TerraformStack(App(), "t"), "platform", props())
-    assert ClusterReleasesProps.from_platform(without, environment="prod", region="eu-west-1",
-                                              workloads=workloads).cache is None
+    bare = ClusterReleasesProps.from_platform(without, environment="prod", region="eu-west-1", workloads=workloads)
+    assert (bare.cache, bare.roles.grafana, bare.cache_member_cluster_ids, without.grafana_role_arn) == \
+        (None, None, (), None)

@@ -20,7 +20,7 @@ from tests.conftest import ENVIRONMENT_NAMES
 from tests.test_chart import KUBERNETES_VERSION
 from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
 from vtc_constructs.errors import ConfigError
-from vtc_constructs.platform import ALERTMANAGER_SERVICE_ACCOUNT
+from vtc_constructs.platform import ALERTMANAGER_SERVICE_ACCOUNT, GRAFANA_SERVICE_ACCOUNT
 from vtc_constructs.releases import (
     CHART_REPOSITORIES,
     CLUSTER_AUTOSCALER_IMAGES,
@@ -208,9 +208,12 @@ def test_each_add_on_takes_its_own_irsa_role(env, workloads_stacks, stacks):
         "kube-prometheus-stack": ("alertmanager.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn",
                                   "alertmanager-role", ALERTMANAGER_SERVICE_ACCOUNT,
                                   ("alertmanager", "serviceAccount", "name")),
+        # Both environments have a cache: Grafana reads its metrics from CloudWatch.
+        "kube-prometheus-stack/grafana": ("grafana.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn",
+                                          "grafana-role", GRAFANA_SERVICE_ACCOUNT, ("grafana", "serviceAccount", "name")),
     }
     for name, (path, role, (namespace, account), account_path) in expected.items():
-        release = releases[name]
+        release = releases[name.split("/")[0]]
         assert re.fullmatch(rf"\$\{{aws_iam_role\.eks_{role}_[0-9A-F]{{8}}\.arn\}}",
                             referenced(stacks, env, sets_of(release)[path])), name
         assert release["namespace"] == namespace, name
@@ -548,6 +551,41 @@ def test_bad_release_props_are_all_reported(configs):
     assert "an older major version (got '2.12.2'); allowed: major version 3 or later" in str(error.value)
     with pytest.raises(TypeError, match="ClusterReleasesProps"):
         ClusterReleases(TerraformStack(App(), "t"), "releases", {"environment": "x"})
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_grafana_gets_the_cloudwatch_data_source_and_the_dashboard_this_environments_cache_nodes(env, workloads_stacks,
+                                                                                                 configs):
+    from vtc_constructs.cluster_config import CLOUDWATCH_UID
+
+    releases = releases_of(workloads_stacks[env])
+    grafana = values_of(releases["kube-prometheus-stack"])["grafana"]
+    # Read as the IRSA role (the SDK's default chain), in the environment's region, under the uid the dashboard names.
+    assert grafana["additionalDataSources"] == [{
+        "name": "CloudWatch", "type": "cloudwatch", "uid": CLOUDWATCH_UID, "access": "proxy", "editable": False,
+        "jsonData": {"authType": "default", "defaultRegion": configs[env].region}}]
+    services = json.loads((REPO / "charts" / "vtc-cluster-config" / "dashboards" / "services.json").read_text())
+    assert {p["datasource"]["uid"] for p in services["panels"] if p.get("datasource", {}).get("type") == "cloudwatch"} \
+        == {CLOUDWATCH_UID}
+    # Exactly this environment's nodes (staging one, production a primary and a replica), as plain values.
+    ids = values_of(releases["vtc-cluster-config"])["dashboards"]["cacheClusterIds"]
+    assert ids == [f"vtc-{env}-cache-{n:03d}" for n in range(1, configs[env].cache.node_count + 1)]
+
+
+def test_cache_panels_need_grafanas_role_and_valid_node_ids(configs):
+    import dataclasses
+
+    props = _search_props(configs)
+    no_role = dataclasses.replace(props, roles=dataclasses.replace(props.roles, grafana=None))
+    assert [p for p in no_role.validate() if p.path.startswith(("roles", "cache"))] == []  # no role, no panels: fine
+    [problem] = [p for p in dataclasses.replace(no_role, cache_member_cluster_ids=("vtc-x-cache-001",)).validate()
+                 if p.path.startswith(("roles", "cache"))]
+    assert (problem.path, problem.what) == ("roles.grafana", "cache panels without a CloudWatch data source")
+    assert "VisionToCodePlatform.grafana_role_arn" in problem.fix
+    bad = dataclasses.replace(props, roles=dataclasses.replace(props.roles, grafana="grafana"),
+                              cache_member_cluster_ids=("vtc-x-cache-001", "Cache_2"))
+    assert sorted(p.path for p in bad.validate() if p.path.startswith(("roles", "cache"))) == \
+        ["cache_member_cluster_ids[1]", "roles.grafana"]
 
 
 # --- the in-repository charts rendered by real helm with exactly what the stack passes ---------------------------

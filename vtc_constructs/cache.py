@@ -261,6 +261,13 @@ class CacheProps:
     def node_count(self) -> int:
         return 1 + self.replicas_per_node_group
 
+    @property
+    def member_cluster_ids(self) -> tuple[str, ...]:
+        """``<name>-cache-001`` to ``-00N``: the member clusters' IDs as plain strings, known before anything exists
+        (what :attr:`ValkeyCache.cache_member_cluster_ids` gives as references): the ``CacheClusterId`` of the per-node
+        metrics, for a consumer in another stack (the Grafana dashboard's cache panels)."""
+        return tuple(f"{self.replication_group_id}-{n:03d}" for n in range(1, self.node_count + 1))
+
     def validate(self, *, check_network: bool = True) -> list[Problem]:
         """Every problem; ``check_network=False`` skips the checks of ``network`` (for a caller that reported the
         network as invalid already)."""

@@ -20,7 +20,8 @@ only from Grafana's namespace; an ExternalSecret that makes Grafana's admin Secr
 colour's NGINX Gateway Fabric release provisions its NGINX), a TargetGroupBinding (``gateway-<colour>``, IP targets)
 that puts those NGINX pods into the colour's ALB target group, a disruption budget and a network policy (the
 listener's port from the ALB's subnets only, metrics from Prometheus only); and three Grafana dashboards (services,
-resources, database) as ConfigMaps for kube-prometheus-stack's sidecar.
+resources, database) as ConfigMaps for kube-prometheus-stack's sidecar (the services one with a Cache row from
+CloudWatch when given the cache's nodes, ``cache_member_cluster_ids``).
 
 Pure Python (no cdktf here): the workloads stack passes the values to its Helm release. A target group or KMS key ARN
 may be an unresolved Terraform reference (a cdktf token, ``${TfToken[...]}``): it is passed through unchecked,
@@ -56,6 +57,12 @@ RELEASE_NAME = "vtc-cluster-config"
 #: The dashboards the chart renders (``charts/vtc-cluster-config/dashboards/<name>.json``), each a ConfigMap
 #: ``vtc-<name>-dashboard`` with the Grafana uid ``vtc-<name>``.
 DASHBOARDS = ("services", "resources", "database")
+#: The uid of Grafana's CloudWatch data source, which the services dashboard's Cache row queries (kube-prometheus-stack
+#: provisions it when Grafana has its IRSA role: ``vtc_constructs.releases.grafana_cloudwatch_datasource``); the
+#: chart's dashboard helper drops every panel of this data source when it is given no cache.
+CLOUDWATCH_UID = "vtc-cloudwatch"
+#: ElastiCache cluster IDs, as values.schema.json's ``dashboards.cacheClusterIds`` items (tested).
+CACHE_CLUSTER_ID = re.compile(r"^[a-z][a-z0-9-]{0,49}$")
 #: The keys of Grafana's admin Secret, what kube-prometheus-stack's ``grafana.admin.existingSecret`` reads by default.
 GRAFANA_ADMIN_KEYS = ("admin-user", "admin-password")
 #: Where each colour's target group ARN sits in the values :func:`cluster_config_values` returns: the name to give
@@ -95,7 +102,8 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                           grafana_admin_secret: str = "grafana-admin-credentials",
                           slo_p99_latency_ms: int = 100, slo_error_rate_percent: float = 1.0,
                           namespaces: Mapping[str, str] | None = None,
-                          sealed_secrets: Mapping[str, SealedSecretProps] | None = None) -> dict:
+                          sealed_secrets: Mapping[str, SealedSecretProps] | None = None,
+                          cache_member_cluster_ids: Sequence[str] = ()) -> dict:
     """The values of the environment's release of ``charts/vtc-cluster-config``: a plain dict, ready for ``helm -f``.
 
     :param environment: the environment's name (a label of every object). Required.
@@ -136,6 +144,10 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
     :param sealed_secrets: default: none. Secrets that do not live in AWS, by name (:class:`~vtc_constructs.workloads.
         SealedSecretProps`: sealed with the cluster's Sealed Secrets key): each becomes a SealedSecret, which the
         sealed-secrets controller turns into the Secret.
+    :param cache_member_cluster_ids: default: none, and the services dashboard has no Cache row (its panels and the
+        hidden ``cache_node`` variable are removed). The cache's member cluster IDs (``CacheProps.member_cluster_ids``:
+        ``<name>-cache-001`` ...): the Cache row draws the hit rate and evictions of exactly these nodes, from
+        Grafana's CloudWatch data source :data:`CLOUDWATCH_UID` (which must exist: give Grafana its role).
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
@@ -155,6 +167,7 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         slo_p99_latency_ms=slo_p99_latency_ms, slo_error_rate_percent=slo_error_rate_percent)
     problems += _namespace_problems(namespaces, gateway_namespace)
     problems += _sealed_secret_problems(sealed_secrets or {})
+    problems += cache_cluster_id_problems(cache_member_cluster_ids)
     if problems:
         raise ConfigError(problems)
     arns = _by_colour(target_group_arns)
@@ -182,7 +195,8 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                           for name, secret in sorted((sealed_secrets or {}).items())],
         "dashboards": {"namespace": monitoring_namespace, "label": "grafana_dashboard", "labelValue": "1",
                        "slo": {"p99LatencySeconds": slo_p99_latency_ms / 1000,
-                               "errorRatePercent": slo_error_rate_percent, "window": "5m"}},
+                               "errorRatePercent": slo_error_rate_percent, "window": "5m"},
+                       "cacheClusterIds": list(cache_member_cluster_ids)},
     }
 
 
@@ -288,6 +302,22 @@ def grafana_secret_problems(grafana_admin_secret_name: object, secrets_prefix: o
     return []
 
 
+def cache_cluster_id_problems(ids: object) -> list[Problem]:
+    """The problems of ``cache_member_cluster_ids`` (here and in ``ClusterReleasesProps``)."""
+    if isinstance(ids, str) or not isinstance(ids, (tuple, list)):
+        return [Problem("cache_member_cluster_ids", ids, "a sequence of ElastiCache cluster IDs, or ()",
+                        "pass CacheProps.member_cluster_ids, or leave it out", "not a sequence")]
+    problems = [Problem(f"cache_member_cluster_ids[{i}]", value, "an ElastiCache cluster ID (a lower-case letter, then "
+                        "lower-case letters, digits and '-'; at most 50), or a Terraform reference",
+                        "pass CacheProps.member_cluster_ids (e.g. 'vtc-staging-cache-001')")
+                for i, value in enumerate(ids)
+                if not isinstance(value, str) or not (is_reference(value) or CACHE_CLUSTER_ID.match(value))]
+    if not problems and len(set(ids)) != len(ids):
+        problems.append(Problem("cache_member_cluster_ids", list(ids), "each ID once",
+                                "pass CacheProps.member_cluster_ids", "an ID repeated"))
+    return problems
+
+
 def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, gateway_port,
                        load_balancer_cidrs, ebs_kms_key_arn, slo_p99_latency_ms,
                        slo_error_rate_percent) -> list[Problem]:
@@ -311,6 +341,6 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
     return problems
 
 
-__all__ = ["CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "GATEWAY_METRICS_PORT",
+__all__ = ["CACHE_CLUSTER_ID", "CLOUDWATCH_UID", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "GATEWAY_METRICS_PORT",
            "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "POD_SECURITY_LEVELS", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",
            "TARGET_GROUP_ARN_VALUE_PATHS", "cluster_config_values", "target_group_binding_name"]

@@ -23,6 +23,7 @@ Usage::
     ))
     platform.edge.alb_dns_name, platform.database.db_endpoint_address, platform.edge.https_listener_arn
     platform.services_role_arn   # the services' IRSA role: rds-db:connect as the application role, nothing else
+    platform.grafana_role_arn    # with a cache: Grafana's IRSA role, CloudWatch metric reads (None without one)
 
 Give the construct the ID ``Default`` to keep the Terraform addresses of a stack that created the parts directly
 under the stack (cdktf leaves ``Default`` out of every logical ID): that is how this repository's own stacks use it.
@@ -69,6 +70,19 @@ PARTS = ("network", "eks", "database", "edge", "alarms")
 #: :class:`~vtc_constructs.workloads.WorkloadsProps`' defaults ``monitoring_namespace`` and ``monitoring_release``.
 #: Its role may publish to the alarm topics, so Prometheus' alerts page through the same topic as CloudWatch's.
 ALERTMANAGER_SERVICE_ACCOUNT = ("monitoring", "kube-prometheus-stack-alertmanager")
+#: kube-prometheus-stack's Grafana: namespace and service account (the grafana subchart's fullname,
+#: ``<release>-grafana``: grafana-community grafana 12.11.1, templates/_helpers.tpl ``grafana.serviceAccountName``),
+#: with the same defaults. With a cache its role may read CloudWatch metrics: the services dashboard's cache panels.
+GRAFANA_SERVICE_ACCOUNT = ("monitoring", "kube-prometheus-stack-grafana")
+#: What Grafana's CloudWatch data source needs to draw metric panels, and nothing more: ``GetMetricData`` (every
+#: metric query, search expressions included) and ``ListMetrics`` (the query editor's namespaces, metrics and dimension
+#: values, and the metrics half of the data source's health check). Left out of Grafana's "metrics-only" example
+#: policy: the alarm reads (``DescribeAlarms*``: alarm annotations), ``GetInsightRuleReport`` (Contributor Insights),
+#: ``ec2:Describe*``, ``tag:GetResources`` and ``pi:GetResourceMetrics`` (template-variable helpers and Performance
+#: Insights): no panel here uses them; and every ``logs:`` action (no log panels: the health check's logs half then
+#: fails, which is expected). ``GetMetricStatistics`` is not needed: Grafana queries through ``GetMetricData`` only.
+#: Ref: https://grafana.com/docs/grafana/latest/datasources/aws-cloudwatch/configure/#iam-policy-examples
+GRAFANA_CLOUDWATCH_ACTIONS = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
 
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -120,7 +134,9 @@ class PlatformProps:
     :param alarms: :class:`AlarmsProps`. Required: somebody must be paged.
     :param cache: default: no cache. :class:`~vtc_constructs.cache.CacheProps` (without ``name`` and ``network``):
         a Valkey cache in the private subnets, admitting the EKS nodes only, whose IAM user the services' role may sign
-        in as (``elasticache:Connect``), with its alarms (hit rate, evictions, memory, engine CPU) on the alarm topics.
+        in as (``elasticache:Connect``), with its alarms (hit rate, evictions, memory, engine CPU) on the alarm topics,
+        and Grafana's IRSA role (:attr:`VisionToCodePlatform.grafana_role_arn`: CloudWatch metric reads, for the
+        services dashboard's Cache row).
     :param search: default: no search domain. :class:`~vtc_constructs.search.SearchDomainProps` (without ``name``,
         ``network``, ``master_user_role_arn`` and ``writer_role_arns``): an OpenSearch domain ``<name>-search`` for the
         logs Fluent Bit ships and the traces Jaeger stores, in as many private subnets (AZs) as it has data nodes (up to
@@ -317,6 +333,15 @@ class VisionToCodePlatform(Construct):
                 Statement(sid="EncryptForTheAlarmTopicsThroughSns",
                           actions=["kms:GenerateDataKey*", "kms:Decrypt"], resources=[self.alarms.topic_key_arn],
                           conditions=[("StringEquals", "kms:ViaService", [f"sns.{account.region}.amazonaws.com"])])])
+        self.grafana_role = None
+        if self.cache is not None:
+            # Neither action takes a resource or a namespace condition (CloudWatch's service authorization reference):
+            # "*", held to the platform's region.
+            self.grafana_role = self.eks.irsa_role(
+                "grafana-role", *GRAFANA_SERVICE_ACCOUNT, statements=[
+                    Statement(sid="ReadCloudWatchMetricsForTheDashboards", actions=list(GRAFANA_CLOUDWATCH_ACTIONS),
+                              resources=["*"],
+                              conditions=[("StringEquals", "aws:RequestedRegion", [account.region])])])
         self._workload_secrets(account)
 
     def _search(self) -> None:
@@ -414,6 +439,13 @@ class VisionToCodePlatform(Construct):
         """IRSA role of kube-prometheus-stack's Alertmanager (:data:`ALERTMANAGER_SERVICE_ACCOUNT`): ``sns:Publish``
         to the page and notify topics and their key, through SNS only."""
         return self.alertmanager_role.arn
+
+    @property
+    def grafana_role_arn(self) -> str | None:
+        """IRSA role of kube-prometheus-stack's Grafana (:data:`GRAFANA_SERVICE_ACCOUNT`): CloudWatch metric reads
+        (:data:`GRAFANA_CLOUDWATCH_ACTIONS`) in the platform's region, for the services dashboard's cache panels. None
+        without a cache."""
+        return self.grafana_role.arn if self.grafana_role is not None else None
 
     @property
     def services_role_arn(self) -> str:

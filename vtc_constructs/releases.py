@@ -34,7 +34,9 @@ The releases, in the order they are installed (each waits for the ones it needs,
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
-   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager.
+   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager and, with
+   ``ReleaseRoles.grafana`` (a platform with a cache), its own IRSA role and a CloudWatch data source (the services
+   dashboard's Cache row: ``ClusterReleasesProps.cache_member_cluster_ids``).
 4. ``ngf-blue`` and ``ngf-green`` (NGINX Gateway Fabric): one control plane per colour, each with its own
    GatewayClass (``nginx-<colour>``), which provisions the NGINX of that colour's Gateway; the ALB's weights split
    traffic between the colours, NGINX routes by path inside one (the services' HTTPRoutes). An upgrade of NGINX
@@ -70,8 +72,10 @@ from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKuberne
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
 from ._common import NameRegistry, require_props, stack_region
-from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, RELEASE_NAME as CLUSTER_CONFIG_RELEASE
-from .cluster_config import cluster_config_values, grafana_secret_problems, target_group_arn_problems
+from .cluster_config import CLOUDWATCH_UID, EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS
+from .cluster_config import RELEASE_NAME as CLUSTER_CONFIG_RELEASE
+from .cluster_config import (cache_cluster_id_problems, cluster_config_values, grafana_secret_problems,
+                             target_group_arn_problems)
 from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT,
                   SEARCH_ADMIN_SERVICE_ACCOUNT)
 from .errors import ConfigError, Problem, raise_if_any
@@ -328,6 +332,20 @@ CLUSTER_CONFIG_CHART = "vtc-cluster-config"
 GRAFANA_ADMIN_SECRET_SUFFIX = "grafana-admin"
 
 _IRSA = "eks.amazonaws.com/role-arn"
+#: The uid of Grafana's CloudWatch data source (with ``ReleaseRoles.grafana``): what the services dashboard's cache
+#: panels name (charts/vtc-cluster-config/dashboards/services.json; tested), fixed so that no dashboard depends on the
+#: order data sources were made in.
+CLOUDWATCH_DATASOURCE_UID = CLOUDWATCH_UID
+
+
+def grafana_cloudwatch_datasource(region: str) -> dict:
+    """kube-prometheus-stack's ``grafana.additionalDataSources`` entry (88.5.3: templates/grafana/
+    configmaps-datasources.yaml writes it into the data sources ConfigMap its sidecar provisions): CloudWatch, read as
+    Grafana's IRSA role (``authType: default``: the AWS SDK's default chain, which takes the web identity EKS projects
+    into the pod), in ``region`` by default, not editable in the UI (it is code).
+    Ref: https://grafana.com/docs/grafana/latest/datasources/aws-cloudwatch/configure/ (provision the data source)"""
+    return {"name": "CloudWatch", "type": "cloudwatch", "uid": CLOUDWATCH_DATASOURCE_UID, "access": "proxy",
+            "editable": False, "jsonData": {"authType": "default", "defaultRegion": region}}
 
 
 def default_charts_dir() -> Path:
@@ -367,6 +385,10 @@ class ReleaseRoles:
     :param fluent_bit: :attr:`EksCluster.fluent_bit_role_arn`. Required.
     :param alertmanager: :attr:`VisionToCodePlatform.alertmanager_role_arn`. Required.
     :param services: :attr:`VisionToCodePlatform.services_role_arn`. Required.
+    :param grafana: default: none: Grafana has no AWS identity and no CloudWatch data source.
+        :attr:`VisionToCodePlatform.grafana_role_arn` (a platform with a cache has one): kube-prometheus-stack's
+        Grafana takes it (IRSA) and gets the CloudWatch data source :data:`CLOUDWATCH_DATASOURCE_UID` (the
+        environment's region), which the services dashboard's cache panels query.
     """
 
     load_balancer_controller: str
@@ -376,6 +398,7 @@ class ReleaseRoles:
     fluent_bit: str
     alertmanager: str
     services: str
+    grafana: str | None = None
 
 
 def charts_folder(charts_dir: str | os.PathLike | None) -> Path:
@@ -429,6 +452,11 @@ class ClusterReleasesProps:
         :class:`~vtc_constructs.search.SearchDomain`) turns on the ``search-setup`` release (its Job sets the domain up
         as the master role), Fluent Bit's second output (``logs-application-*``, ``logs-add-ons-*``), Jaeger v2 in
         ``tracing`` and the collector's second trace exporter (to Jaeger).
+    :param cache_member_cluster_ids: default: none: the services dashboard has no Cache row. The cache's member
+        cluster IDs (``<name>-cache-001`` ...: :attr:`~vtc_constructs.cache.CacheProps.member_cluster_ids`), the
+        ``CacheClusterId`` of its per-node CloudWatch metrics: the services dashboard then shows the hit rate and the
+        evictions of exactly these nodes, a line each, through Grafana's CloudWatch data source (so ``roles.grafana``
+        is required with them). :meth:`from_platform` gives the platform's cache's.
     :param charts_dir: default: this repository's ``charts/`` (:func:`default_charts_dir`): where
         ``vision-to-code`` and ``vtc-cluster-config`` are read from (copied into the synth output as assets).
     """
@@ -452,6 +480,7 @@ class ClusterReleasesProps:
     load_balancer_cidrs: tuple[str, ...]
     cache: CacheEndpoint | None = None
     search: SearchEndpoint | None = None
+    cache_member_cluster_ids: tuple[str, ...] = ()
     database_name: str = "vtc"
     database_user: str = "vtc_app"
     database_schema: str = "vtc"
@@ -499,7 +528,8 @@ class ClusterReleasesProps:
                                cluster_autoscaler=eks.cluster_autoscaler_role_arn,
                                external_secrets=eks.external_secrets_role_arn,
                                adot_collector=eks.adot_collector_role_arn, fluent_bit=eks.fluent_bit_role_arn,
-                               alertmanager=platform.alertmanager_role_arn, services=platform.services_role_arn),
+                               alertmanager=platform.alertmanager_role_arn, services=platform.services_role_arn,
+                               grafana=platform.grafana_role_arn),
             target_group_arns={"blue": edge.blue_target_group_arn, "green": edge.green_target_group_arn},
             database_host=platform.database.db_endpoint_address,
             database_cidrs=subnets.database, load_balancer_cidrs=subnets.public,
@@ -516,6 +546,8 @@ class ClusterReleasesProps:
                 user=platform.cache.cache_services_user_name,
                 replication_group_id=platform.cache.cache_replication_group_id,
                 cidrs=subnets.private, port=platform.cache.cache_port),
+            # Plain strings (the group's ID is its name's): the dashboard needs no reference to the AWS stack.
+            cache_member_cluster_ids=() if platform.cache is None else platform.cache.props.member_cluster_ids,
             search=None if platform.search is None else search_endpoint(
                 platform.search, region=region, fluent_bit_role_arn=eks.fluent_bit_role_arn,
                 jaeger_role_arn=platform.jaeger_role_arn))
@@ -540,8 +572,11 @@ class ClusterReleasesProps:
                                     "not a ReleaseRoles"))
         else:
             for role in fields(ReleaseRoles):
+                if role.name == "grafana" and self.roles.grafana is None:
+                    continue  # optional: no CloudWatch data source
                 problems += role_arn_problems(getattr(self.roles, role.name), f"roles.{role.name}",
                                               f"pass the IRSA role ARN of {role.name.replace('_', ' ')}")
+        problems += self._cache_dashboard_problems()
         if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or not self.secrets_prefix):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "None, or the Secrets Manager prefix "
                                     "external-secrets may read, e.g. 'vtc-staging/'",
@@ -609,6 +644,17 @@ class ClusterReleasesProps:
             problems.append(Problem("charts_dir", str(charts), "a folder holding "
                                     + " and ".join(f"{chart}/Chart.yaml" for chart in missing),
                                     "pass the charts/ folder of the vtc-infra repository", "chart not found"))
+        return problems
+
+
+    def _cache_dashboard_problems(self) -> list[Problem]:
+        ids = self.cache_member_cluster_ids
+        problems = cache_cluster_id_problems(ids)
+        if ids and not problems and isinstance(self.roles, ReleaseRoles) and self.roles.grafana is None:
+            problems.append(Problem("roles.grafana", None, "Grafana's IRSA role ARN when cache_member_cluster_ids are "
+                                    "given: the dashboard's cache panels query CloudWatch as that role",
+                                    "pass VisionToCodePlatform.grafana_role_arn, or leave cache_member_cluster_ids "
+                                    "out", "cache panels without a CloudWatch data source"))
         return problems
 
 
@@ -1034,7 +1080,8 @@ class ClusterReleases(Construct):
             gateway_namespace=gateway_ns, gateway_port=GATEWAY_PORT, routes_namespace=w.namespace,
             monitoring_namespace=w.monitoring_namespace,
             slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent,
-            secrets_prefix=props.secrets_prefix, namespaces=self.namespaces, sealed_secrets=w.sealed_secrets)
+            secrets_prefix=props.secrets_prefix, namespaces=self.namespaces, sealed_secrets=w.sealed_secrets,
+            cache_member_cluster_ids=props.cache_member_cluster_ids)
         config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
                              config_values, depends_on=[crds, lbc, eso, sealed])
         grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
@@ -1127,6 +1174,14 @@ class ClusterReleases(Construct):
                 "sidecar": {"resources": ADDON_RESOURCES["grafana-sidecar"],
                             "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
                                            "searchNamespace": w.monitoring_namespace}},
+                # With its role, CloudWatch (the cache panels): the service account the role trusts (the subchart's
+                # fullname, named here as Alertmanager's is), annotated for IRSA, and the data source. The monitoring
+                # namespace has no NetworkPolicy (the grafana subchart's networkPolicy is off): STS and CloudWatch on
+                # 443 are reachable.
+                **({} if props.roles.grafana is None else {
+                    "serviceAccount": {"create": True, "name": f"{w.monitoring_release}-grafana",
+                                       "annotations": {_IRSA: props.roles.grafana}},
+                    "additionalDataSources": [grafana_cloudwatch_datasource(props.region)]}),
             },
         }, depends_on=[config])
 
@@ -1321,4 +1376,5 @@ __all__ = ["JAEGER_IMAGE", "JAEGER_OTLP_GRPC_PORT", "JAEGER_QUERY_PORT", "JAEGER
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT",
            "GATEWAY_API_CRDS_CHART", "NGINX_GATEWAY_FABRIC_CRDS_CHART", "SEALED_SECRETS_CONTROLLER", "NGINX_PRESTOP_SECONDS", "ReleaseRoles", "default_charts_dir",
-           "eks_helm_provider", "gateway_values", "split_references"]
+           "eks_helm_provider", "gateway_values", "split_references", "CLOUDWATCH_DATASOURCE_UID",
+           "grafana_cloudwatch_datasource"]

@@ -51,7 +51,10 @@ and what to change; helm template and install stop on it.
 
 {{/*
 One dashboard, as JSON: dashboards/<name>.json (.Files.Get), with its constant variables (hidden; the panels' queries
-use them) set from dashboards.slo. Called with (dict "root" $ "name" <dashboard>).
+use them) set from dashboards.slo, and its cache_node variable (hidden, every value selected) from
+dashboards.cacheClusterIds. Without cache IDs, the cache_node variable and every panel of the CloudWatch data source
+(uid vtc-cloudwatch: vtc_constructs.cluster_config.CLOUDWATCH_UID; the Cache row and its panels) are removed: no
+panel is left asking a data source or a cache that does not exist. Called with (dict "root" $ "name" <dashboard>).
 */}}
 {{- define "vtccfg.dashboard" -}}
 {{- $file := printf "dashboards/%s.json" .name -}}
@@ -60,7 +63,9 @@ use them) set from dashboards.slo. Called with (dict "root" $ "name" <dashboard>
 {{- fail (printf "%s: not a Grafana dashboard (%s)" $file (get $dashboard "Error" | default "no uid")) -}}
 {{- end -}}
 {{- $slo := .root.Values.dashboards.slo -}}
+{{- $cacheIds := .root.Values.dashboards.cacheClusterIds | default list -}}
 {{- $constants := dict "slo_p99_seconds" (toString $slo.p99LatencySeconds) "slo_error_rate_percent" (toString $slo.errorRatePercent) "slo_window" $slo.window -}}
+{{- $variables := list -}}
 {{- range $variable := $dashboard.templating.list -}}
 {{- if eq $variable.type "constant" -}}
 {{- if not (hasKey $constants $variable.name) -}}
@@ -71,6 +76,30 @@ use them) set from dashboards.slo. Called with (dict "root" $ "name" <dashboard>
 {{- $_ := set $variable "current" (dict "selected" false "text" $value "value" $value) -}}
 {{- $_ := set $variable "options" (list (dict "selected" true "text" $value "value" $value)) -}}
 {{- end -}}
+{{- if eq $variable.name "cache_node" -}}
+{{- if $cacheIds -}}
+{{- $options := list -}}
+{{- range $id := $cacheIds -}}
+{{- $options = append $options (dict "selected" true "text" $id "value" $id) -}}
+{{- end -}}
+{{- $_ := set $variable "query" (join "," $cacheIds) -}}
+{{- $_ := set $variable "current" (dict "selected" true "text" $cacheIds "value" $cacheIds) -}}
+{{- $_ := set $variable "options" $options -}}
+{{- $variables = append $variables $variable -}}
+{{- end -}}
+{{- else -}}
+{{- $variables = append $variables $variable -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $dashboard.templating "list" $variables -}}
+{{- if not $cacheIds -}}
+{{- $panels := list -}}
+{{- range $panel := $dashboard.panels -}}
+{{- if ne (dig "datasource" "uid" "" $panel) "vtc-cloudwatch" -}}
+{{- $panels = append $panels $panel -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $dashboard "panels" $panels -}}
 {{- end -}}
 {{- toPrettyJson $dashboard -}}
 {{- end -}}
