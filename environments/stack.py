@@ -129,6 +129,29 @@ class PlatformStack(TerraformStack):
                      "AWS APIs; no ingress.")
         self._output("workloads_grafana_admin_secret_name", self.platform.grafana_admin_secret_name,
                      "Secrets Manager secret of Grafana's admin sign-in (JSON username, password).")
+        p = self.platform
+        if p.grafana_role_arn is not None:
+            self._output("grafana_role_arn", p.grafana_role_arn,
+                         "IRSA role of Grafana (monitoring/kube-prometheus-stack-grafana): CloudWatch metrics, read only.")
+        if p.cache is not None:
+            c = p.cache
+            self._output("cache_primary_endpoint_address", c.cache_primary_endpoint_address,
+                         "Primary endpoint of the Valkey cache (TLS, IAM sign-in).")
+            self._output("cache_reader_endpoint_address", c.cache_reader_endpoint_address,
+                         "Reader endpoint of the Valkey cache (its replicas).")
+            self._output("cache_port", c.cache_port, "Port of the Valkey cache.")
+            self._output("cache_services_user_name", c.cache_services_user_name,
+                         "The cache user the services sign in as with an IAM token (no password).")
+        if p.search is not None:
+            q = p.search
+            self._output("search_domain_endpoint", q.search_domain_endpoint,
+                         "Endpoint of the OpenSearch domain (in the VPC only; HTTPS, SigV4).")
+            self._output("search_dashboards_endpoint", q.search_dashboards_endpoint,
+                         "OpenSearch Dashboards (in the VPC only: docs/runbooks/log-search.md).")
+            self._output("search_domain_arn", q.search_domain_arn, "ARN of the OpenSearch domain.")
+            self._output("search_admin_role_arn", p.search_admin_role_arn,
+                         "The domain's master role, taken by the setup Job (logging/search-admin).")
+            self._output("jaeger_role_arn", p.jaeger_role_arn, "IRSA role of Jaeger (tracing/jaeger): its indices only.")
 
 
 class WorkloadsStack(TerraformStack):
