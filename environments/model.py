@@ -79,7 +79,7 @@ from vtc_constructs.network import (
 )
 
 from .schema import Choice, MapOf, Scalar, Table, check_table, props_spec, shown
-from .tiers import Tier, backup_problem, tier_problems
+from .tiers import Tier, backup_problem, image_digest_findings, tier_problems
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 BASE_FILE = "base.toml"
@@ -485,6 +485,11 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         refused, warned = kubernetes_version_findings(
             eks.kubernetes_version, today=today, production=tier is Tier.PRODUCTION,
             extended_support=eks.support_type is SupportType.EXTENDED)
+        problems += refused
+        warnings += [w.prefixed(name) for w in warned]
+    if workloads is not None and isinstance(tier, Tier) and \
+            not any(p.path.startswith("workloads.image_digests") for p in problems):  # malformed: reported once
+        refused, warned = image_digest_findings(tier, workloads)
         problems += refused
         warnings += [w.prefixed(name) for w in warned]
     if database is not None and isinstance(tier, Tier):

@@ -216,6 +216,35 @@ def tier_problems(envs: Sequence["EnvironmentConfig"]) -> list[Problem]:
     return problems
 
 
+def image_digest_findings(tier: Tier, workloads) -> tuple[list[Problem], list[Problem]]:
+    """``(refused, warned)`` for the images' digests of an environment's ``workloads`` (a ``WorkloadsProps``): a
+    production-tier environment without a digest for every service of both colours is refused (a tag is a name that
+    a registry could serve another build under; a digest is the build that was scanned and signed); a non-production
+    one is warned, once per colour that runs by tag. Paths are relative to the environment."""
+    from vtc_constructs.workloads import SERVICES, ImageDigests
+
+    digests = workloads.image_digests if isinstance(workloads.image_digests, ImageDigests) else ImageDigests()
+    refused, warned = [], []
+    for colour, absent in digests.missing().items():
+        given = sorted(set(SERVICES) - set(absent))
+        path = f"workloads.image_digests.{colour}"
+        lines = ", ".join(f'{service} = "sha256:..."' for service in absent)
+        if tier is Tier.PRODUCTION:
+            refused.append(Problem(path, given,
+                                   f"a sha256 digest for each of {', '.join(SERVICES)} (the production tier runs "
+                                   "every image by digest)", f"merge the image-build workflow's pull request for "
+                                   f"{colour}, or add [{path}] with {lines} (the digests ECR reports for the "
+                                   "pushed tag)",
+                                   f"no digest for {', '.join(absent)}"))
+        elif tier is Tier.NON_PRODUCTION:
+            warned.append(Problem(path, given,
+                                  "a sha256 digest per service (allowed without in a non-production environment)",
+                                  f"let the image-build workflow's pull request set [{path}]: then {colour} runs "
+                                  "exactly the builds that were scanned and signed",
+                                  f"{colour} runs {', '.join(absent)} by tag"))
+    return refused, warned
+
+
 def backup_problem(env_name: str, tier: Tier, days: object) -> Problem | None:
     """Backups below the tier's floor (production's floor is also one of :data:`GUARDS`, reported there)."""
     minimum = MIN_BACKUP_RETENTION_DAYS[tier]
