@@ -162,6 +162,11 @@ GUARDS: tuple[Guard, ...] = (
           "guard the production logs: prevent_destroy on the domain and its key", applies=lambda e: e.search is not None),
     Guard("search.log_retention_days", lambda e: e.search.log_retention_days, _at_least, 365, "at least 365 days",
           "keep the domain's slow, error and audit logs at least a year", applies=lambda e: e.search is not None),
+    # The services' container registry, when an environment has one (``[registry]``): its repositories hold every image
+    # the environment runs.
+    Guard("registry.disposable", lambda e: e.registry.disposable, _not, False, "false",
+          "guard the production images: prevent_destroy on the repositories and their key, no force_delete",
+          applies=lambda e: e.registry is not None),
     # The workloads side: what keeps the platform observable and the paging honest through the loss of a node.
     Guard("workloads.ingress_replicas", lambda e: e.workloads.ingress_replicas, _at_least, 3, "at least 3",
           "run an NGINX pod per colour in each of the three AZs, so an AZ's loss or a drain never leaves one"),
