@@ -55,6 +55,7 @@ from vtc_constructs.aws_rules import (
 )
 from vtc_constructs.cache import CacheNetwork, CacheProps
 from vtc_constructs.database import DatabaseProps
+from vtc_constructs.registry import RegistryProps
 from vtc_constructs.search import SearchDomainProps
 from vtc_constructs.edge import EdgeProps
 from vtc_constructs.eks import EksClusterProps, NodeGroupProps
@@ -68,6 +69,7 @@ from vtc_constructs.workloads import (
     Services,
     WorkloadsProps,
     cpu_cores,
+    image_registry,
     image_registry_problems,
     memory_bytes,
 )
@@ -79,7 +81,7 @@ from vtc_constructs.network import (
 )
 
 from .schema import Choice, MapOf, Scalar, Table, check_table, props_spec, shown
-from .tiers import Tier, backup_problem, tier_problems
+from .tiers import Tier, backup_problem, image_digest_findings, tier_problems
 
 ENVIRONMENTS_DIR = Path(__file__).resolve().parent
 BASE_FILE = "base.toml"
@@ -169,6 +171,9 @@ class EnvironmentConfig:
     cache: CacheProps | None = None
     #: The logs' and traces' OpenSearch domain (``[search]``), or None when the file has no such table.
     search: SearchDomainProps | None = None
+    #: The services' ECR repositories and their push role (``[registry]``), or None when the file has no such table;
+    #: the node role and GitHub's OIDC provider are filled in by the stack (planned values here).
+    registry: RegistryProps | None = None
     source: tuple[str, ...] = ()
     #: What is allowed but needs a person's attention soon (a Kubernetes version near or past its end of standard
     #: support: :mod:`vtc_constructs.kubernetes_versions`), in the same form as a problem; printed by ``main.py``.
@@ -231,6 +236,14 @@ _CI_STATE_PATHS = {"state_bucket": "state.bucket", "state_keys": "state.key", "s
                    "state_lock_table": "state.dynamodb_table"}
 
 
+#: What the model and the stack set in ``RegistryProps``, not the file: the name, the repositories' path (from
+#: ``workloads.image_repository``), the GitHub environment (the environment's own name) and the references.
+REGISTRY_FIXED = frozenset({"name", "repository_prefix", "github_environment", "node_role_arn", "oidc_provider_arn"})
+#: Stand-ins for the references the stack fills in, for validating ``[registry]`` before anything is synthesized.
+PLANNED_NODE_ROLE = "arn:aws:iam::000000000000:role/planned-node"
+PLANNED_GITHUB_PROVIDER = f"arn:aws:iam::000000000000:oidc-provider/{GITHUB_OIDC_HOST}"
+
+
 def environment_spec() -> Table:
     """What an environment file (merged over the base) may hold, at every depth."""
     return Table("environment", {
@@ -249,6 +262,7 @@ def environment_spec() -> Table:
         "ci": props_spec(CiIdentityProps, fixed=CI_FIXED),
         "cache": props_spec(CacheProps, fixed={"name", "network"}),
         "search": props_spec(SearchDomainProps, fixed={"name", "network", "master_user_role_arn", "writer_role_arns"}),
+        "registry": props_spec(RegistryProps, fixed=REGISTRY_FIXED),
     }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms",
                   "workloads", "ci"}))
 
@@ -465,6 +479,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
             problems[reported:] = [p for p in problems[reported:] if p.path != "alarms.targets.db_instance_class"]
 
     workloads = props("workloads", WorkloadsProps, {})
+    registry = _registry_props(name, data, workloads, ok, problems)
     ci = _ci_props(name, data, state, ok, problems)
     if ci is not None and ci.oidc_provider_arn is not None and account_id is not None and \
             isinstance(ci.oidc_provider_arn, str) and arn_account(ci.oidc_provider_arn) not in (None, account_id):
@@ -485,6 +500,11 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         refused, warned = kubernetes_version_findings(
             eks.kubernetes_version, today=today, production=tier is Tier.PRODUCTION,
             extended_support=eks.support_type is SupportType.EXTENDED)
+        problems += refused
+        warnings += [w.prefixed(name) for w in warned]
+    if workloads is not None and isinstance(tier, Tier) and \
+            not any(p.path.startswith("workloads.image_digests") for p in problems):  # malformed: reported once
+        refused, warned = image_digest_findings(tier, workloads)
         problems += refused
         warnings += [w.prefixed(name) for w in warned]
     if database is not None and isinstance(tier, Tier):
@@ -513,7 +533,8 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         return None, problems
     return EnvironmentConfig(name=name, tier=tier, region=region, account_id=account_id, state=state,
                              tags=MappingProxyType(tags), network=network, eks=eks, database=database, edge=edge,
-                             alarms=alarms, workloads=workloads, ci=ci, cache=cache, search=search, source=source,
+                             alarms=alarms, workloads=workloads, ci=ci, cache=cache, search=search, registry=registry,
+                             source=source,
                              warnings=tuple(warnings)), []
 
 
@@ -550,6 +571,31 @@ def _workloads_environment_problems(workloads: WorkloadsProps, eks, account_id, 
                                     "what the largest node type of the node groups has", "lower the request, or add "
                                     "a larger instance type", "larger than any node"))
     return problems
+
+
+def _registry_props(name: str, data: Mapping[str, Any], workloads: WorkloadsProps | None, ok,
+                    problems: list[Problem]) -> RegistryProps | None:
+    """``[registry]`` as :class:`RegistryProps`, validated with planned references; its repositories are the path of
+    ``workloads.image_repository`` (which must then be this environment's ECR: its account and region are checked
+    with the workloads), so the chart runs exactly the images pushed there."""
+    if "registry" not in data or not ok("registry"):
+        return None
+    repository = workloads.image_repository if workloads is not None else None
+    prefix = "vtc"  # (a stand-in while the repository is reported, so the rest of the table is still checked)
+    if isinstance(repository, str) and "/" in repository:
+        if image_registry(repository)[0] is None:
+            problems.append(Problem("workloads.image_repository", repository, "<account>.dkr.ecr.<region>."
+                                    "amazonaws.com/<path>, the environment's own ECR (it has a [registry])",
+                                    "point image_repository at this account's ECR, or remove [registry]",
+                                    "not the environment's registry"))
+        else:
+            prefix = repository.split("/", 1)[1]
+    registry = RegistryProps(name=f"vtc-{name}", repository_prefix=prefix, github_environment=name,
+                             node_role_arn=PLANNED_NODE_ROLE, oidc_provider_arn=PLANNED_GITHUB_PROVIDER,
+                             **_python(data["registry"], _SPEC.fields["registry"]))
+    problems.extend(p.prefixed("registry") for p in registry.validate()
+                    if p.path != "repository_prefix")  # the workloads' image_repository, reported there
+    return registry
 
 
 def _ci_props(name: str, data: Mapping[str, Any], state: StateBackend | None, ok, problems: list[Problem]

@@ -19,6 +19,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 
 from vtc_constructs.ci_identity import CiIdentity
 from vtc_constructs.platform import VisionToCodePlatform
+from vtc_constructs.registry import ContainerRegistry
 from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, eks_helm_provider
 
 from .model import EnvironmentConfig
@@ -47,6 +48,12 @@ class PlatformStack(TerraformStack):
         self.ci = CiIdentity(self, "ci", dataclasses.replace(
             config.ci, https_listener_arn=self.edge.https_listener_arn,
             cluster_security_group_id=self.eks.cluster_security_group_id, vpc_id=self.network.vpc_id))
+        # The services' ECR repositories (``[registry]``): here, not in the platform, because the push role trusts
+        # GitHub's OIDC provider, which CiIdentity owns (made after the platform); pulls by the platform's nodes only.
+        self.registry: ContainerRegistry | None = None
+        if config.registry is not None:
+            self.registry = ContainerRegistry(self, "registry", dataclasses.replace(
+                config.registry, node_role_arn=self.eks.node_role_arn, oidc_provider_arn=self.ci.oidc_provider_arn))
         self._outputs()
 
     def _output(self, id: str, value, description: str) -> None:
@@ -127,6 +134,13 @@ class PlatformStack(TerraformStack):
         self._output("ci_runner_security_group_id", self.ci.runner_security_group_id,
                      "Security group of the self-hosted runner in the VPC: HTTPS to the Kubernetes API, GitHub and "
                      "AWS APIs; no ingress.")
+        if self.registry is not None:
+            r = self.registry
+            self._output("registry_repository_urls", r.repository_urls,
+                         "ECR repository of each service (<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<service>).")
+            self._output("registry_push_role_arn", r.push_role_arn,
+                         "Role of the image-build workflow (the services' repositories, GitHub environment <env>): "
+                         "their AWS_IMAGE_PUSH_ROLE_ARN. Pushes to these repositories and nothing else.")
         self._output("workloads_grafana_admin_secret_name", self.platform.grafana_admin_secret_name,
                      "Secrets Manager secret of Grafana's admin sign-in (JSON username, password).")
         p = self.platform

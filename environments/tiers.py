@@ -162,6 +162,11 @@ GUARDS: tuple[Guard, ...] = (
           "guard the production logs: prevent_destroy on the domain and its key", applies=lambda e: e.search is not None),
     Guard("search.log_retention_days", lambda e: e.search.log_retention_days, _at_least, 365, "at least 365 days",
           "keep the domain's slow, error and audit logs at least a year", applies=lambda e: e.search is not None),
+    # The services' container registry, when an environment has one (``[registry]``): its repositories hold every image
+    # the environment runs.
+    Guard("registry.disposable", lambda e: e.registry.disposable, _not, False, "false",
+          "guard the production images: prevent_destroy on the repositories and their key, no force_delete",
+          applies=lambda e: e.registry is not None),
     # The workloads side: what keeps the platform observable and the paging honest through the loss of a node.
     Guard("workloads.ingress_replicas", lambda e: e.workloads.ingress_replicas, _at_least, 3, "at least 3",
           "run an NGINX pod per colour in each of the three AZs, so an AZ's loss or a drain never leaves one"),
@@ -214,6 +219,35 @@ def tier_problems(envs: Sequence["EnvironmentConfig"]) -> list[Problem]:
                         f"or lower it in {other.name}", "weaker than non-production"))
                     break
     return problems
+
+
+def image_digest_findings(tier: Tier, workloads) -> tuple[list[Problem], list[Problem]]:
+    """``(refused, warned)`` for the images' digests of an environment's ``workloads`` (a ``WorkloadsProps``): a
+    production-tier environment without a digest for every service of both colours is refused (a tag is a name that
+    a registry could serve another build under; a digest is the build that was scanned and signed); a non-production
+    one is warned, once per colour that runs by tag. Paths are relative to the environment."""
+    from vtc_constructs.workloads import SERVICES, ImageDigests
+
+    digests = workloads.image_digests if isinstance(workloads.image_digests, ImageDigests) else ImageDigests()
+    refused, warned = [], []
+    for colour, absent in digests.missing().items():
+        given = sorted(set(SERVICES) - set(absent))
+        path = f"workloads.image_digests.{colour}"
+        lines = ", ".join(f'{service} = "sha256:..."' for service in absent)
+        if tier is Tier.PRODUCTION:
+            refused.append(Problem(path, given,
+                                   f"a sha256 digest for each of {', '.join(SERVICES)} (the production tier runs "
+                                   "every image by digest)", f"merge the image-build workflow's pull request for "
+                                   f"{colour}, or add [{path}] with {lines} (the digests ECR reports for the "
+                                   "pushed tag)",
+                                   f"no digest for {', '.join(absent)}"))
+        elif tier is Tier.NON_PRODUCTION:
+            warned.append(Problem(path, given,
+                                  "a sha256 digest per service (allowed without in a non-production environment)",
+                                  f"let the image-build workflow's pull request set [{path}]: then {colour} runs "
+                                  "exactly the builds that were scanned and signed",
+                                  f"{colour} runs {', '.join(absent)} by tag"))
+    return refused, warned
 
 
 def backup_problem(env_name: str, tier: Tier, days: object) -> Problem | None:

@@ -375,6 +375,23 @@ def test_images_pinned_by_digest_pass_the_digest_check(checkov_report, digest_re
                for c in d["spec"]["template"]["spec"]["containers"])
 
 
+def test_production_runs_every_image_by_digest_and_passes_the_digest_check_unsuppressed(checkov_report, renders):
+    """Issue 25: production's file names a digest for every service of both colours, so its renders pin every image
+    by digest and checkov's digest check passes there with no suppression (its entry is for staging only)."""
+    findings, _ = checkov_report
+    digests = workloads_props("production").image_digests
+    for colour in Colour:
+        render = renders[("production", colour)]
+        images = {d["metadata"]["name"]: c["image"] for d in render.of("Deployment")
+                  for c in d["spec"]["template"]["spec"]["containers"]}
+        assert images == {f"{release_name(colour)}-{s}": f"{render.values['image']['repository']}/{s}:"
+                          f"{render.values['image']['tag']}@{digests.of(colour)[s]}" for s in SERVICES}
+        checks = [f for f in findings if f.folder == _id(("production", colour)) and f.check == "CKV_K8S_43"
+                  and f.resource.startswith("Deployment.")]
+        assert len(checks) == 4 and all(f.passed for f in checks)
+    assert all("production" not in s["environments"] for s in load_suppressions() if s["check"] == "CKV_K8S_43")
+
+
 def test_the_security_checks_ran_and_passed(checkov_report):
     """The checks this chart exists to pass: run (not skipped as inapplicable) and passed in every render."""
     findings, _ = checkov_report
@@ -444,7 +461,9 @@ def test_pods_are_restricted_probed_sized_and_spread(renders, combination):
                    for c in spread.values())
         service = container["name"]
         tag = render.values["image"]["tag"]
-        assert container["image"] == f"{render.values['image']['repository']}/{service}:{tag}"
+        digest = render.values["image"].get("digests", {}).get(service)  # production's file gives them
+        assert container["image"] == f"{render.values['image']['repository']}/{service}:{tag}" + \
+            (f"@{digest}" if digest else "")
         assert container["imagePullPolicy"] == "Always"
 
 

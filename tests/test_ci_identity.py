@@ -211,7 +211,7 @@ def test_the_state_region_and_lock_table_are_covered():
 
 #: Terraform type prefixes and the IAM service each belongs to (types of no service: pure functions of the provider).
 _TYPE_SERVICES = [("aws_acm", "acm"), ("aws_cloudwatch_log", "logs"), ("aws_cloudwatch", "cloudwatch"),
-                  ("aws_db_", "rds"), ("aws_eks", "eks"), ("aws_elasticache", "elasticache"), ("aws_opensearch", "es"), ("aws_iam", "iam"), ("aws_kms", "kms"),
+                  ("aws_db_", "rds"), ("aws_ecr_", "ecr"), ("aws_eks", "eks"), ("aws_elasticache", "elasticache"), ("aws_opensearch", "es"), ("aws_iam", "iam"), ("aws_kms", "kms"),
                   ("aws_lambda", "lambda"), ("aws_lb", "elasticloadbalancing"), ("aws_route53", "route53"),
                   ("aws_s3", "s3"), ("aws_secretsmanager", "secretsmanager"), ("aws_sns", "sns"),
                   ("aws_ssm", "ssm"), ("aws_wafv2", "wafv2"), ("aws_elb_service_account", None),

@@ -252,6 +252,31 @@ def test_search_domain_is_private_encrypted_https_only_and_iam_only(deployed):
         "vtc-staging-fluent-bit-role", "vtc-staging-jaeger-role", "vtc-staging-search-admin-role"]
 
 
+# --- registry -----------------------------------------------------------------------------------------------------------
+
+def test_registry_has_a_repository_per_service_immutable_scanned_kms_and_its_policies(deployed):
+    aws, env = deployed.aws, deployed.env
+    ecr = aws.client("ecr", env.region)
+    prefix = env.workloads.image_repository.split("/", 1)[1]
+    repositories = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
+    assert sorted(repositories) == sorted(f"{prefix}/{s}" for s in ("business", "core", "swarm", "development"))
+    for name, repository in repositories.items():
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repository["encryptionConfiguration"]["encryptionType"] == "KMS"
+        assert repository["encryptionConfiguration"]["kmsKey"].startswith(f"arn:aws:kms:{env.region}:")
+        [rule] = json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])["rules"]
+        assert rule["selection"]["tagStatus"] == "untagged"
+        statements = json.loads(ecr.get_repository_policy(repositoryName=name)["policyText"])["Statement"]
+        assert {(s["Sid"], s["Effect"]) for s in statements} == {("PullsByTheNodesOnly", "Deny"),
+                                                                 ("PushesByTheImageBuildRoleOnly", "Deny")}
+    outputs = json.loads(deployed.outputs)
+    role = outputs["registry_push_role_arn"]["value"]
+    assert role.endswith(":role/vtc-staging-image-push")
+    assert sorted(outputs["registry_repository_urls"]["value"].values()) == sorted(
+        f"{env.account_id}.dkr.ecr.{env.region}.amazonaws.com/{name}" for name in repositories)
+
+
 # --- edge: blue/green ---------------------------------------------------------------------------------------------------
 
 def _listener_address(deployed) -> str:

@@ -189,7 +189,7 @@ def test_a_wrong_type_is_reported_with_every_other_problem_at_once(tmp_path):
      "hosted_zone_name; fix: did you mean 'hosted_zone_name'? rename the key"),
     ("[tags]", "region_name = 'x'\n[tags]",
      "staging.region_name: unknown field (got 'x'); allowed: account_id, alarms, cache, ci, database, edge, eks, network, "
-     "region, search, state, tags, tier, workloads; fix: did you mean 'region'? rename the key"),
+     "region, registry, search, state, tags, tier, workloads; fix: did you mean 'region'? rename the key"),
 ])
 def test_unknown_keys_at_every_depth_suggest_the_key_meant(tmp_path, old, new, expected):
     directory = env_dir(tmp_path)

@@ -120,7 +120,7 @@ def test_the_model_is_frozen(environments):
      r"network\.vpc_cidr$"),
     ("staging", "[tags]", 'colour = "blue"\n[tags]',
      r"^staging\.colour: unknown field \(got 'blue'\); allowed: account_id, alarms, cache, ci, database, edge, eks, network, "
-     r"region, search, state, tags, tier, workloads; fix: remove the key or correct its name$"),
+     r"region, registry, search, state, tags, tier, workloads; fix: remove the key or correct its name$"),
     ("staging", 'account_id = "111111111111"', "account_id = 111111111111",
      r"^staging\.account_id: wrong type: a whole number \(got 111111111111\); allowed: a string \(in quotes\); "
      r"fix: put the value in quotes, e\.g\. account_id = \"\.\.\.\"$"),

@@ -141,3 +141,13 @@ def test_a_tampered_hash_fails_the_install_with_a_clear_message(tmp_path):
     assert "six" in out and "hash" in out.lower()
     assert "does not match its hash in" in out and "scripts/lock.sh" in out
     assert not list((tmp_path / "bad-venv").glob("lib/python3.11/site-packages/six.py"))
+
+
+def test_no_installed_tree_or_link_to_one_is_committed():
+    """What setup.sh installs is never in git, not even as a worktree's symlink to it (.gitignore without trailing
+    slashes: a symlink is not a directory, and `.venv/` would not match it)."""
+    tracked = subprocess.run(["git", "ls-files", "--", ".venv", ".venv-checkov", "node_modules", ".tools"],
+                             cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    assert tracked == []
+    ignored = (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert {".venv", ".venv-checkov", "node_modules", ".tools"} <= set(ignored)

@@ -34,6 +34,7 @@ PRODUCTION_MINIMUM = {
     "search.instance_count": ("instance_count = 2", "at least 3 data nodes"),
     "search.disposable": ("disposable = true", "false"),
     "search.log_retention_days": ("log_retention_days = 180", "at least 365 days"),
+    "registry.disposable": ("disposable = true", "false"),
     "workloads.ingress_replicas": ("ingress_replicas = 2", "at least 3"),
     "workloads.prometheus_replicas": ("prometheus_replicas = 1", "at least 2"),
     "workloads.prometheus_retention_days": ("prometheus_retention_days = 7", "at least 15 days"),

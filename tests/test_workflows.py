@@ -42,6 +42,15 @@ PINNED = {
     "zaproxy/action-baseline": ("de8ad967d3548d44ef623df22cf95c3b0baf8b25", "v0.15.0"),
     "SonarSource/sonarqube-scan-action": ("22918119ff8e1ca75a623e15c8296b6ea4fbe28f", "v8.2.1"),
     "actions/setup-go": ("b7ad1dad31e06c5925ef5d2fc7ad053ef454303e", "v7.0.0"),
+    # image-build.yml (issue 25): each read from the action's own repository's tag (annotated tags dereferenced to
+    # their commit): amazon-ecr-login v2.1.7, trivy-action v0.36.0 (an SSH-signed tag; it pins setup-trivy and
+    # actions/cache by commit itself), cosign-installer v4.1.2, create-github-app-token v3.1.1.
+    "aws-actions/amazon-ecr-login": ("03f1aad4c6c7ffd436567f42f9384779290529bd", "v2.1.7"),
+    "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
+    "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
+    "aquasecurity/trivy-action": ("ed142fd0673e97e23eac54620cfb913e5ce36c25", "v0.36.0"),
+    "sigstore/cosign-installer": ("6f9f17788090df1f26f669e9d70d6ae9567deba6", "v4.1.2"),
+    "actions/create-github-app-token": ("1b10c78c7865c340bc4f6099eb2f838309f1e8c3", "v3.1.1"),
 }
 USES = re.compile(r"^\s*(?:-\s*)?uses:\s*(?P<ref>\S+)\s*(?:#\s*(?P<comment>.*))?$")
 READ_ONLY = {"read", "none"}
@@ -71,7 +80,7 @@ def test_there_are_workflows():
     assert {p.name for p in WORKFLOWS} == {"pull-request.yml", "deploy-staging.yml", "deploy-workloads.yml",
                                           "release-production.yml", "deploy-weights.yml", "approval-watch.yml",
                                           "traffic-rollback.yml", "rollback.yml", "security-scans.yml",
-                                          "kind.yml"}
+                                          "kind.yml", "image-build.yml"}
 
 
 def test_actionlint():

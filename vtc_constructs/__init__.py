@@ -42,6 +42,7 @@ from .errors import ConfigError, Problem
 from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnets
 from .platform import ALERTMANAGER_SERVICE_ACCOUNT, PlatformProps, VisionToCodePlatform, service_account_names
 from .cluster_config import cluster_config_values
+from .registry import ContainerRegistry, RegistryProps
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, SearchDomain, SearchDomainProps, SearchNetwork
 from .releases import (
     DEFAULT_CHART_VERSIONS,
@@ -54,6 +55,7 @@ from .workloads import (
     SEED_REPLICA_RANGES,
     SERVICES,
     Colour,
+    ImageDigests,
     ImageTags,
     Resources,
     CacheEndpoint,
@@ -75,5 +77,6 @@ __all__ = [
     "SERVICES", "SUPPORTED_KUBERNETES_VERSIONS", "ServiceProps", "Services", "SubnetPlan", "SupportType",
     "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
     "aws_rules", "plan_subnets", "replacement_safety_problems", "CacheEndpoint", "DashboardSeries", "SealedSecretProps", "SearchDomain",
-    "SearchDomainProps", "SearchNetwork", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS",
+    "SearchDomainProps", "SearchNetwork", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS", "ContainerRegistry", "RegistryProps",
+    "ImageDigests",
 ]

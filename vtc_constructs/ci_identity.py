@@ -96,7 +96,7 @@ TRAFFIC_ENVIRONMENT_SUFFIX = "-traffic"
 #: Every service the platform's two stacks create or read resources of (``<service>:*`` for the deploy role); IAM
 #: and S3 are granted apart, scoped. ``tests/test_ci_identity.py`` maps every resource and data source type of the
 #: synthesized stacks to one of these: a construct that starts using another service fails there, not in a deploy.
-DEPLOY_SERVICES = ("acm", "cloudwatch", "ec2", "eks", "elasticache", "elasticloadbalancing", "es", "kms", "lambda",
+DEPLOY_SERVICES = ("acm", "cloudwatch", "ec2", "ecr", "eks", "elasticache", "elasticloadbalancing", "es", "kms", "lambda",
                    "logs", "rds", "route53", "secretsmanager", "sns", "ssm", "wafv2")
 #: The AWS managed policies the platform attaches to its roles (checked against the synthesized stacks); the deploy
 #: role may attach these and no other AWS managed policy (AdministratorAccess, IAMFullAccess, ... are refused).

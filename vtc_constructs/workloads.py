@@ -24,6 +24,7 @@ zones and nodes, and the names that tie a colour together (:func:`release_name`,
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -509,6 +510,46 @@ class ImageTags:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ImageDigests:
+    """The digest of each service's image, per colour: each service then runs exactly that build,
+    ``<repository>/<service>:<tag>@sha256:...`` (the tag stays for people and for the ``version`` label).
+
+    In an environment file, ``[workloads.image_digests.<colour>]`` with a line per service; the image-build workflow's
+    pull request sets the idle colour's tag and digests together (``scripts/set_image.py``).
+
+    :param blue: default: none: blue's images run by tag. ``{service: "sha256:<64 hex>"}``.
+    :param green: default: none: green's images run by tag.
+
+    A production-tier environment must give every service of both colours a digest (environments/tiers.py:
+    :func:`~environments.tiers.image_digest_findings`); elsewhere a colour without them runs by tag, with a warning.
+    """
+
+    blue: Mapping[str, str] = field(default_factory=dict)
+    green: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, colour: Colour | str) -> Mapping[str, str]:
+        return getattr(self, Colour(colour).value)
+
+    def missing(self) -> dict[str, tuple[str, ...]]:
+        """``{colour: services without a digest}`` for each colour that lacks any (nothing when every service of both
+        colours has one)."""
+        found = {}
+        for colour in Colour:
+            digests = self.of(colour)
+            absent = tuple(s for s in SERVICES if not isinstance(digests, Mapping) or s not in digests)
+            if absent:
+                found[colour.value] = absent
+        return found
+
+    def validate(self) -> list[Problem]:
+        problems = []
+        for colour in Colour:
+            problems += [dataclasses.replace(p, path=f"{colour.value}{p.path.removeprefix('image_digests')}")
+                         for p in _digest_problems(self.of(colour))]
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
 class WorkloadsProps:
     """What an environment says about its workloads: the services' images, sizes and neighbours, and the add-on
     charts' versions.
@@ -516,6 +557,9 @@ class WorkloadsProps:
     :param image_repository: the registry path the images live under; each service runs
         ``<image_repository>/<service>:<tag>`` (e.g. ``111111111111.dkr.ecr.eu-west-1.amazonaws.com/vtc``). Required.
     :param image_tags: each colour's release tag (:class:`ImageTags`). Required.
+    :param image_digests: default: none: every image runs by its tag only. Each colour's digest per service
+        (:class:`ImageDigests`): the chart then runs ``<repository>/<service>:<tag>@<digest>``, exactly the build that
+        was scanned and signed. A production-tier environment must give them all.
     :param services: default: the seed's ranges (business 3-10, core 5-15, swarm 3-20, development 3-10 replicas)
         with :class:`ServiceProps`'s other defaults.
     :param namespace: default: ``vision-to-code``: the namespace both colours' releases live in.
@@ -551,6 +595,7 @@ class WorkloadsProps:
 
     image_repository: str
     image_tags: ImageTags
+    image_digests: ImageDigests | None = None
     services: Services = Services()
     namespace: str = "vision-to-code"
     gateway_namespace: str = "nginx-gateway"
@@ -588,6 +633,12 @@ class WorkloadsProps:
         else:
             problems.append(Problem("image_tags", self.image_tags, "an ImageTags(blue=..., green=...)",
                                     "give both colours' tags", "not an ImageTags"))
+        if isinstance(self.image_digests, ImageDigests):
+            problems += [p.prefixed("image_digests") for p in self.image_digests.validate()]
+        elif self.image_digests is not None:
+            problems.append(Problem("image_digests", self.image_digests, "None or an ImageDigests(blue={...}, "
+                                    "green={...})", "build it with vtc_constructs.workloads.ImageDigests",
+                                    "not an ImageDigests"))
         if isinstance(self.services, Services):
             problems += [p.prefixed("services") for p in self.services.validate()]
         else:
@@ -669,9 +720,9 @@ class WorkloadsProps:
             (IAM sign-in). :param database_schema: default: ``vtc``. (``DatabaseProps``'s defaults.)
         :param host: default: any host name; the environment's public name (the certificate's) narrows every route
             to it.
-        :param image_digests: default: images by tag only. A service's ``sha256:...`` digest pins its image to
-            exactly that build (``<repository>/<service>:<tag>@<digest>``); the pipeline that built the images knows
-            them.
+        :param image_digests: default: ``colour``'s digests of the props' ``image_digests`` (none: images by tag only).
+            A service's ``sha256:...`` digest pins its image to exactly that build
+            (``<repository>/<service>:<tag>@<digest>``); given here, it replaces the props' for this release.
         :param cache: default: no cache. The Valkey cache's endpoints and IAM user (:class:`CacheEndpoint`): the pods
             get them as ``CACHE_*`` variables and may reach its subnets on its port.
 
@@ -691,6 +742,8 @@ class WorkloadsProps:
         if problems:
             raise ConfigError(problems)
         colour = Colour(colour)
+        if image_digests is None and isinstance(self.image_digests, ImageDigests):
+            image_digests = self.image_digests.of(colour)
         services = {}
         for name, service in self.services.items():
             resources = service.resources
@@ -910,7 +963,7 @@ def _digest_problems(image_digests: object) -> list[Problem]:
 
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
            "MAX_ERROR_RATE_OBJECTIVE", "RELEASE_PREFIX", "RESERVED_NAMESPACES", "Resources", "SEED_REPLICA_RANGES",
-           "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "cpu_cores", "image_registry",
+           "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "ImageDigests", "cpu_cores", "image_registry",
            "image_registry_problems", "CacheEndpoint", "SearchEndpoint", "is_sealed", "SealedSecretProps", "gateway_class", "is_reference", "gateway_release", "gateway_name",
            "gateway_service_name", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER", "GATEWAY_PORT", "DEREGISTRATION_DELAY_SECONDS",
            "memory_bytes",
