@@ -823,10 +823,12 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
             print(f"rollout: {error}", file=sys.stderr)
             return EXIT_USAGE
     if args.command == "watch":
-        runner.say(f"watching the alarms and the {args.colour} targets and metrics for {args.soak:g} s")
-        since = runner.utcnow() - timedelta(seconds=max(args.soak, 300))
+        # The handlers first: a signal that arrives while the first line is written is then an interrupt like any
+        # other (one line, exit 130), not a KeyboardInterrupt out of print.
         restore = runner.handle_signals()
         try:
+            runner.say(f"watching the alarms and the {args.colour} targets and metrics for {args.soak:g} s")
+            since = runner.utcnow() - timedelta(seconds=max(args.soak, 300))
             found = runner.soak(args.colour, args.soak, since, judge=False)
         except Interrupted as signal_name:
             runner.say(f"summary: interrupted by {signal_name}; nothing was changed")

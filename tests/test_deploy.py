@@ -248,7 +248,8 @@ def test_search_domain_is_private_encrypted_https_only_and_iam_only(deployed):
     principals = {p for statement in policy["Statement"] for p in statement["Principal"]["AWS"]}
     iam = aws.client("iam", env.region)
     roles = {r["Arn"]: r["RoleName"] for r in iam.list_roles()["Roles"]}
-    assert sorted(re.sub(r"-\d+$", "", roles[p]) for p in principals) == [
+    # (name_prefix: Terraform adds a 26-character unique suffix)
+    assert sorted(re.sub(r"-[0-9a-f]{26}$", "", roles[p]) for p in principals) == [
         "vtc-staging-fluent-bit-role", "vtc-staging-jaeger-role", "vtc-staging-search-admin-role"]
 
 

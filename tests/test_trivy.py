@@ -38,30 +38,55 @@ def trivy(folder: Path, cache: Path) -> list[dict]:
     return json.loads(result.stdout).get("Results", [])
 
 
+#: Two stand-ins scanned in the same run (one Trivy process for the module: each start loads its checks anew).
+BAD_POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad", "namespace": "default"},
+           "spec": {"containers": [{"name": "c", "image": "busybox:1.37.0",
+                                    "securityContext": {"privileged": True, "runAsUser": 0}}]}}
+#: An EKS cluster with a private endpoint and encrypted secrets, in Terraform JSON (see the module docstring).
+PRIVATE_CLUSTER = {"resource": {"aws_eks_cluster": {"c": {
+    "name": "c", "role_arn": "arn:aws:iam::123456789012:role/c",
+    "vpc_config": {"endpoint_public_access": False, "subnet_ids": ["subnet-1"]},
+    "encryption_config": {"provider": {"key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"},
+                          "resources": ["secrets"]}}}}}
+
+
 @pytest.fixture(scope="module")
 def scan(workloads_stacks, tmp_path_factory) -> dict:
-    """``{"results": Trivy's results, "objects": {(env, "Kind.namespace.name")}}`` over one folder of renders."""
+    """One Trivy run over the renders (``renders/<env>/<Kind.namespace.name>.yaml``) and the two stand-ins
+    (``canary/``): ``{"results": {target: result}, "objects": {(env, "Kind.namespace.name")}}``."""
     root = tmp_path_factory.mktemp("trivy")
-    (root / "values").mkdir()
     objects = set()
     for env in ENVIRONMENT_NAMES:
         releases = releases_of(workloads_stacks[env])
+        folder, values = root / "scanned" / "renders" / env, root / "values" / env
+        folder.mkdir(parents=True)
+        values.mkdir(parents=True)
         for name in RELEASES:
-            folder = root / "renders" / env
-            folder.mkdir(parents=True, exist_ok=True)
-            (root / "values" / env).mkdir(exist_ok=True)
-            for doc in render_release(releases[name], root / "values" / env):
+            for doc in render_release(releases[name], values):
                 resource = f"{doc['kind']}.{doc['metadata'].get('namespace', 'default')}.{doc['metadata']['name']}"
                 objects.add((env, resource))
                 (folder / f"{resource}.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
-    return {"results": trivy(root / "renders", root / "cache"), "objects": objects}
+    canary = root / "scanned" / "canary"
+    (canary / "tf").mkdir(parents=True)
+    (canary / "Pod.default.bad.yaml").write_text(yaml.safe_dump(BAD_POD), encoding="utf-8")
+    (canary / "tf" / "main.tf.json").write_text(json.dumps(PRIVATE_CLUSTER), encoding="utf-8")
+    results = trivy(root / "scanned", root / "cache")
+    return {"results": {r["Target"]: r for r in results}, "objects": objects}
+
+
+def rendered(scan: dict) -> list[dict]:
+    return [r for target, r in scan["results"].items() if target.startswith("renders/")]
+
+
+def failed_checks(scan: dict, target: str) -> set[str]:
+    return {m["ID"] for m in scan["results"].get(target, {}).get("Misconfigurations") or []}
 
 
 def findings(results: list[dict]) -> list[tuple[str, str, str, bool]]:
     """``(check, env, resource, passed)`` for every failure, and one passed entry per file Trivy checked."""
     out = []
     for result in results:
-        env, _, file = result["Target"].partition("/")
+        env, _, file = result["Target"].removeprefix("renders/").partition("/")
         resource = file.removesuffix(".yaml")
         out += [(m["ID"], env, resource, False) for m in result.get("Misconfigurations") or []]
         if (result.get("MisconfSummary") or {}).get("Successes"):
@@ -78,7 +103,7 @@ def load_suppressions() -> list[dict]:
 
 
 def test_trivy_checked_every_rendered_object_of_every_environment(scan):
-    checked = {(env, resource) for _, env, resource, passed in findings(scan["results"]) if passed}
+    checked = {(env, resource) for _, env, resource, passed in findings(rendered(scan)) if passed}
     assert scan["objects"] and checked == scan["objects"]
     assert {env for env, _ in scan["objects"]} == set(ENVIRONMENT_NAMES)
 
@@ -86,7 +111,7 @@ def test_trivy_checked_every_rendered_object_of_every_environment(scan):
 def test_no_trivy_failure_outside_the_suppression_file_and_no_stale_suppression(scan):
     suppressions = load_suppressions()
     used, failed = set(), []
-    for check, env, resource, passed in findings(scan["results"]):
+    for check, env, resource, passed in findings(rendered(scan)):
         if passed:
             continue
         match = next((i for i, s in enumerate(suppressions) if s["check"] == check and resource in s["resources"]
@@ -101,27 +126,13 @@ def test_no_trivy_failure_outside_the_suppression_file_and_no_stale_suppression(
     assert stale == []
 
 
-def test_trivy_fails_what_it_should(tmp_path):
+def test_trivy_fails_what_it_should(scan):
     """The scan is real: a privileged pod running as root with a writable root file system fails."""
-    (tmp_path / "renders").mkdir()
-    (tmp_path / "renders" / "Pod.default.bad.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad", "namespace": "default"},
-        "spec": {"containers": [{"name": "c", "image": "busybox:1.37.0",
-                                 "securityContext": {"privileged": True, "runAsUser": 0}}]}}))
-    failed = {check for check, _, _, passed in findings(trivy(tmp_path / "renders", tmp_path / "cache")) if not passed}
-    assert {"KSV-0017", "KSV-0014", "KSV-0012"} <= failed, failed  # privileged, writable root fs, runs as root
+    assert {"KSV-0017", "KSV-0014", "KSV-0012"} <= failed_checks(scan, "canary/Pod.default.bad.yaml")
 
 
-def test_the_terraform_json_canary(tmp_path):
+def test_the_terraform_json_canary(scan):
     """Trivy 0.76 misreads nested blocks in Terraform JSON (the module docstring): this cluster has a private
     endpoint and encrypted secrets, yet Trivy fails it. When this test fails, Trivy reads JSON right: scan the
     synthesized stacks here too."""
-    (tmp_path / "tf").mkdir()
-    (tmp_path / "tf" / "main.tf.json").write_text(json.dumps({"resource": {"aws_eks_cluster": {"c": {
-        "name": "c", "role_arn": "arn:aws:iam::123456789012:role/c",
-        "vpc_config": {"endpoint_public_access": False, "subnet_ids": ["subnet-1"]},
-        "encryption_config": {"provider": {"key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"},
-                              "resources": ["secrets"]}}}}}))
-    failed = {check for result in trivy(tmp_path / "tf", tmp_path / "cache")
-              for check in (m["ID"] for m in result.get("Misconfigurations") or [])}
-    assert {"AWS-0039", "AWS-0040"} <= failed
+    assert {"AWS-0039", "AWS-0040"} <= failed_checks(scan, "canary/tf/main.tf.json")
