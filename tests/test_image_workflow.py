@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+import re
 import subprocess
 import sys
 import tomllib
@@ -217,3 +218,21 @@ def test_the_script_refuses_every_problem_at_once(tmp_path):
                                                    "--digest"]
     assert problems[-1].startswith("--digest: no digest for business, swarm, development")
     assert set_image.main(["--environment", "staging", "--colour", "green", "--tag", "1.4.2"]) == 2
+
+
+def test_the_workloads_deploy_verifies_every_pinned_images_signature_before_it_applies():
+    from environments.images import pinned_images
+    from tests.test_workflows import GITHUB, load
+
+    steps = load(GITHUB / "workflows" / "deploy-workloads.yml")["jobs"]["workloads"]["steps"]
+    names = [s.get("name") or s.get("uses", "").split("@")[0] for s in steps]
+    verify, deploy = names.index("verify the images' signatures"), names.index("cdktf deploy ${{ inputs.stack }}-workloads")
+    assert names.index("sigstore/cosign-installer") < verify < deploy
+    step = steps[verify]
+    assert step["env"]["SIGNER"].endswith(r"/\.github/workflows/image-build\.yml@")
+    assert 'python -m environments.images "$STACK"' in step["run"]
+    assert "--certificate-oidc-issuer https://token.actions.githubusercontent.com" in step["run"]
+    # What it verifies: production's every image by digest (both colours, each image once); staging runs by tag.
+    production = pinned_images("production")
+    assert len(production) == 4 and all(re.fullmatch(r"\S+/vtc/[a-z]+@sha256:[0-9a-f]{64}", i) for i in production)
+    assert pinned_images("staging") == []
