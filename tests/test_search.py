@@ -393,6 +393,8 @@ def test_valid_props_have_no_problem():
      r"^network\.reader_cidrs\[0\]: public range \(got '0\.0\.0\.0/0'\)"),
     ({"network": dataclasses.replace(NETWORK, reader_cidrs=("10.99.0.1/24",))},
      r"^network\.reader_cidrs\[0\]: not a CIDR"),
+    ({"reader_cidrs": ("10.98.0.0/24", "8.8.8.0/24")}, r"^reader_cidrs\[1\]: public range \(got '8\.8\.8\.0/24'\)"),
+    ({"reader_cidrs": "10.98.0.0/24"}, r"^reader_cidrs: not a list"),
     ({"instance_type": "r6g.large"}, r"^instance_type: unknown instance type \(got 'r6g\.large'\).*"
                                      r"INSTANCE_TYPE_GP3_MAX_GIB\)$"),
     ({"instance_count": 4}, r"^instance_count: data nodes not spread evenly over the AZs \(got 4\); allowed: a "
@@ -544,3 +546,14 @@ def test_checkov_finds_nothing_in_the_construct_but_the_accepted_findings(scans)
                 for check, resource in findings}
     assert ours - accepted == set(), "unexpected findings"
     assert accepted - ours == set(), "accepted findings that no longer occur: remove them"
+
+
+def test_the_props_reader_ranges_are_admitted_beside_the_networks_each_once():
+    """What the platform's callers give (they cannot give the network, which the platform wires)."""
+    from tests.helpers import synth
+
+    props = dataclasses.replace(PROPS, reader_cidrs=("10.98.0.0/24", "10.99.0.0/24"))  # the second is the network's too
+    tf = synth(lambda stack: SearchDomain(stack, "search", props))
+    readers = [r["cidr_ipv4"] for r in tf["resource"]["aws_vpc_security_group_ingress_rule"].values()
+               if r["description"] == "OpenSearch HTTPS from a reader range (VPN, bastion)"]
+    assert readers == ["10.99.0.0/24", "10.98.0.0/24"]

@@ -257,20 +257,27 @@ class SearchNetwork:
             problems.append(Problem("client_security_group_ids", [], "at least one security group",
                                     "admit the EKS nodes' security group (cluster.node_security_group_id)",
                                     "no client may reach the domain"))
-        for index, cidr in enumerate(self.reader_cidrs):
-            if is_reference(cidr):
-                continue
-            try:
-                network = ipaddress.IPv4Network(cidr, strict=True)
-            except ValueError:
-                problems.append(Problem(f"reader_cidrs[{index}]", cidr, "an IPv4 CIDR such as 10.99.0.0/24",
-                                        "write the range as address/prefix, host bits zero", "not a CIDR"))
-                continue
-            if not any(network.subnet_of(private) for private in VPC_PRIVATE_RANGES):
-                problems.append(Problem(f"reader_cidrs[{index}]", cidr, "a private range (10.0.0.0/8, 172.16.0.0/12, "
-                                        "192.168.0.0/16, 100.64.0.0/10)", "admit the VPN's or bastion's private "
-                                        "range; the domain is never reachable from the internet", "public range"))
+        problems += reader_cidr_problems(self.reader_cidrs)
         return problems
+
+
+def reader_cidr_problems(cidrs: Sequence[str], path: str = "reader_cidrs") -> list[Problem]:
+    """Each of ``cidrs`` an IPv4 CIDR inside private address space (a reference known only at apply passes)."""
+    problems = []
+    for index, cidr in enumerate(cidrs):
+        if is_reference(cidr):
+            continue
+        try:
+            network = ipaddress.IPv4Network(cidr, strict=True)
+        except ValueError:
+            problems.append(Problem(f"{path}[{index}]", cidr, "an IPv4 CIDR such as 10.99.0.0/24",
+                                    "write the range as address/prefix, host bits zero", "not a CIDR"))
+            continue
+        if not any(network.subnet_of(private) for private in VPC_PRIVATE_RANGES):
+            problems.append(Problem(f"{path}[{index}]", cidr, "a private range (10.0.0.0/8, 172.16.0.0/12, "
+                                    "192.168.0.0/16, 100.64.0.0/10)", "admit the VPN's or bastion's private "
+                                    "range; the domain is never reachable from the internet", "public range"))
+    return problems
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -296,6 +303,9 @@ class SearchDomainProps:
         the other roles). Required: nothing else can administer the domain.
     :param writer_role_arns: default: none. IAM roles that write (Fluent Bit's and Jaeger's IRSA roles).
     :param reader_role_arns: default: none. IAM roles that search (engineers, through Dashboards).
+    :param reader_cidrs: default: none. Private IPv4 ranges admitted on 443 beside ``network.reader_cidrs`` (the VPN's or
+        a bastion's range, from which engineers reach Dashboards: docs/runbooks/log-search.md); how an environment file
+        or the platform, which wire the network themselves, give them.
     :param log_retention_days: default: the domain's own logs (slow, error, audit) are kept 365 days.
     :param index_hot_days: default: an index stays writable ("hot") 7 days, then turns read-only and is force-merged
         (:func:`ism_policy`).
@@ -320,6 +330,7 @@ class SearchDomainProps:
     master_user_role_arn: str | None = None
     writer_role_arns: tuple[str, ...] = ()
     reader_role_arns: tuple[str, ...] = ()
+    reader_cidrs: tuple[str, ...] = ()
     log_retention_days: int = 365
     index_hot_days: int = 7
     index_retention_days: int = 30
@@ -328,7 +339,7 @@ class SearchDomainProps:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
-        coerce_fields(self, tuples=("writer_role_arns", "reader_role_arns"))
+        coerce_fields(self, tuples=("writer_role_arns", "reader_role_arns", "reader_cidrs"))
 
     # --- derived -------------------------------------------------------------------------------------------------
 
@@ -373,6 +384,10 @@ class SearchDomainProps:
         problems += self._cluster_problems(subnets_ok)
         problems += self._storage_problems()
         problems += self._principal_problems()
+        if not is_string_tuple(self.reader_cidrs):
+            problems.append(not_a_list("reader_cidrs", self.reader_cidrs, "CIDRs", "('10.99.0.0/24',)"))
+        else:
+            problems += reader_cidr_problems(self.reader_cidrs)
         problems += self._retention_problems()
         if not isinstance(self.disposable, bool):
             problems.append(Problem("disposable", self.disposable, "true or false", "set disposable to a boolean"))
@@ -750,7 +765,7 @@ class SearchDomain(Construct):
                                        referenced_security_group_id=self.security_group.id, ip_protocol="tcp",
                                        from_port=HTTPS_PORT, to_port=HTTPS_PORT,
                                        description=f"HTTPS to the {name} OpenSearch domain", tags=tags)
-        for index, cidr in enumerate(net.reader_cidrs):
+        for index, cidr in enumerate(dict.fromkeys((*net.reader_cidrs, *props.reader_cidrs))):
             VpcSecurityGroupIngressRule(self, f"from-readers-{index}", security_group_id=self.security_group.id,
                                         cidr_ipv4=cidr, ip_protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
                                         description="OpenSearch HTTPS from a reader range (VPN, bastion)", tags=tags)
