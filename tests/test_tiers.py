@@ -217,3 +217,17 @@ def test_a_production_search_domain_needs_dedicated_masters(tmp_path):
         "production.search.dedicated_master_type: below the production minimum (got None); allowed: an instance type "
         "(three dedicated master nodes), the production tier's minimum; fix: give the domain dedicated masters (e.g. "
         "m6g.large.search), so a busy data node cannot stall the cluster"]
+
+
+def test_production_may_take_the_tls13_only_listener_policy(tmp_path):
+    from vtc_constructs.edge import TLS13_ONLY_POLICY, TLS13_POLICIES
+
+    directory = env_dir(tmp_path)
+    (directory / "production.toml").write_text((directory / "production.toml").read_text()
+                                               + f'\n[edge]\ntls_policy = "{TLS13_ONLY_POLICY}"\n')
+    envs = {env.name: env for env in load_environments(directory=directory)}
+    assert envs["production"].edge.tls_policy == TLS13_ONLY_POLICY in TLS13_POLICIES
+    assert envs["staging"].edge.tls_policy != TLS13_ONLY_POLICY  # the default keeps TLS 1.2 clients
+    rewrite(directory, "production", TLS13_ONLY_POLICY, "ELBSecurityPolicy-2016-08")
+    [problem] = problems(directory)
+    assert problem.startswith("production.edge.tls_policy: ") and TLS13_ONLY_POLICY in problem

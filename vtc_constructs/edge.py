@@ -138,6 +138,8 @@ from .workloads import DEREGISTRATION_DELAY_SECONDS, GATEWAY_HEALTH_PATH
 #: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 TLS13_POLICIES = ("ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06",
                   "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04")
+#: The policy that negotiates TLS 1.3 and nothing older (see ``EdgeProps.tls_policy`` for what it costs in reach).
+TLS13_ONLY_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"
 #: The AWS managed rule groups of the web ACL, in evaluation order, with the names of their rules (what
 #: ``WafProps.rule_actions`` may override). Ref: https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
 MANAGED_RULES: dict[str, tuple[str, ...]] = {
@@ -354,7 +356,14 @@ class EdgeProps:
     :param deletion_protection: default: True.
     :param idle_timeout_seconds: default: 60.
     :param tls_policy: default: ``ELBSecurityPolicy-TLS13-1-2-2021-06`` (TLS 1.3, and 1.2 for older clients); any of
-        :data:`TLS13_POLICIES`.
+        :data:`TLS13_POLICIES`. ``ELBSecurityPolicy-TLS13-1-3-2021-06`` (:data:`TLS13_ONLY_POLICY`; ``tls_policy`` in
+        an environment file's ``[edge]``) negotiates TLS 1.3 only. What it costs in reach: clients without TLS 1.3
+        fail the handshake, i.e. Android 9 and older, Java 8 before 8u261, .NET Framework on Windows before Windows
+        11 / Server 2022, OpenSSL 1.0.2 (curl and Python built on it), Internet Explorer, Safari before 12.1 (macOS
+        10.14.4 / iOS 12.2); every current browser, mobile OS and language runtime speaks 1.3. Check the ALB's
+        ``TLSNegotiationErrorCount`` metric over a week on the 1.2 policy before switching (it counts refusals,
+        not the clients that would fail). Ref: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/
+        describe-ssl-policies.html
     :param rate_limit_per_5_minutes: default: 2,000 requests per client IP per 5 minutes, then blocked.
     :param access_log_expiry_days: default: 90.
     :param waf_log_retention_days: default: 365.
