@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import checkov, terraform
-from .emulator import MotoServer, explain
+from .emulator import NOT_DESTROYABLE, MotoServer, explain
 from .paths import CDKTF, REPO, tool_env
 
 DEPLOYED = "staging"
@@ -101,6 +101,13 @@ def main() -> int:
                 _report(aws, env, workdir)
             finally:
                 start = step(f"destroy {DEPLOYED}")
+                listed = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
+                stuck = [a for a in listed if a.split(".")[0] in NOT_DESTROYABLE]
+                for address in stuck:  # (each with its reason: tooling/emulator.py NOT_DESTROYABLE)
+                    print(f"   not destroyed in the emulator, removed from the state: {address}: "
+                          f"{NOT_DESTROYABLE[address.split('.')[0]]}")
+                if stuck:
+                    terraform.run(["state", "rm", *stuck], workdir, env=aws_env)
                 terraform.run(["destroy", "-auto-approve", "-input=false"], workdir, env=aws_env)
                 left = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
                 vpcs = aws.client("ec2", env.region).describe_vpcs(

@@ -170,6 +170,14 @@ EMULATOR_TIMEOUTS = {
 }
 
 
+#: Resource types the emulator never finishes deleting, and why: a destroy in the emulator (the demo) removes them from
+#: the state first (``terraform state rm``) instead of waiting for the provider's delete waiter to time out.
+NOT_DESTROYABLE = {
+    "aws_elasticache_replication_group": "moto's DeleteReplicationGroup leaves the group 'deleting' for good; the "
+                                         "provider's delete waiter would poll it for 45 minutes",
+}
+
+
 def emulator_override(stack: dict) -> tuple[dict, list[str]]:
     """The override for ``stack`` (the synthesized JSON) and the addresses it turns off.
 
