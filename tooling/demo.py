@@ -165,6 +165,17 @@ def _report(aws: MotoServer, env, workdir: Path) -> None:
               f"{function.get('VpcConfig', {}).get('SubnetIds')}: created, not invoked (no Docker here)")
     for flow in ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc["VpcId"]]}])["FlowLogs"]:
         print(f"     flow log {flow['FlowLogId']}: {flow['TrafficType']} traffic -> {flow['LogDestination']}")
+    for group in aws.client("elasticache", env.region).describe_replication_groups()["ReplicationGroups"]:
+        print(f"     cache {group['ReplicationGroupId']} {group.get('Engine', 'valkey')} {group['CacheNodeType']}, "
+              f"TLS {group['TransitEncryptionEnabled']}, nodes {group['MemberClusters']}")
+    for name in aws.client("opensearch", env.region).list_domain_names()["DomainNames"]:
+        domain = aws.client("opensearch", env.region).describe_domain(DomainName=name["DomainName"])["DomainStatus"]
+        print(f"     OpenSearch {domain['DomainName']} {domain['EngineVersion']}, {domain['ClusterConfig']['InstanceCount']} "
+              f"x {domain['ClusterConfig']['InstanceType']}, in the VPC {bool(domain.get('VPCOptions'))}, HTTPS only "
+              f"{domain['DomainEndpointOptions']['EnforceHTTPS']}")
+    for repository in aws.client("ecr", env.region).describe_repositories()["repositories"]:
+        print(f"     ECR {repository['repositoryName']}: tags {repository['imageTagMutability']}, scan on push "
+              f"{repository['imageScanningConfiguration']['scanOnPush']}, {repository['encryptionConfiguration']['encryptionType']}")
 
 
 if __name__ == "__main__":

@@ -175,6 +175,8 @@ EMULATOR_TIMEOUTS = {
 NOT_DESTROYABLE = {
     "aws_elasticache_replication_group": "moto's DeleteReplicationGroup leaves the group 'deleting' for good; the "
                                          "provider's delete waiter would poll it for 45 minutes",
+    "aws_elasticache_subnet_group": "moto implements no DeleteCacheSubnetGroup (HTTP 500, which the provider retries "
+                                    "until its timeout)",
 }
 
 
@@ -222,6 +224,11 @@ def explain(skipped: list[str]) -> list[str]:
               f"{f' (where {m.only_with} is set)' if m.only_with else ''}: {m.why}" for m in MASKS]
     lines += [f"left out: {kind}.{attribute}: {why}" for kind, attributes in SLOW_IN_THE_EMULATOR.items()
               for attribute, why in attributes.items()]
+    lines += [f"set to {value!r} in the emulator: {kind}.{attribute}: {why}"
+              for kind, attributes in EMULATOR_SETTINGS.items() for attribute, (value, why) in attributes.items()]
+    lines += [f"outputs read {kind}.{instead} instead of .{attribute}: {why}"
+              for (kind, attribute), (instead, why) in EMULATOR_OUTPUTS.items()]
+    lines += [f"timeouts {timeouts} in the emulator: {kind}: {why}" for kind, (timeouts, why) in EMULATOR_TIMEOUTS.items()]
     return lines
 
 
