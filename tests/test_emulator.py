@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from tooling.emulator import MASKS, SLOW_IN_THE_EMULATOR, UNSUPPORTED, emulator_override, explain
+from tooling.emulator import (EMULATOR_OUTPUTS, EMULATOR_SETTINGS, EMULATOR_TIMEOUTS, MASKS, NOT_DESTROYABLE,
+                              SLOW_IN_THE_EMULATOR, UNSUPPORTED, emulator_override, explain)
 from tooling.paths import REPO, VENV_BIN, tool_env
 
 
@@ -15,6 +16,13 @@ def test_every_entry_of_the_override_says_why():
     assert all(len(mask.why.split()) >= 8 and mask.attributes for mask in MASKS)
     assert all(len(why.split()) >= 8 for attributes in SLOW_IN_THE_EMULATOR.values() for why in attributes.values())
     assert len({(m.resource_type, a) for m in MASKS for a in m.attributes}) == sum(len(m.attributes) for m in MASKS)
+    assert all(len(why.split()) >= 8 for attributes in EMULATOR_SETTINGS.values() for _, why in attributes.values())
+    assert all(len(why.split()) >= 8 for _, why in (*EMULATOR_OUTPUTS.values(), *EMULATOR_TIMEOUTS.values()))
+    assert all(len(why.split()) >= 8 for why in NOT_DESTROYABLE.values())
+    # explain() says each of them, as the demo prints it.
+    lines = explain([])
+    assert all(any(kind in line for line in lines)
+               for kind in (*EMULATOR_SETTINGS, *EMULATOR_TIMEOUTS, *(k for k, _ in EMULATOR_OUTPUTS)))
 
 
 def test_masks_are_added_to_the_resources_own_ignore_changes_and_only_where_they_apply():
@@ -52,6 +60,11 @@ def test_every_mask_and_every_unsupported_type_matches_something_in_staging(stac
     assert set(UNSUPPORTED) <= set(stack["resource"])
     for kind, attributes in SLOW_IN_THE_EMULATOR.items():
         assert all(attribute in config for config in stack["resource"][kind].values() for attribute in attributes)
+    # The other kinds of entry too: nothing listed for a resource type staging no longer has.
+    assert set(EMULATOR_SETTINGS) | set(EMULATOR_TIMEOUTS) | set(NOT_DESTROYABLE) <= set(stack["resource"])
+    assert all(any(isinstance(o["value"], str) and o["value"].endswith(f".{attribute}}}") and kind in o["value"]
+                   for o in stack["output"].values())
+               for kind, attribute in EMULATOR_OUTPUTS)
 
 
 @pytest.mark.parametrize("args, message", [
