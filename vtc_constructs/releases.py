@@ -83,6 +83,7 @@ from .network import plan_subnets
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
 from .workloads import (
     ADDON_CHARTS,
+    ALERTMANAGER_PAGERDUTY_KEY,
     CacheEndpoint,
     DEREGISTRATION_DELAY_SECONDS,
     GATEWAY_PORT,
@@ -701,12 +702,16 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
     return problems
 
 
+#: Where the Prometheus Operator mounts ``alertmanagerSpec.secrets`` in the Alertmanager container (one folder per
+#: Secret, one file per key). Ref: https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.AlertmanagerSpec
+ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
+
 #: Alertmanager's receivers: the SNS topic each one sends to (``null`` sends nowhere).
 ALERTMANAGER_RECEIVERS = ("null", "page", "notify", "heartbeat")
 
 
 def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, notify_topic_arn: str,
-                        heartbeat_topic_arn: str) -> dict:
+                        heartbeat_topic_arn: str, pagerduty_routing_key_file: str | None = None) -> dict:
     """kube-prometheus-stack's ``alertmanager.config``: the whole Alertmanager configuration, routing by severity.
 
     - ``severity`` ``critical`` (the chart's rules) or ``page`` (the services' own SLO alerts, charts/vision-to-code)
@@ -722,6 +727,12 @@ def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, n
     inhibit_rules, route, receivers, templates: kube-prometheus-stack 88.5.3's values.yaml) is set here, so Helm's
     merge of these values over the chart's defaults adds nothing: the configuration Alertmanager gets is this one.
     The inhibit rules are the chart's, with ``page`` ranked as ``critical``.
+
+    With ``pagerduty_routing_key_file`` (the mounted Secret of ``WorkloadsProps.alertmanager_pagerduty_secret``), the
+    page receiver sends to PagerDuty's Events API v2 itself instead of the page topic (one incident per alert group,
+    resolved with it; the key read from the file, never in this configuration). Not both: the page topic's own
+    PagerDuty subscription would deliver every page a second time.
+    Ref: https://prometheus.io/docs/alerting/latest/configuration/#pagerduty_config (routing_key_file)
     Ref: https://prometheus.io/docs/alerting/latest/configuration/ (route, inhibit_rule, sns_config)
     Ref: https://runbooks.prometheus-operator.dev/runbooks/general/infoinhibitor/ (route it to a null receiver)
     """
@@ -756,7 +767,9 @@ def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, n
         ],
         "receivers": [
             {"name": "null"},
-            {"name": "page", "sns_configs": [sns(page_topic_arn, subject)]},
+            {"name": "page", "sns_configs": [sns(page_topic_arn, subject)]} if pagerduty_routing_key_file is None
+            else {"name": "page", "pagerduty_configs": [{"routing_key_file": pagerduty_routing_key_file,
+                                                         "send_resolved": True}]},
             {"name": "notify", "sns_configs": [sns(notify_topic_arn, subject)]},
             {"name": "heartbeat", "sns_configs": [sns(heartbeat_topic_arn, f"[{environment}] Watchdog heartbeat",
                                                       resolved=False)]},
@@ -1128,6 +1141,7 @@ class ClusterReleases(Construct):
                 aws_api_cidrs=w.aws_api_cidrs), depends_on=writers_wait_for)
 
 
+        pagerduty = w.alertmanager_pagerduty_secret
         kps = self._addon(w.monitoring_release, "kube-prometheus-stack", w.monitoring_namespace, {
             "prometheus": {"podDisruptionBudget": {"enabled": True, "minAvailable": 1}, "prometheusSpec": {
                 "replicas": w.prometheus_replicas,
@@ -1147,12 +1161,17 @@ class ClusterReleases(Construct):
                 "alertmanagerSpec": {"replicas": 2, "resources": ADDON_RESOURCES["alertmanager"], "storage": {
                     "volumeClaimTemplate": {"spec": {
                         "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": f"{ALERTMANAGER_STORAGE_GIB}Gi"}}}}}},
+                        "resources": {"requests": {"storage": f"{ALERTMANAGER_STORAGE_GIB}Gi"}}}}},
+                    # The sealed PagerDuty key, mounted by the operator at /etc/alertmanager/secrets/<name>/
+                    # (prometheus-operator's AlertmanagerSpec.secrets).
+                    **({} if pagerduty is None else {"secrets": [pagerduty]})},
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
                 "config": alertmanager_config(environment=props.environment, region=props.region,
                                               page_topic_arn=props.page_topic_arn,
                                               notify_topic_arn=props.notify_topic_arn,
-                                              heartbeat_topic_arn=props.heartbeat_topic_arn),
+                                              heartbeat_topic_arn=props.heartbeat_topic_arn,
+                                              pagerduty_routing_key_file=None if pagerduty is None else
+                                              f"{ALERTMANAGER_SECRETS_DIR}/{pagerduty}/{ALERTMANAGER_PAGERDUTY_KEY}"),
             },
             # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
             "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},
