@@ -403,7 +403,7 @@ class VisionToCodePlatform(Construct):
         break-glass copy: Terraform neither generates nor reads it, so it is in no plan and no state. Until 0.2.0 a
         ``data "aws_secretsmanager_random_password"`` and a secret version put it in the state (and a fresh one into
         every plan): both are gone; the secret keeps its construct ID (renaming it would replace it).
-        See docs/design/grafana-admin-secret.md."""
+        See docs/design/secrets-outside-state.md."""
         name, tags = self.props.name, {"vtc/platform": self.props.name}
         prefix = self.props.eks.secrets_prefix or f"{name}/"
         scope = Construct(self, "workload-secrets")
