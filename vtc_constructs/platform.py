@@ -442,8 +442,9 @@ class VisionToCodePlatform(Construct):
     @property
     def grafana_admin_secret_name(self) -> str:
         """The Secrets Manager secret of Grafana's admin sign-in (JSON ``username``, ``password``):
-        ``<secrets prefix>grafana-admin``, which external-secrets may read and decrypt. The name as configured (a
-        plain string, known before any apply), so a consumer in another stack needs no reference to this one."""
+        ``<secrets prefix>grafana-admin``, which external-secrets pushes the cluster-generated sign-in to. The name as
+        configured (a plain string, known before any apply), so a consumer in another stack needs no reference to this
+        one."""
         return self._grafana_admin_secret_name
 
     @property

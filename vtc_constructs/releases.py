@@ -25,16 +25,16 @@ The releases, in the order they are installed (each waits for the ones it needs,
    its key's backup and restore: docs/runbooks/sealed-secrets.md).
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
    their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
-   store, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
-   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search domain
-   (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that sets the
-   domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
+   store, the Grafana admin secret (generated in the cluster, pushed to Secrets Manager; never in Terraform), each
+   colour's ``Gateway`` with the ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search
+   domain (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that
+   sets the domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
    groups Terraform made; it never creates a group; with a search domain also to ``logs-<kind>-*`` there) and, with a
    search domain, ``jaeger`` (tracing: Jaeger v2, spans into the domain, its UI a ClusterIP Service only).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
-   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager and, with
+   IRSA role; silences on a small encrypted volume), Grafana with the admin password generated in the cluster and, with
    ``ReleaseRoles.grafana`` (a platform with a cache), its own IRSA role and a CloudWatch data source (the services
    dashboard's Cache row: ``ClusterReleasesProps.cache_member_cluster_ids``).
 4. ``ngf-blue`` and ``ngf-green`` (NGINX Gateway Fabric): one control plane per colour, each with its own
@@ -437,8 +437,8 @@ class ClusterReleasesProps:
         Alertmanager sends warnings there. Required.
     :param heartbeat_topic_arn: the SNS topic whose silence pages (:attr:`Alarms.heartbeat_topic_arn`):
         Alertmanager sends the Watchdog alert there about once a minute. Required.
-    :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's admin
-        comes from; under the environment's secrets prefix, which external-secrets may read. Required.
+    :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's generated
+        admin sign-in is pushed to (a break-glass copy); under the environment's secrets prefix. Required.
     :param database_name: default: ``vtc``. :param database_user: default: ``vtc_app``. :param database_schema:
         default: ``vtc``. The database, application role and schema the services sign in to: the platform's
         ``DatabaseProps.database_name``/``app_role``/``app_schema`` (:meth:`from_platform` carries them on; the
@@ -703,7 +703,8 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
 
 
 #: Where the Prometheus Operator mounts ``alertmanagerSpec.secrets`` in the Alertmanager container (one folder per
-#: Secret, one file per key). Ref: https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.AlertmanagerSpec
+#: Secret, one file per key).
+#: Ref: https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.AlertmanagerSpec
 ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
 
 #: Alertmanager's receivers: the SNS topic each one sends to (``null`` sends nowhere).
