@@ -5,6 +5,7 @@ per xdist worker: ``scripts/test.sh`` runs the suite in several processes, see :
 from __future__ import annotations
 
 import atexit
+import base64
 import concurrent.futures
 import contextlib
 import fcntl
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -466,7 +468,7 @@ def search_releases(environments, tmp_path_factory) -> dict:
     from cdktf import App, TerraformStack, TerraformVariable
 
     from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles, eks_helm_provider
-    from vtc_constructs.workloads import SearchEndpoint
+    from vtc_constructs.workloads import ALERTMANAGER_PAGERDUTY_KEY, SealedSecretProps, SearchEndpoint
 
     env = environments["staging"]
     out = tmp_path_factory.mktemp("search-synth")
@@ -475,27 +477,37 @@ def search_releases(environments, tmp_path_factory) -> dict:
         stack = TerraformStack(app, name)
         eks_helm_provider(stack, "helm", cluster_name="vtc-staging", endpoint="https://eks.example",
                           certificate_authority_data="Y2E=", region=env.region)
-        search = None
+        search, workloads = None, env.workloads
         if name == "search-workloads":
+            # Alertmanager with its own sealed PagerDuty key (issue 26; tests/test_alertmanager_routing.py).
+            workloads = dataclasses.replace(
+                env.workloads, alertmanager_pagerduty_secret="pagerduty", sealed_secrets={
+                    **env.workloads.sealed_secrets,
+                    "pagerduty": SealedSecretProps(namespace="monitoring", encrypted_data={
+                        ALERTMANAGER_PAGERDUTY_KEY: SEALED_STAND_IN})})
             endpoint = TerraformVariable(stack, "search_endpoint", type="string").string_value
             search = SearchEndpoint(endpoint=endpoint, region=env.region, **SEARCH_ROLES, index_hot_days=3,
                                     log_retention_days=14, trace_retention_days=5, replicas=0,
                                     reader_role_arns=("arn:aws:iam::111111111111:role/search-reader",))
             searched = search
-        _releases_stand_in(stack, env, search)
+        _releases_stand_in(stack, env, search, workloads)
     app.synth()
     stacks = {name: json.loads((out / "stacks" / name / "cdk.tf.json").read_text())
               for name in ("search-workloads", "plain-workloads")}
     return {"stack": stacks["search-workloads"], "plain": stacks["plain-workloads"], "search": searched}
 
 
-def _releases_stand_in(stack, env, search) -> None:
+#: A value of a sealed value's shape (a 512-byte RSA-sealed session key, then the AES-GCM ciphertext): no key sealed it.
+SEALED_STAND_IN = base64.b64encode((512).to_bytes(2, "big") + bytes(range(256)) * 3).decode()
+
+
+def _releases_stand_in(stack, env, search, workloads) -> None:
     from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles
 
     arn = "arn:aws:iam::111111111111:role/"
     ClusterReleases(stack, "releases", ClusterReleasesProps(
         environment="staging", region=env.region, cluster_name="vtc-staging", vpc_id="vpc-0123456789abcdef0",
-        vpc_cidr="10.20.0.0/16", kubernetes_version=env.eks.kubernetes_version, workloads=env.workloads,
+        vpc_cidr="10.20.0.0/16", kubernetes_version=env.eks.kubernetes_version, workloads=workloads,
         roles=ReleaseRoles(load_balancer_controller=arn + "lbc", cluster_autoscaler=arn + "ca",
                            external_secrets=arn + "eso", adot_collector=arn + "adot",
                            fluent_bit=SEARCH_ROLES["fluent_bit_role_arn"], alertmanager=arn + "am",

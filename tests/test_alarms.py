@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
-import subprocess
 
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
-from tooling.paths import REPO, tool_env
-from tooling.terraform import terraform_binary
+from tooling.paths import REPO
 from vtc_constructs import Alarms, AlarmsProps, AlarmTargets, AlarmThresholds, ConfigError
 from vtc_constructs.alarms import rds_max_connections
 
@@ -64,11 +61,10 @@ def test_subscriptions_come_from_props(tf):
                                     ("email", "team@example.com", notify)])
 
 
-# --- PagerDuty: the URL from SSM or Secrets Manager at plan time, never in the configuration -------------------------
+# --- PagerDuty: the URL never passes through Terraform (issue 26) ----------------------------------------------------
 
 PAGERDUTY = dataclasses.replace(PROPS, page_https_endpoints=(),
-                                pagerduty_ssm_parameter_names=("/vtc-test/alarms/pagerduty-url",),
-                                pagerduty_secret_names=("vtc-test/alarms/pagerduty-url",))
+                                pagerduty_url_secret_names=("vtc-test/alarms/pagerduty-url",))
 
 
 @pytest.fixture(scope="module")
@@ -76,76 +72,23 @@ def paged():
     return synth(lambda s: Alarms(s, "alarms", PAGERDUTY))
 
 
-def test_pagerduty_urls_are_read_at_plan_time_from_ssm_and_secrets_manager_by_name(paged):
-    parameter = by_path(paged, "aws_ssm_parameter", "pagerduty-ssm-0", data=True)
-    assert {k: v for k, v in parameter.items() if k != "//"} == {"name": "/vtc-test/alarms/pagerduty-url",
-                                                                 "with_decryption": True}
-    secret = by_path(paged, "aws_secretsmanager_secret_version", "pagerduty-secret-0", data=True)
-    assert {k: v for k, v in secret.items() if k != "//"} == {"secret_id": "vtc-test/alarms/pagerduty-url"}
-    page = ref(paged, "aws_sns_topic", "page-topic", "arn")
-    from_ssm = by_path(paged, "aws_sns_topic_subscription", "page-pagerduty-ssm-0")
-    value = ref(paged, "aws_ssm_parameter", "pagerduty-ssm-0", "value", data=True)
-    assert (from_ssm["topic_arn"], from_ssm["protocol"], from_ssm["endpoint"], from_ssm["endpoint_auto_confirms"]) == (
-        page, "https", value, True)
-    parameter_type = ref(paged, "aws_ssm_parameter", "pagerduty-ssm-0", "type", data=True)
-    assert from_ssm["lifecycle"]["precondition"] == [
-        {"condition": "${(" + parameter_type[2:-1] + ' == \"SecureString\")}',
-         "error_message": "The SSM parameter /vtc-test/alarms/pagerduty-url holds a paging URL, a secret: make it a "
-                          "SecureString."},
-        {"condition": "${startswith(" + value[2:-1] + ', \"https://\")}',
-         "error_message": "The paging URL in SSM parameter /vtc-test/alarms/pagerduty-url must be an https:// URL "
-                          "(PagerDuty's integration URL); its value is not shown."}]
-    from_secret = by_path(paged, "aws_sns_topic_subscription", "page-pagerduty-secret-0")
-    string = ref(paged, "aws_secretsmanager_secret_version", "pagerduty-secret-0", "secret_string", data=True)
-    assert (from_secret["topic_arn"], from_secret["protocol"], from_secret["endpoint"]) == (page, "https", string)
-    assert [p["condition"] for p in from_secret["lifecycle"]["precondition"]] == [
-        "${startswith(" + string[2:-1] + ', \"https://\")}']
-    # E-mail keeps working beside them.
+def test_pagerduty_url_secrets_make_no_data_source_and_no_subscription_so_the_url_is_never_in_state(paged):
+    """The deploy workflow subscribes them (environments/paging.py, tests/test_paging.py): Terraform neither reads
+    the URL (a data source would put it in the state) nor subscribes it (the endpoint would be in the state)."""
+    assert set(paged.get("data", {})) <= {"aws_iam_policy_document", "aws_caller_identity", "aws_region",
+                                          "aws_partition"}, sorted(paged["data"])
     subscriptions = sorted((s["protocol"], s["endpoint"])
                            for s in resources(paged, "aws_sns_topic_subscription").values())
-    assert subscriptions == sorted([("email", "oncall@example.com"), ("email", "team@example.com"),
-                                    ("https", value), ("https", string)])
+    assert subscriptions == [("email", "oncall@example.com"), ("email", "team@example.com")]
+    assert "pagerduty" not in json.dumps(paged).lower()
 
 
-def test_no_url_appears_in_the_synthesized_json_only_the_references(paged):
-    text = json.dumps({section: {kind: {name: {k: v for k, v in item.items() if k != "lifecycle"}
-                                            for name, item in items.items()}
-                                     for kind, items in paged[section].items()}
-                       for section in ("resource", "data")})
-    assert "https://" not in text and "pagerduty.com" not in text.lower()
-    endpoints = [s["endpoint"] for s in resources(paged, "aws_sns_topic_subscription").values()
-                 if s["protocol"] == "https"]
-    assert all(re.fullmatch(r"\$\{data\.aws_(ssm_parameter|secretsmanager_secret_version)\.[^}]+\}", e)
-               for e in endpoints), endpoints
-
-
-@pytest.mark.parametrize("url, kind, fails_with", [
-    ("https://events.example.com/integration/abc/enqueue", "SecureString", None),
-    ("http://events.example.com/integration/abc/enqueue", "SecureString", "must be an https:// URL"),
-    ("https://events.example.com/integration/abc/enqueue", "String", "make it a SecureString"),
-])
-def test_the_preconditions_stop_a_plan_with_a_url_that_is_not_https_or_a_plain_parameter(tmp_path, paged, url,
-                                                                                          kind, fails_with):
-    # Terraform itself evaluates the preconditions: the data source's attributes become variables, the checks sit on
-    # a terraform_data resource (built in: no provider needed).
-    subscription = by_path(paged, "aws_sns_topic_subscription", "page-pagerduty-ssm-0")
-    data = ref(paged, "aws_ssm_parameter", "pagerduty-ssm-0", "value", data=True)[2:-len(".value}")]
-    lifecycle = json.loads(json.dumps(subscription["lifecycle"]).replace(f"{data}.value", "var.url")
-                           .replace(f"{data}.type", "var.type"))
-    (tmp_path / "main.tf.json").write_text(json.dumps({
-        "variable": {"url": {"type": "string", "sensitive": True}, "type": {"type": "string"}},
-        "resource": {"terraform_data": {"subscription": {"input": "${var.url}", "lifecycle": lifecycle}}}}))
-    (tmp_path / "none.rc").write_text("")
-    env = tool_env(TF_CLI_CONFIG_FILE=str(tmp_path / "none.rc"))
-    subprocess.run([terraform_binary(), "init", "-input=false", "-no-color"], cwd=tmp_path, env=env, check=True,
-                   capture_output=True, timeout=120)
-    result = subprocess.run([terraform_binary(), "plan", "-input=false", "-no-color", f"-var=url={url}",
-                             f"-var=type={kind}"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    if fails_with is None:
-        assert result.returncode == 0, result.stderr
-    else:
-        assert result.returncode != 0 and fails_with in " ".join(result.stderr.split()), result.stderr
-        assert "events.example.com" not in result.stderr + result.stdout  # the sensitive value is not shown
+def test_the_removed_pagerduty_props_are_refused_with_where_the_names_go_now():
+    for field in ("pagerduty_ssm_parameter_names", "pagerduty_secret_names"):
+        props = dataclasses.replace(PROPS, **{field: ("https://events.pagerduty.com/integration/0123abcd/enqueue",)})
+        [problem] = props.validate()
+        assert str(problem).startswith(f"{field}: removed (got '<names not repeated here>')"), str(problem)
+        assert "pagerduty_url_secret_names" in str(problem) and "0123abcd" not in str(problem)
 
 
 # --- alarms -----------------------------------------------------------------------------------------------------------
@@ -386,26 +329,23 @@ def thresholds(**changes) -> AlarmsProps:
      r"^targets\.target_group_arn_suffixes: not a table \(got 'blue'\)"),
     (dataclasses.replace(PROPS, page_https_endpoints=("https://events.pagerduty.com/integration/0123abcd/enqueue",)),
      r"^page_https_endpoints\[0\]: secret URL \(got '<a PagerDuty URL, not repeated here>'\); allowed: an HTTPS URL "
-     r"that holds no secret; fix: store the URL as a SecureString parameter in SSM .*pagerduty_ssm_parameter_names"),
-    (dataclasses.replace(PROPS, pagerduty_ssm_parameter_names=("https://events.pagerduty.com/integration/0123abcd",)),
-     r"^pagerduty_ssm_parameter_names\[0\]: a URL, not a name \(got '<a URL, not repeated here>'\); allowed: an SSM "
-     r"parameter name .*; fix: store the URL in SSM Parameter Store or Secrets Manager and give the NAME here"),
-    (dataclasses.replace(PROPS, pagerduty_secret_names=("events.pagerduty.com/integration/0123abcd/enqueue",)),
-     r"^pagerduty_secret_names\[0\]: a URL, not a name \(got '<a URL, not repeated here>'\)"),
-    (dataclasses.replace(PROPS, pagerduty_ssm_parameter_names=("/vtc//pagerduty",)),
-     r"^pagerduty_ssm_parameter_names\[0\]: invalid value \(got '/vtc//pagerduty'\); allowed: an SSM parameter name"),
-    (dataclasses.replace(PROPS, pagerduty_ssm_parameter_names=("/aws/reserved",)),
-     r"^pagerduty_ssm_parameter_names\[0\]: invalid value \(got '/aws/reserved'\).*not starting with 'aws' or 'ssm'"),
-    (dataclasses.replace(PROPS, pagerduty_ssm_parameter_names=("pager duty",)),
-     r"^pagerduty_ssm_parameter_names\[0\]: invalid value \(got 'pager duty'\)"),
-    (dataclasses.replace(PROPS, pagerduty_secret_names=("arn:aws:secretsmanager:eu-west-1:111111111111:secret:pd",)),
-     r"^pagerduty_secret_names\[0\]: invalid value \(got 'arn:aws:secretsmanager:.*'\); allowed: a Secrets Manager "
-     r"secret name .*not an ARN"),
-    (dataclasses.replace(PROPS, pagerduty_secret_names=("pd", "pd")),
-     r"^pagerduty_secret_names: repeated name \(got 'pd'\); allowed: each name once"),
-    (dataclasses.replace(PROPS, pagerduty_secret_names=(1,)), r"^pagerduty_secret_names\[0\]: invalid value \(got 1\)"),
-    (dataclasses.replace(PROPS, pagerduty_ssm_parameter_names="/vtc/pd"),
-     r"^pagerduty_ssm_parameter_names: not a list \(got '/vtc/pd'\)"),
+     r"that holds no secret; fix: store the URL as a secret in Secrets Manager, .*pagerduty_url_secret_names"),
+    (dataclasses.replace(PROPS, pagerduty_url_secret_names=("https://events.pagerduty.com/integration/0123abcd",)),
+     r"^pagerduty_url_secret_names\[0\]: a URL, not a name \(got '<a URL, not repeated here>'\); allowed: a Secrets "
+     r"Manager secret name .*; fix: store the URL in Secrets Manager and give the NAME here"),
+    (dataclasses.replace(PROPS, pagerduty_url_secret_names=("events.pagerduty.com/integration/0123abcd/enqueue",)),
+     r"^pagerduty_url_secret_names\[0\]: a URL, not a name \(got '<a URL, not repeated here>'\)"),
+    (dataclasses.replace(PROPS, pagerduty_url_secret_names=("pager duty",)),
+     r"^pagerduty_url_secret_names\[0\]: invalid value \(got 'pager duty'\)"),
+    (dataclasses.replace(PROPS, pagerduty_url_secret_names=("arn:aws:secretsmanager:eu-west-1:111111111111:secret:pd",)),
+     r"^pagerduty_url_secret_names\[0\]: invalid value \(got 'arn:aws:secretsmanager:.*'\); allowed: a Secrets "
+     r"Manager secret name"),
+    (dataclasses.replace(PROPS, pagerduty_url_secret_names=("pd", "pd")),
+     r"^pagerduty_url_secret_names: repeated name \(got 'pd'\); allowed: each name once"),
+    (dataclasses.replace(PROPS, pagerduty_url_secret_names=(1,)),
+     r"^pagerduty_url_secret_names\[0\]: invalid value \(got 1\)"),
+    (dataclasses.replace(PROPS, pagerduty_url_secret_names="vtc/pd"),
+     r"^pagerduty_url_secret_names: not a list \(got 'vtc/pd'\)"),
 ])
 def test_each_invalid_field_is_reported(props, expected):
     assert_one_problem(props.validate(), expected)
@@ -418,9 +358,7 @@ def test_each_invalid_field_is_reported(props, expected):
     dataclasses.replace(PROPS, targets=dataclasses.replace(TARGETS, db_instance_class="db.m6i.4xlarge")),
     # PagerDuty alone pages somebody.
     dataclasses.replace(PROPS, page_email_endpoints=(), page_https_endpoints=(),
-                        pagerduty_ssm_parameter_names=("vtc-test-pagerduty",)),
-    dataclasses.replace(PROPS, page_email_endpoints=(), page_https_endpoints=(),
-                        pagerduty_secret_names=("vtc-test/alarms/pagerduty+url@v=1",)),
+                        pagerduty_url_secret_names=("vtc-test/alarms/pagerduty+url@v=1",)),
 ])
 def test_valid_variants_have_no_problem(props):
     assert props.validate() == []

@@ -13,6 +13,7 @@ Secret equals ``alertmanager.config``, because every key of the chart's default 
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import pytest
@@ -172,3 +173,34 @@ def test_the_first_matching_route_wins_unless_it_continues_and_a_child_inherits_
     assert route(tree, {"team": "x", "severity": "critical"}) == ["a", "b"]
     assert route(tree, {"team": "y"}) == ["root"]
     assert route({"receiver": "r", "routes": [{"receiver": "m", "match": {"team": "x"}}]}, {"team": "x"}) == ["m"]
+
+
+def test_with_its_sealed_pagerduty_key_alertmanager_pages_pagerduty_itself_reading_the_key_from_the_mounted_secret(
+        search_releases):
+    """Issue 26: Alertmanager's PagerDuty key comes sealed (WorkloadsProps.alertmanager_pagerduty_secret; the stand-in
+    with a search endpoint has one), never through a Terraform data source: the release mounts the Secret and the page
+    receiver reads the key from its file; the value is nowhere in the configuration."""
+    from tests.conftest import SEALED_STAND_IN
+    from vtc_constructs.releases import ALERTMANAGER_SECRETS_DIR
+    from vtc_constructs.workloads import ALERTMANAGER_PAGERDUTY_KEY
+
+    releases = releases_of(search_releases["stack"])
+    alertmanager = values_of(releases["kube-prometheus-stack"])["alertmanager"]
+    assert alertmanager["alertmanagerSpec"]["secrets"] == ["pagerduty"]
+    config = alertmanager["config"]
+    by_name = {r["name"]: r for r in config["receivers"]}
+    assert by_name["page"] == {"name": "page", "pagerduty_configs": [{
+        "routing_key_file": f"{ALERTMANAGER_SECRETS_DIR}/pagerduty/{ALERTMANAGER_PAGERDUTY_KEY}",
+        "send_resolved": True}]}
+    for alert in ("critical", "service SLO"):
+        assert deliveries(config, ALERTS[alert]) == ["page"]
+    assert "routing_key\"" not in json.dumps(config) and "service_key" not in json.dumps(config)
+    # The sealed value reaches the cluster only as the SealedSecret the controller opens.
+    sealed = values_of(releases["vtc-cluster-config"])["sealedSecrets"]
+    assert [(s["name"], s["namespace"], list(s["encryptedData"])) for s in sealed] == [
+        ("pagerduty", "monitoring", [ALERTMANAGER_PAGERDUTY_KEY])]
+    assert SEALED_STAND_IN not in json.dumps(alertmanager)
+    # Without one, the page receiver is the page topic's (the environments: the tests above).
+    plain = values_of(releases_of(search_releases["plain"])["kube-prometheus-stack"])["alertmanager"]
+    assert "secrets" not in plain["alertmanagerSpec"]
+    assert "pagerduty" not in json.dumps(plain["config"])

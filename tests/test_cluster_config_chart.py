@@ -5,13 +5,13 @@
   builds them (its region, target group ARNs shaped as AWS gives them, the secrets prefix of its EKS cluster, the SLOs
   of its ``[workloads]`` table);
 - every rendered manifest validated against the Kubernetes 1.36 schemas (``kubernetes-validate``, strict), and the
-  custom kinds (ClusterSecretStore, ExternalSecret: external-secrets 2.9.0; TargetGroupBinding: AWS Load Balancer
+  custom kinds (ClusterSecretStore, ExternalSecret, PushSecret, Password: external-secrets 2.9.0; TargetGroupBinding: AWS Load Balancer
   Controller 3.5.0; Gateway: Gateway API 1.5.1) against the ``openAPIV3Schema`` of their own CRDs in
   charts/crd-schemas/ and charts/gateway-api-crds/, as strictly: with tests/test_chart.py's own validator;
 - checkov's kubernetes framework over every render, with zero failures outside
   tests/policy/checkov_kubernetes_suppressions.toml (and none there for this chart);
 - what the manifests must say: the encrypted storage class, one Gateway per colour with an IP TargetGroupBinding on
-  its NGINX, a disruption budget and a network policy, the Grafana admin ExternalSecret's keys, dashboards that parse and ask for the metrics the SLO rules use
+  its NGINX, a disruption budget and a network policy, the Grafana admin password generated in the cluster and pushed to Secrets Manager, dashboards that parse and ask for the metrics the SLO rules use
   with the rules' own expressions;
 - values the schema refuses, refused by ``helm lint`` and ``helm template``; values that contradict each other,
   refused by ``helm template``; the library function's own argument checks.
@@ -63,12 +63,15 @@ RELEASE_NAMESPACE = "kube-system"
 #: The custom kinds of this chart and their CRDs (charts/crd-schemas/, verbatim upstream copies; README there).
 CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secrets.io_clustersecretstores.yaml",
                 ("external-secrets.io/v1", "ExternalSecret"): "external-secrets.io_externalsecrets.yaml",
+                ("external-secrets.io/v1alpha1", "PushSecret"): "external-secrets.io_pushsecrets.yaml",
+                ("generators.external-secrets.io/v1alpha1", "Password"): "generators.external-secrets.io_passwords.yaml",
                 ("elbv2.k8s.aws/v1beta1", "TargetGroupBinding"): "elbv2.k8s.aws_targetgroupbindings.yaml",
                 ("gateway.networking.k8s.io/v1", "Gateway"): None,
                 ("bitnami.com/v1alpha1", "SealedSecret"): "bitnami.com_sealedsecrets.yaml"}  # charts/gateway-api-crds (tooling/crds.py)
 #: What one environment's release renders: the storage class, the store and the Grafana admin secret, per colour a
 #: Gateway, binding, disruption budget and network policy, a ConfigMap per dashboard.
-EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "TargetGroupBinding": 2,
+EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "Password": 1, "PushSecret": 1,
+                  "TargetGroupBinding": 2,
                   "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2, "ConfigMap": 3, "Namespace": 4}
 CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace"}
 #: The namespaces the workloads stack has this release make (ClusterReleases.namespaces), with their levels.
@@ -275,7 +278,9 @@ def test_every_manifest_is_valid_kubernetes_of_the_clusters_version_or_valid_aga
     errors = {f"{d['kind']}/{d['metadata']['name']}": validate(d) for d in docs}
     assert {k: v for k, v in errors.items() if v} == {}
     custom = [d for d in docs if (d["apiVersion"], d["kind"]) in CUSTOM_KINDS]
-    assert len(custom) == 6  # the store, the ExternalSecret, two bindings, two Gateways: checked against their CRDs
+    # the store, the ExternalSecret, its Password generator and PushSecret, two bindings, two Gateways: checked against
+    # their CRDs
+    assert len(custom) == 8
 
 
 def test_the_validation_can_fail(renders):
@@ -298,8 +303,14 @@ def test_the_validation_can_fail(renders):
     store["spec"]["provider"]["aws"]["auth"]["jwt"]["serviceAccountRef"]["account"] = "x"
     bad.append(store)
     secret = copy.deepcopy(render_.of("ExternalSecret")[0])
-    secret["spec"]["data"][0]["remoteRef"]["keys"] = secret["spec"]["data"][0]["remoteRef"].pop("key")
+    secret["spec"]["dataFrom"][0]["sourceRef"]["generatorRef"]["kind"] = "Passwords"
     bad.append(secret)
+    generator = copy.deepcopy(render_.of("Password")[0])
+    generator["spec"]["lenght"] = 32
+    bad.append(generator)
+    push = copy.deepcopy(render_.of("PushSecret")[0])
+    push["spec"]["data"][0]["match"]["remoteRef"]["key"] = push["spec"]["data"][0]["match"]["remoteRef"].pop("remoteKey")
+    bad.append(push)
     assert all(validate(doc) for doc in bad)
     # a version no schema here describes (external-secrets 2.9.0 no longer serves v1beta1) is an error, not a pass
     old = copy.deepcopy(render_.of("ExternalSecret")[0])
@@ -425,25 +436,41 @@ def test_each_colour_has_its_gateway_and_binds_its_nginx_to_its_target_group_by_
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_the_grafana_admin_secret_comes_from_secrets_manager_through_the_restricted_store(renders, env):
+def test_the_grafana_admin_password_is_generated_in_the_cluster_and_pushed_to_secrets_manager(renders, env):
+    """Issue 26: Grafana's admin password never passes through Terraform. It is generated in the cluster (external-
+    secrets' Password generator), once (CreatedOnce, an immutable Secret: no refresh regenerates it under a running
+    Grafana), and pushed to the Secrets Manager secret Terraform made (a break-glass copy), through the restricted
+    store; nothing reads it back from there."""
     [store] = renders[env].of("ClusterSecretStore")
     [secret] = renders[env].of("ExternalSecret")
+    [generator] = renders[env].of("Password")
+    [push] = renders[env].of("PushSecret")
     assert store["metadata"]["name"] == "aws-secrets-manager"
-    assert store["spec"]["provider"] == {"aws": {
-        "service": "SecretsManager", "region": environment_tables(env)["region"],
-        "auth": {"jwt": {"serviceAccountRef": {"name": "external-secrets", "namespace": "external-secrets"}}}}}
+    assert store["spec"]["provider"]["aws"]["service"] == "SecretsManager"
+    assert store["spec"]["provider"]["aws"]["region"] == environment_tables(env)["region"]
     assert store["spec"]["conditions"] == [{"namespaces": ["monitoring"]}]  # only Grafana's namespace may use it
-    assert (secret["metadata"]["name"], secret["metadata"]["namespace"]) == ("grafana-admin-credentials", "monitoring")
+    for doc in (secret, generator, push):
+        assert doc["metadata"]["namespace"] == "monitoring"
+    assert secret["metadata"]["name"] == push["metadata"]["name"] == "grafana-admin-credentials"
     spec = secret["spec"]
-    assert spec["refreshInterval"] == "1h"
-    assert spec["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": store["metadata"]["name"]}
-    assert spec["target"] == {"name": "grafana-admin-credentials", "creationPolicy": "Owner",
-                              "deletionPolicy": "Retain"}
+    assert "data" not in spec and "secretStoreRef" not in spec, "nothing read from Secrets Manager"
+    assert spec["dataFrom"] == [{"sourceRef": {"generatorRef": {
+        "apiVersion": "generators.external-secrets.io/v1alpha1", "kind": "Password",
+        "name": generator["metadata"]["name"]}}}]
+    assert spec["refreshPolicy"] == "CreatedOnce" and "refreshInterval" not in spec
+    assert spec["target"] == {"name": "grafana-admin-credentials", "creationPolicy": "Owner", "immutable": True,
+                              "template": {"mergePolicy": "Merge", "data": {GRAFANA_ADMIN_KEYS[0]: "admin"}}}
+    assert generator["spec"]["secretKeys"] == [GRAFANA_ADMIN_KEYS[1]]
+    assert generator["spec"]["length"] >= 32 and generator["spec"]["symbols"] == 0
+    push_spec = push["spec"]
+    assert push_spec["selector"] == {"secret": {"name": "grafana-admin-credentials"}}
+    assert push_spec["secretStoreRefs"] == [{"kind": "ClusterSecretStore", "name": store["metadata"]["name"]}]
+    assert (push_spec["updatePolicy"], push_spec["deletionPolicy"]) == ("Replace", "None")
     remote = f"vtc-{env}/grafana-admin"
-    assert {d["secretKey"]: d["remoteRef"] for d in spec["data"]} == {
-        "admin-user": {"key": remote, "property": "username"},
-        "admin-password": {"key": remote, "property": "password"}}
-    assert tuple(d["secretKey"] for d in spec["data"]) == GRAFANA_ADMIN_KEYS
+    assert {d["match"]["secretKey"]: d["match"]["remoteRef"] for d in push_spec["data"]} == {
+        GRAFANA_ADMIN_KEYS[0]: {"remoteKey": remote, "property": "username"},
+        GRAFANA_ADMIN_KEYS[1]: {"remoteKey": remote, "property": "password"}}
+    assert {d["metadata"]["spec"]["secretPushFormat"] for d in push_spec["data"]} == {"string"}
 
 
 def _dashboards(render_: Render) -> dict[str, dict]:

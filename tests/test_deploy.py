@@ -190,6 +190,66 @@ def test_database_is_encrypted_private_and_its_password_never_reaches_the_state(
     assert secret["password"] and secret["password"] not in state
 
 
+#: Keys of a JSON secret that name where or who, not a secret: the state may hold them (the database's master user
+#: name, its host and port are resource attributes).
+NOT_SECRET_KEYS = frozenset({"username", "user", "engine", "host", "port", "dbname", "dbInstanceIdentifier"})
+
+
+def _secret_values(text: str) -> list[str]:
+    """The secret parts of a secret's value: each string or number of a JSON object but those of
+    :data:`NOT_SECRET_KEYS`, or the whole value when it is not a JSON object."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return [text]
+    if not isinstance(document, dict):
+        return [text]
+    return [str(v) for k, v in document.items() if k not in NOT_SECRET_KEYS and isinstance(v, (str, int, float))
+            and not isinstance(v, bool)] + [text]
+
+
+def _leaks(state: dict, values) -> list[str]:
+    """Which of ``values`` the state holds anywhere (as JSON: every attribute, output and dependency), not repeated."""
+    text = json.dumps(state)
+    return [f"<{len(v)} characters>" for v in values if v and v in text]
+
+
+def test_no_secret_value_the_deploy_created_is_anywhere_in_the_state(deployed):
+    """Issue 26: every secret value in the emulator after the deploy (each Secrets Manager secret's current value,
+    each SSM SecureString) is absent from the state as the backend stores it. Grafana's admin secret exists with no
+    value at all (the cluster generates it and pushes it there: charts/vtc-cluster-config), and nothing in the state
+    reads or generates a secret (no secret version, no random password, no parameter or secret data source: the
+    PagerDuty URL is subscribed by environments/paging.py)."""
+    aws, env = deployed.aws, deployed.env
+    state = deployed.pull_state()
+    assert _leaks({"x": "a-canary-value"}, ["a-canary-value"]) == ["<14 characters>"]  # the scan can fail
+    secretsmanager, ssm = aws.client("secretsmanager", env.region), aws.client("ssm", env.region)
+    values, names, empty = [], [], []
+    for page in secretsmanager.get_paginator("list_secrets").paginate():
+        for secret in page["SecretList"]:
+            names.append(secret["Name"])
+            try:
+                current = secretsmanager.get_secret_value(SecretId=secret["ARN"])
+            except secretsmanager.exceptions.ResourceNotFoundException:  # no version: nothing to leak
+                empty.append(secret["Name"])
+                continue
+            values += _secret_values(current.get("SecretString") or current["SecretBinary"].decode("latin-1"))
+    for page in ssm.get_paginator("describe_parameters").paginate(
+            ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}]):
+        for parameter in page["Parameters"]:
+            values.append(ssm.get_parameter(Name=parameter["Name"], WithDecryption=True)["Parameter"]["Value"])
+    assert len(values) >= 2, names  # at least the database's master password (and its JSON)
+    assert _leaks(state, values) == []
+    grafana = f"vtc-{env.name}/grafana-admin"
+    assert grafana in names and grafana in empty, "Terraform writes no value into Grafana's secret"
+    tags = secretsmanager.describe_secret(SecretId=grafana)["Tags"]
+    assert {"Key": "managed-by", "Value": "external-secrets"} in tags  # so the cluster's PushSecret may write it
+    kinds = {(r["mode"], r["type"]) for r in state["resources"]}
+    assert not kinds & {("managed", "aws_secretsmanager_secret_version"),
+                        ("data", "aws_secretsmanager_random_password"),
+                        ("data", "aws_secretsmanager_secret_version"), ("data", "aws_ssm_parameter")}, kinds
+
+
 def test_bootstrap_function_exists_in_the_vpc_and_only_its_invocation_was_skipped(deployed):
     aws, env = deployed.aws, deployed.env
     function = aws.client("lambda", env.region).get_function(FunctionName="vtc-staging-pgvector-bootstrap")

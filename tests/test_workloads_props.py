@@ -348,6 +348,13 @@ def test_names_that_tie_a_colour_together():
 
 # --- every validation branch -------------------------------------------------------------------------------------------
 
+def _sealed(namespace: str, key: str):
+    from tests.conftest import SEALED_STAND_IN
+    from vtc_constructs.workloads import SealedSecretProps
+
+    return SealedSecretProps(namespace=namespace, encrypted_data={key: SEALED_STAND_IN})
+
+
 def _core(**fields) -> dict:
     """The overrides of a props whose core service (2 to 3 replicas) has ``fields``."""
     return {"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, **fields))}
@@ -405,6 +412,13 @@ def _core(**fields) -> dict:
      "malformed ECR host"),
     ({"image_repository": "111111111111.dkr.ecr.eu-west.amazonaws.com/vtc"}, "image_repository",
      "malformed ECR host"),
+    # Issue 26: Alertmanager's PagerDuty key is one of the sealed secrets, for its namespace, under its key.
+    ({"alertmanager_pagerduty_secret": "pagerduty"}, "alertmanager_pagerduty_secret",
+     "no such sealed secret (got 'pagerduty'); allowed: the name of one of sealed_secrets (none given)"),
+    ({"alertmanager_pagerduty_secret": "pd", "sealed_secrets": {"pd": _sealed("vision-to-code", "routing-key")}},
+     "alertmanager_pagerduty_secret", "wrong namespace"),
+    ({"alertmanager_pagerduty_secret": "pd", "sealed_secrets": {"pd": _sealed("monitoring", "integration-key")}},
+     "alertmanager_pagerduty_secret", "missing key (got 'pd'); allowed: a secret with the key 'routing-key'"),
 ])
 def test_each_rule_refuses_with_path_value_and_fix(overrides, path, match):
     problems = _props(**overrides).validate()

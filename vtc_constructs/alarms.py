@@ -9,16 +9,18 @@ Usage::
         targets=AlarmTargets(alb_arn_suffix=edge.alb.arn_suffix, ..., cluster_name=cluster.cluster_name),
         thresholds=AlarmThresholds(alb_p99_latency_ms=100),
         page_email_endpoints=("oncall@example.com",),
-        pagerduty_ssm_parameter_names=("/vtc-production/alarms/pagerduty-url",),   # a SecureString holding the URL
+        pagerduty_url_secret_names=("vtc-production/alarms/pagerduty-url",),   # subscribed by the deploy, not here
     ))
 
 Three topics, all encrypted with a customer-managed key that CloudWatch may use (the third, ``<name>-heartbeat``,
 receives Alertmanager's Watchdog heartbeat; its silence pages, see ``_watchdog_alarm``); of the first two, ``<name>-page`` wakes somebody up
 (every SLO alarm, and "live colour unhealthy" per colour), ``<name>-notify`` files a ticket (the per-colour error
 rate, latency and health alarms: the release tooling acts on those for a canary by itself). Pagers subscribe to the page topic
-by e-mail, or by HTTPS through PagerDuty: its integration URL (which carries the integration key) is read at plan
-time from an SSM SecureString parameter or a Secrets Manager secret, named in the props
-(``pagerduty_ssm_parameter_names``, ``pagerduty_secret_names``), never written into the configuration. Every alarm
+by e-mail, or by HTTPS through PagerDuty: its integration URL (which carries the integration key) lives in a Secrets
+Manager secret named in the props (``pagerduty_url_secret_names``) and never passes through Terraform (neither the
+configuration nor the plan nor the state): the deploy workflow subscribes it after the apply
+(``python -m environments.paging subscribe <env>``, which reads it at run time). Until 0.2.0 the URL was read by a
+data source and subscribed by Terraform, which put it in the state: those props are refused now. Every alarm
 has an alarm and an OK action, a description that says what to look at first, and a deliberate treatment of missing
 data.
 
@@ -43,7 +45,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Mapping, NamedTuple, Sequence, Union
 
-from cdktf import Fn, Op, Precondition, TerraformResourceLifecycle, Token
+from cdktf import Fn, Op, Token
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
@@ -52,8 +54,6 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
     CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
-from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret_version import DataAwsSecretsmanagerSecretVersion
-from cdktf_cdktf_provider_aws.data_aws_ssm_parameter import DataAwsSsmParameter
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -200,17 +200,19 @@ class AlarmsProps:
     :param page_email_endpoints: default: none. E-mail addresses subscribed to the paging topic.
     :param page_https_endpoints: default: none. HTTPS endpoints subscribed to the paging topic, as literal URLs:
         only for URLs that hold no secret. A PagerDuty integration URL carries its integration key, and a literal
-        is written into the environment file and the synthesized JSON: PagerDuty URLs are refused here, give the
-        name of a parameter or secret that holds one instead (below).
-    :param pagerduty_ssm_parameter_names: default: none. Names of SSM Parameter Store parameters (``SecureString``,
-        e.g. ``/vtc-production/alarms/pagerduty-url``) whose value is an HTTPS integration URL (PagerDuty's
-        "Amazon CloudWatch" integration, or any HTTPS receiver): each becomes an HTTPS subscription of the paging
-        topic, the URL read at plan time (``data "aws_ssm_parameter"``, decrypted) and checked to start with
-        ``https://`` before anything is applied. The configuration holds only the name; the URL reaches the
-        Terraform state (the subscription's endpoint, marked sensitive), which is encrypted.
-    :param pagerduty_secret_names: default: none. Names (not ARNs) of Secrets Manager secrets whose value
-        (``SecretString``, the URL alone, not JSON) is an HTTPS integration URL; read at plan time
-        (``data "aws_secretsmanager_secret_version"``, the current version) and used like the parameters above.
+        is written into the environment file, the synthesized JSON and the state: PagerDuty URLs are refused here,
+        give the name of a secret that holds one instead (below).
+    :param pagerduty_url_secret_names: default: none. Names (not ARNs) of Secrets Manager secrets whose value
+        (``SecretString``, the URL alone, not JSON) is an HTTPS integration URL (PagerDuty's "Amazon CloudWatch"
+        integration, or any HTTPS receiver whose URL is a secret). This construct makes nothing of them: Terraform
+        never reads the URL, so it is in no plan and no state. The deploy workflow subscribes each to the paging topic
+        right after the apply (``python -m environments.paging subscribe <env>``: the URL read at run time, checked
+        to be ``https://``, subscribed once however often it runs; a URL no longer named, e.g. after a key rotation,
+        is unsubscribed).
+    :param pagerduty_ssm_parameter_names: removed in 0.2.0 (refused when not empty): the URL was read by a data source
+        and reached the state. Move the URL into Secrets Manager and name it in ``pagerduty_url_secret_names``.
+    :param pagerduty_secret_names: removed in 0.2.0 (refused when not empty): as above; name the same secrets in
+        ``pagerduty_url_secret_names``.
     :param notify_email_endpoints: default: none. E-mail addresses subscribed to the ticket topic.
     """
 
@@ -222,10 +224,11 @@ class AlarmsProps:
     pagerduty_ssm_parameter_names: tuple[str, ...] = ()
     pagerduty_secret_names: tuple[str, ...] = ()
     notify_email_endpoints: tuple[str, ...] = ()
+    pagerduty_url_secret_names: tuple[str, ...] = ()
 
     def __post_init__(self):
         coerce_fields(self, tuples=("page_email_endpoints", "page_https_endpoints", "pagerduty_ssm_parameter_names",
-                                    "pagerduty_secret_names", "notify_email_endpoints"))
+                                    "pagerduty_secret_names", "notify_email_endpoints", "pagerduty_url_secret_names"))
 
     def validate(self) -> list[Problem]:
         problems = []
@@ -239,11 +242,11 @@ class AlarmsProps:
         for field in ("page_email_endpoints", "page_https_endpoints", "notify_email_endpoints"):
             if not isinstance(getattr(self, field), tuple):
                 problems.append(not_a_list(field, getattr(self, field), "strings", "('oncall@example.com',)"))
-        for field, example in (("pagerduty_ssm_parameter_names", "('/vtc-production/alarms/pagerduty-url',)"),
-                               ("pagerduty_secret_names", "('vtc-production/alarms/pagerduty-url',)")):
-            if not isinstance(getattr(self, field), tuple):
-                problems.append(not_a_list(field, getattr(self, field), "names", example))
-        problems += _pagerduty_name_problems(self.pagerduty_ssm_parameter_names, self.pagerduty_secret_names)
+        if not isinstance(self.pagerduty_url_secret_names, tuple):
+            problems.append(not_a_list("pagerduty_url_secret_names", self.pagerduty_url_secret_names, "names",
+                                       "('vtc-production/alarms/pagerduty-url',)"))
+        problems += _removed_pagerduty_props(self.pagerduty_ssm_parameter_names, self.pagerduty_secret_names)
+        problems += _pagerduty_name_problems(self.pagerduty_url_secret_names)
         for field in ("page_email_endpoints", "notify_email_endpoints"):
             for i, address in enumerate(_items(getattr(self, field))):
                 if not isinstance(address, str) or not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", address):
@@ -255,12 +258,11 @@ class AlarmsProps:
             elif re.match(r"^https://([^/]*\.)?pagerduty\.com(:\d+)?/", url, re.IGNORECASE):
                 # The value is not repeated: it holds the integration key.
                 problems.append(Problem(f"page_https_endpoints[{i}]", "<a PagerDuty URL, not repeated here>",
-                                        "an HTTPS URL that holds no secret", "store the URL as a SecureString "
-                                        "parameter in SSM (or a secret in Secrets Manager), give its name in "
-                                        "pagerduty_ssm_parameter_names (or pagerduty_secret_names), and revoke "
+                                        "an HTTPS URL that holds no secret", "store the URL as a secret in "
+                                        "Secrets Manager, give its name in pagerduty_url_secret_names, and revoke "
                                         "this integration key: it has been written down", "secret URL"))
         if not (_items(self.page_email_endpoints) or _items(self.page_https_endpoints)
-                or _items(self.pagerduty_ssm_parameter_names) or _items(self.pagerduty_secret_names)):
+                or _items(self.pagerduty_url_secret_names)):
             problems.append(Problem("page_email_endpoints", [], "at least one paging subscription (e-mail, "
                                     "HTTPS or PagerDuty)",
                                     "subscribe the on-call rota: alarms nobody receives are wishes",
@@ -274,39 +276,45 @@ class AlarmsProps:
         return problems
 
 
-#: SSM parameter names: letters, digits and ``_.-/``, at most 2048 characters, not starting with ``aws`` or ``ssm``
-#: (reserved), a path's levels separated by single ``/`` (at most 15 levels).
-#: Ref: https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html
-_SSM_NAME = re.compile(r"^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,14}$")
 #: Secrets Manager names: 1-512 of letters, digits and ``/_+=.@-``.
 #: Ref: https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
 _SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 
 
-def _pagerduty_name_problems(parameters, secrets) -> list[Problem]:
-    """Every problem with the names of the parameters and secrets that hold paging URLs. A value that looks like a
-    URL is never repeated in the problem: it would be the secret itself."""
+def _removed_pagerduty_props(parameters, secrets) -> list[Problem]:
+    """The props that made Terraform read the paging URL (a data source) and subscribe it (the URL in the state),
+    removed in 0.2.0: refused with where the names go now. The names are not repeated (one may be a pasted URL)."""
     problems = []
-    for field, names, pattern, allowed in (
-            ("pagerduty_ssm_parameter_names", _items(parameters), _SSM_NAME,
-             "an SSM parameter name (letters, digits, _ . - and / between path levels, at most 2048 characters, "
-             "not starting with 'aws' or 'ssm')"),
-            ("pagerduty_secret_names", _items(secrets), _SECRET_NAME,
-             "a Secrets Manager secret name (1-512 of letters, digits and / _ + = . @ -), not an ARN")):
-        for i, name in enumerate(names):
-            if isinstance(name, str) and re.search(r"(?i)(://|^https?:|pagerduty\.com)", name):
-                problems.append(Problem(f"{field}[{i}]", "<a URL, not repeated here>", allowed,
-                                        "store the URL in SSM Parameter Store or Secrets Manager and give the NAME "
-                                        "here; revoke the integration key: it has been written down",
-                                        "a URL, not a name"))
-            elif not isinstance(name, str) or not pattern.match(name) or len(name) > 2048 or \
-                    (field == "pagerduty_ssm_parameter_names" and re.match(r"(?i)^/?(aws|ssm)", name)):
-                problems.append(Problem(f"{field}[{i}]", name, allowed, "give the name the URL is stored under, "
-                                        "e.g. '/vtc-production/alarms/pagerduty-url'"))
-        strings = [n for n in names if isinstance(n, str)]
-        for name in sorted({n for n in strings if strings.count(n) > 1}):
-            problems.append(Problem(field, name, "each name once", "remove the repeated name: it would subscribe "
-                                    "the same integration twice and page twice", "repeated name"))
+    for field, given in (("pagerduty_ssm_parameter_names", parameters), ("pagerduty_secret_names", secrets)):
+        if given not in ((), None, []):
+            problems.append(Problem(
+                field, "<names not repeated here>", "nothing (removed in 0.2.0: Terraform read the URL through a data "
+                "source and kept it, with its integration key, in the state)",
+                "put each URL in a Secrets Manager secret (the URL alone), name the secrets in "
+                "pagerduty_url_secret_names (the deploy workflow subscribes them: python -m environments.paging "
+                "subscribe <env>) and remove this field; then rotate the integration key, which the old states hold "
+                "(CHANGELOG.md, 0.2.0)", "removed"))
+    return problems
+
+
+def _pagerduty_name_problems(secrets) -> list[Problem]:
+    """Every problem with the names of the secrets that hold paging URLs. A value that looks like a URL is never
+    repeated in the problem: it would be the secret itself."""
+    problems = []
+    field, names = "pagerduty_url_secret_names", _items(secrets)
+    allowed = "a Secrets Manager secret name (1-512 of letters, digits and / _ + = . @ -), not an ARN"
+    for i, name in enumerate(names):
+        if isinstance(name, str) and re.search(r"(?i)(://|^https?:|pagerduty\.com)", name):
+            problems.append(Problem(f"{field}[{i}]", "<a URL, not repeated here>", allowed,
+                                    "store the URL in Secrets Manager and give the NAME here; revoke the "
+                                    "integration key: it has been written down", "a URL, not a name"))
+        elif not isinstance(name, str) or not _SECRET_NAME.match(name) or name.startswith("arn:"):
+            problems.append(Problem(f"{field}[{i}]", name, allowed, "give the name the URL is stored under, "
+                                    "e.g. 'vtc-production/alarms/pagerduty-url'"))
+    strings = [n for n in names if isinstance(n, str)]
+    for name in sorted({n for n in strings if strings.count(n) > 1}):
+        problems.append(Problem(field, name, "each name once", "remove the repeated name: it would subscribe "
+                                "the same integration twice and page twice", "repeated name"))
     return problems
 
 
@@ -385,31 +393,8 @@ class Alarms(Construct):
         for i, (kind, protocol, endpoint) in enumerate(subscriptions):
             SnsTopicSubscription(self, f"{kind}-{protocol}-{i}", topic_arn=self.topics[kind].arn, protocol=protocol,
                                  endpoint=endpoint, endpoint_auto_confirms=protocol == "https" or None)
-        self._pagerduty_subscriptions(tags)
-
-    def _pagerduty_subscriptions(self, tags) -> None:
-        """One HTTPS subscription of the paging topic per parameter or secret, its URL read at plan time: the
-        configuration names where the URL is, never the URL. A value that is not an ``https://`` URL stops the plan
-        (a precondition; Terraform does not print the sensitive value)."""
-        urls = []
-        for i, name in enumerate(self.props.pagerduty_ssm_parameter_names):
-            parameter = DataAwsSsmParameter(self, f"pagerduty-ssm-{i}", name=name, with_decryption=True)
-            urls.append((f"pagerduty-ssm-{i}", f"SSM parameter {name}", parameter.value, [Precondition(
-                condition=Op.eq(parameter.type, "SecureString"),
-                error_message=f"The SSM parameter {name} holds a paging URL, a secret: make it a SecureString.")]))
-        for i, name in enumerate(self.props.pagerduty_secret_names):
-            secret = DataAwsSecretsmanagerSecretVersion(self, f"pagerduty-secret-{i}", secret_id=name)
-            urls.append((f"pagerduty-secret-{i}", f"Secrets Manager secret {name}", secret.secret_string, []))
-        self.pagerduty_subscriptions = []
-        for id, source, url, checks in urls:
-            # PagerDuty confirms the subscription itself (its CloudWatch integration answers SNS's confirmation).
-            # Ref: https://support.pagerduty.com/main/docs/amazon-cloudwatch-integration-guide
-            self.pagerduty_subscriptions.append(SnsTopicSubscription(
-                self, f"page-{id}", topic_arn=self.topics["page"].arn, protocol="https", endpoint=url,
-                endpoint_auto_confirms=True, lifecycle=TerraformResourceLifecycle(precondition=[*checks, Precondition(
-                    condition=Fn.startswith(url, "https://"),
-                    error_message=f"The paging URL in {source} must be an https:// URL (PagerDuty's integration "
-                                  "URL); its value is not shown.")])))
+        # No subscription of the PagerDuty URLs here (pagerduty_url_secret_names): the deploy workflow makes them,
+        # so the URL never reaches Terraform (environments/paging.py).
 
     def _alarm(self, key: str, *, description: str, namespace: str | None = None, metric: str | None = None,
                dimensions: dict | None = None, statistic: str | None = None, threshold: Number,

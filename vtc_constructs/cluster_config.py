@@ -15,8 +15,10 @@ Usage::
 What the chart renders from these values: the StorageClass ``gp3-encrypted`` (EBS gp3, encrypted, Retain,
 WaitForFirstConsumer, expandable, not the default class); a ClusterSecretStore on AWS Secrets Manager, authenticated
 as the external-secrets service account (its IRSA role reads only the environment's ``<name>/`` secrets) and usable
-only from Grafana's namespace; an ExternalSecret that makes Grafana's admin Secret (``admin-user``,
-``admin-password``) from one JSON secret; per colour a Gateway (``vtc-<colour>``, class ``nginx-<colour>``: the
+only from Grafana's namespace; Grafana's admin Secret (``admin-user``, ``admin-password``), its password generated
+in the cluster by external-secrets' Password generator (once: an ExternalSecret with ``CreatedOnce``, an immutable
+Secret) and pushed to one JSON secret in Secrets Manager as a break-glass copy (a PushSecret; nothing reads it back,
+and Terraform never sees the value: docs/design/secrets-outside-state.md); per colour a Gateway (``vtc-<colour>``, class ``nginx-<colour>``: the
 colour's NGINX Gateway Fabric release provisions its NGINX), a TargetGroupBinding (``gateway-<colour>``, IP targets)
 that puts those NGINX pods into the colour's ALB target group, a disruption budget and a network policy (the
 listener's port from the ALB's subnets only, metrics from Prometheus only); and three Grafana dashboards (services,
@@ -111,8 +113,11 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
     :param target_group_arns: each colour's ALB target group ARN, both colours (``{"blue": ..., "green": ...}``;
         ``Edge.blue_target_group_arn`` / ``green_target_group_arn``; Terraform references are passed through).
         Required. The bindings come blue first, then green (:data:`TARGET_GROUP_ARN_VALUE_PATHS`).
-    :param grafana_admin_secret_name: the Secrets Manager secret (its name, not its ARN) holding the JSON
-        ``{"username": ..., "password": ...}`` of Grafana's admin. Required.
+    :param grafana_admin_secret_name: the Secrets Manager secret (its name, not its ARN) the generated admin
+        sign-in of Grafana is pushed to, as the JSON ``{"username": ..., "password": ...}`` (a break-glass copy: the
+        cluster's Secret is the one Grafana reads). It must carry the tag ``managed-by: external-secrets``
+        (:data:`~vtc_constructs.platform.PUSHED_SECRET_TAGS`) and the store's role may ``PutSecretValue`` on it
+        (:class:`~vtc_constructs.platform.VisionToCodePlatform` does both). Required.
     :param load_balancer_cidrs: the ALB's subnets' ranges (the public subnets): the only sources the colours' NGINX
         pods accept the listener's port from (other pods of the VPC have VPC addresses too). Required.
     :param secrets_prefix: default: not checked. The prefix the external-secrets role may read (``EksCluster``'s

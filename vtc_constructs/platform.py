@@ -36,14 +36,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import Fn, TerraformResourceLifecycle
 from constructs import Construct
 
-from cdktf_cdktf_provider_aws.data_aws_secretsmanager_random_password import DataAwsSecretsmanagerRandomPassword
 from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
-from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
 from ._common import Account, Statement, account_admin_statement, kms_key, policy_document, require_props
 from .alarms import Alarms, AlarmsProps, AlarmTargets, DashboardSeries
@@ -83,6 +80,8 @@ GRAFANA_SERVICE_ACCOUNT = ("monitoring", "kube-prometheus-stack-grafana")
 #: fails, which is expected). ``GetMetricStatistics`` is not needed: Grafana queries through ``GetMetricData`` only.
 #: Ref: https://grafana.com/docs/grafana/latest/datasources/aws-cloudwatch/configure/#iam-policy-examples
 GRAFANA_CLOUDWATCH_ACTIONS = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
+#: The tag external-secrets requires on a Secrets Manager secret it pushes into and did not create.
+PUSHED_SECRET_TAGS = {"managed-by": "external-secrets"}
 
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -395,9 +394,16 @@ class VisionToCodePlatform(Construct):
         return self.search_admin_role.arn if self.search_admin_role is not None else None
 
     def _workload_secrets(self, account: Account) -> None:
-        """The secrets the workloads read through external-secrets (construct ``workload-secrets``): Grafana's admin
-        sign-in, a password Secrets Manager generates (never in a file or a variable), under the environment's secrets
-        prefix and encrypted with a key of its own that external-secrets may use through Secrets Manager only."""
+        """The secrets the workloads share with AWS through external-secrets (construct ``workload-secrets``), under
+        the environment's secrets prefix and encrypted with a key of their own that external-secrets may use through
+        Secrets Manager only.
+
+        Grafana's admin sign-in: the secret only, never a value. Its password is generated in the cluster
+        (external-secrets' ``Password`` generator, charts/vtc-cluster-config) and pushed here (a ``PushSecret``) as the
+        break-glass copy: Terraform neither generates nor reads it, so it is in no plan and no state. Until 0.2.0 a
+        ``data "aws_secretsmanager_random_password"`` and a secret version put it in the state (and a fresh one into
+        every plan): both are gone; the secret keeps its construct ID (renaming it would replace it).
+        See docs/design/secrets-outside-state.md."""
         name, tags = self.props.name, {"vtc/platform": self.props.name}
         prefix = self.props.eks.secrets_prefix or f"{name}/"
         scope = Construct(self, "workload-secrets")
@@ -406,22 +412,28 @@ class VisionToCodePlatform(Construct):
             alias=f"{name}-workload-secrets", policy=policy_document(scope, "key-policy",
                                                                      account_admin_statement(account)), tags=tags)
         self._grafana_admin_secret_name = f"{prefix}grafana-admin"
+        # external-secrets pushes into an existing secret only when it carries this tag (its AWS provider, v2.9.0:
+        # providers/v1/aws/secretsmanager/secretsmanager.go, isManagedByESO: "secret not managed by external-secrets").
         self.grafana_admin_secret = SecretsmanagerSecret(
             scope, "grafana-admin", name=self._grafana_admin_secret_name, kms_key_id=self.workload_secrets_key.arn,
-            description=f"Grafana admin sign-in of {name} (JSON: username, password); read by external-secrets",
-            recovery_window_in_days=7, tags=tags)
-        password = DataAwsSecretsmanagerRandomPassword(scope, "grafana-admin-password", password_length=32,
-                                                       exclude_punctuation=True)
-        # Generated once: a later plan reads a new random value, which must not replace the password in use (rotate
-        # it by writing a new version; external-secrets picks it up within its refresh interval).
-        SecretsmanagerSecretVersion(
-            scope, "grafana-admin-version", secret_id=self.grafana_admin_secret.id,
-            secret_string=Fn.jsonencode({"username": "admin", "password": password.random_password}),
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["secret_string"]))
-        document = policy_document(scope, "external-secrets-policy-document", Statement(
-            sid="DecryptTheWorkloadSecretsThroughSecretsManager", actions=["kms:Decrypt"],
-            resources=[self.workload_secrets_key.arn],
-            conditions=[("StringEquals", "kms:ViaService", [f"secretsmanager.{account.region}.amazonaws.com"])]))
+            description=f"Grafana admin sign-in of {name} (JSON: username, password); generated in the cluster and "
+                        "pushed here by external-secrets (break-glass copy)",
+            recovery_window_in_days=7, tags={**tags, **PUSHED_SECRET_TAGS})
+        document = policy_document(
+            scope, "external-secrets-policy-document",
+            Statement(sid="DecryptTheWorkloadSecretsThroughSecretsManager", actions=["kms:Decrypt"],
+                      resources=[self.workload_secrets_key.arn],
+                      conditions=[("StringEquals", "kms:ViaService",
+                                   [f"secretsmanager.{account.region}.amazonaws.com"])]),
+            # The PushSecret of Grafana's admin: a new version of exactly that secret (never create, delete, tag or
+            # re-key one), encrypted with the secrets' key through Secrets Manager. The secret's ARN ends in a random
+            # suffix: the resource is the ARN Terraform knows.
+            Statement(sid="PushGrafanasAdminSignIn", actions=["secretsmanager:PutSecretValue"],
+                      resources=[self.grafana_admin_secret.arn]),
+            Statement(sid="EncryptThePushedSecretThroughSecretsManager", actions=["kms:GenerateDataKey"],
+                      resources=[self.workload_secrets_key.arn],
+                      conditions=[("StringEquals", "kms:ViaService",
+                                   [f"secretsmanager.{account.region}.amazonaws.com"])]))
         policy = IamPolicy(scope, "external-secrets-policy", name_prefix=f"{name}-external-secrets-kms-"[:38],
                            policy=document.json, tags=tags)
         IamRolePolicyAttachment(scope, "external-secrets-policy-attachment",
@@ -430,8 +442,9 @@ class VisionToCodePlatform(Construct):
     @property
     def grafana_admin_secret_name(self) -> str:
         """The Secrets Manager secret of Grafana's admin sign-in (JSON ``username``, ``password``):
-        ``<secrets prefix>grafana-admin``, which external-secrets may read and decrypt. The name as configured (a
-        plain string, known before any apply), so a consumer in another stack needs no reference to this one."""
+        ``<secrets prefix>grafana-admin``, which external-secrets pushes the cluster-generated sign-in to. The name as
+        configured (a plain string, known before any apply), so a consumer in another stack needs no reference to this
+        one."""
         return self._grafana_admin_secret_name
 
     @property

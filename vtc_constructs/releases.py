@@ -25,16 +25,16 @@ The releases, in the order they are installed (each waits for the ones it needs,
    its key's backup and restore: docs/runbooks/sealed-secrets.md).
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
    their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
-   store, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
-   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search domain
-   (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that sets the
-   domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
+   store, the Grafana admin secret (generated in the cluster, pushed to Secrets Manager; never in Terraform), each
+   colour's ``Gateway`` with the ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search
+   domain (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that
+   sets the domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
    groups Terraform made; it never creates a group; with a search domain also to ``logs-<kind>-*`` there) and, with a
    search domain, ``jaeger`` (tracing: Jaeger v2, spans into the domain, its UI a ClusterIP Service only).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
    Alertmanager routing by severity (:func:`alertmanager_config`: critical and ``page`` to the page topic, warning
    to the notify topic, info and InfoInhibitor nowhere, Watchdog to the heartbeat topic; SNS, signed with its own
-   IRSA role; silences on a small encrypted volume), Grafana with the admin password from Secrets Manager and, with
+   IRSA role; silences on a small encrypted volume), Grafana with the admin password generated in the cluster and, with
    ``ReleaseRoles.grafana`` (a platform with a cache), its own IRSA role and a CloudWatch data source (the services
    dashboard's Cache row: ``ClusterReleasesProps.cache_member_cluster_ids``).
 4. ``ngf-blue`` and ``ngf-green`` (NGINX Gateway Fabric): one control plane per colour, each with its own
@@ -83,6 +83,7 @@ from .network import plan_subnets
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
 from .workloads import (
     ADDON_CHARTS,
+    ALERTMANAGER_PAGERDUTY_KEY,
     CacheEndpoint,
     DEREGISTRATION_DELAY_SECONDS,
     GATEWAY_PORT,
@@ -436,8 +437,8 @@ class ClusterReleasesProps:
         Alertmanager sends warnings there. Required.
     :param heartbeat_topic_arn: the SNS topic whose silence pages (:attr:`Alarms.heartbeat_topic_arn`):
         Alertmanager sends the Watchdog alert there about once a minute. Required.
-    :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's admin
-        comes from; under the environment's secrets prefix, which external-secrets may read. Required.
+    :param grafana_admin_secret_name: the Secrets Manager secret (JSON ``username``/``password``) Grafana's generated
+        admin sign-in is pushed to (a break-glass copy); under the environment's secrets prefix. Required.
     :param database_name: default: ``vtc``. :param database_user: default: ``vtc_app``. :param database_schema:
         default: ``vtc``. The database, application role and schema the services sign in to: the platform's
         ``DatabaseProps.database_name``/``app_role``/``app_schema`` (:meth:`from_platform` carries them on; the
@@ -701,12 +702,17 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
     return problems
 
 
+#: Where the Prometheus Operator mounts ``alertmanagerSpec.secrets`` in the Alertmanager container (one folder per
+#: Secret, one file per key).
+#: Ref: https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.AlertmanagerSpec
+ALERTMANAGER_SECRETS_DIR = "/etc/alertmanager/secrets"
+
 #: Alertmanager's receivers: the SNS topic each one sends to (``null`` sends nowhere).
 ALERTMANAGER_RECEIVERS = ("null", "page", "notify", "heartbeat")
 
 
 def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, notify_topic_arn: str,
-                        heartbeat_topic_arn: str) -> dict:
+                        heartbeat_topic_arn: str, pagerduty_routing_key_file: str | None = None) -> dict:
     """kube-prometheus-stack's ``alertmanager.config``: the whole Alertmanager configuration, routing by severity.
 
     - ``severity`` ``critical`` (the chart's rules) or ``page`` (the services' own SLO alerts, charts/vision-to-code)
@@ -722,6 +728,12 @@ def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, n
     inhibit_rules, route, receivers, templates: kube-prometheus-stack 88.5.3's values.yaml) is set here, so Helm's
     merge of these values over the chart's defaults adds nothing: the configuration Alertmanager gets is this one.
     The inhibit rules are the chart's, with ``page`` ranked as ``critical``.
+
+    With ``pagerduty_routing_key_file`` (the mounted Secret of ``WorkloadsProps.alertmanager_pagerduty_secret``), the
+    page receiver sends to PagerDuty's Events API v2 itself instead of the page topic (one incident per alert group,
+    resolved with it; the key read from the file, never in this configuration). Not both: the page topic's own
+    PagerDuty subscription would deliver every page a second time.
+    Ref: https://prometheus.io/docs/alerting/latest/configuration/#pagerduty_config (routing_key_file)
     Ref: https://prometheus.io/docs/alerting/latest/configuration/ (route, inhibit_rule, sns_config)
     Ref: https://runbooks.prometheus-operator.dev/runbooks/general/infoinhibitor/ (route it to a null receiver)
     """
@@ -756,7 +768,9 @@ def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, n
         ],
         "receivers": [
             {"name": "null"},
-            {"name": "page", "sns_configs": [sns(page_topic_arn, subject)]},
+            {"name": "page", "sns_configs": [sns(page_topic_arn, subject)]} if pagerduty_routing_key_file is None
+            else {"name": "page", "pagerduty_configs": [{"routing_key_file": pagerduty_routing_key_file,
+                                                         "send_resolved": True}]},
             {"name": "notify", "sns_configs": [sns(notify_topic_arn, subject)]},
             {"name": "heartbeat", "sns_configs": [sns(heartbeat_topic_arn, f"[{environment}] Watchdog heartbeat",
                                                       resolved=False)]},
@@ -1128,6 +1142,7 @@ class ClusterReleases(Construct):
                 aws_api_cidrs=w.aws_api_cidrs), depends_on=writers_wait_for)
 
 
+        pagerduty = w.alertmanager_pagerduty_secret
         kps = self._addon(w.monitoring_release, "kube-prometheus-stack", w.monitoring_namespace, {
             "prometheus": {"podDisruptionBudget": {"enabled": True, "minAvailable": 1}, "prometheusSpec": {
                 "replicas": w.prometheus_replicas,
@@ -1147,12 +1162,17 @@ class ClusterReleases(Construct):
                 "alertmanagerSpec": {"replicas": 2, "resources": ADDON_RESOURCES["alertmanager"], "storage": {
                     "volumeClaimTemplate": {"spec": {
                         "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": f"{ALERTMANAGER_STORAGE_GIB}Gi"}}}}}},
+                        "resources": {"requests": {"storage": f"{ALERTMANAGER_STORAGE_GIB}Gi"}}}}},
+                    # The sealed PagerDuty key, mounted by the operator at /etc/alertmanager/secrets/<name>/
+                    # (prometheus-operator's AlertmanagerSpec.secrets).
+                    **({} if pagerduty is None else {"secrets": [pagerduty]})},
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
                 "config": alertmanager_config(environment=props.environment, region=props.region,
                                               page_topic_arn=props.page_topic_arn,
                                               notify_topic_arn=props.notify_topic_arn,
-                                              heartbeat_topic_arn=props.heartbeat_topic_arn),
+                                              heartbeat_topic_arn=props.heartbeat_topic_arn,
+                                              pagerduty_routing_key_file=None if pagerduty is None else
+                                              f"{ALERTMANAGER_SECRETS_DIR}/{pagerduty}/{ALERTMANAGER_PAGERDUTY_KEY}"),
             },
             # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
             "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},

@@ -279,6 +279,9 @@ class Services:
         return problems
 
 
+#: The key of the sealed Secret that holds Alertmanager's PagerDuty Events API v2 integration key
+#: (``WorkloadsProps.alertmanager_pagerduty_secret``).
+ALERTMANAGER_PAGERDUTY_KEY = "routing-key"
 #: The controller's RSA key size (sealed-secrets 0.36: 4096 bits), so the RSA-encrypted session key of every sealed
 #: value is 512 bytes.
 _SEALED_RSA_BYTES = 512
@@ -584,6 +587,14 @@ class WorkloadsProps:
         (docs/runbooks/production-rollout.md, "Upgrading NGINX Gateway Fabric").
     :param sealed_secrets: default: none. Secrets that do not live in AWS, by the Secret's name, committed sealed
         (:class:`SealedSecretProps`); AWS-held secrets come from Secrets Manager through external-secrets instead.
+    :param alertmanager_pagerduty_secret: default: none: Alertmanager pages through the paging SNS topic only (and
+        reaches PagerDuty only if the topic is subscribed to it: ``AlarmsProps.pagerduty_url_secret_names``). The name
+        of one of :attr:`sealed_secrets`, sealed for ``monitoring_namespace`` with the key
+        :data:`ALERTMANAGER_PAGERDUTY_KEY` (a PagerDuty Events API v2 integration key): Alertmanager's page receiver
+        then sends to PagerDuty itself (``pagerduty_configs`` reading the key from the mounted Secret:
+        ``routing_key_file``; incidents deduplicated per alert group and resolved with it) instead of the paging topic,
+        so a Prometheus page is not also delivered a second time through the topic's PagerDuty subscription. The key
+        never passes through Terraform in plain text (the state holds the sealed value only).
     :param ingress_replicas: default: 2 NGINX pods per colour (one may be drained at a time). 2 to 20.
     :param prometheus_replicas: default: 2 Prometheus servers, each scraping everything (one survives a node's
         loss). 1 to 5.
@@ -609,6 +620,7 @@ class WorkloadsProps:
     addon_chart_versions: Mapping[str, str] = field(default_factory=dict)
     gateway_chart_versions: Mapping[str, str] = field(default_factory=dict)
     sealed_secrets: Mapping[str, SealedSecretProps] = field(default_factory=dict)
+    alertmanager_pagerduty_secret: str | None = None
     ingress_replicas: int = 2
     prometheus_replicas: int = 2
     prometheus_retention_days: int = 15
@@ -681,6 +693,7 @@ class WorkloadsProps:
         problems += _addon_problems(self.addon_chart_versions)
         problems += _gateway_version_problems(self.gateway_chart_versions)
         problems += _sealed_secret_problems(self.sealed_secrets)
+        problems += self._alertmanager_pagerduty_problems()
         for name, low, high, hint in (
                 ("ingress_replicas", 2, 20, "2 lets one NGINX pod be drained while the other serves"),
                 ("prometheus_replicas", 1, 5, "2 keeps metrics and alerts through the loss of a node"),
@@ -690,6 +703,31 @@ class WorkloadsProps:
             value = getattr(self, name)
             if not is_whole(value) or not low <= value <= high:
                 problems.append(Problem(name, value, f"a whole number from {low} to {high}", hint))
+        return problems
+
+    def _alertmanager_pagerduty_problems(self) -> list[Problem]:
+        name = self.alertmanager_pagerduty_secret
+        if name is None:
+            return []
+        field_ = "alertmanager_pagerduty_secret"
+        secrets = self.sealed_secrets if isinstance(self.sealed_secrets, Mapping) else {}
+        secret = secrets.get(name) if isinstance(name, str) else None
+        if not isinstance(secret, SealedSecretProps):
+            given = ", ".join(sorted(map(str, secrets))) or "none given"
+            return [Problem(field_, name, f"the name of one of sealed_secrets ({given})",
+                            f"seal the Events API v2 integration key for namespace {self.monitoring_namespace!r} with "
+                            f"the key {ALERTMANAGER_PAGERDUTY_KEY!r} and add it as [workloads.sealed_secrets.<name>] "
+                            "(docs/runbooks/sealed-secrets.md)", "no such sealed secret")]
+        problems = []
+        if secret.namespace != self.monitoring_namespace:
+            problems.append(Problem(field_, name, f"a secret sealed for the monitoring namespace "
+                                    f"({self.monitoring_namespace!r}; got {secret.namespace!r})", "re-seal it for "
+                                    "Alertmanager's namespace: a pod mounts Secrets of its own namespace only",
+                                    "wrong namespace"))
+        if isinstance(secret.encrypted_data, Mapping) and ALERTMANAGER_PAGERDUTY_KEY not in secret.encrypted_data:
+            problems.append(Problem(field_, name, f"a secret with the key {ALERTMANAGER_PAGERDUTY_KEY!r} (got "
+                                    f"{', '.join(sorted(map(str, secret.encrypted_data)))})", "seal the integration "
+                                    f"key under {ALERTMANAGER_PAGERDUTY_KEY!r}", "missing key"))
         return problems
 
     # --- what the releases get -------------------------------------------------------------------------------------
@@ -964,7 +1002,7 @@ def _digest_problems(image_digests: object) -> list[Problem]:
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
            "MAX_ERROR_RATE_OBJECTIVE", "RELEASE_PREFIX", "RESERVED_NAMESPACES", "Resources", "SEED_REPLICA_RANGES",
            "SERVICES", "ServiceProps", "Services", "WorkloadsProps", "ImageDigests", "cpu_cores", "image_registry",
-           "image_registry_problems", "CacheEndpoint", "SearchEndpoint", "is_sealed", "SealedSecretProps", "gateway_class", "is_reference", "gateway_release", "gateway_name",
+           "image_registry_problems", "CacheEndpoint", "SearchEndpoint", "is_sealed", "SealedSecretProps", "ALERTMANAGER_PAGERDUTY_KEY", "gateway_class", "is_reference", "gateway_release", "gateway_name",
            "gateway_service_name", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER", "GATEWAY_PORT", "DEREGISTRATION_DELAY_SECONDS",
            "memory_bytes",
            "release_name"]
