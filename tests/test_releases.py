@@ -606,7 +606,8 @@ APPLY_TIME = {"role-arn": "arn:aws:iam::111111111111:role/test", "roleArn": "arn
               "host": "db.internal.example", "readerHost": "replica.cache.internal.example",
               "replicationGroupId": "vtc-test-cache", "user": "vtc-test-cache-services",
               "backendRoles": "arn:aws:iam::111111111111:role/writer",
-              "endpoint": "vpc-vtc-test-abcdefghijklmnop.eu-west-1.es.amazonaws.com"}
+              "endpoint": "vpc-vtc-test-abcdefghijklmnop.eu-west-1.es.amazonaws.com",
+              "kmsKeyArn": "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"}
 
 
 def last_key(path: str) -> str:
