@@ -82,3 +82,15 @@ def test_the_runbook_applies_what_the_code_renders(capsys, environments):
                     "bucket-policy", "python -m environments.state_bootstrap key-policy", "--policy file://",
                     "terraform init -migrate-state", 'create-alias --region "$REGION" --alias-name "$KMS_ALIAS"'):
         assert command in runbook, command
+
+
+def test_the_bucket_policy_and_the_deploy_roles_own_policy_name_the_same_state_objects(environments, stacks):
+    """Both sides of the deploy role's state access agree: what its IAM policy allows (CiIdentity, synthesized) is
+    exactly what the bucket policy leaves it, for every environment."""
+    envs = list(environments.values())
+    for name, env in environments.items():
+        [allowed] = [s["resources"] for d in stacks[name]["data"]["aws_iam_policy_document"].values()
+                     for s in d.get("statement", []) if s.get("sid") == "ThisEnvironmentsStateObjects"]
+        allowed = [arn.replace("${data.aws_partition.account-partition.partition}", "aws") for arn in allowed]
+        policy = by_sid(state_bucket_policy(env, envs))
+        assert policy[f"{name.capitalize()}DeployRoleOnlyItsStateObjects"]["NotResource"] == allowed, name
