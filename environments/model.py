@@ -157,6 +157,11 @@ class StateBackend:
                 problems.append(Problem("kms_key_id", self.kms_key_id, "a KMS alias (alias/<name>) or a KMS key or "
                                         "alias ARN", "e.g. alias/vtc-<environment>-terraform-state, or leave it out",
                                         "not a KMS key"))
+            elif re.search(r"(^|:)alias/aws/", self.kms_key_id):
+                # AWS-managed keys (alias/aws/s3) are every principal's of the account that may use S3.
+                problems.append(Problem("kms_key_id", self.kms_key_id, "a customer-managed key (not alias/aws/...)",
+                                        "leave it out for alias/vtc-<environment>-terraform-state (the bootstrap "
+                                        "makes it)", "AWS-managed key"))
             elif arn and self.region in AWS_REGIONS and arn["region"] != self.region:
                 # Ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html (the key must be
                 # in the bucket's region)

@@ -144,6 +144,8 @@ def test_the_model_is_frozen(environments):
      r"^staging\.state\.region: unknown region \(got 'mars-1'\)"),
     ("staging", "[state]", '[state]\nbucket = ""',
      r"^staging\.state\.bucket: missing value \(got ''\); allowed: a non-empty string"),
+    ("staging", "[state]", '[state]\nkms_key_id = "alias/aws/s3"',
+     r"^staging\.state\.kms_key_id: AWS-managed key \(got 'alias/aws/s3'\); allowed: a customer-managed key"),
     ("staging", "[eks.node_groups.general]", '[eks.node_groups.general]\nmax_pods = 30',
      r"^staging\.eks\.node_groups\.general\.max_pods: unknown field \(got 30\); allowed: capacity_type, "),
     ("staging", 'capacity_type = "SPOT"', 'capacity_type = "spot"',

@@ -415,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
                                               "interrupted")
     serve.add_argument("environment")
     serve.add_argument("--port", type=int, default=4566)
-    prep = commands.add_parser("prepare", help="seed the state bucket and DNS zone, write the emulator override "
-                                               "into the synthesized stack folder")
+    prep = commands.add_parser("prepare", help="seed the state bucket, its key and the DNS zone, write the emulator "
+                                               "override into the synthesized stack folder")
     prep.add_argument("environment")
     prep.add_argument("--outdir", default="cdktf.out")
     prep.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
