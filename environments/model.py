@@ -15,7 +15,11 @@ when only one environment is synthesized), and every problem in every file is re
   version past its end of EKS standard support is refused unless it opts into extended support
   (``eks.support_type = "EXTENDED"``); such a version elsewhere, or one within 90 days of that date, is a warning
   (``EnvironmentConfig.warnings``, printed by ``main.py``);
-- between environments: no shared state key, no overlapping VPC ranges, and the tier guards
+- the state in the environment's own account (a bucket or KMS key of another account refused where the name or ARN
+  says whose it is; the bucket and key default to the environment's own: ``STATE_BUCKET_FORMAT``,
+  ``STATE_KMS_ALIAS_FORMAT``);
+- between environments: no shared state key, no state bucket named by two accounts, no overlapping VPC ranges, and the
+  tier guards
   (``environments/tiers.py``: a production-tier environment meets its minimum and is never weaker than a
   non-production one).
 

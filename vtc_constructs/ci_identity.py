@@ -122,7 +122,8 @@ LONG_LIVED_CREDENTIAL_ACTIONS = ("iam:CreateUser", "iam:CreateAccessKey", "iam:U
 #: IAM writes denied on the CI identity itself (reads stay allowed, so a deploy can plan it).
 IAM_WRITE_ACTIONS = ("iam:Create*", "iam:Delete*", "iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*",
                      "iam:Tag*", "iam:Untag*", "iam:Add*", "iam:Remove*", "iam:Set*", "iam:PassRole")
-#: The state bucket's settings a deploy never changes (it is made by hand before the first deploy, see the runbook).
+#: The state bucket's settings a deploy never changes (it is made by hand before the first deploy, see the runbook;
+#: its bucket policy, rendered by ``environments/state_bootstrap.py``, denies the deploy role the same).
 STATE_BUCKET_SETTINGS = ("s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutBucketAcl",
                          "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
                          "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
