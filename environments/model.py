@@ -15,7 +15,11 @@ when only one environment is synthesized), and every problem in every file is re
   version past its end of EKS standard support is refused unless it opts into extended support
   (``eks.support_type = "EXTENDED"``); such a version elsewhere, or one within 90 days of that date, is a warning
   (``EnvironmentConfig.warnings``, printed by ``main.py``);
-- between environments: no shared state key, no overlapping VPC ranges, and the tier guards
+- the state in the environment's own account (a bucket or KMS key of another account refused where the name or ARN
+  says whose it is; the bucket and key default to the environment's own: ``STATE_BUCKET_FORMAT``,
+  ``STATE_KMS_ALIAS_FORMAT``);
+- between environments: no shared state key, no state bucket named by two accounts, no overlapping VPC ranges, and the
+  tier guards
   (``environments/tiers.py``: a production-tier environment meets its minimum and is never weaker than a
   non-production one).
 
@@ -98,29 +102,51 @@ ENVIRONMENT_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,15}[a-z0-9])?$")
 STATE_LOCKING = ("s3-lockfile", "dynamodb")
 
 
+#: The state bucket an environment gets when its file names none: in its own account and the state's region (bucket
+#: names are global; the account in the name keeps two accounts' buckets apart and says whose it is).
+STATE_BUCKET_FORMAT = "vtc-terraform-state-{account_id}-{region}"
+#: The KMS key the state is encrypted with when the file names none: an alias per environment, made by the bootstrap
+#: (docs/runbooks/bootstrap.md, step 2) before the first deploy.
+STATE_KMS_ALIAS_FORMAT = "alias/vtc-{name}-terraform-state"
+_KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
+_KMS_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
+                      r"(?:key/[A-Za-z0-9-]{1,64}|alias/[A-Za-z0-9/_-]{1,250})$")
+#: Twelve digits standing alone in a bucket name: an account id (``vtc-terraform-state-111111111111-eu-west-1``).
+_ACCOUNT_IN_NAME = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+
+
 @dataclass(frozen=True, kw_only=True)
 class StateBackend:
-    """Where an environment's Terraform state lives: S3, always encrypted, always locked.
+    """Where an environment's Terraform state lives: S3, always encrypted with a customer-managed KMS key, always
+    locked.
 
-    :param bucket: the state bucket (must already exist). Required.
+    :param bucket: default: ``vtc-terraform-state-<account_id>-<region>`` (:data:`STATE_BUCKET_FORMAT`, the
+        environment's account and the state's region; filled in by the model). The state bucket (must already exist:
+        the bootstrap makes it). A name that carries another account's id is refused.
     :param key: the state object's key; unique per environment. Required.
     :param region: the bucket's region. Required.
     :param locking: ``s3-lockfile`` (default: Terraform's native S3 lock file, no table needed) or ``dynamodb``.
     :param dynamodb_table: the lock table, required with ``locking = "dynamodb"`` only.
+    :param kms_key_id: default: ``alias/vtc-<name>-terraform-state`` (:data:`STATE_KMS_ALIAS_FORMAT`; filled in by
+        the model). The customer-managed KMS key the state objects are encrypted with (the S3 backend's
+        ``kms_key_id``): an alias (``alias/...``) of the state's account, or a key or alias ARN of the environment's
+        account and the state's region.
     """
 
-    bucket: str
+    bucket: str | None = None
     key: str
     region: str
     locking: str = "s3-lockfile"
     dynamodb_table: str | None = None
+    kms_key_id: str | None = None
 
     def validate(self) -> list[Problem]:
         problems = []
-        for field in ("bucket", "key"):
+        for field in ("bucket", "key", "kms_key_id"):
             value = getattr(self, field)
             if not isinstance(value, str) or not value.strip():
-                problems.append(Problem(field, value, "a non-empty string", f"set state.{field}", "missing value"))
+                problems.append(Problem(field, value, "a non-empty string", f"set state.{field}, or leave it out "
+                                        "for its default" if field != "key" else "set state.key", "missing value"))
         if isinstance(self.bucket, str) and self.bucket.strip():
             problems += s3_bucket_name_problems(self.bucket, "bucket")
         if isinstance(self.key, str) and self.key.strip() and (
@@ -129,6 +155,22 @@ class StateBackend:
             # Terraform's S3 backend refuses a key that starts or ends with "/".
             problems.append(Problem("key", self.key, "an S3 object key of at most 1,024 bytes, not starting or "
                                     "ending with '/'", "e.g. vtc/<environment>/terraform.tfstate"))
+        if isinstance(self.kms_key_id, str) and self.kms_key_id.strip():
+            arn = _KMS_ARN.match(self.kms_key_id)
+            if not _KMS_ALIAS.match(self.kms_key_id) and not arn:
+                problems.append(Problem("kms_key_id", self.kms_key_id, "a KMS alias (alias/<name>) or a KMS key or "
+                                        "alias ARN", "e.g. alias/vtc-<environment>-terraform-state, or leave it out",
+                                        "not a KMS key"))
+            elif re.search(r"(^|:)alias/aws/", self.kms_key_id):
+                # AWS-managed keys (alias/aws/s3) are every principal's of the account that may use S3.
+                problems.append(Problem("kms_key_id", self.kms_key_id, "a customer-managed key (not alias/aws/...)",
+                                        "leave it out for alias/vtc-<environment>-terraform-state (the bootstrap "
+                                        "makes it)", "AWS-managed key"))
+            elif arn and self.region in AWS_REGIONS and arn["region"] != self.region:
+                # Ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html (the key must be
+                # in the bucket's region)
+                problems.append(Problem("kms_key_id", self.kms_key_id, f"a key of {self.region}, the state bucket's "
+                                        "region", "give a key of the bucket's region", "key in another region"))
         if self.region not in AWS_REGIONS:
             problems.append(_unknown_region(self.region))
         if self.locking not in STATE_LOCKING:
@@ -137,6 +179,25 @@ class StateBackend:
         if self.locking == "dynamodb" and not self.dynamodb_table:
             problems.append(Problem("dynamodb_table", self.dynamodb_table, "the lock table's name",
                                     "set state.dynamodb_table, or use locking = 's3-lockfile'", "missing value"))
+        return problems
+
+    def account_problems(self, account_id: str) -> list[Problem]:
+        """What only the environment knows: the bucket and the key belong to its own account (where the name or the
+        ARN says whose they are): a state in another account's bucket is one account reaching into another's."""
+        problems = []
+        others = sorted({a for a in _ACCOUNT_IN_NAME.findall(self.bucket or "") if a != account_id}) \
+            if isinstance(self.bucket, str) else []
+        if others:
+            problems.append(Problem("bucket", self.bucket, f"a bucket of account {account_id}, e.g. "
+                                    f"{STATE_BUCKET_FORMAT.format(account_id=account_id, region=self.region)}",
+                                    "leave state.bucket out for the environment's own (the default), or name one of "
+                                    f"this account's buckets (the name carries account {', '.join(others)})",
+                                    "bucket of another account"))
+        arn = _KMS_ARN.match(self.kms_key_id) if isinstance(self.kms_key_id, str) else None
+        if arn and arn["account"] != account_id:
+            problems.append(Problem("kms_key_id", self.kms_key_id, f"a key of account {account_id}",
+                                    "give this account's key (or its alias), or leave it out for the default alias",
+                                    "key of another account"))
         return problems
 
 
@@ -436,7 +497,8 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         problems.extend(p.prefixed(key) for p in validate(instance))
         return instance
 
-    state = props("state", StateBackend, {})
+    state = props("state", StateBackend, _state_defaults(name, data, account_id), lambda instance: [
+        *instance.validate(), *(instance.account_problems(account_id) if account_id is not None else ())])
     network = props("network", NetworkProps, {"name": f"vtc-{name}"})
     network_ok = network is not None and not any(p.path.startswith("network") for p in problems)
     eks = database = edge = alarms = cache = search = None
@@ -539,6 +601,20 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
 
 
 _NODE_GROUP = _SPEC.fields["eks"].fields["node_groups"].value  # type: ignore[union-attr]
+
+
+def _state_defaults(name: str, data: Mapping[str, Any], account_id: str | None) -> dict[str, Any]:
+    """The state's defaults the file leaves out: the bucket of the environment's own account in the state's region
+    (:data:`STATE_BUCKET_FORMAT`), the KMS alias of the environment (:data:`STATE_KMS_ALIAS_FORMAT`). While the account
+    or the region is reported invalid, a stand-in bucket name (the problem is reported there, once)."""
+    state = data.get("state") if isinstance(data.get("state"), dict) else {}
+    defaults: dict[str, Any] = {}
+    if "bucket" not in state:
+        region = state.get("region") if state.get("region") in AWS_REGIONS else "stand-in"
+        defaults["bucket"] = STATE_BUCKET_FORMAT.format(account_id=account_id or "000000000000", region=region)
+    if "kms_key_id" not in state:
+        defaults["kms_key_id"] = STATE_KMS_ALIAS_FORMAT.format(name=name)
+    return defaults
 
 
 def _workloads_environment_problems(workloads: WorkloadsProps, eks, account_id, region) -> list[Problem]:
@@ -671,6 +747,11 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
                                         f'add oidc_provider_arn = "{arn}" to [ci] in {b.name}.toml: IAM holds one '
                                         "GitHub OIDC provider per account, and both environments would create it",
                                         "GitHub OIDC provider created twice"))
+            if a.state.bucket == b.state.bucket and a.account_id != b.account_id:
+                problems.append(Problem(f"{b.name}.state.bucket", b.state.bucket, f"a bucket of account {b.account_id} "
+                                        f"(this one holds {a.name}'s state, account {a.account_id})",
+                                        "leave state.bucket out in both files: each gets its own account's bucket",
+                                        "one state bucket for two accounts"))
             if (a.state.bucket, a.state.key) == (b.state.bucket, b.state.key):
                 problems.append(Problem(f"{b.name}.state.key", b.state.key, f"a key other than {a.name}'s",
                                         "use a state key per environment", "shared state"))
@@ -678,5 +759,5 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
 
 
 __all__ = ["AWS_REGIONS", "BASE_FILE", "ENVIRONMENTS_DIR", "EnvironmentConfig", "MIN_AVAILABILITY_ZONES",
-           "StateBackend", "Tier", "available_environments", "discover", "environment_spec", "load_environments",
+           "STATE_BUCKET_FORMAT", "STATE_KMS_ALIAS_FORMAT", "StateBackend", "Tier", "available_environments", "discover", "environment_spec", "load_environments",
            "read_toml", "shown"]

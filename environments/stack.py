@@ -186,7 +186,10 @@ class WorkloadsStack(TerraformStack):
 
 def _backend(stack: TerraformStack, config: EnvironmentConfig, key: str) -> S3Backend:
     state = config.state
+    # kms_key_id: the state objects are encrypted with the environment's customer-managed key, not S3's default
+    # key. Ref: https://developer.hashicorp.com/terraform/language/backend/s3#kms_key_id
     backend = S3Backend(stack, bucket=state.bucket, key=key, region=state.region, encrypt=True,
+                        kms_key_id=state.kms_key_id,
                         dynamodb_table=state.dynamodb_table if state.locking == "dynamodb" else None)
     if state.locking == "s3-lockfile":
         # Terraform >= 1.10 locks with a lock object next to the state; cdktf 0.21's S3Backend has no field for

@@ -359,6 +359,31 @@ def test_container_log_groups_are_terraforms_encrypted_with_their_own_key_and_ke
     assert control_plane["condition"][0]["values"] == [arn("logs", "log-group:/aws/eks/vtc-test/cluster")]
 
 
+def test_the_ebs_key_is_the_csi_drivers_through_ec2_only_and_grants_only_for_aws_resources(tf):
+    """Issue 26: the StorageClass's volumes encrypted with the platform's key. The EBS CSI driver's role may use it
+    only through EC2 in the cluster's region (kms:ViaService) and create grants only for attached AWS resources;
+    nobody else but the account's administration is named."""
+    key = by_path(tf, "aws_kms_key", "ebs-key")
+    assert key["enable_key_rotation"] is True and "data.aws_iam_policy_document.eks_ebs-key-policy_" in key["policy"]
+    assert by_path(tf, "aws_kms_alias", "ebs-key-alias")["name"] == "alias/vtc-test-ebs"
+    by_sid = {s["sid"]: s for s in statements(tf, "ebs-key-policy")}
+    assert set(by_sid) == {"AccountAdministration", "EbsCsiDriverThroughEc2", "EbsCsiDriverGrantsForAttachedVolumes"}
+    csi = [{"type": "AWS", "identifiers": [ref(tf, "aws_iam_role", "ebs-csi-role", "arn")]}]
+    through_ec2 = [
+        {"test": "StringEquals", "variable": "kms:ViaService",
+         "values": ["ec2.${data.aws_region.account-region.name}.amazonaws.com"]},
+        {"test": "StringEquals", "variable": "kms:CallerAccount",
+         "values": ["${data.aws_caller_identity.account-caller.account_id}"]}]
+    use, grants = by_sid["EbsCsiDriverThroughEc2"], by_sid["EbsCsiDriverGrantsForAttachedVolumes"]
+    assert (use["principals"], use["condition"], use["resources"]) == (csi, through_ec2, ["*"])
+    assert use["actions"] == ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                              "kms:DescribeKey"]
+    assert (grants["principals"], grants["resources"]) == (csi, ["*"])
+    assert grants["actions"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    assert grants["condition"] == [*through_ec2, {"test": "Bool", "variable": "kms:GrantIsForAWSResource",
+                                                  "values": ["true"]}]
+
+
 def test_container_log_retention_comes_from_props():
     changed, _ = build(dataclasses.replace(PROPS, log_retention_days=90, container_log_retention_days=30))
     assert by_path(changed, "aws_cloudwatch_log_group", "log-group")["retention_in_days"] == 90

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
 
 from tooling.emulator import (EMULATOR_OUTPUTS, EMULATOR_SETTINGS, EMULATOR_TIMEOUTS, MASKS, NOT_DESTROYABLE,
-                              SLOW_IN_THE_EMULATOR, UNSUPPORTED, emulator_override, explain)
+                              SLOW_IN_THE_EMULATOR, UNSUPPORTED, MotoServer, emulator_override, explain)
 from tooling.paths import REPO, VENV_BIN, tool_env
 
 
@@ -77,3 +78,22 @@ def test_the_command_line_refuses_what_it_cannot_do(args, message):
                             env=tool_env(AWS_ENDPOINT_URL=""), capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_prepare_seeds_the_state_bucket_and_the_backends_kms_key_as_the_bootstrap_makes_them(stacks, tmp_path):
+    """staging's own backend block (its account's bucket, its KMS alias): prepared twice (two stacks share both), the
+    bucket, one key under the alias and the bucket's default encryption with it exist once."""
+    backend = stacks["staging"]["terraform"]["backend"]["s3"]
+    assert backend["kms_key_id"] == "alias/vtc-staging-terraform-state" and "111111111111" in backend["bucket"]
+    (tmp_path / "cdk.tf.json").write_text(json.dumps({"terraform": {"backend": {"s3": backend}}}), encoding="utf-8")
+    with MotoServer(account_id="111111111111") as aws:
+        aws.prepare(tmp_path, region="eu-west-1")
+        aws.prepare(tmp_path, region="eu-west-1")
+        s3, kms = aws.client("s3", backend["region"]), aws.client("kms", backend["region"])
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [backend["bucket"]]
+        [alias] = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == backend["kms_key_id"]]
+        assert kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+        [rule] = s3.get_bucket_encryption(Bucket=backend["bucket"])["ServerSideEncryptionConfiguration"]["Rules"]
+        assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
+                                                              "KMSMasterKeyID": alias["TargetKeyId"]}
+        assert s3.get_bucket_versioning(Bucket=backend["bucket"])["Status"] == "Enabled"

@@ -45,6 +45,9 @@ def staging_data() -> dict:
     group["labels"] = {"workload": "general"}
     group["taints"] = [{"key": "dedicated", "value": "general", "effect": "NO_SCHEDULE"}]
     data["edge"]["certificate"] = {"domain_name": "staging.vision-to-code.io", "hosted_zone_name": "vision-to-code.io"}
+    # What the model derives when the file says nothing, written out: the keys exist to be given wrong values.
+    data["state"].update(bucket="vtc-terraform-state-111111111111-eu-west-1",
+                         kms_key_id="alias/vtc-staging-terraform-state")
     return data
 
 

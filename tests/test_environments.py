@@ -71,7 +71,10 @@ def test_shared_values_come_from_the_base(environments):
     for env in environments.values():
         assert env.region == "eu-west-1"
         assert len(env.network.availability_zones) == MIN_AVAILABILITY_ZONES == 3
-        assert env.state.bucket == "vtc-terraform-state" and env.state.locking == "s3-lockfile"
+        assert env.state.locking == "s3-lockfile" and env.state.region == "eu-west-1"
+        # Derived per environment (base.toml names no bucket): its own account's bucket, its own key's alias.
+        assert env.state.bucket == f"vtc-terraform-state-{env.account_id}-eu-west-1"
+        assert env.state.kms_key_id == f"alias/vtc-{env.name}-terraform-state"
         assert env.tags["project"] == "vision-to-code"
         assert env.network.name == env.resource_prefix == env.eks.name == f"vtc-{env.name}"
         assert env.eks.kubernetes_version == "1.36"
@@ -133,8 +136,6 @@ def test_the_model_is_frozen(environments):
      r"'arn:aws:iam::111111111111:role/vtc-platform-admin'\); allowed: a principal of account 222222222222"),
     ("staging", 'environment = "staging"', "environment = 3",
      r"^staging\.tags\.environment: wrong type: a whole number \(got 3\); allowed: a string \(in quotes\)"),
-    ("staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"',
-     r"^staging\.state\.key: shared state \(got 'vtc/production/terraform\.tfstate'\)"),
     ("staging", "[state]", '[state]\nlocking = "dynamodb"',
      r"^staging\.state\.dynamodb_table: missing value \(got None\); allowed: the lock table's name"),
     ("staging", "[state]", '[state]\nlocking = "none"',
@@ -143,6 +144,8 @@ def test_the_model_is_frozen(environments):
      r"^staging\.state\.region: unknown region \(got 'mars-1'\)"),
     ("staging", "[state]", '[state]\nbucket = ""',
      r"^staging\.state\.bucket: missing value \(got ''\); allowed: a non-empty string"),
+    ("staging", "[state]", '[state]\nkms_key_id = "alias/aws/s3"',
+     r"^staging\.state\.kms_key_id: AWS-managed key \(got 'alias/aws/s3'\); allowed: a customer-managed key"),
     ("staging", "[eks.node_groups.general]", '[eks.node_groups.general]\nmax_pods = 30',
      r"^staging\.eks\.node_groups\.general\.max_pods: unknown field \(got 30\); allowed: capacity_type, "),
     ("staging", 'capacity_type = "SPOT"', 'capacity_type = "spot"',
@@ -226,6 +229,39 @@ def test_each_bad_value_gives_one_clear_problem(tmp_path, name, old, new, expect
     assert "; fix: " in found[0]
 
 
+def test_a_state_that_is_not_the_environments_own_accounts_is_refused_every_problem_at_once(tmp_path):
+    """Issue 26: a bucket whose name carries another account, a key of another account or region, a malformed key;
+    and one bucket named by two environments of two accounts (the base's old single bucket, back in one file)."""
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", "[state]", '[state]\nbucket = "vtc-terraform-state-222222222222-eu-west-1"\n'
+            'kms_key_id = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"')
+    rewrite(directory, "production", "[state]", '[state]\nkms_key_id = "vtc-production-terraform-state"')
+    assert problems(directory) == [
+        "production.state.kms_key_id: not a KMS key (got 'vtc-production-terraform-state'); allowed: a KMS alias "
+        "(alias/<name>) or a KMS key or alias ARN; fix: e.g. alias/vtc-<environment>-terraform-state, or leave it out",
+        "staging.state.kms_key_id: key in another region (got 'arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-"
+        "34cd-56ef-1234567890ab'); allowed: a key of eu-west-1, the state bucket's region; fix: give a key of the "
+        "bucket's region",
+        "staging.state.bucket: bucket of another account (got 'vtc-terraform-state-222222222222-eu-west-1'); allowed: "
+        "a bucket of account 111111111111, e.g. vtc-terraform-state-111111111111-eu-west-1; fix: leave state.bucket "
+        "out for the environment's own (the default), or name one of this account's buckets (the name carries account "
+        "222222222222)",
+        "staging.state.kms_key_id: key of another account (got 'arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-"
+        "34cd-56ef-1234567890ab'); allowed: a key of account 111111111111; fix: give this account's key (or its "
+        "alias), or leave it out for the default alias"]
+    (tmp_path / "shared").mkdir()
+    directory = env_dir(tmp_path / "shared")
+    for name in ("staging", "production"):
+        rewrite(directory, name, "[state]", '[state]\nbucket = "vtc-terraform-state"')
+    rewrite(directory, "staging", 'key = "vtc/staging/terraform.tfstate"', 'key = "vtc/production/terraform.tfstate"')
+    assert problems(directory) == [
+        "staging.state.bucket: one state bucket for two accounts (got 'vtc-terraform-state'); allowed: a bucket of "
+        "account 111111111111 (this one holds production's state, account 222222222222); fix: leave state.bucket out "
+        "in both files: each gets its own account's bucket",
+        "staging.state.key: shared state (got 'vtc/production/terraform.tfstate'); allowed: a key other than "
+        "production's; fix: use a state key per environment"]
+
+
 def test_production_with_a_single_nat_gateway_is_refused_whatever_staging_has(tmp_path):
     directory = env_dir(tmp_path)
     rewrite(directory, "production", "[network]", '[network]\nnat_strategy = "single"')
@@ -278,12 +314,16 @@ def test_each_environment_deploys_only_to_its_own_account(environments, stacks):
 
 
 def test_the_state_is_stored_encrypted_and_locked_in_each_environments_own_key(stacks):
-    """The S3 backend, written out (issue 16): server-side encryption on, and Terraform's S3 lock file (no
-    concurrent applies); each environment in a state key of its own."""
+    """The S3 backend, written out (issue 16): server-side encryption on with the environment's customer-managed
+    key (issue 26), and Terraform's S3 lock file (no concurrent applies); each environment in a state key of its
+    own, in a bucket of its own account (issue 26: one bucket name for both made one account reach into the other's).
+    """
+    accounts = {"staging": "111111111111", "production": "222222222222"}
     for name, stack in stacks.items():
         assert stack["terraform"]["backend"] == {"s3": {
-            "bucket": "vtc-terraform-state", "key": f"vtc/{name}/terraform.tfstate", "region": "eu-west-1",
-            "encrypt": True, "use_lockfile": True}}, name
+            "bucket": f"vtc-terraform-state-{accounts[name]}-eu-west-1", "key": f"vtc/{name}/terraform.tfstate",
+            "region": "eu-west-1", "encrypt": True, "kms_key_id": f"alias/vtc-{name}-terraform-state",
+            "use_lockfile": True}}, name
 
 
 def test_dynamodb_locking_names_its_table_and_still_encrypts(environments):

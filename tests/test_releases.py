@@ -227,6 +227,16 @@ def test_each_add_on_takes_its_own_irsa_role(env, workloads_stacks, stacks):
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_the_storage_class_encrypts_with_the_clusters_ebs_key(env, workloads_stacks, stacks):
+    """Issue 26: the StorageClass's ``kmsKeyId`` is the EKS cluster's EBS key (the one the CSI driver's role may use
+    through EC2), not EBS's AWS-managed key: from the AWS stack through from_platform to the chart's values."""
+    release = releases_of(workloads_stacks[env])["vtc-cluster-config"]
+    assert "kmsKeyArn" not in values_of(release)["storageClass"]  # set from the reference, not left empty
+    key = referenced(stacks, env, sets_of(release)["storageClass.kmsKeyArn"])
+    assert re.fullmatch(r"\$\{aws_kms_key\.eks_ebs-key_[0-9A-F]{8}\.arn\}", key), key
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
 def test_the_autoscaler_discovers_this_clusters_groups_with_the_clusters_minor(env, workloads_stacks, stacks,
                                                                                 configs):
     release = releases_of(workloads_stacks[env])["cluster-autoscaler"]
@@ -601,7 +611,8 @@ APPLY_TIME = {"role-arn": "arn:aws:iam::111111111111:role/test", "roleArn": "arn
               "host": "db.internal.example", "readerHost": "replica.cache.internal.example",
               "replicationGroupId": "vtc-test-cache", "user": "vtc-test-cache-services",
               "backendRoles": "arn:aws:iam::111111111111:role/writer",
-              "endpoint": "vpc-vtc-test-abcdefghijklmnop.eu-west-1.es.amazonaws.com"}
+              "endpoint": "vpc-vtc-test-abcdefghijklmnop.eu-west-1.es.amazonaws.com",
+              "kmsKeyArn": "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"}
 
 
 def last_key(path: str) -> str:

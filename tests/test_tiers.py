@@ -109,12 +109,15 @@ def test_the_guards_hold_when_only_production_is_selected(tmp_path, capsys):
     directory = env_dir(tmp_path)
     rewrite(directory, "production", "[database]", "[database]\ndisposable = true")
     rewrite(directory, "production", 'key = "vtc/production/terraform.tfstate"', 'key = "vtc/staging/terraform.tfstate"')
+    for name in ("staging", "production"):  # one bucket again (each account has its own by default)
+        rewrite(directory, name, "[state]", '[state]\nbucket = "vtc-terraform-state"')
     status = main.main(["--only", "production", "--environments-dir", str(directory), "--outdir",
                         str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status == 1
     assert "production.database.disposable: below the production minimum (got True)" in err
     assert "staging.state.key: shared state (got 'vtc/staging/terraform.tfstate')" in err
+    assert "staging.state.bucket: one state bucket for two accounts (got 'vtc-terraform-state')" in err
     assert not (tmp_path / "out").exists()
 
 

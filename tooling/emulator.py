@@ -18,13 +18,13 @@ Terraform merges over the stack. It holds only what the emulator cannot do, each
 - :data:`EMULATOR_TIMEOUTS`: waits of the provider cut short where its fixed delays would wait for nothing (moto's
   resources are ready at once).
 
-Beside the override, :func:`prepare` seeds what the stack expects to exist already (the state bucket, the company's
-DNS zone) and what moto fails to create itself (the member nodes of an ElastiCache replication group).
+Beside the override, :func:`prepare` seeds what the stack expects to exist already (the state bucket and its KMS key
+alias, as the bootstrap makes them; the company's DNS zone) and what moto fails to create itself (the member nodes of an ElastiCache replication group).
 
 Usage::
 
     with MotoServer(account_id="111111111111") as aws:
-        aws.prepare(stack_dir, region="eu-west-1")   # state bucket + DNS zone seeded, override written
+        aws.prepare(stack_dir, region="eu-west-1")   # state bucket, key + DNS zone seeded, override written
         subprocess.run([...cdktf deploy...], env=tool_env(**aws.environment()))
 
 or from a shell (see the README): ``python -m tooling.emulator serve staging`` and
@@ -301,8 +301,8 @@ class MotoServer:
 
     def prepare(self, stack_dir: Path, region: str) -> list[str]:
         """Make ``stack_dir`` (a synthesized stack folder) deployable into this emulator: the state bucket its S3
-        backend names and the DNS zone its certificate is validated in (both exist outside any stack, as in AWS),
-        :data:`OVERRIDE_FILE`, and the provider lock file (if the synth has not placed it). Returns the addresses the
+        backend names (with its KMS key alias) and the DNS zone its certificate is validated in (both exist outside
+        any stack, as in AWS), :data:`OVERRIDE_FILE`, and the provider lock file (if the synth has not placed it). Returns the addresses the
         override turns off."""
         return prepare(stack_dir, region, self.endpoint)
 
@@ -326,10 +326,7 @@ def prepare(stack_dir: Path, region: str, endpoint: str) -> list[str]:
     stack = json.loads((stack_dir / "cdk.tf.json").read_text())
     backend = stack.get("terraform", {}).get("backend", {}).get("s3")
     if backend:
-        s3 = client(endpoint, "s3", backend.get("region", region))
-        if backend["bucket"] not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
-            s3.create_bucket(Bucket=backend["bucket"],
-                             CreateBucketConfiguration={"LocationConstraint": backend.get("region", region)})
+        _seed_state(backend, backend.get("region", region), endpoint)
     route53 = client(endpoint, "route53", region)
     existing = {zone["Name"].rstrip(".") for zone in route53.list_hosted_zones()["HostedZones"]}
     for zone in sorted(_hosted_zones(stack) - existing):
@@ -343,6 +340,39 @@ def prepare(stack_dir: Path, region: str, endpoint: str) -> list[str]:
 
     place_lock_file(stack_dir)
     return skipped
+
+
+def _seed_state(backend: dict, region: str, endpoint: str) -> None:
+    """What the bootstrap makes before the first deploy (docs/runbooks/bootstrap.md, step 2): the state bucket, and
+    the KMS key the backend encrypts with (``kms_key_id``) under its alias, the bucket's default encryption. Each only
+    when missing (two stacks share the bucket and the key). A key given by ARN cannot be seeded (moto picks key IDs):
+    the backend's key must then exist already."""
+    s3 = client(endpoint, "s3", region)
+    if backend["bucket"] not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]:
+        s3.create_bucket(Bucket=backend["bucket"], CreateBucketConfiguration={"LocationConstraint": region})
+        s3.put_bucket_versioning(Bucket=backend["bucket"], VersioningConfiguration={"Status": "Enabled"})
+    alias = backend.get("kms_key_id")
+    if not alias or not alias.startswith("alias/"):
+        return
+    kms = client(endpoint, "kms", region)
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    key_id = aliases.get(alias)
+    if key_id is None:
+        key_id = kms.create_key(Description=f"Terraform state ({backend['bucket']})")["KeyMetadata"]["KeyId"]
+        kms.enable_key_rotation(KeyId=key_id)
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    if "ServerSideEncryptionConfiguration" not in _bucket_encryption(s3, backend["bucket"]):
+        s3.put_bucket_encryption(Bucket=backend["bucket"], ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id},
+            "BucketKeyEnabled": True}]})
+
+
+def _bucket_encryption(s3, bucket: str) -> dict:
+    """The bucket's encryption configuration; ``{}`` where moto keeps none (a bucket made without one)."""
+    try:
+        return s3.get_bucket_encryption(Bucket=bucket)
+    except s3.exceptions.ClientError:
+        return {}
 
 
 def _seed_cache_nodes(stack: dict, region: str, endpoint: str) -> None:
@@ -400,8 +430,8 @@ def main(argv: list[str] | None = None) -> int:
                                               "interrupted")
     serve.add_argument("environment")
     serve.add_argument("--port", type=int, default=4566)
-    prep = commands.add_parser("prepare", help="seed the state bucket and DNS zone, write the emulator override "
-                                               "into the synthesized stack folder")
+    prep = commands.add_parser("prepare", help="seed the state bucket, its key and the DNS zone, write the emulator "
+                                               "override into the synthesized stack folder")
     prep.add_argument("environment")
     prep.add_argument("--outdir", default="cdktf.out")
     prep.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))

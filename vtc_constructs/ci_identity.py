@@ -12,7 +12,7 @@ Usage::
         https_listener_arn=platform.edge.https_listener_arn,
         cluster_security_group_id=platform.eks.cluster_security_group_id,
         vpc_id=platform.network.vpc_id,
-        state_bucket="vtc-terraform-state-222222222222",
+        state_bucket="vtc-terraform-state-222222222222-eu-west-1",
         state_keys=("vtc/production/terraform.tfstate", "vtc/production/terraform-workloads.tfstate"),
         # oidc_provider_arn="arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com",
         #   when another stack of the account made the provider (one per account)
@@ -72,6 +72,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from cdktf import Fn, Token
 from constructs import Construct
@@ -121,7 +122,8 @@ LONG_LIVED_CREDENTIAL_ACTIONS = ("iam:CreateUser", "iam:CreateAccessKey", "iam:U
 #: IAM writes denied on the CI identity itself (reads stay allowed, so a deploy can plan it).
 IAM_WRITE_ACTIONS = ("iam:Create*", "iam:Delete*", "iam:Update*", "iam:Put*", "iam:Attach*", "iam:Detach*",
                      "iam:Tag*", "iam:Untag*", "iam:Add*", "iam:Remove*", "iam:Set*", "iam:PassRole")
-#: The state bucket's settings a deploy never changes (it is made by hand before the first deploy, see the runbook).
+#: The state bucket's settings a deploy never changes (it is made by hand before the first deploy, see the runbook;
+#: its bucket policy, rendered by ``environments/state_bootstrap.py``, denies the deploy role the same).
 STATE_BUCKET_SETTINGS = ("s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucketPolicy", "s3:PutBucketAcl",
                          "s3:PutBucketVersioning", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration",
                          "s3:PutBucketPublicAccessBlock", "s3:PutBucketOwnershipControls",
@@ -349,6 +351,22 @@ class CiIdentityProps:
         return problems
 
 
+def deploy_role_name(name: str) -> str:
+    """``<name>-ci-deploy``: the deploy role of the environment whose resources are named ``<name>-*``."""
+    return f"{name}-ci-deploy"
+
+
+def traffic_role_name(name: str) -> str:
+    """``<name>-ci-traffic``: the traffic role of the environment whose resources are named ``<name>-*``."""
+    return f"{name}-ci-traffic"
+
+
+def state_object_arns(partition: str, bucket: str, keys: Sequence[str]) -> list[str]:
+    """The state objects of ``keys`` in ``bucket``, each with its ``.tflock`` lock file (Terraform's S3 lock file):
+    what the deploy role may read and write, in its own policy and in the state bucket's policy."""
+    return [f"arn:{partition}:s3:::{bucket}/{key}{suffix}" for key in keys for suffix in ("", ".tflock")]
+
+
 class CiIdentity(Construct):
     """GitHub Actions' way into one environment: see the module docstring for what each part may do."""
 
@@ -362,7 +380,7 @@ class CiIdentity(Construct):
         name = props.name
         self.props = props
         self.account = account = Account.of(self)
-        self._deploy_role_name, self._traffic_role_name = f"{name}-ci-deploy", f"{name}-ci-traffic"
+        self._deploy_role_name, self._traffic_role_name = deploy_role_name(name), traffic_role_name(name)
         claims = [("IAM role", self._deploy_role_name), ("IAM role", self._traffic_role_name),
                   ("IAM policy", f"{name}-ci-deploy"), ("IAM policy", f"{name}-ci-deploy-guardrails"),
                   ("IAM policy", f"{name}-ci-traffic")]
@@ -423,8 +441,7 @@ class CiIdentity(Construct):
     # --- the deploy role --------------------------------------------------------------------------------------------
 
     def _state_objects(self) -> list[str]:
-        bucket = f"arn:{self.account.partition}:s3:::{self.props.state_bucket}"
-        return [f"{bucket}/{key}{suffix}" for key in self.props.state_keys for suffix in ("", ".tflock")]
+        return state_object_arns(self.account.partition, self.props.state_bucket, self.props.state_keys)
 
     def _deploy_statements(self) -> list[Statement]:
         props, account, name = self.props, self.account, self.props.name

@@ -33,7 +33,8 @@ cluster autoscaler (scale this cluster's groups), external-secrets (read ``<secr
 actions) and Fluent Bit (:data:`FLUENT_BIT_SERVICE_ACCOUNT`: log streams and events of the container log groups
 only). The container log groups (:data:`CONTAINER_LOG_GROUPS`, ``/aws/eks/<name>/containers/<kind>``) are
 Terraform's: encrypted with a key of their own that CloudWatch Logs may use for those groups only, kept
-``container_log_retention_days``. :meth:`EksCluster.irsa_role` makes more (several service accounts of one namespace
+``container_log_retention_days``. The EBS CSI driver's volumes get a key of their own (:attr:`EksCluster.ebs_kms_key_arn`,
+the StorageClass's ``kmsKeyId``), which the driver's role may use only through EC2. :meth:`EksCluster.irsa_role` makes more (several service accounts of one namespace
 may share one, as the services' database role does: :class:`~vtc_constructs.platform.VisionToCodePlatform`).
 
 Replacement safety: nothing with a fixed AWS name is planned create-before-destroy (``create_before_destroy`` on a
@@ -133,6 +134,12 @@ SEARCH_ADMIN_SERVICE_ACCOUNT = ("logging", "search-admin")
 #: makes them (KMS-encrypted, with retention); Fluent Bit may not create groups, so none escapes either.
 CONTAINER_LOG_GROUPS = ("application", "add-ons")
 
+#: What the EBS CSI driver's role may do with the volumes' key, through EC2 only (``kms:ViaService``): AWS's KMS
+#: policy for the driver, with grants limited to AWS resources. Ref: https://docs.aws.amazon.com/eks/latest/userguide/
+#: ebs-csi.html ("If you use a custom KMS key")
+EBS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+EBS_KEY_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+
 #: The X-Ray actions an OpenTelemetry collector's ``awsxray`` exporter and sampler call: exactly those of AWS's
 #: ``AWSXRayDaemonWriteAccess`` managed policy, written out here so that a change of that policy changes nothing.
 #: X-Ray has no resource-level permissions for them. Ref:
@@ -173,6 +180,7 @@ class EksCluster(Construct):
                                            for kind in CONTAINER_LOG_GROUPS}
         claim_names(self, id, ("EKS cluster", name), ("CloudWatch log group", self._log_group_name),
                     ("KMS alias", f"alias/{name}-eks"), ("KMS alias", f"alias/{name}-eks-containers"),
+                    ("KMS alias", f"alias/{name}-ebs"),
                     *(("CloudWatch log group", group) for group in self._container_log_group_names.values()))
         self.props = props
         self.account = account = Account.of(self)
@@ -222,6 +230,7 @@ class EksCluster(Construct):
 
         self._container_log_groups(tags)
         self._irsa_roles(tags)
+        self._ebs_key(tags)
         self.addons: dict[str, EksAddon] = {}
         # Every node needs these from its first minute (pod networking, service routing, pod identity): they are
         # installed before the node groups, the others (pods themselves) after.
@@ -352,6 +361,26 @@ class EksCluster(Construct):
                                            managed=["service-role/AmazonEBSCSIDriverPolicy"])
         self.cloudwatch_role = self.irsa_role("cloudwatch-role", "amazon-cloudwatch", "cloudwatch-agent", tags=tags,
                                               managed=["CloudWatchAgentServerPolicy"])
+
+    def _ebs_key(self, tags) -> None:
+        """The key of the volumes the EBS CSI driver makes (the StorageClass's ``kmsKeyId``): its role may use it
+        only through EC2 (``kms:ViaService``), and create grants only for AWS resources (the attached volume's grant
+        to the instance). Not the secrets key: volumes and Kubernetes secrets do not share a key.
+        Ref: https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html (the KMS policy for encrypted volumes);
+        https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service"""
+        account, name = self.account, self.props.name
+        through_ec2 = [("StringEquals", "kms:ViaService", [f"ec2.{account.region}.amazonaws.com"]),
+                       ("StringEquals", "kms:CallerAccount", [account.id])]
+        csi = {"AWS": [self.ebs_csi_role.arn]}
+        key_policy = policy_document(
+            self, "ebs-key-policy", account_admin_statement(account),
+            Statement(sid="EbsCsiDriverThroughEc2", actions=list(EBS_KEY_ACTIONS), resources=["*"], principals=csi,
+                      conditions=through_ec2),
+            Statement(sid="EbsCsiDriverGrantsForAttachedVolumes", actions=list(EBS_KEY_GRANT_ACTIONS),
+                      resources=["*"], principals=csi,
+                      conditions=[*through_ec2, ("Bool", "kms:GrantIsForAWSResource", ["true"])]))
+        self.ebs_key = kms_key(self, "ebs-key", description=f"{name} EBS volumes of the cluster's StorageClass",
+                               alias=f"{name}-ebs", policy=key_policy, tags=tags)
 
     # --- network --------------------------------------------------------------------------------------------------
 
@@ -530,6 +559,12 @@ class EksCluster(Construct):
         the groups (so a stack that uses them depends on them). Point Fluent Bit's ``cloudwatch_logs`` outputs at them
         with ``auto_create_group`` off."""
         return {kind: group.name for kind, group in self.container_log_groups.items()}
+
+    @property
+    def ebs_kms_key_arn(self) -> str:
+        """The KMS key of the cluster's encrypted StorageClass (``kmsKeyId``): the EBS CSI driver's role may use it
+        through EC2 only."""
+        return self.ebs_key.arn
 
     @property
     def container_log_key_arn(self) -> str:

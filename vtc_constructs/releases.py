@@ -72,7 +72,7 @@ from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKuberne
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
 from ._common import NameRegistry, require_props, stack_region
-from .cluster_config import CLOUDWATCH_UID, EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS
+from .cluster_config import CLOUDWATCH_UID, EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, KMS_KEY_ARN
 from .cluster_config import RELEASE_NAME as CLUSTER_CONFIG_RELEASE
 from .cluster_config import (cache_cluster_id_problems, cluster_config_values, grafana_secret_problems,
                              target_group_arn_problems)
@@ -458,6 +458,10 @@ class ClusterReleasesProps:
         ``CacheClusterId`` of its per-node CloudWatch metrics: the services dashboard then shows the hit rate and the
         evictions of exactly these nodes, a line each, through Grafana's CloudWatch data source (so ``roles.grafana``
         is required with them). :meth:`from_platform` gives the platform's cache's.
+    :param ebs_kms_key_arn: default: ``""``, EBS's AWS-managed key (``aws/ebs``), which every principal of the account
+        may use through EC2. The KMS key of the cluster's encrypted StorageClass (its ``kmsKeyId``);
+        :meth:`from_platform` gives the cluster's own (:attr:`~vtc_constructs.eks.EksCluster.ebs_kms_key_arn`, a
+        customer-managed key only the EBS CSI driver's role may use, through EC2).
     :param charts_dir: default: this repository's ``charts/`` (:func:`default_charts_dir`): where
         ``vision-to-code`` and ``vtc-cluster-config`` are read from (copied into the synth output as assets).
     """
@@ -488,6 +492,7 @@ class ClusterReleasesProps:
     host: str = ""
     charts_dir: str | None = None
     secrets_prefix: str | None = None
+    ebs_kms_key_arn: str = ""
 
     @classmethod
     def from_platform(cls, platform, *, environment: str, region: str, workloads: WorkloadsProps,
@@ -541,6 +546,7 @@ class ClusterReleasesProps:
             database_schema=database.app_schema,
             host=(platform.props.edge.certificate.domain_name or "") if host is None else host, charts_dir=charts_dir,
             secrets_prefix=platform.props.eks.secrets_prefix or f"{platform.props.name}/",
+            ebs_kms_key_arn=eks.ebs_kms_key_arn,
             cache=None if platform.cache is None else CacheEndpoint(
                 host=platform.cache.cache_primary_endpoint_address,
                 reader_host=platform.cache.cache_reader_endpoint_address,
@@ -578,6 +584,11 @@ class ClusterReleasesProps:
                 problems += role_arn_problems(getattr(self.roles, role.name), f"roles.{role.name}",
                                               f"pass the IRSA role ARN of {role.name.replace('_', ' ')}")
         problems += self._cache_dashboard_problems()
+        if not is_reference(self.ebs_kms_key_arn) and (not isinstance(self.ebs_kms_key_arn, str)
+                                                       or not KMS_KEY_ARN.match(self.ebs_kms_key_arn)):
+            problems.append(Problem("ebs_kms_key_arn", self.ebs_kms_key_arn, "'' (EBS's AWS-managed key) or a KMS key "
+                                    "or alias ARN (or a Terraform reference)",
+                                    "pass EksCluster.ebs_kms_key_arn (from_platform does), or leave it out"))
         if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or not self.secrets_prefix):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "None, or the Secrets Manager prefix "
                                     "external-secrets may read, e.g. 'vtc-staging/'",
@@ -1095,7 +1106,7 @@ class ClusterReleases(Construct):
             monitoring_namespace=w.monitoring_namespace,
             slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent,
             secrets_prefix=props.secrets_prefix, namespaces=self.namespaces, sealed_secrets=w.sealed_secrets,
-            cache_member_cluster_ids=props.cache_member_cluster_ids)
+            cache_member_cluster_ids=props.cache_member_cluster_ids, ebs_kms_key_arn=props.ebs_kms_key_arn)
         config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
                              config_values, depends_on=[crds, lbc, eso, sealed])
         grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
