@@ -21,7 +21,8 @@ def test_apply_with_another_accounts_credentials_fails_before_anything_is_create
     assert OTHER_ACCOUNT not in {e.account_id for e in environments.values()}
     stack_dir = terraform.copy_stack(synth_dir / "stacks" / DEPLOYED, tmp_path / DEPLOYED)
     with MotoServer(log_file=tmp_path / "moto.log", account_id=OTHER_ACCOUNT) as aws:
-        aws.prepare(stack_dir, env.region)  # the state bucket and DNS zone exist, as they would in that account
+        aws.prepare(stack_dir, env.region)  # the state bucket, its key and the DNS zone exist, as in that account
+        bootstrap_keys = aws.client("kms", env.region).list_keys()["Keys"]  # the state's key (the bootstrap's)
         tf_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(tmp_path / "cli.tfrc")))
         assert aws.client("sts", env.region).get_caller_identity()["Account"] == OTHER_ACCOUNT
         terraform.run(["init", "-input=false"], stack_dir, env=tf_env)
@@ -33,7 +34,7 @@ def test_apply_with_another_accounts_credentials_fails_before_anything_is_create
         # Nothing exists in the emulator but what the test put there and what every region has by default.
         ec2 = aws.client("ec2", env.region)
         assert [v["IsDefault"] for v in ec2.describe_vpcs()["Vpcs"]] == [True]
-        assert aws.client("kms", env.region).list_keys()["Keys"] == []
+        assert aws.client("kms", env.region).list_keys()["Keys"] == bootstrap_keys
         assert aws.client("eks", env.region).list_clusters()["clusters"] == []
         assert aws.client("rds", env.region).describe_db_instances()["DBInstances"] == []
         assert aws.client("sns", env.region).list_topics()["Topics"] == []
