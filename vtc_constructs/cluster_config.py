@@ -14,8 +14,11 @@ Usage::
 
 What the chart renders from these values: the StorageClass ``gp3-encrypted`` (EBS gp3, encrypted, Retain,
 WaitForFirstConsumer, expandable, not the default class); a ClusterSecretStore on AWS Secrets Manager, authenticated
-as the external-secrets service account (its IRSA role reads only the environment's ``<name>/`` secrets) and usable
-only from Grafana's namespace; an ExternalSecret that makes Grafana's admin Secret (``admin-user``,
+as its own service account (:data:`SECRETS_STORE_SERVICE_ACCOUNT`, made here; its IRSA role reads only the
+environment's ``<name>/`` secrets; the controller's account has no AWS identity) and usable only from Grafana's
+namespace; a ValidatingAdmissionPolicy and its binding that refuse a namespaced SecretStore with the AWS provider and
+no explicit ``auth`` (:data:`SECRET_STORE_AUTH_POLICY`); the namespaces with their Pod Security labels and the
+NetworkPolicies it is given (:mod:`vtc_constructs.network_policies`: a default deny per namespace and its openings); an ExternalSecret that makes Grafana's admin Secret (``admin-user``,
 ``admin-password``) from one JSON secret; per colour a Gateway (``vtc-<colour>``, class ``nginx-<colour>``: the
 colour's NGINX Gateway Fabric release provisions its NGINX), a TargetGroupBinding (``gateway-<colour>``, IP targets)
 that puts those NGINX pods into the colour's ALB target group, a disruption budget and a network policy (the

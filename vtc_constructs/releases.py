@@ -24,8 +24,10 @@ The releases, in the order they are installed (each waits for the ones it needs,
    (Sealed Secrets, for the secrets that do not live in AWS: :class:`~vtc_constructs.workloads.SealedSecretProps`;
    its key's backup and restore: docs/runbooks/sealed-secrets.md).
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
-   their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
-   store, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
+   their Pod Security levels (the services' ``restricted``; monitoring's and external-secrets' taken over from Helm),
+   each with a default-deny NetworkPolicy and its openings (:mod:`vtc_constructs.network_policies`), the encrypted gp3
+   storage class, the Secrets Manager store with its own service account (the IRSA role's; external-secrets' controller
+   has none) and the admission policy that refuses SecretStores without auth, the Grafana admin secret (from Secrets Manager, never from a file), each colour's ``Gateway`` with the
    ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search domain
    (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that sets the
    domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
