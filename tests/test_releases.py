@@ -687,6 +687,12 @@ def test_every_object_lands_in_a_namespace_that_exists_by_then_and_no_namespace_
             releases[o].get("take_ownership") for o in owner), (name, owner)
     assert all(d["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
                for d in rendered["vtc-cluster-config"] if d["kind"] == "Namespace")
+    # Every namespace it makes denies by default (the services' through their own chart), tracing included (issue 26).
+    denies = {d["metadata"]["namespace"] for d in rendered["vtc-cluster-config"]
+              if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "vtc-default-deny"}
+    assert denies == made["vtc-cluster-config"] - {"vision-to-code"} and "tracing" in denies
+    assert any(d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "vtc-blue-default-deny"
+               for d in rendered["vtc-blue"])
     levels = {d["metadata"]["name"]: d["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
               for d in rendered["vtc-cluster-config"] if d["kind"] == "Namespace"}
     assert levels["vision-to-code"] == levels["nginx-gateway"] == "restricted"
