@@ -75,7 +75,8 @@ CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secr
 #: policies (5 namespaces without a search domain: a default deny, DNS and the API server each, and 11 openings).
 EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "TargetGroupBinding": 2,
                   "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2 + 15 + 11, "ConfigMap": 3, "Namespace": 6,
-                  "ServiceAccount": 1, "ValidatingAdmissionPolicy": 1, "ValidatingAdmissionPolicyBinding": 1}
+                  "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "ValidatingAdmissionPolicy": 1,
+                  "ValidatingAdmissionPolicyBinding": 1}
 CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace", "ValidatingAdmissionPolicy",
                   "ValidatingAdmissionPolicyBinding"}
 #: The namespaces the workloads stack has this release make (ClusterReleases.namespaces), with their levels.
@@ -455,6 +456,15 @@ def test_the_grafana_admin_secret_comes_from_secrets_manager_through_the_restric
     assert (account["metadata"]["namespace"], account["metadata"]["name"]) == SECRETS_STORE_SERVICE_ACCOUNT
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": STORE_ROLE}
     assert account["automountServiceAccountToken"] is False
+    # Only the controller may ask a token for it, and the controller for no other account (its chart's grant is off).
+    [role], [binding] = renders[env].of("Role"), renders[env].of("RoleBinding")
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == SECRETS_STORE_SERVICE_ACCOUNT[0]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["serviceaccounts/token"],
+                              "resourceNames": [SECRETS_STORE_SERVICE_ACCOUNT[1]], "verbs": ["create"]}]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                  "name": role["metadata"]["name"]}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "external-secrets",
+                                    "namespace": "external-secrets"}]
     assert store["spec"]["conditions"] == [{"namespaces": ["monitoring"]}]  # only Grafana's namespace may use it
     assert (secret["metadata"]["name"], secret["metadata"]["namespace"]) == ("grafana-admin-credentials", "monitoring")
     spec = secret["spec"]

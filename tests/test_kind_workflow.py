@@ -230,7 +230,7 @@ def test_the_charts_accept_the_values_and_run_the_stand_in(rendered):
                  for p in (ROOT / "charts" / "crd-schemas").glob("*.yaml")}
     core = {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget",
             "NetworkPolicy", "ConfigMap", "Namespace", "StorageClass", "ValidatingAdmissionPolicy",
-            "ValidatingAdmissionPolicyBinding"}
+            "ValidatingAdmissionPolicyBinding", "Role", "RoleBinding"}
     gateway_api = {"Gateway", "HTTPRoute"}
     used = {d["kind"] for docs in rendered.values() for d in docs}
     assert used - core - gateway_api <= crd_kinds, used - core - gateway_api - crd_kinds

@@ -232,7 +232,8 @@ def test_each_add_on_takes_its_own_irsa_role(env, workloads_stacks, stacks):
     eso = releases["external-secrets"]
     assert not any("role-arn" in path for path in sets_of(eso)) and "annotations" not in values_of(eso)["serviceAccount"]
     assert values_of(eso)["serviceAccount"]["name"] == EXTERNAL_SECRETS_SERVICE_ACCOUNT[1]
-    assert values_of(eso)["rbac"] == {"aggregateToEdit": False, "aggregateToAdmin": False}
+    assert values_of(eso)["rbac"] == {"aggregateToEdit": False, "aggregateToAdmin": False,
+                                      "serviceAccountTokenCreate": False}
     assert values_of(releases["vtc-cluster-config"])["externalSecrets"]["serviceAccount"]["namespace"] == \
         SECRETS_STORE_SERVICE_ACCOUNT[0]
 

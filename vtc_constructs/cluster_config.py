@@ -206,7 +206,8 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         "externalSecrets": {
             "storeName": secret_store_name,
             "serviceAccount": {"namespace": external_secrets_namespace, "name": external_secrets_service_account,
-                               "roleArn": external_secrets_role_arn},
+                               "roleArn": external_secrets_role_arn,
+                               "controller": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1]},
             "secretStorePolicy": SECRET_STORE_AUTH_POLICY,
             "grafanaAdmin": {"namespace": monitoring_namespace, "secretName": grafana_admin_secret,
                              "remoteSecretName": grafana_admin_secret_name},

@@ -1048,7 +1048,9 @@ class ClusterReleases(Construct):
             # helm-chart-2.9.0's rbac.yaml aggregates create/update/delete of SecretStores and ExternalSecrets into the
             # built-in edit and admin ClusterRoles (rbac.aggregateToEdit/aggregateToAdmin, both true by default): anyone
             # who may edit one namespace could make a store there. Read access (aggregateToView) stays.
-            "rbac": {"aggregateToEdit": False, "aggregateToAdmin": False},
+            # Its ClusterRole's serviceaccounts/token create (rbac.serviceAccountTokenCreate) would let the controller
+            # take any service account's identity: vtc-cluster-config grants it the store's account's token only.
+            "rbac": {"aggregateToEdit": False, "aggregateToAdmin": False, "serviceAccountTokenCreate": False},
         })
         # kubeseal's defaults (--controller-name sealed-secrets-controller, --controller-namespace kube-system) find it
         # with no flags: the chart's fullname is the release's name when that contains the chart's.
