@@ -7,8 +7,8 @@ Usage::
     policies = namespace_network_policies(NetworkPolicyInputs(vpc_cidr="10.20.0.0/16", aws_api_cidrs=("0.0.0.0/0",)))
     cluster_config_values(..., network_policies=policies)   # vtc-cluster-config renders them
 
-Every namespace below gets ``vtc-default-deny`` (every pod, in and out), ``vtc-egress-dns`` (CoreDNS, UDP and TCP 53)
-and, where its pods call the Kubernetes API, ``vtc-egress-api-server`` (TCP 443 to the VPC's range: EKS's control plane
+Every namespace below gets ``vtc-default-deny`` (every pod, in and out) and ``vtc-egress-base``: CoreDNS (UDP and TCP
+53) and, where its pods call the Kubernetes API (all but tracing), TCP 443 to the VPC's range (EKS's control plane
 answers through network interfaces in the cluster's subnets, which the ``kubernetes`` Service's ClusterIP is
 translated to before the VPC CNI's policy agent looks). The services' namespace is not here: its chart
 (charts/vision-to-code) brings its own default deny and openings; kube-system is EKS's, not ours. Pods on the host
@@ -60,6 +60,8 @@ from typing import Mapping, Sequence
 #: Kubernetes' own label of every namespace (1.22+): what the selectors match namespaces by.
 _NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 DEFAULT_DENY = "vtc-default-deny"
+#: Every pod of the namespace: DNS and (where its pods call the Kubernetes API) the API server.
+BASE_EGRESS = "vtc-egress-base"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,13 +134,11 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
     # Jaeger never calls the Kubernetes API (its service account token is not even mounted).
     api_callers = [ns for ns in namespaces if ns != i.tracing_namespace]
     policies: list[dict] = []
+    dns = {"to": [_pods("kube-system", **{"k8s-app": "kube-dns"})], "ports": _ports(53, protocol="UDP") + _ports(53)}
     for ns in namespaces:
         policies.append(_policy(DEFAULT_DENY, ns, {}, ingress=[], egress=[]))
-        policies.append(_policy("vtc-egress-dns", ns, {}, egress=[{
-            "to": [_pods("kube-system", **{"k8s-app": "kube-dns"})],
-            "ports": _ports(53, protocol="UDP") + _ports(53)}]))
-        if ns in api_callers:
-            policies.append(_policy("vtc-egress-api-server", ns, {}, egress=[{"to": vpc, "ports": https}]))
+        policies.append(_policy(BASE_EGRESS, ns, {}, egress=[dns] + (
+            [{"to": vpc, "ports": https}] if ns in api_callers else [])))
 
     name = "app.kubernetes.io/name"
     policies += [
@@ -188,4 +188,4 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
     return policies
 
 
-__all__ = ["DEFAULT_DENY", "NetworkPolicyInputs", "namespace_network_policies"]
+__all__ = ["BASE_EGRESS", "DEFAULT_DENY", "NetworkPolicyInputs", "namespace_network_policies"]
