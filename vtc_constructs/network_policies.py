@@ -28,8 +28,8 @@ monitoring     Alertmanager (name=alertmanager)         in 9093 from Prometheus 
 monitoring     Grafana (name=grafana)                   in 3000 from Prometheus (its metrics; people use port-forward);
                                                         out 9090 Prometheus, 9093 Alertmanager, 443 AWS (CloudWatch, STS)
 monitoring     kube-state-metrics                       in 8080, 8081 from Prometheus
-monitoring     the operator (app=<release>-operator)    in 10250 from the VPC (the API server's admission webhook calls,
-                                                        Prometheus's scrape of the same https port)
+monitoring     the operator (app=kube-prometheus-stack-  in 10250 from the VPC (the API server's admission webhook calls,
+               operator)                                Prometheus's scrape of the same https port)
 external-secr. controller (name=external-secrets)       out 443 to the AWS API ranges (Secrets Manager, STS)
 external-secr. webhook (name=external-secrets-webhook)  in 10250 from the VPC (the API server's webhook calls)
 nginx-gateway  control planes (name=nginx-gateway-      in 8443 (agent gRPC) from the NGINX pods, 9113 from Prometheus
@@ -70,8 +70,7 @@ class NetworkPolicyInputs:
 
     :param vpc_cidr: the VPC's range (the API server's interfaces, the nodes, every pod). Required.
     :param aws_api_cidrs: default: anywhere: HTTPS to AWS's APIs (``WorkloadsProps.aws_api_cidrs``).
-    :param monitoring_namespace: default: ``monitoring``. :param monitoring_release: default:
-        ``kube-prometheus-stack`` (the operator's ``app`` label is ``<release>-operator``).
+    :param monitoring_namespace: default: ``monitoring`` (kube-prometheus-stack's).
     :param external_secrets_namespace: default: ``external-secrets``.
     :param gateway_namespace: default: ``nginx-gateway``. :param services_namespace: default: ``vision-to-code``.
     :param collector_namespace: default: ``opentelemetry``. :param collector_release: default: ``otel-collector``.
@@ -82,7 +81,6 @@ class NetworkPolicyInputs:
     vpc_cidr: str
     aws_api_cidrs: Sequence[str] = ("0.0.0.0/0",)
     monitoring_namespace: str = "monitoring"
-    monitoring_release: str = "kube-prometheus-stack"
     external_secrets_namespace: str = "external-secrets"
     gateway_namespace: str = "nginx-gateway"
     services_namespace: str = "vision-to-code"
@@ -157,7 +155,9 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
                         aws]),
         _policy("vtc-kube-state-metrics", mon, {"matchLabels": {name: "kube-state-metrics"}},
                 ingress=[{"from": [prometheus], "ports": _ports(8080, 8081)}]),
-        _policy("vtc-prometheus-operator", mon, {"matchLabels": {"app": f"{i.monitoring_release}-operator"}},
+        # The operator's pods: app=<chart name>-operator (kube-prometheus-stack 88.5.3, templates/prometheus-operator/
+        # deployment.yaml: the chart's name, not the release's).
+        _policy("vtc-prometheus-operator", mon, {"matchLabels": {"app": "kube-prometheus-stack-operator"}},
                 ingress=[{"from": vpc, "ports": _ports(10250)}]),
         _policy("vtc-external-secrets", i.external_secrets_namespace, {"matchLabels": {name: "external-secrets"}},
                 egress=[aws]),

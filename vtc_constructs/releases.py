@@ -1099,7 +1099,7 @@ class ClusterReleases(Construct):
             external_secrets_role_arn=props.roles.external_secrets,
             network_policies=namespace_network_policies(NetworkPolicyInputs(
                 vpc_cidr=props.vpc_cidr, aws_api_cidrs=tuple(w.aws_api_cidrs),
-                monitoring_namespace=w.monitoring_namespace, monitoring_release=w.monitoring_release,
+                monitoring_namespace=w.monitoring_namespace,
                 external_secrets_namespace=EXTERNAL_SECRETS_NAMESPACE, gateway_namespace=gateway_ns,
                 services_namespace=w.namespace, collector_namespace=collector_ns,
                 collector_release=w.collector_release, logging_namespace=FLUENT_BIT_SERVICE_ACCOUNT[0],
