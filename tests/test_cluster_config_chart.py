@@ -43,8 +43,10 @@ from vtc_constructs.cluster_config import (
     CLOUDWATCH_UID,
     CHART_VERSION,
     DASHBOARDS,
-    EXTERNAL_SECRETS_SERVICE_ACCOUNT,
     GRAFANA_ADMIN_KEYS,
+    IAM_ROLE_ARN,
+    SECRET_STORE_AUTH_POLICY,
+    SECRETS_STORE_SERVICE_ACCOUNT,
     KMS_KEY_ARN,
     RELEASE_NAME,
     SECRET_NAME,
@@ -54,6 +56,7 @@ from vtc_constructs.cluster_config import (
     target_group_binding_name,
 )
 from vtc_constructs.errors import ConfigError
+from vtc_constructs.network_policies import DEFAULT_DENY, NetworkPolicyInputs, namespace_network_policies
 from vtc_constructs.workloads import SERVICES, Colour, release_name
 
 CHART = REPO / CHART_PATH
@@ -70,13 +73,22 @@ CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secr
                 ("bitnami.com/v1alpha1", "SealedSecret"): "bitnami.com_sealedsecrets.yaml"}  # charts/gateway-api-crds (tooling/crds.py)
 #: What one environment's release renders: the storage class, the store and the Grafana admin secret, per colour a
 #: Gateway, binding, disruption budget and network policy, a ConfigMap per dashboard.
+#: The store's own service account and the admission policy refusing SecretStores without auth; the namespaces' network
+#: policies (5 namespaces without a search domain: a default deny and a base egress (DNS, the API server) each, and 11
+#: openings).
 EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "Password": 1, "PushSecret": 1,
                   "TargetGroupBinding": 2,
-                  "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2, "ConfigMap": 3, "Namespace": 4}
-CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace"}
+                  "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2 + 10 + 11, "ConfigMap": 3, "Namespace": 6,
+                  "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "ValidatingAdmissionPolicy": 1,
+                  "ValidatingAdmissionPolicyBinding": 1}
+CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace", "ValidatingAdmissionPolicy",
+                  "ValidatingAdmissionPolicyBinding"}
 #: The namespaces the workloads stack has this release make (ClusterReleases.namespaces), with their levels.
 NAMESPACES = {"nginx-gateway": "restricted", "vision-to-code": "restricted", "opentelemetry": "baseline",
-              "logging": "privileged"}
+              "logging": "privileged", "external-secrets": "restricted", "monitoring": "privileged"}
+#: A staging-like VPC (LOAD_BALANCER_CIDRS are its public subnets) and the store's IRSA role.
+VPC_CIDR = "10.20.0.0/16"
+STORE_ROLE = "arn:aws:iam::111111111111:role/vtc-staging-external-secrets-role-20260101"
 #: The ALB's subnets (a staging-like plan's public subnets): the only sources of NGINX's listener port.
 LOAD_BALANCER_CIDRS = ("10.20.0.0/24", "10.20.1.0/24", "10.20.2.0/24")
 KMS_KEY = "arn:aws:kms:eu-west-1:111111111111:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -106,7 +118,8 @@ def stack_inputs(env: str) -> dict:
                 target_group_arns={c.value: target_group_arn(env, c) for c in Colour},
                 grafana_admin_secret_name=f"vtc-{env}/grafana-admin", secrets_prefix=f"vtc-{env}/",
                 slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent,
-                namespaces=NAMESPACES, load_balancer_cidrs=LOAD_BALANCER_CIDRS)
+                namespaces=NAMESPACES, load_balancer_cidrs=LOAD_BALANCER_CIDRS, external_secrets_role_arn=STORE_ROLE,
+                network_policies=namespace_network_policies(NetworkPolicyInputs(vpc_cidr=VPC_CIDR)))
 
 
 def helm_template(values: Path, *extra: str, ok=(0,)):
@@ -195,11 +208,14 @@ def test_the_schema_is_strict_at_every_level():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     objects = dict(_objects(schema))
-    assert len(objects) == 14  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
-    # a namespace and its podSecurity, gateway and its listener, a sealed secret and its encryptedData
+    assert len(objects) == 16  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
+    # a namespace and its podSecurity, gateway and its listener, a sealed secret and its encryptedData, a network
+    # policy and its spec
     loose = {path for path, node in objects.items() if node.get("additionalProperties") is not False}
-    # The one table of the user's keys (a Secret's): every key named by pattern, every value a sealed string.
-    assert loose == {"$/properties/sealedSecrets/items/properties/encryptedData"}
+    # The one table of the user's keys (a Secret's): every key named by pattern, every value a sealed string; and a
+    # NetworkPolicy's spec, which the rendered manifest's validation against Kubernetes' own schema checks strictly.
+    assert loose == {"$/properties/sealedSecrets/items/properties/encryptedData",
+                     "$/properties/networkPolicies/items/properties/spec"}
     encrypted = objects["$/properties/sealedSecrets/items/properties/encryptedData"]
     assert encrypted["propertyNames"]["pattern"] and encrypted["additionalProperties"]["type"] == "string"
     unrequired = {path: set(node["properties"]) - set(node["required"]) for path, node in objects.items()
@@ -215,6 +231,8 @@ def test_the_library_checks_the_schemas_patterns():
     assert schema["properties"]["storageClass"]["properties"]["kmsKeyArn"]["pattern"] == KMS_KEY_ARN.pattern
     grafana = schema["properties"]["externalSecrets"]["properties"]["grafanaAdmin"]["properties"]
     assert grafana["remoteSecretName"]["pattern"] == SECRET_NAME.pattern
+    store = schema["properties"]["externalSecrets"]["properties"]["serviceAccount"]["properties"]
+    assert store["roleArn"]["pattern"] == IAM_ROLE_ARN.pattern
     cache = schema["properties"]["dashboards"]["properties"]["cacheClusterIds"]
     assert cache["items"]["pattern"] == CACHE_CLUSTER_ID.pattern and cache["uniqueItems"] is True
 
@@ -234,12 +252,14 @@ def test_the_library_values_pass_the_schema(env):
 
 
 def test_the_external_secrets_role_trusts_the_stores_account_and_reads_the_grafana_secret():
-    """The store authenticates as the service account EksCluster's external-secrets role trusts, and that role may
-    read the Grafana secret's prefix (the synthesized stacks, snapshots/<env>.json)."""
-    namespace, name = EXTERNAL_SECRETS_SERVICE_ACCOUNT
+    """The store authenticates as the service account EksCluster's external-secrets role trusts (its own, not the
+    controller's), and that role may read the Grafana secret's prefix (the synthesized stacks,
+    snapshots/<env>.json)."""
+    namespace, name = SECRETS_STORE_SERVICE_ACCOUNT
     for env in ENVIRONMENT_NAMES:
         stack = (REPO / "snapshots" / f"{env}.json").read_text(encoding="utf-8")
         assert f"system:serviceaccount:{namespace}:{name}" in stack
+        assert "system:serviceaccount:external-secrets:external-secrets\"" not in stack  # the controller's
         assert f":secret:{stack_inputs(env)['secrets_prefix']}*" in stack
 
 
@@ -269,7 +289,7 @@ def test_a_release_renders_every_object_once_each_in_its_own_namespace(renders, 
         if doc["kind"] in CLUSTER_SCOPED:
             assert namespace is None, doc["metadata"]["name"]
         else:  # written in the template, never the release's namespace (nor the default)
-            assert namespace in {"monitoring", "nginx-gateway"}, doc["metadata"]["name"]
+            assert namespace in set(NAMESPACES), doc["metadata"]["name"]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -446,8 +466,23 @@ def test_the_grafana_admin_password_is_generated_in_the_cluster_and_pushed_to_se
     [generator] = renders[env].of("Password")
     [push] = renders[env].of("PushSecret")
     assert store["metadata"]["name"] == "aws-secrets-manager"
-    assert store["spec"]["provider"]["aws"]["service"] == "SecretsManager"
-    assert store["spec"]["provider"]["aws"]["region"] == environment_tables(env)["region"]
+    assert store["spec"]["provider"] == {"aws": {
+        "service": "SecretsManager", "region": environment_tables(env)["region"],
+        "auth": {"jwt": {"serviceAccountRef": {"name": "secrets-store-aws", "namespace": "external-secrets"}}}}}
+    # Its own service account, with the IRSA role, no token mounted anywhere.
+    [account] = renders[env].of("ServiceAccount")
+    assert (account["metadata"]["namespace"], account["metadata"]["name"]) == SECRETS_STORE_SERVICE_ACCOUNT
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": STORE_ROLE}
+    assert account["automountServiceAccountToken"] is False
+    # Only the controller may ask a token for it, and the controller for no other account (its chart's grant is off).
+    [role], [binding] = renders[env].of("Role"), renders[env].of("RoleBinding")
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == SECRETS_STORE_SERVICE_ACCOUNT[0]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["serviceaccounts/token"],
+                              "resourceNames": [SECRETS_STORE_SERVICE_ACCOUNT[1]], "verbs": ["create"]}]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                  "name": role["metadata"]["name"]}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "external-secrets",
+                                    "namespace": "external-secrets"}]
     assert store["spec"]["conditions"] == [{"namespaces": ["monitoring"]}]  # only Grafana's namespace may use it
     for doc in (secret, generator, push):
         assert doc["metadata"]["namespace"] == "monitoring"
@@ -629,7 +664,8 @@ def test_every_object_carries_the_recommended_labels(renders, env):
         assert labels["app.kubernetes.io/managed-by"] == "Helm"
         assert labels["helm.sh/chart"] == f"{CHART_NAME}-{CHART_VERSION}"
         assert labels["vision-to-code.io/environment"] == env
-        assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "gateway", "dashboards", "namespaces"}
+        assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "gateway", "dashboards", "namespaces",
+                                                           "network"}
 
 
 # --- the ARNs given apart (helm --set), as the workloads stack passes them --------------------------------------------
@@ -810,3 +846,148 @@ def test_a_plain_value_where_a_sealed_one_belongs_is_refused_without_echoing_it(
         "sealed_secrets.pagerduty.encrypted_data.integration-key", "sealed_secrets.pagerduty.encrypted_data.bad key",
         "sealed_secrets.Bad_Name", "sealed_secrets.Bad_Name.namespace", "sealed_secrets.Bad_Name.encrypted_data"}
     assert "pd-plain-token-123" not in str(caught.value)
+
+
+# --- least privilege inside the cluster (issue 26, item 2) ------------------------------------------------------------
+
+def _secret_store(namespace: str, provider: dict) -> dict:
+    return {"apiVersion": "external-secrets.io/v1", "kind": "SecretStore",
+            "metadata": {"name": "store", "namespace": namespace}, "spec": {"provider": provider}}
+
+
+AWS = {"service": "SecretsManager", "region": "eu-west-1"}
+#: Sample SecretStores and whether the policy admits them.
+SECRET_STORES = [
+    (_secret_store("team-a", {"aws": AWS}), False),  # no auth: the controller's credentials
+    (_secret_store("team-a", {"aws": {**AWS, "auth": {"jwt": {"serviceAccountRef": {"name": "reader"}}}}}), True),
+    (_secret_store("team-a", {"aws": {**AWS, "auth": {"jwt": {"serviceAccountRef": {
+        "name": "reader", "namespace": "team-a"}}}}}), True),
+    (_secret_store("team-a", {"aws": {**AWS, "auth": {"jwt": {"serviceAccountRef": {
+        "name": SECRETS_STORE_SERVICE_ACCOUNT[1], "namespace": SECRETS_STORE_SERVICE_ACCOUNT[0]}}}}}), False),
+    (_secret_store("team-a", {"aws": {**AWS, "auth": {"secretRef": {"accessKeyIDSecretRef": {
+        "name": "keys", "key": "id"}, "secretAccessKeySecretRef": {"name": "keys", "key": "secret"}}}}}), True),
+    (_secret_store("team-a", {"vault": {"server": "https://vault.example", "auth": {"tokenSecretRef": {
+        "name": "t", "key": "token"}}}}), True),  # another provider: not AWS's ambient credentials
+]
+
+
+def test_a_secret_store_without_explicit_auth_is_refused_by_the_admission_policy(renders):
+    """The ValidatingAdmissionPolicy's CEL evaluated for real (common-expression-language, the Rust cel crate; no API
+    server runs here) against sample SecretStores: refused without auth, or with another namespace's service account;
+    bound with Deny; matching namespaced SecretStores only (the cluster's own ClusterSecretStore is an admin's)."""
+    import cel
+
+    policy = renders["staging"].one("ValidatingAdmissionPolicy", SECRET_STORE_AUTH_POLICY)
+    binding = renders["staging"].one("ValidatingAdmissionPolicyBinding", SECRET_STORE_AUTH_POLICY)
+    assert binding["spec"] == {"policyName": SECRET_STORE_AUTH_POLICY, "validationActions": ["Deny"]}
+    assert policy["spec"]["failurePolicy"] == "Fail"
+    assert policy["spec"]["matchConstraints"]["resourceRules"] == [{
+        "apiGroups": ["external-secrets.io"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"],
+        "resources": ["secretstores"]}]
+    expressions = [v["expression"] for v in policy["spec"]["validations"]]
+    assert len(expressions) == 2
+    for store, admitted in SECRET_STORES:
+        results = [cel.evaluate(expression, {"object": store}) for expression in expressions]
+        assert all(r in (True, False) for r in results), results
+        assert all(results) is admitted, (store["spec"], results)
+
+
+# A small NetworkPolicy evaluator (Kubernetes' semantics: a pod selected by no policy of a direction is open in that
+# direction; else a connection must match a rule of some policy selecting it, on both ends).
+
+def _labels_match(selector: dict, labels: dict) -> bool:
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "Exists", expression  # the only operator these policies use
+        if expression["key"] not in labels:
+            return False
+    return True
+
+
+def _peer_matches(peer: dict, pod: dict, policy_namespace: str) -> bool:
+    import ipaddress
+
+    if "ipBlock" in peer:
+        return ipaddress.ip_address(pod["ip"]) in ipaddress.ip_network(peer["ipBlock"]["cidr"]) and not any(
+            ipaddress.ip_address(pod["ip"]) in ipaddress.ip_network(c) for c in peer["ipBlock"].get("except", ()))
+    if "namespaceSelector" in peer:
+        if not _labels_match(peer["namespaceSelector"], {"kubernetes.io/metadata.name": pod["namespace"]}):
+            return False
+    elif pod["namespace"] != policy_namespace:
+        return False
+    return "podSelector" not in peer or _labels_match(peer["podSelector"], pod["labels"])
+
+
+def _admits(policies: list[dict], pod: dict, other: dict, port: int, protocol: str, direction: str) -> bool:
+    """Whether ``pod``'s policies admit ``other`` (the source for Ingress, the destination for Egress)."""
+    kind, key, peers = ("Ingress", "ingress", "from") if direction == "in" else ("Egress", "egress", "to")
+    selecting = [p for p in policies if p["metadata"]["namespace"] == pod["namespace"]
+                 and kind in p["spec"]["policyTypes"] and _labels_match(p["spec"]["podSelector"], pod["labels"])]
+    if not selecting:
+        return True
+    for policy in selecting:
+        for rule in policy["spec"].get(key, []):
+            ports = rule.get("ports")
+            if ports and not any(p["port"] == port and p.get("protocol", "TCP") == protocol for p in ports):
+                continue
+            if peers not in rule or any(_peer_matches(peer, other, policy["metadata"]["namespace"])
+                                        for peer in rule[peers]):
+                return True
+    return False
+
+
+def reaches(policies: list[dict], source: dict, destination: dict, port: int, protocol: str = "TCP") -> bool:
+    return _admits(policies, source, destination, port, protocol, "out") and \
+        _admits(policies, destination, source, port, protocol, "in")
+
+
+def _pod(namespace: str, ip: str, **labels: str) -> dict:
+    return {"namespace": namespace, "ip": ip, "labels": labels}
+
+
+def test_every_namespace_denies_by_default_and_opens_only_what_its_components_need(renders):
+    """The rendered policies, with the chart's gateway policies beside them, evaluated: who may reach whom."""
+    policies = renders["staging"].of("NetworkPolicy")
+    made = {d["metadata"]["name"] for d in renders["staging"].of("Namespace")} - {"vision-to-code"}  # (its chart's own)
+    denies = {p["metadata"]["namespace"] for p in policies if p["metadata"]["name"] == DEFAULT_DENY}
+    assert denies == made
+    for policy in (p for p in policies if p["metadata"]["name"] == DEFAULT_DENY):
+        assert policy["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [], "egress": []}
+    name = "app.kubernetes.io/name"
+    prometheus = _pod("monitoring", "10.20.10.11", **{name: "prometheus"})
+    grafana = _pod("monitoring", "10.20.10.12", **{name: "grafana"})
+    alertmanager = _pod("monitoring", "10.20.10.13", **{name: "alertmanager"})
+    peer = _pod("monitoring", "10.20.11.13", **{name: "alertmanager"})
+    stranger = _pod("vision-to-code", "10.20.10.50", app="anything")       # any pod of the cluster
+    neighbour = _pod("monitoring", "10.20.10.51", app="anything")          # even one of the monitoring namespace
+    service = _pod("vision-to-code", "10.20.10.60", **{"app.kubernetes.io/instance": "vtc-blue"})
+    collector = _pod("opentelemetry", "10.20.10.70", **{"app.kubernetes.io/instance": "otel-collector"})
+    dns = _pod("kube-system", "10.20.10.2", **{"k8s-app": "kube-dns"})
+    api_server = _pod("", "10.20.12.5")                                    # an EKS control-plane interface
+    sns = _pod("", "52.94.1.1")
+    eso = _pod("external-secrets", "10.20.10.80", **{name: "external-secrets"})
+    webhook = _pod("external-secrets", "10.20.10.81", **{name: "external-secrets-webhook"})
+    nginx = _pod("nginx-gateway", "10.20.10.90", **{"gateway.networking.k8s.io/gateway-name": "vtc-blue"})
+    control_plane = _pod("nginx-gateway", "10.20.10.91", **{name: "nginx-gateway-fabric"})
+    fluent_bit = _pod("logging", "10.20.10.95", **{name: "aws-for-fluent-bit"})
+    allowed = [
+        (prometheus, alertmanager, 9093), (grafana, prometheus, 9090), (grafana, alertmanager, 9093),
+        (prometheus, grafana, 3000), (alertmanager, peer, 9094), (alertmanager, sns, 443), (grafana, sns, 443),
+        (prometheus, collector, 8888), (prometheus, nginx, 9113), (prometheus, control_plane, 9113),
+        (service, collector, 4317), (service, collector, 4318), (collector, sns, 443), (eso, sns, 443),
+        (api_server, webhook, 10250), (nginx, service, 8000), (nginx, control_plane, 8443),
+        (fluent_bit, sns, 443), (control_plane, api_server, 443), (eso, api_server, 443),
+        *((pod, dns, 53) for pod in (prometheus, alertmanager, collector, eso, nginx, fluent_bit)),
+    ]
+    denied = [
+        (stranger, alertmanager, 9093), (neighbour, alertmanager, 9093), (stranger, prometheus, 9090),
+        (neighbour, prometheus, 9090), (stranger, grafana, 3000), (stranger, collector, 8888),
+        (stranger, control_plane, 8443), (stranger, eso, 8080), (alertmanager, sns, 80), (prometheus, sns, 443),
+        (alertmanager, stranger, 8000), (nginx, collector, 4317), (eso, stranger, 8000), (collector, stranger, 8000),
+        (fluent_bit, stranger, 8000), (webhook, sns, 443),
+    ]
+    assert [(s["labels"], d["labels"] or d["ip"], p) for s, d, p in allowed
+            if not reaches(policies, s, d, p)] == []
+    assert [(s["labels"], d["labels"] or d["ip"], p) for s, d, p in denied if reaches(policies, s, d, p)] == []
+    assert reaches(policies, alertmanager, peer, 9094, "UDP") and reaches(policies, prometheus, dns, 53, "UDP")

@@ -203,7 +203,7 @@ def test_every_addon_is_installed_pinned_where_asked_with_its_role(tf):
 @pytest.mark.parametrize("role, namespace, account", [
     ("lb-controller-role", "kube-system", "aws-load-balancer-controller"),
     ("autoscaler-role", "kube-system", "cluster-autoscaler"),
-    ("external-secrets-role", "external-secrets", "external-secrets"),
+    ("external-secrets-role", "external-secrets", "secrets-store-aws"),  # the store's own account, not the controller's
     ("vpc-cni-role", "kube-system", "aws-node"),
     ("ebs-csi-role", "kube-system", "ebs-csi-controller-sa"),
     ("cloudwatch-role", "amazon-cloudwatch", "cloudwatch-agent"),

@@ -224,12 +224,13 @@ def test_the_charts_accept_the_values_and_run_the_stand_in(rendered):
     assert gateway_name("blue") in gateways
     levels = {d["metadata"]["name"]: d["metadata"]["labels"].get("pod-security.kubernetes.io/enforce")
               for d in config if d["kind"] == "Namespace"}
-    assert levels == {"nginx-gateway": "restricted", "vision-to-code": "restricted"}
+    assert levels == {"nginx-gateway": "restricted", "vision-to-code": "restricted", "external-secrets": "restricted"}
     # every CRD-backed kind the two charts render has its CRD installed first (the local CRD charts, crd-schemas)
     crd_kinds = {yaml.safe_load(p.read_text())["spec"]["names"]["kind"]
                  for p in (ROOT / "charts" / "crd-schemas").glob("*.yaml")}
     core = {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-            "NetworkPolicy", "ConfigMap", "Namespace", "StorageClass"}
+            "NetworkPolicy", "ConfigMap", "Namespace", "StorageClass", "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding", "Role", "RoleBinding"}
     gateway_api = {"Gateway", "HTTPRoute"}
     used = {d["kind"] for docs in rendered.values() for d in docs}
     assert used - core - gateway_api <= crd_kinds, used - core - gateway_api - crd_kinds

@@ -18,6 +18,7 @@ from environments.model import load_environments
 from tooling.paths import REPO
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.test_chart import KUBERNETES_VERSION
+from vtc_constructs.cluster_config import SECRETS_STORE_SERVICE_ACCOUNT
 from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
 from vtc_constructs.errors import ConfigError
 from vtc_constructs.platform import ALERTMANAGER_SERVICE_ACCOUNT, GRAFANA_SERVICE_ACCOUNT
@@ -199,8 +200,10 @@ def test_each_add_on_takes_its_own_irsa_role(env, workloads_stacks, stacks):
                                          LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, ("serviceAccount", "name")),
         "cluster-autoscaler": ("rbac.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "autoscaler-role",
                                CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ("rbac", "serviceAccount", "name")),
-        "external-secrets": ("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "external-secrets-role",
-                             EXTERNAL_SECRETS_SERVICE_ACCOUNT, ("serviceAccount", "name")),
+        # Not the controller's account: the ClusterSecretStore's own (vtc-cluster-config makes it).
+        "vtc-cluster-config": ("externalSecrets.serviceAccount.roleArn", "external-secrets-role",
+                               ("monitoring", SECRETS_STORE_SERVICE_ACCOUNT[1]),
+                               ("externalSecrets", "serviceAccount", "name")),
         "fluent-bit": ("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "fluent-bit-role",
                        FLUENT_BIT_SERVICE_ACCOUNT, ("serviceAccount", "name")),
         "otel-collector": ("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn", "adot-collector-role",
@@ -224,6 +227,15 @@ def test_each_add_on_takes_its_own_irsa_role(env, workloads_stacks, stacks):
     for colour in Colour:
         role = referenced(stacks, env, sets_of(releases[f"vtc-{colour.value}"])["serviceAccount.roleArn"])
         assert re.fullmatch(r"\$\{aws_iam_role\.eks_services-role_[0-9A-F]{8}\.arn\}", role)
+    # The external-secrets controller has no AWS identity (a SecretStore without auth would fall back to it), and the
+    # chart's aggregation of SecretStore rights into the built-in edit and admin roles is off (issue 26).
+    eso = releases["external-secrets"]
+    assert not any("role-arn" in path for path in sets_of(eso)) and "annotations" not in values_of(eso)["serviceAccount"]
+    assert values_of(eso)["serviceAccount"]["name"] == EXTERNAL_SECRETS_SERVICE_ACCOUNT[1]
+    assert values_of(eso)["rbac"] == {"aggregateToEdit": False, "aggregateToAdmin": False,
+                                      "serviceAccountTokenCreate": False}
+    assert values_of(releases["vtc-cluster-config"])["externalSecrets"]["serviceAccount"]["namespace"] == \
+        SECRETS_STORE_SERVICE_ACCOUNT[0]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -336,13 +348,20 @@ def test_nginx_one_gateway_fabric_per_colour_with_values_its_chart_and_crd_accep
         assert not seen & set(own), "two colours share a class, controller or certificate"
         seen |= set(own)
         assert gateway["replicas"] >= 2 and gateway["productTelemetry"] == {"enable": False}
-        assert gateway["snippets"] == {"enable": False}
+        assert gateway["snippets"] == {"enable": False}  # (also: nothing can rewrite the forwarded headers below)
         nginx = values["nginx"]
         assert nginx["service"] == {"type": "ClusterIP"}, "the ALB reaches the pods directly: no other load balancer"
         assert nginx["replicas"] >= 2
         # X-Forwarded-For trusted from the ALB's subnets only (not the VPC, whose pods have VPC addresses).
         trusted = nginx["config"]["rewriteClientIP"]["trustedAddresses"]
         assert {t["value"] for t in trusted} == vpc_public and all(t["type"] == "CIDR" for t in trusted)
+        # (issue 26, item 4) The client address from X-Forwarded-For only, recursively past the trusted ALB hops: no
+        # PROXY protocol, no other header; and no range wider than a public subnet (never the VPC's, never anywhere).
+        # X-Forwarded-Host needs no setting: NGINX Gateway Fabric 2.6.7 sets it to $host on every proxied request
+        # (internal/controller/nginx/config/servers.go, createBaseProxySetHeaders), replacing a client's.
+        assert {k: v for k, v in nginx["config"]["rewriteClientIP"].items() if k != "trustedAddresses"} == {
+            "mode": "XForwardedFor", "setIPRecursively": True}
+        assert all(int(t["value"].split("/")[1]) >= 20 for t in trusted)
         assert nginx["config"]["serverTokens"] == "off"
         # NGINX keeps serving while the ALB drains its target (and the controller deregisters it: 15 s more), within
         # the pod's grace period.
@@ -665,7 +684,11 @@ def test_every_object_lands_in_a_namespace_that_exists_by_then_and_no_namespace_
     rendered = {name: render_release(releases[name], tmp_path)
                 for name in (*NAMESPACED_CHARTS, *(["search-setup"] if "search-setup" in releases else []))}
     made = {name: {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"} for name, docs in rendered.items()}
-    assert made["vtc-cluster-config"] >= {"nginx-gateway", "vision-to-code", "opentelemetry", "logging"}
+    # Every namespace the releases make carries a Pod Security level: the Helm-made ones too (monitoring, the cluster
+    # configuration's own; external-secrets), which the cluster configuration takes over (issue 26).
+    assert made["vtc-cluster-config"] >= {"nginx-gateway", "vision-to-code", "opentelemetry", "logging", "monitoring",
+                                          "external-secrets"}
+    assert {r["namespace"] for r in releases.values()} - {"kube-system"} <= made["vtc-cluster-config"]
     for name, docs in rendered.items():
         available = {"default", "kube-system", releases[name]["namespace"], *made[name]}
         for before in installed_before(stack, name):
@@ -673,10 +696,20 @@ def test_every_object_lands_in_a_namespace_that_exists_by_then_and_no_namespace_
         for doc in docs:
             namespace = doc["metadata"].get("namespace")
             assert namespace is None or namespace in available, (name, doc["kind"], doc["metadata"]["name"])
-    # A namespace one release makes as an object must not be made first by another release's create_namespace.
+    # A namespace one release makes as an object must not be made first by another release's create_namespace, unless
+    # that release takes it over (take_ownership), and keeps it when it goes.
     for name, release in releases.items():
         owner = [o for o, namespaces in made.items() if release["namespace"] in namespaces]
-        assert not owner or name in owner or set(owner) <= installed_before(stack, name), (name, owner)
+        assert not owner or name in owner or set(owner) <= installed_before(stack, name) or all(
+            releases[o].get("take_ownership") for o in owner), (name, owner)
+    assert all(d["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+               for d in rendered["vtc-cluster-config"] if d["kind"] == "Namespace")
+    # Every namespace it makes denies by default (the services' through their own chart), tracing included (issue 26).
+    denies = {d["metadata"]["namespace"] for d in rendered["vtc-cluster-config"]
+              if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "vtc-default-deny"}
+    assert denies == made["vtc-cluster-config"] - {"vision-to-code"} and "tracing" in denies
+    assert any(d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "vtc-blue-default-deny"
+               for d in rendered["vtc-blue"])
     levels = {d["metadata"]["name"]: d["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
               for d in rendered["vtc-cluster-config"] if d["kind"] == "Namespace"}
     assert levels["vision-to-code"] == levels["nginx-gateway"] == "restricted"
@@ -850,6 +883,19 @@ def test_the_add_ons_and_the_services_minimum_fit_the_smallest_nodes(env, worklo
         # The largest single pod beside the daemon sets on one node.
         largest = max(memory_bytes(r["requests"]["memory"]) for r in ADDON_RESOURCES.values())
         assert per_node_memory + largest <= node_memory
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_grafana_reads_configmaps_of_its_own_namespace_only(env, workloads_stacks):
+    """(issue 26) kube-prometheus-stack 88.5.3's grafana subchart (12.11.1) grants its sidecars get/list/watch on
+    configmaps and secrets through a ClusterRole unless ``rbac.namespaced``; the sidecars then look in Grafana's
+    namespace only and for ConfigMaps only."""
+    grafana = values_of(releases_of(workloads_stacks[env])["kube-prometheus-stack"])["grafana"]
+    assert grafana["rbac"] == {"namespaced": True}
+    sidecar = grafana["sidecar"]
+    assert sidecar["dashboards"]["searchNamespace"] == "monitoring"
+    assert "searchNamespace" not in sidecar["datasources"]  # the chart's default: Grafana's own namespace
+    assert sidecar["dashboards"]["resource"] == sidecar["datasources"]["resource"] == "configmap"
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)

@@ -121,8 +121,9 @@ def values(colour: str = COLOUR) -> dict[str, dict]:
         grafana_admin_secret_name="vtc-kind/grafana-admin", secrets_prefix="vtc-kind/",
         gateway_namespace=w.gateway_namespace, gateway_port=GATEWAY_PORT, routes_namespace=w.namespace,
         monitoring_namespace=w.monitoring_namespace,
-        # The namespaces of this test's releases, at the levels ClusterReleases gives them.
-        namespaces={w.gateway_namespace: "restricted", w.namespace: "restricted"})
+        # The namespaces of this test's releases, at the levels ClusterReleases gives them, and external-secrets' (the
+        # store's service account goes there; no controller runs in it here).
+        namespaces={w.gateway_namespace: "restricted", w.namespace: "restricted", "external-secrets": "restricted"})
     gateway = gateway_values(w, colour, namespace=w.gateway_namespace, load_balancer_cidrs=NO_LOAD_BALANCER)
     services = w.chart_values(colour, environment=ENVIRONMENT, region=REGION,
                               role_arn=f"arn:aws:iam::{account}:role/vtc-kind-services",

@@ -14,11 +14,15 @@ Usage::
 
 What the chart renders from these values: the StorageClass ``gp3-encrypted`` (EBS gp3, encrypted, Retain,
 WaitForFirstConsumer, expandable, not the default class); a ClusterSecretStore on AWS Secrets Manager, authenticated
-as the external-secrets service account (its IRSA role reads only the environment's ``<name>/`` secrets) and usable
-only from Grafana's namespace; Grafana's admin Secret (``admin-user``, ``admin-password``), its password generated
-in the cluster by external-secrets' Password generator (once: an ExternalSecret with ``CreatedOnce``, an immutable
-Secret) and pushed to one JSON secret in Secrets Manager as a break-glass copy (a PushSecret; nothing reads it back,
-and Terraform never sees the value: docs/design/secrets-outside-state.md); per colour a Gateway (``vtc-<colour>``, class ``nginx-<colour>``: the
+as its own service account (:data:`SECRETS_STORE_SERVICE_ACCOUNT`, made here; its IRSA role reads only the
+environment's ``<name>/`` secrets; the controller's account has no AWS identity) and usable only from Grafana's
+namespace; a ValidatingAdmissionPolicy and its binding that refuse a namespaced SecretStore with the AWS provider and
+no explicit ``auth`` (:data:`SECRET_STORE_AUTH_POLICY`); the namespaces with their Pod Security labels and the
+NetworkPolicies it is given (:mod:`vtc_constructs.network_policies`: a default deny per namespace and its openings);
+Grafana's admin Secret (``admin-user``, ``admin-password``), its password generated in the cluster by external-secrets'
+Password generator (once: an ExternalSecret with ``CreatedOnce``, an immutable Secret) and pushed to one JSON secret
+in Secrets Manager as a break-glass copy (a PushSecret; nothing reads it back, and Terraform never sees the value:
+docs/design/secrets-outside-state.md); per colour a Gateway (``vtc-<colour>``, class ``nginx-<colour>``: the
 colour's NGINX Gateway Fabric release provisions its NGINX), a TargetGroupBinding (``gateway-<colour>``, IP targets)
 that puts those NGINX pods into the colour's ALB target group, a disruption budget and a network policy (the
 listener's port from the ALB's subnets only, metrics from Prometheus only); and three Grafana dashboards (services,
@@ -71,8 +75,15 @@ GRAFANA_ADMIN_KEYS = ("admin-user", "admin-password")
 #: Helm's ``--set`` (or the Terraform Helm release's ``set``) to pass the ARN apart from the values.
 TARGET_GROUP_ARN_VALUE_PATHS: Mapping[str, str] = {colour.value: f"targetGroupBindings[{i}].targetGroupArn"
                                                    for i, colour in enumerate(Colour)}
-#: The external-secrets release's service account, which ``EksCluster``'s external-secrets IRSA role trusts.
+#: The external-secrets release's controller service account (namespace, name). It has no AWS identity: a SecretStore
+#: without ``auth`` would otherwise fall back to the controller's credentials (issue 26).
 EXTERNAL_SECRETS_SERVICE_ACCOUNT = ("external-secrets", "external-secrets")  # (namespace, name)
+#: The dedicated service account the ClusterSecretStore authenticates as (``auth.jwt.serviceAccountRef``: the
+#: controller asks a token for it through the TokenRequest API and exchanges it with STS), made by this chart in the
+#: external-secrets namespace, annotated with ``EksCluster``'s external-secrets IRSA role, which trusts only it.
+SECRETS_STORE_SERVICE_ACCOUNT = ("external-secrets", "secrets-store-aws")  # (namespace, name)
+#: The ValidatingAdmissionPolicy (and its binding) that refuses a namespaced SecretStore without explicit ``auth``.
+SECRET_STORE_AUTH_POLICY = "vtc-secretstore-explicit-auth"
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 #: The same patterns as values.schema.json's (tested).
@@ -81,6 +92,7 @@ TARGET_GROUP_ARN = re.compile(r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:
 KMS_KEY_ARN = re.compile(r"^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]{1,64}|"
                          r"alias/[A-Za-z0-9/_-]{1,250})$")
 SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+IAM_ROLE_ARN = re.compile(r"^$|^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 
 
 #: Where NGINX Gateway Fabric's agent serves NGINX's metrics on each NGINX pod (NginxProxy ``metrics.port``' default).
@@ -98,14 +110,16 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                           gateway_port: int = GATEWAY_PORT, routes_namespace: str = "vision-to-code",
                           storage_class_name: str = "gp3-encrypted", ebs_kms_key_arn: str = "",
                           secret_store_name: str = "aws-secrets-manager",
-                          external_secrets_namespace: str = EXTERNAL_SECRETS_SERVICE_ACCOUNT[0],
-                          external_secrets_service_account: str = EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
+                          external_secrets_namespace: str = SECRETS_STORE_SERVICE_ACCOUNT[0],
+                          external_secrets_service_account: str = SECRETS_STORE_SERVICE_ACCOUNT[1],
+                          external_secrets_role_arn: str = "",
                           monitoring_namespace: str = "monitoring",
                           grafana_admin_secret: str = "grafana-admin-credentials",
                           slo_p99_latency_ms: int = 100, slo_error_rate_percent: float = 1.0,
                           namespaces: Mapping[str, str] | None = None,
                           sealed_secrets: Mapping[str, SealedSecretProps] | None = None,
-                          cache_member_cluster_ids: Sequence[str] = ()) -> dict:
+                          cache_member_cluster_ids: Sequence[str] = (),
+                          network_policies: Sequence[Mapping] = ()) -> dict:
     """The values of the environment's release of ``charts/vtc-cluster-config``: a plain dict, ready for ``helm -f``.
 
     :param environment: the environment's name (a label of every object). Required.
@@ -134,8 +148,12 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         the volumes with that key (the EBS CSI driver's role must be allowed to use it).
     :param secret_store_name: default: ``aws-secrets-manager``, the ClusterSecretStore's name.
     :param external_secrets_namespace: default: ``external-secrets``. :param external_secrets_service_account:
-        default: ``external-secrets``: the service account the store authenticates as, the one ``EksCluster``'s
-        external-secrets IRSA role trusts.
+        default: ``secrets-store-aws`` (:data:`SECRETS_STORE_SERVICE_ACCOUNT`): the dedicated service account this
+        release makes there and the store authenticates as, the one ``EksCluster``'s external-secrets IRSA role
+        trusts (not the controller's: a SecretStore without ``auth`` falls back to the controller's identity).
+    :param external_secrets_role_arn: default: ``""``, the store's service account carries no IRSA role and the store
+        cannot read AWS (a cluster without AWS, such as the Kind test). ``EksCluster.external_secrets_role_arn`` (a
+        Terraform reference is passed through).
     :param monitoring_namespace: default: ``monitoring``, kube-prometheus-stack's: the Grafana admin Secret and the
         dashboards go there, and only it may use the store.
     :param grafana_admin_secret: default: ``grafana-admin-credentials``, the Secret made there (Grafana's
@@ -153,6 +171,9 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         hidden ``cache_node`` variable are removed). The cache's member cluster IDs (``CacheProps.member_cluster_ids``:
         ``<name>-cache-001`` ...): the Cache row draws the hit rate and evictions of exactly these nodes, from
         Grafana's CloudWatch data source :data:`CLOUDWATCH_UID` (which must exist: give Grafana its role).
+    :param network_policies: default: none. NetworkPolicies this release makes, each ``{"name", "namespace",
+        "spec"}`` (:func:`vtc_constructs.network_policies.namespace_network_policies` gives a default deny and the
+        openings of every namespace the releases make).
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
@@ -169,22 +190,31 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         target_group_arns=target_group_arns, grafana_admin_secret_name=grafana_admin_secret_name,
         secrets_prefix=secrets_prefix, gateway_port=gateway_port,
         load_balancer_cidrs=load_balancer_cidrs, ebs_kms_key_arn=ebs_kms_key_arn,
-        slo_p99_latency_ms=slo_p99_latency_ms, slo_error_rate_percent=slo_error_rate_percent)
+        external_secrets_role_arn=external_secrets_role_arn, slo_p99_latency_ms=slo_p99_latency_ms,
+        slo_error_rate_percent=slo_error_rate_percent)
     problems += _namespace_problems(namespaces, gateway_namespace)
     problems += _sealed_secret_problems(sealed_secrets or {})
     problems += cache_cluster_id_problems(cache_member_cluster_ids)
+    problems += [Problem(f"network_policies[{i}]", policy, "a table with name, namespace and spec (a NetworkPolicy's)",
+                         "build them with vtc_constructs.network_policies.namespace_network_policies")
+                 for i, policy in enumerate(network_policies)
+                 if not isinstance(policy, Mapping) or set(policy) != {"name", "namespace", "spec"}]
     if problems:
         raise ConfigError(problems)
     arns = _by_colour(target_group_arns)
     return {
         "environment": environment,
         "region": region,
+        "networkPolicies": [dict(policy) for policy in network_policies],
         "namespaces": [{"name": name, "podSecurity": {"enforce": level, "warn": "restricted", "audit": "restricted"}}
                        for name, level in (namespaces or {}).items()],
         "storageClass": {"name": storage_class_name, "kmsKeyArn": ebs_kms_key_arn},
         "externalSecrets": {
             "storeName": secret_store_name,
-            "serviceAccount": {"namespace": external_secrets_namespace, "name": external_secrets_service_account},
+            "serviceAccount": {"namespace": external_secrets_namespace, "name": external_secrets_service_account,
+                               "roleArn": external_secrets_role_arn,
+                               "controller": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1]},
+            "secretStorePolicy": SECRET_STORE_AUTH_POLICY,
             "grafanaAdmin": {"namespace": monitoring_namespace, "secretName": grafana_admin_secret,
                              "remoteSecretName": grafana_admin_secret_name},
         },
@@ -324,7 +354,7 @@ def cache_cluster_id_problems(ids: object) -> list[Problem]:
 
 
 def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_prefix, gateway_port,
-                       load_balancer_cidrs, ebs_kms_key_arn, slo_p99_latency_ms,
+                       load_balancer_cidrs, ebs_kms_key_arn, external_secrets_role_arn, slo_p99_latency_ms,
                        slo_error_rate_percent) -> list[Problem]:
     problems = target_group_arn_problems(target_group_arns)
     if not is_whole(gateway_port) or not 1024 <= gateway_port <= 65535:
@@ -337,6 +367,10 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
                                              or not KMS_KEY_ARN.match(ebs_kms_key_arn)):
         problems.append(Problem("ebs_kms_key_arn", ebs_kms_key_arn, "'' (EBS's AWS-managed key) or a KMS key or "
                                 "alias ARN", "pass the key's arn, or leave it out"))
+    if not is_reference(external_secrets_role_arn) and (not isinstance(external_secrets_role_arn, str)
+                                                       or not IAM_ROLE_ARN.match(external_secrets_role_arn)):
+        problems.append(Problem("external_secrets_role_arn", external_secrets_role_arn, "'' (no AWS identity) or an "
+                                "IAM role ARN", "pass EksCluster.external_secrets_role_arn, or leave it out"))
     if not is_whole(slo_p99_latency_ms) or not 1 <= slo_p99_latency_ms <= 60_000:
         problems.append(Problem("slo_p99_latency_ms", slo_p99_latency_ms, "a whole number of milliseconds from 1 to "
                                 "60000", "pass WorkloadsProps.slo_p99_latency_ms"))
@@ -347,5 +381,6 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
 
 
 __all__ = ["CACHE_CLUSTER_ID", "CLOUDWATCH_UID", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "GATEWAY_METRICS_PORT",
+           "IAM_ROLE_ARN", "SECRET_STORE_AUTH_POLICY", "SECRETS_STORE_SERVICE_ACCOUNT",
            "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "POD_SECURITY_LEVELS", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",
            "TARGET_GROUP_ARN_VALUE_PATHS", "cluster_config_values", "target_group_binding_name"]

@@ -100,6 +100,7 @@ from ._common import (
     policy_document,
     require_props,
 )
+from .cluster_config import SECRETS_STORE_SERVICE_ACCOUNT
 from .errors import raise_if_any
 
 #: The add-ons installed before the node groups: DaemonSets every node needs before its first pod runs (pod
@@ -348,8 +349,10 @@ class EksCluster(Construct):
         # Only this environment's secrets: the prefix ends with "/" (validated), so "vtc-staging/" cannot match
         # another environment's "vtc-staging-2/..." names.
         prefix = self.props.secrets_prefix or f"{name}/"
+        # Trusted by the ClusterSecretStore's own service account only, not the controller's (a SecretStore without
+        # auth would fall back to the controller's identity: issue 26). Same construct ID: the role is updated in place.
         self.external_secrets_role = self.irsa_role(
-            "external-secrets-role", "external-secrets", "external-secrets", tags=tags, statements=[
+            "external-secrets-role", *SECRETS_STORE_SERVICE_ACCOUNT, tags=tags, statements=[
                 Statement(sid="ReadThisEnvironmentsSecrets",
                           actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
                                    "secretsmanager:ListSecretVersionIds"],

@@ -24,11 +24,14 @@ The releases, in the order they are installed (each waits for the ones it needs,
    (Sealed Secrets, for the secrets that do not live in AWS: :class:`~vtc_constructs.workloads.SealedSecretProps`;
    its key's backup and restore: docs/runbooks/sealed-secrets.md).
 2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
-   their Pod Security levels (the services' ``restricted``), the encrypted gp3 storage class, the Secrets Manager
-   store, the Grafana admin secret (generated in the cluster, pushed to Secrets Manager; never in Terraform), each
-   colour's ``Gateway`` with the ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search
-   domain (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that
-   sets the domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
+   their Pod Security levels (the services' ``restricted``; monitoring's and external-secrets' taken over from Helm),
+   each with a default-deny NetworkPolicy and its openings (:mod:`vtc_constructs.network_policies`), the encrypted gp3
+   storage class, the Secrets Manager store with its own service account (the IRSA role's; external-secrets' controller
+   has none) and the admission policy that refuses SecretStores without auth, the Grafana admin secret (generated in the cluster, pushed to Secrets Manager;
+   never in Terraform), each colour's ``Gateway`` with the
+   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search domain
+   (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that sets the
+   domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
    groups Terraform made; it never creates a group; with a search domain also to ``logs-<kind>-*`` there) and, with a
    search domain, ``jaeger`` (tracing: Jaeger v2, spans into the domain, its UI a ClusterIP Service only).
 3. ``kube-prometheus-stack`` (monitoring): Prometheus with retention and persistent (encrypted) storage,
@@ -80,6 +83,7 @@ from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JA
                   SEARCH_ADMIN_SERVICE_ACCOUNT)
 from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
+from .network_policies import NetworkPolicyInputs, namespace_network_policies
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
 from .workloads import (
     ADDON_CHARTS,
@@ -1064,8 +1068,15 @@ class ClusterReleases(Construct):
             "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
                         "resources": ADDON_RESOURCES["external-secrets-webhook"]},
             "certController": {"resources": ADDON_RESOURCES["external-secrets-cert-controller"]},
-            "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1],
-                               "annotations": {_IRSA: props.roles.external_secrets}},
+            # No AWS identity on the controller: a SecretStore without auth would fall back to it. The IRSA role is on
+            # the ClusterSecretStore's own service account (vtc-cluster-config, SECRETS_STORE_SERVICE_ACCOUNT).
+            "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1]},
+            # helm-chart-2.9.0's rbac.yaml aggregates create/update/delete of SecretStores and ExternalSecrets into the
+            # built-in edit and admin ClusterRoles (rbac.aggregateToEdit/aggregateToAdmin, both true by default): anyone
+            # who may edit one namespace could make a store there. Read access (aggregateToView) stays.
+            # Its ClusterRole's serviceaccounts/token create (rbac.serviceAccountTokenCreate) would let the controller
+            # take any service account's identity: vtc-cluster-config grants it the store's account's token only.
+            "rbac": {"aggregateToEdit": False, "aggregateToAdmin": False, "serviceAccountTokenCreate": False},
         })
         # kubeseal's defaults (--controller-name sealed-secrets-controller, --controller-namespace kube-system) find it
         # with no flags: the chart's fullname is the release's name when that contains the chart's.
@@ -1087,7 +1098,11 @@ class ClusterReleases(Construct):
         #: NginxProxy fields that could break it: hostPorts, volumes, patches); the collector "baseline" (its chart's
         #: defaults); Fluent Bit reads the nodes' log folders (host paths), which only "privileged" admits.
         self.namespaces = {gateway_ns: "restricted", w.namespace: "restricted", collector_ns: "baseline",
-                           FLUENT_BIT_SERVICE_ACCOUNT[0]: "privileged"}
+                           FLUENT_BIT_SERVICE_ACCOUNT[0]: "privileged",
+                           # external-secrets 2.9.0's pods meet "restricted" (its values.yaml: non-root, read-only,
+                           # ALL dropped, RuntimeDefault). kube-prometheus-stack's node-exporter (hostNetwork,
+                           # hostPID, host paths) needs "privileged"; warn and audit still report at "restricted".
+                           EXTERNAL_SECRETS_NAMESPACE: "restricted", w.monitoring_namespace: "privileged"}
         search, jaeger_ns = props.search, JAEGER_SERVICE_ACCOUNT[0]
         if search is not None:
             # Jaeger's pods (chart 4.11.1 with the values below) meet "restricted"; the setup Job's namespace is
@@ -1106,9 +1121,20 @@ class ClusterReleases(Construct):
             monitoring_namespace=w.monitoring_namespace,
             slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent,
             secrets_prefix=props.secrets_prefix, namespaces=self.namespaces, sealed_secrets=w.sealed_secrets,
-            cache_member_cluster_ids=props.cache_member_cluster_ids, ebs_kms_key_arn=props.ebs_kms_key_arn)
+            cache_member_cluster_ids=props.cache_member_cluster_ids, ebs_kms_key_arn=props.ebs_kms_key_arn,
+            external_secrets_role_arn=props.roles.external_secrets,
+            network_policies=namespace_network_policies(NetworkPolicyInputs(
+                vpc_cidr=props.vpc_cidr, aws_api_cidrs=tuple(w.aws_api_cidrs),
+                monitoring_namespace=w.monitoring_namespace,
+                external_secrets_namespace=EXTERNAL_SECRETS_NAMESPACE, gateway_namespace=gateway_ns,
+                services_namespace=w.namespace, collector_namespace=collector_ns,
+                collector_release=w.collector_release, logging_namespace=FLUENT_BIT_SERVICE_ACCOUNT[0],
+                tracing_namespace=jaeger_ns if search is not None else None)))
+        # take_ownership: the monitoring and external-secrets namespaces exist before this release (Helm's
+        # create_namespace for this release and for external-secrets' made them, without labels); this release
+        # takes them over to give them their Pod Security labels.
         config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
-                             config_values, depends_on=[crds, lbc, eso, sealed])
+                             config_values, depends_on=[crds, lbc, eso, sealed], take_ownership=True)
         grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
 
         # The search domain set up (ISM policies, security roles and mappings, index templates) before anything
@@ -1202,13 +1228,19 @@ class ClusterReleases(Construct):
                 # Dashboards and data sources are code (ConfigMaps): Grafana keeps nothing of its own, and takes a
                 # rotated admin password from the secret on its next start.
                 "persistence": {"enabled": False},
+                # A Role in its own namespace, not a ClusterRole on every Secret of the cluster: the grafana subchart
+                # (12.11.1, templates/clusterrole.yaml and role.yaml) grants get/list/watch on configmaps and secrets
+                # cluster-wide unless rbac.namespaced (default false; kube-prometheus-stack 88.5.3 leaves it). The
+                # sidecars then look in Grafana's namespace only (their searchNamespace: the dashboards' set here, the
+                # data sources' default), and read ConfigMaps only (resource: both by default).
+                "rbac": {"namespaced": True},
                 "sidecar": {"resources": ADDON_RESOURCES["grafana-sidecar"],
                             "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
-                                           "searchNamespace": w.monitoring_namespace}},
+                                           "searchNamespace": w.monitoring_namespace, "resource": "configmap"},
+                            "datasources": {"resource": "configmap"}},
                 # With its role, CloudWatch (the cache panels): the service account the role trusts (the subchart's
-                # fullname, named here as Alertmanager's is), annotated for IRSA, and the data source. The monitoring
-                # namespace has no NetworkPolicy (the grafana subchart's networkPolicy is off): STS and CloudWatch on
-                # 443 are reachable.
+                # fullname, named here as Alertmanager's is), annotated for IRSA, and the data source (its
+                # NetworkPolicy, vtc_constructs/network_policies.py, lets it reach AWS's APIs on 443).
                 **({} if props.roles.grafana is None else {
                     "serviceAccount": {"create": True, "name": f"{w.monitoring_release}-grafana",
                                        "annotations": {_IRSA: props.roles.grafana}},
@@ -1293,14 +1325,15 @@ class ClusterReleases(Construct):
         return self._release(name, namespace, values, depends_on, chart=chart_name, repository=repository,
                              version=version or self._versions[chart], skip_crds=skip_crds)
 
-    def _local(self, name: str, chart_dir: Path, namespace: str, values: dict, depends_on: Sequence[Release] = ()
-               ) -> Release:
+    def _local(self, name: str, chart_dir: Path, namespace: str, values: dict, depends_on: Sequence[Release] = (),
+               take_ownership: bool = False) -> Release:
         asset = TerraformAsset(self, f"{name}-chart", path=str(chart_dir), type=AssetType.DIRECTORY)
         return self._release(name, namespace, values, depends_on, chart=f"./{asset.path}", repository=None,
-                             version=None)
+                             version=None, take_ownership=take_ownership)
 
     def _release(self, name: str, namespace: str, values: dict, depends_on: Sequence[Release], *, chart: str,
-                 repository: str | None, version: str | None, skip_crds: bool = False) -> Release:
+                 repository: str | None, version: str | None, skip_crds: bool = False,
+                 take_ownership: bool = False) -> Release:
         static, references = split_references(values)
         release = Release(
             self, name, name=name, namespace=namespace, create_namespace=True, chart=chart, repository=repository,
@@ -1310,7 +1343,7 @@ class ClusterReleases(Construct):
             set=[ReleaseSet(name=path, value=value, type="string") for path, value in sorted(references.items())]
             or None,
             # NGINX Gateway Fabric's crds/ would install once and never upgrade: gateway-api-crds owns them.
-            skip_crds=skip_crds or None,
+            skip_crds=skip_crds or None, take_ownership=take_ownership or None,
             depends_on=list(depends_on) or None)
         self.releases[name] = release
         return release

@@ -1,0 +1,191 @@
+"""Default-deny NetworkPolicies, with explicit openings, for every namespace the releases make (issue 26, item 2).
+
+Usage::
+
+    from vtc_constructs.network_policies import namespace_network_policies
+
+    policies = namespace_network_policies(NetworkPolicyInputs(vpc_cidr="10.20.0.0/16", aws_api_cidrs=("0.0.0.0/0",)))
+    cluster_config_values(..., network_policies=policies)   # vtc-cluster-config renders them
+
+Every namespace below gets ``vtc-default-deny`` (every pod, in and out) and ``vtc-egress-base``: CoreDNS (UDP and TCP
+53) and, where its pods call the Kubernetes API (all but tracing), TCP 443 to the VPC's range (EKS's control plane
+answers through network interfaces in the cluster's subnets, which the ``kubernetes`` Service's ClusterIP is
+translated to before the VPC CNI's policy agent looks). The services' namespace is not here: its chart
+(charts/vision-to-code) brings its own default deny and openings; kube-system is EKS's, not ours. Pods on the host
+network (node-exporter) are outside any NetworkPolicy. The openings, derived from each release's components (pinned
+charts: kube-prometheus-stack 88.5.3, external-secrets 2.9.0, nginx-gateway-fabric 2.6.7, opentelemetry-collector
+0.170.0, aws-for-fluent-bit 0.2.0, jaeger 4.11.1):
+
+============== ======================================== ===================================================================
+namespace      pods (selector)                          opened (in / out), why
+============== ======================================== ===================================================================
+monitoring     Prometheus (name=prometheus)             in 9090 from Grafana (queries) and Prometheus (self-scrape), 8080
+                                                        (reloader) from Prometheus; out: any port in the VPC (scrapes: pods,
+                                                        kubelets 10250, node-exporter 9100, Alertmanager 9093)
+monitoring     Alertmanager (name=alertmanager)         in 9093 from Prometheus and Grafana only (no other pod can silence
+                                                        a page), 8080 from Prometheus, 9094 TCP/UDP from its peers; out
+                                                        443 to the AWS API ranges (SNS, STS), 9094 to its peers
+monitoring     Grafana (name=grafana)                   in 3000 from Prometheus (its metrics; people use port-forward);
+                                                        out 9090 Prometheus, 9093 Alertmanager, 443 AWS (CloudWatch, STS)
+monitoring     kube-state-metrics                       in 8080, 8081 from Prometheus
+monitoring     the operator (app=kube-prometheus-stack-  in 10250 from the VPC (the API server's admission webhook calls,
+               operator)                                Prometheus's scrape of the same https port)
+external-secr. controller (name=external-secrets)       out 443 to the AWS API ranges (Secrets Manager, STS)
+external-secr. webhook (name=external-secrets-webhook)  in 10250 from the VPC (the API server's webhook calls)
+nginx-gateway  control planes (name=nginx-gateway-      in 8443 (agent gRPC) from the NGINX pods, 9113 from Prometheus
+               fabric)
+nginx-gateway  NGINX (gateway-name exists)              out: the services' namespace (their own policies admit NGINX on
+                                                        their http port only), 8443 to the control planes; in: the
+                                                        listener from the ALB's subnets and 9113 from Prometheus
+                                                        (charts/vtc-cluster-config gateways.yaml, unchanged)
+opentelemetry  the collector (instance=<release>)       in 4317/4318 from the services' namespace, 8888 from Prometheus;
+                                                        out 443 AWS (X-Ray, STS), 4317 to Jaeger
+logging        every pod (Fluent Bit, the search setup) out 443 to the AWS API ranges and the VPC (CloudWatch Logs, STS, the
+                                                        search domain's VPC endpoint)
+tracing        Jaeger                                   its chart's own policy (releases.jaeger_values: in 4317 from the
+                                                        collector; out DNS, 443); nothing else here
+============== ======================================== ===================================================================
+
+The API server's calls (webhooks) come from the VPC's range, where pods have addresses too: a NetworkPolicy cannot
+tell them apart, so a webhook port is reachable from pods of the VPC; nothing else of these namespaces is.
+Kubelet probes come from the node, which the VPC CNI's policy agent always admits.
+Ref: https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+#: Kubernetes' own label of every namespace (1.22+): what the selectors match namespaces by.
+_NAMESPACE_LABEL = "kubernetes.io/metadata.name"
+DEFAULT_DENY = "vtc-default-deny"
+#: Every pod of the namespace: DNS and (where its pods call the Kubernetes API) the API server.
+BASE_EGRESS = "vtc-egress-base"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkPolicyInputs:
+    """Input of :func:`namespace_network_policies`.
+
+    :param vpc_cidr: the VPC's range (the API server's interfaces, the nodes, every pod). Required.
+    :param aws_api_cidrs: default: anywhere: HTTPS to AWS's APIs (``WorkloadsProps.aws_api_cidrs``).
+    :param monitoring_namespace: default: ``monitoring`` (kube-prometheus-stack's).
+    :param external_secrets_namespace: default: ``external-secrets``.
+    :param gateway_namespace: default: ``nginx-gateway``. :param services_namespace: default: ``vision-to-code``.
+    :param collector_namespace: default: ``opentelemetry``. :param collector_release: default: ``otel-collector``.
+    :param logging_namespace: default: ``logging``.
+    :param tracing_namespace: default: none (no search domain, no Jaeger).
+    """
+
+    vpc_cidr: str
+    aws_api_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    monitoring_namespace: str = "monitoring"
+    external_secrets_namespace: str = "external-secrets"
+    gateway_namespace: str = "nginx-gateway"
+    services_namespace: str = "vision-to-code"
+    collector_namespace: str = "opentelemetry"
+    collector_release: str = "otel-collector"
+    logging_namespace: str = "logging"
+    tracing_namespace: str | None = None
+
+
+def _pods(namespace: str | None = None, **labels: str) -> dict:
+    peer: dict = {"podSelector": {"matchLabels": dict(labels)}}
+    if namespace is not None:
+        peer["namespaceSelector"] = {"matchLabels": {_NAMESPACE_LABEL: namespace}}
+    return peer
+
+
+def _ports(*ports: int, protocol: str = "TCP") -> list[dict]:
+    return [{"protocol": protocol, "port": port} for port in ports]
+
+
+def _cidrs(cidrs: Sequence[str]) -> list[dict]:
+    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
+def _policy(name: str, namespace: str, selector: Mapping, *, ingress: list | None = None,
+            egress: list | None = None) -> dict:
+    spec: dict = {"podSelector": dict(selector), "policyTypes": []}
+    if ingress is not None:
+        spec["policyTypes"].append("Ingress")
+        spec["ingress"] = ingress
+    if egress is not None:
+        spec["policyTypes"].append("Egress")
+        spec["egress"] = egress
+    return {"name": name, "namespace": namespace, "spec": spec}
+
+
+def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
+    """The policies of the module's table, each ``{"name", "namespace", "spec"}`` (vtc-cluster-config's
+    ``networkPolicies``)."""
+    i = inputs
+    mon, https, vpc = i.monitoring_namespace, _ports(443), _cidrs([i.vpc_cidr])
+    prometheus, grafana = _pods(mon, **{"app.kubernetes.io/name": "prometheus"}), \
+        _pods(mon, **{"app.kubernetes.io/name": "grafana"})
+    alertmanager = _pods(mon, **{"app.kubernetes.io/name": "alertmanager"})
+    aws = {"to": _cidrs(i.aws_api_cidrs), "ports": https}
+    namespaces = [mon, i.external_secrets_namespace, i.gateway_namespace, i.collector_namespace, i.logging_namespace]
+    if i.tracing_namespace is not None:
+        namespaces.append(i.tracing_namespace)
+    # Jaeger never calls the Kubernetes API (its service account token is not even mounted).
+    api_callers = [ns for ns in namespaces if ns != i.tracing_namespace]
+    policies: list[dict] = []
+    dns = {"to": [_pods("kube-system", **{"k8s-app": "kube-dns"})], "ports": _ports(53, protocol="UDP") + _ports(53)}
+    for ns in namespaces:
+        policies.append(_policy(DEFAULT_DENY, ns, {}, ingress=[], egress=[]))
+        policies.append(_policy(BASE_EGRESS, ns, {}, egress=[dns] + (
+            [{"to": vpc, "ports": https}] if ns in api_callers else [])))
+
+    name = "app.kubernetes.io/name"
+    policies += [
+        _policy("vtc-prometheus", mon, {"matchLabels": {name: "prometheus"}},
+                ingress=[{"from": [grafana, prometheus], "ports": _ports(9090)},
+                         {"from": [prometheus], "ports": _ports(8080)}],
+                egress=[{"to": vpc}]),
+        _policy("vtc-alertmanager", mon, {"matchLabels": {name: "alertmanager"}},
+                ingress=[{"from": [prometheus, grafana], "ports": _ports(9093)},
+                         {"from": [prometheus], "ports": _ports(8080)},
+                         {"from": [alertmanager], "ports": _ports(9094) + _ports(9094, protocol="UDP")}],
+                egress=[aws, {"to": [alertmanager], "ports": _ports(9094) + _ports(9094, protocol="UDP")}]),
+        _policy("vtc-grafana", mon, {"matchLabels": {name: "grafana"}},
+                ingress=[{"from": [prometheus], "ports": _ports(3000)}],
+                egress=[{"to": [prometheus], "ports": _ports(9090)}, {"to": [alertmanager], "ports": _ports(9093)},
+                        aws]),
+        _policy("vtc-kube-state-metrics", mon, {"matchLabels": {name: "kube-state-metrics"}},
+                ingress=[{"from": [prometheus], "ports": _ports(8080, 8081)}]),
+        # The operator's pods: app=<chart name>-operator (kube-prometheus-stack 88.5.3, templates/prometheus-operator/
+        # deployment.yaml: the chart's name, not the release's).
+        _policy("vtc-prometheus-operator", mon, {"matchLabels": {"app": "kube-prometheus-stack-operator"}},
+                ingress=[{"from": vpc, "ports": _ports(10250)}]),
+        _policy("vtc-external-secrets", i.external_secrets_namespace, {"matchLabels": {name: "external-secrets"}},
+                egress=[aws]),
+        _policy("vtc-external-secrets-webhook", i.external_secrets_namespace,
+                {"matchLabels": {name: "external-secrets-webhook"}},
+                ingress=[{"from": vpc, "ports": _ports(10250)}]),
+        _policy("vtc-nginx-gateway-fabric", i.gateway_namespace, {"matchLabels": {name: "nginx-gateway-fabric"}},
+                ingress=[{"from": [{"podSelector": {"matchExpressions": [{
+                    "key": "gateway.networking.k8s.io/gateway-name", "operator": "Exists"}]}}],
+                          "ports": _ports(8443)},
+                         {"from": [prometheus], "ports": _ports(9113)}]),
+        _policy("vtc-nginx", i.gateway_namespace, {"matchExpressions": [{
+            "key": "gateway.networking.k8s.io/gateway-name", "operator": "Exists"}]},
+                egress=[{"to": [{"namespaceSelector": {"matchLabels": {_NAMESPACE_LABEL: i.services_namespace}}}]},
+                        {"to": [{"podSelector": {"matchLabels": {name: "nginx-gateway-fabric"}}}],
+                         "ports": _ports(8443)}]),
+        _policy("vtc-collector", i.collector_namespace,
+                {"matchLabels": {"app.kubernetes.io/instance": i.collector_release}},
+                ingress=[{"from": [{"namespaceSelector": {"matchLabels": {
+                    _NAMESPACE_LABEL: i.services_namespace}}}], "ports": _ports(4317, 4318)},
+                         {"from": [prometheus], "ports": _ports(8888)}],
+                egress=[aws] + ([] if i.tracing_namespace is None else [{
+                    "to": [{"namespaceSelector": {"matchLabels": {_NAMESPACE_LABEL: i.tracing_namespace}}}],
+                    "ports": _ports(4317)}])),
+        _policy("vtc-logging-egress", i.logging_namespace, {},
+                egress=[{"to": _cidrs(list(dict.fromkeys([*i.aws_api_cidrs, i.vpc_cidr]))), "ports": https}]),
+    ]
+    return policies
+
+
+__all__ = ["BASE_EGRESS", "DEFAULT_DENY", "NetworkPolicyInputs", "namespace_network_policies"]
