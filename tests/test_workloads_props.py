@@ -419,6 +419,9 @@ def _core(**fields) -> dict:
      "alertmanager_pagerduty_secret", "wrong namespace"),
     ({"alertmanager_pagerduty_secret": "pd", "sealed_secrets": {"pd": _sealed("monitoring", "integration-key")}},
      "alertmanager_pagerduty_secret", "missing key (got 'pd'); allowed: a secret with the key 'routing-key'"),
+    # ... and reachable: its one way out is the 443 opening to aws_api_cidrs.
+    ({"alertmanager_pagerduty_secret": "pd", "sealed_secrets": {"pd": _sealed("monitoring", "routing-key")},
+      "aws_api_cidrs": ("52.94.0.0/16",)}, "aws_api_cidrs", "PagerDuty unreachable (got ['52.94.0.0/16'])"),
 ])
 def test_each_rule_refuses_with_path_value_and_fix(overrides, path, match):
     problems = _props(**overrides).validate()

@@ -728,6 +728,13 @@ class WorkloadsProps:
             problems.append(Problem(field_, name, f"a secret with the key {ALERTMANAGER_PAGERDUTY_KEY!r} (got "
                                     f"{', '.join(sorted(map(str, secret.encrypted_data)))})", "seal the integration "
                                     f"key under {ALERTMANAGER_PAGERDUTY_KEY!r}", "missing key"))
+        # Alertmanager reaches PagerDuty through its one 443 opening, to aws_api_cidrs (the monitoring namespace's
+        # NetworkPolicies, vtc_constructs/network_policies.py): PagerDuty's Events API has no range of AWS's.
+        if is_string_tuple(self.aws_api_cidrs) and "0.0.0.0/0" not in self.aws_api_cidrs:
+            problems.append(Problem("aws_api_cidrs", list(self.aws_api_cidrs), "0.0.0.0/0 among them while Alertmanager "
+                                    f"pages PagerDuty ({field_} = {name!r})", "keep 0.0.0.0/0 (HTTPS only), or page "
+                                    "through the paging topic alone (leave alertmanager_pagerduty_secret out)",
+                                    "PagerDuty unreachable"))
         return problems
 
     # --- what the releases get -------------------------------------------------------------------------------------
