@@ -16,7 +16,7 @@ import json
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -110,11 +110,15 @@ class Emulated:
             return None
 
     def traffic(self, colour: str, requests: int, errors: int) -> None:
-        """What the ALB publishes for a colour's target group: requests and target 5xx, now."""
+        """What the ALB publishes for a colour's target group: requests and target 5xx, in the next half minute.
+
+        Stamped 30 s ahead: the rollout reads a colour's metrics from the minute its step began
+        (``Runner.signals``), so traffic stamped "now" fell out when the step came in the next minute (a test that
+        straddled a minute boundary, likelier on a loaded machine, waited its whole judge timeout for requests)."""
         dimensions = [{"Name": "LoadBalancer", "Value": self.alb_dimension},
                       {"Name": "TargetGroup",
                        "Value": "targetgroup/" + self.target_groups[colour].split(":targetgroup/")[1]}]
-        stamp = datetime.now(timezone.utc)
+        stamp = datetime.now(timezone.utc) + timedelta(seconds=30)
         self.cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=[
             {"MetricName": "RequestCount", "Dimensions": dimensions, "Value": requests, "Timestamp": stamp},
             {"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dimensions, "Value": errors,
@@ -253,7 +257,7 @@ def test_not_enough_traffic_to_judge_is_never_healthy(aws):
 def test_enough_healthy_traffic_passes_the_canary(aws):
     aws.traffic("green", requests=500, errors=1)  # 0.2 %: under staging's 5 %
     code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,100", "--soak", "0.2", "--poll", "0.1",
-                        "--min-requests", "100")
+                        "--min-requests", "100", "--judge-timeout", "30")
     assert code == 0 and aws.weights() == (0, 100)
 
 
