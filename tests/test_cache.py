@@ -29,9 +29,7 @@ NODES, BASTION = "sg-0123456789abcdef0", "sg-0fedcba9876543210"
 NETWORK = CacheNetwork(vpc_id="vpc-1", subnet_ids=("subnet-a", "subnet-b", "subnet-c"),
                        client_security_group_ids=(NODES, BASTION))
 PROPS = CacheProps(name="vtc-test", engine_version="8.1", network=NETWORK, tags={"team": "platform"})
-#: Only the tests that read the shared `scans` run are in its group (one worker builds it); the others are scheduled
-#: freely (those on this module's fixtures together: tests/conftest.py).
-SCANS = pytest.mark.xdist_group(GROUP)
+pytestmark = pytest.mark.xdist_group(GROUP)
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -471,7 +469,6 @@ def cache_standin_stacks() -> dict[str, dict]:
     return {"production-like": build(), "staging-like": build(STAGING_LIKE)}
 
 
-@SCANS
 def test_terraform_validate_accepts_both_stacks(scans):
     assert scans.diagnostics(STANDIN_STACKS) == [], json.dumps(scans.validate["diagnostics"], indent=2)
     assert all((scans.stacks / name / "cdk.tf.json").is_file() for name in STANDIN_STACKS)  # both were in the run
@@ -528,7 +525,6 @@ def checkov_findings(scans):
     return passed, failed, errors
 
 
-@SCANS
 def test_checkov_parses_both_stacks_and_the_encryption_checks_pass(checkov_findings):
     passed, _, errors = checkov_findings
     assert errors == []
@@ -540,7 +536,6 @@ def test_checkov_parses_both_stacks_and_the_encryption_checks_pass(checkov_findi
     assert {("production-like", "CKV2_AWS_50"), ("production-like", "CKV_AWS_338")} <= passed
 
 
-@SCANS
 def test_checkov_finds_nothing_but_the_accepted_choices(checkov_findings):
     _, failed, _ = checkov_findings
     assert failed == set(ACCEPTED_FINDINGS), sorted(failed ^ set(ACCEPTED_FINDINGS))

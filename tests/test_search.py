@@ -27,9 +27,7 @@ from vtc_constructs.search import (
     writer_security_role,
 )
 
-#: Only the tests that read the shared `scans` run are in its group (one worker builds it); the others are scheduled
-#: freely (those on this module's fixtures together: tests/conftest.py).
-SCANS = pytest.mark.xdist_group(GROUP)
+pytestmark = pytest.mark.xdist_group(GROUP)
 ACCOUNT = "111122223333"
 ADMIN = f"arn:aws:iam::{ACCOUNT}:role/search-admin"
 FLUENT_BIT = f"arn:aws:iam::{ACCOUNT}:role/vtc-staging-fluent-bit"
@@ -531,7 +529,6 @@ def standin_stacks(outdir) -> None:
     app.synth()
 
 
-@SCANS
 def test_stacks_holding_the_construct_are_valid_terraform(scans):
     errors = scans.diagnostics(STANDIN_SHAPES)
     assert errors == [], json.dumps(errors, indent=1)
@@ -539,7 +536,6 @@ def test_stacks_holding_the_construct_are_valid_terraform(scans):
     assert TLS_SECURITY_POLICY in (scans.stacks / "search-staging" / "cdk.tf.json").read_text()
 
 
-@SCANS
 def test_checkov_finds_nothing_in_the_construct_but_the_accepted_findings(scans):
     report = checkov.sort(scans.checkov, suppressions=[])
     assert report.parsing_errors == [] and report.passed > 50
