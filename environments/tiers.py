@@ -54,8 +54,6 @@ class Guard:
     :param compare: production must also rank at least as high as every non-production environment.
     :param allowed: the minimum in words, for the message.
     :param fix: what to change.
-    :param applies: whether the environment has the setting at all (an optional part such as ``[cache]``); an
-        environment without it is neither held to the minimum nor compared with.
     """
 
     path: str
@@ -65,7 +63,11 @@ class Guard:
     allowed: str
     fix: str
     compare: bool = True
-    applies: Callable[["EnvironmentConfig"], bool] = lambda e: True
+
+    def applies(self, env: "EnvironmentConfig") -> bool:
+        """Whether ``env`` has the setting's part at all: an optional table (``[cache]``, ``[search]``,
+        ``[registry]``) absent from its file is None, and then held to no minimum and compared with nothing."""
+        return getattr(env, self.path.split(".", 1)[0]) is not None
 
 
 def _at_least(value: object) -> float:
@@ -141,32 +143,29 @@ GUARDS: tuple[Guard, ...] = (
     Guard("cache.multi_az", lambda e: e.cache.multi_az, _flag, True,
           "true (with automatic_failover and at least one replica, which Multi-AZ needs)",
           "keep a replica in another AZ, promoted automatically: replicas_per_node_group >= 1, automatic_failover "
-          "and multi_az true", applies=lambda e: e.cache is not None),
+          "and multi_az true"),
     Guard("cache.disposable", lambda e: e.cache.disposable, _not, False, "false",
-          "guard the production cache: final snapshot, prevent_destroy on the group and its key",
-          applies=lambda e: e.cache is not None),
+          "guard the production cache: final snapshot, prevent_destroy on the group and its key"),
     Guard("cache.snapshot_retention_days", lambda e: e.cache.snapshot_retention_days, _at_least, 7,
-          "at least 7 days", "keep a week of cache backups", applies=lambda e: e.cache is not None),
+          "at least 7 days", "keep a week of cache backups"),
     Guard("cache.log_retention_days", lambda e: e.cache.log_retention_days, _at_least, 365, "at least 365 days",
-          "keep the cache's slow and engine logs at least a year", applies=lambda e: e.cache is not None),
+          "keep the cache's slow and engine logs at least a year"),
     # The search domain, when an environment has one (``[search]``): it survives an AZ's loss and a master's.
     Guard("search.instance_count", lambda e: e.search.data_node_count, _at_least, 3,
           "at least 3 data nodes (one per AZ: zone awareness over three AZs)",
-          "run a data node in each of the three AZs, so the domain survives an AZ's loss",
-          applies=lambda e: e.search is not None),
+          "run a data node in each of the three AZs, so the domain survives an AZ's loss"),
     Guard("search.dedicated_master_type", lambda e: e.search.dedicated_master_type, lambda v: float(v is not None),
           "m6g.large.search", "an instance type (three dedicated master nodes)",
           "give the domain dedicated masters (e.g. m6g.large.search), so a busy data node cannot stall the cluster",
-          compare=False, applies=lambda e: e.search is not None),
+          compare=False),
     Guard("search.disposable", lambda e: e.search.disposable, _not, False, "false",
-          "guard the production logs: prevent_destroy on the domain and its key", applies=lambda e: e.search is not None),
+          "guard the production logs: prevent_destroy on the domain and its key"),
     Guard("search.log_retention_days", lambda e: e.search.log_retention_days, _at_least, 365, "at least 365 days",
-          "keep the domain's slow, error and audit logs at least a year", applies=lambda e: e.search is not None),
+          "keep the domain's slow, error and audit logs at least a year"),
     # The services' container registry, when an environment has one (``[registry]``): its repositories hold every image
     # the environment runs.
     Guard("registry.disposable", lambda e: e.registry.disposable, _not, False, "false",
-          "guard the production images: prevent_destroy on the repositories and their key, no force_delete",
-          applies=lambda e: e.registry is not None),
+          "guard the production images: prevent_destroy on the repositories and their key, no force_delete"),
     # The workloads side: what keeps the platform observable and the paging honest through the loss of a node.
     Guard("workloads.ingress_replicas", lambda e: e.workloads.ingress_replicas, _at_least, 3, "at least 3",
           "run an NGINX pod per colour in each of the three AZs, so an AZ's loss or a drain never leaves one"),
