@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .settings_table import COMMAND, settings_markdown
+from .settings_table import COMMAND, merged, settings_markdown
 from .stack_json import ref, refs, resources, tag
 from .svg_layout import Box, Column, Group, Node, Row, Text, Wrap, render
 
@@ -274,9 +274,10 @@ def expected_files(synth_dir: Path, names: Sequence[str], minimum: Mapping[str, 
             if not (folder / "cdk.tf.json").is_file():
                 raise SystemExit(f"{folder / 'cdk.tf.json'} is missing: synthesize every environment first "
                                  f"(python main.py), or run {COMMAND} without --from")
-        stacks[name] = json.loads((stack_dir / "cdk.tf.json").read_text(encoding="utf-8"))
+        stack = json.loads((stack_dir / "cdk.tf.json").read_text(encoding="utf-8"))
         workloads = json.loads((workloads_dir / "cdk.tf.json").read_text(encoding="utf-8"))
-        files[f"{name}.svg"] = platform_svg(stacks[name], workloads, name, local_charts(workloads_dir, workloads))
+        files[f"{name}.svg"] = platform_svg(stack, workloads, name, local_charts(workloads_dir, workloads))
+        stacks[name] = merged(stack, workloads)
     files[SETTINGS_FILE] = settings_markdown(stacks, minimum)
     return files
 

@@ -10,11 +10,21 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+import json
+from typing import Callable, Iterable, Mapping
 
 from .stack_json import lifecycle, ref, refs, resources, retention
 
 COMMAND = "python -m environments.architecture"
+
+
+def merged(*stacks: Mapping) -> dict:
+    """One stack holding the resources of ``stacks`` (an environment's AWS and workloads stacks share no type)."""
+    resources_by_type: dict = {}
+    for stack in stacks:
+        for kind, body in stack.get("resource", {}).items():
+            resources_by_type.setdefault(kind, {}).update(body)
+    return {"resource": resources_by_type}
 
 
 def _one(stack: Mapping, kind: str) -> dict | None:
@@ -112,6 +122,66 @@ def _alarms(stack: Mapping) -> str:
     return f"{len(alarms)} alarms to {len(topics)} topics"
 
 
+def _release_values(stack: Mapping) -> list[tuple[str, str, dict]]:
+    """``(release name, chart, values)`` of each Helm release, by name: the values the synth wrote (one JSON document
+    per release; its ``set`` entries only carry references to the AWS stack)."""
+    found = []
+    for _, release in resources(stack, "helm_release"):
+        values: dict = {}
+        for document in release.get("values") or []:
+            values.update(json.loads(document) if isinstance(document, str) else {})
+        found.append((str(release.get("name")), str(release.get("chart", "")), values))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _is_services(chart: str, values: Mapping) -> bool:
+    """The services' chart, one release per colour: the one whose values have a colour and services."""
+    return "colour" in values and isinstance(values.get("services"), Mapping)
+
+
+def _dig(values: object, path: str) -> object:
+    for key in path.split("."):
+        values = values.get(key) if isinstance(values, Mapping) else None
+    return values
+
+
+def _helm(path: str, pick: Callable[[str, str, Mapping], bool],
+          shown: Callable[[object], str] = str) -> Callable[[Mapping], str]:
+    """A row's reader: ``path`` in the values of the releases ``pick(name, chart, values)`` chooses; one value when
+    every such release (one per colour) has the same, else each release's."""
+    def reader(stack: Mapping) -> str:
+        found = {name: shown(value) for name, chart, values in _release_values(stack)
+                 if pick(name, chart, values) and (value := _dig(values, path)) is not None}
+        if not found:
+            return "—"
+        if len(set(found.values())) == 1:
+            return next(iter(found.values()))
+        return ", ".join(f"{name} {value}" for name, value in found.items())
+    return reader
+
+
+def _chart(chart: str) -> Callable[[str, str, Mapping], bool]:
+    return lambda name, this, values: this == chart
+
+
+def _named(name: str) -> Callable[[str, str, Mapping], bool]:
+    return lambda this, chart, values: this == name
+
+
+def _service_rows(stacks: Iterable[Mapping]) -> list[tuple[str, str, Callable[[Mapping], str], str | None]]:
+    """A row per bound of each service the services' chart scales, in any environment."""
+    services = sorted({service for stack in stacks for _, chart, values in _release_values(stack)
+                       if _is_services(chart, values) for service in values["services"]})
+    return [("workloads", f"{service} {bound} replicas",
+             _helm(f"services.{service}.{bound}Replicas", lambda name, chart, values: _is_services(chart, values)),
+             f"workloads.services.{service}.{bound}_replicas")
+            for service in services for bound in ("min", "max")]
+
+
+def _seconds_as_ms(value: object) -> str:
+    return f"{round(float(value) * 1000)} ms"  # type: ignore[arg-type]
+
+
 #: ``(section, setting, reader of a stack, guard path in environments/tiers.py or None)``, in the table's order.
 SETTINGS: tuple[tuple[str, str, Callable[[Mapping], str], str | None], ...] = (
     ("network", "VPC range", _read("aws_vpc", lambda b: b.get("cidr_block")), None),
@@ -179,29 +249,49 @@ SETTINGS: tuple[tuple[str, str, Callable[[Mapping], str], str | None], ...] = (
     ("search", "logs kept (days)", _search_logs, "search.log_retention_days"),
     ("registry", "repositories", _registry, "registry.disposable"),
     ("alarms", "CloudWatch alarms", _alarms, None),
+    ("workloads", "Helm releases", lambda s: str(len(resources(s, "helm_release"))), None),
+    ("workloads", "NGINX pods per colour", _helm("nginx.replicas", _chart("nginx-gateway-fabric")),
+     "workloads.ingress_replicas"),
+    ("workloads", "Prometheus servers", _helm("prometheus.prometheusSpec.replicas", _chart("kube-prometheus-stack")),
+     "workloads.prometheus_replicas"),
+    ("workloads", "metrics kept", _helm("prometheus.prometheusSpec.retention", _chart("kube-prometheus-stack")),
+     "workloads.prometheus_retention_days"),
+    ("workloads", "Prometheus volume", _helm("prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec."
+                                             "resources.requests.storage", _chart("kube-prometheus-stack")),
+     "workloads.prometheus_storage_gib"),
+    ("workloads", "p99 latency objective", _helm("dashboards.slo.p99LatencySeconds", _named("vtc-cluster-config"),
+                                                 shown=_seconds_as_ms), "workloads.slo_p99_latency_ms"),
+    ("workloads", "error rate objective (%)", _helm("dashboards.slo.errorRatePercent", _named("vtc-cluster-config")),
+     "workloads.slo_error_rate_percent"),
 )
 
 
 def settings_markdown(stacks: Mapping[str, Mapping], minimum: Mapping[str, str]) -> str:
     """The side-by-side table: a column per environment of ``stacks`` (in its order), then the production minimum.
 
+    :param stacks: by environment, its stacks' resources as one stack (:func:`merged`): the AWS stack's and the
+        workloads stack's Helm releases.
+
     :param minimum: ``{guard path: the minimum in words}`` (``environments.tiers.GUARDS``); a row whose guard is
         not in it is a programming error, raised as KeyError.
     """
     names = list(stacks)
+    # A service without a seed range (a new one) has no guard: its rows show no minimum.
+    rows = [*SETTINGS, *((section, label, reader, guard if guard in minimum else None)
+                         for section, label, reader, guard in _service_rows(stacks.values()))]
     head = ["section", "setting", *names, "production minimum"]
     lines = ["# The environments' settings, side by side", "",
-             f"Generated by `{COMMAND}` from the synthesized stacks (every value is a resource's attribute in the "
-             "Terraform JSON, not the environment file); the production minimum is `environments/tiers.py`'s "
-             "`GUARDS`. — means the environment has no such resource. Do not edit: regenerate.", "",
+             f"Generated by `{COMMAND}` from the synthesized stacks: every value is read from the Terraform JSON "
+             "(an AWS resource's attributes, a Helm release's values), not from the environment file. The production "
+             "minimum is `environments/tiers.py`'s `GUARDS`. — means the environment has no such resource. Do not "
+             "edit: regenerate.", "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for section, label, reader, guard in SETTINGS:
+    for section, label, reader, guard in rows:
         cells = [section, label, *(reader(stacks[name]) for name in names), minimum[guard] if guard else ""]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    shown_guards = {guard for *_, guard in SETTINGS if guard}
+    shown_guards = {guard for *_, guard in rows if guard}
     others = [path for path in minimum if path not in shown_guards]
     if others:
-        lines += ["", "Also guarded by the production tier, with values in the Helm releases' values rather than "
-                  "in AWS resources (see `environments/tiers.py`):", ""]
+        lines += ["", "Also guarded by the production tier, not shown above (see `environments/tiers.py`):", ""]
         lines += [f"- `{path}`: {minimum[path]}" for path in others]
     return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ import pytest
 
 from environments import architecture
 from environments.architecture import COMMAND, DOCS_DIR, expected_files, main, platform_svg, stale_files
-from environments.settings_table import SETTINGS, settings_markdown
+from environments.settings_table import SETTINGS, merged, settings_markdown
 from environments.svg_layout import LINE_HEIGHT, text_width
 from environments.tiers import GUARDS
 
@@ -91,8 +91,9 @@ def _stack() -> dict:
 def _workloads() -> dict:
     return {"resource": {"helm_release": {
         "a": {"name": "ngf-blue", "namespace": "gateway", "chart": "nginx-gateway-fabric", "version": "2.6.7",
-              "repository": "oci://example"},
-        "b": {"name": "vtc-green", "namespace": "apps", "chart": "./assets/x/HASH"},
+              "repository": "oci://example", "values": ['{"nginx": {"replicas": 3}}']},
+        "b": {"name": "vtc-green", "namespace": "apps", "chart": "./assets/x/HASH",
+              "values": ['{"colour": "green", "services": {"core": {"minReplicas": 5, "maxReplicas": 15}}}']},
         "c": {"name": "metrics", "namespace": "gateway", "chart": "metrics-server", "version": "3"},
     }}}
 
@@ -188,12 +189,15 @@ def test_the_settings_table_puts_the_environments_side_by_side_with_the_minimum(
     without = copy.deepcopy(_stack())
     del without["resource"]["aws_elasticache_replication_group"]
     minimum = {guard: f"min of {guard}" for *_, guard in SETTINGS if guard} | {"workloads.x": "at least 3"}
-    table = settings_markdown({"small": without, "big": _stack()}, minimum)
+    table = settings_markdown({"small": without, "big": merged(_stack(), _workloads())}, minimum)
     assert "| section | setting | small | big | production minimum |" in table
     assert "| database | backups kept (days) | 9 | 9 | min of database.backup_retention_days |" in table
     assert "| database | Multi-AZ standby | yes | yes | min of database.multi_az |" in table
     assert "| cache | nodes | — | 2 x cache.t4g.small valkey 8.1 |" in table
     assert "| network | NAT gateways | 1 for 2 AZs | 1 for 2 AZs | min of network.nat_strategy |" in table
+    # The workloads' settings come from the Helm releases' values; a service's rows from the services' chart.
+    assert "| workloads | NGINX pods per colour | — | 3 | min of workloads.ingress_replicas |" in table
+    assert "| workloads | core min replicas | — | 5 |  |" in table and "| core max replicas | — | 15 |" in table
     assert "- `workloads.x`: at least 3" in table
     with pytest.raises(KeyError, match="network.nat_strategy"):
         settings_markdown({"small": without}, {})
