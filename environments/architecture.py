@@ -31,7 +31,7 @@ DOCS_DIR = PROJECT_ROOT / "docs" / "architecture"
 SETTINGS_FILE = "settings.md"
 TIER_ORDER = ("public", "private", "database")
 COLOURS = {"blue": "#dbeafe", "green": "#dcfce7"}
-#: How many characters of namespaces fit side by side before the releases wrap onto another line.
+#: How wide (pixels) the namespaces' row may grow before the releases wrap onto another line.
 RELEASES_WIDTH = 1100
 
 
@@ -334,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         for problem in problems:
             print(f"{problem}; regenerate with: {COMMAND}", file=sys.stderr)
+        if not problems:
+            print(f"{args.docs} is up to date")
         return 1 if problems else 0
     args.docs.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():

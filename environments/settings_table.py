@@ -96,8 +96,7 @@ def _cache_logs(stack: Mapping) -> str:
     cache = _one(stack, "aws_elasticache_replication_group")
     if cache is None:
         return "—"
-    return retention(stack, refs(c.get("destination", "").replace(".name}", ".arn}")
-                                   for c in cache.get("log_delivery_configuration", [])))
+    return retention(stack, refs(c.get("destination") for c in cache.get("log_delivery_configuration", [])))
 
 
 def _search_logs(stack: Mapping) -> str:

@@ -27,22 +27,26 @@ def ref(value: object) -> tuple[str, str] | None:
 
 
 def refs(values: Iterable[object]) -> list[tuple[str, str]]:
+    """:func:`ref` of each of ``values`` that is a reference."""
     return [r for r in map(ref, values) if r is not None]
 
 
 def tag(body: Mapping, key: str, default: str = "") -> str:
+    """A resource's tag ``key`` (``default`` when it has none)."""
     return str((body.get("tags") or {}).get(key, default))
 
 
 def retention(stack: Mapping, names: Iterable[tuple[str, str]]) -> str:
-    """The shortest retention of the referenced log groups, in days ("never expires" when unset)."""
+    """The shortest retention of the referenced log groups, in days: "never expires" when none sets one, "—" when
+    none of them is in the stack."""
     groups = dict(resources(stack, "aws_cloudwatch_log_group"))
-    days = sorted({groups[n].get("retention_in_days", 0) for t, n in names if t == "aws_cloudwatch_log_group"
-                   and n in groups})
+    days = [groups[n].get("retention_in_days") or 0 for t, n in names if t == "aws_cloudwatch_log_group" and n in groups]
     if not days:
         return "—"
-    return "never expires" if days[0] == 0 else str(days[0])
+    shortest = min(days, key=lambda d: d or float("inf"))  # 0: kept for ever, the longest
+    return "never expires" if shortest == 0 else str(shortest)
 
 
 def lifecycle(body: Mapping) -> Mapping:
+    """A resource's Terraform ``lifecycle`` block (empty when it has none)."""
     return body.get("lifecycle") or {}

@@ -82,6 +82,9 @@ def _stack() -> dict:
         "aws_opensearch_domain": {"search": {"domain_name": "demo-search", "engine_version": "OpenSearch_2.19",
                                              "cluster_config": {"instance_count": 1, "instance_type": "t3.search"}}},
         "aws_sns_topic": {"page": {"name": "demo-page"}},
+        "aws_cloudwatch_log_group": {"flow": {"name": "/vtc/flow", "retention_in_days": 400},
+                                     "eks": {"name": "/aws/eks/demo/cluster"}},
+        "aws_flow_log": {"f": {"log_destination": "${aws_cloudwatch_log_group.flow.arn}"}},
         "aws_cloudwatch_metric_alarm": {"a": {"alarm_actions": ["${aws_sns_topic.page.arn}"]}},
         "aws_sns_topic_subscription": {"s": {"topic_arn": "${aws_sns_topic.page.arn}", "protocol": "email"}},
     }
@@ -195,6 +198,10 @@ def test_the_settings_table_puts_the_environments_side_by_side_with_the_minimum(
     assert "| database | Multi-AZ standby | yes | yes | min of database.multi_az |" in table
     assert "| cache | nodes | — | 2 x cache.t4g.small valkey 8.1 |" in table
     assert "| network | NAT gateways | 1 for 2 AZs | 1 for 2 AZs | min of network.nat_strategy |" in table
+    # Log groups found by reference (the flow log's destination) or by the name AWS gives them (the cluster's).
+    assert "| network | flow logs kept (days) | 400 | 400 |" in table
+    assert "| eks | control-plane logs kept (days) | never expires | never expires |" in table
+    assert "| database | logs kept (days) | — | — |" in table
     # The workloads' settings come from the Helm releases' values; a service's rows from the services' chart.
     assert "| workloads | NGINX pods per colour | — | 3 | min of workloads.ingress_replicas |" in table
     assert "| workloads | core min replicas | — | 5 |  |" in table and "| core max replicas | — | 15 |" in table
