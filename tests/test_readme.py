@@ -46,9 +46,6 @@ from tooling.paths import REPO, tool_env
 README = REPO / "README.md"
 GUIDES = REPO / "docs" / "guides"
 DOCS = [README, *sorted(GUIDES.glob("*.md"))]
-#: Link targets that another branch of the same issue adds (issue 27, item 2: the architecture pictures). An entry
-#: fails once its target exists: remove it then, and the link is checked like any other.
-PENDING = {"docs/architecture/"}
 CODE_LANGUAGES = {"python", "bash", "toml"}
 CI, TEST_COMMAND = ".ci/run", "bash scripts/test.sh"
 NOT_CODE = {"text"}
@@ -364,9 +361,6 @@ def link_problems(doc: Path, text: str | None = None) -> list[str]:
             continue
         path, _, anchor = target.partition("#")
         file = (doc.parent / path).resolve() if path else doc
-        relative = file.relative_to(REPO).as_posix() + ("/" if path.endswith("/") else "")
-        if relative in PENDING:
-            continue
         if not file.exists():
             problems.append(f"{doc.relative_to(REPO)}: {target}: no such file")
         elif anchor and file.suffix == ".md":
@@ -378,10 +372,6 @@ def link_problems(doc: Path, text: str | None = None) -> list[str]:
 
 def test_every_relative_link_resolves():
     assert [p for doc in DOCS for p in link_problems(doc)] == []
-
-
-def test_pending_link_targets_do_not_exist_yet():
-    assert [p for p in PENDING if (REPO / p).exists()] == [], "it exists now: remove it from PENDING"
 
 
 def test_the_link_check_refuses_what_it_should():
