@@ -23,6 +23,10 @@ when only one environment is synthesized), and every problem in every file is re
   (``environments/tiers.py``: a production-tier environment meets its minimum and is never weaker than a
   non-production one).
 
+What an environment is (:class:`EnvironmentConfig`, :class:`StateBackend`, :class:`Tier`) is ``environments/config.py``;
+finding, reading and merging the files and the shape they may have is ``environments/files.py``; this module loads and
+validates. Their names stay importable from here.
+
 Usage::
 
     from environments.model import load_environments
@@ -81,31 +85,10 @@ from vtc_constructs.network import (
 
 # The types (config.py) and the files' side (files.py) live apart; every name this module gave before is still
 # importable from here (environments.model is this repository's front door to its environments).
-from .config import (
-    STATE_BUCKET_FORMAT,
-    STATE_KMS_ALIAS_FORMAT,
-    STATE_LOCKING,
-    WORKLOADS_STACK_SUFFIX,
-    EnvironmentConfig,
-    StateBackend,
-    Tier,
-    unknown_region_problem,
-)
-from .files import (
-    BASE_FILE,
-    CI_FIXED,
-    ENVIRONMENT_NAME,
-    ENVIRONMENTS_DIR,
-    FILE_PATTERN,
-    REGISTRY_FIXED,
-    available_environments,
-    discover,
-    enum_member,
-    environment_spec,
-    merge,
-    props_arguments,
-    read_toml,
-)
+from .config import (STATE_BUCKET_FORMAT, STATE_KMS_ALIAS_FORMAT, STATE_LOCKING, WORKLOADS_STACK_SUFFIX,
+                     EnvironmentConfig, StateBackend, Tier, unknown_region_problem)
+from .files import (BASE_FILE, CI_FIXED, ENVIRONMENT_NAME, ENVIRONMENTS_DIR, FILE_PATTERN, REGISTRY_FIXED,
+                    available_environments, discover, enum_member, environment_spec, merge, props_arguments, read_toml)
 from .schema import check_table, shown
 from .tiers import backup_problem, image_digest_findings, tier_problems
 
