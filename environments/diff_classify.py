@@ -30,6 +30,7 @@ from .diff_values import Change, _describe, _references, _without_meta
 
 # Names with a leading underscore here are shared by the diff_* modules only (the report's own helpers), not an API.
 
+
 @dataclass
 class ResourceDiff:
     address: str

@@ -29,6 +29,7 @@ from .diff_values import Change, _bare, _diff_values, _Ref, _refs, _without_meta
 
 # Names with a leading underscore here are shared by the diff_* modules only (the report's own helpers), not an API.
 
+
 def _covers(argument: str, bare: str) -> bool:
     """Whether a change at ``bare`` (a path without indexes) touches ``argument``: the argument itself, something
     inside it, or a whole block holding it added or removed."""

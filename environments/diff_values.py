@@ -23,6 +23,7 @@ from .diff_rules import UNKNOWN
 
 # Names with a leading underscore here are shared by the diff_* modules only (the report's own helpers), not an API.
 
+
 @dataclass
 class Change:
     """One attribute path whose configured value differs; ``before``/``after`` are absent as ``None``; ``after`` is
