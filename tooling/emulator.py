@@ -31,6 +31,9 @@ or from a shell (docs/guides/environments.md, "Try a deploy without AWS"): ``pyt
 staging`` and ``python -m tooling.emulator prepare staging --outdir DIR``.
 
 Only ever binds 127.0.0.1; the server is terminated (then killed, if it must be) when the block ends.
+
+Why one module: the server, the override file and the state it seeds are one recipe for deploying a stack locally, each
+part there because of a gap another part names, so they are read together.
 """
 
 from __future__ import annotations
