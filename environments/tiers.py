@@ -88,7 +88,8 @@ def _shown(value: object) -> object:
 
 ALL_LOG_TYPES = frozenset(CONTROL_PLANE_LOG_TYPES)
 
-#: Every guarded setting, with production's minimum. The README's table of tiers is this table in words.
+#: Every guarded setting, with production's minimum. The table of tiers in docs/guides/environments.md is this table
+#: in words.
 GUARDS: tuple[Guard, ...] = (
     Guard("network.nat_strategy", lambda e: e.network.nat_strategy,
           lambda v: 1.0 if v is NatStrategy.ONE_PER_AZ else 0.0, NatStrategy.ONE_PER_AZ,
