@@ -58,3 +58,38 @@ def test_a_refused_claim_claims_nothing():
         "second.name: load balancer already claimed by stack/first (got 'vtc'); allowed: a name that gives no other "
         "construct's load balancer; fix: rename stack/second or stack/first: both would create the load balancer 'vtc'"]
     assert ("target group", "vtc-blue") not in NameRegistry.of(stack).claims
+
+
+def test_is_number_token_agrees_with_cdktf_on_tokens_and_plain_numbers():
+    import math
+
+    from cdktf import Fn, TerraformVariable, Token
+
+    from vtc_constructs._common import is_number_token
+
+    stack = TerraformStack(App(), "tokens")
+    variable = TerraformVariable(stack, "n", type="number")
+    tokens = [variable.number_value, Token.as_number(variable.string_value), Fn.length_of(["a"])] + \
+        [TerraformVariable(stack, f"n{i}", type="number").number_value for i in range(3)]
+    plain = [0, 1, -1, 100, 5.5, 1e300, -1e300, -8.1e298, -1.9e289, 2 ** 53 + 1, 10 ** 400, math.inf, math.nan]
+    assert [Token.is_unresolved(t) for t in tokens] == [True] * len(tokens)  # (each really is a token)
+    assert [is_number_token(t) for t in tokens] == [True] * len(tokens)
+    assert [is_number_token(n) for n in plain] == [False] * len(plain)
+    assert [is_number_token(v) for v in (True, False, "5", None, [1])] == [False] * 5
+
+
+def test_is_string_token_agrees_with_cdktf():
+    from cdktf import Fn, TerraformVariable, Token
+
+    from vtc_constructs._common import is_string_token
+
+    stack = TerraformStack(App(), "strings")
+    variable = TerraformVariable(stack, "s", type="string")
+    tokens = [variable.string_value, f"prefix-{variable.string_value}-suffix", Fn.join(",", ["a"]),
+              Token.as_string(variable.number_value)]
+    plain = ["", "eu-west-1", "${var.x}", "${TfToken[", "#{TfToken[TOKEN.1]}", "&{TfToken[TOKEN.1]}"]
+    assert [Token.is_unresolved(t) for t in tokens] == [True] * len(tokens)
+    assert [is_string_token(t) for t in tokens] == [True] * len(tokens)
+    assert [Token.is_unresolved(p) for p in plain] == [False] * len(plain)  # (cdktf agrees each is plain)
+    assert [is_string_token(p) for p in plain] == [False] * len(plain)
+    assert [is_string_token(v) for v in (5, None, ["x"])] == [False] * 3

@@ -292,6 +292,12 @@ class MotoServer:
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
 
+    @property
+    def pid(self) -> int:
+        """The server's process id (benchmarks/deploy_timeline.py reads its CPU time)."""
+        assert self._process is not None, "start() first"
+        return self._process.pid
+
     def wait(self) -> int:
         """Block until the server exits (``serve``)."""
         assert self._process is not None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
+import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -141,6 +143,37 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
     return key
 
 
+#: How cdktf 0.21 encodes tokens (lib/tokens/private/encoding.js), so that validation need not ask jsii about every
+#: value: a number token is a double whose high 16 bits are ``DOUBLE_TOKEN_MARKER_BITS`` (0xfdff; about -8e298, the
+#: token's index in the low bits), a string token contains ``${TfToken[<key>]}`` (``BEGIN_STRING_TOKEN_MARKER``).
+#: Only values that carry the marker go on to ``Token.is_unresolved``; tests/test_common.py checks both against it.
+_NUMBER_TOKEN_MARKER = 0xFDFF
+_STRING_TOKEN_MARKER = "${TfToken["
+
+
+def is_string_token(value: object) -> bool:
+    """Whether ``value`` is a string that holds a token (a reference resolved by Terraform), as
+    ``Token.is_unresolved`` answers; a string without cdktf's marker is answered without a jsii round trip."""
+    return isinstance(value, str) and _STRING_TOKEN_MARKER in value and Token.is_unresolved(value)
+
+
+def is_number_token(value: object) -> bool:
+    """Whether ``value`` is a number that stands for a token (a Terraform reference or variable), not a plain number.
+
+    Only a double carrying cdktf's marker bits can be one, so every other number is answered here; those few go on to
+    ``Token.is_unresolved`` (a jsii round trip: validation asks this of every numeric prop). NaN and infinities are no
+    token and never go to jsii (they cannot cross to Node)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        if not math.isfinite(value):
+            return False
+        high = struct.unpack("<Q", struct.pack("<d", value))[0] >> 48
+    except OverflowError:  # an int beyond a double's range: a plain number
+        return False
+    return high == _NUMBER_TOKEN_MARKER and Token.is_unresolved(value)
+
+
 def require_props(construct: str, props: object, expected: type, example: str) -> None:
     """Raise a ``TypeError`` that says what ``props`` should be when it is anything but an ``expected`` instance (a
     dict, None, another construct's props), before anything is built: not an ``AttributeError`` from deep inside."""
@@ -188,7 +221,7 @@ def stack_region(construct: Construct) -> str | None:
     for child in TerraformStack.of(construct).node.children:
         if isinstance(child, AwsProvider):
             region = child.region
-            return region if isinstance(region, str) and not Token.is_unresolved(region) else None
+            return region if isinstance(region, str) and not is_string_token(region) else None
     return None
 
 

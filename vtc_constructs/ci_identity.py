@@ -77,7 +77,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from cdktf import Fn, Token
+from cdktf import Fn
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
@@ -88,7 +88,8 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from ._common import Account, Statement, claim_names, guard_replacement_safety, policy_document, require_props
+from ._common import (Account, Statement, claim_names, guard_replacement_safety, is_string_token, policy_document,
+                      require_props)
 from .aws_rules import AWS_REGIONS, s3_bucket_name_problems
 from .errors import Problem, coerce_fields, is_string_tuple, not_a_list, raise_if_any
 
@@ -155,7 +156,7 @@ _PARAMETER_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 
 
 def _is_token(value: object) -> bool:
-    return isinstance(value, str) and Token.is_unresolved(value)
+    return is_string_token(value)
 
 
 @dataclass(frozen=True, kw_only=True)

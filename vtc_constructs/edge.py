@@ -43,7 +43,6 @@ the named cluster's AWS Load Balancer Controller register pods into it (``target
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -122,6 +121,8 @@ from ._common import (
     account_admin_statement,
     claim_names,
     guard_replacement_safety,
+    is_number_token,
+    is_string_token,
     kms_key,
     logs_statement,
     policy_document,
@@ -508,7 +509,7 @@ def _weight_problems(blue: Weight, green: Weight) -> list[Problem]:
     problems = []
     plain = {}
     for colour, value in (("blue_weight", blue), ("green_weight", green)):
-        if isinstance(value, str) and Token.is_unresolved(value) or _is_number_token(value):
+        if is_string_token(value) or is_number_token(value):
             continue
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
             problems.append(Problem(colour, value, "a whole number from 0 to 100", "set a percentage weight"))
@@ -518,12 +519,6 @@ def _weight_problems(blue: Weight, green: Weight) -> list[Problem]:
         problems.append(Problem("green_weight", 0, "not 0 while blue_weight is 0 too",
                                 "give the live colour a weight; both at 0 sends traffic nowhere", "no live colour"))
     return problems
-
-
-def _is_number_token(value: object) -> bool:
-    # Only finite numbers go to jsii: a NaN or infinity cannot cross to Node (and is no token).
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and \
-        Token.is_unresolved(value)
 
 
 class Edge(Construct):
