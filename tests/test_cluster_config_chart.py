@@ -56,6 +56,7 @@ from vtc_constructs.cluster_config import (
     target_group_binding_name,
 )
 from vtc_constructs.errors import ConfigError
+from vtc_constructs.releases import control_plane_certificates, gateway_values
 from vtc_constructs.network_policies import DEFAULT_DENY, NetworkPolicyInputs, namespace_network_policies
 from vtc_constructs.workloads import SERVICES, Colour, release_name
 
@@ -76,7 +77,8 @@ CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secr
 #: The store's own service account and the admission policy refusing SecretStores without auth; the namespaces' network
 #: policies (5 namespaces without a search domain: a default deny and a base egress (DNS, the API server) each, and 11
 #: openings).
-#: Encryption in transit: the CA's two ClusterIssuers, the root and one listener Certificate per colour; a STRICT
+#: Encryption in transit: the CA's two ClusterIssuers, the root and one listener Certificate per colour, NGINX Gateway
+#: Fabric's server and agent Certificates per colour; a STRICT
 #: PeerAuthentication per enrolled namespace (4 without a search domain); cert-manager's and istio-system's namespaces
 #: with their default deny and base egress, the cert-manager webhook's opening and a probe opening per enrolled one
 #: (3: the services' namespace's is its chart's).
@@ -84,7 +86,7 @@ EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 
                   "TargetGroupBinding": 2,
                   "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2 + 14 + 11 + 1 + 3, "ConfigMap": 3,
                   "Namespace": 8, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "ValidatingAdmissionPolicy": 1,
-                  "ValidatingAdmissionPolicyBinding": 1, "ClusterIssuer": 2, "Certificate": 3, "PeerAuthentication": 4}
+                  "ValidatingAdmissionPolicyBinding": 1, "ClusterIssuer": 2, "Certificate": 3 + 4, "PeerAuthentication": 4}
 CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace", "ValidatingAdmissionPolicy",
                   "ValidatingAdmissionPolicyBinding", "ClusterIssuer"}
 #: The namespaces the workloads stack has this release make (ClusterReleases.namespaces), with their levels.
@@ -126,7 +128,8 @@ def stack_inputs(env: str) -> dict:
                 grafana_admin_secret_name=f"vtc-{env}/grafana-admin", secrets_prefix=f"vtc-{env}/",
                 slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent,
                 namespaces=NAMESPACES, load_balancer_cidrs=LOAD_BALANCER_CIDRS, external_secrets_role_arn=STORE_ROLE,
-                mesh_namespaces=MESH, network_policies=namespace_network_policies(NetworkPolicyInputs(
+                mesh_namespaces=MESH, control_plane_certificates=control_plane_certificates("nginx-gateway"),
+                network_policies=namespace_network_policies(NetworkPolicyInputs(
                     vpc_cidr=VPC_CIDR, cert_manager_namespace="cert-manager", istio_namespace="istio-system",
                     mesh_namespaces=MESH)))
 
@@ -268,9 +271,9 @@ def test_the_schema_is_strict_at_every_level():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     objects = dict(_objects(schema))
-    assert len(objects) == 20  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
+    assert len(objects) == 22  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
     # a namespace and its podSecurity, gateway and its listener, a sealed secret and its encryptedData, a network
-    # policy and its spec, tls (rootCa, listenerCertificate), mesh
+    # policy and its spec, tls (rootCa, listenerCertificate, a control-plane certificate, their lifetime), mesh
     loose = {path for path, node in objects.items() if node.get("additionalProperties") is not False}
     # The one table of the user's keys (a Secret's): every key named by pattern, every value a sealed string; and a
     # NetworkPolicy's spec, which the rendered manifest's validation against Kubernetes' own schema checks strictly.
@@ -361,7 +364,7 @@ def test_every_manifest_is_valid_kubernetes_of_the_clusters_version_or_valid_aga
     # the store, the ExternalSecret, its Password generator and PushSecret, two bindings, two Gateways: checked against
     # their CRDs; the ClusterIssuers, Certificates and PeerAuthentications against MESH_TLS_SCHEMAS
     assert len(custom) == 8
-    assert len([d for d in docs if (d["apiVersion"], d["kind"]) in MESH_TLS_SCHEMAS]) == 2 + 3 + 4
+    assert len([d for d in docs if (d["apiVersion"], d["kind"]) in MESH_TLS_SCHEMAS]) == 2 + 7 + 4
 
 
 def test_the_validation_can_fail(renders):
@@ -1229,8 +1232,9 @@ def test_mesh_namespaces_must_be_made_here_and_the_listener_protocol_is_checked(
     with pytest.raises(ConfigError) as error:
         cluster_config_values(**{**inputs, "mesh_namespaces": ("vision-to-code", "kube-system", "kube-system"),
                                  "listener_protocol": "TLS"})
+    # (and the control plane's certificates, which need the CA that only comes with HTTPS)
     assert {p.path for p in error.value.problems} == {"mesh_namespaces[1]", "mesh_namespaces[2]", "mesh_namespaces",
-                                                      "listener_protocol"}
+                                                      "listener_protocol", "control_plane_certificates"}
 
 
 def test_renew_before_not_shorter_than_duration_fails_template(workdir):
@@ -1239,3 +1243,23 @@ def test_renew_before_not_shorter_than_duration_fails_template(workdir):
     result = helm_template(write_values(workdir / "renew.values.json", values), ok=(0, 1))
     assert result.returncode == 1 and "tls.listenerCertificate: renewBefore 2160h is not shorter than duration" \
         in result.stderr
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_nginx_gateway_fabrics_own_certificates_come_from_the_platforms_ca_and_its_job_is_off(renders, env):
+    """Each colour's control plane and agents get cert-manager Certificates of ``vtc-ca`` under the Secret names their
+    release is told (NGINX Gateway Fabric's 3-year, never-renewed cert-generator Job is off)."""
+    certificates = {c["spec"]["secretName"]: c["spec"] for c in renders[env].of("Certificate")
+                    if c["metadata"]["namespace"] == "nginx-gateway"}
+    workloads = workloads_props(env)
+    for colour in Colour:
+        values = gateway_values(workloads, colour, namespace="nginx-gateway", load_balancer_cidrs=LOAD_BALANCER_CIDRS)
+        generator = values["certGenerator"]
+        assert generator["enable"] is False
+        server, agent = certificates[generator["serverTLSSecretName"]], certificates[generator["agentTLSSecretName"]]
+        assert server["dnsNames"] == [f"ngf-{colour.value}-nginx-gateway-fabric.nginx-gateway.svc"]
+        assert "server auth" in server["usages"] and "client auth" in agent["usages"]
+        assert agent["dnsNames"] == ["*.cluster.local"]
+        for spec in (server, agent):
+            assert spec["issuerRef"]["name"] == "vtc-ca" and spec["privateKey"]["rotationPolicy"] == "Always"
+            assert int(spec["renewBefore"].removesuffix("h")) < int(spec["duration"].removesuffix("h"))

@@ -185,7 +185,8 @@ def test_the_values_are_the_projects_own_with_only_the_kind_differences(written)
     assert set(loaded) == {"vtc-cluster-config", "ngf-blue", "vtc-blue"}
     w = kind.kind_workloads()
     assert loaded["ngf-blue"] == json.loads(json.dumps(gateway_values(
-        w, "blue", namespace=w.gateway_namespace, load_balancer_cidrs=kind.NO_LOAD_BALANCER)))
+        w, "blue", namespace=w.gateway_namespace, load_balancer_cidrs=kind.NO_LOAD_BALANCER, cert_manager=False)))
+    assert loaded["ngf-blue"]["certGenerator"]["enable"] is True  # no cert-manager in the Kind cluster
     # valid against NGINX Gateway Fabric 2.6.7's own values schema
     jsonschema.validate(loaded["ngf-blue"], json.loads(NGF_VALUES_SCHEMA.read_text()))
     services = loaded["vtc-blue"]

@@ -110,6 +110,10 @@ SELF_SIGNED_ISSUER, CA_ISSUER, ROOT_CA = "vtc-selfsigned", "vtc-ca", "vtc-root-c
 #: 90 days, renewed 30 days ahead (a new key every time: privateKey.rotationPolicy Always).
 ROOT_CA_LIFETIME = ("43800h", "8760h")
 LISTENER_CERTIFICATE_LIFETIME = ("2160h", "720h")
+#: NGINX Gateway Fabric's control-plane and agent certificates: a year, renewed 90 days ahead (its cert-generator Job
+#: made 3-year ones and never renewed them; whether 2.6.7 reloads a renewed Secret without a restart was not checked:
+#: docs/runbooks/encryption-in-transit.md).
+CONTROL_PLANE_CERTIFICATE_LIFETIME = ("8760h", "2160h")
 #: The PeerAuthentication (STRICT) of each namespace enrolled in the ambient mesh.
 STRICT_MTLS_POLICY = "vtc-strict-mtls"
 
@@ -142,7 +146,8 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                           cache_member_cluster_ids: Sequence[str] = (),
                           network_policies: Sequence[Mapping] = (), mesh_namespaces: Sequence[str] = (),
                           listener_protocol: str = "HTTPS", cert_manager_namespace: str = "cert-manager",
-                          mesh_tunnel_port: int = MESH_TUNNEL_PORT) -> dict:
+                          mesh_tunnel_port: int = MESH_TUNNEL_PORT,
+                          control_plane_certificates: Sequence[Mapping] = ()) -> dict:
     """The values of the environment's release of ``charts/vtc-cluster-config``: a plain dict, ready for ``helm -f``.
 
     :param environment: the environment's name (a label of every object). Required.
@@ -206,6 +211,10 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
     :param cert_manager_namespace: default: ``cert-manager``: where the root CA's Secret is kept (cert-manager's
         cluster resource namespace).
     :param mesh_tunnel_port: default: 15008 (:data:`~vtc_constructs.network_policies.MESH_TUNNEL_PORT`).
+    :param control_plane_certificates: default: none (NGINX Gateway Fabric's cert-generator Job makes them). Each
+        ``{"secretName", "dnsName", "usage"}`` (``server auth`` or ``client auth``): a certificate of the platform's
+        CA in the gateway namespace, for NGINX Gateway Fabric's control plane and agents
+        (:func:`vtc_constructs.releases.control_plane_certificates`). Only with ``listener_protocol`` HTTPS (the CA).
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
@@ -226,6 +235,16 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         slo_error_rate_percent=slo_error_rate_percent)
     problems += _namespace_problems(namespaces, gateway_namespace)
     problems += _mesh_problems(mesh_namespaces, namespaces, listener_protocol, cert_manager_namespace)
+    problems += [Problem(f"control_plane_certificates[{i}]", entry, "a table with secretName, dnsName and usage ("
+                         "server auth or client auth)", "build them with vtc_constructs.releases."
+                         "control_plane_certificates")
+                 for i, entry in enumerate(control_plane_certificates)
+                 if not isinstance(entry, Mapping) or set(entry) != {"secretName", "dnsName", "usage"}
+                 or entry.get("usage") not in ("server auth", "client auth")]
+    if control_plane_certificates and listener_protocol != "HTTPS":
+        problems.append(Problem("control_plane_certificates", len(control_plane_certificates),
+                                "none without the platform's CA (listener_protocol HTTPS)",
+                                "leave them out, or use HTTPS", "no CA to issue them"))
     problems += _sealed_secret_problems(sealed_secrets or {})
     problems += cache_cluster_id_problems(cache_member_cluster_ids)
     problems += [Problem(f"network_policies[{i}]", policy, "a table with name, namespace and spec (a NetworkPolicy's)",
@@ -255,7 +274,10 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                 "rootCa": {"name": ROOT_CA, "namespace": cert_manager_namespace, "duration": ROOT_CA_LIFETIME[0],
                            "renewBefore": ROOT_CA_LIFETIME[1]},
                 "listenerCertificate": {"duration": LISTENER_CERTIFICATE_LIFETIME[0],
-                                        "renewBefore": LISTENER_CERTIFICATE_LIFETIME[1]}},
+                                        "renewBefore": LISTENER_CERTIFICATE_LIFETIME[1]},
+                "controlPlane": [dict(entry) for entry in control_plane_certificates],
+                "controlPlaneCertificate": {"duration": CONTROL_PLANE_CERTIFICATE_LIFETIME[0],
+                                            "renewBefore": CONTROL_PLANE_CERTIFICATE_LIFETIME[1]}},
         "mesh": {"namespaces": list(mesh_namespaces), "tunnelPort": mesh_tunnel_port},
         "gateway": {"namespace": gateway_namespace,
                     "listener": {"name": GATEWAY_LISTENER, "port": gateway_port, "protocol": listener_protocol},
@@ -442,7 +464,7 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
     return problems
 
 
-__all__ = ["CA_ISSUER", "LISTENER_CERTIFICATE_LIFETIME", "LISTENER_PROTOCOLS", "ROOT_CA", "ROOT_CA_LIFETIME",
+__all__ = ["CA_ISSUER", "CONTROL_PLANE_CERTIFICATE_LIFETIME", "LISTENER_CERTIFICATE_LIFETIME", "LISTENER_PROTOCOLS", "ROOT_CA", "ROOT_CA_LIFETIME",
            "SELF_SIGNED_ISSUER", "STRICT_MTLS_POLICY", "listener_certificate_secret", "CACHE_CLUSTER_ID", "CLOUDWATCH_UID", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "GATEWAY_METRICS_PORT",
            "IAM_ROLE_ARN", "SECRET_STORE_AUTH_POLICY", "SECRETS_STORE_SERVICE_ACCOUNT",
            "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "POD_SECURITY_LEVELS", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",

@@ -1241,6 +1241,7 @@ class ClusterReleases(Construct):
             secrets_prefix=props.secrets_prefix, namespaces=self.namespaces, sealed_secrets=w.sealed_secrets,
             cache_member_cluster_ids=props.cache_member_cluster_ids, ebs_kms_key_arn=props.ebs_kms_key_arn,
             external_secrets_role_arn=props.roles.external_secrets, mesh_namespaces=self.mesh_namespaces,
+            control_plane_certificates=control_plane_certificates(gateway_ns),
             network_policies=namespace_network_policies(NetworkPolicyInputs(
                 vpc_cidr=props.vpc_cidr, aws_api_cidrs=tuple(w.aws_api_cidrs),
                 monitoring_namespace=w.monitoring_namespace,
@@ -1475,7 +1476,7 @@ class ClusterReleases(Construct):
 
 
 def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace: str,
-                   load_balancer_cidrs: Sequence[str]) -> dict:
+                   load_balancer_cidrs: Sequence[str], cert_manager: bool = True) -> dict:
     """The values of ``colour``'s NGINX Gateway Fabric release (``ngf-<colour>``): a plain dict, ready for ``helm -f``
     (what :class:`ClusterReleases` releases; the Kind test, tooling/kind.py, installs the same). Values read against
     nginx-gateway-fabric 2.6.7's values.yaml, values.schema.json and templates (nginxproxy.yaml maps ``nginx.*`` into
@@ -1483,6 +1484,11 @@ def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace
 
     :param namespace: the namespace of the release, its Gateway and NGINX pods (``workloads.gateway_namespace``).
     :param load_balancer_cidrs: the ALB's subnets' ranges: the only sources NGINX trusts ``X-Forwarded-For`` from.
+    :param cert_manager: default: True: the control plane's and its agents' certificates (``<release>-server-tls``,
+        ``<release>-agent-tls``) come from cert-manager (vtc-cluster-config's Certificates, the platform's CA, renewed
+        before they expire) and the chart's cert-generator Job is off (2.6.7's ``certGenerator.enable``: "If this is
+        disabled, then cert-manager or some other method must be used to create the required Secrets"). False where
+        no cert-manager runs (the Kind test): the Job makes 3-year certificates, never renewed.
     """
     w, colour = workloads, Colour(colour)
     release = gateway_release(colour)
@@ -1506,8 +1512,9 @@ def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace
             "watchNamespaces": [w.namespace],
         },
         # Both control planes share the namespace: each its own certificate Secrets (the chart's names are fixed).
-        "certGenerator": {"serverTLSSecretName": f"{release}-server-tls",
-                          "agentTLSSecretName": f"{release}-agent-tls"},
+        "certGenerator": {"enable": not cert_manager,
+                          "serverTLSSecretName": control_plane_secret(colour, "server"),
+                          "agentTLSSecretName": control_plane_secret(colour, "agent")},
         "nginx": {
             "replicas": w.ingress_replicas,
             # The ALB reaches the pods directly (TargetGroupBinding, IP targets): no cloud load balancer.
@@ -1532,6 +1539,27 @@ def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace
         # Objects the chart has no setting for, made with this release (after kube-prometheus-stack's CRDs).
         "extraObjects": [json.dumps(o, sort_keys=True) for o in _gateway_extras(workloads, colour, namespace)],
     }
+
+
+def control_plane_secret(colour: Colour | str, end: str) -> str:
+    """``ngf-<colour>-server-tls`` / ``ngf-<colour>-agent-tls``: the Secrets of the colour's NGINX Gateway Fabric
+    control plane (its gRPC server, 8443) and of its NGINX agents (their client certificate), each with the CA
+    (``ca.crt``) the other end is checked against."""
+    if end not in ("server", "agent"):
+        raise ValueError(f"end: 'server' or 'agent' (got {end!r})")
+    return f"{gateway_release(colour)}-{end}-tls"
+
+
+def control_plane_certificates(namespace: str, cluster_domain: str = "cluster.local") -> list[dict]:
+    """The certificates of both colours' control planes and agents, as vtc-cluster-config's ``tls.controlPlane``
+    values: what NGINX Gateway Fabric 2.6.7's cert-generator would make (cmd/gateway/certs.go: the server's DNS name
+    ``<fullname>.<namespace>.svc``, the chart's fullname ``<release>-nginx-gateway-fabric``; the agents'
+    ``*.<cluster domain>``), from the platform's CA instead, with a usage each."""
+    return [entry for colour in Colour for entry in (
+        {"secretName": control_plane_secret(colour, "server"), "usage": "server auth",
+         "dnsName": f"{gateway_release(colour)}-nginx-gateway-fabric.{namespace}.svc"},
+        {"secretName": control_plane_secret(colour, "agent"), "usage": "client auth",
+         "dnsName": f"*.{cluster_domain}"})]
 
 
 def _gateway_extras(workloads: WorkloadsProps, colour: Colour, namespace: str) -> list[dict]:
@@ -1566,5 +1594,6 @@ __all__ = ["JAEGER_IMAGE", "JAEGER_OTLP_GRPC_PORT", "JAEGER_QUERY_PORT", "JAEGER
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT",
            "GATEWAY_API_CRDS_CHART", "NGINX_GATEWAY_FABRIC_CRDS_CHART", "SEALED_SECRETS_CONTROLLER", "NGINX_PRESTOP_SECONDS", "ReleaseRoles", "default_charts_dir",
            "eks_helm_provider", "gateway_values", "CERT_MANAGER_NAMESPACE", "ISTIO_CHARTS", "ISTIO_NAMESPACE",
-           "ISTIO_VERSION", "cert_manager_values", "istio_values", "split_references", "CLOUDWATCH_DATASOURCE_UID",
+           "ISTIO_VERSION", "cert_manager_values", "istio_values", "control_plane_certificates",
+           "control_plane_secret", "split_references", "CLOUDWATCH_DATASOURCE_UID",
            "grafana_cloudwatch_datasource"]

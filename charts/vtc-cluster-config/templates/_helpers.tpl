@@ -56,7 +56,7 @@ and what to change; helm template and install stop on it.
 {{- fail (printf "mesh.namespaces[%d]: %s is not one of namespaces (%s); enrol only namespaces this release makes" $i $ns (join ", " $names)) -}}
 {{- end -}}
 {{- end -}}
-{{- range $what, $cert := dict "tls.rootCa" .Values.tls.rootCa "tls.listenerCertificate" .Values.tls.listenerCertificate -}}
+{{- range $what, $cert := dict "tls.rootCa" .Values.tls.rootCa "tls.listenerCertificate" .Values.tls.listenerCertificate "tls.controlPlaneCertificate" .Values.tls.controlPlaneCertificate -}}
 {{- if ge (int (trimSuffix "h" $cert.renewBefore)) (int (trimSuffix "h" $cert.duration)) -}}
 {{- fail (printf "%s: renewBefore %s is not shorter than duration %s; renew before the certificate expires" $what $cert.renewBefore $cert.duration) -}}
 {{- end -}}
