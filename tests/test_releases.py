@@ -1258,3 +1258,14 @@ def test_cert_manager_and_istios_ambient_mesh_are_released_before_the_cluster_co
     rows = [c for c in COMPONENTS if c.name in ("cert-manager", "base", "istiod", "cni", "ztunnel")]
     assert len(rows) == 5 and unsupported_version_problems(rows) == []
     assert all(c.version_unsupported_since is None for c in rows)
+
+
+def test_istios_four_charts_move_together_and_an_older_cert_manager_major_is_refused():
+    from vtc_constructs.releases import addon_version_problems
+
+    assert addon_version_problems({"istiod": "1.31.1", "ztunnel": "1.31.1", "istio-cni": "1.31.1",
+                                   "istio-base": "1.31.1"}) == []
+    [skew] = addon_version_problems({"istiod": "1.32.0"})
+    assert skew.path == "workloads.addon_chart_versions" and "Istio's charts at different versions" in str(skew)
+    [old] = addon_version_problems({"cert-manager": "v0.16.1"})
+    assert old.path == "workloads.addon_chart_versions.cert-manager"

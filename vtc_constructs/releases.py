@@ -138,6 +138,8 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
 
 #: Istio's version: its four charts (base, istiod, cni, ztunnel) are released together at it.
 ISTIO_VERSION = "1.31.1"
+#: Istio's releases (keys of :data:`CHART_REPOSITORIES`), in install order.
+ISTIO_CHARTS_RELEASED = ("istio-base", "istiod", "istio-cni", "ztunnel")
 #: The chart versions the releases pin unless an environment's ``addon_chart_versions`` says otherwise: versions
 #: whose values were read against the chart's own ``values.yaml`` and templates (see the note on each release).
 #: Read at (chart repository, tag): aws/eks-charts 5239609 (aws-load-balancer-controller 3.5.0, aws-for-fluent-bit
@@ -731,12 +733,19 @@ def addon_version_problems(versions: object, path: str = "workloads.addon_chart_
     problems = []
     for chart, version in versions.items():
         pinned = DEFAULT_CHART_VERSIONS.get(chart)
-        if pinned and isinstance(version, str) and version.split(".")[0].isdigit() and \
-                int(version.split(".")[0]) < int(pinned.split(".")[0]):
+        major = version.removeprefix("v").split(".")[0] if isinstance(version, str) else ""
+        if pinned and major.isdigit() and int(major) < int(pinned.removeprefix("v").split(".")[0]):
             problems.append(Problem(f"{path}.{chart}", version, f"major version {pinned.split('.')[0]} or later (the "
                                     f"pinned {pinned}, whose values this library writes)", "pin a version of the "
                                     "same major as DEFAULT_CHART_VERSIONS, or upgrade the library's values with it",
                                     "an older major version"))
+    # Istio's four charts at one version: istio-cni and ztunnel support a control plane of their own minor or one
+    # above only, and base carries the CRDs istiod reads.
+    istio = {chart: versions.get(chart, DEFAULT_CHART_VERSIONS[chart]) for chart in ISTIO_CHARTS_RELEASED}
+    if any(chart in versions for chart in istio) and len(set(map(str, istio.values()))) > 1:
+        problems.append(Problem(path, {c: istio[c] for c in ISTIO_CHARTS_RELEASED}, "one version for istio-base, "
+                                "istiod, istio-cni and ztunnel", "pin all four to the same version (one minor at a "
+                                "time: docs/runbooks/encryption-in-transit.md)", "Istio's charts at different versions"))
     return problems
 
 
