@@ -4,8 +4,8 @@ asserts nothing.
 The same steps as the ``deployed`` fixture of tests/conftest.py (the critical path of ``scripts/test.sh``), each
 timed: the session synth, the emulator's start, ``prepare``, ``cdktf deploy staging --skip-synth`` (every line it
 prints is stamped with the seconds since the deploy started, so ``terraform init``, the plan and each resource's
-apply can be told apart), the re-plan, a state pull, and one rollout step (a targeted apply of the HTTPS
-listener, as test_deploy.py's weight shifts do). Then the resources that took longest and the phases of the
+apply can be told apart), the re-plan, a state pull, and one rollout step (the HTTPS
+listener's weights set through its API, as ``environments.rollout`` does). Then the resources that took longest and the phases of the
 deploy. ``--keep DIR`` keeps the output folder (with the stamped log) there.
 """
 
@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import vtc_constructs  # noqa: E402,F401  (first: the provider loads lazily)
+from environments.traffic import Listener  # noqa: E402
 from tooling import terraform  # noqa: E402
 from tooling.emulator import MotoServer  # noqa: E402
 from tooling.paths import CDKTF, tool_env  # noqa: E402
@@ -94,11 +95,9 @@ def main() -> int:
         lap("re-plan")
         state = json.loads(run("state", "pull").stdout)
         lap("state pull")
-        stack = json.loads((stack_dir / "cdk.tf.json").read_text())
-        (listener,) = [n for n, c in stack["resource"]["aws_lb_listener"].items() if c["port"] == 443]
-        run("apply", "-refresh=false", "-auto-approve", "-input=false", f"-target=aws_lb_listener.{listener}",
-            "-var=blue_weight=90", "-var=green_weight=10")
-        lap("one weight step (targeted apply)")
+        listener = Listener.find(aws.client("elbv2", env.region), f"vtc-{ENVIRONMENT}")
+        listener.set_weights(90, 10)
+        lap("one weight step (the listener's API, as rollout does)")
         del state
 
     print(f"output: {root}")

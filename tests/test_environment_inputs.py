@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from environments.model import _merge, environment_spec, load_environments
+from environments.files import environment_spec, merge
+from environments.model import load_environments
 from environments.schema import Choice, ListOf, MapOf, Scalar, Table
 from tests.test_environments import env_dir, problems, rewrite
 from tests.test_main import tree_digest
@@ -40,7 +41,7 @@ def toml_value(value) -> str:
 def staging_data() -> dict:
     """Staging, merged over the base, with a taint and a label so that every depth of the file is present."""
     base = tomllib.loads((REPO / "environments" / "base.toml").read_text())
-    data = _merge(base, tomllib.loads((REPO / "environments" / "staging.toml").read_text()))
+    data = merge(base, tomllib.loads((REPO / "environments" / "staging.toml").read_text()))
     group = data["eks"]["node_groups"]["general"]
     group["labels"] = {"workload": "general"}
     group["taints"] = [{"key": "dedicated", "value": "general", "effect": "NO_SCHEDULE"}]

@@ -61,8 +61,8 @@ def test_the_lambda_bundle_does_not_come_from_this_environment(monkeypatch):
     assert not [name for name in names if name.endswith(".pyc") or "__pycache__" in name]
 
 
-# Another project's stack, in another folder, as the README shows it: cdktf may come first (jsii starts before
-# vtc_constructs), the provider must come after vtc_constructs.
+# Another project's stack, in another folder, as docs/guides/constructs.md shows it: cdktf may come first (jsii
+# starts before vtc_constructs), the provider must come after vtc_constructs.
 CONSUMER = """
 import time, warnings
 started = time.perf_counter()

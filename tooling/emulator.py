@@ -27,10 +27,13 @@ Usage::
         aws.prepare(stack_dir, region="eu-west-1")   # state bucket, key + DNS zone seeded, override written
         subprocess.run([...cdktf deploy...], env=tool_env(**aws.environment()))
 
-or from a shell (see the README): ``python -m tooling.emulator serve staging`` and
-``python -m tooling.emulator prepare staging --outdir DIR``.
+or from a shell (docs/guides/environments.md, "Try a deploy without AWS"): ``python -m tooling.emulator serve
+staging`` and ``python -m tooling.emulator prepare staging --outdir DIR``.
 
 Only ever binds 127.0.0.1; the server is terminated (then killed, if it must be) when the block ends.
+
+Why one module: the server, the override file and the state it seeds are one recipe for deploying a stack locally, each
+part there because of a gap another part names, so they are read together.
 """
 
 from __future__ import annotations

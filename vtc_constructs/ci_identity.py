@@ -65,6 +65,9 @@ the ref, e.g. ``refs/tags/v*``). The template is per repository: once it is set,
 repository must use the new form, so both lists are given together or not at all. Without them, which workflow may
 use a role is decided by GitHub: environment E's deployment branches and tags, its reviewers, and the branch and tag
 protection that decides who can put a workflow on those refs (``docs/runbooks/bootstrap.md``).
+
+Why one module: it is one construct, read top to bottom as its props (with their validation), the role names other
+modules refer to, its resources and its outputs, each role's policy beside its role.
 """
 
 from __future__ import annotations

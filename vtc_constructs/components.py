@@ -29,6 +29,9 @@ The rules (:func:`status_problems`, each broken rule a :class:`~vtc_constructs.e
 :func:`unsupported_version_problems` is a separate, stricter rule: a pinned version that upstream's own support
 policy no longer covers (:attr:`Component.version_unsupported_since`). It is not part of :func:`status_problems`:
 a component being retired is the issue's line; an old version of a live project is an upgrade to plan.
+
+Why one module: the table of pins and the checks that read it are one subject, and most of its length is the table's
+rows, each with its upstream source and date.
 """
 
 from __future__ import annotations
