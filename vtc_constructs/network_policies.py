@@ -14,7 +14,7 @@ translated to before the VPC CNI's policy agent looks). The services' namespace 
 (charts/vision-to-code) brings its own default deny and openings; kube-system is EKS's, not ours. Pods on the host
 network (node-exporter) are outside any NetworkPolicy. The openings, derived from each release's components (pinned
 charts: kube-prometheus-stack 88.5.3, external-secrets 2.9.0, nginx-gateway-fabric 2.6.7, opentelemetry-collector
-0.170.0, aws-for-fluent-bit 0.2.0, jaeger 4.11.1):
+0.170.0, aws-for-fluent-bit 0.2.0, jaeger 4.11.1, cert-manager v1.21.1, Istio's release-1.31):
 
 ============== ======================================== ===================================================================
 namespace      pods (selector)                          opened (in / out), why
@@ -36,8 +36,8 @@ nginx-gateway  control planes (name=nginx-gateway-      in 8443 (agent gRPC) fro
                fabric)
 nginx-gateway  NGINX (gateway-name exists)              out: the services' namespace (their own policies admit NGINX on
                                                         their http port only), 8443 to the control planes; in: the
-                                                        listener from the ALB's subnets and 9113 from Prometheus
-                                                        (charts/vtc-cluster-config gateways.yaml, unchanged)
+                                                        listener from the ALB's subnets and 9113 (and 15008) from
+                                                        Prometheus (charts/vtc-cluster-config gateways.yaml)
 opentelemetry  the collector (instance=<release>)       in 4317/4318 from the services' namespace, 8888 from Prometheus;
                                                         out 443 AWS (X-Ray, STS), 4317 to Jaeger
 logging        every pod (Fluent Bit, the search setup) out 443 to the AWS API ranges and the VPC (CloudWatch Logs, STS, the
@@ -55,8 +55,8 @@ The ambient mesh (docs/design/encryption-in-transit.md): between pods of the enr
 namespaces). Istio's ambient mode "does not and will never bypass Kubernetes NetworkPolicy": every rule above that
 admits pods of an enrolled namespace on some ports into (or out of) a pod of an enrolled namespace also admits 15008
 (:func:`with_mesh_tunnel`); a rule without ports admits it already. In each enrolled namespace here (the services'
-chart opens its own) ``vtc-ambient-probes``
-admits the kubelet's probes, which istio-cni SNATs on the node to :data:`AMBIENT_PROBE_CIDR` (169.254.7.127) so
+chart opens its own) ``vtc-ambient-probes`` admits the kubelet's probes, which istio-cni SNATs on the node to
+:data:`AMBIENT_PROBE_CIDR` (169.254.7.127) so
 that ztunnel lets them through; the VPC CNI's policy agent sees that address, not the node's (istio/istio
 release-1.31 cni/pkg/iptables/iptables.go: ``-A OUTPUT ... -j SNAT --to-source 169.254.7.127``). Drop it if a
 staging soak shows the agent admits them anyway.
