@@ -1140,7 +1140,13 @@ def services_render(workdir) -> list[dict]:
     return [d for d in yaml.safe_load_all(out) if d]
 
 
-def unlisted_hops(policies: list[dict], namespaces: dict[str, dict], peer_authentications: list[dict]) -> list:
+#: With a search domain, Jaeger's namespace too (its policy is the jaeger chart's: releases.jaeger_values).
+SEARCH_HOPS = {("tracing", "jaeger", 4317, "TCP"): (MESH_MTLS, "the collector's spans to Jaeger (OTLP gRPC)"),
+               ("tracing", "vtc-ambient-probes", None, None): (EXEMPT, "the kubelet's probes, node-local")}
+
+
+def unlisted_hops(policies: list[dict], namespaces: dict[str, dict], peer_authentications: list[dict],
+                  inventory: dict = HOP_INVENTORY) -> list:
     """Every opening of ``policies`` that breaks the inventory: not listed, or listed as mesh while an end is outside
     an enrolled namespace with STRICT mTLS, or without the tunnel port beside it."""
     strict = {p["metadata"]["namespace"] for p in peer_authentications if p["spec"]["mtls"]["mode"] == "STRICT"}
@@ -1148,7 +1154,7 @@ def unlisted_hops(policies: list[dict], namespaces: dict[str, dict], peer_authen
     meshed = strict & enrolled
     problems = []
     for namespace, name, port, protocol, rule in _openings(policies):
-        listed = HOP_INVENTORY.get((namespace, name, port, protocol))
+        listed = inventory.get((namespace, name, port, protocol))
         if listed is None:
             problems.append(("unlisted", namespace, name, port, protocol))
         elif listed[0] == MESH_MTLS:
@@ -1263,3 +1269,26 @@ def test_nginx_gateway_fabrics_own_certificates_come_from_the_platforms_ca_and_i
         for spec in (server, agent):
             assert spec["issuerRef"]["name"] == "vtc-ca" and spec["privateKey"]["rotationPolicy"] == "Always"
             assert int(spec["renewBefore"].removesuffix("h")) < int(spec["duration"].removesuffix("h"))
+
+
+def test_with_a_search_domain_the_collector_to_jaeger_hop_is_in_the_mesh_too(workdir, search_releases):
+    """The workloads stack with a search domain: vtc-cluster-config rendered with its values, and Jaeger's own policy
+    (the jaeger release's extraObjects): the tracing namespace is enrolled with STRICT mTLS, and every opening is a
+    listed hop."""
+    from tests.test_releases import releases_of, sets_of, values_of
+
+    releases = releases_of(search_releases["stack"])
+    values = values_of(releases["vtc-cluster-config"])
+    for path, value in sets_of(releases["vtc-cluster-config"]).items():  # Terraform references: none expected
+        raise AssertionError(f"unexpected apply-time value {path}={value}")
+    docs = [d for d in yaml.safe_load_all(helm_template(write_values(workdir / "search.values.json", values)).stdout)
+            if d]
+    jaeger = [json.loads(o) if isinstance(o, str) else o for o in values_of(releases["jaeger"])["extraObjects"]]
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"] + [o for o in jaeger if o["kind"] == "NetworkPolicy"]
+    namespaces = {d["metadata"]["name"]: d["metadata"]["labels"] for d in docs if d["kind"] == "Namespace"}
+    assert namespaces["tracing"]["istio.io/dataplane-mode"] == "ambient"
+    assert unlisted_hops(policies, namespaces, [d for d in docs if d["kind"] == "PeerAuthentication"],
+                         {**HOP_INVENTORY, **SEARCH_HOPS}) == []
+    collector = next(p for p in policies if p["metadata"]["name"] == "vtc-collector")
+    [to_jaeger] = [r for r in collector["spec"]["egress"] if r.get("to") and "namespaceSelector" in r["to"][0]]
+    assert {p["port"] for p in to_jaeger["ports"]} == {4317, 15008}
