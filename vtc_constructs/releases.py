@@ -1105,7 +1105,8 @@ def istio_values(release: str) -> dict:
 class ClusterReleases(Construct):
     """The add-ons, each colour's NGINX Gateway Fabric and the services, as Helm releases (see the module).
 
-    Attributes: :attr:`releases` (by name, in install order).
+    Attributes: :attr:`releases` (by name, in install order); :attr:`namespaces` (the namespaces vtc-cluster-config
+    makes, with their Pod Security levels); :attr:`mesh_namespaces` (those enrolled in the ambient mesh, STRICT mTLS).
     """
 
     def __init__(self, scope: Construct, id: str, props: ClusterReleasesProps):
