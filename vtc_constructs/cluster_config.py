@@ -111,8 +111,8 @@ SELF_SIGNED_ISSUER, CA_ISSUER, ROOT_CA = "vtc-selfsigned", "vtc-ca", "vtc-root-c
 ROOT_CA_LIFETIME = ("43800h", "8760h")
 LISTENER_CERTIFICATE_LIFETIME = ("2160h", "720h")
 #: NGINX Gateway Fabric's control-plane and agent certificates: a year, renewed 90 days ahead (its cert-generator Job
-#: made 3-year ones and never renewed them; whether 2.6.7 reloads a renewed Secret without a restart was not checked:
-#: docs/runbooks/encryption-in-transit.md).
+#: made 3-year ones and never renewed them; 2.6.7's control plane reads its certificate per connection, whether the
+#: NGINX agent reloads its own without a restart was not checked: docs/runbooks/encryption-in-transit.md).
 CONTROL_PLANE_CERTIFICATE_LIFETIME = ("8760h", "2160h")
 #: The PeerAuthentication (STRICT) of each namespace enrolled in the ambient mesh.
 STRICT_MTLS_POLICY = "vtc-strict-mtls"
