@@ -28,14 +28,17 @@ that puts those NGINX pods into the colour's ALB target group, a disruption budg
 listener's port from the ALB's subnets only, metrics from Prometheus only); the platform's private CA (cert-manager: a
 self-signed root behind the ``vtc-ca`` ClusterIssuer) and each colour's listener certificate, which the Gateway's HTTPS
 listener terminates TLS with; the namespaces enrolled in Istio's ambient mesh, each with a STRICT PeerAuthentication
-(docs/design/encryption-in-transit.md); and three Grafana dashboards (services,
-resources, database) as ConfigMaps for kube-prometheus-stack's sidecar (the services one with a Cache row from
-CloudWatch when given the cache's nodes, ``cache_member_cluster_ids``).
+(docs/design/encryption-in-transit.md); and three Grafana dashboards (services, resources, database) as ConfigMaps
+for kube-prometheus-stack's sidecar (the services one with a Cache row from CloudWatch when given the cache's nodes,
+``cache_member_cluster_ids``).
 
 Pure Python (no cdktf here): the workloads stack passes the values to its Helm release. A target group or KMS key ARN
 may be an unresolved Terraform reference (a cdktf token, ``${TfToken[...]}``): it is passed through unchecked,
 Terraform resolves it before Helm sees it, and ``values.schema.json`` then holds the real ARN to the same pattern as
 here.
+
+Why one module: it has one subject, the values of one chart (charts/vtc-cluster-config) and the checks of every
+argument that makes them, each check beside the value it guards and the schema pattern it mirrors (tested together).
 """
 
 from __future__ import annotations
