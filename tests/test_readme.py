@@ -196,7 +196,7 @@ def test_each_python_program_runs_and_synthesizes_its_stacks(tmp_path, where, co
         synthesized = json.loads((out / "stacks" / stack / "cdk.tf.json").read_text())
         if stack.endswith("-workloads"):  # the releases, in a second stack that depends on the first
             assert manifest["stacks"][stack]["dependencies"] == [stack.removesuffix("-workloads")]
-            assert len(synthesized["resource"]["helm_release"]) == 15
+            assert len(synthesized["resource"]["helm_release"]) == 20  # (15, and cert-manager and Istio's four)
         else:
             assert {"aws_vpc", "aws_eks_cluster", "aws_db_instance"} <= set(synthesized["resource"])
 
