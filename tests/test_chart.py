@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import safe_load_all
 from tooling import helm
 from tooling.crds import crd_document
 from tooling.paths import CHECKOV, REPO, tool_env
@@ -109,7 +110,7 @@ def _render(root: Path, folder_name: str, env: str, colour: Colour, values: dict
     values_file.write_text(json.dumps(values, indent=2), encoding="utf-8")
     out = template(release_name(colour), values_file).stdout
     (folder / "manifests.yaml").write_text(out, encoding="utf-8")
-    return Render(env, colour, values, values_file, folder, [d for d in yaml.safe_load_all(out) if d])
+    return Render(env, colour, values, values_file, folder, [d for d in safe_load_all(out) if d])
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.helpers import safe_load_all
 from environments.smoke import default_services, run_smoke
 from tooling import helm, kind
 from vtc_constructs.kubernetes_versions import EKS_KUBERNETES_VERSIONS
@@ -200,7 +201,7 @@ def test_the_values_are_the_projects_own_with_only_the_kind_differences(written)
 def _render(release: str, chart: str, namespace: str, values: Path) -> list[dict]:
     out = helm.run(["template", release, str(ROOT / "charts" / chart), "--namespace", namespace, "--values",
                     str(values)]).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc]
+    return [doc for doc in safe_load_all(out) if doc]
 
 
 @pytest.fixture(scope="module")
