@@ -44,7 +44,9 @@ from .platform import ALERTMANAGER_SERVICE_ACCOUNT, PlatformProps, VisionToCodeP
 from .cluster_config import cluster_config_values
 from .registry import ContainerRegistry, RegistryProps
 from .waf import MANAGED_RULES, WafProps, WafRuleAction
-from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, SearchDomain, SearchDomainProps, SearchNetwork
+from .search import SearchDomain
+from .search_index import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS
+from .search_props import SearchDomainProps, SearchNetwork
 from .releases import (
     DEFAULT_CHART_VERSIONS,
     ClusterReleases,

@@ -32,6 +32,7 @@ from enum import Enum
 from typing import Mapping, Sequence
 
 from .network_policies import AMBIENT_PROBE_CIDR, MESH_TUNNEL_PORT
+from .search_index import ISM_MAX_DAYS, ism_problems
 from .errors import (
     ConfigError,
     Problem,
@@ -441,8 +442,6 @@ class SearchEndpoint:
         coerce_fields(self, tuples=("reader_role_arns",))
 
     def validate(self) -> list[Problem]:
-        from .search import ISM_MAX_DAYS, ism_problems  # (search imports the AWS provider: only when validated)
-
         problems = []
         endpoint = self.endpoint
         if isinstance(endpoint, str) and not is_reference(endpoint) and "://" in endpoint:
