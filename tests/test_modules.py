@@ -45,8 +45,6 @@ TO_SPLIT = {
     "vtc_constructs/alarms.py": "the alarm specifications out of the construct",
     "vtc_constructs/workloads.py": "the services' settings out of the workloads props",
     "vtc_constructs/eks.py": "the add-ons and their roles out of the cluster construct",
-    # to split: issue 27 (nobody on it yet)
-    "environments/rollout.py": "the command line and the AWS clients out of the rollout's steps",
 }
 
 
@@ -239,6 +237,10 @@ MOVED = [
         "ISM_MAX_DAYS", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS", "WRITER_CLUSTER_PERMISSIONS",
         "WRITER_INDEX_ACTIONS", "ism_policy", "ism_problems", "writer_security_role")),
     ("vtc_constructs.search", "vtc_constructs.search_alarms", ("SearchAlarm", "search_alarms")),
+    ("environments.rollout", "environments.rollout_steps", (
+        "DEFAULT_MIN_REQUESTS", "DEFAULT_POLL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED", "EXIT_ROLLBACK_FAILED",
+        "EXIT_ROLLED_BACK", "EXIT_USAGE", "SIGNALS", "Interrupted", "Rollout", "StoppedElsewhere", "Thresholds",
+        "UsageError", "Verdict", "other", "weights_for")),
 ]
 
 
