@@ -43,7 +43,6 @@ TO_SPLIT = {
     # to split: issue 27 (being split or edited by other helpers while this test was written)
     "vtc_constructs/releases.py": "the release values per add-on out of the releases construct",
     "vtc_constructs/alarms.py": "the alarm specifications out of the construct",
-    "vtc_constructs/workloads.py": "the services' settings out of the workloads props",
     "vtc_constructs/eks.py": "the add-ons and their roles out of the cluster construct",
 }
 
@@ -241,6 +240,17 @@ MOVED = [
         "DEFAULT_MIN_REQUESTS", "DEFAULT_POLL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED", "EXIT_ROLLBACK_FAILED",
         "EXIT_ROLLED_BACK", "EXIT_USAGE", "SIGNALS", "Interrupted", "Rollout", "StoppedElsewhere", "Thresholds",
         "UsageError", "Verdict", "other", "weights_for")),
+    ("vtc_constructs.workloads", "vtc_constructs.colour_names", (
+        "DEREGISTRATION_DELAY_SECONDS", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER",
+        "GATEWAY_PORT", "RELEASE_PREFIX", "Colour", "gateway_class", "gateway_name", "gateway_release",
+        "gateway_service_name", "release_name")),
+    ("vtc_constructs.workloads", "vtc_constructs.service_props", (
+        "SEED_REPLICA_RANGES", "SERVICES", "cpu_cores", "memory_bytes", "Resources", "ServiceProps", "Services")),
+    ("vtc_constructs.workloads", "vtc_constructs.workload_images", (
+        "image_registry", "image_registry_problems", "ImageDigests", "ImageTags", "_DIGEST", "_TAG")),
+    ("vtc_constructs.workloads", "vtc_constructs.workload_inputs", (
+        "ALERTMANAGER_PAGERDUTY_KEY", "CacheEndpoint", "is_sealed", "role_arn_problems", "SealedSecretProps",
+        "SearchEndpoint", "_LABEL", "_REGION", "_cidr_problems", "_sealed_secret_problems")),
 ]
 
 

@@ -74,7 +74,8 @@ the runbook says how.
 
 Where the rest is: the props, their validation and the facts of the service they are checked against (engine
 versions, instance types and their largest gp3 volumes) are in :mod:`vtc_constructs.search_props`. Every name of those
-three modules stays importable from here, as before issue 27 (new code may import it from its own module).
+three modules stays importable from here, as before issue 27; deprecated here: new code imports it from
+``vtc_constructs`` or its own module (the ISM policies' description keeps naming ``vtc_constructs.search.ism_policy``).
 """
 
 from __future__ import annotations
