@@ -228,7 +228,7 @@ def test_the_charts_accept_the_values_and_run_the_stand_in(rendered):
               for d in config if d["kind"] == "Namespace"}
     assert levels == {"nginx-gateway": "restricted", "vision-to-code": "restricted", "external-secrets": "restricted"}
     # every CRD-backed kind the two charts render has its CRD installed first (the local CRD charts, crd-schemas)
-    crd_kinds = {yaml.safe_load(p.read_text())["spec"]["names"]["kind"]
+    crd_kinds = {next(safe_load_all(p.read_text()))["spec"]["names"]["kind"]
                  for p in (ROOT / "charts" / "crd-schemas").glob("*.yaml")}
     core = {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget",
             "NetworkPolicy", "ConfigMap", "Namespace", "StorageClass", "ValidatingAdmissionPolicy",
