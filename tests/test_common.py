@@ -58,3 +58,22 @@ def test_a_refused_claim_claims_nothing():
         "second.name: load balancer already claimed by stack/first (got 'vtc'); allowed: a name that gives no other "
         "construct's load balancer; fix: rename stack/second or stack/first: both would create the load balancer 'vtc'"]
     assert ("target group", "vtc-blue") not in NameRegistry.of(stack).claims
+
+
+def test_is_unresolved_answers_as_cdktf_does_without_asking_jsii_about_strings():
+    """is_unresolved (Python's copy of cdktf's regular expression for strings) against Token.is_unresolved (one
+    jsii round trip each): tokens of each kind, embedded, escaped or look-alike strings, plain values."""
+    from cdktf import Fn, TerraformVariable, Token
+
+    from vtc_constructs._common import is_unresolved
+
+    stack = TerraformStack(App(), "tokens")
+    variable = TerraformVariable(stack, "v", type="string")
+    string, number, listed = variable.string_value, variable.number_value, variable.list_value
+    samples = [string, f"arn:aws:iam::{string}:root", Fn.replace(string, "a", "b"), Token.as_string(number),
+               "${TfToken[TOKEN.1]}", "x${TfToken[TOKEN.1]}y", "${TfToken[]}", "${TfToken[TOKEN 1]}",
+               "${TfToken[TOKEN.1]", "#{TfToken[TOKEN.1]}", "&{TfToken[TOKEN.1]}", "${var.x}", "$${TfToken[A]}",
+               "", "plain", number, 1.5, 3, listed, ["plain"], None, True]
+    for value in samples:
+        assert is_unresolved(value) == Token.is_unresolved(value), value
+    assert is_unresolved(string) and not is_unresolved("plain")  # the samples hold both answers

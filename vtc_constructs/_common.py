@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import jsii
-from cdktf import TerraformResourceLifecycle, TerraformStack, Token
+from cdktf import App, TerraformResourceLifecycle, TerraformStack, Token
 from constructs import Construct, IValidation
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -141,22 +143,20 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
     return key
 
 
-#: What cdktf puts in a string that stands for a token (``${TfToken[TOKEN.12]}``): cdktf's ``Token.isUnresolved`` of a
-#: string tests for it with one regular expression (``STRING_TOKEN_REGEX`` in cdktf's ``lib/tokens/private/encoding.js``:
-#: this marker, ``[a-zA-Z0-9:._-]+``, ``]}``).
-_STRING_TOKEN_MARKER = "${TfToken["
+#: A token in a string (``${TfToken[TOKEN.12]}``), exactly as cdktf's ``Token.isUnresolved`` of a string tests for it:
+#: ``STRING_TOKEN_REGEX`` in cdktf's ``lib/tokens/private/encoding.js`` (tests/test_common.py compares the two).
+_STRING_TOKEN = re.compile(r"\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}")
 
 
 def is_unresolved(value: object) -> bool:
-    """``Token.is_unresolved(value)``, without asking jsii's Node process about a string that holds no token marker.
+    """``Token.is_unresolved(value)``, answered in Python for a string (the same regular expression cdktf applies),
+    by jsii's Node process for anything else (number and list tokens).
 
-    Each ``Token.is_unresolved`` is a round trip to Node (about 0.3 ms); a string without cdktf's marker is never
-    unresolved (see :data:`_STRING_TOKEN_MARKER`), so only strings that carry it, and values of other types (number
-    tokens are special floats), are asked. Same answer, e.g. about 800 round trips fewer per workloads stack, whose Helm
-    values hold some 800 plain strings.
+    Each ``Token.is_unresolved`` is a round trip to Node (about 0.3 ms): the Helm values of a workloads stack hold
+    some 800 strings, which cost about 0.25 s per environment when each was asked.
     """
-    if isinstance(value, str) and _STRING_TOKEN_MARKER not in value:
-        return False
+    if isinstance(value, str):
+        return _STRING_TOKEN.search(value) is not None
     return Token.is_unresolved(value)
 
 
@@ -207,7 +207,7 @@ def stack_region(construct: Construct) -> str | None:
     for child in TerraformStack.of(construct).node.children:
         if isinstance(child, AwsProvider):
             region = child.region
-            return region if isinstance(region, str) and not Token.is_unresolved(region) else None
+            return region if isinstance(region, str) and not is_unresolved(region) else None
     return None
 
 
@@ -353,21 +353,47 @@ def _path_to_cbd(start: str, dependents: Mapping[str, set[str]], own_cbd) -> lis
 
 
 def guard_replacement_safety(construct: Construct) -> None:
-    """Have the stack of ``construct`` refuse to synthesize (cdktf runs every validation at synth) while
-    :func:`replacement_safety_problems` finds anything in it; added once per stack, by every construct of this
-    library, so that a stack that composes them is checked whatever else it holds."""
+    """Have ``app.synth()`` refuse (raise, naming every problem) while :func:`replacement_safety_problems` finds
+    anything in the stack of ``construct``; called by every construct of this library, so that a stack that
+    composes them is checked whatever else it holds.
+
+    The check is a validation of the App, which cdktf runs after it has written every stack and before it writes
+    the manifest (``App.synth`` in cdktf's ``lib/app.js``), so it reads each stack's Terraform JSON from the file
+    cdktf has just written. A validation of the stack itself would run before that and need the stack resolved a
+    second time (``stack.to_terraform()``: about 0.1-0.2 s of jsii's Node process per AWS stack, the largest single
+    cost of a synth). Where the file is not there (HCL output, a stack not under an App, a validation run outside a
+    synth), the check asks cdktf for the stack as before.
+    """
     stack = TerraformStack.of(construct)
     if stack.__dict__.get("_vtc_replacement_safety"):
         return
     setattr(stack, "_vtc_replacement_safety", True)
-    stack.node.add_validation(_ReplacementSafety(stack))
+    try:
+        app = App.of(stack)
+    except (RuntimeError, jsii.errors.JSIIError):  # a stack under a root that is no App (cdktf needs one to synth)
+        stack.node.add_validation(_ReplacementSafety(None, [stack]))
+        return
+    guard = app.__dict__.get("_vtc_replacement_safety")
+    if guard is None:
+        guard = _ReplacementSafety(app, [])
+        setattr(app, "_vtc_replacement_safety", guard)
+        app.node.add_validation(guard)
+    guard.stacks.append(stack)
 
 
 @jsii.implements(IValidation)
 class _ReplacementSafety:
-    def __init__(self, stack: TerraformStack):
-        self._stack = stack
+    def __init__(self, app: App | None, stacks: list[TerraformStack]):
+        self._app = app
+        self.stacks = stacks
+        self._since = time.time() - 1  # files older than the guard are an earlier synth's (whole-second mtimes)
 
     def validate(self) -> list[str]:
-        tf = json.loads(json.dumps(self._stack.to_terraform()))
-        return [str(p) for p in replacement_safety_problems(tf)]
+        return [str(p) for stack in self.stacks for p in replacement_safety_problems(self._terraform(stack))]
+
+    def _terraform(self, stack: TerraformStack) -> Mapping:
+        if self._app is not None:
+            path = Path(self._app.outdir) / self._app.manifest.for_stack(stack).synthesized_stack_path
+            if path.suffix == ".json" and path.is_file() and path.stat().st_mtime >= self._since:
+                return json.loads(path.read_text())
+        return json.loads(json.dumps(stack.to_terraform()))

@@ -40,6 +40,7 @@ What is watched, per layer:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, fields
@@ -696,7 +697,7 @@ class Alarms(Construct):
         pages (the ``alertmanager-watchdog`` alarm)."""
         return self._topic_arns["heartbeat"]
 
-    @property
+    @functools.cached_property
     def topic_key_arn(self) -> str:
         """The KMS key of both topics: a publisher other than CloudWatch (Alertmanager) needs
         ``kms:GenerateDataKey*`` and ``kms:Decrypt`` on it, through SNS only."""

@@ -69,12 +69,13 @@ protection that decides who can put a workflow on those refs (``docs/runbooks/bo
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from cdktf import Fn, Token
+from cdktf import Fn
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
@@ -85,7 +86,8 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from ._common import Account, Statement, claim_names, guard_replacement_safety, policy_document, require_props
+from ._common import (Account, Statement, claim_names, guard_replacement_safety, is_unresolved, policy_document,
+                      require_props)
 from .aws_rules import AWS_REGIONS, s3_bucket_name_problems
 from .errors import Problem, coerce_fields, is_string_tuple, not_a_list, raise_if_any
 
@@ -152,7 +154,7 @@ _PARAMETER_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 
 
 def _is_token(value: object) -> bool:
-    return isinstance(value, str) and Token.is_unresolved(value)
+    return isinstance(value, str) and is_unresolved(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -558,11 +560,11 @@ class CiIdentity(Construct):
 
     # --- typed outputs ----------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def deploy_role_arn(self) -> str:
         return self.deploy_role.arn
 
-    @property
+    @functools.cached_property
     def traffic_role_arn(self) -> str:
         return self.traffic_role.arn
 
@@ -571,6 +573,6 @@ class CiIdentity(Construct):
         """The GitHub OIDC provider the roles trust: the one created here, or ``oidc_provider_arn``."""
         return self._oidc_provider_arn
 
-    @property
+    @functools.cached_property
     def runner_security_group_id(self) -> str:
         return self.runner_security_group.id

@@ -433,16 +433,16 @@ class PgvectorDatabase(Construct):
 
     # --- typed outputs ------------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def db_instance_id(self) -> str:
         """The instance identifier (``<name>-postgres``): the ``DBInstanceIdentifier`` dimension of its metrics."""
         return self.instance.identifier
 
-    @property
+    @functools.cached_property
     def db_endpoint_address(self) -> str:
         return self.instance.address
 
-    @property
+    @functools.cached_property
     def db_resource_id(self) -> str:
         """The instance's resource ID (``db-ABCDEFGHIJKLMNOPQRSTUVWXY0``): what IAM database authentication's
         ``rds-db:connect`` ARNs name (:meth:`db_connect_arn`), unlike the identifier it never changes."""
@@ -463,7 +463,7 @@ class PgvectorDatabase(Construct):
     def db_port(self) -> int:
         return PORT
 
-    @property
+    @functools.cached_property
     def db_allocated_storage_gib(self) -> int:
         """The storage allocated now (a Terraform number: storage autoscaling raises it, and Terraform reads it at
         every deploy); for :class:`~vtc_constructs.alarms.AlarmTargets`."""
@@ -479,10 +479,10 @@ class PgvectorDatabase(Construct):
     def db_name(self) -> str:
         return self.props.database_name
 
-    @property
+    @functools.cached_property
     def db_master_secret_arn(self) -> str:
         return self.instance.master_user_secret.get(0).secret_arn
 
-    @property
+    @functools.cached_property
     def db_security_group_id(self) -> str:
         return self.security_group.id

@@ -26,6 +26,7 @@ endpoint on the private and database route tables (image layers and backups stay
 
 from __future__ import annotations
 
+import functools
 import dataclasses
 import ipaddress
 import re
@@ -393,47 +394,47 @@ class Network(Construct):
                                    public_subnet_ids=tuple(self.public_subnet_ids))
 
     # Typed outputs, named after their resource.
-    @property
+    @functools.cached_property
     def vpc_id(self) -> str:
         return self.vpc.id
 
-    @property
+    @functools.cached_property
     def vpc_cidr_block(self) -> str:
         return self.vpc.cidr_block
 
-    @property
+    @functools.cached_property
     def public_subnet_ids(self) -> list[str]:
         return [s.id for s in self.public_subnets]
 
-    @property
+    @functools.cached_property
     def private_subnet_ids(self) -> list[str]:
         return [s.id for s in self.private_subnets]
 
-    @property
+    @functools.cached_property
     def database_subnet_ids(self) -> list[str]:
         return [s.id for s in self.database_subnets]
 
-    @property
+    @functools.cached_property
     def public_route_table_ids(self) -> list[str]:
         return [self.public_route_table.id]
 
-    @property
+    @functools.cached_property
     def private_route_table_ids(self) -> list[str]:
         return [t.id for t in self.private_route_tables]
 
-    @property
+    @functools.cached_property
     def database_route_table_ids(self) -> list[str]:
         return [self.database_route_table.id]
 
-    @property
+    @functools.cached_property
     def nat_gateway_ids(self) -> list[str]:
         return [n.id for n in self.nat_gateways]
 
-    @property
+    @functools.cached_property
     def nat_public_ips(self) -> list[str]:
         return [e.public_ip for e in self.nat_eips]
 
-    @property
+    @functools.cached_property
     def flow_log_group_name(self) -> str:
         return self.flow_log_group.name
 

@@ -48,6 +48,7 @@ repository's deletion deletes every image the environments run.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -292,21 +293,21 @@ class ContainerRegistry(Construct):
 
     # --- typed outputs ----------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def repository_urls(self) -> dict[str, str]:
         """``{service: "<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<service>"}`` (Terraform references)."""
         return {service: repository.repository_url for service, repository in self.repositories.items()}
 
-    @property
+    @functools.cached_property
     def repository_arns(self) -> dict[str, str]:
         return {service: repository.arn for service, repository in self.repositories.items()}
 
-    @property
+    @functools.cached_property
     def push_role_arn(self) -> str:
         """The image-build workflow's role (``role-to-assume``): the services' repositories' ``AWS_IMAGE_PUSH_ROLE_ARN``."""
         return self.push_role.arn
 
-    @property
+    @functools.cached_property
     def registry_key_arn(self) -> str:
         return self.key.arn
 
