@@ -69,6 +69,17 @@ def policy_document(scope: Construct, id: str, *statements: Statement) -> DataAw
     return DataAwsIamPolicyDocument(scope, id, statement=[s.render() for s in statements])
 
 
+def stack_of(scope: Construct) -> TerraformStack:
+    """``TerraformStack.of(scope)``, asked of jsii once per construct and then kept on it (a construct never moves to
+    another stack): a construct asks for its stack three or four times (its account, its names, the replacement
+    check), and each ask is a round trip to jsii's Node process."""
+    stack = scope.__dict__.get("_vtc_stack")
+    if stack is None:
+        stack = TerraformStack.of(scope)
+        setattr(scope, "_vtc_stack", stack)
+    return stack
+
+
 class Account:
     """The account, partition and region the provider deploys to, as Terraform references: one per stack.
 
@@ -87,7 +98,7 @@ class Account:
 
     @classmethod
     def of(cls, scope: Construct) -> "Account":
-        stack = TerraformStack.of(scope)
+        stack = stack_of(scope)
         account = stack.__dict__.get(cls._ATTRIBUTE)
         if account is None:
             account = cls(stack)
@@ -191,7 +202,7 @@ class NameRegistry:
 
     @classmethod
     def of(cls, scope: Construct) -> "NameRegistry":
-        stack = TerraformStack.of(scope)
+        stack = stack_of(scope)
         registry = stack.__dict__.get(cls._ATTRIBUTE)
         if registry is None:
             registry = cls()
@@ -204,7 +215,7 @@ def stack_region(construct: Construct) -> str | None:
     it is a plain string; None when there is none, or its region is known only at plan time."""
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-    for child in TerraformStack.of(construct).node.children:
+    for child in stack_of(construct).node.children:
         if isinstance(child, AwsProvider):
             region = child.region
             return region if isinstance(region, str) and not is_unresolved(region) else None
@@ -364,7 +375,7 @@ def guard_replacement_safety(construct: Construct) -> None:
     cost of a synth). Where the file is not there (HCL output, a stack not under an App, a validation run outside a
     synth), the check asks cdktf for the stack as before.
     """
-    stack = TerraformStack.of(construct)
+    stack = stack_of(construct)
     if stack.__dict__.get("_vtc_replacement_safety"):
         return
     setattr(stack, "_vtc_replacement_safety", True)

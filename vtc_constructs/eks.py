@@ -203,7 +203,7 @@ class EksCluster(Construct):
         self.cluster = EksClusterResource(
             self, "cluster", name=name, version=props.kubernetes_version, role_arn=self.cluster_role.arn,
             vpc_config=EksClusterVpcConfig(
-                subnet_ids=list(props.network.subnet_ids), security_group_ids=[self.cluster_security_group.id],
+                subnet_ids=list(props.network.subnet_ids), security_group_ids=[self.cluster_security_group_id],
                 endpoint_private_access=True, endpoint_public_access=props.endpoint_public_access,
                 public_access_cidrs=list(props.endpoint_public_access_cidrs) or None),
             encryption_config=EksClusterEncryptionConfig(
@@ -219,10 +219,10 @@ class EksCluster(Construct):
             client_id_list=["sts.amazonaws.com"], tags=tags)
 
         for i, arn in enumerate(props.admin_principal_arns):
-            entry = EksAccessEntry(self, f"admin-{i}", cluster_name=self.cluster.name, principal_arn=arn,
+            entry = EksAccessEntry(self, f"admin-{i}", cluster_name=self.cluster_name, principal_arn=arn,
                                    type="STANDARD", tags=tags)
             EksAccessPolicyAssociation(
-                self, f"admin-{i}-policy", cluster_name=self.cluster.name, principal_arn=arn,
+                self, f"admin-{i}-policy", cluster_name=self.cluster_name, principal_arn=arn,
                 policy_arn=f"arn:{account.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
                 access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"), depends_on=[entry])
 
@@ -404,7 +404,7 @@ class EksCluster(Construct):
             description=f"{name} EKS nodes: from the control plane and each other",
             tags={**tags, "Name": f"{name}-node", f"kubernetes.io/cluster/{name}": "owned"},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
-        cluster, node = self.cluster_security_group.id, self.node_security_group.id
+        cluster, node = self.cluster_security_group_id, self.node_security_group_id
 
         def ingress(id: str, group: str, source: str, protocol: str, from_port: int, to_port: int, what: str):
             VpcSecurityGroupIngressRule(self, id, security_group_id=group, referenced_security_group_id=source,
@@ -447,7 +447,7 @@ class EksCluster(Construct):
         template = LaunchTemplate(
             self, f"{group.name}-launch-template", name_prefix=f"{name}-{group.name}-",
             description=f"{name} node group {group.name}", update_default_version=True,
-            vpc_security_group_ids=[self.node_security_group.id],
+            vpc_security_group_ids=[self.node_security_group_id],
             metadata_options=LaunchTemplateMetadataOptions(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled"),
@@ -463,9 +463,9 @@ class EksCluster(Construct):
         # No create_before_destroy: it would pass to the cluster and its log group (fixed names), which then could
         # not be replaced at all ("already exists"). version follows the control plane: nodes upgrade after it.
         return EksNodeGroup(
-            self, f"{group.name}-node-group", cluster_name=self.cluster.name, version=self.cluster.version,
+            self, f"{group.name}-node-group", cluster_name=self.cluster_name, version=self.cluster.version,
             release_version=group.release_version,
-            node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role.arn,
+            node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role_arn,
             subnet_ids=list(self.props.network.subnet_ids), ami_type=node_ami_type(group.instance_types),
             instance_types=list(group.instance_types), capacity_type=group.capacity_type.value,
             scaling_config=EksNodeGroupScalingConfig(min_size=group.min_size, desired_size=group.desired_size,
@@ -490,7 +490,7 @@ class EksCluster(Construct):
                  "amazon-cloudwatch-observability": self.cloudwatch_role}
         for addon in addons:
             self.addons[addon] = EksAddon(
-                self, f"addon-{addon}", cluster_name=self.cluster.name, addon_name=addon,
+                self, f"addon-{addon}", cluster_name=self.cluster_name, addon_name=addon,
                 addon_version=self.props.addon_versions.get(addon) or None,
                 service_account_role_arn=roles[addon].arn if addon in roles else None,
                 configuration_values=json.dumps(ADDON_CONFIGURATION[addon], sort_keys=True)

@@ -31,8 +31,8 @@ under the stack (cdktf leaves ``Default`` out of every logical ID): that is how 
 
 from __future__ import annotations
 
-import functools
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
