@@ -129,8 +129,14 @@ def peak_memory(args: list[str], env: dict[str, str]) -> int:
 def synth_many(count: int, outdir: str) -> None:
     """Child mode: synthesize ``count`` environments generated from the real ones."""
     import vtc_constructs  # noqa: F401  (first, installs the fast path, exactly as main.py does)
-    from environments.model import load_environments
     from environments.synth import synthesize
+
+    synthesize(generated_environments(count), outdir)
+
+
+def generated_environments(count: int) -> list:
+    """``count`` environments made from the real ones (staging, production, staging, ...), each renamed."""
+    from environments.model import load_environments
 
     real = load_environments()
     envs = []
@@ -145,16 +151,17 @@ def synth_many(count: int, outdir: str) -> None:
         parts["network"] = dataclasses.replace(parts.get("network", base.network), vpc_cidr=f"10.{100 + i}.0.0/16")
         state = dataclasses.replace(base.state, key=f"bench/{name}/terraform.tfstate")
         envs.append(dataclasses.replace(base, name=name, state=state, **parts))
-    synthesize(envs, outdir)
+    return envs
 
 
-def profile_once(scratch: Path, *, cpu_profile: bool = False) -> tuple[dict, dict | None]:
-    """One profiled synth of the real environments in a fresh process (``synth_profile.child``); with
-    ``cpu_profile``, Node's CPU profile of it too (``--cpu-prof`` through ``NODE_OPTIONS``, for that process only)."""
+def profile_once(scratch: Path, *, cpu_profile: bool = False, count: int = 0) -> tuple[dict, dict | None]:
+    """One profiled synth in a fresh process (``synth_profile.child``): the real environments, or ``count`` generated
+    ones; with ``cpu_profile``, Node's CPU profile of it too (``--cpu-prof`` through ``NODE_OPTIONS``, for that
+    process only)."""
     report, profiles = scratch / "profile.json", scratch / "cpu-profiles"
     shutil.rmtree(profiles, ignore_errors=True)
     extra = {"NODE_OPTIONS": f"--cpu-prof --cpu-prof-dir={profiles}"} if cpu_profile else {}
-    measure([__file__, "--child-profile", str(scratch / "profiled"), str(report)], tool_env(**extra))
+    measure([__file__, "--child-profile", str(scratch / "profiled"), str(report), str(count)], tool_env(**extra))
     shutil.rmtree(scratch / "profiled", ignore_errors=True)
     return json.loads(report.read_text()), synth_profile.node_profile(profiles) if cpu_profile else None
 
@@ -178,13 +185,16 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="only profile one synth (per stack, construct and line; Node's CPU profile) and print it")
     parser.add_argument("--child-many", nargs=2, metavar=("COUNT", "OUTDIR"), help=argparse.SUPPRESS)
-    parser.add_argument("--child-profile", nargs=2, metavar=("OUTDIR", "REPORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--profile-environments", type=int, default=0, metavar="N",
+                        help="with --profile: N environments generated from the real ones (default: the real ones)")
+    parser.add_argument("--child-profile", nargs=3, metavar=("OUTDIR", "REPORT", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_many:
         synth_many(int(args.child_many[0]), args.child_many[1])
         return
     if args.child_profile:
-        synth_profile.child(*args.child_profile)
+        outdir, report, count = args.child_profile
+        synth_profile.child(outdir, report, int(count))
         return
     if args.profile:
         scratch = Path(tempfile.mkdtemp(prefix="vtc-profile-"))
@@ -192,7 +202,7 @@ def main() -> None:
             print(f"synth profile, one process: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
                   f"noise reference {noise_reference():.2f} s (about 1.2 s when idle)")
             measure(["main.py", "--outdir", str(scratch / "warm")], tool_env())  # caches warm
-            result, node = profile_once(scratch, cpu_profile=True)
+            result, node = profile_once(scratch, cpu_profile=True, count=args.profile_environments)
             print(synth_profile.report(result, node))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

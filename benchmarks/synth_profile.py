@@ -127,8 +127,9 @@ class Recorder:
                 "calls": [[*key, count, self.seconds[key]] for key, count in self.calls.items()]}
 
 
-def child(outdir: str, report_path: str) -> None:
-    """Synthesize the real environments in this process, as ``environments/synth.py`` does, recording figures."""
+def child(outdir: str, report_path: str, count: int = 0) -> None:
+    """Synthesize the real environments (or ``count`` generated from them: ``benchmarks/synth.py``'s
+    ``generated_environments``) in this process, as ``environments/synth.py`` does, recording figures."""
     started = time.perf_counter()
     import vtc_constructs  # noqa: F401  (first, as main.py: the fast path; starts jsii's kernel)
 
@@ -141,7 +142,12 @@ def child(outdir: str, report_path: str) -> None:
     from environments.model import load_environments
     from environments.stack import PlatformStack, WorkloadsStack
 
-    envs = load_environments()
+    if count:
+        from benchmarks.synth import generated_environments
+
+        envs = generated_environments(count)
+    else:
+        envs = load_environments()
     app = App(outdir=outdir, stack_traces=False)
     for env in envs:  # as environments/synth.py's _synthesize_here
         recorder.phase(env.name)

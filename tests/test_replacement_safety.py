@@ -4,6 +4,7 @@ repository's stacks and in any stack a library user builds from the constructs (
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from cdktf import App, TerraformStack
@@ -92,3 +93,26 @@ def test_a_library_user_gets_the_check_when_the_stack_synthesizes(tmp_path):
                                         r"aws_eks_node_group\.eks_general-node-group_[0-9A-F]{8} sets "
                                         r"create_before_destroy"):
         app.synth()
+
+
+def test_the_check_reads_what_the_synth_wrote_and_asks_cdktf_outside_a_synth(tmp_path):
+    """The App validation reads each guarded stack's cdk.tf.json that app.synth() has just written; validated
+    outside a synth (no file yet) it asks cdktf for the stack instead, and finds the same problem."""
+    from cdktf import TerraformResourceLifecycle
+
+    from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+    from vtc_constructs._common import guard_replacement_safety
+
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "guarded")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    CloudwatchLogGroup(stack, "logs", name="fixed", lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+    guard_replacement_safety(stack)
+    guard_replacement_safety(stack)  # once per stack, however often asked
+    problem = r"guarded/logs: fixed name planned create-before-destroy: aws_cloudwatch_log_group\.logs sets"
+    before = app.node.validate()
+    assert len(before) == 1 and re.search(problem, before[0]), before
+    assert not (tmp_path / "stacks" / "guarded" / "cdk.tf.json").exists()
+    with pytest.raises(RuntimeError, match=problem):
+        app.synth()
+    assert (tmp_path / "stacks" / "guarded" / "cdk.tf.json").is_file()  # written before the App's validation ran

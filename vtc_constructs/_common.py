@@ -400,11 +400,13 @@ class _ReplacementSafety:
         self._since = time.time() - 1  # files older than the guard are an earlier synth's (whole-second mtimes)
 
     def validate(self) -> list[str]:
-        return [str(p) for stack in self.stacks for p in replacement_safety_problems(self._terraform(stack))]
+        outdir, manifest = (Path(self._app.outdir), self._app.manifest) if self._app is not None else (None, None)
+        return [str(p) for stack in self.stacks
+                for p in replacement_safety_problems(self._terraform(stack, outdir, manifest))]
 
-    def _terraform(self, stack: TerraformStack) -> Mapping:
-        if self._app is not None:
-            path = Path(self._app.outdir) / self._app.manifest.for_stack(stack).synthesized_stack_path
+    def _terraform(self, stack: TerraformStack, outdir: Path | None, manifest) -> Mapping:
+        if outdir is not None:
+            path = outdir / manifest.for_stack(stack).synthesized_stack_path
             if path.suffix == ".json" and path.is_file() and path.stat().st_mtime >= self._since:
                 return json.loads(path.read_text())
         return json.loads(json.dumps(stack.to_terraform()))
