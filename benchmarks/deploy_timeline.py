@@ -4,8 +4,8 @@ asserts nothing.
 The same steps as the ``deployed`` fixture of tests/conftest.py (the critical path of ``scripts/test.sh``), each
 timed: the session synth, the emulator's start, ``prepare``, ``cdktf deploy staging --skip-synth`` (every line it
 prints is stamped with the seconds since the deploy started, so ``terraform init``, the plan and each resource's
-apply can be told apart), the re-plan, a state pull, and one rollout step (a targeted apply of the HTTPS
-listener, as test_deploy.py's weight shifts do). Then the resources that took longest and the phases of the
+apply can be told apart), the re-plan, a state pull, and one rollout step (the HTTPS
+listener's weights set through its API, as ``environments.rollout`` does). Then the resources that took longest and the phases of the
 deploy. ``--keep DIR`` keeps the output folder (with the stamped log) there.
 """
 
@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import vtc_constructs  # noqa: E402,F401  (first: the provider loads lazily)
+from environments.traffic import Listener  # noqa: E402
 from tooling import terraform  # noqa: E402
 from tooling.emulator import MotoServer  # noqa: E402
 from tooling.paths import CDKTF, tool_env  # noqa: E402
@@ -49,6 +50,23 @@ def stamped(command: list[str], env: dict[str, str], log: Path) -> tuple[int, li
     return process.returncode, lines
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of every child it has waited for (cdktf, Terraform, the
+    provider: each waits for its own)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (``/proc/<pid>/stat``)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def first(lines: list[tuple[float, str]], text: str) -> float | None:
     return next((at for at, line in lines if text in line), None)
 
@@ -63,16 +81,16 @@ def main() -> int:
     env = next(e for e in load_environments() if e.name == ENVIRONMENT)
     root = Path(args.keep or tempfile.mkdtemp(prefix="deploy-timeline-"))
     root.mkdir(parents=True, exist_ok=True)
-    times: dict[str, float] = {}
-    mark = time.perf_counter()
+    times: dict[str, tuple[float, float, float]] = {}
+    mark = (time.perf_counter(), cpu_seconds(), 0.0)
+    emulator = MotoServer(log_file=root / "moto.log", account_id=env.account_id).start()
 
     def lap(name: str) -> None:
         nonlocal mark
-        now = time.perf_counter()
-        times[name] = now - mark
+        now = (time.perf_counter(), cpu_seconds(), process_cpu_seconds(emulator.pid))
+        times[name] = (now[0] - mark[0], now[1] - mark[1], now[2] - mark[2])
         mark = now
 
-    emulator = MotoServer(log_file=root / "moto.log", account_id=env.account_id).start()
     out = synthesize(list(load_environments()), root / "cdktf.out")
     lap("session synth (in process)")
     stack_dir = out / "stacks" / ENVIRONMENT
@@ -94,16 +112,15 @@ def main() -> int:
         lap("re-plan")
         state = json.loads(run("state", "pull").stdout)
         lap("state pull")
-        stack = json.loads((stack_dir / "cdk.tf.json").read_text())
-        (listener,) = [n for n, c in stack["resource"]["aws_lb_listener"].items() if c["port"] == 443]
-        run("apply", "-refresh=false", "-auto-approve", "-input=false", f"-target=aws_lb_listener.{listener}",
-            "-var=blue_weight=90", "-var=green_weight=10")
-        lap("one weight step (targeted apply)")
+        listener = Listener.find(aws.client("elbv2", env.region), f"vtc-{ENVIRONMENT}")
+        listener.set_weights(90, 10)
+        lap("one weight step (the listener's API, as rollout does)")
         del state
 
     print(f"output: {root}")
-    for name, seconds in times.items():
-        print(f"{seconds:7.1f} s  {name}")
+    print("   wall     CPU (this process and what it ran)   CPU (the emulator)")
+    for name, (seconds, cpu, emulator_cpu) in times.items():
+        print(f"{seconds:7.1f} s  {cpu:7.1f} s  {emulator_cpu:7.1f} s  {name}")
     print("\ncdktf deploy, seconds since it started:")
     for label, text in [("terraform init starts", "Initializing the backend"),
                         ("init done", "Terraform has been successfully initialized"),

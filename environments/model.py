@@ -23,6 +23,10 @@ when only one environment is synthesized), and every problem in every file is re
   (``environments/tiers.py``: a production-tier environment meets its minimum and is never weaker than a
   non-production one).
 
+What an environment is (:class:`EnvironmentConfig`, :class:`StateBackend`, :class:`Tier`) is ``environments/config.py``;
+finding, reading and merging the files and the shape they may have is ``environments/files.py``; this module loads and
+validates. Their names stay importable from here.
+
 Usage::
 
     from environments.model import load_environments
@@ -32,13 +36,9 @@ Usage::
 
 from __future__ import annotations
 
-import codecs
-import copy
 import dataclasses
 import ipaddress
 import re
-import tomllib
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -54,7 +54,6 @@ from vtc_constructs.aws_rules import (
     partition_of,
     arn_account,
     principal_arn_problems,
-    s3_bucket_name_problems,
     tag_problems,
 )
 from vtc_constructs.cache import CacheNetwork, CacheProps
@@ -66,7 +65,7 @@ from vtc_constructs.eks import EksClusterProps, NodeGroupProps
 from vtc_constructs.eks_props import SupportType
 from vtc_constructs.kubernetes_versions import kubernetes_version_findings
 from vtc_constructs.errors import ConfigError, Problem
-from vtc_constructs.platform import PlatformProps, planned_alarm_targets, planned_search
+from vtc_constructs.platform import planned_alarm_targets, planned_search
 from vtc_constructs.workloads import (
     Resources,
     ServiceProps,
@@ -84,331 +83,34 @@ from vtc_constructs.network import (
     planned_edge_network,
 )
 
-from .schema import Choice, MapOf, Scalar, Table, check_table, props_spec, shown
-from .tiers import Tier, backup_problem, image_digest_findings, tier_problems
-
-ENVIRONMENTS_DIR = Path(__file__).resolve().parent
-BASE_FILE = "base.toml"
-#: How environment files are found: every ``*.toml`` in the folder except the base.
-FILE_PATTERN = "*.toml"
+# The types (config.py) and the files' side (files.py) live apart; every name this module gave before is still
+# importable from here (environments.model is this repository's front door to its environments).
+from .config import (STATE_BUCKET_FORMAT, STATE_KMS_ALIAS_FORMAT, STATE_LOCKING, WORKLOADS_STACK_SUFFIX,
+                     EnvironmentConfig, StateBackend, Tier, unknown_region_problem)
+from .files import (BASE_FILE, CI_FIXED, ENVIRONMENT_NAME, ENVIRONMENTS_DIR, FILE_PATTERN, REGISTRY_FIXED,
+                    available_environments, discover, enum_member, environment_spec, merge, props_arguments, read_toml)
+from .schema import check_table, shown
+from .tiers import backup_problem, image_digest_findings, tier_problems
 
 #: Every environment spreads over at least this many AZs (multi-AZ database, per-AZ NAT, EKS node spread).
 MIN_AVAILABILITY_ZONES = 3
 
-#: An environment's name prefixes every AWS name it owns (``vtc-<name>``); the tightest of them is the load
-#: balancer's ``vtc-<name>`` (at most 21 characters, so that ``-green`` still fits a 32-character target group name).
-ENVIRONMENT_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,15}[a-z0-9])?$")
-
-STATE_LOCKING = ("s3-lockfile", "dynamodb")
-
-
-#: The state bucket an environment gets when its file names none: in its own account and the state's region (bucket
-#: names are global; the account in the name keeps two accounts' buckets apart and says whose it is).
-STATE_BUCKET_FORMAT = "vtc-terraform-state-{account_id}-{region}"
-#: The KMS key the state is encrypted with when the file names none: an alias per environment, made by the bootstrap
-#: (docs/runbooks/bootstrap.md, step 2) before the first deploy.
-STATE_KMS_ALIAS_FORMAT = "alias/vtc-{name}-terraform-state"
-_KMS_ALIAS = re.compile(r"^alias/[A-Za-z0-9/_-]{1,250}$")
-_KMS_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
-                      r"(?:key/[A-Za-z0-9-]{1,64}|alias/[A-Za-z0-9/_-]{1,250})$")
-#: Twelve digits standing alone in a bucket name: an account id (``vtc-terraform-state-111111111111-eu-west-1``).
-_ACCOUNT_IN_NAME = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
-
-
-@dataclass(frozen=True, kw_only=True)
-class StateBackend:
-    """Where an environment's Terraform state lives: S3, always encrypted with a customer-managed KMS key, always
-    locked.
-
-    :param bucket: default: ``vtc-terraform-state-<account_id>-<region>`` (:data:`STATE_BUCKET_FORMAT`, the
-        environment's account and the state's region; filled in by the model). The state bucket (must already exist:
-        the bootstrap makes it). A name that carries another account's id is refused.
-    :param key: the state object's key; unique per environment. Required.
-    :param region: the bucket's region. Required.
-    :param locking: ``s3-lockfile`` (default: Terraform's native S3 lock file, no table needed) or ``dynamodb``.
-    :param dynamodb_table: the lock table, required with ``locking = "dynamodb"`` only.
-    :param kms_key_id: default: ``alias/vtc-<name>-terraform-state`` (:data:`STATE_KMS_ALIAS_FORMAT`; filled in by
-        the model). The customer-managed KMS key the state objects are encrypted with (the S3 backend's
-        ``kms_key_id``): an alias (``alias/...``) of the state's account, or a key or alias ARN of the environment's
-        account and the state's region.
-    """
-
-    bucket: str | None = None
-    key: str
-    region: str
-    locking: str = "s3-lockfile"
-    dynamodb_table: str | None = None
-    kms_key_id: str | None = None
-
-    def validate(self) -> list[Problem]:
-        problems = []
-        for field in ("bucket", "key", "kms_key_id"):
-            value = getattr(self, field)
-            if not isinstance(value, str) or not value.strip():
-                problems.append(Problem(field, value, "a non-empty string", f"set state.{field}, or leave it out "
-                                        "for its default" if field != "key" else "set state.key", "missing value"))
-        if isinstance(self.bucket, str) and self.bucket.strip():
-            problems += s3_bucket_name_problems(self.bucket, "bucket")
-        if isinstance(self.key, str) and self.key.strip() and (
-                self.key.startswith("/") or len(self.key.encode("utf-8")) > 1024 or self.key.endswith("/")):
-            # Ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html (at most 1,024 bytes);
-            # Terraform's S3 backend refuses a key that starts or ends with "/".
-            problems.append(Problem("key", self.key, "an S3 object key of at most 1,024 bytes, not starting or "
-                                    "ending with '/'", "e.g. vtc/<environment>/terraform.tfstate"))
-        if isinstance(self.kms_key_id, str) and self.kms_key_id.strip():
-            arn = _KMS_ARN.match(self.kms_key_id)
-            if not _KMS_ALIAS.match(self.kms_key_id) and not arn:
-                problems.append(Problem("kms_key_id", self.kms_key_id, "a KMS alias (alias/<name>) or a KMS key or "
-                                        "alias ARN", "e.g. alias/vtc-<environment>-terraform-state, or leave it out",
-                                        "not a KMS key"))
-            elif re.search(r"(^|:)alias/aws/", self.kms_key_id):
-                # AWS-managed keys (alias/aws/s3) are every principal's of the account that may use S3.
-                problems.append(Problem("kms_key_id", self.kms_key_id, "a customer-managed key (not alias/aws/...)",
-                                        "leave it out for alias/vtc-<environment>-terraform-state (the bootstrap "
-                                        "makes it)", "AWS-managed key"))
-            elif arn and self.region in AWS_REGIONS and arn["region"] != self.region:
-                # Ref: https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html (the key must be
-                # in the bucket's region)
-                problems.append(Problem("kms_key_id", self.kms_key_id, f"a key of {self.region}, the state bucket's "
-                                        "region", "give a key of the bucket's region", "key in another region"))
-        if self.region not in AWS_REGIONS:
-            problems.append(_unknown_region(self.region))
-        if self.locking not in STATE_LOCKING:
-            problems.append(Problem("locking", self.locking, ", ".join(STATE_LOCKING),
-                                    "use 's3-lockfile' unless you already run a DynamoDB lock table"))
-        if self.locking == "dynamodb" and not self.dynamodb_table:
-            problems.append(Problem("dynamodb_table", self.dynamodb_table, "the lock table's name",
-                                    "set state.dynamodb_table, or use locking = 's3-lockfile'", "missing value"))
-        return problems
-
-    def account_problems(self, account_id: str) -> list[Problem]:
-        """What only the environment knows: the bucket and the key belong to its own account (where the name or the
-        ARN says whose they are): a state in another account's bucket is one account reaching into another's."""
-        problems = []
-        others = sorted({a for a in _ACCOUNT_IN_NAME.findall(self.bucket or "") if a != account_id}) \
-            if isinstance(self.bucket, str) else []
-        if others:
-            problems.append(Problem("bucket", self.bucket, f"a bucket of account {account_id}, e.g. "
-                                    f"{STATE_BUCKET_FORMAT.format(account_id=account_id, region=self.region)}",
-                                    "leave state.bucket out for the environment's own (the default), or name one of "
-                                    f"this account's buckets (the name carries account {', '.join(others)})",
-                                    "bucket of another account"))
-        arn = _KMS_ARN.match(self.kms_key_id) if isinstance(self.kms_key_id, str) else None
-        if arn and arn["account"] != account_id:
-            problems.append(Problem("kms_key_id", self.kms_key_id, f"a key of account {account_id}",
-                                    "give this account's key (or its alias), or leave it out for the default alias",
-                                    "key of another account"))
-        return problems
-
-
-#: The workloads stack of environment ``<name>`` is ``<name>-workloads``.
-WORKLOADS_STACK_SUFFIX = "-workloads"
-
-
-@dataclass(frozen=True, kw_only=True)
-class EnvironmentConfig:
-    """One environment: everything its stack needs, already validated."""
-
-    name: str
-    #: What the environment is for; the guards of ``environments/tiers.py`` follow it, never the name.
-    tier: Tier
-    region: str
-    #: The AWS account this environment deploys to. The provider refuses any other (``allowed_account_ids``), so
-    #: credentials for the wrong account fail before Terraform reads or changes anything.
-    account_id: str
-    state: StateBackend
-    tags: Mapping[str, str]
-    network: NetworkProps
-    eks: EksClusterProps
-    database: DatabaseProps
-    edge: EdgeProps
-    alarms: AlarmsProps
-    #: What runs on the cluster: the services' images and sizes (charts/vision-to-code), per colour.
-    workloads: WorkloadsProps
-    #: GitHub Actions' roles and runner security group (``[ci]``); the listener, cluster security group and VPC are
-    #: filled in by the stack (None here).
-    ci: CiIdentityProps
-    #: The services' Valkey cache (``[cache]``), or None when the file has no such table.
-    cache: CacheProps | None = None
-    #: The logs' and traces' OpenSearch domain (``[search]``), or None when the file has no such table.
-    search: SearchDomainProps | None = None
-    #: The services' ECR repositories and their push role (``[registry]``), or None when the file has no such table;
-    #: the node role and GitHub's OIDC provider are filled in by the stack (planned values here).
-    registry: RegistryProps | None = None
-    source: tuple[str, ...] = ()
-    #: What is allowed but needs a person's attention soon (a Kubernetes version near or past its end of standard
-    #: support: :mod:`vtc_constructs.kubernetes_versions`), in the same form as a problem; printed by ``main.py``.
-    warnings: tuple[Problem, ...] = ()
-
-    @property
-    def resource_prefix(self) -> str:
-        """``vtc-<name>``: the prefix of every named resource of this environment."""
-        return f"vtc-{self.name}"
-
-    @property
-    def workloads_stack_name(self) -> str:
-        """``<name>-workloads``: the stack of the Helm releases onto this environment's cluster."""
-        return f"{self.name}{WORKLOADS_STACK_SUFFIX}"
-
-    @property
-    def stack_names(self) -> tuple[str, str]:
-        """The environment's stacks, in deploy order: its AWS stack (``<name>``) and its workloads stack."""
-        return (self.name, self.workloads_stack_name)
-
-    @property
-    def workloads_state_key(self) -> str:
-        """The workloads stack's state key: the environment's key with ``-workloads`` before ``.tfstate``
-        (``vtc/staging/terraform.tfstate`` -> ``vtc/staging/terraform-workloads.tfstate``), in the same bucket."""
-        return self.workloads_key_of(self.state.key)
-
-    @staticmethod
-    def workloads_key_of(key: str) -> str:
-        return f"{key[:-len('.tfstate')]}-workloads.tfstate" if key.endswith(".tfstate") else f"{key}-workloads"
-
-    @property
-    def platform(self) -> PlatformProps:
-        """The props of the environment's :class:`~vtc_constructs.platform.VisionToCodePlatform`: every part as the
-        file gives it, without the planned wiring it was validated against (the platform wires the real one)."""
-        return PlatformProps(name=self.resource_prefix, network=self.network,
-                             eks=dataclasses.replace(self.eks, network=None),
-                             database=dataclasses.replace(self.database, network=None),
-                             edge=dataclasses.replace(self.edge, network=None),
-                             alarms=dataclasses.replace(self.alarms, targets=None),
-                             cache=dataclasses.replace(self.cache, network=None) if self.cache else None,
-                             search=dataclasses.replace(self.search, name=None, network=None,
-                                                        master_user_role_arn=None, writer_role_arns=())
-                             if self.search else None,
-                             workloads_namespace=self.workloads.namespace)
-
-
-def _unknown_region(value: object) -> Problem:
-    return Problem("region", value, "an AWS commercial region such as eu-west-1",
-                   "correct the region's name", "unknown region")
-
 
 # --- the shape of a file ---------------------------------------------------------------------------------------------
 
-#: What the model and the stack set in ``CiIdentityProps``, not the file: the names, the GitHub environment (the
-#: environment's own name), the state (from ``[state]``) and the references to the platform's resources.
-CI_FIXED = frozenset({"name", "github_environment", "https_listener_arn", "cluster_security_group_id", "vpc_id",
-                      "state_bucket", "state_keys", "state_region", "state_lock_table"})
 #: Where a problem ``CiIdentityProps`` finds in a field taken from ``[state]`` belongs in the file.
 _CI_STATE_PATHS = {"state_bucket": "state.bucket", "state_keys": "state.key", "state_region": "state.region",
                    "state_lock_table": "state.dynamodb_table"}
 
 
-#: What the model and the stack set in ``RegistryProps``, not the file: the name, the repositories' path (from
-#: ``workloads.image_repository``), the GitHub environment (the environment's own name) and the references.
-REGISTRY_FIXED = frozenset({"name", "repository_prefix", "github_environment", "node_role_arn", "oidc_provider_arn"})
 #: Stand-ins for the references the stack fills in, for validating ``[registry]`` before anything is synthesized.
 PLANNED_NODE_ROLE = "arn:aws:iam::000000000000:role/planned-node"
 PLANNED_GITHUB_PROVIDER = f"arn:aws:iam::000000000000:oidc-provider/{GITHUB_OIDC_HOST}"
 
 
-def environment_spec() -> Table:
-    """What an environment file (merged over the base) may hold, at every depth."""
-    return Table("environment", {
-        "tier": Choice(Tier),
-        "region": Scalar("string"),
-        "account_id": Scalar("string"),
-        "tags": MapOf(Scalar("string")),
-        "state": props_spec(StateBackend),
-        "network": props_spec(NetworkProps, fixed={"name"}),
-        "eks": props_spec(EksClusterProps, fixed={"name", "network"},
-                          overrides={"node_groups": MapOf(props_spec(NodeGroupProps, fixed={"name"}))}),
-        "database": props_spec(DatabaseProps, fixed={"name", "network"}),
-        "edge": props_spec(EdgeProps, fixed={"name", "network"}),
-        "alarms": props_spec(AlarmsProps, fixed={"name", "targets"}),
-        "workloads": props_spec(WorkloadsProps),
-        "ci": props_spec(CiIdentityProps, fixed=CI_FIXED),
-        "cache": props_spec(CacheProps, fixed={"name", "network"}),
-        "search": props_spec(SearchDomainProps, fixed={"name", "network", "master_user_role_arn", "writer_role_arns"}),
-        "registry": props_spec(RegistryProps, fixed=REGISTRY_FIXED),
-    }, frozenset({"tier", "region", "account_id", "state", "network", "eks", "database", "edge", "alarms",
-                  "workloads", "ci"}))
-
 
 _SPEC = environment_spec()
 
-
-# --- finding and reading the files ---------------------------------------------------------------------------------
-
-def discover(directory: Path | str = ENVIRONMENTS_DIR) -> tuple[dict[str, Path], list[Problem]]:
-    """The environment files in ``directory`` by name, and every problem with the folder or a file's name."""
-    directory = Path(directory)
-    if not directory.exists():
-        return {}, [Problem("environments", str(directory), "an existing folder of environment files",
-                            "check --environments-dir / VTC_ENVIRONMENTS_DIR (a typo?)", "folder missing")]
-    if not directory.is_dir():
-        return {}, [Problem("environments", str(directory), "a folder of environment files",
-                            "point --environments-dir / VTC_ENVIRONMENTS_DIR at the folder, not a file",
-                            "not a folder")]
-    files: dict[str, Path] = {}
-    problems: list[Problem] = []
-    for path in sorted(directory.iterdir()):
-        suffix = path.suffix
-        if suffix != ".toml":
-            if suffix.lower() in (".toml", ".tml"):
-                problems.append(Problem(path.name, path.name, f"{path.stem}.toml (the extension in lower case)",
-                                        f"rename it to {path.stem}.toml", "file not read"))
-            continue
-        if path.name == BASE_FILE:
-            continue
-        if not ENVIRONMENT_NAME.match(path.stem):
-            problems.append(Problem(path.name, path.stem, "1-17 characters of a-z, 0-9 and '-', starting with a "
-                                    "letter and not ending with '-' (it prefixes every AWS name: vtc-<name>)",
-                                    "rename the file, e.g. staging.toml", "invalid environment name"))
-            continue
-        files[path.stem] = path
-    if not files and not problems:
-        problems.append(Problem("environments", str(directory),
-                                f"at least one environment file ({FILE_PATTERN} other than {BASE_FILE})",
-                                f"add e.g. {directory / 'staging.toml'}, or point --environments-dir / "
-                                "VTC_ENVIRONMENTS_DIR at the folder that holds them", "no environment files"))
-    return files, problems
-
-
-def available_environments(directory: Path | str = ENVIRONMENTS_DIR) -> list[str]:
-    """The names of the environment files in ``directory`` (every ``*.toml`` except the base)."""
-    return sorted(discover(directory)[0])
-
-
-def read_toml(path: Path, label: str, required: bool) -> tuple[dict[str, Any], list[Problem]]:
-    """A TOML file's data, or the problem that stops it being read (never an exception)."""
-    def problem(allowed: str, fix: str, what: str) -> tuple[dict[str, Any], list[Problem]]:
-        return {}, [Problem(label, str(path), allowed, fix, what)]
-
-    if not path.exists():
-        return ({}, []) if not required else problem("an existing TOML file", "create it", "file missing")
-    if path.is_dir():
-        return problem("a TOML file", f"{path} is a folder: remove or rename it", "not a file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return problem("a readable file", f"make it readable ({exc.strerror})", "unreadable file")
-    if raw.startswith(codecs.BOM_UTF8):
-        return problem("UTF-8 without a byte-order mark", "save the file as UTF-8 without BOM", "byte-order mark")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        return problem("a UTF-8 text file", f"save the file as UTF-8 (byte {raw[exc.start]:#04x} on line {line} is "
-                       "not UTF-8)", "not UTF-8")
-    try:
-        return tomllib.loads(text), []
-    except tomllib.TOMLDecodeError as exc:
-        return {}, [Problem(label, path.name, "valid TOML", f"fix the syntax ({exc})", "unreadable file")]
-
-
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Table-by-table merge: tables merge recursively, every other value in ``override`` replaces the base's."""
-    merged = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 # --- loading ----------------------------------------------------------------------------------------------------------
@@ -462,7 +164,7 @@ _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: tuple[str, ...], today: date
            ) -> tuple[EnvironmentConfig | None, list[Problem]]:
     """One environment from the base and its own file: every problem, or the config."""
-    data = _merge(base, own)
+    data = merge(base, own)
     problems: list[Problem] = []
     if "tier" not in own:
         problems.append(Problem("tier", None, "'production' or 'non-production'",
@@ -473,13 +175,13 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
     broken = {re.split(r"[.\[]", p.path)[0] for p in shape}
     ok = lambda key: key not in broken and key in data  # noqa: E731
 
-    tier = _enum(Tier, data.get("tier"))
+    tier = enum_member(Tier, data.get("tier"))
     if ok("tier") and not isinstance(tier, Tier):
         problems.append(Problem("tier", tier, "'production' or 'non-production'",
                                 "say what the environment is for", "unknown tier"))
     region = data.get("region") if ok("region") else None
     if ok("region") and region not in AWS_REGIONS:
-        problems.append(_unknown_region(region))
+        problems.append(unknown_region_problem(region))
     account_id = data.get("account_id")
     if ok("account_id") and not _ACCOUNT_ID.match(account_id):
         problems.append(Problem("account_id", account_id, "the 12-digit id of the AWS account, as a string",
@@ -493,7 +195,7 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
     def props(key: str, cls, fixed: dict[str, Any], validate=lambda instance: instance.validate()):
         if not ok(key):
             return None
-        instance = cls(**fixed, **_python(data[key], _SPEC.fields[key]))
+        instance = cls(**fixed, **props_arguments(data[key], _SPEC.fields[key]))
         problems.extend(p.prefixed(key) for p in validate(instance))
         return instance
 
@@ -507,9 +209,9 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         # exist at synth), except that an invalid network is reported once, above, not again by every construct.
         on_network = lambda instance: instance.validate(check_network=network_ok)  # noqa: E731
         groups = data.get("eks", {}).get("node_groups", {}) if ok("eks") else {}
+        node_groups = tuple(NodeGroupProps(name=g, **props_arguments(v, _NODE_GROUP)) for g, v in groups.items())
         eks = props("eks", EksClusterProps, {"name": f"vtc-{name}", "network": planned_cluster_network(network),
-                                             "node_groups": tuple(NodeGroupProps(name=g, **_python(v, _NODE_GROUP))
-                                                                  for g, v in groups.items())}, on_network)
+                                             "node_groups": node_groups}, on_network)
         database = props("database", DatabaseProps, {"name": f"vtc-{name}",
                                                      "network": planned_database_network(network)}, on_network)
         edge = props("edge", EdgeProps, {"name": f"vtc-{name}", "network": planned_edge_network(network)},
@@ -668,7 +370,7 @@ def _registry_props(name: str, data: Mapping[str, Any], workloads: WorkloadsProp
             prefix = repository.split("/", 1)[1]
     registry = RegistryProps(name=f"vtc-{name}", repository_prefix=prefix, github_environment=name,
                              node_role_arn=PLANNED_NODE_ROLE, oidc_provider_arn=PLANNED_GITHUB_PROVIDER,
-                             **_python(data["registry"], _SPEC.fields["registry"]))
+                             **props_arguments(data["registry"], _SPEC.fields["registry"]))
     problems.extend(p.prefixed("registry") for p in registry.validate()
                     if p.path != "repository_prefix")  # the workloads' image_repository, reported there
     return registry
@@ -689,7 +391,7 @@ def _ci_props(name: str, data: Mapping[str, Any], state: StateBackend | None, ok
              "state_keys": (state.key, workloads_key) if workloads_key is not None else (),
              "state_region": state.region if state is not None else None,
              "state_lock_table": state.dynamodb_table if state is not None and state.locking == "dynamodb" else None}
-    ci = CiIdentityProps(**fixed, **_python(data["ci"], _SPEC.fields["ci"]))
+    ci = CiIdentityProps(**fixed, **props_arguments(data["ci"], _SPEC.fields["ci"]))
     state_ok = state is not None and not any(p.path.startswith("state") for p in problems)
     for problem in ci.validate(check_references=False):
         field = re.split(r"[.\[]", problem.path)[0]
@@ -700,34 +402,6 @@ def _ci_props(name: str, data: Mapping[str, Any], state: StateBackend | None, ok
         problems.append(problem.prefixed("ci"))
     return ci
 
-
-def _enum(enum, value):
-    """``value`` as a member of ``enum`` when it names one; otherwise as given, for validate() to report."""
-    return enum(value) if isinstance(value, str) and value in {m.value for m in enum} else value
-
-
-def _python(table: Mapping[str, Any], spec: Table) -> dict[str, Any]:
-    """A checked TOML table as keyword arguments of its props: lists as tuples, strings naming an enum member as
-    the member, nested tables as their props; tables handled by the caller (node groups) left out."""
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        field = spec.fields[key]
-        if isinstance(field, MapOf) and isinstance(field.value, Table):
-            continue
-        values[key] = _convert(value, field)
-    return values
-
-
-def _convert(value: Any, spec) -> Any:
-    if isinstance(spec, Choice):
-        return _enum(spec.enum, value)
-    if isinstance(spec, Table):
-        return spec.cls(**_python(value, spec)) if spec.cls else value
-    if hasattr(spec, "item"):
-        return tuple(_convert(v, spec.item) for v in value)
-    if isinstance(spec, MapOf):
-        return {k: _convert(v, spec.value) for k, v in value.items()}
-    return value
 
 
 def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
@@ -758,6 +432,7 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
     return problems + tier_problems(envs)
 
 
-__all__ = ["AWS_REGIONS", "BASE_FILE", "ENVIRONMENTS_DIR", "EnvironmentConfig", "MIN_AVAILABILITY_ZONES",
-           "STATE_BUCKET_FORMAT", "STATE_KMS_ALIAS_FORMAT", "StateBackend", "Tier", "available_environments", "discover", "environment_spec", "load_environments",
-           "read_toml", "shown"]
+__all__ = ["AWS_REGIONS", "BASE_FILE", "CI_FIXED", "ENVIRONMENTS_DIR", "ENVIRONMENT_NAME", "EnvironmentConfig",
+           "FILE_PATTERN", "MIN_AVAILABILITY_ZONES", "REGISTRY_FIXED", "STATE_BUCKET_FORMAT", "STATE_KMS_ALIAS_FORMAT",
+           "STATE_LOCKING", "StateBackend", "Tier", "WORKLOADS_STACK_SUFFIX", "available_environments", "discover",
+           "environment_spec", "load_environments", "read_toml", "shown"]

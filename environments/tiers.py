@@ -18,25 +18,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from vtc_constructs import ADDONS, CONTROL_PLANE_LOG_TYPES, SEED_REPLICA_RANGES, NatStrategy
 from vtc_constructs.errors import Problem
 
+# Tier lives with the other types (config.py) so that neither this module nor model.py imports the other's module
+# back; it stays importable from here.
+from .config import EnvironmentConfig, Tier
 from .schema import shown
-
-if TYPE_CHECKING:
-    from .model import EnvironmentConfig
-
-
-class Tier(str, enum.Enum):
-    """What an environment is for; the guards follow it."""
-
-    PRODUCTION = "production"
-    """Real users and real data: the production minimum applies, and nothing may be weaker than non-production."""
-
-    NON_PRODUCTION = "non-production"
-    """Staging, test, preview: only the construct library's own rules apply."""
 
 
 #: Backups every environment of a tier keeps at least (days).
@@ -98,7 +88,8 @@ def _shown(value: object) -> object:
 
 ALL_LOG_TYPES = frozenset(CONTROL_PLANE_LOG_TYPES)
 
-#: Every guarded setting, with production's minimum. The README's table of tiers is this table in words.
+#: Every guarded setting, with production's minimum. The table of tiers in docs/guides/environments.md is this table
+#: in words.
 GUARDS: tuple[Guard, ...] = (
     Guard("network.nat_strategy", lambda e: e.network.nat_strategy,
           lambda v: 1.0 if v is NatStrategy.ONE_PER_AZ else 0.0, NatStrategy.ONE_PER_AZ,

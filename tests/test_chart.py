@@ -66,10 +66,10 @@ CUSTOM_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"): "monitoring.core
                 # not this chart's: the PodMonitor each NGINX Gateway Fabric release makes (tests/test_releases.py)
                 ("monitoring.coreos.com/v1", "PodMonitor"): "monitoring.coreos.com_podmonitors.yaml"}
 #: What one colour's release renders: per service a Deployment, Service, HPA, PDB, ServiceAccount, HTTPRoute,
-#: ServiceMonitor and ingress NetworkPolicy; per release the health HTTPRoute, 5 more NetworkPolicies (default deny,
+#: ServiceMonitor and ingress NetworkPolicy; per release the health HTTPRoute, 6 more NetworkPolicies (default deny,
 #: DNS, database, collector, AWS APIs) and one PrometheusRule.
 EXPECTED_KINDS = {"Deployment": 4, "Service": 4, "HorizontalPodAutoscaler": 4, "PodDisruptionBudget": 4,
-                  "ServiceAccount": 4, "HTTPRoute": 5, "ServiceMonitor": 4, "NetworkPolicy": 9, "PrometheusRule": 1}
+                  "ServiceAccount": 4, "HTTPRoute": 5, "ServiceMonitor": 4, "NetworkPolicy": 10, "PrometheusRule": 1}
 COMBINATIONS = [(env, colour) for env in ENVIRONMENT_NAMES for colour in Colour]
 DIGEST = "sha256:" + "5" * 64
 
@@ -515,7 +515,8 @@ def test_network_policies_deny_by_default_and_open_only_what_the_services_need(r
     assert database["ports"] == [{"protocol": "TCP", "port": 5432}]
     [collector] = egress["collector"]["egress"]
     assert collector["to"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "opentelemetry"}
-    assert {p["port"] for p in collector["ports"]} == {4317, 4318}
+    # OTLP, and the same through the ambient mesh (ztunnel's HBONE port 15008: the chart's only mesh knowledge).
+    assert {p["port"] for p in collector["ports"]} == {4317, 4318, 15008}
     [aws] = egress["aws-apis"]["egress"]
     assert aws["ports"] == [{"protocol": "TCP", "port": 443}]
 
@@ -527,17 +528,22 @@ def test_network_policies_deny_by_default_and_open_only_what_the_services_need(r
         assert nginx["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "nginx-gateway"}},
                                   "podSelector": {"matchLabels": {
                                       "gateway.networking.k8s.io/gateway-name": gateway_name(colour)}}}]
-        assert nginx["ports"] == [{"protocol": "TCP", "port": "http"}]
+        assert nginx["ports"] == [{"protocol": "TCP", "port": "http"}, {"protocol": "TCP", "port": 15008}]
         assert prometheus["from"][0]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
-        assert prometheus["ports"] == [{"protocol": "TCP", "port": "metrics"}]
+        assert prometheus["ports"] == [{"protocol": "TCP", "port": "metrics"}, {"protocol": "TCP", "port": 15008}]
         selected = [labels for labels in pods if _selects(spec["podSelector"], labels)]
         assert [labels["app.kubernetes.io/component"] for labels in selected] == [name]
+    # The kubelet's probes, which istio-cni SNATs to 169.254.7.127 for ambient pods.
+    probes = policies.pop(f"{release}-mesh-probes")
+    assert probes["policyTypes"] == ["Ingress"] and probes["ingress"] == [{"from": [{"ipBlock": {
+        "cidr": "169.254.7.127/32"}}]}]
+    assert all(_selects(probes["podSelector"], labels) for labels in pods)
     assert set(policies) == {f"{release}-egress-{k}" for k in egress}
 
 
 def _parent(render: Render) -> dict:
     return {"group": "gateway.networking.k8s.io", "kind": "Gateway", "namespace": "nginx-gateway",
-            "name": f"vtc-{render.colour.value}", "sectionName": "http"}
+            "name": f"vtc-{render.colour.value}", "sectionName": "https"}
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=_id)
@@ -709,3 +715,16 @@ def test_an_enabled_cache_without_its_endpoint_is_refused(cache_render, workdir)
     rendered = template("vtc-green", bad, ok=(1,))
     assert "at '/cache/host'" in rendered.stderr and "at '/cache/cidrs'" in rendered.stderr
     bad.unlink()
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=_id)
+def test_the_services_chart_knows_no_certificate(renders, combination):
+    """Issue 26: the ambient mesh encrypts the services' traffic, so the chart carries no TLS material: no Secret, no
+    secret volume, nothing about certificates in the pods; only its NetworkPolicies name the mesh's tunnel port."""
+    render = renders[combination]
+    assert not render.of("Secret")
+    for deployment in render.of("Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        assert not [v for v in pod.get("volumes", []) if "secret" in v or "projected" in v], deployment["metadata"]
+        text = json.dumps(pod).lower()
+        assert not re.search(r"\b(tls|cert|certificate|ssl_)", text.replace("sslmode", "")), deployment["metadata"]

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from tests.test_environments import env_dir, rewrite
-from tests.test_main import tree_digest
+from tests.test_main import synth_output, tree_digest
 from tooling.paths import CDKTF, REPO, tool_env
 
 
@@ -22,9 +22,11 @@ STACKS = {"staging", "staging-workloads", "production", "production-workloads"}
 
 @pytest.fixture(scope="module")
 def cli_synth(tmp_path_factory):
-    """``cdktf synth``, as a user runs it (the CLI runs main.py): one run the tests below read."""
+    """``cdktf synth``, as a user runs it (the CLI runs main.py): one run the tests below read. In two processes
+    (``VTC_SYNTH_WORKERS=2``; main.py honours it: tests/test_parallel_synth.py), so that the same run shows that the
+    worker split writes exactly what the session's one-process synth wrote."""
     out = tmp_path_factory.mktemp("cli") / "out"
-    result = cdktf("synth", "--output", str(out))
+    result = cdktf("synth", "--output", str(out), VTC_SYNTH_WORKERS="2")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -34,6 +36,9 @@ def test_cdktf_synth_writes_the_four_stacks_identical_to_the_library_synth(cli_s
     for name in sorted(STACKS):
         assert (cli_synth / "stacks" / name / "cdk.tf.json").read_bytes() == \
             (synth_dir / "stacks" / name / "cdk.tf.json").read_bytes()
+    # Every file, byte for byte (the manifest and the charts' assets too): two processes write what one wrote...
+    assert synth_output(cli_synth) == tree_digest(synth_dir)
+    assert sorted(p.name for p in cli_synth.parent.iterdir()) == ["out"]  # ... and leave no worker folder behind
 
 
 def test_cdktf_list_shows_the_four_stacks(cli_synth):

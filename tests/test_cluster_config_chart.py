@@ -56,6 +56,7 @@ from vtc_constructs.cluster_config import (
     target_group_binding_name,
 )
 from vtc_constructs.errors import ConfigError
+from vtc_constructs.releases import control_plane_certificates, gateway_values
 from vtc_constructs.network_policies import DEFAULT_DENY, NetworkPolicyInputs, namespace_network_policies
 from vtc_constructs.workloads import SERVICES, Colour, release_name
 
@@ -76,16 +77,24 @@ CUSTOM_KINDS = {("external-secrets.io/v1", "ClusterSecretStore"): "external-secr
 #: The store's own service account and the admission policy refusing SecretStores without auth; the namespaces' network
 #: policies (5 namespaces without a search domain: a default deny and a base egress (DNS, the API server) each, and 11
 #: openings).
+#: Encryption in transit: the CA's two ClusterIssuers, the root and one listener Certificate per colour, NGINX Gateway
+#: Fabric's server and agent Certificates per colour; a STRICT
+#: PeerAuthentication per enrolled namespace (4 without a search domain); cert-manager's and istio-system's namespaces
+#: with their default deny and base egress, the cert-manager webhook's opening and a probe opening per enrolled one
+#: (3: the services' namespace's is its chart's).
 EXPECTED_KINDS = {"StorageClass": 1, "ClusterSecretStore": 1, "ExternalSecret": 1, "Password": 1, "PushSecret": 1,
                   "TargetGroupBinding": 2,
-                  "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2 + 10 + 11, "ConfigMap": 3, "Namespace": 6,
-                  "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "ValidatingAdmissionPolicy": 1,
-                  "ValidatingAdmissionPolicyBinding": 1}
+                  "Gateway": 2, "PodDisruptionBudget": 2, "NetworkPolicy": 2 + 14 + 11 + 1 + 3, "ConfigMap": 3,
+                  "Namespace": 8, "ServiceAccount": 1, "Role": 1, "RoleBinding": 1, "ValidatingAdmissionPolicy": 1,
+                  "ValidatingAdmissionPolicyBinding": 1, "ClusterIssuer": 2, "Certificate": 3 + 4, "PeerAuthentication": 4}
 CLUSTER_SCOPED = {"StorageClass", "ClusterSecretStore", "Namespace", "ValidatingAdmissionPolicy",
-                  "ValidatingAdmissionPolicyBinding"}
+                  "ValidatingAdmissionPolicyBinding", "ClusterIssuer"}
 #: The namespaces the workloads stack has this release make (ClusterReleases.namespaces), with their levels.
 NAMESPACES = {"nginx-gateway": "restricted", "vision-to-code": "restricted", "opentelemetry": "baseline",
-              "logging": "privileged", "external-secrets": "restricted", "monitoring": "privileged"}
+              "logging": "privileged", "external-secrets": "restricted", "monitoring": "privileged",
+              "cert-manager": "restricted", "istio-system": "privileged"}
+#: The namespaces ClusterReleases enrols in the ambient mesh (without a search domain: no tracing namespace).
+MESH = ("nginx-gateway", "vision-to-code", "opentelemetry", "monitoring")
 #: A staging-like VPC (LOAD_BALANCER_CIDRS are its public subnets) and the store's IRSA role.
 VPC_CIDR = "10.20.0.0/16"
 STORE_ROLE = "arn:aws:iam::111111111111:role/vtc-staging-external-secrets-role-20260101"
@@ -119,7 +128,10 @@ def stack_inputs(env: str) -> dict:
                 grafana_admin_secret_name=f"vtc-{env}/grafana-admin", secrets_prefix=f"vtc-{env}/",
                 slo_p99_latency_ms=props.slo_p99_latency_ms, slo_error_rate_percent=props.slo_error_rate_percent,
                 namespaces=NAMESPACES, load_balancer_cidrs=LOAD_BALANCER_CIDRS, external_secrets_role_arn=STORE_ROLE,
-                network_policies=namespace_network_policies(NetworkPolicyInputs(vpc_cidr=VPC_CIDR)))
+                mesh_namespaces=MESH, control_plane_certificates=control_plane_certificates("nginx-gateway"),
+                network_policies=namespace_network_policies(NetworkPolicyInputs(
+                    vpc_cidr=VPC_CIDR, cert_manager_namespace="cert-manager", istio_namespace="istio-system",
+                    mesh_namespaces=MESH)))
 
 
 def helm_template(values: Path, *extra: str, ok=(0,)):
@@ -147,8 +159,59 @@ def render(root: Path, name: str, env: str, values: dict) -> Render:
     return Render(env, None, values, values_file, folder, [d for d in yaml.safe_load_all(out) if d])
 
 
+def _hours():
+    return {"type": "string", "pattern": "^[0-9]+h$"}
+
+
+def _closed(required, **properties):
+    return {"type": "object", "additionalProperties": False, "required": list(required), "properties": properties}
+
+
+_ISSUER_REF = _closed(["name"], name={"type": "string"}, kind={"type": "string"}, group={"type": "string"})
+#: The fields of cert-manager's and Istio's kinds that this chart uses, closed (no other field), with the enums their
+#: CRDs give them: cert-manager v1.21.1 deploy/crds/cert-manager.io_{certificates,clusterissuers}.yaml (usages,
+#: privateKey.algorithm and rotationPolicy), Istio release-1.31 manifests/charts/base/files/crd-all.gen.yaml
+#: (PeerAuthentication mtls.mode). Their CRDs are not vendored here (charts/crd-schemas holds the other kinds'), so
+#: these stand in: narrower than the CRDs, never wider.
+MESH_TLS_SCHEMAS = {
+    ("cert-manager.io/v1", "ClusterIssuer"): _closed(
+        ["apiVersion", "kind", "metadata", "spec"], apiVersion={"type": "string"}, kind={"type": "string"},
+        metadata={"type": "object"}, spec={"type": "object", "additionalProperties": False, "minProperties": 1,
+                                           "maxProperties": 1, "properties": {
+                                               "selfSigned": _closed([]), "ca": _closed(["secretName"],
+                                                                                        secretName={"type": "string"})}}),
+    ("cert-manager.io/v1", "Certificate"): _closed(
+        ["apiVersion", "kind", "metadata", "spec"], apiVersion={"type": "string"}, kind={"type": "string"},
+        metadata={"type": "object"}, spec=_closed(
+            ["secretName", "issuerRef", "duration", "renewBefore", "privateKey"],
+            secretName={"type": "string"}, isCA={"type": "boolean"}, commonName={"type": "string", "maxLength": 64},
+            duration=_hours(), renewBefore=_hours(), dnsNames={"type": "array", "items": {"type": "string"}},
+            usages={"type": "array", "items": {"enum": ["signing", "digital signature", "content commitment",
+                                                       "key encipherment", "key agreement", "data encipherment",
+                                                       "cert sign", "crl sign", "encipher only", "decipher only",
+                                                       "any", "server auth", "client auth", "code signing",
+                                                       "email protection", "s/mime", "ipsec end system",
+                                                       "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing",
+                                                       "microsoft sgc", "netscape sgc"]}},
+            privateKey=_closed(["algorithm", "rotationPolicy"], algorithm={"enum": ["RSA", "ECDSA", "Ed25519"]},
+                               size={"type": "integer"}, rotationPolicy={"enum": ["Never", "Always"]}),
+            issuerRef=_ISSUER_REF)),
+    ("security.istio.io/v1", "PeerAuthentication"): _closed(
+        ["apiVersion", "kind", "metadata", "spec"], apiVersion={"type": "string"}, kind={"type": "string"},
+        metadata={"type": "object"}, spec=_closed(
+            ["mtls"], mtls=_closed(["mode"], mode={"enum": ["UNSET", "DISABLE", "PERMISSIVE", "STRICT"]}))),
+}
+
+
 def validate(doc: dict) -> list[str]:
-    """test_chart.py's validator (Kubernetes 1.36 strict, or the kind's CRD as strictly), knowing this chart's kinds."""
+    """test_chart.py's validator (Kubernetes 1.36 strict, or the kind's CRD as strictly), knowing this chart's kinds;
+    cert-manager's and Istio's kinds against :data:`MESH_TLS_SCHEMAS`."""
+    key = (doc.get("apiVersion"), doc.get("kind"))
+    if key in MESH_TLS_SCHEMAS:
+        import jsonschema
+
+        return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+                for e in jsonschema.Draft7Validator(MESH_TLS_SCHEMAS[key]).iter_errors(doc)]
     with mock.patch.dict(test_chart.CUSTOM_KINDS, CUSTOM_KINDS):
         return test_chart.validate(doc)
 
@@ -183,7 +246,7 @@ def test_chart_metadata_is_pinned_and_matches_the_library():
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text(encoding="utf-8"))
     assert (chart["apiVersion"], chart["name"], chart["version"], chart["type"]) == \
         ("v2", CHART_NAME, CHART_VERSION, "application")
-    assert chart["version"] == "0.2.0"  # 0.2.0: the Gateways (NGINX Gateway Fabric) in place of ingress-nginx's bindings
+    assert chart["version"] == "0.3.0"  # 0.3.0: HTTPS listeners with the platform's CA, the ambient mesh (issue 26)
     assert "dependencies" not in chart  # nothing to download: the chart renders offline
     assert sorted(p.stem for p in (CHART / "dashboards").glob("*.json")) == sorted(DASHBOARDS)
 
@@ -208,9 +271,9 @@ def test_the_schema_is_strict_at_every_level():
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     objects = dict(_objects(schema))
-    assert len(objects) == 16  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
+    assert len(objects) == 22  # the root, storageClass, externalSecrets (2 inside), a binding, dashboards (slo),
     # a namespace and its podSecurity, gateway and its listener, a sealed secret and its encryptedData, a network
-    # policy and its spec
+    # policy and its spec, tls (rootCa, listenerCertificate, a control-plane certificate, their lifetime), mesh
     loose = {path for path, node in objects.items() if node.get("additionalProperties") is not False}
     # The one table of the user's keys (a Secret's): every key named by pattern, every value a sealed string; and a
     # NetworkPolicy's spec, which the rendered manifest's validation against Kubernetes' own schema checks strictly.
@@ -299,8 +362,9 @@ def test_every_manifest_is_valid_kubernetes_of_the_clusters_version_or_valid_aga
     assert {k: v for k, v in errors.items() if v} == {}
     custom = [d for d in docs if (d["apiVersion"], d["kind"]) in CUSTOM_KINDS]
     # the store, the ExternalSecret, its Password generator and PushSecret, two bindings, two Gateways: checked against
-    # their CRDs
+    # their CRDs; the ClusterIssuers, Certificates and PeerAuthentications against MESH_TLS_SCHEMAS
     assert len(custom) == 8
+    assert len([d for d in docs if (d["apiVersion"], d["kind"]) in MESH_TLS_SCHEMAS]) == 2 + 7 + 4
 
 
 def test_the_validation_can_fail(renders):
@@ -328,6 +392,15 @@ def test_the_validation_can_fail(renders):
     generator = copy.deepcopy(render_.of("Password")[0])
     generator["spec"]["lenght"] = 32
     bad.append(generator)
+    certificate = copy.deepcopy(render_.of("Certificate")[0])
+    certificate["spec"]["privateKey"]["rotationPolicy"] = "Sometimes"
+    bad.append(certificate)
+    issuer = copy.deepcopy(render_.of("ClusterIssuer")[0])
+    issuer["spec"]["selfsigned"] = issuer["spec"].pop(next(iter(issuer["spec"])))
+    bad.append(issuer)
+    peer = copy.deepcopy(render_.of("PeerAuthentication")[0])
+    peer["spec"]["mtls"]["mode"] = "STRICTLY"
+    bad.append(peer)
     push = copy.deepcopy(render_.of("PushSecret")[0])
     push["spec"]["data"][0]["match"]["remoteRef"]["key"] = push["spec"]["data"][0]["match"]["remoteRef"].pop("remoteKey")
     bad.append(push)
@@ -430,14 +503,20 @@ def test_each_colour_has_its_gateway_and_binds_its_nginx_to_its_target_group_by_
         # The Service NGINX Gateway Fabric makes for the Gateway vtc-<colour> of class nginx-<colour>.
         assert binding["spec"] == {"targetType": "ip", "ipAddressType": "ipv4",
                                    "targetGroupARN": target_group_arn(env, colour),
-                                   "serviceRef": {"name": f"vtc-{c}-nginx-{c}", "port": 8080}}
+                                   "serviceRef": {"name": f"vtc-{c}-nginx-{c}", "port": 8443}}
         gateway = render_.one("Gateway", f"vtc-{c}")
         assert gateway["metadata"]["namespace"] == "nginx-gateway"
         assert gateway["spec"]["gatewayClassName"] == f"nginx-{c}"
-        assert gateway["spec"]["infrastructure"] == {"labels": {"vision-to-code.io/colour": c}}
-        # One plain-HTTP listener on the target groups' port; routes of the services' namespace only.
+        # ztunnel leaves the NGINX pods' inbound plaintext (the ALB's TLS) alone (NGINX Gateway Fabric copies the
+        # infrastructure annotations onto the pods).
+        assert gateway["spec"]["infrastructure"] == {"labels": {"vision-to-code.io/colour": c}, "annotations": {
+            "ambient.istio.io/bypass-inbound-capture": "true"}}
+        # One HTTPS listener on the target groups' port, terminated with the colour's certificate; routes of the
+        # services' namespace only.
         assert gateway["spec"]["listeners"] == [{
-            "name": "http", "protocol": "HTTP", "port": 8080, "allowedRoutes": {
+            "name": "https", "protocol": "HTTPS", "port": 8443,
+            "tls": {"mode": "Terminate", "certificateRefs": [{"group": "", "kind": "Secret", "name": f"vtc-{c}-tls"}]},
+            "allowedRoutes": {
                 "kinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}],
                 "namespaces": {"from": "Selector",
                                "selector": {"matchLabels": {"kubernetes.io/metadata.name": "vision-to-code"}}}}}]
@@ -448,11 +527,11 @@ def test_each_colour_has_its_gateway_and_binds_its_nginx_to_its_target_group_by_
         assert policy["podSelector"] == nginx_pods and policy["policyTypes"] == ["Ingress"]
         load_balancer, prometheus = policy["ingress"]
         assert load_balancer == {"from": [{"ipBlock": {"cidr": cidr}} for cidr in LOAD_BALANCER_CIDRS],
-                                 "ports": [{"protocol": "TCP", "port": 8080}]}
+                                 "ports": [{"protocol": "TCP", "port": 8443}]}
         assert prometheus == {"from": [{
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
             "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}],
-            "ports": [{"protocol": "TCP", "port": 9113}]}
+            "ports": [{"protocol": "TCP", "port": 9113}, {"protocol": "TCP", "port": 15008}]}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
@@ -665,7 +744,7 @@ def test_every_object_carries_the_recommended_labels(renders, env):
         assert labels["helm.sh/chart"] == f"{CHART_NAME}-{CHART_VERSION}"
         assert labels["vision-to-code.io/environment"] == env
         assert labels["app.kubernetes.io/component"] in {"storage", "secrets", "gateway", "dashboards", "namespaces",
-                                                           "network"}
+                                                           "network", "tls", "mesh"}
 
 
 # --- the ARNs given apart (helm --set), as the workloads stack passes them --------------------------------------------
@@ -743,7 +822,7 @@ def test_the_library_accepts_colours_as_enum_members_and_terraform_references():
     assert (blue["colour"], blue["targetGroupArn"], blue["serviceName"]) == \
         ("blue", "${TfToken[TOKEN.7]}", "vtc-blue-nginx-blue")
     assert (green["serviceName"], green["servicePort"]) == ("vtc-green-nginx-green", 8443)
-    assert values["gateway"]["listener"] == {"name": "http", "port": 8443}
+    assert values["gateway"]["listener"] == {"name": "https", "port": 8443, "protocol": "HTTPS"}
     assert values["storageClass"]["kmsKeyArn"] == "${TfToken[TOKEN.8]}"
     assert values["dashboards"]["slo"] == {"p99LatencySeconds": 0.1, "errorRatePercent": 1.0, "window": "5m"}
 
@@ -991,3 +1070,225 @@ def test_every_namespace_denies_by_default_and_opens_only_what_its_components_ne
             if not reaches(policies, s, d, p)] == []
     assert [(s["labels"], d["labels"] or d["ip"], p) for s, d, p in denied if reaches(policies, s, d, p)] == []
     assert reaches(policies, alertmanager, peer, 9094, "UDP") and reaches(policies, prometheus, dns, 53, "UDP")
+
+
+# --- encryption in transit: every hop past the ALB (issue 26 item 1, docs/design/encryption-in-transit.md) ------------
+
+ALB_TLS, MESH_MTLS, TLS_NATIVE, EXEMPT = "ALB-TLS", "mesh", "TLS-native", "exempt"
+#: Every opening into a pod that the rendered NetworkPolicies make (this chart's and the services' chart's), keyed by
+#: (namespace, policy, port, protocol) with colours and services generalised, and how that hop is encrypted: ALB-TLS
+#: (the ALB's HTTPS target group to NGINX's HTTPS listener), mesh (both ends in enrolled namespaces: ztunnel's mTLS,
+#: STRICT), TLS-native (the server speaks TLS itself, outside the mesh), or an exemption with its reason. An opening
+#: that is not listed fails test_every_opening_into_a_pod_is_a_listed_hop: a new port needs its encryption stated here.
+HOP_INVENTORY = {
+    ("nginx-gateway", "vtc-<colour>-nginx-ingress", 8443, "TCP"): (ALB_TLS, "the ALB's HTTPS target group"),
+    ("nginx-gateway", "vtc-<colour>-nginx-ingress", 9113, "TCP"): (MESH_MTLS, "Prometheus scrapes NGINX's metrics"),
+    ("nginx-gateway", "vtc-nginx-gateway-fabric", 8443, "TCP"): (MESH_MTLS, "NGINX's agent to its control plane "
+                                                                           "(gRPC, TLS itself too)"),
+    ("nginx-gateway", "vtc-nginx-gateway-fabric", 9113, "TCP"): (MESH_MTLS, "Prometheus scrapes the control plane"),
+    ("vision-to-code", "vtc-<colour>-<service>-ingress", "http", "TCP"): (MESH_MTLS, "NGINX to the services"),
+    ("vision-to-code", "vtc-<colour>-<service>-ingress", "metrics", "TCP"): (MESH_MTLS, "Prometheus's scrapes"),
+    ("opentelemetry", "vtc-collector", 4317, "TCP"): (MESH_MTLS, "the services' OTLP gRPC"),
+    ("opentelemetry", "vtc-collector", 4318, "TCP"): (MESH_MTLS, "the services' OTLP HTTP"),
+    ("opentelemetry", "vtc-collector", 8888, "TCP"): (MESH_MTLS, "Prometheus scrapes the collector"),
+    ("monitoring", "vtc-prometheus", 9090, "TCP"): (MESH_MTLS, "Grafana's queries, Prometheus's self-scrape"),
+    ("monitoring", "vtc-prometheus", 8080, "TCP"): (MESH_MTLS, "the config reloader's metrics"),
+    ("monitoring", "vtc-alertmanager", 9093, "TCP"): (MESH_MTLS, "alerts from Prometheus, Grafana's reads"),
+    ("monitoring", "vtc-alertmanager", 8080, "TCP"): (MESH_MTLS, "the config reloader's metrics"),
+    ("monitoring", "vtc-alertmanager", 9094, "TCP"): (MESH_MTLS, "the peers' cluster gossip"),
+    ("monitoring", "vtc-alertmanager", 9094, "UDP"): (EXEMPT, "the peers' gossip over UDP: ambient carries TCP only; "
+                                                              "silences and notification state, no user data"),
+    ("monitoring", "vtc-grafana", 3000, "TCP"): (MESH_MTLS, "Prometheus scrapes Grafana"),
+    ("monitoring", "vtc-kube-state-metrics", 8080, "TCP"): (MESH_MTLS, "Prometheus's scrapes"),
+    ("monitoring", "vtc-kube-state-metrics", 8081, "TCP"): (MESH_MTLS, "Prometheus's scrapes"),
+    ("monitoring", "vtc-prometheus-operator", 10250, "TCP"): (TLS_NATIVE, "the API server's admission webhook calls "
+                                                                         "and Prometheus's scrape, HTTPS; the pod is "
+                                                                         "kept out of the mesh"),
+    ("external-secrets", "vtc-external-secrets-webhook", 10250, "TCP"): (TLS_NATIVE, "the API server's webhook calls"),
+    ("cert-manager", "vtc-cert-manager-webhook", 10250, "TCP"): (TLS_NATIVE, "the API server's webhook calls"),
+    **{(ns, "vtc-ambient-probes", None, None): (EXEMPT, "the kubelet's probes (istio-cni's SNAT address), node-local")
+       for ns in ("nginx-gateway", "opentelemetry", "monitoring")},
+    ("vision-to-code", "vtc-<colour>-mesh-probes", None, None): (EXEMPT, "the kubelet's probes, node-local"),
+}
+#: Plaintext outside any rendered policy, by design (no NetworkPolicy selects these ends): node-exporter and CoreDNS
+#: metrics (host network and kube-system, which cannot be enrolled), scraped by Prometheus. Kubelets (10250) and the
+#: API server are HTTPS; everything to AWS's APIs is HTTPS.
+OUTSIDE_THE_MESH = {("node-exporter", 9100): "host network: node-local metrics, no user data",
+                    ("kube-dns", 9153): "EKS's CoreDNS in kube-system: DNS metrics, no user data"}
+
+
+def _generalised(name: str) -> str:
+    name = re.sub(r"^vtc-(blue|green)-", "vtc-<colour>-", name)
+    return re.sub(r"^vtc-<colour>-(" + "|".join(SERVICES) + r")-ingress$", "vtc-<colour>-<service>-ingress", name)
+
+
+def _openings(policies: list[dict]):
+    """Each (namespace, generalised policy name, port, protocol, rule) an ingress rule opens (port None: all)."""
+    for policy in policies:
+        namespace, name = policy["metadata"]["namespace"], _generalised(policy["metadata"]["name"])
+        for rule in policy["spec"].get("ingress") or []:
+            ports = [p for p in rule.get("ports") or [] if p["port"] != 15008]
+            for port in ports or [{"port": None, "protocol": None}]:
+                yield namespace, name, port["port"], port.get("protocol", "TCP") if port["port"] else None, rule
+
+
+@pytest.fixture(scope="module")
+def services_render(workdir) -> list[dict]:
+    """staging's blue services' release (charts/vision-to-code), rendered once here."""
+    values = write_values(workdir / "services.values.json", test_chart.values_for("staging", Colour.BLUE))
+    out = test_chart.template(release_name(Colour.BLUE), values).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+#: With a search domain, Jaeger's namespace too (its policy is the jaeger chart's: releases.jaeger_values).
+SEARCH_HOPS = {("tracing", "jaeger", 4317, "TCP"): (MESH_MTLS, "the collector's spans to Jaeger (OTLP gRPC)"),
+               ("tracing", "vtc-ambient-probes", None, None): (EXEMPT, "the kubelet's probes, node-local")}
+
+
+def unlisted_hops(policies: list[dict], namespaces: dict[str, dict], peer_authentications: list[dict],
+                  inventory: dict = HOP_INVENTORY) -> list:
+    """Every opening of ``policies`` that breaks the inventory: not listed, or listed as mesh while an end is outside
+    an enrolled namespace with STRICT mTLS, or without the tunnel port beside it."""
+    strict = {p["metadata"]["namespace"] for p in peer_authentications if p["spec"]["mtls"]["mode"] == "STRICT"}
+    enrolled = {name for name, labels in namespaces.items() if labels.get("istio.io/dataplane-mode") == "ambient"}
+    meshed = strict & enrolled
+    problems = []
+    for namespace, name, port, protocol, rule in _openings(policies):
+        listed = inventory.get((namespace, name, port, protocol))
+        if listed is None:
+            problems.append(("unlisted", namespace, name, port, protocol))
+        elif listed[0] == MESH_MTLS:
+            peers = {peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name",
+                                                                                  namespace)
+                     if "ipBlock" not in peer else None for peer in rule.get("from", [None])}
+            if namespace not in meshed or not peers <= meshed or {"protocol": "TCP", "port": 15008} not in rule["ports"]:
+                problems.append(("not in the mesh", namespace, name, port, protocol))
+    return problems
+
+
+def test_every_opening_into_a_pod_is_a_listed_hop_and_mesh_hops_are_strict_mtls(renders, services_render):
+    render_ = renders["staging"]
+    policies = render_.of("NetworkPolicy") + [d for d in services_render if d["kind"] == "NetworkPolicy"]
+    namespaces = {d["metadata"]["name"]: d["metadata"]["labels"] for d in render_.of("Namespace")}
+    assert unlisted_hops(policies, namespaces, render_.of("PeerAuthentication")) == []
+    # Every listed hop is one the renders make (no stale row).
+    made = {(ns, name, port, protocol) for ns, name, port, protocol, _ in _openings(policies)}
+    assert set(HOP_INVENTORY) - made == set()
+    # Every Service port of the services' chart reaches a listed opening (the pods' named ports).
+    for service in (d for d in services_render if d["kind"] == "Service"):
+        for port in service["spec"]["ports"]:
+            assert ("vision-to-code", "vtc-<colour>-<service>-ingress", port["targetPort"], "TCP") in HOP_INVENTORY, \
+                (service["metadata"]["name"], port)
+
+
+def test_the_hop_inventory_fails_on_an_unlisted_port_or_a_mesh_hop_without_strict_mtls(renders):
+    render_ = renders["staging"]
+    namespaces = {d["metadata"]["name"]: d["metadata"]["labels"] for d in render_.of("Namespace")}
+    policies = copy.deepcopy(render_.of("NetworkPolicy"))
+    collector = next(p for p in policies if p["metadata"]["name"] == "vtc-collector")
+    collector["spec"]["ingress"][0]["ports"].append({"protocol": "TCP", "port": 9999})
+    assert unlisted_hops(policies, namespaces, render_.of("PeerAuthentication")) == [
+        ("unlisted", "opentelemetry", "vtc-collector", 9999, "TCP")]
+    # the collector's namespace without its STRICT PeerAuthentication: its mesh hops are no longer proven
+    others = [p for p in render_.of("PeerAuthentication") if p["metadata"]["namespace"] != "opentelemetry"]
+    assert {p[2] for p in unlisted_hops(render_.of("NetworkPolicy"), namespaces, others)} == {"vtc-collector"}
+    # a mesh rule without the tunnel port
+    policies = copy.deepcopy(render_.of("NetworkPolicy"))
+    grafana = next(p for p in policies if p["metadata"]["name"] == "vtc-grafana")
+    grafana["spec"]["ingress"][0]["ports"] = [{"protocol": "TCP", "port": 3000}]
+    assert unlisted_hops(policies, namespaces, render_.of("PeerAuthentication")) == [
+        ("not in the mesh", "monitoring", "vtc-grafana", 3000, "TCP")]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_each_listener_is_https_with_a_certificate_of_the_platforms_ca_renewed_before_it_expires(renders, env):
+    render_ = renders[env]
+    certificates = {(c["metadata"]["namespace"], c["spec"]["secretName"]): c for c in render_.of("Certificate")}
+    issuers = {i["metadata"]["name"]: i["spec"] for i in render_.of("ClusterIssuer")}
+    assert issuers == {"vtc-selfsigned": {"selfSigned": {}}, "vtc-ca": {"ca": {"secretName": "vtc-root-ca"}}}
+    root = certificates[("cert-manager", "vtc-root-ca")]["spec"]
+    assert root["isCA"] is True and root["issuerRef"]["name"] == "vtc-selfsigned"
+    listeners = [(g, listener) for g in render_.of("Gateway") for listener in g["spec"]["listeners"]]
+    assert len(listeners) == 2 and not [lst for _, lst in listeners if lst["protocol"] != "HTTPS"]
+    hours = lambda text: int(text.removesuffix("h"))  # noqa: E731
+    for gateway, listener in listeners:
+        assert listener["tls"]["mode"] == "Terminate"
+        [ref] = listener["tls"]["certificateRefs"]
+        assert (ref["group"], ref["kind"]) == ("", "Secret")
+        spec = certificates[(gateway["metadata"]["namespace"], ref["name"])]["spec"]
+        assert spec["issuerRef"] == {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "vtc-ca"}
+        assert 0 < hours(spec["renewBefore"]) < hours(spec["duration"]) <= 2160
+        assert spec["privateKey"]["rotationPolicy"] == "Always" and "server auth" in spec["usages"]
+    assert 0 < hours(root["renewBefore"]) < hours(root["duration"])
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_every_hop_namespace_is_enrolled_in_the_mesh_with_strict_mtls_and_nothing_permissive(renders, env):
+    render_ = renders[env]
+    labels = {d["metadata"]["name"]: d["metadata"]["labels"] for d in render_.of("Namespace")}
+    enrolled = {name for name, lbl in labels.items() if lbl.get("istio.io/dataplane-mode") == "ambient"}
+    assert enrolled == set(MESH)
+    modes = {(p["metadata"]["namespace"], p["spec"]["mtls"]["mode"]) for p in render_.of("PeerAuthentication")}
+    assert modes == {(ns, "STRICT") for ns in MESH}
+    assert not [p for p in render_.of("PeerAuthentication") if "portLevelMtls" in p["spec"] or "selector" in p["spec"]]
+
+
+def test_mesh_namespaces_must_be_made_here_and_the_listener_protocol_is_checked():
+    inputs = stack_inputs("staging")
+    with pytest.raises(ConfigError) as error:
+        cluster_config_values(**{**inputs, "mesh_namespaces": ("vision-to-code", "kube-system", "kube-system"),
+                                 "listener_protocol": "TLS"})
+    # (and the control plane's certificates, which need the CA that only comes with HTTPS)
+    assert {p.path for p in error.value.problems} == {"mesh_namespaces[1]", "mesh_namespaces[2]", "mesh_namespaces",
+                                                      "listener_protocol", "control_plane_certificates"}
+
+
+def test_renew_before_not_shorter_than_duration_fails_template(workdir):
+    values = cluster_config_values(**stack_inputs("staging"))
+    values["tls"]["listenerCertificate"]["renewBefore"] = "2160h"
+    result = helm_template(write_values(workdir / "renew.values.json", values), ok=(0, 1))
+    assert result.returncode == 1 and "tls.listenerCertificate: renewBefore 2160h is not shorter than duration" \
+        in result.stderr
+
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_nginx_gateway_fabrics_own_certificates_come_from_the_platforms_ca_and_its_job_is_off(renders, env):
+    """Each colour's control plane and agents get cert-manager Certificates of ``vtc-ca`` under the Secret names their
+    release is told (NGINX Gateway Fabric's 3-year, never-renewed cert-generator Job is off)."""
+    certificates = {c["spec"]["secretName"]: c["spec"] for c in renders[env].of("Certificate")
+                    if c["metadata"]["namespace"] == "nginx-gateway"}
+    workloads = workloads_props(env)
+    for colour in Colour:
+        values = gateway_values(workloads, colour, namespace="nginx-gateway", load_balancer_cidrs=LOAD_BALANCER_CIDRS)
+        generator = values["certGenerator"]
+        assert generator["enable"] is False
+        server, agent = certificates[generator["serverTLSSecretName"]], certificates[generator["agentTLSSecretName"]]
+        assert server["dnsNames"] == [f"ngf-{colour.value}-nginx-gateway-fabric.nginx-gateway.svc"]
+        assert "server auth" in server["usages"] and "client auth" in agent["usages"]
+        assert agent["dnsNames"] == ["*.cluster.local"]
+        for spec in (server, agent):
+            assert spec["issuerRef"]["name"] == "vtc-ca" and spec["privateKey"]["rotationPolicy"] == "Always"
+            assert int(spec["renewBefore"].removesuffix("h")) < int(spec["duration"].removesuffix("h"))
+
+
+def test_with_a_search_domain_the_collector_to_jaeger_hop_is_in_the_mesh_too(workdir, search_releases):
+    """The workloads stack with a search domain: vtc-cluster-config rendered with its values, and Jaeger's own policy
+    (the jaeger release's extraObjects): the tracing namespace is enrolled with STRICT mTLS, and every opening is a
+    listed hop."""
+    from tests.test_releases import releases_of, sets_of, values_of
+
+    releases = releases_of(search_releases["stack"])
+    values = values_of(releases["vtc-cluster-config"])
+    for path, value in sets_of(releases["vtc-cluster-config"]).items():  # Terraform references: none expected
+        raise AssertionError(f"unexpected apply-time value {path}={value}")
+    docs = [d for d in yaml.safe_load_all(helm_template(write_values(workdir / "search.values.json", values)).stdout)
+            if d]
+    jaeger = [json.loads(o) if isinstance(o, str) else o for o in values_of(releases["jaeger"])["extraObjects"]]
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"] + [o for o in jaeger if o["kind"] == "NetworkPolicy"]
+    namespaces = {d["metadata"]["name"]: d["metadata"]["labels"] for d in docs if d["kind"] == "Namespace"}
+    assert namespaces["tracing"]["istio.io/dataplane-mode"] == "ambient"
+    assert unlisted_hops(policies, namespaces, [d for d in docs if d["kind"] == "PeerAuthentication"],
+                         {**HOP_INVENTORY, **SEARCH_HOPS}) == []
+    collector = next(p for p in policies if p["metadata"]["name"] == "vtc-collector")
+    [to_jaeger] = [r for r in collector["spec"]["egress"] if r.get("to") and "namespaceSelector" in r["to"][0]]
+    assert {p["port"] for p in to_jaeger["ports"]} == {4317, 15008}

@@ -60,20 +60,39 @@ def test_a_refused_claim_claims_nothing():
     assert ("target group", "vtc-blue") not in NameRegistry.of(stack).claims
 
 
-def test_is_unresolved_answers_as_cdktf_does_without_asking_jsii_about_strings():
-    """is_unresolved (Python's copy of cdktf's regular expression for strings) against Token.is_unresolved (one
-    jsii round trip each): tokens of each kind, embedded, escaped or look-alike strings, plain values."""
+def test_is_number_token_agrees_with_cdktf_on_tokens_and_plain_numbers():
+    import math
+
     from cdktf import Fn, TerraformVariable, Token
 
-    from vtc_constructs._common import is_unresolved
+    from vtc_constructs._common import is_number_token
 
     stack = TerraformStack(App(), "tokens")
-    variable = TerraformVariable(stack, "v", type="string")
-    string, number, listed = variable.string_value, variable.number_value, variable.list_value
-    samples = [string, f"arn:aws:iam::{string}:root", Fn.replace(string, "a", "b"), Token.as_string(number),
-               "${TfToken[TOKEN.1]}", "x${TfToken[TOKEN.1]}y", "${TfToken[]}", "${TfToken[TOKEN 1]}",
-               "${TfToken[TOKEN.1]", "#{TfToken[TOKEN.1]}", "&{TfToken[TOKEN.1]}", "${var.x}", "$${TfToken[A]}",
-               "", "plain", number, 1.5, 3, listed, ["plain"], None, True]
-    for value in samples:
-        assert is_unresolved(value) == Token.is_unresolved(value), value
-    assert is_unresolved(string) and not is_unresolved("plain")  # the samples hold both answers
+    variable = TerraformVariable(stack, "n", type="number")
+    tokens = [variable.number_value, Token.as_number(variable.string_value), Fn.length_of(["a"])] + \
+        [TerraformVariable(stack, f"n{i}", type="number").number_value for i in range(3)]
+    plain = [0, 1, -1, 100, 5.5, 1e300, -1e300, -8.1e298, -1.9e289, 2 ** 53 + 1, 10 ** 400, math.inf, math.nan]
+    assert [Token.is_unresolved(t) for t in tokens] == [True] * len(tokens)  # (each really is a token)
+    assert [is_number_token(t) for t in tokens] == [True] * len(tokens)
+    assert [is_number_token(n) for n in plain] == [False] * len(plain)
+    assert [is_number_token(v) for v in (True, False, "5", None, [1])] == [False] * 5
+
+
+def test_is_string_token_agrees_with_cdktf():
+    from cdktf import Fn, TerraformVariable, Token
+
+    from vtc_constructs._common import is_string_token
+
+    stack = TerraformStack(App(), "strings")
+    variable = TerraformVariable(stack, "s", type="string")
+    # is_string_token answers with cdktf's regular expression, not by asking jsii: look-alikes on both sides too.
+    tokens = [variable.string_value, f"prefix-{variable.string_value}-suffix", Fn.join(",", ["a"]),
+              Token.as_string(variable.number_value), "${TfToken[TOKEN.1]}", "x${TfToken[A:b.c-d_e]}y",
+              "$${TfToken[A]}"]
+    plain = ["", "eu-west-1", "${var.x}", "${TfToken[", "#{TfToken[TOKEN.1]}", "&{TfToken[TOKEN.1]}",
+             "${TfToken[]}", "${TfToken[TOKEN 1]}", "${TfToken[TOKEN.1]", "${ TfToken[TOKEN.1]}"]
+    assert [Token.is_unresolved(t) for t in tokens] == [True] * len(tokens)
+    assert [is_string_token(t) for t in tokens] == [True] * len(tokens)
+    assert [Token.is_unresolved(p) for p in plain] == [False] * len(plain)  # (cdktf agrees each is plain)
+    assert [is_string_token(p) for p in plain] == [False] * len(plain)
+    assert [is_string_token(v) for v in (5, None, ["x"])] == [False] * 3

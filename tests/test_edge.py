@@ -92,8 +92,10 @@ def test_weights_can_be_terraform_variables():
 def test_two_ip_target_groups_tagged_for_the_load_balancer_controller(tf):
     for colour in ("blue", "green"):
         group = by_path(tf, "aws_lb_target_group", f"edge/{colour}-target-group")
-        assert (group["target_type"], group["port"], group["protocol"]) == ("ip", 8080, "HTTP")
+        # Issue 26: HTTPS past the ALB, to each colour's NGINX HTTPS listener, and the health check too.
+        assert (group["target_type"], group["port"], group["protocol"]) == ("ip", 8443, "HTTPS")
         assert group["health_check"]["path"] == "/-/ready" and group["health_check"]["matcher"] == "200"
+        assert group["health_check"]["protocol"] == "HTTPS"
         # Issue 12 item 9: the controller's grant follows this tag (default: the edge's name), not the group's name.
         assert group["tags"]["vtc/target-group-binding-cluster"] == "vtc-test"
 
@@ -104,10 +106,10 @@ def test_target_groups_can_be_replaced_while_the_listener_uses_them(tf):
     vpc = ref(tf, "aws_vpc", "network/vpc")[2:-1]
     for colour in ("blue", "green"):
         group = by_path(tf, "aws_lb_target_group", f"edge/{colour}-target-group")
-        assert group["name"] == (f'vtc-test-{colour}-${{substr(sha1(join("/", [{vpc}, "8080", "HTTP", "ip"])), 0, 4)}}')
+        assert group["name"] == (f'vtc-test-{colour}-${{substr(sha1(join("/", [{vpc}, "8443", "HTTPS", "ip"])), 0, 4)}}')
         assert group["lifecycle"] == {"create_before_destroy": True}
     moved = build(dataclasses.replace(PROPS, target_port=9090))
-    assert '"9090", "HTTP", "ip"' in by_path(moved, "aws_lb_target_group", "edge/blue-target-group")["name"]
+    assert '"9090", "HTTPS", "ip"' in by_path(moved, "aws_lb_target_group", "edge/blue-target-group")["name"]
     # <name>-green-<4 hex digits> fits AWS's 32 characters with the longest edge name (21).
     assert len("a" * 21 + "-green-" + "0a1b") == 32
 
@@ -139,14 +141,14 @@ def test_alb_admits_443_and_80_from_the_cidrs_and_reaches_only_the_targets_on_th
     assert ingress == [("0.0.0.0/0", 80), ("0.0.0.0/0", 443)]
     (egress,) = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values()
                  if r["security_group_id"] == alb_group]
-    assert (egress["referenced_security_group_id"], egress["from_port"], egress["to_port"]) == (TARGETS, 8080, 8080)
+    assert (egress["referenced_security_group_id"], egress["from_port"], egress["to_port"]) == (TARGETS, 8443, 8443)
     (opened,) = [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
                  if r["security_group_id"] == TARGETS]
-    assert (opened["referenced_security_group_id"], opened["from_port"]) == (alb_group, 8080)
+    assert (opened["referenced_security_group_id"], opened["from_port"]) == (alb_group, 8443)
 
 
 def test_a_caller_managed_target_group_is_left_alone_when_it_admits_the_port():
-    tf = build(dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, target_admitted_ports=(8080,))))
+    tf = build(dataclasses.replace(PROPS, network=dataclasses.replace(PLANNED, target_admitted_ports=(8443,))))
     assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
                 if r["security_group_id"] == TARGETS]
 
@@ -232,7 +234,7 @@ def test_valid_props_have_no_problem():
     ({"network": dataclasses.replace(PLANNED, public_subnet_ids=("subnet-a",))},
      r"^network\.public_subnet_ids: too few Availability Zones"),
     ({"network": dataclasses.replace(PLANNED, target_admitted_ports=(80, 443))},
-     r"^target_port: targets unreachable \(got 8080\); allowed: a port the target security group admits from the "
+     r"^target_port: targets unreachable \(got 8443\); allowed: a port the target security group admits from the "
      r"ALB: \[80, 443\]"),
     ({"certificate": Certificate()}, r"^certificate: no certificate \(got \{\}\); allowed: either certificate_arn, "
                                      r"or domain_name with hosted_zone_name; fix: HTTPS needs a certificate"),

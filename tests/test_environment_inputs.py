@@ -4,6 +4,7 @@ unreadable, is one clear problem with its field path and a fix."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import shutil
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from environments.model import _merge, environment_spec, load_environments
+from environments.files import environment_spec, merge
+from environments.model import load_environments
 from environments.schema import Choice, ListOf, MapOf, Scalar, Table
 from tests.test_environments import env_dir, problems, rewrite
 from tests.test_main import tree_digest
@@ -37,10 +39,16 @@ def toml_value(value) -> str:
     return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
 
 
+@functools.cache
+def _staging_files() -> dict:
+    """base.toml with staging.toml merged over it, parsed once per process (about a thousand tests start from it)."""
+    base = tomllib.loads((REPO / "environments" / "base.toml").read_text())
+    return merge(base, tomllib.loads((REPO / "environments" / "staging.toml").read_text()))
+
+
 def staging_data() -> dict:
     """Staging, merged over the base, with a taint and a label so that every depth of the file is present."""
-    base = tomllib.loads((REPO / "environments" / "base.toml").read_text())
-    data = _merge(base, tomllib.loads((REPO / "environments" / "staging.toml").read_text()))
+    data = copy.deepcopy(_staging_files())
     group = data["eks"]["node_groups"]["general"]
     group["labels"] = {"workload": "general"}
     group["taints"] = [{"key": "dedicated", "value": "general", "effect": "NO_SCHEDULE"}]

@@ -44,7 +44,9 @@ from vtc_constructs.workloads import (
 
 RELEASES = ("gateway-api-crds", "nginx-gateway-fabric-crds", "aws-load-balancer-controller", "metrics-server",
             "cluster-autoscaler", "external-secrets", "sealed-secrets-controller", "fluent-bit", "vtc-cluster-config",
-            "kube-prometheus-stack", "otel-collector", "ngf-blue", "ngf-green", "vtc-blue", "vtc-green")
+            "kube-prometheus-stack", "otel-collector", "ngf-blue", "ngf-green", "vtc-blue", "vtc-green",
+            # Encryption in transit (issue 26): cert-manager and Istio's ambient mesh.
+            "cert-manager", "istio-base", "istiod", "istio-cni", "ztunnel")
 #: The releases a search domain adds (both environments have one: [search]).
 SEARCH_RELEASES = ("search-setup", "jaeger")
 LOCAL_CHARTS = {"gateway-api-crds": "gateway-api-crds", "nginx-gateway-fabric-crds": "nginx-gateway-fabric-crds",
@@ -55,7 +57,9 @@ NAMESPACED_CHARTS = ("vtc-cluster-config", "vtc-blue", "vtc-green")
 #: What each release must wait for (directly): the order the module docstring gives.
 NEEDS = {
     "vtc-cluster-config": {"gateway-api-crds", "aws-load-balancer-controller", "external-secrets",
-                           "sealed-secrets-controller"},
+                           "sealed-secrets-controller", "cert-manager", "ztunnel"},
+    # Istio in its documented order (node agents after the control plane), after the Gateway API's CRDs.
+    "istio-base": {"gateway-api-crds"}, "istiod": {"istio-base"}, "istio-cni": {"istiod"}, "ztunnel": {"istio-cni"},
     "fluent-bit": {"vtc-cluster-config"},
     "kube-prometheus-stack": {"vtc-cluster-config"},
     "otel-collector": {"kube-prometheus-stack"},
@@ -112,7 +116,8 @@ def test_every_release_is_there_once_pinned_and_atomic(env, workloads_stacks, co
             chart = next(c for c, (_, chart_name) in CHART_REPOSITORIES.items() if chart_name == release["chart"])
             assert release["repository"] == CHART_REPOSITORIES[chart][0].rstrip("/")
             assert release["repository"].startswith(("https://", "oci://"))
-            assert re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", release["version"]) and release["version"] == versions[chart]
+            # (cert-manager's chart versions carry a "v")
+            assert re.fullmatch(r"v?[0-9]+\.[0-9]+\.[0-9]+", release["version"]) and release["version"] == versions[chart]
 
 
 def test_every_add_on_chart_has_a_source_and_a_pinned_default():
@@ -784,6 +789,13 @@ RESOURCE_PATHS = {
     "nginx-gateway-fabric-nginx": ("ngf-blue", ("nginx", "container", "resources")),
     # Released only with a search domain (the search_releases synth).
     "jaeger": ("jaeger", ("jaeger", "resources")),
+    "cert-manager": ("cert-manager", ("resources",)),
+    "cert-manager-webhook": ("cert-manager", ("webhook", "resources")),
+    "cert-manager-cainjector": ("cert-manager", ("cainjector", "resources")),
+    "cert-manager-startupapicheck": ("cert-manager", ("startupapicheck", "resources")),
+    "istiod": ("istiod", ("resources",)),
+    "istio-cni": ("istio-cni", ("resources",)),
+    "ztunnel": ("ztunnel", ("resources",)),
 }
 SEARCH_ONLY_RELEASES = {"jaeger"}
 
@@ -863,8 +875,12 @@ def test_the_add_ons_and_the_services_minimum_fit_the_smallest_nodes(env, worklo
         "jaeger": releases["jaeger"]["jaeger"]["replicas"] if "jaeger" in releases else 0,
         "nginx-gateway-fabric": 2 * releases["ngf-blue"]["nginxGateway"]["replicas"],
         "nginx-gateway-fabric-nginx": 2 * config.workloads.ingress_replicas,
+        "cert-manager": releases["cert-manager"]["replicaCount"],
+        "cert-manager-webhook": releases["cert-manager"]["webhook"]["replicaCount"],
+        "cert-manager-cainjector": 1, "cert-manager-startupapicheck": 0,  # a hook job, after the install
+        "istiod": releases["istiod"]["replicaCount"],
     }
-    daemon_sets = ("fluent-bit", "node-exporter")
+    daemon_sets = ("fluent-bit", "node-exporter", "istio-cni", "ztunnel")
     assert set(pods) | set(daemon_sets) == set(ADDON_RESOURCES)
     per_node_cpu = sum(cpu_cores(ADDON_RESOURCES[d]["requests"]["cpu"]) for d in daemon_sets)
     per_node_memory = sum(memory_bytes(ADDON_RESOURCES[d]["requests"]["memory"]) for d in daemon_sets)
@@ -1142,7 +1158,8 @@ def test_jaeger_v2_stores_spans_in_the_domain_through_sigv4_and_serves_its_ui_in
     policy = extras["NetworkPolicy"]["spec"]
     assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "jaeger"
     [ingress] = policy["ingress"]
-    assert ingress["ports"] == [{"protocol": "TCP", "port": 4317}]
+    # (and the same through the ambient mesh: ztunnel's HBONE port)
+    assert ingress["ports"] == [{"protocol": "TCP", "port": 4317}, {"protocol": "TCP", "port": 15008}]
     assert ingress["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "opentelemetry"}},
                                 "podSelector": {"matchLabels": {"app.kubernetes.io/instance": "otel-collector"}}}]
     dns, https = policy["egress"]
@@ -1207,3 +1224,48 @@ def test_search_endpoint_needs_a_search_domain():
 
     with pytest.raises(ConfigError, match=r"domain: not a search domain \(got 'dict'\)"):
         search_endpoint({}, region="eu-west-1", fluent_bit_role_arn="a", jaeger_role_arn="b")
+
+
+# --- encryption in transit (issue 26 item 1, docs/design/encryption-in-transit.md) -----------------------------------
+
+@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+def test_cert_manager_and_istios_ambient_mesh_are_released_before_the_cluster_configuration(env, workloads_stacks):
+    from vtc_constructs.components import COMPONENTS, unsupported_version_problems
+
+    releases = releases_of(workloads_stacks[env])
+    certs = values_of(releases["cert-manager"])
+    # Its CRDs with it, kept when it goes (or every Certificate and issuer would be deleted with them).
+    assert certs["crds"] == {"enabled": True, "keep": True} and releases["cert-manager"]["namespace"] == "cert-manager"
+    assert certs["replicaCount"] == certs["webhook"]["replicaCount"] == 2
+    for name in ("istio-base", "istiod", "istio-cni", "ztunnel"):
+        release = releases[name]
+        assert (release["namespace"], release["repository"], release["version"]) == \
+            ("istio-system", "oci://ghcr.io/istio/release/charts", "1.31.1"), name
+        values = values_of(release)
+        # the ambient profile, and Istio's own NetworkPolicies beside the namespace's default deny
+        assert values["profile"] == "ambient" and values["global"]["networkPolicy"] == {"enabled": True}, name
+    assert values_of(releases["istiod"])["replicaCount"] == 2
+    # The Prometheus operator stays out of the mesh: the API server (outside it) calls its webhook.
+    kps = values_of(releases["kube-prometheus-stack"])
+    assert kps["prometheusOperator"]["podLabels"] == {"istio.io/dataplane-mode": "none"}
+    config = values_of(releases["vtc-cluster-config"])
+    levels = {n["name"]: n["podSecurity"]["enforce"] for n in config["namespaces"]}
+    assert levels["istio-system"] == "privileged" and levels["cert-manager"] == "restricted"
+    assert set(config["mesh"]["namespaces"]) == {"nginx-gateway", "vision-to-code", "opentelemetry", "monitoring",
+                                                 "tracing"} & set(levels)
+    assert config["gateway"]["listener"] == {"name": "https", "port": 8443, "protocol": "HTTPS"}
+    # Each pin supported on the day it was checked (components.py rows, read 2026-12-06).
+    rows = [c for c in COMPONENTS if c.name in ("cert-manager", "base", "istiod", "cni", "ztunnel")]
+    assert len(rows) == 5 and unsupported_version_problems(rows) == []
+    assert all(c.version_unsupported_since is None for c in rows)
+
+
+def test_istios_four_charts_move_together_and_an_older_cert_manager_major_is_refused():
+    from vtc_constructs.releases import addon_version_problems
+
+    assert addon_version_problems({"istiod": "1.31.1", "ztunnel": "1.31.1", "istio-cni": "1.31.1",
+                                   "istio-base": "1.31.1"}) == []
+    [skew] = addon_version_problems({"istiod": "1.32.0"})
+    assert skew.path == "workloads.addon_chart_versions" and "Istio's charts at different versions" in str(skew)
+    [old] = addon_version_problems({"cert-manager": "v0.16.1"})
+    assert old.path == "workloads.addon_chart_versions.cert-manager"

@@ -9,7 +9,7 @@ from environments.model import load_environments
 from environments.tiers import GUARDS, Tier
 from tests.test_environments import env_dir, problems, rewrite
 
-# The production minimum as the README states it, written out here rather than read from environments/tiers.py.
+# The production minimum as docs/guides/environments.md states it, written out here rather than read from environments/tiers.py.
 PRODUCTION_MINIMUM = {
     "network.nat_strategy": ('nat_strategy = "single"', "one_per_az"),
     "network.flow_log_retention_days": ("flow_log_retention_days = 180", "at least 365 days"),

@@ -2,8 +2,8 @@
 
 1. ``cdktf synth``: every environment, into ``cdktf.out/`` (the CLI a user runs; the app is main.py).
 2. ``terraform init`` (offline) and ``terraform validate`` on every AWS stack; the workloads stacks' Helm releases
-   listed (no Helm provider can be installed here: tests/test_releases.py checks them, README "How the workloads
-   stacks are checked").
+   listed (no Helm provider can be installed here: tests/test_releases.py checks them: docs/guides/workloads.md, "How
+   the workloads stacks are checked").
 3. checkov on every stack, against tests/policy/checkov_suppressions.toml.
 4. ``terraform apply`` of ``staging`` into a local AWS emulator on 127.0.0.1 (with only the emulator override of
    tooling/emulator.py), a report of what was created, then ``terraform destroy``, checked: nothing is left in the

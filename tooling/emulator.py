@@ -27,10 +27,13 @@ Usage::
         aws.prepare(stack_dir, region="eu-west-1")   # state bucket, key + DNS zone seeded, override written
         subprocess.run([...cdktf deploy...], env=tool_env(**aws.environment()))
 
-or from a shell (see the README): ``python -m tooling.emulator serve staging`` and
-``python -m tooling.emulator prepare staging --outdir DIR``.
+or from a shell (docs/guides/environments.md, "Try a deploy without AWS"): ``python -m tooling.emulator serve
+staging`` and ``python -m tooling.emulator prepare staging --outdir DIR``.
 
 Only ever binds 127.0.0.1; the server is terminated (then killed, if it must be) when the block ends.
+
+Why one module: the server, the override file and the state it seeds are one recipe for deploying a stack locally, each
+part there because of a gap another part names, so they are read together.
 """
 
 from __future__ import annotations
@@ -288,6 +291,12 @@ class MotoServer:
                 self._process.wait(timeout=10)
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (benchmarks/deploy_timeline.py reads its CPU time)."""
+        assert self._process is not None, "start() first"
+        return self._process.pid
 
     def wait(self) -> int:
         """Block until the server exits (``serve``)."""

@@ -123,8 +123,12 @@ def values(colour: str = COLOUR) -> dict[str, dict]:
         monitoring_namespace=w.monitoring_namespace,
         # The namespaces of this test's releases, at the levels ClusterReleases gives them, and external-secrets' (the
         # store's service account goes there; no controller runs in it here).
-        namespaces={w.gateway_namespace: "restricted", w.namespace: "restricted", "external-secrets": "restricted"})
-    gateway = gateway_values(w, colour, namespace=w.gateway_namespace, load_balancer_cidrs=NO_LOAD_BALANCER)
+        namespaces={w.gateway_namespace: "restricted", w.namespace: "restricted", "external-secrets": "restricted"},
+        # No cert-manager and no Istio in the Kind cluster (yet): a plain HTTP listener and no mesh. The HTTPS listener
+        # and the mesh are checked in rendered manifests (tests/test_cluster_config_chart.py).
+        listener_protocol="HTTP")
+    gateway = gateway_values(w, colour, namespace=w.gateway_namespace, load_balancer_cidrs=NO_LOAD_BALANCER,
+                             cert_manager=False)  # no cert-manager here: NGINX Gateway Fabric's own Job
     services = w.chart_values(colour, environment=ENVIRONMENT, region=REGION,
                               role_arn=f"arn:aws:iam::{account}:role/vtc-kind-services",
                               database_host="database.kind.invalid", database_cidrs=NO_LOAD_BALANCER)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import re
+import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,21 +156,38 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
     return key
 
 
-#: A token in a string (``${TfToken[TOKEN.12]}``), exactly as cdktf's ``Token.isUnresolved`` of a string tests for it:
-#: ``STRING_TOKEN_REGEX`` in cdktf's ``lib/tokens/private/encoding.js`` (tests/test_common.py compares the two).
+#: How cdktf 0.21 encodes tokens (lib/tokens/private/encoding.js), so that validation need not ask jsii about every
+#: value: a number token is a double whose high 16 bits are ``DOUBLE_TOKEN_MARKER_BITS`` (0xfdff; about -8e298, the
+#: token's index in the low bits), a string token contains ``${TfToken[<key>]}`` (``BEGIN_STRING_TOKEN_MARKER``).
+#: A number that carries the marker goes on to ``Token.is_unresolved``; a string is answered with cdktf's own regular
+#: expression for it (``STRING_TOKEN_REGEX``: the marker, ``[a-zA-Z0-9:._-]+``, ``]}``), which is all cdktf's
+#: ``Token.isUnresolved`` of a string does. tests/test_common.py checks both against cdktf.
+_NUMBER_TOKEN_MARKER = 0xFDFF
 _STRING_TOKEN = re.compile(r"\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}")
 
 
-def is_unresolved(value: object) -> bool:
-    """``Token.is_unresolved(value)``, answered in Python for a string (the same regular expression cdktf applies),
-    by jsii's Node process for anything else (number and list tokens).
+def is_string_token(value: object) -> bool:
+    """Whether ``value`` is a string that holds a token (a reference resolved by Terraform), as
+    ``Token.is_unresolved`` answers, without a jsii round trip: each would cost about 0.3 ms, and the Helm values of
+    a workloads stack hold some 800 strings (0.25 s per environment when each was asked)."""
+    return isinstance(value, str) and _STRING_TOKEN.search(value) is not None
 
-    Each ``Token.is_unresolved`` is a round trip to Node (about 0.3 ms): the Helm values of a workloads stack hold
-    some 800 strings, which cost about 0.25 s per environment when each was asked.
-    """
-    if isinstance(value, str):
-        return _STRING_TOKEN.search(value) is not None
-    return Token.is_unresolved(value)
+
+def is_number_token(value: object) -> bool:
+    """Whether ``value`` is a number that stands for a token (a Terraform reference or variable), not a plain number.
+
+    Only a double carrying cdktf's marker bits can be one, so every other number is answered here; those few go on to
+    ``Token.is_unresolved`` (a jsii round trip: validation asks this of every numeric prop). NaN and infinities are no
+    token and never go to jsii (they cannot cross to Node)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        if not math.isfinite(value):
+            return False
+        high = struct.unpack("<Q", struct.pack("<d", value))[0] >> 48
+    except OverflowError:  # an int beyond a double's range: a plain number
+        return False
+    return high == _NUMBER_TOKEN_MARKER and Token.is_unresolved(value)
 
 
 def require_props(construct: str, props: object, expected: type, example: str) -> None:
@@ -218,7 +237,7 @@ def stack_region(construct: Construct) -> str | None:
     for child in stack_of(construct).node.children:
         if isinstance(child, AwsProvider):
             region = child.region
-            return region if isinstance(region, str) and not is_unresolved(region) else None
+            return region if isinstance(region, str) and not is_string_token(region) else None
     return None
 
 

@@ -41,12 +41,11 @@ What is watched, per layer:
 from __future__ import annotations
 
 import functools
-import math
 import re
 from dataclasses import dataclass, fields
 from typing import Mapping, NamedTuple, Sequence, Union
 
-from cdktf import Fn, Op, Token
+from cdktf import Fn, Op
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
@@ -65,6 +64,7 @@ from ._common import (
     account_admin_statement,
     claim_names,
     guard_replacement_safety,
+    is_number_token,
     kms_key,
     policy_document,
     require_props,
@@ -174,10 +174,10 @@ class AlarmTargets:
     def validate(self) -> list[Problem]:
         problems = rds_instance_class_problems(self.db_instance_class, "db_instance_class")
         allocated, ceiling = self.db_allocated_storage_gib, self.db_max_allocated_storage_gib
-        if not _is_number_token(allocated) and (not is_whole(allocated) or allocated < 1):
+        if not is_number_token(allocated) and (not is_whole(allocated) or allocated < 1):
             problems.append(Problem("db_allocated_storage_gib", allocated, "a whole number of GiB (or a number "
                                     "token)", "pass database.db_allocated_storage_gib"))
-        elif ceiling is not None and (not is_whole(ceiling) or not _is_number_token(allocated) and ceiling < allocated):
+        elif ceiling is not None and (not is_whole(ceiling) or not is_number_token(allocated) and ceiling < allocated):
             problems.append(Problem("db_max_allocated_storage_gib", ceiling,
                                     f"a whole number of GiB, at least db_allocated_storage_gib ({allocated})",
                                     "pass database.db_max_allocated_storage_gib", "not a storage ceiling"))
@@ -317,11 +317,6 @@ def _pagerduty_name_problems(secrets) -> list[Problem]:
         problems.append(Problem(field, name, "each name once", "remove the repeated name: it would subscribe "
                                 "the same integration twice and page twice", "repeated name"))
     return problems
-
-
-def _is_number_token(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and \
-        Token.is_unresolved(value)
 
 
 def _items(value) -> tuple:
@@ -561,10 +556,10 @@ class Alarms(Construct):
         allocated = targets.db_allocated_storage_gib
         ceiling = targets.db_max_allocated_storage_gib
         if ceiling is None:
-            if _is_number_token(allocated):
+            if is_number_token(allocated):
                 return Op.mul(allocated, round(share * GIB))
             return round(allocated * GIB * share)
-        if _is_number_token(allocated):
+        if is_number_token(allocated):
             return Op.mul(Op.sub(allocated, (1 - share) * ceiling), GIB)
         return round((allocated - (1 - share) * ceiling) * GIB)
 
@@ -573,7 +568,7 @@ class Alarms(Construct):
         ceiling = targets.db_max_allocated_storage_gib
         if ceiling is None:
             allocated = targets.db_allocated_storage_gib
-            size = "" if _is_number_token(allocated) else f"{allocated} GiB "
+            size = "" if is_number_token(allocated) else f"{allocated} GiB "
             return (f"Free storage below {percent} % of the {size}allocated (no autoscaling ceiling given). "
                     "Raise allocated_storage_gib or max_allocated_storage_gib. Look at: table bloat, WAL retention.")
         return (f"Less than {percent} % of the {ceiling} GiB autoscaling ceiling left to grow into (free storage plus "

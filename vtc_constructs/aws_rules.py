@@ -14,6 +14,10 @@ Usage::
     # -> [Problem("availability_zones[1]", "eu-west-1d", "an Availability Zone of eu-west-1: ...", ...)]
     tag_problems({"aws:owner": "me"})      # -> the reserved prefix
     arn_region("arn:aws:acm:eu-west-1:111122223333:certificate/...")   # -> "eu-west-1"
+
+Why one module: it has one subject, AWS's documented limits as sourced tables and pure checks that never raise, read as
+a reference by service (the ``# ---`` sections); a module per service would scatter that one convention without
+separating two subjects.
 """
 
 from __future__ import annotations

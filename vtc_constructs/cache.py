@@ -81,6 +81,9 @@ and one node only.
 
 Replacement is refused where it would lose the cache: a new ``name``, ``port``, ``kms_key_arn``, subnet group or a
 lower ``engine_version`` would replace the replication group, which ``prevent_destroy`` stops at plan time.
+
+Why one module: it is one construct, read top to bottom as its props (with their validation), its own alarms, its
+resources and its outputs.
 """
 
 from __future__ import annotations

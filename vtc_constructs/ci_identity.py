@@ -65,6 +65,9 @@ the ref, e.g. ``refs/tags/v*``). The template is per repository: once it is set,
 repository must use the new form, so both lists are given together or not at all. Without them, which workflow may
 use a role is decided by GitHub: environment E's deployment branches and tags, its reviewers, and the branch and tag
 protection that decides who can put a workflow on those refs (``docs/runbooks/bootstrap.md``).
+
+Why one module: it is one construct, read top to bottom as its props (with their validation), the role names other
+modules refer to, its resources and its outputs, each role's policy beside its role.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
-from ._common import (Account, Statement, claim_names, guard_replacement_safety, is_unresolved, policy_document,
+from ._common import (Account, Statement, claim_names, guard_replacement_safety, is_string_token, policy_document,
                       require_props)
 from .aws_rules import AWS_REGIONS, s3_bucket_name_problems
 from .errors import Problem, coerce_fields, is_string_tuple, not_a_list, raise_if_any
@@ -154,7 +157,7 @@ _PARAMETER_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 
 
 def _is_token(value: object) -> bool:
-    return isinstance(value, str) and is_unresolved(value)
+    return is_string_token(value)
 
 
 @dataclass(frozen=True, kw_only=True)

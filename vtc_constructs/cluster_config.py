@@ -25,14 +25,20 @@ in Secrets Manager as a break-glass copy (a PushSecret; nothing reads it back, a
 docs/design/secrets-outside-state.md); per colour a Gateway (``vtc-<colour>``, class ``nginx-<colour>``: the
 colour's NGINX Gateway Fabric release provisions its NGINX), a TargetGroupBinding (``gateway-<colour>``, IP targets)
 that puts those NGINX pods into the colour's ALB target group, a disruption budget and a network policy (the
-listener's port from the ALB's subnets only, metrics from Prometheus only); and three Grafana dashboards (services,
-resources, database) as ConfigMaps for kube-prometheus-stack's sidecar (the services one with a Cache row from
-CloudWatch when given the cache's nodes, ``cache_member_cluster_ids``).
+listener's port from the ALB's subnets only, metrics from Prometheus only); the platform's private CA (cert-manager: a
+self-signed root behind the ``vtc-ca`` ClusterIssuer) and each colour's listener certificate, which the Gateway's HTTPS
+listener terminates TLS with; the namespaces enrolled in Istio's ambient mesh, each with a STRICT PeerAuthentication
+(docs/design/encryption-in-transit.md); and three Grafana dashboards (services, resources, database) as ConfigMaps
+for kube-prometheus-stack's sidecar (the services one with a Cache row from CloudWatch when given the cache's nodes,
+``cache_member_cluster_ids``).
 
 Pure Python (no cdktf here): the workloads stack passes the values to its Helm release. A target group or KMS key ARN
 may be an unresolved Terraform reference (a cdktf token, ``${TfToken[...]}``): it is passed through unchecked,
 Terraform resolves it before Helm sees it, and ``values.schema.json`` then holds the real ARN to the same pattern as
 here.
+
+Why one module: it has one subject, the values of one chart (charts/vtc-cluster-config) and the checks of every
+argument that makes them, each check beside the value it guards and the schema pattern it mirrors (tested together).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import re
 from typing import Mapping, Sequence
 
 from .errors import ConfigError, Problem, enum_problem, is_number, is_whole
+from .network_policies import MESH_TUNNEL_PORT
 from .workloads import (
     _LABEL,
     _REGION,
@@ -56,7 +63,7 @@ from .workloads import (
 
 #: The chart in this repository and its version (its ``Chart.yaml`` says the same; tested).
 CHART_NAME = "vtc-cluster-config"
-CHART_VERSION = "0.2.0"
+CHART_VERSION = "0.3.0"
 CHART_PATH = "charts/vtc-cluster-config"  # relative to the repository root; not part of the installed package
 #: The release's name (one per environment; its objects name their own namespaces).
 RELEASE_NAME = "vtc-cluster-config"
@@ -97,6 +104,27 @@ IAM_ROLE_ARN = re.compile(r"^$|^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,
 
 #: Where NGINX Gateway Fabric's agent serves NGINX's metrics on each NGINX pod (NginxProxy ``metrics.port``' default).
 GATEWAY_METRICS_PORT = 9113
+#: The listener's protocols: HTTPS (the platform), HTTP only where no cert-manager runs (the Kind test).
+LISTENER_PROTOCOLS = ("HTTPS", "HTTP")
+#: The platform's CA (cert-manager): the self-signed ClusterIssuer that signs only the root, the CA ClusterIssuer of
+#: the listener certificates, and the root's Certificate and Secret (in cert-manager's namespace).
+SELF_SIGNED_ISSUER, CA_ISSUER, ROOT_CA = "vtc-selfsigned", "vtc-ca", "vtc-root-ca"
+#: Lifetimes (duration, renew before): the root five years, renewed a year ahead; each colour's listener certificate
+#: 90 days, renewed 30 days ahead (a new key every time: privateKey.rotationPolicy Always).
+ROOT_CA_LIFETIME = ("43800h", "8760h")
+LISTENER_CERTIFICATE_LIFETIME = ("2160h", "720h")
+#: NGINX Gateway Fabric's control-plane and agent certificates: a year, renewed 90 days ahead (its cert-generator Job
+#: made 3-year ones and never renewed them; 2.6.7's control plane reads its certificate per connection, whether the
+#: NGINX agent reloads its own without a restart was not checked: docs/runbooks/encryption-in-transit.md).
+CONTROL_PLANE_CERTIFICATE_LIFETIME = ("8760h", "2160h")
+#: The PeerAuthentication (STRICT) of each namespace enrolled in the ambient mesh.
+STRICT_MTLS_POLICY = "vtc-strict-mtls"
+
+
+def listener_certificate_secret(colour: Colour | str) -> str:
+    """``vtc-<colour>-tls``: the colour's listener Certificate and the Secret cert-manager keeps it in (the Gateway's
+    ``certificateRefs``)."""
+    return f"vtc-{Colour(colour).value}-tls"
 
 
 def target_group_binding_name(colour: Colour | str) -> str:
@@ -119,7 +147,10 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
                           namespaces: Mapping[str, str] | None = None,
                           sealed_secrets: Mapping[str, SealedSecretProps] | None = None,
                           cache_member_cluster_ids: Sequence[str] = (),
-                          network_policies: Sequence[Mapping] = ()) -> dict:
+                          network_policies: Sequence[Mapping] = (), mesh_namespaces: Sequence[str] = (),
+                          listener_protocol: str = "HTTPS", cert_manager_namespace: str = "cert-manager",
+                          mesh_tunnel_port: int = MESH_TUNNEL_PORT,
+                          control_plane_certificates: Sequence[Mapping] = ()) -> dict:
     """The values of the environment's release of ``charts/vtc-cluster-config``: a plain dict, ready for ``helm -f``.
 
     :param environment: the environment's name (a label of every object). Required.
@@ -138,7 +169,7 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         ``secrets_prefix``, by default ``<name>/``): the secret's name must start with it, or the store cannot read it.
     :param gateway_namespace: default: ``nginx-gateway``, the namespace of both colours' Gateways (and of NGINX Gateway
         Fabric's releases, which put the NGINX pods there).
-    :param gateway_port: default: 8080: the Gateways' listener port, which NGINX listens on and its Service exposes
+    :param gateway_port: default: 8443 (:data:`~vtc_constructs.workloads.GATEWAY_PORT`): the Gateways' listener port, which NGINX listens on and its Service exposes
         (NGINX Gateway Fabric gives the Service the listeners' ports): the port the ALB's target groups and security
         group use (``EdgeProps.target_port``). 1024-65535.
     :param routes_namespace: default: ``vision-to-code``: the only namespace whose HTTPRoutes may attach to the
@@ -174,6 +205,19 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
     :param network_policies: default: none. NetworkPolicies this release makes, each ``{"name", "namespace",
         "spec"}`` (:func:`vtc_constructs.network_policies.namespace_network_policies` gives a default deny and the
         openings of every namespace the releases make).
+    :param mesh_namespaces: default: none (no mesh). The namespaces enrolled in Istio's ambient mesh (each one of
+        ``namespaces``): labelled ``istio.io/dataplane-mode: ambient``, each with a STRICT PeerAuthentication
+        (:data:`STRICT_MTLS_POLICY`); ``ClusterReleases.mesh_namespaces``.
+    :param listener_protocol: default: ``HTTPS``: each Gateway's listener terminates TLS with the colour's certificate
+        (:func:`listener_certificate_secret`), issued by the platform's CA (:data:`CA_ISSUER`, cert-manager) and
+        renewed by it. ``HTTP`` only where no cert-manager runs (the Kind test): no issuer nor certificate is made.
+    :param cert_manager_namespace: default: ``cert-manager``: where the root CA's Secret is kept (cert-manager's
+        cluster resource namespace).
+    :param mesh_tunnel_port: default: 15008 (:data:`~vtc_constructs.network_policies.MESH_TUNNEL_PORT`).
+    :param control_plane_certificates: default: none (NGINX Gateway Fabric's cert-generator Job makes them). Each
+        ``{"secretName", "dnsName", "usage"}`` (``server auth`` or ``client auth``): a certificate of the platform's
+        CA in the gateway namespace, for NGINX Gateway Fabric's control plane and agents
+        (:func:`vtc_constructs.releases.control_plane_certificates`). Only with ``listener_protocol`` HTTPS (the CA).
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
@@ -193,6 +237,17 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
         external_secrets_role_arn=external_secrets_role_arn, slo_p99_latency_ms=slo_p99_latency_ms,
         slo_error_rate_percent=slo_error_rate_percent)
     problems += _namespace_problems(namespaces, gateway_namespace)
+    problems += _mesh_problems(mesh_namespaces, namespaces, listener_protocol, cert_manager_namespace)
+    problems += [Problem(f"control_plane_certificates[{i}]", entry, "a table with secretName, dnsName and usage ("
+                         "server auth or client auth)", "build them with vtc_constructs.releases."
+                         "control_plane_certificates")
+                 for i, entry in enumerate(control_plane_certificates)
+                 if not isinstance(entry, Mapping) or set(entry) != {"secretName", "dnsName", "usage"}
+                 or entry.get("usage") not in ("server auth", "client auth")]
+    if control_plane_certificates and listener_protocol != "HTTPS":
+        problems.append(Problem("control_plane_certificates", len(control_plane_certificates),
+                                "none without the platform's CA (listener_protocol HTTPS)",
+                                "leave them out, or use HTTPS", "no CA to issue them"))
     problems += _sealed_secret_problems(sealed_secrets or {})
     problems += cache_cluster_id_problems(cache_member_cluster_ids)
     problems += [Problem(f"network_policies[{i}]", policy, "a table with name, namespace and spec (a NetworkPolicy's)",
@@ -218,7 +273,17 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
             "grafanaAdmin": {"namespace": monitoring_namespace, "secretName": grafana_admin_secret,
                              "remoteSecretName": grafana_admin_secret_name},
         },
-        "gateway": {"namespace": gateway_namespace, "listener": {"name": GATEWAY_LISTENER, "port": gateway_port},
+        "tls": {"selfSignedIssuer": SELF_SIGNED_ISSUER, "caIssuer": CA_ISSUER,
+                "rootCa": {"name": ROOT_CA, "namespace": cert_manager_namespace, "duration": ROOT_CA_LIFETIME[0],
+                           "renewBefore": ROOT_CA_LIFETIME[1]},
+                "listenerCertificate": {"duration": LISTENER_CERTIFICATE_LIFETIME[0],
+                                        "renewBefore": LISTENER_CERTIFICATE_LIFETIME[1]},
+                "controlPlane": [dict(entry) for entry in control_plane_certificates],
+                "controlPlaneCertificate": {"duration": CONTROL_PLANE_CERTIFICATE_LIFETIME[0],
+                                            "renewBefore": CONTROL_PLANE_CERTIFICATE_LIFETIME[1]}},
+        "mesh": {"namespaces": list(mesh_namespaces), "tunnelPort": mesh_tunnel_port},
+        "gateway": {"namespace": gateway_namespace,
+                    "listener": {"name": GATEWAY_LISTENER, "port": gateway_port, "protocol": listener_protocol},
                     "routesNamespace": routes_namespace, "loadBalancerCidrs": list(load_balancer_cidrs),
                     "monitoringNamespace": monitoring_namespace, "metricsPort": GATEWAY_METRICS_PORT},
         "targetGroupBindings": [
@@ -305,6 +370,28 @@ def _namespace_problems(namespaces: object, gateway_namespace: object) -> list[P
     return problems
 
 
+def _mesh_problems(mesh_namespaces: object, namespaces: object, listener_protocol: object,
+                   cert_manager_namespace: object) -> list[Problem]:
+    problems = []
+    if listener_protocol not in LISTENER_PROTOCOLS:
+        problems.append(Problem("listener_protocol", listener_protocol, ", ".join(LISTENER_PROTOCOLS),
+                                "leave it out (HTTPS); HTTP only where no cert-manager runs"))
+    if not isinstance(cert_manager_namespace, str) or not _LABEL.match(cert_manager_namespace):
+        problems.append(Problem("cert_manager_namespace", cert_manager_namespace, "a namespace name (a DNS label)",
+                                "pass cert-manager's namespace"))
+    if isinstance(mesh_namespaces, str) or not isinstance(mesh_namespaces, (tuple, list)):
+        return problems + [Problem("mesh_namespaces", mesh_namespaces, "a sequence of namespace names, or ()",
+                                   "pass ClusterReleases.mesh_namespaces, or leave it out", "not a sequence")]
+    made = set(namespaces) if isinstance(namespaces, Mapping) else set()
+    problems += [Problem(f"mesh_namespaces[{i}]", name, f"one of the namespaces this release makes ({sorted(made)})",
+                         "enrol only namespaces given in namespaces (their labels are this release's)")
+                 for i, name in enumerate(mesh_namespaces) if name not in made]
+    if len(set(mesh_namespaces)) != len(mesh_namespaces):
+        problems.append(Problem("mesh_namespaces", list(mesh_namespaces), "each namespace once",
+                                "remove the repeated name", "a namespace repeated"))
+    return problems
+
+
 def target_group_arn_problems(target_group_arns: object) -> list[Problem]:
     """Each colour's target group: an ARN (or a Terraform reference to one), its own (also what
     ``ClusterReleasesProps`` checks)."""
@@ -359,7 +446,7 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
     problems = target_group_arn_problems(target_group_arns)
     if not is_whole(gateway_port) or not 1024 <= gateway_port <= 65535:
         problems.append(Problem("gateway_port", gateway_port, "a port number from 1024 to 65535 (NGINX runs as a "
-                                "non-root user)", "pass EdgeProps.target_port (8080)"))
+                                "non-root user)", "pass EdgeProps.target_port (8443)"))
     problems += _cidr_problems(tuple(load_balancer_cidrs) if isinstance(load_balancer_cidrs, list)
                                else load_balancer_cidrs, "load_balancer_cidrs")
     problems += grafana_secret_problems(grafana_admin_secret_name, secrets_prefix)
@@ -380,7 +467,8 @@ def _argument_problems(*, target_group_arns, grafana_admin_secret_name, secrets_
     return problems
 
 
-__all__ = ["CACHE_CLUSTER_ID", "CLOUDWATCH_UID", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "GATEWAY_METRICS_PORT",
+__all__ = ["CA_ISSUER", "CONTROL_PLANE_CERTIFICATE_LIFETIME", "LISTENER_CERTIFICATE_LIFETIME", "LISTENER_PROTOCOLS", "ROOT_CA", "ROOT_CA_LIFETIME",
+           "SELF_SIGNED_ISSUER", "STRICT_MTLS_POLICY", "listener_certificate_secret", "CACHE_CLUSTER_ID", "CLOUDWATCH_UID", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "DASHBOARDS", "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "GATEWAY_METRICS_PORT",
            "IAM_ROLE_ARN", "SECRET_STORE_AUTH_POLICY", "SECRETS_STORE_SERVICE_ACCOUNT",
            "GRAFANA_ADMIN_KEYS", "KMS_KEY_ARN", "POD_SECURITY_LEVELS", "RELEASE_NAME", "SECRET_NAME", "TARGET_GROUP_ARN",
            "TARGET_GROUP_ARN_VALUE_PATHS", "cluster_config_values", "target_group_binding_name"]

@@ -29,6 +29,9 @@ The rules (:func:`status_problems`, each broken rule a :class:`~vtc_constructs.e
 :func:`unsupported_version_problems` is a separate, stricter rule: a pinned version that upstream's own support
 policy no longer covers (:attr:`Component.version_unsupported_since`). It is not part of :func:`status_problems`:
 a component being retired is the issue's line; an old version of a live project is an upgrade to plan.
+
+Why one module: the table of pins and the checks that read it are one subject, and most of its length is the table's
+rows, each with its upstream source and date.
 """
 
 from __future__ import annotations
@@ -239,6 +242,35 @@ COMPONENTS: tuple[Component, ...] = (
              "is overridden (releases.JAEGER_IMAGE). No values.schema.json: values read against values.yaml and "
              "templates, rendered by hand with bitnami common 2.31.10 (2.34.0, which Chart.lock names, is not in "
              "bitnami/charts' snapshot)."),
+    # Encryption in transit (issue 26 item 1, docs/design/encryption-in-transit.md): cert-manager issues NGINX's
+    # listener certificates; Istio's ambient mesh (L4: istiod, istio-cni, ztunnel) encrypts pod to pod.
+    Component(
+        name="cert-manager", kind=Kind.CHART, version="v1.21.2", repository="https://charts.jetstack.io",
+        status=Status.ACTIVE,
+        source="cert-manager/cert-manager@v1.21.1 (2026-07-29; snapshot HEAD 2026-08-22, deploy/charts/cert-manager "
+               "values read there); https://gitlab.com/sylva-projects/sylva-core/-/merge_requests/9292 (v1.21.2 "
+               "release notes: 'All users should upgrade'); https://github.com/cert-manager/website/pull/2202 "
+               "(1.21.0, 2026-07-08); https://github.com/cert-manager/testing/pull/1218 (1.19 unsupported since 1.21); "
+               "https://cert-manager.io/docs/releases/",
+        newest_release="v1.21.2", newest_release_date=date(2026, 7, 29), checked=CHECKED,
+        note="Active (CNCF). Policy: a minor is supported until the release of the minor two after it (1.21 until "
+             "1.23); 1.22 not seen, so 1.21 is covered on 2026-12-06. v1.21.2's date was not read (after v1.21.1 "
+             "of 2026-07-29, the date given); values read at v1.21.1 (a patch release of the same chart)."),
+    *(Component(
+        name=chart, kind=Kind.CHART, version="1.31.1", repository="oci://ghcr.io/istio/release/charts",
+        status=Status.ACTIVE,
+        source="istio/istio@dc78f06 (snapshot 2026-08-22: branch release-1.31, tag 1.31.0-rc.0 of 2026-08-19; "
+               "manifests/charts read on release-1.31); "
+               "https://istio.io/latest/news/releases/1.31.x/announcing-1.31/upgrade-notes/ (charts moved to "
+               "ghcr.io/istio/release/charts from 1.31); https://istio.io/latest/docs/releases/supported-releases/",
+        newest_release="1.31.1", newest_release_date=date(2026, 8, 31), checked=CHECKED,
+        note=f"Istio's {what} chart. Active (CNCF). Policy: a minor is supported until 6 weeks after the second "
+             "minor after it (1.31 until 6 weeks after 1.33.0); no 1.32 was seen, so 1.31 is covered on 2026-12-06 "
+             "(expected end ~2027-02/03). 1.31.0's date (2026-08-31) and 1.31.1 come from third-party pages and "
+             "public repositories pinning 1.31.1, not from Istio's own release list (not found): the date given is "
+             "1.31.0's. 1.30 ended ~2026-11-30. Kubernetes 1.32-1.36 (third-party table, unverified).")
+      for chart, what in (("base", "base (CRDs, cluster roles)"), ("istiod", "control plane"),
+                          ("cni", "node agent (istio-cni)"), ("ztunnel", "ztunnel (the ambient node proxy)"))),
     # --- images -------------------------------------------------------------------------------------------------
     Component(
         name="docker.io/jaegertracing/jaeger", kind=Kind.IMAGE, version="2.20.0", status=Status.ACTIVE,

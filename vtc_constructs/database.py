@@ -31,6 +31,9 @@ secret (decrypting it only through Secrets Manager, ``kms:ViaService``), verifie
 AWS's RDS CAs bundled with it, and runs ``CREATE EXTENSION IF NOT EXISTS vector``, creates the application role (IAM
 sign-in) and schema. It reserves no concurrency (until issue 12 it reserved 1, which fails in an account whose Lambda
 quota leaves fewer than 100 unreserved executions, as new accounts' does); Terraform invokes it once per deploy.
+
+Why one module: it is one construct, read top to bottom as its props (with their validation), the bootstrap function's
+package, its resources and its outputs.
 """
 
 from __future__ import annotations

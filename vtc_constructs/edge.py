@@ -27,6 +27,10 @@ clients (CI, server-to-server API users) are counted, not blocked (``HostingProv
 group can be overridden, and a group can run in count mode first. (Until issue 12 every body above 8 KB and every
 cloud-hosted client was blocked.)
 
+Past the ALB, HTTPS too: the target groups (and their health checks) speak HTTPS to each colour's NGINX, which
+terminates TLS with a certificate from the platform's cert-manager CA (:data:`TARGET_PROTOCOL`; issue 26,
+docs/design/encryption-in-transit.md).
+
 Blue/green: two IP target groups, ``<name>-blue-<hash>`` and ``<name>-green-<hash>``, and one HTTPS listener
 forwarding by weight. ``blue_weight``/``green_weight`` are the weights the listener is **created** with: after that,
 the listener is the source of truth (Terraform ignores its default action), and shifting traffic (0 -> 10 -> 50 ->
@@ -43,7 +47,6 @@ the named cluster's AWS Load Balancer Controller register pods into it (``target
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -122,6 +125,8 @@ from ._common import (
     account_admin_statement,
     claim_names,
     guard_replacement_safety,
+    is_number_token,
+    is_string_token,
     kms_key,
     logs_statement,
     policy_document,
@@ -138,6 +143,10 @@ from .workloads import DEREGISTRATION_DELAY_SECONDS, GATEWAY_HEALTH_PATH
 #: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html
 TLS13_POLICIES = ("ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06",
                   "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04")
+#: The target groups' protocol (and their health checks'): HTTPS to each colour's NGINX, which terminates TLS with a
+#: certificate of the platform's CA (issue 26; HTTP until then). Part of the target groups' name hash: changing it
+#: replaces them, new before old (the listener with them).
+TARGET_PROTOCOL = "HTTPS"
 #: The policy that negotiates TLS 1.3 and nothing older (see ``EdgeProps.tls_policy`` for what it costs in reach).
 TLS13_ONLY_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"
 #: The AWS managed rule groups of the web ACL, in evaluation order, with the names of their rules (what
@@ -345,7 +354,7 @@ class EdgeProps:
         with, each 0-100, not both 0 (numbers or Terraform number tokens). Only the first deploy (or a replacement of
         the listener) uses them: after that the listener holds the weights and a deploy never changes them
         (``environments/rollout.py`` does, directly).
-    :param target_port: default: 8080, the services' container port.
+    :param target_port: default: 8443, each colour's NGINX HTTPS listener (``vtc_constructs.workloads.GATEWAY_PORT``).
     :param health_check_path: default: ``/-/ready``, each colour's health route on the platform's NGINX
         (``vtc_constructs.workloads.GATEWAY_HEALTH_PATH``), answered by core's readiness: the targets turn unhealthy
         when the colour's services cannot serve, not only when NGINX is down. A URI path (and ?query) of at most 1024
@@ -376,7 +385,7 @@ class EdgeProps:
     certificate: Certificate
     blue_weight: Weight = 100
     green_weight: Weight = 0
-    target_port: int = 8080
+    target_port: int = 8443
     health_check_path: str = GATEWAY_HEALTH_PATH
     health_check_port: int | None = None
     ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
@@ -508,7 +517,7 @@ def _weight_problems(blue: Weight, green: Weight) -> list[Problem]:
     problems = []
     plain = {}
     for colour, value in (("blue_weight", blue), ("green_weight", green)):
-        if isinstance(value, str) and Token.is_unresolved(value) or _is_number_token(value):
+        if is_string_token(value) or is_number_token(value):
             continue
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
             problems.append(Problem(colour, value, "a whole number from 0 to 100", "set a percentage weight"))
@@ -518,12 +527,6 @@ def _weight_problems(blue: Weight, green: Weight) -> list[Problem]:
         problems.append(Problem("green_weight", 0, "not 0 while blue_weight is 0 too",
                                 "give the live colour a weight; both at 0 sends traffic nowhere", "no live colour"))
     return problems
-
-
-def _is_number_token(value: object) -> bool:
-    # Only finite numbers go to jsii: a NaN or infinity cannot cross to Node (and is no token).
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and \
-        Token.is_unresolved(value)
 
 
 class Edge(Construct):
@@ -565,13 +568,18 @@ class Edge(Construct):
 
         # The name ends in a hash of every argument that forces a replacement, so a replacement (a new port, ...)
         # gets a new name and can be created before the old group, still in the listener, is destroyed.
-        replaced_by = Fn.substr(Fn.sha1(Fn.join("/", [props.network.vpc_id, str(props.target_port), "HTTP", "ip"])),
-                                0, 4)
+        # HTTPS to the targets (issue 26): each colour's NGINX terminates TLS with a certificate of the platform's CA
+        # (cert-manager). The ALB does not validate a target's certificate (AWS: self-signed or expired ones are
+        # accepted; traffic inside the VPC is authenticated at the packet level), and it negotiates the back-end
+        # policy of its TLS 1.3 listener policy (ELBSecurityPolicy-TLS13-1-0-2021-06: up to TLS 1.3).
+        # Ref: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-target-groups.html
+        replaced_by = Fn.substr(Fn.sha1(Fn.join("/", [props.network.vpc_id, str(props.target_port), TARGET_PROTOCOL,
+                                                      "ip"])), 0, 4)
         self.target_groups = {colour: LbTargetGroup(
             self, f"{colour}-target-group", name=f"{props.name}-{colour}-{replaced_by}", port=props.target_port,
-            protocol="HTTP", target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
+            protocol=TARGET_PROTOCOL, target_type="ip", vpc_id=props.network.vpc_id, deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
             health_check=LbTargetGroupHealthCheck(
-                enabled=True, path=props.health_check_path, matcher="200", protocol="HTTP",
+                enabled=True, path=props.health_check_path, matcher="200", protocol=TARGET_PROTOCOL,
                 port="traffic-port" if props.health_check_port is None else str(props.health_check_port),
                 interval=10, timeout=5, healthy_threshold=2, unhealthy_threshold=3),
             tags={**tags, "vtc/colour": colour, TARGET_GROUP_BINDING_TAG: self.binding_cluster},

@@ -14,7 +14,7 @@ translated to before the VPC CNI's policy agent looks). The services' namespace 
 (charts/vision-to-code) brings its own default deny and openings; kube-system is EKS's, not ours. Pods on the host
 network (node-exporter) are outside any NetworkPolicy. The openings, derived from each release's components (pinned
 charts: kube-prometheus-stack 88.5.3, external-secrets 2.9.0, nginx-gateway-fabric 2.6.7, opentelemetry-collector
-0.170.0, aws-for-fluent-bit 0.2.0, jaeger 4.11.1):
+0.170.0, aws-for-fluent-bit 0.2.0, jaeger 4.11.1, cert-manager v1.21.1, Istio's release-1.31):
 
 ============== ======================================== ===================================================================
 namespace      pods (selector)                          opened (in / out), why
@@ -36,19 +36,35 @@ nginx-gateway  control planes (name=nginx-gateway-      in 8443 (agent gRPC) fro
                fabric)
 nginx-gateway  NGINX (gateway-name exists)              out: the services' namespace (their own policies admit NGINX on
                                                         their http port only), 8443 to the control planes; in: the
-                                                        listener from the ALB's subnets and 9113 from Prometheus
-                                                        (charts/vtc-cluster-config gateways.yaml, unchanged)
+                                                        listener from the ALB's subnets and 9113 (and 15008) from
+                                                        Prometheus (charts/vtc-cluster-config gateways.yaml)
 opentelemetry  the collector (instance=<release>)       in 4317/4318 from the services' namespace, 8888 from Prometheus;
                                                         out 443 AWS (X-Ray, STS), 4317 to Jaeger
 logging        every pod (Fluent Bit, the search setup) out 443 to the AWS API ranges and the VPC (CloudWatch Logs, STS, the
                                                         search domain's VPC endpoint)
 tracing        Jaeger                                   its chart's own policy (releases.jaeger_values: in 4317 from the
                                                         collector; out DNS, 443); nothing else here
+cert-manager   the webhook (name=webhook)               in 10250 from the VPC (the API server's webhook calls)
+istio-system   istiod, ztunnel, istio-cni               Istio's own policies (its charts' ``global.networkPolicy.enabled``:
+                                                        in on their xDS, HBONE, probe and metrics ports, out anywhere)
 ============== ======================================== ===================================================================
+
+The ambient mesh (docs/design/encryption-in-transit.md): between pods of the enrolled namespaces
+(``mesh_namespaces``), ztunnel carries every TCP connection as mTLS (HBONE) to the destination pod's port
+:data:`MESH_TUNNEL_PORT` (15008), from the source pod's own address (ztunnel's sockets live in the pods' network
+namespaces). Istio's ambient mode "does not and will never bypass Kubernetes NetworkPolicy": every rule above that
+admits pods of an enrolled namespace on some ports into (or out of) a pod of an enrolled namespace also admits 15008
+(:func:`with_mesh_tunnel`); a rule without ports admits it already. In each enrolled namespace here (the services'
+chart opens its own) ``vtc-ambient-probes`` admits the kubelet's probes, which istio-cni SNATs on the node to
+:data:`AMBIENT_PROBE_CIDR` (169.254.7.127) so
+that ztunnel lets them through; the VPC CNI's policy agent sees that address, not the node's (istio/istio
+release-1.31 cni/pkg/iptables/iptables.go: ``-A OUTPUT ... -j SNAT --to-source 169.254.7.127``). Drop it if a
+staging soak shows the agent admits them anyway.
+Ref: https://istio.io/latest/docs/ambient/usage/networkpolicy/
 
 The API server's calls (webhooks) come from the VPC's range, where pods have addresses too: a NetworkPolicy cannot
 tell them apart, so a webhook port is reachable from pods of the VPC; nothing else of these namespaces is.
-Kubelet probes come from the node, which the VPC CNI's policy agent always admits.
+Kubelet probes come from the node, which the VPC CNI's policy agent always admits (outside the mesh; see above).
 Ref: https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html
 """
 
@@ -60,6 +76,17 @@ from typing import Mapping, Sequence
 #: Kubernetes' own label of every namespace (1.22+): what the selectors match namespaces by.
 _NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 DEFAULT_DENY = "vtc-default-deny"
+#: The kubelet's probes into ambient pods, admitted from :data:`AMBIENT_PROBE_CIDR` in each enrolled namespace.
+AMBIENT_PROBES = "vtc-ambient-probes"
+#: Istio ambient: the namespace (or pod) label that enrols pods (``ambient``) or keeps a pod out (``none``).
+AMBIENT_LABEL = "istio.io/dataplane-mode"
+#: The pod annotation that keeps ztunnel off a pod's inbound plaintext (the ALB's TLS reaches NGINX untouched); its
+#: outbound, and inbound HBONE, stay in the mesh (istio/istio release-1.31 releasenotes/notes/58577.yaml).
+BYPASS_INBOUND_ANNOTATION = "ambient.istio.io/bypass-inbound-capture"
+#: HBONE: ztunnel's mTLS tunnel port on every enrolled pod.
+MESH_TUNNEL_PORT = 15008
+#: The source address istio-cni gives the kubelet's probes of ambient pods.
+AMBIENT_PROBE_CIDR = "169.254.7.127/32"
 #: Every pod of the namespace: DNS and (where its pods call the Kubernetes API) the API server.
 BASE_EGRESS = "vtc-egress-base"
 
@@ -76,6 +103,10 @@ class NetworkPolicyInputs:
     :param collector_namespace: default: ``opentelemetry``. :param collector_release: default: ``otel-collector``.
     :param logging_namespace: default: ``logging``.
     :param tracing_namespace: default: none (no search domain, no Jaeger).
+    :param cert_manager_namespace: default: none (no cert-manager: no policies for it). ``cert-manager``.
+    :param istio_namespace: default: none (no Istio: no default deny for it). ``istio-system``.
+    :param mesh_namespaces: default: none (no mesh: no 15008 openings, no probe policies). The namespaces enrolled in
+        the ambient mesh (``ClusterReleases.mesh_namespaces``).
     """
 
     vpc_cidr: str
@@ -88,6 +119,9 @@ class NetworkPolicyInputs:
     collector_release: str = "otel-collector"
     logging_namespace: str = "logging"
     tracing_namespace: str | None = None
+    cert_manager_namespace: str | None = None
+    istio_namespace: str | None = None
+    mesh_namespaces: tuple[str, ...] = ()
 
 
 def _pods(namespace: str | None = None, **labels: str) -> dict:
@@ -127,8 +161,7 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
     alertmanager = _pods(mon, **{"app.kubernetes.io/name": "alertmanager"})
     aws = {"to": _cidrs(i.aws_api_cidrs), "ports": https}
     namespaces = [mon, i.external_secrets_namespace, i.gateway_namespace, i.collector_namespace, i.logging_namespace]
-    if i.tracing_namespace is not None:
-        namespaces.append(i.tracing_namespace)
+    namespaces += [ns for ns in (i.tracing_namespace, i.cert_manager_namespace, i.istio_namespace) if ns is not None]
     # Jaeger never calls the Kubernetes API (its service account token is not even mounted).
     api_callers = [ns for ns in namespaces if ns != i.tracing_namespace]
     policies: list[dict] = []
@@ -185,7 +218,49 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
         _policy("vtc-logging-egress", i.logging_namespace, {},
                 egress=[{"to": _cidrs(list(dict.fromkeys([*i.aws_api_cidrs, i.vpc_cidr]))), "ports": https}]),
     ]
-    return policies
+    if i.cert_manager_namespace is not None:
+        # cert-manager v1.21.1's webhook listens on 10250 (values.yaml webhook.securePort); its pods are labelled
+        # app.kubernetes.io/name: webhook. The controller and cainjector only call the API server (base egress):
+        # the CA issuer here signs in the cluster, nothing ACME.
+        policies.append(_policy("vtc-cert-manager-webhook", i.cert_manager_namespace, {"matchLabels": {name: "webhook"}},
+                                ingress=[{"from": vpc, "ports": _ports(10250)}]))
+    # (The services' namespace's probe opening is its chart's, like its other policies: mesh.probeSourceCidr.)
+    policies += [_policy(AMBIENT_PROBES, ns, {}, ingress=[{"from": _cidrs([AMBIENT_PROBE_CIDR])}])
+                 for ns in i.mesh_namespaces if ns in namespaces]
+    return with_mesh_tunnel(policies, i.mesh_namespaces)
 
 
-__all__ = ["BASE_EGRESS", "DEFAULT_DENY", "NetworkPolicyInputs", "namespace_network_policies"]
+def _peer_namespace(peer: Mapping, policy_namespace: str) -> str | None:
+    """The one namespace a peer's pods are in (None: an address block, or any namespace)."""
+    if "ipBlock" in peer:
+        return None
+    if "namespaceSelector" not in peer:
+        return policy_namespace
+    return (peer["namespaceSelector"].get("matchLabels") or {}).get(_NAMESPACE_LABEL)
+
+
+def with_mesh_tunnel(policies: Sequence[Mapping], mesh_namespaces: Sequence[str]) -> list[dict]:
+    """``policies`` with :data:`MESH_TUNNEL_PORT` added to every rule of a policy in an enrolled namespace whose peers
+    are all pods of enrolled namespaces and which names its ports: ztunnel carries those connections to the
+    destination pod's 15008. Rules with address blocks or no ports are left as they are."""
+    mesh = set(mesh_namespaces)
+    out = []
+    for policy in policies:
+        policy = {**policy, "spec": dict(policy["spec"])}
+        if policy["namespace"] in mesh:
+            for key, peers in (("ingress", "from"), ("egress", "to")):
+                rules = []
+                for rule in policy["spec"].get(key) or []:
+                    targets = [_peer_namespace(p, policy["namespace"]) for p in rule.get(peers) or []]
+                    if rule.get("ports") and targets and all(t in mesh for t in targets) and not any(
+                            p.get("port") == MESH_TUNNEL_PORT for p in rule["ports"]):
+                        rule = {**rule, "ports": [*rule["ports"], *_ports(MESH_TUNNEL_PORT)]}
+                    rules.append(rule)
+                if key in policy["spec"]:
+                    policy["spec"][key] = rules
+        out.append(policy)
+    return out
+
+
+__all__ = ["AMBIENT_LABEL", "AMBIENT_PROBE_CIDR", "AMBIENT_PROBES", "BASE_EGRESS", "BYPASS_INBOUND_ANNOTATION",
+           "DEFAULT_DENY", "MESH_TUNNEL_PORT", "NetworkPolicyInputs", "namespace_network_policies", "with_mesh_tunnel"]

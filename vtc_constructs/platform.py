@@ -27,6 +27,9 @@ Usage::
 
 Give the construct the ID ``Default`` to keep the Terraform addresses of a stack that created the parts directly
 under the stack (cdktf leaves ``Default`` out of every logical ID): that is how this repository's own stacks use it.
+
+Why one module: the planned wiring the environment model validates against (:func:`planned_search`,
+:func:`planned_alarm_targets`) is the wiring this construct does, kept beside it so that the two cannot drift apart.
 """
 
 from __future__ import annotations

@@ -23,13 +23,20 @@ The releases, in the order they are installed (each waits for the ones it needs,
    this environment's secrets only: its role's resource is the environment's prefix), ``sealed-secrets-controller``
    (Sealed Secrets, for the secrets that do not live in AWS: :class:`~vtc_constructs.workloads.SealedSecretProps`;
    its key's backup and restore: docs/runbooks/sealed-secrets.md).
-2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``): the namespaces of the later releases with
+   Encryption in transit (docs/design/encryption-in-transit.md): ``cert-manager`` (its namespace; the platform's
+   CA and NGINX's listener certificates) and Istio's ambient mesh, L4 only, in its documented order: ``istio-base``
+   (after the Gateway API's CRDs), ``istiod``, ``istio-cni``, ``ztunnel`` (istio-system; :func:`istio_values`).
+2. ``vtc-cluster-config`` (monitoring; ``charts/vtc-cluster-config``; after cert-manager and ztunnel: its
+   Certificates, ClusterIssuers and PeerAuthentications need their CRDs and webhooks): the namespaces of the later
+   releases with
    their Pod Security levels (the services' ``restricted``; monitoring's and external-secrets' taken over from Helm),
    each with a default-deny NetworkPolicy and its openings (:mod:`vtc_constructs.network_policies`), the encrypted gp3
    storage class, the Secrets Manager store with its own service account (the IRSA role's; external-secrets' controller
    has none) and the admission policy that refuses SecretStores without auth, the Grafana admin secret (generated in the cluster, pushed to Secrets Manager;
-   never in Terraform), each colour's ``Gateway`` with the
-   ``TargetGroupBinding`` of its NGINX pods, and the Grafana dashboards. With a search domain
+   never in Terraform), the CA's issuers and each colour's listener certificate, each colour's ``Gateway`` (an HTTPS
+   listener terminated with that certificate) with the ``TargetGroupBinding`` of its NGINX pods, the ambient label and
+   a STRICT PeerAuthentication on every namespace of a hop past the ALB (:attr:`ClusterReleases.mesh_namespaces`), and
+   the Grafana dashboards. With a search domain
    (``ClusterReleasesProps.search``), ``search-setup`` (logging; ``charts/vtc-search-setup``): a hook Job that sets the
    domain up as its master role before anything writes. Then ``fluent-bit`` (container logs to the KMS-encrypted log
    groups Terraform made; it never creates a group; with a search domain also to ``logs-<kind>-*`` there) and, with a
@@ -74,7 +81,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKubernetes, HelmProviderKubernetesExec
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
-from ._common import NameRegistry, is_unresolved, require_props, stack_region
+from ._common import NameRegistry, is_string_token, require_props, stack_region
 from .cluster_config import CLOUDWATCH_UID, EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, KMS_KEY_ARN
 from .cluster_config import RELEASE_NAME as CLUSTER_CONFIG_RELEASE
 from .cluster_config import (cache_cluster_id_problems, cluster_config_values, grafana_secret_problems,
@@ -83,7 +90,7 @@ from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JA
                   SEARCH_ADMIN_SERVICE_ACCOUNT)
 from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
-from .network_policies import NetworkPolicyInputs, namespace_network_policies
+from .network_policies import AMBIENT_LABEL, MESH_TUNNEL_PORT, NetworkPolicyInputs, namespace_network_policies
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
 from .workloads import (
     ADDON_CHARTS,
@@ -105,6 +112,8 @@ from .workloads import (
     role_arn_problems,
 )
 
+#: Istio's OCI chart repository (from 1.31: https://istio.io/latest/news/releases/1.31.x/announcing-1.31/upgrade-notes/).
+ISTIO_CHARTS = "oci://ghcr.io/istio/release/charts"
 #: Where each add-on chart comes from: (Helm repository, chart name).
 CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
     "aws-load-balancer-controller": ("https://aws.github.io/eks-charts", "aws-load-balancer-controller"),
@@ -118,8 +127,19 @@ CHART_REPOSITORIES: Mapping[str, tuple[str, str]] = {
                                 "opentelemetry-collector"),
     "aws-for-fluent-bit": ("https://aws.github.io/eks-charts", "aws-for-fluent-bit"),
     "jaeger": ("https://jaegertracing.github.io/helm-charts", "jaeger"),
+    # Encryption in transit (docs/design/encryption-in-transit.md). Istio publishes its charts here from 1.31 on (the
+    # 1.31 upgrade notes: no more charts on its former Google-hosted repository).
+    "cert-manager": ("https://charts.jetstack.io", "cert-manager"),
+    "istio-base": (ISTIO_CHARTS, "base"),
+    "istiod": (ISTIO_CHARTS, "istiod"),
+    "istio-cni": (ISTIO_CHARTS, "cni"),
+    "ztunnel": (ISTIO_CHARTS, "ztunnel"),
 }
 
+#: Istio's version: its four charts (base, istiod, cni, ztunnel) are released together at it.
+ISTIO_VERSION = "1.31.1"
+#: Istio's releases (keys of :data:`CHART_REPOSITORIES`), in install order.
+ISTIO_CHARTS_RELEASED = ("istio-base", "istiod", "istio-cni", "ztunnel")
 #: The chart versions the releases pin unless an environment's ``addon_chart_versions`` says otherwise: versions
 #: whose values were read against the chart's own ``values.yaml`` and templates (see the note on each release).
 #: Read at (chart repository, tag): aws/eks-charts 5239609 (aws-load-balancer-controller 3.5.0, aws-for-fluent-bit
@@ -142,6 +162,15 @@ DEFAULT_CHART_VERSIONS: Mapping[str, str] = {
     "opentelemetry-collector": "0.170.0",
     "aws-for-fluent-bit": "0.2.0",
     "jaeger": "4.11.1",
+    # cert-manager v1.21.2 (values read at v1.21.1's deploy/charts/cert-manager; its chart versions carry the "v");
+    # Istio 1.31.1 (values read on istio/istio's release-1.31 branch, manifests/charts). All four Istio charts move
+    # together (ztunnel and istio-cni support a control plane of their own minor or one above: istiod first).
+    # Support windows: vtc_constructs/components.py.
+    "cert-manager": "v1.21.2",
+    "istio-base": ISTIO_VERSION,
+    "istiod": ISTIO_VERSION,
+    "istio-cni": ISTIO_VERSION,
+    "ztunnel": ISTIO_VERSION,
 }
 
 #: The ADOT collector image the OpenTelemetry collector chart runs (traces to X-Ray); the chart's own default tag is
@@ -258,6 +287,24 @@ ADDON_RESOURCES: Mapping[str, Mapping[str, Any]] = {
     # one process, spans batched to OpenSearch: 256Mi, the example's 512Mi limit (its memory_limiter refuses spans
     # above 80 % of it).
     "jaeger": _resources("100m", "256Mi", "512Mi"),
+    # cert-manager v1.21.1's chart sets none (resources: {} for the controller, webhook, cainjector and the
+    # startupapicheck Job). A handful of Certificates and one CA here: the controller and cainjector cache
+    # Certificates, Secrets and webhook configurations.
+    "cert-manager": _resources("10m", "64Mi", "256Mi"),
+    "cert-manager-webhook": _resources("10m", "32Mi", "128Mi"),
+    "cert-manager-cainjector": _resources("10m", "64Mi", "256Mi"),
+    "cert-manager-startupapicheck": _resources("10m", "32Mi", "64Mi"),
+    # istiod (release-1.31 istio-discovery values.yaml "Resources for a small pilot install": 500m/2048Mi). These
+    # meshes hold a few hundred pods and no sidecars (ambient, no waypoints: istiod serves ztunnel's workload and
+    # certificate requests only): a fifth of the CPU, a quarter of the memory, the default memory as the limit.
+    "istiod": _resources("100m", "512Mi", "2Gi"),
+    # istio-cni (release-1.31 istio-cni values.yaml: 100m/100Mi), one per node; it acts only when a pod starts or
+    # stops (enrols it with ztunnel): half the CPU. With the other add-ons, staging's 2-vCPU nodes stay under 90 %.
+    "istio-cni": _resources("50m", "100Mi", "256Mi"),
+    # ztunnel (release-1.31 ztunnel values.yaml: 200m/512Mi, "enough for ~200k pod cluster or 100k concurrently open
+    # connections"), one per node; these clusters are a thousandth of that: 50m/128Mi, the default 512Mi as the limit.
+    # Its traffic cost (Istio 1.24 benchmark): ~0.06 vCPU and 12 MB per 1000 requests/s.
+    "ztunnel": _resources("50m", "128Mi", "512Mi"),
 }
 #: The search domain's setup Job (a hook of a few seconds: one shell and one curl at a time). Unlike the controllers
 #: above it has a CPU limit: it never needs a burst, and a Job's container without one fails checkov's CKV_K8S_11.
@@ -311,6 +358,10 @@ CLUSTER_AUTOSCALER_IMAGES: Mapping[str, str] = {"1.33": "v1.33.6", "1.34": "v1.3
 #: Namespaces of the add-ons (the services' and the Gateways' come from :class:`WorkloadsProps`).
 KUBE_SYSTEM = "kube-system"
 EXTERNAL_SECRETS_NAMESPACE = EXTERNAL_SECRETS_SERVICE_ACCOUNT[0]
+#: cert-manager's namespace (its pods meet "restricted": v1.21.1's values run them non-root, read-only, ALL dropped,
+#: RuntimeDefault) and Istio's (istio-cni mounts host paths and ztunnel adds capabilities: "privileged").
+CERT_MANAGER_NAMESPACE = "cert-manager"
+ISTIO_NAMESPACE = "istio-system"
 #: What the IRSA roles of :class:`~vtc_constructs.eks.EksCluster` trust (namespace, service account).
 LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "aws-load-balancer-controller")
 CLUSTER_AUTOSCALER_SERVICE_ACCOUNT = (KUBE_SYSTEM, "cluster-autoscaler")
@@ -682,12 +733,19 @@ def addon_version_problems(versions: object, path: str = "workloads.addon_chart_
     problems = []
     for chart, version in versions.items():
         pinned = DEFAULT_CHART_VERSIONS.get(chart)
-        if pinned and isinstance(version, str) and version.split(".")[0].isdigit() and \
-                int(version.split(".")[0]) < int(pinned.split(".")[0]):
+        major = version.removeprefix("v").split(".")[0] if isinstance(version, str) else ""
+        if pinned and major.isdigit() and int(major) < int(pinned.removeprefix("v").split(".")[0]):
             problems.append(Problem(f"{path}.{chart}", version, f"major version {pinned.split('.')[0]} or later (the "
                                     f"pinned {pinned}, whose values this library writes)", "pin a version of the "
                                     "same major as DEFAULT_CHART_VERSIONS, or upgrade the library's values with it",
                                     "an older major version"))
+    # Istio's four charts at one version: istio-cni and ztunnel support a control plane of their own minor or one
+    # above only, and base carries the CRDs istiod reads.
+    istio = {chart: versions.get(chart, DEFAULT_CHART_VERSIONS[chart]) for chart in ISTIO_CHARTS_RELEASED}
+    if any(chart in versions for chart in istio) and len(set(map(str, istio.values()))) > 1:
+        problems.append(Problem(path, {c: istio[c] for c in ISTIO_CHARTS_RELEASED}, "one version for istio-base, "
+                                "istiod, istio-cni and ztunnel", "pin all four to the same version (one minor at a "
+                                "time: docs/runbooks/encryption-in-transit.md)", "Istio's charts at different versions"))
     return problems
 
 
@@ -924,7 +982,7 @@ def jaeger_values(search: SearchEndpoint, *, collector_namespace: str, collector
     Deployment, Service and service account are all ``jaeger``, the name its IRSA role trusts), the v2.20.0 image, the
     restricted security context, a ClusterIP Service only (no Ingress, no HTTPRoute: the UI is reached with
     ``kubectl port-forward``), and, as the chart's ``extraObjects``, a disruption budget and a NetworkPolicy: in,
-    only the collector's pods on the OTLP port; out, DNS and HTTPS (the domain, STS) to ``aws_api_cidrs``."""
+    only the collector's pods on the OTLP port (and the ambient mesh's 15008, which carries it); out, DNS and HTTPS (the domain, STS) to ``aws_api_cidrs``."""
     namespace, name = JAEGER_SERVICE_ACCOUNT
     registry, repository = JAEGER_IMAGE[0].split("/", 1)
     pods = {"app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": JAEGER_RELEASE,
@@ -935,7 +993,10 @@ def jaeger_values(search: SearchEndpoint, *, collector_namespace: str, collector
                        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {
                            "kubernetes.io/metadata.name": collector_namespace}}, "podSelector": {"matchLabels": {
                                "app.kubernetes.io/instance": collector_release}}}],
-                           "ports": [{"protocol": "TCP", "port": JAEGER_OTLP_GRPC_PORT}]}],
+                           # The collector's spans come through the ambient mesh (its tracing namespace is
+                           # enrolled): HBONE on 15008 (network_policies.MESH_TUNNEL_PORT).
+                           "ports": [{"protocol": "TCP", "port": JAEGER_OTLP_GRPC_PORT},
+                                     {"protocol": "TCP", "port": MESH_TUNNEL_PORT}]}],
                        "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
                            "kubernetes.io/metadata.name": KUBE_SYSTEM}}, "podSelector": {"matchLabels": {
                                "k8s-app": "kube-dns"}}}],
@@ -989,7 +1050,7 @@ def split_references(values: Any, path: str = "") -> tuple[Any, dict[str, str]]:
             refs.update(found)
             kept_list.append("" if inner is _DROPPED else inner)  # keeps the indices the set paths use
         return kept_list, refs
-    if isinstance(values, str) and is_unresolved(values):
+    if is_string_token(values):
         return _DROPPED, {path: values}
     return values, refs
 
@@ -997,10 +1058,55 @@ def split_references(values: Any, path: str = "") -> tuple[Any, dict[str, str]]:
 _DROPPED = object()
 
 
+def cert_manager_values(namespace: str = "cert-manager") -> dict:
+    """cert-manager's values (v1.21.1's deploy/charts/cert-manager/values.yaml): its CRDs with the release, kept if it
+    goes (removing them would delete every Certificate and issuer); two replicas of the controller and webhook with
+    disruption budgets; leader election in its own namespace (the chart's default is kube-system); requests and limits
+    from :data:`ADDON_RESOURCES`. The chart's pods already run non-root, read-only, ALL dropped, RuntimeDefault."""
+    return {
+        "crds": {"enabled": True, "keep": True},
+        "global": {"leaderElection": {"namespace": namespace}},
+        "replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+        "resources": ADDON_RESOURCES["cert-manager"],
+        "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                    "resources": ADDON_RESOURCES["cert-manager-webhook"]},
+        "cainjector": {"resources": ADDON_RESOURCES["cert-manager-cainjector"]},
+        "startupapicheck": {"resources": ADDON_RESOURCES["cert-manager-startupapicheck"]},
+        # Its metrics Service stays (the chart's default); no ServiceMonitor: this release comes before
+        # kube-prometheus-stack, which brings that CRD.
+        "prometheus": {"enabled": True, "servicemonitor": {"enabled": False}},
+    }
+
+
+#: Istio's own NetworkPolicies (global.networkPolicy.enabled, release-1.31 charts: istiod's webhook 15017 and xDS
+#: 15010-15012, ztunnel's 15008/15001/15006/15021/15020/15000/15053, istio-cni's 15014 and 8000, all egress), beside
+#: the namespace's default deny (vtc_constructs/network_policies.py).
+_ISTIO_COMMON = {"global": {"networkPolicy": {"enabled": True}}}
+
+
+def istio_values(release: str) -> dict:
+    """The values of one of Istio's four releases (``istio-base``, ``istiod``, ``istio-cni``, ``ztunnel``), read
+    against istio/istio's release-1.31 ``manifests/charts`` (values are flat since the charts' ``_internal_defaults``
+    layout): the ``ambient`` profile (istiod's ambient controllers, istio-cni's ambient redirection), Istio's own
+    NetworkPolicies, two istiod replicas with its disruption budget (the chart's default ``pdb.minAvailable: 1``),
+    and requests and limits from :data:`ADDON_RESOURCES`."""
+    if release == "istio-base":
+        return {**_ISTIO_COMMON, "profile": "ambient"}
+    if release == "istiod":
+        return {**_ISTIO_COMMON, "profile": "ambient", "replicaCount": 2, "autoscaleMin": 2,
+                "resources": ADDON_RESOURCES["istiod"]}
+    if release == "istio-cni":
+        return {**_ISTIO_COMMON, "profile": "ambient", "resources": ADDON_RESOURCES["istio-cni"]}
+    if release == "ztunnel":
+        return {**_ISTIO_COMMON, "profile": "ambient", "resources": ADDON_RESOURCES["ztunnel"]}
+    raise ValueError(f"not one of Istio's releases: {release!r} (istio-base, istiod, istio-cni, ztunnel)")
+
+
 class ClusterReleases(Construct):
     """The add-ons, each colour's NGINX Gateway Fabric and the services, as Helm releases (see the module).
 
-    Attributes: :attr:`releases` (by name, in install order).
+    Attributes: :attr:`releases` (by name, in install order); :attr:`namespaces` (the namespaces vtc-cluster-config
+    makes, with their Pod Security levels); :attr:`mesh_namespaces` (those enrolled in the ambient mesh, STRICT mTLS).
     """
 
     def __init__(self, scope: Construct, id: str, props: ClusterReleasesProps):
@@ -1104,14 +1210,36 @@ class ClusterReleases(Construct):
                            # hostPID, host paths) needs "privileged"; warn and audit still report at "restricted".
                            EXTERNAL_SECRETS_NAMESPACE: "restricted", w.monitoring_namespace: "privileged"}
         search, jaeger_ns = props.search, JAEGER_SERVICE_ACCOUNT[0]
+        # cert-manager's pods meet "restricted"; Istio's node agents do not (istio-cni mounts the nodes' CNI folders,
+        # ztunnel adds capabilities to redirect traffic inside pods): "privileged", only there.
+        self.namespaces.update({CERT_MANAGER_NAMESPACE: "restricted", ISTIO_NAMESPACE: "privileged"})
+        #: The namespaces enrolled in the ambient mesh (every pod's TCP to and from another enrolled pod is mTLS
+        #: through ztunnel, and a STRICT PeerAuthentication refuses plaintext): the namespaces of every hop past the
+        #: ALB (NGINX, the services, the collector, Jaeger, and monitoring for Prometheus's scrapes). Not enrolled:
+        #: external-secrets, logging, cert-manager, istio-system, kube-system (their traffic is to AWS's APIs or the
+        #: API server, over TLS).
+        self.mesh_namespaces = [gateway_ns, w.namespace, collector_ns, w.monitoring_namespace]
         if search is not None:
             # Jaeger's pods (chart 4.11.1 with the values below) meet "restricted"; the setup Job's namespace is
             # Fluent Bit's (privileged), and the Job meets "restricted" too (charts/vtc-search-setup).
             self.namespaces[jaeger_ns] = "restricted"
+            self.mesh_namespaces.append(jaeger_ns)
         # The Gateway API's CRDs before anything that makes a Gateway or a route; NGINX Gateway Fabric's before it.
         crds = self._local(GATEWAY_API_CRDS_CHART, charts / GATEWAY_API_CRDS_CHART, KUBE_SYSTEM, {})
         ngf_crds = self._local(NGINX_GATEWAY_FABRIC_CRDS_CHART, charts / NGINX_GATEWAY_FABRIC_CRDS_CHART, KUBE_SYSTEM,
                                {})
+        # Encryption in transit (docs/design/encryption-in-transit.md): cert-manager (the CA and NGINX's listener
+        # certificates), then Istio's ambient mesh in its documented order (base, istiod, istio-cni, ztunnel: the
+        # node agents support a control plane of their own minor or one above), all before vtc-cluster-config, whose
+        # Certificates, ClusterIssuers and PeerAuthentications need their CRDs and webhooks.
+        cert_manager = self._addon("cert-manager", "cert-manager", CERT_MANAGER_NAMESPACE,
+                                   cert_manager_values(CERT_MANAGER_NAMESPACE))
+        istio_base = self._addon("istio-base", "istio-base", ISTIO_NAMESPACE, istio_values("istio-base"),
+                                 depends_on=[crds])
+        istiod = self._addon("istiod", "istiod", ISTIO_NAMESPACE, istio_values("istiod"), depends_on=[istio_base])
+        istio_cni = self._addon("istio-cni", "istio-cni", ISTIO_NAMESPACE, istio_values("istio-cni"),
+                                depends_on=[istiod])
+        ztunnel = self._addon("ztunnel", "ztunnel", ISTIO_NAMESPACE, istio_values("ztunnel"), depends_on=[istio_cni])
         # Its release lives in the monitoring namespace (made here), where the Grafana admin secret and the dashboards
         # must exist before kube-prometheus-stack starts Grafana.
         config_values = cluster_config_values(
@@ -1122,19 +1250,23 @@ class ClusterReleases(Construct):
             slo_p99_latency_ms=w.slo_p99_latency_ms, slo_error_rate_percent=w.slo_error_rate_percent,
             secrets_prefix=props.secrets_prefix, namespaces=self.namespaces, sealed_secrets=w.sealed_secrets,
             cache_member_cluster_ids=props.cache_member_cluster_ids, ebs_kms_key_arn=props.ebs_kms_key_arn,
-            external_secrets_role_arn=props.roles.external_secrets,
+            external_secrets_role_arn=props.roles.external_secrets, mesh_namespaces=self.mesh_namespaces,
+            control_plane_certificates=control_plane_certificates(gateway_ns),
             network_policies=namespace_network_policies(NetworkPolicyInputs(
                 vpc_cidr=props.vpc_cidr, aws_api_cidrs=tuple(w.aws_api_cidrs),
                 monitoring_namespace=w.monitoring_namespace,
                 external_secrets_namespace=EXTERNAL_SECRETS_NAMESPACE, gateway_namespace=gateway_ns,
                 services_namespace=w.namespace, collector_namespace=collector_ns,
                 collector_release=w.collector_release, logging_namespace=FLUENT_BIT_SERVICE_ACCOUNT[0],
-                tracing_namespace=jaeger_ns if search is not None else None)))
-        # take_ownership: the monitoring and external-secrets namespaces exist before this release (Helm's
-        # create_namespace for this release and for external-secrets' made them, without labels); this release
-        # takes them over to give them their Pod Security labels.
+                tracing_namespace=jaeger_ns if search is not None else None,
+                cert_manager_namespace=CERT_MANAGER_NAMESPACE, istio_namespace=ISTIO_NAMESPACE,
+                mesh_namespaces=tuple(self.mesh_namespaces))))
+        # take_ownership: the monitoring, external-secrets, cert-manager and istio-system namespaces exist before this
+        # release (Helm's create_namespace for this release and for those add-ons made them, without labels); this
+        # release takes them over to give them their Pod Security (and ambient) labels.
         config = self._local(CLUSTER_CONFIG_RELEASE, charts / CLUSTER_CONFIG_CHART, w.monitoring_namespace,
-                             config_values, depends_on=[crds, lbc, eso, sealed], take_ownership=True)
+                             config_values, depends_on=[crds, lbc, eso, sealed, cert_manager, ztunnel],
+                             take_ownership=True)
         grafana_secret = config_values["externalSecrets"]["grafanaAdmin"]["secretName"]
 
         # The search domain set up (ISM policies, security roles and mappings, index templates) before anything
@@ -1216,6 +1348,10 @@ class ClusterReleases(Construct):
             "kubeEtcd": {"enabled": False}, "kubeProxy": {"enabled": False},
             "prometheusOperator": {
                 "resources": ADDON_RESOURCES["prometheus-operator"],
+                # Out of the ambient mesh: the API server (outside it) calls its admission webhook, which a STRICT
+                # PeerAuthentication would refuse; its only other traffic is Prometheus's scrape of its https port
+                # and its own calls to the API server, TLS both.
+                "podLabels": {AMBIENT_LABEL: "none"},
                 "prometheusConfigReloader": {"resources": ADDON_RESOURCES["config-reloader"]},
                 "admissionWebhooks": {"patch": {"resources": ADDON_RESOURCES["prometheus-operator-admission-patch"]}},
             },
@@ -1350,7 +1486,7 @@ class ClusterReleases(Construct):
 
 
 def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace: str,
-                   load_balancer_cidrs: Sequence[str]) -> dict:
+                   load_balancer_cidrs: Sequence[str], cert_manager: bool = True) -> dict:
     """The values of ``colour``'s NGINX Gateway Fabric release (``ngf-<colour>``): a plain dict, ready for ``helm -f``
     (what :class:`ClusterReleases` releases; the Kind test, tooling/kind.py, installs the same). Values read against
     nginx-gateway-fabric 2.6.7's values.yaml, values.schema.json and templates (nginxproxy.yaml maps ``nginx.*`` into
@@ -1358,6 +1494,11 @@ def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace
 
     :param namespace: the namespace of the release, its Gateway and NGINX pods (``workloads.gateway_namespace``).
     :param load_balancer_cidrs: the ALB's subnets' ranges: the only sources NGINX trusts ``X-Forwarded-For`` from.
+    :param cert_manager: default: True: the control plane's and its agents' certificates (``<release>-server-tls``,
+        ``<release>-agent-tls``) come from cert-manager (vtc-cluster-config's Certificates, the platform's CA, renewed
+        before they expire) and the chart's cert-generator Job is off (2.6.7's ``certGenerator.enable``: "If this is
+        disabled, then cert-manager or some other method must be used to create the required Secrets"). False where
+        no cert-manager runs (the Kind test): the Job makes 3-year certificates, never renewed.
     """
     w, colour = workloads, Colour(colour)
     release = gateway_release(colour)
@@ -1381,8 +1522,9 @@ def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace
             "watchNamespaces": [w.namespace],
         },
         # Both control planes share the namespace: each its own certificate Secrets (the chart's names are fixed).
-        "certGenerator": {"serverTLSSecretName": f"{release}-server-tls",
-                          "agentTLSSecretName": f"{release}-agent-tls"},
+        "certGenerator": {"enable": not cert_manager,
+                          "serverTLSSecretName": control_plane_secret(colour, "server"),
+                          "agentTLSSecretName": control_plane_secret(colour, "agent")},
         "nginx": {
             "replicas": w.ingress_replicas,
             # The ALB reaches the pods directly (TargetGroupBinding, IP targets): no cloud load balancer.
@@ -1407,6 +1549,27 @@ def gateway_values(workloads: WorkloadsProps, colour: Colour | str, *, namespace
         # Objects the chart has no setting for, made with this release (after kube-prometheus-stack's CRDs).
         "extraObjects": [json.dumps(o, sort_keys=True) for o in _gateway_extras(workloads, colour, namespace)],
     }
+
+
+def control_plane_secret(colour: Colour | str, end: str) -> str:
+    """``ngf-<colour>-server-tls`` / ``ngf-<colour>-agent-tls``: the Secrets of the colour's NGINX Gateway Fabric
+    control plane (its gRPC server, 8443) and of its NGINX agents (their client certificate), each with the CA
+    (``ca.crt``) the other end is checked against."""
+    if end not in ("server", "agent"):
+        raise ValueError(f"end: 'server' or 'agent' (got {end!r})")
+    return f"{gateway_release(colour)}-{end}-tls"
+
+
+def control_plane_certificates(namespace: str, cluster_domain: str = "cluster.local") -> list[dict]:
+    """The certificates of both colours' control planes and agents, as vtc-cluster-config's ``tls.controlPlane``
+    values: what NGINX Gateway Fabric 2.6.7's cert-generator would make (cmd/gateway/certs.go: the server's DNS name
+    ``<fullname>.<namespace>.svc``, the chart's fullname ``<release>-nginx-gateway-fabric``; the agents'
+    ``*.<cluster domain>``), from the platform's CA instead, with a usage each."""
+    return [entry for colour in Colour for entry in (
+        {"secretName": control_plane_secret(colour, "server"), "usage": "server auth",
+         "dnsName": f"{gateway_release(colour)}-nginx-gateway-fabric.{namespace}.svc"},
+        {"secretName": control_plane_secret(colour, "agent"), "usage": "client auth",
+         "dnsName": f"*.{cluster_domain}"})]
 
 
 def _gateway_extras(workloads: WorkloadsProps, colour: Colour, namespace: str) -> list[dict]:
@@ -1440,5 +1603,7 @@ __all__ = ["JAEGER_IMAGE", "JAEGER_OTLP_GRPC_PORT", "JAEGER_QUERY_PORT", "JAEGER
            "CLUSTER_AUTOSCALER_IMAGES", "ClusterReleasesProps", "DEFAULT_CHART_VERSIONS",
            "EXTERNAL_SECRETS_SERVICE_ACCOUNT", "LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT",
            "GATEWAY_API_CRDS_CHART", "NGINX_GATEWAY_FABRIC_CRDS_CHART", "SEALED_SECRETS_CONTROLLER", "NGINX_PRESTOP_SECONDS", "ReleaseRoles", "default_charts_dir",
-           "eks_helm_provider", "gateway_values", "split_references", "CLOUDWATCH_DATASOURCE_UID",
+           "eks_helm_provider", "gateway_values", "CERT_MANAGER_NAMESPACE", "ISTIO_CHARTS", "ISTIO_NAMESPACE",
+           "ISTIO_VERSION", "cert_manager_values", "istio_values", "control_plane_certificates",
+           "control_plane_secret", "split_references", "CLOUDWATCH_DATASOURCE_UID",
            "grafana_cloudwatch_datasource"]

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Mapping, Sequence
 
+from .network_policies import AMBIENT_PROBE_CIDR, MESH_TUNNEL_PORT
 from .errors import (
     ConfigError,
     Problem,
@@ -45,7 +46,7 @@ from .errors import (
 
 #: The chart in this repository (``charts/vision-to-code``) and its version (its ``Chart.yaml`` says the same; tested).
 CHART_NAME = "vision-to-code"
-CHART_VERSION = "0.2.0"
+CHART_VERSION = "0.3.0"
 CHART_PATH = "charts/vision-to-code"  # relative to the repository root; the chart is not part of the installed package
 
 #: The four services of the seed, in the order the chart and the tests list them.
@@ -62,7 +63,7 @@ DATABASE_PORT = 5432
 #: The add-on charts whose versions an environment pins (``addon_chart_versions``); the releases of issue 14 item 2.
 ADDON_CHARTS = ("aws-load-balancer-controller", "metrics-server", "cluster-autoscaler", "external-secrets",
                 "sealed-secrets", "nginx-gateway-fabric", "kube-prometheus-stack", "opentelemetry-collector",
-                "aws-for-fluent-bit", "jaeger")
+                "aws-for-fluent-bit", "jaeger", "cert-manager", "istio-base", "istiod", "istio-cni", "ztunnel")
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1123 label (namespaces, release names)
 _REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
@@ -97,9 +98,11 @@ def release_name(colour: Colour | str) -> str:
 GATEWAY_HEALTH_PATH = "/-/ready"
 #: The service whose readiness the health route asks (it answers only with its database reachable).
 GATEWAY_HEALTH_SERVICE = "core"
-#: The Gateway's one listener: plain HTTP inside the VPC on the target groups' port (TLS ends at the ALB).
-GATEWAY_LISTENER = "http"
-GATEWAY_PORT = 8080
+#: The Gateway's one listener: HTTPS on the target groups' port, NGINX terminating TLS with the colour's certificate
+#: (cert-manager, the platform's CA); the ALB's HTTPS target groups re-encrypt to it (until issue 26: plain HTTP on
+#: 8080, TLS ending at the ALB). docs/design/encryption-in-transit.md.
+GATEWAY_LISTENER = "https"
+GATEWAY_PORT = 8443
 #: The ALB's deregistration delay (``Edge``'s target groups): how long the ALB keeps sending a leaving target the
 #: requests it has started; NGINX keeps serving longer than that before it stops (its preStop sleep).
 DEREGISTRATION_DELAY_SECONDS = 30
@@ -832,6 +835,9 @@ class WorkloadsProps:
             "podSecurity": {"runAsUser": 10001, "runAsGroup": 10001},
             "tmpSizeLimit": "256Mi",
             "terminationGracePeriodSeconds": 30,
+            # The ambient mesh encrypts the services' traffic (their namespace is enrolled): the chart only opens
+            # ztunnel's tunnel port in its NetworkPolicies.
+            "mesh": {"tunnelPort": MESH_TUNNEL_PORT, "probeSourceCidr": AMBIENT_PROBE_CIDR},
             "services": services,
         }
 

@@ -47,6 +47,20 @@ and what to change; helm template and install stop on it.
 {{- end -}}
 {{- $_ := set $arns $binding.targetGroupArn $i -}}
 {{- end -}}
+{{- $names := list -}}
+{{- range .Values.namespaces -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- range $i, $ns := .Values.mesh.namespaces -}}
+{{- if not (has $ns $names) -}}
+{{- fail (printf "mesh.namespaces[%d]: %s is not one of namespaces (%s); enrol only namespaces this release makes" $i $ns (join ", " $names)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $what, $cert := dict "tls.rootCa" .Values.tls.rootCa "tls.listenerCertificate" .Values.tls.listenerCertificate "tls.controlPlaneCertificate" .Values.tls.controlPlaneCertificate -}}
+{{- if ge (int (trimSuffix "h" $cert.renewBefore)) (int (trimSuffix "h" $cert.duration)) -}}
+{{- fail (printf "%s: renewBefore %s is not shorter than duration %s; renew before the certificate expires" $what $cert.renewBefore $cert.duration) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
