@@ -390,9 +390,9 @@ def guard_replacement_safety(construct: Construct) -> None:
     The check is a validation of the App, which cdktf runs after it has written every stack and before it writes
     the manifest (``App.synth`` in cdktf's ``lib/app.js``), so it reads each stack's Terraform JSON from the file
     cdktf has just written. A validation of the stack itself would run before that and need the stack resolved a
-    second time (``stack.to_terraform()``: about 0.1-0.2 s of jsii's Node process per AWS stack, the largest single
-    cost of a synth). Where the file is not there (HCL output, a stack not under an App, a validation run outside a
-    synth), the check asks cdktf for the stack as before.
+    second time (``stack.to_terraform()``: about 0.1-0.2 s of jsii's Node process per AWS stack, measured with
+    ``benchmarks/synth.py --profile``). Where the file is not there (HCL output, a stack not under an App, a
+    validation run outside a synth), the check asks cdktf for the stack as before.
     """
     stack = stack_of(construct)
     if stack.__dict__.get("_vtc_replacement_safety"):
@@ -413,6 +413,8 @@ def guard_replacement_safety(construct: Construct) -> None:
 
 @jsii.implements(IValidation)
 class _ReplacementSafety:
+    """The replacement-safety validation of an App's guarded ``stacks`` (or, with no App, of one stack)."""
+
     def __init__(self, app: App | None, stacks: list[TerraformStack]):
         self._app = app
         self.stacks = stacks
