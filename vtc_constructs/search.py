@@ -80,6 +80,7 @@ three modules stays importable from here, as before issue 27; deprecated here: n
 
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 from cdktf import TerraformResourceLifecycle
@@ -277,26 +278,26 @@ class SearchDomain(Construct):
 
     # --- typed outputs --------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def search_domain_name(self) -> str:
         """The domain's name: the ``DomainName`` dimension of its metrics."""
         return self.props.name
 
-    @property
+    @functools.cached_property
     def search_domain_arn(self) -> str:
         return self.domain.arn
 
-    @property
+    @functools.cached_property
     def search_domain_endpoint(self) -> str:
         """The private HTTPS endpoint (host name, no scheme) that Fluent Bit and Jaeger send signed requests to."""
         return self.domain.endpoint
 
-    @property
+    @functools.cached_property
     def search_dashboards_endpoint(self) -> str:
         """OpenSearch Dashboards, at the same private endpoint (``<endpoint>/_dashboards``): inside the VPC only."""
         return self.domain.dashboard_endpoint
 
-    @property
+    @functools.cached_property
     def search_security_group_id(self) -> str:
         return self.security_group.id
 
@@ -305,7 +306,7 @@ class SearchDomain(Construct):
         """The key of the data, snapshots and log groups: the construct's own, or ``kms_key_arn``."""
         return self._key_arn
 
-    @property
+    @functools.cached_property
     def search_log_group_names(self) -> dict[str, str]:
         """The log groups by OpenSearch log type (``INDEX_SLOW_LOGS``, ``SEARCH_SLOW_LOGS``, ``ES_APPLICATION_LOGS``,
         ``AUDIT_LOGS``)."""
