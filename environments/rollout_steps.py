@@ -354,9 +354,25 @@ class Rollout:
         if record and not continuing and record.get("release") == release:
             raise Refused(f"release {release!r} has ended already ({record.get('state')}, {record.get('updated')}): "
                           "a later step of it would undo that; start a new release with a new --release")
-        self.record.acquire(release)
-        self.release_id = release
+        # The signal handlers before the lock: a signal while (or right after) the lock is taken is then an
+        # interrupt handled here (the lock released if this process took it; record and traffic untouched), never a
+        # process that ends holding the lock until someone clears it.
         restore = self.handle_signals()
+        try:
+            self.record.acquire(release)
+        except Interrupted as error:
+            self.rolling_back = True  # (a second signal now is noted, not obeyed: the lock must go)
+            try:
+                self.record.release_lock()
+                self.say(f"STOPPED before anything changed: interrupted by {error} while taking the lock")
+            finally:
+                self.rolling_back = False
+                restore()
+            return EXIT_ROLLED_BACK
+        except BaseException:
+            restore()
+            raise
+        self.release_id = release
         moved = False
         try:
             weights = self.listener.weights()

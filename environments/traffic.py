@@ -218,10 +218,14 @@ class ReleaseRecord:
     def acquire(self, release: str) -> None:
         """Take the lock, or raise :class:`Refused` naming who holds it."""
         value = json.dumps({"release": release, "by": who(), "since": now()}, separators=(",", ":"))
+        # Held from before the call: an interrupt between SSM's write and the return still knows the lock is this
+        # process's own (release_lock deletes only a lock whose value is ``holding``, so another's is never touched).
+        self.holding = value
         try:
             self.ssm.put_parameter(Name=self.lock_name, Value=value, Type="String", Overwrite=False,
                                    Description=f"vtc {self.env}: held by the process moving traffic")
         except Exception as error:  # noqa: BLE001
+            self.holding = None
             if "ParameterAlreadyExists" not in f"{type(error).__name__} {error}":
                 raise
             held = self.lock() or {}
@@ -229,7 +233,6 @@ class ReleaseRecord:
                           f"{held.get('by')} since {held.get('since')} (SSM {self.lock_name}). If it is gone (a "
                           f"killed runner), `python -m environments.rollout rollback {self.env}` takes traffic back "
                           "and clears it.") from None
-        self.holding = value
 
     def release_lock(self, force: bool = False) -> None:
         """Delete the lock if this process holds it (or any lock, with ``force``: the rollback)."""

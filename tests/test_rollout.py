@@ -723,3 +723,29 @@ def test_the_help_states_the_exit_codes(capsys):
     assert main(["--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "Exit status: 0 success; 1 usage error" in text and "4 refused" in text
+
+
+def test_a_signal_while_the_lock_is_taken_releases_it_and_changes_nothing(aws):
+    # The signal lands right after SSM has written the lock, before put_parameter returns (the handlers are installed
+    # before the lock is taken, so it is an interrupt the rollout handles, not a process that dies holding the lock).
+    from environments.rollout import Interrupted
+
+    class SignalAfterTheWrite:
+        def __init__(self, real):
+            self.real = real
+
+        def put_parameter(self, **kwargs):
+            self.real.put_parameter(**kwargs)
+            if kwargs["Name"].endswith("release-lock"):
+                raise Interrupted("SIGTERM")
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    before = aws.record()
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2, "ssm": SignalAfterTheWrite(aws.ssm), "sts": aws.sts}
+    code, out = aws.run("rollout", ENV, "--to", "green", *QUICK, clients=clients)
+    assert code == 3 and "STOPPED before anything changed: interrupted by SIGTERM while taking the lock" in out
+    assert aws.applied == [] and aws.weights() == (100, 0) and aws.record() == before
+    code, out = aws.run("rollout", ENV, "--to", "green", *QUICK)  # no stale lock: the next release goes ahead
+    assert code == 0 and aws.weights() == (0, 100), out
