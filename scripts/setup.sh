@@ -39,8 +39,8 @@ command -v terraform >/dev/null || fail "terraform is not on PATH (these machine
 # (ensurepip takes seconds); pip itself is pinned in both requirement files, so it is there after the install.
 [ -x .venv/bin/python ] || "$PYTHON" -m venv --without-pip .venv
 # A package's lines in a lock: "name==version \" and its indented "--hash=sha256:..." lines.
-lock_lines() {  # lock_lines LOCK NAME-REGEX
-  awk -v pattern="^($2)==" '/^[a-z]/ { keep = ($0 ~ pattern) } keep' "$1"
+lock_lines() {  # lock_lines LOCK NAME-REGEX (scripts/lock_lines.sh)
+  bash scripts/lock_lines.sh "$@"
 }
 if [ "$(.venv/bin/uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
   uv_lock="${TMPDIR:-/tmp}/vtc-uv.lock.$$"

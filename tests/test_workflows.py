@@ -689,10 +689,11 @@ def test_rollout_tools_install_only_boto3_at_the_pins():
     assert len(pinned) == 7 and "--no-deps" in action and "--require-hashes" in action and "-ne 7" in action
     # The step's own selection, run on the lock: the seven packages, each with its hashes, nothing else.
     [script] = [s["run"] for s in load(GITHUB / "actions" / "rollout-tools" / "action.yml")["runs"]["steps"]
-                if "run" in s and "awk" in s["run"]]
-    awk = re.search(r"awk '([^']+)'", script)[1]
-    selected = subprocess.run(["awk", awk, str(ROOT / "requirements" / "dev.lock")], capture_output=True, text=True,
-                              check=True).stdout
+                if "run" in s and "lock_lines.sh" in s["run"]]
+    lock, names = re.search(r"bash scripts/lock_lines\.sh (\S+) \\\s+'([^']+)'", script).groups()
+    assert lock == "requirements/dev.lock"
+    selected = subprocess.run(["bash", str(ROOT / "scripts" / "lock_lines.sh"), str(ROOT / lock), names],
+                              capture_output=True, text=True, check=True).stdout
     assert sorted(re.findall(r"^([a-z0-9-]+)==", selected, re.M)) == sorted(pinned)
     assert selected.count("--hash=sha256:") >= 7
 
