@@ -42,8 +42,6 @@ SIZE_FOLDERS = ("vtc_constructs", "environments", "tooling")
 TO_SPLIT = {
     # to split: issue 27 (being split or edited by other helpers while this test was written)
     "vtc_constructs/releases.py": "the release values per add-on out of the releases construct",
-    "vtc_constructs/alarms.py": "the alarm specifications out of the construct",
-    "vtc_constructs/eks.py": "the add-ons and their roles out of the cluster construct",
 }
 
 
@@ -251,6 +249,14 @@ MOVED = [
     ("vtc_constructs.workloads", "vtc_constructs.workload_inputs", (
         "ALERTMANAGER_PAGERDUTY_KEY", "CacheEndpoint", "is_sealed", "role_arn_problems", "SealedSecretProps",
         "SearchEndpoint", "_LABEL", "_REGION", "_cidr_problems", "_sealed_secret_problems")),
+    ("vtc_constructs.alarms", "vtc_constructs.alarms_props", (
+        "GIB", "MAX_CONNECTIONS_DIVISOR", "AlarmsProps", "AlarmTargets", "AlarmThresholds", "Number",
+        "rds_max_connections")),
+    ("vtc_constructs.alarms", "vtc_constructs.alarms_dashboard", ("DashboardSeries",)),
+    ("vtc_constructs.eks", "vtc_constructs.eks_addons", (
+        "ADDON_CONFIGURATION", "ADOT_COLLECTOR_SERVICE_ACCOUNT", "BEFORE_NODES", "CONTAINER_LOG_GROUPS",
+        "EBS_KEY_ACTIONS", "EBS_KEY_GRANT_ACTIONS", "FLUENT_BIT_SERVICE_ACCOUNT", "JAEGER_SERVICE_ACCOUNT",
+        "SEARCH_ADMIN_SERVICE_ACCOUNT", "TARGET_GROUP_BINDING_TAG", "XRAY_WRITE_ACTIONS")),
 ]
 
 

@@ -12,18 +12,22 @@ from ._fastpath import FastPathWarning, install as _install_fast_path
 
 _install_fast_path()  # before any construct module imports the provider; see vtc_constructs/_fastpath/__init__.py
 
-from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds, DashboardSeries
+from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms
+from .alarms_dashboard import DashboardSeries
+from .alarms_props import AlarmsProps, AlarmTargets, AlarmThresholds
 from .ci_identity import CiIdentity, CiIdentityProps
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps
-from .eks import (
+from .eks_addons import (
     ADOT_COLLECTOR_SERVICE_ACCOUNT,
-    ADDONS,
     CONTAINER_LOG_GROUPS,
     FLUENT_BIT_SERVICE_ACCOUNT,
     JAEGER_SERVICE_ACCOUNT,
     SEARCH_ADMIN_SERVICE_ACCOUNT,
     XRAY_WRITE_ACTIONS,
+)
+from .eks import (
+    ADDONS,
     CONTROL_PLANE_LOG_TYPES,
     SUPPORTED_KUBERNETES_VERSIONS,
     CapacityType,

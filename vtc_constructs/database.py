@@ -474,13 +474,13 @@ class PgvectorDatabase(Construct):
     @functools.cached_property
     def db_allocated_storage_gib(self) -> int:
         """The storage allocated now (a Terraform number: storage autoscaling raises it, and Terraform reads it at
-        every deploy); for :class:`~vtc_constructs.alarms.AlarmTargets`."""
+        every deploy); for :class:`~vtc_constructs.alarms_props.AlarmTargets`."""
         return self.instance.allocated_storage
 
     @property
     def db_max_allocated_storage_gib(self) -> int:
         """The ceiling of storage autoscaling (``max_allocated_storage_gib``); for
-        :class:`~vtc_constructs.alarms.AlarmTargets`."""
+        :class:`~vtc_constructs.alarms_props.AlarmTargets`."""
         return self.props.max_allocated_storage_gib
 
     @property

@@ -108,7 +108,7 @@ from ._common import (
     require_props,
 )
 from .aws_rules import certificate_arn_problems, health_check_path_problems
-from .eks import TARGET_GROUP_BINDING_TAG
+from .eks_addons import TARGET_GROUP_BINDING_TAG
 from .contracts import EdgeNetwork  # noqa: F401  (re-exported: they were defined here)
 from .errors import ConfigError, Problem, coerce_fields, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS

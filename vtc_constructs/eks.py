@@ -26,16 +26,15 @@ node) and encrypted gp3 root volumes; nodes run the control plane's Kubernetes v
 ``kubernetes_version`` upgrades the control plane first, then every node group (a rolling update to the AMI of the new
 version); the add-ons every node needs (vpc-cni, kube-proxy, the pod identity agent) exist before the first node.
 
-IRSA roles for the add-on releases (issue 14), each trusting exactly one service account (``:sub`` and ``:aud``,
-StringEquals): the AWS Load Balancer Controller (register targets of target groups tagged for this cluster), the
-cluster autoscaler (scale this cluster's groups), external-secrets (read ``<secrets_prefix>*``, by default
-``<name>/*``), the OpenTelemetry collector (:data:`ADOT_COLLECTOR_SERVICE_ACCOUNT`: X-Ray's five write and sampling
-actions) and Fluent Bit (:data:`FLUENT_BIT_SERVICE_ACCOUNT`: log streams and events of the container log groups
-only). The container log groups (:data:`CONTAINER_LOG_GROUPS`, ``/aws/eks/<name>/containers/<kind>``) are
-Terraform's: encrypted with a key of their own that CloudWatch Logs may use for those groups only, kept
-``container_log_retention_days``. The EBS CSI driver's volumes get a key of their own (:attr:`EksCluster.ebs_kms_key_arn`,
-the StorageClass's ``kmsKeyId``), which the driver's role may use only through EC2. :meth:`EksCluster.irsa_role` makes more (several service accounts of one namespace
-may share one, as the services' database role does: :class:`~vtc_constructs.platform.VisionToCodePlatform`).
+Every add-on release gets an IRSA role trusting exactly its service account (issue 14), the container log groups are
+Terraform's (KMS-encrypted, kept ``container_log_retention_days``) and the EBS CSI driver's volumes get a key of their
+own (:attr:`EksCluster.ebs_kms_key_arn`). :meth:`EksCluster.irsa_role` makes more (several service accounts of one
+namespace may share one, as the services' database role does: :class:`~vtc_constructs.platform.VisionToCodePlatform`).
+
+Where the parts are (issue 27; their names stay importable from here, deprecated: import from ``vtc_constructs`` or
+their module): the props and their checks in ``eks_props.py``; the managed add-ons, the add-on releases' service
+accounts and roles, the container log groups and the volumes' key in ``eks_addons.py`` (made in this construct's
+scope: construct IDs unchanged). Here: the cluster, its network, its nodes, :meth:`EksCluster.irsa_role`, the outputs.
 
 Replacement safety: nothing with a fixed AWS name is planned create-before-destroy (``create_before_destroy`` on a
 resource passes to everything it depends on); node groups are replaced delete-first, so a change that replaces one
@@ -46,8 +45,7 @@ when that matters. :func:`~vtc_constructs._common.replacement_safety_problems` c
 from __future__ import annotations
 
 import functools
-import json
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from constructs import Construct
@@ -101,54 +99,16 @@ from ._common import (
     policy_document,
     require_props,
 )
-from .cluster_config import SECRETS_STORE_SERVICE_ACCOUNT
 from .errors import raise_if_any
-
-#: The add-ons installed before the node groups: DaemonSets every node needs before its first pod runs (pod
-#: networking, service routing, pod identity). The others (CoreDNS, the EBS CSI controller, the CloudWatch agent)
-#: run as pods and are installed once nodes exist. Ref: terraform-aws-modules/eks ``before_compute``.
-BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
-
-#: The tag that lets this cluster's AWS Load Balancer Controller register pods into a target group; its value is the
-#: cluster's name. :class:`~vtc_constructs.edge.Edge` tags its target groups with it
-#: (``EdgeProps.target_group_binding_cluster``).
-TARGET_GROUP_BINDING_TAG = "vtc/target-group-binding-cluster"
-
-#: Where the add-on releases of the workloads stack run, and the service accounts their IRSA roles trust (exactly
-#: one each): the releases must set ``serviceAccount.name`` (and the namespace) to these.
-#: ``opentelemetry/otel-collector`` matches :class:`~vtc_constructs.workloads.WorkloadsProps`' defaults
-#: ``collector_namespace`` and ``collector_release``.
-ADOT_COLLECTOR_SERVICE_ACCOUNT = ("opentelemetry", "otel-collector")
-#: The EKS add-ons' configuration values, where a default would weaken the platform.
-ADDON_CONFIGURATION: Mapping[str, Mapping[str, Any]] = {
-    "vpc-cni": {"enableNetworkPolicy": "true"},
-    "amazon-cloudwatch-observability": {"containerLogs": {"enabled": False}},
-}
-FLUENT_BIT_SERVICE_ACCOUNT = ("logging", "fluent-bit")
-#: Jaeger v2 (traces beside X-Ray, stored in the platform's OpenSearch domain) and the Job that sets the domain up
-#: (index lifecycle, security-plugin roles and their mappings) before anything writes: the IRSA roles
-#: :class:`~vtc_constructs.platform.VisionToCodePlatform` makes when it has a search domain trust these.
-JAEGER_SERVICE_ACCOUNT = ("tracing", "jaeger")
-SEARCH_ADMIN_SERVICE_ACCOUNT = ("logging", "search-admin")
-
-#: The log groups Fluent Bit writes container logs to, each ``/aws/eks/<cluster>/containers/<kind>``: ``application``
-#: for the services' pods, ``add-ons`` for every other pod (NGINX, Prometheus, the controllers). Terraform
-#: makes them (KMS-encrypted, with retention); Fluent Bit may not create groups, so none escapes either.
-CONTAINER_LOG_GROUPS = ("application", "add-ons")
-
-#: What the EBS CSI driver's role may do with the volumes' key, through EC2 only (``kms:ViaService``): AWS's KMS
-#: policy for the driver, with grants limited to AWS resources. Ref: https://docs.aws.amazon.com/eks/latest/userguide/
-#: ebs-csi.html ("If you use a custom KMS key")
-EBS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
-EBS_KEY_GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
-
-#: The X-Ray actions an OpenTelemetry collector's ``awsxray`` exporter and sampler call: exactly those of AWS's
-#: ``AWSXRayDaemonWriteAccess`` managed policy, written out here so that a change of that policy changes nothing.
-#: X-Ray has no resource-level permissions for them. Ref:
-#: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
-XRAY_WRITE_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
-                      "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries")
-
+# The add-ons, their roles and what they write to are in eks_addons.py since issue 27. Their names stay importable
+# from here for code written before (``from vtc_constructs.eks import FLUENT_BIT_SERVICE_ACCOUNT``): deprecated, import
+# them from ``vtc_constructs`` (the public ones) or ``vtc_constructs.eks_addons``.
+from .eks_addons import (  # noqa: F401  (re-exported: they were defined here)
+    ADDON_CONFIGURATION, ADOT_COLLECTOR_SERVICE_ACCOUNT, BEFORE_NODES, CONTAINER_LOG_GROUPS, EBS_KEY_ACTIONS,
+    EBS_KEY_GRANT_ACTIONS, FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT,
+    TARGET_GROUP_BINDING_TAG, XRAY_WRITE_ACTIONS, add_addon_roles, add_container_log_groups, add_ebs_key,
+    add_managed_addons,
+)
 from .eks_props import (  # noqa: F401  (re-exported: the props are part of this module API)
     ADDONS,
     CONTROL_PLANE_LOG_TYPES,
@@ -230,9 +190,23 @@ class EksCluster(Construct):
         self.node_role, node_role_attachments = self._service_role(
             "node-role", "ec2.amazonaws.com", ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"], tags)
 
-        self._container_log_groups(tags)
-        self._irsa_roles(tags)
-        self._ebs_key(tags)
+        # What the add-on releases need from AWS (eks_addons.py), made here in this scope: their IRSA roles, the
+        # container log groups Fluent Bit writes to, the key of the EBS CSI driver's volumes.
+        self.container_logs_key, self.container_log_groups = add_container_log_groups(
+            self, account=account, name=name, group_names=self._container_log_group_names, tags=tags,
+            retention_in_days=props.container_log_retention_days or props.log_retention_days)
+        self._addon_roles = roles = add_addon_roles(
+            self.irsa_role, account=account, name=name, secrets_prefix=props.secrets_prefix, tags=tags,
+            container_log_groups=list(self._container_log_group_names.values()))
+        self.load_balancer_controller_role = roles.load_balancer_controller
+        self.cluster_autoscaler_role = roles.cluster_autoscaler
+        self.adot_collector_role = roles.adot_collector
+        self.fluent_bit_role = roles.fluent_bit
+        self.external_secrets_role = roles.external_secrets
+        self.vpc_cni_role = roles.vpc_cni
+        self.ebs_csi_role = roles.ebs_csi
+        self.cloudwatch_role = roles.cloudwatch
+        self.ebs_key = add_ebs_key(self, account=account, name=name, csi_role_arn=roles.ebs_csi.arn, tags=tags)
         self.addons: dict[str, EksAddon] = {}
         # Every node needs these from its first minute (pod networking, service routing, pod identity): they are
         # installed before the node groups, the others (pods themselves) after.
@@ -286,110 +260,6 @@ class EksCluster(Construct):
     def _oidc_issuer_host(self) -> str:
         """The OIDC provider's issuer without ``https://``, as IRSA conditions name it (one token for every role)."""
         return Fn.replace(self.oidc_provider.url, "https://", "")
-
-    def _container_log_groups(self, tags) -> None:
-        """The log groups Fluent Bit ships container logs to, encrypted with a key of their own whose policy lets
-        CloudWatch Logs use it for exactly these groups (not the secrets key: application logs and Kubernetes
-        secrets do not share a key)."""
-        account, name = self.account, self.props.name
-        names = list(self._container_log_group_names.values())
-        key_policy = policy_document(self, "container-logs-key-policy", account_admin_statement(account),
-                                     logs_statement(account, names))
-        self.container_logs_key = kms_key(self, "container-logs-key", description=f"{name} EKS container logs",
-                                          alias=f"{name}-eks-containers", policy=key_policy, tags=tags)
-        retention = self.props.container_log_retention_days or self.props.log_retention_days
-        self.container_log_groups = {
-            kind: CloudwatchLogGroup(self, f"container-log-group-{kind}", name=group, retention_in_days=retention,
-                                     kms_key_id=self.container_logs_key.arn, tags=tags)
-            for kind, group in self._container_log_group_names.items()}
-
-    def _irsa_roles(self, tags) -> None:
-        account, name = self.account, self.props.name
-        # The ALB, its target groups and the node security group's rule admitting the ALB are Terraform's (the edge
-        # construct); the controller only registers pods into target groups (TargetGroupBinding, without its
-        # ``networking`` section). It creates no load balancer and edits no security group. Which target groups: those
-        # tagged for this cluster (TARGET_GROUP_BINDING_TAG), whatever their names: the edge sets the tag.
-        self.load_balancer_controller_role = self.irsa_role(
-            "lb-controller-role", "kube-system", "aws-load-balancer-controller", tags=tags, statements=[
-                Statement(sid="Describe", resources=["*"], actions=[
-                    "elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
-                    "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeListeners",
-                    "elasticloadbalancing:DescribeTags", "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
-                    "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeNetworkInterfaces"]),
-                Statement(sid="RegisterTargetsOfTargetGroupsTaggedForThisCluster",
-                          actions=["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-                          resources=[account.arn("elasticloadbalancing", "targetgroup/*/*")],
-                          conditions=[("StringEquals", f"aws:ResourceTag/{TARGET_GROUP_BINDING_TAG}", [name])]),
-            ])
-        self.cluster_autoscaler_role = self.irsa_role(
-            "autoscaler-role", "kube-system", "cluster-autoscaler", tags=tags, statements=[
-                Statement(sid="Describe", resources=["*"], actions=[
-                    "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
-                    "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
-                    "ec2:DescribeImages", "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplateVersions",
-                    "ec2:GetInstanceTypesFromInstanceRequirements"]),
-                Statement(sid="DescribeThisClustersNodeGroups", actions=["eks:DescribeNodegroup"],
-                          resources=[account.arn("eks", f"nodegroup/{name}/*")]),
-                Statement(sid="ScaleOnlyThisClustersGroups",
-                          actions=["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-                          resources=[account.arn("autoscaling", "autoScalingGroup:*:autoScalingGroupName/*")],
-                          conditions=[("StringEquals", f"aws:ResourceTag/k8s.io/cluster-autoscaler/{name}",
-                                       ["owned"])]),
-            ])
-        # The OpenTelemetry collector (ADOT) sends traces to X-Ray and asks it for sampling rules; nothing else.
-        self.adot_collector_role = self.irsa_role(
-            "adot-collector-role", *ADOT_COLLECTOR_SERVICE_ACCOUNT, tags=tags, statements=[
-                Statement(sid="SendTracesToXRay", actions=list(XRAY_WRITE_ACTIONS), resources=["*"])])
-        # Fluent Bit writes into the groups Terraform made (never creates one, never changes retention or the key).
-        # Ref: https://docs.fluentbit.io/manual/pipeline/outputs/cloudwatch (auto_create_group off)
-        groups = list(self._container_log_group_names.values())
-        self.fluent_bit_role = self.irsa_role(
-            "fluent-bit-role", *FLUENT_BIT_SERVICE_ACCOUNT, tags=tags, statements=[
-                Statement(sid="StreamsOfTheContainerLogGroups",
-                          actions=["logs:CreateLogStream", "logs:DescribeLogStreams"],
-                          # The group's ARN in both forms IAM may be asked about: with and without ":*".
-                          resources=[arn for group in groups for arn in (
-                              account.arn("logs", f"log-group:{group}"), account.arn("logs", f"log-group:{group}:*"))]),
-                Statement(sid="WriteToTheContainerLogGroups", actions=["logs:PutLogEvents"],
-                          resources=[account.arn("logs", f"log-group:{group}:log-stream:*") for group in groups])])
-        # Only this environment's secrets: the prefix ends with "/" (validated), so "vtc-staging/" cannot match
-        # another environment's "vtc-staging-2/..." names.
-        prefix = self.props.secrets_prefix or f"{name}/"
-        # Trusted by the ClusterSecretStore's own service account only, not the controller's (a SecretStore without
-        # auth would fall back to the controller's identity: issue 26). Same construct ID: the role is updated in place.
-        self.external_secrets_role = self.irsa_role(
-            "external-secrets-role", *SECRETS_STORE_SERVICE_ACCOUNT, tags=tags, statements=[
-                Statement(sid="ReadThisEnvironmentsSecrets",
-                          actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret",
-                                   "secretsmanager:ListSecretVersionIds"],
-                          resources=[account.arn("secretsmanager", f"secret:{prefix}*")]),
-            ])
-        self.vpc_cni_role = self.irsa_role("vpc-cni-role", "kube-system", "aws-node", tags=tags,
-                                           managed=["AmazonEKS_CNI_Policy"])
-        self.ebs_csi_role = self.irsa_role("ebs-csi-role", "kube-system", "ebs-csi-controller-sa", tags=tags,
-                                           managed=["service-role/AmazonEBSCSIDriverPolicy"])
-        self.cloudwatch_role = self.irsa_role("cloudwatch-role", "amazon-cloudwatch", "cloudwatch-agent", tags=tags,
-                                              managed=["CloudWatchAgentServerPolicy"])
-
-    def _ebs_key(self, tags) -> None:
-        """The key of the volumes the EBS CSI driver makes (the StorageClass's ``kmsKeyId``): its role may use it
-        only through EC2 (``kms:ViaService``), and create grants only for AWS resources (the attached volume's grant
-        to the instance). Not the secrets key: volumes and Kubernetes secrets do not share a key.
-        Ref: https://docs.aws.amazon.com/eks/latest/userguide/ebs-csi.html (the KMS policy for encrypted volumes);
-        https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service"""
-        account, name = self.account, self.props.name
-        through_ec2 = [("StringEquals", "kms:ViaService", [f"ec2.{account.region}.amazonaws.com"]),
-                       ("StringEquals", "kms:CallerAccount", [account.id])]
-        csi = {"AWS": [self.ebs_csi_role.arn]}
-        key_policy = policy_document(
-            self, "ebs-key-policy", account_admin_statement(account),
-            Statement(sid="EbsCsiDriverThroughEc2", actions=list(EBS_KEY_ACTIONS), resources=["*"], principals=csi,
-                      conditions=through_ec2),
-            Statement(sid="EbsCsiDriverGrantsForAttachedVolumes", actions=list(EBS_KEY_GRANT_ACTIONS),
-                      resources=["*"], principals=csi,
-                      conditions=[*through_ec2, ("Bool", "kms:GrantIsForAWSResource", ["true"])]))
-        self.ebs_key = kms_key(self, "ebs-key", description=f"{name} EBS volumes of the cluster's StorageClass",
-                               alias=f"{name}-ebs", policy=key_policy, tags=tags)
 
     # --- network --------------------------------------------------------------------------------------------------
 
@@ -482,21 +352,9 @@ class EksCluster(Construct):
     # --- add-ons --------------------------------------------------------------------------------------------------
 
     def _addons(self, addons: tuple[str, ...], tags, depends_on) -> None:
-        # The add-ons' own settings (each add-on's configuration schema: aws eks describe-addon-configuration):
-        # vpc-cni enforces NetworkPolicies (off by default: the services' default-deny policies would be ignored);
-        # the observability add-on keeps metrics but ships no container logs of its own (Fluent Bit of the workloads
-        # stack ships them, into the KMS-encrypted groups made here, not groups the add-on would create unencrypted).
-        roles = {"vpc-cni": self.vpc_cni_role, "aws-ebs-csi-driver": self.ebs_csi_role,
-                 "amazon-cloudwatch-observability": self.cloudwatch_role}
-        for addon in addons:
-            self.addons[addon] = EksAddon(
-                self, f"addon-{addon}", cluster_name=self.cluster_name, addon_name=addon,
-                addon_version=self.props.addon_versions.get(addon) or None,
-                service_account_role_arn=roles[addon].arn if addon in roles else None,
-                configuration_values=json.dumps(ADDON_CONFIGURATION[addon], sort_keys=True)
-                if addon in ADDON_CONFIGURATION else None,
-                resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE", tags=tags,
-                depends_on=depends_on)
+        self.addons.update(add_managed_addons(self, addons, cluster_name=self.cluster_name, tags=tags,
+                                              versions=self.props.addon_versions, roles=self._addon_roles,
+                                              depends_on=depends_on))
 
     # --- typed outputs --------------------------------------------------------------------------------------------
 

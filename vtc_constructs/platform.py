@@ -47,11 +47,14 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
 
 from ._common import Account, Statement, account_admin_statement, kms_key, policy_document, require_props
-from .alarms import Alarms, AlarmsProps, AlarmTargets, DashboardSeries
+from .alarms import Alarms
+from .alarms_dashboard import DashboardSeries
+from .alarms_props import AlarmsProps, AlarmTargets
 from .cache import CacheNetwork, CacheProps, ValkeyCache
 from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
-from .eks import FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT, EksCluster
+from .eks import EksCluster
+from .eks_addons import FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT
 from .eks_props import EksClusterProps
 from .errors import Problem, is_whole, raise_if_any
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, SearchDomain, SearchDomainProps, SearchNetwork
@@ -144,8 +147,8 @@ class PlatformProps:
         ``network``, ``master_user_role_arn`` and ``writer_role_arns``): an OpenSearch domain ``<name>-search`` for the
         logs Fluent Bit ships and the traces Jaeger stores, in as many private subnets (AZs) as it has data nodes (up to
         three), admitting the EKS nodes only. The platform makes its master role (IRSA for the setup Job,
-        :data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`) and Jaeger's role
-        (:data:`~vtc_constructs.eks.JAEGER_SERVICE_ACCOUNT`), lets Fluent Bit's role write its log indices, and puts
+        :data:`~vtc_constructs.eks_addons.SEARCH_ADMIN_SERVICE_ACCOUNT`) and Jaeger's role
+        (:data:`~vtc_constructs.eks_addons.JAEGER_SERVICE_ACCOUNT`), lets Fluent Bit's role write its log indices, and puts
         the domain's alarms (red, yellow, free storage, JVM pressure, snapshot failure) on the alarm topics.
     :param workloads_namespace: default: ``vision-to-code`` (``WorkloadsProps.namespace``'s default): the namespace
         of the services' releases, whose service accounts (:func:`service_account_names`) may assume the services'
@@ -387,14 +390,14 @@ class VisionToCodePlatform(Construct):
 
     @functools.cached_property
     def jaeger_role_arn(self) -> str | None:
-        """IRSA role of Jaeger (:data:`~vtc_constructs.eks.JAEGER_SERVICE_ACCOUNT`): its trace indices on the search
+        """IRSA role of Jaeger (:data:`~vtc_constructs.eks_addons.JAEGER_SERVICE_ACCOUNT`): its trace indices on the search
         domain only. None without a search domain."""
         return self.jaeger_role.arn if self.jaeger_role is not None else None
 
     @functools.cached_property
     def search_admin_role_arn(self) -> str | None:
         """The search domain's master role, taken by the setup Job
-        (:data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`). None without a search domain."""
+        (:data:`~vtc_constructs.eks_addons.SEARCH_ADMIN_SERVICE_ACCOUNT`). None without a search domain."""
         return self.search_admin_role.arn if self.search_admin_role is not None else None
 
     def _workload_secrets(self, account: Account) -> None:

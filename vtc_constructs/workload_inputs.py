@@ -150,10 +150,10 @@ class SearchEndpoint:
         Required.
     :param region: the domain's region (what requests are signed for). Required.
     :param admin_role_arn: the domain's master IAM role (``SearchDomainProps.master_user_role_arn``), which the setup
-        Job takes through IRSA on :data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`. Required.
+        Job takes through IRSA on :data:`~vtc_constructs.eks_addons.SEARCH_ADMIN_SERVICE_ACCOUNT`. Required.
     :param fluent_bit_role_arn: Fluent Bit's IRSA role (``EksCluster.fluent_bit_role_arn``), mapped to the log writer
         role of the security plugin. Required.
-    :param jaeger_role_arn: Jaeger's IRSA role, trusting :data:`~vtc_constructs.eks.JAEGER_SERVICE_ACCOUNT`, mapped to
+    :param jaeger_role_arn: Jaeger's IRSA role, trusting :data:`~vtc_constructs.eks_addons.JAEGER_SERVICE_ACCOUNT`, mapped to
         the trace writer role (which also reads: Jaeger's query searches its own indices). Required.
     :param index_hot_days: default: 7: a log index stays writable 7 days, then turns read-only and is force-merged.
         ``SearchDomainProps.index_hot_days``.
