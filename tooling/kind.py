@@ -22,8 +22,8 @@ What is installed, in the order :class:`~vtc_constructs.releases.ClusterReleases
 2. ``vtc-cluster-config`` (the namespaces with their Pod Security levels, both colours' Gateways and NGINX network
    policies), values from :func:`~vtc_constructs.cluster_config.cluster_config_values`;
 3. ``ngf-blue``: NGINX Gateway Fabric from its OCI registry at the pinned version
-   (:data:`~vtc_constructs.releases.DEFAULT_CHART_VERSIONS`), values from
-   :func:`~vtc_constructs.releases.gateway_values` — what the EKS release gets, byte for byte;
+   (:data:`~vtc_constructs.release_charts.DEFAULT_CHART_VERSIONS`), values from
+   :func:`~vtc_constructs.release_gateway.gateway_values` — what the EKS release gets, byte for byte;
 4. ``vtc-blue``: ``charts/vision-to-code``, values from :meth:`~vtc_constructs.workloads.WorkloadsProps.chart_values`.
 
 What differs from an EKS environment, and why (:func:`values` is the one place): the stand-in image
@@ -109,7 +109,7 @@ def kind_workloads():
 def values(colour: str = COLOUR) -> dict[str, dict]:
     """The three releases' values, by release name: ``vtc-cluster-config``, ``ngf-<colour>``, ``vtc-<colour>``."""
     from vtc_constructs.cluster_config import RELEASE_NAME, cluster_config_values
-    from vtc_constructs.releases import gateway_values
+    from vtc_constructs.release_gateway import gateway_values
     from vtc_constructs.workloads import GATEWAY_PORT, gateway_release, release_name
 
     w = kind_workloads()
@@ -222,9 +222,9 @@ def image() -> None:
 
 
 def install() -> None:
-    from vtc_constructs.releases import (CHART_REPOSITORIES, DEFAULT_CHART_VERSIONS, GATEWAY_API_CRDS_CHART,
-                                         KUBE_SYSTEM, NGINX_GATEWAY_FABRIC_CRDS_CHART, SERVICES_CHART,
-                                         CLUSTER_CONFIG_CHART)
+    from vtc_constructs.release_charts import (CHART_REPOSITORIES, CLUSTER_CONFIG_CHART, DEFAULT_CHART_VERSIONS,
+                                               GATEWAY_API_CRDS_CHART, NGINX_GATEWAY_FABRIC_CRDS_CHART, SERVICES_CHART)
+    from vtc_constructs.release_common import KUBE_SYSTEM
     from vtc_constructs.workloads import gateway_name
 
     w = kind_workloads()

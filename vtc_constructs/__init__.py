@@ -51,13 +51,9 @@ from .waf import MANAGED_RULES, WafProps, WafRuleAction
 from .search import SearchDomain
 from .search_index import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS
 from .search_props import SearchDomainProps, SearchNetwork
-from .releases import (
-    DEFAULT_CHART_VERSIONS,
-    ClusterReleases,
-    ClusterReleasesProps,
-    ReleaseRoles,
-    eks_helm_provider,
-)
+from .release_charts import DEFAULT_CHART_VERSIONS
+from .release_helm import eks_helm_provider
+from .releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles
 from .workloads import (
     SEED_REPLICA_RANGES,
     SERVICES,

@@ -71,7 +71,7 @@ RELEASE_NAME = "vtc-cluster-config"
 #: ``vtc-<name>-dashboard`` with the Grafana uid ``vtc-<name>``.
 DASHBOARDS = ("services", "resources", "database")
 #: The uid of Grafana's CloudWatch data source, which the services dashboard's Cache row queries (kube-prometheus-stack
-#: provisions it when Grafana has its IRSA role: ``vtc_constructs.releases.grafana_cloudwatch_datasource``); the
+#: provisions it when Grafana has its IRSA role: ``vtc_constructs.release_monitoring.grafana_cloudwatch_datasource``); the
 #: chart's dashboard helper drops every panel of this data source when it is given no cache.
 CLOUDWATCH_UID = "vtc-cloudwatch"
 #: ElastiCache cluster IDs, as values.schema.json's ``dashboards.cacheClusterIds`` items (tested).
@@ -217,7 +217,7 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
     :param control_plane_certificates: default: none (NGINX Gateway Fabric's cert-generator Job makes them). Each
         ``{"secretName", "dnsName", "usage"}`` (``server auth`` or ``client auth``): a certificate of the platform's
         CA in the gateway namespace, for NGINX Gateway Fabric's control plane and agents
-        (:func:`vtc_constructs.releases.control_plane_certificates`). Only with ``listener_protocol`` HTTPS (the CA).
+        (:func:`vtc_constructs.release_gateway.control_plane_certificates`). Only with ``listener_protocol`` HTTPS (the CA).
 
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """

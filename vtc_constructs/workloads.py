@@ -105,7 +105,7 @@ class WorkloadsProps:
         network policy cannot name hosts; narrow it to the VPC's range once the VPC has interface endpoints for them.
     :param slo_p99_latency_ms: default: 100: the p99 latency objective the alert rules check, in milliseconds.
     :param slo_error_rate_percent: default: 1.0: the error-rate objective (5xx answers), in percent.
-    :param addon_chart_versions: default: the versions :data:`vtc_constructs.releases.DEFAULT_CHART_VERSIONS`
+    :param addon_chart_versions: default: the versions :data:`vtc_constructs.release_charts.DEFAULT_CHART_VERSIONS`
         pins. Maps an add-on chart of :data:`ADDON_CHARTS` to the exact version to release instead (``"81.6.2"``).
     :param gateway_chart_versions: default: both colours' NGINX Gateway Fabric releases run the version
         ``addon_chart_versions`` (or the pinned default) gives. A colour's own exact version (``{"green": "2.7.2"}``),
