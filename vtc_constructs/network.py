@@ -22,6 +22,13 @@ Three tiers in every Availability Zone:
 Fixed, not optional: DNS support and hostnames on; the VPC's default security group stripped of every rule; flow
 logs of ALL traffic to a CloudWatch log group encrypted with a customer-managed KMS key (rotation on); an S3 gateway
 endpoint on the private and database route tables (image layers and backups stay off the NAT).
+
+Interface endpoints (``NetworkProps.interface_endpoints``; default: one for every AWS API the cluster side calls,
+:data:`~vtc_constructs.aws_api_callers.AWS_API_CALLERS`) in the private subnets, private DNS on (the services' usual
+host names, e.g. ``sts.eu-west-1.amazonaws.com``, resolve to them inside the VPC), behind one security group that
+admits HTTPS from the VPC's range only, each with an endpoint policy admitting only this account's principals (STS:
+also the web-identity exchange of IRSA, which carries no principal, for this account's roles only). With them every
+namespace's HTTPS to AWS can be held to the VPC's range (``WorkloadsProps.aws_api_cidrs``).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Sequence
 
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -46,9 +54,11 @@ from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from ._common import (
     Account,
@@ -62,6 +72,7 @@ from ._common import (
     require_props,
     stack_region,
 )
+from .aws_api_callers import DEFAULT_INTERFACE_ENDPOINTS
 from .contracts import ClusterNetwork, DatabaseNetwork, EdgeNetwork
 from .aws_rules import availability_zone_problems, availability_zone_region_problems, vpc_range_problems
 from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any
@@ -71,6 +82,19 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       3288, 3653)
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+
+#: The interface endpoints NetworkProps.interface_endpoints may name: the endpoint service suffix
+#: (``com.amazonaws.<region>.<service>``) of each AWS API the platform calls, or might be asked to keep off the NAT.
+#: Each supports private DNS and endpoint policies. Ref: https://docs.aws.amazon.com/vpc/latest/privatelink/
+#: aws-services-privatelink-support.html
+INTERFACE_ENDPOINT_SERVICES = ("sts", "secretsmanager", "sns", "logs", "monitoring", "xray", "ecr.api", "ecr.dkr",
+                               "kms", "ec2", "elasticloadbalancing", "autoscaling", "eks", "ssm")
+#: What one interface endpoint costs per Availability Zone it has a network interface in, in eu-west-1: USD 0.011 an
+#: hour, i.e. about USD 8.03 a month of 730 hours, plus USD 0.01 per GB processed (the first PB a month). (NAT
+#: processing, which the endpoints replace for AWS traffic, is USD 0.048 per GB there.)
+#: Ref: https://aws.amazon.com/privatelink/pricing/ (billed "for each hour that your VPC endpoint remains provisioned
+#: in each Availability Zone"), read 2026-12-06.
+INTERFACE_ENDPOINT_USD_PER_AZ_MONTH = 8.03
 
 
 class NatStrategy(str, Enum):
@@ -112,6 +136,18 @@ class NetworkProps:
     :param database_subnet_new_bits: default: 7, i.e. a /23 per AZ from a /16 VPC.
     :param eks_cluster_name: default: no cluster tag. When set, every public and private subnet is tagged
         ``kubernetes.io/cluster/<name> = shared`` for tools that still discover subnets by that tag.
+    :param interface_endpoints: default: an interface endpoint for every AWS API the cluster side calls from the VPC
+        (:data:`~vtc_constructs.aws_api_callers.DEFAULT_INTERFACE_ENDPOINTS`: sts, secretsmanager, sns, logs,
+        monitoring, xray, ecr.api, ecr.dkr; the table says why the others, kms among them, need none), so that the
+        pods' HTTPS can be held to the VPC's range. Each costs about USD 8.03 a month per AZ it is in (eu-west-1:
+        USD 0.011 an hour, plus USD 0.01 per GB; :data:`INTERFACE_ENDPOINT_USD_PER_AZ_MONTH`, Ref:
+        https://aws.amazon.com/privatelink/pricing/): the default's 8 endpoints in 3 AZs, about USD 193 a month.
+        Services of :data:`INTERFACE_ENDPOINT_SERVICES`, each once; an empty list makes none (the pods then need
+        HTTPS to the internet: ``WorkloadsProps.aws_api_cidrs`` stays ``0.0.0.0/0``).
+    :param interface_endpoint_zones: default: every AZ: each endpoint has a network interface in every private
+        subnet, so an AZ's loss takes no other AZ's AWS access with it. A number from 1 to the AZ count puts them in
+        the first that many AZs only (the pods of the others reach them across AZs, at USD 0.01 per GB each way):
+        cheaper, for an environment that can live with it (staging, like its single NAT gateway).
 
     Subnets are carved in order (all private, then all public, then all database subnets), each aligned to its own
     size, so the same props always give the same CIDRs and adding nothing moves nothing.
@@ -126,9 +162,11 @@ class NetworkProps:
     public_subnet_new_bits: int = 7
     database_subnet_new_bits: int = 7
     eks_cluster_name: str | None = None
+    interface_endpoints: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINTS
+    interface_endpoint_zones: int | None = None
 
     def __post_init__(self):
-        coerce_fields(self, enums={"nat_strategy": NatStrategy}, tuples=("availability_zones",))
+        coerce_fields(self, enums={"nat_strategy": NatStrategy}, tuples=("availability_zones", "interface_endpoints"))
 
     def validate(self) -> list[Problem]:
         """Every problem with these props (an empty list when there is none); paths are relative to the props."""
@@ -172,12 +210,36 @@ class NetworkProps:
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 12:
                 problems.append(Problem(field, value, "a whole number from 1 to 12", "use the default or a value "
                                         "that leaves room for every AZ"))
+        problems += self._interface_endpoint_problems(len(azs))
         if network is not None and len(azs) >= 1 and not any(p.path.endswith("new_bits") for p in problems):
             try:
                 plan_subnets(self)
             except _DoesNotFit as exc:
                 problems.append(Problem("vpc_cidr", self.vpc_cidr, exc.allowed, exc.fix,
                                         "too small for the subnets"))
+        return problems
+
+    def _interface_endpoint_problems(self, az_count: int) -> list[Problem]:
+        problems: list[Problem] = []
+        services = self.interface_endpoints
+        if not isinstance(services, tuple) or not all(isinstance(s, str) for s in services):
+            return [Problem("interface_endpoints", services, f"a list of {', '.join(INTERFACE_ENDPOINT_SERVICES)}",
+                            "list the endpoint services by name, e.g. ['sts', 'logs'], or [] for none", "not a list")]
+        unknown = [s for s in services if s not in INTERFACE_ENDPOINT_SERVICES]
+        if unknown:
+            problems.append(Problem("interface_endpoints", list(services),
+                                    f"each one of {', '.join(INTERFACE_ENDPOINT_SERVICES)}",
+                                    f"remove or correct {', '.join(map(repr, unknown))} (the suffix of "
+                                    "com.amazonaws.<region>.<service>)", "unknown endpoint service"))
+        repeated = sorted({s for s in services if services.count(s) > 1})
+        if repeated:
+            problems.append(Problem("interface_endpoints", list(services), "each service once",
+                                    f"remove the repeated {', '.join(repeated)}", "repeated service"))
+        zones = self.interface_endpoint_zones
+        if zones is not None and (not is_whole(zones) or not 1 <= zones <= max(az_count, 1)):
+            problems.append(Problem("interface_endpoint_zones", zones, f"a whole number from 1 to {max(az_count, 1)} "
+                                    "(the AZ count), or none for every AZ", "leave it out for every AZ, or give 1 for "
+                                    "the first AZ only"))
         return problems
 
 
@@ -348,6 +410,36 @@ class Network(Construct):
             tags=tags("s3"))
 
         self._flow_logs(tags, account)
+        self._interface_endpoints(tags, account, vpc_id)
+
+    def _interface_endpoints(self, tags, account: Account, vpc_id: str) -> None:
+        """The interface endpoints of ``props.interface_endpoints``: construct IDs ``endpoints-sg``,
+        ``endpoints-sg-https-from-vpc`` and per service ``endpoint-<service>`` (dots as dashes) with its
+        ``endpoint-<service>-policy`` document."""
+        props = self.props
+        self.interface_endpoints: dict[str, VpcEndpoint] = {}
+        self.endpoint_security_group = None
+        if not props.interface_endpoints:
+            return
+        # No egress rule: an endpoint's network interfaces only answer (security groups are stateful).
+        self.endpoint_security_group = SecurityGroup(
+            self, "endpoints-sg", name_prefix=f"{props.name}-endpoints-", vpc_id=vpc_id,
+            description=f"{props.name}: HTTPS to the AWS API interface endpoints from the VPC only",
+            tags=tags("endpoints"), lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+        VpcSecurityGroupIngressRule(self, "endpoints-sg-https-from-vpc",
+                                    security_group_id=self.endpoint_security_group.id, cidr_ipv4=props.vpc_cidr,
+                                    ip_protocol="tcp", from_port=443, to_port=443,
+                                    description="HTTPS from the VPC's range (nodes, pods, functions)",
+                                    tags=tags("endpoints"))
+        zones = props.interface_endpoint_zones or len(self.private_subnets)
+        subnet_ids = [s.id for s in self.private_subnets[:zones]]
+        for service in props.interface_endpoints:
+            key = service.replace(".", "-")
+            policy = policy_document(self, f"endpoint-{key}-policy", *_endpoint_policy(service, account))
+            self.interface_endpoints[service] = VpcEndpoint(
+                self, f"endpoint-{key}", vpc_id=vpc_id, service_name=f"com.amazonaws.{account.region}.{service}",
+                vpc_endpoint_type="Interface", private_dns_enabled=True, subnet_ids=subnet_ids,
+                security_group_ids=[self.endpoint_security_group.id], policy=policy.json, tags=tags(service))
 
     def _flow_logs(self, tags, account: Account) -> None:
         props = self.props
@@ -434,9 +526,37 @@ class Network(Construct):
         return [e.public_ip for e in self.nat_eips]
 
     @property
+    def interface_endpoint_ids(self) -> dict[str, str]:
+        """Each interface endpoint's ID, by service (empty: none)."""
+        return {service: endpoint.id for service, endpoint in self.interface_endpoints.items()}
+
+    @property
+    def interface_endpoint_security_group_id(self) -> str | None:
+        """The endpoints' security group (None: no interface endpoints)."""
+        return None if self.endpoint_security_group is None else self.endpoint_security_group.id
+
+    @property
     def flow_log_group_name(self) -> str:
         return self.flow_log_group.name
 
     @property
     def availability_zones(self) -> Sequence[str]:
         return self.props.availability_zones
+
+
+def _endpoint_policy(service: str, account: Account) -> list[Statement]:
+    """An endpoint's policy: any action, by this account's principals only (a stolen credential of another account
+    cannot use the VPC's path to AWS). The resources stay open: the nodes pull EKS's add-on images from AWS's own
+    registries, SNS and Secrets Manager resources are named by the callers' IAM policies.
+    STS: AssumeRoleWithWebIdentity (IRSA) carries no AWS principal, so no principal key exists to test; it is admitted
+    for this account's roles only (the role's trust policy then checks the token).
+    Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sts_vpc_endpoint_policies.html ("Federated
+    callers ... the request context doesn't include principal-based condition keys")."""
+    statements = [Statement(sid="ThisAccountsPrincipalsOnly", actions=["*"], resources=["*"],
+                            principals={"AWS": ["*"]},
+                            conditions=[("StringEquals", "aws:PrincipalAccount", [account.id])])]
+    if service == "sts":
+        statements.append(Statement(sid="WebIdentityForThisAccountsRoles", actions=["sts:AssumeRoleWithWebIdentity"],
+                                    resources=[account.arn("iam", "role/*", region=False)],
+                                    principals={"AWS": ["*"]}))
+    return statements
