@@ -84,8 +84,14 @@ def test_the_stacks_have_private_dns_interface_endpoints_behind_https_from_the_v
     assert sts[0]["condition"] == [{"test": "StringEquals", "variable": "aws:PrincipalAccount", "values": [account]}]
     assert sts[1]["actions"] == ["sts:AssumeRoleWithWebIdentity"] and \
         sts[1]["resources"][0].endswith(f":iam::{account}:role/*")
-    others = [documents[k]["statement"] for k in documents if k.startswith("network_endpoint-")]
-    assert len(others) == len(DEFAULT_INTERFACE_ENDPOINTS) and all(s[0] == sts[0] for s in others)
+    assert sts[0]["actions"] == ["sts:*"]
+    others = {k.split("_")[1].rsplit("-policy", 1)[0]: documents[k]["statement"] for k in documents
+              if k.startswith("network_endpoint-")}
+    assert len(others) == len(DEFAULT_INTERFACE_ENDPOINTS)
+    assert others["endpoint-monitoring"][0]["actions"] == ["cloudwatch:*"] and \
+        others["endpoint-ecr-dkr"][0]["actions"] == ["ecr:*"]
+    assert all(s[0]["condition"] == sts[0]["condition"] and s[0]["principals"] == sts[0]["principals"]
+               for s in others.values())
 
 
 # --- the pods' HTTPS ------------------------------------------------------------------------------------------------------

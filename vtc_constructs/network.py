@@ -85,8 +85,10 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 
 #: The interface endpoints NetworkProps.interface_endpoints may name: the endpoint service suffix
 #: (``com.amazonaws.<region>.<service>``) of each AWS API the platform calls, or might be asked to keep off the NAT.
-#: Each supports private DNS and endpoint policies. Ref: https://docs.aws.amazon.com/vpc/latest/privatelink/
-#: aws-services-privatelink-support.html
+#: Each is an AWS service name of the PrivateLink list (Ref: https://docs.aws.amazon.com/vpc/latest/privatelink/
+#: aws-services-privatelink-support.html). An endpoint policy on a service that does not support them is not an
+#: error: AWS then "allow[s] full access" (Ref: https://docs.aws.amazon.com/vpc/latest/userguide/
+#: vpc-endpoints-access.html), so the policy below can only narrow, never break, a call.
 INTERFACE_ENDPOINT_SERVICES = ("sts", "secretsmanager", "sns", "logs", "monitoring", "xray", "ecr.api", "ecr.dkr",
                                "kms", "ec2", "elasticloadbalancing", "autoscaling", "eks", "ssm")
 #: What one interface endpoint costs per Availability Zone it has a network interface in, in eu-west-1: USD 0.011 an
@@ -95,6 +97,8 @@ INTERFACE_ENDPOINT_SERVICES = ("sts", "secretsmanager", "sns", "logs", "monitori
 #: Ref: https://aws.amazon.com/privatelink/pricing/ (billed "for each hour that your VPC endpoint remains provisioned
 #: in each Availability Zone"), read 2026-12-06.
 INTERFACE_ENDPOINT_USD_PER_AZ_MONTH = 8.03
+#: The IAM action prefix of each endpoint service (its endpoint policy admits that service's actions only).
+_ACTION_PREFIX = {"monitoring": "cloudwatch", "ecr.api": "ecr", "ecr.dkr": "ecr"}
 
 
 class NatStrategy(str, Enum):
@@ -545,18 +549,20 @@ class Network(Construct):
 
 
 def _endpoint_policy(service: str, account: Account) -> list[Statement]:
-    """An endpoint's policy: any action, by this account's principals only (a stolen credential of another account
-    cannot use the VPC's path to AWS). The resources stay open: the nodes pull EKS's add-on images from AWS's own
+    """An endpoint's policy: the service's own actions (``sts:*``, ...), by this account's principals only (a
+    credential of another account cannot use the VPC's path to AWS). The resources stay open: the nodes pull EKS's add-on images from AWS's own
     registries, SNS and Secrets Manager resources are named by the callers' IAM policies.
     STS: AssumeRoleWithWebIdentity (IRSA) carries no AWS principal, so no principal key exists to test; it is admitted
     for this account's roles only (the role's trust policy then checks the token).
     Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sts_vpc_endpoint_policies.html ("Federated
     callers ... the request context doesn't include principal-based condition keys")."""
-    statements = [Statement(sid="ThisAccountsPrincipalsOnly", actions=["*"], resources=["*"],
+    prefix = _ACTION_PREFIX.get(service, service)
+    statements = [Statement(sid="ThisAccountsPrincipalsOnly", actions=[f"{prefix}:*"], resources=["*"],
                             principals={"AWS": ["*"]},
                             conditions=[("StringEquals", "aws:PrincipalAccount", [account.id])])]
     if service == "sts":
         statements.append(Statement(sid="WebIdentityForThisAccountsRoles", actions=["sts:AssumeRoleWithWebIdentity"],
                                     resources=[account.arn("iam", "role/*", region=False)],
-                                    principals={"AWS": ["*"]}))
+                                    # "Principal": "*": the caller has no AWS identity yet (a JSON web token).
+                                    principals={"*": ["*"]}))
     return statements
