@@ -23,12 +23,11 @@ Fixed, not optional: DNS support and hostnames on; the VPC's default security gr
 logs of ALL traffic to a CloudWatch log group encrypted with a customer-managed KMS key (rotation on); an S3 gateway
 endpoint on the private and database route tables (image layers and backups stay off the NAT).
 
-Interface endpoints (``NetworkProps.interface_endpoints``; default: one for every AWS API the cluster side calls,
-:data:`~vtc_constructs.aws_api_callers.AWS_API_CALLERS`) in the private subnets, private DNS on (the services' usual
-host names, e.g. ``sts.eu-west-1.amazonaws.com``, resolve to them inside the VPC), behind one security group that
-admits HTTPS from the VPC's range only, each with an endpoint policy admitting only this account's principals (STS:
-also the web-identity exchange of IRSA, which carries no principal, for this account's roles only). With them every
-namespace's HTTPS to AWS can be held to the VPC's range (``WorkloadsProps.aws_api_cidrs``).
+Interface endpoints for the AWS APIs the cluster side calls (``NetworkProps.interface_endpoints``), private DNS on,
+HTTPS from the VPC only, this account's principals only: :mod:`vtc_constructs.network_endpoints`.
+
+Why one module: the VPC, its subnets, route tables, NAT, endpoints and flow logs are one network built in one pass
+over the same subnets and tables (the interface endpoints' own rules live in network_endpoints.py).
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Sequence
 
-from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -54,11 +52,9 @@ from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from ._common import (
     Account,
@@ -73,6 +69,12 @@ from ._common import (
     stack_region,
 )
 from .aws_api_callers import DEFAULT_INTERFACE_ENDPOINTS
+from .network_endpoints import (  # noqa: F401  (re-exported: part of this module's API)
+    INTERFACE_ENDPOINT_SERVICES,
+    INTERFACE_ENDPOINT_USD_PER_AZ_MONTH,
+    add_interface_endpoints,
+    interface_endpoint_problems,
+)
 from .contracts import ClusterNetwork, DatabaseNetwork, EdgeNetwork
 from .aws_rules import availability_zone_problems, availability_zone_region_problems, vpc_range_problems
 from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any
@@ -82,24 +84,6 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       3288, 3653)
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-
-#: The interface endpoints NetworkProps.interface_endpoints may name: the endpoint service suffix
-#: (``com.amazonaws.<region>.<service>``) of each AWS API the platform calls, or might be asked to keep off the NAT.
-#: Each is an AWS service name of the PrivateLink list (Ref: https://docs.aws.amazon.com/vpc/latest/privatelink/
-#: aws-services-privatelink-support.html). An endpoint policy on a service that does not support them is not an
-#: error: AWS then "allow[s] full access" (Ref: https://docs.aws.amazon.com/vpc/latest/userguide/
-#: vpc-endpoints-access.html), so the policy below can only narrow, never break, a call.
-INTERFACE_ENDPOINT_SERVICES = ("sts", "secretsmanager", "sns", "logs", "monitoring", "xray", "ecr.api", "ecr.dkr",
-                               "kms", "ec2", "elasticloadbalancing", "autoscaling", "eks", "ssm")
-#: What one interface endpoint costs per Availability Zone it has a network interface in, in eu-west-1: USD 0.011 an
-#: hour, i.e. about USD 8.03 a month of 730 hours, plus USD 0.01 per GB processed (the first PB a month). (NAT
-#: processing, which the endpoints replace for AWS traffic, is USD 0.048 per GB there.)
-#: Ref: https://aws.amazon.com/privatelink/pricing/ (billed "for each hour that your VPC endpoint remains provisioned
-#: in each Availability Zone"), read 2026-12-06.
-INTERFACE_ENDPOINT_USD_PER_AZ_MONTH = 8.03
-#: The IAM action prefix of each endpoint service (its endpoint policy admits that service's actions only).
-_ACTION_PREFIX = {"monitoring": "cloudwatch", "ecr.api": "ecr", "ecr.dkr": "ecr"}
-
 
 class NatStrategy(str, Enum):
     """How private subnets reach the internet."""
@@ -214,7 +198,7 @@ class NetworkProps:
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 12:
                 problems.append(Problem(field, value, "a whole number from 1 to 12", "use the default or a value "
                                         "that leaves room for every AZ"))
-        problems += self._interface_endpoint_problems(len(azs))
+        problems += interface_endpoint_problems(self.interface_endpoints, self.interface_endpoint_zones, len(azs))
         if network is not None and len(azs) >= 1 and not any(p.path.endswith("new_bits") for p in problems):
             try:
                 plan_subnets(self)
@@ -222,30 +206,6 @@ class NetworkProps:
                 problems.append(Problem("vpc_cidr", self.vpc_cidr, exc.allowed, exc.fix,
                                         "too small for the subnets"))
         return problems
-
-    def _interface_endpoint_problems(self, az_count: int) -> list[Problem]:
-        problems: list[Problem] = []
-        services = self.interface_endpoints
-        if not isinstance(services, tuple) or not all(isinstance(s, str) for s in services):
-            return [Problem("interface_endpoints", services, f"a list of {', '.join(INTERFACE_ENDPOINT_SERVICES)}",
-                            "list the endpoint services by name, e.g. ['sts', 'logs'], or [] for none", "not a list")]
-        unknown = [s for s in services if s not in INTERFACE_ENDPOINT_SERVICES]
-        if unknown:
-            problems.append(Problem("interface_endpoints", list(services),
-                                    f"each one of {', '.join(INTERFACE_ENDPOINT_SERVICES)}",
-                                    f"remove or correct {', '.join(map(repr, unknown))} (the suffix of "
-                                    "com.amazonaws.<region>.<service>)", "unknown endpoint service"))
-        repeated = sorted({s for s in services if services.count(s) > 1})
-        if repeated:
-            problems.append(Problem("interface_endpoints", list(services), "each service once",
-                                    f"remove the repeated {', '.join(repeated)}", "repeated service"))
-        zones = self.interface_endpoint_zones
-        if zones is not None and (not is_whole(zones) or not 1 <= zones <= max(az_count, 1)):
-            problems.append(Problem("interface_endpoint_zones", zones, f"a whole number from 1 to {max(az_count, 1)} "
-                                    "(the AZ count), or none for every AZ", "leave it out for every AZ, or give 1 for "
-                                    "the first AZ only"))
-        return problems
-
 
 class _DoesNotFit(Exception):
     def __init__(self, allowed: str, fix: str):
@@ -414,36 +374,10 @@ class Network(Construct):
             tags=tags("s3"))
 
         self._flow_logs(tags, account)
-        self._interface_endpoints(tags, account, vpc_id)
-
-    def _interface_endpoints(self, tags, account: Account, vpc_id: str) -> None:
-        """The interface endpoints of ``props.interface_endpoints``: construct IDs ``endpoints-sg``,
-        ``endpoints-sg-https-from-vpc`` and per service ``endpoint-<service>`` (dots as dashes) with its
-        ``endpoint-<service>-policy`` document."""
-        props = self.props
-        self.interface_endpoints: dict[str, VpcEndpoint] = {}
-        self.endpoint_security_group = None
-        if not props.interface_endpoints:
-            return
-        # No egress rule: an endpoint's network interfaces only answer (security groups are stateful).
-        self.endpoint_security_group = SecurityGroup(
-            self, "endpoints-sg", name_prefix=f"{props.name}-endpoints-", vpc_id=vpc_id,
-            description=f"{props.name}: HTTPS to the AWS API interface endpoints from the VPC only",
-            tags=tags("endpoints"), lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
-        VpcSecurityGroupIngressRule(self, "endpoints-sg-https-from-vpc",
-                                    security_group_id=self.endpoint_security_group.id, cidr_ipv4=props.vpc_cidr,
-                                    ip_protocol="tcp", from_port=443, to_port=443,
-                                    description="HTTPS from the VPC's range (nodes, pods, functions)",
-                                    tags=tags("endpoints"))
-        zones = props.interface_endpoint_zones or len(self.private_subnets)
-        subnet_ids = [s.id for s in self.private_subnets[:zones]]
-        for service in props.interface_endpoints:
-            key = service.replace(".", "-")
-            policy = policy_document(self, f"endpoint-{key}-policy", *_endpoint_policy(service, account))
-            self.interface_endpoints[service] = VpcEndpoint(
-                self, f"endpoint-{key}", vpc_id=vpc_id, service_name=f"com.amazonaws.{account.region}.{service}",
-                vpc_endpoint_type="Interface", private_dns_enabled=True, subnet_ids=subnet_ids,
-                security_group_ids=[self.endpoint_security_group.id], policy=policy.json, tags=tags(service))
+        zones = props.interface_endpoint_zones or len(azs)
+        self.endpoint_security_group, self.interface_endpoints = add_interface_endpoints(
+            self, name=props.name, vpc_id=vpc_id, vpc_cidr=props.vpc_cidr, services=props.interface_endpoints,
+            subnet_ids=[s.id for s in self.private_subnets[:zones]], account=account, tags=tags)
 
     def _flow_logs(self, tags, account: Account) -> None:
         props = self.props
@@ -547,22 +481,3 @@ class Network(Construct):
     def availability_zones(self) -> Sequence[str]:
         return self.props.availability_zones
 
-
-def _endpoint_policy(service: str, account: Account) -> list[Statement]:
-    """An endpoint's policy: the service's own actions (``sts:*``, ...), by this account's principals only (a
-    credential of another account cannot use the VPC's path to AWS). The resources stay open: the nodes pull EKS's add-on images from AWS's own
-    registries, SNS and Secrets Manager resources are named by the callers' IAM policies.
-    STS: AssumeRoleWithWebIdentity (IRSA) carries no AWS principal, so no principal key exists to test; it is admitted
-    for this account's roles only (the role's trust policy then checks the token).
-    Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sts_vpc_endpoint_policies.html ("Federated
-    callers ... the request context doesn't include principal-based condition keys")."""
-    prefix = _ACTION_PREFIX.get(service, service)
-    statements = [Statement(sid="ThisAccountsPrincipalsOnly", actions=[f"{prefix}:*"], resources=["*"],
-                            principals={"AWS": ["*"]},
-                            conditions=[("StringEquals", "aws:PrincipalAccount", [account.id])])]
-    if service == "sts":
-        statements.append(Statement(sid="WebIdentityForThisAccountsRoles", actions=["sts:AssumeRoleWithWebIdentity"],
-                                    resources=[account.arn("iam", "role/*", region=False)],
-                                    # "Principal": "*": the caller has no AWS identity yet (a JSON web token).
-                                    principals={"*": ["*"]}))
-    return statements

@@ -673,6 +673,11 @@ class ClusterReleasesProps:
                                     "no cluster autoscaler for this version"))
         if not isinstance(self.vpc_cidr, str) or not self.vpc_cidr:
             problems.append(Problem("vpc_cidr", self.vpc_cidr, "the VPC's IPv4 range", "pass NetworkProps.vpc_cidr"))
+        if not isinstance(self.interface_endpoints, (tuple, list)) or \
+                not all(isinstance(s, str) for s in self.interface_endpoints):
+            problems.append(Problem("interface_endpoints", self.interface_endpoints, "the endpoint services the VPC "
+                                    "has (NetworkProps.interface_endpoints), e.g. ('sts', 'logs')",
+                                    "pass the network's interface_endpoints (from_platform does), or leave it out"))
         problems += cidr_problems(tuple(self.load_balancer_cidrs) if isinstance(self.load_balancer_cidrs, list)
                                   else self.load_balancer_cidrs, "load_balancer_cidrs")
         if self.cache is not None:
