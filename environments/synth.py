@@ -26,8 +26,12 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:  # not at run time: importing this module must not start jsii (the benchmark imports it)
     from .model import EnvironmentConfig
 
-# Measured (benchmarks/synth.py, 2 cores): one environment costs ~0.27 s in a running process, a worker's start
-# ~0.8 s; below three environments a worker finishes after the parent would have.
+# A worker's start (S) is worth MIN_ENVIRONMENTS_PER_WORKER environments (c each) of a running process: _shares gives
+# this process that many more, and default_workers starts a second process from twice that many. Re-measured for
+# issue 28 (2026-12-06, S and c in the same run, 2 cores shared with other work): a worker that synthesizes nothing
+# took 2.0 s (median of 5), one more environment (two stacks, ~830 jsii round trips) in a running process 0.8 s:
+# S/c = 2.5 (the figures before, 0.8 s and 0.27 s on an idle machine, gave 3). An environment got cheaper and a
+# worker's start did not (imports, jsii's kernel, the assemblies, the provider's modules on first use): three stays.
 MIN_ENVIRONMENTS_PER_WORKER = 3
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -117,3 +117,11 @@ def unseal(private_key, namespace: str, name: str, sealed: str) -> bytes:
     session = private_key.decrypt(raw[2:2 + length], padding.OAEP(
         mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=f"{namespace}/{name}".encode()))
     return AESGCM(session).decrypt(b"\0" * 12, raw[2 + length:], None)
+
+
+def safe_load_all(stream):
+    """``yaml.safe_load_all`` with libyaml's parser (the same safe constructor): helm's renders are parsed several
+    hundred times a run, about ten times faster than with the pure-Python parser."""
+    import yaml
+
+    return yaml.load_all(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

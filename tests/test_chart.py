@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import safe_load_all
 from tooling import helm
 from tooling.crds import crd_document
 from tooling.paths import CHECKOV, REPO, tool_env
@@ -49,6 +50,7 @@ from vtc_constructs.workloads import (
 )
 
 # Real tools or a failure, never a skip: scripts/setup.sh installs both (requirements/dev.txt).
+import jsonschema  # noqa: E402
 import kubernetes_validate  # noqa: E402
 
 CHART = REPO / CHART_PATH
@@ -108,7 +110,7 @@ def _render(root: Path, folder_name: str, env: str, colour: Colour, values: dict
     values_file.write_text(json.dumps(values, indent=2), encoding="utf-8")
     out = template(release_name(colour), values_file).stdout
     (folder / "manifests.yaml").write_text(out, encoding="utf-8")
-    return Render(env, colour, values, values_file, folder, [d for d in yaml.safe_load_all(out) if d])
+    return Render(env, colour, values, values_file, folder, [d for d in safe_load_all(out) if d])
 
 
 @pytest.fixture(scope="module")
@@ -227,16 +229,67 @@ def crd_validator(api_version: str, kind: str):
     return jsonschema.Draft7Validator(_strict(served["schema"]["openAPIV3Schema"]))
 
 
+@functools.lru_cache(maxsize=None)
+def kubernetes_validator(api_version: str, kind: str):
+    """kubernetes-validate's strict validator for one kind of Kubernetes 1.36, built once: its ``validate`` reads the
+    kind's schema and the large ``_definitions.json`` anew on every call (some seconds a run).
+    The same files, version choice and validator class as ``kubernetes_validate.validate(doc, version, strict=True)``;
+    test_the_cached_validator_agrees_with_kubernetes_validate holds them to it."""
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    version = [v for v in utils.all_versions()
+               if utils.major_minor(v) <= utils.major_minor(KUBERNETES_VERSION)][-1]
+    folder = f"kubernetes-json-schema/v{version}-local-strict"
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    try:
+        schema = utils.schema_contents(f"{folder}/{kind.lower()}-{group_version}.json", KUBERNETES_VERSION)
+    except FileNotFoundError:
+        raise kubernetes_validate.SchemaNotFoundError(version=utils.major_minor(KUBERNETES_VERSION), kind=kind,
+                                                      api_version=api_version) from None
+    registry = _definitions(folder) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
+@functools.lru_cache(maxsize=None)
+def _definitions(folder: str):
+    from kubernetes_validate import utils
+    from referencing import Resource
+
+    return Resource.from_contents(utils.schema_contents(f"{folder}/_definitions.json", KUBERNETES_VERSION))
+
+
 def validate(doc: dict) -> list[str]:
     """Every error of one manifest: Kubernetes 1.36's own schema (strict), or its CRD's for the custom kinds."""
     key = (doc.get("apiVersion"), doc.get("kind"))
     if key in CUSTOM_KINDS:
         return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in crd_validator(*key).iter_errors(doc)]
     try:
-        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-    except kubernetes_validate.ValidationError as exc:
+        kubernetes_validator(*key).validate(doc)
+    except jsonschema.ValidationError as exc:
         return [f"{'/'.join(map(str, exc.path))}: {exc.message}"]
     return []
+
+
+def test_the_cached_validator_agrees_with_kubernetes_validate(renders):
+    """The cached validator above and kubernetes-validate's own ``validate`` give the same verdict and message on
+    every manifest of a render, and on broken ones (a misspelled field, a wrong type)."""
+    render = renders[("staging", Colour.BLUE)]
+    deployment = json.loads(json.dumps(render.of("Deployment")[0]))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    hpa = json.loads(json.dumps(render.of("HorizontalPodAutoscaler")[0]))
+    hpa["spec"]["minReplicas"] = "three"
+    docs = [d for d in render.docs if (d["apiVersion"], d["kind"]) not in CUSTOM_KINDS] + [deployment, hpa]
+
+    def theirs(doc):
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            return [f"{'/'.join(map(str, exc.path))}: {exc.message}"]
+        return []
+
+    assert [validate(d) for d in docs] == [theirs(d) for d in docs]
+    assert validate(deployment) and validate(hpa)
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=_id)
@@ -268,8 +321,7 @@ def test_the_validation_can_fail(renders):
     route["spec"]["rules"][0]["matches"][0]["path"]["type"] = "Prefix"  # Ingress's word, not the Gateway API's
     assert validate(route)
     with pytest.raises(kubernetes_validate.SchemaNotFoundError):
-        kubernetes_validate.validate({"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {"name": "w"}},
-                                     KUBERNETES_VERSION, strict=True)
+        validate({"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {"name": "w"}})
 
 
 # --- checkov ----------------------------------------------------------------------------------------------------------------

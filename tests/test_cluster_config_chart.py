@@ -31,6 +31,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.helpers import safe_load_all
 from tests import test_chart
 from tests.test_chart import KUBERNETES_VERSION, Render, _unsuppressed, checkov_scan, load_suppressions
 from tests.test_workloads_props import ENVIRONMENT_NAMES, environment_tables, values_for, workloads_props
@@ -158,7 +159,7 @@ def render(root: Path, name: str, env: str, values: dict) -> Render:
     values_file = write_values(root / f"{name}.values.json", values)
     out = helm_template(values_file).stdout
     (folder / "manifests.yaml").write_text(out, encoding="utf-8")
-    return Render(env, None, values, values_file, folder, [d for d in yaml.safe_load_all(out) if d])
+    return Render(env, None, values, values_file, folder, [d for d in safe_load_all(out) if d])
 
 
 def _hours():
@@ -454,7 +455,7 @@ def test_checkov_scanned_every_render_and_parsed_everything(checkov_report):
 
 def test_no_checkov_failure_outside_the_suppression_file_and_no_stale_suppression(checkov_report, renders, search_setup):
     findings, _ = checkov_report
-    setup_docs = [d for d in yaml.safe_load_all((search_setup / "manifests.yaml").read_text()) if d]
+    setup_docs = [d for d in safe_load_all((search_setup / "manifests.yaml").read_text()) if d]
     ours = set().union(*(_resources(r) for r in renders.values()),
                        {f"{d['kind']}.{d['metadata'].get('namespace', 'default')}.{d['metadata']['name']}"
                         for d in setup_docs})
@@ -672,7 +673,7 @@ def test_without_a_cache_the_services_dashboard_has_no_cache_row_nor_cloudwatch_
 def slo_rules(workdir) -> dict[str, list[str]]:
     """The alert expressions of the services' chart (blue's release of staging), by alert."""
     values = write_values(workdir / "vision-to-code.values.json", values_for("staging", Colour.BLUE))
-    docs = [d for d in yaml.safe_load_all(test_chart.template(release_name(Colour.BLUE), values).stdout) if d]
+    docs = [d for d in safe_load_all(test_chart.template(release_name(Colour.BLUE), values).stdout) if d]
     [rule] = [d for d in docs if d["kind"] == "PrometheusRule"]
     alerts: dict[str, list[str]] = {}
     for r in (r for g in rule["spec"]["groups"] for r in g["rules"]):
@@ -760,7 +761,7 @@ def test_an_unresolved_reference_is_refused_by_the_schema_and_a_set_arn_renders(
     assert "at '/targetGroupBindings/1/targetGroupArn'" in helm_lint(path, ok=(1,)).stdout
     green = target_group_arn("staging", Colour.GREEN)
     out = helm_template(path, "--set", f"{TARGET_GROUP_ARN_VALUE_PATHS['green']}={green}").stdout
-    bindings = {d["metadata"]["name"]: d for d in yaml.safe_load_all(out) if d and d["kind"] == "TargetGroupBinding"}
+    bindings = {d["metadata"]["name"]: d for d in safe_load_all(out) if d and d["kind"] == "TargetGroupBinding"}
     assert bindings["gateway-green"]["spec"]["targetGroupARN"] == green
     path.unlink()
 
@@ -1144,7 +1145,7 @@ def services_render(workdir) -> list[dict]:
     """staging's blue services' release (charts/vision-to-code), rendered once here."""
     values = write_values(workdir / "services.values.json", test_chart.values_for("staging", Colour.BLUE))
     out = test_chart.template(release_name(Colour.BLUE), values).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+    return [d for d in safe_load_all(out) if d]
 
 
 #: With a search domain, Jaeger's namespace too (its policy is the jaeger chart's: releases.jaeger_values).
@@ -1288,7 +1289,7 @@ def test_with_a_search_domain_the_collector_to_jaeger_hop_is_in_the_mesh_too(wor
     values = values_of(releases["vtc-cluster-config"])
     for path, value in sets_of(releases["vtc-cluster-config"]).items():  # Terraform references: none expected
         raise AssertionError(f"unexpected apply-time value {path}={value}")
-    docs = [d for d in yaml.safe_load_all(helm_template(write_values(workdir / "search.values.json", values)).stdout)
+    docs = [d for d in safe_load_all(helm_template(write_values(workdir / "search.values.json", values)).stdout)
             if d]
     jaeger = [json.loads(o) if isinstance(o, str) else o for o in values_of(releases["jaeger"])["extraObjects"]]
     policies = [d for d in docs if d["kind"] == "NetworkPolicy"] + [o for o in jaeger if o["kind"] == "NetworkPolicy"]

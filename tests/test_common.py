@@ -85,9 +85,12 @@ def test_is_string_token_agrees_with_cdktf():
 
     stack = TerraformStack(App(), "strings")
     variable = TerraformVariable(stack, "s", type="string")
+    # is_string_token answers with cdktf's regular expression, not by asking jsii: look-alikes on both sides too.
     tokens = [variable.string_value, f"prefix-{variable.string_value}-suffix", Fn.join(",", ["a"]),
-              Token.as_string(variable.number_value)]
-    plain = ["", "eu-west-1", "${var.x}", "${TfToken[", "#{TfToken[TOKEN.1]}", "&{TfToken[TOKEN.1]}"]
+              Token.as_string(variable.number_value), "${TfToken[TOKEN.1]}", "x${TfToken[A:b.c-d_e]}y",
+              "$${TfToken[A]}"]
+    plain = ["", "eu-west-1", "${var.x}", "${TfToken[", "#{TfToken[TOKEN.1]}", "&{TfToken[TOKEN.1]}",
+             "${TfToken[]}", "${TfToken[TOKEN 1]}", "${TfToken[TOKEN.1]", "${ TfToken[TOKEN.1]}"]
     assert [Token.is_unresolved(t) for t in tokens] == [True] * len(tokens)
     assert [is_string_token(t) for t in tokens] == [True] * len(tokens)
     assert [Token.is_unresolved(p) for p in plain] == [False] * len(plain)  # (cdktf agrees each is plain)

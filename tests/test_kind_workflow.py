@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.helpers import safe_load_all
 from environments.smoke import default_services, run_smoke
 from tooling import helm, kind
 from vtc_constructs.kubernetes_versions import EKS_KUBERNETES_VERSIONS
@@ -200,7 +201,7 @@ def test_the_values_are_the_projects_own_with_only_the_kind_differences(written)
 def _render(release: str, chart: str, namespace: str, values: Path) -> list[dict]:
     out = helm.run(["template", release, str(ROOT / "charts" / chart), "--namespace", namespace, "--values",
                     str(values)]).stdout
-    return [doc for doc in yaml.safe_load_all(out) if doc]
+    return [doc for doc in safe_load_all(out) if doc]
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +228,7 @@ def test_the_charts_accept_the_values_and_run_the_stand_in(rendered):
               for d in config if d["kind"] == "Namespace"}
     assert levels == {"nginx-gateway": "restricted", "vision-to-code": "restricted", "external-secrets": "restricted"}
     # every CRD-backed kind the two charts render has its CRD installed first (the local CRD charts, crd-schemas)
-    crd_kinds = {yaml.safe_load(p.read_text())["spec"]["names"]["kind"]
+    crd_kinds = {next(safe_load_all(p.read_text()))["spec"]["names"]["kind"]
                  for p in (ROOT / "charts" / "crd-schemas").glob("*.yaml")}
     core = {"Deployment", "Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget",
             "NetworkPolicy", "ConfigMap", "Namespace", "StorageClass", "ValidatingAdmissionPolicy",

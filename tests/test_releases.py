@@ -18,6 +18,7 @@ from environments.model import load_environments
 from tooling.paths import REPO
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.test_chart import KUBERNETES_VERSION
+from tests.helpers import safe_load_all
 from vtc_constructs.cluster_config import SECRETS_STORE_SERVICE_ACCOUNT
 from vtc_constructs.eks import ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT
 from vtc_constructs.errors import ConfigError
@@ -665,7 +666,7 @@ def render_release(release: dict, folder) -> list[dict]:
     sets = [arg for path in sets_of(release) for arg in ("--set-string", f"{path}={stand_in(path)}")]
     out = helm.run(["template", release["name"], str(chart), "--namespace", release["namespace"], "-f", str(values),
                     *sets, "--kube-version", KUBERNETES_VERSION, "--api-versions", "monitoring.coreos.com/v1"]).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+    return [d for d in safe_load_all(out) if d]
 
 
 def installed_before(stack: dict, name: str) -> set[str]:

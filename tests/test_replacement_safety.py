@@ -4,6 +4,7 @@ repository's stacks and in any stack a library user builds from the constructs (
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from cdktf import App, TerraformStack
@@ -92,3 +93,26 @@ def test_a_library_user_gets_the_check_when_the_stack_synthesizes(tmp_path):
                                         r"aws_eks_node_group\.eks_general-node-group_[0-9A-F]{8} sets "
                                         r"create_before_destroy"):
         app.synth()
+
+
+def test_a_refused_synth_writes_nothing_and_the_stack_validates_on_its_own(tmp_path):
+    """The check is the stack's own validation: it runs before cdktf writes any file (a refused synth leaves the
+    output folder as it was), and ``stack.node.validate()`` (what ``Testing.synth(..., run_validations=True)`` runs)
+    finds it without an App synth. Added once per stack, however often asked."""
+    from cdktf import TerraformResourceLifecycle
+
+    from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+    from vtc_constructs._common import guard_replacement_safety
+
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "guarded")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    CloudwatchLogGroup(stack, "logs", name="fixed", lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
+    guard_replacement_safety(stack)
+    guard_replacement_safety(stack)
+    problem = r"guarded/logs: fixed name planned create-before-destroy: aws_cloudwatch_log_group\.logs sets"
+    found = stack.node.validate()
+    assert len(found) == 1 and re.search(problem, found[0]), found
+    with pytest.raises(RuntimeError, match=problem):
+        app.synth()
+    assert not list(tmp_path.rglob("*.json"))  # (cdktf may have made the empty folders)

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import safe_load_all
 from tests.conftest import SEARCH_ENDPOINT
 from tests.test_chart import KUBERNETES_VERSION, validate
 from tests.test_releases import releases_of, sets_of, values_of
@@ -64,7 +65,7 @@ def values(search_releases) -> dict:
 @pytest.fixture(scope="module")
 def docs(values, tmp_path_factory) -> list[dict]:
     out = template(values, tmp_path_factory.mktemp("search-setup")).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+    return [d for d in safe_load_all(out) if d]
 
 
 def one(docs: list[dict], kind: str) -> dict:

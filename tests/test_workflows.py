@@ -10,6 +10,7 @@ missing actionlint or checkov fails these tests (never skips)."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -57,7 +58,14 @@ READ_ONLY = {"read", "none"}
 
 
 def load(path: Path) -> dict:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The workflow (or action) at ``path``, parsed; a copy each test may change."""
+    return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, mtime_ns: int) -> dict:
+    # Parsed once per file and process (the tests read the workflows some 500 times).
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if True in data:  # YAML 1.1 reads the key `on` as a boolean
         data["on"] = data.pop(True)
     return data

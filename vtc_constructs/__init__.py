@@ -15,7 +15,7 @@ _install_fast_path()  # before any construct module imports the provider; see vt
 from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms, AlarmsProps, AlarmTargets, AlarmThresholds, DashboardSeries
 from .ci_identity import CiIdentity, CiIdentityProps
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
-from .edge import COLOURS, MANAGED_RULES, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps, WafProps, WafRuleAction
+from .edge import COLOURS, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps
 from .eks import (
     ADOT_COLLECTOR_SERVICE_ACCOUNT,
     ADDONS,
@@ -43,7 +43,10 @@ from .network import NatStrategy, Network, NetworkProps, SubnetPlan, plan_subnet
 from .platform import ALERTMANAGER_SERVICE_ACCOUNT, PlatformProps, VisionToCodePlatform, service_account_names
 from .cluster_config import cluster_config_values
 from .registry import ContainerRegistry, RegistryProps
-from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, SearchDomain, SearchDomainProps, SearchNetwork
+from .waf import MANAGED_RULES, WafProps, WafRuleAction
+from .search import SearchDomain
+from .search_index import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS
+from .search_props import SearchDomainProps, SearchNetwork
 from .releases import (
     DEFAULT_CHART_VERSIONS,
     ClusterReleases,

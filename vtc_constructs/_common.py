@@ -69,6 +69,17 @@ def policy_document(scope: Construct, id: str, *statements: Statement) -> DataAw
     return DataAwsIamPolicyDocument(scope, id, statement=[s.render() for s in statements])
 
 
+def stack_of(scope: Construct) -> TerraformStack:
+    """``TerraformStack.of(scope)``, asked of jsii once per construct and then kept on it (a construct never moves to
+    another stack): a construct asks for its stack three or four times (its account, its names, the replacement
+    check), and each ask is a round trip to jsii's Node process."""
+    stack = scope.__dict__.get("_vtc_stack")
+    if stack is None:
+        stack = TerraformStack.of(scope)
+        setattr(scope, "_vtc_stack", stack)
+    return stack
+
+
 class Account:
     """The account, partition and region the provider deploys to, as Terraform references: one per stack.
 
@@ -87,7 +98,7 @@ class Account:
 
     @classmethod
     def of(cls, scope: Construct) -> "Account":
-        stack = TerraformStack.of(scope)
+        stack = stack_of(scope)
         account = stack.__dict__.get(cls._ATTRIBUTE)
         if account is None:
             account = cls(stack)
@@ -146,15 +157,18 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
 #: How cdktf 0.21 encodes tokens (lib/tokens/private/encoding.js), so that validation need not ask jsii about every
 #: value: a number token is a double whose high 16 bits are ``DOUBLE_TOKEN_MARKER_BITS`` (0xfdff; about -8e298, the
 #: token's index in the low bits), a string token contains ``${TfToken[<key>]}`` (``BEGIN_STRING_TOKEN_MARKER``).
-#: Only values that carry the marker go on to ``Token.is_unresolved``; tests/test_common.py checks both against it.
+#: A number that carries the marker goes on to ``Token.is_unresolved``; a string is answered with cdktf's own regular
+#: expression for it (``STRING_TOKEN_REGEX``: the marker, ``[a-zA-Z0-9:._-]+``, ``]}``), which is all cdktf's
+#: ``Token.isUnresolved`` of a string does. tests/test_common.py checks both against cdktf.
 _NUMBER_TOKEN_MARKER = 0xFDFF
-_STRING_TOKEN_MARKER = "${TfToken["
+_STRING_TOKEN = re.compile(r"\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}")
 
 
 def is_string_token(value: object) -> bool:
     """Whether ``value`` is a string that holds a token (a reference resolved by Terraform), as
-    ``Token.is_unresolved`` answers; a string without cdktf's marker is answered without a jsii round trip."""
-    return isinstance(value, str) and _STRING_TOKEN_MARKER in value and Token.is_unresolved(value)
+    ``Token.is_unresolved`` answers, without a jsii round trip: each would cost about 0.3 ms, and the Helm values of
+    a workloads stack hold some 800 strings (0.25 s per environment when each was asked)."""
+    return isinstance(value, str) and _STRING_TOKEN.search(value) is not None
 
 
 def is_number_token(value: object) -> bool:
@@ -205,7 +219,7 @@ class NameRegistry:
 
     @classmethod
     def of(cls, scope: Construct) -> "NameRegistry":
-        stack = TerraformStack.of(scope)
+        stack = stack_of(scope)
         registry = stack.__dict__.get(cls._ATTRIBUTE)
         if registry is None:
             registry = cls()
@@ -218,7 +232,7 @@ def stack_region(construct: Construct) -> str | None:
     it is a plain string; None when there is none, or its region is known only at plan time."""
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-    for child in TerraformStack.of(construct).node.children:
+    for child in stack_of(construct).node.children:
         if isinstance(child, AwsProvider):
             region = child.region
             return region if isinstance(region, str) and not is_string_token(region) else None
@@ -369,8 +383,13 @@ def _path_to_cbd(start: str, dependents: Mapping[str, set[str]], own_cbd) -> lis
 def guard_replacement_safety(construct: Construct) -> None:
     """Have the stack of ``construct`` refuse to synthesize (cdktf runs every validation at synth) while
     :func:`replacement_safety_problems` finds anything in it; added once per stack, by every construct of this
-    library, so that a stack that composes them is checked whatever else it holds."""
-    stack = TerraformStack.of(construct)
+    library, so that a stack that composes them is checked whatever else it holds.
+
+    A validation of the stack, so it runs before cdktf writes anything (a refused synth leaves no file behind) and
+    under ``Testing.synth(stack, run_validations=True)`` too. It resolves the stack once more for it (about 0.1-0.2 s
+    of jsii's Node process per AWS stack, ``benchmarks/synth.py --profile``): the price of both.
+    """
+    stack = stack_of(construct)
     if stack.__dict__.get("_vtc_replacement_safety"):
         return
     setattr(stack, "_vtc_replacement_safety", True)

@@ -40,6 +40,7 @@ What is watched, per layer:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, fields
 from typing import Mapping, NamedTuple, Sequence, Union
@@ -364,29 +365,31 @@ class Alarms(Construct):
             sid="CloudWatchPublishesEncrypted", actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
             principals={"Service": ["cloudwatch.amazonaws.com"]},
             conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
-        self.topic_key = key = kms_key(self, "topic-key", description=f"{props.name} alarm topics",
+        self.topic_key = kms_key(self, "topic-key", description=f"{props.name} alarm topics",
                                        alias=f"{props.name}-alarms", policy=key_policy, tags=tags)
         self.topics = {}
+        self._topic_arns = {}  # read once: every alarm names its topic twice, and each read is a round trip to jsii
+        key_arn = self.topic_key_arn
         for kind in ("page", "notify"):
-            topic = SnsTopic(self, f"{kind}-topic", name=f"{props.name}-{kind}", kms_master_key_id=key.arn, tags=tags)
+            topic = SnsTopic(self, f"{kind}-topic", name=f"{props.name}-{kind}", kms_master_key_id=key_arn, tags=tags)
+            self._topic_arns[kind] = topic_arn = topic.arn
             policy = policy_document(self, f"{kind}-topic-policy-document", Statement(
-                sid="CloudWatchAlarmsOfThisAccount", actions=["sns:Publish"], resources=[topic.arn],
+                sid="CloudWatchAlarmsOfThisAccount", actions=["sns:Publish"], resources=[topic_arn],
                 principals={"Service": ["cloudwatch.amazonaws.com"]},
                 conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
-            SnsTopicPolicy(self, f"{kind}-topic-policy", arn=topic.arn, policy=policy.json)
+            SnsTopicPolicy(self, f"{kind}-topic-policy", arn=topic_arn, policy=policy.json)
             self.topics[kind] = topic
         # Alertmanager's dead man's switch (see _watchdog_alarm): nobody subscribes; CloudWatch counts what arrives.
         # Same key as the others; only Alertmanager's role publishes (its IAM policy; the topic's default policy
         # admits this account's principals only).
         self.topics["heartbeat"] = SnsTopic(self, "heartbeat-topic", name=f"{props.name}-heartbeat",
-                                            kms_master_key_id=key.arn, tags=tags)
-        # Read once: every alarm names its topic twice, and each read is a round trip to jsii.
-        self._topic_arns = {kind: topic.arn for kind, topic in self.topics.items()}
+                                            kms_master_key_id=key_arn, tags=tags)
+        self._topic_arns["heartbeat"] = self.topics["heartbeat"].arn
         subscriptions = [("page", "email", e) for e in props.page_email_endpoints]
         subscriptions += [("page", "https", u) for u in props.page_https_endpoints]
         subscriptions += [("notify", "email", e) for e in props.notify_email_endpoints]
         for i, (kind, protocol, endpoint) in enumerate(subscriptions):
-            SnsTopicSubscription(self, f"{kind}-{protocol}-{i}", topic_arn=self.topics[kind].arn, protocol=protocol,
+            SnsTopicSubscription(self, f"{kind}-{protocol}-{i}", topic_arn=self._topic_arns[kind], protocol=protocol,
                                  endpoint=endpoint, endpoint_auto_confirms=protocol == "https" or None)
         # No subscription of the PagerDuty URLs here (pagerduty_url_secret_names): the deploy workflow makes them,
         # so the URL never reaches Terraform (environments/paging.py).
@@ -691,7 +694,7 @@ class Alarms(Construct):
         pages (the ``alertmanager-watchdog`` alarm)."""
         return self._topic_arns["heartbeat"]
 
-    @property
+    @functools.cached_property
     def topic_key_arn(self) -> str:
         """The KMS key of both topics: a publisher other than CloudWatch (Alertmanager) needs
         ``kms:GenerateDataKey*`` and ``kms:Decrypt`` on it, through SNS only."""

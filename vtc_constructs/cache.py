@@ -88,6 +88,7 @@ resources and its outputs.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -504,21 +505,21 @@ class ValkeyCache(Construct):
 
     # --- typed outputs ------------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def cache_replication_group_id(self) -> str:
         """``<name>-cache``: the host name the services' IAM tokens are signed for, and the prefix of the node IDs."""
         return self.replication_group.replication_group_id
 
-    @property
+    @functools.cached_property
     def cache_replication_group_arn(self) -> str:
         return self.replication_group.arn
 
-    @property
+    @functools.cached_property
     def cache_primary_endpoint_address(self) -> str:
         """Where the services write (and read what they must read fresh); follows the primary across failovers."""
         return self.replication_group.primary_endpoint_address
 
-    @property
+    @functools.cached_property
     def cache_reader_endpoint_address(self) -> str:
         """Spreads reads over the replicas (the primary when there is none); replicas lag the primary slightly."""
         return self.replication_group.reader_endpoint_address
@@ -527,20 +528,20 @@ class ValkeyCache(Construct):
     def cache_port(self) -> int:
         return self.props.port
 
-    @property
+    @functools.cached_property
     def cache_user_group_id(self) -> str:
         return self.user_group.user_group_id
 
-    @property
+    @functools.cached_property
     def cache_services_user_name(self) -> str:
         """The user the services sign in as (IAM): its user ID and user name are the same, ``<name>-cache-services``."""
         return self.services_user.user_name
 
-    @property
+    @functools.cached_property
     def cache_services_user_arn(self) -> str:
         return self.services_user.arn
 
-    @property
+    @functools.cached_property
     def cache_security_group_id(self) -> str:
         return self.security_group.id
 
@@ -548,12 +549,12 @@ class ValkeyCache(Construct):
     def cache_kms_key_arn(self) -> str:
         return self._key_arn
 
-    @property
+    @functools.cached_property
     def cache_log_group_names(self) -> dict[str, str]:
         """``{"slow-log": ..., "engine-log": ...}``: the CloudWatch log groups ElastiCache delivers to."""
         return {kind: group.name for kind, group in self.log_groups.items()}
 
-    @property
+    @functools.cached_property
     def cache_member_cluster_ids(self) -> list[str]:
         """The node IDs, ``<name>-cache-001`` to ``-00N`` (ElastiCache's naming of a cluster-mode-disabled group's
         members), as references to the replication group: what the per-node metrics' ``CacheClusterId`` is, and

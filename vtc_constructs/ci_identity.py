@@ -72,6 +72,7 @@ modules refer to, its resources and its outputs, each role's policy beside its r
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -562,11 +563,11 @@ class CiIdentity(Construct):
 
     # --- typed outputs ----------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def deploy_role_arn(self) -> str:
         return self.deploy_role.arn
 
-    @property
+    @functools.cached_property
     def traffic_role_arn(self) -> str:
         return self.traffic_role.arn
 
@@ -575,6 +576,6 @@ class CiIdentity(Construct):
         """The GitHub OIDC provider the roles trust: the one created here, or ``oidc_provider_arn``."""
         return self._oidc_provider_arn
 
-    @property
+    @functools.cached_property
     def runner_security_group_id(self) -> str:
         return self.runner_security_group.id

@@ -299,7 +299,7 @@ class PgvectorDatabase(Construct):
                            lifecycle=TerraformResourceLifecycle(prevent_destroy=True) if not props.disposable else None)
         # Created before the instance, so RDS writes into groups with our retention and key, not its own.
         self.log_groups = [CloudwatchLogGroup(self, f"log-group-{kind}", name=group,
-                                              retention_in_days=props.log_retention_days, kms_key_id=self.key.arn,
+                                              retention_in_days=props.log_retention_days, kms_key_id=self._key_arn,
                                               tags=tags)
                            for kind, group in zip(LOG_EXPORTS, log_groups)]
 
@@ -343,17 +343,17 @@ class PgvectorDatabase(Construct):
             self, "instance", identifier=identifier, engine="postgres", engine_version=props.engine_version,
             instance_class=props.instance_class, allocated_storage=props.allocated_storage_gib,
             max_allocated_storage=props.max_allocated_storage_gib, storage_type="gp3", storage_encrypted=True,
-            kms_key_id=self.key.arn, multi_az=props.multi_az, db_name=props.database_name, username=MASTER_USERNAME,
-            manage_master_user_password=True, master_user_secret_kms_key_id=self.key.arn,
+            kms_key_id=self._key_arn, multi_az=props.multi_az, db_name=props.database_name, username=MASTER_USERNAME,
+            manage_master_user_password=True, master_user_secret_kms_key_id=self._key_arn,
             iam_database_authentication_enabled=True, port=PORT,
-            db_subnet_group_name=self.subnet_group.name, vpc_security_group_ids=[self.security_group.id],
+            db_subnet_group_name=self.subnet_group.name, vpc_security_group_ids=[self.db_security_group_id],
             parameter_group_name=self.parameter_group.name, publicly_accessible=False,
             ca_cert_identifier="rds-ca-rsa2048-g1",
             backup_retention_period=props.backup_retention_days, backup_window=props.backup_window,
             maintenance_window=props.maintenance_window, copy_tags_to_snapshot=True,
             delete_automated_backups=props.disposable,
             auto_minor_version_upgrade=True, allow_major_version_upgrade=False,
-            performance_insights_enabled=True, performance_insights_kms_key_id=self.key.arn,
+            performance_insights_enabled=True, performance_insights_kms_key_id=self._key_arn,
             performance_insights_retention_period=props.performance_insights_retention_days,
             monitoring_interval=props.monitoring_interval_seconds, monitoring_role_arn=self.monitoring_role.arn,
             enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
@@ -368,11 +368,11 @@ class PgvectorDatabase(Construct):
 
     def _client_rules(self, client_group: str, id: str, what: str, tags) -> None:
         """Admit ``client_group`` on 5432, and let it out to the database (its egress is closed otherwise)."""
-        VpcSecurityGroupIngressRule(self, f"from-{id}", security_group_id=self.security_group.id,
+        VpcSecurityGroupIngressRule(self, f"from-{id}", security_group_id=self.db_security_group_id,
                                     referenced_security_group_id=client_group, ip_protocol="tcp", from_port=PORT,
                                     to_port=PORT, description=f"PostgreSQL from {what}", tags=tags)
         VpcSecurityGroupEgressRule(self, f"{id}-to-database", security_group_id=client_group,
-                                   referenced_security_group_id=self.security_group.id, ip_protocol="tcp",
+                                   referenced_security_group_id=self.db_security_group_id, ip_protocol="tcp",
                                    from_port=PORT, to_port=PORT, description=f"{what} to PostgreSQL", tags=tags)
 
     def _bootstrap(self, tags, log_group_name: str) -> None:
@@ -391,7 +391,7 @@ class PgvectorDatabase(Construct):
         self._client_rules(self.bootstrap_security_group.id, "bootstrap", "the pgvector bootstrap", tags)
 
         log_group = CloudwatchLogGroup(self, "bootstrap-log-group", name=log_group_name,
-                                       retention_in_days=props.log_retention_days, kms_key_id=self.key.arn, tags=tags)
+                                       retention_in_days=props.log_retention_days, kms_key_id=self._key_arn, tags=tags)
         assume = policy_document(self, "bootstrap-role-assume", Statement(
             actions=["sts:AssumeRole"], principals={"Service": ["lambda.amazonaws.com"]},
             conditions=[("StringEquals", "aws:SourceAccount", [account.id])]))
@@ -407,7 +407,7 @@ class PgvectorDatabase(Construct):
                                Statement(sid="ReadTheMasterSecret", actions=["secretsmanager:GetSecretValue"],
                                          resources=[secret_arn]),
                                Statement(sid="DecryptTheMasterSecretThroughSecretsManager", actions=["kms:Decrypt"],
-                                         resources=[self.key.arn],
+                                         resources=[self._key_arn],
                                          conditions=[("StringEquals", "kms:ViaService",
                                                       [f"secretsmanager.{account.region}.amazonaws.com"])]))
         policy = IamRolePolicy(self, "bootstrap-role-policy", role=role.id, name="read-master-secret",
@@ -436,16 +436,21 @@ class PgvectorDatabase(Construct):
 
     # --- typed outputs ------------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
+    def _key_arn(self) -> str:
+        """The instance's KMS key (storage, logs, Performance Insights, the master secret), read from jsii once."""
+        return self.key.arn
+
+    @functools.cached_property
     def db_instance_id(self) -> str:
         """The instance identifier (``<name>-postgres``): the ``DBInstanceIdentifier`` dimension of its metrics."""
         return self.instance.identifier
 
-    @property
+    @functools.cached_property
     def db_endpoint_address(self) -> str:
         return self.instance.address
 
-    @property
+    @functools.cached_property
     def db_resource_id(self) -> str:
         """The instance's resource ID (``db-ABCDEFGHIJKLMNOPQRSTUVWXY0``): what IAM database authentication's
         ``rds-db:connect`` ARNs name (:meth:`db_connect_arn`), unlike the identifier it never changes."""
@@ -466,7 +471,7 @@ class PgvectorDatabase(Construct):
     def db_port(self) -> int:
         return PORT
 
-    @property
+    @functools.cached_property
     def db_allocated_storage_gib(self) -> int:
         """The storage allocated now (a Terraform number: storage autoscaling raises it, and Terraform reads it at
         every deploy); for :class:`~vtc_constructs.alarms.AlarmTargets`."""
@@ -482,10 +487,10 @@ class PgvectorDatabase(Construct):
     def db_name(self) -> str:
         return self.props.database_name
 
-    @property
+    @functools.cached_property
     def db_master_secret_arn(self) -> str:
         return self.instance.master_user_secret.get(0).secret_arn
 
-    @property
+    @functools.cached_property
     def db_security_group_id(self) -> str:
         return self.security_group.id

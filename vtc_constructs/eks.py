@@ -45,6 +45,7 @@ when that matters. :func:`~vtc_constructs._common.replacement_safety_problems` c
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any, Mapping, Sequence
 
@@ -202,7 +203,7 @@ class EksCluster(Construct):
         self.cluster = EksClusterResource(
             self, "cluster", name=name, version=props.kubernetes_version, role_arn=self.cluster_role.arn,
             vpc_config=EksClusterVpcConfig(
-                subnet_ids=list(props.network.subnet_ids), security_group_ids=[self.cluster_security_group.id],
+                subnet_ids=list(props.network.subnet_ids), security_group_ids=[self.cluster_security_group_id],
                 endpoint_private_access=True, endpoint_public_access=props.endpoint_public_access,
                 public_access_cidrs=list(props.endpoint_public_access_cidrs) or None),
             encryption_config=EksClusterEncryptionConfig(
@@ -218,10 +219,10 @@ class EksCluster(Construct):
             client_id_list=["sts.amazonaws.com"], tags=tags)
 
         for i, arn in enumerate(props.admin_principal_arns):
-            entry = EksAccessEntry(self, f"admin-{i}", cluster_name=self.cluster.name, principal_arn=arn,
+            entry = EksAccessEntry(self, f"admin-{i}", cluster_name=self.cluster_name, principal_arn=arn,
                                    type="STANDARD", tags=tags)
             EksAccessPolicyAssociation(
-                self, f"admin-{i}-policy", cluster_name=self.cluster.name, principal_arn=arn,
+                self, f"admin-{i}-policy", cluster_name=self.cluster_name, principal_arn=arn,
                 policy_arn=f"arn:{account.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
                 access_scope=EksAccessPolicyAssociationAccessScope(type="cluster"), depends_on=[entry])
 
@@ -265,9 +266,9 @@ class EksCluster(Construct):
         accounts = [service_account] if isinstance(service_account, str) else list(service_account)
         if not accounts or len(set(accounts)) != len(accounts):
             raise ValueError(f"irsa_role {id!r}: give each service account once, at least one (got {accounts})")
-        issuer = Fn.replace(self.oidc_provider.url, "https://", "")
+        issuer = self._oidc_issuer_host
         assume = policy_document(self, f"{id}-assume", Statement(
-            actions=["sts:AssumeRoleWithWebIdentity"], principals={"Federated": [self.oidc_provider.arn]},
+            actions=["sts:AssumeRoleWithWebIdentity"], principals={"Federated": [self.oidc_provider_arn]},
             conditions=[("StringEquals", f"{issuer}:sub",
                          [f"system:serviceaccount:{namespace}:{account}" for account in accounts]),
                         ("StringEquals", f"{issuer}:aud", ["sts.amazonaws.com"])]))
@@ -280,6 +281,11 @@ class EksCluster(Construct):
                                policy=document.json, tags=tags or {"vtc/cluster": self.props.name})
             IamRolePolicyAttachment(self, f"{id}-policy-attachment", role=role.name, policy_arn=policy.arn)
         return role
+
+    @functools.cached_property
+    def _oidc_issuer_host(self) -> str:
+        """The OIDC provider's issuer without ``https://``, as IRSA conditions name it (one token for every role)."""
+        return Fn.replace(self.oidc_provider.url, "https://", "")
 
     def _container_log_groups(self, tags) -> None:
         """The log groups Fluent Bit ships container logs to, encrypted with a key of their own whose policy lets
@@ -398,7 +404,7 @@ class EksCluster(Construct):
             description=f"{name} EKS nodes: from the control plane and each other",
             tags={**tags, "Name": f"{name}-node", f"kubernetes.io/cluster/{name}": "owned"},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
-        cluster, node = self.cluster_security_group.id, self.node_security_group.id
+        cluster, node = self.cluster_security_group_id, self.node_security_group_id
 
         def ingress(id: str, group: str, source: str, protocol: str, from_port: int, to_port: int, what: str):
             VpcSecurityGroupIngressRule(self, id, security_group_id=group, referenced_security_group_id=source,
@@ -441,7 +447,7 @@ class EksCluster(Construct):
         template = LaunchTemplate(
             self, f"{group.name}-launch-template", name_prefix=f"{name}-{group.name}-",
             description=f"{name} node group {group.name}", update_default_version=True,
-            vpc_security_group_ids=[self.node_security_group.id],
+            vpc_security_group_ids=[self.node_security_group_id],
             metadata_options=LaunchTemplateMetadataOptions(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled"),
@@ -457,9 +463,9 @@ class EksCluster(Construct):
         # No create_before_destroy: it would pass to the cluster and its log group (fixed names), which then could
         # not be replaced at all ("already exists"). version follows the control plane: nodes upgrade after it.
         return EksNodeGroup(
-            self, f"{group.name}-node-group", cluster_name=self.cluster.name, version=self.cluster.version,
+            self, f"{group.name}-node-group", cluster_name=self.cluster_name, version=self.cluster.version,
             release_version=group.release_version,
-            node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role.arn,
+            node_group_name_prefix=f"{group.name}-", node_role_arn=self.node_role_arn,
             subnet_ids=list(self.props.network.subnet_ids), ami_type=node_ami_type(group.instance_types),
             instance_types=list(group.instance_types), capacity_type=group.capacity_type.value,
             scaling_config=EksNodeGroupScalingConfig(min_size=group.min_size, desired_size=group.desired_size,
@@ -484,7 +490,7 @@ class EksCluster(Construct):
                  "amazon-cloudwatch-observability": self.cloudwatch_role}
         for addon in addons:
             self.addons[addon] = EksAddon(
-                self, f"addon-{addon}", cluster_name=self.cluster.name, addon_name=addon,
+                self, f"addon-{addon}", cluster_name=self.cluster_name, addon_name=addon,
                 addon_version=self.props.addon_versions.get(addon) or None,
                 service_account_role_arn=roles[addon].arn if addon in roles else None,
                 configuration_values=json.dumps(ADDON_CONFIGURATION[addon], sort_keys=True)
@@ -494,68 +500,68 @@ class EksCluster(Construct):
 
     # --- typed outputs --------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def cluster_name(self) -> str:
         return self.cluster.name
 
-    @property
+    @functools.cached_property
     def cluster_arn(self) -> str:
         return self.cluster.arn
 
-    @property
+    @functools.cached_property
     def cluster_endpoint(self) -> str:
         return self.cluster.endpoint
 
-    @property
+    @functools.cached_property
     def cluster_certificate_authority_data(self) -> str:
         return self.cluster.certificate_authority.get(0).data
 
-    @property
+    @functools.cached_property
     def cluster_oidc_issuer_url(self) -> str:
         return self.cluster.identity.get(0).oidc.get(0).issuer
 
-    @property
+    @functools.cached_property
     def oidc_provider_arn(self) -> str:
         return self.oidc_provider.arn
 
-    @property
+    @functools.cached_property
     def cluster_security_group_id(self) -> str:
         return self.cluster_security_group.id
 
-    @property
+    @functools.cached_property
     def node_security_group_id(self) -> str:
         return self.node_security_group.id
 
-    @property
+    @functools.cached_property
     def node_role_arn(self) -> str:
         return self.node_role.arn
 
-    @property
+    @functools.cached_property
     def load_balancer_controller_role_arn(self) -> str:
         return self.load_balancer_controller_role.arn
 
-    @property
+    @functools.cached_property
     def cluster_autoscaler_role_arn(self) -> str:
         return self.cluster_autoscaler_role.arn
 
-    @property
+    @functools.cached_property
     def external_secrets_role_arn(self) -> str:
         return self.external_secrets_role.arn
 
-    @property
+    @functools.cached_property
     def adot_collector_role_arn(self) -> str:
         """IRSA role of the OpenTelemetry collector (ADOT), for the service account
         :data:`ADOT_COLLECTOR_SERVICE_ACCOUNT` (``opentelemetry/otel-collector``): X-Ray trace segments, telemetry
         records and sampling rules only."""
         return self.adot_collector_role.arn
 
-    @property
+    @functools.cached_property
     def fluent_bit_role_arn(self) -> str:
         """IRSA role of Fluent Bit, for the service account :data:`FLUENT_BIT_SERVICE_ACCOUNT`
         (``logging/fluent-bit``): log streams and events in :attr:`container_log_group_names` only."""
         return self.fluent_bit_role.arn
 
-    @property
+    @functools.cached_property
     def container_log_group_names(self) -> dict[str, str]:
         """The container log groups by kind (:data:`CONTAINER_LOG_GROUPS`): ``{"application":
         "/aws/eks/<name>/containers/application", "add-ons": "/aws/eks/<name>/containers/add-ons"}``, references to
@@ -563,13 +569,13 @@ class EksCluster(Construct):
         with ``auto_create_group`` off."""
         return {kind: group.name for kind, group in self.container_log_groups.items()}
 
-    @property
+    @functools.cached_property
     def ebs_kms_key_arn(self) -> str:
         """The KMS key of the cluster's encrypted StorageClass (``kmsKeyId``): the EBS CSI driver's role may use it
         through EC2 only."""
         return self.ebs_key.arn
 
-    @property
+    @functools.cached_property
     def container_log_key_arn(self) -> str:
         """The KMS key of the container log groups (CloudWatch Logs may use it for those groups only)."""
         return self.container_logs_key.arn

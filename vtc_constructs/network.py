@@ -33,6 +33,7 @@ over the same subnets and tables (the interface endpoints' own rules live in net
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -335,49 +336,53 @@ class Network(Construct):
             for i, (az, cidr) in enumerate(zip(azs, plan.database))
         ]
 
+        # Each resource's ID is read from jsii once (a round trip each time) and reused below and by the outputs.
+        public_subnet_ids = self.public_subnet_ids
         self.public_route_table = RouteTable(self, "public-rt", vpc_id=vpc_id, tags=tags("public"))
-        Route(self, "public-default-route", route_table_id=self.public_route_table.id,
+        public_route_table_id = self.public_route_table.id
+        Route(self, "public-default-route", route_table_id=public_route_table_id,
               destination_cidr_block="0.0.0.0/0", gateway_id=self.internet_gateway.id)
-        for i, subnet in enumerate(self.public_subnets):
-            RouteTableAssociation(self, f"public-rta-{i}", subnet_id=subnet.id,
-                                  route_table_id=self.public_route_table.id)
+        for i, subnet_id in enumerate(public_subnet_ids):
+            RouteTableAssociation(self, f"public-rta-{i}", subnet_id=subnet_id, route_table_id=public_route_table_id)
 
         nat_count = len(azs) if props.nat_strategy is NatStrategy.ONE_PER_AZ else 1
         self.nat_eips = [Eip(self, f"nat-eip-{i}", domain="vpc", tags=tags(f"nat-{azs[i]}"),
                              depends_on=[self.internet_gateway])
                          for i in range(nat_count)]
         self.nat_gateways = [NatGateway(self, f"nat-{i}", allocation_id=self.nat_eips[i].id,
-                                        subnet_id=self.public_subnets[i].id, tags=tags(f"nat-{azs[i]}"),
+                                        subnet_id=public_subnet_ids[i], tags=tags(f"nat-{azs[i]}"),
                                         depends_on=[self.internet_gateway])
                              for i in range(nat_count)]
 
         # One private route table per AZ whatever the NAT strategy: switching SINGLE -> ONE_PER_AZ then changes
         # routes only, and replaces no route table or association.
         self.private_route_tables = []
-        for i, (az, subnet) in enumerate(zip(azs, self.private_subnets)):
+        nat_gateway_ids = self.nat_gateway_ids
+        for i, (az, subnet_id) in enumerate(zip(azs, self.private_subnet_ids)):
             table = RouteTable(self, f"private-rt-{i}", vpc_id=vpc_id, tags=tags(f"private-{az}"))
-            Route(self, f"private-default-route-{i}", route_table_id=table.id, destination_cidr_block="0.0.0.0/0",
-                  nat_gateway_id=self.nat_gateways[i % nat_count].id)
-            RouteTableAssociation(self, f"private-rta-{i}", subnet_id=subnet.id, route_table_id=table.id)
+            table_id = table.id
+            Route(self, f"private-default-route-{i}", route_table_id=table_id, destination_cidr_block="0.0.0.0/0",
+                  nat_gateway_id=nat_gateway_ids[i % nat_count])
+            RouteTableAssociation(self, f"private-rta-{i}", subnet_id=subnet_id, route_table_id=table_id)
             self.private_route_tables.append(table)
 
         self.database_route_table = RouteTable(self, "database-rt", vpc_id=vpc_id, tags=tags("database"))
-        for i, subnet in enumerate(self.database_subnets):
-            RouteTableAssociation(self, f"database-rta-{i}", subnet_id=subnet.id,
-                                  route_table_id=self.database_route_table.id)
+        (database_route_table_id,) = self.database_route_table_ids
+        for i, subnet_id in enumerate(self.database_subnet_ids):
+            RouteTableAssociation(self, f"database-rta-{i}", subnet_id=subnet_id,
+                                  route_table_id=database_route_table_id)
 
         account = Account.of(self)
         self.s3_endpoint = VpcEndpoint(
             self, "s3-endpoint", vpc_id=vpc_id, service_name=f"com.amazonaws.{account.region}.s3",
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[t.id for t in self.private_route_tables] + [self.database_route_table.id],
+            vpc_endpoint_type="Gateway", route_table_ids=self.private_route_table_ids + [database_route_table_id],
             tags=tags("s3"))
 
         self._flow_logs(tags, account)
         zones = props.interface_endpoint_zones or len(azs)
         self.endpoint_security_group, self.interface_endpoints = add_interface_endpoints(
             self, name=props.name, vpc_id=vpc_id, vpc_cidr=props.vpc_cidr, services=props.interface_endpoints,
-            subnet_ids=[s.id for s in self.private_subnets[:zones]], account=account, tags=tags)
+            subnet_ids=self.private_subnet_ids[:zones], account=account, tags=tags)
 
     def _flow_logs(self, tags, account: Account) -> None:
         props = self.props
@@ -423,57 +428,57 @@ class Network(Construct):
                                    public_subnet_ids=tuple(self.public_subnet_ids))
 
     # Typed outputs, named after their resource.
-    @property
+    @functools.cached_property
     def vpc_id(self) -> str:
         return self.vpc.id
 
-    @property
+    @functools.cached_property
     def vpc_cidr_block(self) -> str:
         return self.vpc.cidr_block
 
-    @property
+    @functools.cached_property
     def public_subnet_ids(self) -> list[str]:
         return [s.id for s in self.public_subnets]
 
-    @property
+    @functools.cached_property
     def private_subnet_ids(self) -> list[str]:
         return [s.id for s in self.private_subnets]
 
-    @property
+    @functools.cached_property
     def database_subnet_ids(self) -> list[str]:
         return [s.id for s in self.database_subnets]
 
-    @property
+    @functools.cached_property
     def public_route_table_ids(self) -> list[str]:
         return [self.public_route_table.id]
 
-    @property
+    @functools.cached_property
     def private_route_table_ids(self) -> list[str]:
         return [t.id for t in self.private_route_tables]
 
-    @property
+    @functools.cached_property
     def database_route_table_ids(self) -> list[str]:
         return [self.database_route_table.id]
 
-    @property
+    @functools.cached_property
     def nat_gateway_ids(self) -> list[str]:
         return [n.id for n in self.nat_gateways]
 
-    @property
+    @functools.cached_property
     def nat_public_ips(self) -> list[str]:
         return [e.public_ip for e in self.nat_eips]
 
-    @property
+    @functools.cached_property
     def interface_endpoint_ids(self) -> dict[str, str]:
         """Each interface endpoint's ID, by service (empty: none)."""
         return {service: endpoint.id for service, endpoint in self.interface_endpoints.items()}
 
-    @property
+    @functools.cached_property
     def interface_endpoint_security_group_id(self) -> str | None:
         """The endpoints' security group (None: no interface endpoints)."""
         return None if self.endpoint_security_group is None else self.endpoint_security_group.id
 
-    @property
+    @functools.cached_property
     def flow_log_group_name(self) -> str:
         return self.flow_log_group.name
 

@@ -78,7 +78,8 @@ def add_interface_endpoints(scope: Construct, *, name: str, vpc_id: str, vpc_cid
     group = SecurityGroup(scope, "endpoints-sg", name_prefix=f"{name}-endpoints-", vpc_id=vpc_id,
                           description=f"{name}: HTTPS to the AWS API interface endpoints from the VPC only",
                           tags=tags("endpoints"), lifecycle=TerraformResourceLifecycle(create_before_destroy=True))
-    VpcSecurityGroupIngressRule(scope, "endpoints-sg-https-from-vpc", security_group_id=group.id, cidr_ipv4=vpc_cidr,
+    group_id, region = group.id, account.region  # read once: each attribute read is a round trip to jsii
+    VpcSecurityGroupIngressRule(scope, "endpoints-sg-https-from-vpc", security_group_id=group_id, cidr_ipv4=vpc_cidr,
                                 ip_protocol="tcp", from_port=443, to_port=443,
                                 description="HTTPS from the VPC's range (nodes, pods, functions)",
                                 tags=tags("endpoints"))
@@ -87,9 +88,9 @@ def add_interface_endpoints(scope: Construct, *, name: str, vpc_id: str, vpc_cid
         key = service.replace(".", "-")
         policy = policy_document(scope, f"endpoint-{key}-policy", *endpoint_policy_statements(service, account))
         endpoints[service] = VpcEndpoint(
-            scope, f"endpoint-{key}", vpc_id=vpc_id, service_name=f"com.amazonaws.{account.region}.{service}",
+            scope, f"endpoint-{key}", vpc_id=vpc_id, service_name=f"com.amazonaws.{region}.{service}",
             vpc_endpoint_type="Interface", private_dns_enabled=True, subnet_ids=list(subnet_ids),
-            security_group_ids=[group.id], policy=policy.json, tags=tags(service))
+            security_group_ids=[group_id], policy=policy.json, tags=tags(service))
     return group, endpoints
 
 

@@ -35,6 +35,7 @@ Why one module: the planned wiring the environment model validates against (:fun
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -384,13 +385,13 @@ class VisionToCodePlatform(Construct):
             writer_role_arns=(self.eks.fluent_bit_role.arn, self.jaeger_role.arn)))
         self.alarms.add_search_alarms(self.search.search_alarms)
 
-    @property
+    @functools.cached_property
     def jaeger_role_arn(self) -> str | None:
         """IRSA role of Jaeger (:data:`~vtc_constructs.eks.JAEGER_SERVICE_ACCOUNT`): its trace indices on the search
         domain only. None without a search domain."""
         return self.jaeger_role.arn if self.jaeger_role is not None else None
 
-    @property
+    @functools.cached_property
     def search_admin_role_arn(self) -> str | None:
         """The search domain's master role, taken by the setup Job
         (:data:`~vtc_constructs.eks.SEARCH_ADMIN_SERVICE_ACCOUNT`). None without a search domain."""
@@ -450,20 +451,20 @@ class VisionToCodePlatform(Construct):
         one."""
         return self._grafana_admin_secret_name
 
-    @property
+    @functools.cached_property
     def alertmanager_role_arn(self) -> str:
         """IRSA role of kube-prometheus-stack's Alertmanager (:data:`ALERTMANAGER_SERVICE_ACCOUNT`): ``sns:Publish``
         to the page and notify topics and their key, through SNS only."""
         return self.alertmanager_role.arn
 
-    @property
+    @functools.cached_property
     def grafana_role_arn(self) -> str | None:
         """IRSA role of kube-prometheus-stack's Grafana (:data:`GRAFANA_SERVICE_ACCOUNT`): CloudWatch metric reads
         (:data:`GRAFANA_CLOUDWATCH_ACTIONS`) in the platform's region, for the services dashboard's cache panels. None
         without a cache."""
         return self.grafana_role.arn if self.grafana_role is not None else None
 
-    @property
+    @functools.cached_property
     def services_role_arn(self) -> str:
         """IRSA role of the services (``<workloads_namespace>/vtc-{blue,green}-<service>``): ``rds-db:connect`` as
         the database's application role only. The chart's ``serviceAccount`` annotation takes it."""

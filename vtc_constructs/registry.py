@@ -48,6 +48,7 @@ repository's deletion deletes every image the environments run.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -245,29 +246,31 @@ class ContainerRegistry(Construct):
                            policy=policy_document(self, "key-policy", account_admin_statement(account)))
 
         self.repositories: dict[str, EcrRepository] = {}
+        key_arn = self.registry_key_arn  # each attribute read is a round trip to jsii: once, then reused
         for service, repository_name in names.items():
             self.repositories[service] = EcrRepository(
                 self, f"{service}-repository", name=repository_name, image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=EcrRepositoryImageScanningConfiguration(scan_on_push=True),
                 encryption_configuration=[EcrRepositoryEncryptionConfiguration(encryption_type="KMS",
-                                                                              kms_key=self.key.arn)],
+                                                                              kms_key=key_arn)],
                 force_delete=props.disposable, tags={**tags, "vtc/service": service}, lifecycle=guard)
-        arns = [repository.arn for repository in self.repositories.values()]
+        arns = list(self.repository_arns.values())
 
         self.push_role = self._push_role(push_role_name, arns, tags)
+        push_role_arn = self.push_role_arn
         policy = json.dumps(lifecycle_policy(props.untagged_expiry_days))
         for service, repository in self.repositories.items():
-            EcrLifecyclePolicy(self, f"{service}-lifecycle", repository=repository.name, policy=policy)
+            repository_name = repository.name
+            EcrLifecyclePolicy(self, f"{service}-lifecycle", repository=repository_name, policy=policy)
             document = policy_document(
                 self, f"{service}-policy-document",
                 Statement(sid="PullsByTheNodesOnly", effect="Deny", actions=list(IMAGE_PULL_ACTIONS),
                           principals={"AWS": ["*"]},
-                          conditions=[("ArnNotEquals", "aws:PrincipalArn", [props.node_role_arn,
-                                                                            self.push_role.arn])]),
+                          conditions=[("ArnNotEquals", "aws:PrincipalArn", [props.node_role_arn, push_role_arn])]),
                 Statement(sid="PushesByTheImageBuildRoleOnly", effect="Deny", actions=list(IMAGE_PUSH_ACTIONS),
                           principals={"AWS": ["*"]},
-                          conditions=[("ArnNotEquals", "aws:PrincipalArn", [self.push_role.arn])]))
-            EcrRepositoryPolicy(self, f"{service}-policy", repository=repository.name, policy=document.json)
+                          conditions=[("ArnNotEquals", "aws:PrincipalArn", [push_role_arn])]))
+            EcrRepositoryPolicy(self, f"{service}-policy", repository=repository_name, policy=document.json)
 
     def _push_role(self, role_name: str, repository_arns: list[str], tags) -> IamRole:
         props = self.props
@@ -292,21 +295,21 @@ class ContainerRegistry(Construct):
 
     # --- typed outputs ----------------------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def repository_urls(self) -> dict[str, str]:
         """``{service: "<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<service>"}`` (Terraform references)."""
         return {service: repository.repository_url for service, repository in self.repositories.items()}
 
-    @property
+    @functools.cached_property
     def repository_arns(self) -> dict[str, str]:
         return {service: repository.arn for service, repository in self.repositories.items()}
 
-    @property
+    @functools.cached_property
     def push_role_arn(self) -> str:
         """The image-build workflow's role (``role-to-assume``): the services' repositories' ``AWS_IMAGE_PUSH_ROLE_ARN``."""
         return self.push_role.arn
 
-    @property
+    @functools.cached_property
     def registry_key_arn(self) -> str:
         return self.key.arn
 

@@ -81,7 +81,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKubernetes, HelmProviderKubernetesExec
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
-from ._common import NameRegistry, require_props, stack_region
+from ._common import NameRegistry, is_string_token, require_props, stack_region
 from .cluster_config import CLOUDWATCH_UID, EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, KMS_KEY_ARN
 from .cluster_config import RELEASE_NAME as CLUSTER_CONFIG_RELEASE
 from .cluster_config import (cache_cluster_id_problems, cluster_config_values, grafana_secret_problems,
@@ -1073,7 +1073,7 @@ def split_references(values: Any, path: str = "") -> tuple[Any, dict[str, str]]:
             refs.update(found)
             kept_list.append("" if inner is _DROPPED else inner)  # keeps the indices the set paths use
         return kept_list, refs
-    if isinstance(values, str) and Token.is_unresolved(values):
+    if is_string_token(values):
         return _DROPPED, {path: values}
     return values, refs
 
