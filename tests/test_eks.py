@@ -135,8 +135,10 @@ def test_security_group_rules_are_only_what_nodes_and_control_plane_need(tf):
         (node, cluster, "tcp", 443, 443), (node, cluster, "tcp", 10250, 10250), (node, cluster, "tcp", 4443, 9443),
         (node, node, "-1", None, None),  # issue 12 item 9: pods on any port and protocol (UDP, port 80) across nodes
     }
-    assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values() if "cidr_ipv4" in r]
-    to_internet = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values() if "cidr_ipv4" in r]
+    assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                if "cidr_ipv4" in r and r["security_group_id"] in (cluster, node)]
+    to_internet = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values()
+                   if "cidr_ipv4" in r and r["security_group_id"] in (cluster, node)]
     assert [(r["security_group_id"], r["cidr_ipv4"], r["from_port"], r["to_port"]) for r in to_internet] == [
         (node, "0.0.0.0/0", 443, 443)]
     assert by_path(tf, "aws_security_group", "node-sg")["tags"]["kubernetes.io/cluster/vtc-test"] == "owned"
