@@ -59,6 +59,21 @@ def _nat(stack: Mapping) -> str:
     return f"{count} for {len(zones)} AZs"
 
 
+def _interface_endpoints(stack: Mapping) -> list[dict]:
+    return [b for _, b in resources(stack, "aws_vpc_endpoint") if b.get("vpc_endpoint_type") == "Interface"]
+
+
+def _endpoint_services(stack: Mapping) -> str:
+    services = sorted(str(b.get("service_name", "")).rsplit("}.", 1)[-1] for b in _interface_endpoints(stack))
+    return ", ".join(services) or "none"
+
+
+def _endpoint_zones(stack: Mapping) -> str:
+    endpoints = _interface_endpoints(stack)
+    zones = {b.get("availability_zone") for _, b in resources(stack, "aws_subnet")}
+    return f"{len(endpoints[0].get('subnet_ids') or [])} of {len(zones)} AZs" if endpoints else "—"
+
+
 def _flow_logs(stack: Mapping) -> str:
     return retention(stack, refs(b.get("log_destination") for _, b in resources(stack, "aws_flow_log")))
 
@@ -186,6 +201,8 @@ SETTINGS: tuple[tuple[str, str, Callable[[Mapping], str], str | None], ...] = (
     ("network", "VPC range", _read("aws_vpc", lambda b: b.get("cidr_block")), None),
     ("network", "NAT gateways", _nat, "network.nat_strategy"),
     ("network", "flow logs kept (days)", _flow_logs, "network.flow_log_retention_days"),
+    ("network", "interface endpoints", _endpoint_services, "network.interface_endpoints"),
+    ("network", "interface endpoints in", _endpoint_zones, "network.interface_endpoint_zones"),
     ("eks", "Kubernetes version", _read("aws_eks_cluster", lambda b: b.get("version")), None),
     ("eks", "API endpoint public access", _read("aws_eks_cluster", lambda b: (b.get("vpc_config") or {}).get(
         "public_access_cidrs") if (b.get("vpc_config") or {}).get("endpoint_public_access") else "none (private)"),

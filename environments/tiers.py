@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 from vtc_constructs import ADDONS, CONTROL_PLANE_LOG_TYPES, SEED_REPLICA_RANGES, NatStrategy
+from vtc_constructs.aws_api_callers import DEFAULT_INTERFACE_ENDPOINTS
 from vtc_constructs.errors import Problem
 
 # Tier lives with the other types (config.py) so that neither this module nor model.py imports the other's module
@@ -96,6 +97,15 @@ GUARDS: tuple[Guard, ...] = (
           "one_per_az", "give every AZ its own NAT gateway, so an AZ outage cannot cut the others' egress"),
     Guard("network.flow_log_retention_days", lambda e: e.network.flow_log_retention_days, _at_least, 365,
           "at least 365 days", "keep VPC flow logs at least a year"),
+    # The interface endpoints keep the pods' HTTPS to AWS in the VPC (their NetworkPolicies narrow only then), and in
+    # every AZ an AZ's loss takes no other AZ's AWS access with it.
+    Guard("network.interface_endpoints", lambda e: e.network.interface_endpoints,
+          lambda v: float(len(set(DEFAULT_INTERFACE_ENDPOINTS) & set(v))), DEFAULT_INTERFACE_ENDPOINTS,
+          "an endpoint for every AWS API the cluster calls (" + ", ".join(DEFAULT_INTERFACE_ENDPOINTS) + ")",
+          "leave interface_endpoints out (the default list), or add the missing ones"),
+    Guard("network.interface_endpoint_zones", lambda e: e.network.interface_endpoint_zones,
+          lambda v: 1.0 if v is None else 0.0, None, "every AZ (interface_endpoint_zones left out)",
+          "leave interface_endpoint_zones out, so every AZ has the endpoints"),
     Guard("eks.admin_principal_arns", lambda e: e.eks.admin_principal_arns, lambda v: float(len(v) > 0), ("…",),
           "at least one principal", "name the platform team's admin role, so somebody can reach the cluster",
           compare=False),

@@ -126,15 +126,19 @@ def test_public_endpoint_only_for_listed_cidrs():
 
 def test_security_group_rules_are_only_what_nodes_and_control_plane_need(tf):
     cluster, node = ref(tf, "aws_security_group", "cluster-sg"), ref(tf, "aws_security_group", "node-sg")
+    # (The network's own groups, e.g. its interface endpoints', are the network's tests' business.)
     ingress = {(r["security_group_id"], r.get("referenced_security_group_id"), r["ip_protocol"], r.get("from_port"),
-                r.get("to_port")) for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()}
+                r.get("to_port")) for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+               if r["security_group_id"] in (cluster, node)}
     assert ingress == {
         (cluster, node, "tcp", 443, 443),
         (node, cluster, "tcp", 443, 443), (node, cluster, "tcp", 10250, 10250), (node, cluster, "tcp", 4443, 9443),
         (node, node, "-1", None, None),  # issue 12 item 9: pods on any port and protocol (UDP, port 80) across nodes
     }
-    assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values() if "cidr_ipv4" in r]
-    to_internet = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values() if "cidr_ipv4" in r]
+    assert not [r for r in resources(tf, "aws_vpc_security_group_ingress_rule").values()
+                if "cidr_ipv4" in r and r["security_group_id"] in (cluster, node)]
+    to_internet = [r for r in resources(tf, "aws_vpc_security_group_egress_rule").values()
+                   if "cidr_ipv4" in r and r["security_group_id"] in (cluster, node)]
     assert [(r["security_group_id"], r["cidr_ipv4"], r["from_port"], r["to_port"]) for r in to_internet] == [
         (node, "0.0.0.0/0", 443, 443)]
     assert by_path(tf, "aws_security_group", "node-sg")["tags"]["kubernetes.io/cluster/vtc-test"] == "owned"

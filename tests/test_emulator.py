@@ -97,3 +97,11 @@ def test_prepare_seeds_the_state_bucket_and_the_backends_kms_key_as_the_bootstra
         assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
                                                               "KMSMasterKeyID": alias["TargetKeyId"]}
         assert s3.get_bucket_versioning(Bucket=backend["bucket"])["Status"] == "Enabled"
+
+
+def test_a_stack_with_nothing_to_override_gets_an_empty_override_terraform_accepts():
+    # {"resource": {}} is a block without its label to Terraform ("Missing block label"); nothing to override is {}.
+    from tooling.emulator import emulator_override
+
+    stack = {"resource": {"aws_vpc": {"v": {"cidr_block": "10.0.0.0/16"}}}}
+    assert emulator_override(stack) == ({}, [])

@@ -188,8 +188,8 @@ def test_a_wrong_type_is_reported_with_every_other_problem_at_once(tmp_path):
 @pytest.mark.parametrize("old, new, expected", [
     ("[network]", "[network]\nvpc_cdir = '10.0.0.0/16'",
      "staging.network.vpc_cdir: unknown field (got '10.0.0.0/16'); allowed: availability_zones, "
-     "database_subnet_new_bits, eks_cluster_name, flow_log_retention_days, nat_strategy, private_subnet_new_bits, "
-     "public_subnet_new_bits, vpc_cidr; fix: did you mean 'vpc_cidr'? rename the key"),
+     "database_subnet_new_bits, eks_cluster_name, flow_log_retention_days, interface_endpoint_zones, "
+     "interface_endpoints, nat_strategy, private_subnet_new_bits, public_subnet_new_bits, vpc_cidr; fix: did you mean 'vpc_cidr'? rename the key"),
     ("[eks.node_groups.general]", '[eks.node_groups.general]\ntaints = [{ key = "a", efect = "NO_SCHEDULE" }]',
      "staging.eks.node_groups.general.taints[0].efect: unknown field (got 'NO_SCHEDULE'); allowed: effect, key, "
      "value; fix: did you mean 'effect'? rename the key"),

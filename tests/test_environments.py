@@ -117,7 +117,8 @@ def test_the_model_is_frozen(environments):
      r"^staging\.network\.flow_log_retention_days: invalid value \(got 91\)"),
     ("staging", "[network]", "[network]\nvpc_cdir = '10.0.0.0/16'",
      r"^staging\.network\.vpc_cdir: unknown field \(got '10\.0\.0\.0/16'\); allowed: availability_zones, "
-     r"database_subnet_new_bits, eks_cluster_name, flow_log_retention_days, nat_strategy"),
+     r"database_subnet_new_bits, eks_cluster_name, flow_log_retention_days, interface_endpoint_zones, "
+     r"interface_endpoints, nat_strategy"),
     ("staging", 'vpc_cidr = "10.20.0.0/16"\n', "",
      r"^staging\.network\.vpc_cidr: missing field \(got None\); allowed: a string \(in quotes\); fix: set "
      r"network\.vpc_cidr$"),

@@ -199,6 +199,34 @@ def test_s3_gateway_endpoint_serves_private_and_database_tables(per_az):
     assert endpoint["route_table_ids"] == expected
 
 
+def test_interface_endpoints_have_private_dns_in_every_private_subnet_behind_one_vpc_only_group(per_az):
+    from vtc_constructs.aws_api_callers import DEFAULT_INTERFACE_ENDPOINTS
+
+    group = ref(per_az, "aws_security_group", "endpoints-sg")
+    for service in DEFAULT_INTERFACE_ENDPOINTS:
+        endpoint = by_path(per_az, "aws_vpc_endpoint", f"endpoint-{service.replace('.', '-')}")
+        assert endpoint["service_name"].endswith(f"}}.{service}") and endpoint["vpc_endpoint_type"] == "Interface"
+        assert endpoint["private_dns_enabled"] is True and endpoint["security_group_ids"] == [group]
+        assert endpoint["subnet_ids"] == [ref(per_az, "aws_subnet", f"private-{i}") for i in range(3)]
+    rule = by_path(per_az, "aws_vpc_security_group_ingress_rule", "endpoints-sg-https-from-vpc")
+    assert (rule["cidr_ipv4"], rule["from_port"], rule["to_port"], rule["ip_protocol"]) == \
+        (PROPS.vpc_cidr, 443, 443, "tcp")
+    assert "aws_vpc_security_group_egress_rule" not in per_az["resource"]
+
+
+def test_fewer_zones_or_no_interface_endpoints_at_all():
+    tf = synth(lambda s: [Network(s, "one", dataclasses.replace(PROPS, name="vtc-one", interface_endpoint_zones=1,
+                                                              interface_endpoints=("sts",))),
+                          Network(s, "none", dataclasses.replace(PROPS, name="vtc-none", vpc_cidr="10.30.0.0/16",
+                                                               interface_endpoints=()))])
+    endpoint = by_path(tf, "aws_vpc_endpoint", "one/endpoint-sts")
+    assert endpoint["subnet_ids"] == [ref(tf, "aws_subnet", "one/private-0")]
+    interface = [e for e in tf["resource"]["aws_vpc_endpoint"].values() if e["vpc_endpoint_type"] == "Interface"]
+    assert interface == [endpoint]  # "none" made no endpoint, and no security group for them
+    assert [r for r in tf["resource"]["aws_security_group"].values()
+            if r["//"]["metadata"]["path"].endswith("none/endpoints-sg")] == []
+
+
 def test_typed_outputs_resolve_to_the_resources():
     """Each typed output references the right attribute of the right resource (issue 16: ``nat_public_ips`` once
     returned the allocation ids), compared reference by reference."""
@@ -267,6 +295,13 @@ def test_valid_props_have_no_problem():
     ({"availability_zones": "eu-west-1a"}, r"^availability_zones: not a list \(got 'eu-west-1a'\)"),
     ({"nat_strategy": None}, r"^nat_strategy: invalid value \(got None\); allowed: one_per_az, single"),
     ({"flow_log_retention_days": True}, r"^flow_log_retention_days: invalid value \(got True\)"),
+    ({"interface_endpoints": ("sts", "s3")}, r"^interface_endpoints: unknown endpoint service \(got \['sts', 's3'\]\)"
+                                              r".*fix: remove or correct 's3'"),
+    ({"interface_endpoints": ("sts", "sts")}, r"^interface_endpoints: repeated service .*remove the repeated sts$"),
+    ({"interface_endpoints": "sts"}, r"^interface_endpoints: not a list \(got 'sts'\)"),
+    ({"interface_endpoint_zones": 4}, r"^interface_endpoint_zones: invalid value \(got 4\); allowed: a whole number "
+                                      r"from 1 to 3"),
+    ({"interface_endpoint_zones": 0}, r"^interface_endpoint_zones: invalid value \(got 0\)"),
     ({"eks_cluster_name": "Bad Name"}, r"^eks_cluster_name: invalid value \(got 'Bad Name'\).*fix: give the EKS "
                                        r"cluster's name, or leave it out$"),
 ])

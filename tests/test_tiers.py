@@ -13,6 +13,10 @@ from tests.test_environments import env_dir, problems, rewrite
 PRODUCTION_MINIMUM = {
     "network.nat_strategy": ('nat_strategy = "single"', "one_per_az"),
     "network.flow_log_retention_days": ("flow_log_retention_days = 180", "at least 365 days"),
+    "network.interface_endpoints": ('interface_endpoints = ["sts"]', "an endpoint for every AWS API the cluster "
+                                                                    "calls (sts, secretsmanager, sns, logs"),
+    "network.interface_endpoint_zones": ("interface_endpoint_zones = 1", "every AZ (interface_endpoint_zones left "
+                                                                         "out)"),
     "eks.admin_principal_arns": ("admin_principal_arns = []", "at least one principal"),
     "eks.endpoint_public_access_cidrs": ('endpoint_public_access_cidrs = ["81.2.69.0/24"]',
                                          r"[] (a private API endpoint)"),

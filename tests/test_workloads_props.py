@@ -50,9 +50,6 @@ PROPOSED = {
 # The four services, released once per colour from charts/vision-to-code (vtc_constructs/workloads.py).
 [workloads]
 namespace = "vision-to-code"
-# HTTPS out, for STS behind IRSA: a network policy cannot name hosts. Narrow to the VPC's range once it has an STS
-# interface endpoint.
-aws_api_cidrs = ["0.0.0.0/0"]
 # The SLOs the alert rules check: p99 under 100 ms, under 1 % of requests failing.
 slo_p99_latency_ms = 100
 slo_error_rate_percent = 1.0
@@ -360,6 +357,15 @@ def _core(**fields) -> dict:
     return {"services": Services(core=ServiceProps(min_replicas=2, max_replicas=3, **fields))}
 
 
+def test_narrowed_aws_ranges_are_accepted_with_a_pagerduty_key_which_has_its_own_opening():
+    """PagerDuty's Events API is reached through Alertmanager's own opening (network_policies.PAGERDUTY_EVENTS_CIDRS,
+    tests/test_endpoints.py), no longer through aws_api_cidrs: narrowing them to the VPC is no problem."""
+    props = _props(alertmanager_pagerduty_secret="pd", sealed_secrets={"pd": _sealed("monitoring", "routing-key")},
+                   aws_api_cidrs=("10.20.0.0/16",))
+    assert props.validate() == []
+    assert _props().aws_api_cidrs is None  # default: derived per namespace by the releases
+
+
 @pytest.mark.parametrize("overrides, path, match", [
     ({"image_repository": "Registry/VTC"}, "image_repository", "a registry path in lower case"),
     ({"image_repository": "reg.io/vtc:1.0"}, "image_repository", "without a tag"),
@@ -419,9 +425,6 @@ def _core(**fields) -> dict:
      "alertmanager_pagerduty_secret", "wrong namespace"),
     ({"alertmanager_pagerduty_secret": "pd", "sealed_secrets": {"pd": _sealed("monitoring", "integration-key")}},
      "alertmanager_pagerduty_secret", "missing key (got 'pd'); allowed: a secret with the key 'routing-key'"),
-    # ... and reachable: its one way out is the 443 opening to aws_api_cidrs.
-    ({"alertmanager_pagerduty_secret": "pd", "sealed_secrets": {"pd": _sealed("monitoring", "routing-key")},
-      "aws_api_cidrs": ("52.94.0.0/16",)}, "aws_api_cidrs", "PagerDuty unreachable (got ['52.94.0.0/16'])"),
 ])
 def test_each_rule_refuses_with_path_value_and_fix(overrides, path, match):
     problems = _props(**overrides).validate()

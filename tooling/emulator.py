@@ -217,7 +217,8 @@ def emulator_override(stack: dict) -> tuple[dict, list[str]]:
         for (kind, attribute), (instead, _) in EMULATOR_OUTPUTS.items():
             if isinstance(value, str) and value.startswith(f"${{{kind}.") and value.endswith(f".{attribute}}}"):
                 outputs[name] = {"value": value.removesuffix(f".{attribute}}}") + f".{instead}}}"}
-    return {"resource": resources, **({"output": outputs} if outputs else {})}, skipped
+    # (An empty "resource": {} is a block without its label to Terraform: `terraform init` fails on it.)
+    return {**({"resource": resources} if resources else {}), **({"output": outputs} if outputs else {})}, skipped
 
 
 def explain(skipped: list[str]) -> list[str]:

@@ -24,7 +24,8 @@ monitoring     Prometheus (name=prometheus)             in 9090 from Grafana (qu
                                                         kubelets 10250, node-exporter 9100, Alertmanager 9093)
 monitoring     Alertmanager (name=alertmanager)         in 9093 from Prometheus and Grafana only (no other pod can silence
                                                         a page), 8080 from Prometheus, 9094 TCP/UDP from its peers; out
-                                                        443 to the AWS API ranges (SNS, STS), 9094 to its peers
+                                                        443 to the AWS API ranges (SNS, STS), 9094 to its peers, and
+                                                        with a PagerDuty key 443 to PagerDuty (``pagerduty_cidrs``)
 monitoring     Grafana (name=grafana)                   in 3000 from Prometheus (its metrics; people use port-forward);
                                                         out 9090 Prometheus, 9093 Alertmanager, 443 AWS (CloudWatch, STS)
 monitoring     kube-state-metrics                       in 8080, 8081 from Prometheus
@@ -49,6 +50,11 @@ istio-system   istiod, ztunnel, istio-cni               Istio's own policies (it
                                                         in on their xDS, HBONE, probe and metrics ports, out anywhere)
 ============== ======================================== ===================================================================
 
+"The AWS API ranges" are ``aws_api_cidrs``, or a namespace's own entry of ``aws_api_cidrs_by_namespace``: the
+VPC's range where the network has an interface endpoint for every AWS API the namespace's pods call
+(:mod:`vtc_constructs.aws_api_callers`), ``0.0.0.0/0`` otherwise. Alertmanager's reach to PagerDuty's Events API is
+its own rule (``pagerduty_cidrs``, :data:`PAGERDUTY_EVENTS_CIDRS`), never folded into the AWS opening.
+
 The ambient mesh (docs/design/encryption-in-transit.md): between pods of the enrolled namespaces
 (``mesh_namespaces``), ztunnel carries every TCP connection as mTLS (HBONE) to the destination pod's port
 :data:`MESH_TUNNEL_PORT` (15008), from the source pod's own address (ztunnel's sockets live in the pods' network
@@ -70,7 +76,7 @@ Ref: https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 #: Kubernetes' own label of every namespace (1.22+): what the selectors match namespaces by.
@@ -89,6 +95,10 @@ MESH_TUNNEL_PORT = 15008
 AMBIENT_PROBE_CIDR = "169.254.7.127/32"
 #: Every pod of the namespace: DNS and (where its pods call the Kubernetes API) the API server.
 BASE_EGRESS = "vtc-egress-base"
+#: Where Alertmanager's PagerDuty receiver sends (events.pagerduty.com): PagerDuty publishes no fixed address range
+#: for its Events API, and a NetworkPolicy cannot name a host, so HTTPS anywhere, for Alertmanager's pods only, and only
+#: when a PagerDuty key is set (``WorkloadsProps.alertmanager_pagerduty_secret``).
+PAGERDUTY_EVENTS_CIDRS = ("0.0.0.0/0",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +107,10 @@ class NetworkPolicyInputs:
 
     :param vpc_cidr: the VPC's range (the API server's interfaces, the nodes, every pod). Required.
     :param aws_api_cidrs: default: anywhere: HTTPS to AWS's APIs (``WorkloadsProps.aws_api_cidrs``).
+    :param aws_api_cidrs_by_namespace: default: every namespace opens ``aws_api_cidrs``. A namespace's own ranges for
+        HTTPS to AWS (the VPC's range where its pods' APIs all have interface endpoints).
+    :param pagerduty_cidrs: default: none: Alertmanager reaches nothing beyond the AWS opening. With a PagerDuty key,
+        :data:`PAGERDUTY_EVENTS_CIDRS`: HTTPS from Alertmanager's pods only.
     :param monitoring_namespace: default: ``monitoring`` (kube-prometheus-stack's).
     :param external_secrets_namespace: default: ``external-secrets``.
     :param gateway_namespace: default: ``nginx-gateway``. :param services_namespace: default: ``vision-to-code``.
@@ -111,6 +125,8 @@ class NetworkPolicyInputs:
 
     vpc_cidr: str
     aws_api_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    aws_api_cidrs_by_namespace: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    pagerduty_cidrs: Sequence[str] = ()
     monitoring_namespace: str = "monitoring"
     external_secrets_namespace: str = "external-secrets"
     gateway_namespace: str = "nginx-gateway"
@@ -159,7 +175,11 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
     prometheus, grafana = _pods(mon, **{"app.kubernetes.io/name": "prometheus"}), \
         _pods(mon, **{"app.kubernetes.io/name": "grafana"})
     alertmanager = _pods(mon, **{"app.kubernetes.io/name": "alertmanager"})
-    aws = {"to": _cidrs(i.aws_api_cidrs), "ports": https}
+
+    def aws(namespace: str) -> dict:
+        return {"to": _cidrs(i.aws_api_cidrs_by_namespace.get(namespace, i.aws_api_cidrs)), "ports": https}
+
+    pagerduty = [{"to": _cidrs(i.pagerduty_cidrs), "ports": https}] if i.pagerduty_cidrs else []
     namespaces = [mon, i.external_secrets_namespace, i.gateway_namespace, i.collector_namespace, i.logging_namespace]
     namespaces += [ns for ns in (i.tracing_namespace, i.cert_manager_namespace, i.istio_namespace) if ns is not None]
     # Jaeger never calls the Kubernetes API (its service account token is not even mounted).
@@ -181,11 +201,12 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
                 ingress=[{"from": [prometheus, grafana], "ports": _ports(9093)},
                          {"from": [prometheus], "ports": _ports(8080)},
                          {"from": [alertmanager], "ports": _ports(9094) + _ports(9094, protocol="UDP")}],
-                egress=[aws, {"to": [alertmanager], "ports": _ports(9094) + _ports(9094, protocol="UDP")}]),
+                egress=[aws(mon), {"to": [alertmanager], "ports": _ports(9094) + _ports(9094, protocol="UDP")},
+                        *pagerduty]),
         _policy("vtc-grafana", mon, {"matchLabels": {name: "grafana"}},
                 ingress=[{"from": [prometheus], "ports": _ports(3000)}],
                 egress=[{"to": [prometheus], "ports": _ports(9090)}, {"to": [alertmanager], "ports": _ports(9093)},
-                        aws]),
+                        aws(mon)]),
         _policy("vtc-kube-state-metrics", mon, {"matchLabels": {name: "kube-state-metrics"}},
                 ingress=[{"from": [prometheus], "ports": _ports(8080, 8081)}]),
         # The operator's pods: app=<chart name>-operator (kube-prometheus-stack 88.5.3, templates/prometheus-operator/
@@ -193,7 +214,7 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
         _policy("vtc-prometheus-operator", mon, {"matchLabels": {"app": "kube-prometheus-stack-operator"}},
                 ingress=[{"from": vpc, "ports": _ports(10250)}]),
         _policy("vtc-external-secrets", i.external_secrets_namespace, {"matchLabels": {name: "external-secrets"}},
-                egress=[aws]),
+                egress=[aws(i.external_secrets_namespace)]),
         _policy("vtc-external-secrets-webhook", i.external_secrets_namespace,
                 {"matchLabels": {name: "external-secrets-webhook"}},
                 ingress=[{"from": vpc, "ports": _ports(10250)}]),
@@ -212,11 +233,12 @@ def namespace_network_policies(inputs: NetworkPolicyInputs) -> list[dict]:
                 ingress=[{"from": [{"namespaceSelector": {"matchLabels": {
                     _NAMESPACE_LABEL: i.services_namespace}}}], "ports": _ports(4317, 4318)},
                          {"from": [prometheus], "ports": _ports(8888)}],
-                egress=[aws] + ([] if i.tracing_namespace is None else [{
+                egress=[aws(i.collector_namespace)] + ([] if i.tracing_namespace is None else [{
                     "to": [{"namespaceSelector": {"matchLabels": {_NAMESPACE_LABEL: i.tracing_namespace}}}],
                     "ports": _ports(4317)}])),
         _policy("vtc-logging-egress", i.logging_namespace, {},
-                egress=[{"to": _cidrs(list(dict.fromkeys([*i.aws_api_cidrs, i.vpc_cidr]))), "ports": https}]),
+                egress=[{"to": _cidrs(list(dict.fromkeys([*i.aws_api_cidrs_by_namespace.get(
+                    i.logging_namespace, i.aws_api_cidrs), i.vpc_cidr]))), "ports": https}]),
     ]
     if i.cert_manager_namespace is not None:
         # cert-manager v1.21.1's webhook listens on 10250 (values.yaml webhook.securePort); its pods are labelled
@@ -263,4 +285,4 @@ def with_mesh_tunnel(policies: Sequence[Mapping], mesh_namespaces: Sequence[str]
 
 
 __all__ = ["AMBIENT_LABEL", "AMBIENT_PROBE_CIDR", "AMBIENT_PROBES", "BASE_EGRESS", "BYPASS_INBOUND_ANNOTATION",
-           "DEFAULT_DENY", "MESH_TUNNEL_PORT", "NetworkPolicyInputs", "namespace_network_policies", "with_mesh_tunnel"]
+           "DEFAULT_DENY", "MESH_TUNNEL_PORT", "PAGERDUTY_EVENTS_CIDRS", "NetworkPolicyInputs", "namespace_network_policies", "with_mesh_tunnel"]

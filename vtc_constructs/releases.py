@@ -102,7 +102,9 @@ from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JA
                   SEARCH_ADMIN_SERVICE_ACCOUNT)
 from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
-from .network_policies import AMBIENT_LABEL, MESH_TUNNEL_PORT, NetworkPolicyInputs, namespace_network_policies
+from .aws_api_callers import apis_without_endpoint
+from .network_policies import (AMBIENT_LABEL, MESH_TUNNEL_PORT, PAGERDUTY_EVENTS_CIDRS, NetworkPolicyInputs,
+                               namespace_network_policies)
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
 from .workloads import (
     ADDON_CHARTS,
@@ -198,6 +200,10 @@ class ClusterReleasesProps:
     :param cluster_name: the EKS cluster's name (the autoscaler's auto-discovery, the controller). Required.
     :param vpc_id: the cluster's VPC (the load balancer controller's ``--aws-vpc-id``). Required.
     :param vpc_cidr: the VPC's range. Required.
+    :param interface_endpoints: default: none: the VPC has no interface endpoints, so every namespace's HTTPS to AWS
+        opens ``0.0.0.0/0`` (unless ``WorkloadsProps.aws_api_cidrs`` says otherwise). The endpoint services the VPC
+        has (``NetworkProps.interface_endpoints``; :meth:`from_platform` passes the network's): a namespace whose
+        pods' AWS APIs all have one opens HTTPS to AWS on the VPC's range only (:meth:`aws_api_cidrs_by_namespace`).
     :param load_balancer_cidrs: the ALB's subnets' ranges (the public subnets): the only sources NGINX accepts
         traffic from (its network policy), and trusts ``X-Forwarded-For`` from (not the VPC's range: the pods have VPC
         addresses too). :meth:`from_platform` gives the public subnets'. Required.
@@ -273,6 +279,18 @@ class ClusterReleasesProps:
     charts_dir: str | None = None
     secrets_prefix: str | None = None
     ebs_kms_key_arn: str = ""
+    interface_endpoints: tuple[str, ...] = ()
+
+    def aws_api_cidrs_by_namespace(self, namespaces: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+        """Where each namespace's pods may open HTTPS to AWS's APIs: ``WorkloadsProps.aws_api_cidrs`` when given;
+        else the VPC's range for a namespace whose callers (``namespaces``: namespace -> keys of
+        :data:`~vtc_constructs.aws_api_callers.POLICY_CALLERS`) call only APIs with an interface endpoint here, and
+        ``0.0.0.0/0`` for the others."""
+        given = self.workloads.aws_api_cidrs
+        if given is not None:
+            return {namespace: tuple(given) for namespace in namespaces}
+        return {namespace: (self.vpc_cidr,) if not apis_without_endpoint(callers, self.interface_endpoints)
+                else ("0.0.0.0/0",) for namespace, callers in namespaces.items()}
 
     @classmethod
     def from_platform(cls, platform, *, environment: str, region: str, workloads: WorkloadsProps,
@@ -326,7 +344,7 @@ class ClusterReleasesProps:
             database_schema=database.app_schema,
             host=(platform.props.edge.certificate.domain_name or "") if host is None else host, charts_dir=charts_dir,
             secrets_prefix=platform.props.eks.secrets_prefix or f"{platform.props.name}/",
-            ebs_kms_key_arn=eks.ebs_kms_key_arn,
+            ebs_kms_key_arn=eks.ebs_kms_key_arn, interface_endpoints=tuple(platform.network.props.interface_endpoints),
             cache=None if platform.cache is None else CacheEndpoint(
                 host=platform.cache.cache_primary_endpoint_address,
                 reader_host=platform.cache.cache_reader_endpoint_address,
@@ -380,6 +398,11 @@ class ClusterReleasesProps:
                                     "no cluster autoscaler for this version"))
         if not isinstance(self.vpc_cidr, str) or not self.vpc_cidr:
             problems.append(Problem("vpc_cidr", self.vpc_cidr, "the VPC's IPv4 range", "pass NetworkProps.vpc_cidr"))
+        if not isinstance(self.interface_endpoints, (tuple, list)) or \
+                not all(isinstance(s, str) for s in self.interface_endpoints):
+            problems.append(Problem("interface_endpoints", self.interface_endpoints, "the endpoint services the VPC "
+                                    "has (NetworkProps.interface_endpoints), e.g. ('sts', 'logs')",
+                                    "pass the network's interface_endpoints (from_platform does), or leave it out"))
         problems += cidr_problems(tuple(self.load_balancer_cidrs) if isinstance(self.load_balancer_cidrs, list)
                                   else self.load_balancer_cidrs, "load_balancer_cidrs")
         if self.cache is not None:
@@ -608,6 +631,12 @@ class ClusterReleases(Construct):
                            # hostPID, host paths) needs "privileged"; warn and audit still report at "restricted".
                            EXTERNAL_SECRETS_NAMESPACE: "restricted", w.monitoring_namespace: "privileged"}
         search, jaeger_ns = props.search, JAEGER_SERVICE_ACCOUNT[0]
+        logging_ns = FLUENT_BIT_SERVICE_ACCOUNT[0]
+        #: Each namespace's HTTPS to AWS: the VPC's range where its pods' APIs all have interface endpoints.
+        self.aws_api_cidrs = props.aws_api_cidrs_by_namespace({
+            w.namespace: ("services",), w.monitoring_namespace: ("alertmanager", "grafana"),
+            EXTERNAL_SECRETS_NAMESPACE: ("external-secrets",), collector_ns: ("collector",),
+            logging_ns: ("logging",), jaeger_ns: ("tracing",)})
         # cert-manager's pods meet "restricted"; Istio's node agents do not (istio-cni mounts the nodes' CNI folders,
         # ztunnel adds capabilities to redirect traffic inside pods): "privileged", only there.
         self.namespaces.update({CERT_MANAGER_NAMESPACE: "restricted", ISTIO_NAMESPACE: "privileged"})
@@ -651,7 +680,8 @@ class ClusterReleases(Construct):
             external_secrets_role_arn=props.roles.external_secrets, mesh_namespaces=self.mesh_namespaces,
             control_plane_certificates=control_plane_certificates(gateway_ns),
             network_policies=namespace_network_policies(NetworkPolicyInputs(
-                vpc_cidr=props.vpc_cidr, aws_api_cidrs=tuple(w.aws_api_cidrs),
+                vpc_cidr=props.vpc_cidr, aws_api_cidrs_by_namespace=self.aws_api_cidrs,
+                pagerduty_cidrs=PAGERDUTY_EVENTS_CIDRS if w.alertmanager_pagerduty_secret else (),
                 monitoring_namespace=w.monitoring_namespace,
                 external_secrets_namespace=EXTERNAL_SECRETS_NAMESPACE, gateway_namespace=gateway_ns,
                 services_namespace=w.namespace, collector_namespace=collector_ns,
@@ -671,7 +701,7 @@ class ClusterReleases(Construct):
         # writes to it: Fluent Bit and Jaeger wait for this release, whose hook Job must succeed.
         setup = None if search is None else self._local(
             SEARCH_SETUP_RELEASE, charts / SEARCH_SETUP_CHART, SEARCH_ADMIN_SERVICE_ACCOUNT[0],
-            search_setup_values(search, environment=props.environment, aws_api_cidrs=w.aws_api_cidrs),
+            search_setup_values(search, environment=props.environment, aws_api_cidrs=self.aws_api_cidrs[logging_ns]),
             depends_on=[config])
         writers_wait_for = [config] + ([setup] if setup is not None else [])
 
@@ -706,7 +736,7 @@ class ClusterReleases(Construct):
         if search is not None:
             self._addon(JAEGER_RELEASE, "jaeger", jaeger_ns, jaeger_values(
                 search, collector_namespace=collector_ns, collector_release=w.collector_release,
-                aws_api_cidrs=w.aws_api_cidrs), depends_on=writers_wait_for)
+                aws_api_cidrs=self.aws_api_cidrs[jaeger_ns]), depends_on=writers_wait_for)
 
 
         pagerduty = w.alertmanager_pagerduty_secret
@@ -832,8 +862,9 @@ class ClusterReleases(Construct):
                                                depends_on=[ngf_crds, config, kps])
                  for colour in Colour}
 
+        services = replace(w, aws_api_cidrs=self.aws_api_cidrs[w.namespace])
         for colour in Colour:
-            values = w.chart_values(colour, environment=props.environment, region=props.region,
+            values = services.chart_values(colour, environment=props.environment, region=props.region,
                                     role_arn=props.roles.services, database_host=props.database_host,
                                     database_cidrs=props.database_cidrs, database_name=props.database_name,
                                     database_user=props.database_user, database_schema=props.database_schema,

@@ -101,8 +101,11 @@ class WorkloadsProps:
         there).
     :param monitoring_release: default: ``kube-prometheus-stack``: its release name, the ``release`` label its
         Prometheus selects ServiceMonitors and rules by.
-    :param aws_api_cidrs: default: ``("0.0.0.0/0",)``: HTTPS (443) to anywhere, for AWS's APIs (STS behind IRSA). A
-        network policy cannot name hosts; narrow it to the VPC's range once the VPC has interface endpoints for them.
+    :param aws_api_cidrs: default: derived per namespace by :class:`~vtc_constructs.releases.ClusterReleases`: the
+        VPC's range where the network has an interface endpoint for every AWS API the namespace's pods call
+        (``NetworkProps.interface_endpoints``, :mod:`vtc_constructs.aws_api_callers`), else ``0.0.0.0/0`` (a network
+        policy cannot name hosts); :meth:`chart_values` alone, without the network, opens ``0.0.0.0/0``. Given: these
+        ranges for HTTPS (443) to AWS's APIs in every namespace. Alertmanager's reach to PagerDuty is its own opening.
     :param slo_p99_latency_ms: default: 100: the p99 latency objective the alert rules check, in milliseconds.
     :param slo_error_rate_percent: default: 1.0: the error-rate objective (5xx answers), in percent.
     :param addon_chart_versions: default: the versions :data:`vtc_constructs.release_charts.DEFAULT_CHART_VERSIONS`
@@ -140,7 +143,7 @@ class WorkloadsProps:
     collector_release: str = "otel-collector"
     monitoring_namespace: str = "monitoring"
     monitoring_release: str = "kube-prometheus-stack"
-    aws_api_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    aws_api_cidrs: tuple[str, ...] | None = None
     slo_p99_latency_ms: int = 100
     slo_error_rate_percent: float = 1.0
     addon_chart_versions: Mapping[str, str] = field(default_factory=dict)
@@ -202,7 +205,7 @@ class WorkloadsProps:
             problems.append(Problem("namespace", self.namespace, f"a namespace no add-on uses ({shared[0]} is "
                                     f"{self.namespace!r})", "give the services a namespace of their own",
                                     "shared with an add-on"))
-        problems += _cidr_problems(self.aws_api_cidrs, "aws_api_cidrs")
+        problems += [] if self.aws_api_cidrs is None else _cidr_problems(self.aws_api_cidrs, "aws_api_cidrs")
         if not is_whole(self.slo_p99_latency_ms) or not 1 <= self.slo_p99_latency_ms <= 60_000:
             problems.append(Problem("slo_p99_latency_ms", self.slo_p99_latency_ms, "a whole number of milliseconds "
                                     "from 1 to 60000", "the seed's objective is 100"))
@@ -254,13 +257,8 @@ class WorkloadsProps:
             problems.append(Problem(field_, name, f"a secret with the key {ALERTMANAGER_PAGERDUTY_KEY!r} (got "
                                     f"{', '.join(sorted(map(str, secret.encrypted_data)))})", "seal the integration "
                                     f"key under {ALERTMANAGER_PAGERDUTY_KEY!r}", "missing key"))
-        # Alertmanager reaches PagerDuty through its one 443 opening, to aws_api_cidrs (the monitoring namespace's
-        # NetworkPolicies, vtc_constructs/network_policies.py): PagerDuty's Events API has no range of AWS's.
-        if is_string_tuple(self.aws_api_cidrs) and "0.0.0.0/0" not in self.aws_api_cidrs:
-            problems.append(Problem("aws_api_cidrs", list(self.aws_api_cidrs), "0.0.0.0/0 among them while Alertmanager "
-                                    f"pages PagerDuty ({field_} = {name!r})", "keep 0.0.0.0/0 (HTTPS only), or page "
-                                    "through the paging topic alone (leave alertmanager_pagerduty_secret out)",
-                                    "PagerDuty unreachable"))
+        # (Narrowing aws_api_cidrs cannot cut PagerDuty off: Alertmanager reaches it through its own opening,
+        # network_policies.PAGERDUTY_EVENTS_CIDRS, made whenever this key is set.)
         return problems
 
     # --- what the releases get -------------------------------------------------------------------------------------
@@ -337,7 +335,7 @@ class WorkloadsProps:
             "serviceAccount": {"roleArn": role_arn},
             "database": {"host": database_host, "port": DATABASE_PORT, "name": database_name, "user": database_user,
                          "schema": database_schema, "sslMode": "verify-full", "cidrs": list(database_cidrs)},
-            "aws": {"region": region, "apiCidrs": list(self.aws_api_cidrs)},
+            "aws": {"region": region, "apiCidrs": list(self.aws_api_cidrs or ("0.0.0.0/0",))},
             "cache": {"enabled": cache is not None, "host": cache.host if cache else "",
                       "readerHost": cache.reader_host if cache else "", "port": cache.port if cache else 6379,
                       "user": cache.user if cache else "",
