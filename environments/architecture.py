@@ -126,6 +126,9 @@ def _vpc(stack: Mapping, workloads: Mapping, charts: Mapping[str, str]) -> Node 
     parts: list[Node] = []
     if columns:
         parts.append(Row(columns, spread=True))
+    endpoints = _endpoints(stack)
+    if endpoints is not None:
+        parts.append(endpoints)
     cluster = _cluster(stack, workloads, charts)
     if cluster is not None:
         parts.append(cluster)
@@ -139,6 +142,24 @@ def _vpc(stack: Mapping, workloads: Mapping, charts: Mapping[str, str]) -> Node 
 
 
 _TIER_FILL = {"public": "#ecfccb", "private": "#e0f2fe", "database": "#ede9fe"}
+
+
+def _endpoints(stack: Mapping) -> Node | None:
+    """The VPC's endpoints: the AWS services reached without NAT, interface (private DNS, in how many subnets) and
+    gateway endpoints apart."""
+    kinds: dict[str, list[str]] = {}
+    for _, endpoint in resources(stack, "aws_vpc_endpoint"):
+        service = str(endpoint.get("service_name", "?")).rsplit(".", 1)[-1]
+        service = {"api": "ecr.api", "dkr": "ecr.dkr"}.get(service, service)
+        kind = endpoint.get("vpc_endpoint_type", "Gateway")
+        if kind == "Interface":
+            subnets = endpoint.get("subnet_ids")
+            service += f" ({len(subnets)} AZ{'s' if len(subnets) != 1 else ''})" if isinstance(subnets, list) else ""
+        kinds.setdefault(kind, []).append(service)
+    if not kinds:
+        return None
+    lines = [f"{kind.lower()}: " + ", ".join(sorted(names)) for kind, names in sorted(kinds.items())]
+    return Box("vpc-endpoints", "VPC endpoints (AWS APIs without NAT)", lines, fill="#f0fdfa")
 
 
 def _tier_rank(tier: str) -> tuple[int, str]:

@@ -58,6 +58,12 @@ def _stack() -> dict:
             "db-b": {"availability_zone": "zz-1b", "cidr_block": "10.0.3.0/24", "tags": {"vtc/tier": "database"}},
         },
         "aws_nat_gateway": {"nat": {"subnet_id": "${aws_subnet.pub-a.id}", "tags": {"Name": "demo-nat-a"}}},
+        "aws_vpc_endpoint": {
+            "s3": {"service_name": "com.amazonaws.zz-1.s3", "vpc_endpoint_type": "Gateway"},
+            "sts": {"service_name": "com.amazonaws.${data.aws_region.r.name}.sts", "vpc_endpoint_type": "Interface",
+                    "subnet_ids": ["${aws_subnet.priv-a.id}"]},
+            "ecr": {"service_name": "com.amazonaws.zz-1.ecr.dkr", "vpc_endpoint_type": "Interface",
+                    "subnet_ids": ["${aws_subnet.priv-a.id}", "${aws_subnet.db-b.id}"]}},
         "aws_lb": {"alb": {"name": "demo-alb", "internal": False, "subnets": ["${aws_subnet.pub-a.id}"],
                            "enable_deletion_protection": True}},
         "aws_lb_listener": {"https": {"load_balancer_arn": "${aws_lb.alb.arn}", "port": 443, "protocol": "HTTPS",
@@ -102,7 +108,7 @@ def _workloads() -> dict:
 
 
 ALL_KINDS = {"internet", "waf", "alb", "target-group-blue", "target-group-green", "vpc", "availability-zone",
-             "subnet-public", "subnet-private", "subnet-database", "nat", "cluster", "node-group", "eks-addons",
+             "subnet-public", "subnet-private", "subnet-database", "nat", "vpc-endpoints", "cluster", "node-group", "eks-addons",
              "namespace", "release", "database", "rds-primary", "rds-standby", "cache", "search", "alarm-topics",
              "topic"}
 
@@ -125,7 +131,7 @@ def test_every_kind_of_box_is_drawn_with_its_labels():
                   "vpc-cni v1", "namespace apps", "namespace gateway", "vision-to-code 0.2.0 (local)",
                   "nginx-gateway-fabric 2.6.7", "RDS demo-db", "standby", "cache demo-cache", "primary + 1 replica",
                   "OpenSearch demo-search", "1 x t3.search data", "demo-page", "1 CloudWatch alarm",
-                  "subscribed: email", "demo: zz-1"):
+                  "subscribed: email", "demo: zz-1", "gateway: s3", "interface: ecr.dkr (2 AZs), sts (1 AZ)"):
         assert label in texts, label
     # The two namespaces by name, the releases in one by name; escaped in the file, whole when read.
     assert texts.index("namespace apps") < texts.index("namespace gateway")
@@ -137,6 +143,7 @@ def test_every_kind_of_box_is_drawn_with_its_labels():
     ("aws_elasticache_replication_group", {"cache"}),
     ("aws_opensearch_domain", {"search"}),
     ("aws_nat_gateway", {"nat"}),
+    ("aws_vpc_endpoint", {"vpc-endpoints"}),
     ("aws_sns_topic", {"alarm-topics", "topic"}),
     ("aws_wafv2_web_acl", {"waf"}),
     ("aws_eks_node_group", {"node-group"}),
