@@ -13,7 +13,16 @@ Usage::
 
 from __future__ import annotations
 
-from .cluster_config import CLOUDWATCH_UID
+from typing import TYPE_CHECKING
+
+from .cluster_config import CLOUDWATCH_UID, GRAFANA_ADMIN_KEYS
+from .network_policies import AMBIENT_LABEL
+from .release_common import _IRSA, ADDON_RESOURCES, RESTRICTED_CONTAINER
+from .release_search import JAEGER_OTLP_GRPC_PORT, JAEGER_RELEASE
+from .workload_inputs import ALERTMANAGER_PAGERDUTY_KEY
+
+if TYPE_CHECKING:
+    from .workloads import WorkloadsProps
 
 #: The ADOT collector image the OpenTelemetry collector chart runs (traces to X-Ray); the chart's own default tag is
 #: the upstream collector's, not an ADOT tag, so both are pinned here. v0.49.0 is the newest ADOT release (tags of
@@ -156,4 +165,137 @@ def alertmanager_config(*, environment: str, region: str, page_topic_arn: str, n
                                                       resolved=False)]},
         ],
         "templates": ["/etc/alertmanager/config/*.tmpl"],
+    }
+
+
+def kube_prometheus_stack_values(workloads: WorkloadsProps, *, environment: str, region: str, page_topic_arn: str,
+                                 notify_topic_arn: str, heartbeat_topic_arn: str, alertmanager_role_arn: str,
+                                 grafana_role_arn: str | None, grafana_admin_secret: str) -> dict:
+    """kube-prometheus-stack's (``workloads.monitoring_namespace``): Prometheus with retention and encrypted storage,
+    Alertmanager routing by severity (:func:`alertmanager_config`) as ``alertmanager_role_arn`` (IRSA), Grafana
+    signing in with ``grafana_admin_secret`` (vtc-cluster-config's) and, with ``grafana_role_arn``, its own IRSA role
+    and the CloudWatch data source (:func:`grafana_cloudwatch_datasource`)."""
+    pagerduty = workloads.alertmanager_pagerduty_secret
+    return {
+        "prometheus": {"podDisruptionBudget": {"enabled": True, "minAvailable": 1}, "prometheusSpec": {
+            "replicas": workloads.prometheus_replicas,
+            "retention": f"{workloads.prometheus_retention_days}d",
+            # Prometheus deletes the oldest blocks before the volume fills (90 % of it).
+            "retentionSize": f"{int(workloads.prometheus_storage_gib * 0.9)}GB",
+            "resources": ADDON_RESOURCES["prometheus"],
+            "storageSpec": {"volumeClaimTemplate": {"spec": {
+                "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": f"{workloads.prometheus_storage_gib}Gi"}}}}},
+        }},
+        "alertmanager": {
+            "serviceAccount": {"create": True, "name": f"{workloads.monitoring_release}-alertmanager",
+                               "annotations": {_IRSA: alertmanager_role_arn}},
+            # Silences and the notification log on a volume: a restart (a node drained, an upgrade) forgets
+            # neither (alertmanagerSpec.storage, kube-prometheus-stack 88.5.3's values.yaml).
+            "alertmanagerSpec": {"replicas": 2, "resources": ADDON_RESOURCES["alertmanager"], "storage": {
+                "volumeClaimTemplate": {"spec": {
+                    "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": f"{ALERTMANAGER_STORAGE_GIB}Gi"}}}}},
+                # The sealed PagerDuty key, mounted by the operator at /etc/alertmanager/secrets/<name>/
+                # (prometheus-operator's AlertmanagerSpec.secrets).
+                **({} if pagerduty is None else {"secrets": [pagerduty]})},
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+            "config": alertmanager_config(environment=environment, region=region,
+                                          page_topic_arn=page_topic_arn,
+                                          notify_topic_arn=notify_topic_arn,
+                                          heartbeat_topic_arn=heartbeat_topic_arn,
+                                          pagerduty_routing_key_file=None if pagerduty is None else
+                                          f"{ALERTMANAGER_SECRETS_DIR}/{pagerduty}/{ALERTMANAGER_PAGERDUTY_KEY}"),
+        },
+        # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
+        "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},
+        "kubeEtcd": {"enabled": False}, "kubeProxy": {"enabled": False},
+        "prometheusOperator": {
+            "resources": ADDON_RESOURCES["prometheus-operator"],
+            # Out of the ambient mesh: the API server (outside it) calls its admission webhook, which a STRICT
+            # PeerAuthentication would refuse; its only other traffic is Prometheus's scrape of its https port
+            # and its own calls to the API server, TLS both.
+            "podLabels": {AMBIENT_LABEL: "none"},
+            "prometheusConfigReloader": {"resources": ADDON_RESOURCES["config-reloader"]},
+            "admissionWebhooks": {"patch": {"resources": ADDON_RESOURCES["prometheus-operator-admission-patch"]}},
+        },
+        "kube-state-metrics": {"resources": ADDON_RESOURCES["kube-state-metrics"]},
+        "prometheus-node-exporter": {"resources": ADDON_RESOURCES["node-exporter"]},
+        "grafana": {
+            "resources": ADDON_RESOURCES["grafana"],
+            "admin": {"existingSecret": grafana_admin_secret, "userKey": GRAFANA_ADMIN_KEYS[0],
+                      "passwordKey": GRAFANA_ADMIN_KEYS[1]},
+            # Dashboards and data sources are code (ConfigMaps): Grafana keeps nothing of its own, and takes a
+            # rotated admin password from the secret on its next start.
+            "persistence": {"enabled": False},
+            # A Role in its own namespace, not a ClusterRole on every Secret of the cluster: the grafana subchart
+            # (12.11.1, templates/clusterrole.yaml and role.yaml) grants get/list/watch on configmaps and secrets
+            # cluster-wide unless rbac.namespaced (default false; kube-prometheus-stack 88.5.3 leaves it). The
+            # sidecars then look in Grafana's namespace only (their searchNamespace: the dashboards' set here, the
+            # data sources' default), and read ConfigMaps only (resource: both by default).
+            "rbac": {"namespaced": True},
+            "sidecar": {"resources": ADDON_RESOURCES["grafana-sidecar"],
+                        "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
+                                       "searchNamespace": workloads.monitoring_namespace, "resource": "configmap"},
+                        "datasources": {"resource": "configmap"}},
+            # With its role, CloudWatch (the cache panels): the service account the role trusts (the subchart's
+            # fullname, named here as Alertmanager's is), annotated for IRSA, and the data source (its
+            # NetworkPolicy, vtc_constructs/network_policies.py, lets it reach AWS's APIs on 443).
+            **({} if grafana_role_arn is None else {
+                "serviceAccount": {"create": True, "name": f"{workloads.monitoring_release}-grafana",
+                                   "annotations": {_IRSA: grafana_role_arn}},
+                "additionalDataSources": [grafana_cloudwatch_datasource(region)]}),
+        },
+    }
+
+
+def collector_values(*, release: str, service_account: str, region: str, role_arn: str, monitoring_release: str,
+                     jaeger_namespace: str | None) -> dict:
+    """The OpenTelemetry collector's (the ADOT image, :data:`ADOT_COLLECTOR_IMAGE`): OTLP in, X-Ray out (and, with
+    ``jaeger_namespace``, Jaeger's OTLP receiver there too), as ``role_arn`` (IRSA); its own metrics and its alert
+    (:func:`collector_alert_rules`) carry ``monitoring_release``'s label, which Prometheus selects."""
+    return {
+        "mode": "deployment", "replicaCount": 2, "fullnameOverride": release,
+        "image": {"repository": ADOT_COLLECTOR_IMAGE[0], "tag": ADOT_COLLECTOR_IMAGE[1]},
+        "command": {"name": "awscollector"},
+        # The ADOT image runs as its user aoc (4317); the chart sets no security context of its own.
+        "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 4317, "runAsGroup": 4317,
+                               "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": dict(RESTRICTED_CONTAINER),
+        "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+        "resources": ADDON_RESOURCES["otel-collector"],
+        # Its own metrics (the chart's default service.telemetry reader on 8888) on the Service, scraped by
+        # Prometheus (the ServiceMonitor carries the release label its selector wants), with the alert on lost
+        # spans (a PrometheusRule of this chart: prometheusRule.groups; the chart's defaultRules stay off, they
+        # are severity critical and would page).
+        "ports": {"jaeger-compact": {"enabled": False}, "jaeger-thrift": {"enabled": False},
+                  "jaeger-grpc": {"enabled": False}, "zipkin": {"enabled": False},
+                  "metrics": {"enabled": True, "containerPort": COLLECTOR_METRICS_PORT,
+                              "servicePort": COLLECTOR_METRICS_PORT}},
+        "serviceMonitor": {"enabled": True, "extraLabels": {"release": monitoring_release},
+                           "metricsEndpoints": [{"port": "metrics", "interval": "30s"}]},
+        "prometheusRule": {"enabled": True, "extraLabels": {"release": monitoring_release},
+                           "groups": collector_alert_rules(release),
+                           "defaultRules": {"enabled": False}},
+        # The chart would rename components to the names newer collectors use (e.g. an otlp exporter to
+        # otlp_grpc); ADOT v0.49.0's collector (v0.156) knows only the old names, so the names stay as written.
+        "rewriteDeprecatedComponentNames": False,
+        "serviceAccount": {"create": True, "name": service_account,
+                           "annotations": {_IRSA: role_arn}},
+        "config": {
+            "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "${env:MY_POD_IP}:4317"},
+                                                 "http": {"endpoint": "${env:MY_POD_IP}:4318"}}},
+                          "jaeger": None, "prometheus": None, "zipkin": None},
+            "processors": {"batch": {}, "memory_limiter": {"check_interval": "1s", "limit_percentage": 80,
+                                                           "spike_limit_percentage": 25}},
+            "exporters": {"awsxray": {"region": region}, "debug": None, **({} if jaeger_namespace is None else {
+                # Jaeger's OTLP receiver, inside the cluster (its NetworkPolicy admits these pods only).
+                # Plain gRPC: Jaeger's chart has no certificate for it, and both ends are pods of this cluster.
+                "otlp/jaeger": {"endpoint": f"{JAEGER_RELEASE}.{jaeger_namespace}.svc:{JAEGER_OTLP_GRPC_PORT}",
+                                "tls": {"insecure": True}}})},
+            "service": {"extensions": ["health_check"], "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
+                           "exporters": ["awsxray"] + ([] if jaeger_namespace is None else ["otlp/jaeger"])},
+                "metrics": None, "logs": None}},
+        },
     }

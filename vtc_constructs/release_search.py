@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from cdktf import Fn
+
 from .eks_addons import JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT
 from .errors import ConfigError, Problem
 from .network_policies import MESH_TUNNEL_PORT
@@ -230,4 +232,39 @@ def jaeger_values(search: SearchEndpoint, *, collector_namespace: str, collector
         },
         "userconfig": jaeger_config(search),
         "extraObjects": [policy, budget],
+    }
+
+
+def fluent_bit_values(*, service_account: str, role_arn: str, region: str, log_groups: Mapping[str, str],
+                      services_namespace: str, search: SearchEndpoint | None) -> dict:
+    """Fluent Bit's (aws-for-fluent-bit) as ``role_arn`` (IRSA): container logs into the KMS-encrypted groups
+    Terraform made (``log_groups``: ``application`` for ``services_namespace``'s, ``add-ons`` for the rest; it never
+    creates one) and, with a ``search`` domain, also to ``logs-<kind>-*`` there
+    (:func:`fluent_bit_opensearch_output`)."""
+    log_kind_filters = [
+        "[FILTER]", "    Name   modify", f"    Match  kube.var.log.containers.*_{services_namespace}_*",
+        "    Add    log_kind application", "[FILTER]", "    Name   modify", "    Match  kube.*",
+        "    Add    log_kind add-ons"]
+    if search is not None:  # each kind's index prefix beside its kind (modify's Add never overwrites a key)
+        log_kind_filters.insert(4, f"    Add    log_index {LOG_INDEX_PREFIXES['application']}")
+        log_kind_filters.append(f"    Add    log_index {LOG_INDEX_PREFIXES['add-ons']}")
+    return {
+        "serviceAccount": {"create": True, "name": service_account,
+                           "annotations": {_IRSA: role_arn}},
+        # Into the groups Terraform made (KMS-encrypted, with retention): never create one, never set retention.
+        # The services' namespace goes to the "application" group, everything else to "add-ons" (log_kind).
+        "cloudWatchLogs": {"enabled": True, "region": region, "logGroupName": log_groups["add-ons"],
+                           # Terraform's regex replace reads "$name" as a capture group: "$$" is a literal "$".
+                           "logGroupTemplate": Fn.replace(log_groups["application"], "/application$/",
+                                                          "$$log_kind"),
+                           "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name']."
+                                                "$kubernetes['container_name']",
+                           "logStreamPrefix": "fluent-bit-", "autoCreateGroup": False},
+        "additionalFilters": "\n".join(log_kind_filters),
+        "cloudWatch": {"enabled": False}, "firehose": {"enabled": False}, "kinesis": {"enabled": False},
+        "kinesis_streams": {"enabled": False}, "elasticsearch": {"enabled": False},
+        "opensearch": {"enabled": False} if search is None else fluent_bit_opensearch_output(search),
+        "s3": {"enabled": False},
+        "tolerations": [{"operator": "Exists"}],  # every node's logs, tainted nodes included
+        "resources": ADDON_RESOURCES["fluent-bit"],
     }

@@ -69,32 +69,35 @@ inside the VPC (or a network peered with it).
 Where the parts are (issue 27; their names stay importable from here, deprecated: import them from ``vtc_constructs``
 or their own module): what the releases pin (chart repositories and versions, the autoscaler's images, the
 in-repository charts and their folder) in ``release_charts.py``; what every add-on's values share (namespaces, service
-accounts, the restricted container, requests and limits) in ``release_common.py``; the values of each add-on family in
-``release_monitoring.py`` (Alertmanager's routing, Grafana's data source, the collector's image and alert),
-``release_search.py`` (the search setup, Fluent Bit's OpenSearch output, Jaeger), ``release_mesh.py`` (cert-manager,
-Istio) and ``release_gateway.py`` (each colour's NGINX Gateway Fabric); the Helm provider and the ``set`` split in
-``release_helm.py``. Here: the props and their checks, and the construct, which makes the releases in install order.
+accounts, the restricted container, requests and limits) in ``release_common.py``; each add-on's values, one builder
+per release, in ``release_system.py`` (the load balancer controller, metrics-server, the cluster autoscaler,
+external-secrets, Sealed Secrets), ``release_monitoring.py`` (kube-prometheus-stack with Alertmanager's routing and
+Grafana's data source, the collector with its image and alert), ``release_search.py`` (the search setup, Fluent Bit,
+Jaeger), ``release_mesh.py`` (cert-manager, Istio) and ``release_gateway.py`` (each colour's NGINX Gateway Fabric); the
+Helm provider and the ``set`` split in ``release_helm.py``. Here: the props and their checks, and the construct, which
+makes the namespaces' plan and then the releases in install order, each given its builder's values.
 
-Why one module: it is one construct, read top to bottom as its props and their checks, then its releases in the order
-they are installed with the values each one is given; cutting it would split the install order a reader follows.
+Why one module: it is one construct, read top to bottom as its props and their checks (most of its lines: every field
+documented, every problem reported at once), then its releases in the order they are installed; the values are in the
+release_*.py modules, and cutting the props from the construct would split what a construct module reads as.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
-from cdktf import AssetType, Fn, TerraformAsset, TerraformStack, Token
+from cdktf import AssetType, TerraformAsset, TerraformStack, Token
 from constructs import Construct
 
-from cdktf_cdktf_provider_helm.provider import HelmProvider, HelmProviderKubernetes, HelmProviderKubernetesExec
+from cdktf_cdktf_provider_helm.provider import HelmProvider
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
-from ._common import NameRegistry, is_string_token, require_props, stack_region
-from .cluster_config import CLOUDWATCH_UID, EXTERNAL_SECRETS_SERVICE_ACCOUNT, GRAFANA_ADMIN_KEYS, KMS_KEY_ARN
+from ._common import NameRegistry, require_props, stack_region
+from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, KMS_KEY_ARN
 from .cluster_config import RELEASE_NAME as CLUSTER_CONFIG_RELEASE
 from .cluster_config import (cache_cluster_id_problems, cluster_config_values, grafana_secret_problems,
                              target_group_arn_problems)
@@ -103,21 +106,13 @@ from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JA
 from .errors import ConfigError, Problem, raise_if_any
 from .network import plan_subnets
 from .aws_api_callers import apis_without_endpoint
-from .network_policies import (AMBIENT_LABEL, MESH_TUNNEL_PORT, PAGERDUTY_EVENTS_CIDRS, NetworkPolicyInputs,
-                               namespace_network_policies)
-from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, ism_policy, writer_security_role
+from .network_policies import PAGERDUTY_EVENTS_CIDRS, NetworkPolicyInputs, namespace_network_policies
 from .workloads import (
-    ADDON_CHARTS,
-    ALERTMANAGER_PAGERDUTY_KEY,
     CacheEndpoint,
-    DEREGISTRATION_DELAY_SECONDS,
     GATEWAY_PORT,
-    SERVICES,
     Colour,
     SearchEndpoint,
     WorkloadsProps,
-    gateway_class,
-    gateway_name,
     gateway_release,
     is_reference,
     _cidr_problems as cidr_problems,
@@ -125,6 +120,11 @@ from .workloads import (
     release_name,
     role_arn_problems,
 )
+
+from .release_monitoring import collector_values, kube_prometheus_stack_values
+from .release_search import fluent_bit_values
+from .release_system import (autoscaler_values, external_secrets_values, load_balancer_controller_values,
+                             metrics_server_values, sealed_secrets_values)
 
 # The release values per add-on, the charts and versions the releases pin, and how a release reaches Helm are in
 # the release_*.py modules since issue 27. Their names stay importable from here for code written before (``from
@@ -161,6 +161,9 @@ from .release_search import (  # noqa: F401  (re-exported: they were defined her
     SEARCH_TRACE_POLICY, TRACE_WRITER_ROLE, fluent_bit_opensearch_output, jaeger_config, jaeger_values,
     search_endpoint, search_setup_values,
 )
+# Defined here before it moved next to the colours (vtc_constructs.colour_names): deprecated here, import it from
+# there.
+from .colour_names import DEREGISTRATION_DELAY_SECONDS  # noqa: F401  (re-exported: it was defined here)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -541,80 +544,8 @@ class ClusterReleases(Construct):
         self._versions = {**DEFAULT_CHART_VERSIONS, **dict(w.addon_chart_versions)}
         charts = charts_folder(props.charts_dir)
         self.releases: dict[str, Release] = {}
-        monitoring_label = {"release": w.monitoring_release}
 
-        # Every value below was read against the pinned chart's values.yaml and templates: most of these charts have
-        # no schema, so a misspelled key would be ignored silently (tests/test_releases.py checks each one's effect
-        # that matters: service accounts, IRSA, regions, ports).
-        lbc = self._addon("aws-load-balancer-controller", "aws-load-balancer-controller", KUBE_SYSTEM, {
-            "clusterName": props.cluster_name, "region": props.region, "vpcId": props.vpc_id, "replicaCount": 2,
-            "serviceAccount": {"create": True, "name": LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT[1],
-                               "annotations": {_IRSA: props.roles.load_balancer_controller}},
-            # Only TargetGroupBinding: no IngressClass, and Services of type LoadBalancer are not taken over.
-            "createIngressClassResource": False, "enableServiceMutatorWebhook": False,
-            "podDisruptionBudget": {"maxUnavailable": 1},
-            # Nothing here uses ALB Ingresses (TargetGroupBinding only; no IngressClass above): the chart's
-            # ValidatingWebhookConfiguration would still send every Ingress of the cluster (NGINX's included) to this
-            # controller with failurePolicy Fail, so the controller being down would block any Ingress change of either
-            # colour. webhookConfig.disableIngressValidation drops that webhook (templates/webhook.yaml at 3.5.0:
-            # "{{- if not $.Values.webhookConfig.disableIngressValidation }}" around vingress.elbv2.k8s.aws); the
-            # TargetGroupBinding and pod webhooks stay.
-            "webhookConfig": {"disableIngressValidation": True},
-            # Its own Gateway API controllers (ALB and NLB Gateways, on by default in 3.5.0 once the Gateway API's
-            # CRDs exist: main.go, crddetect) would watch every Gateway and route of the cluster for classes nothing
-            # here uses: NGINX Gateway Fabric owns the Gateways (controllerConfig.featureGates -> --feature-gates).
-            "controllerConfig": {"featureGates": {"ALBGatewayAPI": False, "NLBGatewayAPI": False}},
-            "resources": ADDON_RESOURCES["aws-load-balancer-controller"],
-            # Reuse the webhook's certificate across upgrades instead of a new one on every render.
-            "keepTLSSecret": True,
-        })
-        self._addon("metrics-server", "metrics-server", KUBE_SYSTEM, {
-            "replicas": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            "resources": ADDON_RESOURCES["metrics-server"],
-        })
-        self._addon("cluster-autoscaler", "cluster-autoscaler", KUBE_SYSTEM, {
-            "cloudProvider": "aws", "autoDiscovery": {"clusterName": props.cluster_name}, "awsRegion": props.region,
-            "image": {"tag": CLUSTER_AUTOSCALER_IMAGES.get(props.kubernetes_version)}, "replicaCount": 2,
-            "rbac": {"serviceAccount": {"create": True, "name": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT[1],
-                                        "annotations": {_IRSA: props.roles.cluster_autoscaler}}},
-            "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-system-pods": False,
-                          "expander": "least-waste"},
-            # The chart sets none (its values.yaml suggests these): the image runs as nobody.
-            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
-                                "seccompProfile": {"type": "RuntimeDefault"}},
-            "containerSecurityContext": dict(RESTRICTED_CONTAINER),
-            "resources": ADDON_RESOURCES["cluster-autoscaler"],
-        })
-        eso = self._addon("external-secrets", "external-secrets", EXTERNAL_SECRETS_NAMESPACE, {
-            "installCRDs": True,
-            # The CRDs are templates of this chart: without "keep", removing the release deletes every secret store
-            # and ExternalSecret of the cluster.
-            "crds": {"annotations": {"helm.sh/resource-policy": "keep"}},
-            "replicaCount": 2, "leaderElect": True, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            "resources": ADDON_RESOURCES["external-secrets"],
-            "webhook": {"replicaCount": 2, "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-                        "resources": ADDON_RESOURCES["external-secrets-webhook"]},
-            "certController": {"resources": ADDON_RESOURCES["external-secrets-cert-controller"]},
-            # No AWS identity on the controller: a SecretStore without auth would fall back to it. The IRSA role is on
-            # the ClusterSecretStore's own service account (vtc-cluster-config, SECRETS_STORE_SERVICE_ACCOUNT).
-            "serviceAccount": {"create": True, "name": EXTERNAL_SECRETS_SERVICE_ACCOUNT[1]},
-            # helm-chart-2.9.0's rbac.yaml aggregates create/update/delete of SecretStores and ExternalSecrets into the
-            # built-in edit and admin ClusterRoles (rbac.aggregateToEdit/aggregateToAdmin, both true by default): anyone
-            # who may edit one namespace could make a store there. Read access (aggregateToView) stays.
-            # Its ClusterRole's serviceaccounts/token create (rbac.serviceAccountTokenCreate) would let the controller
-            # take any service account's identity: vtc-cluster-config grants it the store's account's token only.
-            "rbac": {"aggregateToEdit": False, "aggregateToAdmin": False, "serviceAccountTokenCreate": False},
-        })
-        # kubeseal's defaults (--controller-name sealed-secrets-controller, --controller-namespace kube-system) find it
-        # with no flags: the chart's fullname is the release's name when that contains the chart's.
-        sealed = self._addon(SEALED_SECRETS_CONTROLLER[1], "sealed-secrets", SEALED_SECRETS_CONTROLLER[0], {
-            "resources": ADDON_RESOURCES["sealed-secrets"],
-            # The chart's defaults run it non-root, read-only, with every capability dropped; this adds the rest of
-            # what the restricted level asks (no escalation, the runtime's seccomp profile).
-            "podSecurityContext": {"enabled": True, "fsGroup": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containerSecurityContext": {"enabled": True, "runAsUser": 1001, **RESTRICTED_CONTAINER},
-            # (No ServiceMonitor: this release comes before kube-prometheus-stack, which brings that CRD.)
-        })
+        # The namespaces (vtc-cluster-config makes them), which of them join the mesh and where each may reach AWS.
         gateway_ns = w.gateway_namespace
         collector_ns, collector = ADOT_COLLECTOR_SERVICE_ACCOUNT
         load_balancer_cidrs = list(props.load_balancer_cidrs)
@@ -647,10 +578,25 @@ class ClusterReleases(Construct):
         #: API server, over TLS).
         self.mesh_namespaces = [gateway_ns, w.namespace, collector_ns, w.monitoring_namespace]
         if search is not None:
-            # Jaeger's pods (chart 4.11.1 with the values below) meet "restricted"; the setup Job's namespace is
+            # Jaeger's pods (chart 4.11.1 with jaeger_values') meet "restricted"; the setup Job's namespace is
             # Fluent Bit's (privileged), and the Job meets "restricted" too (charts/vtc-search-setup).
             self.namespaces[jaeger_ns] = "restricted"
             self.mesh_namespaces.append(jaeger_ns)
+
+        # The releases, in install order (each value builder's comments say what was read against which chart).
+        lbc = self._addon("aws-load-balancer-controller", "aws-load-balancer-controller", KUBE_SYSTEM,
+                          load_balancer_controller_values(cluster_name=props.cluster_name, region=props.region,
+                                                          vpc_id=props.vpc_id,
+                                                          role_arn=props.roles.load_balancer_controller))
+        self._addon("metrics-server", "metrics-server", KUBE_SYSTEM, metrics_server_values())
+        self._addon("cluster-autoscaler", "cluster-autoscaler", KUBE_SYSTEM, autoscaler_values(
+            cluster_name=props.cluster_name, region=props.region, kubernetes_version=props.kubernetes_version,
+            role_arn=props.roles.cluster_autoscaler))
+        eso = self._addon("external-secrets", "external-secrets", EXTERNAL_SECRETS_NAMESPACE, external_secrets_values())
+        # kubeseal's defaults (--controller-name sealed-secrets-controller, --controller-namespace kube-system) find it
+        # with no flags: the chart's fullname is the release's name when that contains the chart's.
+        sealed = self._addon(SEALED_SECRETS_CONTROLLER[1], "sealed-secrets", SEALED_SECRETS_CONTROLLER[0],
+                             sealed_secrets_values())
         # The Gateway API's CRDs before anything that makes a Gateway or a route; NGINX Gateway Fabric's before it.
         crds = self._local(GATEWAY_API_CRDS_CHART, charts / GATEWAY_API_CRDS_CHART, KUBE_SYSTEM, {})
         ngf_crds = self._local(NGINX_GATEWAY_FABRIC_CRDS_CHART, charts / NGINX_GATEWAY_FABRIC_CRDS_CHART, KUBE_SYSTEM,
@@ -704,159 +650,27 @@ class ClusterReleases(Construct):
             search_setup_values(search, environment=props.environment, aws_api_cidrs=self.aws_api_cidrs[logging_ns]),
             depends_on=[config])
         writers_wait_for = [config] + ([setup] if setup is not None else [])
-
-        groups = props.container_log_groups
-        log_kind_filters = [
-            "[FILTER]", "    Name   modify", f"    Match  kube.var.log.containers.*_{w.namespace}_*",
-            "    Add    log_kind application", "[FILTER]", "    Name   modify", "    Match  kube.*",
-            "    Add    log_kind add-ons"]
-        if search is not None:  # each kind's index prefix beside its kind (modify's Add never overwrites a key)
-            log_kind_filters.insert(4, f"    Add    log_index {LOG_INDEX_PREFIXES['application']}")
-            log_kind_filters.append(f"    Add    log_index {LOG_INDEX_PREFIXES['add-ons']}")
-        self._addon("fluent-bit", "aws-for-fluent-bit", FLUENT_BIT_SERVICE_ACCOUNT[0], {
-            "serviceAccount": {"create": True, "name": FLUENT_BIT_SERVICE_ACCOUNT[1],
-                               "annotations": {_IRSA: props.roles.fluent_bit}},
-            # Into the groups Terraform made (KMS-encrypted, with retention): never create one, never set retention.
-            # The services' namespace goes to the "application" group, everything else to "add-ons" (log_kind).
-            "cloudWatchLogs": {"enabled": True, "region": props.region, "logGroupName": groups["add-ons"],
-                               # Terraform's regex replace reads "$name" as a capture group: "$$" is a literal "$".
-                               "logGroupTemplate": Fn.replace(groups["application"], "/application$/",
-                                                              "$$log_kind"),
-                               "logStreamTemplate": "$kubernetes['namespace_name'].$kubernetes['pod_name']."
-                                                    "$kubernetes['container_name']",
-                               "logStreamPrefix": "fluent-bit-", "autoCreateGroup": False},
-            "additionalFilters": "\n".join(log_kind_filters),
-            "cloudWatch": {"enabled": False}, "firehose": {"enabled": False}, "kinesis": {"enabled": False},
-            "kinesis_streams": {"enabled": False}, "elasticsearch": {"enabled": False},
-            "opensearch": {"enabled": False} if search is None else fluent_bit_opensearch_output(search),
-            "s3": {"enabled": False},
-            "tolerations": [{"operator": "Exists"}],  # every node's logs, tainted nodes included
-            "resources": ADDON_RESOURCES["fluent-bit"],
-        }, depends_on=writers_wait_for)  # into the namespace vtc-cluster-config made, after the search setup
+        self._addon("fluent-bit", "aws-for-fluent-bit", logging_ns, fluent_bit_values(
+            service_account=FLUENT_BIT_SERVICE_ACCOUNT[1], role_arn=props.roles.fluent_bit, region=props.region,
+            log_groups=props.container_log_groups, services_namespace=w.namespace, search=search),
+            depends_on=writers_wait_for)  # into the namespace vtc-cluster-config made, after the search setup
         if search is not None:
             self._addon(JAEGER_RELEASE, "jaeger", jaeger_ns, jaeger_values(
                 search, collector_namespace=collector_ns, collector_release=w.collector_release,
                 aws_api_cidrs=self.aws_api_cidrs[jaeger_ns]), depends_on=writers_wait_for)
 
-
-        pagerduty = w.alertmanager_pagerduty_secret
-        kps = self._addon(w.monitoring_release, "kube-prometheus-stack", w.monitoring_namespace, {
-            "prometheus": {"podDisruptionBudget": {"enabled": True, "minAvailable": 1}, "prometheusSpec": {
-                "replicas": w.prometheus_replicas,
-                "retention": f"{w.prometheus_retention_days}d",
-                # Prometheus deletes the oldest blocks before the volume fills (90 % of it).
-                "retentionSize": f"{int(w.prometheus_storage_gib * 0.9)}GB",
-                "resources": ADDON_RESOURCES["prometheus"],
-                "storageSpec": {"volumeClaimTemplate": {"spec": {
-                    "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": f"{w.prometheus_storage_gib}Gi"}}}}},
-            }},
-            "alertmanager": {
-                "serviceAccount": {"create": True, "name": f"{w.monitoring_release}-alertmanager",
-                                   "annotations": {_IRSA: props.roles.alertmanager}},
-                # Silences and the notification log on a volume: a restart (a node drained, an upgrade) forgets
-                # neither (alertmanagerSpec.storage, kube-prometheus-stack 88.5.3's values.yaml).
-                "alertmanagerSpec": {"replicas": 2, "resources": ADDON_RESOURCES["alertmanager"], "storage": {
-                    "volumeClaimTemplate": {"spec": {
-                        "storageClassName": ENCRYPTED_STORAGE_CLASS, "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": f"{ALERTMANAGER_STORAGE_GIB}Gi"}}}}},
-                    # The sealed PagerDuty key, mounted by the operator at /etc/alertmanager/secrets/<name>/
-                    # (prometheus-operator's AlertmanagerSpec.secrets).
-                    **({} if pagerduty is None else {"secrets": [pagerduty]})},
-                "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-                "config": alertmanager_config(environment=props.environment, region=props.region,
-                                              page_topic_arn=props.page_topic_arn,
-                                              notify_topic_arn=props.notify_topic_arn,
-                                              heartbeat_topic_arn=props.heartbeat_topic_arn,
-                                              pagerduty_routing_key_file=None if pagerduty is None else
-                                              f"{ALERTMANAGER_SECRETS_DIR}/{pagerduty}/{ALERTMANAGER_PAGERDUTY_KEY}"),
-            },
-            # EKS runs the control plane: there is nothing of it to scrape (left on, their targets alert as down).
-            "kubeControllerManager": {"enabled": False}, "kubeScheduler": {"enabled": False},
-            "kubeEtcd": {"enabled": False}, "kubeProxy": {"enabled": False},
-            "prometheusOperator": {
-                "resources": ADDON_RESOURCES["prometheus-operator"],
-                # Out of the ambient mesh: the API server (outside it) calls its admission webhook, which a STRICT
-                # PeerAuthentication would refuse; its only other traffic is Prometheus's scrape of its https port
-                # and its own calls to the API server, TLS both.
-                "podLabels": {AMBIENT_LABEL: "none"},
-                "prometheusConfigReloader": {"resources": ADDON_RESOURCES["config-reloader"]},
-                "admissionWebhooks": {"patch": {"resources": ADDON_RESOURCES["prometheus-operator-admission-patch"]}},
-            },
-            "kube-state-metrics": {"resources": ADDON_RESOURCES["kube-state-metrics"]},
-            "prometheus-node-exporter": {"resources": ADDON_RESOURCES["node-exporter"]},
-            "grafana": {
-                "resources": ADDON_RESOURCES["grafana"],
-                "admin": {"existingSecret": grafana_secret, "userKey": GRAFANA_ADMIN_KEYS[0],
-                          "passwordKey": GRAFANA_ADMIN_KEYS[1]},
-                # Dashboards and data sources are code (ConfigMaps): Grafana keeps nothing of its own, and takes a
-                # rotated admin password from the secret on its next start.
-                "persistence": {"enabled": False},
-                # A Role in its own namespace, not a ClusterRole on every Secret of the cluster: the grafana subchart
-                # (12.11.1, templates/clusterrole.yaml and role.yaml) grants get/list/watch on configmaps and secrets
-                # cluster-wide unless rbac.namespaced (default false; kube-prometheus-stack 88.5.3 leaves it). The
-                # sidecars then look in Grafana's namespace only (their searchNamespace: the dashboards' set here, the
-                # data sources' default), and read ConfigMaps only (resource: both by default).
-                "rbac": {"namespaced": True},
-                "sidecar": {"resources": ADDON_RESOURCES["grafana-sidecar"],
-                            "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
-                                           "searchNamespace": w.monitoring_namespace, "resource": "configmap"},
-                            "datasources": {"resource": "configmap"}},
-                # With its role, CloudWatch (the cache panels): the service account the role trusts (the subchart's
-                # fullname, named here as Alertmanager's is), annotated for IRSA, and the data source (its
-                # NetworkPolicy, vtc_constructs/network_policies.py, lets it reach AWS's APIs on 443).
-                **({} if props.roles.grafana is None else {
-                    "serviceAccount": {"create": True, "name": f"{w.monitoring_release}-grafana",
-                                       "annotations": {_IRSA: props.roles.grafana}},
-                    "additionalDataSources": [grafana_cloudwatch_datasource(props.region)]}),
-            },
-        }, depends_on=[config])
-
-        otel = self._addon(w.collector_release, "opentelemetry-collector", collector_ns, {
-            "mode": "deployment", "replicaCount": 2, "fullnameOverride": w.collector_release,
-            "image": {"repository": ADOT_COLLECTOR_IMAGE[0], "tag": ADOT_COLLECTOR_IMAGE[1]},
-            "command": {"name": "awscollector"},
-            # The ADOT image runs as its user aoc (4317); the chart sets no security context of its own.
-            "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 4317, "runAsGroup": 4317,
-                                   "seccompProfile": {"type": "RuntimeDefault"}},
-            "securityContext": dict(RESTRICTED_CONTAINER),
-            "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
-            "resources": ADDON_RESOURCES["otel-collector"],
-            # Its own metrics (the chart's default service.telemetry reader on 8888) on the Service, scraped by
-            # Prometheus (the ServiceMonitor carries the release label its selector wants), with the alert on lost
-            # spans (a PrometheusRule of this chart: prometheusRule.groups; the chart's defaultRules stay off, they
-            # are severity critical and would page).
-            "ports": {"jaeger-compact": {"enabled": False}, "jaeger-thrift": {"enabled": False},
-                      "jaeger-grpc": {"enabled": False}, "zipkin": {"enabled": False},
-                      "metrics": {"enabled": True, "containerPort": COLLECTOR_METRICS_PORT,
-                                  "servicePort": COLLECTOR_METRICS_PORT}},
-            "serviceMonitor": {"enabled": True, "extraLabels": monitoring_label,
-                               "metricsEndpoints": [{"port": "metrics", "interval": "30s"}]},
-            "prometheusRule": {"enabled": True, "extraLabels": monitoring_label,
-                               "groups": collector_alert_rules(w.collector_release),
-                               "defaultRules": {"enabled": False}},
-            # The chart would rename components to the names newer collectors use (e.g. an otlp exporter to
-            # otlp_grpc); ADOT v0.49.0's collector (v0.156) knows only the old names, so the names stay as written.
-            "rewriteDeprecatedComponentNames": False,
-            "serviceAccount": {"create": True, "name": collector,
-                               "annotations": {_IRSA: props.roles.adot_collector}},
-            "config": {
-                "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": "${env:MY_POD_IP}:4317"},
-                                                     "http": {"endpoint": "${env:MY_POD_IP}:4318"}}},
-                              "jaeger": None, "prometheus": None, "zipkin": None},
-                "processors": {"batch": {}, "memory_limiter": {"check_interval": "1s", "limit_percentage": 80,
-                                                               "spike_limit_percentage": 25}},
-                "exporters": {"awsxray": {"region": props.region}, "debug": None, **({} if search is None else {
-                    # Jaeger's OTLP receiver, inside the cluster (its NetworkPolicy admits these pods only).
-                    # Plain gRPC: Jaeger's chart has no certificate for it, and both ends are pods of this cluster.
-                    "otlp/jaeger": {"endpoint": f"{JAEGER_RELEASE}.{jaeger_ns}.svc:{JAEGER_OTLP_GRPC_PORT}",
-                                    "tls": {"insecure": True}}})},
-                "service": {"extensions": ["health_check"], "pipelines": {
-                    "traces": {"receivers": ["otlp"], "processors": ["memory_limiter", "batch"],
-                               "exporters": ["awsxray"] + ([] if search is None else ["otlp/jaeger"])},
-                    "metrics": None, "logs": None}},
-            },
-        }, depends_on=[kps])
+        kps = self._addon(w.monitoring_release, "kube-prometheus-stack", w.monitoring_namespace,
+                          kube_prometheus_stack_values(
+                              w, environment=props.environment, region=props.region,
+                              page_topic_arn=props.page_topic_arn, notify_topic_arn=props.notify_topic_arn,
+                              heartbeat_topic_arn=props.heartbeat_topic_arn,
+                              alertmanager_role_arn=props.roles.alertmanager, grafana_role_arn=props.roles.grafana,
+                              grafana_admin_secret=grafana_secret),
+                          depends_on=[config])
+        otel = self._addon(w.collector_release, "opentelemetry-collector", collector_ns, collector_values(
+            release=w.collector_release, service_account=collector, region=props.region,
+            role_arn=props.roles.adot_collector, monitoring_release=w.monitoring_release,
+            jaeger_namespace=None if search is None else jaeger_ns), depends_on=[kps])
 
         nginx = {colour: self._gateway_release(colour, gateway_ns, load_balancer_cidrs,
                                                depends_on=[ngf_crds, config, kps])
