@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 import vtc_constructs  # noqa: E402,F401  (first: the provider loads lazily)
 from environments.traffic import Listener  # noqa: E402
 from tooling import terraform  # noqa: E402
-from tooling.emulator import MotoServer  # noqa: E402
+from tooling.emulator import DEPLOY_PARALLELISM, MotoServer  # noqa: E402
 from tooling.paths import CDKTF, tool_env  # noqa: E402
 
 ENVIRONMENT = "staging"
@@ -74,6 +74,9 @@ def first(lines: list[tuple[float, str]], text: str) -> float | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="keep the output folder here")
+    parser.add_argument("--terraform-parallelism", type=int, default=None, metavar="N",
+                        help="Terraform's -parallelism for the deploy (default: the emulator deploy's, "
+                             "tooling.emulator.DEPLOY_PARALLELISM)")
     args = parser.parse_args()
     from environments.model import load_environments
     from environments.synth import synthesize
@@ -99,8 +102,9 @@ def main() -> int:
         aws.prepare(stack_dir, env.region)
         tf_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
         lap("prepare")
+        parallelism = args.terraform_parallelism or DEPLOY_PARALLELISM
         status, lines = stamped([str(CDKTF), "deploy", ENVIRONMENT, "--auto-approve", "--skip-synth", "--output",
-                                 str(out)],
+                                 str(out), "--terraform-parallelism", str(parallelism)],
                                 tool_env(CI="1", **tf_env), root / "cdktf-deploy.log")
         lap("cdktf deploy")
         if status != 0:

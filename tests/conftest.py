@@ -373,7 +373,7 @@ def deployed(request, environments, tmp_path_factory):
     nothing else), so a registry lookup would fail the deploy.
     """
     from tooling import terraform
-    from tooling.emulator import MotoServer
+    from tooling.emulator import DEPLOY_PARALLELISM, MotoServer
     from tooling.paths import CDKTF, REPO, tool_env
 
     env = environments[DEPLOYED]
@@ -399,7 +399,8 @@ def deployed(request, environments, tmp_path_factory):
         _wait_for_the_cdktf_cli()
         laps("waiting for setup's cdktf CLI")
         result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--skip-synth", "--output",
-                                 str(out)], cwd=REPO, env=tool_env(CI="1", **terraform_env), capture_output=True,
+                                 str(out), "--terraform-parallelism", str(DEPLOY_PARALLELISM)], cwd=REPO,
+                                env=tool_env(CI="1", **terraform_env), capture_output=True,
                                 text=True, timeout=900)
         log = result.stdout + result.stderr
         (root / "cdktf-deploy.log").write_text(log)

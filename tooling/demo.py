@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import checkov, terraform
-from .emulator import NOT_DESTROYABLE, MotoServer, explain
+from .emulator import DEPLOY_PARALLELISM, NOT_DESTROYABLE, MotoServer, explain
 from .paths import CDKTF, REPO, tool_env
 
 DEPLOYED = "staging"
@@ -95,7 +95,8 @@ def main() -> int:
             print("\n".join(f"   {line}" for line in explain(skipped)))
             aws_env = aws.environment()
             terraform.init(workdir, backend=True, env=aws_env)
-            terraform.run(["apply", "-auto-approve", "-input=false"], workdir, env=aws_env)
+            terraform.run(["apply", "-auto-approve", "-input=false", f"-parallelism={DEPLOY_PARALLELISM}"], workdir,
+                          env=aws_env)
             done(start, "applied")
             try:
                 _report(aws, env, workdir)
@@ -108,7 +109,8 @@ def main() -> int:
                           f"{NOT_DESTROYABLE[address.split('.')[0]]}")
                 if stuck:
                     terraform.run(["state", "rm", *stuck], workdir, env=aws_env)
-                terraform.run(["destroy", "-auto-approve", "-input=false"], workdir, env=aws_env)
+                terraform.run(["destroy", "-auto-approve", "-input=false", f"-parallelism={DEPLOY_PARALLELISM}"],
+                              workdir, env=aws_env)
                 left = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
                 vpcs = aws.client("ec2", env.region).describe_vpcs(
                     Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]

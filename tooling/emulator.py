@@ -173,6 +173,14 @@ EMULATOR_TIMEOUTS = {
 }
 
 
+#: Terraform's ``-parallelism`` for a deploy into the emulator (``cdktf deploy --terraform-parallelism``; Terraform's
+#: own default is 10). The staging stack's ~430 resources mostly wait out the provider's fixed waiter delays (KMS keys
+#: ~14 s each, the ALB, the database), and moto answers at once: with 10 at a time, the database's key queued behind
+#: the others and the database (the longest wait) started ~30 s into the apply. What a deploy creates and in which
+#: order its dependencies allow is the same; only how many independent resources wait at once.
+DEPLOY_PARALLELISM = 40
+
+
 #: Resource types the emulator never finishes deleting, and why: a destroy in the emulator (the demo) removes them from
 #: the state first (``terraform state rm``) instead of waiting for the provider's delete waiter to time out.
 NOT_DESTROYABLE = {
