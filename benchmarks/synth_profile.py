@@ -229,6 +229,16 @@ def node_profile(folder: Path) -> dict[str, Any]:
 
 # --- the report ------------------------------------------------------------------------------------------------------
 
+
+def _tally(calls, key) -> tuple[collections.Counter, collections.Counter]:
+    """Round trips and their seconds summed by ``key(stack, construct, kind, site)`` over the profile's calls."""
+    counts: collections.Counter = collections.Counter()
+    seconds: collections.Counter = collections.Counter()
+    for stack, construct, kind, site, count, spent in calls:
+        counts[key(stack, construct, kind, site)] += count
+        seconds[key(stack, construct, kind, site)] += spent
+    return counts, seconds
+
 def report(result: dict[str, Any], node: dict[str, Any] | None, top: int = 12) -> str:
     """The figures of one profiled synth as text."""
     lines = []
@@ -252,27 +262,17 @@ def report(result: dict[str, Any], node: dict[str, Any] | None, top: int = 12) -
     lines.append(f"  {'total after start-up':46s} {sum(p['wall'] for p in phases):6.2f}   {python_cpu_phases:6.2f}   "
                  f"{sum(p['node_cpu'] for p in phases):6.2f}   {total_calls:5d} ({sum(wait_by_stack.values()):.2f} s)")
 
-    kinds: collections.Counter = collections.Counter()
-    for stack, _construct, kind, _site, count, _seconds in result["calls"]:
-        kinds[(stack, kind)] += count
+    kinds, _ = _tally(result["calls"], lambda stack, construct, kind, site: (stack, kind))
     lines.append("\njsii round trips by kind, per stack:")
     for stack in [p["phase"] for p in phases if calls_by_stack[p["phase"]]]:
         parts = ", ".join(f"{kind} {count}" for (s, kind), count in kinds.most_common() if s == stack)
         lines.append(f"  {stack}: {parts}")
 
-    constructs: collections.Counter = collections.Counter()
-    construct_seconds: collections.Counter = collections.Counter()
-    for stack, construct, _kind, _site, count, seconds in result["calls"]:
-        constructs[(stack, construct)] += count
-        construct_seconds[(stack, construct)] += seconds
+    constructs, construct_seconds = _tally(result["calls"], lambda stack, construct, kind, site: (stack, construct))
     lines.append(f"\njsii round trips by construct of this library being built (innermost; top {top}):")
     for (stack, construct), count in constructs.most_common(top):
         lines.append(f"  {count:5d} ({construct_seconds[(stack, construct)]:.2f} s)  {stack}: {construct}")
-    sites: collections.Counter = collections.Counter()
-    site_seconds: collections.Counter = collections.Counter()
-    for _stack, _construct, kind, site, count, seconds in result["calls"]:
-        sites[(kind, site)] += count
-        site_seconds[(kind, site)] += seconds
+    sites, site_seconds = _tally(result["calls"], lambda stack, construct, kind, site: (kind, site))
     lines.append(f"\njsii round trips by kind, line of this library's code and [property, method or type] (all "
                  f"stacks; top {top * 2}; 'Get (again)': a property of an object read before):")
     for (kind, site), count in sites.most_common(top * 2):
