@@ -24,7 +24,7 @@ BROKEN = "broken"
 class Scans:
     stacks: Path  # stacks/<name>/cdk.tf.json: the environments' synthesized stacks and the stand-ins
     validate: dict  # terraform validate -json of the AWS stacks, the stand-ins and BROKEN, together
-    checkov: list  # checkov's reports over every stack under ``stacks``
+    checkov: list  # checkov's reports over every stack under ``stacks`` (and its github_actions report, last)
 
     def diagnostics(self, names, severity: str = "error") -> list[dict]:
         """The validate diagnostics of the stacks ``names`` (by the folder of each diagnostic's file)."""
@@ -67,4 +67,8 @@ def build(synth_dir: Path, environment_names, root: Path) -> Scans:
         "terraform": {"required_providers": aws["terraform"]["required_providers"]},
         "resource": {"aws_vpc": {"extra": {"cidr_block": "10.0.0.0/16", "no_such_argument": True}}}}))
     validated = {**{name: stacks / name for name in (*environment_names, *standins)}, BROKEN: broken}
-    return Scans(stacks, terraform.validate_together(validated, root / "validate"), checkov.run(stacks))
+    from tooling.paths import REPO
+
+    # The workflows' github_actions checks ride along in the same checkov process (tests/test_workflows.py).
+    return Scans(stacks, terraform.validate_together(validated, root / "validate"),
+                 checkov.run(stacks, github_dir=REPO / ".github"))

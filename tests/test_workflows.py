@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.standins import GROUP
+
 from environments.diff_report import MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,21 +105,16 @@ def test_actionlint():
     assert broken.returncode == 1 and "nope" in broken.stdout
 
 
-def test_checkov_github_actions():
-    if not CHECKOV.exists():
-        pytest.fail(f"checkov is not installed at {CHECKOV} (scripts/setup.sh installs it)")
-    result = subprocess.run([str(CHECKOV), "-d", str(GITHUB), "--framework", "github_actions", "--skip-download",
-                             "--compact", "--quiet", "--output", "json"], capture_output=True, text=True, timeout=600)
-    assert result.stdout.strip(), result.stderr[-3000:]
-    reports = json.loads(result.stdout)
-    reports = reports if isinstance(reports, list) else [reports]
-    report = next(r for r in reports if r.get("check_type") == "github_actions")
+@pytest.mark.xdist_group(GROUP)
+def test_checkov_github_actions(scans):
+    # checkov's github_actions checks over .github/'s workflows, run in the scans' checkov process
+    # (tests/standins.py): one checkov start-up less.
+    report = next(r for r in scans.checkov if r.get("check_type") == "github_actions")
     summary = report["summary"]
     failed = [(f["check_id"], f["file_path"], f.get("check_name")) for f in report["results"]["failed_checks"]]
     assert summary["passed"] > 0, "checkov ran no check: it parsed nothing"
     assert summary["parsing_errors"] == 0 and not report["results"].get("parsing_errors")
     assert not failed, failed
-    assert result.returncode == 0
 
 
 def test_every_action_is_pinned_by_commit_with_its_version():

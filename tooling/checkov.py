@@ -81,16 +81,26 @@ def scan(stacks_dir: Path, suppressions: list[Suppression] | None = None) -> Pol
     return sort(run(stacks_dir), suppressions)
 
 
-def run(stacks_dir: Path) -> list[dict]:
-    """checkov's own JSON report (one entry per framework) over every stack under ``stacks_dir``."""
+def run(stacks_dir: Path, github_dir: Path | None = None) -> list[dict]:
+    """checkov's own JSON report (one entry per framework) over every stack under ``stacks_dir``; with
+    ``github_dir``, also its ``github_actions`` checks over that folder's workflows and actions, in the same process
+    (checkov's start-up, loading every check, costs a few CPU-seconds each time)."""
+    folders = ["-d", str(stacks_dir)] + ([] if github_dir is None else ["-d", str(github_dir)])
+    frameworks = ["terraform_json"] + ([] if github_dir is None else ["github_actions"])
     result = subprocess.run(
-        [str(CHECKOV), "-d", str(stacks_dir), "--framework", "terraform_json", "--skip-download",
-         "--compact", "--output", "json"],
+        [str(CHECKOV), *folders, "--framework", *frameworks, "--skip-download", "--compact", "--output", "json"],
         capture_output=True, text=True, env=tool_env(), timeout=600)
     if result.returncode not in (0, 1) or not result.stdout.strip():
         raise RuntimeError(f"checkov failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
-    reports = json.loads(result.stdout)
-    return reports if isinstance(reports, list) else [reports]
+    # One JSON document per folder given (checkov prints them one after the other), each a report or a list of them.
+    reports, decoder, text, at = [], json.JSONDecoder(), result.stdout, 0
+    while at < len(text):
+        if text[at].isspace():
+            at += 1
+            continue
+        document, at = decoder.raw_decode(text, at)
+        reports += document if isinstance(document, list) else [document]
+    return reports
 
 
 def sort(reports: list[dict], suppressions: list[Suppression] | None = None) -> PolicyReport:
