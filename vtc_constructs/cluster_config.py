@@ -47,6 +47,7 @@ import re
 from typing import Mapping, Sequence
 
 from .errors import ConfigError, Problem, enum_problem, is_number, is_whole
+from .namespaces import GATEWAY_NAMESPACE, MONITORING_NAMESPACE, SERVICES_NAMESPACE
 from .network_policies import MESH_TUNNEL_PORT
 from .workloads import (
     _LABEL,
@@ -134,14 +135,14 @@ def target_group_binding_name(colour: Colour | str) -> str:
 
 def cluster_config_values(*, environment: str, region: str, target_group_arns: Mapping[Colour | str, str],
                           grafana_admin_secret_name: str, load_balancer_cidrs: Sequence[str],
-                          secrets_prefix: str | None = None, gateway_namespace: str = "nginx-gateway",
-                          gateway_port: int = GATEWAY_PORT, routes_namespace: str = "vision-to-code",
+                          secrets_prefix: str | None = None, gateway_namespace: str = GATEWAY_NAMESPACE,
+                          gateway_port: int = GATEWAY_PORT, routes_namespace: str = SERVICES_NAMESPACE,
                           storage_class_name: str = "gp3-encrypted", ebs_kms_key_arn: str = "",
                           secret_store_name: str = "aws-secrets-manager",
                           external_secrets_namespace: str = SECRETS_STORE_SERVICE_ACCOUNT[0],
                           external_secrets_service_account: str = SECRETS_STORE_SERVICE_ACCOUNT[1],
                           external_secrets_role_arn: str = "",
-                          monitoring_namespace: str = "monitoring",
+                          monitoring_namespace: str = MONITORING_NAMESPACE,
                           grafana_admin_secret: str = "grafana-admin-credentials",
                           slo_p99_latency_ms: int = 100, slo_error_rate_percent: float = 1.0,
                           namespaces: Mapping[str, str] | None = None,

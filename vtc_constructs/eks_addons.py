@@ -39,6 +39,7 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
 from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
 from .cluster_config import SECRETS_STORE_SERVICE_ACCOUNT
+from .namespaces import COLLECTOR_NAMESPACE, COLLECTOR_RELEASE
 
 #: The add-ons installed before the node groups: DaemonSets every node needs before its first pod runs (pod
 #: networking, service routing, pod identity). The others (CoreDNS, the EBS CSI controller, the CloudWatch agent)
@@ -54,7 +55,7 @@ TARGET_GROUP_BINDING_TAG = "vtc/target-group-binding-cluster"
 #: one each): the releases must set ``serviceAccount.name`` (and the namespace) to these.
 #: ``opentelemetry/otel-collector`` matches :class:`~vtc_constructs.workloads.WorkloadsProps`' defaults
 #: ``collector_namespace`` and ``collector_release``.
-ADOT_COLLECTOR_SERVICE_ACCOUNT = ("opentelemetry", "otel-collector")
+ADOT_COLLECTOR_SERVICE_ACCOUNT = (COLLECTOR_NAMESPACE, COLLECTOR_RELEASE)
 #: The EKS add-ons' configuration values, where a default would weaken the platform.
 ADDON_CONFIGURATION: Mapping[str, Mapping[str, Any]] = {
     "vpc-cni": {"enableNetworkPolicy": "true"},

@@ -79,6 +79,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from .namespaces import (COLLECTOR_NAMESPACE, COLLECTOR_RELEASE, GATEWAY_NAMESPACE, MONITORING_NAMESPACE,
+                         SERVICES_NAMESPACE)
+
 #: Kubernetes' own label of every namespace (1.22+): what the selectors match namespaces by.
 _NAMESPACE_LABEL = "kubernetes.io/metadata.name"
 DEFAULT_DENY = "vtc-default-deny"
@@ -127,12 +130,12 @@ class NetworkPolicyInputs:
     aws_api_cidrs: Sequence[str] = ("0.0.0.0/0",)
     aws_api_cidrs_by_namespace: Mapping[str, Sequence[str]] = field(default_factory=dict)
     pagerduty_cidrs: Sequence[str] = ()
-    monitoring_namespace: str = "monitoring"
+    monitoring_namespace: str = MONITORING_NAMESPACE
     external_secrets_namespace: str = "external-secrets"
-    gateway_namespace: str = "nginx-gateway"
-    services_namespace: str = "vision-to-code"
-    collector_namespace: str = "opentelemetry"
-    collector_release: str = "otel-collector"
+    gateway_namespace: str = GATEWAY_NAMESPACE
+    services_namespace: str = SERVICES_NAMESPACE
+    collector_namespace: str = COLLECTOR_NAMESPACE
+    collector_release: str = COLLECTOR_RELEASE
     logging_namespace: str = "logging"
     tracing_namespace: str | None = None
     cert_manager_namespace: str | None = None

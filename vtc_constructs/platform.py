@@ -55,6 +55,7 @@ from .database import DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, Edge, EdgeProps
 from .eks import EksCluster
 from .eks_addons import FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT
+from .namespaces import MONITORING_NAMESPACE, SERVICES_NAMESPACE
 from .eks_props import EksClusterProps
 from .errors import Problem, is_whole, raise_if_any
 from .search import LOG_INDEX_PATTERNS, TRACE_INDEX_PATTERNS, SearchDomain, SearchDomainProps, SearchNetwork
@@ -73,11 +74,11 @@ PARTS = ("network", "eks", "database", "edge", "alarms")
 #: kube-prometheus-stack's Alertmanager: namespace and service account (``<release>-alertmanager``) with
 #: :class:`~vtc_constructs.workloads.WorkloadsProps`' defaults ``monitoring_namespace`` and ``monitoring_release``.
 #: Its role may publish to the alarm topics, so Prometheus' alerts page through the same topic as CloudWatch's.
-ALERTMANAGER_SERVICE_ACCOUNT = ("monitoring", "kube-prometheus-stack-alertmanager")
+ALERTMANAGER_SERVICE_ACCOUNT = (MONITORING_NAMESPACE, "kube-prometheus-stack-alertmanager")
 #: kube-prometheus-stack's Grafana: namespace and service account (the grafana subchart's fullname,
 #: ``<release>-grafana``: grafana-community grafana 12.11.1, templates/_helpers.tpl ``grafana.serviceAccountName``),
 #: with the same defaults. With a cache its role may read CloudWatch metrics: the services dashboard's cache panels.
-GRAFANA_SERVICE_ACCOUNT = ("monitoring", "kube-prometheus-stack-grafana")
+GRAFANA_SERVICE_ACCOUNT = (MONITORING_NAMESPACE, "kube-prometheus-stack-grafana")
 #: What Grafana's CloudWatch data source needs to draw metric panels, and nothing more: ``GetMetricData`` (every
 #: metric query, search expressions included) and ``ListMetrics`` (the query editor's namespaces, metrics and dimension
 #: values, and the metrics half of the data source's health check). Left out of Grafana's "metrics-only" example
@@ -163,7 +164,7 @@ class PlatformProps:
     alarms: AlarmsProps
     cache: CacheProps | None = None
     search: SearchDomainProps | None = None
-    workloads_namespace: str = "vision-to-code"
+    workloads_namespace: str = SERVICES_NAMESPACE
 
     @property
     def search_domain_name(self) -> str:

@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+from .namespaces import (COLLECTOR_NAMESPACE, COLLECTOR_RELEASE, GATEWAY_NAMESPACE, MONITORING_NAMESPACE,
+                         SERVICES_NAMESPACE)
 from .network_policies import AMBIENT_PROBE_CIDR, MESH_TUNNEL_PORT
 from .errors import (
     ConfigError,
@@ -137,11 +139,11 @@ class WorkloadsProps:
     image_tags: ImageTags
     image_digests: ImageDigests | None = None
     services: Services = Services()
-    namespace: str = "vision-to-code"
-    gateway_namespace: str = "nginx-gateway"
-    collector_namespace: str = "opentelemetry"
-    collector_release: str = "otel-collector"
-    monitoring_namespace: str = "monitoring"
+    namespace: str = SERVICES_NAMESPACE
+    gateway_namespace: str = GATEWAY_NAMESPACE
+    collector_namespace: str = COLLECTOR_NAMESPACE
+    collector_release: str = COLLECTOR_RELEASE
+    monitoring_namespace: str = MONITORING_NAMESPACE
     monitoring_release: str = "kube-prometheus-stack"
     aws_api_cidrs: tuple[str, ...] | None = None
     slo_p99_latency_ms: int = 100
