@@ -124,4 +124,15 @@ def safe_load_all(stream):
     hundred times a run, about ten times faster than with the pure-Python parser."""
     import yaml
 
-    return yaml.load_all(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    from tooling.crds import SAFE_LOADER
+
+    return yaml.load_all(stream, Loader=SAFE_LOADER)
+
+
+def safe_load(stream):
+    """``yaml.safe_load`` with libyaml's parser (one document)."""
+    import yaml
+
+    from tooling.crds import SAFE_LOADER
+
+    return yaml.load(stream, Loader=SAFE_LOADER)

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import safe_load_all
+from tests.helpers import safe_load, safe_load_all
 from tooling import helm
 from tooling.crds import crd_document
 from tooling.paths import CHECKOV, REPO, tool_env
@@ -221,7 +221,7 @@ def crd_validator(api_version: str, kind: str):
 
     file = CUSTOM_KINDS.get((api_version, kind))  # None: a kind charts/gateway-api-crds installs
     crd = crd_document(api_version, kind) if file is None else \
-        yaml.load((CRD_SCHEMAS / file).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        safe_load((CRD_SCHEMAS / file).read_text(encoding="utf-8"))
     assert crd is not None, f"no CRD here serves {api_version} {kind}"
     group, version = api_version.split("/")
     assert crd["spec"]["group"] == group and crd["spec"]["names"]["kind"] == kind

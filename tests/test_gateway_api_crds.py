@@ -37,7 +37,7 @@ import pytest
 import yaml
 
 from tooling import crds, helm
-from tooling.crds import crd_document, served_schema
+from tooling.crds import SAFE_LOADER, crd_document, served_schema
 from tooling.paths import REPO
 
 KEEP = "helm.sh/resource-policy"
@@ -100,7 +100,6 @@ SECRET_LIMIT = 1024 * 1024
 #: Each release record may use this share of it: the rest is headroom for Go's gzip (a little less compact than the
 #: zlib measured here), for the fields a real install adds (status, timestamps) and for CRDs that grow.
 RECORD_SHARE = 0.60
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UPSTREAM_COMMENT = re.compile(r"^# Upstream: upstream/(\S+)$", re.MULTILINE)
 _CHECKSUM_ROW = re.compile(r"^\| `([^`]+)` \| `([0-9a-f]{64})` \|$", re.MULTILINE)
 _SIZE_ROW = re.compile(r"^\| whole release record \(chart files \+ manifest\) \| ([\d,]+) B \| ([\d,]+) B ",
@@ -123,7 +122,7 @@ def _upstream_objects(root: Path) -> dict[str, list[dict]]:
     found = {}
     for path in sorted(root.rglob("*.yaml")):
         with path.open("rb") as stream:
-            found[path.relative_to(root).as_posix()] = [d for d in yaml.load_all(stream, Loader=_LOADER) if d]
+            found[path.relative_to(root).as_posix()] = [d for d in yaml.load_all(stream, Loader=SAFE_LOADER) if d]
     return found
 
 
@@ -136,7 +135,7 @@ def _render(chart: Chart) -> dict:
     result = helm.run(["install", chart.name, str(chart.path), "--dry-run=client", "--output", "json"])
     record = json.loads(result.stdout)
     record["raw"] = result.stdout.strip()  # Go's own JSON (its escapes), as the Secret driver marshals it
-    record["objects"] = [d for d in yaml.load_all(record["manifest"], Loader=_LOADER) if d]
+    record["objects"] = [d for d in yaml.load_all(record["manifest"], Loader=SAFE_LOADER) if d]
     return record
 
 

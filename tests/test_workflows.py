@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import safe_load
 from tests.standins import GROUP
 
 from environments.diff_report import MARKER
@@ -67,7 +68,7 @@ def load(path: Path) -> dict:
 @functools.lru_cache(maxsize=None)
 def _parsed(path: Path, mtime_ns: int) -> dict:
     # Parsed once per file and process (the tests read the workflows some 500 times).
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = safe_load(path.read_text(encoding="utf-8"))
     if True in data:  # YAML 1.1 reads the key `on` as a boolean
         data["on"] = data.pop(True)
     return data

@@ -40,7 +40,8 @@ UPSTREAMS: tuple[Path, ...] = (REPO / "charts" / "gateway-api-crds" / "upstream"
 Root = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 # libyaml is about ten times faster than the pure-Python loader on these files; fall back where it is not built in.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: PyYAML's safe loader, libyaml's when PyYAML has it (the tests parse with it too: tests/helpers.py).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def crd_document(api_version: str, kind: str, *, root: Root = UPSTREAMS) -> dict | None:
@@ -96,7 +97,7 @@ def _index(folders: tuple[Path, ...]) -> dict[tuple[str, str, str], bytes]:
     # Each file once, even where the folders repeat or nest (it is not a second CRD).
     for path in dict.fromkeys(p for folder in folders for p in sorted(folder.rglob("*.yaml"))):
         with path.open("rb") as stream:
-            documents = [d for d in yaml.load_all(stream, Loader=_LOADER) if d]
+            documents = [d for d in yaml.load_all(stream, Loader=SAFE_LOADER) if d]
         for document in documents:
             if document.get("kind") != "CustomResourceDefinition":
                 continue
