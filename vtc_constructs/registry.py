@@ -53,7 +53,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from cdktf import TerraformResourceLifecycle, Token
+from cdktf import TerraformResourceLifecycle
 from constructs import Construct
 
 from cdktf_cdktf_provider_aws.ecr_lifecycle_policy import EcrLifecyclePolicy
@@ -73,6 +73,7 @@ from ._common import (
     account_admin_statement,
     claim_names,
     guard_replacement_safety,
+    is_string_token,
     kms_key,
     policy_document,
     require_props,
@@ -182,7 +183,7 @@ class RegistryProps:
                                     "use the platform's prefix, e.g. 'vtc-production'"))
         problems += role_arn_problems(self.node_role_arn, "node_role_arn", "pass EksCluster.node_role_arn")
         arn = self.oidc_provider_arn
-        if not (is_reference(arn) or isinstance(arn, str) and Token.is_unresolved(arn)) and \
+        if not (is_reference(arn) or is_string_token(arn)) and \
                 (not isinstance(arn, str) or not _OIDC_ARN.match(arn)):
             problems.append(Problem("oidc_provider_arn", arn, f"arn:aws:iam::<account>:oidc-provider/"
                                     f"{GITHUB_OIDC_HOST} or a Terraform reference", "pass CiIdentity.oidc_provider_arn",

@@ -90,13 +90,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from cdktf import AssetType, TerraformAsset, TerraformStack, Token
+from cdktf import AssetType, TerraformAsset, TerraformStack
 from constructs import Construct
 
 from cdktf_cdktf_provider_helm.provider import HelmProvider
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 
-from ._common import NameRegistry, require_props, stack_region
+from ._common import NameRegistry, is_string_token, require_props, stack_region
 from .cluster_config import EXTERNAL_SECRETS_SERVICE_ACCOUNT, KMS_KEY_ARN
 from .cluster_config import RELEASE_NAME as CLUSTER_CONFIG_RELEASE
 from .cluster_config import (cache_cluster_id_problems, cluster_config_values, grafana_secret_problems,
@@ -518,7 +518,7 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
                                 "certificate_authority_data=..., region=...)", "no Helm provider"))
     for provider in helm:
         region = provider.__dict__.get(_HELM_REGION)
-        if isinstance(region, str) and not Token.is_unresolved(region) and isinstance(props.region, str) and \
+        if isinstance(region, str) and not is_string_token(region) and isinstance(props.region, str) and \
                 not is_reference(props.region) and region != props.region:
             problems.append(Problem("region", props.region, f"{region!r}, the region the stack's Helm provider "
                                     "signs in to the cluster with (eks_helm_provider(region=...))", "give both the "
