@@ -156,10 +156,6 @@ _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _PARAMETER_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 
 
-def _is_token(value: object) -> bool:
-    return is_string_token(value)
-
-
 @dataclass(frozen=True, kw_only=True)
 class CiIdentityProps:
     """Input of :class:`CiIdentity`.
@@ -247,7 +243,7 @@ class CiIdentityProps:
             problems += self._reference_problems()
         problems += self._state_problems()
         arn = self.oidc_provider_arn
-        if arn is not None and not _is_token(arn) and (not isinstance(arn, str) or not _OIDC_ARN.match(arn)):
+        if arn is not None and not is_string_token(arn) and (not isinstance(arn, str) or not _OIDC_ARN.match(arn)):
             problems.append(Problem("oidc_provider_arn", arn, f"None (create it) or arn:aws:iam::<account>:"
                                     f"oidc-provider/{GITHUB_OIDC_HOST}", "leave it out in the one stack of the "
                                     "account that creates the provider; elsewhere give that provider's ARN",
@@ -268,7 +264,7 @@ class CiIdentityProps:
                 ("cluster_security_group_id", _SECURITY_GROUP, "eks.cluster_security_group_id"),
                 ("vpc_id", _VPC, "network.vpc_id")):
             value = getattr(self, field)
-            if _is_token(value):
+            if is_string_token(value):
                 continue
             if not isinstance(value, str) or not pattern.match(value):
                 problems.append(Problem(field, value, f"a Terraform reference or an id of the form "
@@ -520,7 +516,7 @@ class CiIdentity(Construct):
     def listener_rules_arn(self) -> str:
         """Every rule of the listener: ``...:listener-rule/app/<lb-name>/<lb-id>/<listener-id>/*``."""
         arn = self.props.https_listener_arn
-        if _is_token(arn):
+        if is_string_token(arn):
             return f"{Fn.replace(arn, ':listener/', ':listener-rule/')}/*"
         return arn.replace(":listener/", ":listener-rule/", 1) + "/*"
 
