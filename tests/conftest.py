@@ -371,41 +371,70 @@ def deployed(request, environments, tmp_path_factory):
     environments/provider_lock.py), deployed as it is (``--skip-synth``; without it the CLI would first write the
     same synth again, about 5 s). Terraform installs the provider only from the machine's mirror (a CLI config with
     nothing else), so a registry lookup would fail the deploy.
+
+    One failure is the emulator's, not the stack's, and is deployed again once, into a fresh emulator, saying so in the
+    run's output: a create answered "already exists" when nothing else in the stack has that name
+    (:func:`tooling.emulator.retried_creates`; seen once in CI, IAM CreatePolicy, 409). Any other failure fails the
+    fixture at once, with the server's own faults (5xx answers, tracebacks) from its log.
     """
     from tooling import terraform
-    from tooling.emulator import DEPLOY_PARALLELISM, MotoServer
+    from tooling.emulator import DEPLOY_PARALLELISM, MotoServer, retried_creates
     from tooling.paths import CDKTF, REPO, tool_env
 
     env = environments[DEPLOYED]
     root = tmp_path_factory.mktemp("deploy")
     laps = _Laps()
-    emulator = MotoServer(log_file=root / "moto.log", account_id=env.account_id).start()  # starts while we synth
-    try:
-        out = root / "cdktf.out"
-        shutil.copytree(request.getfixturevalue("synth_dir"), out)
-    except BaseException:
-        emulator.__exit__(None, None, None)
-        raise
-    laps("synth")
-    stack_dir = out / "stacks" / DEPLOYED
-    with emulator as aws, contextlib.ExitStack() as cleanup:
-        # Synthesized while `cdktf deploy` waits on the emulator (not beside the synth above, which the deploy waits
-        # for), planned after the deploy.
-        crafted = CraftedPlans(root / "crafted")
+    crafted: CraftedPlans | None = None
+    for attempt in (1, 2):
+        folder = root if attempt == 1 else root / f"attempt-{attempt}"
+        folder.mkdir(exist_ok=True)
+        emulator = MotoServer(log_file=folder / "moto.log", account_id=env.account_id).start()  # starts while we synth
+        try:
+            out = folder / "cdktf.out"
+            shutil.copytree(request.getfixturevalue("synth_dir"), out)
+            laps("synth")
+            stack_dir = out / "stacks" / DEPLOYED
+            emulator.wait_until_ready()
+            if crafted is None:
+                # Synthesized while `cdktf deploy` waits on the emulator (not beside the synth above, which the deploy
+                # waits for), planned after the deploy.
+                crafted = CraftedPlans(root / "crafted")
+            skipped = emulator.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
+            terraform_env = dict(emulator.environment(),
+                                 TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(folder / "cli.tfrc")))
+            laps("emulator ready and prepared")
+            _wait_for_the_cdktf_cli()
+            laps("waiting for setup's cdktf CLI")
+            result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--skip-synth", "--output",
+                                     str(out), "--terraform-parallelism", str(DEPLOY_PARALLELISM)], cwd=REPO,
+                                    env=tool_env(CI="1", **terraform_env), capture_output=True,
+                                    text=True, timeout=900)
+            log = result.stdout + result.stderr
+            (folder / "cdktf-deploy.log").write_text(log)
+            laps("cdktf deploy" if attempt == 1 else f"cdktf deploy (attempt {attempt})")
+            if result.returncode == 0:
+                break
+            faults = emulator.faults()
+            retried = retried_creates(log, json.loads((stack_dir / "cdk.tf.json").read_text()))
+            if attempt == 1 and retried:
+                # The emulator's own fault, not the stack's (tooling.emulator.retried_creates): once more, from
+                # nothing, and said aloud (the run's output, and the laps it prints).
+                with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
+                    print(f"\n[deploy] the emulator answered a create of {', '.join(retried)} with 'already "
+                          f"exists' (its own retried create: no other resource has that name); deploying again "
+                          f"into a fresh emulator.\n{faults}", flush=True)
+                emulator.__exit__(None, None, None)
+                continue
+            raise AssertionError(f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}\n{faults}")
+        except BaseException:
+            emulator.__exit__(None, None, None)
+            if crafted is not None:
+                crafted.stop()
+            raise
+    aws = emulator  # ready, and deployed into (entering it again would ask for its whole state: seconds now)
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(emulator.__exit__, None, None, None)
         cleanup.callback(crafted.stop)
-        skipped = aws.prepare(stack_dir, env.region)  # the lock file too, until the synth places it itself
-        terraform_env = dict(aws.environment(), TF_CLI_CONFIG_FILE=str(terraform.mirror_cli_config(root / "cli.tfrc")))
-        laps("emulator ready and prepared")
-        _wait_for_the_cdktf_cli()
-        laps("waiting for setup's cdktf CLI")
-        result = subprocess.run([str(CDKTF), "deploy", DEPLOYED, "--auto-approve", "--skip-synth", "--output",
-                                 str(out), "--terraform-parallelism", str(DEPLOY_PARALLELISM)], cwd=REPO,
-                                env=tool_env(CI="1", **terraform_env), capture_output=True,
-                                text=True, timeout=900)
-        log = result.stdout + result.stderr
-        (root / "cdktf-deploy.log").write_text(log)
-        assert result.returncode == 0, f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}"
-        laps("cdktf deploy")
         stack = json.loads((stack_dir / "cdk.tf.json").read_text())
         # A release to green, on the listener, as the release job runs it: then the re-plan below is what a plain
         # `cdktf deploy staging` would do after it (tests/test_deploy.py: nothing, and certainly not the weights).

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 
 from tooling.emulator import (EMULATOR_OUTPUTS, EMULATOR_SETTINGS, EMULATOR_TIMEOUTS, MASKS, NOT_DESTROYABLE,
-                              SLOW_IN_THE_EMULATOR, UNSUPPORTED, MotoServer, emulator_override, explain)
+                              SLOW_IN_THE_EMULATOR, UNSUPPORTED, MotoServer, emulator_override, explain, faults,
+                              retried_creates)
 from tooling.paths import REPO, VENV_BIN, tool_env
 
 
@@ -105,3 +106,54 @@ def test_a_stack_with_nothing_to_override_gets_an_empty_override_terraform_accep
 
     stack = {"resource": {"aws_vpc": {"v": {"cidr_block": "10.0.0.0/16"}}}}
     assert emulator_override(stack) == ({}, [])
+
+
+#: What `cdktf deploy staging` printed when the emulator refused a create it had carried out itself (CI, 2026-12-06:
+#: the AWS SDK retried IAM CreatePolicy; moto answered the retry 409), as printed: colours, the stack's prefix, boxes.
+RETRIED_CREATE = (
+    "staging  \x1b[0m\x1b[1maws_iam_policy.ci_traffic-policy_1CDE1CC8: Creating...\x1b[0m\x1b[0m\n"
+    "staging  \x1b[31m╷\x1b[0m\x1b[0m\n"
+    "staging  \x1b[31m│\x1b[0m \x1b[0m\x1b[1m\x1b[31mError: \x1b[0m\x1b[0m\x1b[1mcreating IAM Policy "
+    "(vtc-staging-ci-traffic): operation error IAM: CreatePolicy, https response error StatusCode: 409, RequestID: "
+    "3PAn, EntityAlreadyExists: A policy called vtc-staging-ci-traffic already exists. Duplicate names are not "
+    "allowed.\x1b[0m\n"
+    "         \x1b[31m│\x1b[0m \x1b[0m\n"
+    "         \x1b[31m│\x1b[0m \x1b[0m\x1b[0m  with aws_iam_policy.ci_traffic-policy_1CDE1CC8 (ci/traffic-policy),\n"
+    "         \x1b[31m│\x1b[0m \x1b[0m  on cdk.tf.json line 5837, in resource.aws_iam_policy.ci_traffic-policy_1CDE1CC8:\n"
+    "         \x1b[31m╵\x1b[0m\x1b[0m\n"
+    "0 Stacks deploying     1 Stack done     0 Stacks waiting\n")
+
+
+def test_a_create_the_emulator_refused_as_already_existing_is_its_own_retry_only_when_nothing_else_has_the_name():
+    stack = {"resource": {"aws_iam_policy": {"ci_traffic-policy_1CDE1CC8": {"name": "vtc-staging-ci-traffic"},
+                                             "eks_services-role-policy_E337D4E0": {"name_prefix": "vtc-staging-"}},
+                          # A role of that name is another kind of thing: no conflict with the policy.
+                          "aws_iam_role": {"ci_traffic-role_1": {"name": "vtc-staging-ci-traffic"}}}}
+    assert retried_creates(RETRIED_CREATE, stack) == ["aws_iam_policy.ci_traffic-policy_1CDE1CC8"]
+    # Two policies of that name in the stack: the conflict is the stack's own, reported as a failure.
+    twice = {"resource": {"aws_iam_policy": {**stack["resource"]["aws_iam_policy"],
+                                             "other": {"name": "vtc-staging-ci-traffic"}}}}
+    assert retried_creates(RETRIED_CREATE, twice) == []
+    # Any other error beside it: the stack's failure too.
+    other = RETRIED_CREATE.replace("0 Stacks deploying", "│ Error: creating EKS Cluster (vtc-staging): "
+                                   "InvalidParameterException\n│   with aws_eks_cluster.eks_cluster_1,\n0 Stacks")
+    assert retried_creates(other, stack) == []
+    # Not a conflict (another status), no error at all, an error without an address.
+    assert retried_creates(RETRIED_CREATE.replace("StatusCode: 409", "StatusCode: 400"), stack) == []
+    assert retried_creates("staging  aws_iam_policy.x: Creation complete after 0s\n", stack) == []
+    assert retried_creates(RETRIED_CREATE.replace("with aws_iam_policy", "with policy"), stack) == []
+
+
+def test_faults_keeps_the_servers_5xx_answers_and_tracebacks_and_nothing_else():
+    log = ('127.0.0.1 - - [06/Dec/2026 21:47:15] "POST / HTTP/1.1" 200 -\n'
+           '127.0.0.1 - - [06/Dec/2026 21:47:16] "GET /2021-01-01/opensearch/domain/x HTTP/1.1" 409 -\n'
+           'Traceback (most recent call last):\n  File "moto/iam/responses.py", line 1\n    x\n'
+           'RuntimeError: dictionary changed size during iteration\n'
+           '127.0.0.1 - - [06/Dec/2026 21:47:17] "POST / HTTP/1.1" 500 -\n'
+           '127.0.0.1 - - [06/Dec/2026 21:47:18] "POST / HTTP/1.1" 200 -\n')
+    assert faults(log).splitlines() == [
+        "moto's log, its faults only:", "Traceback (most recent call last):", '  File "moto/iam/responses.py", line 1',
+        "    x", "RuntimeError: dictionary changed size during iteration",
+        '127.0.0.1 - - [06/Dec/2026 21:47:17] "POST / HTTP/1.1" 500 -']
+    assert faults(log.replace(" 500 -", " 200 -").split("Traceback")[0]) == ""
+    assert MotoServer().faults() == ""  # a server that logs nowhere

@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -326,6 +327,55 @@ class MotoServer:
 
     def client(self, service: str, region: str):
         return client(self.endpoint, service, region)
+
+    def faults(self, limit: int = 4000) -> str:
+        """What the server logged of its own failures (HTTP 5xx answers, Python tracebacks), for a failed deploy's
+        message: ``""`` when there were none or the server logs nowhere."""
+        return faults(self._log_file.read_text(errors="replace") if self._log_file and self._log_file.exists() else "",
+                      limit)
+
+
+def faults(log: str, limit: int = 4000) -> str:
+    """The 5xx answers and Python tracebacks in a moto server's log (see :meth:`MotoServer.faults`)."""
+    lines, in_traceback = [], False
+    for line in log.splitlines():
+        if line.startswith("Traceback"):
+            in_traceback = True
+            lines.append(line)
+        elif in_traceback:
+            lines.append(line)
+            in_traceback = line.startswith((" ", "\t"))  # the exception's own line ends it
+        elif re.search(r'" 5\d\d ', line):
+            lines.append(line)
+    text = "\n".join(lines)
+    return f"moto's log, its faults only:\n{text[-limit:]}" if text else ""
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_CREATE_CONFLICT = re.compile(r"^creating [^(\n]*\((?P<name>[^)\n]+)\): [^\n]*StatusCode: 409[^\n]*already exist",
+                              re.IGNORECASE)
+_ADDRESS = re.compile(r"\bwith (?P<type>aws_\w+)\.(?P<id>[\w-]+)")
+
+
+def retried_creates(deploy_log: str, stack: dict) -> list[str]:
+    """The resources of a failed ``terraform apply`` (``deploy_log``: what it printed) that the emulator refused to
+    create because they "already exist" while nothing else of their type in ``stack`` (the applied Terraform JSON) has
+    their name: the emulator's own doing (the AWS SDK retried a create whose first attempt the emulator had carried out
+    but not answered), seen once in CI (IAM CreatePolicy, HTTP 409 EntityAlreadyExists). Their addresses; ``[]`` when
+    any error of the apply is anything else (the failure is then the stack's, to be reported as it is)."""
+    text = "\n".join(line.split("│", 1)[-1].strip() for line in _ANSI.sub("", deploy_log).splitlines())
+    blocks = re.split(r"(?m)^Error: ", text)[1:]  # Terraform's "│ Error: ..." boxes
+    found = []
+    for block in blocks:
+        conflict, address = _CREATE_CONFLICT.match(block), _ADDRESS.search(block)
+        if conflict is None or address is None:
+            return []
+        named = [rid for rid, body in stack.get("resource", {}).get(address["type"], {}).items()
+                 if conflict["name"] in (body.get("name"), body.get("bucket"), body.get("identifier"))]
+        if named != [address["id"]]:
+            return []
+        found.append(f"{address['type']}.{address['id']}")
+    return found
 
 
 def environment(endpoint: str) -> dict[str, str]:
