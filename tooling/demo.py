@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import checkov, terraform
-from .emulator import DEPLOY_PARALLELISM, NOT_DESTROYABLE, MotoServer, explain
+from .emulator import DEPLOY_PARALLELISM, NOT_DESTROYABLE, MotoServer, explain, retried_creates
 from .paths import CDKTF, REPO, tool_env
 
 DEPLOYED = "staging"
@@ -85,40 +85,52 @@ def main() -> int:
         done(start)
 
         env = next(e for e in _environments() if e.name == DEPLOYED)
-        workdir = terraform.copy_stack(outdir / "stacks" / DEPLOYED, scratch_dir / "deploy" / DEPLOYED)
-        with MotoServer(log_file=scratch_dir / "moto.log", account_id=env.account_id) as aws:
-            start = step(f"deploy {DEPLOYED} into the local AWS emulator at {aws.endpoint} "
-                         f"(account {env.account_id}, state in its S3)")
-            # The state bucket and the company's DNS zone exist outside the stack; the override holds only what
-            # the emulator cannot do (tooling/emulator.py), each with its reason.
-            skipped = aws.prepare(workdir, env.region)
-            print("\n".join(f"   {line}" for line in explain(skipped)))
-            aws_env = aws.environment()
-            terraform.init(workdir, backend=True, env=aws_env)
-            terraform.run(["apply", "-auto-approve", "-input=false", f"-parallelism={DEPLOY_PARALLELISM}"], workdir,
-                          env=aws_env)
-            done(start, "applied")
-            try:
-                _report(aws, env, workdir)
-            finally:
-                start = step(f"destroy {DEPLOYED}")
-                listed = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
-                stuck = [a for a in listed if a.split(".")[0] in NOT_DESTROYABLE]
-                for address in stuck:  # (each with its reason: tooling/emulator.py NOT_DESTROYABLE)
-                    print(f"   not destroyed in the emulator, removed from the state: {address}: "
-                          f"{NOT_DESTROYABLE[address.split('.')[0]]}")
-                if stuck:
-                    terraform.run(["state", "rm", *stuck], workdir, env=aws_env)
-                terraform.run(["destroy", "-auto-approve", "-input=false", f"-parallelism={DEPLOY_PARALLELISM}"],
-                              workdir, env=aws_env)
-                left = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
-                vpcs = aws.client("ec2", env.region).describe_vpcs(
-                    Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]
-                if left or vpcs:
-                    print(f"   destroy LEFT {len(left)} resource(s) in the state and {len(vpcs)} VPC(s)",
-                          file=sys.stderr)
-                    return 1
-                done(start, "destroyed: the state is empty and the VPC is gone")
+        for attempt in (1, 2):
+            workdir = terraform.copy_stack(outdir / "stacks" / DEPLOYED, scratch_dir / f"deploy-{attempt}" / DEPLOYED)
+            with MotoServer(log_file=scratch_dir / f"moto-{attempt}.log", account_id=env.account_id) as aws:
+                start = step(f"deploy {DEPLOYED} into the local AWS emulator at {aws.endpoint} "
+                             f"(account {env.account_id}, state in its S3)")
+                # The state bucket and the company's DNS zone exist outside the stack; the override holds only what
+                # the emulator cannot do (tooling/emulator.py), each with its reason.
+                skipped = aws.prepare(workdir, env.region)
+                print("\n".join(f"   {line}" for line in explain(skipped)))
+                aws_env = aws.environment()
+                terraform.init(workdir, backend=True, env=aws_env)
+                try:
+                    terraform.run(["apply", "-auto-approve", "-input=false", f"-parallelism={DEPLOY_PARALLELISM}"],
+                                  workdir, env=aws_env)
+                except terraform.TerraformError as error:
+                    retried = retried_creates(str(error), json.loads((workdir / "cdk.tf.json").read_text()))
+                    if attempt == 2 or not retried:
+                        print(aws.faults(), file=sys.stderr)
+                        raise
+                    # The emulator's own fault (tooling/emulator.py, retried_creates): once more, into a fresh one.
+                    print(f"   the emulator answered a create of {', '.join(retried)} with 'already exists' (its own "
+                          f"retried create: nothing else has that name); deploying again into a fresh emulator")
+                    continue
+                done(start, "applied")
+                try:
+                    _report(aws, env, workdir)
+                finally:
+                    start = step(f"destroy {DEPLOYED}")
+                    listed = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
+                    stuck = [a for a in listed if a.split(".")[0] in NOT_DESTROYABLE]
+                    for address in stuck:  # (each with its reason: tooling/emulator.py NOT_DESTROYABLE)
+                        print(f"   not destroyed in the emulator, removed from the state: {address}: "
+                              f"{NOT_DESTROYABLE[address.split('.')[0]]}")
+                    if stuck:
+                        terraform.run(["state", "rm", *stuck], workdir, env=aws_env)
+                    terraform.run(["destroy", "-auto-approve", "-input=false", f"-parallelism={DEPLOY_PARALLELISM}"],
+                                  workdir, env=aws_env)
+                    left = terraform.run(["state", "list"], workdir, env=aws_env).stdout.split()
+                    vpcs = aws.client("ec2", env.region).describe_vpcs(
+                        Filters=[{"Name": "cidr", "Values": [env.network.vpc_cidr]}])["Vpcs"]
+                    if left or vpcs:
+                        print(f"   destroy LEFT {len(left)} resource(s) in the state and {len(vpcs)} VPC(s)",
+                              file=sys.stderr)
+                        return 1
+                    done(start, "destroyed: the state is empty and the VPC is gone")
+                break
     print("\nAll steps passed.")
     return 0
 
