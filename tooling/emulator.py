@@ -504,6 +504,13 @@ def main(argv: list[str] | None = None) -> int:
     prep.add_argument("--outdir", default="cdktf.out")
     prep.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
     args = parser.parse_args(argv)
+    if args.command == "prepare":  # what needs no environment file is checked before reading them (about a second)
+        if not args.endpoint or not args.endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
+            raise SystemExit("prepare: set AWS_ENDPOINT_URL (or --endpoint) to the emulator on 127.0.0.1 first")
+        stack_dir = Path(args.outdir) / "stacks" / args.environment
+        if not (stack_dir / "cdk.tf.json").is_file():
+            raise SystemExit(f"prepare: {stack_dir} holds no synthesized stack; run "
+                             f"`node_modules/.bin/cdktf synth --output {args.outdir}` first")
     env = _environment_config(args.environment)
     if args.command == "serve":
         with MotoServer(account_id=env.account_id, port=args.port) as aws:
@@ -515,12 +522,6 @@ def main(argv: list[str] | None = None) -> int:
                 return aws.wait()
             except KeyboardInterrupt:
                 return 0
-    if not args.endpoint or not args.endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
-        raise SystemExit("prepare: set AWS_ENDPOINT_URL (or --endpoint) to the emulator on 127.0.0.1 first")
-    stack_dir = Path(args.outdir) / "stacks" / env.name
-    if not (stack_dir / "cdk.tf.json").is_file():
-        raise SystemExit(f"prepare: {stack_dir} holds no synthesized stack; run "
-                         f"`node_modules/.bin/cdktf synth --output {args.outdir}` first")
     prepare(stack_dir, env.region, args.endpoint)
     print(f"wrote {stack_dir / OVERRIDE_FILE} (emulator only):")
     stack = json.loads((stack_dir / "cdk.tf.json").read_text())
