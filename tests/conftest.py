@@ -75,7 +75,8 @@ def pytest_collection_modifyitems(config, items):
       one worker busy while the others have nothing left (measured: the rollout's group last, 6 s of one idle core at
       the run's end). The small tests then fill whatever gaps are left.
 
-    Without xdist the groups change nothing; the deploy tests still run first, which changes no result.
+    Without xdist the groups decide nothing, but the order is the same (the deploy's tests, the groups, the rest),
+    which changes no result.
     """
     deploy, rest = [], []
     for item in items:
@@ -378,7 +379,8 @@ def deployed(request, environments, tmp_path_factory):
     nothing else), so a registry lookup would fail the deploy.
 
     One failure is the emulator's, not the stack's, and is deployed again once, into a fresh emulator, saying so in the
-    run's output: a create answered "already exists" when nothing else in the stack has that name
+    run's output: a create answered "already exists" (HTTP 409) when no other resource of its type in the stack has
+    that name
     (:func:`tooling.emulator.retried_creates`; seen once in CI, IAM CreatePolicy, 409). Any other failure fails the
     fixture at once, with the server's own faults (5xx answers, tracebacks) from its log.
     """
@@ -391,10 +393,11 @@ def deployed(request, environments, tmp_path_factory):
     laps = _Laps()
     crafted: CraftedPlans | None = None
     for attempt in (1, 2):
-        folder = root if attempt == 1 else root / f"attempt-{attempt}"
-        folder.mkdir(exist_ok=True)
-        emulator = MotoServer(log_file=folder / "moto.log", account_id=env.account_id).start()  # starts while we synth
+        emulator = None
         try:
+            folder = root if attempt == 1 else root / f"attempt-{attempt}"
+            folder.mkdir(exist_ok=True)
+            emulator = MotoServer(log_file=folder / "moto.log", account_id=env.account_id).start()  # beside the synth
             out = folder / "cdktf.out"
             shutil.copytree(request.getfixturevalue("synth_dir"), out)
             laps("synth")
@@ -426,13 +429,14 @@ def deployed(request, environments, tmp_path_factory):
                 # nothing, and said aloud (the run's output, and the laps it prints).
                 with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
                     print(f"\n[deploy] the emulator answered a create of {', '.join(retried)} with 'already "
-                          f"exists' (its own retried create: no other resource has that name); deploying again "
-                          f"into a fresh emulator.\n{faults}", flush=True)
+                          f"exists' (HTTP 409; its own retried create: no other resource of its type in the stack "
+                          f"has that name); deploying again into a fresh emulator.\n{faults}", flush=True)
                 emulator.__exit__(None, None, None)
                 continue
             raise AssertionError(f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}\n{faults}")
         except BaseException:
-            emulator.__exit__(None, None, None)
+            if emulator is not None:
+                emulator.__exit__(None, None, None)
             if crafted is not None:
                 crafted.stop()
             raise

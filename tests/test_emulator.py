@@ -142,6 +142,26 @@ def test_a_create_the_emulator_refused_as_already_existing_is_its_own_retry_only
     assert retried_creates(RETRIED_CREATE.replace("StatusCode: 409", "StatusCode: 400"), stack) == []
     assert retried_creates("staging  aws_iam_policy.x: Creation complete after 0s\n", stack) == []
     assert retried_creates(RETRIED_CREATE.replace("with aws_iam_policy", "with policy"), stack) == []
+    # An error printed outside Terraform's boxes beside it: not known to be the emulator's either.
+    assert retried_creates(RETRIED_CREATE + "staging  Error: reading KMS Key (k): timeout\n", stack) == []
+    # Input of another shape never raises (the fixture calls it while reporting a failure).
+    for odd in ({"resource": None}, {"resource": {"aws_iam_policy": []}}, {"resource": {"aws_iam_policy": {"x": 1}}},
+                {}, None):
+        assert retried_creates(RETRIED_CREATE, odd) == []
+    assert retried_creates(None, stack) == [] and retried_creates("", stack) == []
+
+
+def test_a_failed_terraform_command_carries_its_whole_output(tmp_path):
+    """What the demo reads the retried creates from: the message keeps only the end of a long output, which could cut
+    off an earlier error of the stack's own and leave only the emulator's."""
+    from tooling import terraform
+
+    (tmp_path / "main.tf.json").write_text(json.dumps(
+        {"output": {f"x{i:03}": {"value": f"${{local.missing_{i:03}}}"} for i in range(60)}}, indent=2))
+    with pytest.raises(terraform.TerraformError) as raised:
+        terraform.run(["validate"], tmp_path)
+    assert all(f"local.missing_{i:03}" in raised.value.output for i in range(60))
+    assert not all(f"local.missing_{i:03}" in str(raised.value) for i in range(60))  # (the message keeps the end)
 
 
 def test_faults_keeps_the_servers_5xx_answers_and_tracebacks_and_nothing_else():

@@ -100,13 +100,14 @@ def main() -> int:
                     terraform.run(["apply", "-auto-approve", "-input=false", f"-parallelism={DEPLOY_PARALLELISM}"],
                                   workdir, env=aws_env)
                 except terraform.TerraformError as error:
-                    retried = retried_creates(str(error), json.loads((workdir / "cdk.tf.json").read_text()))
+                    retried = retried_creates(error.output, json.loads((workdir / "cdk.tf.json").read_text()))
                     if attempt == 2 or not retried:
                         print(aws.faults(), file=sys.stderr)
                         raise
                     # The emulator's own fault (tooling/emulator.py, retried_creates): once more, into a fresh one.
-                    print(f"   the emulator answered a create of {', '.join(retried)} with 'already exists' (its own "
-                          f"retried create: nothing else has that name); deploying again into a fresh emulator")
+                    print(f"   the emulator answered a create of {', '.join(retried)} with 'already exists' (HTTP 409; "
+                          f"its own retried create: no other resource of its type in the stack has that name); "
+                          f"deploying again into a fresh emulator")
                     continue
                 done(start, "applied")
                 try:

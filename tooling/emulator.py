@@ -362,20 +362,26 @@ def retried_creates(deploy_log: str, stack: dict) -> list[str]:
     create because they "already exist" while nothing else of their type in ``stack`` (the applied Terraform JSON) has
     their name: the emulator's own doing (the AWS SDK retried a create whose first attempt the emulator had carried out
     but not answered), seen once in CI (IAM CreatePolicy, HTTP 409 EntityAlreadyExists). Their addresses; ``[]`` when
-    any error of the apply is anything else (the failure is then the stack's, to be reported as it is)."""
-    text = "\n".join(line.split("│", 1)[-1].strip() for line in _ANSI.sub("", deploy_log).splitlines())
-    blocks = re.split(r"(?m)^Error: ", text)[1:]  # Terraform's "│ Error: ..." boxes
-    found = []
-    for block in blocks:
-        conflict, address = _CREATE_CONFLICT.match(block), _ADDRESS.search(block)
-        if conflict is None or address is None:
+    any error of the apply is anything else (the failure is then the stack's, to be reported as it is), and for input
+    of any other shape: it never raises."""
+    try:
+        text = "\n".join(line.split("│", 1)[-1].strip() for line in _ANSI.sub("", deploy_log).splitlines())
+        blocks = re.split(r"(?m)^Error: ", text)[1:]  # Terraform's "│ Error: ..." boxes
+        if not blocks or len(re.findall(r"\bError: ", text)) != len(blocks):  # an error printed some other way
             return []
-        named = [rid for rid, body in stack.get("resource", {}).get(address["type"], {}).items()
-                 if conflict["name"] in (body.get("name"), body.get("bucket"), body.get("identifier"))]
-        if named != [address["id"]]:
-            return []
-        found.append(f"{address['type']}.{address['id']}")
-    return found
+        found = []
+        for block in blocks:
+            conflict, address = _CREATE_CONFLICT.match(block), _ADDRESS.search(block)
+            if conflict is None or address is None:
+                return []
+            named = [rid for rid, body in stack["resource"][address["type"]].items()
+                     if conflict["name"] in (body.get("name"), body.get("bucket"), body.get("identifier"))]
+            if named != [address["id"]]:
+                return []
+            found.append(f"{address['type']}.{address['id']}")
+        return found
+    except (TypeError, AttributeError, KeyError):
+        return []
 
 
 def environment(endpoint: str) -> dict[str, str]:

@@ -20,7 +20,12 @@ _SEARCHED = ("/opt/tf-plugins", "/usr/share/terraform/plugins", "/usr/local/shar
 
 
 class TerraformError(RuntimeError):
-    """A Terraform command failed; the message carries the command and its output."""
+    """A Terraform command failed; the message carries the command and the end of its output, ``output`` all of it
+    (stdout, then stderr)."""
+
+    def __init__(self, message: str, output: str = ""):
+        super().__init__(message)
+        self.output = output
 
 
 def plugin_dir() -> Path:
@@ -57,7 +62,7 @@ def run(args: list[str], cwd: Path, timeout: float = 900, *, env: dict[str, str]
                             timeout=timeout)
     if result.returncode not in ok:
         raise TerraformError(f"terraform {' '.join(args)} failed in {cwd} (exit {result.returncode}):\n"
-                             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+                             f"{result.stdout[-4000:]}\n{result.stderr[-4000:]}", result.stdout + result.stderr)
     return result
 
 
