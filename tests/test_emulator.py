@@ -177,3 +177,60 @@ def test_faults_keeps_the_servers_5xx_answers_and_tracebacks_and_nothing_else():
         '127.0.0.1 - - [06/Dec/2026 21:47:17] "POST / HTTP/1.1" 500 -']
     assert faults(log.replace(" 500 -", " 200 -").split("Traceback")[0]) == ""
     assert MotoServer().faults() == ""  # a server that logs nowhere
+
+
+def test_the_emulator_answers_one_request_at_a_time_the_whole_response_included():
+    """tooling/moto_serial.py: moto's backends race when two requests run at once (a dictionary walked while another
+    request adds to it: HTTP 500, then the SDK's retry of a create that was carried out answered "already exists")."""
+    import threading
+    import time
+
+    from tooling.moto_serial import one_at_a_time
+
+    inside, most, closed = [0], [0], []
+
+    class Body:
+        def __iter__(self):
+            for part in (b"a", b"b"):
+                time.sleep(0.01)  # the body is still being read: a second request must not start now
+                most[0] = max(most[0], inside[0])
+                yield part
+
+        def close(self):
+            closed.append(True)
+
+    def app(environ, start_response):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        start_response("200 OK", [])
+        try:
+            return Body()
+        finally:
+            time.sleep(0.01)
+
+    serve = one_at_a_time(lambda environ, start_response: _Counting(app(environ, start_response), inside))
+    threads = [threading.Thread(target=lambda: serve({}, lambda *a: None)) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert most[0] == 1 and len(closed) == 8
+
+
+class _Counting:
+    """A response that counts its request as finished only when it is closed (as a WSGI server does)."""
+
+    def __init__(self, body, inside):
+        self._body, self._inside = body, inside
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self):
+        self._body.close()
+        self._inside[0] -= 1
+
+
+def test_the_emulator_is_moto_behind_that_one_lock(tmp_path):
+    with MotoServer(log_file=tmp_path / "moto.log") as aws:
+        command = open(f"/proc/{aws.pid}/cmdline", "rb").read().split(b"\0")
+        assert b"tooling.moto_serial" in command
+        assert aws.client("sts", "eu-west-1").get_caller_identity()["Account"]

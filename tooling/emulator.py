@@ -51,7 +51,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import VENV_BIN, tool_env
+from .paths import REPO, VENV_BIN, tool_env
 
 DUMMY_KEY = "testing"  # moto accepts any key; never a real credential
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's own default, when no account is asked for
@@ -269,7 +269,9 @@ class MotoServer:
     def start(self) -> "MotoServer":
         """Start the server without waiting for it (``with`` waits): its start-up can overlap other work."""
         self._log = open(self._log_file, "w") if self._log_file else subprocess.DEVNULL
-        self._process = subprocess.Popen([str(VENV_BIN / "moto_server"), "-H", self.host, "-p", str(self.port)],
+        # moto's server, serving one request at a time (tooling/moto_serial.py: moto's backends race otherwise).
+        self._process = subprocess.Popen([str(VENV_BIN / "python"), "-m", "tooling.moto_serial", "-H", self.host,
+                                          "-p", str(self.port)], cwd=REPO,
                                          stdout=self._log, stderr=subprocess.STDOUT,
                                          # AWS managed policies (AmazonEKSClusterPolicy, ...) exist only if loaded.
                                          # ACM "validates" DNS certificates after this many seconds.
