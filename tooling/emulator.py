@@ -1,4 +1,5 @@
-"""A local AWS to deploy into: moto's server on a loopback port, and the one override file a stack needs there.
+"""A local AWS to deploy into: moto's server on a loopback port (answering one request at a time:
+tooling/moto_serial.py), and the one override file a stack needs there.
 
 Nothing in a stack is changed to deploy it into the emulator: the AWS SDKs under Terraform (the AWS provider and the
 S3 state backend) follow ``AWS_ENDPOINT_URL`` (:meth:`MotoServer.environment`), and the emulator answers as the
