@@ -286,13 +286,14 @@ class MotoServer:
         deadline = time.monotonic() + self._start_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"moto_server exited with {self._process.returncode} before it was ready")
+                raise RuntimeError(f"the emulator (moto, tooling/moto_serial.py) exited with {self._process.returncode} "
+                                   "before it was ready")
             try:
                 with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=2):
                     return self
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError(f"moto_server did not answer on {self.endpoint} within {self._start_timeout} s")
+        raise RuntimeError(f"the emulator (moto) did not answer on {self.endpoint} within {self._start_timeout} s")
 
     def __exit__(self, *exc) -> None:
         if self._process and self._process.poll() is None:
