@@ -59,6 +59,7 @@ from .workloads import (
     _cidr_problems,
     _sealed_secret_problems,
     gateway_service_name,
+    is_dns_label,
     is_reference,
 )
 
@@ -358,7 +359,7 @@ def _namespace_problems(namespaces: object, gateway_namespace: object) -> list[P
                         "pass e.g. {'vision-to-code': 'restricted'}", "not a table")]
     problems = []
     for name, level in namespaces.items():
-        if not isinstance(name, str) or not _LABEL.match(name) or len(name) > 63:
+        if not is_dns_label(name):
             problems.append(Problem(f"namespaces.{name}", name, "a namespace name (a DNS label)",
                                     "use the name the releases install into"))
         if level not in POD_SECURITY_LEVELS:

@@ -22,6 +22,12 @@ from .errors import Problem, coerce_fields, is_reference, is_string_tuple, is_wh
 
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1123 label (namespaces, release names)
+
+
+def is_dns_label(value: object) -> bool:
+    """Whether ``value`` is a DNS-1123 label, as Kubernetes names namespaces and releases: 1-63 of a-z, 0-9 and '-',
+    starting and ending with a letter or digit."""
+    return isinstance(value, str) and len(value) <= 63 and bool(_LABEL.match(value))
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -55,7 +61,7 @@ class SealedSecretProps:
 
     def validate(self) -> list[Problem]:
         problems = []
-        if not isinstance(self.namespace, str) or not _LABEL.match(self.namespace) or len(self.namespace) > 63:
+        if not is_dns_label(self.namespace):
             problems.append(Problem("namespace", self.namespace, "a namespace name (a DNS label)",
                                     "the namespace the Secret is sealed for"))
         if not isinstance(self.encrypted_data, Mapping) or not self.encrypted_data:
@@ -251,7 +257,7 @@ def _sealed_secret_problems(secrets: object) -> list[Problem]:
                         "give each as [workloads.sealed_secrets.<name>]", "not a table")]
     problems = []
     for name, secret in secrets.items():
-        if not isinstance(name, str) or not _LABEL.match(name) or len(name) > 63:
+        if not is_dns_label(name):
             problems.append(Problem(f"sealed_secrets.{name}", name, "a Secret name (a DNS label)",
                                     "use the name the value was sealed for"))
         if isinstance(secret, SealedSecretProps):

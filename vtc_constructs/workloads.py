@@ -58,9 +58,9 @@ from .workload_images import (  # noqa: F401  (re-exported: they were defined he
     _digest_problems,
 )
 from .workload_inputs import (  # noqa: F401  (re-exported: they were defined here)
-    ALERTMANAGER_PAGERDUTY_KEY, CacheEndpoint, is_sealed, role_arn_problems, SealedSecretProps, SearchEndpoint,
-    _CACHE_GROUP, _CACHE_USER, _HOST, _LABEL, _REGION, _ROLE_ARN, _SEALED_RSA_BYTES, _SECRET_KEY, _cidr_problems,
-    _sealed_secret_problems,
+    ALERTMANAGER_PAGERDUTY_KEY, CacheEndpoint, is_dns_label, is_sealed, role_arn_problems, SealedSecretProps,
+    SearchEndpoint, _CACHE_GROUP, _CACHE_USER, _HOST, _LABEL, _REGION, _ROLE_ARN, _SEALED_RSA_BYTES, _SECRET_KEY,
+    _cidr_problems, _sealed_secret_problems,
 )
 
 #: The chart in this repository (``charts/vision-to-code``) and its version (its ``Chart.yaml`` says the same; tested).
@@ -191,7 +191,7 @@ class WorkloadsProps:
         for name in ("namespace", "gateway_namespace", "collector_namespace", "collector_release",
                      "monitoring_namespace", "monitoring_release"):
             value = getattr(self, name)
-            if not isinstance(value, str) or not _LABEL.match(value) or len(value) > 63:
+            if not is_dns_label(value):
                 problems.append(Problem(name, value, "a DNS label: 1-63 of a-z, 0-9 and '-', starting and ending "
                                         "with a letter or digit", "use the name Kubernetes knows it by"))
         if isinstance(self.namespace, str) and (self.namespace in RESERVED_NAMESPACES
@@ -417,7 +417,7 @@ def placement_problems(*, environment, region, database_host, database_cidrs, da
     """Where the services run and what they reach: the environment, region, database (endpoint, ranges, identity)
     and host name (also what ``ClusterReleasesProps`` checks of the same values)."""
     problems = []
-    if not isinstance(environment, str) or not _LABEL.match(environment) or len(environment) > 63:
+    if not is_dns_label(environment):
         problems.append(Problem("environment", environment, "a DNS label (the environment's name)",
                                 "pass the environment's name, e.g. 'staging'"))
     if not isinstance(region, str) or not _REGION.match(region):
