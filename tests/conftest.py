@@ -385,7 +385,7 @@ def deployed(request, environments, tmp_path_factory):
     fixture at once, with the server's own faults (5xx answers, tracebacks) from its log.
     """
     from tooling import terraform
-    from tooling.emulator import DEPLOY_PARALLELISM, MotoServer, retried_creates
+    from tooling.emulator import DEPLOY_PARALLELISM, MotoServer, retried_creates, retrying
     from tooling.paths import CDKTF, REPO, tool_env
 
     env = environments[DEPLOYED]
@@ -428,9 +428,7 @@ def deployed(request, environments, tmp_path_factory):
                 # The emulator's own fault, not the stack's (tooling.emulator.retried_creates): once more, from
                 # nothing, and said aloud (the run's output, and the laps it prints).
                 with request.config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled():
-                    print(f"\n[deploy] the emulator answered a create of {', '.join(retried)} with 'already "
-                          f"exists' (HTTP 409; its own retried create: no other resource of its type in the stack "
-                          f"has that name); deploying again into a fresh emulator.\n{faults}", flush=True)
+                    print(f"\n[deploy] {retrying(retried)}.\n{faults}", flush=True)
                 emulator.__exit__(None, None, None)
                 continue
             raise AssertionError(f"cdktf deploy failed (exit {result.returncode}):\n{log[-6000:]}\n{faults}")

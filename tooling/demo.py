@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import checkov, terraform
-from .emulator import DEPLOY_PARALLELISM, NOT_DESTROYABLE, MotoServer, explain, retried_creates
+from .emulator import DEPLOY_PARALLELISM, NOT_DESTROYABLE, MotoServer, explain, retried_creates, retrying
 from .paths import CDKTF, REPO, tool_env
 
 DEPLOYED = "staging"
@@ -105,9 +105,7 @@ def main() -> int:
                         print(aws.faults(), file=sys.stderr)
                         raise
                     # The emulator's own fault (tooling/emulator.py, retried_creates): once more, into a fresh one.
-                    print(f"   the emulator answered a create of {', '.join(retried)} with 'already exists' (HTTP 409; "
-                          f"its own retried create: no other resource of its type in the stack has that name); "
-                          f"deploying again into a fresh emulator")
+                    print(f"   {retrying(retried)}")
                     continue
                 done(start, "applied")
                 try:

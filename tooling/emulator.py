@@ -388,6 +388,12 @@ def retried_creates(deploy_log: str, stack: dict) -> list[str]:
         return []
 
 
+def retrying(retried: list[str]) -> str:
+    """What a deploy says when it deploys again after :func:`retried_creates` found the emulator's own fault."""
+    return (f"the emulator answered a create of {', '.join(retried)} with 'already exists' (HTTP 409; its own retried "
+            f"create: no other resource of its type in the stack has that name); deploying again into a fresh emulator")
+
+
 def environment(endpoint: str) -> dict[str, str]:
     return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": DUMMY_KEY, "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
             "AWS_EC2_METADATA_DISABLED": "true"}
