@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+#: Issue 28's goal for a whole synth (benchmarks/synth.py keeps the others).
+GOAL_WHOLE = 2.0
 OUR_CODE = (str(REPO / "vtc_constructs") + os.sep, str(REPO / "environments") + os.sep)
 
 
@@ -161,7 +163,20 @@ def child(outdir: str, report_path: str, count: int = 0) -> None:
     result["startup_wall"] = startup_wall  # imports and jsii's start, before the recorder existed
     result["startup_python_cpu"] = time.process_time()  # minus the phases, in report()
     result["stacks"] = [name for env in envs for name in env.stack_names]
+    result["environments"] = [list(env.stack_names) for env in envs]
+    result["elements"] = {name: output_elements(Path(outdir) / "stacks" / name / "cdk.tf.json")
+                          for name in result["stacks"]}
     Path(report_path).write_text(json.dumps(result))
+
+
+def output_elements(stack_json: Path) -> int:
+    """Terraform elements in a synthesized stack (resources, data sources, outputs, providers, variables): each is
+    one object in jsii's Node process, created by one round trip."""
+    document = json.loads(stack_json.read_text())
+    blocks = [*document.get("resource", {}).values(), *document.get("data", {}).values()]
+    return (sum(len(block) for block in blocks) + len(document.get("output", {})) +
+            sum(len(entries) if isinstance(entries, list) else 1 for entries in document.get("provider", {}).values()) +
+            len(document.get("variable", {})))
 
 
 # --- Node's CPU profile ----------------------------------------------------------------------------------------------
@@ -239,6 +254,48 @@ def _tally(calls, key) -> tuple[collections.Counter, collections.Counter]:
         seconds[key(stack, construct, kind, site)] += spent
     return counts, seconds
 
+def floor_lines(result: dict[str, Any], phases: list[dict[str, Any]]) -> list[str]:
+    """The part of one environment's cost that no way of writing the constructs removes while every element of the
+    output is a jsii object: the round trips of its Creates (one per element) and its share of ``app.synth()``.
+    Measured on the last environment built (the provider's modules and jsii's caches are warm by then, as for every
+    environment but the first)."""
+    if not result.get("environments") or not result.get("elements"):
+        return []
+    creates: collections.Counter = collections.Counter()
+    create_seconds: collections.Counter = collections.Counter()
+    for stack, _construct, kind, _site, count, seconds in result["calls"]:
+        if kind == "Create":
+            creates[stack] += count
+            create_seconds[stack] += seconds
+    walls = {p["phase"]: p["wall"] for p in phases}
+    stacks = result["environments"][-1]
+    synth_share = walls.get("app.synth()", 0.0) / len(result["environments"])
+    elements = sum(result["elements"][name] for name in stacks)
+    built = sum(walls.get(name, 0.0) for name in stacks)
+    floor = sum(create_seconds[name] for name in stacks) + synth_share
+    goal = 0.25  # issue 28: one more environment in one process
+    startup = result.get("startup_wall", 0.0)
+    all_creates = sum(create_seconds[name] for names in result["environments"] for name in names)
+    whole = startup + all_creates + walls.get("app.synth()", 0.0)
+    return [
+        f"\nfloor of one environment ({' + '.join(stacks)}, built last), one process:",
+        f"  elements in its output (resources, data sources, outputs, providers): "
+        + " + ".join(str(result["elements"][name]) for name in stacks) + f" = {elements}",
+        f"  its Creates: {sum(creates[name] for name in stacks)} round trips, "
+        f"{sum(create_seconds[name] for name in stacks):.2f} s until Node answered; its share of app.synth(): "
+        f"{synth_share:.2f} s",
+        f"  built in {built:.2f} s + {synth_share:.2f} s synth = {built + synth_share:.2f} s; with this library's "
+        f"own Python time and every other round trip at zero: {floor:.2f} s "
+        f"({1000 * floor / max(elements, 1):.2f} ms per element)",
+        f"  against the one-process goal of {goal} s per environment: "
+        + ("within reach" if floor <= goal else f"out of reach while each element is one jsii object "
+                                                f"(at most {int(goal * max(elements, 1) / floor)} elements fit)"),
+        f"  the whole synth at that floor: start-up {startup:.2f} s + every environment's Creates "
+        f"{all_creates:.2f} s + app.synth() {walls.get('app.synth()', 0.0):.2f} s = {whole:.2f} s against the goal of "
+        f"{GOAL_WHOLE} s: " + ("within reach" if whole <= GOAL_WHOLE else "out of reach"),
+    ]
+
+
 def report(result: dict[str, Any], node: dict[str, Any] | None, top: int = 12) -> str:
     """The figures of one profiled synth as text."""
     lines = []
@@ -277,6 +334,7 @@ def report(result: dict[str, Any], node: dict[str, Any] | None, top: int = 12) -
                  f"stacks; top {top * 2}; 'Get (again)': a property of an object read before):")
     for (kind, site), count in sites.most_common(top * 2):
         lines.append(f"  {count:5d} ({site_seconds[(kind, site)]:.2f} s)  {kind:12s} {site}")
+    lines.extend(floor_lines(result, phases))
     if node is not None and node["total"]:
         lines.append(f"\nNode CPU profile (--cpu-prof; whole run, start-up included), {node['total']:.2f} s sampled "
                      "in jsii's Node processes (idle left out; the profiler itself adds some), by category:")

@@ -56,3 +56,27 @@ def test_the_benchmark_offers_the_profile():
     help_text = subprocess.run([sys.executable, "benchmarks/synth.py", "--help"], cwd=REPO, capture_output=True,
                                text=True, check=True).stdout
     assert "--profile" in help_text and "--no-scale" in help_text
+
+
+def test_the_floor_counts_one_environment_s_creates_and_synth_share(tmp_path):
+    stack = tmp_path / "cdk.tf.json"
+    stack.write_text(json.dumps({"resource": {"aws_vpc": {"a": {}, "b": {}}, "aws_eip": {"c": {}}},
+                                 "data": {"aws_iam_policy_document": {"d": {}}}, "output": {"o": {}},
+                                 "provider": {"aws": [{}], "helm": [{}, {"alias": "x"}]}, "terraform": {}}))
+    assert synth_profile.output_elements(stack) == 8  # 3 resources, 1 data source, 1 output, 3 provider blocks
+    phases = [{"phase": name, "wall": wall, "python_cpu": 0.0, "node_cpu": 0.0}
+              for name, wall in (("production", 1.0), ("production-workloads", 0.1), ("staging", 0.6),
+                                 ("staging-workloads", 0.1), ("app.synth()", 0.4))]
+    result = {"environments": [["production", "production-workloads"], ["staging", "staging-workloads"]],
+              "startup_wall": 0.8,
+              "elements": {"production": 400, "production-workloads": 20, "staging": 380, "staging-workloads": 20},
+              "calls": [["production", "X", "Create", "s", 420, 0.5], ["staging", "X", "Create", "s", 380, 0.19],
+                        ["staging-workloads", "Y", "Create", "s", 20, 0.01], ["staging", "X", "Get", "s", 300, 0.3]]}
+    text = "\n".join(synth_profile.floor_lines(result, phases))
+    assert "380 + 20 = 400" in text  # the last environment's elements
+    assert "its Creates: 400 round trips, 0.20 s" in text and "app.synth(): 0.20 s" in text
+    assert "with this library's own Python time and every other round trip at zero: 0.40 s" in text
+    assert "out of reach" in text and "at most 250 elements fit" in text
+    assert "start-up 0.80 s + every environment's Creates 0.70 s + app.synth() 0.40 s = 1.90 s" in text
+    result["calls"][1][-1] = 0.01
+    assert "within reach" in "\n".join(synth_profile.floor_lines(result, phases))  # 0.01 + 0.01 + 0.2 s <= 0.25 s
