@@ -53,7 +53,8 @@ from tooling.paths import tool_env  # noqa: E402
 #: Issue 28's goals: a full synth of all four stacks (two environments) through the fast path, and the marginal
 #: cost of one more environment with the default workers and in one process.
 GOAL_SECONDS, GOAL_RATIO = synth_profile.GOAL_WHOLE, 6.0
-GOAL_MARGINAL_WORKERS, GOAL_MARGINAL_ONE_PROCESS = 0.12, 0.25
+GOAL_MARGINAL_WORKERS = synth_profile.GOAL_MARGINAL_WORKERS
+GOAL_MARGINAL_ONE_PROCESS = synth_profile.GOAL_MARGINAL_ONE_PROCESS
 NOISE_LOOP = "sum(i * i for i in range(20_000_000))"
 
 
