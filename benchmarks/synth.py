@@ -8,8 +8,9 @@ fresh checkout about 30 CPU-seconds of compiling).
 Every measurement is a fresh process (as ``cdktf synth`` runs the app), timed from start to exit:
 
 1. full synth of every environment through the fast path (``vtc_constructs/_fastpath``: the AWS provider loaded
-   lazily in Python and in jsii's Node process), alternating run by run with the same synth through plain imports
-   (``VTC_EAGER_PROVIDER=1``: what a cdktf user writes); medians and minimums, the plain/fast ratio, and the goal
+   lazily in Python and in jsii's Node process; main.py run as ``cdktf synth`` runs it, cdktf.json's app, whose
+   ``-O`` turns off the provider bindings' argument checks), alternating run by run with the same synth through
+   plain imports (``VTC_EAGER_PROVIDER=1`` and no ``-O``: what a cdktf user writes and runs); medians and minimums, the plain/fast ratio, and the goal
    (issue 28: a full synth of all four stacks at most 2.0 s and at least 6x faster than plain imports);
    then the per-stack split of one more synth (``synth_profile``: wall, Python and Node CPU, jsii round trips);
 2. peak memory of each: the summed RSS of the whole process tree (Python, jsii's Node process, synth workers),
@@ -33,6 +34,7 @@ import hashlib
 import json
 import os
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -56,6 +58,21 @@ GOAL_SECONDS, GOAL_RATIO = synth_profile.GOAL_WHOLE, 6.0
 GOAL_MARGINAL_WORKERS = synth_profile.GOAL_MARGINAL_WORKERS
 GOAL_MARGINAL_ONE_PROCESS = synth_profile.GOAL_MARGINAL_ONE_PROCESS
 NOISE_LOOP = "sum(i * i for i in range(20_000_000))"
+
+
+def app_arguments() -> list[str]:
+    """What ``cdktf synth`` runs, after the interpreter: ``cdktf.json``'s app (``.venv/bin/python -O main.py``)."""
+    command = shlex.split(json.loads((REPO / "cdktf.json").read_text())["app"])
+    if len(command) < 2 or not command[0].endswith(("python", "python3")) or command[-1] != "main.py":
+        raise SystemExit(f"cdktf.json's app is not `<python> [flags] main.py` (got {' '.join(command)!r}): the "
+                         "benchmark times main.py as that app runs it; update app_arguments()")
+    return command[1:]
+
+
+#: The fast path runs as ``cdktf synth`` runs it (cdktf.json's app: with ``-O``, the provider bindings' argument
+#: checks off, as jsii documents); plain imports as a cdktf user's ``python main.py`` runs (checks on).
+APP = app_arguments()
+APP_FLAGS = APP[:-1]
 
 
 def noise_reference() -> float:
@@ -162,7 +179,7 @@ def profile_once(scratch: Path, *, cpu_profile: bool = False, count: int = 0) ->
     report, profiles = scratch / "profile.json", scratch / "cpu-profiles"
     shutil.rmtree(profiles, ignore_errors=True)
     extra = {"NODE_OPTIONS": f"--cpu-prof --cpu-prof-dir={profiles}"} if cpu_profile else {}
-    measure([__file__, "--child-profile", str(scratch / "profiled"), str(report), str(count)], tool_env(**extra))
+    measure([*APP_FLAGS, __file__, "--child-profile", str(scratch / "profiled"), str(report), str(count)], tool_env(**extra))
     shutil.rmtree(scratch / "profiled", ignore_errors=True)
     return json.loads(report.read_text()), synth_profile.node_profile(profiles) if cpu_profile else None
 
@@ -202,7 +219,7 @@ def main() -> None:
         try:
             print(f"synth profile, one process: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
                   f"noise reference {noise_reference():.2f} s (about 1.2 s when idle)")
-            measure(["main.py", "--outdir", str(scratch / "warm")], tool_env())  # caches warm
+            measure([*APP, "--outdir", str(scratch / "warm")], tool_env())  # caches warm
             result, node = profile_once(scratch, cpu_profile=True, count=args.profile_environments)
             print(synth_profile.report(result, node))
         finally:
@@ -220,18 +237,18 @@ def main() -> None:
               "idle: the more above, the noisier every wall time below)")
 
         # Warm-up: fills the jsii package cache and the OS page cache for both paths.
-        measure(["main.py", "--outdir", str(scratch / "warm")], env)
+        measure([*APP, "--outdir", str(scratch / "warm")], env)
         measure(["main.py", "--outdir", str(scratch / "warm")], eager_env)
 
         fast, plain, fast_cpu, plain_cpu = [], [], [], []
         for i in range(args.runs):  # alternating, so drift on the machine hits both alike
-            fast.append(measure(["main.py", "--outdir", str(scratch / f"fast{i}")], env, cpu=fast_cpu))
+            fast.append(measure([*APP, "--outdir", str(scratch / f"fast{i}")], env, cpu=fast_cpu))
             plain.append(measure(["main.py", "--outdir", str(scratch / f"plain{i}")], eager_env, cpu=plain_cpu))
         fast_t, plain_t = median([t for t, _ in fast]), median([t for t, _ in plain])
         fast_files, plain_files = digest(scratch / "fast0"), digest(scratch / "plain0")
         different = sorted(name for name in fast_files.keys() | plain_files.keys()
                            if fast_files.get(name) != plain_files.get(name))
-        fast_m = peak_memory(["main.py", "--outdir", str(scratch / "fast-memory")], env)
+        fast_m = peak_memory([*APP, "--outdir", str(scratch / "fast-memory")], env)
         plain_m = peak_memory(["main.py", "--outdir", str(scratch / "plain-memory")], eager_env)
         print(f"\nfull synth, all four stacks (staging, production and their workloads stacks; {args.runs} runs "
               "each, alternating; peak RSS from one more run each):")
@@ -267,7 +284,7 @@ def main() -> None:
             sizes, cpu_sizes = {}, {}
             for count in (2, 8, 32):
                 cpu: list[float] = []
-                runs = [measure([__file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], run_env,
+                runs = [measure([*APP_FLAGS, __file__, "--child-many", str(count), str(scratch / f"many{count}-{i}")], run_env,
                                 cpu=cpu) for i in range(args.scale_runs)]
                 sizes[count], cpu_sizes[count] = median([t for t, _ in runs]), median(cpu)
                 memory = peak_memory([__file__, "--child-many", str(count), str(scratch / f"many{count}-m")], run_env)
@@ -283,8 +300,8 @@ def main() -> None:
             cold = []
             for i in range(args.cold_runs):
                 cold_env = tool_env(JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(scratch / f"jsii-cache-{i}"))
-                cold.append(measure(["main.py", "--outdir", str(scratch / f"cold{i}")], cold_env)[0])
-            warm = [measure(["main.py", "--outdir", str(scratch / f"warm{i}")], env)[0]
+                cold.append(measure([*APP, "--outdir", str(scratch / f"cold{i}")], cold_env)[0])
+            warm = [measure([*APP, "--outdir", str(scratch / f"warm{i}")], env)[0]
                     for i in range(args.cold_runs)]
             print(f"  cold (empty cache): median {median(cold):6.2f} s  (min {min(cold):.2f})")
             print(f"  warm:               median {median(warm):6.2f} s  (min {min(warm):.2f})")

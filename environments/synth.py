@@ -151,8 +151,7 @@ def _start_worker(envs: Sequence[EnvironmentConfig], outdir: Path) -> subprocess
     """A fresh process (never a fork: this process's jsii kernel cannot be shared) synthesizing ``envs``."""
     environ = dict(os.environ)
     environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), environ.get("PYTHONPATH")]))
-    process = subprocess.Popen([sys.executable, "-m", "environments._synth_worker", str(outdir)],
-                               stdin=subprocess.PIPE, env=environ, cwd=PROJECT_ROOT)
+    process = subprocess.Popen(worker_command(outdir), stdin=subprocess.PIPE, env=environ, cwd=PROJECT_ROOT)
     assert process.stdin is not None
     try:
         with process.stdin:
@@ -160,6 +159,14 @@ def _start_worker(envs: Sequence[EnvironmentConfig], outdir: Path) -> subprocess
     except BrokenPipeError:
         pass  # the worker died before reading its share: its exit status and error are reported by the caller
     return process
+
+
+def worker_command(outdir: Path) -> list[str]:
+    """The worker's command line: this interpreter, with this process's ``-O`` if it has one (``cdktf.json`` runs
+    main.py with it: the provider bindings then skip their argument checks, as jsii documents), so that a worker
+    synthesizes exactly as this process does."""
+    optimize = ["-" + "O" * sys.flags.optimize] if sys.flags.optimize else []
+    return [sys.executable, *optimize, "-m", "environments._synth_worker", str(outdir)]
 
 
 def _pickler(stream) -> pickle.Pickler:
