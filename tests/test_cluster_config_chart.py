@@ -1251,6 +1251,15 @@ def test_mesh_namespaces_must_be_made_here_and_the_listener_protocol_is_checked(
                                                       "listener_protocol", "control_plane_certificates"}
 
 
+@pytest.mark.parametrize("namespace", ["a" * 64, "Cert-Manager", "-cert-manager", "", None])
+def test_cert_manager_namespace_must_be_a_namespace_name(namespace):
+    # Kubernetes refuses a namespace name over 63 characters as it refuses the others: at synth, not at apply.
+    with pytest.raises(ConfigError) as error:
+        cluster_config_values(**{**stack_inputs("staging"), "cert_manager_namespace": namespace})
+    assert [p.path for p in error.value.problems] == ["cert_manager_namespace"]
+    assert "1-63 of a-z" in str(error.value)
+
+
 def test_renew_before_not_shorter_than_duration_fails_template(workdir):
     values = cluster_config_values(**stack_inputs("staging"))
     values["tls"]["listenerCertificate"]["renewBefore"] = "2160h"

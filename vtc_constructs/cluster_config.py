@@ -378,9 +378,10 @@ def _mesh_problems(mesh_namespaces: object, namespaces: object, listener_protoco
     if listener_protocol not in LISTENER_PROTOCOLS:
         problems.append(Problem("listener_protocol", listener_protocol, ", ".join(LISTENER_PROTOCOLS),
                                 "leave it out (HTTPS); HTTP only where no cert-manager runs"))
-    if not isinstance(cert_manager_namespace, str) or not _LABEL.match(cert_manager_namespace):
-        problems.append(Problem("cert_manager_namespace", cert_manager_namespace, "a namespace name (a DNS label)",
-                                "pass cert-manager's namespace"))
+    if not is_dns_label(cert_manager_namespace):
+        problems.append(Problem("cert_manager_namespace", cert_manager_namespace,
+                                "a namespace name (a DNS label: 1-63 of a-z, 0-9 and '-', starting and ending with a "
+                                "letter or digit)", "pass cert-manager's namespace"))
     if isinstance(mesh_namespaces, str) or not isinstance(mesh_namespaces, (tuple, list)):
         return problems + [Problem("mesh_namespaces", mesh_namespaces, "a sequence of namespace names, or ()",
                                    "pass ClusterReleases.mesh_namespaces, or leave it out", "not a sequence")]
