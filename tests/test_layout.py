@@ -37,6 +37,35 @@ def test_package_exports_only_public_names():
         assert name in vtc_constructs.__all__
 
 
+def test_every_construct_props_and_network_class_is_exported_at_the_top():
+    """What the README and the guides call a construct is importable as ``from vtc_constructs import X``: every
+    construct class of a public module, and every ``*Props`` and ``*Network`` class beside it."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from constructs import Construct
+
+    missing = []
+    for module in pkgutil.iter_modules(vtc_constructs.__path__):
+        if module.name.startswith("_"):
+            continue
+        loaded = importlib.import_module(f"vtc_constructs.{module.name}")
+        for name, value in vars(loaded).items():
+            if (inspect.isclass(value) and value.__module__ == loaded.__name__ and not name.startswith("_")
+                    and (issubclass(value, Construct) or name.endswith(("Props", "Network")))
+                    and getattr(vtc_constructs, name, None) is not value):
+                missing.append(f"{loaded.__name__}.{name}")
+    assert missing == []
+    assert {"ValkeyCache", "CacheProps", "CacheNetwork"} <= set(vtc_constructs.__all__)
+
+
+def test_the_package_says_it_is_typed():
+    # PEP 561: without the marker, mypy and pyright treat every name of the installed package as Any ("module is
+    # installed, but missing library stubs or py.typed marker"); the wheel test checks that it ships.
+    assert (REPO / "vtc_constructs" / "py.typed").is_file()
+
+
 def test_the_lambda_bundle_does_not_come_from_this_environment(monkeypatch):
     """The bootstrap's dependencies are read from the wheels shipped in the package, not from site-packages."""
     import importlib.metadata
@@ -136,6 +165,7 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
             metadata = archive.read("vtc_infra-0.2.0.dist-info/METADATA").decode()
         assert {name.split("/")[0] for name in names} == {"vtc_constructs", "vtc_infra-0.2.0.dist-info"}
         assert "vtc_constructs/_fastpath/node_hook.js" in names
+        assert "vtc_constructs/py.typed" in names  # PEP 561: type checkers read the package's own annotations
         charts = {name.removeprefix("vtc_constructs/charts/") for name in names
                   if name.startswith("vtc_constructs/charts/")}
         assert charts == {str(p.relative_to(REPO / "charts")) for p in (REPO / "charts").rglob("*") if p.is_file()}

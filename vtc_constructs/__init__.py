@@ -15,6 +15,7 @@ _install_fast_path()  # before any construct module imports the provider; see vt
 from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms
 from .alarms_dashboard import DashboardSeries
 from .alarms_props import AlarmsProps, AlarmTargets, AlarmThresholds
+from .cache import CacheNetwork, CacheProps, ValkeyCache
 from .ci_identity import CiIdentity, CiIdentityProps
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps
@@ -81,5 +82,5 @@ __all__ = [
     "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
     "aws_rules", "plan_subnets", "replacement_safety_problems", "CacheEndpoint", "DashboardSeries", "SealedSecretProps", "SearchDomain",
     "SearchDomainProps", "SearchNetwork", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS", "ContainerRegistry", "RegistryProps",
-    "ImageDigests",
+    "ImageDigests", "CacheNetwork", "CacheProps", "ValkeyCache",
 ]
