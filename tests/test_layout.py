@@ -60,6 +60,22 @@ def test_every_construct_props_and_network_class_is_exported_at_the_top():
     assert {"ValkeyCache", "CacheProps", "CacheNetwork"} <= set(vtc_constructs.__all__)
 
 
+def test_help_shows_each_construct_s_own_signature_and_constructor_doc():
+    import inspect
+
+    from constructs import Construct
+
+    constructs_ = [getattr(vtc_constructs, name) for name in vtc_constructs.__all__
+                   if isinstance(getattr(vtc_constructs, name), type)
+                   and issubclass(getattr(vtc_constructs, name), Construct)]
+    assert len(constructs_) >= 11  # Network, EksCluster, PgvectorDatabase, Edge, Alarms, ValkeyCache, ...
+    for construct in constructs_:
+        parameters = list(inspect.signature(construct).parameters)
+        assert parameters[:2] == ["scope", "id"], (construct, parameters)  # not jsii's (*args, **kwargs)
+        assert "Creates a new construct node" not in inspect.getdoc(construct.__init__), construct
+    assert "props: 'NetworkProps'" in str(inspect.signature(vtc_constructs.Network))
+
+
 def test_the_package_says_it_is_typed():
     # PEP 561: without the marker, mypy and pyright treat every name of the installed package as Any ("module is
     # installed, but missing library stubs or py.typed marker"); the wheel test checks that it ships.

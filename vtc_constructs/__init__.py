@@ -84,3 +84,28 @@ __all__ = [
     "SearchDomainProps", "SearchNetwork", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS", "ContainerRegistry", "RegistryProps",
     "ImageDigests", "CacheNetwork", "CacheProps", "ValkeyCache",
 ]
+
+
+def _document_constructors() -> None:
+    """``help(Network)`` and ``inspect.signature(Network)`` show ``(scope, id, props)``, not jsii's metaclass's
+    ``(*args, **kwargs) -> ~M``, and a constructor without a docstring of its own gets one (else ``help()`` shows
+    ``constructs.Construct``'s, which says nothing of the props). Only this package's own construct classes change."""
+    import inspect
+
+    from constructs import Construct
+
+    for name in __all__:
+        value = globals()[name]
+        init = value.__dict__.get("__init__") if isinstance(value, type) and issubclass(value, Construct) else None
+        if init is None or not value.__module__.startswith(f"{__name__}."):
+            continue
+        signature = inspect.signature(init)
+        value.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+        if init.__doc__ is None:
+            props = signature.parameters.get("props")
+            what = f" from ``props`` (:class:`{props.annotation}`)" if props is not None else ""
+            init.__doc__ = (f"Build the construct under ``id`` in ``scope``{what}; the class docstring says what it "
+                            "builds. Invalid props raise ConfigError listing every problem.")
+
+
+_document_constructors()
