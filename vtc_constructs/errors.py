@@ -37,7 +37,10 @@ class Problem:
         return Problem(path, self.got, self.allowed, self.fix, self.what)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.what} (got {self.got!r}); allowed: {self.allowed}; fix: {self.fix}"
+        # A field reported with None was left out (or given None) where a value is needed: say so, not "invalid".
+        what = "missing (None is not a value here)" if self.got is None and self.what == "invalid value" else \
+            self.what
+        return f"{self.path}: {what} (got {self.got!r}); allowed: {self.allowed}; fix: {self.fix}"
 
 
 class ConfigError(ValueError):
