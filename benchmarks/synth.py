@@ -8,9 +8,9 @@ fresh checkout about 30 CPU-seconds of compiling).
 Every measurement is a fresh process (as ``cdktf synth`` runs the app), timed from start to exit:
 
 1. full synth of every environment through the fast path (``vtc_constructs/_fastpath``: the AWS provider loaded
-   lazily in Python and in jsii's Node process; main.py run as ``cdktf synth`` runs it, cdktf.json's app, whose
-   ``-O`` turns off the provider bindings' argument checks), alternating run by run with the same synth through
-   plain imports (``VTC_EAGER_PROVIDER=1`` and no ``-O``: what a cdktf user writes and runs); medians and minimums, the plain/fast ratio, and the goal
+   lazily in Python and in jsii's Node process; main.py run as ``cdktf synth`` runs it, cdktf.json's app),
+   alternating run by run with the same synth through plain imports (``VTC_EAGER_PROVIDER=1``: what a cdktf user
+   writes and runs); medians and minimums, the plain/fast ratio, and the goal
    (issue 28: a full synth of all four stacks at most 2.0 s and at least 6x faster than plain imports);
    then the per-stack split of one more synth (``synth_profile``: wall, Python and Node CPU, jsii round trips);
 2. peak memory of each: the summed RSS of the whole process tree (Python, jsii's Node process, synth workers),
@@ -69,8 +69,8 @@ def app_arguments() -> list[str]:
     return command[1:]
 
 
-#: The fast path runs as ``cdktf synth`` runs it (cdktf.json's app: with ``-O``, the provider bindings' argument
-#: checks off, as jsii documents); plain imports as a cdktf user's ``python main.py`` runs (checks on).
+#: The fast path runs as ``cdktf synth`` runs it (cdktf.json's app); plain imports as a cdktf user's
+#: ``python main.py`` runs.
 APP = app_arguments()
 APP_FLAGS = APP[:-1]
 

@@ -162,9 +162,9 @@ def _start_worker(envs: Sequence[EnvironmentConfig], outdir: Path) -> subprocess
 
 
 def worker_command(outdir: Path) -> list[str]:
-    """The worker's command line: this interpreter, with this process's ``-O`` if it has one (``cdktf.json`` runs
-    main.py with it: the provider bindings then skip their argument checks, as jsii documents), so that a worker
-    synthesizes exactly as this process does."""
+    """The worker's command line: this interpreter, with this process's ``-O`` if it has one (``python -O main.py``:
+    the provider bindings then skip their argument checks, as jsii documents), so that a worker synthesizes exactly
+    as this process does."""
     optimize = ["-" + "O" * sys.flags.optimize] if sys.flags.optimize else []
     return [sys.executable, *optimize, "-m", "environments._synth_worker", str(outdir)]
 

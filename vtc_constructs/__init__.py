@@ -15,6 +15,7 @@ _install_fast_path()  # before any construct module imports the provider; see vt
 from .alarms import RDS_INSTANCE_MEMORY_GIB, Alarms
 from .alarms_dashboard import DashboardSeries
 from .alarms_props import AlarmsProps, AlarmTargets, AlarmThresholds
+from .cache import CacheNetwork, CacheProps, ValkeyCache
 from .ci_identity import CiIdentity, CiIdentityProps
 from .database import PGVECTOR_MIN_MINOR, DatabaseNetwork, DatabaseProps, PgvectorDatabase
 from .edge import COLOURS, TLS13_POLICIES, Certificate, Edge, EdgeNetwork, EdgeProps
@@ -81,5 +82,30 @@ __all__ = [
     "TLS13_POLICIES", "Taint", "TaintEffect", "VisionToCodePlatform", "WafProps", "WafRuleAction", "WorkloadsProps",
     "aws_rules", "plan_subnets", "replacement_safety_problems", "CacheEndpoint", "DashboardSeries", "SealedSecretProps", "SearchDomain",
     "SearchDomainProps", "SearchNetwork", "LOG_INDEX_PATTERNS", "TRACE_INDEX_PATTERNS", "ContainerRegistry", "RegistryProps",
-    "ImageDigests",
+    "ImageDigests", "CacheNetwork", "CacheProps", "ValkeyCache",
 ]
+
+
+def _document_constructors() -> None:
+    """``help(Network)`` and ``inspect.signature(Network)`` show ``(scope, id, props)``, not jsii's metaclass's
+    ``(*args, **kwargs) -> ~M``, and a constructor without a docstring of its own gets one (else ``help()`` shows
+    ``constructs.Construct``'s, which says nothing of the props). Only this package's own construct classes change."""
+    import inspect
+
+    from constructs import Construct
+
+    for name in __all__:
+        value = globals()[name]
+        init = value.__dict__.get("__init__") if isinstance(value, type) and issubclass(value, Construct) else None
+        if init is None or not value.__module__.startswith(f"{__name__}."):
+            continue
+        signature = inspect.signature(init)
+        value.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+        if init.__doc__ is None:
+            props = signature.parameters.get("props")
+            what = f" from ``props`` (:class:`{props.annotation}`)" if props is not None else ""
+            init.__doc__ = (f"Build the construct under ``id`` in ``scope``{what}; the class docstring says what it "
+                            "builds. Invalid props raise ConfigError listing every problem.")
+
+
+_document_constructors()

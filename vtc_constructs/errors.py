@@ -37,7 +37,10 @@ class Problem:
         return Problem(path, self.got, self.allowed, self.fix, self.what)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.what} (got {self.got!r}); allowed: {self.allowed}; fix: {self.fix}"
+        # A field reported with None was left out (or given None) where a value is needed: say so, not "invalid".
+        what = "missing (None is not a value here)" if self.got is None and self.what == "invalid value" else \
+            self.what
+        return f"{self.path}: {what} (got {self.got!r}); allowed: {self.allowed}; fix: {self.fix}"
 
 
 class ConfigError(ValueError):
@@ -105,5 +108,24 @@ def coerce_fields(instance: object, *, enums: dict | None = None, tuples: tuple[
 
 
 def enum_problem(path: str, value: object, enum, fix: str) -> Problem:
-    """A value that is not a member of ``enum``: the allowed values are the members', never the value given."""
-    return Problem(path, value, ", ".join(str(m.value) for m in enum), fix)
+    """A value that is not a member of ``enum``: the allowed values are the members', never the value given; a string
+    that is a member but for its case, or close to one (a typo), also gets ``did you mean ...?`` in the fix."""
+    allowed = [str(m.value) for m in enum]
+    return Problem(path, value, ", ".join(allowed), fix + did_you_mean(value, allowed))
+
+
+def did_you_mean(value: object, allowed: Iterable[str]) -> str:
+    """``"; did you mean 'SPOT'?"`` for a string that is one of ``allowed`` but for its case or a typo away from one
+    (difflib's closest match, ratio at least 0.6), else ``""``."""
+    import difflib
+
+    if not isinstance(value, str) or not value:
+        return ""
+    allowed = list(allowed)
+    same_but_case = [name for name in allowed if name.lower() == value.lower()]
+    if same_but_case:
+        return f"; did you mean {same_but_case[0]!r}? (the values are case-sensitive)"
+    close = difflib.get_close_matches(value.lower(), [name.lower() for name in allowed], n=1)
+    if not close:
+        return ""
+    return f"; did you mean {next(name for name in allowed if name.lower() == close[0])!r}?"

