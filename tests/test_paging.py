@@ -133,6 +133,8 @@ def test_the_library_command_reports_every_argument_problem_at_once_and_never_re
     assert "the following arguments are required: command" in capsys.readouterr().err
     with pytest.raises(library.ConfigError, match=r"--secret: missing \(got \(\)\); allowed: one or more"):
         library.subscribe_topic("arn:aws:sns:eu-west-1:123456789012:x-page", [], clients=unused)
+    with pytest.raises(library.ConfigError, match=r"^1 configuration problem:\n  - --secret\[0\]: a URL, not a name"):
+        library.subscribe_topic("arn:aws:sns:eu-west-1:123456789012:x-page", URL, clients=unused)  # one name, a str
 
 
 def test_without_boto3_the_library_command_says_what_to_install(monkeypatch, capsys):

@@ -197,7 +197,9 @@ def subscribe_topic(topic_arn: str, secret_names: Iterable[str], *, keep_endpoin
     argument (:class:`~vtc_constructs.errors.ConfigError`, every problem at once) and that the credentials are
     ``account`` (default: the topic's account). ``region``: the secrets' region (default: the topic's).
     ``clients`` ({sns, secretsmanager, sts}) replace boto3's (tests, or your own session's)."""
-    secret_names, keep_endpoints = list(secret_names), list(keep_endpoints)
+    # One name given as a string is one name, not its characters.
+    secret_names = [secret_names] if isinstance(secret_names, str) else list(secret_names)
+    keep_endpoints = [keep_endpoints] if isinstance(keep_endpoints, str) else list(keep_endpoints)
     raise_if_any(argument_problems(topic_arn, secret_names, keep_endpoints, account, region))
     arn = _TOPIC_ARN.match(topic_arn)
     if clients is None:
