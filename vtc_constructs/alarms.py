@@ -9,7 +9,7 @@ Usage::
         targets=AlarmTargets(alb_arn_suffix=edge.alb.arn_suffix, ..., cluster_name=cluster.cluster_name),
         thresholds=AlarmThresholds(alb_p99_latency_ms=100),
         page_email_endpoints=("oncall@example.com",),
-        pagerduty_url_secret_names=("vtc-production/alarms/pagerduty-url",),   # subscribed by the deploy, not here
+        pagerduty_url_secret_names=("vtc-production/alarms/pagerduty-url",),   # subscribed after the apply
     ))
 
 Three topics, all encrypted with a customer-managed key that CloudWatch may use (the third, ``<name>-heartbeat``,
@@ -18,8 +18,9 @@ receives Alertmanager's Watchdog heartbeat; its silence pages, see ``_watchdog_a
 rate, latency and health alarms: the release tooling acts on those for a canary by itself). Pagers subscribe to the page topic
 by e-mail, or by HTTPS through PagerDuty: its integration URL (which carries the integration key) lives in a Secrets
 Manager secret named in the props (``pagerduty_url_secret_names``) and never passes through Terraform (neither the
-configuration nor the plan nor the state): the deploy workflow subscribes it after the apply
-(``python -m environments.paging subscribe <env>``, which reads it at run time). Until 0.2.0 the URL was read by a
+configuration nor the plan nor the state): it is subscribed after every apply by ``python -m
+vtc_constructs.paging subscribe --topic-arn <page_topic_arn> --secret <name>`` (:mod:`vtc_constructs.paging`, which
+reads it at run time; until then PagerDuty receives nothing). Until 0.2.0 the URL was read by a
 data source and subscribed by Terraform, which put it in the state: those props are refused now. Every alarm
 has an alarm and an OK action, a description that says what to look at first, and a deliberate treatment of missing
 data.
@@ -147,8 +148,8 @@ class Alarms(Construct):
         for i, (kind, protocol, endpoint) in enumerate(subscriptions):
             SnsTopicSubscription(self, f"{kind}-{protocol}-{i}", topic_arn=self._topic_arns[kind], protocol=protocol,
                                  endpoint=endpoint, endpoint_auto_confirms=protocol == "https" or None)
-        # No subscription of the PagerDuty URLs here (pagerduty_url_secret_names): the deploy workflow makes them,
-        # so the URL never reaches Terraform (environments/paging.py).
+        # No subscription of the PagerDuty URLs here (pagerduty_url_secret_names): vtc_constructs.paging makes them
+        # after the apply, so the URL never reaches Terraform.
 
     def _alarm(self, key: str, *, description: str, namespace: str | None = None, metric: str | None = None,
                dimensions: dict | None = None, statistic: str | None = None, threshold: Number,

@@ -158,10 +158,11 @@ class AlarmsProps:
     :param pagerduty_url_secret_names: default: none. Names (not ARNs) of Secrets Manager secrets whose value
         (``SecretString``, the URL alone, not JSON) is an HTTPS integration URL (PagerDuty's "Amazon CloudWatch"
         integration, or any HTTPS receiver whose URL is a secret). This construct makes nothing of them: Terraform
-        never reads the URL, so it is in no plan and no state. The deploy workflow subscribes each to the paging topic
-        right after the apply (``python -m environments.paging subscribe <env>``: the URL read at run time, checked
-        to be ``https://``, subscribed once however often it runs; a URL no longer named, e.g. after a key rotation,
-        is unsubscribed).
+        never reads the URL, so it is in no plan and no state. **Nothing pages through them until you run, after
+        every apply,** ``python -m vtc_constructs.paging subscribe --topic-arn <Alarms.page_topic_arn> --secret
+        <name> ...`` (``pip install 'vtc-infra[ops]'``; or :func:`vtc_constructs.paging.subscribe_topic`): the URL
+        read at run time, checked to be ``https://``, subscribed once however often it runs; a URL no longer named,
+        e.g. after a key rotation, is unsubscribed. This repository's deploy workflow runs it for its environments.
     :param pagerduty_ssm_parameter_names: removed in 0.2.0 (refused when not empty): the URL was read by a data source
         and reached the state. Move the URL into Secrets Manager and name it in ``pagerduty_url_secret_names``.
     :param pagerduty_secret_names: removed in 0.2.0 (refused when not empty): as above; name the same secrets in
@@ -244,8 +245,9 @@ def _removed_pagerduty_props(parameters, secrets) -> list[Problem]:
                 field, "<names not repeated here>", "nothing (removed in 0.2.0: Terraform read the URL through a data "
                 "source and kept it, with its integration key, in the state)",
                 "put each URL in a Secrets Manager secret (the URL alone), name the secrets in "
-                "pagerduty_url_secret_names (the deploy workflow subscribes them: python -m environments.paging "
-                "subscribe <env>) and remove this field; then rotate the integration key, which the old states hold "
+                "pagerduty_url_secret_names (subscribed after each apply by python -m vtc_constructs.paging "
+                "subscribe --topic-arn ... --secret NAME) and remove this field; then rotate the integration key, "
+                "which the old states hold "
                 "(CHANGELOG.md, 0.2.0)", "removed"))
     return problems
 

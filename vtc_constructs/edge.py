@@ -27,17 +27,21 @@ Past the ALB, HTTPS too: the target groups (and their health checks) speak HTTPS
 terminates TLS with a certificate from the platform's cert-manager CA (:data:`TARGET_PROTOCOL`; issue 26,
 docs/design/encryption-in-transit.md).
 
-Blue/green: two IP target groups, ``<name>-blue-<hash>`` and ``<name>-green-<hash>``, and one HTTPS listener
-forwarding by weight. ``blue_weight``/``green_weight`` are the weights the listener is **created** with: after that,
-the listener is the source of truth (Terraform ignores its default action), and shifting traffic (0 -> 10 -> 50 ->
-100 % green) or rolling back is a direct change of the listener by the release tooling (``environments/rollout.py``),
-never a deploy. A deploy of the stack leaves the weights as the listener holds them. The hash (4 hex digits) is of what forces a target group's replacement (port, protocol, target type,
-VPC), so a change of ``target_port`` creates the new groups before the old ones go (create_before_destroy; until
-issue 12 the names were fixed and AWS refused the replacement); the listener is then **replaced** with them
-(``replace_triggered_by``): seconds without a listener, and it comes back with the props' weights, so set those to the
-live weights (``python -m environments.rollout status``) in the same change. The new groups' ARNs are new: re-point
-the TargetGroupBindings (stack outputs) in the same change. Each group carries the tag that lets
-the named cluster's AWS Load Balancer Controller register pods into it (``target_group_binding_cluster``).
+Blue/green: two IP target groups, ``<name>-blue-<hash>`` and ``<name>-green-<hash>``, and one HTTPS listener forwarding
+by weight. ``blue_weight``/``green_weight`` are the weights the listener is **created** with: after that, the listener
+is the source of truth (Terraform ignores its default action), and shifting traffic (0 -> 10 -> 50 -> 100 % green) or
+rolling back is a direct change of the listener by your release tooling (one ``ModifyListener`` of
+``https_listener_arn``'s default action, forwarding to ``blue_target_group_arn`` and ``green_target_group_arn`` with the
+new weights; docs/guides/constructs.md, "Blue/green traffic"), never a deploy. This repository's tooling is
+``python -m environments.rollout``, which reads its own environment files: it is not part of the package. A deploy of
+the stack leaves the weights as the listener holds them. The hash (4 hex digits) is of what forces a target group's
+replacement (port, protocol, target type, VPC), so a change of ``target_port`` creates the new groups before the old
+ones go (create_before_destroy; until issue 12 the names were fixed and AWS refused the replacement); the listener is
+then **replaced** with them (``replace_triggered_by``): seconds without a listener, and it comes back with the props'
+weights, so set those to the live weights (read from the listener: ``aws elbv2 describe-listeners``) in the same change.
+The new groups' ARNs are new: re-point the TargetGroupBindings (stack outputs) in the same change. Each group carries
+the tag that lets the named cluster's AWS Load Balancer Controller register pods into it
+(``target_group_binding_cluster``).
 
 Why one module: it is one construct, the ALB and what only it uses, read top to bottom as its props and their checks,
 then its security group, access-log bucket, certificate, target groups and listeners, then its outputs (the WAF, a
@@ -178,7 +182,7 @@ class EdgeProps:
     :param blue_weight: default: 100. :param green_weight: default: 0. The weights the HTTPS listener is created
         with, each 0-100, not both 0 (numbers or Terraform number tokens). Only the first deploy (or a replacement of
         the listener) uses them: after that the listener holds the weights and a deploy never changes them
-        (``environments/rollout.py`` does, directly).
+        (your release tooling does, directly: docs/guides/constructs.md, "Blue/green traffic").
     :param target_port: default: 8443, each colour's NGINX HTTPS listener (``vtc_constructs.workloads.GATEWAY_PORT``).
     :param health_check_path: default: ``/-/ready``, each colour's health route on the platform's NGINX
         (``vtc_constructs.workloads.GATEWAY_HEALTH_PATH``), answered by core's readiness: the targets turn unhealthy
@@ -419,9 +423,9 @@ class Edge(Construct):
                                                                          weight=weights[c]) for c in COLOURS],
                 stickiness=LbListenerDefaultActionForwardStickiness(enabled=False, duration=1)))],
             tags=tags,
-            # Traffic is state of the load balancer, not of the configuration: the weights above are those of the
-            # first deploy only. After it, the release tooling (environments/rollout.py) owns them and changes
-            # them with one ModifyListener call; a deploy of this stack never moves traffic, whatever the props
+            # Traffic is state of the load balancer, not of the configuration: the weights above are those of the first
+            # deploy only. After it, the release tooling (this repository's environments/rollout.py) owns them and
+            # changes them with one ModifyListener call; a deploy of this stack never moves traffic, whatever the props
             # say. The same pattern as ECS blue/green under CodeDeploy, for the same reason.
             # A replaced target group (a new target_port, ...) must still get the listener: the listener is then
             # replaced with it (a short gap in serving, and the props' weights again: see the module docstring).

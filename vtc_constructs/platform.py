@@ -4,7 +4,8 @@ Every part stays usable on its own (``Network``, ``EksCluster``, ...); this cons
 EKS Blueprints composes a cluster and its add-ons. It names every part after the platform, passes each part what it
 needs from the others (subnets, security groups, the ALB and target groups, the database's class and storage). The
 blue/green weights of ``edge`` are the HTTPS listener's first weights only: after the first deploy the listener owns
-them, and a release or a rollback changes them directly (``python -m environments.rollout``), never a deploy.
+them, and a release or a rollback changes them directly (your release tooling's ``ModifyListener`` of
+``edge.https_listener_arn``; this repository's is ``python -m environments.rollout``), never a deploy.
 
 Usage::
 
