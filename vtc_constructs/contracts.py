@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import (Problem, coerce_fields, has_unresolved, is_list_reference, is_string_tuple, is_whole, not_a_list,
+from .errors import (Problem, coerce_fields, has_unresolved, is_string_tuple, is_whole, not_a_list,
                      unresolved_problem)
 
 #: The interface endpoints nodes need when their subnets have no NAT route.

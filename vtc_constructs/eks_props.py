@@ -226,8 +226,10 @@ class NodeGroupProps:
 
 
 #: An AWS managed policy's ARN (``arn:<partition>:iam::aws:policy/<path/>name``); the names: 1-128 of letters, digits
-#: and ``+=,.@-_``. Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
-_MANAGED_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::aws:policy/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$")
+#: and ``+=,.@-_``.
+#: Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
+_MANAGED_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::aws:policy/([A-Za-z0-9+=,.@_-]+/)*"
+                                 r"[A-Za-z0-9+=,.@_-]{1,128}$")
 
 
 def irsa_role_problems(namespace: object, service_account: object, managed: object = ()) -> list[Problem]:
@@ -399,7 +401,8 @@ class EksClusterProps:
                                     "pick the nearest allowed value, or leave it out to keep container logs as long "
                                     "as the control-plane logs"))
         problems += self._addon_problems()
-        if "secrets_prefix" not in refused and self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or
+        if "secrets_prefix" not in refused and self.secrets_prefix is not None and (
+                not isinstance(self.secrets_prefix, str) or
                                                 not re.match(r"^[A-Za-z0-9/_+=.@-]{0,255}/$", self.secrets_prefix)):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "a Secrets Manager name prefix "
                                     "(A-Z a-z 0-9 / _ + = . @ -) ending with '/'",

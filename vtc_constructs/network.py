@@ -113,9 +113,12 @@ class NetworkProps:
     :param name: prefix of every ``Name`` tag and of the flow-log group (``/vtc/<name>/vpc-flow-logs``). Lower-case
         letters, digits and ``-``, 3 to 32 characters. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param vpc_cidr: the VPC's IPv4 range, ``/16`` to ``/24``, inside private address space (10.0.0.0/8,
-        172.16.0.0/12, 192.168.0.0/16, or 100.64.0.0/10). Required.
+        172.16.0.0/12, 192.168.0.0/16, or 100.64.0.0/10). Required, as a literal: the subnets are planned from it at
+        synth, so a Terraform reference (a variable, another resource's attribute) is refused.
     :param availability_zones: the AZs to spread every tier over, at least 2 (one subnet per tier per AZ), each an AZ
-        its region really has (:data:`~vtc_constructs.aws_rules.AVAILABILITY_ZONES`). Required.
+        its region really has (:data:`~vtc_constructs.aws_rules.AVAILABILITY_ZONES`) and of the region of the stack's
+        AWS provider. Required, as literal names (not ``DataAwsAvailabilityZones(...).names`` nor an element of it:
+        they are known only at apply).
     :param nat_strategy: default: one NAT gateway per AZ (``NatStrategy.ONE_PER_AZ``), so an AZ failure cannot cut
         the others' egress. ``NatStrategy.SINGLE`` puts one NAT gateway in the first AZ for all of them. The
         member's value (``"single"``) is accepted too.
