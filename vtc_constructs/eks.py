@@ -107,7 +107,7 @@ from .eks_addons import (  # noqa: F401  (re-exported: they were defined here)
     ADDON_CONFIGURATION, ADOT_COLLECTOR_SERVICE_ACCOUNT, BEFORE_NODES, CONTAINER_LOG_GROUPS, EBS_KEY_ACTIONS,
     EBS_KEY_GRANT_ACTIONS, FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT,
     TARGET_GROUP_BINDING_TAG, XRAY_WRITE_ACTIONS, add_addon_roles, add_container_log_groups, add_ebs_key,
-    add_managed_addons,
+    add_managed_addons, irsa_role_problems,
 )
 from .eks_props import (  # noqa: F401  (re-exported: the props are part of this module API)
     ADDONS,
@@ -122,7 +122,6 @@ from .eks_props import (  # noqa: F401  (re-exported: the props are part of this
     NodeGroupProps,
     Taint,
     TaintEffect,
-    irsa_role_problems,
     node_ami_type,
 )
 
@@ -243,7 +242,7 @@ class EksCluster(Construct):
         ``statements``: one customer-managed policy of these statements.
 
         Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the inputs
-        (:func:`~vtc_constructs.eks_props.irsa_role_problems`): a namespace that is no DNS-1123 label, a service
+        (:func:`~vtc_constructs.eks_addons.irsa_role_problems`): a namespace that is no DNS-1123 label, a service
         account name that is no DNS-1123 subdomain, a repeated or missing service account, an unknown policy."""
         raise_if_any(problem.prefixed(f"{self.node.id}.irsa_role({id!r})")
                      for problem in irsa_role_problems(namespace, service_account, managed))

@@ -11,7 +11,6 @@ Usage::
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,10 +26,9 @@ from .aws_rules import (
 )
 from .contracts import ClusterNetwork, PRIVATE_NODE_ENDPOINTS  # noqa: F401  (re-exported: they were defined here)
 from .kubernetes_versions import EKS_KUBERNETES_VERSIONS, offered_version_problems
-from .errors import (Problem, coerce_fields, enum_problem, is_list_reference, is_reference, is_string_tuple, is_whole,
-                     not_a_list, synth_time_problems, token_kind, unresolved_problem)
+from .errors import (Problem, coerce_fields, enum_problem, is_list_reference, is_string_tuple, is_whole, not_a_list,
+                     synth_time_problems, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
-from .workload_inputs import is_dns_label, is_dns_subdomain
 
 #: Kubernetes versions this library knows, with their support dates in
 #: :data:`~vtc_constructs.kubernetes_versions.EKS_KUBERNETES_VERSIONS`; a cluster may use those EKS still offers on
@@ -223,69 +221,6 @@ class NodeGroupProps:
                 problems.append(Problem(f"labels.{key}", value, "a label value: up to 63 of A-Z a-z 0-9 - _ ., "
                                         "starting and ending with a letter or digit", "correct the label's value"))
         return problems
-
-
-#: An AWS managed policy's ARN (``arn:<partition>:iam::aws:policy/<path/>name``); the names: 1-128 of letters, digits
-#: and ``+=,.@-_``.
-#: Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
-_MANAGED_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::aws:policy/([A-Za-z0-9+=,.@_-]+/)*"
-                                 r"[A-Za-z0-9+=,.@_-]{1,128}$")
-
-
-def irsa_role_problems(namespace: object, service_account: object, managed: object = ()) -> list[Problem]:
-    """The inputs of :meth:`~vtc_constructs.eks.EksCluster.irsa_role`: ``namespace`` a DNS-1123 label, each service
-    account a DNS-1123 subdomain (Kubernetes' rules for their names; a Terraform reference passes), each once, at
-    least one; each of ``managed`` an AWS managed policy the library knows by name
-    (:data:`~vtc_constructs.ci_identity.PLATFORM_MANAGED_POLICIES`, as the role's ``managed_policy`` ARNs are built
-    from: ``service-role/AmazonEBSCSIDriverPolicy``), or any AWS managed policy's full ARN."""
-    from .ci_identity import PLATFORM_MANAGED_POLICIES  # lazy: ci_identity imports the constructs' shared code
-
-    problems = []
-    if not (is_reference(namespace) or is_dns_label(namespace)):
-        problems.append(Problem("namespace", namespace, "a Kubernetes namespace name: a DNS-1123 label, 1-63 of a-z, "
-                                "0-9 and '-', starting and ending with a letter or digit",
-                                "write the namespace as Kubernetes names it, e.g. 'my-ns'", "not a namespace name"))
-    accounts = [service_account] if isinstance(service_account, str) else service_account
-    if not isinstance(accounts, (tuple, list)):
-        problems.append(Problem("service_account", service_account, "a service account name, or a list of them",
-                                "give the name, e.g. 'my-app', or a list ('a', 'b')", "not a name or a list"))
-        accounts = []
-    elif not accounts or len(set(map(repr, accounts))) != len(accounts):
-        problems.append(Problem("service_account", list(accounts), "one or more service account names, each once",
-                                "list each service account once", "give each service account once, at least one"))
-    for index, account in enumerate(accounts):
-        if not (is_reference(account) or is_dns_subdomain(account)):
-            where = "service_account" if isinstance(service_account, str) else f"service_account[{index}]"
-            problems.append(Problem(where, account, "a Kubernetes service account name: a DNS-1123 subdomain, at most "
-                                    "253 of a-z, 0-9, '-' and '.', each part starting and ending with a letter or "
-                                    "digit", "write the name as Kubernetes names it, e.g. 'my-app'",
-                                    "not a service account name"))
-    if isinstance(managed, str) or not isinstance(managed, (tuple, list)):
-        hint = f"wrap it in a list: [{managed!r}]" if isinstance(managed, str) else "give a list of policy names"
-        return problems + [Problem("managed", managed, "a list of AWS managed policy names or ARNs", hint,
-                                   "not a list")]
-    known = ", ".join(PLATFORM_MANAGED_POLICIES)
-    for index, policy in enumerate(managed):
-        where = f"managed[{index}]"
-        if token_kind(policy) is not None:
-            problems.append(unresolved_problem(where, policy, "an AWS managed policy's name or ARN, written out",
-                                               "write the name or ARN itself: it is part of the attachment's "
-                                               "construct ID, which must not change between synths"))
-        elif isinstance(policy, str) and policy.startswith("arn:"):
-            if not _MANAGED_POLICY_ARN.match(policy):
-                problems.append(Problem(where, policy, "an AWS managed policy's ARN, arn:aws:iam::aws:policy/<name>",
-                                        "copy the ARN from the IAM console; for a policy of your own, pass its "
-                                        "statements (statements=...) instead", "not an AWS managed policy ARN"))
-        elif policy not in PLATFORM_MANAGED_POLICIES:
-            near = difflib.get_close_matches(policy, PLATFORM_MANAGED_POLICIES, n=1, cutoff=0.6) \
-                if isinstance(policy, str) else []
-            problems.append(Problem(where, policy, f"a name of {known}, or any AWS managed policy's full ARN "
-                                    "(arn:aws:iam::aws:policy/<path/>name)",
-                                    (f"use {near[0]!r}, or give" if near else "give") + " the policy's full ARN as "
-                                    "the IAM console shows it, e.g. 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' "
-                                    "(other names are refused, so that a typo fails at synth, not at apply)",
-                                    "unknown AWS managed policy"))
-    return problems
 
 
 #: What EksCluster computes from or must check at synth, each with what is allowed and how to fix a Terraform
