@@ -128,6 +128,9 @@ def test_lists_the_construct_makes_one_resource_per_item_of_refuse_a_list_token_
     problem = only(search.validate())
     assert problem.startswith("network.subnet_ids: a Terraform reference (a list token)") and "zone awareness" \
         in problem
+    ports = EdgeNetwork(vpc_id="vpc-1", public_subnet_ids=("subnet-a", "subnet-b"), target_security_group_id="sg-1",
+                        target_admitted_ports=(8080, tokens.number))
+    assert only(ports.type_problems()).startswith("target_admitted_ports: a Terraform reference (a number token)")
     cache = CacheProps(name="vtc-test", engine_version="8.1",
                        network=CacheNetwork(vpc_id="vpc-1", subnet_ids=tokens.subnets,
                                             client_security_group_ids=tokens.subnets))

@@ -131,7 +131,12 @@ class EdgeNetwork:
                                 "pass network.edge_network(...)")
         problems += _list_problems(self, ("public_subnet_ids",), "subnet ids")
         ports = self.target_admitted_ports
-        if not isinstance(ports, tuple) or not all(is_whole(p) and 1 <= p <= 65535 for p in ports):
+        if has_unresolved(ports):
+            problems.append(unresolved_problem("target_admitted_ports", list(ports) if isinstance(ports, tuple)
+                                               else ports, "a literal list of port numbers (1-65535)",
+                                               "list the ports themselves: the edge checks its target port against "
+                                               "them at synth"))
+        elif not isinstance(ports, tuple) or not all(is_whole(p) and 1 <= p <= 65535 for p in ports):
             problems.append(Problem("target_admitted_ports", ports, "a list of port numbers (1-65535)",
                                     "list the ports the target security group admits from the ALB"))
         return problems
