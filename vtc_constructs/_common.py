@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
-import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Sequence
 
@@ -30,6 +28,8 @@ from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+
+from .errors import token_kind
 
 if TYPE_CHECKING:
     from .errors import Problem
@@ -154,13 +154,10 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
     return key
 
 
-#: How cdktf 0.21 encodes tokens (lib/tokens/private/encoding.js), so that validation need not ask jsii about every
-#: value: a number token is a double whose high 16 bits are ``DOUBLE_TOKEN_MARKER_BITS`` (0xfdff; about -8e298, the
-#: token's index in the low bits), a string token contains ``${TfToken[<key>]}`` (``BEGIN_STRING_TOKEN_MARKER``).
-#: A number that carries the marker goes on to ``Token.is_unresolved``; a string is answered with cdktf's own regular
-#: expression for it (``STRING_TOKEN_REGEX``: the marker, ``[a-zA-Z0-9:._-]+``, ``]}``), which is all cdktf's
-#: ``Token.isUnresolved`` of a string does. tests/test_common.py checks both against cdktf.
-_NUMBER_TOKEN_MARKER = 0xFDFF
+#: A string token contains ``${TfToken[<key>]}`` (cdktf 0.21's ``BEGIN_STRING_TOKEN_MARKER``, lib/tokens/private/
+#: encoding.js): answered with cdktf's own regular expression for it (``STRING_TOKEN_REGEX``: the marker,
+#: ``[a-zA-Z0-9:._-]+``, ``]}``), which is all cdktf's ``Token.isUnresolved`` of a string does. Number and list tokens:
+#: :func:`vtc_constructs.errors.token_kind`. tests/test_common.py checks both against cdktf.
 _STRING_TOKEN = re.compile(r"\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}")
 
 
@@ -177,15 +174,7 @@ def is_number_token(value: object) -> bool:
     Only a double carrying cdktf's marker bits can be one, so every other number is answered here; those few go on to
     ``Token.is_unresolved`` (a jsii round trip: validation asks this of every numeric prop). NaN and infinities are no
     token and never go to jsii (they cannot cross to Node)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        if not math.isfinite(value):
-            return False
-        high = struct.unpack("<Q", struct.pack("<d", value))[0] >> 48
-    except OverflowError:  # an int beyond a double's range: a plain number
-        return False
-    return high == _NUMBER_TOKEN_MARKER and Token.is_unresolved(value)
+    return token_kind(value) == "number" and Token.is_unresolved(value)
 
 
 def require_props(construct: str, props: object, expected: type, example: str) -> None:

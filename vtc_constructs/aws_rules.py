@@ -26,7 +26,7 @@ import ipaddress
 import re
 from typing import Mapping
 
-from .errors import Problem, is_whole
+from .errors import Problem, is_reference, is_whole
 
 # --- regions and partitions -------------------------------------------------------------------------------------------
 
@@ -278,6 +278,8 @@ def principal_arn_problems(arns: object, path: str = "admin_principal_arns", *, 
     seen: dict[str, int] = {}
     for index, arn in enumerate(arns):
         where = f"{path}[{index}]"
+        if is_reference(arn):  # a role's ARN known at apply (IamRole.arn): passed on to its access entry as it is
+            continue
         session = _SESSION.match(arn) if isinstance(arn, str) else None
         if session:
             role = f"arn:{session.group(1)}:iam::{session.group(2)}:role/{session.group(3)}"

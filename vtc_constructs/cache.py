@@ -120,7 +120,8 @@ from ._common import (
     require_props,
 )
 from .aws_rules import daily_and_weekly_window_problems, tag_problems
-from .errors import Problem, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .errors import (Problem, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole, not_a_list,
+                     raise_if_any, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 
 ENGINE = "valkey"
@@ -317,7 +318,14 @@ class CacheProps:
     def _network_problems(self) -> list[Problem]:
         problems = []
         subnets, clients = self.network.subnet_ids, self.network.client_security_group_ids
-        if len(subnets) < 2:
+        # Subnets: a whole list known only at apply (DataAwsSubnets(...).ids) goes to the subnet group as it is, and
+        # ElastiCache checks its AZs then. Clients: one ingress rule each, so their number must be known at synth.
+        if is_list_reference(clients):
+            problems.append(unresolved_problem(
+                "network.client_security_group_ids", list(clients), "a list known at synth of security group ids "
+                "(each may be a reference, e.g. sg.id)", "list the groups: each gets an ingress rule of its own"))
+            clients = ()
+        if not is_list_reference(subnets) and len(subnets) < 2:
             problems.append(Problem("network.subnet_ids", list(subnets), "subnets in at least 2 AZs",
                                     "give one private subnet per AZ: Multi-AZ and failover need two AZs",
                                     "too few subnets"))
@@ -330,7 +338,7 @@ class CacheProps:
             if repeated:
                 problems.append(Problem(path, list(ids), "each id once", f"remove the repeats of {', '.join(repeated)}",
                                         "repeated id"))
-        if not clients:
+        if not self.network.client_security_group_ids:
             problems.append(Problem("network.client_security_group_ids", [], "at least one security group",
                                     "give the EKS nodes' security group: nothing could reach the cache otherwise",
                                     "no client"))

@@ -92,7 +92,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from ._common import (Account, Statement, claim_names, guard_replacement_safety, is_string_token, policy_document,
                       require_props)
 from .aws_rules import AWS_REGIONS, s3_bucket_name_problems
-from .errors import Problem, coerce_fields, is_string_tuple, not_a_list, raise_if_any
+from .errors import Problem, coerce_fields, is_string_tuple, not_a_list, outside, raise_if_any, synth_time_problems
 
 #: GitHub Actions' OIDC issuer (host) and the audience ``aws-actions/configure-aws-credentials`` asks for.
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -154,6 +154,30 @@ _SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _VPC = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _PARAMETER_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
+
+
+#: What the CI identity writes into trust conditions, policy resources and names at synth, or checks there for
+#: safety: a Terraform reference (token) is refused in each, with what is allowed and how to fix it. The listener,
+#: the security group, the VPC and the OIDC provider are only referred to: a reference is accepted there.
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth", "write the name itself: the roles and the resources they may change "
+             "are named <name>-*"),
+    "github_repository": ("a literal owner/repository", "write it itself: the roles' trust conditions name it"),
+    "github_environment": ("a literal GitHub environment name", "write it itself: the roles' trust conditions name it"),
+    "state_bucket": ("a literal S3 bucket name", "write the bucket's name: the library checks at synth that it lies "
+                     "outside the deploy role's own buckets (<name>-*)"),
+    "state_keys": ("a literal list of S3 object keys", "list the keys themselves: each is checked for wildcards that "
+                   "would open other environments' state"),
+    "state_region": ("a literal AWS region, or none", "write the region itself, or leave it out for the stack's"),
+    "state_lock_table": ("a literal DynamoDB table name, or none", "write the table's name itself"),
+    "deploy_workflow_refs": ("a literal list of workflow refs", "list the refs themselves: the trust condition "
+                             "names each"),
+    "traffic_workflow_refs": ("a literal list of workflow refs", "list the refs themselves: the trust condition "
+                              "names each"),
+    "release_parameter_path": ("a literal SSM parameter path, or none", "write the path itself"),
+    "runner_egress_cidrs": ("a literal list of IPv4 CIDRs", "list the ranges themselves: the runner's egress is "
+                            "checked at synth"),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,6 +251,10 @@ class CiIdentityProps:
     def validate(self, *, check_references: bool = True) -> list[Problem]:
         """Every problem; ``check_references=False`` leaves out the listener, security group and VPC (an environment
         file is checked before they exist; the stack fills them in)."""
+        refusals, refused = synth_time_problems(self, _SYNTH_TIME_FIELDS)
+        return refusals + outside(self._problems(check_references), refused)
+
+    def _problems(self, check_references: bool) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             problems.append(Problem("name", self.name, "3-50 characters of a-z, 0-9 and '-', starting with a letter",

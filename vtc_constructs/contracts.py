@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list
+from .errors import (Problem, coerce_fields, has_unresolved, is_string_tuple, is_whole, not_a_list,
+                     unresolved_problem)
 
 #: The interface endpoints nodes need when their subnets have no NAT route.
 #: Ref: https://docs.aws.amazon.com/eks/latest/userguide/private-clusters.html
@@ -40,12 +41,17 @@ class ClusterNetwork:
     """What the cluster needs to know of its VPC; ``Network.cluster_network()`` gives it.
 
     :param vpc_id: the VPC.
-    :param subnet_ids: the private subnets for the control-plane ENIs and the nodes.
+    :param subnet_ids: the private subnets for the control-plane ENIs and the nodes: ids, references to them
+        (``subnet.id``), or a whole list known only at apply (``DataAwsSubnets(...).ids``: then the count of AZs
+        is for EKS to check at apply).
     :param dns_support: the VPC resolves DNS (a private endpoint needs it).
     :param dns_hostnames: the VPC gives instances DNS hostnames (a private endpoint needs it).
     :param subnets_have_nat_route: every node subnet has a default route through NAT, so nodes can pull images
         and reach AWS APIs. Without it, nodes need interface endpoints for ECR, STS, EC2 and logs.
-    :param interface_endpoints: the services reachable through interface endpoints (``ecr.api``, ``sts``, ...).
+    :param interface_endpoints: the services reachable through interface endpoints (``ecr.api``, ``sts``, ...),
+        as literal names: the cluster's props check them at synth.
+
+    Ids may be Terraform references (tokens) throughout: they are passed on as they are.
     """
 
     vpc_id: str
@@ -62,6 +68,11 @@ class ClusterNetwork:
         """Fields of the wrong type (the checks of what they say are :meth:`EksClusterProps.validate`'s)."""
         problems = _id_problems(self, ("vpc_id",), "the VPC's id", "pass network.cluster_network()")
         problems += _list_problems(self, ("subnet_ids", "interface_endpoints"), "strings")
+        if has_unresolved(self.interface_endpoints) and is_string_tuple(self.interface_endpoints):
+            problems.append(unresolved_problem(
+                "interface_endpoints", list(self.interface_endpoints), "a literal list of service names known at "
+                "synth, e.g. ('ecr.api', 'sts')", "list the services themselves: the cluster's props check that the "
+                "nodes can reach AWS through them"))
         for name in ("dns_support", "dns_hostnames", "subnets_have_nat_route"):
             if not isinstance(getattr(self, name), bool):
                 problems.append(Problem(name, getattr(self, name), "true or false", f"set {name} to a boolean"))
@@ -73,8 +84,10 @@ class DatabaseNetwork:
     """Where the database lives and who may reach it; ``Network.database_network(...)`` gives it.
 
     :param vpc_id: the VPC.
-    :param subnet_ids: the isolated database subnets (at least two AZs).
-    :param bootstrap_subnet_ids: private subnets with a route to Secrets Manager (NAT) for the bootstrap function.
+    :param subnet_ids: the isolated database subnets (at least two AZs; a whole list known only at apply, such as
+        ``DataAwsSubnets(...).ids``, is passed on and RDS checks it then).
+    :param bootstrap_subnet_ids: private subnets with a route to Secrets Manager (NAT) for the bootstrap function
+        (a whole list known only at apply is passed on too).
     :param client_security_group_id: the only security group (the EKS nodes) admitted on 5432.
     """
 
@@ -95,7 +108,9 @@ class DatabaseNetwork:
 
 @dataclass(frozen=True, kw_only=True)
 class EdgeNetwork:
-    """Where the ALB lives and what it sends traffic to; ``Network.edge_network(...)`` gives it.
+    """Where the ALB lives and what it sends traffic to; ``Network.edge_network(...)`` gives it. Ids may be
+    Terraform references, and ``public_subnet_ids`` a whole list known only at apply (``DataAwsSubnets(...).ids``:
+    the ALB's two AZs are then for AWS to check at apply); ``target_admitted_ports`` are literal numbers.
 
     :param target_admitted_ports: default: empty, and the construct itself opens ``target_port`` on the target
         security group to the ALB. When the caller manages that group's rules, list the ports it admits from the
@@ -116,7 +131,12 @@ class EdgeNetwork:
                                 "pass network.edge_network(...)")
         problems += _list_problems(self, ("public_subnet_ids",), "subnet ids")
         ports = self.target_admitted_ports
-        if not isinstance(ports, tuple) or not all(is_whole(p) and 1 <= p <= 65535 for p in ports):
+        if has_unresolved(ports):
+            problems.append(unresolved_problem("target_admitted_ports", list(ports) if isinstance(ports, tuple)
+                                               else ports, "a literal list of port numbers (1-65535)",
+                                               "list the ports themselves: the edge checks its target port against "
+                                               "them at synth"))
+        elif not isinstance(ports, tuple) or not all(is_whole(p) and 1 <= p <= 65535 for p in ports):
             problems.append(Problem("target_admitted_ports", ports, "a list of port numbers (1-65535)",
                                     "list the ports the target security group admits from the ALB"))
         return problems

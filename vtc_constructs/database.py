@@ -87,7 +87,7 @@ from .aws_rules import (
     rds_window_problems,
 )
 from .contracts import DatabaseNetwork  # noqa: F401  (re-exported: they were defined here)
-from .errors import Problem, coerce_fields, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .errors import Problem, coerce_fields, is_list_reference, is_string_tuple, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 
 #: The first minor version of each major on which RDS ships pgvector (0.5.0 or later), from the table of real
@@ -195,7 +195,8 @@ class DatabaseProps:
 
     def _network_problems(self) -> list[Problem]:
         problems = []
-        if len(self.network.subnet_ids) < 2:
+        # A whole list known only at apply (DataAwsSubnets(...).ids): RDS checks its AZs then.
+        if not is_list_reference(self.network.subnet_ids) and len(self.network.subnet_ids) < 2:
             problems.append(Problem("network.subnet_ids", list(self.network.subnet_ids), "subnets in at least 2 AZs",
                                     "RDS subnet groups (and Multi-AZ) need two Availability Zones", "too few subnets"))
         if not self.network.bootstrap_subnet_ids:

@@ -114,7 +114,7 @@ from ._common import (
 from .aws_rules import certificate_arn_problems, health_check_path_problems
 from .eks_addons import TARGET_GROUP_BINDING_TAG
 from .contracts import EdgeNetwork  # noqa: F401  (re-exported: they were defined here)
-from .errors import ConfigError, Problem, coerce_fields, is_whole, not_a_list, raise_if_any
+from .errors import ConfigError, Problem, coerce_fields, is_list_reference, is_whole, not_a_list, raise_if_any
 from .network import LOG_RETENTION_DAYS
 from .workloads import DEREGISTRATION_DELAY_SECONDS, GATEWAY_HEALTH_PATH
 # The WAF's props and resources are in waf.py since issue 27. Its names stay importable from here for code written
@@ -242,7 +242,8 @@ class EdgeProps:
         elif check_network and self.network.type_problems():
             problems += [p.prefixed("network") for p in self.network.type_problems()]
         elif check_network:
-            if len(self.network.public_subnet_ids) < 2:
+            # A whole list known only at apply (DataAwsSubnets(...).ids): the ALB's AZs are AWS's to check then.
+            if not is_list_reference(self.network.public_subnet_ids) and len(self.network.public_subnet_ids) < 2:
                 problems.append(Problem("network.public_subnet_ids", list(self.network.public_subnet_ids),
                                         "public subnets in at least 2 AZs", "an ALB needs two Availability Zones",
                                         "too few Availability Zones"))

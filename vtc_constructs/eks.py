@@ -107,7 +107,7 @@ from .eks_addons import (  # noqa: F401  (re-exported: they were defined here)
     ADDON_CONFIGURATION, ADOT_COLLECTOR_SERVICE_ACCOUNT, BEFORE_NODES, CONTAINER_LOG_GROUPS, EBS_KEY_ACTIONS,
     EBS_KEY_GRANT_ACTIONS, FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT, SEARCH_ADMIN_SERVICE_ACCOUNT,
     TARGET_GROUP_BINDING_TAG, XRAY_WRITE_ACTIONS, add_addon_roles, add_container_log_groups, add_ebs_key,
-    add_managed_addons,
+    add_managed_addons, irsa_role_problems,
 )
 from .eks_props import (  # noqa: F401  (re-exported: the props are part of this module API)
     ADDONS,
@@ -229,17 +229,24 @@ class EksCluster(Construct):
 
     def _attach(self, id: str, role: IamRole, managed) -> list[IamRolePolicyAttachment]:
         return [IamRolePolicyAttachment(self, f"{id}-{policy.split('/')[-1]}", role=role.name,
-                                        policy_arn=self.account.managed_policy(policy)) for policy in managed]
+                                        policy_arn=policy if policy.startswith("arn:")
+                                        else self.account.managed_policy(policy)) for policy in managed]
 
     def irsa_role(self, id: str, namespace: str, service_account: str | Sequence[str], *,
                   managed: Sequence[str] = (), statements: Sequence[Statement] = (), tags=None) -> IamRole:
         """A role that exactly the named Kubernetes service account(s) of ``namespace`` may assume through the
         cluster's OIDC provider: ``<issuer>:sub`` equals ``system:serviceaccount:<namespace>:<name>`` (one value per
         account, StringEquals, no wildcard) and ``<issuer>:aud`` equals ``sts.amazonaws.com``. ``managed``: AWS
-        managed policies by name; ``statements``: one customer-managed policy of these statements."""
+        managed policies by name (those of :data:`~vtc_constructs.ci_identity.PLATFORM_MANAGED_POLICIES`, e.g.
+        ``AmazonEKS_CNI_Policy``) or by ARN (any other: ``arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess``);
+        ``statements``: one customer-managed policy of these statements.
+
+        Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the inputs
+        (:func:`~vtc_constructs.eks_addons.irsa_role_problems`): a namespace that is no DNS-1123 label, a service
+        account name that is no DNS-1123 subdomain, a repeated or missing service account, an unknown policy."""
+        raise_if_any(problem.prefixed(f"{self.node.id}.irsa_role({id!r})")
+                     for problem in irsa_role_problems(namespace, service_account, managed))
         accounts = [service_account] if isinstance(service_account, str) else list(service_account)
-        if not accounts or len(set(accounts)) != len(accounts):
-            raise ValueError(f"irsa_role {id!r}: give each service account once, at least one (got {accounts})")
         issuer = self._oidc_issuer_host
         assume = policy_document(self, f"{id}-assume", Statement(
             actions=["sts:AssumeRoleWithWebIdentity"], principals={"Federated": [self.oidc_provider_arn]},

@@ -13,7 +13,8 @@ only). The container log groups (:data:`CONTAINER_LOG_GROUPS`, ``/aws/eks/<name>
 Terraform's: encrypted with a key of their own that CloudWatch Logs may use for those groups only, kept
 ``container_log_retention_days``. The EBS CSI driver's volumes get a key of their own
 (:attr:`~vtc_constructs.eks.EksCluster.ebs_kms_key_arn`, the StorageClass's ``kmsKeyId``), which the driver's role may
-use only through EC2.
+use only through EC2. :func:`irsa_role_problems` checks what :meth:`~vtc_constructs.eks.EksCluster.irsa_role` is given
+(Kubernetes names, AWS managed policies).
 
 Usage (:class:`~vtc_constructs.eks.EksCluster` does this, in its own scope: every construct ID and path is the one it
 had when this code was part of ``eks.py``, ``<eks>/fluent-bit-role``, ``<eks>/addon-vpc-cni``, ...)::
@@ -26,7 +27,9 @@ had when this code was part of ``eks.py``, ``<eks>/fluent-bit-role``, ``<eks>/ad
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -38,6 +41,8 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
 from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
+from .errors import Problem, is_reference, token_kind, unresolved_problem
+from .workload_inputs import is_dns_label, is_dns_subdomain
 from .cluster_config import SECRETS_STORE_SERVICE_ACCOUNT
 from .namespaces import COLLECTOR_NAMESPACE, COLLECTOR_RELEASE
 
@@ -239,3 +244,66 @@ def add_managed_addons(scope: Construct, addons: Sequence[str], *, cluster_name:
         if addon in ADDON_CONFIGURATION else None,
         resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE", tags=tags,
         depends_on=depends_on) for addon in addons}
+
+
+#: An AWS managed policy's ARN (``arn:<partition>:iam::aws:policy/<path/>name``); the names: 1-128 of letters, digits
+#: and ``+=,.@-_``.
+#: Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
+_MANAGED_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::aws:policy/([A-Za-z0-9+=,.@_-]+/)*"
+                                 r"[A-Za-z0-9+=,.@_-]{1,128}$")
+
+
+def irsa_role_problems(namespace: object, service_account: object, managed: object = ()) -> list[Problem]:
+    """The inputs of :meth:`~vtc_constructs.eks.EksCluster.irsa_role`: ``namespace`` a DNS-1123 label, each service
+    account a DNS-1123 subdomain (Kubernetes' rules for their names; a Terraform reference passes), each once, at
+    least one; each of ``managed`` an AWS managed policy the library knows by name
+    (:data:`~vtc_constructs.ci_identity.PLATFORM_MANAGED_POLICIES`, as the role's ``managed_policy`` ARNs are built
+    from: ``service-role/AmazonEBSCSIDriverPolicy``), or any AWS managed policy's full ARN."""
+    from .ci_identity import PLATFORM_MANAGED_POLICIES  # lazy: ci_identity imports the constructs' shared code
+
+    problems = []
+    if not (is_reference(namespace) or is_dns_label(namespace)):
+        problems.append(Problem("namespace", namespace, "a Kubernetes namespace name: a DNS-1123 label, 1-63 of a-z, "
+                                "0-9 and '-', starting and ending with a letter or digit",
+                                "write the namespace as Kubernetes names it, e.g. 'my-ns'", "not a namespace name"))
+    accounts = [service_account] if isinstance(service_account, str) else service_account
+    if not isinstance(accounts, (tuple, list)):
+        problems.append(Problem("service_account", service_account, "a service account name, or a list of them",
+                                "give the name, e.g. 'my-app', or a list ('a', 'b')", "not a name or a list"))
+        accounts = []
+    elif not accounts or len(set(map(repr, accounts))) != len(accounts):
+        problems.append(Problem("service_account", list(accounts), "one or more service account names, each once",
+                                "list each service account once", "give each service account once, at least one"))
+    for index, account in enumerate(accounts):
+        if not (is_reference(account) or is_dns_subdomain(account)):
+            where = "service_account" if isinstance(service_account, str) else f"service_account[{index}]"
+            problems.append(Problem(where, account, "a Kubernetes service account name: a DNS-1123 subdomain, at most "
+                                    "253 of a-z, 0-9, '-' and '.', each part starting and ending with a letter or "
+                                    "digit", "write the name as Kubernetes names it, e.g. 'my-app'",
+                                    "not a service account name"))
+    if isinstance(managed, str) or not isinstance(managed, (tuple, list)):
+        hint = f"wrap it in a list: [{managed!r}]" if isinstance(managed, str) else "give a list of policy names"
+        return problems + [Problem("managed", managed, "a list of AWS managed policy names or ARNs", hint,
+                                   "not a list")]
+    known = ", ".join(PLATFORM_MANAGED_POLICIES)
+    for index, policy in enumerate(managed):
+        where = f"managed[{index}]"
+        if token_kind(policy) is not None:
+            problems.append(unresolved_problem(where, policy, "an AWS managed policy's name or ARN, written out",
+                                               "write the name or ARN itself: it is part of the attachment's "
+                                               "construct ID, which must not change between synths"))
+        elif isinstance(policy, str) and policy.startswith("arn:"):
+            if not _MANAGED_POLICY_ARN.match(policy):
+                problems.append(Problem(where, policy, "an AWS managed policy's ARN, arn:aws:iam::aws:policy/<name>",
+                                        "copy the ARN from the IAM console; for a policy of your own, pass its "
+                                        "statements (statements=...) instead", "not an AWS managed policy ARN"))
+        elif policy not in PLATFORM_MANAGED_POLICIES:
+            near = difflib.get_close_matches(policy, PLATFORM_MANAGED_POLICIES, n=1, cutoff=0.6) \
+                if isinstance(policy, str) else []
+            problems.append(Problem(where, policy, f"a name of {known}, or any AWS managed policy's full ARN "
+                                    "(arn:aws:iam::aws:policy/<path/>name)",
+                                    (f"use {near[0]!r}, or give" if near else "give") + " the policy's full ARN as "
+                                    "the IAM console shows it, e.g. 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' "
+                                    "(other names are refused, so that a typo fails at synth, not at apply)",
+                                    "unknown AWS managed policy"))
+    return problems

@@ -26,7 +26,8 @@ from .aws_rules import (
 )
 from .contracts import ClusterNetwork, PRIVATE_NODE_ENDPOINTS  # noqa: F401  (re-exported: they were defined here)
 from .kubernetes_versions import EKS_KUBERNETES_VERSIONS, offered_version_problems
-from .errors import Problem, coerce_fields, enum_problem, is_string_tuple, is_whole, not_a_list
+from .errors import (Problem, coerce_fields, enum_problem, is_list_reference, is_string_tuple, is_whole, not_a_list,
+                     synth_time_problems, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 
 #: Kubernetes versions this library knows, with their support dates in
@@ -222,6 +223,21 @@ class NodeGroupProps:
         return problems
 
 
+#: What EksCluster computes from or must check at synth, each with what is allowed and how to fix a Terraform
+#: reference in it.
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth (3-32 characters of a-z, 0-9 and '-')",
+             "write the name itself: it is part of every role, log group and security group name"),
+    "kubernetes_version": ("a literal version known at synth, e.g. '1.33'",
+                           "write the version itself: the add-ons and AMIs are chosen for it at synth"),
+    "endpoint_public_access_cidrs": ("a literal list of public IPv4 CIDRs known at synth",
+                                     "list the ranges themselves: the library checks at synth that the API endpoint "
+                                     "is not opened to the internet (0.0.0.0/0 or ranges broader than /16)"),
+    "secrets_prefix": ("a literal Secrets Manager name prefix ending with '/'",
+                       "write the prefix itself: external-secrets' IAM policy is scoped to it at synth"),
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class EksClusterProps:
     """Input of :class:`EksCluster`.
@@ -232,7 +248,8 @@ class EksClusterProps:
         (``docs/upgrading-kubernetes.md``).
     :param network: the VPC facts (``Network.cluster_network()``). Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param node_groups: at least one. Required.
-    :param admin_principal_arns: default: none. IAM roles or users (not STS session ARNs) given cluster-admin through
+    :param admin_principal_arns: default: none. IAM roles or users (not STS session ARNs, each may be a reference such
+        as ``role.arn``; the list itself is known at synth: one access entry each) given cluster-admin through
         access entries, each once.
     :param endpoint_public_access_cidrs: default: the API endpoint is private only. Listing CIDRs opens the public
         endpoint to exactly those ranges: public IPv4 ranges of /16 or narrower (never 0.0.0.0/0, nor broad ranges
@@ -278,11 +295,14 @@ class EksClusterProps:
     def validate(self, *, check_network: bool = True) -> list[Problem]:
         """Every problem; ``check_network=False`` skips the checks against ``network`` (for a caller that has
         already reported the network itself as invalid, so that one mistake is not reported twice)."""
-        problems: list[Problem] = []
-        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+        # Tokens: what EksCluster computes from or must check at synth is refused (_SYNTH_TIME_FIELDS); ids and ARNs
+        # it only passes on (network ids and subnets, admin principals' ARNs) are accepted and checked no further.
+        problems, refused = synth_time_problems(self, _SYNTH_TIME_FIELDS)
+        if "name" not in refused and (not isinstance(self.name, str) or not _NAME_RE.match(self.name)):
             problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter",
                                     "use a short lower-case name such as 'vtc-staging'"))
-        problems += offered_version_problems(self.kubernetes_version, date.today())
+        if "kubernetes_version" not in refused:
+            problems += offered_version_problems(self.kubernetes_version, date.today())
         if not isinstance(self.network, ClusterNetwork):
             problems.append(Problem("network", self.network, "a ClusterNetwork", "pass network.cluster_network()",
                                     "not a ClusterNetwork"))
@@ -290,8 +310,15 @@ class EksClusterProps:
             type_problems = [p.prefixed("network") for p in self.network.type_problems()]
             problems += type_problems or self._network_problems()
         problems += self._node_group_problems()
-        problems += principal_arn_problems(self.admin_principal_arns)
-        problems += public_access_cidr_problems(self.endpoint_public_access_cidrs)
+        if is_list_reference(self.admin_principal_arns):
+            problems.append(unresolved_problem(
+                "admin_principal_arns", list(self.admin_principal_arns), "a list known at synth of IAM role or user "
+                "ARNs (each may be a reference, e.g. role.arn)", "list the principals: each gets an access entry of "
+                "its own, so their number must be known at synth"))
+        else:
+            problems += principal_arn_problems(self.admin_principal_arns)
+        if "endpoint_public_access_cidrs" not in refused:
+            problems += public_access_cidr_problems(self.endpoint_public_access_cidrs)
         logs = self.control_plane_log_types
         if not is_string_tuple(logs) or not logs or any(t not in CONTROL_PLANE_LOG_TYPES for t in logs) \
                 or len(set(logs)) != len(logs):
@@ -309,7 +336,8 @@ class EksClusterProps:
                                     "pick the nearest allowed value, or leave it out to keep container logs as long "
                                     "as the control-plane logs"))
         problems += self._addon_problems()
-        if self.secrets_prefix is not None and (not isinstance(self.secrets_prefix, str) or
+        if "secrets_prefix" not in refused and self.secrets_prefix is not None and (
+                not isinstance(self.secrets_prefix, str) or
                                                 not re.match(r"^[A-Za-z0-9/_+=.@-]{0,255}/$", self.secrets_prefix)):
             problems.append(Problem("secrets_prefix", self.secrets_prefix, "a Secrets Manager name prefix "
                                     "(A-Z a-z 0-9 / _ + = . @ -) ending with '/'",
@@ -384,7 +412,8 @@ class EksClusterProps:
                                     "a NAT route, or interface endpoints for " + ", ".join(PRIVATE_NODE_ENDPOINTS),
                                     f"route the node subnets through NAT or add endpoints for {', '.join(missing)}",
                                     "nodes cannot reach AWS"))
-        if len(net.subnet_ids) < 2:
+        # A whole list known only at apply (DataAwsSubnets(...).ids): its length is EKS's to check then.
+        if not is_list_reference(net.subnet_ids) and len(net.subnet_ids) < 2:
             problems.append(Problem("network.subnet_ids", list(net.subnet_ids), "subnets in at least 2 AZs",
                                     "EKS requires subnets in two Availability Zones", "too few subnets"))
         return problems

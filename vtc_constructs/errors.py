@@ -13,8 +13,9 @@ user fixing a configuration sees the whole picture in one run::
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,78 @@ def raise_if_any(problems: Iterable[Problem]) -> None:
 
 # --- type checks shared by every validate(): they never raise, whatever they are given --------------------------------
 
+#: How cdktf 0.21 encodes tokens in the values it hands to Python (lib/tokens/private/encoding.js): a string token is
+#: ``${TfToken[<key>]}`` inside a string; a list token is a list of one string ``#{TfToken[<key>]}`` (what a list
+#: attribute such as ``DataAwsSubnets.ids`` or ``TerraformVariable.list_value`` returns); a number token is a double
+#: whose high 16 bits are 0xfdff (about -8.1e298, the token's index in the low bits: ``TerraformVariable.number_value``,
+#: ``Fn.length_of``). Recognised by their shape, with no jsii round trip (validation asks this of every field);
+#: tests/test_common.py checks the shapes against cdktf.
+_STRING_TOKEN_MARKER = "${TfToken["
+_LIST_TOKEN_MARKER = "#{TfToken["
+_NUMBER_TOKEN_MARKER = 0xFDFF
+
+
+def token_kind(value: object) -> str | None:
+    """``"string"``, ``"list"`` or ``"number"`` when ``value`` is a cdktf token of that kind (a Terraform reference
+    or expression, known only at apply), else None. The one test of this library for "is this a reference?": a field
+    that only passes its value on (an id, an ARN, a list of subnet ids) skips the checks that need the literal value
+    when it is one; a field the construct computes from at synth refuses it (:func:`unresolved_problem`)."""
+    if isinstance(value, str):
+        return "string" if _STRING_TOKEN_MARKER in value else None
+    if isinstance(value, (tuple, list)):
+        return "list" if len(value) == 1 and isinstance(value[0], str) and \
+            value[0].startswith(_LIST_TOKEN_MARKER) else None
+    if isinstance(value, float) and math.isfinite(value):
+        return "number" if struct.unpack("<Q", struct.pack("<d", value))[0] >> 48 == _NUMBER_TOKEN_MARKER else None
+    return None
+
+
 def is_reference(value: object) -> bool:
-    """Whether ``value`` is a Terraform reference known only at apply (a cdktf token in a string, which cdktf
-    writes as ``${TfToken[...]}``): it cannot be checked here, Terraform and Helm check it then."""
-    return isinstance(value, str) and "${TfToken[" in value
+    """Whether ``value`` is a string that is (or holds) a Terraform reference known only at apply (a cdktf token,
+    ``${TfToken[...]}``): it cannot be checked here, Terraform and Helm check it then. Lists and numbers:
+    :func:`token_kind`."""
+    return token_kind(value) == "string"
+
+
+def is_list_reference(value: object) -> bool:
+    """Whether ``value`` is a list token: a whole list known only at apply (``DataAwsSubnets(...).ids``), whose
+    length and items Python cannot see (cdktf gives it as a list of one ``#{TfToken[...]}`` string)."""
+    return token_kind(value) == "list"
+
+
+def unresolved_problem(path: str, value: object, allowed: str, fix: str) -> Problem:
+    """The problem for a field the construct computes from at synth (a CIDR it plans subnets from, the AZs it makes
+    one subnet in each of, a count) given a Terraform reference, which has no value until apply."""
+    kinds = [token_kind(value)] + ([token_kind(item) for item in value] if isinstance(value, (tuple, list)) else [])
+    kind = {"list": "a list", "number": "a number", "string": "a string"}[next(k for k in kinds if k)] \
+        if any(kinds) else "a value"
+    return Problem(path, value, allowed, fix,
+                   f"a Terraform reference ({kind} token) known only at apply, but needed at synth")
+
+
+def has_unresolved(value: object) -> bool:
+    """Whether ``value`` is a token, or a list or tuple with a token among its items."""
+    return token_kind(value) is not None or \
+        isinstance(value, (tuple, list)) and any(token_kind(item) is not None for item in value)
+
+
+def synth_time_problems(props: object, fields: Mapping[str, tuple[str, str]]) -> tuple[list[Problem], set[str]]:
+    """For the ``fields`` of ``props`` the construct computes from at synth, each ``name: (allowed, fix)``: the
+    :func:`unresolved_problem` of every one that is (or holds) a Terraform reference, and the names of those fields,
+    so that ``validate()`` skips its other checks of them (one mistake, one problem)."""
+    problems, refused = [], set()
+    for name, (allowed, fix) in fields.items():
+        value = getattr(props, name)
+        if has_unresolved(value):
+            problems.append(unresolved_problem(name, list(value) if isinstance(value, tuple) else value, allowed, fix))
+            refused.add(name)
+    return problems, refused
+
+
+def outside(problems: Iterable[Problem], refused: set[str]) -> list[Problem]:
+    """``problems`` less those of the ``refused`` fields (their paths ``field``, ``field[i]``, ``field.x``): each of
+    those has its :func:`synth_time_problems` problem already."""
+    return [p for p in problems if p.path.split("[", 1)[0].split(".", 1)[0] not in refused]
 
 
 def is_number(value: object) -> bool:

@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Sequence
 
-from constructs import Construct
+import jsii
+from constructs import Construct, IValidation
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
@@ -78,7 +79,7 @@ from .network_endpoints import (  # noqa: F401  (re-exported: part of this modul
 )
 from .contracts import ClusterNetwork, DatabaseNetwork, EdgeNetwork
 from .aws_rules import availability_zone_problems, availability_zone_region_problems, vpc_range_problems
-from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any
+from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any, synth_time_problems, token_kind
 
 # Ref: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -112,9 +113,12 @@ class NetworkProps:
     :param name: prefix of every ``Name`` tag and of the flow-log group (``/vtc/<name>/vpc-flow-logs``). Lower-case
         letters, digits and ``-``, 3 to 32 characters. Required when the construct is used alone; :class:`~vtc_constructs.platform.VisionToCodePlatform` sets it.
     :param vpc_cidr: the VPC's IPv4 range, ``/16`` to ``/24``, inside private address space (10.0.0.0/8,
-        172.16.0.0/12, 192.168.0.0/16, or 100.64.0.0/10). Required.
+        172.16.0.0/12, 192.168.0.0/16, or 100.64.0.0/10). Required, as a literal: the subnets are planned from it at
+        synth, so a Terraform reference (a variable, another resource's attribute) is refused.
     :param availability_zones: the AZs to spread every tier over, at least 2 (one subnet per tier per AZ), each an AZ
-        its region really has (:data:`~vtc_constructs.aws_rules.AVAILABILITY_ZONES`). Required.
+        its region really has (:data:`~vtc_constructs.aws_rules.AVAILABILITY_ZONES`) and of the region of the stack's
+        AWS provider. Required, as literal names (not ``DataAwsAvailabilityZones(...).names`` nor an element of it:
+        they are known only at apply).
     :param nat_strategy: default: one NAT gateway per AZ (``NatStrategy.ONE_PER_AZ``), so an AZ failure cannot cut
         the others' egress. ``NatStrategy.SINGLE`` puts one NAT gateway in the first AZ for all of them. The
         member's value (``"single"``) is accepted too.
@@ -159,11 +163,14 @@ class NetworkProps:
 
     def validate(self) -> list[Problem]:
         """Every problem with these props (an empty list when there is none); paths are relative to the props."""
-        problems: list[Problem] = []
-        if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
+        # Network computes from these at synth (subnet CIDRs, one subnet per AZ, names, counts): a Terraform
+        # reference has no value until apply, so it is refused with a problem of its own and not checked further.
+        # flow_log_retention_days is only passed on to the log group: a reference is accepted there.
+        problems, refused = synth_time_problems(self, _SYNTH_TIME_FIELDS)
+        if "name" not in refused and (not isinstance(self.name, str) or not _NAME_RE.match(self.name)):
             problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter",
                                     "use a short lower-case name such as 'vtc-staging'"))
-        network = _parse_cidr(self.vpc_cidr, "vpc_cidr", problems)
+        network = None if "vpc_cidr" in refused else _parse_cidr(self.vpc_cidr, "vpc_cidr", problems)
         if network is not None and not 16 <= network.prefixlen <= 24:
             problems.append(Problem("vpc_cidr", self.vpc_cidr, "a prefix length from /16 to /24",
                                     "choose a /16 to /24 range, e.g. 10.20.0.0/16", "prefix length out of range"))
@@ -173,12 +180,15 @@ class NetworkProps:
             problems += range_problems
             network = None if range_problems else network
         azs = tuple(self.availability_zones) if isinstance(self.availability_zones, (tuple, list)) else ()
-        if not isinstance(self.availability_zones, (tuple, list)):
+        if "availability_zones" in refused:
+            azs = ()
+        elif not isinstance(self.availability_zones, (tuple, list)):
             problems += availability_zone_problems(None, self.availability_zones)
         elif len(azs) < 2:
             problems.append(Problem("availability_zones", list(azs), "at least 2 Availability Zones",
                                     "list two or more AZs of the region", "too few Availability Zones"))
-        problems += availability_zone_problems(None, azs)
+        if "availability_zones" not in refused:
+            problems += availability_zone_problems(None, azs)
         duplicates = sorted({az for az in azs if isinstance(az, str) and azs.count(az) > 1})
         if duplicates:
             problems.append(Problem("availability_zones", list(azs), "each AZ at most once",
@@ -186,20 +196,26 @@ class NetworkProps:
         if not isinstance(self.nat_strategy, NatStrategy):
             problems.append(enum_problem("nat_strategy", self.nat_strategy, NatStrategy,
                                          "pick one of the allowed strategies"))
-        if not isinstance(self.eks_cluster_name, (str, type(None))) or \
+        if "eks_cluster_name" in refused:
+            pass
+        elif not isinstance(self.eks_cluster_name, (str, type(None))) or \
                 isinstance(self.eks_cluster_name, str) and not _NAME_RE.match(self.eks_cluster_name):
             problems.append(Problem("eks_cluster_name", self.eks_cluster_name, "the cluster's name (3-32 characters "
                                     "of a-z, 0-9 and '-'), or none", "give the EKS cluster's name, or leave it out"))
-        if not is_whole(self.flow_log_retention_days) or self.flow_log_retention_days not in LOG_RETENTION_DAYS:
+        if token_kind(self.flow_log_retention_days) != "number" and (
+                not is_whole(self.flow_log_retention_days) or self.flow_log_retention_days not in LOG_RETENTION_DAYS):
             problems.append(Problem("flow_log_retention_days", self.flow_log_retention_days,
                                     f"one of CloudWatch's retention values {list(LOG_RETENTION_DAYS)}",
                                     "pick the nearest allowed value (365 keeps a year)"))
         for field in ("private_subnet_new_bits", "public_subnet_new_bits", "database_subnet_new_bits"):
             value = getattr(self, field)
+            if field in refused:
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 12:
                 problems.append(Problem(field, value, "a whole number from 1 to 12", "use the default or a value "
                                         "that leaves room for every AZ"))
-        problems += interface_endpoint_problems(self.interface_endpoints, self.interface_endpoint_zones, len(azs))
+        if not refused & {"interface_endpoints", "interface_endpoint_zones", "availability_zones"}:
+            problems += interface_endpoint_problems(self.interface_endpoints, self.interface_endpoint_zones, len(azs))
         if network is not None and len(azs) >= 1 and not any(p.path.endswith("new_bits") for p in problems):
             try:
                 plan_subnets(self)
@@ -207,6 +223,29 @@ class NetworkProps:
                 problems.append(Problem("vpc_cidr", self.vpc_cidr, exc.allowed, exc.fix,
                                         "too small for the subnets"))
         return problems
+
+#: The fields Network computes from at synth, each with what is allowed and how to fix a Terraform reference in it.
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth (3-32 characters of a-z, 0-9 and '-')",
+             "write the name itself: it is part of the flow-log group's and KMS alias's names and of every Name tag"),
+    "vpc_cidr": ("a literal CIDR known at synth, e.g. '10.20.0.0/16'",
+                 "pass the CIDR itself; Network computes its subnets from it (for a VPC that exists already, pass "
+                 "its subnets to the cluster, database and edge contracts instead of building a Network)"),
+    "availability_zones": ("a literal list of AZ names known at synth, e.g. ('eu-west-1a', 'eu-west-1b')",
+                           "list the AZ names themselves; Network makes one subnet per tier in each AZ, so it must "
+                           "know how many and which (a DataAwsAvailabilityZones list, or Fn.element of it, is known "
+                           "only at apply)"),
+    "eks_cluster_name": ("the cluster's name as a literal string, or none",
+                         "write the name itself: it is part of a tag key (kubernetes.io/cluster/<name>)"),
+    "private_subnet_new_bits": ("a whole number from 1 to 12, known at synth", "write the number itself"),
+    "public_subnet_new_bits": ("a whole number from 1 to 12, known at synth", "write the number itself"),
+    "database_subnet_new_bits": ("a whole number from 1 to 12, known at synth", "write the number itself"),
+    "interface_endpoints": ("a literal list of service names known at synth, e.g. ('sts', 'logs')",
+                            "list the services themselves: Network makes one endpoint per service"),
+    "interface_endpoint_zones": ("a whole number of AZs known at synth, or none",
+                                 "write the number itself: it decides how many subnets get endpoints"),
+}
+
 
 class _DoesNotFit(Exception):
     def __init__(self, allowed: str, fix: str):
@@ -281,6 +320,19 @@ def planned_edge_network(props: NetworkProps, target_security_group_id: str = "p
                        target_security_group_id=target_security_group_id)
 
 
+@jsii.implements(IValidation)
+class _ZonesInRegion:
+    """At synth: the AZs of a :class:`Network` belong to the region of its stack's AWS provider, wherever the
+    provider was declared (before the Network, it is checked when the Network is built as well)."""
+
+    def __init__(self, network: Construct, id: str, availability_zones: Sequence[str]):
+        self._network, self._id, self._azs = network, id, availability_zones
+
+    def validate(self) -> list[str]:
+        return [str(problem.prefixed(self._id))
+                for problem in availability_zone_region_problems(stack_region(self._network), self._azs)]
+
+
 class Network(Construct):
     """A three-tier, multi-AZ VPC. See the module docstring for what is fixed and :class:`NetworkProps` for inputs.
 
@@ -293,9 +345,12 @@ class Network(Construct):
                       "availability_zones=('eu-west-1a', 'eu-west-1b', 'eu-west-1c'))")
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
-        # The AZs against the stack's region, where its AWS provider names one (the props alone cannot know it).
+        # The AZs against the stack's region, where its AWS provider names one (the props alone cannot know it): now,
+        # when the provider is declared already, and again at synth, for a provider declared after the Network (a
+        # validation: the synth stops before anything is written).
         raise_if_any(problem.prefixed(id) for problem in
                      availability_zone_region_problems(stack_region(self), props.availability_zones))
+        self.node.add_validation(_ZonesInRegion(self, id, props.availability_zones))
         guard_replacement_safety(self)
         claim_names(self, id, ("CloudWatch log group", f"/vtc/{props.name}/vpc-flow-logs"),
                     ("KMS alias", f"alias/{props.name}-vpc-flow-logs"))

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from .aws_rules import VPC_PRIVATE_RANGES, principal_arn_problems, tag_problems
-from .errors import Problem, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list
+from .errors import (Problem, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole, not_a_list,
+                     unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 from .search_index import ism_problems
 
@@ -128,6 +129,16 @@ class SearchNetwork:
                                   ("reader_cidrs", "CIDRs", "('10.99.0.0/24',)")):
             if not is_string_tuple(getattr(self, name)):
                 problems.append(not_a_list(name, getattr(self, name), of, example))
+        if problems:
+            return problems
+        # Each of these decides what is made at synth (zone awareness from the subnets' count, one security group
+        # rule per client group and per CIDR): a whole list known only at apply is refused; items may be references.
+        for name, why in (("subnet_ids", "the domain's zone awareness (1, 2 or 3 AZs) is set from their number"),
+                          ("client_security_group_ids", "each gets a security group rule of its own"),
+                          ("reader_cidrs", "each gets a security group rule of its own")):
+            if is_list_reference(getattr(self, name)):
+                problems.append(unresolved_problem(name, list(getattr(self, name)), "a list known at synth (each item "
+                                                   "may be a reference, e.g. subnet.id)", f"list the items: {why}"))
         if problems:
             return problems
         subnets = self.subnet_ids
@@ -271,6 +282,10 @@ class SearchDomainProps:
         problems += self._principal_problems()
         if not is_string_tuple(self.reader_cidrs):
             problems.append(not_a_list("reader_cidrs", self.reader_cidrs, "CIDRs", "('10.99.0.0/24',)"))
+        elif is_list_reference(self.reader_cidrs):
+            problems.append(unresolved_problem("reader_cidrs", list(self.reader_cidrs), "a list known at synth (each "
+                                               "item may be a reference)", "list the ranges: each gets a security "
+                                               "group rule of its own"))
         else:
             problems += reader_cidr_problems(self.reader_cidrs)
         problems += self._retention_problems()
@@ -349,6 +364,10 @@ class SearchDomainProps:
             roles = getattr(self, name)
             if not isinstance(roles, tuple):
                 problems.append(not_a_list(name, roles, "IAM role ARNs", "(cluster.fluent_bit_role_arn,)"))
+            elif is_list_reference(roles):
+                problems.append(unresolved_problem(name, list(roles), "a list known at synth of IAM role ARNs (each "
+                                                   "may be a reference, e.g. role.arn)", "list the roles: the domain's "
+                                                   "access policy and role mappings name each one"))
             else:
                 problems += _role_problems(roles, name)
         return problems

@@ -1,0 +1,244 @@
+"""Terraform references (cdktf tokens) given to the constructs, as a user composing them in a stack of their own does:
+where a value is only passed on (ids, ARNs, a subnet list from ``DataAwsSubnets``), the token is accepted and the
+checks that need the literal value are skipped; where the construct computes from it at synth (Network's CIDR and
+AZs, counts), it is refused with a problem that says so. Also :meth:`EksCluster.irsa_role`'s checks of its inputs and
+the region check of Network's AZs, whatever the order of the provider and the Network.
+
+Props-level tests ask nothing of jsii beyond making the tokens; two small stacks are synthesized (one EKS cluster
+on a subnet list token, one Network whose provider comes after it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+import cdktf
+from cdktf import App, Fn, TerraformStack, TerraformVariable, Token
+
+from vtc_constructs import (
+    CiIdentityProps,
+    ClusterNetwork,
+    ConfigError,
+    DatabaseNetwork,
+    DatabaseProps,
+    EdgeNetwork,
+    EdgeProps,
+    Certificate,
+    EksCluster,
+    EksClusterProps,
+    Network,
+    NetworkProps,
+    NodeGroupProps,
+    SearchDomainProps,
+    SearchNetwork,
+)
+from vtc_constructs.cache import CacheNetwork, CacheProps
+from vtc_constructs.errors import token_kind
+
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from .helpers import resources
+
+ROLE = "arn:aws:iam::111122223333:role/platform-admin"
+NETWORK = NetworkProps(name="vtc-test", vpc_cidr="10.20.0.0/16", availability_zones=("eu-west-1a", "eu-west-1b"))
+
+
+class Tokens:
+    """The tokens a user's stack hands the constructs: made once, in a stack that is never synthesized."""
+
+    def __init__(self):
+        stack = TerraformStack(cdktf.Testing.app(), "tokens")
+        self.string = TerraformVariable(stack, "cidr", type="string").string_value
+        self.number = TerraformVariable(stack, "bits", type="number").number_value
+        self.subnets = DataAwsSubnets(stack, "subnets").ids
+        self.azs = DataAwsAvailabilityZones(stack, "azs").names
+        self.first_az = Fn.element(self.azs, 0)
+
+
+@pytest.fixture(scope="module")
+def tokens() -> Tokens:
+    return Tokens()
+
+
+def only(problems) -> str:
+    assert len(problems) == 1, [str(p) for p in problems]
+    return str(problems[0])
+
+
+# --- the one shared test ----------------------------------------------------------------------------------------------
+
+def test_token_kind_tells_string_list_and_number_tokens_as_cdktf_does(tokens):
+    kinds = {"string": tokens.string, "list": tokens.subnets, "number": tokens.number}
+    assert {kind: token_kind(value) for kind, value in kinds.items()} == {k: k for k in kinds}
+    assert all(Token.is_unresolved(value) for value in kinds.values())
+    # As the props hold them: a list becomes a tuple (coerce_fields), an element of a list is a string token.
+    assert token_kind(tuple(tokens.subnets)) == "list" and token_kind(tokens.first_az) == "string"
+    plain = ["10.0.0.0/16", "", ["subnet-1"], ("a", "b"), [], -1e300, 0.0, -1.0, 3, math.nan, math.inf,
+             None, True, {"a": 1}, ["#{TfToken[TOKEN.1]}", "subnet-2"]]
+    assert [token_kind(v) for v in plain] == [None] * len(plain)
+    assert not any(Token.is_unresolved(list(v) if isinstance(v, tuple) else v) for v in plain[:8])
+
+
+# --- computed at synth: refused, saying so ----------------------------------------------------------------------------
+
+def test_network_refuses_a_cidr_known_only_at_apply_saying_what_to_pass(tokens):
+    assert only(dataclasses.replace(NETWORK, vpc_cidr=tokens.string).validate()) == (
+        f"vpc_cidr: a Terraform reference (a string token) known only at apply, but needed at synth (got "
+        f"{tokens.string!r}); allowed: a literal CIDR known at synth, e.g. '10.20.0.0/16'; fix: pass the CIDR "
+        "itself; Network computes its subnets from it (for a VPC that exists already, pass its subnets to the "
+        "cluster, database and edge contracts instead of building a Network)")
+
+
+@pytest.mark.parametrize("azs, kind", [("list", "a list token"), ("element", "a string token")])
+def test_network_refuses_azs_known_only_at_apply_once_not_as_misnamed_azs(tokens, azs, kind):
+    value = tokens.azs if azs == "list" else (tokens.first_az, "eu-west-1b")
+    problem = only(dataclasses.replace(NETWORK, availability_zones=value).validate())
+    assert problem.startswith(f"availability_zones: a Terraform reference ({kind}) known only at apply")
+    assert "allowed: a literal list of AZ names known at synth" in problem and "one subnet per tier in each AZ" \
+        in problem and "not its id" not in problem
+
+
+def test_network_refuses_number_tokens_it_computes_from_and_passes_retention_on(tokens):
+    props = dataclasses.replace(NETWORK, public_subnet_new_bits=tokens.number, interface_endpoint_zones=tokens.number,
+                                flow_log_retention_days=tokens.number)
+    assert [p.path for p in props.validate()] == ["public_subnet_new_bits", "interface_endpoint_zones"]
+    assert "(a number token) known only at apply" in str(props.validate()[0])
+
+
+def test_lists_the_construct_makes_one_resource_per_item_of_refuse_a_list_token_but_take_references_in_them(tokens):
+    eks = EksClusterProps(name="vtc-test", kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+                          network=ClusterNetwork(vpc_id="vpc-1", subnet_ids=("subnet-a", "subnet-b"),
+                                                 dns_support=True, dns_hostnames=True, subnets_have_nat_route=True))
+    assert dataclasses.replace(eks, admin_principal_arns=(tokens.string, ROLE)).validate() == []
+    assert only(dataclasses.replace(eks, admin_principal_arns=tokens.subnets).validate()).startswith(
+        "admin_principal_arns: a Terraform reference (a list token) known only at apply")
+    problem = only(dataclasses.replace(eks, endpoint_public_access_cidrs=(tokens.string,)).validate())
+    assert problem.startswith("endpoint_public_access_cidrs: a Terraform reference (a string token)") and \
+        "not opened to the internet" in problem
+    network = dataclasses.replace(eks.network, interface_endpoints=tokens.subnets)
+    assert only(dataclasses.replace(eks, network=network).validate()).startswith(
+        "network.interface_endpoints: a Terraform reference (a list token)")
+    search = SearchDomainProps(name="vtc-test", engine_version="OpenSearch_2.19", master_user_role_arn=ROLE,
+                               network=SearchNetwork(vpc_id=tokens.string, subnet_ids=tokens.subnets,
+                                                     client_security_group_ids=(tokens.string,)))
+    problem = only(search.validate())
+    assert problem.startswith("network.subnet_ids: a Terraform reference (a list token)") and "zone awareness" \
+        in problem
+    ports = EdgeNetwork(vpc_id="vpc-1", public_subnet_ids=("subnet-a", "subnet-b"), target_security_group_id="sg-1",
+                        target_admitted_ports=(8080, tokens.number))
+    assert only(ports.type_problems()).startswith("target_admitted_ports: a Terraform reference (a number token)")
+    cache = CacheProps(name="vtc-test", engine_version="8.1",
+                       network=CacheNetwork(vpc_id="vpc-1", subnet_ids=tokens.subnets,
+                                            client_security_group_ids=tokens.subnets))
+    assert only(cache.validate()).startswith("network.client_security_group_ids: a Terraform reference (a list token)")
+
+
+def test_ci_identity_refuses_a_state_bucket_it_must_check_and_takes_the_ids_it_refers_to(tokens):
+    ci = CiIdentityProps(name="vtc-test", github_repository="vision-to-code/vtc-infra", github_environment="staging",
+                         https_listener_arn=tokens.string, cluster_security_group_id=tokens.string,
+                         vpc_id=tokens.string, state_bucket="vtc-terraform-state",
+                         state_keys=("vtc/test/terraform.tfstate",))
+    assert ci.validate() == []
+    assert only(dataclasses.replace(ci, state_bucket=tokens.string).validate()).startswith(
+        "state_bucket: a Terraform reference (a string token) known only at apply, but needed at synth")
+
+
+# --- only passed on: accepted -----------------------------------------------------------------------------------------
+
+def test_subnet_lists_known_only_at_apply_pass_where_they_are_only_passed_on(tokens):
+    cluster = ClusterNetwork(vpc_id=tokens.string, subnet_ids=tokens.subnets, dns_support=True, dns_hostnames=True,
+                             subnets_have_nat_route=True)
+    assert EksClusterProps(name="vtc-test", kubernetes_version="1.33", network=cluster,
+                           node_groups=(NodeGroupProps(name="general"),)).validate() == []
+    database = DatabaseNetwork(vpc_id=tokens.string, subnet_ids=tokens.subnets, bootstrap_subnet_ids=tokens.subnets,
+                               client_security_group_id=tokens.string)
+    assert DatabaseProps(name="vtc-test", engine_version="16.8", network=database).validate() == []
+    edge = EdgeNetwork(vpc_id=tokens.string, public_subnet_ids=tokens.subnets, target_security_group_id=tokens.string)
+    assert EdgeProps(name="vtc-test", network=edge, certificate=Certificate(
+        domain_name="app.example.com", hosted_zone_name="example.com")).validate() == []
+    cache = CacheNetwork(vpc_id=tokens.string, subnet_ids=tokens.subnets, client_security_group_ids=(tokens.string,))
+    assert CacheProps(name="vtc-test", engine_version="8.1", network=cache).validate() == []
+    # What can still be checked is: one literal subnet is still one too few.
+    one = dataclasses.replace(cluster, subnet_ids=(tokens.string,))
+    assert only(EksClusterProps(name="vtc-test", kubernetes_version="1.33", network=one,
+                                node_groups=(NodeGroupProps(name="general"),)).validate()).startswith(
+        "network.subnet_ids: too few subnets")
+
+
+# --- one small stack: a cluster on an existing VPC's subnets, and irsa_role's checks ---------------------------------
+
+@pytest.fixture(scope="module")
+def cluster_stack():
+    stack = TerraformStack(cdktf.Testing.app(), "test")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    subnets = DataAwsSubnets(stack, "existing-subnets")
+    eks = EksCluster(stack, "eks", EksClusterProps(
+        name="vtc-test", kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+        network=ClusterNetwork(vpc_id="vpc-0123456789abcdef0", subnet_ids=subnets.ids, dns_support=True,
+                               dns_hostnames=True, subnets_have_nat_route=True)))
+    eks.irsa_role("s3-role", "my-ns", "reader", managed=["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"])
+    return eks, json.loads(json.dumps(stack.to_terraform()))
+
+
+def test_a_cluster_takes_an_existing_vpcs_subnet_list_as_it_is(cluster_stack):
+    _, tf = cluster_stack
+    (cluster,) = resources(tf, "aws_eks_cluster").values()
+    (group,) = resources(tf, "aws_eks_node_group").values()
+    ids = "${data.aws_subnets.existing-subnets.ids}"
+    assert cluster["vpc_config"]["subnet_ids"] == ids and group["subnet_ids"] == ids
+
+
+def test_irsa_role_attaches_a_managed_policy_given_by_arn_as_given(cluster_stack):
+    _, tf = cluster_stack
+    attached = [r["policy_arn"] for r in resources(tf, "aws_iam_role_policy_attachment").values()
+                if "/eks/s3-role-" in r["//"]["metadata"]["path"]]
+    assert attached == ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+
+
+def test_irsa_role_reports_every_bad_input_at_once(cluster_stack):
+    eks, _ = cluster_stack
+    with pytest.raises(ConfigError) as error:
+        eks.irsa_role("bad-role", "My_NS", ("app", "App_1"), managed=[
+            "AmazonS3ReadOnly", "AmazonEBSCSIDriverPolicy", "arn:aws:iam::111122223333:policy/mine"])
+    problems = [str(p) for p in error.value.problems]
+    prefix = "eks.irsa_role('bad-role')."
+    assert [p.split(":")[0] for p in problems] == [prefix + path for path in (
+        "namespace", "service_account[1]", "managed[0]", "managed[1]", "managed[2]")]
+    assert "not a namespace name (got 'My_NS'); allowed: a Kubernetes namespace name: a DNS-1123 label" in problems[0]
+    assert "not a service account name (got 'App_1')" in problems[1]
+    assert "unknown AWS managed policy (got 'AmazonS3ReadOnly')" in problems[2] and \
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" in problems[2]
+    assert "fix: use 'service-role/AmazonEBSCSIDriverPolicy'" in problems[3]
+    assert "not an AWS managed policy ARN" in problems[4] and "statements=" in problems[4]
+    with pytest.raises(ConfigError, match=r"managed: not a list .*wrap it in a list"):
+        eks.irsa_role("str-role", "apps", "app", managed="AmazonEKS_CNI_Policy")
+    with pytest.raises(ConfigError, match=r"managed\[0\]: a Terraform reference \(a string token\)"):
+        eks.irsa_role("token-role", "apps", "app", managed=[Fn.lower("AmazonEKS_CNI_Policy")])
+
+
+# --- the AZs against the provider's region, whichever comes first -----------------------------------------------------
+
+US_AZS = dataclasses.replace(NETWORK, availability_zones=("us-east-1a", "us-east-1b"))
+
+
+def test_azs_outside_the_providers_region_are_refused_when_the_provider_comes_first():
+    stack = TerraformStack(cdktf.Testing.app(), "test")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    with pytest.raises(ConfigError, match=r"network\.availability_zones\[0\]: AZ outside the region \(got "
+                                          r"'us-east-1a'\); allowed: an AZ of eu-west-1"):
+        Network(stack, "network", US_AZS)
+
+
+def test_azs_outside_the_providers_region_stop_the_synth_when_the_provider_comes_after(tmp_path):
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "test")
+    Network(stack, "network", US_AZS)
+    AwsProvider(stack, "aws", region="eu-west-1")
+    with pytest.raises(Exception, match=r"network\.availability_zones\[0\]: AZ outside the region \(got "
+                                        r"'us-east-1a'\)[\s\S]*network\.availability_zones\[1\]"):
+        app.synth()
+    assert not list(tmp_path.rglob("cdk.tf.json"))
