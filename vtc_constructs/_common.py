@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
-from .errors import token_kind
+from .errors import STRING_TOKEN, token_kind
 
 if TYPE_CHECKING:
     from .errors import Problem
@@ -154,18 +154,12 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
     return key
 
 
-#: A string token contains ``${TfToken[<key>]}`` (cdktf 0.21's ``BEGIN_STRING_TOKEN_MARKER``, lib/tokens/private/
-#: encoding.js): answered with cdktf's own regular expression for it (``STRING_TOKEN_REGEX``: the marker,
-#: ``[a-zA-Z0-9:._-]+``, ``]}``), which is all cdktf's ``Token.isUnresolved`` of a string does. Number and list tokens:
-#: :func:`vtc_constructs.errors.token_kind`. tests/test_common.py checks both against cdktf.
-_STRING_TOKEN = re.compile(r"\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}")
-
-
 def is_string_token(value: object) -> bool:
     """Whether ``value`` is a string that holds a token (a reference resolved by Terraform), as
-    ``Token.is_unresolved`` answers, without a jsii round trip: each would cost about 0.3 ms, and the Helm values of
-    a workloads stack hold some 800 strings (0.25 s per environment when each was asked)."""
-    return isinstance(value, str) and _STRING_TOKEN.search(value) is not None
+    ``Token.is_unresolved`` answers (:data:`~vtc_constructs.errors.STRING_TOKEN`), without a jsii round trip: each
+    would cost about 0.3 ms, and the Helm values of a workloads stack hold some 800 strings (0.25 s per environment
+    when each was asked)."""
+    return isinstance(value, str) and STRING_TOKEN.search(value) is not None
 
 
 def is_number_token(value: object) -> bool:
@@ -217,12 +211,14 @@ class NameRegistry:
 
 
 def stack_region(construct: Construct) -> str | None:
-    """The region of the AWS provider of ``construct``'s stack (a direct child of the stack, where providers go) when
-    it is a plain string; None when there is none, or its region is known only at plan time."""
+    """The region of the default AWS provider of ``construct``'s stack (a direct child of the stack, where providers
+    go, without an ``alias``: the one the constructs' resources use) when it is a plain string; None when there is
+    none, or its region is known only at plan time. An aliased provider (``us-east-1`` for ACM or WAF, say) is
+    skipped wherever it is declared."""
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
     for child in stack_of(construct).node.children:
-        if isinstance(child, AwsProvider):
+        if isinstance(child, AwsProvider) and not child.alias:
             region = child.region
             return region if isinstance(region, str) and not is_string_token(region) else None
     return None

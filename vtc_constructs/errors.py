@@ -13,6 +13,7 @@ user fixing a configuration sees the whole picture in one run::
 from __future__ import annotations
 
 import math
+import re
 import struct
 from dataclasses import dataclass
 from typing import Iterable, Mapping
@@ -39,7 +40,7 @@ class Problem:
 
     def __str__(self) -> str:
         # A field reported with None was left out (or given None) where a value is needed: say so, not "invalid".
-        what = "missing (None is not a value here)" if self.got is None and self.what == "invalid value" else \
+        what = "missing" if self.got is None and self.what == "invalid value" else \
             self.what
         return f"{self.path}: {what} (got {self.got!r}); allowed: {self.allowed}; fix: {self.fix}"
 
@@ -68,9 +69,10 @@ def raise_if_any(problems: Iterable[Problem]) -> None:
 #: attribute such as ``DataAwsSubnets.ids`` or ``TerraformVariable.list_value`` returns); a number token is a double
 #: whose high 16 bits are 0xfdff (about -8.1e298, the token's index in the low bits: ``TerraformVariable.number_value``,
 #: ``Fn.length_of``). Recognised by their shape, with no jsii round trip (validation asks this of every field);
-#: tests/test_common.py checks the shapes against cdktf.
-_STRING_TOKEN_MARKER = "${TfToken["
-_LIST_TOKEN_MARKER = "#{TfToken["
+#: tests/test_common.py checks the shapes against cdktf. The string token's pattern is cdktf 0.21's own
+#: (``STRING_TOKEN_REGEX``, lib/tokens/private/encoding.js), all its ``Token.isUnresolved`` of a string asks.
+STRING_TOKEN = re.compile(r"\$\{TfToken\[[a-zA-Z0-9:._-]+\]\}")
+_LIST_TOKEN = re.compile(r"^#\{TfToken\[[a-zA-Z0-9:._-]+\]\}$")
 _NUMBER_TOKEN_MARKER = 0xFDFF
 
 
@@ -80,10 +82,11 @@ def token_kind(value: object) -> str | None:
     that only passes its value on (an id, an ARN, a list of subnet ids) skips the checks that need the literal value
     when it is one; a field the construct computes from at synth refuses it (:func:`unresolved_problem`)."""
     if isinstance(value, str):
-        return "string" if _STRING_TOKEN_MARKER in value else None
+        # (an encoded list token on its own is a list known only at apply, wherever it was put: in a list beside
+        # literals, ``(sg.id, *other.ids)``, or where one string belongs)
+        return "string" if STRING_TOKEN.search(value) else "list" if _LIST_TOKEN.match(value) else None
     if isinstance(value, (tuple, list)):
-        return "list" if len(value) == 1 and isinstance(value[0], str) and \
-            value[0].startswith(_LIST_TOKEN_MARKER) else None
+        return "list" if len(value) == 1 and isinstance(value[0], str) and _LIST_TOKEN.match(value[0]) else None
     if isinstance(value, float) and math.isfinite(value):
         return "number" if struct.unpack("<Q", struct.pack("<d", value))[0] >> 48 == _NUMBER_TOKEN_MARKER else None
     return None
