@@ -93,9 +93,12 @@ def test_network_refuses_a_cidr_known_only_at_apply_saying_what_to_pass(tokens):
         "cluster, database and edge contracts instead of building a Network)")
 
 
-@pytest.mark.parametrize("azs, kind", [("list", "a list token"), ("element", "a string token")])
+@pytest.mark.parametrize("azs, kind", [("list", "a list token"), ("element", "a string token"),
+                                      ("spliced", "a list token")])
 def test_network_refuses_azs_known_only_at_apply_once_not_as_misnamed_azs(tokens, azs, kind):
-    value = tokens.azs if azs == "list" else (tokens.first_az, "eu-west-1b")
+    # ("spliced": a list token put into a literal list, ("eu-west-1a", *azs): its item is the encoded list)
+    value = tokens.azs if azs == "list" else (tokens.first_az, "eu-west-1b") if azs == "element" else \
+        ("eu-west-1a", *tokens.azs)
     problem = only(dataclasses.replace(NETWORK, availability_zones=value).validate())
     assert problem.startswith(f"availability_zones: a Terraform reference ({kind}) known only at apply")
     assert "allowed: a literal list of AZ names known at synth" in problem and "one subnet per tier in each AZ" \
@@ -181,6 +184,7 @@ def cluster_stack():
         network=ClusterNetwork(vpc_id="vpc-0123456789abcdef0", subnet_ids=subnets.ids, dns_support=True,
                                dns_hostnames=True, subnets_have_nat_route=True)))
     eks.irsa_role("s3-role", "my-ns", "reader", managed=["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"])
+    eks.irsa_role("named-role", "my-ns", "writer", managed=["AmazonS3FullAccess"])  # any AWS managed policy by name
     return eks, json.loads(json.dumps(stack.to_terraform()))
 
 
@@ -192,28 +196,34 @@ def test_a_cluster_takes_an_existing_vpcs_subnet_list_as_it_is(cluster_stack):
     assert cluster["vpc_config"]["subnet_ids"] == ids and group["subnet_ids"] == ids
 
 
-def test_irsa_role_attaches_a_managed_policy_given_by_arn_as_given(cluster_stack):
+def test_irsa_role_attaches_a_managed_policy_given_by_arn_as_given_and_by_name_in_the_partition(cluster_stack):
     _, tf = cluster_stack
-    attached = [r["policy_arn"] for r in resources(tf, "aws_iam_role_policy_attachment").values()
-                if "/eks/s3-role-" in r["//"]["metadata"]["path"]]
-    assert attached == ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+
+    def attached(role):
+        return [r["policy_arn"] for r in resources(tf, "aws_iam_role_policy_attachment").values()
+                if f"/eks/{role}-" in r["//"]["metadata"]["path"]]
+    assert attached("s3-role") == ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]
+    (named,) = attached("named-role")
+    assert named.startswith("arn:${data.aws_partition.") and named.endswith(":iam::aws:policy/AmazonS3FullAccess")
 
 
 def test_irsa_role_reports_every_bad_input_at_once(cluster_stack):
     eks, _ = cluster_stack
     with pytest.raises(ConfigError) as error:
         eks.irsa_role("bad-role", "My_NS", ("app", "App_1"), managed=[
-            "AmazonS3ReadOnly", "AmazonEBSCSIDriverPolicy", "arn:aws:iam::111122223333:policy/mine"])
+            "AmazonEKS_CNI_Polcy", "AmazonEBSCSIDriverPolicy", "arn:aws:iam::111122223333:policy/mine",
+            "Amazon S3", "AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"])
     problems = [str(p) for p in error.value.problems]
     prefix = "eks.irsa_role('bad-role')."
     assert [p.split(":")[0] for p in problems] == [prefix + path for path in (
-        "namespace", "service_account[1]", "managed[0]", "managed[1]", "managed[2]")]
+        "namespace", "service_account[1]", "managed[0]", "managed[1]", "managed[2]", "managed[3]", "managed[5]")]
     assert "not a namespace name (got 'My_NS'); allowed: a Kubernetes namespace name: a DNS-1123 label" in problems[0]
     assert "not a service account name (got 'App_1')" in problems[1]
-    assert "unknown AWS managed policy (got 'AmazonS3ReadOnly')" in problems[2] and \
-        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" in problems[2]
-    assert "fix: use 'service-role/AmazonEBSCSIDriverPolicy'" in problems[3]
+    assert "looks like a typo of 'AmazonEKS_CNI_Policy' (got 'AmazonEKS_CNI_Polcy')" in problems[2]
+    assert "fix: use 'service-role/AmazonEBSCSIDriverPolicy'" in problems[3]  # the path left out
     assert "not an AWS managed policy ARN" in problems[4] and "statements=" in problems[4]
+    assert "not an AWS managed policy name (got 'Amazon S3')" in problems[5]
+    assert "the same policy as managed[4]" in problems[6]  # by name, then by ARN: one attachment ID
     with pytest.raises(ConfigError, match=r"managed: not a list .*wrap it in a list"):
         eks.irsa_role("str-role", "apps", "app", managed="AmazonEKS_CNI_Policy")
     with pytest.raises(ConfigError, match=r"managed\[0\]: a Terraform reference \(a string token\)"):
@@ -238,7 +248,23 @@ def test_azs_outside_the_providers_region_stop_the_synth_when_the_provider_comes
     stack = TerraformStack(app, "test")
     Network(stack, "network", US_AZS)
     AwsProvider(stack, "aws", region="eu-west-1")
-    with pytest.raises(Exception, match=r"network\.availability_zones\[0\]: AZ outside the region \(got "
-                                        r"'us-east-1a'\)[\s\S]*network\.availability_zones\[1\]"):
+    with pytest.raises(Exception, match=r"Validation failed[\s\S]*network\.availability_zones\[0\]: AZ outside the "
+                                        r"region \(got 'us-east-1a'\)[\s\S]*network\.availability_zones\[1\]"):
         app.synth()
     assert not list(tmp_path.rglob("cdk.tf.json"))
+
+
+@pytest.mark.parametrize("alias_first", [True, False])
+def test_an_aliased_provider_is_not_the_region_the_network_is_checked_against(tmp_path, alias_first):
+    # A us-east-1 alias (ACM for CloudFront, WAF) beside the default provider, declared before or after it: the AZs
+    # are checked against the default provider's region, the one the Network's resources use.
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "test")
+    if alias_first:
+        AwsProvider(stack, "us-east-1", region="us-east-1", alias="us_east_1")
+    AwsProvider(stack, "aws", region="eu-west-1")
+    if not alias_first:
+        AwsProvider(stack, "us-east-1", region="us-east-1", alias="us_east_1")
+    Network(stack, "network", NETWORK)  # eu-west-1a and eu-west-1b
+    app.synth()
+    assert list(tmp_path.rglob("cdk.tf.json"))

@@ -237,13 +237,16 @@ class EksCluster(Construct):
         """A role that exactly the named Kubernetes service account(s) of ``namespace`` may assume through the
         cluster's OIDC provider: ``<issuer>:sub`` equals ``system:serviceaccount:<namespace>:<name>`` (one value per
         account, StringEquals, no wildcard) and ``<issuer>:aud`` equals ``sts.amazonaws.com``. ``managed``: AWS
-        managed policies by name (those of :data:`~vtc_constructs.ci_identity.PLATFORM_MANAGED_POLICIES`, e.g.
-        ``AmazonEKS_CNI_Policy``) or by ARN (any other: ``arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess``);
-        ``statements``: one customer-managed policy of these statements.
+        managed policies by name (``AmazonS3ReadOnlyAccess``, ``service-role/AmazonEBSCSIDriverPolicy``: the ARN is
+        built in the stack's partition) or by full ARN. Deployed through :class:`~vtc_constructs.CiIdentity`, the
+        deploy role may attach only :data:`~vtc_constructs.ci_identity.PLATFORM_MANAGED_POLICIES`: another policy
+        is refused at apply (AccessDenied) unless that list grows. ``statements``: one customer-managed policy of
+        these statements.
 
         Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the inputs
         (:func:`~vtc_constructs.eks_addons.irsa_role_problems`): a namespace that is no DNS-1123 label, a service
-        account name that is no DNS-1123 subdomain, a repeated or missing service account, an unknown policy."""
+        account name that is no DNS-1123 subdomain, a repeated or missing service account, a policy that is no
+        policy name or ARN, repeated, or a typo of a known one."""
         raise_if_any(problem.prefixed(f"{self.node.id}.irsa_role({id!r})")
                      for problem in irsa_role_problems(namespace, service_account, managed))
         accounts = [service_account] if isinstance(service_account, str) else list(service_account)

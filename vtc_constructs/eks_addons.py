@@ -41,7 +41,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
 from ._common import Account, Statement, account_admin_statement, kms_key, logs_statement, policy_document
-from .errors import Problem, is_reference, token_kind, unresolved_problem
+from .errors import Problem, is_reference, not_a_list, token_kind, unresolved_problem
 from .workload_inputs import is_dns_label, is_dns_subdomain
 from .cluster_config import SECRETS_STORE_SERVICE_ACCOUNT
 from .namespaces import COLLECTOR_NAMESPACE, COLLECTOR_RELEASE
@@ -251,14 +251,16 @@ def add_managed_addons(scope: Construct, addons: Sequence[str], *, cluster_name:
 #: Ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names
 _MANAGED_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::aws:policy/([A-Za-z0-9+=,.@_-]+/)*"
                                  r"[A-Za-z0-9+=,.@_-]{1,128}$")
+_MANAGED_POLICY_NAME = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$")
 
 
 def irsa_role_problems(namespace: object, service_account: object, managed: object = ()) -> list[Problem]:
     """The inputs of :meth:`~vtc_constructs.eks.EksCluster.irsa_role`: ``namespace`` a DNS-1123 label, each service
     account a DNS-1123 subdomain (Kubernetes' rules for their names; a Terraform reference passes), each once, at
-    least one; each of ``managed`` an AWS managed policy the library knows by name
-    (:data:`~vtc_constructs.ci_identity.PLATFORM_MANAGED_POLICIES`, as the role's ``managed_policy`` ARNs are built
-    from: ``service-role/AmazonEBSCSIDriverPolicy``), or any AWS managed policy's full ARN."""
+    least one; each of ``managed`` an AWS managed policy's name (with its path: ``service-role/...``; the role's ARN
+    is built in the stack's partition) or full ARN, each policy once, and not a letter or two away from one of
+    :data:`~vtc_constructs.ci_identity.PLATFORM_MANAGED_POLICIES` (taken for a typo of it). Another name is not
+    checked against AWS's list (IAM refuses an unknown one at apply)."""
     from .ci_identity import PLATFORM_MANAGED_POLICIES  # lazy: ci_identity imports the constructs' shared code
 
     problems = []
@@ -282,28 +284,43 @@ def irsa_role_problems(namespace: object, service_account: object, managed: obje
                                     "digit", "write the name as Kubernetes names it, e.g. 'my-app'",
                                     "not a service account name"))
     if isinstance(managed, str) or not isinstance(managed, (tuple, list)):
-        hint = f"wrap it in a list: [{managed!r}]" if isinstance(managed, str) else "give a list of policy names"
-        return problems + [Problem("managed", managed, "a list of AWS managed policy names or ARNs", hint,
-                                   "not a list")]
-    known = ", ".join(PLATFORM_MANAGED_POLICIES)
+        return problems + [not_a_list("managed", managed, "AWS managed policy names or ARNs",
+                                      "['AmazonEKS_CNI_Policy']")]
+    attached: dict[str, int] = {}
     for index, policy in enumerate(managed):
         where = f"managed[{index}]"
         if token_kind(policy) is not None:
             problems.append(unresolved_problem(where, policy, "an AWS managed policy's name or ARN, written out",
                                                "write the name or ARN itself: it is part of the attachment's "
                                                "construct ID, which must not change between synths"))
-        elif isinstance(policy, str) and policy.startswith("arn:"):
+            continue
+        if isinstance(policy, str) and policy.startswith("arn:"):
             if not _MANAGED_POLICY_ARN.match(policy):
                 problems.append(Problem(where, policy, "an AWS managed policy's ARN, arn:aws:iam::aws:policy/<name>",
                                         "copy the ARN from the IAM console; for a policy of your own, pass its "
                                         "statements (statements=...) instead", "not an AWS managed policy ARN"))
+                continue
+        elif not isinstance(policy, str) or not _MANAGED_POLICY_NAME.match(policy):
+            problems.append(Problem(where, policy, "an AWS managed policy's name (its path too, e.g. "
+                                    "'service-role/AmazonEBSCSIDriverPolicy': 1-128 of letters, digits and +=,.@_- "
+                                    "per part) or its ARN", "write the name as the IAM console shows it",
+                                    "not an AWS managed policy name"))
+            continue
         elif policy not in PLATFORM_MANAGED_POLICIES:
-            near = difflib.get_close_matches(policy, PLATFORM_MANAGED_POLICIES, n=1, cutoff=0.6) \
-                if isinstance(policy, str) else []
-            problems.append(Problem(where, policy, f"a name of {known}, or any AWS managed policy's full ARN "
-                                    "(arn:aws:iam::aws:policy/<path/>name)",
-                                    (f"use {near[0]!r}, or give" if near else "give") + " the policy's full ARN as "
-                                    "the IAM console shows it, e.g. 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' "
-                                    "(other names are refused, so that a typo fails at synth, not at apply)",
-                                    "unknown AWS managed policy"))
+            # Any AWS managed policy may be named (AWS has over a thousand: IAM refuses an unknown one at apply); one
+            # the platform uses without its path, or a letter or two away from one, is taken for a mistake of it.
+            near = [known for known in PLATFORM_MANAGED_POLICIES if known.rsplit("/", 1)[-1] == policy] or \
+                difflib.get_close_matches(policy, PLATFORM_MANAGED_POLICIES, n=1, cutoff=0.9)
+            if near:
+                problems.append(Problem(where, policy, "an AWS managed policy's name (with its path) or ARN",
+                                        f"use {near[0]!r} (or, if you mean another policy, give its full ARN)",
+                                        f"looks like a typo of {near[0]!r}"))
+                continue
+        # One attachment per policy: its construct ID ends in the policy's name, so the same policy twice (by name
+        # and by ARN too) would be two constructs of one ID.
+        name = policy.rsplit("/", 1)[-1]
+        if name in attached:
+            problems.append(Problem(where, policy, "each policy once", "remove the repeat",
+                                    f"the same policy as managed[{attached[name]}]"))
+        attached.setdefault(name, index)
     return problems
