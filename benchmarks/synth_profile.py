@@ -291,7 +291,8 @@ def floor_lines(result: dict[str, Any], phases: list[dict[str, Any]]) -> list[st
         f"  against the one-process goal of {goal} s per environment: "
         + ("within reach" if floor <= goal else f"out of reach while each element is one jsii object "
                                                 f"(at most {int(goal * max(elements, 1) / floor)} elements fit)"),
-        f"  with workers on this machine's {cores} cores, at best {floor / cores:.2f} s per environment, against the "
+        f"  with workers on this machine's {cores} cores (environments side by side; one is never split), at best "
+        f"{floor / cores:.2f} s per more environment, against the "
         f"goal of {GOAL_MARGINAL_WORKERS} s: " + ("within reach" if floor / cores <= GOAL_MARGINAL_WORKERS else
                                                  "out of reach"),
         f"  the whole synth at that floor: start-up {startup:.2f} s + every environment's Creates "

@@ -245,7 +245,7 @@ def test_an_unknown_enum_string_is_reported_and_never_listed_as_allowed(build, e
 def test_a_field_left_out_is_reported_as_missing_not_invalid():
     problems = dataclasses.replace(NETWORK, name=None).validate()
     assert [str(p) for p in problems] == [
-        "name: missing (None is not a value here) (got None); allowed: 3-32 characters of a-z, 0-9 and '-', "
+        "name: missing (got None); allowed: 3-32 characters of a-z, 0-9 and '-', "
         "starting with a letter; fix: use a short lower-case name such as 'vtc-staging'"]
 
 

@@ -293,7 +293,7 @@ def test_valid_props_have_no_problem():
      r"^availability_zones\[1\]: no such Availability Zone \(got 'eu-west-1d'\); allowed: an Availability Zone of "
      r"eu-west-1: eu-west-1a, eu-west-1b, eu-west-1c; fix: pick one of eu-west-1a, eu-west-1b, eu-west-1c$"),
     ({"availability_zones": "eu-west-1a"}, r"^availability_zones: not a list \(got 'eu-west-1a'\)"),
-    ({"nat_strategy": None}, r"^nat_strategy: missing \(None is not a value here\) \(got None\); allowed: one_per_az, single"),
+    ({"nat_strategy": None}, r"^nat_strategy: missing \(got None\); allowed: one_per_az, single"),
     ({"flow_log_retention_days": True}, r"^flow_log_retention_days: invalid value \(got True\)"),
     ({"interface_endpoints": ("sts", "s3")}, r"^interface_endpoints: unknown endpoint service \(got \['sts', 's3'\]\)"
                                               r".*fix: remove or correct 's3'"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
-import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -76,12 +76,10 @@ def test_stable_stringify_matches_cdktf_s_manifest_format(synth_dir):
         '{\n  "a": {\n  },\n  "b": [\n  ],\n  "c": [\n    "é",\n    1,\n    null\n  ]\n}')
 
 
-@pytest.mark.parametrize("flags, expected", [([], []), (["-O"], ["-O"]), (["-OO"], ["-OO"])])
-def test_a_worker_runs_with_this_process_s_optimize_flag(flags, expected, tmp_path):
+@pytest.mark.parametrize("optimize, expected", [(0, []), (1, ["-O"]), (2, ["-OO"])])
+def test_a_worker_runs_with_this_process_s_optimize_flag(optimize, expected, monkeypatch, tmp_path):
     # `python -O main.py` (the bindings' argument checks off): its workers must synthesize the same way.
-    # A fresh interpreter with those flags (importing environments.synth starts no jsii: cheap).
-    code = "import sys; from pathlib import Path; from environments.synth import worker_command; " \
-           "print(' '.join(worker_command(Path('out'))[1:]))"
-    printed = subprocess.run([sys.executable, *flags, "-c", code], cwd=synth_module.PROJECT_ROOT, check=True,
-                             capture_output=True, text=True).stdout.split()
-    assert printed == [*expected, "-m", "environments._synth_worker", "out"]
+    monkeypatch.setattr(synth_module, "sys", SimpleNamespace(executable="/venv/bin/python",
+                                                             flags=SimpleNamespace(optimize=optimize)))
+    assert synth_module.worker_command(tmp_path / "out") == \
+        ["/venv/bin/python", *expected, "-m", "environments._synth_worker", str(tmp_path / "out")]

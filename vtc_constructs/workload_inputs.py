@@ -35,6 +35,8 @@ def is_dns_subdomain(value: object) -> bool:
     most 253 characters, DNS-1123 labels joined by '.'.
     Ref: https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names"""
     return isinstance(value, str) and len(value) <= 253 and all(is_dns_label(part) for part in value.split("."))
+
+
 _HOST = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
 _ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
