@@ -322,8 +322,8 @@ def planned_edge_network(props: NetworkProps, target_security_group_id: str = "p
 
 @jsii.implements(IValidation)
 class _ZonesInRegion:
-    """At synth: the AZs of a :class:`Network` belong to the region of its stack's AWS provider, wherever the
-    provider was declared (before the Network, it is checked when the Network is built as well)."""
+    """At synth: the AZs of a :class:`Network` belong to the region of its stack's AWS provider, for a provider
+    declared after the Network (one declared before it is checked when the Network is built)."""
 
     def __init__(self, network: Construct, id: str, availability_zones: Sequence[str]):
         self._network, self._id, self._azs = network, id, availability_zones
@@ -346,11 +346,14 @@ class Network(Construct):
         super().__init__(scope, id)
         raise_if_any(problem.prefixed(id) for problem in props.validate())
         # The AZs against the stack's region, where its AWS provider names one (the props alone cannot know it): now,
-        # when the provider is declared already, and again at synth, for a provider declared after the Network (a
-        # validation: the synth stops before anything is written).
+        # when the provider is declared already, else at synth, for a provider declared after the Network (a
+        # validation: the synth stops before anything is written). Only then: a validation is a call from jsii's
+        # Node process back into Python at every synth, and a stack's default provider is declared once.
+        region = stack_region(self)
         raise_if_any(problem.prefixed(id) for problem in
-                     availability_zone_region_problems(stack_region(self), props.availability_zones))
-        self.node.add_validation(_ZonesInRegion(self, id, props.availability_zones))
+                     availability_zone_region_problems(region, props.availability_zones))
+        if region is None:
+            self.node.add_validation(_ZonesInRegion(self, id, props.availability_zones))
         guard_replacement_safety(self)
         claim_names(self, id, ("CloudWatch log group", f"/vtc/{props.name}/vpc-flow-logs"),
                     ("KMS alias", f"alias/{props.name}-vpc-flow-logs"))
