@@ -7,6 +7,7 @@ import dataclasses
 import json
 import re
 
+import cdktf
 import pytest
 
 from tests.helpers import assert_one_problem, by_path, ref, resources, synth, synth_outputs
@@ -540,3 +541,18 @@ def test_checkov_finds_nothing_but_the_accepted_choices(checkov_findings):
     _, failed, _ = checkov_findings
     assert failed == set(ACCEPTED_FINDINGS), sorted(failed ^ set(ACCEPTED_FINDINGS))
     assert all(len(reason.split()) >= 8 for reason in ACCEPTED_FINDINGS.values())  # as the suppression file demands
+
+
+def test_a_network_gives_the_cache_its_private_subnets_and_the_admitted_groups():
+    # As Network.cluster_network / database_network / edge_network do for the other constructs.
+    from cdktf import TerraformStack
+    from vtc_constructs import Network, NetworkProps
+
+    stack = TerraformStack(cdktf.Testing.app(), "test")
+    network = Network(stack, "network", NetworkProps(name="vtc-test", vpc_cidr="10.20.0.0/16",
+                                                     availability_zones=("eu-west-1a", "eu-west-1b")))
+    cache_network = network.cache_network(["sg-nodes"])
+    assert isinstance(cache_network, CacheNetwork)
+    assert (cache_network.vpc_id, cache_network.subnet_ids, cache_network.client_security_group_ids) == \
+        (network.vpc_id, tuple(network.private_subnet_ids), ("sg-nodes",))
+    assert dataclasses.replace(PROPS, network=cache_network).validate() == []

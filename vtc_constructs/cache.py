@@ -2,13 +2,12 @@
 
 Usage::
 
-    from vtc_constructs.cache import CacheNetwork, CacheProps, ValkeyCache
+    from vtc_constructs import CacheProps, ValkeyCache
 
     cache = ValkeyCache(self, "cache", CacheProps(
         name="vtc-production",
         engine_version="8.1",
-        network=CacheNetwork(vpc_id=network.vpc_id, subnet_ids=tuple(network.private_subnet_ids),
-                             client_security_group_ids=(cluster.node_security_group_id,)),
+        network=network.cache_network([cluster.node_security_group_id]),   # or CacheNetwork(vpc_id=..., ...)
     ))
     cache.cache_primary_endpoint_address, cache.cache_port, cache.cache_services_user_name
     cache.cache_connect_statement()          # elasticache:Connect for the services' IRSA role
@@ -122,6 +121,7 @@ from ._common import (
 from .aws_rules import daily_and_weekly_window_problems, tag_problems
 from .errors import (Problem, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole, not_a_list,
                      raise_if_any, unresolved_problem)
+from .contracts import CacheNetwork  # noqa: F401  (re-exported: part of this module's API)
 from .network import LOG_RETENTION_DAYS
 
 ENGINE = "valkey"
@@ -181,34 +181,6 @@ CACHE_ENGINE_CPU_MAX_PERCENT = 90.0
 # 3-32 characters: <name>-cache is the replication group ID, at most 40 characters, no two hyphens in a row.
 _NAME_RE = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{1,30}[a-z0-9]$")
 _KMS_KEY_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:key/[A-Za-z0-9-]{1,64}$")
-
-
-@dataclass(frozen=True, kw_only=True)
-class CacheNetwork:
-    """Where the cache lives and who may reach it.
-
-    :param vpc_id: the VPC.
-    :param subnet_ids: the subnets of the subnet group: private ones, at least two, each in another Availability Zone
-        (``Network.private_subnet_ids`` gives one per AZ). The cache needs no route out, so isolated subnets do too.
-    :param client_security_group_ids: the security groups admitted on the port (the EKS nodes'), at least one.
-    """
-
-    vpc_id: str
-    subnet_ids: tuple[str, ...]
-    client_security_group_ids: tuple[str, ...]
-
-    def __post_init__(self):
-        coerce_fields(self, tuples=("subnet_ids", "client_security_group_ids"))
-
-    def type_problems(self) -> list[Problem]:
-        """Fields of the wrong type (what they say is checked by :meth:`CacheProps.validate`)."""
-        problems = []
-        if not isinstance(self.vpc_id, str) or not self.vpc_id:
-            problems.append(Problem("vpc_id", self.vpc_id, "the VPC's id", "pass network.vpc_id"))
-        for name, of in (("subnet_ids", "subnet ids"), ("client_security_group_ids", "security group ids")):
-            if not is_string_tuple(getattr(self, name)):
-                problems.append(not_a_list(name, getattr(self, name), of, "('id-1', 'id-2')"))
-        return problems
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -140,3 +140,31 @@ class EdgeNetwork:
             problems.append(Problem("target_admitted_ports", ports, "a list of port numbers (1-65535)",
                                     "list the ports the target security group admits from the ALB"))
         return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class CacheNetwork:
+    """Where the cache lives and who may reach it.
+
+    :param vpc_id: the VPC.
+    :param subnet_ids: the subnets of the subnet group: private ones, at least two, each in another Availability Zone
+        (``Network.private_subnet_ids`` gives one per AZ). The cache needs no route out, so isolated subnets do too.
+    :param client_security_group_ids: the security groups admitted on the port (the EKS nodes'), at least one.
+    """
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    client_security_group_ids: tuple[str, ...]
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("subnet_ids", "client_security_group_ids"))
+
+    def type_problems(self) -> list[Problem]:
+        """Fields of the wrong type (what they say is checked by :meth:`CacheProps.validate`)."""
+        problems = []
+        if not isinstance(self.vpc_id, str) or not self.vpc_id:
+            problems.append(Problem("vpc_id", self.vpc_id, "the VPC's id", "pass network.vpc_id"))
+        for name, of in (("subnet_ids", "subnet ids"), ("client_security_group_ids", "security group ids")):
+            if not is_string_tuple(getattr(self, name)):
+                problems.append(not_a_list(name, getattr(self, name), of, "('id-1', 'id-2')"))
+        return problems

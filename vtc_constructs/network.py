@@ -77,7 +77,7 @@ from .network_endpoints import (  # noqa: F401  (re-exported: part of this modul
     add_interface_endpoints,
     interface_endpoint_problems,
 )
-from .contracts import ClusterNetwork, DatabaseNetwork, EdgeNetwork
+from .contracts import CacheNetwork, ClusterNetwork, DatabaseNetwork, EdgeNetwork
 from .aws_rules import availability_zone_problems, availability_zone_region_problems, vpc_range_problems
 from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any, synth_time_problems, token_kind
 
@@ -484,6 +484,13 @@ class Network(Construct):
         security group of its targets (the EKS nodes)."""
         return dataclasses.replace(planned_edge_network(self.props, target_security_group_id), vpc_id=self.vpc_id,
                                    public_subnet_ids=tuple(self.public_subnet_ids))
+
+    def cache_network(self, client_security_group_ids: Sequence[str]) -> "CacheNetwork":
+        """What a :class:`~vtc_constructs.cache.ValkeyCache` needs of this VPC: the private subnets, one per AZ (a
+        cache needs no route out; they are the ones the clients run in), and the security groups admitted on its
+        port (the EKS nodes': ``EksCluster.node_security_group_id``)."""
+        return CacheNetwork(vpc_id=self.vpc_id, subnet_ids=tuple(self.private_subnet_ids),
+                            client_security_group_ids=tuple(client_security_group_ids))
 
     # Typed outputs, named after their resource.
     @functools.cached_property
