@@ -213,24 +213,26 @@ def test_a_url_is_never_printed_wherever_it_is_given(capsys):
 
 
 def test_only_subscriptions_on_the_secrets_host_are_pruned_and_the_wrapper_runs_the_library(monkeypatch, capsys):
-    kept = "https://events.pagerduty.com/integration/89abcdef/enqueue"  # the secrets' host, but --keep-endpoint
+    kept = "https://events.pagerduty.com/integration/89abcdef/enqueue"  # the secrets' host, but kept
     with mock_aws():
         sns, sm = (boto3.client(name, region_name=REGION) for name in ("sns", "secretsmanager"))
         clients = {"sns": sns, "secretsmanager": sm, "sts": boto3.client("sts", region_name=REGION)}
         topic = sns.create_topic(Name="vtc-staging-page")["TopicArn"]
-        for endpoint in (LITERAL, ROTATED, kept):  # another owner's hook, an old key, one to keep
+        for endpoint in (LITERAL, ROTATED):  # another owner's hook (Terraform's page_https_endpoints), an old key
             sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=endpoint)
         sm.create_secret(Name="acme/pagerduty-url", SecretString=URL)
 
         # The documented example, without --keep-endpoint: another host's subscription is left alone, counted.
-        assert library.main(["subscribe", "--topic-arn", topic, "--secret", "acme/pagerduty-url", "--keep-endpoint",
-                             kept], clients=clients) == 0
-        assert _https(sns, topic) == sorted([LITERAL, URL, kept])
+        assert library.main(["subscribe", "--topic-arn", topic, "--secret", "acme/pagerduty-url", "--account",
+                             ACCOUNT], clients=clients) == 0
+        assert _https(sns, topic) == sorted([LITERAL, URL])
         assert capsys.readouterr().out == (f"paging {topic}: subscribed: acme/pagerduty-url; already subscribed: "
                                            "none; unsubscribed (no longer named): 1; other HTTPS subscriptions left "
-                                           "alone: 2\n")
+                                           "alone: 1\n")
 
-        # The wrapper: the environment file's names, literals kept, through the library (a rotated key replaced).
+        # The wrapper: the environment file's names, its literals kept (passed as --keep-endpoint), through the
+        # library: a rotated key replaced.
+        sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=kept)
         settings = {"region": REGION, "account_id": ACCOUNT,
                     "alarms": {"pagerduty_url_secret_names": ["acme/pagerduty-url"], "page_https_endpoints": [kept]}}
         monkeypatch.setattr(paging, "environment_settings", lambda env: settings)

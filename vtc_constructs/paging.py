@@ -17,9 +17,10 @@ or from Python (a deploy tool of your own)::
     print(report)   # secret names and counts only, never a URL
 
 The topic is :attr:`Alarms.page_topic_arn <vtc_constructs.alarms.Alarms.page_topic_arn>` (``<AlarmsProps.name>-page``;
-make it a stack output), the secrets are the ones named in ``AlarmsProps.pagerduty_url_secret_names``, and the kept
-endpoints are any HTTPS subscriptions on the secrets' host that are not this command's (``page_https_endpoints`` are
-on another host unless one is an integration URL of the same service; Terraform subscribes those).
+make it a stack output) and the secrets are the ones named in ``AlarmsProps.pagerduty_url_secret_names``.
+``--keep-endpoint`` is needed only for an HTTPS subscription on the secrets' own host (``events.pagerduty.com``) that
+is not theirs: the others (``AlarmsProps.page_https_endpoints``, which Terraform subscribes, a hook of your own) are
+never touched.
 
 A PagerDuty integration URL carries its integration key. Terraform would keep whatever it subscribes (the
 subscription's endpoint) or reads (a data source) in its state, so the Alarms construct makes nothing of
@@ -28,19 +29,20 @@ subscription's endpoint) or reads (a data source) in its state, so the Alarms co
 - each named Secrets Manager secret's current value (the URL alone, ``SecretString``, not JSON) is read, checked to be
   an ``https://`` URL, and subscribed to the topic over HTTPS unless a subscription of that URL exists already: running
   it twice changes nothing;
-- an HTTPS subscription of the topic on the host of a secret's URL (``events.pagerduty.com``) that no secret holds
-  any more (a rotated integration key: the secret now holds the new URL) is unsubscribed, after the new ones exist;
-  one given as ``--keep-endpoint`` and one still pending confirmation (SNS gives it no ARN) are left. Every other
-  HTTPS subscription (another host's: a Terraform-owned ``page_https_endpoints`` URL, a chat hook) is left alone and
-  only counted. Every secret is read before anything changes.
+- an HTTPS subscription of the topic on the host of a secret's current URL (``events.pagerduty.com``) that no secret
+  holds any more (a rotated integration key: the secret now holds the new URL) is unsubscribed, after the new ones
+  exist; one given as ``--keep-endpoint`` and one still pending confirmation (SNS gives it no ARN) are left. Every
+  other HTTPS subscription (another host's: a Terraform-owned ``page_https_endpoints`` URL, a chat hook) is left
+  alone and only counted (``other HTTPS subscriptions left alone: N``). A key moved to another host (say, PagerDuty's
+  EU service) leaves the old host's subscription, counted: unsubscribe it with the AWS CLI. Every secret is read
+  before anything changes.
 
 Nothing it prints or raises contains a URL (:func:`scrub`; argparse's own errors too): only the secrets' names and
 counts. It first checks that the credentials are the topic's account (from its ARN), and ``--account``'s if given: a
 second constraint, never a substitute (the secrets are read with the credentials, in their account). The topic's
 region comes from its ARN; ``--region`` is the secrets' region (default: the topic's). Permissions:
-``secretsmanager:GetSecretValue`` on
-the secrets (and ``kms:Decrypt`` on their key if it is a customer-managed one), ``sns:ListSubscriptionsByTopic``,
-``sns:Subscribe``, ``sns:Unsubscribe`` on the topic, ``sts:GetCallerIdentity``.
+``secretsmanager:GetSecretValue`` on the secrets (and ``kms:Decrypt`` on their key if it is a customer-managed one),
+``sns:ListSubscriptionsByTopic``, ``sns:Subscribe``, ``sns:Unsubscribe`` on the topic, ``sts:GetCallerIdentity``.
 
 Exit status: 0 done (or nothing to do); 1 usage error, the AWS SDK missing, wrong account, a secret missing or not an
 https:// URL (nothing was changed then), or an error of the AWS API (one line, any URL in it replaced).
