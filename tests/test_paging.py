@@ -87,7 +87,8 @@ def test_the_library_command_subscribes_by_topic_arn_checks_the_account_and_prin
         assert library.main(args, clients=clients) == 0
         assert _https(sns, topic) == sorted([LITERAL, URL])
         assert capsys.readouterr().out == (f"paging {topic}: subscribed: acme-prod/alarms/pagerduty-url; already "
-                                           "subscribed: none; unsubscribed (no longer named): 1\n")
+                                           "subscribed: none; unsubscribed (no longer named): 1; other HTTPS "
+                                           "subscriptions left alone: 1\n")
         assert library.main(args + ["--account", ACCOUNT, "--region", REGION], clients=clients) == 0  # idempotent
         assert "already subscribed: acme-prod/alarms/pagerduty-url" in capsys.readouterr().out
         assert _https(sns, topic) == sorted([LITERAL, URL])
@@ -99,7 +100,7 @@ def test_the_library_command_subscribes_by_topic_arn_checks_the_account_and_prin
                                            "210987654321: wrong environment, or wrong credentials\n")
         assert library.main(["subscribe", "--topic-arn", other, "--secret", "acme-prod/alarms/pagerduty-url"],
                             clients=clients) == 1
-        assert "but the topic ARN (--account overrides it) says 210987654321: wrong" in capsys.readouterr().err
+        assert "but the topic ARN says 210987654321: wrong" in capsys.readouterr().err
 
         # A secret that is not a URL, or missing: refused by name, nothing changed (LITERAL is kept only when given).
         sm.put_secret_value(SecretId="acme-prod/alarms/pagerduty-url", SecretString="http://" + URL[8:])
@@ -153,5 +154,145 @@ def test_an_aws_error_is_one_line_without_the_url(capsys):
     assert library.main(["subscribe", "--topic-arn", "arn:aws:sns:eu-west-1:123456789012:x-page", "--secret", "x/y"],
                         clients={"sns": None, "secretsmanager": None, "sts": Denied()}) == 1
     err = capsys.readouterr().err
-    assert err.startswith("paging: RuntimeError: AccessDenied: not authorized to subscribe <URL not shown>. Check")
+    assert err.startswith("paging: RuntimeError: AccessDenied: not authorized to subscribe <a URL, not repeated "
+                          "here>. Check")
+    assert "0123abcd" not in err and err.count("\n") == 1
+
+
+# --- review fixes: no URL in any output, pruning limited to the secrets' host, the account, bad argument types ------
+
+ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:acme-prod-page"
+UNUSED = {"sns": None, "secretsmanager": None, "sts": None}
+
+
+class _Sts:
+    """STS that answers ``account``, and counts the calls."""
+
+    def __init__(self, account=ACCOUNT):
+        self.account, self.calls = account, 0
+
+    def get_caller_identity(self):
+        self.calls += 1
+        return {"Account": self.account}
+
+
+def test_a_url_is_never_printed_wherever_it_is_given(capsys):
+    # The same URL twice as --secret: the "repeated name" problem (shared with AlarmsProps) does not echo it.
+    with pytest.raises(library.ConfigError, match=r"--secret: repeated name \(got '<a URL, not repeated here>'\)") \
+            as raised:
+        library.subscribe_topic(ARN, [URL, URL], clients=UNUSED)
+    from vtc_constructs.alarms_props import _pagerduty_name_problems
+    assert "0123abcd" not in str(raised.value) + "".join(map(str, _pagerduty_name_problems((URL, URL))))
+    # The URL pasted into --topic-arn, --account or --region: refused, not repeated.
+    with pytest.raises(library.ConfigError, match=r"^3 configuration problems") as raised:
+        library.subscribe_topic(URL, ["ok/name"], account=URL, region=URL[8:], clients=UNUSED)
+    assert "0123abcd" not in str(raised.value) and str(raised.value).count("'<a URL, not repeated here>'") == 3
+
+    # The command line, the same and with argparse's own errors (an extra argument, a bad command).
+    for argv in (["subscribe", "--topic-arn", ARN, "--secret", URL, "--secret", URL],
+                 ["subscribe", "--topic-arn", URL, "--secret", "ok/name", "--account", URL, "--region", URL],
+                 ["subscribe", "--topic-arn", ARN, "--secret", "ok/name", URL],
+                 ["subscribe", "--topic-arn", ARN, "--secret", "ok/name", f"--keep-endpoint={URL}", f"--x={URL}"],
+                 [URL]):
+        assert library.main(argv, clients=UNUSED) == 1, argv
+        err = capsys.readouterr().err
+        assert "0123abcd" not in err and "<a URL, not repeated here>" in err, (argv, err)
+    # The repository's wrapper: its argparse errors and any other error go through the same scrub.
+    assert paging.main(["subscribe", "staging", URL]) == 1
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: <a URL, not repeated here>" in err and "0123abcd" not in err
+
+    # The one printing path scrubs whatever an error says (a ConfigError or PagingError included).
+    def leaky(_args):
+        raise library.PagingError(f"x: {URL}; ('{URL}')")
+
+    assert library.run_command(library.ScrubbingParser(), [], leaky) == 1
+    assert capsys.readouterr().err == "paging: x: <a URL, not repeated here>; ('<a URL, not repeated here>')\n"
+    # "an https:// URL" in a message is no URL.
+    assert library.scrub("allowed: an https:// URL") == "allowed: an https:// URL"
+
+
+def test_only_subscriptions_on_the_secrets_host_are_pruned_and_the_wrapper_runs_the_library(monkeypatch, capsys):
+    kept = "https://events.pagerduty.com/integration/89abcdef/enqueue"  # the secrets' host, but kept
+    with mock_aws():
+        sns, sm = (boto3.client(name, region_name=REGION) for name in ("sns", "secretsmanager"))
+        clients = {"sns": sns, "secretsmanager": sm, "sts": boto3.client("sts", region_name=REGION)}
+        topic = sns.create_topic(Name="vtc-staging-page")["TopicArn"]
+        for endpoint in (LITERAL, ROTATED):  # another owner's hook (Terraform's page_https_endpoints), an old key
+            sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=endpoint)
+        sm.create_secret(Name="acme/pagerduty-url", SecretString=URL)
+
+        # The documented example, without --keep-endpoint: another host's subscription is left alone, counted.
+        assert library.main(["subscribe", "--topic-arn", topic, "--secret", "acme/pagerduty-url", "--account",
+                             ACCOUNT], clients=clients) == 0
+        assert _https(sns, topic) == sorted([LITERAL, URL])
+        assert capsys.readouterr().out == (f"paging {topic}: subscribed: acme/pagerduty-url; already subscribed: "
+                                           "none; unsubscribed (no longer named): 1; other HTTPS subscriptions left "
+                                           "alone: 1\n")
+
+        # The wrapper: the environment file's names, its literals kept (passed as --keep-endpoint), through the
+        # library: a rotated key replaced.
+        sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=kept)
+        settings = {"region": REGION, "account_id": ACCOUNT,
+                    "alarms": {"pagerduty_url_secret_names": ["acme/pagerduty-url"], "page_https_endpoints": [kept]}}
+        monkeypatch.setattr(paging, "environment_settings", lambda env: settings)
+        sm.put_secret_value(SecretId="acme/pagerduty-url", SecretString=ROTATED)
+        assert paging.main(["subscribe", "staging"], clients=clients) == 0
+        assert _https(sns, topic) == sorted([LITERAL, ROTATED, kept])
+        assert capsys.readouterr().out == ("paging staging: subscribed: acme/pagerduty-url; already subscribed: none; "
+                                           "unsubscribed (no longer named): 1; other HTTPS subscriptions left alone: "
+                                           "2\n")
+        settings["alarms"] = {}
+        assert paging.main(["subscribe", "staging"], clients=clients) == 0
+        assert "no alarms.pagerduty_url_secret_names in environments/staging.toml: nothing" in capsys.readouterr().out
+        assert _https(sns, topic) == sorted([LITERAL, ROTATED, kept])
+
+
+def test_the_credentials_must_be_the_topics_account_whatever_account_says(capsys):
+    other = ARN.replace(ACCOUNT, "210987654321")
+    # Credentials of ACCOUNT, the topic in another, --account ACCOUNT: refused before any read (sns/secrets unused).
+    assert library.main(["subscribe", "--topic-arn", other, "--secret", "x/y", "--account", ACCOUNT],
+                        clients=UNUSED | {"sts": _Sts()}) == 1
+    assert capsys.readouterr().err == (f"paging: the credentials are for account {ACCOUNT}, but the topic ARN says "
+                                       "210987654321: wrong environment, or wrong credentials\n")
+    assert library.main(["subscribe", "--topic-arn", other, "--secret", "x/y", "--account", "333333333333"],
+                        clients=UNUSED | {"sts": _Sts()}) == 1
+    assert "but the topic ARN says 210987654321 and --account says 333333333333: wrong" in capsys.readouterr().err
+
+    # An empty expected account checks nothing: refused, before STS is asked.
+    sts = _Sts()
+    with pytest.raises(library.PagingError, match=r"^environments/x\.toml: no account id \(got ''\)"):
+        library.check_account(sts, "", "environments/x.toml")
+    assert sts.calls == 0
+    assert library.check_account(sts, ACCOUNT) == ACCOUNT and sts.calls == 1
+    # The wrapper with an environment file without account_id: refused (it passed "" before, which checked nothing).
+    import environments.paging as wrapper
+    settings = {"region": REGION, "alarms": {"pagerduty_url_secret_names": ["x/y"]}}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(wrapper, "environment_settings", lambda env: settings)
+        assert paging.main(["subscribe", "staging"], clients=UNUSED | {"sts": sts}) == 1
+    assert capsys.readouterr().err.startswith("paging: environments/staging.toml: no account_id")
+    assert sts.calls == 1
+
+
+def test_arguments_of_the_wrong_type_are_config_errors_and_the_wrappers_aws_errors_one_line(capsys):
+    with pytest.raises(library.ConfigError, match=r"^1 configuration problem:\n  - --secret: missing \(got None\)"):
+        library.subscribe_topic(ARN, None, clients=UNUSED)
+    with pytest.raises(library.ConfigError, match=r"--keep-endpoint: not a list \(got '<not repeated here>'\)"):
+        library.subscribe_topic(ARN, ["x/y"], keep_endpoints=None, clients=UNUSED)
+    with pytest.raises(library.ConfigError, match=r"^2 configuration problems:\n  - --secret: missing \(got 5\)"):
+        library.subscribe_topic(ARN, 5, keep_endpoints=7, clients=UNUSED)
+    # Any other collection (a generator, a set) is a list: checked, then on to the account check.
+    with pytest.raises(library.PagingError, match=r"^the credentials are for account 210987654321, but the topic"):
+        library.subscribe_topic(ARN, (name for name in ["x/y"]), keep_endpoints={LITERAL},
+                                clients=UNUSED | {"sts": _Sts("210987654321")})
+
+    # The wrapper's AWS errors: one line, scrubbed, exit 1 (they were an uncaught traceback).
+    class Denied:
+        def get_caller_identity(self):
+            raise RuntimeError(f"AccessDenied:\n not authorized {URL}")
+
+    assert paging.main(["subscribe", "staging"], clients=UNUSED | {"sts": Denied()}) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("paging: RuntimeError: AccessDenied: not authorized <a URL, not repeated here>. Check")
     assert "0123abcd" not in err and err.count("\n") == 1

@@ -268,7 +268,9 @@ def _pagerduty_name_problems(secrets) -> list[Problem]:
                                     "e.g. 'vtc-production/alarms/pagerduty-url'"))
     strings = [n for n in names if isinstance(n, str)]
     for name in sorted({n for n in strings if strings.count(n) > 1}):
-        problems.append(Problem(field, name, "each name once", "remove the repeated name: it would subscribe "
+        # A repeated URL is the integration key twice: reported, but not repeated here either.
+        shown = "<a URL, not repeated here>" if re.search(r"(?i)(://|^https?:|pagerduty\.com)", name) else name
+        problems.append(Problem(field, shown, "each name once", "remove the repeated name: it would subscribe "
                                 "the same integration twice and page twice", "repeated name"))
     return problems
 
