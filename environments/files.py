@@ -71,7 +71,7 @@ def environment_spec() -> Table:
                           overrides={"node_groups": MapOf(props_spec(NodeGroupProps, fixed={"name"}))}),
         "database": props_spec(DatabaseProps, fixed={"name", "network"}),
         "edge": props_spec(EdgeProps, fixed={"name", "network"}),
-        "alarms": props_spec(AlarmsProps, fixed={"name", "targets"}),
+        "alarms": props_spec(AlarmsProps, fixed={"name", "targets", "rollback_hint"}),
         "workloads": props_spec(WorkloadsProps),
         "ci": props_spec(CiIdentityProps, fixed=CI_FIXED),
         "cache": props_spec(CacheProps, fixed={"name", "network"}),

@@ -237,7 +237,8 @@ def _build(name: str, base: Mapping[str, Any], own: Mapping[str, Any], source: t
         # Validated against what it will watch; the ids are filled in by the stack.
         planned = planned_alarm_targets(f"vtc-{name}", edge, database)
         reported = len(problems)
-        alarms = props("alarms", AlarmsProps, {"name": f"vtc-{name}", "targets": planned})
+        alarms = props("alarms", AlarmsProps, {"name": f"vtc-{name}", "targets": planned,
+                                                "rollback_hint": f"`python -m environments.rollout rollback {name}`"})
         if any(p.path == "database.instance_class" for p in problems[:reported]):
             # The alarms size their thresholds on the database's class: an unknown class is reported once, there.
             problems[reported:] = [p for p in problems[reported:] if p.path != "alarms.targets.db_instance_class"]

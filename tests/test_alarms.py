@@ -14,6 +14,7 @@ from tests.helpers import assert_one_problem, by_path, ref, resources, synth, sy
 from tooling.paths import REPO
 from vtc_constructs import Alarms, AlarmsProps, AlarmTargets, AlarmThresholds, ConfigError
 from vtc_constructs.alarms import rds_max_connections
+from vtc_constructs.alarms_props import DEFAULT_ROLLBACK_HINT
 
 TARGETS = AlarmTargets(alb_arn_suffix="app/vtc-test/0123456789abcdef",
                        target_group_arn_suffixes={"blue": "targetgroup/vtc-test-blue/1", "green": "targetgroup/vtc-test-green/2"},
@@ -222,6 +223,21 @@ def test_unhealthy_targets_page_only_while_the_colour_receives_requests(tf, colo
     assert alarm["alarm_actions"] == [ref(tf, "aws_sns_topic", "page-topic", "arn")]
     assert alarm["threshold"] == 0 and alarm["comparison_operator"] == "GreaterThanThreshold"
     assert "aws_cloudwatch_composite_alarm" not in tf["resource"]  # (until issue 21: re-pointed by each deploy)
+    # What on-call does about a failing new colour: the props' hint, by default no command of this repository's
+    # (a team using the package has no `python -m environments.rollout`; this repository's environments name it).
+    assert alarm["alarm_description"].endswith(f"if {colour} is the new release, {DEFAULT_ROLLBACK_HINT}.")
+    assert "environments" not in alarm["alarm_description"]
+
+
+def test_the_rollback_hint_is_the_teams_own_command_and_this_repositorys_environments_name_theirs(stacks):
+    hint = "`deploy rollback my-service`"
+    tf = synth(lambda scope: Alarms(scope, "alarms", dataclasses.replace(PROPS, rollback_hint=hint)))
+    description = alarms_of(tf)["vtc-test-alb-live-unhealthy-green"]["alarm_description"]
+    assert description.endswith(f"if green is the new release, {hint}.")
+    for env in ENVIRONMENT_NAMES:
+        (alarm,) = [a for a in resources(stacks[env], "aws_cloudwatch_metric_alarm").values()
+                    if a["alarm_name"] == f"vtc-{env}-alb-live-unhealthy-blue"]
+        assert alarm["alarm_description"].endswith(f"`python -m environments.rollout rollback {env}`.")
 
 
 def test_dashboard_shows_the_golden_signals_of_every_layer(tf):
@@ -346,6 +362,8 @@ def thresholds(**changes) -> AlarmsProps:
      r"^pagerduty_url_secret_names\[0\]: invalid value \(got 1\)"),
     (dataclasses.replace(PROPS, pagerduty_url_secret_names="vtc/pd"),
      r"^pagerduty_url_secret_names: not a list \(got 'vtc/pd'\)"),
+    (dataclasses.replace(PROPS, rollback_hint=" "), r"^rollback_hint: invalid value \(got ' '\); allowed: a sentence"),
+    (dataclasses.replace(PROPS, rollback_hint="x" * 301), r"^rollback_hint: invalid value"),
 ])
 def test_each_invalid_field_is_reported(props, expected):
     assert_one_problem(props.validate(), expected)

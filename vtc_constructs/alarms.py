@@ -270,8 +270,7 @@ class Alarms(Construct):
                              id="live_unhealthy", label=f"{colour}: unhealthy targets while it takes traffic",
                              return_data=True, expression="IF(requests > 0, unhealthy, 0)")],
                 description=f"{colour} takes traffic and has targets failing their health check. Look at: "
-                            f"{colour}'s pods; if {colour} is the new release, `python -m environments.rollout "
-                            f"rollback {self.props.name.removeprefix('vtc-')}`.")
+                            f"{colour}'s pods; if {colour} is the new release, {self.props.rollback_hint}.")
 
     # --- RDS --------------------------------------------------------------------------------------------------------
 

@@ -143,6 +143,11 @@ class AlarmTargets:
         return problems
 
 
+#: What the live-unhealthy alarm tells on-call to do about a failing new colour unless
+#: :attr:`AlarmsProps.rollback_hint` says otherwise (this repository's environments name their rollback command).
+DEFAULT_ROLLBACK_HINT = "shift the listener's weights back to the previous colour with your release tooling"
+
+
 @dataclass(frozen=True, kw_only=True)
 class AlarmsProps:
     """Input of :class:`Alarms`.
@@ -168,6 +173,10 @@ class AlarmsProps:
     :param pagerduty_secret_names: removed in 0.2.0 (refused when not empty): as above; name the same secrets in
         ``pagerduty_url_secret_names``.
     :param notify_email_endpoints: default: none. E-mail addresses subscribed to the ticket topic.
+    :param rollback_hint: default: :data:`DEFAULT_ROLLBACK_HINT` (shift the listener's weights back to the previous
+        colour with your release tooling). What the ``alb-live-unhealthy-<colour>`` alarm tells on-call to do when the
+        failing colour is the new release: your rollback command, e.g. ``"`deploy rollback staging`"``. At most
+        300 characters (the alarm's description holds the rest of the text).
     """
 
     name: str | None = None
@@ -179,6 +188,7 @@ class AlarmsProps:
     pagerduty_secret_names: tuple[str, ...] = ()
     notify_email_endpoints: tuple[str, ...] = ()
     pagerduty_url_secret_names: tuple[str, ...] = ()
+    rollback_hint: str = DEFAULT_ROLLBACK_HINT
 
     def __post_init__(self):
         coerce_fields(self, tuples=("page_email_endpoints", "page_https_endpoints", "pagerduty_ssm_parameter_names",
@@ -193,6 +203,9 @@ class AlarmsProps:
                                     "build it with vtc_constructs.AlarmThresholds(...)", "not an AlarmThresholds"))
         if not isinstance(self.name, str) or not re.match(r"^[a-z][a-z0-9-]{1,40}$", self.name):
             problems.append(Problem("name", self.name, "a-z, 0-9 and '-'", "use the environment's prefix"))
+        if not isinstance(self.rollback_hint, str) or not self.rollback_hint.strip() or len(self.rollback_hint) > 300:
+            problems.append(Problem("rollback_hint", self.rollback_hint, "a sentence of 1-300 characters",
+                                    "name your rollback command, or leave it out for the default"))
         for field in ("page_email_endpoints", "page_https_endpoints", "notify_email_endpoints"):
             if not isinstance(getattr(self, field), tuple):
                 problems.append(not_a_list(field, getattr(self, field), "strings", "('oncall@example.com',)"))
