@@ -556,3 +556,6 @@ def test_a_network_gives_the_cache_its_private_subnets_and_the_admitted_groups()
     assert (cache_network.vpc_id, cache_network.subnet_ids, cache_network.client_security_group_ids) == \
         (network.vpc_id, tuple(network.private_subnet_ids), ("sg-nodes",))
     assert dataclasses.replace(PROPS, network=cache_network).validate() == []
+    # One group given as a string is "not a list", not a list of its characters.
+    problems = dataclasses.replace(PROPS, network=network.cache_network("sg-nodes")).validate()
+    assert [(p.path, p.what) for p in problems] == [("network.client_security_group_ids", "not a list")]

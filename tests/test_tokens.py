@@ -93,6 +93,16 @@ def test_network_refuses_a_cidr_known_only_at_apply_saying_what_to_pass(tokens):
         "cluster, database and edge contracts instead of building a Network)")
 
 
+def test_a_list_token_spliced_into_a_list_whose_items_each_make_a_resource_is_refused(tokens):
+    # (sg.id, *data.ids): Python cannot count the groups, and each gets an ingress rule of its own.
+    network = CacheNetwork(vpc_id="vpc-1", subnet_ids=("subnet-a", "subnet-b"),
+                           client_security_group_ids=("sg-1", *tokens.subnets))
+    problems = [str(p) for p in dataclasses.replace(CacheProps(name="vtc-test", engine_version="8.1"),
+                                                    network=network).validate()]
+    assert [p.split(":")[0] for p in problems] == ["network.client_security_group_ids"]
+    assert "known only at apply" in problems[0] and "(got ['sg-1', '#{TfToken[" in problems[0]
+
+
 @pytest.mark.parametrize("azs, kind", [("list", "a list token"), ("element", "a string token"),
                                       ("spliced", "a list token")])
 def test_network_refuses_azs_known_only_at_apply_once_not_as_misnamed_azs(tokens, azs, kind):
@@ -224,6 +234,15 @@ def test_irsa_role_reports_every_bad_input_at_once(cluster_stack):
     assert "not an AWS managed policy ARN" in problems[4] and "statements=" in problems[4]
     assert "not an AWS managed policy name (got 'Amazon S3')" in problems[5]
     assert "the same policy as managed[4]" in problems[6]  # by name, then by ARN: one attachment ID
+    with pytest.raises(ConfigError) as error:
+        eks.irsa_role("case-role", "apps", "app", managed=[
+            "amazoneks_cni_policy", "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy",
+            "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy", "AmazonEKSWorkerNodeMinimalPolicy"])
+    problems = [str(p) for p in error.value.problems]
+    assert [p.split(":")[0] for p in problems] == ["eks.irsa_role('case-role').managed[0]",
+                                                  "eks.irsa_role('case-role').managed[1]"]
+    assert "use 'AmazonEKS_CNI_Policy'" in problems[0]  # the case: IAM names are case-sensitive
+    assert "use arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" in problems[1]  # the path in an ARN
     with pytest.raises(ConfigError, match=r"managed: not a list .*wrap it in a list"):
         eks.irsa_role("str-role", "apps", "app", managed="AmazonEKS_CNI_Policy")
     with pytest.raises(ConfigError, match=r"managed\[0\]: a Terraform reference \(a string token\)"):

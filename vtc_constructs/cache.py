@@ -120,7 +120,7 @@ from ._common import (
 )
 from .aws_rules import daily_and_weekly_window_problems, tag_problems
 from .errors import (Problem, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole, not_a_list,
-                     raise_if_any, unresolved_problem)
+                     raise_if_any, shown, unresolved_problem)
 from .contracts import CacheNetwork  # noqa: F401  (re-exported: part of this module's API)
 from .network import LOG_RETENTION_DAYS
 
@@ -294,7 +294,7 @@ class CacheProps:
         # ElastiCache checks its AZs then. Clients: one ingress rule each, so their number must be known at synth.
         if is_list_reference(clients):
             problems.append(unresolved_problem(
-                "network.client_security_group_ids", list(clients), "a list known at synth of security group ids "
+                "network.client_security_group_ids", shown(clients), "a list known at synth of security group ids "
                 "(each may be a reference, e.g. sg.id)", "list the groups: each gets an ingress rule of its own"))
             clients = ()
         if not is_list_reference(subnets) and len(subnets) < 2:

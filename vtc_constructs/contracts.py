@@ -1,8 +1,8 @@
 """What the constructs need to know of one another: the network contracts, in one module that imports no construct.
 
 :class:`~vtc_constructs.network.Network` gives each of these (``cluster_network()``, ``database_network(...)``,
-``edge_network(...)``), and the cluster, database and edge constructs take them; any other VPC can be described by
-them too. Keeping them here (not beside the construct that takes each) means ``network.py`` and the modules that use
+``edge_network(...)``, ``cache_network(...)``), and the cluster, database, edge and cache constructs take them; any
+other VPC can be described by them too. Keeping them here (not beside the construct that takes each) means ``network.py`` and the modules that use
 it never import each other.
 
 Usage::

@@ -254,6 +254,22 @@ _MANAGED_POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::aws:policy/([A-Za
 _MANAGED_POLICY_NAME = re.compile(r"^([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$")
 
 
+def _platform_policy_near(policy: str, known: Sequence[str]) -> str | None:
+    """The platform policy ``policy`` is taken for a mistake of, if any. Any AWS managed policy may be named (AWS has
+    over a thousand: IAM refuses an unknown one at apply); one the platform uses but in another case, without its
+    path (``AmazonEBSCSIDriverPolicy`` for ``service-role/AmazonEBSCSIDriverPolicy``), or a letter or two away is a
+    mistake. The cutoff 0.9 keeps real neighbours out: ``AmazonEKSWorkerNodeMinimalPolicy`` (0.88 against
+    ``AmazonEKSWorkerNodePolicy``), ``AmazonEC2ContainerRegistryPullOnly`` (0.88), ``AmazonEKSComputePolicy`` (0.86)."""
+    if policy in known:
+        return None
+    folded = policy.casefold()
+    for name in known:
+        if folded in (name.casefold(), name.rsplit("/", 1)[-1].casefold()):
+            return name
+    near = difflib.get_close_matches(folded, [name.casefold() for name in known], n=1, cutoff=0.9)
+    return next((name for name in known if name.casefold() == near[0]), None) if near else None
+
+
 def irsa_role_problems(namespace: object, service_account: object, managed: object = ()) -> list[Problem]:
     """The inputs of :meth:`~vtc_constructs.eks.EksCluster.irsa_role`: ``namespace`` a DNS-1123 label, each service
     account a DNS-1123 subdomain (Kubernetes' rules for their names; a Terraform reference passes), each once, at
@@ -300,6 +316,13 @@ def irsa_role_problems(namespace: object, service_account: object, managed: obje
                                         "copy the ARN from the IAM console; for a policy of your own, pass its "
                                         "statements (statements=...) instead", "not an AWS managed policy ARN"))
                 continue
+            named = policy.split(":policy/", 1)[1]
+            near = _platform_policy_near(named, PLATFORM_MANAGED_POLICIES)
+            if near:
+                problems.append(Problem(where, policy, "an AWS managed policy's ARN, with the policy's path",
+                                        f"use {policy.split(':policy/', 1)[0]}:policy/{near}",
+                                        f"looks like a mistake for {near!r}"))
+                continue
         elif not isinstance(policy, str) or not _MANAGED_POLICY_NAME.match(policy):
             problems.append(Problem(where, policy, "an AWS managed policy's name (its path too, e.g. "
                                     "'service-role/AmazonEBSCSIDriverPolicy': 1-128 of letters, digits and +=,.@_- "
@@ -307,14 +330,11 @@ def irsa_role_problems(namespace: object, service_account: object, managed: obje
                                     "not an AWS managed policy name"))
             continue
         elif policy not in PLATFORM_MANAGED_POLICIES:
-            # Any AWS managed policy may be named (AWS has over a thousand: IAM refuses an unknown one at apply); one
-            # the platform uses without its path, or a letter or two away from one, is taken for a mistake of it.
-            near = [known for known in PLATFORM_MANAGED_POLICIES if known.rsplit("/", 1)[-1] == policy] or \
-                difflib.get_close_matches(policy, PLATFORM_MANAGED_POLICIES, n=1, cutoff=0.9)
+            near = _platform_policy_near(policy, PLATFORM_MANAGED_POLICIES)
             if near:
                 problems.append(Problem(where, policy, "an AWS managed policy's name (with its path) or ARN",
-                                        f"use {near[0]!r} (or, if you mean another policy, give its full ARN)",
-                                        f"looks like a typo of {near[0]!r}"))
+                                        f"use {near!r} (or, if you mean another policy, give its full ARN)",
+                                        f"looks like a typo of {near!r}"))
                 continue
         # One attachment per policy: its construct ID ends in the policy's name, so the same policy twice (by name
         # and by ARN too) would be two constructs of one ID.

@@ -27,7 +27,7 @@ from .aws_rules import (
 from .contracts import ClusterNetwork, PRIVATE_NODE_ENDPOINTS  # noqa: F401  (re-exported: they were defined here)
 from .kubernetes_versions import EKS_KUBERNETES_VERSIONS, offered_version_problems
 from .errors import (Problem, coerce_fields, enum_problem, is_list_reference, is_string_tuple, is_whole, not_a_list,
-                     synth_time_problems, unresolved_problem)
+                     shown, synth_time_problems, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 
 #: Kubernetes versions this library knows, with their support dates in
@@ -312,7 +312,7 @@ class EksClusterProps:
         problems += self._node_group_problems()
         if is_list_reference(self.admin_principal_arns):
             problems.append(unresolved_problem(
-                "admin_principal_arns", list(self.admin_principal_arns), "a list known at synth of IAM role or user "
+                "admin_principal_arns", shown(self.admin_principal_arns), "a list known at synth of IAM role or user "
                 "ARNs (each may be a reference, e.g. role.arn)", "list the principals: each gets an access entry of "
                 "its own, so their number must be known at synth"))
         else:

@@ -100,9 +100,17 @@ def is_reference(value: object) -> bool:
 
 
 def is_list_reference(value: object) -> bool:
-    """Whether ``value`` is a list token: a whole list known only at apply (``DataAwsSubnets(...).ids``), whose
-    length and items Python cannot see (cdktf gives it as a list of one ``#{TfToken[...]}`` string)."""
+    """Whether ``value`` is a list whose length Python cannot see: a list token, a whole list known only at apply
+    (``DataAwsSubnets(...).ids``: cdktf gives it as a list of one ``#{TfToken[...]}`` string), or a literal list
+    with one spliced into it (``(sg.id, *data.ids)``)."""
+    if isinstance(value, (tuple, list)) and any(token_kind(item) == "list" for item in value):
+        return True
     return token_kind(value) == "list"
+
+
+def shown(value: object) -> object:
+    """A sequence as a list for a problem's ``got`` (as a user wrote it), anything else (a string too) as it is."""
+    return list(value) if isinstance(value, (tuple, list)) else value
 
 
 def unresolved_problem(path: str, value: object, allowed: str, fix: str) -> Problem:

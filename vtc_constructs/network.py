@@ -489,8 +489,9 @@ class Network(Construct):
         """What a :class:`~vtc_constructs.cache.ValkeyCache` needs of this VPC: the private subnets, one per AZ (a
         cache needs no route out; they are the ones the clients run in), and the security groups admitted on its
         port (the EKS nodes': ``EksCluster.node_security_group_id``)."""
+        # (the groups as given: CacheNetwork makes a list a tuple, and reports a bare string as "not a list")
         return CacheNetwork(vpc_id=self.vpc_id, subnet_ids=tuple(self.private_subnet_ids),
-                            client_security_group_ids=tuple(client_security_group_ids))
+                            client_security_group_ids=client_security_group_ids)
 
     # Typed outputs, named after their resource.
     @functools.cached_property

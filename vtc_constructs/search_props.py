@@ -21,7 +21,7 @@ from typing import Mapping, Sequence
 
 from .aws_rules import VPC_PRIVATE_RANGES, principal_arn_problems, tag_problems
 from .errors import (Problem, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole, not_a_list,
-                     unresolved_problem)
+                     shown, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 from .search_index import ism_problems
 
@@ -137,7 +137,7 @@ class SearchNetwork:
                           ("client_security_group_ids", "each gets a security group rule of its own"),
                           ("reader_cidrs", "each gets a security group rule of its own")):
             if is_list_reference(getattr(self, name)):
-                problems.append(unresolved_problem(name, list(getattr(self, name)), "a list known at synth (each item "
+                problems.append(unresolved_problem(name, shown(getattr(self, name)), "a list known at synth (each item "
                                                    "may be a reference, e.g. subnet.id)", f"list the items: {why}"))
         if problems:
             return problems
