@@ -229,7 +229,7 @@ def test_irsa_role_reports_every_bad_input_at_once(cluster_stack):
         "namespace", "service_account[1]", "managed[0]", "managed[1]", "managed[2]", "managed[3]", "managed[5]")]
     assert "not a namespace name (got 'My_NS'); allowed: a Kubernetes namespace name: a DNS-1123 label" in problems[0]
     assert "not a service account name (got 'App_1')" in problems[1]
-    assert "looks like a typo of 'AmazonEKS_CNI_Policy' (got 'AmazonEKS_CNI_Polcy')" in problems[2]
+    assert "looks like a mistake for 'AmazonEKS_CNI_Policy' (got 'AmazonEKS_CNI_Polcy')" in problems[2]
     assert "fix: use 'service-role/AmazonEBSCSIDriverPolicy'" in problems[3]  # the path left out
     assert "not an AWS managed policy ARN" in problems[4] and "statements=" in problems[4]
     assert "not an AWS managed policy name (got 'Amazon S3')" in problems[5]
@@ -242,7 +242,7 @@ def test_irsa_role_reports_every_bad_input_at_once(cluster_stack):
     assert [p.split(":")[0] for p in problems] == ["eks.irsa_role('case-role').managed[0]",
                                                   "eks.irsa_role('case-role').managed[1]"]
     assert "use 'AmazonEKS_CNI_Policy'" in problems[0]  # the case: IAM names are case-sensitive
-    assert "use arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" in problems[1]  # the path in an ARN
+    assert "use 'arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy'" in problems[1]  # its path
     with pytest.raises(ConfigError, match=r"managed: not a list .*wrap it in a list"):
         eks.irsa_role("str-role", "apps", "app", managed="AmazonEKS_CNI_Policy")
     with pytest.raises(ConfigError, match=r"managed\[0\]: a Terraform reference \(a string token\)"):

@@ -316,26 +316,22 @@ def irsa_role_problems(namespace: object, service_account: object, managed: obje
                                         "copy the ARN from the IAM console; for a policy of your own, pass its "
                                         "statements (statements=...) instead", "not an AWS managed policy ARN"))
                 continue
-            named = policy.split(":policy/", 1)[1]
-            near = _platform_policy_near(named, PLATFORM_MANAGED_POLICIES)
-            if near:
-                problems.append(Problem(where, policy, "an AWS managed policy's ARN, with the policy's path",
-                                        f"use {policy.split(':policy/', 1)[0]}:policy/{near}",
-                                        f"looks like a mistake for {near!r}"))
-                continue
+            prefix, named = policy.split(":policy/", 1)
+            prefix += ":policy/"
         elif not isinstance(policy, str) or not _MANAGED_POLICY_NAME.match(policy):
             problems.append(Problem(where, policy, "an AWS managed policy's name (its path too, e.g. "
                                     "'service-role/AmazonEBSCSIDriverPolicy': 1-128 of letters, digits and +=,.@_- "
                                     "per part) or its ARN", "write the name as the IAM console shows it",
                                     "not an AWS managed policy name"))
             continue
-        elif policy not in PLATFORM_MANAGED_POLICIES:
-            near = _platform_policy_near(policy, PLATFORM_MANAGED_POLICIES)
-            if near:
-                problems.append(Problem(where, policy, "an AWS managed policy's name (with its path) or ARN",
-                                        f"use {near!r} (or, if you mean another policy, give its full ARN)",
-                                        f"looks like a typo of {near!r}"))
-                continue
+        else:
+            prefix, named = "", policy
+        near = _platform_policy_near(named, PLATFORM_MANAGED_POLICIES)
+        if near:
+            problems.append(Problem(where, policy, "an AWS managed policy's name (with its path) or ARN",
+                                    f"use {prefix + near!r} (or, if you mean another policy, give its full ARN)",
+                                    f"looks like a mistake for {near!r}"))
+            continue
         # One attachment per policy: its construct ID ends in the policy's name, so the same policy twice (by name
         # and by ARN too) would be two constructs of one ID.
         name = policy.rsplit("/", 1)[-1]
