@@ -1,7 +1,9 @@
 """Terraform references (cdktf tokens) given to the constructs, as a user composing them in a stack of their own does:
 where a value is only passed on (ids, ARNs, a subnet list from ``DataAwsSubnets``), the token is accepted and the
 checks that need the literal value are skipped; where the construct computes from it at synth (Network's CIDR and
-AZs, counts), it is refused with a problem that says so. Also :meth:`EksCluster.irsa_role`'s checks of its inputs and
+AZs, counts), it is refused with a problem that says so; every field of the other props (database, edge, cache,
+search, node group, alarms, registry) is swept one token at a time against the table of what each refuses.
+Also :meth:`EksCluster.irsa_role`'s checks of its inputs and
 the region check of Network's AZs, whatever the order of the provider and the Network.
 
 Props-level tests ask nothing of jsii beyond making the tokens; two small stacks are synthesized (one EKS cluster
@@ -18,6 +20,9 @@ import cdktf
 from cdktf import App, Fn, TerraformStack, TerraformVariable, Token
 
 from vtc_constructs import (
+    AlarmsProps,
+    AlarmTargets,
+    AlarmThresholds,
     CiIdentityProps,
     ClusterNetwork,
     ConfigError,
@@ -31,11 +36,12 @@ from vtc_constructs import (
     Network,
     NetworkProps,
     NodeGroupProps,
+    RegistryProps,
     SearchDomainProps,
     SearchNetwork,
 )
 from vtc_constructs.cache import CacheNetwork, CacheProps
-from vtc_constructs.errors import token_kind
+from vtc_constructs.errors import Problem, token_kind
 
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets
@@ -180,6 +186,130 @@ def test_subnet_lists_known_only_at_apply_pass_where_they_are_only_passed_on(tok
     assert only(EksClusterProps(name="vtc-test", kubernetes_version="1.33", network=one,
                                 node_groups=(NodeGroupProps(name="general"),)).validate()).startswith(
         "network.subnet_ids: too few subnets")
+
+
+# --- every field of the remaining props, one token at a time ------------------------------------------------------
+
+TWO_SUBNETS = ("subnet-a", "subnet-b")
+TARGETS = AlarmTargets(alb_arn_suffix="app/vtc-test/1", target_group_arn_suffixes={"blue": "targetgroup/b/1"},
+                       db_instance_id="vtc-test-postgres", db_instance_class="db.r6g.large",
+                       db_allocated_storage_gib=100, cluster_name="vtc-test")
+#: One valid props of each kind (validate() == []), each field of which gets a token in turn.
+PROPS = {
+    "database": DatabaseProps(name="vtc-test", engine_version="16.8", network=DatabaseNetwork(
+        vpc_id="vpc-1", subnet_ids=TWO_SUBNETS, bootstrap_subnet_ids=("subnet-a",), client_security_group_id="sg-1")),
+    "edge": EdgeProps(name="vtc-test", certificate=Certificate(domain_name="app.example.com",
+                                                               hosted_zone_name="example.com"),
+                      network=EdgeNetwork(vpc_id="vpc-1", public_subnet_ids=TWO_SUBNETS,
+                                          target_security_group_id="sg-1")),
+    "cache": CacheProps(name="vtc-test", engine_version="8.1", network=CacheNetwork(
+        vpc_id="vpc-1", subnet_ids=TWO_SUBNETS, client_security_group_ids=("sg-1",))),
+    "search": SearchDomainProps(name="vtc-test", engine_version="OpenSearch_2.19", master_user_role_arn=ROLE,
+                                network=SearchNetwork(vpc_id="vpc-1", subnet_ids=TWO_SUBNETS,
+                                                      client_security_group_ids=("sg-1",))),
+    "node_group": NodeGroupProps(name="general"),
+    "thresholds": AlarmThresholds(),
+    "targets": TARGETS,
+    "alarms": AlarmsProps(name="vtc-test", targets=TARGETS, page_email_endpoints=("oncall@example.com",)),
+    "registry": RegistryProps(name="vtc-test", node_role_arn=ROLE, github_repositories=("vision-to-code/vtc-services",),
+                              github_environment="staging",
+                              oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/"
+                                                "token.actions.githubusercontent.com"),
+}
+#: What each props refuses a token in (the rest of its fields given a token of their kind accept it). A field that
+#: only passes its value on to a resource accepts one; one the construct names things after, counts, compares or
+#: checks at synth refuses it. ("list" / "item": a list token / a list with a string token in it.)
+REFUSED = {
+    "database": {"name", "engine_version", "instance_class", "allocated_storage_gib", "max_allocated_storage_gib",
+                 "backup_window", "maintenance_window", "database_name", "app_role", "app_schema"},
+    "edge": {"name", "target_port", "health_check_port", "ingress_cidrs:list", "ingress_cidrs:item", "tls_policy",
+             "target_group_binding_cluster"},
+    "cache": {"name", "engine_version", "node_type", "replicas_per_node_group", "port", "snapshot_window",
+              "maintenance_window"},
+    "search": {"name", "engine_version", "instance_type", "instance_count", "dedicated_master_type", "volume_gib",
+               "volume_iops", "volume_throughput_mibps", "index_hot_days", "index_retention_days",
+               "writer_role_arns:list", "reader_role_arns:list", "reader_cidrs:list"},
+    "node_group": {"name", "instance_types:list", "instance_types:item", "capacity_type", "min_size", "desired_size",
+                   "max_size", "desired_size_owner", "release_version", "taints:list", "taints:item"},
+    "thresholds": {f.name for f in dataclasses.fields(AlarmThresholds)},
+    "targets": {"db_instance_class", "db_max_allocated_storage_gib"},
+    "alarms": {"name", "page_email_endpoints:list", "page_https_endpoints:list", "page_https_endpoints:item",
+               "notify_email_endpoints:list", "pagerduty_url_secret_names:list", "pagerduty_url_secret_names:item"},
+    "registry": {"name", "github_repositories:list", "github_repositories:item", "github_environment",
+                 "repository_prefix", "untagged_expiry_days"},
+}
+#: Fields of a kind no token fits (booleans, tables, nested props) or refused whatever they hold (removed).
+NOT_TOKENS = {"network", "certificate", "waf", "targets", "thresholds", "tags", "labels", "multi_az", "disposable",
+              "automatic_failover", "deletion_protection", "pagerduty_ssm_parameter_names", "pagerduty_secret_names",
+              "target_group_arn_suffixes"}
+
+
+def token_cases(props, tokens):
+    """``(field[:list|:item], token)`` for each field of ``props`` with a token of its kind: a string token for a
+    string, a number token for a number, a list token and a list holding a string token for a list."""
+    for field in dataclasses.fields(props):
+        value, hint = getattr(props, field.name), str(field.type)
+        if field.name in NOT_TOKENS:
+            continue
+        if isinstance(value, tuple):
+            yield f"{field.name}:list", tokens.subnets
+            yield f"{field.name}:item", (tokens.string,)
+        elif isinstance(value, str) or value is None and "str" in hint:
+            yield field.name, tokens.string
+        elif isinstance(value, (int, float)) or value is None and "int" in hint:
+            yield field.name, tokens.number
+
+
+def test_each_field_of_the_remaining_props_accepts_a_token_or_refuses_it_as_known_only_at_apply(tokens):
+    refused, other = {}, []
+    for kind, props in PROPS.items():
+        assert props.validate() == [], kind
+        for case, token in token_cases(props, tokens):
+            field = case.split(":")[0]
+            problems = [str(p) for p in dataclasses.replace(props, **{field: token}).validate()]
+            if problems:
+                refused.setdefault(kind, set()).add(case)
+                # One problem, at the field, saying why (never the old "malformed", "invalid value"...).
+                if len(problems) != 1 or not problems[0].startswith(f"{field}: a Terraform reference (") or \
+                        "known only at apply, but needed at synth" not in problems[0]:
+                    other.append((kind, case, problems))
+    assert other == []
+    assert refused == REFUSED
+    # A token of another kind than the field's (a number where a string belongs...) is a problem, never an exception.
+    for props in PROPS.values():
+        for field in dataclasses.fields(props):
+            for token in (tokens.string, tokens.number, tokens.subnets, (tokens.first_az, *tokens.azs)):
+                assert all(isinstance(p, Problem) for p in dataclasses.replace(props, **{field.name: token}).validate())
+
+
+def test_nested_props_say_which_reference_they_refuse_and_pass_the_others_on(tokens):
+    edge = PROPS["edge"]
+    by_arn = dataclasses.replace(edge, certificate=Certificate(certificate_arn=tokens.string))
+    assert by_arn.validate() == []  # AcmCertificate.arn, say: passed on to the listener
+    zone = dataclasses.replace(edge, certificate=Certificate(domain_name="app.example.com",
+                                                             hosted_zone_name=tokens.string))
+    assert only(zone.validate()).startswith("certificate.hosted_zone_name: a Terraform reference (a string token) "
+                                            "known only at apply")
+    eks = EksClusterProps(name="vtc-test", kubernetes_version="1.33", network=ClusterNetwork(
+        vpc_id="vpc-1", subnet_ids=TWO_SUBNETS, dns_support=True, dns_hostnames=True, subnets_have_nat_route=True),
+        node_groups=(NodeGroupProps(name="general", desired_size=tokens.number, disk_size_gib=tokens.number),))
+    problem = only(eks.validate())
+    assert problem.startswith("node_groups.general.desired_size: a Terraform reference (a number token)") and \
+        "min_size <= desired_size <= max_size" in problem
+    # What the platform passes from the other resources stays accepted; what the alarms compute from does not.
+    targets = dataclasses.replace(TARGETS, alb_arn_suffix=tokens.string, db_instance_id=tokens.string,
+                                  cluster_name=tokens.string, db_allocated_storage_gib=tokens.number,
+                                  target_group_arn_suffixes={"blue": tokens.string, "green": tokens.string})
+    alarms = dataclasses.replace(PROPS["alarms"], targets=targets, notify_email_endpoints=(tokens.string,),
+                                 rollback_hint=tokens.string)
+    assert alarms.validate() == []
+    ceiling = dataclasses.replace(targets, db_max_allocated_storage_gib=tokens.number)
+    refused = dataclasses.replace(alarms, targets=ceiling,
+                                  thresholds=AlarmThresholds(rds_free_storage_percent=tokens.number),
+                                  page_email_endpoints=("oncall@example.com", *tokens.subnets))
+    assert [p.path for p in refused.validate()] == ["page_email_endpoints", "thresholds.rds_free_storage_percent",
+                                                    "targets.db_max_allocated_storage_gib"]
+    assert all("known only at apply, but needed at synth" in str(p) for p in refused.validate())
 
 
 # --- one small stack: a cluster on an existing VPC's subnets, and irsa_role's checks ---------------------------------

@@ -26,7 +26,8 @@ from .aws_rules import (
     alarm_window_problems,
     rds_instance_class_problems,
 )
-from .errors import Problem, coerce_fields, is_number, is_whole, not_a_list
+from .errors import (Problem, classified, coerce_fields, is_list_reference, is_number, is_reference, is_whole,
+                     not_a_list, shown, unresolved_problem)
 
 GIB = 1024 ** 3
 #: RDS for PostgreSQL's default max_connections is LEAST(DBInstanceClassMemory / 9531392, 5000).
@@ -71,6 +72,13 @@ class AlarmThresholds:
     datapoints_to_alarm: int = 3
 
     def validate(self) -> list[Problem]:
+        """Every problem. A Terraform reference is refused in every threshold: each is computed from (a share of the
+        storage or the connections) or written into the alarm's description at synth."""
+        synth_time = {f.name: ("a literal number known at synth", f"write the number itself: {f.name} is computed "
+                               "from or written into the alarms' descriptions at synth") for f in fields(self)}
+        return classified(self, self._problems(), synth_time)
+
+    def _problems(self) -> list[Problem]:
         problems = []
         counts = ("period_seconds", "evaluation_periods", "datapoints_to_alarm")
         for f in fields(self):
@@ -104,6 +112,28 @@ class AlarmThresholds:
         return problems
 
 
+_TARGETS_SYNTH_TIME_FIELDS = {
+    "db_instance_class": ("a literal RDS instance class, e.g. 'db.r6g.large'", "pass the database's "
+                          "props.instance_class: the connection alarm's threshold is computed from its memory at "
+                          "synth"),
+    "db_max_allocated_storage_gib": ("a literal whole number of GiB, or none", "pass database."
+                                     "db_max_allocated_storage_gib (a literal): the free-storage alarm's threshold "
+                                     "and description are computed from it at synth"),
+}
+_ALARMS_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth", "write the name itself: the topics, alarms and dashboard are named "
+             "<name>-*"),
+    "page_https_endpoints": ("a literal list of https:// URLs that hold no secret", "list the URLs themselves: each is "
+                             "checked at synth not to be a PagerDuty URL (its key would be in the state); give a "
+                             "secret's name in pagerduty_url_secret_names instead"),
+    "pagerduty_url_secret_names": ("a literal list of Secrets Manager secret names", "list the names themselves: "
+                                   "each is checked at synth not to be a URL (which would be its secret)"),
+}
+#: One subscription each, and at least one page: their number must be known at synth (an address in them may be a
+#: reference, passed on to its subscription).
+_ENDPOINT_LISTS = ("page_email_endpoints", "notify_email_endpoints")
+
+
 @dataclass(frozen=True, kw_only=True)
 class AlarmTargets:
     """What to watch: the typed outputs of the other constructs (or of any other stack).
@@ -124,6 +154,12 @@ class AlarmTargets:
     db_max_allocated_storage_gib: int | None = None
 
     def validate(self) -> list[Problem]:
+        """Every problem. The other constructs' outputs are references the alarms only pass on (the ALB's and
+        target groups' ARN suffixes, the instance id, the cluster name, the allocated storage): accepted. The
+        instance class and the storage ceiling are computed from at synth: a reference there is refused."""
+        return classified(self, self._problems(), _TARGETS_SYNTH_TIME_FIELDS)
+
+    def _problems(self) -> list[Problem]:
         problems = rds_instance_class_problems(self.db_instance_class, "db_instance_class")
         allocated, ceiling = self.db_allocated_storage_gib, self.db_max_allocated_storage_gib
         if not is_number_token(allocated) and (not is_whole(allocated) or allocated < 1):
@@ -195,6 +231,16 @@ class AlarmsProps:
                                     "pagerduty_secret_names", "notify_email_endpoints", "pagerduty_url_secret_names"))
 
     def validate(self) -> list[Problem]:
+        """Every problem. A Terraform reference is refused where the alarms are named or the paging is checked at
+        synth (``_ALARMS_SYNTH_TIME_FIELDS``), and as a whole e-mail list (one subscription each); an address in a
+        list, the ``rollback_hint`` and the targets' references are accepted."""
+        refused = [unresolved_problem(name, shown(getattr(self, name)), "a literal list of e-mail addresses (each "
+                                      "may be a reference)", "list the addresses: each gets a subscription of its own")
+                   for name in _ENDPOINT_LISTS if is_list_reference(getattr(self, name))]
+        problems = classified(self, self._problems(), _ALARMS_SYNTH_TIME_FIELDS)
+        return refused + [p for p in problems if p.path.split("[", 1)[0] not in {r.path for r in refused}]
+
+    def _problems(self) -> list[Problem]:
         problems = []
         if isinstance(self.thresholds, AlarmThresholds):
             problems += [p.prefixed("thresholds") for p in self.thresholds.validate()]
@@ -216,6 +262,8 @@ class AlarmsProps:
         problems += _pagerduty_name_problems(self.pagerduty_url_secret_names)
         for field in ("page_email_endpoints", "notify_email_endpoints"):
             for i, address in enumerate(_items(getattr(self, field))):
+                if is_reference(address):  # passed on to its subscription as it is
+                    continue
                 if not isinstance(address, str) or not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", address):
                     problems.append(Problem(f"{field}[{i}]", address, "an e-mail address", "correct the address"))
         for i, url in enumerate(_items(self.page_https_endpoints)):

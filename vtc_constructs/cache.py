@@ -119,10 +119,31 @@ from ._common import (
     require_props,
 )
 from .aws_rules import daily_and_weekly_window_problems, tag_problems
-from .errors import (Problem, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole, not_a_list,
-                     raise_if_any, shown, unresolved_problem)
+from .errors import (Problem, classified, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole,
+                     not_a_list, raise_if_any, shown, unresolved_problem)
 from .contracts import CacheNetwork  # noqa: F401  (re-exported: part of this module's API)
 from .network import LOG_RETENTION_DAYS
+
+#: Terraform references (cdktf tokens), field by field. What ValkeyCache names things after, counts or checks at
+#: synth is refused, with what is allowed and how to fix it (:func:`~vtc_constructs.errors.classified`); the
+#: retentions (``_PASSED_ON``) and ``kms_key_arn`` are only passed on, and accepted.
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth", "write the name itself: the replication group, users and log groups "
+             "are named <name>-*"),
+    "engine_version": ("a literal Valkey version known at synth, e.g. '8.1'", "write the version itself: it is "
+                       "checked against the versions ElastiCache offers"),
+    "node_type": ("a literal ElastiCache node type, e.g. 'cache.r7g.large'", "write the type itself: it is checked "
+                  "against the types ElastiCache offers for Valkey"),
+    "replicas_per_node_group": ("a literal whole number from 0 to 5", "write the number itself: the member "
+                                "clusters' ids and the failover check follow from it"),
+    "port": ("a literal port known at synth, 1024 to 65535", "write the port itself: the workloads' cache endpoint "
+             "takes it as a literal"),
+    "snapshot_window": ("a literal hh:mm-hh:mm in UTC", "write the window itself: it must not overlap the "
+                        "maintenance window, checked at synth"),
+    "maintenance_window": ("a literal ddd:hh:mm-ddd:hh:mm in UTC", "write the window itself: it must not overlap "
+                           "the snapshot window, checked at synth"),
+}
+_PASSED_ON = {"snapshot_retention_days": "number", "log_retention_days": "number"}
 
 ENGINE = "valkey"
 #: The RBAC engine of the users and the user group (see the module docstring: why not ``valkey``).
@@ -247,7 +268,11 @@ class CacheProps:
 
     def validate(self, *, check_network: bool = True) -> list[Problem]:
         """Every problem; ``check_network=False`` skips the checks of ``network`` (for a caller that reported the
-        network as invalid already)."""
+        network as invalid already). A Terraform reference is refused in the fields computed from or checked at
+        synth (``_SYNTH_TIME_FIELDS``), accepted in those only passed on (``_PASSED_ON``, ``kms_key_arn``)."""
+        return classified(self, self._problems(check_network), _SYNTH_TIME_FIELDS, _PASSED_ON)
+
+    def _problems(self, check_network: bool) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             problems.append(Problem("name", self.name, "3-32 characters of a-z, 0-9 and '-', starting with a letter, "

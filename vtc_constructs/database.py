@@ -87,7 +87,8 @@ from .aws_rules import (
     rds_window_problems,
 )
 from .contracts import DatabaseNetwork  # noqa: F401  (re-exported: they were defined here)
-from .errors import Problem, coerce_fields, is_list_reference, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .errors import (Problem, classified, coerce_fields, is_list_reference, is_string_tuple, is_whole, not_a_list,
+                     raise_if_any)
 from .network import LOG_RETENTION_DAYS
 
 #: The first minor version of each major on which RDS ships pgvector (0.5.0 or later), from the table of real
@@ -103,6 +104,32 @@ LOG_EXPORTS = ("postgresql", "upgrade")
 PORT = 5432
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$")
+
+#: Terraform references (cdktf tokens), field by field. What PgvectorDatabase names things after, chooses by or
+#: compares at synth is refused, with what is allowed and how to fix it (:func:`~vtc_constructs.errors.classified`):
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth", "write the name itself: the instance, function, log groups and KMS "
+             "alias are named <name>-*"),
+    "engine_version": ("a literal full version known at synth, e.g. '16.8'", "write the version itself: the "
+                       "parameter group's family and pgvector's availability follow from it"),
+    "instance_class": ("a literal RDS instance class, e.g. 'db.r6g.large'", "write the class itself: it is checked "
+                       "against the engine and sizes the connection alarm"),
+    "allocated_storage_gib": ("a literal whole number of GiB, 20 to 65536", "write the number itself: the "
+                              "autoscaling ceiling is checked against it"),
+    "max_allocated_storage_gib": ("a literal whole number of GiB above the allocation", "write the number itself: "
+                                  "it is checked against allocated_storage_gib"),
+    "backup_window": ("a literal hh:mm-hh:mm in UTC", "write the window itself: it must not overlap the "
+                      "maintenance window, checked at synth"),
+    "maintenance_window": ("a literal ddd:hh:mm-ddd:hh:mm in UTC", "write the window itself: it must not overlap "
+                           "the backup window, checked at synth"),
+    "database_name": ("a literal PostgreSQL identifier", "write the name itself: it is the bootstrap's input"),
+    "app_role": ("a literal PostgreSQL identifier other than the master user", "write the role itself: it is the "
+                 "bootstrap's input and its IAM sign-in"),
+    "app_schema": ("a literal PostgreSQL identifier", "write the schema itself: it is the bootstrap's input"),
+}
+#: ... and what it only passes on to RDS or CloudWatch is accepted as a number token (RDS checks it at apply).
+_PASSED_ON = {name: "number" for name in ("backup_retention_days", "performance_insights_retention_days",
+                                          "monitoring_interval_seconds", "log_retention_days")}
 
 
 
@@ -166,7 +193,11 @@ class DatabaseProps:
 
     def validate(self, *, check_network: bool = True) -> list[Problem]:
         """Every problem; ``check_network=False`` skips the checks of ``network`` (for a caller that reported the
-        network as invalid already)."""
+        network as invalid already). A Terraform reference is refused in the fields computed from at synth
+        (``_SYNTH_TIME_FIELDS``), accepted in those only passed on (``_PASSED_ON``)."""
+        return classified(self, self._problems(check_network), _SYNTH_TIME_FIELDS, _PASSED_ON)
+
+    def _problems(self, check_network: bool) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             problems.append(Problem("name", self.name, "3-42 characters of a-z, 0-9 and '-', starting with a letter",

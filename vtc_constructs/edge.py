@@ -114,7 +114,8 @@ from ._common import (
 from .aws_rules import certificate_arn_problems, health_check_path_problems
 from .eks_addons import TARGET_GROUP_BINDING_TAG
 from .contracts import EdgeNetwork  # noqa: F401  (re-exported: they were defined here)
-from .errors import ConfigError, Problem, coerce_fields, is_list_reference, is_whole, not_a_list, raise_if_any
+from .errors import (ConfigError, Problem, classified, coerce_fields, is_list_reference, is_reference, is_whole,
+                     not_a_list, raise_if_any, synth_time_problems)
 from .network import LOG_RETENTION_DAYS
 from .workloads import DEREGISTRATION_DELAY_SECONDS, GATEWAY_HEALTH_PATH
 # The WAF's props and resources are in waf.py since issue 27. Its names stay importable from here for code written
@@ -150,6 +151,32 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}[a-z0-9]$")  # <name>-green must fi
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 Weight = Union[int, float]  # or a Terraform number token (a variable's number_value)
+
+#: Terraform references (cdktf tokens), field by field. What Edge names things after or checks at synth is refused,
+#: with what is allowed and how to fix it (:func:`~vtc_constructs.errors.classified`); the weights, the health check
+#: path, timeouts and retentions are only passed on (accepted, ``_PASSED_ON``), as is ``certificate.certificate_arn``.
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth (3-21 characters of a-z, 0-9 and '-')", "write the name itself: the "
+             "load balancer, its target groups (<name>-blue, <name>-green) and buckets are named after it"),
+    "target_port": ("a literal port known at synth, 1024-65535", "write the port itself: it is checked against the "
+                    "ports the target security group admits"),
+    "health_check_port": ("a literal port known at synth, or none for the traffic port", "write the port itself: "
+                          "it is checked against the ports the target security group admits"),
+    "ingress_cidrs": ("a literal list of IPv4 CIDRs known at synth", "list the ranges themselves: each gets an "
+                      "ingress rule of its own and is checked at synth"),
+    "tls_policy": ("a literal TLS 1.3 policy name", "write the policy itself: the library checks at synth that it "
+                   "is a TLS 1.3 one"),
+    "target_group_binding_cluster": ("a literal EKS cluster name, or none for the edge's name", "write the name "
+                                     "itself: it is checked at synth against the stack's EKS clusters"),
+}
+_PASSED_ON = {"health_check_path": "string", "idle_timeout_seconds": "number", "rate_limit_per_5_minutes": "number",
+              "access_log_expiry_days": "number", "waf_log_retention_days": "number"}
+_CERTIFICATE_FIELDS = {
+    "domain_name": ("a literal DNS name known at synth", "write the name itself: it is checked to lie inside "
+                    "hosted_zone_name, or give certificate_arn (which may be a reference)"),
+    "hosted_zone_name": ("a literal Route 53 zone name known at synth", "write the zone's name itself: the zone is "
+                         "looked up by it, or give certificate_arn (which may be a reference)"),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,6 +258,17 @@ class EdgeProps:
         coerce_fields(self, tuples=("ingress_cidrs",))
 
     def validate(self, *, check_network: bool = True) -> list[Problem]:
+        """Every problem. A Terraform reference is refused in the fields computed from or checked at synth
+        (``_SYNTH_TIME_FIELDS``, the certificate's names), accepted in those only passed on (``_PASSED_ON``)."""
+        certificate, refused = [], set()
+        if isinstance(self.certificate, Certificate):
+            certificate, names = synth_time_problems(self.certificate, _CERTIFICATE_FIELDS)
+            certificate = [p.prefixed("certificate") for p in certificate]
+            refused = {f"certificate.{name}" for name in names}
+        problems = classified(self, self._problems(check_network), _SYNTH_TIME_FIELDS, _PASSED_ON)
+        return [p for p in problems if p.path.split("[", 1)[0] not in refused] + certificate
+
+    def _problems(self, check_network: bool) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME_RE.match(self.name):
             problems.append(Problem("name", self.name, "3-21 characters of a-z, 0-9 and '-'",
@@ -325,7 +363,7 @@ class EdgeProps:
                             "HTTPS needs a certificate: name an ACM certificate, or a domain to request one for",
                             "no certificate" if not by_arn else "two certificates")]
         problems = []
-        if by_arn:
+        if by_arn and not is_reference(cert.certificate_arn):  # a reference (AcmCertificate.arn): passed on as it is
             problems += certificate_arn_problems(cert.certificate_arn, "certificate.certificate_arn")
         if by_dns:
             for field in ("domain_name", "hosted_zone_name"):

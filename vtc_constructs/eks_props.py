@@ -26,8 +26,8 @@ from .aws_rules import (
 )
 from .contracts import ClusterNetwork, PRIVATE_NODE_ENDPOINTS  # noqa: F401  (re-exported: they were defined here)
 from .kubernetes_versions import EKS_KUBERNETES_VERSIONS, offered_version_problems
-from .errors import (Problem, coerce_fields, enum_problem, is_list_reference, is_string_tuple, is_whole, not_a_list,
-                     shown, synth_time_problems, unresolved_problem)
+from .errors import (Problem, classified, coerce_fields, enum_problem, is_list_reference, is_string_tuple, is_whole,
+                     not_a_list, shown, synth_time_problems, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 
 #: Kubernetes versions this library knows, with their support dates in
@@ -127,6 +127,27 @@ class Taint:
 
 
 
+#: Terraform references (cdktf tokens) NodeGroupProps refuses, field by field (errors.classified).
+_GROUP_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth", "write the name itself: the node group and its launch template are "
+             "named after it"),
+    "instance_types": ("a literal list of EC2 instance types", "list the types themselves: the AMI type is chosen "
+                       "from them at synth"),
+    "capacity_type": ("ON_DEMAND or SPOT, written out", "write the capacity type itself"),
+    "desired_size_owner": ("terraform or autoscaler, written out", "write the owner itself: it decides at synth "
+                           "whether Terraform sets the desired size"),
+    "min_size": ("a literal whole number >= 0", "write the number itself: the sizes are checked against each other "
+                 "at synth (min_size <= desired_size <= max_size)"),
+    "desired_size": ("a literal whole number >= 0", "write the number itself: the sizes are checked against each "
+                     "other at synth (min_size <= desired_size <= max_size)"),
+    "max_size": ("a literal whole number >= 1", "write the number itself: the sizes are checked against each other "
+                 "at synth (min_size <= desired_size <= max_size)"),
+    "release_version": ("a literal EKS AMI release, or none for the latest", "write the release itself: it is "
+                        "checked against the cluster's Kubernetes version at synth"),
+    "taints": ("a literal list of Taint", "list the taints themselves: each is checked at synth"),
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class NodeGroupProps:
     """One managed node group.
@@ -165,6 +186,11 @@ class NodeGroupProps:
                       tuples=("instance_types", "taints"))
 
     def validate(self) -> list[Problem]:
+        """Every problem. A Terraform reference is refused where the group is named, counted or checked at synth
+        (``_GROUP_SYNTH_TIME_FIELDS``), accepted in ``disk_size_gib`` (only passed on to the launch template)."""
+        return classified(self, self._problems(), _GROUP_SYNTH_TIME_FIELDS, {"disk_size_gib": "number"})
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _GROUP_NAME_RE.match(self.name):
             problems.append(Problem("name", self.name, "1-20 characters of a-z, 0-9 and '-', starting with a letter",

@@ -143,9 +143,27 @@ def synth_time_problems(props: object, fields: Mapping[str, tuple[str, str]]) ->
 
 
 def outside(problems: Iterable[Problem], refused: set[str]) -> list[Problem]:
-    """``problems`` less those of the ``refused`` fields (their paths ``field``, ``field[i]``, ``field.x``): each of
-    those has its :func:`synth_time_problems` problem already."""
-    return [p for p in problems if p.path.split("[", 1)[0].split(".", 1)[0] not in refused]
+    """``problems`` less those of the ``refused`` fields (their paths ``field``, ``field[i]``, ``field.x``; a nested
+    field such as ``certificate.domain_name`` is named whole): each of those has its :func:`synth_time_problems`
+    problem already, or is a token :func:`passed_on_tokens` accepts."""
+    return [p for p in problems if p.path.split("[", 1)[0].split(".", 1)[0] not in refused
+            and p.path.split("[", 1)[0] not in refused]
+
+
+def passed_on_tokens(props: object, fields: Mapping[str, str]) -> set[str]:
+    """Of the ``fields`` of ``props`` that are only passed on to a resource, each ``name: kind`` (``"number"`` for a
+    retention, ``"string"`` for a path), the names whose value is a token of that kind: accepted as it is, the checks
+    of its literal value left out (:func:`outside`); Terraform and AWS check it at apply."""
+    return {name for name, kind in fields.items() if token_kind(getattr(props, name, None)) == kind}
+
+
+def classified(props: object, problems: Iterable[Problem], synth_time: Mapping[str, tuple[str, str]],
+               passed_on: Mapping[str, str] | None = None) -> list[Problem]:
+    """``validate()``'s answer for props with Terraform references in them: the :func:`synth_time_problems` of the
+    ``synth_time`` fields first, then ``problems`` (the checks of the literal values) less those of the refused
+    fields and of the ``passed_on`` fields given a token of their kind."""
+    refusals, refused = synth_time_problems(props, synth_time)
+    return refusals + outside(problems, refused | passed_on_tokens(props, passed_on or {}))
 
 
 def is_number(value: object) -> bool:

@@ -79,7 +79,8 @@ from ._common import (
     require_props,
 )
 from .ci_identity import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST
-from .errors import Problem, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list, raise_if_any
+from .errors import (Problem, classified, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list,
+                     raise_if_any)
 from .workloads import SERVICES, role_arn_problems
 
 #: What fetches an image's content: denied to everybody but the nodes and the push role (cosign and buildx read the
@@ -137,6 +138,21 @@ def expired_by(policy: dict, tags: tuple[str, ...]) -> bool:
     return False
 
 
+#: Terraform references (cdktf tokens) RegistryProps refuses, field by field (errors.classified).
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth", "write the name itself: the push role, its policy and the key's alias "
+             "are named after it"),
+    "github_repositories": ("a literal list of owner/repository names", "list the repositories themselves: the push "
+                            "role's trust condition names each"),
+    "github_environment": ("a literal GitHub environment name", "write it itself: the push role's trust condition "
+                           "names it"),
+    "repository_prefix": ("a literal ECR repository path, e.g. 'vtc'", "write the path itself: the repositories are "
+                          "named <repository_prefix>/<service> at synth"),
+    "untagged_expiry_days": ("a literal whole number of days, 1 to 3650", "write the number itself: the lifecycle "
+                             "policy's JSON is written at synth"),
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class RegistryProps:
     """Input of :class:`ContainerRegistry`.
@@ -176,7 +192,12 @@ class RegistryProps:
         return {service: f"{self.repository_prefix}/{service}" for service in SERVICES}
 
     def validate(self) -> list[Problem]:
-        """Every problem with these props (an empty list when there is none); never raises."""
+        """Every problem with these props (an empty list when there is none); never raises. A Terraform reference is
+        accepted in the ARNs (only passed on to the policies) and refused where the registry is named or its trust
+        conditions and lifecycle policy are written at synth (``_SYNTH_TIME_FIELDS``)."""
+        return classified(self, self._problems(), _SYNTH_TIME_FIELDS)
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             problems.append(Problem("name", self.name, "3-50 characters of a-z, 0-9 and '-', starting with a letter",

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 from .aws_rules import VPC_PRIVATE_RANGES, principal_arn_problems, tag_problems
-from .errors import (Problem, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole, not_a_list,
-                     shown, unresolved_problem)
+from .errors import (Problem, classified, coerce_fields, is_list_reference, is_reference, is_string_tuple, is_whole,
+                     not_a_list, shown, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 from .search_index import ism_problems
 
@@ -176,6 +176,25 @@ def reader_cidr_problems(cidrs: Sequence[str], path: str = "reader_cidrs") -> li
     return problems
 
 
+#: Terraform references (cdktf tokens) SearchDomainProps refuses, field by field: what the domain is named after,
+#: sized from or checked against at synth (:func:`~vtc_constructs.errors.classified`).
+_SYNTH_TIME_FIELDS = {
+    "name": ("a literal name known at synth (3-28 characters)", "write it itself: the domain, its log groups and KMS "
+             "alias are named after it"),
+    "engine_version": ("a literal OpenSearch_X.Y", "write it itself: it is checked against the versions supported"),
+    "instance_type": ("a literal instance type, e.g. 'r6g.large.search'", "write it itself: the volume's range "
+                      "follows from it"),
+    "instance_count": ("a literal whole number from 1 to 80, or none", "write it itself: it is checked for zone "
+                       "awareness"),
+    "dedicated_master_type": ("a literal instance type, or none", "write it itself: it is checked at synth"),
+    **{name: ("a literal whole number", "write it itself: the volume's size, IOPS and throughput are checked against "
+              "each other and the instance type at synth") for name in ("volume_gib", "volume_iops",
+                                                                        "volume_throughput_mibps")},
+    **{name: ("a literal whole number of days", "write it itself: the index policy is written from it at synth")
+       for name in ("index_hot_days", "index_retention_days")},
+}
+
+
 @dataclass(frozen=True, kw_only=True)
 class SearchDomainProps:
     """Input of :class:`SearchDomain`.
@@ -261,7 +280,11 @@ class SearchDomainProps:
     # --- validation ----------------------------------------------------------------------------------------------
 
     def validate(self) -> list[Problem]:
-        """Every problem, each with its path, what is allowed and the fix."""
+        """Every problem, each with its path, what is allowed and the fix. A Terraform reference is refused where
+        computed from at synth (``_SYNTH_TIME_FIELDS``), accepted where only passed on (ARNs, log_retention_days)."""
+        return classified(self, self._problems(), _SYNTH_TIME_FIELDS, {"log_retention_days": "number"})
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.name, str) or not _NAME.match(self.name):
             problems.append(Problem("name", self.name, "3-28 characters of a-z, 0-9 and '-', starting with a letter",
@@ -302,7 +325,7 @@ class SearchDomainProps:
     def _cluster_problems(self, network_ok: bool) -> list[Problem]:
         problems = []
         known = ", ".join(sorted({t.split(".")[0] for t in INSTANCE_TYPE_GP3_MAX_GIB}))
-        if self.instance_type not in INSTANCE_TYPE_GP3_MAX_GIB:
+        if not isinstance(self.instance_type, str) or self.instance_type not in INSTANCE_TYPE_GP3_MAX_GIB:
             problems.append(Problem("instance_type", self.instance_type, f"an OpenSearch instance type of the families "
                                     f"{known} (<family>.<size>.search)", "correct the type (or, if OpenSearch Service "
                                     "offers it, add it and its largest gp3 volume to vtc_constructs.search."
@@ -319,7 +342,7 @@ class SearchDomainProps:
                                     "data nodes not spread evenly over the AZs"))
         master = self.dedicated_master_type
         if master is not None:
-            if master not in INSTANCE_TYPE_GP3_MAX_GIB:
+            if not isinstance(master, str) or master not in INSTANCE_TYPE_GP3_MAX_GIB:
                 problems.append(Problem("dedicated_master_type", master, f"an OpenSearch instance type of the families "
                                         f"{known}, or nothing for no dedicated masters", "correct the type, e.g. "
                                         "'m6g.large.search'", "unknown instance type"))
@@ -331,7 +354,7 @@ class SearchDomainProps:
 
     def _storage_problems(self) -> list[Problem]:
         problems = []
-        size, ceiling = self.volume_gib, INSTANCE_TYPE_GP3_MAX_GIB.get(self.instance_type)
+        size, ceiling = self.volume_gib, INSTANCE_TYPE_GP3_MAX_GIB.get(str(self.instance_type))  # (a list: unhashable)
         if not is_whole(size) or size < EBS_MIN_GIB or (ceiling is not None and size > ceiling):
             allowed = f"{EBS_MIN_GIB} to {ceiling} GiB on {self.instance_type}" if ceiling else \
                 f"at least {EBS_MIN_GIB} GiB, at most the instance type's gp3 maximum"
@@ -410,9 +433,9 @@ def engine_version_problems(version: object, path: str = "engine_version") -> li
     """An ``OpenSearch_X.Y`` engine version in :data:`OPENSEARCH_ENGINE_VERSIONS`, with the reason when not."""
     newest = OPENSEARCH_ENGINE_VERSIONS[-1]
     allowed = ", ".join(OPENSEARCH_ENGINE_VERSIONS)
-    if version in OPENSEARCH_ENGINE_VERSIONS:
+    if isinstance(version, str) and version in OPENSEARCH_ENGINE_VERSIONS:  # (a list or a table is unhashable)
         return []
-    if version in OPENSEARCH_STANDARD_SUPPORT_ENDED:
+    if isinstance(version, str) and version in OPENSEARCH_STANDARD_SUPPORT_ENDED:
         return [Problem(path, version, allowed, f"use {newest} (or the newest 2.x, OpenSearch_2.19)",
                         f"standard support ended {OPENSEARCH_STANDARD_SUPPORT_ENDED[version]}")]
     if isinstance(version, str) and version.startswith("Elasticsearch_"):
