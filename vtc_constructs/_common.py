@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
-from .errors import STRING_TOKEN, token_kind
+from .errors import is_reference, token_kind
 
 if TYPE_CHECKING:
     from .errors import Problem
@@ -154,12 +154,10 @@ def kms_key(scope: Construct, id: str, *, description: str, alias: str, policy: 
     return key
 
 
-def is_string_token(value: object) -> bool:
-    """Whether ``value`` is a string that holds a token (a reference resolved by Terraform), as
-    ``Token.is_unresolved`` answers (:data:`~vtc_constructs.errors.STRING_TOKEN`), without a jsii round trip: each
-    would cost about 0.3 ms, and the Helm values of a workloads stack hold some 800 strings (0.25 s per environment
-    when each was asked)."""
-    return isinstance(value, str) and STRING_TOKEN.search(value) is not None
+#: Whether ``value`` is a string that holds a token (a reference resolved by Terraform), as ``Token.is_unresolved``
+#: answers: :func:`vtc_constructs.errors.is_reference` (by shape, without a jsii round trip: each would cost about
+#: 0.3 ms, and the Helm values of a workloads stack hold some 800 strings), under the name the constructs use.
+is_string_token = is_reference
 
 
 def is_number_token(value: object) -> bool:

@@ -137,7 +137,7 @@ def synth_time_problems(props: object, fields: Mapping[str, tuple[str, str]]) ->
     for name, (allowed, fix) in fields.items():
         value = getattr(props, name)
         if has_unresolved(value):
-            problems.append(unresolved_problem(name, list(value) if isinstance(value, tuple) else value, allowed, fix))
+            problems.append(unresolved_problem(name, shown(value), allowed, fix))
             refused.add(name)
     return problems, refused
 
