@@ -33,6 +33,7 @@ from __future__ import annotations
 import sys
 
 from environments.rollout import UsageError, environment_settings
+from vtc_constructs.alarms_props import topic_name
 # The logic is the library's (a team that pip-installs vtc-infra has no environments/); its names stay
 # importable from here (tests/test_paging.py and code written before import them from environments.paging).
 from vtc_constructs.paging import (  # noqa: F401
@@ -42,7 +43,7 @@ from vtc_constructs.paging import (  # noqa: F401
 
 def page_topic_arn(env: str, region: str, account: str) -> str:
     """The paging topic of environment ``env`` (the Alarms construct's ``<name>-page``, name ``vtc-<env>``)."""
-    return f"arn:aws:sns:{region}:{account}:vtc-{env}-page"
+    return f"arn:aws:sns:{region}:{account}:{topic_name(f'vtc-{env}', 'page')}"
 
 
 def subscribe_environment(env: str, clients: dict | None = None) -> str:

@@ -87,6 +87,7 @@ from .alarms_props import (  # noqa: F401  (re-exported: they were defined here)
     AlarmThresholds,
     Number,
     rds_max_connections,
+    topic_name,
 )
 
 
@@ -100,8 +101,7 @@ class Alarms(Construct):
         raise_if_any(problem.prefixed(id) for problem in props.validate())
         guard_replacement_safety(self)
         name = props.name
-        claim_names(self, id, ("SNS topic", f"{name}-page"), ("SNS topic", f"{name}-notify"),
-                    ("SNS topic", f"{name}-heartbeat"),
+        claim_names(self, id, *(("SNS topic", topic_name(name, kind)) for kind in ("page", "notify", "heartbeat")),
                     ("CloudWatch dashboard", name), ("KMS alias", f"alias/{name}-alarms"))
         self.props = props
         self.account = Account.of(self)
@@ -128,7 +128,8 @@ class Alarms(Construct):
         self._topic_arns = {}  # read once: every alarm names its topic twice, and each read is a round trip to jsii
         key_arn = self.topic_key_arn
         for kind in ("page", "notify"):
-            topic = SnsTopic(self, f"{kind}-topic", name=f"{props.name}-{kind}", kms_master_key_id=key_arn, tags=tags)
+            topic = SnsTopic(self, f"{kind}-topic", name=topic_name(props.name, kind), kms_master_key_id=key_arn,
+                             tags=tags)
             self._topic_arns[kind] = topic_arn = topic.arn
             policy = policy_document(self, f"{kind}-topic-policy-document", Statement(
                 sid="CloudWatchAlarmsOfThisAccount", actions=["sns:Publish"], resources=[topic_arn],
@@ -139,7 +140,7 @@ class Alarms(Construct):
         # Alertmanager's dead man's switch (see _watchdog_alarm): nobody subscribes; CloudWatch counts what arrives.
         # Same key as the others; only Alertmanager's role publishes (its IAM policy; the topic's default policy
         # admits this account's principals only).
-        self.topics["heartbeat"] = SnsTopic(self, "heartbeat-topic", name=f"{props.name}-heartbeat",
+        self.topics["heartbeat"] = SnsTopic(self, "heartbeat-topic", name=topic_name(props.name, "heartbeat"),
                                             kms_master_key_id=key_arn, tags=tags)
         self._topic_arns["heartbeat"] = self.topics["heartbeat"].arn
         subscriptions = [("page", "email", e) for e in props.page_email_endpoints]

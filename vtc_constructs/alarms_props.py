@@ -179,6 +179,12 @@ class AlarmTargets:
         return problems
 
 
+def topic_name(name: str, kind: str) -> str:
+    """The SNS topic ``<name>-<kind>`` of the Alarms named ``name``: ``page``, ``notify`` or ``heartbeat`` (also what
+    the paging command subscribes to: ``vtc_constructs.paging``)."""
+    return f"{name}-{kind}"
+
+
 #: What the live-unhealthy alarm tells on-call to do about a failing new colour unless
 #: :attr:`AlarmsProps.rollback_hint` says otherwise (this repository's environments name their rollback command).
 DEFAULT_ROLLBACK_HINT = "shift the listener's weights back to the previous colour with your release tooling"
