@@ -15,8 +15,8 @@
 # With arguments, setup first, then one pytest run in VTC_TEST_WORKERS processes (`-n 0` as an argument: this one
 # process), e.g.
 #   bash scripts/test.sh -m "not deploy"      the quick loop: every layer but the emulator deploy
-# Prints its wall time (setup included) at the end. Exit status: pytest's (the first failing run's); 5 (no test
-# collected or selected, so nothing was verified) is a failure too, and says so.
+# Prints its wall time (setup included) and the CPU-seconds of everything it ran, at the end. Exit status: pytest's
+# (the first failing run's); 5 (no test collected or selected, so nothing was verified) is a failure too, and says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$EPOCHREALTIME
@@ -41,7 +41,15 @@ finish() {
   [ -z "$deploy_pid" ] || stop INT "$deploy_pid"
   [ -z "$deploy_log" ] || rm -f "$deploy_log"
   [ -z "$shared" ] || rm -rf "$shared"
-  awk -v a="$started" -v b="$EPOCHREALTIME" -v s="$status" 'BEGIN { printf "[test] wall time: %.1f s (exit %d)\n", b - a, s }'
+  # The CPU time of everything the run started (user + system, as bash's `times` counts its waited-for children):
+  # the run is CPU-bound on these 2-core machines, so this says whether a slow run did more work or got less CPU.
+  local times_file cpu="?"
+  times_file=$(mktemp) && times >"$times_file" \
+    && cpu=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] }
+                            printf "%.0f", n }' "$times_file")
+  rm -f "$times_file"
+  awk -v a="$started" -v b="$EPOCHREALTIME" -v s="$status" -v c="$cpu" \
+    'BEGIN { printf "[test] wall time: %.1f s, %s CPU-seconds (exit %d)\n", b - a, c, s }'
 }
 trap finish EXIT
 trap 'exit 130' INT
