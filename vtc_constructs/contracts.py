@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from .errors import (Problem, coerce_fields, has_unresolved, is_string_tuple, is_whole, not_a_list,
                      unresolved_problem)
@@ -55,11 +56,11 @@ class ClusterNetwork:
     """
 
     vpc_id: str
-    subnet_ids: tuple[str, ...]
+    subnet_ids: Sequence[str]
     dns_support: bool
     dns_hostnames: bool
     subnets_have_nat_route: bool
-    interface_endpoints: tuple[str, ...] = ()
+    interface_endpoints: Sequence[str] = ()
 
     def __post_init__(self):
         coerce_fields(self, tuples=("subnet_ids", "interface_endpoints"))
@@ -92,8 +93,8 @@ class DatabaseNetwork:
     """
 
     vpc_id: str
-    subnet_ids: tuple[str, ...]
-    bootstrap_subnet_ids: tuple[str, ...]
+    subnet_ids: Sequence[str]
+    bootstrap_subnet_ids: Sequence[str]
     client_security_group_id: str
 
     def __post_init__(self):
@@ -118,9 +119,9 @@ class EdgeNetwork:
     """
 
     vpc_id: str
-    public_subnet_ids: tuple[str, ...]
+    public_subnet_ids: Sequence[str]
     target_security_group_id: str
-    target_admitted_ports: tuple[int, ...] = ()
+    target_admitted_ports: Sequence[int] = ()
 
     def __post_init__(self):
         coerce_fields(self, tuples=("public_subnet_ids", "target_admitted_ports"))
@@ -153,8 +154,8 @@ class CacheNetwork:
     """
 
     vpc_id: str
-    subnet_ids: tuple[str, ...]
-    client_security_group_ids: tuple[str, ...]
+    subnet_ids: Sequence[str]
+    client_security_group_ids: Sequence[str]
 
     def __post_init__(self):
         coerce_fields(self, tuples=("subnet_ids", "client_security_group_ids"))

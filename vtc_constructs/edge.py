@@ -53,7 +53,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Sequence, Union
 
 from cdktf import Fn, TerraformResourceLifecycle, Token
 from constructs import Construct
@@ -244,7 +244,7 @@ class EdgeProps:
     target_port: int = 8443
     health_check_path: str = GATEWAY_HEALTH_PATH
     health_check_port: int | None = None
-    ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
     deletion_protection: bool = True
     idle_timeout_seconds: int = 60
     tls_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"

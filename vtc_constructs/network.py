@@ -148,14 +148,14 @@ class NetworkProps:
 
     name: str | None = None
     vpc_cidr: str
-    availability_zones: tuple[str, ...]
+    availability_zones: Sequence[str]
     nat_strategy: NatStrategy = NatStrategy.ONE_PER_AZ
     flow_log_retention_days: int = 365
     private_subnet_new_bits: int = 3
     public_subnet_new_bits: int = 7
     database_subnet_new_bits: int = 7
     eks_cluster_name: str | None = None
-    interface_endpoints: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINTS
+    interface_endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS
     interface_endpoint_zones: int | None = None
 
     def __post_init__(self):

@@ -52,6 +52,7 @@ import functools
 import json
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from cdktf import TerraformResourceLifecycle
 from constructs import Construct
@@ -178,7 +179,7 @@ class RegistryProps:
     name: str
     node_role_arn: str
     oidc_provider_arn: str
-    github_repositories: tuple[str, ...]
+    github_repositories: Sequence[str]
     github_environment: str
     repository_prefix: str = "vtc"
     untagged_expiry_days: int = 14

@@ -113,9 +113,9 @@ class SearchNetwork:
     """
 
     vpc_id: str
-    subnet_ids: tuple[str, ...]
-    client_security_group_ids: tuple[str, ...]
-    reader_cidrs: tuple[str, ...] = ()
+    subnet_ids: Sequence[str]
+    client_security_group_ids: Sequence[str]
+    reader_cidrs: Sequence[str] = ()
 
     def __post_init__(self):
         coerce_fields(self, tuples=("subnet_ids", "client_security_group_ids", "reader_cidrs"))
@@ -243,9 +243,9 @@ class SearchDomainProps:
     volume_iops: int = GP3_IOPS[0]
     volume_throughput_mibps: int = GP3_THROUGHPUT_MIBPS[0]
     master_user_role_arn: str | None = None
-    writer_role_arns: tuple[str, ...] = ()
-    reader_role_arns: tuple[str, ...] = ()
-    reader_cidrs: tuple[str, ...] = ()
+    writer_role_arns: Sequence[str] = ()
+    reader_role_arns: Sequence[str] = ()
+    reader_cidrs: Sequence[str] = ()
     log_retention_days: int = 365
     index_hot_days: int = 7
     index_retention_days: int = 30
