@@ -2,12 +2,14 @@
 where a value is only passed on (ids, ARNs, a subnet list from ``DataAwsSubnets``), the token is accepted and the
 checks that need the literal value are skipped; where the construct computes from it at synth (Network's CIDR and
 AZs, counts), it is refused with a problem that says so; every field of the other props (database, edge, cache,
-search, node group, alarms, registry) is swept one token at a time against the table of what each refuses.
+search, node group, alarms, registry, the WAF, a taint, the workloads and the releases with what they nest) is swept
+one token at a time against the table of what each refuses.
 Also :meth:`EksCluster.irsa_role`'s checks of its inputs and
 the region check of Network's AZs, whatever the order of the provider and the Network.
 
-Props-level tests ask nothing of jsii beyond making the tokens; two small stacks are synthesized (one EKS cluster
-on a subnet list token, one Network whose provider comes after it)."""
+Props-level tests ask nothing of jsii beyond making the tokens; a few small stacks are synthesized (one EKS cluster
+on a subnet list token, Networks and their providers in either order, and the releases and a web ACL given the
+references they only pass on)."""
 
 from __future__ import annotations
 
@@ -49,8 +51,8 @@ from vtc_constructs.service_props import Resources, ServiceProps
 from vtc_constructs._common import Account
 from vtc_constructs.waf import WafProps, add_web_acl
 from vtc_constructs.workload_images import ImageDigests, ImageTags
-from vtc_constructs.workload_inputs import CacheEndpoint, SealedSecretProps
-from vtc_constructs.workloads import WorkloadsProps
+from vtc_constructs.workload_inputs import CacheEndpoint, SealedSecretProps, SearchEndpoint
+from vtc_constructs.workloads import WorkloadsProps, placement_problems
 
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets
@@ -252,6 +254,9 @@ PROPS = {
                                     user="vtc-test-cache-services", replication_group_id="vtc-test-cache",
                                     cidrs=("10.20.0.0/19",)),
     "sealed_secret": SealedSecretProps(namespace="monitoring", encrypted_data={"routing-key": SEALED_STAND_IN}),
+    "search_endpoint": SearchEndpoint(endpoint="vpc-vtc-test-abc.eu-west-1.es.amazonaws.com", region="eu-west-1",
+                                      admin_role_arn=f"{ROLE}-admin", fluent_bit_role_arn=f"{ROLE}-fluent-bit",
+                                      jaeger_role_arn=f"{ROLE}-jaeger", reader_role_arns=(f"{ROLE}-reader",)),
     "releases": RELEASES,
     "release_roles": RELEASES.roles,
 }
@@ -290,6 +295,8 @@ REFUSED = {
     "image_tags": {"blue", "green"},
     "cache_endpoint": {"cidrs:list", "port"},
     "sealed_secret": {"namespace"},
+    "search_endpoint": {"index_hot_days", "log_retention_days", "trace_retention_days", "replicas",
+                        "reader_role_arns:list"},
     "releases": {"environment", "kubernetes_version", "database_cidrs:list", "grafana_admin_secret_name",
                  "load_balancer_cidrs:list", "cache_member_cluster_ids:list", "charts_dir", "secrets_prefix",
                  "interface_endpoints:list", "interface_endpoints:item"},
@@ -388,6 +395,12 @@ def test_what_the_workloads_and_the_waf_props_compute_from_refuses_a_reference_i
     releases = dataclasses.replace(RELEASES, workloads=dataclasses.replace(WORKLOADS, ingress_replicas=tokens.number),
                                    roles=dataclasses.replace(RELEASES.roles, grafana=tokens.number))
     assert [p.path for p in releases.validate()] == ["roles.grafana", "workloads.ingress_replicas"]
+    # The services' chart's own arguments (WorkloadsProps.chart_values) as ClusterReleasesProps' fields.
+    placement = placement_problems(environment=tokens.string, region=tokens.string, database_host=tokens.string,
+                                   database_cidrs=tokens.subnets, database_name=tokens.string, database_user="vtc_app",
+                                   database_schema="vtc", host=tokens.string)
+    assert [p.path for p in placement] == ["environment", "database_cidrs"]
+    assert all("known only at apply, but needed at synth" in str(p) for p in placement)
 
 
 def test_references_the_releases_only_pass_on_reach_helm_as_set_entries_and_the_waf_as_a_search_string():

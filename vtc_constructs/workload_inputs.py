@@ -55,6 +55,16 @@ _SEALED_SYNTH_TIME = {"namespace": ("a literal namespace name", "write the names
                                     "SealedSecret")}
 _CACHE_SYNTH_TIME = {"port": ("a literal port, 1024-65535", "write the port itself (CacheProps.port): it is written "
                               "into the services' NetworkPolicy and their values document at synth")}
+_DAYS = "write the number itself: the index policies and the setup Job's values are written with it at synth"
+_SEARCH_SYNTH_TIME = {
+    "index_hot_days": ("a literal whole number of days", _DAYS),
+    "log_retention_days": ("a literal whole number of days, at least index_hot_days", _DAYS),
+    "trace_retention_days": ("a literal whole number of days", _DAYS),
+    "replicas": ("0, 1 or 2, written out", "write the number itself: the index templates are written with it at "
+                 "synth"),
+}
+_SEARCH_LISTS = {"reader_role_arns": ("a literal list of IAM role ARNs (each may be a reference)", "list the roles "
+                                      "themselves: readall's mapping gets one entry per role at synth")}
 _CACHE_LISTS = {"cidrs": ("a literal list of IPv4 CIDRs (each may be a reference)", "list the ranges themselves: the "
                           "services' NetworkPolicy gets one rule per range at synth")}
 
@@ -224,6 +234,12 @@ class SearchEndpoint:
         coerce_fields(self, tuples=("reader_role_arns",))
 
     def validate(self) -> list[Problem]:
+        """Every problem; a Terraform reference is accepted in the endpoint, the region and each role ARN (only passed
+        on), refused in the days and replicas and as the list of reader roles (``_SEARCH_SYNTH_TIME``,
+        ``_SEARCH_LISTS``)."""
+        return classified(self, self._problems(), _SEARCH_SYNTH_TIME, lists=_SEARCH_LISTS)
+
+    def _problems(self) -> list[Problem]:
         problems = []
         endpoint = self.endpoint
         if isinstance(endpoint, str) and not is_reference(endpoint) and "://" in endpoint:

@@ -19,6 +19,10 @@ makes one rule or entry per item of may hold references, but is itself refused a
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from .errors import Problem, classified
+
 _NAME = "write the name itself: releases, service accounts and network policies are named after it, and the " \
     "namespaces compared with each other, at synth"
 _VALUES = "write the number itself: it is a number in a values document written at synth, where a reference " \
@@ -77,3 +81,12 @@ RELEASES_LISTS = {
                                  "themselves (CacheProps.member_cluster_ids): the dashboard gets a line per node at "
                                  "synth"),
 }
+
+
+def placement_classified(problems: list[Problem], *, environment: object, database_cidrs: object) -> list[Problem]:
+    """:func:`~vtc_constructs.workloads.placement_problems`' answer (the services' chart's arguments, also
+    ``ClusterReleasesProps``'): ``environment`` refused as a reference, ``database_cidrs`` as a list token, as
+    ``ClusterReleasesProps`` refuses them; the other arguments are only passed on."""
+    return classified(SimpleNamespace(environment=environment, database_cidrs=database_cidrs), problems,
+                      {"environment": RELEASES_SYNTH_TIME["environment"]},
+                      lists={"database_cidrs": RELEASES_LISTS["database_cidrs"]})

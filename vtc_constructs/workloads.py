@@ -36,7 +36,7 @@ from .namespaces import (COLLECTOR_NAMESPACE, COLLECTOR_RELEASE, GATEWAY_NAMESPA
                          SERVICES_NAMESPACE)
 from .network_policies import AMBIENT_PROBE_CIDR, MESH_TUNNEL_PORT
 from .errors import ConfigError, Problem, classified, coerce_fields, enum_problem, is_number, is_reference, is_whole
-from .workload_tokens import WORKLOADS_LISTS, WORKLOADS_PASSED_ON, WORKLOADS_SYNTH_TIME
+from .workload_tokens import WORKLOADS_LISTS, WORKLOADS_PASSED_ON, WORKLOADS_SYNTH_TIME, placement_classified
 from .colour_names import (  # noqa: F401  (re-exported: they were defined here)
     DEREGISTRATION_DELAY_SECONDS, GATEWAY_HEALTH_PATH, GATEWAY_HEALTH_SERVICE, GATEWAY_LISTENER, GATEWAY_PORT,
     RELEASE_PREFIX, Colour, gateway_class, gateway_name, gateway_release, gateway_service_name, release_name,
@@ -433,7 +433,7 @@ def placement_problems(*, environment, region, database_host, database_cidrs, da
     if not isinstance(host, str) or (host and not is_reference(host) and (not _HOST.match(host) or len(host) > 253)):
         problems.append(Problem("host", host, "a lower-case DNS name with a dot, or '' for any host",
                                 "pass the certificate's domain name"))
-    return problems
+    return placement_classified(problems, environment=environment, database_cidrs=database_cidrs)
 
 
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
