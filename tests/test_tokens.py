@@ -2,18 +2,21 @@
 where a value is only passed on (ids, ARNs, a subnet list from ``DataAwsSubnets``), the token is accepted and the
 checks that need the literal value are skipped; where the construct computes from it at synth (Network's CIDR and
 AZs, counts), it is refused with a problem that says so; every field of the other props (database, edge, cache,
-search, node group, alarms, registry) is swept one token at a time against the table of what each refuses.
+search, node group, alarms, registry, the WAF, a taint, the workloads and the releases with what they nest) is swept
+one token at a time against the table of what each refuses.
 Also :meth:`EksCluster.irsa_role`'s checks of its inputs and
 the region check of Network's AZs, whatever the order of the provider and the Network.
 
-Props-level tests ask nothing of jsii beyond making the tokens; two small stacks are synthesized (one EKS cluster
-on a subnet list token, one Network whose provider comes after it)."""
+Props-level tests ask nothing of jsii beyond making the tokens; a few small stacks are synthesized (one EKS cluster
+on a subnet list token, Networks and their providers in either order, and the releases and a web ACL given the
+references they only pass on)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import re
 
 import pytest
 import cdktf
@@ -41,12 +44,21 @@ from vtc_constructs import (
     SearchNetwork,
 )
 from vtc_constructs.cache import CacheNetwork, CacheProps
+from vtc_constructs.eks_props import Taint
 from vtc_constructs.errors import Problem, token_kind
+from vtc_constructs.releases import ClusterReleases, ClusterReleasesProps, ReleaseRoles, eks_helm_provider
+from vtc_constructs.service_props import Resources, ServiceProps
+from vtc_constructs._common import Account
+from vtc_constructs.waf import WafProps, add_web_acl
+from vtc_constructs.workload_images import ImageDigests, ImageTags
+from vtc_constructs.workload_inputs import CacheEndpoint, SealedSecretProps, SearchEndpoint
+from vtc_constructs.workloads import WorkloadsProps, placement_problems
 
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.data_aws_subnets import DataAwsSubnets
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
+from .conftest import SEALED_STAND_IN
 from .helpers import resources
 
 ROLE = "arn:aws:iam::111122223333:role/platform-admin"
@@ -194,6 +206,22 @@ TWO_SUBNETS = ("subnet-a", "subnet-b")
 TARGETS = AlarmTargets(alb_arn_suffix="app/vtc-test/1", target_group_arn_suffixes={"blue": "targetgroup/b/1"},
                        db_instance_id="vtc-test-postgres", db_instance_class="db.r6g.large",
                        db_allocated_storage_gib=100, cluster_name="vtc-test")
+WORKLOADS = WorkloadsProps(image_repository="111122223333.dkr.ecr.eu-west-1.amazonaws.com/vtc",
+                           image_tags=ImageTags(blue="1.4.2", green="1.5.0"), aws_api_cidrs=("10.20.0.0/16",))
+RELEASES = ClusterReleasesProps(
+    environment="test", region="eu-west-1", cluster_name="vtc-test", vpc_id="vpc-1", vpc_cidr="10.20.0.0/16",
+    kubernetes_version="1.34", workloads=WORKLOADS,
+    roles=ReleaseRoles(**{f.name: f"{ROLE}-{f.name}" for f in dataclasses.fields(ReleaseRoles)}),
+    target_group_arns={"blue": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/b/0123456789abcdef",
+                       "green": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/g/fedcba9876543210"},
+    database_host="vtc-test.c0abc.eu-west-1.rds.amazonaws.com", database_cidrs=("10.20.96.0/23",),
+    container_log_groups={"application": "/aws/eks/vtc-test/containers/application",
+                          "add-ons": "/aws/eks/vtc-test/containers/add-ons"},
+    page_topic_arn="arn:aws:sns:eu-west-1:111122223333:page", notify_topic_arn="arn:aws:sns:eu-west-1:111122223333:n",
+    heartbeat_topic_arn="arn:aws:sns:eu-west-1:111122223333:h", grafana_admin_secret_name="vtc-test/grafana-admin",
+    host="app.example.com", secrets_prefix="vtc-test/", load_balancer_cidrs=("10.20.0.0/24", "10.20.1.0/24"),
+    cache_member_cluster_ids=("vtc-test-cache-001",), ebs_kms_key_arn="", charts_dir=None,
+    interface_endpoints=("sts",))
 #: One valid props of each kind (validate() == []), each field of which gets a token in turn.
 PROPS = {
     "database": DatabaseProps(name="vtc-test", engine_version="16.8", network=DatabaseNetwork(
@@ -215,6 +243,22 @@ PROPS = {
                               github_environment="staging",
                               oidc_provider_arn="arn:aws:iam::111122223333:oidc-provider/"
                                                 "token.actions.githubusercontent.com"),
+    "waf": WafProps(count_only_groups=("AWSManagedRulesAnonymousIpList",)),
+    "taint": Taint(key="dedicated", value="api"),
+    "workloads": WORKLOADS,
+    "service": ServiceProps(min_replicas=2, max_replicas=4, path="/core"),
+    "resources": Resources(),
+    "image_tags": WORKLOADS.image_tags,
+    "cache_endpoint": CacheEndpoint(host="master.vtc-test-cache.abc123.euw1.cache.amazonaws.com",
+                                    reader_host="replica.vtc-test-cache.abc123.euw1.cache.amazonaws.com",
+                                    user="vtc-test-cache-services", replication_group_id="vtc-test-cache",
+                                    cidrs=("10.20.0.0/19",)),
+    "sealed_secret": SealedSecretProps(namespace="monitoring", encrypted_data={"routing-key": SEALED_STAND_IN}),
+    "search_endpoint": SearchEndpoint(endpoint="vpc-vtc-test-abc.eu-west-1.es.amazonaws.com", region="eu-west-1",
+                                      admin_role_arn=f"{ROLE}-admin", fluent_bit_role_arn=f"{ROLE}-fluent-bit",
+                                      jaeger_role_arn=f"{ROLE}-jaeger", reader_role_arns=(f"{ROLE}-reader",)),
+    "releases": RELEASES,
+    "release_roles": RELEASES.roles,
 }
 #: What each props refuses a token in (the rest of its fields given a token of their kind accept it). A field that
 #: only passes its value on to a resource accepts one; one the construct names things after, counts, compares or
@@ -237,11 +281,30 @@ REFUSED = {
                "notify_email_endpoints:list", "pagerduty_url_secret_names:list", "pagerduty_url_secret_names:item"},
     "registry": {"name", "github_repositories:list", "github_repositories:item", "github_environment",
                  "repository_prefix", "untagged_expiry_days"},
+    # (An upload path prefix is passed on as the statement's search string; the list of them, and the groups, not.)
+    "waf": {"upload_path_prefixes:list", "count_only_groups:list", "count_only_groups:item"},
+    "taint": {"effect"},
+    # The names and namespaces, the objectives, the counts and sizes (numbers in a values document); not the
+    # repository or the releases' timeout (a helm_release attribute), nor a range in aws_api_cidrs.
+    "workloads": {"namespace", "gateway_namespace", "collector_namespace", "collector_release", "monitoring_namespace",
+                  "monitoring_release", "aws_api_cidrs:list", "slo_p99_latency_ms", "slo_error_rate_percent",
+                  "alertmanager_pagerduty_secret", "ingress_replicas", "prometheus_replicas",
+                  "prometheus_retention_days", "prometheus_storage_gib"},
+    "service": {"min_replicas", "max_replicas", "target_cpu_percent", "max_unavailable", "path"},
+    "resources": {"cpu_request", "memory_request", "cpu_limit", "memory_limit"},
+    "image_tags": {"blue", "green"},
+    "cache_endpoint": {"cidrs:list", "port"},
+    "sealed_secret": {"namespace"},
+    "search_endpoint": {"index_hot_days", "log_retention_days", "trace_retention_days", "replicas",
+                        "reader_role_arns:list"},
+    "releases": {"environment", "kubernetes_version", "database_cidrs:list", "grafana_admin_secret_name",
+                 "load_balancer_cidrs:list", "cache_member_cluster_ids:list", "charts_dir", "secrets_prefix",
+                 "interface_endpoints:list", "interface_endpoints:item"},
 }
 #: Fields of a kind no token fits (booleans, tables, nested props) or refused whatever they hold (removed).
 NOT_TOKENS = {"network", "certificate", "waf", "targets", "thresholds", "tags", "labels", "multi_az", "disposable",
               "automatic_failover", "deletion_protection", "pagerduty_ssm_parameter_names", "pagerduty_secret_names",
-              "target_group_arn_suffixes"}
+              "target_group_arn_suffixes", "cache", "search"}
 
 
 def token_cases(props, tokens):
@@ -312,6 +375,84 @@ def test_nested_props_say_which_reference_they_refuse_and_pass_the_others_on(tok
     assert all("known only at apply, but needed at synth" in str(p) for p in refused.validate())
 
 
+def test_what_the_workloads_and_the_waf_props_compute_from_refuses_a_reference_inside_its_tables(tokens):
+    actions = WafProps(rule_actions={"AWSManagedRulesAnonymousIpList": {"HostingProviderIPList": tokens.string}})
+    assert only(actions.validate()).startswith("rule_actions.AWSManagedRulesAnonymousIpList.HostingProviderIPList: "
+                                               "a Terraform reference (a string token) known only at apply")
+    sealed = SealedSecretProps(namespace="monitoring", encrypted_data={"routing-key": tokens.string})
+    problem = only(sealed.validate())
+    assert problem.startswith("encrypted_data.routing-key: a Terraform reference (a string token)") and \
+        "never a plain secret" in problem
+    # A digest may be a reference (aws_ecr_image's image_digest); the service it pins may not.
+    assert ImageDigests(green={"core": tokens.string}).validate() == []
+    assert only(ImageDigests(green={tokens.string: "sha256:" + "0" * 64}).validate()).startswith(
+        "green: a Terraform reference (a string token) known only at apply")
+    # Nested: the path says where.
+    services = dataclasses.replace(WORKLOADS, services=dataclasses.replace(
+        WORKLOADS.services, core=ServiceProps(min_replicas=2, max_replicas=4,
+                                              resources=Resources(cpu_limit=tokens.string))))
+    assert only(services.validate()).startswith("services.core.resources.cpu_limit: a Terraform reference")
+    releases = dataclasses.replace(RELEASES, workloads=dataclasses.replace(WORKLOADS, ingress_replicas=tokens.number),
+                                   roles=dataclasses.replace(RELEASES.roles, grafana=tokens.number))
+    assert [p.path for p in releases.validate()] == ["roles.grafana", "workloads.ingress_replicas"]
+    # The services' chart's own arguments (WorkloadsProps.chart_values) as ClusterReleasesProps' fields.
+    placement = placement_problems(environment=tokens.string, region=tokens.string, database_host=tokens.string,
+                                   database_cidrs=tokens.subnets, database_name=tokens.string, database_user="vtc_app",
+                                   database_schema="vtc", host=tokens.string)
+    assert [p.path for p in placement] == ["environment", "database_cidrs"]
+    assert all("known only at apply, but needed at synth" in str(p) for p in placement)
+
+
+def test_references_the_releases_only_pass_on_reach_helm_as_set_entries_and_the_waf_as_a_search_string():
+    # One synth: what is accepted above reaches Terraform as the reference, outside the JSON values documents.
+    app = cdktf.Testing.app()
+    stack = TerraformStack(app, "workloads")
+    eks_helm_provider(stack, "helm", cluster_name="vtc-test", endpoint="https://eks.example",
+                      certificate_authority_data="Y2E=", region="eu-west-1")
+
+    def ref(name):
+        return TerraformVariable(stack, name, type="string").string_value
+    workloads = dataclasses.replace(WORKLOADS, image_repository=ref("repository"), aws_api_cidrs=(ref("api_cidr"),),
+                                    image_digests=ImageDigests(green={"core": ref("digest")}),
+                                    release_timeout_seconds=TerraformVariable(stack, "timeout",
+                                                                              type="number").number_value)
+    cache = CacheEndpoint(host=ref("cache_host"), reader_host=ref("cache_reader"), user=ref("cache_user"),
+                          replication_group_id=ref("cache_group"), cidrs=(ref("cache_cidr"), "10.20.32.0/19"))
+    props = dataclasses.replace(RELEASES, workloads=workloads, region=ref("region"), vpc_cidr=ref("vpc_cidr"),
+                                database_cidrs=(ref("database_cidr"),), load_balancer_cidrs=(ref("lb_cidr"),),
+                                roles=dataclasses.replace(RELEASES.roles, services=ref("services_role")),
+                                cache=cache, cache_member_cluster_ids=(ref("cache_node"),))
+    assert props.validate() == []
+    ClusterReleases(stack, "releases", props)
+    edge = TerraformStack(app, "edge")
+    prefix = TerraformVariable(edge, "upload_prefix", type="string").string_value
+    add_web_acl(edge, name="vtc-test", waf=WafProps(upload_path_prefixes=(prefix,)), rate_limit_per_5_minutes=2000,
+                log_retention_days=30, resource_arn="arn:aws:elasticloadbalancing:eu-west-1:111122223333:"
+                "loadbalancer/app/vtc-test/0123456789abcdef", account=Account.of(edge), tags={})
+    tf = json.loads(json.dumps(stack.to_terraform()))
+    assert "TfToken" not in json.dumps(tf)
+    releases = {r["name"]: r for r in tf["resource"]["helm_release"].values()}
+    sets = {(name, s["name"]): s["value"] for name, r in releases.items() for s in r.get("set", [])}
+    assert {sets[key] for key in [("vtc-green", "image.repository"), ("vtc-green", "image.digests.core"),
+                                  ("vtc-blue", "aws.apiCidrs[0]"), ("vtc-blue", "database.cidrs[0]"),
+                                  ("vtc-blue", "cache.cidrs[0]"), ("vtc-blue", "cache.host"),
+                                  ("vtc-blue", "serviceAccount.roleArn"), ("aws-load-balancer-controller", "region"),
+                                  ("ngf-blue", "nginx.config.rewriteClientIP.trustedAddresses[0].value"),
+                                  ("vtc-cluster-config", "dashboards.cacheClusterIds[0]")]} == {
+        "${var.repository}", "${var.digest}", "${var.api_cidr}", "${var.database_cidr}", "${var.cache_cidr}",
+        "${var.cache_host}", "${var.services_role}", "${var.region}", "${var.lb_cidr}", "${var.cache_node}"}
+    # Every reference is a set entry (never inside a values document, where it would be a literal string), and the
+    # timeout is the helm_release's own attribute.
+    used = {m for value in sets.values() for m in re.findall(r"\$\{var\.([a-z_]+)\}", value)}
+    assert used == set(tf["variable"]) - {"timeout"}
+    assert not [name for name, r in releases.items() if "${var." in "".join(r["values"])]
+    assert {r["timeout"] for r in releases.values()} == {"${var.timeout}"}
+    (acl,) = resources(json.loads(json.dumps(edge.to_terraform())), "aws_wafv2_web_acl").values()
+    (large,) = [rule for rule in acl["rule"] if rule["name"] == "LargeBodiesOutsideUploadPaths"]
+    match = large["statement"]["and_statement"]["statement"][1]["not_statement"]["statement"][0]
+    assert match["byte_match_statement"]["search_string"] == "${var.upload_prefix}"
+
+
 # --- one small stack: a cluster on an existing VPC's subnets, and irsa_role's checks ---------------------------------
 
 @pytest.fixture(scope="module")
@@ -319,8 +460,10 @@ def cluster_stack():
     stack = TerraformStack(cdktf.Testing.app(), "test")
     AwsProvider(stack, "aws", region="eu-west-1")
     subnets = DataAwsSubnets(stack, "existing-subnets")
+    taint = Taint(key=TerraformVariable(stack, "taint_key", type="string").string_value,
+                  value=TerraformVariable(stack, "taint_value", type="string").string_value)
     eks = EksCluster(stack, "eks", EksClusterProps(
-        name="vtc-test", kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general"),),
+        name="vtc-test", kubernetes_version="1.33", node_groups=(NodeGroupProps(name="general", taints=(taint,)),),
         network=ClusterNetwork(vpc_id="vpc-0123456789abcdef0", subnet_ids=subnets.ids, dns_support=True,
                                dns_hostnames=True, subnets_have_nat_route=True)))
     eks.irsa_role("s3-role", "my-ns", "reader", managed=["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"])
@@ -334,6 +477,8 @@ def test_a_cluster_takes_an_existing_vpcs_subnet_list_as_it_is(cluster_stack):
     (group,) = resources(tf, "aws_eks_node_group").values()
     ids = "${data.aws_subnets.existing-subnets.ids}"
     assert cluster["vpc_config"]["subnet_ids"] == ids and group["subnet_ids"] == ids
+    # A taint's key and value are only passed on: references reach the node group as they are.
+    assert group["taint"] == [{"key": "${var.taint_key}", "value": "${var.taint_value}", "effect": "NO_SCHEDULE"}]
 
 
 def test_irsa_role_attaches_a_managed_policy_given_by_arn_as_given_and_by_name_in_the_partition(cluster_stack):

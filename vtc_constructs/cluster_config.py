@@ -224,7 +224,8 @@ def cluster_config_values(*, environment: str, region: str, target_group_arns: M
     Raises :class:`~vtc_constructs.errors.ConfigError` with every problem of the arguments.
     """
     problems = _name_problems({
-        "environment": (environment, _ENVIRONMENT), "region": (region, _AWS_REGION),
+        "environment": (environment, _ENVIRONMENT),
+        **({} if is_reference(region) else {"region": (region, _AWS_REGION)}),  # (a reference: only passed on)
         "gateway_namespace": (gateway_namespace, _NAMESPACE), "routes_namespace": (routes_namespace, _NAMESPACE),
         "external_secrets_namespace": (external_secrets_namespace, _NAMESPACE),
         "monitoring_namespace": (monitoring_namespace, _NAMESPACE),

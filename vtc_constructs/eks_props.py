@@ -113,6 +113,8 @@ class Taint:
         coerce_fields(self, enums={"effect": TaintEffect})
 
     def validate(self) -> list[Problem]:
+        """Every problem. A Terraform reference is accepted in ``key`` and ``value`` (only passed on to the node
+        group), refused in ``effect`` (the member is chosen at synth)."""
         problems = []
         if not isinstance(self.effect, TaintEffect):
             problems.append(enum_problem("effect", self.effect, TaintEffect, "pick one of the taint effects"))
@@ -121,10 +123,8 @@ class Taint:
         if not isinstance(self.value, str) or not _LABEL_VALUE_RE.match(self.value):
             problems.append(Problem("value", self.value, "a label value: up to 63 of A-Z a-z 0-9 - _ ., or empty",
                                     "correct the taint's value"))
-        return problems
-
-
-
+        return classified(self, problems, {"effect": ("NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE, written out",
+                                                      "write the effect itself")}, {"key": "string", "value": "string"})
 
 
 #: Terraform references (cdktf tokens) NodeGroupProps refuses, field by field (errors.classified).

@@ -158,11 +158,19 @@ def passed_on_tokens(props: object, fields: Mapping[str, str]) -> set[str]:
 
 
 def classified(props: object, problems: Iterable[Problem], synth_time: Mapping[str, tuple[str, str]],
-               passed_on: Mapping[str, str] | None = None) -> list[Problem]:
+               passed_on: Mapping[str, str] | None = None,
+               lists: Mapping[str, tuple[str, str]] | None = None) -> list[Problem]:
     """``validate()``'s answer for props with Terraform references in them: the :func:`synth_time_problems` of the
-    ``synth_time`` fields first, then ``problems`` (the checks of the literal values) less those of the refused
-    fields and of the ``passed_on`` fields given a token of their kind."""
+    ``synth_time`` fields first, then those of the ``lists`` (each ``name: (allowed, fix)``: a list the construct
+    makes one rule or entry per item of, whose items may each be a reference, but whose length Python must see:
+    refused when :func:`is_list_reference`), then ``problems`` (the checks of the literal values) less those of the
+    refused fields and of the ``passed_on`` fields given a token of their kind."""
     refusals, refused = synth_time_problems(props, synth_time)
+    for name, (allowed, fix) in (lists or {}).items():
+        value = getattr(props, name)
+        if name not in refused and is_list_reference(value):
+            refusals.append(unresolved_problem(name, shown(value), allowed, fix))
+            refused.add(name)
     return refusals + outside(problems, refused | passed_on_tokens(props, passed_on or {}))
 
 

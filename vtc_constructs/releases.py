@@ -103,7 +103,8 @@ from .cluster_config import (cache_cluster_id_problems, cluster_config_values, g
                              target_group_arn_problems)
 from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT,
                   SEARCH_ADMIN_SERVICE_ACCOUNT)
-from .errors import ConfigError, Problem, raise_if_any
+from .errors import ConfigError, Problem, classified, has_unresolved, raise_if_any
+from .workload_tokens import RELEASES_LISTS, RELEASES_PASSED_ON, RELEASES_SYNTH_TIME
 from .network import plan_subnets
 from .aws_api_callers import apis_without_endpoint
 from .network_policies import PAGERDUTY_EVENTS_CIDRS, NetworkPolicyInputs, namespace_network_policies
@@ -191,6 +192,13 @@ class ReleaseRoles:
     alertmanager: str
     services: str
     grafana: str | None = None
+
+    def validate(self) -> list[Problem]:
+        """Every problem: each is an IAM role ARN, or a Terraform reference to one (only passed on, to the service
+        accounts' IRSA annotations); ``grafana`` may be left out."""
+        return [problem for role in fields(self) if role.name != "grafana" or self.grafana is not None
+                for problem in role_arn_problems(getattr(self, role.name), role.name,
+                                                 f"pass the IRSA role ARN of {role.name.replace('_', ' ')}")]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -361,6 +369,11 @@ class ClusterReleasesProps:
                 jaeger_role_arn=platform.jaeger_role_arn))
 
     def validate(self) -> list[Problem]:
+        """Every problem. A Terraform reference is accepted where the value is only passed on into the releases'
+        values, refused where the construct computes from it at synth (``workload_tokens``)."""
+        return classified(self, self._problems(), RELEASES_SYNTH_TIME, RELEASES_PASSED_ON, RELEASES_LISTS)
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         for name in ("cluster_name", "vpc_id", "page_topic_arn", "notify_topic_arn", "heartbeat_topic_arn"):
             value = getattr(self, name)
@@ -373,17 +386,13 @@ class ClusterReleasesProps:
             environment=self.environment, region=self.region, database_host=self.database_host,
             database_cidrs=self.database_cidrs, database_name=self.database_name, database_user=self.database_user,
             database_schema=self.database_schema, host=self.host)
-        problems += grafana_secret_problems(self.grafana_admin_secret_name,
-                                            self.secrets_prefix if isinstance(self.secrets_prefix, str) else None)
+        problems += grafana_secret_problems(self.grafana_admin_secret_name, self.secrets_prefix if isinstance(
+            self.secrets_prefix, str) and not has_unresolved(self.secrets_prefix) else None)
         if not isinstance(self.roles, ReleaseRoles):
             problems.append(Problem("roles", self.roles, "a ReleaseRoles(...)", "pass the IRSA role ARNs",
                                     "not a ReleaseRoles"))
         else:
-            for role in fields(ReleaseRoles):
-                if role.name == "grafana" and self.roles.grafana is None:
-                    continue  # optional: no CloudWatch data source
-                problems += role_arn_problems(getattr(self.roles, role.name), f"roles.{role.name}",
-                                              f"pass the IRSA role ARN of {role.name.replace('_', ' ')}")
+            problems += [p.prefixed("roles") for p in self.roles.validate()]
         problems += self._cache_dashboard_problems()
         if not is_reference(self.ebs_kms_key_arn) and (not isinstance(self.ebs_kms_key_arn, str)
                                                        or not KMS_KEY_ARN.match(self.ebs_kms_key_arn)):

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from .errors import Problem, is_whole
+from .errors import Problem, classified, is_reference, is_whole
 
 
 #: The four services of the seed, in the order the chart and the tests list them.
@@ -28,6 +28,30 @@ _PATH = re.compile(r"^/[a-z0-9][a-z0-9._~/-]*$")
 _CPU = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]{1,3})?)$")
 _MEMORY = re.compile(r"^[1-9][0-9]*(Ki|Mi|Gi|Ti)$")
 _MEMORY_UNITS = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40}
+
+
+#: Terraform references (cdktf tokens) Resources and ServiceProps refuse, field by field (errors.classified): every
+#: field is written into the chart's values document at synth (a number there cannot be a reference) and compared at
+#: synth (a limit with its request, the replicas' range with the disruption budget, each service's path with the
+#: others').
+_QUANTITY = "write the quantity itself: it is checked at synth against its request or limit"
+_RESOURCES_SYNTH_TIME = {
+    "cpu_request": ("a literal CPU quantity, e.g. '250m'", _QUANTITY),
+    "memory_request": ("a literal memory quantity, e.g. '512Mi'", _QUANTITY),
+    "cpu_limit": ("a literal CPU quantity, e.g. '1'", _QUANTITY),
+    "memory_limit": ("a literal memory quantity, e.g. '1Gi'", _QUANTITY),
+}
+_REPLICAS = "write the number itself: the autoscaler's range and the disruption budget are checked against each " \
+    "other at synth and written into the chart's values"
+_SERVICE_SYNTH_TIME = {
+    "min_replicas": ("a literal whole number from 2 to 1000", _REPLICAS),
+    "max_replicas": ("a literal whole number from 2 to 1000", _REPLICAS),
+    "target_cpu_percent": ("a literal whole number from 10 to 95", "write the number itself: it is written into the "
+                           "chart's values at synth"),
+    "max_unavailable": ("a literal whole number >= 1, below min_replicas", _REPLICAS),
+    "path": ("a literal URL path prefix, or none for /<service>", "write the path itself: each service's path is "
+             "checked at synth against the others'"),
+}
 
 
 def cpu_cores(quantity: str) -> float:
@@ -56,6 +80,10 @@ class Resources:
     memory_limit: str = "1Gi"
 
     def validate(self) -> list[Problem]:
+        """Every problem; a Terraform reference is refused in every field (``_RESOURCES_SYNTH_TIME``)."""
+        return classified(self, self._problems(), _RESOURCES_SYNTH_TIME)
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         ok = {}
         for name, pattern, example in (("cpu_request", _CPU, "'250m' or '1'"), ("cpu_limit", _CPU, "'1' or '1500m'"),
@@ -105,6 +133,10 @@ class ServiceProps:
     resources: Resources = Resources()
 
     def validate(self) -> list[Problem]:
+        """Every problem; a Terraform reference is refused in every field (``_SERVICE_SYNTH_TIME``)."""
+        return classified(self, self._problems(), _SERVICE_SYNTH_TIME)
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         sizes_ok = True
         for name in ("min_replicas", "max_replicas"):
@@ -172,7 +204,7 @@ class Services:
                 continue
             problems += [p.prefixed(name) for p in service.validate()]
             path = service.path if service.path is not None else f"/{name}"
-            if not isinstance(path, str):
+            if not isinstance(path, str) or is_reference(path):
                 continue  # reported by the service's own validate()
             if path in paths:
                 problems.append(Problem(f"{name}.path", path, f"a path no other service has ({paths[path]} has it)",

@@ -57,7 +57,8 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 )
 
 from ._common import Account, account_admin_statement, kms_key, logs_statement, policy_document
-from .errors import Problem, coerce_fields, enum_problem, is_string_tuple, not_a_list
+from .errors import (Problem, classified, coerce_fields, enum_problem, has_unresolved, is_reference, is_string_tuple,
+                     not_a_list, unresolved_problem)
 
 #: The AWS managed rule groups of the web ACL, in evaluation order, with the names of their rules (what
 #: ``WafProps.rule_actions`` may override). Ref: https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
@@ -110,6 +111,18 @@ class WafRuleAction(str, Enum):
 DEFAULT_RULE_ACTIONS: dict[str, dict[str, WafRuleAction]] = {
     "AWSManagedRulesAnonymousIpList": {"HostingProviderIPList": WafRuleAction.COUNT}}
 
+#: Terraform references (cdktf tokens) WafProps refuses (errors.classified): the groups are looked up at synth, and
+#: the web ACL has one statement per upload path prefix (a prefix itself may be a reference: it is only passed on, as
+#: the statement's search string; an action in ``rule_actions`` may not, it picks the override at synth).
+_SYNTH_TIME_FIELDS = {
+    "count_only_groups": ("a literal list of managed rule group names", "list the groups themselves: each is looked "
+                          "up in MANAGED_RULE_GROUPS at synth to set its rule's override"),
+}
+_LISTS = {
+    "upload_path_prefixes": ("a literal list of path prefixes (each may be a reference)", "list the prefixes "
+                             "themselves: the web ACL gets one statement per prefix at synth"),
+}
+
 
 @dataclass(frozen=True, kw_only=True)
 class WafProps:
@@ -142,6 +155,11 @@ class WafProps:
                 for group, rules in self.rule_actions.items()})
 
     def validate(self) -> list[Problem]:
+        """Every problem. A Terraform reference is refused in ``count_only_groups``, in the list of
+        ``upload_path_prefixes`` and as an action (``_SYNTH_TIME_FIELDS``, ``_LISTS``), accepted as one prefix."""
+        return classified(self, self._problems(), _SYNTH_TIME_FIELDS, lists=_LISTS)
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         prefixes = self.upload_path_prefixes
         if not is_string_tuple(prefixes):
@@ -152,6 +170,8 @@ class WafProps:
                                         f"at most {MAX_UPLOAD_PATH_PREFIXES} prefixes",
                                         "give the uploads a common prefix", "too many prefixes"))
             for i, prefix in enumerate(prefixes):
+                if is_reference(prefix):  # passed on as the statement's search string: WAF checks it at apply
+                    continue
                 if not re.match(r"^/[^\s?#]*$", prefix) or len(prefix.encode()) > MAX_PATH_PREFIX_BYTES:
                     problems.append(Problem(f"upload_path_prefixes[{i}]", prefix, "a URL path starting with /, "
                                             f"without spaces, ? or #, at most {MAX_PATH_PREFIX_BYTES} bytes",
@@ -192,7 +212,11 @@ class WafProps:
                                         "e.g. {'NoUserAgent_HEADER': 'count'}", "not a table"))
                 continue
             for rule, action in rules.items():
-                if rule not in MANAGED_RULES[group]:
+                if rule in MANAGED_RULES[group] and has_unresolved(action):
+                    problems.append(unresolved_problem(f"rule_actions.{group}.{rule}", action, "count, block, allow, "
+                                                       "captcha or challenge, written out", "write the action itself: "
+                                                       "the rule's override is chosen from it at synth"))
+                elif rule not in MANAGED_RULES[group]:
                     shown = action.value if isinstance(action, WafRuleAction) else action
                     problems.append(Problem(f"rule_actions.{group}.{rule}", shown,
                                             f"a rule of {group}: " + ", ".join(MANAGED_RULES[group]),

@@ -18,13 +18,19 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .colour_names import Colour
-from .errors import Problem
+from .errors import Problem, classified, is_reference, unresolved_problem
 from .service_props import SERVICES
 
 
 _REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _TAG = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$")  # a Docker tag that is also a label value
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+_TAG_FIX = "write the tag itself: it is checked at synth to be a fixed release tag, never 'latest' (a rollback must " \
+    "get exactly the images it had)"
+_TAG_SYNTH_TIME = {"blue": ("a literal release tag, e.g. '1.4.2'", _TAG_FIX),
+                   "green": ("a literal release tag, e.g. '1.5.0'", _TAG_FIX)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +51,11 @@ class ImageTags:
         return getattr(self, Colour(colour).value)
 
     def validate(self) -> list[Problem]:
+        """Every problem. A Terraform reference is refused (``_TAG_SYNTH_TIME``): a tag is checked at synth never to be
+        ``latest`` (nothing checks it later: the chart's schema cannot tell a mutable tag)."""
+        return classified(self, self._problems(), _TAG_SYNTH_TIME)
+
+    def _problems(self) -> list[Problem]:
         problems = []
         for colour in Colour:
             value = getattr(self, colour.value)
@@ -141,10 +152,15 @@ def _digest_problems(image_digests: object) -> list[Problem]:
                                     "pass {'business': 'sha256:...', ...}", "not a table"))
         else:
             for name, digest in image_digests.items():
-                if name not in SERVICES:
+                if is_reference(name):
+                    problems.append(unresolved_problem("image_digests", name, ", ".join(SERVICES) + ", written out",
+                                                       "name the service itself: each service's image is pinned at "
+                                                       "synth"))
+                elif name not in SERVICES:
                     problems.append(Problem(f"image_digests.{name}", digest, ", ".join(SERVICES),
                                             "name one of the four services", "unknown service"))
-                elif not isinstance(digest, str) or not _DIGEST.match(digest):
-                    problems.append(Problem(f"image_digests.{name}", digest, "sha256: and 64 lower-case hex digits",
+                elif not isinstance(digest, str) or not (_DIGEST.match(digest) or is_reference(digest)):
+                    problems.append(Problem(f"image_digests.{name}", digest, "sha256: and 64 lower-case hex digits "
+                                            "(or a Terraform reference, e.g. aws_ecr_image's image_digest)",
                                             "copy the digest the registry reports for the pushed image"))
     return problems

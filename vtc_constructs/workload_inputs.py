@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .search_index import ISM_MAX_DAYS, ism_problems
-from .errors import Problem, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list
+from .errors import (Problem, classified, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list,
+                     unresolved_problem)
 
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")  # a DNS-1123 label (namespaces, release names)
@@ -47,6 +48,25 @@ ALERTMANAGER_PAGERDUTY_KEY = "routing-key"
 #: value is 512 bytes.
 _SEALED_RSA_BYTES = 512
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+#: Terraform references (cdktf tokens) these props refuse, field by field (errors.classified); the rest of their
+#: string fields (the cache's host names, user and group, a Secret's type) are only passed on and may be references.
+_SEALED_SYNTH_TIME = {"namespace": ("a literal namespace name", "write the namespace itself: it is checked at synth "
+                                    "against the namespace Alertmanager mounts the Secret in, and names the "
+                                    "SealedSecret")}
+_CACHE_SYNTH_TIME = {"port": ("a literal port, 1024-65535", "write the port itself (CacheProps.port): it is written "
+                              "into the services' NetworkPolicy and their values document at synth")}
+_DAYS = "write the number itself: the index policies and the setup Job's values are written with it at synth"
+_SEARCH_SYNTH_TIME = {
+    "index_hot_days": ("a literal whole number of days", _DAYS),
+    "log_retention_days": ("a literal whole number of days, at least index_hot_days", _DAYS),
+    "trace_retention_days": ("a literal whole number of days", _DAYS),
+    "replicas": ("0, 1 or 2, written out", "write the number itself: the index templates are written with it at "
+                 "synth"),
+}
+_SEARCH_LISTS = {"reader_role_arns": ("a literal list of IAM role ARNs (each may be a reference)", "list the roles "
+                                      "themselves: readall's mapping gets one entry per role at synth")}
+_CACHE_LISTS = {"cidrs": ("a literal list of IPv4 CIDRs (each may be a reference)", "list the ranges themselves: the "
+                          "services' NetworkPolicy gets one rule per range at synth")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +89,11 @@ class SealedSecretProps:
     type: str = "Opaque"
 
     def validate(self) -> list[Problem]:
+        """Every problem; a Terraform reference is refused in ``namespace`` and as a sealed value (checked at synth to
+        be sealed: a plain secret behind a reference would sit in Terraform's state), passed on as ``type``."""
+        return classified(self, self._problems(), _SEALED_SYNTH_TIME, {"type": "string"})
+
+    def _problems(self) -> list[Problem]:
         problems = []
         if not is_dns_label(self.namespace):
             problems.append(Problem("namespace", self.namespace, "a namespace name (a DNS label)",
@@ -81,6 +106,11 @@ class SealedSecretProps:
             if not isinstance(key, str) or not _SECRET_KEY.match(key):
                 problems.append(Problem(f"encrypted_data.{key}", key, "a Secret key: 1-253 of a-z, A-Z, 0-9, '-', "
                                         "'_', '.'", "rename the key"))
+            elif is_reference(value):
+                problems.append(unresolved_problem(f"encrypted_data.{key}", value, "a sealed value written out "
+                                                   "(kubeseal's base64 output)", "paste the sealed value itself: it is "
+                                                   "checked at synth to be sealed, never a plain secret, which would "
+                                                   "sit in Terraform's state"))
             elif not is_sealed(value):
                 problems.append(Problem(f"encrypted_data.{key}", "(hidden: it may be a secret)", "a value sealed "
                                         "with the cluster's Sealed Secrets key (kubeseal's base64 output)",
@@ -131,6 +161,11 @@ class CacheEndpoint:
         coerce_fields(self, tuples=("cidrs",))
 
     def validate(self) -> list[Problem]:
+        """Every problem; a Terraform reference is accepted in the host names, user, group and in each range, refused
+        in ``port`` and as the list of ``cidrs`` (``_CACHE_SYNTH_TIME``, ``_CACHE_LISTS``)."""
+        return classified(self, self._problems(), _CACHE_SYNTH_TIME, lists=_CACHE_LISTS)
+
+    def _problems(self) -> list[Problem]:
         problems = []
         for name in ("host", "reader_host"):
             value = getattr(self, name)
@@ -199,6 +234,12 @@ class SearchEndpoint:
         coerce_fields(self, tuples=("reader_role_arns",))
 
     def validate(self) -> list[Problem]:
+        """Every problem; a Terraform reference is accepted in the endpoint, the region and each role ARN (only passed
+        on), refused in the days and replicas and as the list of reader roles (``_SEARCH_SYNTH_TIME``,
+        ``_SEARCH_LISTS``)."""
+        return classified(self, self._problems(), _SEARCH_SYNTH_TIME, lists=_SEARCH_LISTS)
+
+    def _problems(self) -> list[Problem]:
         problems = []
         endpoint = self.endpoint
         if isinstance(endpoint, str) and not is_reference(endpoint) and "://" in endpoint:

@@ -35,16 +35,8 @@ from typing import Mapping, Sequence
 from .namespaces import (COLLECTOR_NAMESPACE, COLLECTOR_RELEASE, GATEWAY_NAMESPACE, MONITORING_NAMESPACE,
                          SERVICES_NAMESPACE)
 from .network_policies import AMBIENT_PROBE_CIDR, MESH_TUNNEL_PORT
-from .errors import (
-    ConfigError,
-    Problem,
-    coerce_fields,
-    enum_problem,
-    is_number,
-    is_reference,
-    is_string_tuple,
-    is_whole,
-)
+from .errors import ConfigError, Problem, classified, coerce_fields, enum_problem, is_number, is_reference, is_whole
+from .workload_tokens import WORKLOADS_LISTS, WORKLOADS_PASSED_ON, WORKLOADS_SYNTH_TIME, placement_classified
 from .colour_names import (  # noqa: F401  (re-exported: they were defined here)
     DEREGISTRATION_DELAY_SECONDS, GATEWAY_HEALTH_PATH, GATEWAY_HEALTH_SERVICE, GATEWAY_LISTENER, GATEWAY_PORT,
     RELEASE_PREFIX, Colour, gateway_class, gateway_name, gateway_release, gateway_service_name, release_name,
@@ -162,7 +154,11 @@ class WorkloadsProps:
         coerce_fields(self, tuples=("aws_api_cidrs",))
 
     def validate(self) -> list[Problem]:
-        """Every problem with these props (an empty list when there is none); paths are relative to the props."""
+        """Every problem with these props (an empty list when there is none); paths are relative to the props. A
+        Terraform reference is refused where the releases compute from it at synth (``workload_tokens``)."""
+        return classified(self, self._problems(), WORKLOADS_SYNTH_TIME, WORKLOADS_PASSED_ON, WORKLOADS_LISTS)
+
+    def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
         if not isinstance(self.image_repository, str) or not _REPOSITORY.match(self.image_repository) \
                 or len(self.image_repository) > 200:
@@ -420,8 +416,9 @@ def placement_problems(*, environment, region, database_host, database_cidrs, da
     if not is_dns_label(environment):
         problems.append(Problem("environment", environment, "a DNS label (the environment's name)",
                                 "pass the environment's name, e.g. 'staging'"))
-    if not isinstance(region, str) or not _REGION.match(region):
-        problems.append(Problem("region", region, "an AWS region such as eu-west-1", "pass the stack's region"))
+    if not isinstance(region, str) or not (_REGION.match(region) or is_reference(region)):
+        problems.append(Problem("region", region, "an AWS region such as eu-west-1 (or a Terraform reference)",
+                                "pass the stack's region"))
     if not isinstance(database_host, str) or not (is_reference(database_host) or _HOST.match(database_host)
                                                   and len(database_host) <= 253):
         problems.append(Problem("database_host", database_host, "a lower-case DNS name",
@@ -436,7 +433,7 @@ def placement_problems(*, environment, region, database_host, database_cidrs, da
     if not isinstance(host, str) or (host and not is_reference(host) and (not _HOST.match(host) or len(host) > 253)):
         problems.append(Problem("host", host, "a lower-case DNS name with a dot, or '' for any host",
                                 "pass the certificate's domain name"))
-    return problems
+    return placement_classified(problems, environment=environment, database_cidrs=database_cidrs)
 
 
 __all__ = ["ADDON_CHARTS", "CHART_NAME", "CHART_PATH", "CHART_VERSION", "Colour", "DATABASE_PORT", "ImageTags",
