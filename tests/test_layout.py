@@ -78,6 +78,23 @@ def test_help_shows_each_construct_s_own_signature_and_constructor_doc():
     assert "props: 'NetworkProps'" in str(inspect.signature(vtc_constructs.Network))
 
 
+def test_every_public_props_field_of_several_values_is_typed_as_a_sequence():
+    """Lists type-check wherever props take several values (``Sequence[...]``, as the AWS CDK's Python bindings type
+    them; each props class keeps them as a tuple). ``tuple[...]`` there made mypy refuse ``[...]``, which the
+    props always took at run time. Outputs (``SubnetPlan``) are tuples: they are read, never given."""
+    import dataclasses
+
+    outputs = {"SubnetPlan"}
+    tuples = [f"{name}.{field.name}: {field.type}" for name in vtc_constructs.__all__ if name not in outputs
+              and dataclasses.is_dataclass(value := getattr(vtc_constructs, name)) and isinstance(value, type)
+              for field in dataclasses.fields(value) if str(field.type).startswith("tuple[")]
+    assert tuples == []
+    # (environments/schema.py reads a Sequence field as a TOML list, as it read a tuple field)
+    from environments.schema import ListOf, props_spec
+
+    assert isinstance(props_spec(vtc_constructs.NetworkProps).fields["availability_zones"], ListOf)
+
+
 def test_the_package_says_it_is_typed():
     # PEP 561: without the marker, mypy and pyright treat every name of the installed package as Any ("module is
     # installed, but missing library stubs or py.typed marker"); the wheel test checks that it ships.
@@ -274,8 +291,9 @@ import vtc_constructs  # first
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from vtc_constructs import (AlarmsProps, CacheNetwork, Certificate, CiIdentityProps, ClusterNetwork, DatabaseNetwork,
-                            EdgeNetwork, EdgeProps, Network, NetworkProps, RegistryProps, SearchDomainProps,
-                            SearchNetwork)
+                            EdgeNetwork, EdgeProps, EksClusterProps, ImageTags, Network, NetworkProps, NodeGroupProps,
+                            RegistryProps, SearchDomainProps, SearchNetwork, Taint, TaintEffect, WafProps,
+                            WorkloadsProps)
 
 zones: list[str] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 app = App()
@@ -304,6 +322,13 @@ CiIdentityProps(name="acme", github_repository="acme/infra", github_environment=
                 state_keys=["acme/terraform.tfstate"], runner_egress_cidrs=["10.0.0.0/8"])
 SearchDomainProps(engine_version="OpenSearch_2.19", writer_role_arns=["arn:aws:iam::111122223333:role/w"],
                   reader_role_arns=[])
+EksClusterProps(kubernetes_version="1.36", admin_principal_arns=["arn:aws:iam::111122223333:role/admin"],
+                endpoint_public_access_cidrs=[], control_plane_log_types=["api", "audit"],
+                node_groups=[NodeGroupProps(name="general", instance_types=["m6i.large", "m7i.large"],
+                                            taints=[Taint(key="dedicated", effect=TaintEffect.NO_SCHEDULE)])])
+WafProps(upload_path_prefixes=["/api/uploads/"], count_only_groups=[])
+WorkloadsProps(image_repository="111122223333.dkr.ecr.eu-west-1.amazonaws.com/acme",
+               image_tags=ImageTags(blue="1.0.0", green="1.0.1"), aws_api_cidrs=["10.40.0.0/16"])
 """
 
 #: What a type checker must refuse, each with the line it names (so the check above is not vacuous: a package

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .aws_rules import (
     addon_version_problems,
@@ -170,7 +170,7 @@ class NodeGroupProps:
     """
 
     name: str
-    instance_types: tuple[str, ...] = ("m6i.large",)
+    instance_types: Sequence[str] = ("m6i.large",)
     capacity_type: CapacityType = CapacityType.ON_DEMAND
     min_size: int = 2
     desired_size: int = 3
@@ -178,7 +178,7 @@ class NodeGroupProps:
     desired_size_owner: DesiredSizeOwner = DesiredSizeOwner.TERRAFORM
     disk_size_gib: int = 50
     labels: Mapping[str, str] = field(default_factory=dict)
-    taints: tuple[Taint, ...] = ()
+    taints: Sequence[Taint] = ()
     release_version: str | None = None
 
     def __post_init__(self):
@@ -300,10 +300,10 @@ class EksClusterProps:
     name: str | None = None
     kubernetes_version: str
     network: ClusterNetwork | None = None
-    node_groups: tuple[NodeGroupProps, ...]
-    admin_principal_arns: tuple[str, ...] = ()
-    endpoint_public_access_cidrs: tuple[str, ...] = ()
-    control_plane_log_types: tuple[str, ...] = CONTROL_PLANE_LOG_TYPES
+    node_groups: Sequence[NodeGroupProps]
+    admin_principal_arns: Sequence[str] = ()
+    endpoint_public_access_cidrs: Sequence[str] = ()
+    control_plane_log_types: Sequence[str] = CONTROL_PLANE_LOG_TYPES
     log_retention_days: int = 365
     container_log_retention_days: int | None = None
     addon_versions: Mapping[str, str] = field(default_factory=dict)

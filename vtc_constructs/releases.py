@@ -103,7 +103,7 @@ from .cluster_config import (cache_cluster_id_problems, cluster_config_values, g
                              target_group_arn_problems)
 from .eks import (ADOT_COLLECTOR_SERVICE_ACCOUNT, FLUENT_BIT_SERVICE_ACCOUNT, JAEGER_SERVICE_ACCOUNT,
                   SEARCH_ADMIN_SERVICE_ACCOUNT)
-from .errors import ConfigError, Problem, classified, has_unresolved, raise_if_any
+from .errors import ConfigError, Problem, classified, coerce_fields, has_unresolved, raise_if_any
 from .workload_tokens import RELEASES_LISTS, RELEASES_PASSED_ON, RELEASES_SYNTH_TIME
 from .network import plan_subnets
 from .aws_api_callers import apis_without_endpoint
@@ -273,16 +273,16 @@ class ClusterReleasesProps:
     roles: ReleaseRoles
     target_group_arns: Mapping[str, str]
     database_host: str
-    database_cidrs: tuple[str, ...]
+    database_cidrs: Sequence[str]
     container_log_groups: Mapping[str, str]
     page_topic_arn: str
     notify_topic_arn: str
     heartbeat_topic_arn: str
     grafana_admin_secret_name: str
-    load_balancer_cidrs: tuple[str, ...]
+    load_balancer_cidrs: Sequence[str]
     cache: CacheEndpoint | None = None
     search: SearchEndpoint | None = None
-    cache_member_cluster_ids: tuple[str, ...] = ()
+    cache_member_cluster_ids: Sequence[str] = ()
     database_name: str = "vtc"
     database_user: str = "vtc_app"
     database_schema: str = "vtc"
@@ -290,7 +290,11 @@ class ClusterReleasesProps:
     charts_dir: str | None = None
     secrets_prefix: str | None = None
     ebs_kms_key_arn: str = ""
-    interface_endpoints: tuple[str, ...] = ()
+    interface_endpoints: Sequence[str] = ()
+
+    def __post_init__(self):
+        coerce_fields(self, tuples=("database_cidrs", "load_balancer_cidrs", "cache_member_cluster_ids",
+                                    "interface_endpoints"))
 
     def aws_api_cidrs_by_namespace(self, namespaces: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
         """Where each namespace's pods may open HTTPS to AWS's APIs: ``WorkloadsProps.aws_api_cidrs`` when given;

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from constructs import Construct
 
@@ -143,8 +143,8 @@ class WafProps:
         ``SizeRestrictions_BODY`` replaces the upload-path scoping: the action then applies to every path.
     """
 
-    upload_path_prefixes: tuple[str, ...] = ("/api/uploads/",)
-    count_only_groups: tuple[str, ...] = ()
+    upload_path_prefixes: Sequence[str] = ("/api/uploads/",)
+    count_only_groups: Sequence[str] = ()
     rule_actions: Mapping[str, Mapping[str, WafRuleAction]] = field(default_factory=dict)
 
     def __post_init__(self):

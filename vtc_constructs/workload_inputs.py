@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .search_index import ISM_MAX_DAYS, ism_problems
 from .errors import (Problem, classified, coerce_fields, is_reference, is_string_tuple, is_whole, not_a_list,
@@ -154,7 +154,7 @@ class CacheEndpoint:
     reader_host: str
     user: str
     replication_group_id: str
-    cidrs: tuple[str, ...]
+    cidrs: Sequence[str]
     port: int = 6379
 
     def __post_init__(self):
@@ -228,7 +228,7 @@ class SearchEndpoint:
     log_retention_days: int = 30
     trace_retention_days: int = 7
     replicas: int = 1
-    reader_role_arns: tuple[str, ...] = ()
+    reader_role_arns: Sequence[str] = ()
 
     def __post_init__(self):
         coerce_fields(self, tuples=("reader_role_arns",))

@@ -137,7 +137,7 @@ class WorkloadsProps:
     collector_release: str = COLLECTOR_RELEASE
     monitoring_namespace: str = MONITORING_NAMESPACE
     monitoring_release: str = "kube-prometheus-stack"
-    aws_api_cidrs: tuple[str, ...] | None = None
+    aws_api_cidrs: Sequence[str] | None = None
     slo_p99_latency_ms: int = 100
     slo_error_rate_percent: float = 1.0
     addon_chart_versions: Mapping[str, str] = field(default_factory=dict)
