@@ -18,13 +18,17 @@ GROUP = "scans"
 #: A stack of one resource with an argument that does not exist: what makes ``terraform validate`` fail
 #: (tests/test_terraform.py).
 BROKEN = "broken"
+#: A stack checkov cannot parse (``terraform.required_version``: it then reports no check and exits 0), scanned with
+#: the others: what the policy harness must call a failure (tests/test_policy.py). Every other test reads only its own
+#: stacks' findings (:meth:`Scans.checkov_of`).
+NOTHING = "nothing"
 
 
 @dataclass(frozen=True)
 class Scans:
     stacks: Path  # stacks/<name>/cdk.tf.json: the environments' synthesized stacks and the stand-ins
     validate: dict  # terraform validate -json of the AWS stacks, the stand-ins and BROKEN, together
-    checkov: list  # checkov's reports over every stack under ``stacks`` (and its github_actions report, last)
+    checkov: list  # checkov's reports over every stack under ``stacks``, NOTHING too (and its github_actions report)
 
     def diagnostics(self, names, severity: str = "error") -> list[dict]:
         """The validate diagnostics of the stacks ``names`` (by the folder of each diagnostic's file)."""
@@ -60,6 +64,8 @@ def build(synth_dir: Path, environment_names, root: Path) -> Scans:
         standins.append(name)
         (stacks / name).mkdir()
         (stacks / name / "cdk.tf.json").write_text(json.dumps(stack, indent=2))
+    (stacks / NOTHING).mkdir()
+    (stacks / NOTHING / "cdk.tf.json").write_text('{"terraform": {"required_version": ">= 1.0"}}')
     broken = root / "sources" / BROKEN
     broken.mkdir(parents=True)
     aws = json.loads((stacks / environment_names[0] / "cdk.tf.json").read_text())

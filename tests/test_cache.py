@@ -512,7 +512,7 @@ def checkov_findings(scans):
                     path = item["//"]["metadata"]["path"].removeprefix("test/")
                     paths[(folder.name, f"{prefix}{logical}")] = paths[(folder.name, f"{kind}.{logical}")] = path
     passed, failed, errors = set(), set(), []
-    for report in scans.checkov:
+    for report in scans.checkov_of(STANDIN_STACKS):
         if report.get("check_type") not in (None, "terraform_json"):
             continue
         results = report.get("results", {})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ENVIRONMENT_NAMES
-from tests.standins import GROUP
+from tests.standins import GROUP, NOTHING
 from tooling import checkov
 
 
@@ -53,10 +54,13 @@ def test_an_unsuppressed_failure_is_caught(checkov_report):
     assert any("failed check not in" in p for p in bare.problems())
 
 
-def test_a_scan_of_nothing_is_a_failure(tmp_path):
-    (tmp_path / "empty").mkdir()
-    (tmp_path / "empty" / "cdk.tf.json").write_text('{"terraform": {"required_version": ">= 1.0"}}')
-    assert "checkov ran no check at all" in " ".join(checkov.scan(tmp_path, suppressions=[]).problems())
+def test_a_scan_of_nothing_is_a_failure(scans):
+    # A stack checkov cannot parse, in the same checkov run as every other (tests/standins.py): it reports no check
+    # for it and still exits 0. On its own, that scan is a failure, not a pass.
+    report = checkov.sort(scans.checkov_of([NOTHING]), suppressions=[])
+    assert report.passed == 0 and not report.failed
+    assert [Path(p).parent.name for p in report.parsing_errors] == [NOTHING]  # (it was scanned: the parse failed)
+    assert "checkov ran no check at all" in " ".join(report.problems())
 
 
 # --- the stale-suppression rule, decided on a crafted checkov report (issue 16) --------------------------------------
