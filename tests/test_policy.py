@@ -59,7 +59,7 @@ def test_a_scan_of_nothing_is_a_failure(scans):
     # for it and still exits 0. On its own, that scan is a failure, not a pass.
     report = checkov.sort(scans.checkov_of([NOTHING]), suppressions=[])
     assert report.passed == 0 and not report.failed
-    assert [Path(p).parent.name for p in report.parsing_errors] == [NOTHING]  # (it was scanned: the parse failed)
+    assert {Path(p).parent.name for p in report.parsing_errors} == {NOTHING}  # (it was scanned: the parse failed)
     assert "checkov ran no check at all" in " ".join(report.problems())
 
 
