@@ -356,3 +356,23 @@ def test_release_props_report_their_values_in_the_first_round(change, path):
     # What the cluster config would refuse later is reported by ClusterReleasesProps.validate(), with the rest.
     problems = dataclasses.replace(RELEASES, **change).validate()
     assert path in [p.path for p in problems], [str(p) for p in problems]
+
+
+def test_a_required_field_given_none_is_reported_once_as_missing_with_what_it_allows():
+    """Each required field (no default) of each props class, given None: one problem at that field, "missing", with
+    what the field allows; never "malformed CIDR (got None)", "not a list" or
+    "unsupported Kubernetes version" for a value that was simply not given."""
+    from tests.test_tokens import PROPS
+
+    cases = {**PROPS, "network": NETWORK, "eks": EKS, "ci": CI}
+    checked, wrong = 0, []
+    for kind, props in cases.items():
+        assert props.validate() == [], kind
+        for field in dataclasses.fields(props):
+            if field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING:
+                continue
+            found = [p for p in dataclasses.replace(props, **{field.name: None}).validate() if p.path == field.name]
+            checked += 1
+            if len(found) != 1 or not str(found[0]).startswith(f"{field.name}: missing (got None); allowed: "):
+                wrong.append((kind, field.name, [str(p) for p in found]))
+    assert wrong == [] and checked >= 50

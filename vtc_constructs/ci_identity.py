@@ -92,7 +92,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from ._common import (Account, Statement, claim_names, guard_replacement_safety, is_string_token, policy_document,
                       require_props)
 from .aws_rules import AWS_REGIONS, s3_bucket_name_problems
-from .errors import Problem, coerce_fields, is_string_tuple, not_a_list, outside, raise_if_any, synth_time_problems
+from .errors import (Problem, coerce_fields, is_string_tuple, missing, not_a_list, outside, raise_if_any,
+                     synth_time_problems)
 
 #: GitHub Actions' OIDC issuer (host) and the audience ``aws-actions/configure-aws-credentials`` asks for.
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -252,7 +253,7 @@ class CiIdentityProps:
         """Every problem; ``check_references=False`` leaves out the listener, security group and VPC (an environment
         file is checked before they exist; the stack fills them in)."""
         refusals, refused = synth_time_problems(self, _SYNTH_TIME_FIELDS)
-        return refusals + outside(self._problems(check_references), refused)
+        return refusals + missing(self, outside(self._problems(check_references), refused))
 
     def _problems(self, check_references: bool) -> list[Problem]:
         problems: list[Problem] = []

@@ -27,7 +27,7 @@ from .aws_rules import (
 from .contracts import ClusterNetwork, PRIVATE_NODE_ENDPOINTS  # noqa: F401  (re-exported: they were defined here)
 from .kubernetes_versions import EKS_KUBERNETES_VERSIONS, offered_version_problems
 from .errors import (Problem, classified, coerce_fields, enum_problem, is_list_reference, is_string_tuple, is_whole,
-                     not_a_list, shown, synth_time_problems, unresolved_problem)
+                     missing, not_a_list, shown, synth_time_problems, unresolved_problem)
 from .network import LOG_RETENTION_DAYS
 
 #: Kubernetes versions this library knows, with their support dates in
@@ -372,7 +372,7 @@ class EksClusterProps:
         if not isinstance(self.support_type, SupportType):
             problems.append(enum_problem("support_type", self.support_type, SupportType,
                                          "STANDARD upgrades at the end of standard support; EXTENDED is billed"))
-        return problems
+        return missing(self, problems)
 
     def _version_offered(self) -> bool:
         return not offered_version_problems(self.kubernetes_version, date.today())

@@ -12,6 +12,7 @@ user fixing a configuration sees the whole picture in one run::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import struct
@@ -171,7 +172,24 @@ def classified(props: object, problems: Iterable[Problem], synth_time: Mapping[s
         if name not in refused and is_list_reference(value):
             refusals.append(unresolved_problem(name, shown(value), allowed, fix))
             refused.add(name)
-    return refusals + outside(problems, refused | passed_on_tokens(props, passed_on or {}))
+    return refusals + missing(props, outside(problems, refused | passed_on_tokens(props, passed_on or {})))
+
+
+def missing(props: object, problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` with each required field of ``props`` (one without a default) that holds None reported once as
+    missing, with what the field allows: not as a malformed or unsupported value ("malformed CIDR (got None)")."""
+    required = {f.name for f in dataclasses.fields(props) if f.default is dataclasses.MISSING  # type: ignore[arg-type]
+                and f.default_factory is dataclasses.MISSING and getattr(props, f.name) is None} \
+        if dataclasses.is_dataclass(props) else set()
+    kept, said = [], set()
+    for problem in problems:
+        if problem.path not in required:
+            kept.append(problem)
+        elif problem.path not in said:
+            said.add(problem.path)
+            kept.append(Problem(problem.path, None, problem.allowed, f"give {problem.path}: it has no default",
+                                "missing"))
+    return kept
 
 
 def is_number(value: object) -> bool:

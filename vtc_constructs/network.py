@@ -79,7 +79,8 @@ from .network_endpoints import (  # noqa: F401  (re-exported: part of this modul
 )
 from .contracts import CacheNetwork, ClusterNetwork, DatabaseNetwork, EdgeNetwork
 from .aws_rules import availability_zone_problems, availability_zone_region_problems, vpc_range_problems
-from .errors import Problem, coerce_fields, enum_problem, is_whole, raise_if_any, synth_time_problems, token_kind
+from .errors import (Problem, coerce_fields, enum_problem, is_whole, missing, raise_if_any, synth_time_problems,
+                     token_kind)
 
 # Ref: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -222,7 +223,7 @@ class NetworkProps:
             except _DoesNotFit as exc:
                 problems.append(Problem("vpc_cidr", self.vpc_cidr, exc.allowed, exc.fix,
                                         "too small for the subnets"))
-        return problems
+        return missing(self, problems)
 
 #: The fields Network computes from at synth, each with what is allowed and how to fix a Terraform reference in it.
 _SYNTH_TIME_FIELDS = {
