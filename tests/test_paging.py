@@ -157,6 +157,13 @@ def test_an_aws_error_is_one_line_without_the_url(capsys):
     assert err.startswith("paging: RuntimeError: AccessDenied: not authorized to subscribe <a URL, not repeated "
                           "here>. Check")
     assert "0123abcd" not in err and err.count("\n") == 1
+    # ... and the --help it points at lists the permissions, each action the command calls.
+    assert "the permissions (python -m vtc_constructs.paging --help lists them)" in err
+    assert library.main(["--help"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    for action in ("secretsmanager:GetSecretValue", "kms:Decrypt", "sns:ListSubscriptionsByTopic", "sns:Subscribe",
+                   "sns:Unsubscribe", "sts:GetCallerIdentity"):
+        assert action in shown, action
 
 
 # --- review fixes: no URL in any output, pruning limited to the secrets' host, the account, bad argument types ------

@@ -155,7 +155,7 @@ class NodeGroupProps:
     :param name: short name, unique in the cluster (it is part of the construct ID: renaming replaces the group).
     :param instance_types: default: ``("m6i.large",)``. Types of :data:`~vtc_constructs.aws_rules.EKS_NODE_INSTANCE_TYPES`,
         all of one architecture; Graviton (arm64) types get the arm64 AL2023 AMI.
-    :param capacity_type: default: on-demand. ``"SPOT"`` (the member's value) is accepted too.
+    :param capacity_type: default: on-demand. ``CapacityType.SPOT``; its value ``"SPOT"`` works at run time too.
     :param min_size: default: 2. :param desired_size: default: 3. :param max_size: default: 6.
     :param desired_size_owner: default: Terraform owns the desired size. ``AUTOSCALER`` hands it to the cluster
         autoscaler after creation (Terraform then ignores it).
@@ -292,8 +292,8 @@ class EksClusterProps:
         with ``/``, so that one environment's prefix is never the start of another environment's secret names.
     :param support_type: default: ``STANDARD``, EKS upgrades the control plane when its version leaves standard
         support, at no extra cost (until issue 12, EKS's own default applied: extended support, billed).
-        ``EXTENDED`` (or ``"EXTENDED"``) keeps the version up to 12 more months, billed per cluster-hour at six
-        times the standard rate (USD 0.60 instead of 0.10); a production-tier environment on a version past standard
+        ``SupportType.EXTENDED`` (its value works at run time too) keeps the version 12 more months, billed per
+        cluster-hour at six times the standard rate (USD 0.60, not 0.10); a production-tier environment past standard
         support must choose it explicitly (environments/model.py refuses it otherwise).
     """
 

@@ -121,8 +121,8 @@ class NetworkProps:
         AWS provider. Required, as literal names (not ``DataAwsAvailabilityZones(...).names`` nor an element of it:
         they are known only at apply).
     :param nat_strategy: default: one NAT gateway per AZ (``NatStrategy.ONE_PER_AZ``), so an AZ failure cannot cut
-        the others' egress. ``NatStrategy.SINGLE`` puts one NAT gateway in the first AZ for all of them. The
-        member's value (``"single"``) is accepted too.
+        the others' egress. ``NatStrategy.SINGLE`` puts one NAT gateway in the first AZ for all of them. Its value
+        (``"single"``, as environment files give it) works at run time too; type checkers ask for the member.
     :param flow_log_retention_days: default: flow logs are kept 365 days. One of CloudWatch's retention values.
     :param private_subnet_new_bits: default: 3, i.e. a /19 per AZ from a /16 VPC (8,190 addresses: EKS pods take
         VPC addresses, one each). Bits added to the VPC prefix for each private subnet.

@@ -325,8 +325,11 @@ def run_command(parser: argparse.ArgumentParser, argv: list[str] | None, action:
 def _parser() -> argparse.ArgumentParser:
     parser = ScrubbingParser(
         prog="python -m vtc_constructs.paging", description=__doc__.split("\n\n")[0],
-        epilog="Exit status: 0 done (or nothing to do); 1 usage error, boto3 missing, wrong account, a secret missing "
-               "or not an https:// URL (nothing changed), or an AWS API error. Nothing printed contains a URL.")
+        epilog="Permissions: secretsmanager:GetSecretValue on the secrets (and kms:Decrypt on their key if it is a "
+               "customer-managed one); sns:ListSubscriptionsByTopic, sns:Subscribe, sns:Unsubscribe on the topic; "
+               "sts:GetCallerIdentity. Exit status: 0 done (or nothing to do); 1 usage error, boto3 missing, wrong "
+               "account, a secret missing or not an https:// URL (nothing changed), or an AWS API error. Nothing "
+               "printed contains a URL.")
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser(
         "subscribe", help="subscribe the integration URLs held by Secrets Manager secrets to the paging topic",

@@ -521,8 +521,9 @@ def _stack_problems(scope: Construct, props: ClusterReleasesProps) -> list[Probl
     clusters = sorted(name for kind, name in NameRegistry.of(stack).claims if kind == "EKS cluster")
     if clusters:
         problems.append(Problem("scope", stack.node.id, "a stack without the EKS cluster (the workloads stack, beside "
-                                "the stack that makes the cluster)", "put ClusterReleases in a stack of its own and "
-                                "pass the cluster's outputs by reference (environments/stack.py: WorkloadsStack)",
+                                "the stack that makes the cluster)", "put ClusterReleases in a stack of its own, with "
+                                "eks_helm_provider(...) given the cluster's outputs by reference (cluster_name, "
+                                "cluster_endpoint, ...), as the constructs guide's platform program does",
                                 f"the cluster {clusters[0]!r} is made in the same stack"))
     helm = [child for child in stack.node.children if isinstance(child, HelmProvider)]
     if not helm:
