@@ -41,10 +41,11 @@ and the record says so. A process killed outright (SIGKILL, a lost runner) leave
 lock held: ``status`` shows both, the next release is refused, and ``rollback`` takes traffic back and clears them.
 
 ``rollback`` never waits for a lock or a reviewer: traffic to ``--to``, or to the record's previous colour; it ends any
-unfinished release (so its later steps refuse) and removes probe rules. ``watch`` is the soak alone (exit 3 at the
+unfinished release (so its later steps refuse) and removes probe rules. A colour with no healthy target is refused
+(exit 2; ``--force``) unless the listener already sends it all traffic: then nothing moves and the release is ended. ``watch`` is the soak alone (exit 3 at the
 first problem). Every command first checks that the credentials are the environment file's account.
 
-Exit status: 0 success; 1 usage error or wrong account; 2 a rollback failed (traffic may be split: run ``rollback``
+Exit status: 0 success; 1 usage error, a wrong environment file (checked before any AWS call) or wrong account; 2 a rollback failed (traffic may be split: run ``rollback``
 again); 3 rolled back, or stopped before any traffic moved; 4 refused (another release unfinished, or its lock held).
 
 Where each part lives: this module is the command (its options, the environment files' settings, the AWS clients, the
@@ -58,6 +59,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -104,17 +106,70 @@ def parse_steps(text: str) -> tuple[int, ...]:
     return steps
 
 
+#: What the command reads from the files, checked before any AWS call. A pattern, not ``aws_rules.AWS_REGIONS``:
+#: importing anything of vtc_constructs starts jsii (seconds), and this command must start at once. A region that
+#: matches but does not exist fails at the first call (the STS endpoint), before anything is changed.
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
+REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
+
+
 def environment_settings(env: str) -> dict:
-    """base.toml merged with <env>.toml (tables key by key)."""
-    path = ENVIRONMENTS / f"{env}.toml"
-    if env == "base" or not path.is_file():
-        known = sorted(p.stem for p in ENVIRONMENTS.glob("*.toml") if p.stem != "base")
+    """base.toml merged with <env>.toml (tables key by key), with what the command reads checked (:func:`settings_
+    problems`); an unreadable or wrong file is a :class:`UsageError` naming the file, the field and the fix."""
+    known = sorted(p.stem for p in ENVIRONMENTS.glob("*.toml") if p.stem != "base")
+    if env == "base":
+        raise UsageError(f"environments/base.toml holds the defaults every environment shares, not an environment: "
+                         f"name one of {', '.join(known)}")
+    if not (ENVIRONMENTS / f"{env}.toml").is_file():
         raise UsageError(f"no environment {env!r} (environments/{env}.toml); known: {', '.join(known)}")
     merged: dict = {}
+    problems = []
     for name in ("base", env):
-        with open(ENVIRONMENTS / f"{name}.toml", "rb") as f:
-            _merge(merged, tomllib.load(f))
+        label = f"environments/{name}.toml"
+        try:
+            data = tomllib.loads((ENVIRONMENTS / f"{name}.toml").read_text(encoding="utf-8"))
+        except OSError as error:
+            problems.append(f"{label}: unreadable file ({error.strerror}); fix: make it readable")
+        except UnicodeDecodeError:
+            problems.append(f"{label}: not UTF-8 text; fix: save it as UTF-8")
+        except tomllib.TOMLDecodeError as error:
+            problems.append(f"{label}: not valid TOML ({error}); fix: correct the syntax (`python main.py` checks "
+                            "every file)")
+        else:
+            _merge(merged, data)
+    problems = problems or settings_problems(env, merged)
+    if problems:
+        raise UsageError("; ".join(problems) + ". Nothing was done")
     return merged
+
+
+def settings_problems(env: str, settings: dict) -> list[str]:
+    """What this command needs of the merged files, each problem as 'file: field: what is wrong (got X); allowed: ...;
+    fix: ...' (the full check of every field is ``python main.py``'s)."""
+    problems = []
+
+    def wrong(field: str, value: object, allowed: str, fix: str) -> None:
+        problems.append(f"environments/{env}.toml: {field}: {'missing' if value is None else f'got {value!r}'}; "
+                        f"allowed: {allowed}; fix: {fix}")
+
+    account = settings.get("account_id")
+    if not (isinstance(account, str) and ACCOUNT_ID.match(account)):
+        wrong("account_id", account, "the environment's AWS account ID, 12 digits as a string (\"111111111111\")",
+              f"set account_id in environments/{env}.toml")
+    region = settings.get("region")
+    if not (isinstance(region, str) and REGION_NAME.match(region)):
+        wrong("region", region, "an AWS region name such as eu-west-1", "correct region (in the environment's file or "
+              "environments/base.toml)")
+    thresholds = settings.get("alarms", {}).get("thresholds", {}) if isinstance(settings.get("alarms"), dict) else {}
+    for name, allowed in (("alb_5xx_rate_percent", "a number more than 0, at most 100"),
+                          ("alb_p99_latency_ms", "a number of milliseconds more than 0")):
+        value = thresholds.get(name) if isinstance(thresholds, dict) else None
+        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                      and math.isfinite(value) and 0 < value <= (100 if "percent" in name else
+                                                                                 math.inf)):
+            wrong(f"alarms.thresholds.{name}", value, allowed, "correct it (or give --max-error-percent / "
+                  "--max-p99-ms)")
+    return problems
 
 
 def _merge(into: dict, data: dict) -> None:
@@ -206,7 +261,7 @@ def _hook(command: str, env: str) -> Callable[[str], None]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m environments.rollout", description=__doc__.split("\n\n")[0],
-        epilog="Exit status: 0 success; 1 usage error, wrong account or an unexpected error (one line; --debug: the "
+        epilog="Exit status: 0 success; 1 usage error, a wrong environment file, wrong account or an unexpected error (one line; --debug: the "
                "traceback); 2 a rollback failed or was refused (traffic may be split, or the colour has no healthy "
                "target: run rollback again, --force); 3 rolled back, or stopped before any traffic moved; 4 refused "
                "(another release unfinished, or its lock held); 130 watch interrupted.")
@@ -299,6 +354,8 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
                                         ("max_p99_ms", "more than 0 milliseconds", lambda v: v > 0))
                  if getattr(args, name, None) is not None
                  and not (math.isfinite(getattr(args, name)) and ok(getattr(args, name)))]
+        if args.region is not None and not REGION_NAME.match(args.region):
+            wrong.append(f"--region: an AWS region name such as eu-west-1 (got {args.region!r})")
         if wrong:
             raise UsageError("; ".join(wrong))
         if getattr(args, "smoke_url", None):
@@ -319,10 +376,10 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
             if not 0 < args.percent <= 100:
                 raise UsageError(f"--percent: a whole percentage from 1 to 100 (got {args.percent})")
             steps = (args.percent,)
-        aws = clients or _aws_clients(args.region or settings.get("region", "eu-west-1"))
-        expected = str(settings.get("account_id", ""))
+        aws = clients or _aws_clients(args.region or settings["region"])
+        expected = settings["account_id"]
         account = aws["sts"].get_caller_identity()["Account"]
-        if expected and account != expected:
+        if account != expected:
             raise UsageError(f"the credentials are for account {account}, but environments/{args.env}.toml says "
                              f"{expected}: wrong environment, or wrong credentials (AWS_PROFILE, the role)")
         listener = Listener.find(aws["elbv2"], args.load_balancer or f"vtc-{args.env}")
@@ -397,6 +454,7 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         print(f"rollout: no release recorded for {args.env} to roll back: say where traffic goes with --to blue|green",
               file=sys.stderr)
         return EXIT_USAGE
+    move = True
     if not args.force:
         try:
             targets = runner.target_health(to)
@@ -405,16 +463,29 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         else:
             unready = runner.unhealthy_targets(to, targets)
             if len(unready) >= max(1, len(targets)):
-                print(f"rollout: REFUSED: no healthy target in the {to} target group ({'; '.join(unready)}): all "
-                      f"traffic there would be an outage. Look with `status`; --force sends it there anyway",
-                      file=sys.stderr)
-                return EXIT_ROLLBACK_FAILED
+                # Traffic already all on that colour: not moving it cannot make an outage, so the rollback ends the
+                # release without a listener call (a step shifting meanwhile finds the rollback's word and puts
+                # traffic back itself, as with any rollback). Weights that cannot be read: the guard stands.
+                try:
+                    move = runner.listener.weights() != dict(zip(COLOURS, weights_for(to, 100)))
+                except Exception:  # noqa: BLE001 - unknown weights: refused as before
+                    move = True
+                if move:
+                    print(f"rollout: REFUSED: no healthy target in the {to} target group ({'; '.join(unready)}): "
+                          f"all traffic there would be an outage. Look with `status`; --force sends it there anyway",
+                          file=sys.stderr)
+                    return EXIT_ROLLBACK_FAILED
+                runner.say(f"no healthy target in the {to} target group ({'; '.join(unready)}), but the listener "
+                           f"already sends all traffic to {to}: nothing to move, the release is ended")
     runner.rolling_back = True  # signals from here on are noted, not obeyed, until traffic is back
     restore = runner.handle_signals()
     try:
-        ok, took = runner.rollback(to, args.reason or f"rollback by {who()}")
+        ok, took = runner.rollback(to, args.reason or f"rollback by {who()}", move=move)
     finally:
         restore()
+    if not move:
+        runner.say(f"summary: already all on {to}; the listener was not changed")
+        return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
     runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; the listener call took {took:.2f} s")
     return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
 
