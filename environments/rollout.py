@@ -48,9 +48,10 @@ first problem). Every command first checks that the credentials are the environm
 Exit status: 0 success; 1 usage error, a wrong environment file (checked before any AWS call) or wrong account; 2 a rollback failed (traffic may be split: run ``rollback``
 again); 3 rolled back, or stopped before any traffic moved; 4 refused (another release unfinished, or its lock held).
 
-Where each part lives: this module is the command (its options, the environment files' settings, the AWS clients, the
-hooks and the status printout); :mod:`environments.rollout_steps` holds the release's logic (:class:`Rollout`: the
-watching, the steps, the rollback) and :mod:`environments.traffic` the listener and the release record.
+Where each part lives: this module is the command (its options, the AWS clients, the hooks and the status printout);
+:mod:`environments.rollout_files` reads and checks the environment files; :mod:`environments.rollout_steps` holds the
+release's logic (:class:`Rollout`: the watching, the steps, the rollback) and :mod:`environments.traffic` the listener
+and the release record.
 """
 
 from __future__ import annotations
@@ -59,14 +60,13 @@ import argparse
 import json
 import math
 import os
-import re
 import subprocess
 import sys
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
+from .rollout_files import ENVIRONMENTS, REGION_NAME, environment_settings, settings_problems  # noqa: F401
 from .smoke import SmokeReport, run_smoke
 from .traffic import COLOURS, Listener, ReleaseRecord, Refused, TrafficError, who
 # The release's logic is in rollout_steps.py since issue 27; its names stay importable from here (tests, the benchmark
@@ -93,7 +93,6 @@ from .rollout_steps import (  # noqa: F401  (re-exported: they were defined here
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-ENVIRONMENTS = ROOT / "environments"
 
 
 def parse_steps(text: str) -> tuple[int, ...]:
@@ -104,80 +103,6 @@ def parse_steps(text: str) -> tuple[int, ...]:
     if not steps or any(not 0 < s <= 100 for s in steps) or list(steps) != sorted(set(steps)) or steps[-1] != 100:
         raise UsageError(f"--steps: increasing percentages in 1-100 ending at 100, e.g. 10,50,100 (got {text!r})")
     return steps
-
-
-#: What the command reads from the files, checked before any AWS call. A pattern, not ``aws_rules.AWS_REGIONS``:
-#: importing anything of vtc_constructs starts jsii (seconds), and this command must start at once. A region that
-#: matches but does not exist fails at the first call (the STS endpoint), before anything is changed.
-ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
-REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
-
-
-def environment_settings(env: str) -> dict:
-    """base.toml merged with <env>.toml (tables key by key), with what the command reads checked (:func:`settings_
-    problems`); an unreadable or wrong file is a :class:`UsageError` naming the file, the field and the fix."""
-    known = sorted(p.stem for p in ENVIRONMENTS.glob("*.toml") if p.stem != "base")
-    if env == "base":
-        raise UsageError(f"environments/base.toml holds the defaults every environment shares, not an environment: "
-                         f"name one of {', '.join(known)}")
-    if not (ENVIRONMENTS / f"{env}.toml").is_file():
-        raise UsageError(f"no environment {env!r} (environments/{env}.toml); known: {', '.join(known)}")
-    merged: dict = {}
-    problems = []
-    for name in ("base", env):
-        label = f"environments/{name}.toml"
-        try:
-            data = tomllib.loads((ENVIRONMENTS / f"{name}.toml").read_text(encoding="utf-8"))
-        except OSError as error:
-            problems.append(f"{label}: unreadable file ({error.strerror}); fix: make it readable")
-        except UnicodeDecodeError:
-            problems.append(f"{label}: not UTF-8 text; fix: save it as UTF-8")
-        except tomllib.TOMLDecodeError as error:
-            problems.append(f"{label}: not valid TOML ({error}); fix: correct the syntax (`python main.py` checks "
-                            "every file)")
-        else:
-            _merge(merged, data)
-    problems = problems or settings_problems(env, merged)
-    if problems:
-        raise UsageError("; ".join(problems) + ". Nothing was done")
-    return merged
-
-
-def settings_problems(env: str, settings: dict) -> list[str]:
-    """What this command needs of the merged files, each problem as 'file: field: what is wrong (got X); allowed: ...;
-    fix: ...' (the full check of every field is ``python main.py``'s)."""
-    problems = []
-
-    def wrong(field: str, value: object, allowed: str, fix: str) -> None:
-        problems.append(f"environments/{env}.toml: {field}: {'missing' if value is None else f'got {value!r}'}; "
-                        f"allowed: {allowed}; fix: {fix}")
-
-    account = settings.get("account_id")
-    if not (isinstance(account, str) and ACCOUNT_ID.match(account)):
-        wrong("account_id", account, "the environment's AWS account ID, 12 digits as a string (\"111111111111\")",
-              f"set account_id in environments/{env}.toml")
-    region = settings.get("region")
-    if not (isinstance(region, str) and REGION_NAME.match(region)):
-        wrong("region", region, "an AWS region name such as eu-west-1", "correct region (in the environment's file or "
-              "environments/base.toml)")
-    thresholds = settings.get("alarms", {}).get("thresholds", {}) if isinstance(settings.get("alarms"), dict) else {}
-    for name, allowed in (("alb_5xx_rate_percent", "a number more than 0, at most 100"),
-                          ("alb_p99_latency_ms", "a number of milliseconds more than 0")):
-        value = thresholds.get(name) if isinstance(thresholds, dict) else None
-        if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                      and math.isfinite(value) and 0 < value <= (100 if "percent" in name else
-                                                                                 math.inf)):
-            wrong(f"alarms.thresholds.{name}", value, allowed, "correct it (or give --max-error-percent / "
-                  "--max-p99-ms)")
-    return problems
-
-
-def _merge(into: dict, data: dict) -> None:
-    for key, value in data.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
 
 
 def workloads_command(env: str, outdir: str | None = None) -> list[str]:

@@ -749,11 +749,11 @@ class NoCalls:
 ])
 def test_a_wrong_environment_file_is_named_with_the_fix_exit_1_before_any_aws_call(qa, said, tmp_path, monkeypatch,
                                                                                      capsys):
-    import environments.rollout as rollout
+    import environments.rollout_files as files
 
-    (tmp_path / "base.toml").write_bytes((rollout.ENVIRONMENTS / "base.toml").read_bytes())
-    (tmp_path / "qa.toml").write_bytes(qa.encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff"))
-    monkeypatch.setattr(rollout, "ENVIRONMENTS", tmp_path)
+    (tmp_path / "base.toml").write_bytes((files.ENVIRONMENTS / "base.toml").read_bytes())
+    (tmp_path / "qa.toml").write_bytes(qa.encode().replace("\xff".encode(), b"\xff"))  # (a byte that is not UTF-8)
+    monkeypatch.setattr(files, "ENVIRONMENTS", tmp_path)
     clients = dict.fromkeys(("cloudwatch", "elbv2", "ssm", "sts"), NoCalls())
     assert main(["rollback", "qa", "--to", "blue"], clients=clients, out=io.StringIO()) == 1
     err = capsys.readouterr().err
