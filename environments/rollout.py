@@ -42,11 +42,13 @@ lock held: ``status`` shows both, the next release is refused, and ``rollback`` 
 
 ``rollback`` never waits for a lock or a reviewer: traffic to ``--to``, or to the record's previous colour; it ends any
 unfinished release (so its later steps refuse) and removes probe rules. A colour with no healthy target is refused
-(exit 2; ``--force``) unless the listener already sends it all traffic: then nothing moves and the release is ended. ``watch`` is the soak alone (exit 3 at the
-first problem). Every command first checks that the credentials are the environment file's account.
+(exit 2; ``--force``) unless the listener already sends it all traffic: then nothing moves and the release is ended.
+``watch`` is the soak alone (exit 3 at the first problem). Every command first checks the environment files (before any
+AWS call), then that the credentials are the environment file's account.
 
-Exit status: 0 success; 1 usage error, a wrong environment file (checked before any AWS call) or wrong account; 2 a rollback failed (traffic may be split: run ``rollback``
-again); 3 rolled back, or stopped before any traffic moved; 4 refused (another release unfinished, or its lock held).
+Exit status: 0 success; 1 usage error, a wrong environment file or wrong account; 2 a rollback failed (traffic may be
+split: run ``rollback`` again); 3 rolled back, or stopped before any traffic moved; 4 refused (another release
+unfinished, or its lock held).
 
 Where each part lives: this module is the command (its options, the AWS clients, the hooks and the status printout);
 :mod:`environments.rollout_files` reads and checks the environment files; :mod:`environments.rollout_steps` holds the
@@ -186,8 +188,8 @@ def _hook(command: str, env: str) -> Callable[[str], None]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m environments.rollout", description=__doc__.split("\n\n")[0],
-        epilog="Exit status: 0 success; 1 usage error, a wrong environment file, wrong account or an unexpected error (one line; --debug: the "
-               "traceback); 2 a rollback failed or was refused (traffic may be split, or the colour has no healthy "
+        epilog="Exit status: 0 success; 1 usage error, a wrong environment file, wrong account or an unexpected error "
+               "(one line; --debug: the traceback); 2 a rollback failed or was refused (traffic may be split, or the colour has no healthy "
                "target: run rollback again, --force); 3 rolled back, or stopped before any traffic moved; 4 refused "
                "(another release unfinished, or its lock held); 130 watch interrupted.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -401,7 +403,8 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
                           file=sys.stderr)
                     return EXIT_ROLLBACK_FAILED
                 runner.say(f"no healthy target in the {to} target group ({'; '.join(unready)}), but the listener "
-                           f"already sends all traffic to {to}: nothing to move, the release is ended")
+                           f"already sends all traffic to {to}: nothing to move; the release is still ended "
+                           "(record, lock, probe rules)")
     runner.rolling_back = True  # signals from here on are noted, not obeyed, until traffic is back
     restore = runner.handle_signals()
     try:

@@ -328,6 +328,7 @@ def test_every_commands_description_is_whole_sentences():
 
 def test_a_description_cut_at_the_first_line_is_found(tmp_path):
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "cmd.py").write_text('"""Does a thing to the files so\nthat they are right."""\nimport argparse\n'
+    (tmp_path / "pkg" / "cmd.py").write_text('"""Does a thing to the files so\nthat they are right."""\n'
+                                             'import argparse\n'
                                              'argparse.ArgumentParser(description=__doc__.splitlines()[0])\n')
     assert command_descriptions(tmp_path, ("pkg",)) == {"pkg/cmd.py:4": "Does a thing to the files so"}

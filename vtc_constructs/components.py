@@ -670,8 +670,8 @@ def _retired_table_problems(retired: Sequence[RetiredComponent]) -> list[Problem
 
 __all__ = ["CHECKED", "CLUSTER_AUTOSCALER_IMAGE_REPOSITORY", "COMPONENTS", "Component", "Kind", "MAX_STATUS_AGE_DAYS",
            "Pinned", "REFUSED_STATUSES", "RETIRED", "RetiredComponent", "Status", "chart_sources",
-           "components_markdown", "is_vendoring_chart", "main", "pinned_components", "released_charts", "retired_in_stack",
-           "retired_problems", "status_problems", "unsupported_version_problems", "vendored_folder_problems",
+           "components_markdown", "is_vendoring_chart", "main", "pinned_components", "released_charts",
+           "retired_in_stack", "retired_problems", "status_problems", "unsupported_version_problems", "vendored_folder_problems",
            "vendored_upstreams"]
 
 
