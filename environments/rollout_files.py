@@ -74,15 +74,24 @@ def settings_problems(env: str, settings: dict) -> list[str]:
     if not (isinstance(region, str) and REGION_NAME.match(region)):
         wrong("region", region, "an AWS region name such as eu-west-1", "correct region (in the environment's file or "
               "environments/base.toml)")
-    thresholds = settings.get("alarms", {}).get("thresholds", {}) if isinstance(settings.get("alarms"), dict) else {}
-    for name, allowed in (("alb_5xx_rate_percent", "a number more than 0, at most 100"),
-                          ("alb_p99_latency_ms", "a number of milliseconds more than 0")):
-        value = thresholds.get(name) if isinstance(thresholds, dict) else None
+    # The tables the command reads from (a value where a table belongs would fail later, as an "unexpected error").
+    tables = {}
+    for path in ("alarms", "alarms.thresholds", "workloads", "workloads.image_tags"):
+        parent, _, key = path.rpartition(".")
+        value = (tables.get(parent) if parent else settings) or {}
+        value = value.get(key, {})
+        if isinstance(value, dict):
+            tables[path] = value
+        else:
+            wrong(path, value, "a table", f"write it as [{path}] in environments/{env}.toml or environments/base.toml")
+    thresholds = tables.get("alarms.thresholds") or {}
+    for name, allowed, most in (("alb_5xx_rate_percent", "a number more than 0, at most 100", 100),
+                                ("alb_p99_latency_ms", "a number of milliseconds more than 0", math.inf)):
+        value = thresholds.get(name)
         if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                      and math.isfinite(value) and 0 < value <= (100 if "percent" in name else
-                                                                                 math.inf)):
-            wrong(f"alarms.thresholds.{name}", value, allowed, "correct it (or give --max-error-percent / "
-                  "--max-p99-ms)")
+                                      and math.isfinite(value) and 0 < value <= most):
+            wrong(f"alarms.thresholds.{name}", value, allowed,
+                  f"correct it in environments/{env}.toml or environments/base.toml")
     return problems
 
 

@@ -720,6 +720,7 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(aws)
     ["rollout", "staging", "--to", "green", "--load-balancer", "vtc-nowhere"],
     ["rollback"],
     ["status", "base"],
+    ["status", "staging", "--region", "Ireland"],
     ["rollout", "staging", "--to", "green", "--smoke-url", "https://app.example.com", "--smoke-service", "billing"],
     [],
 ])
@@ -745,6 +746,10 @@ class NoCalls:
      "environments/qa.toml: region: got 'Ireland'; allowed: an AWS region name such as eu-west-1"),
     ('account_id = "111111111111"\n[alarms.thresholds]\nalb_5xx_rate_percent = "1 %"\n',
      "alarms.thresholds.alb_5xx_rate_percent: got '1 %'; allowed: a number more than 0, at most 100"),
+    ('account_id = "111111111111"\nalarms = "none"\n',
+     "environments/qa.toml: alarms: got 'none'; allowed: a table; fix: write it as [alarms]"),
+    ('account_id = "111111111111"\n[alarms.thresholds]\nalb_p99_latency_ms = -5\n',
+     "alarms.thresholds.alb_p99_latency_ms: got -5; allowed: a number of milliseconds more than 0"),
     ('account_id = "111111111111"\n\xff\n', "environments/qa.toml: not UTF-8 text; fix: save it as UTF-8"),
 ])
 def test_a_wrong_environment_file_is_named_with_the_fix_exit_1_before_any_aws_call(qa, said, tmp_path, monkeypatch,
