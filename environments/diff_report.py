@@ -348,7 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m environments.diff_report",
                                      usage="%(prog)s BEFORE AFTER [--format markdown|json] [--output FILE]\n"
                                            "  each side: a folder of synthesized output, or --git REF",
-                                     description=__doc__.splitlines()[0])
+                                     description=__doc__.split("\n\n")[0],
+                                     epilog="Exit status: 0 nothing dangerous (DISRUPTIVE alone is 0: routine work "
+                                            "to schedule); 2 DANGER: a stateful or identity-bearing resource "
+                                            "destroyed or replaced (listed first); 1 usage error (a side that is no "
+                                            "synthesized folder or commit, an --output that cannot be written).")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--output", "-o", default=None, help="write the report here (default: standard output)")
     if "-h" in argv or "--help" in argv:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from vtc_constructs.errors import ConfigError
 from vtc_constructs.workloads import Colour
 
 from .model import load_environments
@@ -27,11 +28,23 @@ def pinned_images(environment: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m environments.images ENVIRONMENT", file=sys.stderr)
-        return 2
-    for image in pinned_images(argv[0]):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m environments.images", description=__doc__.split("\n\n")[0],
+        epilog="Exit status: 0 printed (nothing when the environment runs no image by digest); 1 usage error or "
+               "environment files with problems (each listed), nothing printed on standard output.")
+    parser.add_argument("environment", help="the environment (environments/<environment>.toml)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # (argparse's message is printed; a usage error is 1, as for the other commands)
+        return 0 if exit_.code == 0 else 1
+    try:
+        images = pinned_images(args.environment)
+    except ConfigError as error:
+        print(f"images: {error}", file=sys.stderr)
+        return 1
+    for image in images:
         print(image)
     return 0
 

@@ -72,12 +72,22 @@ def subscribe_environment(env: str, clients: dict | None = None) -> str:
     return f"paging {env}: {report}"
 
 
+EXIT_STATUS = ("Exit status: 0 done (or nothing to do); 1 usage error, a wrong environment file, wrong account, a "
+               "secret missing or not an https:// URL (nothing was changed then), or an AWS API error.")
+
+
 def main(argv=None, *, clients: dict | None = None) -> int:
     """The command line; ``clients`` ({sns, secretsmanager, sts}) replace boto3's (tests)."""
-    parser = ScrubbingParser(prog="python -m environments.paging", description=__doc__.split("\n\n")[0])
+    parser = ScrubbingParser(prog="python -m environments.paging", description=__doc__.split("\n\n")[0],
+                             epilog=EXIT_STATUS)
     commands = parser.add_subparsers(dest="command", required=True)
-    command = commands.add_parser("subscribe", help="subscribe the PagerDuty URLs the environment names")
-    command.add_argument("env")
+    command = commands.add_parser(
+        "subscribe", help="subscribe the PagerDuty URLs the environment names",
+        description="Subscribe the PagerDuty integration URLs held in the secrets the environment file names "
+                    "(alarms.pagerduty_url_secret_names) to the environment's paging topic, and unsubscribe those of "
+                    "rotated keys; run after every apply. Nothing printed contains a URL.", epilog=EXIT_STATUS)
+    command.add_argument("env", help="the environment (environments/<env>.toml: staging, production); its account_id "
+                                     "must be the credentials' account")
     return run_command(parser, argv, lambda args: subscribe_environment(args.env, clients), expected=(UsageError,))
 
 

@@ -41,15 +41,19 @@ and the record says so. A process killed outright (SIGKILL, a lost runner) leave
 lock held: ``status`` shows both, the next release is refused, and ``rollback`` takes traffic back and clears them.
 
 ``rollback`` never waits for a lock or a reviewer: traffic to ``--to``, or to the record's previous colour; it ends any
-unfinished release (so its later steps refuse) and removes probe rules. ``watch`` is the soak alone (exit 3 at the
-first problem). Every command first checks that the credentials are the environment file's account.
+unfinished release (so its later steps refuse) and removes probe rules. A colour with no healthy target is refused
+(exit 2; ``--force``) unless the listener already sends it all traffic: then nothing moves and the release is ended.
+``watch`` is the soak alone (exit 3 at the first problem). Every command first checks the environment files (before any
+AWS call), then that the credentials are the environment file's account.
 
-Exit status: 0 success; 1 usage error or wrong account; 2 a rollback failed (traffic may be split: run ``rollback``
-again); 3 rolled back, or stopped before any traffic moved; 4 refused (another release unfinished, or its lock held).
+Exit status: 0 success; 1 usage error, a wrong environment file or wrong account; 2 a rollback failed (traffic may be
+split: run ``rollback`` again); 3 rolled back, or stopped before any traffic moved; 4 refused (another release
+unfinished, or its lock held).
 
-Where each part lives: this module is the command (its options, the environment files' settings, the AWS clients, the
-hooks and the status printout); :mod:`environments.rollout_steps` holds the release's logic (:class:`Rollout`: the
-watching, the steps, the rollback) and :mod:`environments.traffic` the listener and the release record.
+Where each part lives: this module is the command (its options, the AWS clients, the hooks and the status printout);
+:mod:`environments.rollout_files` reads and checks the environment files; :mod:`environments.rollout_steps` holds the
+release's logic (:class:`Rollout`: the watching, the steps, the rollback) and :mod:`environments.traffic` the listener
+and the release record.
 """
 
 from __future__ import annotations
@@ -60,11 +64,11 @@ import math
 import os
 import subprocess
 import sys
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
+from .rollout_files import ENVIRONMENTS, REGION_NAME, environment_settings, settings_problems  # noqa: F401
 from .smoke import SmokeReport, run_smoke
 from .traffic import COLOURS, Listener, ReleaseRecord, Refused, TrafficError, who
 # The release's logic is in rollout_steps.py since issue 27; its names stay importable from here (tests, the benchmark
@@ -91,7 +95,6 @@ from .rollout_steps import (  # noqa: F401  (re-exported: they were defined here
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-ENVIRONMENTS = ROOT / "environments"
 
 
 def parse_steps(text: str) -> tuple[int, ...]:
@@ -102,27 +105,6 @@ def parse_steps(text: str) -> tuple[int, ...]:
     if not steps or any(not 0 < s <= 100 for s in steps) or list(steps) != sorted(set(steps)) or steps[-1] != 100:
         raise UsageError(f"--steps: increasing percentages in 1-100 ending at 100, e.g. 10,50,100 (got {text!r})")
     return steps
-
-
-def environment_settings(env: str) -> dict:
-    """base.toml merged with <env>.toml (tables key by key)."""
-    path = ENVIRONMENTS / f"{env}.toml"
-    if env == "base" or not path.is_file():
-        known = sorted(p.stem for p in ENVIRONMENTS.glob("*.toml") if p.stem != "base")
-        raise UsageError(f"no environment {env!r} (environments/{env}.toml); known: {', '.join(known)}")
-    merged: dict = {}
-    for name in ("base", env):
-        with open(ENVIRONMENTS / f"{name}.toml", "rb") as f:
-            _merge(merged, tomllib.load(f))
-    return merged
-
-
-def _merge(into: dict, data: dict) -> None:
-    for key, value in data.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
 
 
 def workloads_command(env: str, outdir: str | None = None) -> list[str]:
@@ -206,8 +188,8 @@ def _hook(command: str, env: str) -> Callable[[str], None]:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m environments.rollout", description=__doc__.split("\n\n")[0],
-        epilog="Exit status: 0 success; 1 usage error, wrong account or an unexpected error (one line; --debug: the "
-               "traceback); 2 a rollback failed or was refused (traffic may be split, or the colour has no healthy "
+        epilog="Exit status: 0 success; 1 usage error, a wrong environment file, wrong account or an unexpected error "
+               "(one line; --debug: the traceback); 2 a rollback failed or was refused (traffic may be split, or the colour has no healthy "
                "target: run rollback again, --force); 3 rolled back, or stopped before any traffic moved; 4 refused "
                "(another release unfinished, or its lock held); 130 watch interrupted.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -299,6 +281,8 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
                                         ("max_p99_ms", "more than 0 milliseconds", lambda v: v > 0))
                  if getattr(args, name, None) is not None
                  and not (math.isfinite(getattr(args, name)) and ok(getattr(args, name)))]
+        if args.region is not None and not REGION_NAME.match(args.region):
+            wrong.append(f"--region: an AWS region name such as eu-west-1 (got {args.region!r})")
         if wrong:
             raise UsageError("; ".join(wrong))
         if getattr(args, "smoke_url", None):
@@ -319,10 +303,10 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
             if not 0 < args.percent <= 100:
                 raise UsageError(f"--percent: a whole percentage from 1 to 100 (got {args.percent})")
             steps = (args.percent,)
-        aws = clients or _aws_clients(args.region or settings.get("region", "eu-west-1"))
-        expected = str(settings.get("account_id", ""))
+        aws = clients or _aws_clients(args.region or settings["region"])
+        expected = settings["account_id"]
         account = aws["sts"].get_caller_identity()["Account"]
-        if expected and account != expected:
+        if account != expected:
             raise UsageError(f"the credentials are for account {account}, but environments/{args.env}.toml says "
                              f"{expected}: wrong environment, or wrong credentials (AWS_PROFILE, the role)")
         listener = Listener.find(aws["elbv2"], args.load_balancer or f"vtc-{args.env}")
@@ -397,6 +381,7 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         print(f"rollout: no release recorded for {args.env} to roll back: say where traffic goes with --to blue|green",
               file=sys.stderr)
         return EXIT_USAGE
+    move = True
     if not args.force:
         try:
             targets = runner.target_health(to)
@@ -405,16 +390,30 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         else:
             unready = runner.unhealthy_targets(to, targets)
             if len(unready) >= max(1, len(targets)):
-                print(f"rollout: REFUSED: no healthy target in the {to} target group ({'; '.join(unready)}): all "
-                      f"traffic there would be an outage. Look with `status`; --force sends it there anyway",
-                      file=sys.stderr)
-                return EXIT_ROLLBACK_FAILED
+                # Traffic already all on that colour: not moving it cannot make an outage, so the rollback ends the
+                # release without a listener call (a step shifting meanwhile finds the rollback's word and puts
+                # traffic back itself, as with any rollback). Weights that cannot be read: the guard stands.
+                try:
+                    move = runner.listener.weights() != dict(zip(COLOURS, weights_for(to, 100)))
+                except Exception:  # noqa: BLE001 - unknown weights: refused as before
+                    move = True
+                if move:
+                    print(f"rollout: REFUSED: no healthy target in the {to} target group ({'; '.join(unready)}): "
+                          f"all traffic there would be an outage. Look with `status`; --force sends it there anyway",
+                          file=sys.stderr)
+                    return EXIT_ROLLBACK_FAILED
+                runner.say(f"no healthy target in the {to} target group ({'; '.join(unready)}), but the listener "
+                           f"already sends all traffic to {to}: nothing to move; the release is still ended "
+                           "(record, lock, probe rules)")
     runner.rolling_back = True  # signals from here on are noted, not obeyed, until traffic is back
     restore = runner.handle_signals()
     try:
-        ok, took = runner.rollback(to, args.reason or f"rollback by {who()}")
+        ok, took = runner.rollback(to, args.reason or f"rollback by {who()}", move=move)
     finally:
         restore()
+    if not move:
+        runner.say(f"summary: already all on {to}; the listener was not changed")
+        return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
     runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; the listener call took {took:.2f} s")
     return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
 

@@ -264,8 +264,11 @@ class Rollout:
         return lambda: [signal.signal(number, handler) for number, handler in previous.items()]
 
     # --- the commands ----------------------------------------------------------------------------------------------
-    def rollback(self, to: str, reason: str = "") -> tuple[bool, float]:
-        """All traffic to ``to`` in one call; ends an unfinished release and clears the lock and the probe rules."""
+    def rollback(self, to: str, reason: str = "", move: bool = True) -> tuple[bool, float]:
+        """All traffic to ``to`` in one call; ends an unfinished release and clears the lock and the probe rules.
+        ``move`` False: the listener already sends all traffic to ``to`` (read by the caller): no ModifyListener, the
+        rest as always (the word to a release in progress, whose step then puts traffic back itself, the record, the
+        lock, the probe rules)."""
         self.rolling_back = True
         try:
             blue, green = weights_for(to, 100)
@@ -280,14 +283,16 @@ class Rollout:
             except Exception as error:  # noqa: BLE001
                 self.say(f"before the rollback: the release record: {type(error).__name__}: {error}")
             try:
-                self.listener.set_weights(blue, green)
+                if move:
+                    self.listener.set_weights(blue, green)
             except Exception as error:  # noqa: BLE001 - said, and the exit status says it
                 took = self.clock() - started
                 self.say(f"ROLLBACK FAILED after {took:.2f} s: {type(error).__name__}: {error}")
                 self._end_record("rollback-failed", f"rollback to {to} failed: {error}")
                 return False, took
             took = self.clock() - started
-            self.say(f"rollback done: all traffic on {to} in {took:.2f} s")
+            self.say(f"rollback done: all traffic on {to} in {took:.2f} s" if move else
+                     f"rollback done: already all on {to}: the listener was left as it is")
             self.probe_headers = None
             self._tidy(self.listener.close_probes,
                        lambda: self._end_record("rolled-back", f"all traffic to {to}: {reason or 'rollback'}",

@@ -37,6 +37,7 @@ from vtc_constructs.ci_identity import (
     state_object_arns,
     traffic_role_name,
 )
+from vtc_constructs.errors import ConfigError
 
 from .model import EnvironmentConfig, load_environments
 
@@ -115,15 +116,27 @@ def bootstrap_variables(env: EnvironmentConfig) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m environments.state_bootstrap",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("variables", "bucket-policy", "key-policy"))
-    parser.add_argument("environment")
-    args = parser.parse_args(argv)
-    envs = load_environments()
+    parser = argparse.ArgumentParser(
+        prog="python -m environments.state_bootstrap", description=__doc__.split("\n\n")[0],
+        epilog="Exit status: 0 printed; 1 usage error (an unknown environment) or an environment file with problems "
+               "(each listed), nothing printed on standard output.")
+    parser.add_argument("what", choices=("variables", "bucket-policy", "key-policy"),
+                        help="the runbook's shell variables (ACCOUNT REGION BUCKET KMS_ALIAS), or a policy as JSON")
+    parser.add_argument("environment", help="the environment (environments/<environment>.toml)")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # (argparse's message is printed; a usage error is 1, as for the other commands)
+        return 0 if exit_.code == 0 else 1
+    try:
+        envs = load_environments()
+    except ConfigError as error:
+        print(f"state_bootstrap: {error}", file=sys.stderr)
+        return 1
     by_name = {e.name: e for e in envs}
     if args.environment not in by_name:
-        parser.error(f"no environment named {args.environment!r} (known: {', '.join(sorted(by_name))})")
+        print(f"{parser.prog}: error: no environment named {args.environment!r} (known: "
+              f"{', '.join(sorted(by_name))})", file=sys.stderr)
+        return 1
     env = by_name[args.environment]
     if args.what == "variables":
         print("\n".join(f"{k}={shlex.quote(v)}" for k, v in bootstrap_variables(env).items()))

@@ -94,3 +94,27 @@ def test_the_bucket_policy_and_the_deploy_roles_own_policy_name_the_same_state_o
         allowed = [arn.replace("${data.aws_partition.account-partition.partition}", "aws") for arn in allowed]
         policy = by_sid(state_bucket_policy(env, envs))
         assert policy[f"{name.capitalize()}DeployRoleOnlyItsStateObjects"]["NotResource"] == allowed, name
+
+
+def test_a_usage_error_exits_1_as_for_the_other_commands_and_the_help_says_so(capsys):
+    assert main([]) == 1 and "required: what, environment" in capsys.readouterr().err
+    assert main(["variables", "nowhere"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no environment named 'nowhere' (known: production, staging)" in captured.err
+    assert main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "so that the runbook's commands and the tests read the same thing" in text
+    assert "Exit status: 0 printed; 1 usage error" in text
+
+
+def test_an_environment_file_with_problems_is_listed_and_exit_1(monkeypatch, capsys):
+    import environments.state_bootstrap as bootstrap
+    from vtc_constructs.errors import ConfigError, Problem
+
+    def load_environments():
+        raise ConfigError([Problem("staging.account_id", "12345", "12 digits", "give the account's ID")])
+
+    monkeypatch.setattr(bootstrap, "load_environments", load_environments)
+    assert main(["variables", "staging"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "staging.account_id" in captured.err and "Traceback" not in captured.err

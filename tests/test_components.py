@@ -342,3 +342,14 @@ def test_a_chart_of_our_own_is_not_a_vendoring_chart(tmp_path):
     (tmp_path / "demo" / "templates").mkdir(parents=True)
     (tmp_path / "demo" / "Chart.yaml").write_text("apiVersion: v2\nname: demo\n")
     assert vendored_folder_problems(tmp_path) == [] and vendored_upstreams(tmp_path) == []
+
+
+def test_the_command_prints_the_table_and_its_help_is_a_help(capsys):
+    from vtc_constructs.components import components_markdown, main
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: python -m vtc_constructs.components") and "| --- |" not in out
+    assert "docs/components.md" in out and "Exit status: 0 printed; 1 usage error." in " ".join(out.split())
+    assert main([]) == 0 and capsys.readouterr().out == components_markdown()
+    assert main(["--table"]) == 1 and capsys.readouterr().out == ""

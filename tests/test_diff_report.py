@@ -571,3 +571,9 @@ def test_long_values_show_the_part_that_differs():
                stack(aws_lambda_function={"f": {"function_name": "f", "description": script.replace("OLD", "NEW")}}))
     line = next(line for line in dr.render_markdown([diff], "a", "b").splitlines() if "`description`" in line)
     assert "…" + "x" * 40 + "OLD" + "y" * 40 + "…" in line and "x" * 41 not in line
+
+
+def test_the_help_states_the_exit_statuses(capsys):
+    assert dr.main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Exit status: 0 nothing dangerous" in text and "2 DANGER" in text and "1 usage error" in text

@@ -234,3 +234,12 @@ def test_the_emulator_is_moto_behind_that_one_lock(tmp_path):
         command = open(f"/proc/{aws.pid}/cmdline", "rb").read().split(b"\0")
         assert b"tooling.moto_serial" in command
         assert aws.client("sts", "eu-west-1").get_caller_identity()["Account"]
+
+
+def test_the_demos_help_is_a_help_and_runs_nothing(capsys, monkeypatch):
+    from tooling import demo
+
+    monkeypatch.setattr(demo.subprocess, "run", lambda *a, **k: pytest.fail("the demo ran a process for --help"))
+    assert demo.main(["--help"]) == 0
+    assert "Exit status: 0 every step passed" in " ".join(capsys.readouterr().out.split())
+    assert demo.main(["--fast"]) == 1

@@ -236,3 +236,14 @@ def test_the_workloads_deploy_verifies_every_pinned_images_signature_before_it_a
     production = pinned_images("production")
     assert len(production) == 4 and all(re.fullmatch(r"\S+/vtc/[a-z]+@sha256:[0-9a-f]{64}", i) for i in production)
     assert pinned_images("staging") == []
+
+
+def test_the_images_command_refuses_a_usage_error_with_exit_1_and_its_help_gives_the_exit_statuses(capsys):
+    from environments.images import main
+
+    assert main(["--help"]) == 0
+    assert "Exit status: 0 printed" in " ".join(capsys.readouterr().out.split())
+    assert main([]) == 1 and "required: environment" in capsys.readouterr().err
+    assert main(["nowhere"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "unknown environment (got 'nowhere')" in captured.err

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -218,6 +219,7 @@ def test_a_long_module_needs_a_reason_of_a_sentence(tmp_path):
 #: ``(old module, new module, names)``: every name a split moved, still importable from its old module (code written
 #: before the split imports it from there) as the very same object.
 MOVED = [
+    ("environments.rollout", "environments.rollout_files", ("ENVIRONMENTS", "environment_settings")),
     ("vtc_constructs.edge", "vtc_constructs.waf", (
         "BODY_SIZE_LABEL", "BODY_SIZE_RULE", "DEFAULT_RULE_ACTIONS", "MANAGED_RULE_GROUPS", "MANAGED_RULES",
         "MAX_PATH_PREFIX_BYTES", "MAX_UPLOAD_PATH_PREFIXES", "WAF_LOGGED_ACTIONS", "WAF_REDACTED_HEADERS", "WafProps",
@@ -291,3 +293,45 @@ def test_a_moved_name_is_still_importable_from_its_old_module(old, new, names):
     before, after = importlib.import_module(old), importlib.import_module(new)
     missing = [name for name in names if getattr(before, name, None) is not getattr(after, name)]
     assert not missing, f"{old} no longer re-exports {missing} from {new}: add them back to its imports"
+
+
+def command_descriptions(root: Path, folders: Sequence[str]) -> dict[str, str]:
+    """``{module path: description}`` of every ``description=`` given to an argument parser (a call of ``*Parser`` or
+    ``add_parser``) in ``folders``, evaluated
+    with ``__doc__`` bound to the module's docstring (read with :mod:`ast`; nothing is imported)."""
+    found = {}
+    for folder in folders:
+        for path in sorted((root / folder).glob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            if "Parser(" not in source and "add_parser(" not in source:
+                continue  # (no parser made here: not parsed, the test stays cheap)
+            tree = ast.parse(source)
+            doc = ast.get_docstring(tree, clean=False)
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Call):
+                    continue
+                called = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                for keyword in node.keywords if called.endswith(("Parser", "add_parser")) else []:
+                    if keyword.arg == "description":
+                        text = eval(compile(ast.Expression(keyword.value), str(path), "eval"),  # noqa: S307 - own code
+                                    {"__builtins__": {}, "__doc__": doc})
+                        found[f"{path.relative_to(root).as_posix()}:{node.lineno}"] = " ".join(text.split())
+    return found
+
+
+def test_every_commands_description_is_whole_sentences():
+    # A description cut at the docstring's first line ended mid-sentence ("...rendered from the environment files so
+    # that"): each command's --help opens with whole sentences (the docstring's first paragraph, or its own text).
+    descriptions = command_descriptions(REPO, SIZE_FOLDERS)
+    assert len(descriptions) >= 8, descriptions  # (rollout, smoke, paging x2, diff report, bootstrap, emulator, ...)
+    cut = {where: text[-60:] for where, text in descriptions.items() if not text.endswith((".", ".)"))}
+    assert not cut, f"descriptions that end mid-sentence: {cut}; give the docstring's first paragraph " \
+                    "(__doc__.split('\\n\\n')[0]) or a sentence of its own"
+
+
+def test_a_description_cut_at_the_first_line_is_found(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "cmd.py").write_text('"""Does a thing to the files so\nthat they are right."""\n'
+                                             'import argparse\n'
+                                             'argparse.ArgumentParser(description=__doc__.splitlines()[0])\n')
+    assert command_descriptions(tmp_path, ("pkg",)) == {"pkg/cmd.py:4": "Does a thing to the files so"}

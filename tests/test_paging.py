@@ -303,3 +303,10 @@ def test_arguments_of_the_wrong_type_are_config_errors_and_the_wrappers_aws_erro
     err = capsys.readouterr().err
     assert err.startswith("paging: RuntimeError: AccessDenied: not authorized <a URL, not repeated here>. Check")
     assert "0123abcd" not in err and err.count("\n") == 1
+
+
+def test_the_wrappers_subscribe_help_describes_the_environment_and_the_exit_statuses(capsys):
+    assert paging.main(["subscribe", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "env the environment (environments/<env>.toml" in text and "account_id must be the credentials'" in text
+    assert "Exit status: 0 done (or nothing to do); 1 usage error" in text

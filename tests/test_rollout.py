@@ -453,6 +453,45 @@ def test_a_rollback_to_a_colour_with_no_healthy_target_is_refused_unless_forced(
     assert code == 0 and aws.weights() == (100, 0)
 
 
+def test_a_rollback_to_an_unhealthy_colour_that_already_has_all_traffic_moves_nothing_and_ends_the_release(aws, capsys):
+    # Refusing it would protect nothing (no traffic moves) and exit 2 says "traffic may be split": it is not.
+    aws.ec2.stop_instances(InstanceIds=aws.instances["blue"] + aws.instances["green"])
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "10", "--soak", "0", "--release", "v9.9.9")
+    assert code == 3 and aws.weights() == (100, 0) and aws.record()["state"] == "stopped"
+    code, out = aws.run("rollback", ENV)
+    assert code == 0 and "REFUSED" not in capsys.readouterr().err, out
+    assert aws.applied == [] and aws.weights() == (100, 0) and "summary: already all on blue" in out
+    assert aws.record()["state"] == "stopped"  # (as a rollback with healthy targets leaves a stopped release)
+    # A release in progress whose runner died holding the lock, traffic put back on blue by hand: ended, lock cleared.
+    aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release", Type="String", Overwrite=True, Value=json.dumps(
+        {"release": "v10", "from": "blue", "to": "green", "state": "in-progress", "steps": [10], "events": []}))
+    aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release-lock", Type="String",
+                          Value=json.dumps({"release": "v10", "by": "a killed runner", "since": "earlier"}))
+    code, out = aws.run("rollback", ENV)
+    assert code == 0 and aws.applied == [] and aws.record()["state"] == "rolled-back"
+    assert aws.ssm.get_parameters(Names=[f"/vtc/{ENV}/release-lock"])["InvalidParameters"]
+    assert json.loads(aws.ssm.get_parameter(Name=f"/vtc/{ENV}/release-stop")["Parameter"]["Value"])["to"] == "blue"
+
+
+def test_a_rollback_to_an_unhealthy_colour_is_refused_when_the_weights_cannot_be_read(aws):
+    class WeightsUnreadable:
+        def __init__(self, real):
+            self.real = real
+
+        def describe_listeners(self, **kwargs):
+            if "ListenerArns" in kwargs:  # (the weights; finding the listener by its load balancer still works)
+                raise RuntimeError("throttled")
+            return self.real.describe_listeners(**kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    aws.ec2.stop_instances(InstanceIds=aws.instances["blue"])
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": WeightsUnreadable(aws.elbv2), "ssm": aws.ssm, "sts": aws.sts}
+    code, _ = aws.run("rollback", ENV, "--to", "blue", clients=clients)
+    assert code == 2 and aws.applied == [] and aws.weights() == (100, 0)
+
+
 def test_a_retried_rollback_after_a_failed_one_ends_the_release(aws):
     aws.run("step", ENV, "--to", "green", "--percent", "10", "--release", "v7", *QUICK)
     aws.elbv2.fail_when = lambda weights: True
@@ -681,12 +720,56 @@ def test_credentials_of_another_account_are_refused_before_anything_is_read(aws)
     ["rollout", "staging", "--to", "green", "--load-balancer", "vtc-nowhere"],
     ["rollback"],
     ["status", "base"],
+    ["status", "staging", "--region", "Ireland"],
     ["rollout", "staging", "--to", "green", "--smoke-url", "https://app.example.com", "--smoke-service", "billing"],
     [],
 ])
 def test_usage_errors_exit_1_and_touch_nothing(aws, argv):
     code, _ = aws.run(*argv)
     assert code == 1 and aws.applied == [] and aws.weights() == (100, 0) and aws.record() is None
+
+
+class NoCalls:
+    """Every AWS client at once: any call fails the test (the files are checked before the first one)."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"an AWS call ({name}) before the environment files were checked")
+
+
+@pytest.mark.parametrize("qa, said", [
+    ('account_id = "111111111111"\n[alarms\n', "environments/qa.toml: not valid TOML (Expected ']'"),
+    ('account_id = "12345"\n', "environments/qa.toml: account_id: got '12345'; allowed: the environment's AWS account "
+                               "ID, 12 digits"),
+    ("account_id = 111111111111\n", "account_id: got 111111111111; allowed:"),
+    ("region = 'eu-west-1'\n", "environments/qa.toml: account_id: missing; allowed:"),
+    ('account_id = "111111111111"\nregion = "Ireland"\n',
+     "environments/qa.toml: region: got 'Ireland'; allowed: an AWS region name such as eu-west-1"),
+    ('account_id = "111111111111"\n[alarms.thresholds]\nalb_5xx_rate_percent = "1 %"\n',
+     "alarms.thresholds.alb_5xx_rate_percent: got '1 %'; allowed: a number more than 0, at most 100"),
+    ('account_id = "111111111111"\nalarms = "none"\n',
+     "environments/qa.toml: alarms: got 'none'; allowed: a table; fix: write it as [alarms]"),
+    ('account_id = "111111111111"\n[alarms.thresholds]\nalb_p99_latency_ms = -5\n',
+     "alarms.thresholds.alb_p99_latency_ms: got -5; allowed: a number of milliseconds more than 0"),
+    ('account_id = "111111111111"\n\xff\n', "environments/qa.toml: not UTF-8 text; fix: save it as UTF-8"),
+])
+def test_a_wrong_environment_file_is_named_with_the_fix_exit_1_before_any_aws_call(qa, said, tmp_path, monkeypatch,
+                                                                                     capsys):
+    import environments.rollout_files as files
+
+    (tmp_path / "base.toml").write_bytes((files.ENVIRONMENTS / "base.toml").read_bytes())
+    (tmp_path / "qa.toml").write_bytes(qa.encode().replace("\xff".encode(), b"\xff"))  # (a byte that is not UTF-8)
+    monkeypatch.setattr(files, "ENVIRONMENTS", tmp_path)
+    clients = dict.fromkeys(("cloudwatch", "elbv2", "ssm", "sts"), NoCalls())
+    assert main(["rollback", "qa", "--to", "blue"], clients=clients, out=io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert said in err and "fix: " in err and "credentials" not in err and "unexpected" not in err, err
+
+
+def test_the_base_file_is_named_as_the_shared_defaults_not_a_missing_environment(capsys):
+    assert main(["status", "base"], clients=dict.fromkeys(("cloudwatch", "elbv2", "ssm", "sts"), NoCalls())) == 1
+    err = capsys.readouterr().err
+    assert "environments/base.toml holds the defaults every environment shares, not an environment" in err
+    assert "production, staging" in err and "no environment" not in err
 
 
 def _options(command: str) -> list[tuple[str, object]]:

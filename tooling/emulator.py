@@ -508,7 +508,7 @@ def _environment_config(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tooling.emulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tooling.emulator", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the emulator on 127.0.0.1 as the environment's account until "
                                               "interrupted")

@@ -42,7 +42,7 @@ def one_at_a_time(app: Callable[..., Iterable[bytes]]) -> Callable[..., list[byt
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m tooling.moto_serial", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tooling.moto_serial", description=__doc__.split("\n\n")[0])
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)
     args = parser.parse_args(argv)

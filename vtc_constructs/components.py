@@ -670,10 +670,31 @@ def _retired_table_problems(retired: Sequence[RetiredComponent]) -> list[Problem
 
 __all__ = ["CHECKED", "CLUSTER_AUTOSCALER_IMAGE_REPOSITORY", "COMPONENTS", "Component", "Kind", "MAX_STATUS_AGE_DAYS",
            "Pinned", "REFUSED_STATUSES", "RETIRED", "RetiredComponent", "Status", "chart_sources",
-           "components_markdown", "is_vendoring_chart", "pinned_components", "released_charts", "retired_in_stack",
-           "retired_problems", "status_problems", "unsupported_version_problems", "vendored_folder_problems",
+           "components_markdown", "is_vendoring_chart", "main", "pinned_components", "released_charts",
+           "retired_in_stack", "retired_problems", "status_problems", "unsupported_version_problems", "vendored_folder_problems",
            "vendored_upstreams"]
 
 
-if __name__ == "__main__":  # python -m vtc_constructs.components: the tables of docs/components.md
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m vtc_constructs.components``: print the tables of docs/components.md (:func:`components_markdown`)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m vtc_constructs.components",
+        description="Print the tables of docs/components.md (every pinned chart, image and vendored CRD set with its "
+                    "upstream status, source and the day it was checked, then the retired components), generated "
+                    "from COMPONENTS and RETIRED in vtc_constructs/components.py: paste them into docs/components.md "
+                    "in place of the old ones (tests/test_components.py checks that they match).",
+        epilog="Exit status: 0 printed; 1 usage error.")
+    try:
+        parser.parse_args(argv)
+    except SystemExit as exit_:  # (argparse's message is printed; a usage error is 1, as for the other commands)
+        return 0 if exit_.code == 0 else 1
     print(components_markdown(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
