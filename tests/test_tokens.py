@@ -43,6 +43,7 @@ from vtc_constructs import (
     SearchDomainProps,
     SearchNetwork,
 )
+from tests import test_construct_inputs as inputs
 from vtc_constructs.cache import CacheNetwork, CacheProps
 from vtc_constructs.eks_props import Taint
 from vtc_constructs.errors import Problem, token_kind
@@ -208,20 +209,9 @@ TARGETS = AlarmTargets(alb_arn_suffix="app/vtc-test/1", target_group_arn_suffixe
                        db_allocated_storage_gib=100, cluster_name="vtc-test")
 WORKLOADS = WorkloadsProps(image_repository="111122223333.dkr.ecr.eu-west-1.amazonaws.com/vtc",
                            image_tags=ImageTags(blue="1.4.2", green="1.5.0"), aws_api_cidrs=("10.20.0.0/16",))
-RELEASES = ClusterReleasesProps(
-    environment="test", region="eu-west-1", cluster_name="vtc-test", vpc_id="vpc-1", vpc_cidr="10.20.0.0/16",
-    kubernetes_version="1.34", workloads=WORKLOADS,
-    roles=ReleaseRoles(**{f.name: f"{ROLE}-{f.name}" for f in dataclasses.fields(ReleaseRoles)}),
-    target_group_arns={"blue": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/b/0123456789abcdef",
-                       "green": "arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/g/fedcba9876543210"},
-    database_host="vtc-test.c0abc.eu-west-1.rds.amazonaws.com", database_cidrs=("10.20.96.0/23",),
-    container_log_groups={"application": "/aws/eks/vtc-test/containers/application",
-                          "add-ons": "/aws/eks/vtc-test/containers/add-ons"},
-    page_topic_arn="arn:aws:sns:eu-west-1:111122223333:page", notify_topic_arn="arn:aws:sns:eu-west-1:111122223333:n",
-    heartbeat_topic_arn="arn:aws:sns:eu-west-1:111122223333:h", grafana_admin_secret_name="vtc-test/grafana-admin",
-    host="app.example.com", secrets_prefix="vtc-test/", load_balancer_cidrs=("10.20.0.0/24", "10.20.1.0/24"),
-    cache_member_cluster_ids=("vtc-test-cache-001",), ebs_kms_key_arn="", charts_dir=None,
-    interface_endpoints=("sts",))
+#: The releases props of tests/test_construct_inputs.py, with the fields a token sweep needs given too.
+RELEASES = dataclasses.replace(
+    inputs.RELEASES, workloads=WORKLOADS, cache_member_cluster_ids=("vtc-test-cache-001",), interface_endpoints=("sts",))
 #: One valid props of each kind (validate() == []), each field of which gets a token in turn.
 PROPS = {
     "database": DatabaseProps(name="vtc-test", engine_version="16.8", network=DatabaseNetwork(
