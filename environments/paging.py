@@ -55,11 +55,7 @@ def subscribe_environment(env: str, clients: dict | None = None) -> str:
         if alarms.get(removed):
             raise UsageError(f"alarms.{removed} was removed in 0.2.0: name the Secrets Manager secrets in "
                              "alarms.pagerduty_url_secret_names (CHANGELOG.md)")
-    region, account = settings.get("region", "eu-west-1"), settings.get("account_id")
-    if account in (None, ""):
-        raise UsageError(f"{source}: no account_id: the credentials must be checked against the environment's "
-                         "account; set account_id (12 digits)")
-    account = str(account)
+    region, account = settings["region"], settings["account_id"]  # (both checked by environment_settings)
     if clients is None:
         clients = aws_clients(topic_region=region, secrets_region=region)
     # First, with the file named in the message; subscribe_topic checks the topic's account (this one) again.

@@ -68,7 +68,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from .rollout_files import ENVIRONMENTS, REGION_NAME, environment_settings, settings_problems  # noqa: F401
+from .rollout_files import (ENVIRONMENTS, READS, REGION_NAME, environment_settings,  # noqa: F401
+                            settings_problems)
 from .smoke import SmokeReport, run_smoke
 from .traffic import COLOURS, Listener, ReleaseRecord, Refused, TrafficError, who
 # The release's logic is in rollout_steps.py since issue 27; its names stay importable from here (tests, the benchmark
@@ -270,7 +271,7 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
     try:
-        settings = environment_settings(args.env)
+        settings = environment_settings(args.env, reads=READS[args.command], region_given=args.region is not None)
         wrong = [f"--{name.replace('_', '-')}: {rule} (got {getattr(args, name)!r})"
                  for name, rule, ok in (("soak", "0 or more seconds", lambda v: v >= 0),
                                         ("judge_timeout", "0 or more seconds", lambda v: v >= 0),
@@ -313,7 +314,11 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
     except (UsageError, TrafficError) as error:
         print(f"rollout: {error}", file=sys.stderr)
         return EXIT_USAGE
-    thresholds = settings.get("alarms", {}).get("thresholds", {})
+    # (checked for the commands that judge: READS; the rollback's own defaults, read whatever the files hold)
+    alarms = settings.get("alarms")
+    thresholds = alarms.get("thresholds") if isinstance(alarms, dict) else None
+    thresholds = {k: v for k, v in thresholds.items() if isinstance(v, (int, float)) and not isinstance(v, bool)} \
+        if isinstance(thresholds, dict) else {}
     runner = Rollout(
         args.env, aws["cloudwatch"], aws["elbv2"], listener, ReleaseRecord(aws["ssm"], args.env),
         Thresholds(max_error_percent=getattr(args, "max_error_percent", None)
@@ -412,7 +417,8 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
     finally:
         restore()
     if not move:
-        runner.say(f"summary: already all on {to}; the listener was not changed")
+        runner.say(f"summary: already all on {to}; the listener was not changed" if ok else
+                   "summary: ROLLBACK REFUSED; the listener was not changed")
         return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
     runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; the listener call took {took:.2f} s")
     return EXIT_OK if ok else EXIT_ROLLBACK_FAILED

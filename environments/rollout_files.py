@@ -27,9 +27,17 @@ ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 
 
-def environment_settings(env: str) -> dict:
+#: What each command reads of the files besides the account (and the region, unless ``--region`` gives it): the
+#: rollback reads nothing else, so that a file wrong elsewhere never stands between on-call and the listener.
+READS = {"rollback": frozenset(), "status": frozenset({"thresholds", "workloads"}),
+         "rollout": frozenset({"thresholds"}), "step": frozenset({"thresholds"}), "watch": frozenset({"thresholds"})}
+EVERYTHING = frozenset({"thresholds", "workloads"})
+
+
+def environment_settings(env: str, *, reads: frozenset[str] = EVERYTHING, region_given: bool = False) -> dict:
     """base.toml merged with <env>.toml (tables key by key), with what the command reads checked (:func:`settings_
-    problems`); an unreadable or wrong file is a :class:`UsageError` naming the file, the field and the fix."""
+    problems`: the account always, the region unless ``region_given``, and the parts named in ``reads``); an
+    unreadable or wrong file is a :class:`UsageError` naming the file, the field and the fix."""
     known = sorted(p.stem for p in ENVIRONMENTS.glob("*.toml") if p.stem != "base")
     if env == "base":
         raise UsageError(f"environments/base.toml holds the defaults every environment shares, not an environment: "
@@ -51,15 +59,16 @@ def environment_settings(env: str) -> dict:
                             "every file)")
         else:
             _merge(merged, data)
-    problems = problems or settings_problems(env, merged)
+    problems = problems or settings_problems(env, merged, reads=reads, region_given=region_given)
     if problems:
         raise UsageError("; ".join(problems) + ". Nothing was done")
     return merged
 
 
-def settings_problems(env: str, settings: dict) -> list[str]:
-    """What this command needs of the merged files, each problem as 'file: field: what is wrong (got X); allowed: ...;
-    fix: ...' (the full check of every field is ``python main.py``'s)."""
+def settings_problems(env: str, settings: dict, *, reads: frozenset[str] = EVERYTHING,
+                      region_given: bool = False) -> list[str]:
+    """What a command needs of the merged files (see :func:`environment_settings`), each problem as 'file: field: what
+    is wrong (got X); allowed: ...; fix: ...' (the full check of every field is ``python main.py``'s)."""
     problems = []
 
     def wrong(field: str, value: object, allowed: str, fix: str) -> None:
@@ -71,12 +80,14 @@ def settings_problems(env: str, settings: dict) -> list[str]:
         wrong("account_id", account, "the environment's AWS account ID, 12 digits as a string (\"111111111111\")",
               f"set account_id in environments/{env}.toml")
     region = settings.get("region")
-    if not (isinstance(region, str) and REGION_NAME.match(region)):
+    if not region_given and not (isinstance(region, str) and REGION_NAME.match(region)):
         wrong("region", region, "an AWS region name such as eu-west-1", "correct region (in the environment's file or "
               "environments/base.toml)")
     # The tables the command reads from (a value where a table belongs would fail later, as an "unexpected error").
     tables = {}
-    for path in ("alarms", "alarms.thresholds", "workloads", "workloads.image_tags"):
+    paths = (("alarms", "alarms.thresholds") if "thresholds" in reads else ()) + \
+        (("workloads", "workloads.image_tags") if "workloads" in reads else ())
+    for path in paths:
         parent, _, key = path.rpartition(".")
         value = (tables.get(parent) if parent else settings) or {}
         value = value.get(key, {})
@@ -103,4 +114,5 @@ def _merge(into: dict, data: dict) -> None:
             into[key] = value
 
 
-__all__ = ["ACCOUNT_ID", "ENVIRONMENTS", "REGION_NAME", "environment_settings", "settings_problems"]
+__all__ = ["ACCOUNT_ID", "ENVIRONMENTS", "EVERYTHING", "READS", "REGION_NAME", "environment_settings",
+           "settings_problems"]

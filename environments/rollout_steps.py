@@ -266,9 +266,11 @@ class Rollout:
     # --- the commands ----------------------------------------------------------------------------------------------
     def rollback(self, to: str, reason: str = "", move: bool = True) -> tuple[bool, float]:
         """All traffic to ``to`` in one call; ends an unfinished release and clears the lock and the probe rules.
-        ``move`` False: the listener already sends all traffic to ``to`` (read by the caller): no ModifyListener, the
-        rest as always (the word to a release in progress, whose step then puts traffic back itself, the record, the
-        lock, the probe rules)."""
+        ``move`` False: the caller read that the listener already sends all traffic to ``to`` (which has no healthy
+        target): no ModifyListener, the rest as always (the word to a release in progress, whose step then puts
+        traffic back itself, the record, the lock, the probe rules). The weights are read again after that word: a
+        release that shifted and finished in between (no step left to put traffic back) makes it a refusal, as the
+        unhealthy colour's guard gives (``False``; nothing moved, the record left as it is)."""
         self.rolling_back = True
         try:
             blue, green = weights_for(to, 100)
@@ -283,7 +285,16 @@ class Rollout:
             except Exception as error:  # noqa: BLE001
                 self.say(f"before the rollback: the release record: {type(error).__name__}: {error}")
             try:
-                if move:
+                if not move:
+                    now = self.listener.weights()
+                    if now != dict(zip(COLOURS, (blue, green))):
+                        took = self.clock() - started
+                        self.say(f"ROLLBACK REFUSED after {took:.2f} s: traffic moved meanwhile ("
+                                 + ", ".join(f"{c} {now.get(c)}" for c in COLOURS) + f") and {to} has no healthy "
+                                 "target: nothing was moved. Look with `status`, run rollback again; --force sends "
+                                 "all traffic there anyway")
+                        return False, took
+                else:
                     self.listener.set_weights(blue, green)
             except Exception as error:  # noqa: BLE001 - said, and the exit status says it
                 took = self.clock() - started

@@ -41,11 +41,12 @@ finish() {
   [ -z "$deploy_pid" ] || stop INT "$deploy_pid"
   [ -z "$deploy_log" ] || rm -f "$deploy_log"
   [ -z "$shared" ] || rm -rf "$shared"
-  # The CPU time of everything the run started (user + system, as bash's `times` counts its waited-for children):
-  # the run is CPU-bound on these 2-core machines, so this says whether a slow run did more work or got less CPU.
+  # The CPU time of everything the run started (user + system, as bash's `times` counts its waited-for children; a
+  # decimal comma read as a point): the run is CPU-bound on these 2-core machines, so this says whether a slow run
+  # did more work or got less CPU.
   local times_file cpu="?"
   times_file=$(mktemp) && times >"$times_file" \
-    && cpu=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] }
+    && cpu=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) { gsub(/,/, ".", $i); split($i, t, /[ms]/); n += t[1] * 60 + t[2] }
                             printf "%.0f", n }' "$times_file")
   rm -f "$times_file"
   awk -v a="$started" -v b="$EPOCHREALTIME" -v s="$status" -v c="$cpu" \

@@ -6,6 +6,8 @@ idempotent, rotated, refused when it is not a URL, and never printed; and the li
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 
 import boto3
 import pytest
@@ -272,13 +274,15 @@ def test_the_credentials_must_be_the_topics_account_whatever_account_says(capsys
         library.check_account(sts, "", "environments/x.toml")
     assert sts.calls == 0
     assert library.check_account(sts, ACCOUNT) == ACCOUNT and sts.calls == 1
-    # The wrapper with an environment file without account_id: refused (it passed "" before, which checked nothing).
-    import environments.paging as wrapper
-    settings = {"region": REGION, "alarms": {"pagerduty_url_secret_names": ["x/y"]}}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(wrapper, "environment_settings", lambda env: settings)
+    # The wrapper with an environment file without account_id: refused, naming the file, before STS is asked (it
+    # passed "" before, which checked nothing).
+    import environments.rollout_files as files
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        (Path(folder) / "base.toml").write_text("")
+        (Path(folder) / "staging.toml").write_text(f'region = "{REGION}"\n[alarms]\npagerduty_url_secret_names = ["x/y"]\n')
+        patch.setattr(files, "ENVIRONMENTS", Path(folder))
         assert paging.main(["subscribe", "staging"], clients=UNUSED | {"sts": sts}) == 1
-    assert capsys.readouterr().err.startswith("paging: environments/staging.toml: no account_id")
+    assert capsys.readouterr().err.startswith("paging: environments/staging.toml: account_id: missing; allowed: ")
     assert sts.calls == 1
 
 

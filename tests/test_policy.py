@@ -63,6 +63,28 @@ def test_a_scan_of_nothing_is_a_failure(scans):
     assert "checkov ran no check at all" in " ".join(report.problems())
 
 
+#: What checkov 3.3.30 printed for a folder holding only such a stack (run on its own: one report, not a list).
+EMPTY_RUN = """{
+    "check_type": "terraform_json",
+    "results": {"passed_checks": [], "failed_checks": [], "skipped_checks": [],
+                "parsing_errors": ["/out/stacks/empty/cdk.tf.json"]},
+    "summary": {"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 1, "resource_count": 0,
+                "checkov_version": "3.3.30"}
+}
+"""
+
+
+def test_checkov_s_own_output_for_a_scan_of_nothing_is_read_as_a_failure(monkeypatch, tmp_path):
+    # The shape checkov prints when it parses nothing (above), through the harness's reading of its output.
+    import subprocess
+
+    monkeypatch.setattr(checkov.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(
+        a[0], 0, stdout=EMPTY_RUN, stderr=""))
+    report = checkov.scan(tmp_path, suppressions=[])
+    assert report.parsing_errors == ["/out/stacks/empty/cdk.tf.json"]
+    assert "checkov ran no check at all" in " ".join(report.problems())
+
+
 # --- the stale-suppression rule, decided on a crafted checkov report (issue 16) --------------------------------------
 
 def _fake_checkov(monkeypatch, failed: list[tuple[str, str, str]], passed_in: str = "staging"):

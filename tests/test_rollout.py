@@ -473,6 +473,37 @@ def test_a_rollback_to_an_unhealthy_colour_that_already_has_all_traffic_moves_no
     assert json.loads(aws.ssm.get_parameter(Name=f"/vtc/{ENV}/release-stop")["Parameter"]["Value"])["to"] == "blue"
 
 
+def test_a_release_finishing_between_the_weights_read_and_the_no_move_rollback_makes_it_a_refusal(aws, capsys):
+    # The rollback read "all on blue" (blue unhealthy: nothing to move), then a release shifted to green and finished
+    # before the rollback's word reached it: no step is left to put traffic back. Claiming "already all on blue"
+    # would be a lie; moving all traffic to blue is what the guard refuses: refused, said, nothing moved.
+    class FinishesAfterTheFirstRead:
+        def __init__(self, real):
+            self.real, self.reads = real, 0
+
+        def describe_listeners(self, **kwargs):
+            answer = self.real.describe_listeners(**kwargs)
+            if "ListenerArns" in kwargs:
+                self.reads += 1
+                if self.reads == 1:  # (the command's read) ... and then the release finishes
+                    aws.set(0, 100)
+                    aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release", Type="String", Overwrite=True, Value=json.dumps(
+                        {"release": "v11", "from": "blue", "to": "green", "state": "done", "steps": [100],
+                         "events": []}))
+            return answer
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    aws.ec2.stop_instances(InstanceIds=aws.instances["blue"])
+    listener = FinishesAfterTheFirstRead(aws.elbv2)
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": listener, "ssm": aws.ssm, "sts": aws.sts}
+    code, out = aws.run("rollback", ENV, "--to", "blue", clients=clients)
+    assert listener.reads >= 2, "the rollback read the weights again"
+    assert code == 2 and aws.weights() == (0, 100) and aws.record()["state"] == "done", out
+    assert "traffic moved meanwhile (blue 0, green 100)" in out and "summary: ROLLBACK REFUSED" in out
+
+
 def test_a_rollback_to_an_unhealthy_colour_is_refused_when_the_weights_cannot_be_read(aws):
     class WeightsUnreadable:
         def __init__(self, real):
@@ -760,9 +791,31 @@ def test_a_wrong_environment_file_is_named_with_the_fix_exit_1_before_any_aws_ca
     (tmp_path / "qa.toml").write_bytes(qa.encode().replace("\xff".encode(), b"\xff"))  # (a byte that is not UTF-8)
     monkeypatch.setattr(files, "ENVIRONMENTS", tmp_path)
     clients = dict.fromkeys(("cloudwatch", "elbv2", "ssm", "sts"), NoCalls())
-    assert main(["rollback", "qa", "--to", "blue"], clients=clients, out=io.StringIO()) == 1
+    # (status reads every part these files could get wrong; the rollback only the account and the region: below)
+    assert main(["status", "qa"], clients=clients, out=io.StringIO()) == 1
     err = capsys.readouterr().err
     assert said in err and "fix: " in err and "credentials" not in err and "unexpected" not in err, err
+
+
+def test_the_rollback_reads_only_the_account_and_the_region_so_a_file_wrong_elsewhere_never_blocks_it(
+        aws, tmp_path, monkeypatch, capsys):
+    import environments.rollout_files as files
+
+    (tmp_path / "base.toml").write_text("")
+    (tmp_path / "qa.toml").write_text(f'account_id = "{ACCOUNT}"\n[alarms.thresholds]\nalb_5xx_rate_percent = 150\n'
+                                      '[workloads]\nimage_tags = "1.2.3"\n')  # (and no region: --region gives it)
+    monkeypatch.setattr(files, "ENVIRONMENTS", tmp_path)
+    aws.set(0, 100)
+    where = ("--region", REGION, "--load-balancer", f"vtc-{ENV}")
+    code, out = aws.run("rollback", "qa", "--to", "blue", *where)
+    assert code == 0 and aws.weights() == (100, 0), out + capsys.readouterr().err
+    # The commands that judge, or show the files' tags, still refuse the file, naming each problem.
+    assert aws.run("status", "qa", *where)[0] == 1
+    err = capsys.readouterr().err
+    assert "alarms.thresholds.alb_5xx_rate_percent: got 150" in err and "workloads.image_tags: got '1.2.3'" in err
+    # An account that is not one is refused for the rollback too: the credentials are checked against it.
+    (tmp_path / "qa.toml").write_text('account_id = "12345"\n')
+    assert aws.run("rollback", "qa", "--to", "green", *where)[0] == 1 and aws.weights() == (100, 0)
 
 
 def test_the_base_file_is_named_as_the_shared_defaults_not_a_missing_environment(capsys):

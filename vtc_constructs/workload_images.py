@@ -159,8 +159,15 @@ def _digest_problems(image_digests: object) -> list[Problem]:
                 elif name not in SERVICES:
                     problems.append(Problem(f"image_digests.{name}", digest, ", ".join(SERVICES),
                                             "name one of the four services", "unknown service"))
-                elif not isinstance(digest, str) or not (_DIGEST.match(digest) or is_reference(digest)):
-                    problems.append(Problem(f"image_digests.{name}", digest, "sha256: and 64 lower-case hex digits "
-                                            "(or a Terraform reference, e.g. aws_ecr_image's image_digest)",
+                elif is_reference(digest):
+                    # As the tags (ImageTags): a data source's digest is read again at every plan, so neither the
+                    # review nor the diff report sees which build runs, nor does a rollback get it back.
+                    problems.append(unresolved_problem(f"image_digests.{name}", digest, "sha256: and 64 lower-case "
+                                                       "hex digits, written out", "write the digest itself (the "
+                                                       "image-build workflow's pull request sets it): a reference "
+                                                       "is read again at every plan, so no review sees which build "
+                                                       "runs"))
+                elif not isinstance(digest, str) or not _DIGEST.match(digest):
+                    problems.append(Problem(f"image_digests.{name}", digest, "sha256: and 64 lower-case hex digits",
                                             "copy the digest the registry reports for the pushed image"))
     return problems
