@@ -32,11 +32,22 @@ ALARMS = ("vtc-staging-alb-5xx-rate", "vtc-staging-alb-p99-latency", "vtc-stagin
 OTHER_ENV_ALARM = "vtc-production-alb-5xx-rate"
 
 
-class Spy:
+class Wrapping:
+    """A client that passes every call on to ``real`` but those its subclass defines (a test's fault or timing)."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+class Spy(Wrapping):
     """The real elbv2 client; records the weights of each ModifyListener and fails one when asked to."""
 
     def __init__(self, real):
-        self.real, self.applied, self.fail_when = real, [], None
+        super().__init__(real)
+        self.applied, self.fail_when = [], None
 
     def modify_listener(self, **kwargs):
         groups = kwargs["DefaultActions"][0]["ForwardConfig"]["TargetGroups"]
@@ -45,9 +56,6 @@ class Spy:
             raise RuntimeError(f"throttled at {weights}")
         self.applied.append(weights)
         return self.real.modify_listener(**kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
 
 
 class Emulated:
@@ -285,9 +293,10 @@ def test_the_new_colours_alarm_without_data_is_not_known_yet(aws):
 
 
 def test_a_check_that_cannot_be_made_mid_soak_rolls_back(aws):
-    class Throttled:
+    class Throttled(Wrapping):
         def __init__(self, real):
-            self.real, self.calls = real, 0
+            super().__init__(real)
+            self.calls = 0
 
         def describe_alarms(self, **kwargs):
             self.calls += 1
@@ -295,8 +304,6 @@ def test_a_check_that_cannot_be_made_mid_soak_rolls_back(aws):
                 raise RuntimeError("throttled")
             return self.real.describe_alarms(**kwargs)
 
-        def __getattr__(self, name):
-            return getattr(self.real, name)
 
     clients = {"cloudwatch": Throttled(aws.cloudwatch), "elbv2": aws.elbv2, "ssm": aws.ssm, "sts": aws.sts}
     code, out = aws.run("rollout", ENV, "--to", "green", "--soak", "2", "--poll", "0.1", "--min-requests", "0",
@@ -477,9 +484,10 @@ def test_a_release_finishing_between_the_weights_read_and_the_no_move_rollback_m
     # The rollback read "all on blue" (blue unhealthy: nothing to move), then a release shifted to green and finished
     # before the rollback's word reached it: no step is left to put traffic back. Claiming "already all on blue"
     # would be a lie; moving all traffic to blue is what the guard refuses: refused, said, nothing moved.
-    class FinishesAfterTheFirstRead:
+    class FinishesAfterTheFirstRead(Wrapping):
         def __init__(self, real):
-            self.real, self.reads = real, 0
+            super().__init__(real)
+            self.reads = 0
 
         def describe_listeners(self, **kwargs):
             answer = self.real.describe_listeners(**kwargs)
@@ -492,8 +500,6 @@ def test_a_release_finishing_between_the_weights_read_and_the_no_move_rollback_m
                          "events": []}))
             return answer
 
-        def __getattr__(self, name):
-            return getattr(self.real, name)
 
     aws.ec2.stop_instances(InstanceIds=aws.instances["blue"])
     listener = FinishesAfterTheFirstRead(aws.elbv2)
@@ -505,17 +511,12 @@ def test_a_release_finishing_between_the_weights_read_and_the_no_move_rollback_m
 
 
 def test_a_rollback_to_an_unhealthy_colour_is_refused_when_the_weights_cannot_be_read(aws):
-    class WeightsUnreadable:
-        def __init__(self, real):
-            self.real = real
-
+    class WeightsUnreadable(Wrapping):
         def describe_listeners(self, **kwargs):
             if "ListenerArns" in kwargs:  # (the weights; finding the listener by its load balancer still works)
                 raise RuntimeError("throttled")
             return self.real.describe_listeners(**kwargs)
 
-        def __getattr__(self, name):
-            return getattr(self.real, name)
 
     aws.ec2.stop_instances(InstanceIds=aws.instances["blue"])
     clients = {"cloudwatch": aws.cloudwatch, "elbv2": WeightsUnreadable(aws.elbv2), "ssm": aws.ssm, "sts": aws.sts}
@@ -866,17 +867,12 @@ def test_a_signal_while_the_lock_is_taken_releases_it_and_changes_nothing(aws):
     # before the lock is taken, so it is an interrupt the rollout handles, not a process that dies holding the lock).
     from environments.rollout import Interrupted
 
-    class SignalAfterTheWrite:
-        def __init__(self, real):
-            self.real = real
-
+    class SignalAfterTheWrite(Wrapping):
         def put_parameter(self, **kwargs):
             self.real.put_parameter(**kwargs)
             if kwargs["Name"].endswith("release-lock"):
                 raise Interrupted("SIGTERM")
 
-        def __getattr__(self, name):
-            return getattr(self.real, name)
 
     before = aws.record()
     clients = {"cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2, "ssm": SignalAfterTheWrite(aws.ssm), "sts": aws.sts}
