@@ -13,6 +13,7 @@ import sys
 from vtc_constructs.errors import ConfigError
 from vtc_constructs.workloads import Colour
 
+from .cli import parsed
 from .model import load_environments
 
 
@@ -35,10 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Exit status: 0 printed (nothing when the environment runs no image by digest); 1 usage error or "
                "environment files with problems (each listed), nothing printed on standard output.")
     parser.add_argument("environment", help="the environment (environments/<environment>.toml)")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # (argparse's message is printed; a usage error is 1, as for the other commands)
-        return 0 if exit_.code == 0 else 1
+    args = parsed(parser, argv)
+    if isinstance(args, int):
+        return args
     try:
         images = pinned_images(args.environment)
     except ConfigError as error:

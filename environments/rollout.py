@@ -68,6 +68,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
+from .cli import parsed
 from .rollout_files import (ENVIRONMENTS, READS, REGION_NAME, environment_settings,  # noqa: F401
                             settings_problems)
 from .smoke import SmokeReport, run_smoke
@@ -266,10 +267,9 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
     """``clients`` ({cloudwatch, elbv2, ssm, sts}) and ``smoke`` replace boto3's default clients and
     :func:`~environments.smoke.run_smoke` (tests)."""
     out = out or sys.stdout
-    try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:
-        return EXIT_OK if exit_.code == 0 else EXIT_USAGE
+    args = parsed(_parser(), argv)  # (0 after --help: EXIT_OK; 1 after a usage error: EXIT_USAGE)
+    if isinstance(args, int):
+        return args
     try:
         settings = environment_settings(args.env, reads=READS[args.command], region_given=args.region is not None)
         wrong = [f"--{name.replace('_', '-')}: {rule} (got {getattr(args, name)!r})"

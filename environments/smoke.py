@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .cli import parsed
+
 ENVIRONMENTS = Path(__file__).resolve().parent
 BODY_EXCERPT = 200
 DEFAULT_TIMEOUT = 5.0
@@ -163,10 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per request (default 5)")
     parser.add_argument("--insecure", action="store_true",
                         help="do not verify the TLS certificate (when the URL is an address, not the certificate's name)")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return 0 if exit_.code == 0 else 1
+    args = parsed(parser, argv)
+    if isinstance(args, int):
+        return args
     problems = usage_problems(args.url, args.services, args.timeout)
     if problems:
         for problem in problems:

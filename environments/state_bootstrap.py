@@ -39,6 +39,7 @@ from vtc_constructs.ci_identity import (
 )
 from vtc_constructs.errors import ConfigError
 
+from .cli import parsed
 from .model import EnvironmentConfig, load_environments
 
 #: What an environment's CI roles may not do with another environment's state key.
@@ -123,10 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("what", choices=("variables", "bucket-policy", "key-policy"),
                         help="the runbook's shell variables (ACCOUNT REGION BUCKET KMS_ALIAS), or a policy as JSON")
     parser.add_argument("environment", help="the environment (environments/<environment>.toml)")
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:  # (argparse's message is printed; a usage error is 1, as for the other commands)
-        return 0 if exit_.code == 0 else 1
+    args = parsed(parser, argv)
+    if isinstance(args, int):
+        return args
     try:
         envs = load_environments()
     except ConfigError as error:

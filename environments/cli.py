@@ -1,0 +1,22 @@
+"""What the commands of ``environments/`` share on the command line: one exit status for a usage error.
+
+    from environments.cli import parsed
+    args = parsed(parser, argv)
+    if isinstance(args, int):
+        return args           # 0 after --help, 1 after a usage error (argparse printed why)
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Sequence
+
+
+def parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace | int:
+    """``parser.parse_args(argv)``, or the command's exit status instead of argparse's ``SystemExit``: 0 after
+    ``--help``, 1 after a usage error (argparse's own 2 would read as "a rollback failed" in the rollout's statuses;
+    every command of environments/ says 1)."""
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as exit_:
+        return 0 if exit_.code == 0 else 1
