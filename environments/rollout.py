@@ -135,23 +135,32 @@ def print_status(status: dict, out) -> None:
     print("image tags (environment files at this checkout): "
           + ", ".join(f"{c} {tags.get(c, '?')}" for c in COLOURS), file=out)
     record = status["record"]
-    if record:
+    if record and "unreadable" in record:
+        print(f"release record UNREADABLE ({record['unreadable']!r}): `rollback --to blue|green` moves traffic and "
+              "writes a new one", file=out)
+    elif record:
         print(f"release {record.get('release')!r}: {record.get('from')} -> {record.get('to')}, {record.get('state')}"
               f", steps done {record.get('steps')}, by {record.get('by')}, updated {record.get('updated')}", file=out)
         for event in record.get("events", [])[-5:]:
             print(f"  {event}", file=out)
     else:
         print("no release recorded", file=out)
-    if status["lock"]:
+    if status["lock"] and "unreadable" in status["lock"]:
+        print(f"LOCK UNREADABLE ({status['lock']['unreadable']!r}): `rollback` clears it", file=out)
+    elif status["lock"]:
         lock = status["lock"]
-        print(f"LOCK held by {lock.get('by')} since {lock.get('since')} for release {lock.get('release')!r}",
-              file=out)
+        print(f"LOCK held by {lock.get('by')} since {lock.get('since')} for release {lock.get('release')!r}: new "
+              "releases are refused while it is held; if that process is gone (killed, a lost runner), `rollback` "
+              "clears it", file=out)
     if status["probe_rules"]:
         print(f"{status['probe_rules']} probe rule(s) on the listener (a smoke test in progress, or left by a killed "
               "run: `rollback` removes them)", file=out)
     print("alarms in ALARM: " + (", ".join(status["alarms_in_alarm"]) or "none"), file=out)
+    if status.get("alarms_without_data"):
+        print("alarms without data (INSUFFICIENT_DATA): " + ", ".join(status["alarms_without_data"]), file=out)
     if status["unfinished"]:
-        print("UNFINISHED: a new release is refused until this one ends (its next `step`, or `rollback`)", file=out)
+        print("UNFINISHED: a new release is refused until this one ends (its next `step` from the process that holds "
+              "the lock, or `rollback`, which ends it and clears the lock)", file=out)
 
 
 def alertmanager_alerts(url: str, env: str, timeout: float = 5.0) -> Callable[[str], list[str]]:
@@ -377,7 +386,10 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
     to = args.to
     if to is None:  # (with --to, nothing but the listener is needed: a broken SSM must not block the rollback)
         try:
-            to = (runner.record.read() or {}).get("from")
+            record = runner.record.read() or {}
+            if "unreadable" in record:  # (the parameter holds no JSON object: traffic.ReleaseRecord._get)
+                raise ValueError(f"not a release record: {record['unreadable']}")
+            to = record.get("from")
         except Exception as error:  # noqa: BLE001
             print(f"rollout: the release record cannot be read ({type(error).__name__}: {error}): say where traffic "
                   "goes with --to blue|green", file=sys.stderr)
@@ -420,7 +432,9 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
         runner.say(f"summary: already all on {to}; the listener was not changed" if ok else
                    "summary: ROLLBACK REFUSED; the listener was not changed")
         return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
-    runner.say(f"summary: {'all traffic on ' + to if ok else 'ROLLBACK FAILED'}; the listener call took {took:.2f} s")
+    runner.say(f"summary: all traffic on {to}; the listener call took {took:.2f} s" if ok else
+               f"summary: ROLLBACK FAILED after {took:.2f} s: traffic may still be split; run `python -m "
+               f"environments.rollout rollback {args.env} --to {to}` again (it is idempotent)")
     return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
 
 

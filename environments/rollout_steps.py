@@ -108,9 +108,14 @@ class Rollout:
     rolling_back: bool = False
 
     def say(self, text: str) -> None:
+        """One line of the run's story. It never raises: output closed under it (a CI log pipe gone, ``| head``) must
+        not stop a release's rollback half-way (the lines are still in ``events``; the rest goes nowhere)."""
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.events.append(text)
-        print(f"{stamp} {self.env}: {text}", file=self.out, flush=True)
+        try:
+            print(f"{stamp} {self.env}: {text}", file=self.out, flush=True)
+        except (OSError, ValueError):  # BrokenPipeError, a closed file: the run goes on without its output
+            self.out = open(os.devnull, "w")
 
     # --- what is watched -------------------------------------------------------------------------------------------
     def alarms(self) -> dict[str, list[str]]:
@@ -370,6 +375,11 @@ class Rollout:
         if record and not continuing and record.get("release") == release:
             raise Refused(f"release {release!r} has ended already ({record.get('state')}, {record.get('updated')}): "
                           "a later step of it would undo that; start a new release with a new --release")
+        reached = max((s for s in record.get("steps") or () if isinstance(s, int)), default=0) if continuing else 0
+        if steps and steps[0] < reached:  # (a CI job re-run for an earlier step would move traffic back)
+            raise UsageError(f"release {release!r} has reached {reached} % already: a step of {steps[0]} % would move "
+                             f"traffic back; steps only go up (to go back, `python -m environments.rollout rollback "
+                             f"{self.env}`)")
         # The signal handlers before the lock: a signal while (or right after) the lock is taken is then an
         # interrupt handled here (the lock released if this process took it; record and traffic untouched), never a
         # process that ends holding the lock until someone clears it.
@@ -482,7 +492,11 @@ class Rollout:
             if not moved:
                 self._stopped_before_moving(reason)
                 return EXIT_ROLLED_BACK
-            ok, _ = self.rollback(previous, reason)
+            ok, took = self.rollback(previous, reason)
+            self._summary(to, done, (f"{reason}; ROLLED BACK to {previous} in {took:.2f} s" if ok else
+                                     f"{reason}; ROLLBACK FAILED: traffic may still be split and the release lock is "
+                                     f"kept; run `python -m environments.rollout rollback {self.env} --to {previous}` "
+                                     "(it is idempotent)"), started)
             return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
         finally:
             self.release_id = None
@@ -518,7 +532,8 @@ class Rollout:
         ok, took = self.rollback(previous, reason)
         self._summary(to, done, (f"ROLLED BACK to {previous} in {took:.2f} s" if ok
                                  else f"ROLLBACK FAILED: traffic may still be split; run `python -m "
-                                      f"environments.rollout rollback {self.env} --to {previous}`"), started)
+                                      f"environments.rollout rollback {self.env} --to {previous}` (it is "
+                                      "idempotent)"), started)
         return EXIT_ROLLED_BACK if ok else EXIT_ROLLBACK_FAILED
 
     def _summary(self, to: str, done: list, outcome: str, started: float) -> None:

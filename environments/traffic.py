@@ -55,11 +55,19 @@ class Listener:
 
     @classmethod
     def find(cls, elbv2, load_balancer_name: str, port: int = 443) -> "Listener":
+        region = getattr(getattr(elbv2, "meta", None), "region_name", None) or "this region"
         try:
             (balancer,) = elbv2.describe_load_balancers(Names=[load_balancer_name])["LoadBalancers"]
         except Exception as error:  # noqa: BLE001 - said with what to check
-            raise TrafficError(f"no load balancer {load_balancer_name!r} in this account and region ({error}); check "
-                               "the environment name, the region and the credentials (AWS_PROFILE, the role)") from None
+            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            if code in ("LoadBalancerNotFound", "LoadBalancerNotFoundException") or isinstance(error, ValueError):
+                raise TrafficError(f"no load balancer {load_balancer_name!r} in this account in {region} ({error}); "
+                                   "check the environment name, the region and the credentials (AWS_PROFILE, the "
+                                   "role)") from None
+            # Throttling, a 5xx, the network: not an answer about the load balancer; nothing was changed yet.
+            raise TrafficError(f"could not look up the load balancer {load_balancer_name!r} in {region} "
+                               f"({type(error).__name__}: {error}): nothing was changed; run the same command again "
+                               "(it is idempotent)") from None
         listeners = [listener for listener in
                      elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
                      if listener["Port"] == port]

@@ -881,3 +881,83 @@ def test_a_signal_while_the_lock_is_taken_releases_it_and_changes_nothing(aws):
     assert aws.applied == [] and aws.weights() == (100, 0) and aws.record() == before
     code, out = aws.run("rollout", ENV, "--to", "green", *QUICK)  # no stale lock: the next release goes ahead
     assert code == 0 and aws.weights() == (0, 100), out
+
+
+# --- the on-call drill's findings (each fails without its fix) -------------------------------------------------------
+
+class ClosedOutput:
+    """Output that is gone (a CI log pipe closed, `| head` done): every write raises, as a broken pipe does."""
+
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_output_closed_under_a_release_never_stops_it_half_way_nor_its_rollback(aws):
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": aws.elbv2, "ssm": aws.ssm, "sts": aws.sts}
+    code = main(["rollout", ENV, "--to", "green", "--steps", "10,100", *QUICK, "--release", "v3"], clients=clients,
+                out=ClosedOutput())
+    assert code == 0 and aws.applied == [(90, 10), (0, 100)] and aws.record()["state"] == "done"
+    code = main(["rollback", ENV, "--reason", "drill"], clients=clients, out=ClosedOutput())
+    assert code == 0 and aws.weights() == (100, 0) and aws.record()["state"] == "rolled-back"
+
+
+def test_a_load_balancer_lookup_that_fails_is_not_reported_as_no_load_balancer(aws, capsys):
+    class ThrottledLookup(Wrapping):
+        def describe_load_balancers(self, **kwargs):
+            raise RuntimeError("Throttling: Rate exceeded")
+
+    clients = {"cloudwatch": aws.cloudwatch, "elbv2": ThrottledLookup(aws.elbv2), "ssm": aws.ssm, "sts": aws.sts}
+    assert aws.run("rollback", ENV, "--to", "blue", clients=clients)[0] == 1
+    err = capsys.readouterr().err
+    assert "could not look up the load balancer 'vtc-staging'" in err and "run the same command again" in err
+    assert "no load balancer" not in err
+    assert aws.run("rollback", ENV, "--to", "blue", "--load-balancer", "vtc-nowhere")[0] == 1
+    assert "no load balancer 'vtc-nowhere' in this account in " in capsys.readouterr().err
+
+
+def test_an_unreadable_record_or_lock_is_said_and_the_rollback_asks_for_to(aws, capsys):
+    aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release", Type="String", Value="{not json", Overwrite=True)
+    aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release-lock", Type="String", Value="garbage", Overwrite=True)
+    code, out = aws.run("status", ENV)
+    assert code == 0 and "release record UNREADABLE ('{not json')" in out and "LOCK UNREADABLE ('garbage')" in out
+    assert "None" not in out
+    assert aws.run("rollback", ENV)[0] == 2
+    assert "the release record cannot be read (ValueError: not a release record: {not json)" in capsys.readouterr().err
+    assert aws.run("rollback", ENV, "--to", "blue")[0] == 0 and aws.weights() == (100, 0)
+
+
+def test_a_step_below_what_the_release_reached_is_refused(aws):
+    assert aws.run("step", ENV, "--to", "green", "--percent", "50", "--release", "v4", *QUICK)[0] == 0
+    code, _ = aws.run("step", ENV, "--to", "green", "--percent", "10", "--release", "v4", *QUICK)
+    assert code == 1 and aws.weights() == (50, 50) and aws.applied == [(50, 50)]
+    assert aws.run("step", ENV, "--to", "green", "--percent", "100", "--release", "v4", *QUICK)[0] == 0
+
+
+def test_a_failed_rollback_of_an_interrupted_rollout_says_what_to_run(aws):
+    from environments.rollout import Interrupted
+
+    def interrupt_after_the_first_shift(weights):
+        if weights == (90, 10):
+            aws.elbv2.fail_when = lambda w: True  # every later ModifyListener fails: the rollback too
+            raise Interrupted("SIGTERM")
+        return False
+
+    aws.elbv2.fail_when = interrupt_after_the_first_shift
+    code, out = aws.run("rollout", ENV, "--to", "green", "--steps", "10,100", *QUICK, "--release", "v5")
+    aws.elbv2.fail_when = None
+    assert code == 2, out
+    assert "summary: interrupted by SIGTERM; ROLLBACK FAILED: traffic may still be split" in out
+    assert f"run `python -m environments.rollout rollback {ENV} --to blue` (it is idempotent)" in out
+
+
+def test_status_shows_the_alarms_without_data_and_what_clears_a_held_lock(aws):
+    aws.cloudwatch.set_alarm_state(AlarmName=f"vtc-{ENV}-alb-p99-latency", StateValue="INSUFFICIENT_DATA",
+                                   StateReason="drill")
+    aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release-lock", Type="String", Overwrite=True,
+                          Value=json.dumps({"release": "v6", "by": "a killed runner", "since": "earlier"}))
+    code, out = aws.run("status", ENV)
+    assert code == 0 and f"alarms without data (INSUFFICIENT_DATA): vtc-{ENV}-alb-p99-latency" in out
+    assert "if that process is gone (killed, a lost runner), `rollback` clears it" in out
