@@ -429,10 +429,14 @@ def _main(argv: list[str] | None = None, *, clients: dict | None = None, out=Non
     finally:
         restore()
     if not move:
-        runner.say(f"summary: already all on {to}; the listener was not changed" if ok else
+        runner.say(f"summary: already all on {to}; the listener was not changed"
+                   + ("; the release record, lock or probe rules could not be updated (above): run the rollback again "
+                      "once they answer" if runner.untidy else "") if ok else
                    "summary: ROLLBACK REFUSED; the listener was not changed")
         return EXIT_OK if ok else EXIT_ROLLBACK_FAILED
-    runner.say(f"summary: all traffic on {to}; the listener call took {took:.2f} s" if ok else
+    untidy = ("; the release record, lock or probe rules could not be updated (above): run the rollback again once "
+              "they answer" if runner.untidy else "")
+    runner.say(f"summary: all traffic on {to}; the listener call took {took:.2f} s{untidy}" if ok else
                f"summary: ROLLBACK FAILED after {took:.2f} s: traffic may still be split; run `python -m "
                f"environments.rollout rollback {args.env} --to {to}` again (it is idempotent)")
     return EXIT_OK if ok else EXIT_ROLLBACK_FAILED

@@ -106,6 +106,7 @@ class Rollout:
     utcnow: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     events: list[str] = field(default_factory=list)
     rolling_back: bool = False
+    untidy: bool = False  # a rollback's bookkeeping (record, lock, probe rules) failed: run it again
 
     def say(self, text: str) -> None:
         """One line of the run's story. It never raises: output closed under it (a CI log pipe gone, ``| head``) must
@@ -324,6 +325,7 @@ class Rollout:
             try:
                 step()
             except Exception as error:  # noqa: BLE001
+                self.untidy = True
                 self.say(f"after the rollback: {type(error).__name__}: {error}")
 
     def _check_mine(self) -> dict:
@@ -542,7 +544,10 @@ class Rollout:
 
     def status(self, settings: dict) -> dict:
         weights = self.listener.weights()
-        record, lock = self.record.read(), self.record.lock()
+        try:  # (SSM failing must not hide the weights: the runbook's first step is `status`)
+            record, lock = self.record.read(), self.record.lock()
+        except Exception as error:  # noqa: BLE001
+            record = lock = {"unreadable": f"SSM: {type(error).__name__}: {error}"[:200]}
         alarms = self.alarms()
         live = live_colour(weights)
         return {"environment": self.env, "weights": weights, "live": live,
@@ -552,6 +557,6 @@ class Rollout:
                 "record": record, "lock": lock,
                 # The unfinished release's id (or the lock's, when a process holds it without a record), or None.
                 "unfinished": (record.get("release") if record and record.get("state") == UNFINISHED else None)
-                or (lock.get("release", "?") if lock is not None else None),
+                or (lock.get("release", "?") if lock is not None and "unreadable" not in lock else None),
                 "alarms_in_alarm": alarms.get("ALARM", []),
                 "alarms_without_data": alarms.get("INSUFFICIENT_DATA", [])}

@@ -447,8 +447,12 @@ def test_a_rollback_with_to_needs_nothing_but_the_listener(aws):
     code, out = aws.run("rollback", ENV, "--to", "blue", clients=clients)
     assert code == 0 and aws.weights() == (100, 0)
     assert "SSM unavailable" in out  # the bookkeeping's failure, said after the traffic moved
+    assert "summary: all traffic on blue" in out and "could not be updated (above): run the rollback again" in out
     code, _ = aws.run("rollback", ENV, clients=clients)  # without --to it needs the record: exit 2, said
     assert code == 2
+    # status still shows the listener's weights (the runbook's first step), the record and lock said unreadable.
+    code, out = aws.run("status", ENV, clients=clients)
+    assert code == 0 and "the listener forwards blue 100 % / green 0 %" in out and "SSM unavailable" in out
 
 
 def test_a_rollback_to_a_colour_with_no_healthy_target_is_refused_unless_forced(aws):
