@@ -72,7 +72,7 @@ from .cli import parsed
 from .rollout_files import (ENVIRONMENTS, READS, REGION_NAME, environment_settings,  # noqa: F401
                             settings_problems)
 from .smoke import SmokeReport, run_smoke
-from .traffic import COLOURS, Listener, ReleaseRecord, Refused, TrafficError, who
+from .traffic import COLOURS, Listener, ReleaseRecord, Refused, TrafficError, holder_gone, who
 # The release's logic is in rollout_steps.py since issue 27; its names stay importable from here (tests, the benchmark
 # and code written before import them from environments.rollout).
 from .rollout_steps import (  # noqa: F401  (re-exported: they were defined here)
@@ -149,9 +149,12 @@ def print_status(status: dict, out) -> None:
         print(f"LOCK UNREADABLE ({status['lock']['unreadable']!r}): `rollback` clears it", file=out)
     elif status["lock"]:
         lock = status["lock"]
+        gone = holder_gone(lock.get("by"))
         print(f"LOCK held by {lock.get('by')} since {lock.get('since')} for release {lock.get('release')!r}: new "
-              "releases are refused while it is held; if that process is gone (killed, a lost runner), `rollback` "
-              "clears it", file=out)
+              "releases are refused while it is held; "
+              + ("that process is gone (it ran on this host): `rollback` clears the lock" if gone else
+                 "that process still runs on this host" if gone is False else
+                 "if that process is gone (killed, a lost runner), `rollback` clears it"), file=out)
     if status["probe_rules"]:
         print(f"{status['probe_rules']} probe rule(s) on the listener (a smoke test in progress, or left by a killed "
               "run: `rollback` removes them)", file=out)

@@ -408,7 +408,9 @@ class Rollout:
                 expected = dict(zip(COLOURS, record.get("weights", [])))
                 if weights != expected:
                     self.record.release_lock()
-                    raise Refused(f"the listener forwards {weights}, not the {expected} release {release!r} last set: "
+                    shown = " / ".join(f"{c} {weights.get(c)}" for c in COLOURS)
+                    last = " / ".join(f"{c} {expected.get(c)}" for c in COLOURS)
+                    raise Refused(f"the listener forwards {shown}, not the {last} release {release!r} last set: "
                                   f"someone else moved traffic. Look with `status`; `rollback` ends the release")
                 done = list(record.get("steps", []))
                 moved = weights[to] > 0

@@ -181,6 +181,21 @@ def who() -> str:
     return f"{where} pid {os.getpid()}"
 
 
+def holder_gone(by: object) -> bool | None:
+    """Whether the process :func:`who` named in ``by`` is gone: True or False when it ran on this host (its pid looked
+    up), None when that cannot be known here (another host, a CI run, a value of another shape)."""
+    match = re.fullmatch(r".+@(?P<host>[^@ ]+) pid (?P<pid>[0-9]+)", by) if isinstance(by, str) else None
+    if match is None or match["host"] != socket.gethostname():
+        return None
+    try:
+        os.kill(int(match["pid"]), 0)
+    except (ProcessLookupError, OverflowError):  # (no such process; a number no process id can be)
+        return True
+    except PermissionError:  # (alive, under another user)
+        return False
+    return False
+
+
 class ReleaseRecord:
     """The release record and the lock of one environment in SSM (see the module docstring)."""
 

@@ -965,3 +965,15 @@ def test_status_shows_the_alarms_without_data_and_what_clears_a_held_lock(aws):
     code, out = aws.run("status", ENV)
     assert code == 0 and f"alarms without data (INSUFFICIENT_DATA): vtc-{ENV}-alb-p99-latency" in out
     assert "if that process is gone (killed, a lost runner), `rollback` clears it" in out
+    # A holder that ran on this host: whether its process is still there is looked up, and said.
+    import os
+    import socket
+    import subprocess
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    for pid, said in ((dead.pid, "that process is gone (it ran on this host): `rollback` clears the lock"),
+                      (os.getpid(), "that process still runs on this host")):
+        aws.ssm.put_parameter(Name=f"/vtc/{ENV}/release-lock", Type="String", Overwrite=True, Value=json.dumps(
+            {"release": "v6", "by": f"someone@{socket.gethostname()} pid {pid}", "since": "earlier"}))
+        code, out = aws.run("status", ENV)
+        assert code == 0 and said in out, out
