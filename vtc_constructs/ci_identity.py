@@ -171,10 +171,8 @@ _SYNTH_TIME_FIELDS = {
                    "would open other environments' state"),
     "state_region": ("a literal AWS region, or none", "write the region itself, or leave it out for the stack's"),
     "state_lock_table": ("a literal DynamoDB table name, or none", "write the table's name itself"),
-    "deploy_workflow_refs": ("a literal list of workflow refs", "list the refs themselves: the trust condition "
-                             "names each"),
-    "traffic_workflow_refs": ("a literal list of workflow refs", "list the refs themselves: the trust condition "
-                              "names each"),
+    **{name: ("a literal list of workflow refs", "list the refs themselves: the trust condition names each")
+       for name in ("deploy_workflow_refs", "traffic_workflow_refs")},
     "release_parameter_path": ("a literal SSM parameter path, or none", "write the path itself"),
     "runner_egress_cidrs": ("a literal list of IPv4 CIDRs", "list the ranges themselves: the runner's egress is "
                             "checked at synth"),
