@@ -215,6 +215,32 @@ def test_the_emulator_answers_one_request_at_a_time_the_whole_response_included(
     assert most[0] == 1 and len(closed) == 8
 
 
+def test_the_emulator_remembers_only_lookups_that_give_the_same_answer(monkeypatch):
+    """tooling/moto_serial.py: the two lookups it answers from memory answer as moto's own (restored afterwards)."""
+    from moto import backends
+    from moto.core import errors, responses, utils
+    from moto.ec2.responses import EC2Response
+    from moto.elbv2.responses import ELBV2Response
+
+    from tooling.moto_serial import remember_static_lookups
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    monkeypatch.setattr(responses, "method_names_from_class", responses.method_names_from_class)
+    monkeypatch.setattr(errors.ErrorLookupFactory, "_create_error_lut",
+                        errors.ErrorLookupFactory.__dict__["_create_error_lut"])  # (the staticmethod itself)
+    modules = list(backends.list_of_moto_modules())
+    methods = {cls: responses.method_names_from_class(cls) for cls in (EC2Response, ELBV2Response)}
+    elbv2 = utils.get_service_model("elbv2")
+    shapes = errors.ErrorLookupFactory().for_service(elbv2)._code_to_error
+    assert {"ec2", "elbv2", "iam", "moto_api"} <= set(modules) and "LoadBalancerNotFound" in shapes
+    remember_static_lookups()
+    assert list(backends.list_of_moto_modules()) == modules == list(backends.list_of_moto_modules())
+    assert {cls: responses.method_names_from_class(cls) for cls in methods} == methods
+    assert responses.method_names_from_class(EC2Response) is responses.method_names_from_class(EC2Response)
+    lookup = errors.ErrorLookupFactory().for_service(elbv2)
+    assert lookup is errors.ErrorLookupFactory().for_service(elbv2) and lookup._code_to_error.keys() == shapes.keys()
+
+
 class _Counting:
     """A response that counts its request as finished only when it is closed (as a WSGI server does)."""
 
