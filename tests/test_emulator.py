@@ -269,3 +269,16 @@ def test_the_demos_help_is_a_help_and_runs_nothing(capsys, monkeypatch):
     assert demo.main(["--help"]) == 0
     assert "Exit status: 0 every step passed" in " ".join(capsys.readouterr().out.split())
     assert demo.main(["--fast"]) == 1
+
+
+def test_tools_collect_garbage_near_a_limit_unless_the_caller_chose(monkeypatch):
+    """tooling/paths.py: every Go tool the tests and the demo run (Terraform, its providers, helm, trivy) collects
+    garbage only near 1 GiB (about a quarter less CPU each), unless the caller set either variable itself."""
+    for name in ("GOGC", "GOMEMLIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    assert {k: tool_env()[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "off", "GOMEMLIMIT": "1GiB"}
+    monkeypatch.setenv("GOGC", "100")
+    assert tool_env()["GOGC"] == "100" and "GOMEMLIMIT" not in tool_env()
+    monkeypatch.delenv("GOGC")
+    monkeypatch.setenv("GOMEMLIMIT", "512MiB")
+    assert tool_env()["GOMEMLIMIT"] == "512MiB" and "GOGC" not in tool_env()

@@ -23,7 +23,7 @@ import yaml
 
 from tests.conftest import ENVIRONMENT_NAMES
 from tests.test_releases import releases_of, render_release
-from tooling.paths import REPO, TRIVY
+from tooling.paths import REPO, TRIVY, tool_env
 
 SUPPRESSIONS = REPO / "tests" / "policy" / "trivy_suppressions.toml"
 RELEASES = ("vtc-cluster-config", "vtc-blue", "vtc-green", "search-setup")
@@ -33,7 +33,7 @@ def trivy(folder: Path, cache: Path) -> list[dict]:
     assert TRIVY.exists(), f"trivy is not installed at {TRIVY} (scripts/setup.sh installs it: requirements/checkov.txt)"
     result = subprocess.run([str(TRIVY), "config", "--skip-check-update", "--disable-telemetry", "--quiet",
                              "--format", "json", "--cache-dir", str(cache), str(folder)],
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, env=tool_env())
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout).get("Results", [])
 
