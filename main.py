@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 import vtc_constructs  # noqa: F401  (first, so the provider is loaded lazily: see vtc_constructs/_fastpath/__init__.py)
+from environments.cli import parsed
 from environments.model import ENVIRONMENTS_DIR, load_environments
 from environments.outdir import outdir_problems
 from environments.provider_lock import ProviderLockError, place_lock_file
@@ -68,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes to synthesize in; default: $VTC_SYNTH_WORKERS, else one per core, at most "
                              "one per 3 environments")
-    args = parser.parse_args(argv)
+    args = parsed(parser, argv)  # 1 after a usage error (an unknown option, a count that is no number), as bad input
+    if isinstance(args, int):
+        return args
     problems: list[Problem] = []
     if args.workers is not None and args.workers < 1:
         problems.append(Problem("--workers", args.workers, "a whole number >= 1",

@@ -135,14 +135,22 @@ def test_every_option_given_a_wrong_value_is_refused_without_a_traceback(tmp_pat
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     if "--outdir" not in argv:
         argv += ["--outdir", str(tmp_path / "out")]
-    try:
-        code = main.main(argv)
-    except SystemExit as exc:  # argparse: the value is not of the option's type
-        code = exc.code
+    code = main.main(argv)  # (argparse's usage errors too: no SystemExit, status 1 as for any bad input)
     err = capsys.readouterr().err
-    assert code in (1, 2) and "Traceback" not in err, err
+    assert code == 1 and "Traceback" not in err, err
     assert option in err, err
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+
+
+def test_an_unknown_option_exits_1_with_the_usage_and_help_exits_0(tmp_path, capsys):
+    import main
+
+    assert main.main(["--outdir", str(tmp_path / "out"), "--enviroments-dir", "x"]) == 1
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --enviroments-dir x" in err and err.startswith("usage: ")
+    assert main.main(["--help"]) == 0
+    assert "--environments-dir" in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("name, fix", [
