@@ -140,13 +140,13 @@ class Emulated:
         self.set(100, 0)
         self.elbv2.applied.clear()
         self.elbv2.fail_when = None
-        for name in (f"/vtc/{ENV}/release", f"/vtc/{ENV}/release-lock", f"/vtc/{ENV}/release-stop"):
-            try:
-                self.ssm.delete_parameter(Name=name)
-            except self.ssm.exceptions.ParameterNotFound:
-                pass
-        for name in ALARMS + (OTHER_ENV_ALARM,):
-            self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test reset")
+        # One call each for the parameters and the alarms' states (not one per name: the reset runs before every test).
+        self.ssm.delete_parameters(Names=[f"/vtc/{ENV}/release", f"/vtc/{ENV}/release-lock", f"/vtc/{ENV}/release-stop"])
+        alarms = self.cloudwatch.describe_alarms(AlarmNames=list(ALARMS + (OTHER_ENV_ALARM,)))["MetricAlarms"]
+        assert len(alarms) == len(ALARMS) + 1
+        for alarm in alarms:
+            if alarm["StateValue"] != "OK":
+                self.cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="OK", StateReason="test reset")
 
     @property
     def applied(self) -> list[tuple[int, int]]:
