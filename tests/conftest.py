@@ -233,8 +233,8 @@ def stored_state(aws, stack: dict, region: str) -> dict:
     pull`` prints, without starting Terraform (about 0.7 s of wall time and CPU each, on the deploy's critical path).
     Terraform itself reads it through the backend in the re-plan."""
     backend = stack["terraform"]["backend"]["s3"]
-    body = aws.client("s3", region).get_object(Bucket=backend["bucket"], Key=backend["key"])["Body"].read()
-    return json.loads(body)
+    s3 = aws.client("s3", backend.get("region", region))
+    return json.loads(s3.get_object(Bucket=backend["bucket"], Key=backend["key"])["Body"].read())
 
 
 @dataclass

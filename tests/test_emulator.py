@@ -216,7 +216,7 @@ def test_the_emulator_answers_one_request_at_a_time_the_whole_response_included(
 
 
 def test_the_emulator_remembers_only_lookups_that_give_the_same_answer(monkeypatch):
-    """tooling/moto_serial.py: the two lookups it answers from memory answer as moto's own (restored afterwards)."""
+    """tooling/moto_serial.py: the three lookups it answers from memory answer as moto's own (restored afterwards)."""
     from moto import backends
     from moto.core import errors, responses, utils
     from moto.ec2.responses import EC2Response
@@ -273,10 +273,16 @@ def test_the_demos_help_is_a_help_and_runs_nothing(capsys, monkeypatch):
 
 def test_tools_collect_garbage_near_a_limit_unless_the_caller_chose(monkeypatch):
     """tooling/paths.py: every Go tool the tests and the demo run (Terraform, its providers, helm, trivy) collects
-    garbage only near 1 GiB (about a quarter less CPU each), unless the caller set either variable itself."""
+    garbage only near 1 GiB (about a quarter less CPU each), unless the caller set either variable itself (in the
+    environment or as an argument), or asked for Go's own collection (the Kind cluster's long-lived tools)."""
+    from tooling.kind import cluster_env
+
     for name in ("GOGC", "GOMEMLIMIT"):
         monkeypatch.delenv(name, raising=False)
     assert {k: tool_env()[k] for k in ("GOGC", "GOMEMLIMIT")} == {"GOGC": "off", "GOMEMLIMIT": "1GiB"}
+    assert "GOGC" not in tool_env(GOMEMLIMIT="512MiB") and tool_env(GOMEMLIMIT="512MiB")["GOMEMLIMIT"] == "512MiB"
+    assert "GOMEMLIMIT" not in tool_env(GOGC="100") and tool_env(GOGC="100")["GOGC"] == "100"
+    assert not {"GOGC", "GOMEMLIMIT"} & (set(tool_env(go_gc=False)) | set(cluster_env()))
     monkeypatch.setenv("GOGC", "100")
     assert tool_env()["GOGC"] == "100" and "GOMEMLIMIT" not in tool_env()
     monkeypatch.delenv("GOGC")

@@ -113,8 +113,8 @@ def test_main_writes_to_cdktf_outdir_from_the_environment(tmp_path, monkeypatch)
     assert os.path.exists(out / "manifest.json")
 
 
-# Every option of main.py with wrong values: one line per problem naming the option, exit 1 (argparse's own usage
-# error for a value of the wrong type: exit 2), no traceback, and nothing written.
+# Every option of main.py with wrong values: one line per problem naming the option (argparse's own usage message for
+# a value of the wrong type), exit 1, no traceback, and nothing written.
 @pytest.mark.parametrize("argv, option", [
     (["--workers", "0"], "--workers"), (["--workers", "-2"], "--workers"), (["--workers", "two"], "--workers"),
     (["--workers", "1.5"], "--workers"), (["--workers", ""], "--workers"),

@@ -106,9 +106,10 @@ def binaries(tools: Path = TOOLS) -> Binaries:
     return found
 
 
-def helm_env() -> dict[str, str]:
-    """The environment helm runs in: its homes under ``.tools/helm-home`` (nothing in the user's home)."""
-    return tool_env(HELM_CACHE_HOME=str(HELM_HOME / "cache"), HELM_CONFIG_HOME=str(HELM_HOME / "config"),
+def helm_env(*, go_gc: bool = True) -> dict[str, str]:
+    """The environment helm runs in: its homes under ``.tools/helm-home`` (nothing in the user's home). ``go_gc``: see
+    :func:`tooling.paths.tool_env`."""
+    return tool_env(go_gc=go_gc, HELM_CACHE_HOME=str(HELM_HOME / "cache"), HELM_CONFIG_HOME=str(HELM_HOME / "config"),
                     HELM_DATA_HOME=str(HELM_HOME / "data"), HELM_NO_PLUGINS="1",
                     KUBECONFIG=os.devnull)  # no cluster: nothing may talk to one
 

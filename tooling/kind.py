@@ -186,7 +186,9 @@ def kubectl_binary() -> Path:
 
 
 def cluster_env() -> dict[str, str]:
-    return {**helm_env(), "KUBECONFIG": str(KUBECONFIG)}
+    # Go's own garbage collection (go_gc=False): these are long-lived tools against a real cluster on a CI runner
+    # (helm --wait, kubectl port-forward), not the short runs tool_env's setting is measured on.
+    return {**helm_env(go_gc=False), "KUBECONFIG": str(KUBECONFIG)}
 
 
 def kubectl(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:

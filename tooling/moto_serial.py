@@ -53,7 +53,7 @@ def remember_static_lookups() -> None:
     serve):
 
     - ``moto.backends.list_of_moto_modules()``, the folders of moto's package, listed (with a ``stat`` of each of its
-      ~170 entries) twice for every request to find the request's backend: 28% of moto's CPU under the rollout tests
+      ~170 entries) for every request to find the request's backend: 28% of moto's CPU under the rollout tests
       (cProfile, moto 5.2.5). The dispatcher reads it through the module, so the module's name is what is replaced.
     - ``method_names_from_class(cls)``, an ``inspect.getmembers`` of the responding class on every request: 5%.
       Cached per class (classes do not change once imported).
