@@ -241,6 +241,28 @@ def test_the_emulator_remembers_only_lookups_that_give_the_same_answer(monkeypat
     assert lookup is errors.ErrorLookupFactory().for_service(elbv2) and lookup._code_to_error.keys() == shapes.keys()
 
 
+def test_the_emulator_server_remembers_them_before_it_serves(monkeypatch):
+    """tooling/moto_serial.py's ``main`` answers the lookups from memory before the first request (the server itself
+    stood in for: nothing listens)."""
+    from moto import backends
+    from moto.core import errors, responses
+
+    from tooling import moto_serial
+
+    monkeypatch.setattr(backends, "list_of_moto_modules", backends.list_of_moto_modules)
+    monkeypatch.setattr(responses, "method_names_from_class", responses.method_names_from_class)
+    monkeypatch.setattr(errors.ErrorLookupFactory, "_create_error_lut",
+                        errors.ErrorLookupFactory.__dict__["_create_error_lut"])
+    monkeypatch.setenv("MOTO_PORT", "1")
+    monkeypatch.setattr(moto_serial.signal, "signal", lambda *args: None)  # (this process keeps its own handlers)
+    original = backends.list_of_moto_modules
+    served = []
+    monkeypatch.setattr(moto_serial, "run_simple", lambda *args, **kwargs: served.append(
+        (backends.list_of_moto_modules is not original, hasattr(responses.method_names_from_class, "cache_info"))))
+    moto_serial.main(["-p", "1"])
+    assert served == [(True, True)]
+
+
 class _Counting:
     """A response that counts its request as finished only when it is closed (as a WSGI server does)."""
 
