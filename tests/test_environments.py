@@ -263,6 +263,23 @@ def test_a_state_that_is_not_the_environments_own_accounts_is_refused_every_prob
         "production's; fix: use a state key per environment"]
 
 
+def test_a_state_key_that_is_another_environments_workloads_state_is_shared_state(tmp_path):
+    """Each environment keeps two states in its bucket: the AWS stack's at ``state.key`` and the workloads stack's
+    beside it. A key equal to another environment's workloads key shares that state as surely as an equal key."""
+    directory = env_dir(tmp_path)
+    (directory / "production.toml").write_text((directory / "production.toml").read_text().replace(
+        "222222222222", "111111111111"))
+    rewrite(directory, "production", 'key = "vtc/production/terraform.tfstate"',
+            'key = "vtc/staging/terraform-workloads.tfstate"')
+    shared = [p for p in problems(directory) if "shared state" in p]
+    assert shared == [  # (said on the second of the pair, as for an equal key)
+        "staging.state.key: shared state (got 'vtc/staging/terraform.tfstate'); allowed: a key whose two states are "
+        "not production's (vtc/staging/terraform-workloads.tfstate and "
+        "vtc/staging/terraform-workloads-workloads.tfstate); fix: use a state key per environment: the stack "
+        "staging-workloads would keep its state at vtc/staging/terraform-workloads.tfstate, where production keeps "
+        "its own, so deploying either would plan to destroy the other's resources"]
+
+
 def test_production_with_a_single_nat_gateway_is_refused_whatever_staging_has(tmp_path):
     directory = env_dir(tmp_path)
     rewrite(directory, "production", "[network]", '[network]\nnat_strategy = "single"')
