@@ -14,8 +14,8 @@ changed in place, each change with its attribute paths (``vpc_config.subnet_ids[
 string, a long list) shows only the part that differs: the paths inside the document, the items removed and added,
 or the differing substring with context. What destroys or replaces a stateful or identity-bearing resource
 (:data:`STATEFUL_TYPES`: database, KMS key, log group, EKS cluster, target group, load balancer, buckets, OIDC
-provider, alarm topics) comes first, under **DANGER**, with the attribute that forces it and its value before and
-after. Next comes **DISRUPTIVE**: nothing destroyed, but downtime or a surprise (``diff_classify.py``): an RDS
+provider, alarm topics, the VPC) comes first, under **DANGER**, with the attribute that forces it and its value
+before and after. Next comes **DISRUPTIVE**: nothing destroyed, but downtime or a surprise (``diff_classify.py``): an RDS
 instance class, storage type, engine or parameter group change (restart or fail-over, in the next maintenance
 window unless ``apply_immediately``), static parameters waiting for a reboot, a cluster's only node group replaced
 destroy-first, a change to a colour's Helm release ("if green is live": the report cannot know which colour is), a

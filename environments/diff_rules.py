@@ -34,6 +34,8 @@ STATEFUL_TYPES: Mapping[str, str] = {
     "aws_s3_bucket": "bucket: its objects (state, access logs)",
     "aws_iam_openid_connect_provider": "OIDC provider: every IRSA role trusts its ARN",
     "aws_sns_topic": "alarm topic: its subscriptions (confirmed e-mail endpoints) are lost",
+    "aws_vpc": "VPC: the cluster, database, cache and search domain in it cannot move to a new one, though the plan "
+               "shows their subnets changed in place: AWS refuses the move and the apply stops half-way",
 }
 
 

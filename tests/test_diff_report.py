@@ -128,6 +128,22 @@ def test_kms_key_deletion_and_what_it_replaces():
     assert database.action == "replaced" and database.changes[0].via == "aws_kms_key.key"
 
 
+def test_a_new_vpc_range_is_danger_though_the_cluster_in_it_is_updated_in_place(stacks):
+    """A VPC replaced (a new range): the plan updates the EKS cluster's subnets in place (as the agreement test shows),
+    but AWS does not move a cluster, database, cache or search domain to another VPC, so the apply would stop
+    half-way: the VPC itself is DANGER, first, with why (found by a new-user review)."""
+    before = dr.with_release_values_parsed(stacks["staging"])
+    after = copy.deepcopy(stacks["staging"])
+    (vpc,) = after["resource"]["aws_vpc"].values()
+    vpc["cidr_block"] = "10.30.0.0/16"
+    diff = dr.compare_stack("staging", before, dr.with_release_values_parsed(after))
+    (address,) = [r.address for r in diff.resources if r.type == "aws_vpc"]
+    assert address in {r.address for r in diff.danger} and dr.exit_status([diff]) == 2
+    text = dr.render_markdown([diff], "main", "pr")
+    assert text.index(f"**REPLACED** `{address}`") < text.index("| stack |")
+    assert "cannot move to a new one" in text and "the apply stops half-way" in text
+
+
 def test_identifier_rename_is_an_identity_change_in_place():
     diff = run(stack(aws_db_instance={"db": DB}), stack(aws_db_instance={"db": dict(DB, identifier="app-db-2")}))
     assert only(diff, "changed").dangerous and dr.exit_status([diff]) == 2
