@@ -261,6 +261,10 @@ def check_table(value: object, spec: Table, path: str, *, required: bool = True)
 
 
 def _missing(path: str, spec: Spec) -> Problem:
+    if isinstance(spec, MapOf) and isinstance(spec.value, Table):  # entries by name, each a table of its own
+        return Problem(path, None, f"one [{path}.<name>] table per entry, <name> of your choosing",
+                       f"add a [{path}.<name>] table, e.g. [{path}.general], with its keys on the lines below",
+                       "missing table")
     if isinstance(spec, (Table, MapOf)):
         return Problem(path, None, f"a [{path}] table", f"add a [{path}] table", "missing table")
     return Problem(path, None, spec.describe, f"set {path}", "missing field")

@@ -310,6 +310,19 @@ def test_missing_table_is_reported(tmp_path):
     assert "staging.network: missing table (got None); allowed: a [network] table; fix: add a [network] table" in found
 
 
+def test_missing_node_groups_ask_for_a_table_per_group_by_name(tmp_path):
+    """Node groups are tables by name: the fix names that shape ([eks.node_groups.<name>]), not a table of
+    [eks.node_groups] itself, which the next run would refuse as "no nodes" (found by a new-user review)."""
+    directory = env_dir(tmp_path)
+    text = (directory / "staging.toml").read_text()
+    start = text.index("[eks.node_groups.general]")
+    end = text.find("\n[", start + 1)
+    (directory / "staging.toml").write_text(text[:start] + (text[end + 1:] if end != -1 else ""))
+    assert "staging.eks.node_groups: missing table (got None); allowed: one [eks.node_groups.<name>] table per entry, " \
+        "<name> of your choosing; fix: add a [eks.node_groups.<name>] table, e.g. [eks.node_groups.general], with its " \
+        "keys on the lines below" in problems(directory, ["staging"])
+
+
 def test_every_problem_in_every_file_is_reported_at_once(tmp_path):
     directory = env_dir(tmp_path)
     rewrite(directory, "staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.20.0.0/33"')
