@@ -260,12 +260,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, **injected) -> int:
     """The command line (see the module docstring). An unexpected error (no credentials, the AWS API unreachable)
     is one line saying what to do, exit 1; ``--debug`` adds its traceback. ``injected``: see :func:`_main`."""
-    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
     try:
         return _main(argv, **injected)
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for an operator
+        words = [a for a in args if not a.startswith("-")]  # the subcommand, then the environment
+        env = words[1] if len(words) > 1 else "<env>"
         print(f"rollout: unexpected error: {type(error).__name__}: {error}. Nothing further was done; check the "
-              "credentials, the region and the network, then `python -m environments.rollout status <env>`"
+              f"credentials, the region and the network, then `python -m environments.rollout status {env}`"
               + ("" if debug else " (--debug prints the traceback)"), file=sys.stderr)
         if debug:
             import traceback
