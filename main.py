@@ -3,7 +3,8 @@
 Options (all optional):
   --outdir DIR            default: $CDKTF_OUTDIR (set by the cdktf CLI), else ./cdktf.out. Must be new, empty, or
                           a previous cdktf output (manifest.json and stacks/ only): any other folder is refused.
-  --environments-dir DIR  default: $VTC_ENVIRONMENTS_DIR, else ./environments
+  --environments-dir DIR  default: $VTC_ENVIRONMENTS_DIR, else the environments/ folder beside main.py (wherever
+                          it is run from)
   --only NAME             synthesize only this environment (repeatable); every file is still checked, and the
                           other stack folders in the output are kept exactly as they are. Default: every file.
   --workers N             processes to synthesize in; default: $VTC_SYNTH_WORKERS, else one per core but at most
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR") or "cdktf.out",
                         help="default: $CDKTF_OUTDIR, else ./cdktf.out; must be new, empty, or a previous cdktf output")
     parser.add_argument("--environments-dir", default=os.environ.get("VTC_ENVIRONMENTS_DIR") or str(ENVIRONMENTS_DIR),
-                        help="default: $VTC_ENVIRONMENTS_DIR, else ./environments")
+                        help="default: $VTC_ENVIRONMENTS_DIR, else the environments/ folder beside main.py "
+                             "(wherever it is run from)")
     parser.add_argument("--only", action="append", default=None, metavar="NAME",
                         help="synthesize only this environment (repeatable); every file is still checked, other "
                              "stack folders are kept as they are")
@@ -78,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                                 "leave it out for the default, or give 1 for a single process"))
     if not args.environments_dir:
         problems.append(Problem("--environments-dir", args.environments_dir, "the folder of the environment files "
-                                "(<name>.toml)", "give the folder, or leave the option out for ./environments",
-                                "empty path"))
+                                "(<name>.toml)", "give the folder, or leave the option out for the environments/ "
+                                "folder beside main.py", "empty path"))
     if args.only is not None:
         for name in args.only:
             if not name.strip():
