@@ -28,7 +28,7 @@ from environments.model import ENVIRONMENTS_DIR, load_environments
 from environments.outdir import outdir_problems
 from environments.provider_lock import ProviderLockError, place_lock_file
 from environments.synth import MIN_ENVIRONMENTS_PER_WORKER, default_workers, synthesize
-from vtc_constructs.errors import ConfigError, Problem
+from vtc_constructs.errors import ConfigError, Problem, did_you_mean
 
 #: At most this many problems are printed, then how many more there are: one broken file must not print pages.
 MAX_PROBLEMS_SHOWN = 50
@@ -56,6 +56,13 @@ def _only_fix(name: object) -> str | None:
     if name.endswith("-workloads"):
         return f"that is a stack's name: give its environment's, --only {name.removesuffix('-workloads')}"
     return None
+
+
+def _known_fix(problem: Problem) -> str:
+    """The fix of an unknown ``--only`` name: ``did you mean 'staging'?`` when it is close to a known one (the
+    problem's allowed values), else the problem's own (add its file)."""
+    suggestion = did_you_mean(problem.got, str(problem.allowed).split(", "))
+    return f"give a known environment{suggestion}" if suggestion else problem.fix
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"warning: {warning}", file=sys.stderr)
         except ConfigError as exc:
             # A name given with --only that no file has is reported as the option's.
-            problems += [Problem("--only", p.got, p.allowed, _only_fix(p.got) or p.fix, p.what)
+            # A name a case or a typo away from a known one is asked about instead ("add Staging.toml" would
+            # make an environment file that is then refused for its name).
+            problems += [Problem("--only", p.got, p.allowed, _only_fix(p.got) or _known_fix(p), p.what)
                          if args.only and p.path == "environment" else p for p in exc.problems]
     workers = args.workers
     if workers is None:

@@ -156,7 +156,9 @@ def test_an_unknown_option_exits_1_with_the_usage_and_help_exits_0(tmp_path, cap
 @pytest.mark.parametrize("name, fix", [
     ("base", "base.toml holds what every environment shares"),
     ("staging,production", "give --only once per environment"),
-    ("staging-workloads", "--only staging"), (" ", "give the name")])
+    ("staging-workloads", "--only staging"), (" ", "give the name"),
+    ("Staging", "give a known environment; did you mean 'staging'? (the values are case-sensitive)"),
+    ("stagng", "give a known environment; did you mean 'staging'?")])
 def test_an_only_name_that_is_no_environment_says_what_is_meant(tmp_path, capsys, name, fix):
     import main
 
