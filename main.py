@@ -131,5 +131,18 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, ``timeout``, ``kill``) ends the run as Ctrl-C does: by an exception, so that the
+    synth removes its unfinished output folders and stops its workers (its default action would kill the process and
+    leave ``.cdktf.out.new-*`` behind). Exit status 143, as for the signal itself."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 if __name__ == "__main__":
+    _exit_on_sigterm()
     sys.exit(main())

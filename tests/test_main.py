@@ -179,3 +179,25 @@ def test_an_empty_environment_variable_means_its_default(tmp_path, monkeypatch, 
         [] if variable == "CDKTF_OUTDIR" else ["--outdir", str(tmp_path / "out")])
     assert main.main(argv) == 0
     assert (tmp_path / ("cdktf.out" if variable == "CDKTF_OUTDIR" else "out") / "stacks" / "staging").is_dir()
+
+
+def test_sigterm_during_the_synth_leaves_no_unfinished_folder_and_the_output_as_it_was(tmp_path, synth_dir):
+    """A synth stopped by SIGTERM (a cancelled CI job) ends as Ctrl-C does: its unfinished folder is removed, the last
+    good output stays, exit 143 (found by a new-user review: ``.cdktf.out.new-*`` was left behind)."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    subprocess.run(["cp", "-a", str(synth_dir), str(out)], check=True)
+    before = tree_digest(out)
+    process = subprocess.Popen([sys.executable, "main.py", "--outdir", str(out), "--workers", "1"], cwd=REPO,
+                               env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".out.new-*")):
+        assert process.poll() is None and time.monotonic() < deadline, "the synth never started its output folder"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert tree_digest(out) == before
