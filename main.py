@@ -145,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {format_problems(problems)}\nNothing was synthesized; {args.outdir} is unchanged.",
               file=sys.stderr)
         return 1
+    stacks_dir = Path(args.outdir) / "stacks"
+    before = sorted(p.name for p in stacks_dir.iterdir() if p.is_dir()) if stacks_dir.is_dir() else []
     synthesize(envs, args.outdir, workers=workers, keep_other_stacks=bool(args.only))
+    for name in before if not args.only else ():
+        if name not in names:  # (outdir_problems refused any such folder that held Terraform's files)
+            print(f"removed stacks/{name}: no environment file names it, and it held synth output only",
+                  file=sys.stderr)
     for name in (name for env in envs for name in env.stack_names):
         # So that the first `cdktf deploy` works where providers come from an offline mirror (see the module); a
         # stack whose providers no mirror holds (the workloads stacks' Helm provider here) is left to cdktf.
