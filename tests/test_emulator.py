@@ -73,6 +73,10 @@ def test_every_mask_and_every_unsupported_type_matches_something_in_staging(stac
     (["prepare", "staging", "--endpoint", "https://example.com"], "set AWS_ENDPOINT_URL (or --endpoint) to the emulator"),
     (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "/nonexistent"], "holds no synthesized stack"),
     (["serve", "qa"], "no environment named 'qa'"),
+    (["prepare", "qa", "--endpoint", "http://127.0.0.1:1"], "prepare: no environment named 'qa' (environments/: "
+                                                            "production, staging)"),
+    # A folder the synth would refuse is not suggested as its output (an empty or new one is).
+    (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "tests"], "--output <a new folder>"),
 ])
 def test_the_command_line_refuses_what_it_cannot_do(args, message):
     result = subprocess.run([str(VENV_BIN / "python"), "-m", "tooling.emulator", *args], cwd=REPO,

@@ -523,10 +523,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "prepare":  # what needs no environment file is checked before reading them (about a second)
         if not args.endpoint or not args.endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
             raise SystemExit("prepare: set AWS_ENDPOINT_URL (or --endpoint) to the emulator on 127.0.0.1 first")
+        from environments.files import available_environments
+        from environments.outdir import outdir_problems
+
+        known = available_environments()
+        if args.environment not in known:
+            raise SystemExit(f"prepare: no environment named {args.environment!r} (environments/: "
+                             f"{', '.join(known)})")
         stack_dir = Path(args.outdir) / "stacks" / args.environment
         if not (stack_dir / "cdk.tf.json").is_file():
+            # The synth writes only into a new, empty or earlier cdktf output folder: this one only if it is one.
+            into = args.outdir if not outdir_problems(args.outdir, None, partial=False) else "<a new folder>"
             raise SystemExit(f"prepare: {stack_dir} holds no synthesized stack; run "
-                             f"`node_modules/.bin/cdktf synth --output {args.outdir}` first")
+                             f"`node_modules/.bin/cdktf synth --output {into}` first, and give that as --outdir")
     env = _environment_config(args.environment)
     if args.command == "serve":
         with MotoServer(account_id=env.account_id, port=args.port) as aws:
