@@ -430,10 +430,8 @@ def _cross_checks(envs: Sequence[EnvironmentConfig]) -> list[Problem]:
             if (a.state.bucket, a.state.key) == (b.state.bucket, b.state.key):
                 problems.append(Problem(f"{b.name}.state.key", b.state.key, f"a key other than {a.name}'s",
                                         "use a state key per environment", "shared state"))
-            elif a.state.bucket == b.state.bucket:
-                # Each environment keeps two states: its AWS stack's at state.key, its workloads stack's beside it
-                # (EnvironmentConfig.workloads_state_key). A key equal to the other environment's other one shares
-                # a state all the same: deploying one stack would plan to destroy the other's resources.
+            elif a.state.bucket == b.state.bucket:  # each keeps two states: the AWS stack's and, beside it, the
+                # workloads stack's; a key equal to the other's other one shares a state all the same
                 mine = {b.state.key: b.name, b.workloads_state_key: b.workloads_stack_name}
                 theirs = {a.state.key: a.name, a.workloads_state_key: a.workloads_stack_name}
                 for key in sorted(set(mine) & set(theirs)):

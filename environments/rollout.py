@@ -260,13 +260,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, **injected) -> int:
     """The command line (see the module docstring). An unexpected error (no credentials, the AWS API unreachable)
     is one line saying what to do, exit 1; ``--debug`` adds its traceback. ``injected``: see :func:`_main`."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+    debug = "--debug" in (args := list(sys.argv[1:] if argv is None else argv))
     try:
         return _main(argv, **injected)
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for an operator
-        words = [a for a in args if not a.startswith("-")]  # the subcommand, then the environment
-        env = words[1] if len(words) > 1 else "<env>"
+        env = ([a for a in args if not a.startswith("-")][1:2] or ["<env>"])[0]  # after the subcommand
         print(f"rollout: unexpected error: {type(error).__name__}: {error}. Nothing further was done; check the "
               f"credentials, the region and the network, then `python -m environments.rollout status {env}`"
               + ("" if debug else " (--debug prints the traceback)"), file=sys.stderr)

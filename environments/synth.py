@@ -18,7 +18,7 @@ import pickle
 import shutil
 import subprocess
 import sys
-import tempfile
+import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Sequence
@@ -81,13 +81,18 @@ def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: b
     outdir = outdir.resolve()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     shares = _shares(list(envs), default_workers(len(envs)) if workers is None else workers)
-    target = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent)) if swap else outdir
+    # Each temporary folder is named before it is made, and made inside the ``try``: an interrupt at any point (Ctrl-C,
+    # main.py's SIGTERM) finds it named, and removes it if it exists.
+    target = _temporary(outdir, "new") if swap else outdir
     parts: list[Path] = []
     running: list[subprocess.Popen] = []
     try:
+        if swap:
+            target.mkdir(mode=0o700)
         # Workers first, so that their start-up overlaps this process's own share.
         for share in shares[1:]:
-            parts.append(Path(tempfile.mkdtemp(prefix=f".{outdir.name}.part-", dir=outdir.parent)))
+            parts.append(_temporary(outdir, "part"))
+            parts[-1].mkdir(mode=0o700)
             running.append(_start_worker(share, parts[-1]))
         _synthesize_here(shares[0], target)
         for share, process in zip(shares[1:], running):
@@ -102,7 +107,7 @@ def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: b
                 process.kill()
                 process.wait()
         if swap:
-            shutil.rmtree(target, ignore_errors=True)
+            _remove_for_good(target)
         raise
     finally:
         for part in parts:
@@ -118,6 +123,23 @@ def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: b
     os.rename(target, outdir)
     shutil.rmtree(old, ignore_errors=True)
     return outdir
+
+
+def _remove_for_good(folder: Path, quiet: float = 0.3, timeout: float = 10) -> None:
+    """Remove ``folder`` and keep removing it until it has stayed away ``quiet`` seconds (at most ``timeout``): an
+    interrupt stops this process's side of a jsii call, not jsii's Node process, which may still be writing the
+    stack it was synthesizing into the folder."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shutil.rmtree(folder, ignore_errors=True)
+        time.sleep(quiet)
+        if not folder.exists() or time.monotonic() > deadline:
+            return
+
+
+def _temporary(outdir: Path, kind: str) -> Path:
+    """A new name beside ``outdir`` for a temporary folder (``.cdktf.out.new-<random>``), not made yet."""
+    return outdir.with_name(f".{outdir.name}.{kind}-{os.urandom(6).hex()}")
 
 
 def _shares(envs: list[EnvironmentConfig], workers: int) -> list[list[EnvironmentConfig]]:
