@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import tempfile
@@ -339,10 +340,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="a synth output to draw from (default: synthesize every environment into a temporary "
                              "folder; cdktf.out is left alone)")
     parser.add_argument("--docs", type=Path, default=DOCS_DIR, help=f"where the files go (default: {DOCS_DIR})")
+    parser.add_argument("--environments-dir", type=Path, default=None, metavar="DIR",
+                        help="the environment files drawn (default: $VTC_ENVIRONMENTS_DIR, else the repository's "
+                             "environments/, as main.py reads them)")
     args = parser.parse_args(argv)
-    from .model import load_environments
+    from vtc_constructs.errors import ConfigError
 
-    envs = load_environments()
+    from .model import ENVIRONMENTS_DIR, load_environments
+
+    directory = args.environments_dir or os.environ.get("VTC_ENVIRONMENTS_DIR") or ENVIRONMENTS_DIR
+    try:
+        envs = load_environments(None, directory)
+    except ConfigError as error:  # the files main.py would refuse: nothing is drawn from them
+        print(f"{COMMAND}: {error}", file=sys.stderr)
+        return 1
     names = environment_order(envs)
     with tempfile.TemporaryDirectory(prefix="vtc-architecture-") as scratch:
         synth_dir = args.synth_dir

@@ -121,6 +121,22 @@ def _texts(svg: str) -> list[str]:
     return [t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")]
 
 
+def test_the_environments_drawn_are_the_ones_main_py_reads(synth_dir, tmp_path, capsys, monkeypatch):
+    """``--environments-dir``, else ``$VTC_ENVIRONMENTS_DIR`` (as main.py): files it would refuse are refused here too,
+    exit 1, nothing written (found by a new-user review: the variable was ignored and the check said up to date)."""
+    from tests.test_environments import env_dir, rewrite
+
+    directory = env_dir(tmp_path)
+    rewrite(directory, "staging", 'vpc_cidr = "10.20.0.0/16"', 'vpc_cidr = "10.20.0.0/33"')
+    docs = tmp_path / "docs"
+    for argv, variable in (([], str(directory)), (["--environments-dir", str(directory)], "")):
+        monkeypatch.setenv("VTC_ENVIRONMENTS_DIR", variable)
+        assert main(["--check", "--from", str(synth_dir), "--docs", str(docs), *argv]) == 1
+        err = capsys.readouterr().err
+        assert "staging.network.vpc_cidr" in err and "10.20.0.0/33" in err, err
+    assert not docs.exists()
+
+
 def test_every_kind_of_box_is_drawn_with_its_labels():
     svg = platform_svg(_stack(), _workloads(), "demo", {"./assets/x/HASH": "vision-to-code 0.2.0 (local)"})
     assert _kinds(svg) == ALL_KINDS
