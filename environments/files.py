@@ -147,7 +147,7 @@ def read_toml(path: Path, label: str, required: bool) -> tuple[dict[str, Any], l
     try:
         return tomllib.loads(text), []
     except tomllib.TOMLDecodeError as exc:
-        return {}, [Problem(label, path.name, "valid TOML", f"fix the syntax ({exc})", "unreadable file")]
+        return problem("valid TOML", f"fix the syntax ({exc})", "invalid TOML")  # (readable: not "unreadable")
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -235,7 +235,7 @@ def _bad_file(kind: str, path: Path) -> None:
                   "0xe9 on line 1 is not UTF-8)"),
     ("bom", "staging: byte-order mark (got '{path}'); allowed: UTF-8 without a byte-order mark; fix: save the file as "
             "UTF-8 without BOM"),
-    ("not toml", "staging: unreadable file (got 'staging.toml'); allowed: valid TOML; fix: fix the syntax"),
+    ("not toml", "staging: invalid TOML (got '{path}'); allowed: valid TOML; fix: fix the syntax"),
 ])
 def test_a_file_that_cannot_be_read_is_one_problem_naming_it(tmp_path, kind, expected):
     directory = env_dir(tmp_path)

@@ -298,7 +298,8 @@ def test_unreadable_toml_is_reported_with_its_file(tmp_path):
     directory = env_dir(tmp_path)
     (directory / "staging.toml").write_text("[network\n")
     (found,) = problems(directory, ["staging"])
-    assert found.startswith("staging: unreadable file (got 'staging.toml'); allowed: valid TOML; fix: fix the syntax")
+    assert found.startswith(f"staging: invalid TOML (got '{directory / 'staging.toml'}'); allowed: valid TOML; fix: "
+                            "fix the syntax")
 
 
 def test_missing_table_is_reported(tmp_path):
