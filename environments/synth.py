@@ -106,8 +106,8 @@ def synthesize(envs: Sequence[EnvironmentConfig], outdir: Path | str, *, swap: b
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        if swap:
-            _remove_for_good(target)
+        for folder in ([target] if swap else []) + parts:  # (a worker's Node process may outlive the worker)
+            _remove_for_good(folder)
         raise
     finally:
         for part in parts:

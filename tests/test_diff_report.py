@@ -230,7 +230,7 @@ def test_cli_on_folders(tmp_path, real):
                                                                       "is not a folder"),
                          (["--git", "no-such-ref-xyz", str(before)], "not a commit"),
                          # (tmp_path holds other folders: main.py would refuse it, so it is not suggested)
-                         ([str(tmp_path), str(before)], "run `python main.py --outdir <a new folder>` and give that")):
+                         ([str(tmp_path), str(before)], "run `python main.py --outdir NEW_FOLDER` and give that")):
         result = subprocess.run(command + bad, cwd=ROOT, capture_output=True, text=True)
         assert result.returncode == 1 and message in result.stderr, (bad, result.stderr)
 

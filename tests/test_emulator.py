@@ -86,7 +86,7 @@ def test_the_command_line_refuses_what_it_cannot_do(args, message):
     (["prepare", "qa", "--endpoint", "http://127.0.0.1:1"], "prepare: no environment named 'qa' (environments/: "
                                                             "production, staging)"),
     # A folder the synth would refuse is not suggested as its output (an empty or new one is).
-    (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "tests"], "--output <a new folder>` "),
+    (["prepare", "staging", "--endpoint", "http://127.0.0.1:1", "--outdir", "tests"], "--output NEW_FOLDER` "),
 ])
 def test_prepare_refuses_an_unknown_environment_and_suggests_only_an_output_folder_the_synth_takes(args, message):
     from tooling import emulator

@@ -158,7 +158,7 @@ def test_an_unknown_option_exits_1_with_the_usage_and_help_exits_0(tmp_path, cap
     ("staging,production", "give --only once per environment"),
     ("staging-workloads", "--only staging"), (" ", "give the name"),
     ("Staging", "give a known environment; did you mean 'staging'? (the values are case-sensitive)"),
-    ("stagng", "give a known environment; did you mean 'staging'?")])
+    ("stagng", "stagng.toml; did you mean 'staging'?")])  # (a typo may also be a new environment's name)
 def test_an_only_name_that_is_no_environment_says_what_is_meant(tmp_path, capsys, name, fix):
     import main
 
@@ -239,8 +239,10 @@ def test_a_node_chosen_by_the_user_or_the_venv_first_on_path_is_left_alone(monke
     main._pinned_node()
     assert "JSII_NODE" not in os.environ
     other = tmp_path / "node"
-    other.write_text("#!/bin/sh\n")
-    other.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))  # another Node first
-    main._pinned_node()
-    assert os.environ["JSII_NODE"] == pinned
+    for version, kept in (("v24.1.0", True), ("v20.20.2", False), ("garbage", False)):
+        monkeypatch.delenv("JSII_NODE", raising=False)
+        other.write_text(f"#!/bin/sh\necho {version}\n")
+        other.chmod(0o755)
+        monkeypatch.setenv("PATH", str(tmp_path))  # another Node first: kept if it is 22 or later
+        main._pinned_node()
+        assert os.environ.get("JSII_NODE") == (None if kept else pinned), version

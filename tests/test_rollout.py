@@ -725,6 +725,8 @@ def test_an_unexpected_error_is_one_line_with_what_to_do_and_the_traceback_only_
     err = capsys.readouterr().err
     assert code == 1 and "rollout: unexpected error: ConnectionError: Could not connect" in err
     assert f"`python -m environments.rollout status {ENV}`" in err  # the environment named, not "<env>"
+    code, _ = aws.run("rollout", "--to", "green", ENV, clients=clients)  # an option's value first: not taken for it
+    assert code == 1 and f"`python -m environments.rollout status {ENV}`" in capsys.readouterr().err
     assert "Traceback" not in err and "--debug prints the traceback" in err
     code, _ = aws.run("status", ENV, "--debug", clients=clients)
     assert code == 1 and "Traceback" in capsys.readouterr().err

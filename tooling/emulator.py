@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         stack_dir = Path(args.outdir) / "stacks" / args.environment
         if not (stack_dir / "cdk.tf.json").is_file():
             # The synth writes only into a new, empty or earlier cdktf output folder: this one only if it is one.
-            into = args.outdir if not outdir_problems(args.outdir, None, partial=False) else "<a new folder>"
+            into = args.outdir if not outdir_problems(args.outdir, None, partial=False) else "NEW_FOLDER"
             raise SystemExit(f"prepare: {stack_dir} holds no synthesized stack; run "
                              f"`node_modules/.bin/cdktf synth --output {into}` first, and give that as --outdir")
     env = _environment_config(args.environment)
