@@ -64,7 +64,8 @@ _pinned_node()
 import vtc_constructs  # noqa: E402,F401  (first of the project's imports, so the provider loads lazily: see
 #                                          vtc_constructs/_fastpath/__init__.py)
 from environments.cli import parsed
-from environments.model import ENVIRONMENTS_DIR, load_environments
+from environments.files import default_environments_dir
+from environments.model import load_environments
 from environments.outdir import outdir_problems
 from environments.provider_lock import ProviderLockError, place_lock_file
 from environments.synth import MIN_ENVIRONMENTS_PER_WORKER, default_workers, synthesize
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--outdir", default=os.environ.get("CDKTF_OUTDIR") or "cdktf.out",
                         help="default: $CDKTF_OUTDIR, else ./cdktf.out; must be new, empty, or a previous cdktf output")
-    parser.add_argument("--environments-dir", default=os.environ.get("VTC_ENVIRONMENTS_DIR") or str(ENVIRONMENTS_DIR),
+    parser.add_argument("--environments-dir", default=default_environments_dir(),
                         help="default: $VTC_ENVIRONMENTS_DIR, else the environments/ folder beside main.py "
                              "(wherever it is run from)")
     parser.add_argument("--only", action="append", default=None, metavar="NAME",

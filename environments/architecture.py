@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import tempfile
@@ -346,9 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from vtc_constructs.errors import ConfigError
 
-    from .model import ENVIRONMENTS_DIR, load_environments
+    from .files import default_environments_dir
+    from .model import load_environments
 
-    directory = args.environments_dir or os.environ.get("VTC_ENVIRONMENTS_DIR") or ENVIRONMENTS_DIR
+    directory = args.environments_dir or default_environments_dir()
     try:
         envs = load_environments(None, directory)
     except ConfigError as error:  # the files main.py would refuse: nothing is drawn from them

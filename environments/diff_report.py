@@ -129,10 +129,9 @@ def load_side(folder: Path) -> dict[str, dict]:
         raise UsageError("; ".join(problems) + f". Give {folder} as cdktf writes it (stacks/<name>/cdk.tf.json) or "
                          "the snapshots/ folder, with nothing else beside the stacks")
     if not stacks:
-        from .outdir import outdir_problems
+        from .outdir import writable_or_new
 
-        # main.py writes only into a new, empty or earlier cdktf output folder: suggest this one only if it is one.
-        into = folder if not outdir_problems(folder, None, partial=False) else "NEW_FOLDER"
+        into = writable_or_new(folder)  # (main.py writes only into a new, empty or earlier cdktf output folder)
         raise UsageError(f"{folder} holds no synthesized stack (neither stacks/<name>/cdk.tf.json nor <stack>.json); "
                          f"run `python main.py --outdir {into}` and give that, or give the snapshots/ folder")
     return stacks

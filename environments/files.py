@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import copy
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -118,6 +119,12 @@ def discover(directory: Path | str = ENVIRONMENTS_DIR) -> tuple[dict[str, Path],
     return files, problems
 
 
+def default_environments_dir() -> str:
+    """Where the environment files are read from when no option says: ``$VTC_ENVIRONMENTS_DIR`` (empty: unset), else
+    the repository's ``environments/`` (main.py, ``python -m environments.architecture``)."""
+    return os.environ.get("VTC_ENVIRONMENTS_DIR") or str(ENVIRONMENTS_DIR)
+
+
 def available_environments(directory: Path | str = ENVIRONMENTS_DIR) -> list[str]:
     """The names of the environment files in ``directory`` (every ``*.toml`` except the base)."""
     return sorted(discover(directory)[0])
@@ -193,5 +200,5 @@ def _convert(value: Any, spec) -> Any:
 
 
 __all__ = ["BASE_FILE", "CI_FIXED", "ENVIRONMENTS_DIR", "ENVIRONMENT_NAME", "FILE_PATTERN", "REGISTRY_FIXED",
-           "available_environments", "discover", "enum_member", "environment_spec", "merge", "props_arguments",
+           "available_environments", "default_environments_dir", "discover", "enum_member", "environment_spec", "merge", "props_arguments",
            "read_toml"]

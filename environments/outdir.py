@@ -98,3 +98,9 @@ def outdir_problems(outdir: Path | str, synthesizing: Iterable[str] | None, part
                 f"destroy the stack first (restore its file, cdktf destroy {stack_dir.name}), or move the folder "
                 "away; or synthesize with --only", "stack folder would be dropped"))
     return problems
+
+
+def writable_or_new(folder: Path | str) -> str:
+    """``folder`` when the synth would write into it (new, empty or an earlier cdktf output), else ``NEW_FOLDER``: what
+    a message may tell someone to synthesize into (the diff report, the emulator's ``prepare``)."""
+    return str(folder) if not outdir_problems(folder, None, partial=False) else "NEW_FOLDER"

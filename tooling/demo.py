@@ -47,10 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         epilog="Synthesizes every environment, validates and scans every stack, deploys staging into a local AWS "
                "emulator and destroys it (minutes). Exit status: 0 every step passed; 1 a step failed (said) or a "
                "usage error.")
-    try:
-        parser.parse_args(argv)
-    except SystemExit as exit_:  # (--help: nothing runs; argparse's message is printed for a wrong argument)
-        return 0 if exit_.code == 0 else 1
+    from environments.cli import parsed
+
+    status = parsed(parser, argv)  # (--help: nothing runs; argparse's message is printed for a wrong argument)
+    if isinstance(status, int):
+        return status
     outdir = REPO / "cdktf.out"
     start = step("cdktf synth (every environment)")
     result = subprocess.run([str(CDKTF), "synth"], cwd=REPO, env=tool_env(), capture_output=True, text=True)

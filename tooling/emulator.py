@@ -524,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.endpoint or not args.endpoint.startswith(("http://127.0.0.1:", "http://localhost:")):
             raise SystemExit("prepare: set AWS_ENDPOINT_URL (or --endpoint) to the emulator on 127.0.0.1 first")
         from environments.files import available_environments
-        from environments.outdir import outdir_problems
+        from environments.outdir import writable_or_new
 
         known = available_environments()
         if args.environment not in known:
@@ -532,8 +532,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"{', '.join(known)})")
         stack_dir = Path(args.outdir) / "stacks" / args.environment
         if not (stack_dir / "cdk.tf.json").is_file():
-            # The synth writes only into a new, empty or earlier cdktf output folder: this one only if it is one.
-            into = args.outdir if not outdir_problems(args.outdir, None, partial=False) else "NEW_FOLDER"
+            into = writable_or_new(args.outdir)  # (the synth writes only into a new, empty or earlier cdktf output)
             raise SystemExit(f"prepare: {stack_dir} holds no synthesized stack; run "
                              f"`node_modules/.bin/cdktf synth --output {into}` first, and give that as --outdir")
     env = _environment_config(args.environment)
